@@ -1,0 +1,18 @@
+// Module init: registers the exports of each binding, nothing else.
+#include <napi.h>
+
+namespace ovn {
+void registerHostBinding(Napi::Env env, Napi::Object exports);
+void registerProcessBinding(Napi::Env env, Napi::Object exports);
+void registerParserBinding(Napi::Env env, Napi::Object exports);
+}  // namespace ovn
+
+static Napi::Object Init(Napi::Env env, Napi::Object exports) {
+  ovn::registerHostBinding(env, exports);
+  ovn::registerProcessBinding(env, exports);
+  ovn::registerParserBinding(env, exports);
+  exports.Set("abiVersion", Napi::Number::New(env, 1));
+  return exports;
+}
+
+NODE_API_MODULE(overnight_native, Init)

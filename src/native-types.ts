@@ -1,0 +1,293 @@
+/**
+ * The TypeScript shape of the native binding (native/napi/). Plain data only: every number is a
+ * count, bytes, jiffies (clock ticks, see `clockTicksPerSecond`) or a fraction in [0, 1] where named so.
+ */
+
+/** Why a part of a sample is missing on this machine (no PSI, no cgroup mount, EACCES, ...). */
+export interface Reason {
+  code: string;
+  message: string;
+  path?: string;
+}
+
+export interface MemorySample {
+  total: number;
+  free: number;
+  /** MemAvailable: what can be allocated without swapping. */
+  available: number;
+  /** total - available, as free(1) and psutil >= 7.1. */
+  used: number;
+  buffers: number;
+  cached: number;
+  swapCached: number;
+  active: number;
+  inactive: number;
+  sReclaimable: number;
+  sUnreclaim: number;
+  shmem: number;
+  anon: number;
+  mapped: number;
+  dirty: number;
+  writeback: number;
+  swapTotal: number;
+  swapFree: number;
+  commitLimit: number;
+  committedAs: number;
+  hugePagesTotal: number;
+  hugePagesFree: number;
+  hugePagesRsvd: number;
+  hugePageSize: number;
+  /** true on kernels without MemAvailable, where `available` is estimated. */
+  availableEstimated: boolean;
+}
+
+export interface CpuTimes {
+  cpu?: number;
+  user: number;
+  nice: number;
+  system: number;
+  idle: number;
+  iowait: number;
+  irq: number;
+  softirq: number;
+  steal: number;
+  guest: number;
+  guestNice: number;
+}
+
+/** Fractions of the interval since the previous sample of the same reader. */
+export interface CpuUtilization {
+  cpu?: number;
+  /** (total - idle - iowait) / total */
+  busy: number;
+  user: number;
+  nice: number;
+  system: number;
+  idle: number;
+  iowait: number;
+  irq: number;
+  softirq: number;
+  steal: number;
+  guest: number;
+}
+
+export interface CpuSample {
+  total: CpuTimes;
+  perCpu: CpuTimes[];
+  ctxt: number;
+  processes: number;
+  procsRunning: number;
+  procsBlocked: number;
+  btime: number;
+  /** null on a reader's first sample (no previous sample to take a delta from). */
+  utilization: CpuUtilization | null;
+  perCpuUtilization: CpuUtilization[] | null;
+  intervalSec: number;
+}
+
+export interface LoadSample {
+  load1: number;
+  load5: number;
+  load15: number;
+  runnable: number;
+  threads: number;
+  lastPid: number;
+}
+
+export interface PsiLine {
+  /** Percent of wall time stalled over 10 s, 60 s, 300 s. */
+  avg10: number;
+  avg60: number;
+  avg300: number;
+  totalUs: number;
+}
+
+export interface Psi {
+  some: PsiLine | null;
+  /** null for cpu on kernels before 5.13. */
+  full: PsiLine | null;
+}
+
+export interface CgroupMemory {
+  source: 'v1' | 'v2';
+  usage: number | null;
+  /** null = no limit */
+  limit: number | null;
+  high: number | null;
+  /** usage - inactive file pages (cAdvisor's working set) */
+  workingSet: number | null;
+  swapUsage: number | null;
+  swapLimit: number | null;
+  failcnt: number | null;
+  maxUsage: number | null;
+  events: { low: number; high: number; max: number; oom: number; oomKill: number; underOom: boolean } | null;
+  stat: { anon: number; file: number; inactiveFile: number; activeFile: number; shmem: number } | null;
+}
+
+export interface CgroupCpu {
+  source: 'v1' | 'v2';
+  quotaUs: number | null;
+  periodUs: number | null;
+  limitCores: number | null;
+  nrPeriods: number | null;
+  nrThrottled: number | null;
+  throttledUs: number | null;
+  usageUs: number | null;
+}
+
+export interface CgroupSample {
+  layout: 'v1' | 'v2' | 'hybrid';
+  v2Path: string | null;
+  v2Dir: string | null;
+  v1MemoryDir: string | null;
+  v1CpuDir: string | null;
+  memory: CgroupMemory | null;
+  cpu: CgroupCpu | null;
+  pressure: { cpu: Psi | null; memory: Psi | null; io: Psi | null } | null;
+  /** Cgroup files that could not be read, by field. */
+  unavailable: Record<string, Reason>;
+}
+
+export interface FilesystemSample {
+  path: string;
+  totalBytes?: number;
+  freeBytes?: number;
+  availableBytes?: number;
+  usedBytes?: number;
+  totalInodes?: number;
+  freeInodes?: number;
+  availableInodes?: number;
+  fsid?: number;
+  readOnly?: boolean;
+  error?: Reason;
+}
+
+export interface HostSample {
+  timeMs: number;
+  monotonicMs: number;
+  memory: MemorySample | null;
+  cpu: CpuSample | null;
+  load: LoadSample | null;
+  uptime: { uptimeSec: number; idleSec: number } | null;
+  psi: { cpu: Psi | null; memory: Psi | null; io: Psi | null } | null;
+  cgroup: CgroupSample | null;
+  filesystems: FilesystemSample[];
+  /** Parts that are null above, and why. */
+  unavailable: Record<string, Reason>;
+}
+
+export interface HostSampleOptions {
+  cpu?: boolean;
+  perCpu?: boolean;
+  memory?: boolean;
+  load?: boolean;
+  psi?: boolean;
+  cgroup?: boolean;
+  /** Process whose cgroup is read; 0 or absent = this process. */
+  cgroupPid?: number;
+  /** Filesystems to statvfs. */
+  paths?: string[];
+}
+
+export interface IoCounters {
+  rchar: number;
+  wchar: number;
+  syscr: number;
+  syscw: number;
+  readBytes: number;
+  writeBytes: number;
+  cancelledWriteBytes: number;
+}
+
+export interface ProcessSample {
+  pid: number;
+  ppid: number;
+  pgid: number;
+  sid: number;
+  ttyNr: number;
+  comm: string;
+  /** R running, S sleeping, D uninterruptible, Z zombie, T stopped, t traced, I idle, X dead */
+  state: string;
+  kernelThread: boolean;
+  /** clock ticks */
+  utime: number;
+  stime: number;
+  cutime: number;
+  cstime: number;
+  /** clock ticks after boot; (pid, starttime) names one process even when pids are reused */
+  starttime: number;
+  priority: number;
+  nice: number;
+  threads: number;
+  vsize: number;
+  rss: number;
+  minflt: number;
+  majflt: number;
+  processor: number;
+  blkioTicks: number;
+  uid: number | null;
+  euid: number | null;
+  gid: number | null;
+  voluntaryCtxSwitches: number | null;
+  nonvoluntaryCtxSwitches: number | null;
+  swap: number | null;
+  statm?: { size: number; resident: number; shared: number; text: number; data: number };
+  /** null when unreadable (other users' processes; pid 1 even as root) — see ioError */
+  io?: IoCounters | null;
+  ioError?: Reason;
+  wchan?: string;
+  cmdline?: string[];
+}
+
+export interface ProcessReadOptions {
+  statm?: boolean;
+  io?: boolean;
+  wchan?: boolean;
+  cmdline?: boolean;
+}
+
+export interface ProcessScanOptions extends ProcessReadOptions {
+  /** Read /proc/<pid>/status (uid, context switches, swap). Default true. */
+  status?: boolean;
+  /** Only the descendants of this pid. */
+  descendantsOf?: number;
+  /** With descendantsOf: include the root process itself. */
+  includeRoot?: boolean;
+}
+
+export interface NativeHostReader {
+  sample(options?: HostSampleOptions): HostSample;
+  resetCpuBaseline(): void;
+}
+
+export interface NativeProcessTable {
+  scan(options?: ProcessScanOptions): ProcessSample[];
+  scanAsync(options?: ProcessScanOptions): Promise<ProcessSample[]>;
+  cachedPids(): number;
+  clearCache(): void;
+}
+
+/** The /proc parsers applied to given text (for layouts a test machine does not have). */
+export interface NativeParsers {
+  cgroupPaths(procCgroup: string, mountinfo: string): {
+    layout: string;
+    v2Dir: string;
+    v2Path: string;
+    v1MemoryDir: string;
+    v1CpuDir: string;
+    v1CpuacctDir: string;
+  } | null;
+  procStat(text: string): Pick<ProcessSample, 'pid' | 'comm' | 'state' | 'ppid' | 'utime' | 'stime' | 'starttime' | 'vsize' | 'rss' | 'threads' | 'kernelThread'> | null;
+  meminfo(text: string): { total: number; free: number; available: number; used: number; availableEstimated: boolean; hugePagesTotal: number } | null;
+  psi(text: string): Psi | null;
+}
+
+export interface NativeBinding {
+  parsers: NativeParsers;
+  HostReader: new () => NativeHostReader;
+  ProcessTable: new () => NativeProcessTable;
+  readProcess(pid: number, options?: ProcessReadOptions): ProcessSample;
+  clockTicksPerSecond: number;
+  pageSize: number;
+  abiVersion: number;
+}

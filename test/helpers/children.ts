@@ -1,0 +1,80 @@
+/** Real child processes that leak, spin, stop, hang or hold memory, for tests. */
+import { spawn, type ChildProcess, type SpawnOptions } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+
+export const NODE = process.execPath;
+
+const live = new Set<ChildProcess>();
+
+/** Spawns `node -e script`; the child is killed by killAll(). */
+export function spawnNode(script: string, options: SpawnOptions = {}): ChildProcess {
+  const child = spawn(NODE, ['-e', script], { stdio: ['ignore', 'pipe', 'inherit'], ...options });
+  live.add(child);
+  child.on('exit', () => live.delete(child));
+  return child;
+}
+
+export function spawnCommand(cmd: string, args: string[], options: SpawnOptions = {}): ChildProcess {
+  const child = spawn(cmd, args, { stdio: 'ignore', ...options });
+  live.add(child);
+  child.on('exit', () => live.delete(child));
+  return child;
+}
+
+/** Resolves with the first line the child prints on stdout (children print "ready" when set up). */
+export function firstLine(child: ChildProcess): Promise<string> {
+  return new Promise((resolve, reject) => {
+    let buf = '';
+    child.stdout?.on('data', (d: Buffer) => {
+      buf += d.toString();
+      const nl = buf.indexOf('\n');
+      if (nl >= 0) resolve(buf.slice(0, nl));
+    });
+    child.on('exit', (code) => reject(new Error(`child exited (${code}) before printing a line`)));
+  });
+}
+
+export const scripts = {
+  /** Allocates `mb` MiB once (touching every page) and stays flat. */
+  allocateOnce: (mb: number) =>
+    `const b = Buffer.alloc(${mb} * 1024 * 1024, 1); console.log('ready'); setInterval(() => b[0]++, 1000);`,
+  /** Grows by `mbPerSec` MiB a second, in 10 steps a second. */
+  leak: (mbPerSec: number) =>
+    `const keep = []; console.log('ready'); setInterval(() => keep.push(Buffer.alloc(${mbPerSec} * 1024 * 102.4, 1)), 100);`,
+  /** Burns CPU forever. */
+  spin: () => `console.log('ready'); for (;;) {}`,
+  /** Sleeps forever, doing nothing (no CPU, no context switches, no io). */
+  idle: () => `console.log('ready'); setInterval(() => {}, 1 << 30);`,
+  /** Ignores SIGTERM. */
+  ignoreTerm: () => `process.on('SIGTERM', () => {}); console.log('ready'); setInterval(() => {}, 1 << 30);`,
+};
+
+/** Waits until `pred` is true, polling every `stepMs`. */
+export async function waitFor(pred: () => boolean, timeoutMs = 10_000, stepMs = 20): Promise<void> {
+  const end = Date.now() + timeoutMs;
+  while (!pred()) {
+    if (Date.now() > end) throw new Error('waitFor: timed out');
+    await new Promise((r) => setTimeout(r, stepMs));
+  }
+}
+
+/** State letter of a pid from /proc, read in TypeScript (independent of the native reader). */
+export function procState(pid: number): string | null {
+  try {
+    const s = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    return s.slice(s.lastIndexOf(')') + 2, s.lastIndexOf(')') + 3);
+  } catch {
+    return null;
+  }
+}
+
+export function killAll(): void {
+  for (const c of live) {
+    try {
+      c.kill('SIGKILL');
+    } catch {
+      /* already gone */
+    }
+  }
+  live.clear();
+}
