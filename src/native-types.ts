@@ -141,6 +141,7 @@ export interface CgroupSample {
   v2Dir: string | null;
   v1MemoryDir: string | null;
   v1CpuDir: string | null;
+  v1CpuacctDir: string | null;
   memory: CgroupMemory | null;
   cpu: CgroupCpu | null;
   pressure: { cpu: Psi | null; memory: Psi | null; io: Psi | null } | null;

@@ -130,6 +130,7 @@ napi_value cgroupToJs(Napi::Env env, const CgroupSample& c) {
       .val("v2Dir", strOrNull(p.v2Dir))
       .val("v1MemoryDir", strOrNull(p.v1MemoryDir))
       .val("v1CpuDir", strOrNull(p.v1CpuDir))
+      .val("v1CpuacctDir", strOrNull(p.v1CpuacctDir))
       .val("memory", memory)
       .val("cpu", cpu)
       .val("pressure", pressure)

@@ -1,0 +1,70 @@
+// Timing helpers shared by the benchmarks: medians and p99 of per-call wall time.
+import { execFileSync } from 'node:child_process';
+import { mkdirSync, existsSync, statSync } from 'node:fs';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+export const benchDir = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
+
+/** Runs fn `iterations` times after `warmup` calls; returns { medianUs, p99Us, meanUs, n }. */
+export function timeSync(fn, { iterations = 2000, warmup = 200 } = {}) {
+  for (let i = 0; i < warmup; i++) fn();
+  const t = new Float64Array(iterations);
+  for (let i = 0; i < iterations; i++) {
+    const t0 = process.hrtime.bigint();
+    fn();
+    t[i] = Number(process.hrtime.bigint() - t0) / 1000;
+  }
+  return summarize(t);
+}
+
+export async function timeAsync(fn, { iterations = 50, warmup = 3 } = {}) {
+  for (let i = 0; i < warmup; i++) await fn();
+  const t = new Float64Array(iterations);
+  for (let i = 0; i < iterations; i++) {
+    const t0 = process.hrtime.bigint();
+    await fn();
+    t[i] = Number(process.hrtime.bigint() - t0) / 1000;
+  }
+  return summarize(t);
+}
+
+/** Times `iterations` calls spaced `gapMs` apart (for peers that cache results for a while). */
+export async function timeSpaced(fn, gapMs, iterations) {
+  const t = new Float64Array(iterations);
+  for (let i = 0; i < iterations; i++) {
+    await new Promise((r) => setTimeout(r, gapMs));
+    const t0 = process.hrtime.bigint();
+    await fn();
+    t[i] = Number(process.hrtime.bigint() - t0) / 1000;
+  }
+  return summarize(t);
+}
+
+export function summarize(samples) {
+  const s = Float64Array.from(samples).sort();
+  const q = (p) => s[Math.min(s.length - 1, Math.floor(s.length * p))];
+  const mean = s.reduce((a, b) => a + b, 0) / s.length;
+  return { medianUs: q(0.5), p99Us: q(0.99), meanUs: mean, n: s.length };
+}
+
+/** Compiles a C/C++ file in benchmarks/ into benchmarks/bin/ (once, or when the source changed). */
+export function compile(source, name, extraArgs = []) {
+  const out = path.join(benchDir, 'bin', name);
+  const src = path.join(benchDir, source);
+  mkdirSync(path.dirname(out), { recursive: true });
+  if (!existsSync(out) || statSync(out).mtimeMs < statSync(src).mtimeMs) {
+    const cc = source.endsWith('.c') ? 'cc' : 'c++';
+    execFileSync(cc, ['-O2', ...(cc === 'c++' ? ['-std=c++17'] : []), '-o', out, src, ...extraArgs], { stdio: 'inherit' });
+  }
+  return out;
+}
+
+export function fmtUs(us) {
+  if (us >= 1000) return `${(us / 1000).toFixed(2)} ms`;
+  return `${us.toFixed(1)} µs`;
+}
+
+export function ratio(a, b) {
+  return `${(a / b).toFixed(2)}x`;
+}

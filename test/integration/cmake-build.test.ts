@@ -1,0 +1,31 @@
+import { execFileSync } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { describe, expect, it } from 'vitest';
+
+const root = path.resolve(__dirname, '../..');
+const require = createRequire(import.meta.url);
+
+// The second build (cmake-js) compiles the same source list with the same flags; building it here
+// keeps it from rotting while everyone uses node-gyp.
+describe('cmake-js build', () => {
+  it('builds the same addon into a separate directory, and it samples the host', () => {
+    const out = mkdtempSync(path.join(tmpdir(), 'ovn-cmake-'));
+    try {
+      execFileSync(path.join(root, 'node_modules/.bin/cmake-js'), ['compile', '--out', out], {
+        cwd: root,
+        stdio: ['ignore', 'ignore', 'pipe'],
+        timeout: 300_000,
+      });
+      const binding = require(path.join(out, 'Release/overnight_native.node'));
+      const sample = new binding.HostReader().sample();
+      expect(sample.memory.total).toBeGreaterThan(0);
+      expect(typeof binding.ProcessTable).toBe('function');
+      expect(Object.keys(binding).sort()).toEqual(Object.keys(require(path.join(root, 'build/Release/overnight_native.node'))).sort());
+    } finally {
+      rmSync(out, { recursive: true, force: true });
+    }
+  }, 300_000);
+});
