@@ -15,3 +15,7 @@ export {
   cpuSeconds,
   isGone,
 } from './sampling/processes.js';
+export { GpuSampler, gpuSampler, nvmlInfo, type GpuSampleOptions, type GpuSampleOutcome } from './gpu/gpu-sampler.js';
+export { watchGpuEvents, GPU_EVENT, type GpuEvent, type GpuEventSubscription } from './gpu/gpu-events.js';
+export { classifyXid, FATAL_XIDS, type XidClassification, type RecoveryStep } from './gpu/xid.js';
+export { gpuVerdict, GpuHealthTracker, DEFAULT_GPU_LIMITS, type GpuVerdict, type GpuStatus } from './gpu/verdict.js';

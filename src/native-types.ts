@@ -283,8 +283,124 @@ export interface NativeParsers {
   psi(text: string): Psi | null;
 }
 
+/** An NVML return code, by name, with the driver's text. */
+export interface NvmlError {
+  code: string;
+  message: string;
+}
+
+export interface GpuProcess {
+  pid: number;
+  /** null when the driver cannot say (NVML_VALUE_NOT_AVAILABLE) */
+  usedMemory: number | null;
+}
+
+/** One GPU. A field the driver cannot answer is null, with its NVML code in `errors[field]`. */
+export interface GpuDeviceSample {
+  index: number;
+  uuid?: string | null;
+  name?: string | null;
+  busId?: string | null;
+  /** fractions in [0, 1] */
+  utilization?: { gpu: number; memory: number } | null;
+  memory?: { total: number; used: number; free: number; reserved: number | null } | null;
+  temperatureC?: number | null;
+  slowdownTemperatureC?: number | null;
+  shutdownTemperatureC?: number | null;
+  maxOperatingTemperatureC?: number | null;
+  powerW?: number | null;
+  powerLimitW?: number | null;
+  smClockMhz?: number | null;
+  memClockMhz?: number | null;
+  graphicsClockMhz?: number | null;
+  clocksEventReasons?: { mask: number; names: string[] } | null;
+  eccCorrectedVolatile?: number | null;
+  eccUncorrectedVolatile?: number | null;
+  eccCorrectedAggregate?: number | null;
+  eccUncorrectedAggregate?: number | null;
+  retiredPagesSingleBit?: number | null;
+  retiredPagesDoubleBit?: number | null;
+  retiredPagesPending?: boolean | null;
+  remappedRows?: { correctable: number; uncorrectable: number; pending: boolean; failure: boolean } | null;
+  pcieReplayCounter?: number | null;
+  performanceState?: number | null;
+  persistenceMode?: boolean | null;
+  computeMode?: string | null;
+  processes?: GpuProcess[] | null;
+  /** The driver's recommended recovery action (none, gpu_reset, node_reboot, drain_p2p, drain_and_reset). */
+  recoveryAction?: string | null;
+  /** true when the driver says the GPU is lost (NVML_ERROR_GPU_IS_LOST) */
+  lost: boolean;
+  sampleUs?: number;
+  errors: Record<string, NvmlError>;
+}
+
+export type GpuSampleResult =
+  | {
+      available: true;
+      driverVersion: string;
+      nvmlVersion: string;
+      deviceCount: number;
+      initMs: number;
+      totalUs: number;
+      devices: GpuDeviceSample[];
+    }
+  | {
+      available: false;
+      reason: string;
+      code: string;
+      detail?: string;
+      libraryPath?: string;
+      initMs?: number;
+    };
+
+export interface GpuActionResult {
+  action: string;
+  gpuIndex: number;
+  ok: boolean;
+  code: string;
+  message: string;
+}
+
+export interface NativeGpuWorker {
+  sample(jobId: number, options?: { quick?: boolean; processes?: boolean; indices?: number[] }): void;
+  action(jobId: number, gpuIndex: number, action: string, value?: number): void;
+  busyForMs(): number;
+  stop(): void;
+}
+
+export interface NativeGpuEvent {
+  timeMs: number;
+  type: string;
+  eventType?: number;
+  gpuIndex?: number;
+  uuid?: string;
+  data?: number;
+  xid?: number;
+  error?: NvmlError;
+  where?: string;
+}
+
+export interface NativeGpuEventWatcher {
+  stop(): void;
+}
+
+export interface NvmlInfo {
+  loaded: boolean;
+  libraryPath: string;
+  error?: string;
+  /** Which symbol each entry point resolved to (null = this driver lacks it). */
+  functions: Record<string, string | null>;
+  processInfoStride: number;
+}
+
 export interface NativeBinding {
-  parsers: NativeParsers;
+  parsers: NativeParsers & {
+    gpuProcesses(buf: Buffer, count: number, stride: number, memTotal: number): GpuProcess[] | null;
+  };
+  GpuWorker: new (onResult: (jobId: number, result: GpuSampleResult | GpuActionResult, elapsedUs: number) => void) => NativeGpuWorker;
+  GpuEventWatcher: new (onEvent: (e: NativeGpuEvent) => void, options?: { mask?: number; pollMs?: number }) => NativeGpuEventWatcher;
+  nvmlInfo(): NvmlInfo;
   HostReader: new () => NativeHostReader;
   ProcessTable: new () => NativeProcessTable;
   readProcess(pid: number, options?: ProcessReadOptions): ProcessSample;

@@ -1,0 +1,109 @@
+#include "gpu_worker.h"
+
+#include <time.h>
+
+#include "nvml_loader.h"
+
+namespace ovn::nvml {
+
+static double monoUs() {
+  struct timespec ts;
+  clock_gettime(CLOCK_MONOTONIC, &ts);
+  return static_cast<double>(ts.tv_sec) * 1e6 + static_cast<double>(ts.tv_nsec) / 1e3;
+}
+
+GpuWorker::GpuWorker(Done onDone, OnExit onExit) : state_(std::make_shared<State>()) {
+  state_->onDone = std::move(onDone);
+  state_->onExit = std::move(onExit);
+  thread_ = std::thread(run, state_);
+}
+
+GpuWorker::~GpuWorker() { stop(); }
+
+void GpuWorker::submit(GpuJob* job) {
+  {
+    std::lock_guard<std::mutex> lock(state_->mu);
+    state_->queue.push_back(job);
+  }
+  state_->cv.notify_one();
+}
+
+double GpuWorker::busyForUs() const {
+  double since = state_->busySinceUs.load();
+  return since > 0 ? monoUs() - since : 0;
+}
+
+size_t GpuWorker::queued() const {
+  std::lock_guard<std::mutex> lock(state_->mu);
+  return state_->queue.size();
+}
+
+void GpuWorker::stop() {
+  {
+    std::lock_guard<std::mutex> lock(state_->mu);
+    if (state_->stopping) return;
+    state_->stopping = true;
+  }
+  state_->cv.notify_one();
+  if (!thread_.joinable()) return;
+  // A thread blocked inside the driver cannot be interrupted; joining it would hang the caller
+  // (and process exit). Detach it: it finishes on its own, holding its own state.
+  if (state_->busySinceUs.load() > 0) thread_.detach();
+  else thread_.join();
+}
+
+void GpuWorker::run(std::shared_ptr<State> s) {
+  for (;;) {
+    GpuJob* job = nullptr;
+    {
+      std::unique_lock<std::mutex> lock(s->mu);
+      s->cv.wait(lock, [&] { return s->stopping || !s->queue.empty(); });
+      if (s->stopping) {
+        for (GpuJob* j : s->queue) delete j;
+        s->queue.clear();
+        break;
+      }
+      job = s->queue.front();
+      s->queue.pop_front();
+    }
+    double t0 = monoUs();
+    s->busySinceUs.store(t0);
+    if (job->kind == GpuJob::Sample) sampleGpus(job->sampleOptions, job->sample);
+    else runAction(*job);
+    job->elapsedUs = monoUs() - t0;
+    s->busySinceUs.store(0);
+    bool stopping;
+    {
+      std::lock_guard<std::mutex> lock(s->mu);
+      stopping = s->stopping;
+    }
+    if (stopping) delete job;
+    else s->onDone(job);  // takes ownership
+  }
+  if (s->onExit) s->onExit();
+}
+
+void runAction(GpuJob& job) {
+  const Api& a = api();
+  Return r = ensureInit();
+  if (r != SUCCESS) {
+    job.actionRet = r;
+    return;
+  }
+  Device d = nullptr;
+  r = a.handleByIndex ? a.handleByIndex.fn(job.gpuIndex, &d) : ERROR_FUNCTION_NOT_FOUND;
+  if (r != SUCCESS) {
+    job.actionRet = r;
+    return;
+  }
+  auto call = [&](const Entry<Return (*)(Device)>& e) { return e ? e.fn(d) : ERROR_FUNCTION_NOT_FOUND; };
+  if (job.action == "resetGpuLockedClocks") r = call(a.resetGpuLockedClocks);
+  else if (job.action == "resetMemoryLockedClocks") r = call(a.resetMemoryLockedClocks);
+  else if (job.action == "resetApplicationsClocks") r = call(a.resetApplicationsClocks);
+  else if (job.action == "setPersistenceMode")
+    r = a.setPersistenceMode ? a.setPersistenceMode.fn(d, job.value) : ERROR_FUNCTION_NOT_FOUND;
+  else r = ERROR_INVALID_ARGUMENT;
+  job.actionRet = r;
+}
+
+}  // namespace ovn::nvml

@@ -1,0 +1,94 @@
+import { describe, expect, it } from 'vitest';
+import { GpuHealthTracker, gpuVerdict } from '../../src/gpu/verdict.js';
+import { classifyXid, FATAL_XIDS } from '../../src/gpu/xid.js';
+import { loadNative } from '../../src/native.js';
+import type { GpuDeviceSample } from '../../src/native.js';
+
+const healthy: GpuDeviceSample = {
+  index: 0,
+  uuid: 'GPU-0',
+  temperatureC: 50,
+  slowdownTemperatureC: 89,
+  shutdownTemperatureC: 92,
+  clocksEventReasons: { mask: 0, names: [] },
+  eccUncorrectedVolatile: 0,
+  retiredPagesSingleBit: 0,
+  retiredPagesDoubleBit: 0,
+  retiredPagesPending: false,
+  remappedRows: { correctable: 0, uncorrectable: 0, pending: false, failure: false },
+  pcieReplayCounter: 0,
+  recoveryAction: 'none',
+  lost: false,
+  errors: {},
+};
+
+describe('Xid classifier', () => {
+  it('follows NVIDIA\'s catalog and DCGM\'s fatal set', () => {
+    for (const x of [48, 74, 79, 95, 119, 120, 140]) expect(classifyXid(x).severity).toBe('fatal');
+    for (const x of [13, 31, 43, 45, 68]) expect(classifyXid(x).severity).toBe('application');
+    expect(classifyXid(79).resettable).toBe(false);
+    expect(classifyXid(79).ladder).toEqual(['drain_node', 'reboot_node']);
+    expect(classifyXid(48).ladder).toContain('reset_gpu');
+    expect(classifyXid(63).description).toMatch(/row remapping/);
+    expect(classifyXid(64).severity).toBe('fatal');
+    expect(classifyXid(9999).severity).toBe('degraded');
+    expect(FATAL_XIDS).toContain(79);
+  });
+});
+
+describe('GPU verdicts', () => {
+  it('healthy when nothing is wrong', () => {
+    expect(gpuVerdict(healthy, { nowMs: 0 })).toMatchObject({ status: 'healthy', reasons: [], actions: [] });
+  });
+
+  it.each([
+    ['temperature at slowdown', { temperatureC: 89 }, 'degraded', /slowdown threshold/],
+    ['temperature at shutdown', { temperatureC: 93 }, 'failed', /shutdown threshold/],
+    ['hardware slowdown', { clocksEventReasons: { mask: 8, names: ['hw_slowdown'] } }, 'degraded', /hw_slowdown/],
+    ['power brake', { clocksEventReasons: { mask: 0x80, names: ['hw_power_brake_slowdown'] } }, 'degraded', /power_brake/],
+    ['uncorrectable ECC', { eccUncorrectedVolatile: 2 }, 'failed', /uncorrectable ECC/],
+    ['retired pages over the limit', { retiredPagesSingleBit: 50, retiredPagesDoubleBit: 10 }, 'failed', /retired pages/],
+    ['retirement pending', { retiredPagesPending: true }, 'degraded', /reset applies/],
+    ['row remap pending', { remappedRows: { correctable: 1, uncorrectable: 0, pending: true, failure: false } }, 'degraded', /remapping pending/],
+    ['row remap failure', { remappedRows: { correctable: 0, uncorrectable: 3, pending: false, failure: true } }, 'failed', /spare rows/],
+    ['driver recovery action', { recoveryAction: 'gpu_reset' }, 'failed', /gpu_reset/],
+    ['lost GPU', { lost: true }, 'failed', /lost/],
+  ] as const)('%s', (_name, patch, status, reason) => {
+    const v = gpuVerdict({ ...healthy, ...patch } as GpuDeviceSample, { nowMs: 0 });
+    expect(v.status).toBe(status);
+    expect(v.reasons.join('; ')).toMatch(reason);
+    // A failed GPU always comes with a ladder; a hot or throttled one may need no automatic step.
+    if (status === 'failed') expect(v.actions.length).toBeGreaterThan(0);
+  });
+
+  it('counts recent Xids only, and escalates to the worst ladder', () => {
+    const now = 10 * 3600_000;
+    const v = gpuVerdict(healthy, { nowMs: now, recentXids: [{ gpuIndex: 0, xid: 13, timeMs: now - 1000 }, { gpuIndex: 0, xid: 79, timeMs: now - 2000 }] });
+    expect(v.status).toBe('failed');
+    expect(v.actions).toEqual(['drain_node', 'reboot_node']);
+    const old = gpuVerdict(healthy, { nowMs: now, recentXids: [{ gpuIndex: 0, xid: 79, timeMs: now - 2 * 3600_000 }] });
+    expect(old.status).toBe('healthy');
+    const other = gpuVerdict(healthy, { nowMs: now, recentXids: [{ gpuIndex: 1, xid: 79, timeMs: now }] });
+    expect(other.status).toBe('healthy');
+  });
+
+  it('measures the PCIe replay rate across samples', () => {
+    const t = new GpuHealthTracker();
+    expect(t.verdicts([{ ...healthy, pcieReplayCounter: 100 }], 0)[0]!.status).toBe('healthy');
+    expect(t.verdicts([{ ...healthy, pcieReplayCounter: 103 }], 60_000)[0]!.status).toBe('healthy');
+    const v = t.verdicts([{ ...healthy, pcieReplayCounter: 150 }], 120_000)[0]!;
+    expect(v.status).toBe('degraded');
+    expect(v.reasons[0]).toMatch(/PCIe replay rate/);
+  });
+
+  it('decodes process entries with each layout and rejects garbage', () => {
+    const { parsers } = loadNative();
+    const buf = Buffer.alloc(96);
+    for (let i = 0; i < 3; i++) {
+      buf.writeUInt32LE(100 + i, i * 32);
+      buf.writeBigUInt64LE(BigInt(1000 * (i + 1)), i * 32 + 8);
+    }
+    expect(parsers.gpuProcesses(buf, 3, 32, 1e9)!.map((p) => p.pid)).toEqual([100, 101, 102]);
+    expect(parsers.gpuProcesses(buf, 3, 24, 1e9)).toBeNull();
+  });
+});
