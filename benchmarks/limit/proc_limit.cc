@@ -61,7 +61,7 @@ struct Fds {
 };
 
 static int openPid(const char* pid, const char* file) {
-  char path[64];
+  char path[300];
   std::snprintf(path, sizeof path, "/proc/%s/%s", pid, file);
   return open(path, O_RDONLY | O_CLOEXEC);
 }
