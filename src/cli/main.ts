@@ -1,6 +1,7 @@
 /** The `overnight` CLI: one subcommand per file, registered here. */
 import { Command } from 'commander';
 import { registerSampleCommand } from './sample.js';
+import { registerServeCommand } from './serve.js';
 
 export function buildProgram(): Command {
   const program = new Command();
@@ -10,6 +11,7 @@ export function buildProgram(): Command {
     .showHelpAfterError()
     .exitOverride();
   registerSampleCommand(program);
+  registerServeCommand(program);
   return program;
 }
 

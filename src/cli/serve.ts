@@ -1,0 +1,42 @@
+/** `overnight serve`: the MCP server on stdio (default) or Streamable HTTP. */
+import type { Command } from 'commander';
+import { loadConfig } from '../config/load.js';
+import { createOvernightContext } from '../mcp/context.js';
+import { serveOnHttp } from '../mcp/http.js';
+import { serveOnStdio } from '../mcp/stdio.js';
+
+interface ServeFlags {
+  http?: string;
+  host?: string;
+  config?: string;
+}
+
+export function registerServeCommand(program: Command): void {
+  program
+    .command('serve')
+    .description('run the MCP server (healthCheck, ...) on stdio, or on Streamable HTTP with --http')
+    .option('--http <port>', 'serve Streamable HTTP on this port at /mcp instead of stdio')
+    .option('--host <host>', 'address to bind with --http (default 127.0.0.1, or the configuration\'s server.host)')
+    .option('--config <file>', 'configuration file (default $OVERNIGHT_CONFIG or ~/.config/overnight/config.json)')
+    .action(async (flags: ServeFlags) => {
+      const { config, path } = loadConfig(flags.config);
+      const context = createOvernightContext({ config, background: true });
+      if (flags.http === undefined) {
+        process.stderr.write(`overnight: serving MCP on stdio (config: ${path ?? 'defaults'})\n`);
+        await serveOnStdio(context);
+        return;
+      }
+      const port = Number(flags.http);
+      if (!Number.isInteger(port) || port < 0 || port > 65535) throw new Error(`--http: got ${flags.http}; expected a TCP port in [0, 65535]`);
+      const host = flags.host ?? config.server.host;
+      const server = await serveOnHttp(context, { port, host, token: config.server.token, allowedHosts: config.server.allowedOrigins });
+      const addr = server.address();
+      const actual = typeof addr === 'object' && addr ? addr.port : port;
+      process.stderr.write(`overnight: serving MCP on http://${host}:${actual}/mcp${config.server.token ? ' (bearer token required)' : ''}\n`);
+      await new Promise<void>((resolve) => {
+        process.once('SIGTERM', resolve);
+        process.once('SIGINT', resolve);
+      });
+      server.close();
+    });
+}

@@ -1,0 +1,152 @@
+/**
+ * The configuration file: thresholds, probes, intervals, the safety policy, the state directory.
+ * Every object is strict: an unknown key is an error with a did-you-mean hint.
+ */
+import os from 'node:os';
+import path from 'node:path';
+import { z } from 'zod';
+
+/** A fraction of capacity in (0, 1], with a hint for percentages ("80" -> "did you mean 0.8?"). */
+export function fraction(what: string) {
+  return z.number().superRefine((v, ctx) => {
+    if (!Number.isFinite(v) || v <= 0 || v > 1) {
+      const hint = Number.isFinite(v) && v > 1 && v <= 100 ? `; did you mean ${v / 100}?` : '';
+      ctx.addIssue({ code: 'custom', message: `got ${v}; ${what} is a fraction of capacity in (0, 1]${hint}` });
+    }
+  });
+}
+
+export function positiveMs(what: string, max = 24 * 3600_000) {
+  return z.number().superRefine((v, ctx) => {
+    if (!Number.isFinite(v) || v <= 0 || v > max) ctx.addIssue({ code: 'custom', message: `got ${v}; ${what} is milliseconds in (0, ${max}]` });
+  });
+}
+
+export const thresholdsSchema = z.strictObject({
+  /** Memory in use (the tighter of host and cgroup), fraction of capacity. */
+  memory: fraction('memory').optional(),
+  /** GPU memory in use, fraction of each GPU's capacity. */
+  gpu: fraction('gpu').optional(),
+  /** p95 of tool-call and probe latency, milliseconds. */
+  responseTime: positiveMs('responseTime').optional(),
+  /** Filesystem usage (bytes or inodes), fraction. */
+  disk: fraction('disk').optional(),
+  /** CPU busy, fraction of all CPUs. */
+  cpu: fraction('cpu').optional(),
+  /** PSI memory "some" avg10, percent of time stalled (0-100). */
+  memoryPressure: z.number().min(0).max(100).optional(),
+  /** Error rate of tool calls and probes over the window, fraction. */
+  errorRate: fraction('errorRate').optional(),
+});
+
+export const probeSchema = z
+  .strictObject({
+    name: z.string().min(1).max(64),
+    /** HTTP(S) URL answered with 2xx when healthy (e.g. a local inference server's /health). */
+    url: z.string().url().optional(),
+    /** Command (argv) that exits 0 when healthy. */
+    command: z.array(z.string()).min(1).optional(),
+    timeoutMs: positiveMs('timeoutMs', 120_000).default(5000),
+    intervalMs: positiveMs('intervalMs').default(30_000),
+  })
+  .refine((p) => Boolean(p.url) !== Boolean(p.command), { message: 'a probe has exactly one of url or command' });
+
+export const policySchema = z.strictObject({
+  /** Process names (comm) never to signal, in addition to the built-in list. */
+  protectedNames: z.array(z.string()).default([]),
+  /** If set, only processes whose comm or cmdline matches one of these (regex) may be acted on. */
+  allow: z.array(z.string()).default([]),
+  /** Processes whose comm or cmdline matches one of these (regex) are never acted on. */
+  deny: z.array(z.string()).default([]),
+  /** At most this many destructive acts per hour. */
+  maxActionsPerHour: z.number().int().min(0).max(10_000).default(20),
+  /** Pid whose descendants are in scope; default: the parent of the server (the agent runner). */
+  scopeRoot: z.number().int().positive().optional(),
+  /** Allow acting on processes outside the scope root's tree (same user still required). */
+  allowOutsideScope: z.boolean().default(false),
+  /** Allow GPU resets (needs root and no process on the GPU). */
+  allowGpuReset: z.boolean().default(false),
+  /** Allow resetting GPU clocks and setting persistence mode. */
+  allowGpuSettings: z.boolean().default(false),
+  /** Allow dropping the page cache and compacting memory (needs root). */
+  allowCacheDrop: z.boolean().default(false),
+  /** Directories under which cleanup may delete files. */
+  cleanupRoots: z.array(z.string()).default([]),
+  /** Directories where reservation files may be created. */
+  reservationDir: z.string().optional(),
+  /** Signal asking a process to checkpoint before it is ended (e.g. "SIGUSR1"); none by default. */
+  checkpointSignal: z.string().optional(),
+  /** Signal that makes a runtime dump its stacks (SIGQUIT for a JVM, a faulthandler signal for Python). */
+  stackDumpSignal: z.string().optional(),
+  /** Seconds to wait after SIGTERM before SIGKILL. */
+  termGraceSec: z.number().min(0).max(600).default(10),
+});
+
+export const configSchema = z.strictObject({
+  thresholds: thresholdsSchema.default({}),
+  hysteresis: z
+    .strictObject({
+      /** A breached threshold clears only below limit - clearMargin (fractions) or limit * (1 - clearMargin) (ms, %). */
+      clearMargin: z.number().min(0).max(0.5).default(0.05),
+      /** A breach counts once it holds over this many consecutive samples... */
+      sustainSamples: z.number().int().min(1).max(100).default(2),
+      /** ...within this window (ms). */
+      sustainMs: positiveMs('sustainMs').default(10_000),
+    })
+    .default({ clearMargin: 0.05, sustainSamples: 2, sustainMs: 10_000 }),
+  probes: z.array(probeSchema).default([]),
+  /** Filesystems to watch. */
+  paths: z.array(z.string()).default(['/']),
+  /** Where durable state (SQLite) lives. */
+  stateDir: z.string().optional(),
+  /** Sliding window for response times and error rates (ms). */
+  responseWindowMs: positiveMs('responseWindowMs').default(300_000),
+  /** Background sampling interval of the server's history (ms). */
+  sampleIntervalMs: positiveMs('sampleIntervalMs', 3600_000).default(1000),
+  /** Milliseconds a GPU query may take before it is reported as timed out. */
+  gpuTimeoutMs: positiveMs('gpuTimeoutMs', 120_000).default(5000),
+  policy: policySchema.default(policySchema.parse({})),
+  server: z
+    .strictObject({
+      host: z.string().default('127.0.0.1'),
+      /** Bearer token required on HTTP when set (or OVERNIGHT_TOKEN). */
+      token: z.string().min(16).optional(),
+      /** Extra Origin hostnames allowed on HTTP (localhost is always allowed). */
+      allowedOrigins: z.array(z.string()).default([]),
+    })
+    .default({ host: '127.0.0.1', allowedOrigins: [] }),
+  monitor: z
+    .strictObject({
+      /** The design's default: check every 300 s. */
+      intervalSec: z.number().positive().max(86_400).default(300),
+      /** The design's alert threshold. */
+      alertThreshold: fraction('alertThreshold').default(0.8),
+    })
+    .default({ intervalSec: 300, alertThreshold: 0.8 }),
+});
+
+export type OvernightConfig = z.infer<typeof configSchema>;
+export type Thresholds = z.infer<typeof thresholdsSchema>;
+
+/** Threshold defaults: the design's 0.8 for memory and GPU; 2 s p95 response time. */
+export const DEFAULT_THRESHOLDS: Required<Thresholds> = {
+  memory: 0.8,
+  gpu: 0.8,
+  responseTime: 2000,
+  disk: 0.9,
+  cpu: 0.95,
+  memoryPressure: 20,
+  errorRate: 0.2,
+};
+
+/** $XDG_STATE_HOME/overnight, else ~/.local/state/overnight. */
+export function defaultStateDir(): string {
+  const base = process.env.XDG_STATE_HOME || path.join(os.homedir(), '.local', 'state');
+  return path.join(base, 'overnight');
+}
+
+/** $XDG_CONFIG_HOME/overnight/config.json, else ~/.config/overnight/config.json. */
+export function defaultConfigPath(): string {
+  const base = process.env.XDG_CONFIG_HOME || path.join(os.homedir(), '.config');
+  return path.join(base, 'overnight', 'config.json');
+}

@@ -1,0 +1,115 @@
+/**
+ * Uniform validation messages: the field, the value received, what is allowed, and a hint
+ * (after sharp's invalidParameterError). Used by the configuration loader and the MCP tools.
+ */
+import { closest } from 'fastest-levenshtein';
+import type { z } from 'zod';
+
+/** Renders a value for a message: short, JSON-ish, never huge. */
+export function describeValue(v: unknown): string {
+  if (v === undefined) return 'nothing';
+  if (typeof v === 'number' && !Number.isFinite(v)) return String(v);
+  let s: string;
+  try {
+    s = JSON.stringify(v) ?? String(v);
+  } catch {
+    s = String(v);
+  }
+  return s.length > 80 ? `${s.slice(0, 77)}...` : s;
+}
+
+export function invalidParameter(field: string, received: unknown, allowed: string, hint?: string): string {
+  return `${field}: got ${describeValue(received)}; expected ${allowed}${hint ? ` (${hint})` : ''}`;
+}
+
+/** A "did you mean" for an unknown key among the allowed ones (edit distance <= 3). */
+export function didYouMean(key: string, allowed: readonly string[]): string | undefined {
+  if (!allowed.length) return undefined;
+  const best = closest(key, allowed as string[]);
+  const d = levenshteinSmall(key.toLowerCase(), best.toLowerCase());
+  return d <= Math.max(2, Math.floor(key.length / 3)) ? best : undefined;
+}
+
+function levenshteinSmall(a: string, b: string): number {
+  const row = Array.from({ length: b.length + 1 }, (_, i) => i);
+  for (let i = 1; i <= a.length; i++) {
+    let prev = row[0]!;
+    row[0] = i;
+    for (let j = 1; j <= b.length; j++) {
+      const tmp = row[j]!;
+      row[j] = Math.min(row[j]! + 1, row[j - 1]! + 1, prev + (a[i - 1] === b[j - 1] ? 0 : 1));
+      prev = tmp;
+    }
+  }
+  return row[b.length]!;
+}
+
+/** A value at a path of an object. */
+function at(root: unknown, path: readonly PropertyKey[]): unknown {
+  let v: unknown = root;
+  for (const k of path) {
+    if (v === null || typeof v !== 'object') return undefined;
+    v = (v as Record<PropertyKey, unknown>)[k];
+  }
+  return v;
+}
+
+/**
+ * Formats zod issues as uniform lines. `root` is the validated input, so the received value can
+ * be named; `prefix` names where it came from ("config", "thresholds").
+ */
+export function formatIssues(error: z.ZodError, root: unknown, prefix = '', schema?: z.ZodType): string[] {
+  const lines: string[] = [];
+  for (const issue of error.issues) {
+    const path = [prefix, ...issue.path.map(String)].filter(Boolean).join('.');
+    if (issue.code === 'unrecognized_keys') {
+      const known = schema ? keysAt(schema, issue.path) : [];
+      for (const k of issue.keys) {
+        const guess = didYouMean(k, known);
+        lines.push(`${path ? `${path}.` : ''}${k}: unknown key${guess ? `; did you mean "${guess}"?` : ''}${known.length ? ` (known keys: ${known.join(', ')})` : ''}`);
+      }
+      continue;
+    }
+    const received = at(root, issue.path);
+    // Messages we wrote ourselves already carry the value; zod's own get it added.
+    if (issue.message.startsWith('got ')) lines.push(`${path}: ${issue.message}`);
+    else lines.push(`${path}: got ${describeValue(received)}; ${issue.message}`);
+  }
+  return lines;
+}
+
+/** The keys an object schema allows at a path (unwrapping optional, default, nullable, arrays). */
+function keysAt(schema: z.ZodType, path: readonly PropertyKey[]): string[] {
+  let s: unknown = schema;
+  const unwrap = (x: unknown): unknown => {
+    for (let i = 0; i < 10; i++) {
+      const def = (x as { _zod?: { def?: { innerType?: unknown; type?: string; element?: unknown; in?: unknown } } })?._zod?.def;
+      if (!def) return x;
+      if (def.innerType) x = def.innerType;
+      else if (def.type === 'pipe' && def.in) x = def.in;
+      else return x;
+    }
+    return x;
+  };
+  for (const k of path) {
+    s = unwrap(s);
+    const def = (s as { _zod?: { def?: { type?: string; shape?: Record<string, unknown>; element?: unknown } } })?._zod?.def;
+    if (def?.type === 'object' && def.shape) s = def.shape[String(k)];
+    else if (def?.type === 'array') s = def.element;
+    else return [];
+  }
+  s = unwrap(s);
+  const def = (s as { _zod?: { def?: { type?: string; shape?: Record<string, unknown> } } })?._zod?.def;
+  return def?.type === 'object' && def.shape ? Object.keys(def.shape) : [];
+}
+
+export class ValidationError extends Error {
+  readonly code = 'ERR_OVERNIGHT_INVALID';
+  constructor(
+    readonly lines: string[],
+    where: string,
+  ) {
+    super(`${where}:\n  - ${lines.join('\n  - ')}`);
+    this.name = 'ValidationError';
+  }
+}

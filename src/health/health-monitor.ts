@@ -1,0 +1,366 @@
+/**
+ * The design's HealthMonitor: `checkSystemHealth(checkType, thresholds)` returns
+ * { status, metrics, recommendations, breached, ... } from native samples, evaluated against
+ * thresholds with a sustain window and hysteresis. Takes its clock, host reader, GPU sampler and
+ * process table as parameters (tests inject them; defaults are the real ones).
+ */
+import { parseConfig } from '../config/load.js';
+import { DEFAULT_THRESHOLDS, type OvernightConfig, type Thresholds } from '../config/schema.js';
+import { GpuHealthTracker, type GpuVerdict } from '../gpu/verdict.js';
+import type { GpuSampleOptions, GpuSampleOutcome } from '../gpu/gpu-sampler.js';
+import type { HostSample, HostSampleOptions, NativeHostReader, NativeProcessTable, ProcessSample, ProcessScanOptions } from '../native.js';
+import { systemClock, type Clock } from '../util/clock.js';
+import { round } from '../util/stats.js';
+import { LatencyWindow } from './latency-window.js';
+import { cgroupStatus, cpuStatus, diskStatus, gpuDeviceSummary, memoryStatus, pressureStatus, topProcesses, type MemoryStatus } from './metrics.js';
+import { ProbeRunner } from './probes.js';
+import { recommendations, type Recommendation } from './recommendations.js';
+import type { RecoveryJournal, StalledTaskSource, SuspectSource } from './sources.js';
+import { ThresholdTracker, type Breach } from './thresholds.js';
+
+export type CheckType = 'quick' | 'full' | 'recovery';
+export type HealthStatus = 'healthy' | 'degraded' | 'critical';
+
+export interface HealthReport {
+  status: HealthStatus;
+  check_type: CheckType;
+  timestamp: string;
+  duration_ms: number;
+  thresholds: Required<Thresholds>;
+  metrics: {
+    gpu_health: Record<string, unknown>;
+    memory_status: MemoryStatus;
+    response_times: Record<string, unknown>;
+    error_rates: Record<string, unknown>;
+    recovery_status: Record<string, unknown>;
+    cpu: ReturnType<typeof cpuStatus>;
+    pressure: ReturnType<typeof pressureStatus>;
+    cgroup: ReturnType<typeof cgroupStatus>;
+    disk: ReturnType<typeof diskStatus>;
+    processes?: ReturnType<typeof topProcesses>;
+    suspects?: { memory_leaks: unknown[]; hangs: unknown[]; stalled_tasks: unknown[] };
+  };
+  breached: Breach[];
+  recommendations: Recommendation[];
+  /** `recovery` checks: whether the problem the last recovery addressed is gone. */
+  recovery_check?: Record<string, unknown>;
+}
+
+export interface GpuSource {
+  sample(options?: GpuSampleOptions): Promise<GpuSampleOutcome>;
+}
+
+export interface HealthMonitorOptions {
+  config?: OvernightConfig;
+  clock?: Clock;
+  hostReader?: NativeHostReader;
+  /** null: this node has no GPUs to look at. */
+  gpu?: GpuSource | null;
+  processTable?: Pick<NativeProcessTable, 'scanAsync'>;
+  /** Latencies of this server's own tool calls (the server records into it). */
+  toolCalls?: LatencyWindow;
+  suspects?: SuspectSource;
+  recoveries?: RecoveryJournal;
+  tasks?: StalledTaskSource;
+  /** Whose cgroup to read (default: this process). */
+  cgroupPid?: number;
+}
+
+export interface CheckOptions {
+  signal?: AbortSignal;
+  /** Called as a long check makes progress (the MCP tool turns these into notifications). */
+  onProgress?: (done: number, total: number, message: string) => void;
+}
+
+const abortError = () => Object.assign(new Error('the health check was cancelled'), { name: 'AbortError' });
+
+export class HealthMonitor {
+  readonly config: OvernightConfig;
+  readonly toolCalls: LatencyWindow;
+  private readonly clock: Clock;
+  private readonly tracker: ThresholdTracker;
+  private readonly gpuTracker = new GpuHealthTracker();
+  private readonly probes: ProbeRunner;
+  private hostReader: NativeHostReader | undefined;
+  private gpu: GpuSource | null | undefined;
+  private processTable: Pick<NativeProcessTable, 'scanAsync'> | undefined;
+  private prevCpu = new Map<number, { ticks: number; starttime: number; t: number }>();
+  private lastOomKills: number | null = null;
+  private background: NodeJS.Timeout | undefined;
+  private lastGpu: { at: number; outcome: GpuSampleOutcome } | null = null;
+
+  constructor(private readonly options: HealthMonitorOptions = {}) {
+    this.config = options.config ?? parseConfig({});
+    this.clock = options.clock ?? systemClock;
+    this.tracker = new ThresholdTracker(this.clock, this.config.hysteresis);
+    this.toolCalls = options.toolCalls ?? new LatencyWindow(this.clock, this.config.responseWindowMs);
+    this.probes = new ProbeRunner(this.config.probes, this.clock, this.config.responseWindowMs);
+    this.hostReader = options.hostReader;
+    this.gpu = options.gpu;
+    this.processTable = options.processTable;
+  }
+
+  /** Lets later engines plug in (the server wires recovery and progress after construction). */
+  attach(sources: Pick<HealthMonitorOptions, 'suspects' | 'recoveries' | 'tasks'>): void {
+    Object.assign(this.options, sources);
+  }
+
+  private async reader(): Promise<NativeHostReader> {
+    if (!this.hostReader) this.hostReader = (await import('../sampling/host.js')).createHostReader();
+    return this.hostReader;
+  }
+
+  private async gpuSource(): Promise<GpuSource | null> {
+    if (this.gpu === undefined) {
+      const { gpuSampler, nvmlInfo } = await import('../gpu/gpu-sampler.js');
+      // No library: no GPU work at all (and no GPU thread).
+      this.gpu = nvmlInfo().loaded ? gpuSampler() : null;
+    }
+    return this.gpu;
+  }
+
+  /** Samples in the background so that sustain windows see real history (unref'd timer). */
+  start(intervalMs = this.config.sampleIntervalMs): void {
+    if (this.background) return;
+    this.background = setInterval(() => {
+      void this.observeHost(this.config.thresholds).catch(() => undefined);
+    }, intervalMs);
+    this.background.unref();
+    this.probes.start();
+  }
+
+  stop(): void {
+    if (this.background) clearInterval(this.background);
+    this.background = undefined;
+    this.probes.stop();
+  }
+
+  private effectiveThresholds(overrides?: Partial<Thresholds>): Required<Thresholds> {
+    const out = { ...DEFAULT_THRESHOLDS } as Required<Thresholds>;
+    for (const src of [this.config.thresholds, overrides ?? {}]) {
+      for (const [k, v] of Object.entries(src)) if (v !== undefined) (out as Record<string, number>)[k] = v;
+    }
+    return out;
+  }
+
+  private async observeHost(t: Partial<Thresholds>, opts: HostSampleOptions = {}): Promise<{ sample: HostSample; breaches: Breach[] }> {
+    const th = this.effectiveThresholds(t);
+    const sample = (await this.reader()).sample({ perCpu: false, ...opts, ...(this.options.cgroupPid ? { cgroupPid: this.options.cgroupPid } : {}) });
+    const breaches: Breach[] = [];
+    const add = (b: Breach | null) => b && breaches.push(b);
+    const mem = memoryStatus(sample);
+    if (mem.effective) add(this.tracker.observe('memory', mem.effective.used_fraction, th.memory, 'fraction', `memory (${mem.effective.source})`));
+    const busy = sample.cpu?.utilization?.busy;
+    if (busy !== undefined) add(this.tracker.observe('cpu', busy, th.cpu, 'fraction'));
+    const psi = sample.psi?.memory?.some?.avg10;
+    if (psi !== undefined) add(this.tracker.observe('memoryPressure', psi, th.memoryPressure, 'percent'));
+    for (const d of diskStatus(sample)) {
+      if ('error' in d) continue;
+      add(this.tracker.observe(`disk:${d.path}`, Math.max(d.used_fraction, d.inodes_used_fraction), th.disk, 'fraction', `filesystem ${d.path}`));
+    }
+    return { sample, breaches };
+  }
+
+  /**
+   * The design's check_system_health. `quick`: cheap signals only (memory, load, PSI, cgroup,
+   * GPU memory/utilization/temperature). `full`: everything, with per-GPU verdicts, disks, top
+   * processes and suspects. `recovery`: a full check compared with the state before the last recovery.
+   */
+  async checkSystemHealth(checkType: CheckType = 'quick', thresholds?: Partial<Thresholds>, opts: CheckOptions = {}): Promise<HealthReport> {
+    const t0 = performance.now();
+    const full = checkType !== 'quick';
+    const th = this.effectiveThresholds(thresholds);
+    const steps = checkType === 'recovery' ? 5 : full ? 4 : 2;
+    let step = 0;
+    const progress = (msg: string) => {
+      if (opts.signal?.aborted) throw abortError();
+      opts.onProgress?.(++step, steps, msg);
+    };
+
+    const { sample, breaches } = await this.observeHost(th, { perCpu: full, paths: this.config.paths, psi: true });
+    progress('host sampled');
+
+    const gpuSource = await this.gpuSource();
+    let gpuHealth: Record<string, unknown> = { available: false, reason: 'no NVIDIA driver on this node (libnvidia-ml.so.1 not found)' };
+    let verdicts: GpuVerdict[] = [];
+    if (gpuSource) {
+      const outcome = await gpuSource.sample({ quick: !full, processes: full, timeoutMs: this.config.gpuTimeoutMs });
+      this.lastGpu = { at: this.clock.now(), outcome };
+      if (outcome.available) {
+        const now = this.clock.now();
+        verdicts = full ? this.gpuTracker.verdicts(outcome.devices, now) : [];
+        for (const d of outcome.devices) {
+          if (d.memory) {
+            const b = this.tracker.observe(`gpu.${d.index}.memory`, d.memory.used / d.memory.total, th.gpu, 'fraction', `GPU ${d.index} memory`);
+            if (b) breaches.push(b);
+          }
+          if (!full && (d.lost || (d.temperatureC != null && d.slowdownTemperatureC != null && d.temperatureC >= d.slowdownTemperatureC))) {
+            verdicts.push(...this.gpuTracker.verdicts([d], now));
+          }
+        }
+        const byIndex = new Map(verdicts.map((v) => [v.index, v]));
+        gpuHealth = {
+          available: true,
+          driver_version: outcome.driverVersion,
+          device_count: outcome.deviceCount,
+          devices: outcome.devices.map((d) => gpuDeviceSummary(d, byIndex.get(d.index))),
+          ...(full ? { recent_xids: this.gpuTracker.recentXids(now) } : {}),
+          sample_ms: round(outcome.elapsedMs, 3),
+        };
+      } else {
+        gpuHealth = { available: false, reason: outcome.reason, code: outcome.code, ...('timedOut' in outcome && outcome.timedOut ? { timed_out: true } : {}) };
+      }
+    }
+    progress('GPUs sampled');
+
+    let processes: ReturnType<typeof topProcesses> | undefined;
+    if (full) {
+      const table = await this.scanProcesses();
+      processes = topProcesses(table.table, table.cpuShare);
+      progress('processes scanned');
+      await this.probes.runDue();
+      progress('probes run');
+    }
+
+    // Response times and error rates: this server's tool calls and each probe.
+    const tools = this.toolCalls.summary();
+    const probeSummaries = this.probes.summaries();
+    if (tools.p95Ms !== null && tools.count >= 5) {
+      const b = this.tracker.observe('responseTime', tools.p95Ms, th.responseTime, 'ms', 'tool calls');
+      if (b) breaches.push(b);
+    }
+    if (tools.errorRate !== null && tools.count >= 5) {
+      const b = this.tracker.observe('errorRate', tools.errorRate, th.errorRate, 'fraction', 'tool calls');
+      if (b) breaches.push(b);
+    }
+    for (const p of probeSummaries) {
+      if (p.summary.p95Ms !== null) {
+        const b = this.tracker.observe(`responseTime:${p.name}`, p.summary.p95Ms, th.responseTime, 'ms', `probe ${p.name}`);
+        if (b) breaches.push(b);
+      }
+      if (p.summary.errorRate !== null) {
+        const b = this.tracker.observe(`errorRate:${p.name}`, p.summary.errorRate, th.errorRate, 'fraction', `probe ${p.name}`);
+        if (b) breaches.push(b);
+      }
+    }
+
+    const memory = memoryStatus(sample);
+    const leaks = this.options.suspects?.leakSuspects() ?? [];
+    const hangs = this.options.suspects?.hangSuspects() ?? [];
+    const stalled = this.options.tasks?.stalledTasks(this.clock.now()) ?? [];
+    const rec = this.options.recoveries;
+    const last = rec?.lastRecovery() ?? null;
+
+    // OOM kills since the previous check are critical: the kernel already killed something.
+    const oom = memory.cgroup?.oom_kills ?? null;
+    const newOomKills = oom !== null && this.lastOomKills !== null ? oom - this.lastOomKills : 0;
+    if (oom !== null) this.lastOomKills = oom;
+
+    const critical =
+      (memory.effective?.used_fraction ?? 0) >= Math.max(0.95, th.memory) ||
+      newOomKills > 0 ||
+      (memory.pressure_full_avg10 ?? 0) >= 20 ||
+      verdicts.some((v) => v.status === 'failed') ||
+      breaches.some((b) => b.metric.startsWith('disk:') && b.observed >= 0.98);
+    const degraded = breaches.length > 0 || verdicts.some((v) => v.status === 'degraded') || leaks.length > 0 || hangs.length > 0 || stalled.length > 0;
+    const status: HealthStatus = critical ? 'critical' : degraded ? 'degraded' : 'healthy';
+
+    const report: HealthReport = {
+      status,
+      check_type: checkType,
+      timestamp: new Date(this.clock.now()).toISOString(),
+      duration_ms: 0,
+      thresholds: th,
+      metrics: {
+        gpu_health: gpuHealth,
+        memory_status: memory,
+        response_times: {
+          window_s: this.config.responseWindowMs / 1000,
+          tool_calls: { count: tools.count, p50_ms: tools.p50Ms, p95_ms: tools.p95Ms, p99_ms: tools.p99Ms },
+          probes: probeSummaries.map((p) => ({ name: p.name, target: p.target, count: p.summary.count, p50_ms: p.summary.p50Ms, p95_ms: p.summary.p95Ms, p99_ms: p.summary.p99Ms })),
+        },
+        error_rates: {
+          window_s: this.config.responseWindowMs / 1000,
+          tool_calls: { count: tools.count, errors: tools.errors, rate: tools.errorRate },
+          probes: probeSummaries.map((p) => ({ name: p.name, count: p.summary.count, errors: p.summary.errors, rate: p.summary.errorRate, ...(p.summary.lastError ? { last_error: p.summary.lastError } : {}) })),
+          ...(newOomKills > 0 ? { oom_kills_since_last_check: newOomKills } : {}),
+        },
+        recovery_status: rec
+          ? { last: last ? { id: last.id, operation_type: last.operation_type, status: last.status, finished_at: last.finished_at } : null, last_hour: rec.recentCounts(3600_000) }
+          : { last: null, note: 'no recovery engine attached' },
+        cpu: cpuStatus(sample),
+        pressure: pressureStatus(sample),
+        cgroup: cgroupStatus(sample),
+        disk: diskStatus(sample),
+        ...(processes ? { processes } : {}),
+        ...(full ? { suspects: { memory_leaks: leaks, hangs, stalled_tasks: stalled } } : {}),
+      },
+      breached: breaches,
+      recommendations: recommendations({ breached: breaches, memory, gpuVerdicts: verdicts, leaks, hangs, stalled, topByMemory: processes?.by_memory ?? [], checkType }),
+    };
+    if (checkType === 'recovery') report.recovery_check = this.compareWithLastRecovery(report, last);
+    if (checkType === 'recovery') progress('compared with the last recovery');
+    report.duration_ms = round(performance.now() - t0, 3);
+    return report;
+  }
+
+  private compareWithLastRecovery(now: HealthReport, last: ReturnType<RecoveryJournal['lastRecovery']>): Record<string, unknown> {
+    if (!last) return { last_recovery: null, problem_resolved: null, explanation: 'no recovery has run yet; nothing to compare with' };
+    const before = last.before;
+    const stillBreached = now.breached.map((b) => b.metric).filter((m) => before.breached.includes(m));
+    const gpuNow = Object.fromEntries(((now.metrics.gpu_health.devices as { index: number; status: string }[] | undefined) ?? []).map((d) => [String(d.index), d.status]));
+    const gpuStill = Object.entries(before.gpu_statuses).filter(([i, s]) => s !== 'healthy' && gpuNow[i] && gpuNow[i] !== 'healthy').map(([i]) => Number(i));
+    let targetStillThere = false;
+    if (last.target?.pid) {
+      const leaks = (now.metrics.suspects?.memory_leaks ?? []) as { pid: number }[];
+      const hangs = (now.metrics.suspects?.hangs ?? []) as { pid: number }[];
+      targetStillThere = leaks.some((l) => l.pid === last.target!.pid) || hangs.some((h) => h.pid === last.target!.pid);
+    }
+    const resolved = stillBreached.length === 0 && gpuStill.length === 0 && !targetStillThere && now.status !== 'critical';
+    const memBefore = before.memory_used_fraction;
+    const memNow = now.metrics.memory_status.effective?.used_fraction ?? null;
+    return {
+      last_recovery: { id: last.id, operation_type: last.operation_type, status: last.status, finished_at: last.finished_at, target: last.target ?? null },
+      status_before: before.status,
+      status_now: now.status,
+      memory_used_fraction: { before: memBefore, now: memNow },
+      still_breached: stillBreached,
+      gpus_still_unhealthy: gpuStill,
+      target_still_suspect: targetStillThere,
+      problem_resolved: resolved,
+      explanation: resolved
+        ? `the conditions present before ${last.operation_type} recovery are gone`
+        : `still present after ${last.operation_type} recovery: ${[...stillBreached, ...gpuStill.map((g) => `GPU ${g}`), ...(targetStillThere ? [`pid ${last.target!.pid}`] : [])].join(', ') || `status ${now.status}`}`,
+    };
+  }
+
+  /** Scans the process table off the JS thread; CPU shares are since the previous scan. */
+  private async scanProcesses(): Promise<{ table: ProcessSample[]; cpuShare: Map<number, number> }> {
+    if (!this.processTable) this.processTable = (await import('../sampling/processes.js')).createProcessTable();
+    const opts: ProcessScanOptions = { status: true };
+    const table = await this.processTable.scanAsync(opts);
+    const { clockTicksPerSecond } = await import('../sampling/processes.js');
+    const hz = clockTicksPerSecond();
+    const now = this.clock.now();
+    const cpuShare = new Map<number, number>();
+    const next = new Map<number, { ticks: number; starttime: number; t: number }>();
+    for (const p of table) {
+      const ticks = p.utime + p.stime;
+      const prev = this.prevCpu.get(p.pid);
+      if (prev && prev.starttime === p.starttime && now > prev.t) cpuShare.set(p.pid, (ticks - prev.ticks) / hz / ((now - prev.t) / 1000));
+      next.set(p.pid, { ticks, starttime: p.starttime, t: now });
+    }
+    this.prevCpu = next;
+    return { table, cpuShare };
+  }
+
+  /** The last GPU outcome (for engines that need GPU state without sampling again). */
+  lastGpuSample(): { at: number; outcome: GpuSampleOutcome } | null {
+    return this.lastGpu;
+  }
+
+  /** Feeds an Xid (from an event subscription) into the GPU verdicts. */
+  recordXid(gpuIndex: number, xid: number, timeMs: number): void {
+    this.gpuTracker.recordXid({ gpuIndex, xid, timeMs });
+  }
+}

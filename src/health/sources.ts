@@ -1,0 +1,58 @@
+/**
+ * What the health check reads from the other engines, as narrow interfaces, so that health does
+ * not depend on recovery or progress (they plug in when present).
+ */
+
+export interface LeakSuspect {
+  pid: number;
+  comm: string;
+  rss_bytes: number;
+  /** Growth rate, bytes per minute (robust slope over the window). */
+  slope_bytes_per_min: number;
+  r2: number;
+  /** Seconds until the cgroup limit or host memory is reached at this rate; null if never. */
+  seconds_to_exhaustion: number | null;
+}
+
+export interface HangSuspect {
+  pid: number;
+  comm: string;
+  state: string;
+  reason: string;
+  /** Seconds since CPU time, context switches or io last moved. */
+  no_progress_sec: number;
+}
+
+export interface SuspectSource {
+  leakSuspects(): LeakSuspect[];
+  hangSuspects(): HangSuspect[];
+}
+
+/** A completed recovery and the health state it started from. */
+export interface RecoveryRecord {
+  id: string;
+  operation_type: string;
+  status: string;
+  started_at: string;
+  finished_at: string;
+  target?: { pid?: number; gpu?: number } | undefined;
+  /** What was wrong before the recovery. */
+  before: { status: string; breached: string[]; memory_used_fraction: number | null; gpu_statuses: Record<string, string> };
+}
+
+export interface RecoveryJournal {
+  lastRecovery(): RecoveryRecord | null;
+  /** Counts for the recovery_status metric. */
+  recentCounts(windowMs: number): { recovered: number; failed: number; escalated: number };
+}
+
+export interface StalledTask {
+  task_id: string;
+  current_stage: string | null;
+  last_checkpoint_at: string;
+  stalled_for_sec: number;
+}
+
+export interface StalledTaskSource {
+  stalledTasks(nowMs: number): StalledTask[];
+}

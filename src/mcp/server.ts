@@ -1,0 +1,51 @@
+/**
+ * The design's service factory: `registerOvernightTools(server, options)` adds the overnight
+ * tools to an MCP server someone already has; `createOvernightServer` makes a server with them;
+ * `HPCServiceFactory#initializeOvernightTools()` is the design's spelling of the same.
+ * One file per tool under tools/.
+ */
+import { McpServer } from '@modelcontextprotocol/server';
+import { createRequire } from 'node:module';
+import { createOvernightContext, type ContextOptions, type OvernightContext } from './context.js';
+import type { McpServerLike } from './server-types.js';
+import { registerHealthCheck } from './tools/health-check.js';
+
+const pkg = createRequire(import.meta.url)('../../package.json') as { name: string; version: string };
+
+export const SERVER_INFO = { name: pkg.name, version: pkg.version } as const;
+
+/** Adds healthCheck (and the other overnight tools, as their engines land) to `server`. */
+export function registerOvernightTools(server: McpServerLike, context: OvernightContext): void {
+  registerHealthCheck(server, context.health);
+}
+
+export function createOvernightServer(context: OvernightContext): McpServer {
+  const server = new McpServer(SERVER_INFO, {
+    capabilities: { tools: {} },
+    instructions:
+      'overnight-ops watches this node while you work unattended. Call healthCheck (quick) periodically; ' +
+      'act on its recommendations; run healthCheck "recovery" after any recovery.',
+  });
+  registerOvernightTools(server as unknown as McpServerLike, context);
+  return server;
+}
+
+/** The design's HPCServiceFactory: holds the engines and registers the overnight tools. */
+export class HPCServiceFactory {
+  context: OvernightContext | undefined;
+  constructor(
+    private readonly server: McpServerLike,
+    private readonly options: ContextOptions = {},
+  ) {}
+
+  /** Creates the engines (HealthMonitor, ...) and registers the tools on the server. */
+  async initializeOvernightTools(): Promise<OvernightContext> {
+    this.context ??= createOvernightContext(this.options);
+    registerOvernightTools(this.server, this.context);
+    return this.context;
+  }
+
+  get healthMonitor() {
+    return this.context?.health;
+  }
+}

@@ -1,0 +1,60 @@
+import { Client, StreamableHTTPClientTransport } from '@modelcontextprotocol/client';
+import { spawn, type ChildProcess } from 'node:child_process';
+import { request } from 'node:http';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { CLI, structured, writeConfig } from '../helpers/mcp.js';
+
+const TOKEN = 'test-token-0123456789abcdef';
+let proc: ChildProcess;
+let port = 0;
+
+beforeAll(async () => {
+  const { file } = writeConfig({ server: { token: TOKEN } });
+  proc = spawn(process.execPath, [CLI, 'serve', '--http', '0', '--config', file], { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, OVERNIGHT_NVML_LIBRARY: '/none' } });
+  let err = '';
+  proc.stderr!.on('data', (d) => (err += d));
+  const t0 = Date.now();
+  while (!/127\.0\.0\.1:(\d+)\/mcp/.test(err)) {
+    if (Date.now() - t0 > 15_000) throw new Error(`server did not start: ${err}`);
+    await new Promise((r) => setTimeout(r, 50));
+  }
+  port = Number(/127\.0\.0\.1:(\d+)\/mcp/.exec(err)![1]);
+});
+afterAll(() => proc?.kill());
+
+function raw(headers: Record<string, string>, body = '{}'): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const req = request({ host: '127.0.0.1', port, path: '/mcp', method: 'POST', headers: { 'content-type': 'application/json', accept: 'application/json, text/event-stream', ...headers } }, (res) => {
+      res.resume();
+      resolve(res.statusCode!);
+    });
+    req.on('error', reject);
+    req.end(body);
+  });
+}
+
+const init = JSON.stringify({ jsonrpc: '2.0', id: 1, method: 'initialize', params: { protocolVersion: '2025-06-18', capabilities: {}, clientInfo: { name: 'raw', version: '1' } } });
+
+describe('Streamable HTTP transport', () => {
+  it('binds to 127.0.0.1 and serves healthCheck to a client with the token', async () => {
+    const client = new Client({ name: 'http-test', version: '1' });
+    await client.connect(new StreamableHTTPClientTransport(new URL(`http://127.0.0.1:${port}/mcp`), { requestInit: { headers: { Authorization: `Bearer ${TOKEN}` } } }));
+    const { tools } = await client.listTools();
+    expect(tools.map((t) => t.name)).toContain('healthCheck');
+    const r = structured<{ status: string }>(await client.callTool({ name: 'healthCheck', arguments: { checkType: 'quick' } }));
+    expect(['healthy', 'degraded', 'critical']).toContain(r.status);
+    await client.close();
+  });
+
+  it('refuses a request without the token, or with a wrong one (401)', async () => {
+    expect(await raw({}, init)).toBe(401);
+    expect(await raw({ authorization: 'Bearer wrong-token-0123456789ab' }, init)).toBe(401);
+    expect(await raw({ authorization: `Bearer ${TOKEN}` }, init)).toBe(200);
+  });
+
+  it('refuses a foreign Host or Origin header (DNS rebinding)', async () => {
+    expect(await raw({ authorization: `Bearer ${TOKEN}`, host: 'evil.example.com' }, init)).toBe(403);
+    expect(await raw({ authorization: `Bearer ${TOKEN}`, origin: 'http://evil.example.com' }, init)).toBe(403);
+    expect(await raw({ authorization: `Bearer ${TOKEN}`, origin: `http://localhost:${port}` }, init)).toBe(200);
+  });
+});

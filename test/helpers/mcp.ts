@@ -1,0 +1,49 @@
+/** Starts the built CLI's MCP server and connects the official client to it. */
+import { Client } from '@modelcontextprotocol/client';
+import { StdioClientTransport } from '@modelcontextprotocol/client/stdio';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { root } from './isolated.js';
+
+export const CLI = path.join(root, 'bin/overnight.js');
+
+/** Writes a configuration file (with a private state directory) and returns its path. */
+export function writeConfig(config: Record<string, unknown> = {}): { file: string; dir: string } {
+  const dir = mkdtempSync(path.join(tmpdir(), 'ovn-cfg-'));
+  const file = path.join(dir, 'config.json');
+  writeFileSync(file, JSON.stringify({ stateDir: path.join(dir, 'state'), ...config }));
+  return { file, dir };
+}
+
+export async function connectStdio(config: Record<string, unknown> = {}, env: Record<string, string> = {}): Promise<{ client: Client; close: () => Promise<void>; stderr: () => string }> {
+  const { file } = writeConfig(config);
+  let stderr = '';
+  const transport = new StdioClientTransport({
+    command: process.execPath,
+    args: [CLI, 'serve', '--config', file],
+    env: { ...(process.env as Record<string, string>), OVERNIGHT_NVML_LIBRARY: '/nonexistent/libnvidia-ml.so.1', ...env },
+    stderr: 'pipe',
+  });
+  transport.stderr?.on('data', (d: Buffer) => {
+    stderr += d.toString();
+  });
+  const client = new Client({ name: 'overnight-tests', version: '1.0.0' });
+  await client.connect(transport);
+  return { client, close: () => client.close(), stderr: () => stderr };
+}
+
+export function structured<T = Record<string, unknown>>(r: unknown): T {
+  const res = r as { structuredContent?: unknown; content?: { text: string }[]; isError?: boolean };
+  if (res.isError) throw new Error(`tool error: ${res.content?.[0]?.text}`);
+  const text = JSON.parse(res.content![0]!.text);
+  // structuredContent and the text are the same JSON
+  if (JSON.stringify(text) !== JSON.stringify(res.structuredContent)) throw new Error('structuredContent and text differ');
+  return res.structuredContent as T;
+}
+
+export function errorText(r: unknown): string {
+  const res = r as { content: { text: string }[]; isError?: boolean };
+  if (!res.isError) throw new Error(`expected an error result, got ${JSON.stringify(res).slice(0, 200)}`);
+  return res.content[0]!.text;
+}

@@ -1,0 +1,37 @@
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { loadConfig, parseConfig } from '../../src/config/load.js';
+
+describe('configuration', () => {
+  it('has documented defaults', () => {
+    const c = parseConfig({});
+    expect(c.monitor).toEqual({ intervalSec: 300, alertThreshold: 0.8 });
+    expect(c.server.host).toBe('127.0.0.1');
+    expect(c.stateDir).toMatch(/overnight$/);
+    expect(c.policy.maxActionsPerHour).toBe(20);
+  });
+
+  it.each([
+    [{ thresholds: { memory: 80 } }, /thresholds\.memory: got 80; .*did you mean 0\.8\?/],
+    [{ thresholds: { memroy: 0.8 } }, /thresholds\.memroy: unknown key; did you mean "memory"\?/],
+    [{ polcy: {} }, /polcy: unknown key; did you mean "policy"\?/],
+    [{ probes: [{ name: 'x', url: 'http://127.0.0.1/health', command: ['true'] }] }, /exactly one of url or command/],
+    [{ monitor: { intervalSec: -1 } }, /monitor\.intervalSec: got -1/],
+    [{ server: { token: 'short' } }, /server\.token/],
+  ])('rejects %j clearly', (raw, pattern) => {
+    expect(() => parseConfig(raw)).toThrow(pattern);
+  });
+
+  it('reads a file, and says when an explicit file is missing or not JSON', () => {
+    const dir = mkdtempSync(path.join(tmpdir(), 'ovn-config-'));
+    const good = path.join(dir, 'good.json');
+    writeFileSync(good, JSON.stringify({ thresholds: { gpu: 0.9 } }));
+    expect(loadConfig(good).config.thresholds.gpu).toBe(0.9);
+    expect(() => loadConfig(path.join(dir, 'missing.json'))).toThrow(/file not found/);
+    const bad = path.join(dir, 'bad.json');
+    writeFileSync(bad, '{ nope');
+    expect(() => loadConfig(bad)).toThrow(/not valid JSON/);
+  });
+});
