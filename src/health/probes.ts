@@ -48,7 +48,7 @@ export class ProbeRunner {
   private readonly windows = new Map<string, LatencyWindow>();
   private readonly lastRun = new Map<string, number>();
   private timer: NodeJS.Timeout | undefined;
-  private running = false;
+  private inflight: Promise<void> | undefined;
 
   constructor(
     private readonly probes: ProbeConfig[],
@@ -60,21 +60,24 @@ export class ProbeRunner {
 
   /** Runs every probe that is due (or all, with force). */
   async runDue(force = false): Promise<void> {
-    if (this.running) return;
-    this.running = true;
-    try {
-      const now = this.clock.now();
-      const due = this.probes.filter((p) => force || now - (this.lastRun.get(p.name) ?? 0) >= p.intervalMs);
-      await Promise.all(
-        due.map(async (p) => {
-          this.lastRun.set(p.name, this.clock.now());
-          const r = await runProbe(p);
-          this.windows.get(p.name)!.record(r.ms, r.ok, r.error);
-        }),
-      );
-    } finally {
-      this.running = false;
-    }
+    // A run already in flight (the background one) is waited for, not duplicated.
+    if (this.inflight) return this.inflight;
+    this.inflight = this.runNow(force).finally(() => {
+      this.inflight = undefined;
+    });
+    return this.inflight;
+  }
+
+  private async runNow(force: boolean): Promise<void> {
+    const now = this.clock.now();
+    const due = this.probes.filter((p) => force || now - (this.lastRun.get(p.name) ?? 0) >= p.intervalMs);
+    await Promise.all(
+      due.map(async (p) => {
+        this.lastRun.set(p.name, this.clock.now());
+        const r = await runProbe(p);
+        this.windows.get(p.name)!.record(r.ms, r.ok, r.error);
+      }),
+    );
   }
 
   /** Runs due probes in the background every second (unref'd: never keeps Node alive). */

@@ -94,6 +94,10 @@ export function progressReporter(ctx: ToolContext | undefined): { report?: (done
     },
     flush: async () => {
       await Promise.all(pending);
+      // The SDK client dispatches notifications in a microtask but results synchronously: a result
+      // read in the same chunk as the last notifications would overtake them and they would be
+      // dropped. A short pause puts the result in a later read. Only paid when progress was asked for.
+      if (pending.length) await new Promise((r) => setTimeout(r, 15));
     },
   };
 }
