@@ -401,6 +401,10 @@ export interface NativeBinding {
   GpuWorker: new (onResult: (jobId: number, result: GpuSampleResult | GpuActionResult, elapsedUs: number) => void) => NativeGpuWorker;
   GpuEventWatcher: new (onEvent: (e: NativeGpuEvent) => void, options?: { mask?: number; pollMs?: number }) => NativeGpuEventWatcher;
   nvmlInfo(): NvmlInfo;
+  /** pidfd-based, pid-reuse-safe signal (starttime 0: no check). Only src/policy/ calls it. */
+  signalProcess(pid: number, starttime: number, signal: number): void;
+  /** Resolves true once the process exited (or was already gone), false on timeout. */
+  waitForExit(pid: number, starttime: number, timeoutMs: number): Promise<boolean>;
   HostReader: new () => NativeHostReader;
   ProcessTable: new () => NativeProcessTable;
   readProcess(pid: number, options?: ProcessReadOptions): ProcessSample;

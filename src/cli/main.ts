@@ -2,6 +2,7 @@
 import { Command } from 'commander';
 import { registerSampleCommand } from './sample.js';
 import { registerServeCommand } from './serve.js';
+import { registerAuditCommand } from './audit.js';
 
 export function buildProgram(): Command {
   const program = new Command();
@@ -12,6 +13,7 @@ export function buildProgram(): Command {
     .exitOverride();
   registerSampleCommand(program);
   registerServeCommand(program);
+  registerAuditCommand(program);
   return program;
 }
 

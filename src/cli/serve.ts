@@ -20,7 +20,7 @@ export function registerServeCommand(program: Command): void {
     .option('--config <file>', 'configuration file (default $OVERNIGHT_CONFIG or ~/.config/overnight/config.json)')
     .action(async (flags: ServeFlags) => {
       const { config, path } = loadConfig(flags.config);
-      const context = createOvernightContext({ config, background: true });
+      const context = await createOvernightContext({ config, background: true });
       if (flags.http === undefined) {
         process.stderr.write(`overnight: serving MCP on stdio (config: ${path ?? 'defaults'})\n`);
         await serveOnStdio(context);

@@ -82,6 +82,36 @@ export const policySchema = z.strictObject({
   termGraceSec: z.number().min(0).max(600).default(10),
 });
 
+export const watchSchema = z.strictObject({
+  /** RSS growth is only judged after a process has been watched this long. */
+  warmupSec: z.number().min(0).max(3600).default(30),
+  /** ...over at least this window... */
+  leakMinWindowSec: z.number().positive().max(86_400).default(120),
+  /** ...and counts as a leak at this slope or more (MB per minute)... */
+  leakMinSlopeMbPerMin: z.number().positive().default(5),
+  /** ...with a least-squares fit at least this good. */
+  leakMinR2: z.number().min(0).max(1).default(0.8),
+  /** Uninterruptible sleep (D) longer than this is a hang (the kernel's hung_task_timeout_secs). */
+  dStateSec: z.number().positive().default(120),
+  /** No CPU time, context switches or io for this long is a hang (0 disables the rule). */
+  noProgressSec: z.number().min(0).default(1800),
+  /** Heartbeat files a task touches while it makes progress; stale ones mark its process hung. */
+  heartbeats: z
+    .array(z.strictObject({ path: z.string(), maxAgeSec: z.number().positive(), pid: z.number().int().positive().optional(), taskId: z.string().optional() }))
+    .default([]),
+});
+
+export const escalationSchema = z.strictObject({
+  /** JSON webhooks (Slack-compatible or Alertmanager-compatible payloads by `format`). */
+  webhooks: z.array(z.strictObject({ url: z.string().url(), format: z.enum(['json', 'slack', 'alertmanager']).default('json'), timeoutMs: z.number().positive().default(5000) })).default([]),
+  /** Commands run with the alert as JSON on stdin. */
+  commands: z.array(z.array(z.string()).min(1)).default([]),
+  /** Retries of a failed webhook, with exponential backoff. */
+  retries: z.number().int().min(0).max(10).default(3),
+  /** The same alert (by key) is sent at most once per this many seconds. */
+  dedupSec: z.number().min(0).default(900),
+});
+
 export const configSchema = z.strictObject({
   thresholds: thresholdsSchema.default({}),
   hysteresis: z
@@ -106,6 +136,8 @@ export const configSchema = z.strictObject({
   /** Milliseconds a GPU query may take before it is reported as timed out. */
   gpuTimeoutMs: positiveMs('gpuTimeoutMs', 120_000).default(5000),
   policy: policySchema.default(policySchema.parse({})),
+  watch: watchSchema.default(watchSchema.parse({})),
+  escalation: escalationSchema.default(escalationSchema.parse({})),
   server: z
     .strictObject({
       host: z.string().default('127.0.0.1'),

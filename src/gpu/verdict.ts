@@ -135,6 +135,11 @@ export class GpuHealthTracker {
     if (this.xids.length > 1000) this.xids.splice(0, this.xids.length - 1000);
   }
 
+  /** After a successful reset, the GPU's earlier Xids no longer describe it. */
+  clearXids(gpuIndex: number): void {
+    this.xids = this.xids.filter((x) => x.gpuIndex !== gpuIndex);
+  }
+
   recentXids(nowMs: number): XidRecord[] {
     const window = this.limits.xidWindowMs ?? DEFAULT_GPU_LIMITS.xidWindowMs;
     this.xids = this.xids.filter((x) => nowMs - x.timeMs <= window);

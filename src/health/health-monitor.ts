@@ -359,6 +359,11 @@ export class HealthMonitor {
     return this.lastGpu;
   }
 
+  /** Forgets a GPU's Xids once it has been reset. */
+  clearGpuXids(gpuIndex: number): void {
+    this.gpuTracker.clearXids(gpuIndex);
+  }
+
   /** Feeds an Xid (from an event subscription) into the GPU verdicts. */
   recordXid(gpuIndex: number, xid: number, timeMs: number): void {
     this.gpuTracker.recordXid({ gpuIndex, xid, timeMs });

@@ -4,31 +4,78 @@
  */
 import { parseConfig } from '../config/load.js';
 import type { OvernightConfig } from '../config/schema.js';
+import type { GpuSampler } from '../gpu/gpu-sampler.js';
 import { HealthMonitor, type HealthMonitorOptions } from '../health/health-monitor.js';
+import { AuditLog } from '../policy/audit-log.js';
+import { PolicyGate, type GateIdentity } from '../policy/policy-gate.js';
+import { Escalator } from '../recovery/escalation.js';
+import { RecoveryJournalStore } from '../recovery/journal.js';
+import { ProcessWatch } from '../recovery/process-watch.js';
+import { RecoveryManager, type RecoveryManagerOptions } from '../recovery/recovery-manager.js';
+import { openDatabase, type Db } from '../store/database.js';
+import { systemClock, type Clock } from '../util/clock.js';
 
 export interface OvernightContext {
   config: OvernightConfig & { stateDir: string };
+  clock: Clock;
+  db: Db;
+  audit: AuditLog;
+  gate: PolicyGate;
   health: HealthMonitor;
-  /** Stops background work (sampling, probes). */
+  watch: ProcessWatch;
+  journal: RecoveryJournalStore;
+  escalator: Escalator;
+  recovery: RecoveryManager;
+  gpu: GpuSampler | null;
+  /** Stops background work (sampling, probes) and closes the database. */
   close(): Promise<void>;
 }
 
 export interface ContextOptions {
   config?: OvernightConfig & { stateDir: string };
-  health?: Omit<HealthMonitorOptions, 'config'>;
-  /** Sample in the background so sustain windows have history (servers and monitors do). */
+  clock?: Clock;
+  health?: Omit<HealthMonitorOptions, 'config' | 'clock'>;
+  identity?: GateIdentity;
+  /** Sample in the background so sustain windows and leak slopes have history. */
   background?: boolean;
+  /** Overrides for tests (e.g. a fake GPU reset command). */
+  recovery?: Pick<RecoveryManagerOptions, 'resetGpu'>;
 }
 
-export function createOvernightContext(options: ContextOptions = {}): OvernightContext {
+export async function createOvernightContext(options: ContextOptions = {}): Promise<OvernightContext> {
   const config = options.config ?? parseConfig({});
-  const health = new HealthMonitor({ ...options.health, config });
-  if (options.background) health.start();
+  const clock = options.clock ?? systemClock;
+  const { gpuSampler, nvmlInfo } = await import('../gpu/gpu-sampler.js');
+  const gpu = options.health?.gpu === null ? null : nvmlInfo().loaded ? gpuSampler() : null;
+  const db = openDatabase(config.stateDir);
+  const audit = new AuditLog(db);
+  const gate = new PolicyGate(config.policy, audit, clock, options.identity);
+  const health = new HealthMonitor({ ...options.health, config, clock, gpu });
+  const watch = new ProcessWatch({ config, clock, scopeRoot: gate.scopeOptions.scopeRoot });
+  const journal = new RecoveryJournalStore(db);
+  const escalator = new Escalator(config.escalation, clock);
+  const recovery = new RecoveryManager({ config, clock, gate, health, watch, journal, escalator, gpu, ...options.recovery });
+  health.attach({ suspects: watch, recoveries: journal });
+  if (options.background) {
+    health.start();
+    watch.start(config.sampleIntervalMs);
+  }
   return {
     config,
+    clock,
+    db,
+    audit,
+    gate,
     health,
+    watch,
+    journal,
+    escalator,
+    recovery,
+    gpu,
     async close() {
       health.stop();
+      watch.stop();
+      if (db.open) db.close();
     },
   };
 }

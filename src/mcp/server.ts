@@ -9,14 +9,16 @@ import { createRequire } from 'node:module';
 import { createOvernightContext, type ContextOptions, type OvernightContext } from './context.js';
 import type { McpServerLike } from './server-types.js';
 import { registerHealthCheck } from './tools/health-check.js';
+import { registerRecoverOperation } from './tools/recover-operation.js';
 
 const pkg = createRequire(import.meta.url)('../../package.json') as { name: string; version: string };
 
 export const SERVER_INFO = { name: pkg.name, version: pkg.version } as const;
 
-/** Adds healthCheck (and the other overnight tools, as their engines land) to `server`. */
+/** Adds the overnight tools to `server`. */
 export function registerOvernightTools(server: McpServerLike, context: OvernightContext): void {
   registerHealthCheck(server, context.health);
+  registerRecoverOperation(server, context.recovery, context.health.toolCalls);
 }
 
 export function createOvernightServer(context: OvernightContext): McpServer {
@@ -40,12 +42,16 @@ export class HPCServiceFactory {
 
   /** Creates the engines (HealthMonitor, ...) and registers the tools on the server. */
   async initializeOvernightTools(): Promise<OvernightContext> {
-    this.context ??= createOvernightContext(this.options);
+    this.context ??= await createOvernightContext(this.options);
     registerOvernightTools(this.server, this.context);
     return this.context;
   }
 
   get healthMonitor() {
     return this.context?.health;
+  }
+
+  get recoveryManager() {
+    return this.context?.recovery;
   }
 }

@@ -1,0 +1,67 @@
+/**
+ * recoverOperation — the design's "Recover from operational issues": memory_leak, gpu_reset,
+ * process_hang. Destructive: every act passes the policy gate and the audit log; dryRun shows
+ * exactly what would be done.
+ */
+import { z } from 'zod';
+import type { RecoveryManager } from '../../recovery/recovery-manager.js';
+import type { LatencyWindow } from '../../health/latency-window.js';
+import { boundedNumber, enumOf, instrumented, ok, strictShape } from '../tool-kit.js';
+import type { McpServerLike } from '../server-types.js';
+
+export const recoverOperationInput = strictShape(
+  {
+    operationType: enumOf(
+      ['memory_leak', 'gpu_reset', 'process_hang'],
+      'memory_leak: end the leaking process (context.pid, else the strongest leak suspect: steady RSS growth, ranked by time to exhaustion). ' +
+        'process_hang: capture diagnostics, then end the hung process (stopped, D state too long, no progress, stale heartbeat; never a busy one). ' +
+        'gpu_reset: end allowed processes holding the faulty GPU, reset clocks, reset the GPU (root, policy permitting), verify; unfixable Xids (79) escalate.',
+    ),
+    context: strictShape(
+      {
+        taskId: z.string().max(256).optional().describe('The task this recovery is for (recorded in the audit log).'),
+        errorType: z.string().max(256).optional().describe('What the caller saw (e.g. "CUDA out of memory", "Xid 48").'),
+        timestamp: z.number().optional().describe('When the caller saw it (ms since the epoch).'),
+        pid: boundedNumber('context.pid', 2, 4_194_304, 'a process id', 'Extra: the process to act on (it must be in the policy\'s scope: your descendants, same user).').optional(),
+        gpu: boundedNumber('context.gpu', 0, 63, 'a GPU index', 'Extra: the GPU index for gpu_reset (default: every unhealthy GPU).').optional(),
+        xid: boundedNumber('context.xid', 0, 1000, 'an Xid', 'Extra: the Xid that triggered this, if known (79 and other unresettable Xids escalate).').optional(),
+      },
+      'context',
+    )
+      .optional()
+      .describe('What the caller knows; all recorded in the audit log.'),
+    dryRun: z.boolean().optional().describe('Extra: say exactly what would be done, and do nothing. A tool argument can only ask for less than the policy allows, never more.'),
+  },
+  'arguments',
+);
+
+export const recoverOperationOutput = z.looseObject({
+  status: z.enum(['recovered', 'failed', 'escalated', 'dry_run']),
+  operation_type: z.string(),
+  message: z.string(),
+  nothing_to_do: z.boolean(),
+  target: z.looseObject({}).nullable(),
+  actions_taken: z.array(z.looseObject({ step: z.string(), outcome: z.string(), detail: z.string() })),
+  new_state: z.looseObject({}),
+});
+
+export function registerRecoverOperation(server: McpServerLike, recovery: RecoveryManager, calls: LatencyWindow): void {
+  server.registerTool(
+    'recoverOperation',
+    {
+      title: 'Recover from an operational issue',
+      description:
+        'Recover from operational issues on this node: a memory leak, a hung process, or a faulty GPU. Acts only on processes the operator\'s policy allows ' +
+        '(by default your own descendants; never PID 1, system daemons, other users), writes every decision to the audit log, verifies the problem is gone ' +
+        'and escalates what it cannot fix. Use dryRun first to see what it would do. Result: status recovered | failed | escalated | dry_run, actions_taken, new_state. ' +
+        'Afterwards run healthCheck with checkType "recovery".',
+      inputSchema: recoverOperationInput,
+      outputSchema: recoverOperationOutput,
+      annotations: { title: 'Recover from an operational issue', readOnlyHint: false, destructiveHint: true, idempotentHint: false, openWorldHint: false },
+    },
+    instrumented(calls, 'recoverOperation', async (args: z.infer<typeof recoverOperationInput>) => {
+      const result = await recovery.recoverOperation(args.operationType, args.context ?? {}, { dryRun: args.dryRun ?? false });
+      return ok(result);
+    }),
+  );
+}

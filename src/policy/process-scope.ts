@@ -1,0 +1,74 @@
+/**
+ * Which processes the policy may act on. Default scope: processes of this user that descend from
+ * the agent runner (the process that started the server), never the runner, the server, their
+ * ancestors, PID 1, kernel threads, other users' processes, or a protected name.
+ */
+import { readFileSync } from 'node:fs';
+import { readProcess } from '../sampling/processes.js';
+import type { ProcessSample } from '../native.js';
+
+/** Never acted on, whatever the configuration says. */
+export const BUILTIN_PROTECTED = [
+  'systemd', 'init', 'sshd', 'sshd-session', 'login', 'sudo', 'su', 'dbus-daemon', 'journald', 'systemd-journal',
+  'slurmd', 'slurmstepd', 'slurmctld', 'munged', 'dockerd', 'containerd', 'containerd-shim', 'kubelet', 'crond', 'cron',
+  'nvidia-persistenced', 'nv-hostengine', 'dcgm-exporter', 'nvidia-fabricmanager', 'Xorg', 'agetty', 'rsyslogd', 'process_api',
+];
+
+export interface ScopeOptions {
+  selfPid: number;
+  /** The agent runner: its descendants are in scope. */
+  scopeRoot: number;
+  uid: number;
+  protectedNames: readonly string[];
+  allow: readonly RegExp[];
+  deny: readonly RegExp[];
+  allowOutsideScope: boolean;
+}
+
+export type ScopeVerdict = { allowed: true; process: ProcessSample } | { allowed: false; reason: string; process?: ProcessSample };
+
+function ppidOf(pid: number): number | null {
+  try {
+    const s = readFileSync(`/proc/${pid}/stat`, 'latin1');
+    return Number(s.slice(s.lastIndexOf(')') + 2).split(' ')[1]);
+  } catch {
+    return null;
+  }
+}
+
+/** The chain of ancestors of pid (parent first), up to PID 1. */
+export function ancestorsOf(pid: number): number[] {
+  const out: number[] = [];
+  let p: number | null = pid;
+  for (let i = 0; i < 4096 && p !== null && p > 1; i++) {
+    p = ppidOf(p);
+    if (p !== null && p > 0) out.push(p);
+  }
+  return out;
+}
+
+export function checkProcessScope(pid: number, o: ScopeOptions): ScopeVerdict {
+  if (!Number.isInteger(pid) || pid <= 0) return { allowed: false, reason: `pid ${pid} is not a process id` };
+  if (pid === 1) return { allowed: false, reason: 'PID 1 (init) is never acted on' };
+  if (pid === o.selfPid) return { allowed: false, reason: 'this is the overnight server itself' };
+  if (pid === o.scopeRoot) return { allowed: false, reason: `pid ${pid} is the agent runner itself (the scope root)` };
+  if (ancestorsOf(o.selfPid).includes(pid)) return { allowed: false, reason: `pid ${pid} is an ancestor of the overnight server` };
+  let p: ProcessSample;
+  try {
+    p = readProcess(pid, { cmdline: true, io: false, wchan: false });
+  } catch {
+    return { allowed: false, reason: `pid ${pid} does not exist` };
+  }
+  if (p.kernelThread) return { allowed: false, reason: `pid ${pid} (${p.comm}) is a kernel thread`, process: p };
+  if (p.uid !== o.uid) return { allowed: false, reason: `pid ${pid} (${p.comm}) belongs to uid ${p.uid}, not to this user (uid ${o.uid})`, process: p };
+  const names = [...BUILTIN_PROTECTED, ...o.protectedNames];
+  if (names.includes(p.comm)) return { allowed: false, reason: `pid ${pid} (${p.comm}) is on the protected-names list`, process: p };
+  const line = `${p.comm} ${(p.cmdline ?? []).join(' ')}`;
+  const denied = o.deny.find((re) => re.test(line));
+  if (denied) return { allowed: false, reason: `pid ${pid} (${p.comm}) matches the deny pattern ${denied}`, process: p };
+  if (o.allow.length && !o.allow.some((re) => re.test(line))) return { allowed: false, reason: `pid ${pid} (${p.comm}) matches no allow pattern`, process: p };
+  if (!o.allowOutsideScope && !ancestorsOf(pid).includes(o.scopeRoot)) {
+    return { allowed: false, reason: `pid ${pid} (${p.comm}) does not descend from the agent runner (pid ${o.scopeRoot})`, process: p };
+  }
+  return { allowed: true, process: p };
+}

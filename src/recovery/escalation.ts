@@ -1,0 +1,83 @@
+/**
+ * Escalation when recovery fails: configured webhooks (JSON, Slack-compatible or
+ * Alertmanager-compatible; retried with exponential backoff), commands (the alert as JSON on
+ * stdin), and the log (stderr). The same alert key is sent at most once per dedup window.
+ */
+import { spawn } from 'node:child_process';
+import { hostname } from 'node:os';
+import type { OvernightConfig } from '../config/schema.js';
+import type { Clock } from '../util/clock.js';
+
+export interface Alert {
+  /** Same key = same fault: de-duplicated within the window. */
+  key: string;
+  severity: 'warning' | 'critical';
+  summary: string;
+  details: Record<string, unknown>;
+}
+
+export interface DeliveryReport {
+  key: string;
+  deduplicated: boolean;
+  channels: { channel: string; ok: boolean; attempts: number; error?: string }[];
+}
+
+export function webhookPayload(a: Alert, format: 'json' | 'slack' | 'alertmanager', at: Date) {
+  const node = hostname();
+  if (format === 'slack') return { text: `*[${a.severity.toUpperCase()}]* ${node}: ${a.summary}`, attachments: [{ text: '```' + JSON.stringify(a.details, null, 2).slice(0, 3000) + '```' }] };
+  if (format === 'alertmanager')
+    return [{ labels: { alertname: 'OvernightOps', severity: a.severity, instance: node, key: a.key }, annotations: { summary: a.summary, description: JSON.stringify(a.details).slice(0, 4000) }, startsAt: at.toISOString() }];
+  return { node, at: at.toISOString(), ...a };
+}
+
+export class Escalator {
+  private readonly lastSent = new Map<string, number>();
+
+  constructor(
+    private readonly cfg: OvernightConfig['escalation'],
+    private readonly clock: Clock,
+    private readonly sleep: (ms: number) => Promise<void> = (ms) => new Promise((r) => setTimeout(r, ms)),
+  ) {}
+
+  get configured(): boolean {
+    return this.cfg.webhooks.length > 0 || this.cfg.commands.length > 0;
+  }
+
+  async escalate(a: Alert): Promise<DeliveryReport> {
+    const now = this.clock.now();
+    const last = this.lastSent.get(a.key);
+    if (last !== undefined && now - last < this.cfg.dedupSec * 1000) return { key: a.key, deduplicated: true, channels: [] };
+    this.lastSent.set(a.key, now);
+    const channels: DeliveryReport['channels'] = [];
+    process.stderr.write(`overnight: ESCALATION [${a.severity}] ${a.summary}\n`);
+    channels.push({ channel: 'log', ok: true, attempts: 1 });
+    for (const w of this.cfg.webhooks) channels.push(await this.webhook(w, a));
+    for (const c of this.cfg.commands) channels.push(await this.command(c, a));
+    return { key: a.key, deduplicated: false, channels };
+  }
+
+  private async webhook(w: OvernightConfig['escalation']['webhooks'][number], a: Alert) {
+    const body = JSON.stringify(webhookPayload(a, w.format, new Date(this.clock.now())));
+    let error = '';
+    for (let attempt = 1; attempt <= this.cfg.retries + 1; attempt++) {
+      try {
+        const res = await fetch(w.url, { method: 'POST', headers: { 'content-type': 'application/json' }, body, signal: AbortSignal.timeout(w.timeoutMs) });
+        if (res.ok) return { channel: `webhook ${w.url}`, ok: true, attempts: attempt };
+        error = `HTTP ${res.status}`;
+      } catch (err) {
+        error = (err as Error).message;
+      }
+      if (attempt <= this.cfg.retries) await this.sleep(Math.min(30_000, 500 * 2 ** (attempt - 1)));
+    }
+    return { channel: `webhook ${w.url}`, ok: false, attempts: this.cfg.retries + 1, error };
+  }
+
+  private command(argv: string[], a: Alert): Promise<DeliveryReport['channels'][number]> {
+    return new Promise((resolve) => {
+      const child = spawn(argv[0]!, argv.slice(1), { stdio: ['pipe', 'ignore', 'ignore'], timeout: 30_000 });
+      child.on('error', (err) => resolve({ channel: `command ${argv[0]}`, ok: false, attempts: 1, error: err.message }));
+      child.on('exit', (code) => resolve({ channel: `command ${argv[0]}`, ok: code === 0, attempts: 1, ...(code === 0 ? {} : { error: `exit ${code}` }) }));
+      child.stdin.end(JSON.stringify({ node: hostname(), ...a }));
+    });
+  }
+}

@@ -1,0 +1,89 @@
+/**
+ * Memory-leak detection from a process's RSS history: a robust (Theil–Sen) slope with a
+ * least-squares R² over a minimum window after a warm-up, rejecting plateaus (growth that
+ * stopped) and step-then-flat shapes (one big allocation). Pure: points in, verdict out.
+ */
+
+export interface RssPoint {
+  /** ms */
+  t: number;
+  /** bytes */
+  rss: number;
+}
+
+export interface LeakOptions {
+  warmupMs: number;
+  minWindowMs: number;
+  minPoints: number;
+  minSlopeBytesPerMin: number;
+  minR2: number;
+}
+
+export interface LeakAnalysis {
+  isLeak: boolean;
+  reason: string;
+  slopeBytesPerMin: number;
+  r2: number;
+  windowSec: number;
+  points: number;
+}
+
+function theilSen(xs: number[], ys: number[]): number {
+  const slopes: number[] = [];
+  for (let i = 0; i < xs.length; i++) for (let j = i + 1; j < xs.length; j++) if (xs[j]! !== xs[i]!) slopes.push((ys[j]! - ys[i]!) / (xs[j]! - xs[i]!));
+  if (!slopes.length) return 0;
+  slopes.sort((a, b) => a - b);
+  const m = slopes.length >> 1;
+  return slopes.length % 2 ? slopes[m]! : (slopes[m - 1]! + slopes[m]!) / 2;
+}
+
+function leastSquaresR2(xs: number[], ys: number[]): number {
+  const n = xs.length;
+  const mx = xs.reduce((a, b) => a + b, 0) / n;
+  const my = ys.reduce((a, b) => a + b, 0) / n;
+  let sxy = 0;
+  let sxx = 0;
+  let syy = 0;
+  for (let i = 0; i < n; i++) {
+    sxy += (xs[i]! - mx) * (ys[i]! - my);
+    sxx += (xs[i]! - mx) ** 2;
+    syy += (ys[i]! - my) ** 2;
+  }
+  if (sxx === 0 || syy === 0) return 0;
+  return (sxy * sxy) / (sxx * syy);
+}
+
+/** Thins a long history to at most `max` evenly spaced points (keeps Theil–Sen at O(max²)). */
+function thin(points: RssPoint[], max: number): RssPoint[] {
+  if (points.length <= max) return points;
+  const out: RssPoint[] = [];
+  for (let i = 0; i < max; i++) out.push(points[Math.round((i * (points.length - 1)) / (max - 1))]!);
+  return out;
+}
+
+export function analyzeRss(history: readonly RssPoint[], o: LeakOptions): LeakAnalysis {
+  const first = history[0];
+  const none = (reason: string, extra: Partial<LeakAnalysis> = {}): LeakAnalysis => ({ isLeak: false, reason, slopeBytesPerMin: 0, r2: 0, windowSec: 0, points: 0, ...extra });
+  if (!first) return none('no samples');
+  const pts = thin(history.filter((p) => p.t - first.t >= o.warmupMs), 120);
+  if (pts.length < o.minPoints) return none(`only ${pts.length} samples after the warm-up (need ${o.minPoints})`);
+  const windowMs = pts[pts.length - 1]!.t - pts[0]!.t;
+  if (windowMs < o.minWindowMs) return none(`window ${Math.round(windowMs / 1000)} s is shorter than ${Math.round(o.minWindowMs / 1000)} s`, { points: pts.length, windowSec: windowMs / 1000 });
+  const xs = pts.map((p) => (p.t - pts[0]!.t) / 60_000);
+  const ys = pts.map((p) => p.rss);
+  const slope = theilSen(xs, ys);
+  const r2 = leastSquaresR2(xs, ys);
+  const base = { slopeBytesPerMin: slope, r2, windowSec: windowMs / 1000, points: pts.length };
+  if (slope < o.minSlopeBytesPerMin) return { ...base, isLeak: false, reason: `growth ${(slope / 2 ** 20).toFixed(2)} MB/min is below ${(o.minSlopeBytesPerMin / 2 ** 20).toFixed(2)} MB/min` };
+  // Plateau: the recent half must still grow at a good fraction of the overall rate.
+  const half = Math.floor(pts.length / 2);
+  const recent = theilSen(xs.slice(half), ys.slice(half));
+  if (recent < Math.max(o.minSlopeBytesPerMin, slope * 0.3)) return { ...base, isLeak: false, reason: `growth stopped: the recent half grows ${(recent / 2 ** 20).toFixed(2)} MB/min (a plateau)` };
+  // Step then flat: most of the growth in a single interval is an allocation, not a leak.
+  const total = ys[ys.length - 1]! - ys[0]!;
+  let maxStep = 0;
+  for (let i = 1; i < ys.length; i++) maxStep = Math.max(maxStep, ys[i]! - ys[i - 1]!);
+  if (total > 0 && maxStep > 0.6 * total && pts.length >= 4) return { ...base, isLeak: false, reason: `${Math.round((maxStep / total) * 100)}% of the growth came in one step (an allocation, then flat)` };
+  if (r2 < o.minR2) return { ...base, isLeak: false, reason: `growth is irregular (R² ${r2.toFixed(2)} < ${o.minR2})` };
+  return { ...base, isLeak: true, reason: `steady growth of ${(slope / 2 ** 20).toFixed(1)} MB/min over ${Math.round(windowMs / 1000)} s (R² ${r2.toFixed(2)})` };
+}

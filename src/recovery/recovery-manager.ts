@@ -1,0 +1,309 @@
+/**
+ * The design's RecoveryManager: recoverOperation(operationType, context) for memory_leak,
+ * process_hang and gpu_reset. Chooses a target with care (leak slope and projected exhaustion,
+ * hang evidence, GPU verdicts and Xids), acts only through the policy gate, verifies the concern is
+ * gone, journals the recovery with the state it started from, and escalates what it cannot fix.
+ */
+import { execFile } from 'node:child_process';
+import { randomUUID } from 'node:crypto';
+import type { OvernightConfig } from '../config/schema.js';
+import type { GpuSampleOutcome, GpuSampler } from '../gpu/gpu-sampler.js';
+import { classifyXid } from '../gpu/xid.js';
+import type { HealthMonitor, HealthReport } from '../health/health-monitor.js';
+import type { RecoveryRecord } from '../health/sources.js';
+import type { PolicyGate } from '../policy/policy-gate.js';
+import type { ProcessSample } from '../native.js';
+import type { Clock } from '../util/clock.js';
+import { captureDiagnostics, type Diagnostics } from './diagnostics.js';
+import type { Escalator } from './escalation.js';
+import type { RecoveryJournalStore } from './journal.js';
+import type { ProcessWatch } from './process-watch.js';
+import { endProcess, isGone, type ActionTaken } from './terminate.js';
+import { readProcess } from '../sampling/processes.js';
+
+export type OperationType = 'memory_leak' | 'gpu_reset' | 'process_hang';
+export type RecoveryStatus = 'recovered' | 'failed' | 'escalated' | 'dry_run';
+
+export interface RecoveryContext {
+  taskId?: string | undefined;
+  errorType?: string | undefined;
+  timestamp?: number | undefined;
+  /** Point at one process (must be in the policy's scope). */
+  pid?: number | undefined;
+  /** Point at one GPU (gpu_reset). */
+  gpu?: number | undefined;
+  /** Xid that triggered the request, if known. */
+  xid?: number | undefined;
+}
+
+export interface RecoveryResult {
+  id: string;
+  status: RecoveryStatus;
+  operation_type: OperationType;
+  message: string;
+  /** true when the concern was already gone and nothing had to be done. */
+  nothing_to_do: boolean;
+  target: Record<string, unknown> | null;
+  actions_taken: ActionTaken[];
+  new_state: Record<string, unknown>;
+  diagnostics?: Diagnostics;
+  escalation?: unknown;
+  started_at: string;
+  finished_at: string;
+}
+
+export interface RecoveryManagerOptions {
+  config: OvernightConfig;
+  clock: Clock;
+  gate: PolicyGate;
+  health: HealthMonitor;
+  watch: ProcessWatch;
+  journal: RecoveryJournalStore;
+  escalator: Escalator;
+  gpu?: Pick<GpuSampler, 'sample' | 'action'> | null;
+  /** Runs `nvidia-smi -r -i N` (injectable for tests). */
+  resetGpu?: (index: number) => Promise<{ ok: boolean; output: string }>;
+}
+
+const MB = 2 ** 20;
+
+function nvidiaSmiReset(index: number): Promise<{ ok: boolean; output: string }> {
+  return new Promise((resolve) => {
+    execFile('nvidia-smi', ['-r', '-i', String(index)], { timeout: 120_000 }, (err, stdout, stderr) => resolve({ ok: !err, output: `${stdout}${stderr}`.trim() || (err?.message ?? '') }));
+  });
+}
+
+export class RecoveryManager {
+  private current: { actor: string; dryRun: boolean; operationType: OperationType; context: RecoveryContext } | undefined;
+
+  constructor(private readonly o: RecoveryManagerOptions) {}
+
+  private iso(): string {
+    return new Date(this.o.clock.now()).toISOString();
+  }
+
+  /** The design's recover_operation. `dryRun` says exactly what would be done and does nothing. */
+  async recoverOperation(operationType: OperationType, context: RecoveryContext = {}, options: { dryRun?: boolean; actor?: string } = {}): Promise<RecoveryResult> {
+    const dryRun = options.dryRun ?? false;
+    const actor = options.actor ?? 'recoverOperation';
+    const started = this.iso();
+    const before = await this.o.health.checkSystemHealth('quick');
+    await this.o.watch.observe();
+    let r: Omit<RecoveryResult, 'id' | 'started_at' | 'finished_at' | 'operation_type'>;
+    this.current = { actor, dryRun, operationType, context };
+    if (operationType === 'memory_leak') r = await this.memoryLeak(context, dryRun, actor, before);
+    else if (operationType === 'process_hang') r = await this.processHang(context, dryRun, actor);
+    else r = await this.gpuReset(context, dryRun, actor);
+    const result: RecoveryResult = { id: randomUUID(), operation_type: operationType, started_at: started, finished_at: this.iso(), ...r };
+    if (dryRun) result.status = 'dry_run';
+    if (!dryRun && (result.status === 'failed' || result.status === 'escalated')) {
+      result.escalation = await this.o.escalator.escalate({
+        key: `${operationType}:${JSON.stringify(result.target)}`,
+        severity: result.status === 'escalated' ? 'critical' : 'warning',
+        summary: `${operationType} recovery ${result.status}: ${result.message}`,
+        details: { target: result.target, actions: result.actions_taken.map((a) => `${a.step} ${a.outcome}: ${a.detail}`), context },
+      });
+    }
+    const record: RecoveryRecord & { result: unknown; context: unknown } = {
+      id: result.id,
+      operation_type: operationType,
+      status: result.status,
+      started_at: started,
+      finished_at: result.finished_at,
+      target: (result.target ?? undefined) as RecoveryRecord['target'],
+      before: {
+        status: before.status,
+        breached: before.breached.map((b) => b.metric),
+        memory_used_fraction: before.metrics.memory_status.effective?.used_fraction ?? null,
+        gpu_statuses: Object.fromEntries(((before.metrics.gpu_health.devices as { index: number; status: string }[] | undefined) ?? []).map((d) => [String(d.index), d.status])),
+      },
+      result: { status: result.status, message: result.message, actions: result.actions_taken.length },
+      context,
+    };
+    this.o.journal.record(record);
+    return result;
+  }
+
+  /** Picks the process: the one pointed at (if in scope), else the top suspect. */
+  private pick(context: RecoveryContext, suspects: { pid: number }[]): { p?: ProcessSample; refusal?: string } {
+    const pid = context.pid ?? suspects[0]?.pid;
+    if (pid === undefined) return {};
+    const v = this.o.gate.checkProcess(pid);
+    if (!v.allowed) return { refusal: v.reason };
+    return { p: v.process };
+  }
+
+  private async memoryLeak(context: RecoveryContext, dryRun: boolean, actor: string, before: HealthReport) {
+    const suspects = this.o.watch.leakSuspects();
+    const { p, refusal } = this.pick(context, suspects);
+    const memBefore = before.metrics.memory_status.effective;
+    if (refusal) return this.refused(refusal, context);
+    if (!p) {
+      const memBreached = before.breached.some((b) => b.metric === 'memory');
+      return {
+        status: (memBreached ? 'failed' : 'recovered') as RecoveryStatus,
+        nothing_to_do: !memBreached,
+        message: memBreached
+          ? `memory is at ${Math.round((memBefore?.used_fraction ?? 0) * 100)}% but no process in scope is leaking; free memory with manageResources (memory cleanup) or widen the watch window`
+          : `no process in scope is leaking and memory is at ${Math.round((memBefore?.used_fraction ?? 0) * 100)}%: nothing had to be done`,
+        target: null,
+        actions_taken: [],
+        new_state: { memory_status: before.metrics.memory_status, leak_suspects: suspects },
+      };
+    }
+    const analysis = this.o.watch.analyzeLeak(p.pid);
+    const ladder = await endProcess(this.o.gate, this.o.clock, p, { actor, dryRun, termGraceMs: this.o.config.policy.termGraceSec * 1000, checkpointSignal: this.o.config.policy.checkpointSignal as NodeJS.Signals | undefined, inputs: { operationType: 'memory_leak', ...context } });
+    const target = { pid: p.pid, comm: p.comm, rss_bytes: p.rss, leak: { slope_mb_per_min: Math.round((analysis.slopeBytesPerMin / MB) * 10) / 10, r2: Math.round(analysis.r2 * 100) / 100, evidence: analysis.reason } };
+    if (ladder.refused) return this.refused(ladder.actions.at(-1)?.detail ?? 'refused by the policy', context, ladder.actions, target);
+    if (dryRun) return { status: 'dry_run' as RecoveryStatus, nothing_to_do: false, message: `would end pid ${p.pid} (${p.comm}): ${analysis.reason}`, target, actions_taken: ladder.actions, new_state: {} };
+    const after = await this.o.health.checkSystemHealth('quick');
+    const memAfter = after.metrics.memory_status.effective;
+    const freed = memAfter && memBefore ? memAfter.available_bytes - memBefore.available_bytes : null;
+    const gone = ladder.gone && isGone(p);
+    // Memory is "back" when available memory rose by at least half of what the process held.
+    const memoryBack = freed !== null && freed >= p.rss * 0.5;
+    ladder.actions.push({ step: 'verify', target: { pid: p.pid }, outcome: gone && memoryBack ? 'done' : 'failed', detail: `${gone ? 'process gone' : 'process still present'}; available memory ${freed !== null ? `${freed >= 0 ? '+' : ''}${Math.round(freed / MB)} MB` : 'unknown'} (it held ${Math.round(p.rss / MB)} MB)`, started_at: this.iso(), finished_at: this.iso() });
+    return {
+      status: (gone ? 'recovered' : 'failed') as RecoveryStatus,
+      nothing_to_do: false,
+      message: gone ? `ended pid ${p.pid} (${p.comm}), which was ${analysis.reason}${memoryBack ? '; its memory came back' : '; available memory has not yet risen by what it held'}` : `pid ${p.pid} (${p.comm}) is still running after SIGKILL`,
+      target,
+      actions_taken: ladder.actions,
+      new_state: { memory_status: after.metrics.memory_status, freed_bytes: freed, leak_suspects: this.o.watch.leakSuspects() },
+    };
+  }
+
+  private async processHang(context: RecoveryContext, dryRun: boolean, actor: string) {
+    const suspects = this.o.watch.hangSuspects();
+    const { p, refusal } = this.pick(context, suspects);
+    if (refusal) return this.refused(refusal, context);
+    if (!p) {
+      return { status: 'recovered' as RecoveryStatus, nothing_to_do: true, message: 'no process in scope is hung (stopped, in D state too long, without progress, or with a stale heartbeat): nothing had to be done', target: null, actions_taken: [], new_state: { hang_suspects: suspects } };
+    }
+    const verdict = this.o.watch.hangVerdict(p.pid);
+    const suspect = suspects.find((s) => s.pid === p.pid);
+    const evidence = suspect?.reason ?? verdict.reason;
+    // A busy process is never "recovered" from a hang unless someone points at it explicitly.
+    if (!suspect && !verdict.hung && context.pid === undefined) {
+      return { status: 'recovered' as RecoveryStatus, nothing_to_do: true, message: `pid ${p.pid} is not hung (${verdict.reason})`, target: { pid: p.pid, comm: p.comm }, actions_taken: [], new_state: {} };
+    }
+    if (!suspect && !verdict.hung && context.pid !== undefined && (verdict.reason === 'making progress' || p.state === 'R')) {
+      return { status: 'failed' as RecoveryStatus, nothing_to_do: false, message: `pid ${p.pid} (${p.comm}) is making progress (state ${p.state}, CPU time moving): a busy process is not a hang, so it was left alone`, target: { pid: p.pid, comm: p.comm, state: p.state }, actions_taken: [], new_state: {} };
+    }
+    const diagnostics = await captureDiagnostics(p.pid, { gate: this.o.gate, starttime: p.starttime, dryRun, actor });
+    const ladder = await endProcess(this.o.gate, this.o.clock, p, { actor, dryRun, termGraceMs: this.o.config.policy.termGraceSec * 1000, checkpointSignal: this.o.config.policy.checkpointSignal as NodeJS.Signals | undefined, inputs: { operationType: 'process_hang', ...context } });
+    const target = { pid: p.pid, comm: p.comm, state: p.state, evidence };
+    if (ladder.refused) return { ...this.refused(ladder.actions.at(-1)?.detail ?? 'refused by the policy', context, ladder.actions, target), diagnostics };
+    if (dryRun) return { status: 'dry_run' as RecoveryStatus, nothing_to_do: false, message: `would end pid ${p.pid} (${p.comm}): ${evidence}`, target, actions_taken: ladder.actions, new_state: {}, diagnostics };
+    const gone = ladder.gone && isGone(p);
+    ladder.actions.push({ step: 'verify', target: { pid: p.pid }, outcome: gone ? 'done' : 'failed', detail: gone ? 'process gone' : 'process still present', started_at: this.iso(), finished_at: this.iso() });
+    await this.o.watch.observe();
+    return {
+      status: (gone ? 'recovered' : 'failed') as RecoveryStatus,
+      nothing_to_do: false,
+      message: gone ? `ended hung pid ${p.pid} (${p.comm}): ${evidence}` : `pid ${p.pid} (${p.comm}) is still present after SIGKILL (state ${p.state}): it may be stuck in the kernel; escalate`,
+      target,
+      actions_taken: ladder.actions,
+      new_state: { hang_suspects: this.o.watch.hangSuspects() },
+      diagnostics,
+    };
+  }
+
+  private async gpuReset(context: RecoveryContext, dryRun: boolean, actor: string) {
+    const gpu = this.o.gpu;
+    const actions: ActionTaken[] = [];
+    if (!gpu) return { status: 'recovered' as RecoveryStatus, nothing_to_do: true, message: 'this node has no NVIDIA GPU (libnvidia-ml.so.1 not found): nothing to reset', target: null, actions_taken: actions, new_state: {} };
+    const sample = await gpu.sample({ timeoutMs: this.o.config.gpuTimeoutMs });
+    if (!sample.available) return this.escalate(`GPUs cannot be read: ${sample.reason}`, null, actions, { gpu: sample });
+    const report = await this.o.health.checkSystemHealth('full');
+    const devices = (report.metrics.gpu_health.devices as { index: number; status: string; reasons: string[] }[] | undefined) ?? [];
+    const targets = context.gpu !== undefined ? devices.filter((d) => d.index === context.gpu) : devices.filter((d) => d.status !== 'healthy');
+    if (context.gpu !== undefined && !targets.length) return this.refused(`GPU ${context.gpu} does not exist (this node has ${devices.length})`, context);
+    if (!targets.length) return { status: 'recovered' as RecoveryStatus, nothing_to_do: true, message: 'every GPU is healthy: nothing had to be done', target: null, actions_taken: actions, new_state: { gpu_health: report.metrics.gpu_health } };
+    const recent = (report.metrics.gpu_health.recent_xids as { gpuIndex: number; xid: number }[] | undefined) ?? [];
+    for (const t of targets) {
+      const xids = [...recent.filter((x) => x.gpuIndex === t.index).map((x) => x.xid), ...(context.xid !== undefined ? [context.xid] : [])];
+      const unfixable = xids.map(classifyXid).find((c) => !c.resettable);
+      const dev = sample.devices.find((d) => d.index === t.index);
+      if (unfixable || dev?.lost) {
+        const why = unfixable ? `Xid ${unfixable.xid}: ${unfixable.description}` : 'the GPU is lost (NVML_ERROR_GPU_IS_LOST)';
+        return this.escalate(`GPU ${t.index} cannot be fixed by a reset (${why}): drain the node and reboot it`, { gpu: t.index, xids }, actions, { gpu_health: report.metrics.gpu_health });
+      }
+      // 1. End the allowed processes holding the GPU; leave others alone (and say so).
+      for (const gp of dev?.processes ?? []) {
+        const v = this.o.gate.checkProcess(gp.pid);
+        if (!v.allowed) {
+          actions.push({ step: 'skip process', target: { pid: gp.pid, gpu: t.index }, outcome: 'refused', detail: v.reason, started_at: this.iso(), finished_at: this.iso() });
+          continue;
+        }
+        const ladder = await endProcess(this.o.gate, this.o.clock, v.process, { actor, dryRun, termGraceMs: this.o.config.policy.termGraceSec * 1000, inputs: { operationType: 'gpu_reset', gpu: t.index, ...context } });
+        actions.push(...ladder.actions);
+      }
+      // 2. Reset clocks the policy allows.
+      for (const action of ['resetGpuLockedClocks', 'resetApplicationsClocks'] as const) {
+        const r = await this.o.gate.perform(
+          { actor, action: 'gpu_clock_reset', target: { gpu: t.index, call: action }, inputs: context as Record<string, unknown>, dryRun },
+          () => (this.o.config.policy.allowGpuSettings ? null : 'GPU settings are not allowed (policy.allowGpuSettings is false)'),
+          () => gpu.action(t.index, action),
+        );
+        actions.push({ step: action, target: { gpu: t.index }, outcome: !r.allowed ? 'refused' : r.dry_run ? 'would_do' : r.outcome && 'ok' in r.outcome && r.outcome.ok ? 'done' : 'failed', detail: !r.allowed ? r.reason : r.outcome ? `${r.outcome.code}` : (r.error?.message ?? ''), started_at: r.started_at, finished_at: r.finished_at, request_id: r.request_id });
+      }
+      // 3. Reset the GPU itself: only as root, only when the policy allows, only with no process left.
+      if (!dryRun) await new Promise((res) => setTimeout(res, 200));
+      const fresh = dryRun ? sample : await gpu.sample({ indices: [t.index], timeoutMs: this.o.config.gpuTimeoutMs });
+      const left = fresh.available ? (fresh.devices[0]?.processes ?? []).filter((pp) => !isGoneByPid(pp.pid)) : [];
+      const r = await this.o.gate.perform(
+        { actor, action: 'gpu_reset', target: { gpu: t.index }, inputs: context as Record<string, unknown>, dryRun },
+        () =>
+          !this.o.config.policy.allowGpuReset
+            ? 'GPU resets are not allowed (policy.allowGpuReset is false)'
+            : !this.o.gate.isRoot
+              ? 'a GPU reset needs root'
+              : left.length && !dryRun
+                ? `processes still hold GPU ${t.index}: ${left.map((pp) => pp.pid).join(', ')}`
+                : null,
+        () => (this.o.resetGpu ?? nvidiaSmiReset)(t.index),
+      );
+      actions.push({ step: 'reset_gpu', target: { gpu: t.index }, outcome: !r.allowed ? 'refused' : r.dry_run ? 'would_do' : r.outcome?.ok ? 'done' : 'failed', detail: !r.allowed ? r.reason : (r.outcome?.output ?? r.error?.message ?? ''), started_at: r.started_at, finished_at: r.finished_at, request_id: r.request_id });
+      if (r.outcome?.ok) this.o.health.clearGpuXids(t.index);
+    }
+    if (dryRun) return { status: 'dry_run' as RecoveryStatus, nothing_to_do: false, message: `would recover GPU(s) ${targets.map((t) => t.index).join(', ')}`, target: { gpus: targets.map((t) => t.index) }, actions_taken: actions, new_state: {} };
+    // 4. Verify with a fresh sample.
+    const after = await this.o.health.checkSystemHealth('full');
+    const afterDevs = (after.metrics.gpu_health.devices as { index: number; status: string; reasons: string[] }[] | undefined) ?? [];
+    const still = afterDevs.filter((d) => targets.some((t) => t.index === d.index) && d.status !== 'healthy');
+    actions.push({ step: 'verify', target: { gpus: targets.map((t) => t.index) }, outcome: still.length ? 'failed' : 'done', detail: still.length ? still.map((d) => `GPU ${d.index} ${d.status}: ${d.reasons.join('; ')}`).join(' | ') : 'every target GPU is healthy', started_at: this.iso(), finished_at: this.iso() });
+    if (still.length) return this.escalate(`GPU(s) ${still.map((d) => d.index).join(', ')} still unhealthy after recovery: drain the node`, { gpus: targets.map((t) => t.index) }, actions, { gpu_health: after.metrics.gpu_health });
+    return { status: 'recovered' as RecoveryStatus, nothing_to_do: false, message: `GPU(s) ${targets.map((t) => t.index).join(', ')} healthy again`, target: { gpus: targets.map((t) => t.index) }, actions_taken: actions, new_state: { gpu_health: after.metrics.gpu_health } };
+  }
+
+  private refused(reason: string, context: RecoveryContext, actions: ActionTaken[] = [], target: Record<string, unknown> | null = null) {
+    // A target refused before any signal was tried is still a decision: it goes to the audit log.
+    if (!actions.length && this.current) {
+      const t = target ?? (context.pid !== undefined ? { pid: context.pid } : context.gpu !== undefined ? { gpu: context.gpu } : {});
+      void this.o.gate.refuse({ actor: this.current.actor, action: this.current.operationType, target: t, inputs: context as Record<string, unknown>, dryRun: this.current.dryRun }, reason);
+    }
+    return {
+      status: 'failed' as RecoveryStatus,
+      nothing_to_do: false,
+      message: `refused by the policy: ${reason}`,
+      target: target ?? (context.pid !== undefined ? { pid: context.pid } : context.gpu !== undefined ? { gpu: context.gpu } : null),
+      actions_taken: actions,
+      new_state: {},
+    };
+  }
+
+  private escalate(message: string, target: Record<string, unknown> | null, actions: ActionTaken[], state: Record<string, unknown>) {
+    return { status: 'escalated' as RecoveryStatus, nothing_to_do: false, message, target, actions_taken: actions, new_state: state };
+  }
+}
+
+function isGoneByPid(pid: number): boolean {
+  try {
+    return ['Z', 'X'].includes(readProcess(pid, { io: false, wchan: false, statm: false }).state);
+  } catch {
+    return true;
+  }
+}
+
+export type { GpuSampleOutcome };

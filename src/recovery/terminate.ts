@@ -1,0 +1,87 @@
+/**
+ * The process ladder: (stopped -> SIGCONT) -> optional checkpoint signal -> SIGTERM -> wait on a
+ * pidfd -> SIGKILL -> verify the process is gone and its memory came back. Every signal passes the
+ * policy gate; in a dry run each step says what would be done and nothing is sent.
+ */
+import type { PolicyGate } from '../policy/policy-gate.js';
+import { loadNative, type ProcessSample } from '../native.js';
+import { readProcess } from '../sampling/processes.js';
+import type { Clock } from '../util/clock.js';
+
+export interface ActionTaken {
+  step: string;
+  target: Record<string, unknown>;
+  outcome: 'done' | 'would_do' | 'refused' | 'failed' | 'skipped';
+  detail: string;
+  started_at: string;
+  finished_at: string;
+  request_id?: string;
+}
+
+export interface LadderResult {
+  actions: ActionTaken[];
+  gone: boolean;
+  refused: boolean;
+  /** RSS the process held before the ladder (its memory, expected back). */
+  rssBefore: number;
+}
+
+export interface LadderOptions {
+  actor: string;
+  dryRun: boolean;
+  termGraceMs: number;
+  killWaitMs?: number;
+  checkpointSignal?: NodeJS.Signals | undefined;
+  inputs?: Record<string, unknown>;
+}
+
+export async function endProcess(gate: PolicyGate, clock: Clock, p: ProcessSample, o: LadderOptions): Promise<LadderResult> {
+  const actions: ActionTaken[] = [];
+  const iso = () => new Date(clock.now()).toISOString();
+  const target = { pid: p.pid, comm: p.comm, starttime: p.starttime };
+  const send = async (signal: NodeJS.Signals, why: string) => {
+    const r = await gate.signal(o.actor, p.pid, p.starttime, signal, o.dryRun, { ...o.inputs, why });
+    const outcome: ActionTaken['outcome'] = !r.allowed ? 'refused' : r.dry_run ? 'would_do' : r.error ? (r.error.code === 'ESRCH' ? 'skipped' : 'failed') : 'done';
+    actions.push({ step: signal, target, outcome, detail: r.error ? `${why}: ${r.error.message}` : !r.allowed ? r.reason : why, started_at: r.started_at, finished_at: r.finished_at, request_id: r.request_id });
+    return { outcome, gone: r.error?.code === 'ESRCH' };
+  };
+  const wait = async (ms: number, what: string) => {
+    const t0 = iso();
+    const exited = await loadNative().waitForExit(p.pid, p.starttime, ms);
+    actions.push({ step: 'wait', target, outcome: 'done', detail: exited ? `${what}: exited` : `${what}: still running after ${ms} ms`, started_at: t0, finished_at: iso() });
+    return exited;
+  };
+
+  if (p.state === 'T' || p.state === 't') {
+    const r = await send('SIGCONT', 'stopped (state T): continue it so it can handle SIGTERM');
+    if (r.outcome === 'refused') return { actions, gone: false, refused: true, rssBefore: p.rss };
+  }
+  if (o.checkpointSignal) {
+    const r = await send(o.checkpointSignal, 'ask it to checkpoint before it is ended');
+    if (r.outcome === 'refused') return { actions, gone: false, refused: true, rssBefore: p.rss };
+    if (r.outcome === 'done' && (await wait(Math.min(o.termGraceMs, 5000), 'after the checkpoint signal'))) return { actions, gone: true, refused: false, rssBefore: p.rss };
+  }
+  const term = await send('SIGTERM', 'ask it to exit');
+  if (term.outcome === 'refused') return { actions, gone: false, refused: true, rssBefore: p.rss };
+  if (term.gone) return { actions, gone: true, refused: false, rssBefore: p.rss };
+  if (o.dryRun) {
+    // Recorded as a dry-run decision too, so the audit log shows the whole ladder.
+    await send('SIGKILL', `if it has not exited ${o.termGraceMs} ms after SIGTERM`);
+    return { actions, gone: false, refused: false, rssBefore: p.rss };
+  }
+  if (await wait(o.termGraceMs, 'after SIGTERM')) return { actions, gone: true, refused: false, rssBefore: p.rss };
+  const kill = await send('SIGKILL', `still running ${o.termGraceMs} ms after SIGTERM`);
+  if (kill.gone) return { actions, gone: true, refused: false, rssBefore: p.rss };
+  const gone = await wait(o.killWaitMs ?? 5000, 'after SIGKILL');
+  return { actions, gone, refused: kill.outcome === 'refused', rssBefore: p.rss };
+}
+
+/** True when the pid no longer names the process (exited, or reaped and reused). */
+export function isGone(p: Pick<ProcessSample, 'pid' | 'starttime'>): boolean {
+  try {
+    const now = readProcess(p.pid, { io: false, wchan: false, statm: false });
+    return now.starttime !== p.starttime || now.state === 'Z' || now.state === 'X';
+  } catch {
+    return true;
+  }
+}

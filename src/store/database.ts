@@ -1,0 +1,76 @@
+/**
+ * The durable store: one SQLite database (better-sqlite3) in the state directory, in WAL mode with
+ * synchronous=FULL, so that a write acknowledged to a caller survives a crash or power loss.
+ * Schema changes are numbered migrations recorded in PRAGMA user_version.
+ */
+import Database from 'better-sqlite3';
+import { mkdirSync } from 'node:fs';
+import path from 'node:path';
+
+export type Db = Database.Database;
+
+const MIGRATIONS: string[] = [
+  // 1: the audit log (append-only) and the recovery journal
+  `CREATE TABLE audit (
+     id INTEGER PRIMARY KEY AUTOINCREMENT,
+     ts TEXT NOT NULL,
+     request_id TEXT NOT NULL,
+     phase TEXT NOT NULL CHECK (phase IN ('decision', 'outcome')),
+     actor TEXT NOT NULL,
+     action TEXT NOT NULL,
+     target TEXT NOT NULL,
+     allowed INTEGER NOT NULL,
+     dry_run INTEGER NOT NULL,
+     reason TEXT NOT NULL,
+     inputs TEXT NOT NULL,
+     outcome TEXT
+   );
+   CREATE INDEX audit_ts ON audit(ts);
+   CREATE INDEX audit_request ON audit(request_id);
+   CREATE TRIGGER audit_no_update BEFORE UPDATE ON audit BEGIN SELECT RAISE(ABORT, 'the audit log is append-only'); END;
+   CREATE TRIGGER audit_no_delete BEFORE DELETE ON audit BEGIN SELECT RAISE(ABORT, 'the audit log is append-only'); END;
+   CREATE TABLE recoveries (
+     id TEXT PRIMARY KEY,
+     operation_type TEXT NOT NULL,
+     status TEXT NOT NULL,
+     started_at TEXT NOT NULL,
+     finished_at TEXT NOT NULL,
+     target TEXT,
+     before TEXT NOT NULL,
+     result TEXT NOT NULL,
+     context TEXT
+   );
+   CREATE INDEX recoveries_finished ON recoveries(finished_at);`,
+];
+
+/** Opens (creating) the database under `stateDir` and applies pending migrations. */
+export function openDatabase(stateDir: string, file = 'overnight.db'): Db {
+  mkdirSync(stateDir, { recursive: true, mode: 0o700 });
+  const db = new Database(path.join(stateDir, file));
+  db.pragma('journal_mode = WAL');
+  db.pragma('synchronous = FULL');
+  db.pragma('foreign_keys = ON');
+  // Several processes (agents, the monitor) share the file: wait for a writer instead of failing.
+  db.pragma('busy_timeout = 10000');
+  migrate(db, MIGRATIONS);
+  return db;
+}
+
+/**
+ * Applies pending migrations one at a time, each in an IMMEDIATE transaction that re-reads the
+ * version first, so two processes opening a new database at once never apply one twice.
+ */
+export function migrate(db: Db, migrations: readonly string[]): void {
+  for (;;) {
+    const applied = db.transaction(() => {
+      const v = db.pragma('user_version', { simple: true }) as number;
+      if (v >= migrations.length) return false;
+      db.exec(migrations[v]!);
+      db.pragma(`user_version = ${v + 1}`);
+      return true;
+    }).immediate();
+    if (!applied) return;
+  }
+}
+
+export { MIGRATIONS };

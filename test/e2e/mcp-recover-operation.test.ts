@@ -1,0 +1,67 @@
+import { execFileSync } from 'node:child_process';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { CLI, errorText, structured, writeConfig } from '../helpers/mcp.js';
+import { firstLine, killAll, procState, scripts, spawnNode, waitFor } from '../helpers/children.js';
+import { Client } from '@modelcontextprotocol/client';
+import { StdioClientTransport } from '@modelcontextprotocol/client/stdio';
+
+let client: Client;
+let cfg: { file: string };
+
+beforeAll(async () => {
+  cfg = writeConfig({ sampleIntervalMs: 200, policy: { termGraceSec: 1 } });
+  client = new Client({ name: 'recover-tests', version: '1' });
+  await client.connect(new StdioClientTransport({ command: process.execPath, args: [CLI, 'serve', '--config', cfg.file], env: { ...(process.env as Record<string, string>), OVERNIGHT_NVML_LIBRARY: '/none' }, stderr: 'ignore' }));
+});
+afterAll(async () => {
+  killAll();
+  await client?.close();
+});
+
+describe('recoverOperation over MCP', () => {
+  it('has the design\'s schema (operationType required) and destructive annotations', async () => {
+    const { tools } = await client.listTools();
+    const t = tools.find((x) => x.name === 'recoverOperation')!;
+    const props = t.inputSchema.properties as Record<string, { enum?: string[]; properties?: Record<string, unknown> }>;
+    expect(props.operationType!.enum).toEqual(['memory_leak', 'gpu_reset', 'process_hang']);
+    expect(t.inputSchema.required).toEqual(['operationType']);
+    expect(Object.keys(props.context!.properties!)).toEqual(expect.arrayContaining(['taskId', 'errorType', 'timestamp']));
+    expect(t.annotations).toMatchObject({ destructiveHint: true, readOnlyHint: false });
+  });
+
+  it('refuses a missing or wrong operationType clearly', async () => {
+    expect(errorText(await client.callTool({ name: 'recoverOperation', arguments: {} }))).toMatch(/operationType/);
+    expect(errorText(await client.callTool({ name: 'recoverOperation', arguments: { operationType: 'reboot' } }))).toMatch(/got "reboot"; expected one of "memory_leak", "gpu_reset", "process_hang"/);
+    expect(errorText(await client.callTool({ name: 'recoverOperation', arguments: { operationType: 'process_hang', context: { pid: 'abc' } } }))).toMatch(/context\.pid: got "abc"/);
+  });
+
+  it('dry-runs a stopped child (the server\'s descendant scope is the test process) and leaves it alone; audit shows it', async () => {
+    const c = spawnNode(scripts.idle());
+    await firstLine(c);
+    c.kill('SIGSTOP');
+    await waitFor(() => procState(c.pid!) === 'T');
+    const r = structured<{ status: string; actions_taken: { step: string; outcome: string }[] }>(
+      await client.callTool({ name: 'recoverOperation', arguments: { operationType: 'process_hang', context: { pid: c.pid, taskId: 'e2e' }, dryRun: true } }),
+    );
+    expect(r.status).toBe('dry_run');
+    expect(r.actions_taken.map((a) => `${a.step}:${a.outcome}`)).toEqual(['SIGCONT:would_do', 'SIGTERM:would_do', 'SIGKILL:would_do']);
+    expect(procState(c.pid!)).toBe('T');
+    const audit = JSON.parse(execFileSync(process.execPath, [CLI, 'audit', '--json', '--config', cfg.file], { encoding: 'utf8' })) as { target: { pid?: number }; dry_run: boolean; inputs: { taskId?: string } }[];
+    const mine = audit.filter((e) => e.target.pid === c.pid);
+    expect(mine.length).toBe(3);
+    expect(mine.every((e) => e.dry_run && e.inputs.taskId === 'e2e')).toBe(true);
+    c.kill('SIGKILL');
+  });
+
+  it('really recovers it when asked', async () => {
+    const c = spawnNode(scripts.idle());
+    await firstLine(c);
+    c.kill('SIGSTOP');
+    await waitFor(() => procState(c.pid!) === 'T');
+    const r = structured<{ status: string }>(await client.callTool({ name: 'recoverOperation', arguments: { operationType: 'process_hang', context: { pid: c.pid } } }));
+    expect(r.status).toBe('recovered');
+    await waitFor(() => procState(c.pid!) === null || procState(c.pid!) === 'Z');
+    const h = structured<{ recovery_check: { last_recovery: { operation_type: string }; problem_resolved: boolean } }>(await client.callTool({ name: 'healthCheck', arguments: { checkType: 'recovery' } }));
+    expect(h.recovery_check.last_recovery.operation_type).toBe('process_hang');
+  });
+});

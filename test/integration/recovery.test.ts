@@ -1,0 +1,217 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdtempSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { parseConfig } from '../../src/config/load.js';
+import type { OvernightContext } from '../../src/mcp/context.js';
+import { FakeNvmlConfig, fakeGpus, useFakeNvml } from '../helpers/fake-nvml.js';
+import { firstLine, killAll, procState, scripts, spawnCommand, spawnNode, waitFor } from '../helpers/children.js';
+
+const fake = new FakeNvmlConfig({ devices: fakeGpus(2) });
+const nvmlLog = path.join(mkdtempSync(path.join(tmpdir(), 'ovn-nvml-')), 'calls.log');
+useFakeNvml('full', fake);
+process.env.OVERNIGHT_FAKE_NVML_LOG = nvmlLog;
+const { createOvernightContext } = await import('../../src/mcp/context.js');
+
+let ctx: OvernightContext;
+const resets: number[] = [];
+
+beforeAll(async () => {
+  const stateDir = mkdtempSync(path.join(tmpdir(), 'ovn-recovery-'));
+  ctx = await createOvernightContext({
+    config: parseConfig({
+      stateDir,
+      watch: { warmupSec: 0, leakMinWindowSec: 2, leakMinSlopeMbPerMin: 100, leakMinR2: 0.8, noProgressSec: 0 },
+      policy: { termGraceSec: 1, maxActionsPerHour: 1000, allowGpuSettings: true, allowGpuReset: true },
+    }),
+    // The test process plays the agent runner: its children are in scope.
+    identity: { scopeRoot: process.pid, selfPid: process.pid },
+    recovery: { resetGpu: async (i) => (resets.push(i), { ok: true, output: `GPU ${i} reset (test)` }) },
+  });
+});
+afterAll(async () => {
+  killAll();
+  ctx.gpu?.close();
+  await ctx.close();
+});
+
+/** Observes the watched processes every 200 ms for `ms`. */
+async function watchFor(ms: number): Promise<void> {
+  const end = Date.now() + ms;
+  while (Date.now() < end) {
+    await ctx.watch.observe();
+    await new Promise((r) => setTimeout(r, 200));
+  }
+}
+
+const alive = (c: ChildProcess) => procState(c.pid!) !== null && procState(c.pid!) !== 'Z';
+function auditFor(pid: number) {
+  return ctx.audit.list({ limit: 1000 }).filter((e) => (e.target as { pid?: number }).pid === pid);
+}
+
+describe('recoverOperation on a healthy machine', () => {
+  it('passes the design\'s testRecovery: recovered, saying nothing had to be done', async () => {
+    const r = await ctx.recovery.recoverOperation('memory_leak');
+    expect(r.status).toBe('recovered');
+    expect(r.nothing_to_do).toBe(true);
+    expect(r.message).toMatch(/nothing had to be done/);
+  });
+});
+
+describe('memory leaks', () => {
+  let leaker: ChildProcess;
+  let flat: ChildProcess;
+  beforeAll(async () => {
+    leaker = spawnNode(scripts.leak(50));
+    flat = spawnNode(scripts.allocateOnce(500));
+    await Promise.all([firstLine(leaker), firstLine(flat)]);
+    await watchFor(3500);
+  });
+
+  it('calls the 50 MB/s child a leak and the allocate-once child not', () => {
+    const suspects = ctx.watch.leakSuspects().map((s) => s.pid);
+    expect(suspects).toContain(leaker.pid);
+    expect(suspects).not.toContain(flat.pid);
+    expect(ctx.watch.analyzeLeak(flat.pid!).isLeak).toBe(false);
+    const s = ctx.watch.leakSuspects().find((x) => x.pid === leaker.pid)!;
+    expect(s.slope_bytes_per_min / 2 ** 20).toBeGreaterThan(1000);
+  });
+
+  it('a dry run says what it would do and touches nothing', async () => {
+    const r = await ctx.recovery.recoverOperation('memory_leak', { taskId: 't-1' }, { dryRun: true });
+    expect(r.status).toBe('dry_run');
+    expect(r.target!.pid).toBe(leaker.pid);
+    expect(r.actions_taken.map((a) => [a.step, a.outcome])).toEqual([['SIGTERM', 'would_do'], ['SIGKILL', 'would_do']]);
+    expect(alive(leaker)).toBe(true);
+    const rows = auditFor(leaker.pid!);
+    expect(rows.length).toBeGreaterThan(0);
+    expect(rows.every((e) => e.dry_run && e.phase === 'decision')).toBe(true);
+  });
+
+  it('ends the leaker (not the big flat one), verifies, and records it', async () => {
+    const r = await ctx.recovery.recoverOperation('memory_leak', { taskId: 't-1', errorType: 'oom soon' });
+    expect(r.status).toBe('recovered');
+    expect(r.target!.pid).toBe(leaker.pid);
+    expect(r.actions_taken.find((a) => a.step === 'SIGTERM')!.outcome).toBe('done');
+    expect(r.actions_taken.at(-1)!.step).toBe('verify');
+    await waitFor(() => !alive(leaker));
+    expect(alive(flat)).toBe(true);
+    const rows = auditFor(leaker.pid!).filter((e) => !e.dry_run);
+    expect(rows.map((e) => e.phase)).toEqual(['decision', 'outcome']);
+    expect((rows[0]!.inputs as { taskId: string }).taskId).toBe('t-1');
+    expect(ctx.journal.lastRecovery()!.operation_type).toBe('memory_leak');
+  });
+});
+
+describe('hangs', () => {
+  it('never calls a spinning child hung, even when pointed at', async () => {
+    const spinner = spawnNode(scripts.spin());
+    await firstLine(spinner);
+    await watchFor(1200);
+    expect(ctx.watch.hangSuspects().map((h) => h.pid)).not.toContain(spinner.pid);
+    const r = await ctx.recovery.recoverOperation('process_hang', { pid: spinner.pid });
+    expect(r.status).toBe('failed');
+    expect(r.message).toMatch(/making progress/);
+    expect(alive(spinner)).toBe(true);
+    spinner.kill('SIGKILL');
+  });
+
+  it('continues and ends a stopped child, with diagnostics first', async () => {
+    const stopped = spawnNode(scripts.idle());
+    await firstLine(stopped);
+    stopped.kill('SIGSTOP');
+    await waitFor(() => procState(stopped.pid!) === 'T');
+    await watchFor(400);
+    const suspect = ctx.watch.hangSuspects().find((h) => h.pid === stopped.pid)!;
+    expect(suspect.reason).toMatch(/stopped \(state T\)/);
+    const r = await ctx.recovery.recoverOperation('process_hang');
+    expect(r.status).toBe('recovered');
+    expect(r.target!.pid).toBe(stopped.pid);
+    expect(r.actions_taken.map((a) => a.step).slice(0, 2)).toEqual(['SIGCONT', 'SIGTERM']);
+    expect(r.diagnostics!.wchan).not.toBeUndefined();
+    expect(r.diagnostics!.status.State).toMatch(/^T/);
+  });
+
+  it('needs SIGKILL for a child that ignores SIGTERM', async () => {
+    const stubborn = spawnNode(scripts.ignoreTerm());
+    await firstLine(stubborn);
+    // Idle long enough that it is not "making progress" (counters still for over 2 s).
+    await watchFor(2600);
+    const r = await ctx.recovery.recoverOperation('process_hang', { pid: stubborn.pid });
+    expect(r.status).toBe('recovered');
+    const steps = r.actions_taken.map((a) => `${a.step}:${a.outcome}`);
+    expect(steps).toContain('SIGTERM:done');
+    expect(steps).toContain('SIGKILL:done');
+    expect(r.actions_taken.find((a) => a.step === 'wait')!.detail).toMatch(/still running/);
+    await waitFor(() => !alive(stubborn));
+  });
+});
+
+describe('out of scope: never signalled, in any mode', () => {
+  it('a process re-parented away from the runner', async () => {
+    const sh = spawn('sh', ['-c', 'sleep 60 >/dev/null 2>&1 & echo $!'], { stdio: ['ignore', 'pipe', 'ignore'] });
+    const orphan = Number(await firstLine(sh));
+    await waitFor(() => procState(orphan) === 'S');
+    for (const dryRun of [true, false]) {
+      const r = await ctx.recovery.recoverOperation('process_hang', { pid: orphan }, { dryRun });
+      expect(r.status).toBe(dryRun ? 'dry_run' : 'failed');
+      if (!dryRun) expect(r.message).toMatch(/does not descend from the agent runner/);
+    }
+    expect(procState(orphan)).toBe('S');
+    spawnCommand('kill', ['-9', String(orphan)]);
+  });
+
+  it('another user\'s process, even a child of the runner', async () => {
+    const other = spawnCommand('sleep', ['60'], { uid: 65534, gid: 65534 });
+    await waitFor(() => procState(other.pid!) === 'S');
+    for (const op of ['memory_leak', 'process_hang'] as const) {
+      const r = await ctx.recovery.recoverOperation(op, { pid: other.pid });
+      expect(r.status).toBe('failed');
+      expect(r.message).toMatch(/belongs to uid 65534/);
+    }
+    expect(procState(other.pid!)).toBe('S');
+  });
+
+  it('every refusal is in the audit log with its reason', () => {
+    const refused = ctx.audit.list({ limit: 1000 }).filter((e) => !e.allowed);
+    expect(refused.some((e) => /belongs to uid 65534/.test(e.reason) && e.action === 'process_hang')).toBe(true);
+    expect(refused.some((e) => /does not descend from the agent runner/.test(e.reason) && e.dry_run)).toBe(true);
+    expect(ctx.audit.list({ limit: 1000 }).every((e) => e.reason.length > 0)).toBe(true);
+  });
+
+  it('PID 1 and the runner itself', async () => {
+    expect((await ctx.recovery.recoverOperation('process_hang', { pid: 1 })).message).toMatch(/PID 1/);
+    expect((await ctx.recovery.recoverOperation('process_hang', { pid: process.pid })).message).toMatch(/agent runner itself|overnight server itself/);
+  });
+});
+
+describe('GPU faults (fake NVML)', () => {
+  it('ends the process holding the GPU, resets clocks and the GPU, and verifies', async () => {
+    const holder = spawnNode(scripts.idle());
+    await firstLine(holder);
+    fake.write({ devices: [{ ...fakeGpus(1)[0]!, processes: [{ pid: holder.pid!, usedMemory: 2 ** 30 }] }, fakeGpus(2)[1]!] });
+    ctx.health.recordXid(0, 48, Date.now());
+    const dry = await ctx.recovery.recoverOperation('gpu_reset', {}, { dryRun: true });
+    expect(dry.status).toBe('dry_run');
+    expect(alive(holder)).toBe(true);
+    expect(dry.actions_taken.map((a) => a.step)).toEqual(['SIGTERM', 'SIGKILL', 'resetGpuLockedClocks', 'resetApplicationsClocks', 'reset_gpu']);
+    const r = await ctx.recovery.recoverOperation('gpu_reset', { xid: 48 });
+    expect(r.status).toBe('recovered');
+    await waitFor(() => !alive(holder));
+    expect(resets).toEqual([0]);
+    expect(readFileSync(nvmlLog, 'utf8')).toMatch(/nvmlDeviceResetGpuLockedClocks 0/);
+    expect(r.actions_taken.at(-1)).toMatchObject({ step: 'verify', outcome: 'done' });
+  });
+
+  it('escalates an Xid a reset cannot fix (79), touching nothing', async () => {
+    fake.write({ devices: fakeGpus(2) });
+    ctx.health.recordXid(1, 79, Date.now());
+    const before = resets.length;
+    const r = await ctx.recovery.recoverOperation('gpu_reset', { gpu: 1 });
+    expect(r.status).toBe('escalated');
+    expect(r.message).toMatch(/cannot be fixed by a reset.*Xid 79.*drain the node/);
+    expect(resets.length).toBe(before);
+    expect(r.escalation).toBeTruthy();
+  });
+});

@@ -1,0 +1,72 @@
+import { describe, expect, it } from 'vitest';
+import { analyzeRss, type RssPoint } from '../../src/recovery/leak-detector.js';
+import { HangDetector } from '../../src/recovery/hang-detector.js';
+import type { ProcessSample } from '../../src/native.js';
+
+const MB = 2 ** 20;
+const opts = { warmupMs: 10_000, minWindowMs: 60_000, minPoints: 6, minSlopeBytesPerMin: 5 * MB, minR2: 0.8 };
+const series = (n: number, stepMs: number, f: (i: number) => number): RssPoint[] => Array.from({ length: n }, (_, i) => ({ t: i * stepMs, rss: f(i) }));
+
+describe('leak detector', () => {
+  it('flags steady growth with its slope', () => {
+    const a = analyzeRss(series(60, 5000, (i) => 500 * MB + i * 2 * MB + (i % 3) * 0.2 * MB), opts);
+    expect(a.isLeak).toBe(true);
+    expect(a.slopeBytesPerMin / MB).toBeCloseTo(24, 0);
+    expect(a.r2).toBeGreaterThan(0.99);
+  });
+
+  it('rejects a plateau (growth that stopped)', () => {
+    const a = analyzeRss(series(60, 5000, (i) => 500 * MB + Math.min(i, 25) * 4 * MB), opts);
+    expect(a.isLeak).toBe(false);
+    expect(a.reason).toMatch(/plateau/);
+  });
+
+  it('rejects step-then-flat (one allocation)', () => {
+    const a = analyzeRss(series(60, 5000, (i) => (i < 40 ? 100 * MB : 600 * MB)), opts);
+    expect(a.isLeak).toBe(false);
+  });
+
+  it('waits for the warm-up and the minimum window', () => {
+    expect(analyzeRss(series(5, 1000, (i) => i * 100 * MB), opts).reason).toMatch(/samples after the warm-up|window/);
+    expect(analyzeRss(series(10, 1000, (i) => i * 100 * MB), { ...opts, warmupMs: 0 }).reason).toMatch(/window .* shorter/);
+  });
+
+  it('does not call a flat or shrinking process a leak', () => {
+    expect(analyzeRss(series(60, 5000, () => 2000 * MB), opts).isLeak).toBe(false);
+    expect(analyzeRss(series(60, 5000, (i) => 2000 * MB - i * MB), opts).isLeak).toBe(false);
+  });
+});
+
+describe('hang detector', () => {
+  const proc = (state: string, utime: number, ctx = 10): ProcessSample => ({ pid: 42, starttime: 7, state, utime, stime: 0, voluntaryCtxSwitches: ctx, nonvoluntaryCtxSwitches: 0, io: { rchar: 1, wchar: 1, syscr: 1, syscw: 1, readBytes: 0, writeBytes: 0, cancelledWriteBytes: 0 } }) as unknown as ProcessSample;
+
+  it('a busy process is never hung, however long', () => {
+    const h = new HangDetector({ dStateMs: 120_000, noProgressMs: 60_000 });
+    for (let t = 0; t <= 600_000; t += 10_000) h.observe(proc('R', t), t);
+    expect(h.verdict(42, 600_000).hung).toBe(false);
+  });
+
+  it('no progress for the window is a hang', () => {
+    const h = new HangDetector({ dStateMs: 120_000, noProgressMs: 60_000 });
+    for (let t = 0; t <= 70_000; t += 10_000) h.observe(proc('S', 5), t);
+    const v = h.verdict(42, 70_000);
+    expect(v.hung).toBe(true);
+    expect(v.reason).toMatch(/no CPU time, context switches or io for 70 s/);
+  });
+
+  it('D state longer than the limit is a hang (the kernel\'s hung-task rule); shorter is not', () => {
+    const h = new HangDetector({ dStateMs: 120_000, noProgressMs: 0 });
+    h.observe(proc('D', 5), 0);
+    expect(h.verdict(42, 60_000).hung).toBe(false);
+    h.observe(proc('D', 5), 130_000);
+    expect(h.verdict(42, 130_000).reason).toMatch(/uninterruptible sleep \(D\) for 130 s/);
+  });
+
+  it('a stopped process is hung at once; a reused pid starts over', () => {
+    const h = new HangDetector({ dStateMs: 120_000, noProgressMs: 0 });
+    h.observe(proc('T', 5), 0);
+    expect(h.verdict(42, 0).hung).toBe(true);
+    h.observe({ ...proc('S', 0), starttime: 99 } as ProcessSample, 1000);
+    expect(h.verdict(42, 1000).hung).toBe(false);
+  });
+});
