@@ -101,6 +101,16 @@ export const watchSchema = z.strictObject({
     .default([]),
 });
 
+export const taskSchema = z.strictObject({
+  /** The taskId agents use in trackProgress and recoverOperation's context. */
+  id: z.string().min(1).max(256),
+  /** Command (argv) that restarts the task after recovery ended it. */
+  restart: z.array(z.string()).min(1).optional(),
+  cwd: z.string().optional(),
+  /** A task with no checkpoint for this long is reported as stalled. */
+  checkpointIntervalSec: z.number().positive().optional(),
+});
+
 export const escalationSchema = z.strictObject({
   /** JSON webhooks (Slack-compatible or Alertmanager-compatible payloads by `format`). */
   webhooks: z.array(z.strictObject({ url: z.string().url(), format: z.enum(['json', 'slack', 'alertmanager']).default('json'), timeoutMs: z.number().positive().default(5000) })).default([]),
@@ -138,6 +148,8 @@ export const configSchema = z.strictObject({
   policy: policySchema.default(policySchema.parse({})),
   watch: watchSchema.default(watchSchema.parse({})),
   escalation: escalationSchema.default(escalationSchema.parse({})),
+  /** Tasks the operator knows about: how to restart them, how often they must checkpoint. */
+  tasks: z.array(taskSchema).default([]),
   server: z
     .strictObject({
       host: z.string().default('127.0.0.1'),

@@ -12,6 +12,7 @@ import { Escalator } from '../recovery/escalation.js';
 import { RecoveryJournalStore } from '../recovery/journal.js';
 import { ProcessWatch } from '../recovery/process-watch.js';
 import { RecoveryManager, type RecoveryManagerOptions } from '../recovery/recovery-manager.js';
+import { TaskRestarter } from '../recovery/task-restarter.js';
 import { openDatabase, type Db } from '../store/database.js';
 import { systemClock, type Clock } from '../util/clock.js';
 
@@ -54,7 +55,8 @@ export async function createOvernightContext(options: ContextOptions = {}): Prom
   const watch = new ProcessWatch({ config, clock, scopeRoot: gate.scopeOptions.scopeRoot });
   const journal = new RecoveryJournalStore(db);
   const escalator = new Escalator(config.escalation, clock);
-  const recovery = new RecoveryManager({ config, clock, gate, health, watch, journal, escalator, gpu, ...options.recovery });
+  const restarter = new TaskRestarter(config.tasks, gate, clock);
+  const recovery = new RecoveryManager({ config, clock, gate, health, watch, journal, escalator, gpu, restarter, ...options.recovery });
   health.attach({ suspects: watch, recoveries: journal });
   if (options.background) {
     health.start();

@@ -17,6 +17,7 @@ import type { Clock } from '../util/clock.js';
 import { captureDiagnostics, type Diagnostics } from './diagnostics.js';
 import type { Escalator } from './escalation.js';
 import type { RecoveryJournalStore } from './journal.js';
+import type { TaskRestarter } from './task-restarter.js';
 import type { ProcessWatch } from './process-watch.js';
 import { endProcess, isGone, type ActionTaken } from './terminate.js';
 import { readProcess } from '../sampling/processes.js';
@@ -61,6 +62,7 @@ export interface RecoveryManagerOptions {
   journal: RecoveryJournalStore;
   escalator: Escalator;
   gpu?: Pick<GpuSampler, 'sample' | 'action'> | null;
+  restarter?: TaskRestarter;
   /** Runs `nvidia-smi -r -i N` (injectable for tests). */
   resetGpu?: (index: number) => Promise<{ ok: boolean; output: string }>;
 }
@@ -96,6 +98,22 @@ export class RecoveryManager {
     else r = await this.gpuReset(context, dryRun, actor);
     const result: RecoveryResult = { id: randomUUID(), operation_type: operationType, started_at: started, finished_at: this.iso(), ...r };
     if (dryRun) result.status = 'dry_run';
+    // The task's process was ended: restart its registered command (with backoff), if any.
+    const ended = result.actions_taken.some((a) => (a.step === 'SIGTERM' || a.step === 'SIGKILL') && (a.outcome === 'done' || a.outcome === 'would_do'));
+    if (ended && this.o.restarter && context.taskId) {
+      const restart = await this.o.restarter.restart(context.taskId, actor, dryRun);
+      if (restart) {
+        result.actions_taken.push({
+          step: 'restart_task',
+          target: restart.target,
+          outcome: !restart.allowed ? 'refused' : restart.dry_run ? 'would_do' : restart.error ? 'failed' : 'done',
+          detail: restart.error?.message ?? (restart.outcome ? `started pid ${restart.outcome.pid} after ${restart.outcome.delayMs} ms` : restart.reason),
+          started_at: restart.started_at,
+          finished_at: restart.finished_at,
+          request_id: restart.request_id,
+        });
+      }
+    }
     if (!dryRun && (result.status === 'failed' || result.status === 'escalated')) {
       result.escalation = await this.o.escalator.escalate({
         key: `${operationType}:${JSON.stringify(result.target)}`,

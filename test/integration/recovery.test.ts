@@ -15,6 +15,7 @@ process.env.OVERNIGHT_FAKE_NVML_LOG = nvmlLog;
 const { createOvernightContext } = await import('../../src/mcp/context.js');
 
 let ctx: OvernightContext;
+const restartMark = path.join(mkdtempSync(path.join(tmpdir(), 'ovn-restart-')), 'restarted');
 const resets: number[] = [];
 
 beforeAll(async () => {
@@ -24,6 +25,7 @@ beforeAll(async () => {
       stateDir,
       watch: { warmupSec: 0, leakMinWindowSec: 2, leakMinSlopeMbPerMin: 100, leakMinR2: 0.8, noProgressSec: 0 },
       policy: { termGraceSec: 1, maxActionsPerHour: 1000, allowGpuSettings: true, allowGpuReset: true },
+      tasks: [{ id: 'restartable', restart: ['sh', '-c', `echo started >> ${restartMark}`] }],
     }),
     // The test process plays the agent runner: its children are in scope.
     identity: { scopeRoot: process.pid, selfPid: process.pid },
@@ -145,6 +147,26 @@ describe('hangs', () => {
     expect(steps).toContain('SIGKILL:done');
     expect(r.actions_taken.find((a) => a.step === 'wait')!.detail).toMatch(/still running/);
     await waitFor(() => !alive(stubborn));
+  });
+});
+
+describe('task restart', () => {
+  it('restarts the task\'s registered command after ending its process, and backs off', async () => {
+    const c = spawnNode(scripts.idle());
+    await firstLine(c);
+    c.kill('SIGSTOP');
+    await waitFor(() => procState(c.pid!) === 'T');
+    const r = await ctx.recovery.recoverOperation('process_hang', { pid: c.pid, taskId: 'restartable' });
+    expect(r.status).toBe('recovered');
+    const restart = r.actions_taken.find((a) => a.step === 'restart_task')!;
+    expect(restart.outcome).toBe('done');
+    await waitFor(() => {
+      try {
+        return readFileSync(restartMark, 'utf8').includes('started');
+      } catch {
+        return false;
+      }
+    });
   });
 });
 

@@ -2,6 +2,25 @@ import { describe, expect, it } from 'vitest';
 import { analyzeRss, type RssPoint } from '../../src/recovery/leak-detector.js';
 import { HangDetector } from '../../src/recovery/hang-detector.js';
 import type { ProcessSample } from '../../src/native.js';
+import { TaskRestarter } from '../../src/recovery/task-restarter.js';
+import { ManualClock } from '../../src/util/clock.js';
+
+describe('task restart backoff', () => {
+  it('doubles up to the cap and resets after a stable run', async () => {
+    const clock = new ManualClock();
+    const gate = { perform: async (_r: unknown, _c: unknown, act: () => Promise<unknown>) => ({ outcome: await act() }) };
+    const t = new TaskRestarter([{ id: 'x', restart: ['true'] }], gate as never, clock, 600_000, 8000);
+    const delays: number[] = [];
+    for (let i = 0; i < 6; i++) {
+      delays.push(t.nextDelayMs('x'));
+      await t.restart('x', 'test', false, async () => undefined);
+      clock.advance(1000);
+    }
+    expect(delays).toEqual([0, 1000, 2000, 4000, 8000, 8000]);
+    clock.advance(600_000);
+    expect(t.nextDelayMs('x')).toBe(0);
+  });
+});
 
 const MB = 2 ** 20;
 const opts = { warmupMs: 10_000, minWindowMs: 60_000, minPoints: 6, minSlopeBytesPerMin: 5 * MB, minR2: 0.8 };
