@@ -3,6 +3,7 @@ import { Command } from 'commander';
 import { registerSampleCommand } from './sample.js';
 import { registerServeCommand } from './serve.js';
 import { registerAuditCommand } from './audit.js';
+import { registerProgressCommand } from './progress.js';
 
 export function buildProgram(): Command {
   const program = new Command();
@@ -14,6 +15,7 @@ export function buildProgram(): Command {
   registerSampleCommand(program);
   registerServeCommand(program);
   registerAuditCommand(program);
+  registerProgressCommand(program);
   return program;
 }
 

@@ -111,6 +111,17 @@ export const taskSchema = z.strictObject({
   checkpointIntervalSec: z.number().positive().optional(),
 });
 
+export const progressSchema = z.strictObject({
+  /** Keep a content-addressed copy of each artifact at its checkpoint (for `overnight progress restore`). */
+  storeArtifacts: z.boolean().default(false),
+  /** Artifacts larger than this are recorded (hash, size) but not copied. */
+  maxArtifactBytes: z.number().int().positive().default(256 * 2 ** 20),
+  /** Copies older than this many days (and no longer referenced by a task's last checkpoint) are deleted. */
+  retentionDays: z.number().positive().default(7),
+  /** A task with no checkpoint for this long (seconds) is stalled, unless its task entry says otherwise. */
+  stallSec: z.number().positive().default(1800),
+});
+
 export const escalationSchema = z.strictObject({
   /** JSON webhooks (Slack-compatible or Alertmanager-compatible payloads by `format`). */
   webhooks: z.array(z.strictObject({ url: z.string().url(), format: z.enum(['json', 'slack', 'alertmanager']).default('json'), timeoutMs: z.number().positive().default(5000) })).default([]),
@@ -148,6 +159,7 @@ export const configSchema = z.strictObject({
   policy: policySchema.default(policySchema.parse({})),
   watch: watchSchema.default(watchSchema.parse({})),
   escalation: escalationSchema.default(escalationSchema.parse({})),
+  progress: progressSchema.default(progressSchema.parse({})),
   /** Tasks the operator knows about: how to restart them, how often they must checkpoint. */
   tasks: z.array(taskSchema).default([]),
   server: z

@@ -14,6 +14,7 @@ import { ProcessWatch } from '../recovery/process-watch.js';
 import { RecoveryManager, type RecoveryManagerOptions } from '../recovery/recovery-manager.js';
 import { TaskRestarter } from '../recovery/task-restarter.js';
 import { openDatabase, type Db } from '../store/database.js';
+import { ProgressTracker } from '../progress/progress-tracker.js';
 import { systemClock, type Clock } from '../util/clock.js';
 
 export interface OvernightContext {
@@ -27,6 +28,7 @@ export interface OvernightContext {
   journal: RecoveryJournalStore;
   escalator: Escalator;
   recovery: RecoveryManager;
+  progress: ProgressTracker;
   gpu: GpuSampler | null;
   /** Stops background work (sampling, probes) and closes the database. */
   close(): Promise<void>;
@@ -57,7 +59,8 @@ export async function createOvernightContext(options: ContextOptions = {}): Prom
   const escalator = new Escalator(config.escalation, clock);
   const restarter = new TaskRestarter(config.tasks, gate, clock);
   const recovery = new RecoveryManager({ config, clock, gate, health, watch, journal, escalator, gpu, restarter, ...options.recovery });
-  health.attach({ suspects: watch, recoveries: journal });
+  const progress = new ProgressTracker(db, config, clock);
+  health.attach({ suspects: watch, recoveries: journal, tasks: progress });
   if (options.background) {
     health.start();
     watch.start(config.sampleIntervalMs);
@@ -73,6 +76,7 @@ export async function createOvernightContext(options: ContextOptions = {}): Prom
     journal,
     escalator,
     recovery,
+    progress,
     gpu,
     async close() {
       health.stop();

@@ -10,6 +10,7 @@ import { createOvernightContext, type ContextOptions, type OvernightContext } fr
 import type { McpServerLike } from './server-types.js';
 import { registerHealthCheck } from './tools/health-check.js';
 import { registerRecoverOperation } from './tools/recover-operation.js';
+import { registerTrackProgress } from './tools/track-progress.js';
 
 const pkg = createRequire(import.meta.url)('../../package.json') as { name: string; version: string };
 
@@ -19,6 +20,7 @@ export const SERVER_INFO = { name: pkg.name, version: pkg.version } as const;
 export function registerOvernightTools(server: McpServerLike, context: OvernightContext): void {
   registerHealthCheck(server, context.health);
   registerRecoverOperation(server, context.recovery, context.health.toolCalls);
+  registerTrackProgress(server, context.progress, context.health.toolCalls);
 }
 
 export function createOvernightServer(context: OvernightContext): McpServer {
@@ -53,5 +55,9 @@ export class HPCServiceFactory {
 
   get recoveryManager() {
     return this.context?.recovery;
+  }
+
+  get progressTracker() {
+    return this.context?.progress;
   }
 }

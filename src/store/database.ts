@@ -41,6 +41,30 @@ const MIGRATIONS: string[] = [
      context TEXT
    );
    CREATE INDEX recoveries_finished ON recoveries(finished_at);`,
+  // 2: progress: tasks, their checkpoints, and the artifacts recorded at each checkpoint
+  `CREATE TABLE tasks (
+     task_id TEXT PRIMARY KEY,
+     created_at TEXT NOT NULL,
+     updated_at TEXT NOT NULL
+   );
+   CREATE TABLE checkpoints (
+     id INTEGER PRIMARY KEY AUTOINCREMENT,
+     task_id TEXT NOT NULL REFERENCES tasks(task_id),
+     seq INTEGER NOT NULL,
+     t_ms INTEGER NOT NULL,
+     stage TEXT NOT NULL,
+     completion REAL NOT NULL CHECK (completion >= 0 AND completion <= 1),
+     writer_pid INTEGER,
+     UNIQUE (task_id, seq)
+   );
+   CREATE TABLE artifacts (
+     checkpoint_id INTEGER NOT NULL REFERENCES checkpoints(id),
+     path TEXT NOT NULL,
+     bytes INTEGER,
+     sha256 TEXT,
+     stored INTEGER NOT NULL DEFAULT 0,
+     PRIMARY KEY (checkpoint_id, path)
+   );`,
 ];
 
 /** Opens (creating) the database under `stateDir` and applies pending migrations. */

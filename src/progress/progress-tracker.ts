@@ -1,0 +1,243 @@
+/**
+ * The design's ProgressTracker: durable checkpoints (SQLite, WAL, synchronous=FULL: a checkpoint is
+ * acknowledged only once it is on disk), an honest ETA, verified artifacts, optional
+ * content-addressed copies for restoring a task's files, and stalled-task detection.
+ */
+import path from 'node:path';
+import { z } from 'zod';
+import type { OvernightConfig } from '../config/schema.js';
+import { formatIssues, ValidationError } from '../config/validation.js';
+import type { StalledTask, StalledTaskSource } from '../health/sources.js';
+import type { Db } from '../store/database.js';
+import type { Clock } from '../util/clock.js';
+import { ArtifactStore, fileFacts } from './artifacts.js';
+import { estimateEta, type Eta, type Point } from './eta.js';
+import { checkpointsSchema, normalizeArtifacts, taskIdSchema, type CheckpointInput } from './input.js';
+
+export interface ArtifactReport {
+  path: string;
+  exists: boolean;
+  bytes: number | null;
+  sha256_recorded: string | null;
+  sha256_now: string | null;
+  changed: boolean;
+  stored: boolean;
+  recorded_at_seq: number;
+}
+
+export interface ProgressReport {
+  task_id: string;
+  stages_completed: number;
+  current_stage: { stage: string; completion: number; since: string; checkpoints: number } | null;
+  estimated_completion: Eta | null;
+  estimated_completion_reason?: string;
+  artifacts_generated: ArtifactReport[];
+  validation_status: { valid: boolean; reasons: string[] };
+  stages: { stage: string; first_at: string; last_at: string; completion: number; completed: boolean }[];
+  checkpoints: number;
+  last_checkpoint_at: string | null;
+  stalled: { stalled: boolean; for_sec: number; limit_sec: number };
+  recorded?: number;
+}
+
+interface Row {
+  id: number;
+  seq: number;
+  t_ms: number;
+  stage: string;
+  completion: number;
+}
+
+const iso = (ms: number) => new Date(ms).toISOString();
+
+export class ProgressTracker implements StalledTaskSource {
+  readonly store: ArtifactStore;
+
+  constructor(
+    private readonly db: Db,
+    private readonly config: OvernightConfig & { stateDir: string },
+    private readonly clock: Clock,
+  ) {
+    this.store = new ArtifactStore(path.join(config.stateDir, 'artifacts'));
+  }
+
+  private validate(taskId: unknown, checkpoints: unknown): { taskId: string; checkpoints: CheckpointInput[] } {
+    const schema = z.strictObject({ taskId: taskIdSchema, checkpoints: checkpointsSchema.optional() });
+    const raw = { taskId, ...(checkpoints === undefined ? {} : { checkpoints }) };
+    const r = schema.safeParse(raw);
+    if (!r.success) throw new ValidationError(formatIssues(r.error, raw, '', schema), 'trackProgress: refused (nothing was stored)');
+    return { taskId: r.data.taskId, checkpoints: r.data.checkpoints ?? [] };
+  }
+
+  /**
+   * The design's track_coding_progress: records the given checkpoints (atomically, durably) and
+   * returns the task's progress. With no checkpoints it only reads.
+   */
+  async trackCodingProgress(taskId: string, checkpoints?: CheckpointInput[]): Promise<ProgressReport> {
+    const input = this.validate(taskId, checkpoints);
+    let recorded = 0;
+    if (input.checkpoints.length) {
+      // File I/O (hashing, copying) happens before the transaction, so the database lock is short.
+      const prepared: { cp: CheckpointInput; arts: { path: string; bytes: number | null; sha256: string | null; stored: boolean }[] }[] = [];
+      for (const cp of input.checkpoints) {
+        const arts: (typeof prepared)[number]['arts'] = [];
+        for (const a of normalizeArtifacts(cp.artifacts)) {
+          let facts = await fileFacts(a.path);
+          let stored = false;
+          if (this.config.progress.storeArtifacts && facts.exists && facts.bytes !== null && facts.bytes <= this.config.progress.maxArtifactBytes) {
+            const put = await this.store.put(a.path);
+            if (put) {
+              facts = { exists: true, bytes: put.bytes, sha256: put.sha256 };
+              stored = true;
+            }
+          }
+          arts.push({ path: a.path, bytes: facts.bytes, sha256: a.expectedSha256 ?? facts.sha256, stored: stored && (!a.expectedSha256 || a.expectedSha256 === facts.sha256) });
+        }
+        prepared.push({ cp, arts });
+      }
+      const now = this.clock.now();
+      const write = this.db.transaction(() => {
+        this.db.prepare(`INSERT INTO tasks (task_id, created_at, updated_at) VALUES (?, ?, ?) ON CONFLICT(task_id) DO UPDATE SET updated_at = excluded.updated_at`).run(input.taskId, iso(now), iso(now));
+        const nextSeq = this.db.prepare(`SELECT COALESCE(MAX(seq), 0) + 1 AS s FROM checkpoints WHERE task_id = ?`);
+        const insCp = this.db.prepare(`INSERT INTO checkpoints (task_id, seq, t_ms, stage, completion, writer_pid) VALUES (?, ?, ?, ?, ?, ?)`);
+        const insArt = this.db.prepare(`INSERT OR REPLACE INTO artifacts (checkpoint_id, path, bytes, sha256, stored) VALUES (?, ?, ?, ?, ?)`);
+        for (const { cp, arts } of prepared) {
+          const seq = (nextSeq.get(input.taskId) as { s: number }).s;
+          const id = Number(insCp.run(input.taskId, seq, now, cp.stage, cp.completion, process.pid).lastInsertRowid);
+          for (const a of arts) insArt.run(id, a.path, a.bytes, a.sha256, a.stored ? 1 : 0);
+        }
+      });
+      // IMMEDIATE: take the write lock up front, so concurrent writers queue (busy_timeout) rather than deadlock.
+      write.immediate();
+      recorded = prepared.length;
+      if (this.config.progress.storeArtifacts) this.pruneStoredCopies(now);
+    }
+    const report = await this.report(input.taskId);
+    return recorded ? { ...report, recorded } : report;
+  }
+
+  private lastPrune = 0;
+
+  /** At most hourly: drop stored copies past retention that no task's last checkpoint uses. */
+  pruneStoredCopies(nowMs: number, force = false): number {
+    if (!force && nowMs - this.lastPrune < 3600_000) return 0;
+    this.lastPrune = nowMs;
+    const keep = new Set(
+      (this.db
+        .prepare(`SELECT a.sha256 FROM artifacts a JOIN checkpoints c ON c.id = a.checkpoint_id WHERE c.seq = (SELECT MAX(seq) FROM checkpoints x WHERE x.task_id = c.task_id) AND a.sha256 IS NOT NULL`)
+        .all() as { sha256: string }[]).map((r) => r.sha256),
+    );
+    return this.store.prune(keep, this.config.progress.retentionDays * 86_400_000, nowMs);
+  }
+
+  private rows(taskId: string): Row[] {
+    return this.db.prepare(`SELECT id, seq, t_ms, stage, completion FROM checkpoints WHERE task_id = ? ORDER BY seq`).all(taskId) as Row[];
+  }
+
+  private stallLimitSec(taskId: string): number {
+    return this.config.tasks.find((t) => t.id === taskId)?.checkpointIntervalSec ?? this.config.progress.stallSec;
+  }
+
+  async report(taskId: string): Promise<ProgressReport> {
+    const rows = this.rows(taskId);
+    const now = this.clock.now();
+    const reasons: string[] = [];
+    // Stages in order of first appearance; a stage is completed once a later stage began, or at 100 %.
+    const stages: ProgressReport['stages'] = [];
+    const seen = new Map<string, number>();
+    let prev: Row | undefined;
+    for (const r of rows) {
+      const idx = seen.get(r.stage);
+      if (idx === undefined) {
+        seen.set(r.stage, stages.length);
+        stages.push({ stage: r.stage, first_at: iso(r.t_ms), last_at: iso(r.t_ms), completion: r.completion, completed: false });
+      } else {
+        if (prev && prev.stage !== r.stage) reasons.push(`stage "${r.stage}" repeated out of order at checkpoint ${r.seq} (after "${prev.stage}")`);
+        stages[idx]!.last_at = iso(r.t_ms);
+        stages[idx]!.completion = r.completion;
+      }
+      if (prev && r.completion < prev.completion) reasons.push(`completion went backwards at checkpoint ${r.seq}: ${prev.completion} -> ${r.completion}`);
+      prev = r;
+    }
+    const last = rows[rows.length - 1];
+    for (let i = 0; i < stages.length; i++) stages[i]!.completed = i < stages.length - 1 || (last?.completion ?? 0) >= 1;
+    const current = last ? stages[seen.get(last.stage)!]! : null;
+
+    // Artifacts: the latest record of each path, checked against the file as it is now.
+    const arts = this.db
+      .prepare(`SELECT a.path, a.bytes, a.sha256, a.stored, c.seq FROM artifacts a JOIN checkpoints c ON c.id = a.checkpoint_id WHERE c.task_id = ? ORDER BY c.seq`)
+      .all(taskId) as { path: string; bytes: number | null; sha256: string | null; stored: number; seq: number }[];
+    const latest = new Map<string, (typeof arts)[number]>();
+    for (const a of arts) latest.set(a.path, a);
+    const artifacts: ArtifactReport[] = [];
+    for (const a of latest.values()) {
+      const now$ = await fileFacts(a.path);
+      const changed = a.sha256 !== null && now$.sha256 !== null && a.sha256 !== now$.sha256;
+      if (!now$.exists) reasons.push(`artifact ${a.path} is missing (recorded at checkpoint ${a.seq})`);
+      else if (changed) reasons.push(`artifact ${a.path} changed since checkpoint ${a.seq} (sha256 ${a.sha256!.slice(0, 12)}… -> ${now$.sha256!.slice(0, 12)}…)`);
+      artifacts.push({ path: a.path, exists: now$.exists, bytes: now$.bytes, sha256_recorded: a.sha256, sha256_now: now$.sha256, changed, stored: a.stored === 1, recorded_at_seq: a.seq });
+    }
+    const eta = estimateEta(rows.map((r): Point => ({ t: r.t_ms, c: r.completion })), now);
+    const limit = this.stallLimitSec(taskId);
+    const since = last ? (now - last.t_ms) / 1000 : 0;
+    const done = (last?.completion ?? 0) >= 1;
+    return {
+      task_id: taskId,
+      stages_completed: stages.filter((s) => s.completed).length,
+      current_stage: current && last ? { stage: current.stage, completion: last.completion, since: current.first_at, checkpoints: rows.filter((r) => r.stage === current.stage).length } : null,
+      estimated_completion: eta.estimate,
+      ...(eta.estimate ? {} : { estimated_completion_reason: 'reason' in eta ? eta.reason : '' }),
+      artifacts_generated: artifacts,
+      validation_status: { valid: reasons.length === 0, reasons },
+      stages,
+      checkpoints: rows.length,
+      last_checkpoint_at: last ? iso(last.t_ms) : null,
+      stalled: { stalled: !!last && !done && since > limit, for_sec: Math.round(since), limit_sec: limit },
+    };
+  }
+
+  /** Every task, newest first, with its latest checkpoint. */
+  list(): { task_id: string; stage: string | null; completion: number | null; last_checkpoint_at: string | null; checkpoints: number }[] {
+    return this.db
+      .prepare(
+        `SELECT t.task_id, c.stage, c.completion, c.t_ms, (SELECT COUNT(*) FROM checkpoints x WHERE x.task_id = t.task_id) AS n
+         FROM tasks t LEFT JOIN checkpoints c ON c.task_id = t.task_id AND c.seq = (SELECT MAX(seq) FROM checkpoints y WHERE y.task_id = t.task_id)
+         ORDER BY t.updated_at DESC`,
+      )
+      .all()
+      .map((r) => {
+        const x = r as { task_id: string; stage: string | null; completion: number | null; t_ms: number | null; n: number };
+        return { task_id: x.task_id, stage: x.stage, completion: x.completion, last_checkpoint_at: x.t_ms === null ? null : iso(x.t_ms), checkpoints: x.n };
+      });
+  }
+
+  stalledTasks(nowMs: number): StalledTask[] {
+    const out: StalledTask[] = [];
+    for (const t of this.list()) {
+      if (!t.last_checkpoint_at || (t.completion ?? 0) >= 1) continue;
+      const since = (nowMs - Date.parse(t.last_checkpoint_at)) / 1000;
+      if (since > this.stallLimitSec(t.task_id)) out.push({ task_id: t.task_id, current_stage: t.stage, last_checkpoint_at: t.last_checkpoint_at, stalled_for_sec: Math.round(since) });
+    }
+    return out;
+  }
+
+  /**
+   * Puts a task's artifacts back as they were at a checkpoint (default: the last checkpoint whose
+   * artifacts all have stored copies), each verified by hash.
+   */
+  async restore(taskId: string, seq?: number): Promise<{ task_id: string; checkpoint: number | null; restored: { path: string; ok: boolean; error?: string }[]; reason?: string }> {
+    this.validate(taskId, undefined);
+    const rows = this.rows(taskId);
+    const artsOf = (id: number) => this.db.prepare(`SELECT path, sha256, stored FROM artifacts WHERE checkpoint_id = ?`).all(id) as { path: string; sha256: string | null; stored: number }[];
+    const candidates = seq === undefined ? [...rows].reverse() : rows.filter((r) => r.seq === seq);
+    if (seq !== undefined && !candidates.length) return { task_id: taskId, checkpoint: null, restored: [], reason: `task ${taskId} has no checkpoint ${seq} (it has ${rows.length})` };
+    const good = candidates.find((r) => {
+      const a = artsOf(r.id);
+      return a.length > 0 && a.every((x) => x.stored === 1 && x.sha256 && this.store.has(x.sha256));
+    });
+    if (!good) return { task_id: taskId, checkpoint: null, restored: [], reason: 'no checkpoint has stored copies of all its artifacts (set progress.storeArtifacts: true)' };
+    const restored = [];
+    for (const a of artsOf(good.id)) restored.push({ path: a.path, ...(await this.store.restore(a.sha256!, a.path)) });
+    return { task_id: taskId, checkpoint: good.seq, restored };
+  }
+}

@@ -1,0 +1,44 @@
+import { execFileSync } from 'node:child_process';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { CLI, errorText, structured, writeConfig } from '../helpers/mcp.js';
+import { Client } from '@modelcontextprotocol/client';
+import { StdioClientTransport } from '@modelcontextprotocol/client/stdio';
+
+let client: Client;
+let cfg: { file: string };
+
+beforeAll(async () => {
+  cfg = writeConfig({});
+  client = new Client({ name: 'progress-tests', version: '1' });
+  await client.connect(new StdioClientTransport({ command: process.execPath, args: [CLI, 'serve', '--config', cfg.file], env: { ...(process.env as Record<string, string>), OVERNIGHT_NVML_LIBRARY: '/none' }, stderr: 'ignore' }));
+});
+afterAll(async () => client?.close());
+
+describe('trackProgress over MCP', () => {
+  it('has the design\'s schema (taskId required; checkpoints of stage, completion, artifacts)', async () => {
+    const { tools } = await client.listTools();
+    const t = tools.find((x) => x.name === 'trackProgress')!;
+    expect(t.inputSchema.required).toEqual(['taskId']);
+    const cps = (t.inputSchema.properties as Record<string, { type: string; items: { properties: Record<string, unknown> } }>).checkpoints!;
+    expect(cps.type).toBe('array');
+    expect(Object.keys(cps.items.properties)).toEqual(['stage', 'completion', 'artifacts']);
+  });
+
+  it('writes, reads back, and refuses bad input with the field named', async () => {
+    const w = structured<{ task_id: string; recorded: number; current_stage: { stage: string } }>(
+      await client.callTool({ name: 'trackProgress', arguments: { taskId: 'e2e-task', checkpoints: [{ stage: 'plan', completion: 0.1 }, { stage: 'build', completion: 0.3 }] } }),
+    );
+    expect(w.recorded).toBe(2);
+    const r = structured<{ stages_completed: number; estimated_completion: unknown }>(await client.callTool({ name: 'trackProgress', arguments: { taskId: 'e2e-task' } }));
+    expect(r.stages_completed).toBe(1);
+    expect(errorText(await client.callTool({ name: 'trackProgress', arguments: { taskId: 'e2e-task', checkpoints: [{ stage: 'x', completion: 2 }] } }))).toMatch(/checkpoints\.0\.completion: got 2/);
+    expect(errorText(await client.callTool({ name: 'trackProgress', arguments: { checkpoints: [] } }))).toMatch(/taskId/);
+  });
+
+  it('`overnight progress` shows the same task as JSON', () => {
+    const list = JSON.parse(execFileSync(process.execPath, [CLI, 'progress', '--json', '--config', cfg.file], { encoding: 'utf8' })) as { task_id: string; completion: number }[];
+    expect(list.find((t) => t.task_id === 'e2e-task')!.completion).toBe(0.3);
+    const one = JSON.parse(execFileSync(process.execPath, [CLI, 'progress', 'e2e-task', '--config', cfg.file], { encoding: 'utf8' })) as { checkpoints: number };
+    expect(one.checkpoints).toBe(2);
+  });
+});

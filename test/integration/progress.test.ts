@@ -1,0 +1,155 @@
+import { spawn } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync, unlinkSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { parseConfig } from '../../src/config/load.js';
+import { ProgressTracker } from '../../src/progress/progress-tracker.js';
+import { openDatabase } from '../../src/store/database.js';
+import { ManualClock } from '../../src/util/clock.js';
+import { root } from '../helpers/isolated.js';
+
+function setup(extra: Record<string, unknown> = {}) {
+  const dir = mkdtempSync(path.join(tmpdir(), 'ovn-progress-'));
+  const config = parseConfig({ stateDir: path.join(dir, 'state'), ...extra });
+  const db = openDatabase(config.stateDir);
+  const clock = new ManualClock();
+  return { dir, db, clock, tracker: new ProgressTracker(db, config, clock) };
+}
+
+describe('ProgressTracker (the library form)', () => {
+  it('passes the design\'s testProgressTracking', async () => {
+    const { tracker } = setup();
+    const progress = await tracker.trackCodingProgress('task-123');
+    expect(progress.stages_completed).not.toBeUndefined();
+    expect(progress.estimated_completion).not.toBeUndefined();
+    expect(progress.estimated_completion_reason).toMatch(/no checkpoints/);
+  });
+
+  it('records checkpoints and reports stages, ETA and artifacts', async () => {
+    const { dir, tracker, clock } = setup();
+    const a = path.join(dir, 'model.bin');
+    writeFileSync(a, 'v1');
+    await tracker.trackCodingProgress('t1', [{ stage: 'plan', completion: 0.1 }]);
+    clock.advance(600_000);
+    await tracker.trackCodingProgress('t1', [{ stage: 'implement', completion: 0.3, artifacts: [a] }]);
+    clock.advance(600_000);
+    const r = await tracker.trackCodingProgress('t1', [{ stage: 'implement', completion: 0.5 }]);
+    expect(r.recorded).toBe(1);
+    expect(r.task_id).toBe('t1');
+    expect(r.stages_completed).toBe(1);
+    expect(r.current_stage).toMatchObject({ stage: 'implement', completion: 0.5, checkpoints: 2 });
+    expect(r.estimated_completion!.seconds_remaining).toBeGreaterThan(0);
+    expect(r.artifacts_generated[0]).toMatchObject({ path: a, exists: true, bytes: 2, changed: false });
+    expect(r.artifacts_generated[0]!.sha256_recorded).toMatch(/^[0-9a-f]{64}$/);
+    expect(r.validation_status).toEqual({ valid: true, reasons: [] });
+    writeFileSync(a, 'v2');
+    const changed = await tracker.trackCodingProgress('t1');
+    expect(changed.artifacts_generated[0]!.changed).toBe(true);
+    expect(changed.validation_status.reasons[0]).toMatch(/changed since checkpoint 2/);
+    unlinkSync(a);
+    expect((await tracker.trackCodingProgress('t1')).validation_status.reasons[0]).toMatch(/is missing/);
+  });
+
+  it('flags completion going backwards and stages out of order', async () => {
+    const { tracker } = setup();
+    await tracker.trackCodingProgress('t2', [
+      { stage: 'a', completion: 0.2 },
+      { stage: 'b', completion: 0.4 },
+      { stage: 'a', completion: 0.3 },
+    ]);
+    const r = await tracker.trackCodingProgress('t2');
+    expect(r.validation_status.valid).toBe(false);
+    expect(r.validation_status.reasons.join('\n')).toMatch(/repeated out of order/);
+    expect(r.validation_status.reasons.join('\n')).toMatch(/went backwards at checkpoint 3: 0.4 -> 0.3/);
+  });
+
+  it.each([
+    ['completion 1.5', 't', [{ stage: 's', completion: 1.5 }], /completion.*got 1\.5.*fraction in \[0, 1\]/],
+    ['completion 80', 't', [{ stage: 's', completion: 80 }], /did you mean 0\.8\?/],
+    ['completion NaN', 't', [{ stage: 's', completion: NaN }], /got NaN/],
+    ['empty taskId', '', [], /taskId must not be empty/],
+    ['enormous taskId', 'x'.repeat(300), [], /taskId of 300 characters; at most 256/],
+    ['too many artifacts', 't', [{ stage: 's', completion: 0.1, artifacts: Array.from({ length: 101 }, (_, i) => `/tmp/a${i}`) }], /at most 100 artifacts/],
+    ['a path with NUL', 't', [{ stage: 's', completion: 0.1, artifacts: ['/tmp/a\u0000b'] }], /must not contain NUL/],
+  ])('refuses %s, and stores nothing of the call', async (_n, taskId, cps, pattern) => {
+    const { tracker, db } = setup();
+    const call = [{ stage: 'good', completion: 0.1 }, ...(cps as never[])];
+    await expect(tracker.trackCodingProgress(taskId, call)).rejects.toThrow(pattern);
+    expect((db.prepare('SELECT COUNT(*) AS n FROM checkpoints').get() as { n: number }).n).toBe(0);
+  });
+
+  it('reports a task without a checkpoint for longer than its interval as stalled', async () => {
+    const { tracker, clock } = setup({ progress: { stallSec: 600 }, tasks: [{ id: 'strict', checkpointIntervalSec: 60 }] });
+    await tracker.trackCodingProgress('loose', [{ stage: 's', completion: 0.1 }]);
+    await tracker.trackCodingProgress('strict', [{ stage: 's', completion: 0.1 }]);
+    clock.advance(120_000);
+    expect(tracker.stalledTasks(clock.now()).map((t) => t.task_id)).toEqual(['strict']);
+    clock.advance(600_000);
+    expect(tracker.stalledTasks(clock.now()).map((t) => t.task_id).sort()).toEqual(['loose', 'strict']);
+    expect((await tracker.trackCodingProgress('loose')).stalled.stalled).toBe(true);
+  });
+
+  it('restores a task\'s artifacts as they were at its last good checkpoint, verified by hash', async () => {
+    const { dir, tracker } = setup({ progress: { storeArtifacts: true } });
+    const a = path.join(dir, 'out.txt');
+    const b = path.join(dir, 'sub', 'more.txt');
+    writeFileSync(a, 'checkpoint one');
+    await tracker.trackCodingProgress('r', [{ stage: 's', completion: 0.2, artifacts: [a] }]);
+    writeFileSync(a, 'checkpoint two');
+    rmSync(path.join(dir, 'sub'), { recursive: true, force: true });
+    await tracker.trackCodingProgress('r', [{ stage: 's', completion: 0.4, artifacts: [a] }]);
+    writeFileSync(a, 'broken later');
+    const latest = await tracker.restore('r');
+    expect(latest.checkpoint).toBe(2);
+    expect(readFileSync(a, 'utf8')).toBe('checkpoint two');
+    const first = await tracker.restore('r', 1);
+    expect(first.restored).toEqual([{ path: a, ok: true }]);
+    expect(readFileSync(a, 'utf8')).toBe('checkpoint one');
+    expect((await tracker.restore('r', 9)).reason).toMatch(/no checkpoint 9/);
+    void b;
+    // Retention: the copy only checkpoint 1 used goes once it is old; the last checkpoint's stays.
+    expect(tracker.pruneStoredCopies(Date.now() + 8 * 86_400_000, true)).toBe(1);
+    expect((await tracker.restore('r', 1)).checkpoint).toBeNull();
+    expect((await tracker.restore('r')).checkpoint).toBe(2);
+  });
+});
+
+describe('durability under SIGKILL and concurrency', () => {
+  it('keeps every acknowledged checkpoint of writers killed at random moments; the database stays intact', async () => {
+    const dir = mkdtempSync(path.join(tmpdir(), 'ovn-durable-'));
+    const stateDir = path.join(dir, 'state');
+    openDatabase(stateDir).close();
+    const acked: string[] = [];
+    const writer = path.join(root, 'test/helpers/checkpoint-writer.mjs');
+    const dist = path.join(root, 'dist');
+    for (let round = 0; round < 8; round++) {
+      // Three writers at once: two on the same task, one on its own.
+      const procs = ['shared', 'shared', `own-${round}`].map((task, i) => {
+        const p = spawn(process.execPath, [writer, dist, stateDir, task, String(round * 100 + i * 10)], { stdio: ['ignore', 'pipe', 'inherit'] });
+        let buf = '';
+        p.stdout.on('data', (d: Buffer) => {
+          buf += d.toString();
+          const lines = buf.split('\n');
+          buf = lines.pop()!;
+          for (const l of lines) if (l.startsWith('ack ')) acked.push(l.slice(4));
+        });
+        return p;
+      });
+      await new Promise((r) => setTimeout(r, 150 + Math.random() * 250));
+      for (const p of procs) p.kill('SIGKILL');
+      await Promise.all(procs.map((p) => new Promise((r) => p.once('exit', r))));
+    }
+    expect(acked.length).toBeGreaterThan(20);
+    const db = openDatabase(stateDir);
+    expect(db.pragma('integrity_check', { simple: true })).toBe('ok');
+    const rows = db.prepare('SELECT task_id, completion FROM checkpoints').all() as { task_id: string; completion: number }[];
+    const stored = new Set(rows.map((r) => `${r.task_id} ${r.completion}`));
+    const missing = acked.filter((a) => !stored.has(a));
+    expect(missing).toEqual([]);
+    // seq numbers per task are unique and dense: no lost or doubled write
+    const seqs = db.prepare(`SELECT task_id, COUNT(*) AS n, MAX(seq) AS m FROM checkpoints GROUP BY task_id`).all() as { n: number; m: number }[];
+    for (const s of seqs) expect(s.n).toBe(s.m);
+    db.close();
+  }, 60_000);
+});
