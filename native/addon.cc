@@ -7,6 +7,7 @@ void registerProcessBinding(Napi::Env env, Napi::Object exports);
 void registerParserBinding(Napi::Env env, Napi::Object exports);
 void registerGpuBinding(Napi::Env env, Napi::Object exports);
 void registerControlBinding(Napi::Env env, Napi::Object exports);
+void registerFsBinding(Napi::Env env, Napi::Object exports);
 }  // namespace ovn
 
 static Napi::Object Init(Napi::Env env, Napi::Object exports) {
@@ -14,7 +15,8 @@ static Napi::Object Init(Napi::Env env, Napi::Object exports) {
   ovn::registerProcessBinding(env, exports);
   ovn::registerParserBinding(env, exports);
   ovn::registerGpuBinding(env, exports);
-  ovn::registerControlBinding(env, exports);  // after parsers: it adds parsers.gpuProcesses
+  ovn::registerControlBinding(env, exports);
+  ovn::registerFsBinding(env, exports);  // after parsers: it adds parsers.gpuProcesses
   exports.Set("abiVersion", Napi::Number::New(env, 1));
   return exports;
 }

@@ -268,6 +268,31 @@ export interface NativeProcessTable {
   clearCache(): void;
 }
 
+export interface TreeEntry {
+  path: string;
+  bytes: number;
+  /** blocks * 512: what deleting it frees */
+  allocated: number;
+  mtimeMs: number;
+}
+
+export interface WalkResult {
+  files: TreeEntry[];
+  skippedSymlinks: number;
+  skippedMounts: number;
+  skippedOther: number;
+  errors: number;
+  errorSamples: string[];
+  truncated: boolean;
+}
+
+export interface DeleteOutcome {
+  path: string;
+  deleted: boolean;
+  freed: number;
+  skipped?: string;
+}
+
 /** The /proc parsers applied to given text (for layouts a test machine does not have). */
 export interface NativeParsers {
   cgroupPaths(procCgroup: string, mountinfo: string): {
@@ -403,6 +428,12 @@ export interface NativeBinding {
   nvmlInfo(): NvmlInfo;
   /** pidfd-based, pid-reuse-safe signal (starttime 0: no check). Only src/policy/ calls it. */
   signalProcess(pid: number, starttime: number, signal: number): void;
+  /** Regular files under root: no symlink followed, no mount crossed (a worker-thread walk). */
+  walkTree(root: string, options?: { maxEntries?: number; maxDepth?: number }): Promise<WalkResult>;
+  /** Deletes files (relative to root) the tmpfiles way; only the policy gate's acts call it. */
+  deleteUnder(root: string, paths: string[]): Promise<DeleteOutcome[]>;
+  /** Creates a file and fallocates `bytes` real blocks (ENOSPC if they are not there). */
+  reserveSpace(path: string, bytes: number): Promise<void>;
   /** Resolves true once the process exited (or was already gone), false on timeout. */
   waitForExit(pid: number, starttime: number, timeoutMs: number): Promise<boolean>;
   HostReader: new () => NativeHostReader;

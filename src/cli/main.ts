@@ -4,6 +4,7 @@ import { registerSampleCommand } from './sample.js';
 import { registerServeCommand } from './serve.js';
 import { registerAuditCommand } from './audit.js';
 import { registerProgressCommand } from './progress.js';
+import { registerResourcesCommand } from './resources.js';
 
 export function buildProgram(): Command {
   const program = new Command();
@@ -16,6 +17,7 @@ export function buildProgram(): Command {
   registerServeCommand(program);
   registerAuditCommand(program);
   registerProgressCommand(program);
+  registerResourcesCommand(program);
   return program;
 }
 

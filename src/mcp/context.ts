@@ -15,6 +15,8 @@ import { RecoveryManager, type RecoveryManagerOptions } from '../recovery/recove
 import { TaskRestarter } from '../recovery/task-restarter.js';
 import { openDatabase, type Db } from '../store/database.js';
 import { ProgressTracker } from '../progress/progress-tracker.js';
+import { LeaseStore } from '../resources/leases.js';
+import { ResourceManager } from '../resources/resource-manager.js';
 import { systemClock, type Clock } from '../util/clock.js';
 
 export interface OvernightContext {
@@ -29,6 +31,7 @@ export interface OvernightContext {
   escalator: Escalator;
   recovery: RecoveryManager;
   progress: ProgressTracker;
+  resources: ResourceManager;
   gpu: GpuSampler | null;
   /** Stops background work (sampling, probes) and closes the database. */
   close(): Promise<void>;
@@ -61,6 +64,7 @@ export async function createOvernightContext(options: ContextOptions = {}): Prom
   const recovery = new RecoveryManager({ config, clock, gate, health, watch, journal, escalator, gpu, restarter, ...options.recovery });
   const progress = new ProgressTracker(db, config, clock);
   health.attach({ suspects: watch, recoveries: journal, tasks: progress });
+  const resources = new ResourceManager({ config, clock, gate, health, watch, leases: new LeaseStore(db), gpu });
   if (options.background) {
     health.start();
     watch.start(config.sampleIntervalMs);
@@ -77,6 +81,7 @@ export async function createOvernightContext(options: ContextOptions = {}): Prom
     escalator,
     recovery,
     progress,
+    resources,
     gpu,
     async close() {
       health.stop();

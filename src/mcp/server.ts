@@ -11,6 +11,7 @@ import type { McpServerLike } from './server-types.js';
 import { registerHealthCheck } from './tools/health-check.js';
 import { registerRecoverOperation } from './tools/recover-operation.js';
 import { registerTrackProgress } from './tools/track-progress.js';
+import { registerManageResources } from './tools/manage-resources.js';
 
 const pkg = createRequire(import.meta.url)('../../package.json') as { name: string; version: string };
 
@@ -21,6 +22,7 @@ export function registerOvernightTools(server: McpServerLike, context: Overnight
   registerHealthCheck(server, context.health);
   registerRecoverOperation(server, context.recovery, context.health.toolCalls);
   registerTrackProgress(server, context.progress, context.health.toolCalls);
+  registerManageResources(server, context.resources, context.health.toolCalls);
 }
 
 export function createOvernightServer(context: OvernightContext): McpServer {
@@ -59,5 +61,9 @@ export class HPCServiceFactory {
 
   get progressTracker() {
     return this.context?.progress;
+  }
+
+  get resourceManager() {
+    return this.context?.resources;
   }
 }

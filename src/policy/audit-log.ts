@@ -5,6 +5,9 @@
  */
 import type { Db } from '../store/database.js';
 
+/** Gated acts that change bookkeeping, not the node's processes or data: outside the hourly budget. */
+export const NON_DESTRUCTIVE = ['lease_gpu', 'reserve_memory', 'release_lease', 'restart_task'];
+
 export interface AuditEntry {
   id: number;
   ts: string;
@@ -36,7 +39,9 @@ export class AuditLog {
       `INSERT INTO audit (ts, request_id, phase, actor, action, target, allowed, dry_run, reason, inputs, outcome)
        VALUES (@ts, @request_id, @phase, @actor, @action, @target, @allowed, @dry_run, @reason, @inputs, @outcome)`,
     );
-    this.countStmt = db.prepare(`SELECT COUNT(*) AS n FROM audit WHERE phase = 'decision' AND allowed = 1 AND dry_run = 0 AND ts >= ?`);
+    this.countStmt = db.prepare(
+      `SELECT COUNT(*) AS n FROM audit WHERE phase = 'decision' AND allowed = 1 AND dry_run = 0 AND ts >= ? AND action NOT IN (${NON_DESTRUCTIVE.map(() => '?').join(', ')})`,
+    );
   }
 
   append(e: Omit<AuditEntry, 'id'>): number {
@@ -58,7 +63,7 @@ export class AuditLog {
 
   /** Allowed, real (not dry-run) destructive acts since a time: the policy's hourly budget. */
   countAllowedSince(sinceMs: number): number {
-    return (this.countStmt.get(new Date(sinceMs).toISOString()) as { n: number }).n;
+    return (this.countStmt.get(new Date(sinceMs).toISOString(), ...NON_DESTRUCTIVE) as { n: number }).n;
   }
 
   list(q: AuditQuery = {}): AuditEntry[] {

@@ -9,7 +9,7 @@ import { constants as osConstants } from 'node:os';
 import type { OvernightConfig } from '../config/schema.js';
 import { loadNative } from '../native.js';
 import type { Clock } from '../util/clock.js';
-import type { AuditLog } from './audit-log.js';
+import { NON_DESTRUCTIVE, type AuditLog } from './audit-log.js';
 import { checkProcessScope, type ScopeOptions, type ScopeVerdict } from './process-scope.js';
 
 export type PolicyConfig = OvernightConfig['policy'];
@@ -80,7 +80,7 @@ export class PolicyGate {
     const requestId = randomUUID();
     const started = new Date(this.clock.now()).toISOString();
     let reason = refusal();
-    if (!reason && !req.dryRun) {
+    if (!reason && !req.dryRun && !NON_DESTRUCTIVE.includes(req.action)) {
       const used = this.audit.countAllowedSince(this.clock.now() - 3600_000);
       if (used >= this.policy.maxActionsPerHour) reason = `the hourly budget of ${this.policy.maxActionsPerHour} destructive acts is used up (policy.maxActionsPerHour)`;
     }

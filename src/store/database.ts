@@ -65,6 +65,21 @@ const MIGRATIONS: string[] = [
      stored INTEGER NOT NULL DEFAULT 0,
      PRIMARY KEY (checkpoint_id, path)
    );`,
+  // 3: leases and reservations of GPUs, memory and disk
+  `CREATE TABLE leases (
+     id TEXT PRIMARY KEY,
+     kind TEXT NOT NULL CHECK (kind IN ('gpu', 'memory', 'disk')),
+     task_id TEXT NOT NULL,
+     amount REAL NOT NULL,
+     gpus TEXT,
+     path TEXT,
+     priority TEXT NOT NULL,
+     holder_pid INTEGER,
+     created_at TEXT NOT NULL,
+     expires_at TEXT NOT NULL,
+     released_at TEXT
+   );
+   CREATE INDEX leases_active ON leases(kind, released_at, expires_at);`,
 ];
 
 /** Opens (creating) the database under `stateDir` and applies pending migrations. */

@@ -1,0 +1,116 @@
+// walkTree(root, options) -> Promise<WalkResult>, deleteUnder(root, paths) -> Promise<outcomes>,
+// reserveSpace(path, bytes) -> Promise<void>. Only src/policy/ and the resource engine (through
+// the policy gate) call the destructive ones. Thread: the work runs on libuv workers; results are
+// converted on the JS thread in OnOK.
+#include <napi.h>
+
+#include <functional>
+
+#include "../fs/safe_tree.h"
+#include "errors.h"
+#include "js_object.h"
+
+namespace ovn {
+namespace {
+
+class FsWorker : public Napi::AsyncWorker {
+ public:
+  using Work = std::function<SysError()>;
+  using Convert = std::function<Napi::Value(Napi::Env)>;
+  FsWorker(Napi::Env env, Work work, Convert convert)
+      : Napi::AsyncWorker(env, "overnight:fs"), work_(std::move(work)), convert_(std::move(convert)), deferred_(Napi::Promise::Deferred::New(env)) {}
+  Napi::Promise promise() { return deferred_.Promise(); }
+  void Execute() override {
+    err_ = work_();
+    if (!err_.ok()) SetError(err_.message());
+  }
+  void OnOK() override { deferred_.Resolve(convert_(Env())); }
+  void OnError(const Napi::Error&) override { deferred_.Reject(sysErrorToJs(Env(), err_).Value()); }
+
+ private:
+  Work work_;
+  Convert convert_;
+  SysError err_;
+  Napi::Promise::Deferred deferred_;
+};
+
+std::string strArg(const Napi::CallbackInfo& info, size_t i, const char* name) {
+  if (info.Length() <= i || !info[i].IsString()) throw invalidArg(info.Env(), name, "a string");
+  return info[i].As<Napi::String>().Utf8Value();
+}
+
+Napi::Value WalkTree(const Napi::CallbackInfo& info) {
+  std::string root = strArg(info, 0, "root");
+  WalkOptions opts;
+  if (info.Length() > 1 && info[1].IsObject()) {
+    Napi::Object o = info[1].As<Napi::Object>();
+    opts.maxEntries = static_cast<size_t>(optInt(o, "maxEntries", static_cast<int64_t>(opts.maxEntries)));
+    opts.maxDepth = static_cast<int>(optInt(o, "maxDepth", opts.maxDepth));
+  }
+  auto result = std::make_shared<WalkResult>();
+  auto* w = new FsWorker(
+      info.Env(), [root, opts, result] { return walkTree(root, opts, *result); },
+      [result](Napi::Env env) -> Napi::Value {
+        Napi::Array files = Napi::Array::New(env, result->files.size());
+        for (size_t i = 0; i < result->files.size(); ++i) {
+          const TreeEntry& e = result->files[i];
+          files.Set(static_cast<uint32_t>(i), JsObject(env).str("path", e.path).u64("bytes", e.bytes).u64("allocated", e.allocated).num("mtimeMs", e.mtimeMs).object());
+        }
+        Napi::Array errs = Napi::Array::New(env, result->errorSamples.size());
+        for (size_t i = 0; i < result->errorSamples.size(); ++i) errs.Set(static_cast<uint32_t>(i), result->errorSamples[i]);
+        return JsObject(env).val("files", files).u64("skippedSymlinks", result->skippedSymlinks).u64("skippedMounts", result->skippedMounts)
+            .u64("skippedOther", result->skippedOther).u64("errors", result->errors).val("errorSamples", errs).boolean("truncated", result->truncated).object();
+      });
+  Napi::Promise p = w->promise();
+  w->Queue();
+  return p;
+}
+
+Napi::Value DeleteUnder(const Napi::CallbackInfo& info) {
+  std::string root = strArg(info, 0, "root");
+  if (info.Length() < 2 || !info[1].IsArray()) throw invalidArg(info.Env(), "paths", "an array of paths relative to root");
+  Napi::Array arr = info[1].As<Napi::Array>();
+  std::vector<std::string> paths;
+  for (uint32_t i = 0; i < arr.Length(); ++i) {
+    Napi::Value v = arr.Get(i);
+    if (!v.IsString()) throw invalidArg(info.Env(), "paths", "an array of strings");
+    paths.push_back(v.As<Napi::String>().Utf8Value());
+  }
+  auto result = std::make_shared<std::vector<DeleteOutcome>>();
+  auto* w = new FsWorker(
+      info.Env(), [root, paths, result] { return deleteUnder(root, paths, *result); },
+      [result](Napi::Env env) -> Napi::Value {
+        Napi::Array a = Napi::Array::New(env, result->size());
+        for (size_t i = 0; i < result->size(); ++i) {
+          const DeleteOutcome& o = (*result)[i];
+          JsObject j(env);
+          j.str("path", o.path).boolean("deleted", o.deleted).u64("freed", o.freed);
+          if (!o.skipped.empty()) j.str("skipped", o.skipped);
+          a.Set(static_cast<uint32_t>(i), j.object());
+        }
+        return a;
+      });
+  Napi::Promise p = w->promise();
+  w->Queue();
+  return p;
+}
+
+Napi::Value ReserveSpace(const Napi::CallbackInfo& info) {
+  std::string path = strArg(info, 0, "path");
+  if (info.Length() < 2 || !info[1].IsNumber() || info[1].As<Napi::Number>().DoubleValue() < 0) throw invalidArg(info.Env(), "bytes", "a byte count >= 0");
+  uint64_t bytes = static_cast<uint64_t>(info[1].As<Napi::Number>().DoubleValue());
+  auto* w = new FsWorker(info.Env(), [path, bytes] { return reserveSpace(path, bytes); }, [](Napi::Env env) -> Napi::Value { return env.Undefined(); });
+  Napi::Promise p = w->promise();
+  w->Queue();
+  return p;
+}
+
+}  // namespace
+
+void registerFsBinding(Napi::Env env, Napi::Object exports) {
+  exports.Set("walkTree", Napi::Function::New<WalkTree>(env, "walkTree"));
+  exports.Set("deleteUnder", Napi::Function::New<DeleteUnder>(env, "deleteUnder"));
+  exports.Set("reserveSpace", Napi::Function::New<ReserveSpace>(env, "reserveSpace"));
+}
+
+}  // namespace ovn

@@ -1,0 +1,72 @@
+/** What the resource engine's parts share: parameters, results, and their dependencies. */
+import type { OvernightConfig } from '../config/schema.js';
+import type { GpuSampler } from '../gpu/gpu-sampler.js';
+import type { HealthMonitor } from '../health/health-monitor.js';
+import type { PolicyGate } from '../policy/policy-gate.js';
+import type { ProcessWatch } from '../recovery/process-watch.js';
+import type { Clock } from '../util/clock.js';
+import type { Lease, LeaseStore } from './leases.js';
+import type { Priority } from './sizes.js';
+
+export interface ResourceParameters {
+  threshold?: number | undefined;
+  priority?: Priority | undefined;
+  /** Explicit size for memory/disk reservations (bytes or "8G"). */
+  size?: number | string | undefined;
+  /** GPUs to reserve (count), or these indices. */
+  count?: number | undefined;
+  gpus?: number[] | undefined;
+  taskId?: string | undefined;
+  durationSec?: number | undefined;
+  /** Release this lease instead of making one. */
+  release?: string | undefined;
+  /** Disk: which configured root (default: each). */
+  path?: string | undefined;
+}
+
+export interface ResourceAction {
+  step: string;
+  target: Record<string, unknown>;
+  outcome: 'done' | 'would_do' | 'refused' | 'failed' | 'skipped' | 'reported';
+  detail: string;
+  request_id?: string;
+}
+
+export interface ResourceResult {
+  status: 'success' | 'partial' | 'refused' | 'failed' | 'dry_run';
+  resource_type: 'gpu' | 'memory' | 'disk';
+  action: 'optimize' | 'cleanup' | 'reserve';
+  message: string;
+  current_usage: Record<string, unknown>;
+  available: Record<string, unknown>;
+  actions: ResourceAction[];
+  lease?: Lease & { cuda_visible_devices?: string };
+  report?: Record<string, unknown>;
+}
+
+export interface ResourceDeps {
+  config: OvernightConfig & { stateDir: string };
+  clock: Clock;
+  gate: PolicyGate;
+  health: HealthMonitor;
+  watch: ProcessWatch;
+  leases: LeaseStore;
+  gpu: Pick<GpuSampler, 'sample' | 'action'> | null;
+  actor: string;
+}
+
+export interface RunOptions {
+  dryRun: boolean;
+  priority: Priority;
+}
+
+/** A gate result turned into a result action. */
+export function actionOf(step: string, r: { allowed: boolean; dry_run: boolean; reason: string; request_id: string; error?: { message: string } }, target: Record<string, unknown>, done: string): ResourceAction {
+  return {
+    step,
+    target,
+    outcome: !r.allowed ? 'refused' : r.dry_run ? 'would_do' : r.error ? 'failed' : 'done',
+    detail: !r.allowed ? r.reason : r.error ? r.error.message : done,
+    request_id: r.request_id,
+  };
+}

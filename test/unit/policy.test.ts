@@ -1,0 +1,63 @@
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { parseConfig } from '../../src/config/load.js';
+import { AuditLog } from '../../src/policy/audit-log.js';
+import { PolicyGate } from '../../src/policy/policy-gate.js';
+import { openDatabase } from '../../src/store/database.js';
+import { ManualClock } from '../../src/util/clock.js';
+
+function gate(policy: Record<string, unknown>) {
+  const db = openDatabase(mkdtempSync(path.join(tmpdir(), 'ovn-policy-')));
+  const clock = new ManualClock();
+  const audit = new AuditLog(db);
+  return { db, clock, audit, gate: new PolicyGate(parseConfig({ policy }).policy, audit, clock, { scopeRoot: process.pid, selfPid: process.pid }) };
+}
+
+describe('policy gate', () => {
+  it('enforces the hourly budget of destructive acts (dry runs and reservations do not count)', async () => {
+    const { gate: g, clock } = gate({ maxActionsPerHour: 2 });
+    const act = () => g.perform({ actor: 't', action: 'delete', target: {}, dryRun: false }, () => null, async () => 'ok');
+    expect((await act()).allowed).toBe(true);
+    expect((await g.perform({ actor: 't', action: 'delete', target: {}, dryRun: true }, () => null, async () => 'x')).allowed).toBe(true);
+    expect((await g.perform({ actor: 't', action: 'lease_gpu', target: {}, dryRun: false }, () => null, async () => 'x')).allowed).toBe(true);
+    expect((await act()).allowed).toBe(true);
+    const third = await act();
+    expect(third.allowed).toBe(false);
+    expect(third.reason).toMatch(/hourly budget of 2/);
+    clock.advance(3601_000);
+    expect((await act()).allowed).toBe(true);
+  });
+
+  it('writes the decision before the act and the outcome after, and the log cannot be edited', async () => {
+    const { gate: g, audit, db } = gate({});
+    let seenDuringAct = 0;
+    await g.perform({ actor: 't', action: 'delete', target: { path: '/x' }, inputs: { why: 'test' }, dryRun: false }, () => null, async () => {
+      seenDuringAct = audit.list().length;
+      return { freed: 1 };
+    });
+    expect(seenDuringAct).toBe(1);
+    const rows = audit.list();
+    expect(rows.map((r) => r.phase)).toEqual(['decision', 'outcome']);
+    expect(rows[1]!.outcome).toEqual({ freed: 1 });
+    expect(() => db.prepare('DELETE FROM audit').run()).toThrow(/append-only/);
+    expect(() => db.prepare("UPDATE audit SET reason = 'x'").run()).toThrow(/append-only/);
+  });
+
+  it('records an act that throws as its outcome', async () => {
+    const { gate: g, audit } = gate({});
+    const r = await g.perform({ actor: 't', action: 'delete', target: {}, dryRun: false }, () => null, async () => {
+      throw Object.assign(new Error('disk on fire'), { code: 'EIO' });
+    });
+    expect(r.error).toEqual({ code: 'EIO', message: 'disk on fire' });
+    expect(audit.list().at(-1)!.outcome).toEqual({ error: { code: 'EIO', message: 'disk on fire' } });
+  });
+
+  it('refuses protected names, deny patterns and processes outside the allow list', () => {
+    const { gate: g } = gate({ deny: ['^node '], allow: [] });
+    expect(g.checkProcess(1)).toMatchObject({ allowed: false });
+    const self = g.checkProcess(process.ppid);
+    expect(self.allowed).toBe(false);
+  });
+});
