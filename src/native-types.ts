@@ -419,7 +419,54 @@ export interface NvmlInfo {
   processInfoStride: number;
 }
 
+export interface ChannelStats {
+  count: number;
+  min: number | null;
+  max: number | null;
+  mean: number | null;
+  p50: number | null;
+  p95: number | null;
+  p99: number | null;
+}
+
+export interface NativeSamplerReport {
+  signals: Record<string, ChannelStats>;
+  samples: number;
+  missedDeadlines: number;
+  dropped: number;
+  durationMs: number;
+  /** CPU time of the sampler thread. */
+  threadCpuMs: number;
+  /** Achieved gap between samples, microseconds. */
+  intervalUs: ChannelStats;
+  warnings: string[];
+}
+
+export interface NativeSamplerOptions {
+  intervalUs?: number;
+  memory?: boolean;
+  cpu?: boolean;
+  psi?: boolean;
+  cgroup?: boolean;
+  pids?: number[];
+  gpus?: number[];
+  allGpus?: boolean;
+  gpuIntervalUs?: number;
+  ringSize?: number;
+}
+
+export interface NativeSampler {
+  start(): void;
+  stop(): NativeSamplerReport;
+  snapshot(): NativeSamplerReport;
+  read(): { count: number; width: number; timestamps: Float64Array; values: Float64Array; lost: number };
+  window(windowMs: number): { count: number; signals: Record<string, ChannelStats> };
+  channels(): string[];
+  running(): boolean;
+}
+
 export interface NativeBinding {
+  Sampler: new (options?: NativeSamplerOptions) => NativeSampler;
   parsers: NativeParsers & {
     gpuProcesses(buf: Buffer, count: number, stride: number, memTotal: number): GpuProcess[] | null;
   };

@@ -5,6 +5,7 @@ import { registerServeCommand } from './serve.js';
 import { registerAuditCommand } from './audit.js';
 import { registerProgressCommand } from './progress.js';
 import { registerResourcesCommand } from './resources.js';
+import { registerRecordCommand } from './record.js';
 
 export function buildProgram(): Command {
   const program = new Command();
@@ -18,6 +19,7 @@ export function buildProgram(): Command {
   registerAuditCommand(program);
   registerProgressCommand(program);
   registerResourcesCommand(program);
+  registerRecordCommand(program);
   return program;
 }
 

@@ -88,6 +88,8 @@ export class HealthMonitor {
   private lastOomKills: number | null = null;
   private background: NodeJS.Timeout | undefined;
   private lastGpu: { at: number; outcome: GpuSampleOutcome } | null = null;
+  private sampler: import('../sampler/sampler.js').Sampler | undefined;
+  private samplerModule: typeof import('../sampler/sampler.js') | undefined;
 
   constructor(private readonly options: HealthMonitorOptions = {}) {
     this.config = options.config ?? parseConfig({});
@@ -119,19 +121,70 @@ export class HealthMonitor {
     return this.gpu;
   }
 
-  /** Samples in the background so that sustain windows see real history (unref'd timer). */
+  /**
+   * Samples in the background so that sustain windows see real history: the native Sampler thread
+   * takes memory, CPU, PSI and cgroup samples; an unref'd timer feeds each into the thresholds
+   * (with its own timestamp) and checks disks.
+   */
   start(intervalMs = this.config.sampleIntervalMs): void {
     if (this.background) return;
+    const { Sampler } = this.samplerModule ?? {};
+    if (Sampler) {
+      this.sampler = new Sampler({ intervalUs: intervalMs * 1000, signals: ['memory', 'cpu', 'psi', 'cgroup'], ringSize: 4096 }).start();
+    }
     this.background = setInterval(() => {
-      void this.observeHost(this.config.thresholds).catch(() => undefined);
+      try {
+        this.feedFromSampler();
+      } catch {
+        /* a sampler hiccup must not stop the monitor */
+      }
     }, intervalMs);
     this.background.unref();
     this.probes.start();
   }
 
+  /** Loads the sampler module (kept lazy so that library users who never start() do not load it). */
+  async prepareBackground(): Promise<void> {
+    this.samplerModule ??= await import('../sampler/sampler.js');
+  }
+
+  private feedFromSampler(): void {
+    if (!this.sampler) return;
+    const b = this.sampler.read();
+    if (!b.count) return;
+    const th = this.effectiveThresholds();
+    const col = (n: string) => (b.channels.includes(n) ? b.column(n) : null);
+    const used = col('mem_used_bytes');
+    const avail = col('mem_available_bytes');
+    const ws = col('cg_mem_working_set_bytes');
+    const lim = col('cg_mem_limit_bytes');
+    const busy = col('cpu_busy');
+    const psi = col('psi_memory_some_avg10');
+    // Map monotonic sample times onto the clock: the newest sample is "now".
+    const newest = b.timestamps[b.count - 1]!;
+    const now = this.clock.now();
+    for (let i = 0; i < b.count; i++) {
+      const at = now - (newest - b.timestamps[i]!);
+      if (used && avail) {
+        let frac = used[i]! / (used[i]! + avail[i]!);
+        if (ws && lim && Number.isFinite(lim[i]!) && Number.isFinite(ws[i]!)) frac = Math.max(frac, ws[i]! / lim[i]!);
+        if (Number.isFinite(frac)) this.tracker.observe('memory', frac, th.memory, 'fraction', undefined, at);
+      }
+      if (busy && Number.isFinite(busy[i]!)) this.tracker.observe('cpu', busy[i]!, th.cpu, 'fraction', undefined, at);
+      if (psi && Number.isFinite(psi[i]!)) this.tracker.observe('memoryPressure', psi[i]!, th.memoryPressure, 'percent', undefined, at);
+    }
+  }
+
+  /** Recent statistics from the background sampler (null when it is not running). */
+  recentWindow(windowMs: number) {
+    return this.sampler?.window(windowMs) ?? null;
+  }
+
   stop(): void {
     if (this.background) clearInterval(this.background);
     this.background = undefined;
+    this.sampler?.stop();
+    this.sampler = undefined;
     this.probes.stop();
   }
 
@@ -288,7 +341,7 @@ export class HealthMonitor {
         recovery_status: rec
           ? { last: last ? { id: last.id, operation_type: last.operation_type, status: last.status, finished_at: last.finished_at } : null, last_hour: rec.recentCounts(3600_000) }
           : { last: null, note: 'no recovery engine attached' },
-        cpu: cpuStatus(sample),
+        cpu: { ...cpuStatus(sample), ...this.recentCpu() },
         pressure: pressureStatus(sample),
         cgroup: cgroupStatus(sample),
         disk: diskStatus(sample),
@@ -302,6 +355,13 @@ export class HealthMonitor {
     if (checkType === 'recovery') progress('compared with the last recovery');
     report.duration_ms = round(performance.now() - t0, 3);
     return report;
+  }
+
+  /** CPU busy over the last minute from the background sampler, when it runs. */
+  private recentCpu(): { busy_last_60s?: { mean: number | null; p95: number | null; max: number | null; samples: number } } {
+    const w = this.recentWindow(60_000);
+    const b = w?.signals.cpu_busy;
+    return b ? { busy_last_60s: { mean: b.mean === null ? null : round(b.mean, 4), p95: b.p95 === null ? null : round(b.p95, 4), max: b.max, samples: w!.count } } : {};
   }
 
   private compareWithLastRecovery(now: HealthReport, last: ReturnType<RecoveryJournal['lastRecovery']>): Record<string, unknown> {

@@ -39,8 +39,8 @@ export class ThresholdTracker {
   ) {}
 
   /** Records an observation of `metric` and says whether it is breached now. */
-  observe(metric: string, value: number, limit: number, unit: Breach['unit'], detail?: string): Breach | null {
-    const now = this.clock.now();
+  observe(metric: string, value: number, limit: number, unit: Breach['unit'], detail?: string, atMs?: number): Breach | null {
+    const now = atMs ?? this.clock.now();
     let s = this.state.get(metric);
     if (!s) {
       s = { observations: [], breached: false, since: null };

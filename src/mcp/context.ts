@@ -66,6 +66,7 @@ export async function createOvernightContext(options: ContextOptions = {}): Prom
   health.attach({ suspects: watch, recoveries: journal, tasks: progress });
   const resources = new ResourceManager({ config, clock, gate, health, watch, leases: new LeaseStore(db), gpu });
   if (options.background) {
+    await health.prepareBackground();
     health.start();
     watch.start(config.sampleIntervalMs);
   }

@@ -1,0 +1,57 @@
+// Per-channel statistics since the start of a run: count, min, max, mean, and percentiles from a
+// fixed-size uniform reservoir (Vitter's algorithm R), so a run of any length costs the same memory.
+#pragma once
+#include <algorithm>
+#include <cmath>
+#include <cstdint>
+#include <limits>
+#include <vector>
+
+namespace ovn {
+
+class RunningStats {
+ public:
+  explicit RunningStats(size_t reservoir = 4096) : cap_(reservoir) { res_.reserve(reservoir); }
+
+  void add(double v, uint64_t& rng) {
+    if (std::isnan(v)) return;
+    ++n_;
+    sum_ += v;
+    min_ = std::min(min_, v);
+    max_ = std::max(max_, v);
+    if (res_.size() < cap_) {
+      res_.push_back(v);
+    } else {
+      rng ^= rng << 13;
+      rng ^= rng >> 7;
+      rng ^= rng << 17;
+      uint64_t j = rng % n_;
+      if (j < cap_) res_[j] = v;
+    }
+  }
+
+  uint64_t count() const { return n_; }
+  double min() const { return n_ ? min_ : NAN; }
+  double max() const { return n_ ? max_ : NAN; }
+  double mean() const { return n_ ? sum_ / static_cast<double>(n_) : NAN; }
+  // q in [0, 1]; sorts a copy of the reservoir.
+  double quantile(double q) const { return quantileOf(res_, q); }
+
+  static double quantileOf(std::vector<double> v, double q) {
+    v.erase(std::remove_if(v.begin(), v.end(), [](double x) { return std::isnan(x); }), v.end());
+    if (v.empty()) return NAN;
+    std::sort(v.begin(), v.end());
+    double pos = q * static_cast<double>(v.size() - 1);
+    size_t lo = static_cast<size_t>(pos);
+    size_t hi = std::min(lo + 1, v.size() - 1);
+    return v[lo] + (v[hi] - v[lo]) * (pos - static_cast<double>(lo));
+  }
+
+ private:
+  size_t cap_;
+  uint64_t n_ = 0;
+  double sum_ = 0, min_ = std::numeric_limits<double>::infinity(), max_ = -std::numeric_limits<double>::infinity();
+  std::vector<double> res_;
+};
+
+}  // namespace ovn

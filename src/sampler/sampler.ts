@@ -1,0 +1,154 @@
+/**
+ * High-frequency sampling for HPC nodes, agent runners and benchmark harnesses: a native thread
+ * samples the chosen signals at a fixed interval (down to 1 ms; 100 µs for cheap signals) into a
+ * ring buffer; the JS thread reads typed-array batches and rolling statistics and is never blocked.
+ */
+import os from 'node:os';
+import { loadNative, type ChannelStats, type NativeSampler, type NativeSamplerReport } from '../native.js';
+
+export type Signal = 'memory' | 'cpu' | 'psi' | 'cgroup';
+
+export interface SamplerOptions {
+  /** Sampling interval in microseconds (>= 50; 1000 = 1 kHz). */
+  intervalUs: number;
+  /** Host signal groups (default memory, cpu, psi). */
+  signals?: Signal[];
+  /** Processes to sample (CPU cores used, RSS, state). */
+  pids?: number[];
+  /** GPU indices, or 'all' (utilization, memory, power, SM clock, temperature, throttling). */
+  gpus?: number[] | 'all';
+  /** GPU queries at most this often (µs); default every sample. */
+  gpuIntervalUs?: number;
+  /** Samples the ring holds (default: 60 s worth, at most 1M). */
+  ringSize?: number;
+}
+
+export interface SampleBatch {
+  count: number;
+  channels: string[];
+  /** CLOCK_MONOTONIC milliseconds, one per sample. */
+  timestamps: Float64Array;
+  /** Row-major: values[i * channels.length + c]. NaN where a source had no value. */
+  values: Float64Array;
+  /** Samples overwritten before they were read. */
+  lost: number;
+  /** One channel's values as its own array. */
+  column(name: string): Float64Array;
+}
+
+export type BenchmarkFlag =
+  | 'gpu_thermal_throttling'
+  | 'gpu_power_throttling'
+  | 'memory_pressure'
+  | 'cpu_steal'
+  | 'other_processes_busy'
+  | 'cgroup_limit_hit'
+  | 'sampler_fell_behind';
+
+export interface BenchmarkReport extends NativeSamplerReport {
+  /** false when any flag says the measurement cannot be trusted. */
+  trustworthy: boolean;
+  flags: { flag: BenchmarkFlag; detail: string }[];
+}
+
+export class Sampler {
+  private readonly native: NativeSampler;
+  readonly channels: string[];
+
+  constructor(readonly options: SamplerOptions) {
+    const signals = new Set(options.signals ?? ['memory', 'cpu', 'psi']);
+    if (!Number.isFinite(options.intervalUs) || options.intervalUs < 50) {
+      throw new RangeError(`intervalUs: got ${options.intervalUs}; expected microseconds >= 50`);
+    }
+    const { Sampler: NativeSamplerClass } = loadNative();
+    this.native = new NativeSamplerClass({
+      intervalUs: Math.round(options.intervalUs),
+      memory: signals.has('memory'),
+      cpu: signals.has('cpu'),
+      psi: signals.has('psi'),
+      cgroup: signals.has('cgroup'),
+      pids: options.pids ?? [],
+      ...(options.gpus === 'all' ? { allGpus: true } : { gpus: options.gpus ?? [] }),
+      ...(options.gpuIntervalUs ? { gpuIntervalUs: options.gpuIntervalUs } : {}),
+      ...(options.ringSize ? { ringSize: options.ringSize } : {}),
+    });
+    this.channels = this.native.channels();
+  }
+
+  start(): this {
+    this.native.start();
+    return this;
+  }
+
+  /** Stops the thread and frees the ring; returns per-signal statistics over the run. */
+  stop(): NativeSamplerReport {
+    return this.native.stop();
+  }
+
+  get running(): boolean {
+    return this.native.running();
+  }
+
+  /** Samples taken since the previous read. */
+  read(): SampleBatch {
+    const r = this.native.read();
+    const channels = this.channels;
+    return {
+      count: r.count,
+      channels,
+      timestamps: r.timestamps,
+      values: r.values,
+      lost: r.lost,
+      column(name: string) {
+        const c = channels.indexOf(name);
+        if (c < 0) throw new RangeError(`no channel ${name} (channels: ${channels.join(', ')})`);
+        const out = new Float64Array(r.count);
+        for (let i = 0; i < r.count; i++) out[i] = r.values[i * r.width + c]!;
+        return out;
+      },
+    };
+  }
+
+  /** Rolling statistics (min, max, mean, p50, p95, p99) per signal over the last `windowMs`. */
+  window(windowMs: number): { count: number; signals: Record<string, ChannelStats> } {
+    return this.native.window(windowMs);
+  }
+
+  /** Statistics since start, without stopping. */
+  snapshot(): NativeSamplerReport {
+    return this.native.snapshot();
+  }
+
+  /**
+   * The benchmark-harness form: `const rec = Sampler.record(opts); ...; const report = rec.stop()`.
+   * The report flags conditions that make a benchmark result untrustworthy.
+   */
+  static record(options: Partial<SamplerOptions> = {}): { sampler: Sampler; stop: () => BenchmarkReport } {
+    const sampler = new Sampler({ intervalUs: 10_000, signals: ['memory', 'cpu', 'psi', 'cgroup'], ...options }).start();
+    return { sampler, stop: () => benchmarkReport(sampler.stop(), sampler.options) };
+  }
+}
+
+/** Flags the conditions that make a measurement untrustworthy. */
+export function benchmarkReport(r: NativeSamplerReport, options: Partial<SamplerOptions> = {}, cpus = os.cpus().length): BenchmarkReport {
+  const flags: BenchmarkReport['flags'] = [];
+  const s = r.signals;
+  const pct = (x: number) => `${(x * 100).toFixed(1)}%`;
+  for (const [name, st] of Object.entries(s)) {
+    if (name.endsWith('_thermal_throttle') && (st.max ?? 0) > 0) flags.push({ flag: 'gpu_thermal_throttling', detail: `${name.split('_')[0]} thermally throttled ${pct(st.mean ?? 0)} of the run` });
+    if (name.endsWith('_power_throttle') && (st.max ?? 0) > 0) flags.push({ flag: 'gpu_power_throttling', detail: `${name.split('_')[0]} power-capped or slowed ${pct(st.mean ?? 0)} of the run` });
+  }
+  const mem = s.psi_memory_some_avg10;
+  const stall = s.psi_memory_stall_frac;
+  if ((mem?.max ?? 0) > 5 || (stall?.mean ?? 0) > 0.01) flags.push({ flag: 'memory_pressure', detail: `tasks stalled on memory (PSI some avg10 up to ${(mem?.max ?? 0).toFixed(1)}%, ${pct(stall?.mean ?? 0)} of the run)` });
+  if ((s.cpu_steal?.mean ?? 0) > 0.02) flags.push({ flag: 'cpu_steal', detail: `the hypervisor took ${pct(s.cpu_steal!.mean!)} of CPU time (steal)` });
+  const busyCores = (s.cpu_busy?.mean ?? 0) * cpus;
+  const ownCores = Object.entries(s).filter(([n]) => n.startsWith('pid') && n.endsWith('_cpu_cores')).reduce((a, [, st]) => a + (st.mean ?? 0), 0);
+  const samplerCores = r.durationMs ? r.threadCpuMs / r.durationMs : 0;
+  if (busyCores - ownCores - samplerCores > 0.5) flags.push({ flag: 'other_processes_busy', detail: `other processes used ${(busyCores - ownCores - samplerCores).toFixed(2)} cores on average` });
+  const grew = (n: string) => (s[n]?.max ?? 0) - (s[n]?.min ?? 0) > 0;
+  if (grew('cg_mem_max_events') || grew('cg_oom_kills') || grew('cg_failcnt') || (s.cg_cpu_throttled_frac?.mean ?? 0) > 0.01) flags.push({ flag: 'cgroup_limit_hit', detail: 'the cgroup hit its memory limit or throttled its CPU during the run' });
+  const expected = r.durationMs * 1000 / (options.intervalUs ?? 10_000);
+  if (r.missedDeadlines > Math.max(2, expected * 0.05)) flags.push({ flag: 'sampler_fell_behind', detail: `${r.missedDeadlines} sampling deadlines were missed: the node was overloaded` });
+  return { ...r, trustworthy: flags.length === 0, flags };
+}
