@@ -9,6 +9,7 @@ void registerGpuBinding(Napi::Env env, Napi::Object exports);
 void registerControlBinding(Napi::Env env, Napi::Object exports);
 void registerFsBinding(Napi::Env env, Napi::Object exports);
 void registerSamplerBinding(Napi::Env env, Napi::Object exports);
+void registerMonitorBinding(Napi::Env env, Napi::Object exports);
 }  // namespace ovn
 
 static Napi::Object Init(Napi::Env env, Napi::Object exports) {
@@ -18,7 +19,8 @@ static Napi::Object Init(Napi::Env env, Napi::Object exports) {
   ovn::registerGpuBinding(env, exports);
   ovn::registerControlBinding(env, exports);
   ovn::registerFsBinding(env, exports);
-  ovn::registerSamplerBinding(env, exports);  // after parsers: it adds parsers.gpuProcesses
+  ovn::registerSamplerBinding(env, exports);
+  ovn::registerMonitorBinding(env, exports);  // after parsers: it adds parsers.gpuProcesses
   exports.Set("abiVersion", Napi::Number::New(env, 1));
   return exports;
 }

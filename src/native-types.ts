@@ -465,7 +465,18 @@ export interface NativeSampler {
   running(): boolean;
 }
 
+export interface PsiTriggerSpec {
+  resource: 'memory' | 'cpu' | 'io';
+  full?: boolean;
+  stallUs?: number;
+  /** A multiple of 2 s without CAP_SYS_RESOURCE. */
+  windowUs?: number;
+}
+
 export interface NativeBinding {
+  PsiTriggers: new (specs: PsiTriggerSpec[], onEvent: (resource: string, error: Reason | null) => void) => { stop(): void };
+  /** sd_notify(3) to $NOTIFY_SOCKET; false when not running under systemd. */
+  sdNotify(message: string): boolean;
   Sampler: new (options?: NativeSamplerOptions) => NativeSampler;
   parsers: NativeParsers & {
     gpuProcesses(buf: Buffer, count: number, stride: number, memTotal: number): GpuProcess[] | null;

@@ -73,20 +73,20 @@ ScanOptions parseScanOptions(const Napi::CallbackInfo& info, size_t idx) {
   return s;
 }
 
-// The result of a scan, filtered to a subtree when asked.
+// The scan already filtered to the subtree when asked (root first, then descendants breadth first).
 std::vector<const ProcessInfo*> select(const std::vector<ProcessInfo>& all, const ScanOptions& opts) {
   std::vector<const ProcessInfo*> out;
+  out.reserve(all.size());
+  if (opts.descendantsOf > 0 && opts.includeRoot)
+    for (const ProcessInfo& p : all)
+      if (p.pid == opts.descendantsOf) out.push_back(&p);
   if (opts.descendantsOf > 0) {
-    if (opts.includeRoot) {
-      for (const ProcessInfo& p : all)
-        if (p.pid == opts.descendantsOf) out.push_back(&p);
-    }
+    // descendantsOf() over the filtered table keeps the breadth-first order.
     std::vector<const ProcessInfo*> d = descendantsOf(opts.descendantsOf, all);
     out.insert(out.end(), d.begin(), d.end());
-  } else {
-    out.reserve(all.size());
-    for (const ProcessInfo& p : all) out.push_back(&p);
+    return out;
   }
+  for (const ProcessInfo& p : all) out.push_back(&p);
   return out;
 }
 
@@ -106,7 +106,7 @@ class ScanWorker : public Napi::AsyncWorker {
   Napi::Promise promise() { return deferred_.Promise(); }
   // Worker thread: plain C++ only.
   void Execute() override {
-    err_ = table_.scan(opts_.read, result_);
+    err_ = table_.scan(opts_.read, result_, opts_.descendantsOf, true);
     if (!err_.ok()) SetError(err_.message());
   }
   void OnOK() override { deferred_.Resolve(toArray(Env(), select(result_, opts_))); }
@@ -136,7 +136,7 @@ class ProcessTableWrap : public Napi::ObjectWrap<ProcessTableWrap> {
   Napi::Value Scan(const Napi::CallbackInfo& info) {
     ScanOptions opts = parseScanOptions(info, 0);
     std::vector<ProcessInfo> all;
-    SysError e = table_.scan(opts.read, all);
+    SysError e = table_.scan(opts.read, all, opts.descendantsOf, true);
     if (!e.ok()) throw sysErrorToJs(info.Env(), e);
     return toArray(info.Env(), select(all, opts));
   }

@@ -25,21 +25,20 @@ void ProcessTable::clearCache() {
 
 static bool vanished(const SysError& e) { return e.err == ENOENT || e.err == ESRCH; }
 
-SysError ProcessTable::scan(const ProcessReadOptions& opts, std::vector<ProcessInfo>& out) {
+SysError ProcessTable::scan(const ProcessReadOptions& opts, std::vector<ProcessInfo>& out, int onlyDescendantsOf, bool includeRoot) {
   std::lock_guard<std::mutex> lock(mu_);
   out.clear();
   ++generation_;
   DIR* dir = opendir("/proc");
   if (!dir) return SysError::fromErrno(errno, "opendir", "/proc");
   char path[64];
+  // Pass 1: stat of every process (kept-open fds).
   while (struct dirent* de = readdir(dir)) {
     const char* n = de->d_name;
     if (*n < '1' || *n > '9') continue;
     int pid = 0;
     for (; *n >= '0' && *n <= '9'; ++n) pid = pid * 10 + (*n - '0');
     if (*n) continue;
-
-    ProcessInfo info;
     auto it = cache_.find(pid);
     if (it == cache_.end() && cache_.size() < maxCachedPids_) {
       std::snprintf(path, sizeof path, "/proc/%d/stat", pid);
@@ -55,8 +54,36 @@ SysError ProcessTable::scan(const ProcessReadOptions& opts, std::vector<ProcessI
       std::snprintf(path, sizeof path, "/proc/%d/stat", pid);
       e = readFileOnce(path, buf_);
     }
+    ProcessInfo info;
     if (!e.ok() || !parseProcStat(buf_, info)) continue;  // vanished mid-scan
+    out.push_back(std::move(info));
+  }
+  closedir(dir);
+  // Forget pids that were not seen in this scan: they exited.
+  for (auto it = cache_.begin(); it != cache_.end();) {
+    if (it->second.lastSeen != generation_) it = cache_.erase(it);
+    else ++it;
+  }
+  // Which processes get the rest of their files read.
+  std::vector<char> wanted(out.size(), onlyDescendantsOf > 0 ? 0 : 1);
+  if (onlyDescendantsOf > 0) {
+    std::unordered_map<const ProcessInfo*, size_t> index;
+    for (size_t i = 0; i < out.size(); ++i) index[&out[i]] = i;
+    for (const ProcessInfo* d : descendantsOf(onlyDescendantsOf, out)) wanted[index[d]] = 1;
+    if (includeRoot)
+      for (size_t i = 0; i < out.size(); ++i)
+        if (out[i].pid == onlyDescendantsOf) wanted[i] = 1;
+  }
+  // Pass 2: status and the optional files, for the wanted processes only.
+  std::vector<ProcessInfo> kept;
+  kept.reserve(onlyDescendantsOf > 0 ? 16 : out.size());
+  for (size_t i = 0; i < out.size(); ++i) {
+    if (!wanted[i]) continue;
+    ProcessInfo& info = out[i];
+    int pid = info.pid;
     if (opts.status) {
+      auto it = cache_.find(pid);
+      SysError e;
       if (it != cache_.end()) {
         e = it->second.status.read(buf_);
       } else {
@@ -67,14 +94,9 @@ SysError ProcessTable::scan(const ProcessReadOptions& opts, std::vector<ProcessI
       else if (vanished(e)) continue;
     }
     readProcessExtras(pid, opts, info, buf_);
-    out.push_back(std::move(info));
+    kept.push_back(std::move(info));
   }
-  closedir(dir);
-  // Forget pids that were not seen in this scan: they exited.
-  for (auto it = cache_.begin(); it != cache_.end();) {
-    if (it->second.lastSeen != generation_) it = cache_.erase(it);
-    else ++it;
-  }
+  out.swap(kept);
   return {};
 }
 

@@ -16,8 +16,10 @@ namespace ovn {
 class ProcessTable {
  public:
   ProcessTable();
-  // Scans /proc. Pids that vanish mid-scan are skipped.
-  SysError scan(const ProcessReadOptions& opts, std::vector<ProcessInfo>& out);
+  // Scans /proc. Pids that vanish mid-scan are skipped. With `onlyDescendantsOf` > 0, status and
+  // the optional files are read only for that process's descendants (and it, with includeRoot):
+  // a first pass reads stat alone to build the tree.
+  SysError scan(const ProcessReadOptions& opts, std::vector<ProcessInfo>& out, int onlyDescendantsOf = 0, bool includeRoot = false);
   size_t cachedPids() const { return cache_.size(); }
   void clearCache();
 

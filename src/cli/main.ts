@@ -6,6 +6,8 @@ import { registerAuditCommand } from './audit.js';
 import { registerProgressCommand } from './progress.js';
 import { registerResourcesCommand } from './resources.js';
 import { registerRecordCommand } from './record.js';
+import { registerMonitorCommand } from './monitor.js';
+import { registerHealthCommand } from './health.js';
 
 export function buildProgram(): Command {
   const program = new Command();
@@ -20,6 +22,8 @@ export function buildProgram(): Command {
   registerProgressCommand(program);
   registerResourcesCommand(program);
   registerRecordCommand(program);
+  registerMonitorCommand(program);
+  registerHealthCommand(program);
   return program;
 }
 

@@ -133,6 +133,27 @@ export const escalationSchema = z.strictObject({
   dedupSec: z.number().min(0).default(900),
 });
 
+export const monitorSchema = z.strictObject({
+  /** The design's default: check every 300 s (any interval down to sub-second). */
+  intervalSec: z.number().min(0.05).max(86_400).default(300),
+  /** The design's alert threshold: memory, GPU memory and disk usage that count as degraded, unless thresholds say otherwise. */
+  alertThreshold: fraction('alertThreshold').default(0.8),
+  /** What the monitor does about problems: "off" only alerts, "dry_run" reports what recovery would do, "on" recovers (through the policy). */
+  recover: z.enum(['off', 'dry_run', 'on']).default('dry_run'),
+  /** Last resort when recovery and escalation both fail repeatedly: stop the agent's process tree gracefully and write the final state. */
+  emergencyShutdown: z.boolean().default(false),
+  /** Consecutive failed cycles (critical and unrecovered) before the emergency shutdown. */
+  emergencyAfterFailures: z.number().int().min(1).max(100).default(5),
+  /** At most this many alerts an hour, whatever their keys. */
+  maxAlertsPerHour: z.number().int().min(1).max(10_000).default(30),
+  /** Wake at once when memory stalls this long (µs) within the PSI window. */
+  psiMemoryStallUs: z.number().int().positive().default(200_000),
+  /** PSI trigger window (µs): a multiple of 2 s without CAP_SYS_RESOURCE. */
+  psiWindowUs: z.number().int().positive().default(2_000_000),
+  /** Processes whose exit wakes the monitor at once (pidfd); the agent runner is added when policy.scopeRoot is set. */
+  watchPids: z.array(z.number().int().positive()).max(16).default([]),
+});
+
 export const configSchema = z.strictObject({
   thresholds: thresholdsSchema.default({}),
   hysteresis: z
@@ -171,14 +192,7 @@ export const configSchema = z.strictObject({
       allowedOrigins: z.array(z.string()).default([]),
     })
     .default({ host: '127.0.0.1', allowedOrigins: [] }),
-  monitor: z
-    .strictObject({
-      /** The design's default: check every 300 s. */
-      intervalSec: z.number().positive().max(86_400).default(300),
-      /** The design's alert threshold. */
-      alertThreshold: fraction('alertThreshold').default(0.8),
-    })
-    .default({ intervalSec: 300, alertThreshold: 0.8 }),
+  monitor: monitorSchema.default(monitorSchema.parse({})),
 });
 
 export type OvernightConfig = z.infer<typeof configSchema>;

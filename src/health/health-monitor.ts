@@ -88,6 +88,7 @@ export class HealthMonitor {
   private lastOomKills: number | null = null;
   private background: NodeJS.Timeout | undefined;
   private lastGpu: { at: number; outcome: GpuSampleOutcome } | null = null;
+  private lastHost: HostSample | null = null;
   private sampler: import('../sampler/sampler.js').Sampler | undefined;
   private samplerModule: typeof import('../sampler/sampler.js') | undefined;
 
@@ -231,6 +232,7 @@ export class HealthMonitor {
     };
 
     const { sample, breaches } = await this.observeHost(th, { perCpu: full, paths: this.config.paths, psi: true });
+    this.lastHost = sample;
     progress('host sampled');
 
     const gpuSource = await this.gpuSource();
@@ -412,6 +414,11 @@ export class HealthMonitor {
     }
     this.prevCpu = next;
     return { table, cpuShare };
+  }
+
+  /** The host sample of the last check (for metrics exposition without sampling again). */
+  lastHostSample(): HostSample | null {
+    return this.lastHost;
   }
 
   /** The last GPU outcome (for engines that need GPU state without sampling again). */

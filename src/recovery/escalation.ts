@@ -19,6 +19,7 @@ export interface Alert {
 export interface DeliveryReport {
   key: string;
   deduplicated: boolean;
+  rateLimited?: boolean;
   channels: { channel: string; ok: boolean; attempts: number; error?: string }[];
 }
 
@@ -32,6 +33,10 @@ export function webhookPayload(a: Alert, format: 'json' | 'slack' | 'alertmanage
 
 export class Escalator {
   private readonly lastSent = new Map<string, number>();
+  private readonly sentTimes: number[] = [];
+  /** Alerts delivered and suppressed, for metrics. */
+  readonly counts = { sent: 0, deduplicated: 0, rateLimited: 0 };
+  maxPerHour = Infinity;
 
   constructor(
     private readonly cfg: OvernightConfig['escalation'],
@@ -46,8 +51,18 @@ export class Escalator {
   async escalate(a: Alert): Promise<DeliveryReport> {
     const now = this.clock.now();
     const last = this.lastSent.get(a.key);
-    if (last !== undefined && now - last < this.cfg.dedupSec * 1000) return { key: a.key, deduplicated: true, channels: [] };
+    if (last !== undefined && now - last < this.cfg.dedupSec * 1000) {
+      this.counts.deduplicated++;
+      return { key: a.key, deduplicated: true, channels: [] };
+    }
+    while (this.sentTimes.length && now - this.sentTimes[0]! > 3600_000) this.sentTimes.shift();
+    if (this.sentTimes.length >= this.maxPerHour) {
+      this.counts.rateLimited++;
+      return { key: a.key, deduplicated: true, channels: [], rateLimited: true } as DeliveryReport;
+    }
+    this.sentTimes.push(now);
     this.lastSent.set(a.key, now);
+    this.counts.sent++;
     const channels: DeliveryReport['channels'] = [];
     process.stderr.write(`overnight: ESCALATION [${a.severity}] ${a.summary}\n`);
     channels.push({ channel: 'log', ok: true, attempts: 1 });

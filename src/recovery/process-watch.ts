@@ -54,9 +54,16 @@ export class ProcessWatch implements SuspectSource {
     return this.o.scopeRoot;
   }
 
-  /** One observation of every process in scope (and of available memory). */
-  observe(): Promise<void> {
+  private lastObserved = 0;
+
+  /**
+   * One observation of every process in scope (and of available memory). Two callers asking
+   * within `minGapMs` (the background timer and a monitor cycle) share one scan.
+   */
+  observe(minGapMs = 0): Promise<void> {
+    if (minGapMs && this.o.clock.now() - this.lastObserved < minGapMs && !this.busy) return Promise.resolve();
     this.busy ??= this.observeNow().finally(() => {
+      this.lastObserved = this.o.clock.now();
       this.busy = undefined;
     });
     return this.busy;
@@ -88,7 +95,7 @@ export class ProcessWatch implements SuspectSource {
 
   start(intervalMs: number): void {
     if (this.timer) return;
-    this.timer = setInterval(() => void this.observe().catch(() => undefined), intervalMs);
+    this.timer = setInterval(() => void this.observe(intervalMs / 2).catch(() => undefined), intervalMs);
     this.timer.unref();
     void this.observe().catch(() => undefined);
   }

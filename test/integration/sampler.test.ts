@@ -109,3 +109,29 @@ describe('overnight record', () => {
     expect(Object.keys(report.signals).some((k) => /^pid\d+_cpu_cores$/.test(k))).toBe(true);
   });
 });
+
+describe('PSI triggers', () => {
+  it('fire when tasks stall on the CPU (three spinners on this machine\'s cores)', async () => {
+    const { loadNative } = await import('../../src/native.js');
+    const { cpus } = await import('node:os');
+    let fired = '';
+    const t = new (loadNative().PsiTriggers)([{ resource: 'cpu', stallUs: 50_000, windowUs: 2_000_000 }], (r) => {
+      fired ||= r;
+    });
+    const kids = await Promise.all(Array.from({ length: cpus().length + 1 }, async () => {
+      const k = spawnNode(scripts.spin());
+      await firstLine(k);
+      return k;
+    }));
+    const end = Date.now() + 8000;
+    while (!fired && Date.now() < end) await sleep(50);
+    t.stop();
+    for (const k of kids) k.kill('SIGKILL');
+    expect(fired).toBe('cpu');
+  }, 15_000);
+
+  it('says why a trigger cannot be armed', async () => {
+    const { loadNative } = await import('../../src/native.js');
+    expect(() => new (loadNative().PsiTriggers)([{ resource: 'memory', stallUs: 5_000_000, windowUs: 1_000_000 }], () => undefined)).toThrow(/EINVAL.*trigger/);
+  });
+});

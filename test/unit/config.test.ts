@@ -7,7 +7,7 @@ import { loadConfig, parseConfig } from '../../src/config/load.js';
 describe('configuration', () => {
   it('has documented defaults', () => {
     const c = parseConfig({});
-    expect(c.monitor).toEqual({ intervalSec: 300, alertThreshold: 0.8 });
+    expect(c.monitor).toMatchObject({ intervalSec: 300, alertThreshold: 0.8, recover: 'dry_run' });
     expect(c.server.host).toBe('127.0.0.1');
     expect(c.stateDir).toMatch(/overnight$/);
     expect(c.policy.maxActionsPerHour).toBe(20);

@@ -1,0 +1,81 @@
+/** `overnight monitor`: the overnight loop as a daemon (live view on a terminal, JSON lines otherwise). */
+import { createWriteStream, type WriteStream } from 'node:fs';
+import type { Command } from 'commander';
+import { loadConfig } from '../config/load.js';
+import { createOvernightContext } from '../mcp/context.js';
+import { OvernightMetrics, serveMetrics } from '../metrics/prometheus.js';
+import { renderLiveView } from '../monitor/live-view.js';
+import { OvernightMonitor } from '../monitor/overnight-monitor.js';
+import { loadNative } from '../native.js';
+
+interface MonitorFlags {
+  config?: string;
+  interval?: string;
+  metrics?: string;
+  metricsHost: string;
+  logFile?: string;
+  json?: boolean;
+  cycles?: string;
+}
+
+export function registerMonitorCommand(program: Command): void {
+  program
+    .command('monitor')
+    .description('watch, recover and escalate all night: health -> recovery -> progress -> resources -> sleep (woken by PSI, Xids, exits, deadlines)')
+    .option('--config <file>', 'configuration file')
+    .option('--interval <seconds>', 'seconds between cycles (default: monitor.intervalSec, 300)')
+    .option('--metrics <port>', 'serve Prometheus metrics on this port at /metrics')
+    .option('--metrics-host <host>', 'address for --metrics', '127.0.0.1')
+    .option('--log-file <file>', 'append JSON lines here instead of stderr')
+    .option('--json', 'JSON lines even on a terminal')
+    .option('--cycles <n>', 'stop after n cycles (default: run until SIGTERM)')
+    .action(async (flags: MonitorFlags) => {
+      const { config, path } = loadConfig(flags.config);
+      const interval = flags.interval === undefined ? config.monitor.intervalSec : Number(flags.interval);
+      if (!Number.isFinite(interval) || interval < 0.05) throw new Error(`--interval: got ${flags.interval}; expected seconds >= 0.05`);
+      const cycles = flags.cycles === undefined ? Infinity : Number(flags.cycles);
+      // Background sampling fills histories between cycles; when cycles come as often, they suffice.
+      const ctx = await createOvernightContext({ config, background: interval * 1000 > 2 * config.sampleIntervalMs });
+      const metrics = flags.metrics !== undefined ? new OvernightMetrics() : undefined;
+      const metricsServer = metrics ? await serveMetrics(metrics, Number(flags.metrics), flags.metricsHost) : undefined;
+      const out: WriteStream | NodeJS.WriteStream = flags.logFile ? createWriteStream(flags.logFile, { flags: 'a' }) : process.stderr;
+      const live = !flags.json && !flags.logFile && process.stdout.isTTY;
+      // systemd: READY=1 after the first cycle, WATCHDOG=1 every cycle; cycles run at least twice per WatchdogSec.
+      const watchdogMs = process.env.WATCHDOG_USEC ? Number(process.env.WATCHDOG_USEC) / 1000 : Infinity;
+      const intervalMs = Math.min(interval * 1000, watchdogMs / 2);
+      let ready = false;
+      const notify = (msg: string) => {
+        try {
+          loadNative().sdNotify(msg);
+        } catch (err) {
+          out.write(`${JSON.stringify({ type: 'sd_notify', error: (err as Error).message })}\n`);
+        }
+      };
+      const monitor = new OvernightMonitor(ctx, {
+        intervalMs,
+        ...(metrics ? { metrics } : {}),
+        keepAlive: () => {
+          notify(ready ? 'WATCHDOG=1' : 'READY=1\nWATCHDOG=1');
+          ready = true;
+        },
+        onEvent: (e) => {
+          if (!live) out.write(`${JSON.stringify({ type: 'event', ...e })}\n`);
+        },
+        onCycle: (c, h) => {
+          if (live) process.stdout.write(`\x1b[2J\x1b[H${renderLiveView(c, h, ctx.progress.list(), monitor.events, intervalMs)}\n`);
+          else out.write(`${JSON.stringify({ type: 'cycle', ...c })}\n`);
+        },
+      });
+      const ac = new AbortController();
+      const stop = () => ac.abort();
+      process.once('SIGTERM', stop);
+      process.once('SIGINT', stop);
+      if (!live) out.write(`${JSON.stringify({ type: 'start', config: path ?? 'defaults', interval_s: intervalMs / 1000, recover: config.monitor.recover, metrics: flags.metrics ? `http://${flags.metricsHost}:${metricsServer && (metricsServer.address() as { port: number }).port}/metrics` : null })}\n`);
+      await monitor.run(ac.signal, cycles);
+      notify('STOPPING=1');
+      metricsServer?.close();
+      ctx.gpu?.close();
+      await ctx.close();
+      if (out !== process.stderr) (out as WriteStream).end();
+    });
+}

@@ -1,0 +1,322 @@
+/**
+ * The design's OvernightMonitor as a daemon: health check -> recovery when degraded (as the policy
+ * and monitor.recover allow) -> progress update -> resource upkeep -> sleep, with the design's
+ * defaults (alert threshold 0.8, 300 s) and any interval down to sub-second. It does not only poll:
+ * PSI triggers, NVML Xid events, the exit of a watched process, a task's stall deadline and a
+ * heartbeat's deadline wake it at once.
+ */
+import { statSync } from 'node:fs';
+import type { GpuEvent } from '../gpu/gpu-events.js';
+import type { HealthReport } from '../health/health-monitor.js';
+import type { OvernightContext } from '../mcp/context.js';
+import type { OvernightMetrics } from '../metrics/prometheus.js';
+import type { OperationType } from '../recovery/recovery-manager.js';
+import type { ResourceResult } from '../resources/types.js';
+import { OvernightErrorHandler } from './error-handler.js';
+
+export interface CycleReport {
+  at: string;
+  trigger: string;
+  status: HealthReport['status'];
+  breached: string[];
+  recoveries: { operation: OperationType; target: unknown; status: string; message: string }[];
+  alerts: { key: string; sent: boolean }[];
+  stalled_tasks: string[];
+  resources: { action: string; status: string; message: string }[];
+  emergency?: unknown;
+  duration_ms: number;
+}
+
+export interface MonitorEvent {
+  at: string;
+  kind: string;
+  detail: string;
+}
+
+export interface MonitorOptions {
+  intervalMs?: number;
+  /** Injectable sleep (tests run a simulated night): resolves early when `wake` aborts. */
+  sleep?: (ms: number, wake: AbortSignal) => Promise<void>;
+  metrics?: OvernightMetrics;
+  onCycle?: (c: CycleReport, h: HealthReport) => void;
+  onEvent?: (e: MonitorEvent) => void;
+  /** Subscribe to PSI triggers, NVML events and watched-process exits (default true). */
+  events?: boolean;
+  /** Called once per cycle (systemd watchdog keep-alive). */
+  keepAlive?: () => void;
+}
+
+const realSleep = (ms: number, wake: AbortSignal) =>
+  new Promise<void>((resolve) => {
+    if (wake.aborted) return resolve();
+    const t = setTimeout(resolve, ms);
+    wake.addEventListener('abort', () => {
+      clearTimeout(t);
+      resolve();
+    }, { once: true });
+  });
+
+export class OvernightMonitor {
+  readonly intervalMs: number;
+  readonly events: MonitorEvent[] = [];
+  readonly errorHandler: OvernightErrorHandler;
+  private wakeCtl = new AbortController();
+  private wakeReason: string | null = null;
+  private readonly stops: (() => void)[] = [];
+  private readonly lastXid = new Map<number, number>();
+  private readonly breachedKnown = new Set<string>();
+  private lastFullAt = -Infinity;
+  private lastStatus: HealthReport['status'] = 'healthy';
+  cycles = 0;
+
+  constructor(private readonly ctx: OvernightContext, private readonly o: MonitorOptions = {}) {
+    this.intervalMs = o.intervalMs ?? ctx.config.monitor.intervalSec * 1000;
+    this.errorHandler = new OvernightErrorHandler(ctx, ctx.config.monitor.recover);
+    ctx.escalator.maxPerHour = ctx.config.monitor.maxAlertsPerHour;
+  }
+
+  private event(kind: string, detail: string): void {
+    const e = { at: new Date(this.ctx.clock.now()).toISOString(), kind, detail };
+    this.events.push(e);
+    if (this.events.length > 200) this.events.shift();
+    this.o.onEvent?.(e);
+  }
+
+  /** Cuts the current sleep short (events call this). */
+  wake(reason: string): void {
+    this.wakeReason ??= reason;
+    this.wakeCtl.abort();
+  }
+
+  /** Subscribes to what should wake the monitor at once. Failures to subscribe are events, not errors. */
+  async subscribe(): Promise<void> {
+    const { loadNative } = await import('../native.js');
+    const m = this.ctx.config.monitor;
+    try {
+      const psi = new (loadNative().PsiTriggers)([{ resource: 'memory', stallUs: m.psiMemoryStallUs, windowUs: m.psiWindowUs }], (resource, error) => {
+        if (error) this.event('psi', `trigger error: ${error.message}`);
+        else {
+          this.event('psi', `${resource} stalled over ${m.psiMemoryStallUs / 1000} ms in ${m.psiWindowUs / 1e6} s`);
+          this.wake(`psi:${resource}`);
+        }
+      });
+      this.stops.push(() => psi.stop());
+    } catch (err) {
+      this.event('psi', `no PSI trigger: ${(err as Error).message}`);
+    }
+    if (this.ctx.gpu) {
+      const { watchGpuEvents } = await import('../gpu/gpu-events.js');
+      try {
+        const sub = watchGpuEvents((e: GpuEvent) => {
+          if (e.type === 'error') return this.event('gpu', `event watcher: ${e.error?.code} in ${e.where}`);
+          if (e.xid !== undefined && e.gpuIndex !== undefined) {
+            this.ctx.health.recordXid(e.gpuIndex, e.xid, e.timeMs);
+            this.lastXid.set(e.gpuIndex, e.xid);
+            this.event('xid', `GPU ${e.gpuIndex}: Xid ${e.xid} (${e.classification?.severity}): ${e.classification?.description}`);
+            this.wake(`xid:${e.xid}`);
+          } else this.event('gpu', `GPU ${e.gpuIndex}: ${e.type}`);
+        }, { pollMs: 200 });
+        this.stops.push(() => sub.stop());
+      } catch (err) {
+        this.event('gpu', `no GPU events: ${(err as Error).message}`);
+      }
+    }
+    const pids = [...m.watchPids, ...(this.ctx.config.policy.scopeRoot ? [this.ctx.config.policy.scopeRoot] : [])];
+    for (const pid of new Set(pids)) this.watchExit(pid);
+  }
+
+  private watchExit(pid: number): void {
+    let stopped = false;
+    this.stops.push(() => {
+      stopped = true;
+    });
+    void (async () => {
+      const { loadNative, readProcess } = await import('../index.js');
+      let starttime = 0;
+      try {
+        starttime = readProcess(pid, { io: false, wchan: false, statm: false }).starttime;
+      } catch {
+        return this.event('exit', `watched pid ${pid} does not exist`);
+      }
+      while (!stopped) {
+        // Bounded waits on a pidfd, so a stopped monitor releases the worker thread quickly.
+        const exited = await loadNative().waitForExit(pid, starttime, 1000).catch(() => true);
+        if (stopped) return;
+        if (exited) {
+          this.event('exit', `watched pid ${pid} exited`);
+          this.wake(`exit:${pid}`);
+          return;
+        }
+      }
+    })();
+  }
+
+  /** The next moment a task or heartbeat deadline passes (to wake then rather than at the interval). */
+  private nextDeadline(now: number): number | null {
+    let next: number | null = null;
+    const consider = (t: number) => {
+      if (t > now && (next === null || t < next)) next = t;
+    };
+    for (const t of this.ctx.progress.list()) {
+      if (!t.last_checkpoint_at || (t.completion ?? 0) >= 1) continue;
+      const limit = this.ctx.config.tasks.find((x) => x.id === t.task_id)?.checkpointIntervalSec ?? this.ctx.config.progress.stallSec;
+      consider(Date.parse(t.last_checkpoint_at) + limit * 1000 + 1);
+    }
+    for (const hb of this.ctx.config.watch.heartbeats) {
+      try {
+        consider(statSync(hb.path).mtimeMs + hb.maxAgeSec * 1000 + 1);
+      } catch {
+        /* missing: already stale */
+      }
+    }
+    return next;
+  }
+
+  /** One cycle of the design's loop. */
+  async runOnce(trigger = 'interval'): Promise<CycleReport> {
+    const t0 = performance.now();
+    const mode = this.ctx.config.monitor.recover;
+    const alertTh = this.ctx.config.monitor.alertThreshold;
+    const th = {
+      memory: this.ctx.config.thresholds.memory ?? alertTh,
+      gpu: this.ctx.config.thresholds.gpu ?? alertTh,
+      disk: this.ctx.config.thresholds.disk ?? alertTh,
+    };
+    const cycle: CycleReport = { at: new Date(this.ctx.clock.now()).toISOString(), trigger, status: 'healthy', breached: [], recoveries: [], alerts: [], stalled_tasks: [], resources: [], duration_ms: 0 };
+    // A full check (whole process table, GPU verdicts, probes) at most every 10 s, and whenever
+    // something woke the monitor or the last check was not healthy; quick checks in between, with
+    // the watch's suspects, keep sub-second intervals cheap.
+    const now = this.ctx.clock.now();
+    const full = trigger !== 'interval' || now - this.lastFullAt >= 10_000 || this.lastStatus !== 'healthy';
+    await this.ctx.watch.observe(Math.min(this.intervalMs, 1000) / 2);
+    const health = await this.ctx.health.checkSystemHealth(full ? 'full' : 'quick', th);
+    if (full) this.lastFullAt = now;
+    this.lastStatus = health.status;
+    if (!full) {
+      const leaks = this.ctx.watch.leakSuspects();
+      const hangs = this.ctx.watch.hangSuspects();
+      if (leaks.length || hangs.length) {
+        health.metrics.suspects = { memory_leaks: leaks, hangs, stalled_tasks: [] };
+        if (health.status === 'healthy') health.status = 'degraded';
+      }
+    }
+    cycle.status = health.status;
+    cycle.breached = health.breached.map((b) => b.metric);
+
+    // Recovery when degraded, as the policy and the monitor's mode allow.
+    if (health.status !== 'healthy') {
+      const todo: { op: OperationType; context: Record<string, unknown> }[] = [];
+      for (const l of (health.metrics.suspects?.memory_leaks ?? []) as { pid: number }[]) todo.push({ op: 'memory_leak', context: { pid: l.pid } });
+      for (const h of (health.metrics.suspects?.hangs ?? []) as { pid: number }[]) todo.push({ op: 'process_hang', context: { pid: h.pid } });
+      for (const d of (health.metrics.gpu_health.devices as { index: number; status: string }[] | undefined) ?? []) if (d.status !== 'healthy') todo.push({ op: 'gpu_reset', context: { gpu: d.index } });
+      for (const t of todo) {
+        if (mode === 'off') {
+          const r = await this.ctx.escalator.escalate({ key: `${t.op}:${JSON.stringify(t.context)}`, severity: 'warning', summary: `${t.op} suspected (${JSON.stringify(t.context)}); the monitor does not recover (monitor.recover = off)`, details: t.context });
+          cycle.alerts.push({ key: r.key, sent: !r.deduplicated });
+          continue;
+        }
+        const r = await this.ctx.recovery.recoverOperation(t.op, { ...t.context, errorType: `monitor: ${health.status}` }, { dryRun: mode === 'dry_run', actor: 'monitor' });
+        cycle.recoveries.push({ operation: t.op, target: r.target, status: r.status, message: r.message });
+        this.o.metrics?.recoveries.inc({ operation: t.op, status: r.status });
+        this.event('recovery', `${t.op} ${r.status}: ${r.message}`);
+      }
+      if (health.status === 'critical') {
+        const r = await this.ctx.escalator.escalate({ key: `status:critical:${cycle.breached.join(',')}`, severity: 'critical', summary: `node critical: ${health.recommendations.map((x) => x.message).slice(0, 3).join(' | ') || cycle.breached.join(', ')}`, details: { breached: health.breached } });
+        cycle.alerts.push({ key: r.key, sent: !r.deduplicated });
+      }
+    }
+
+    // Progress: stalled tasks are alerts.
+    const stalled = this.ctx.progress.stalledTasks(this.ctx.clock.now());
+    for (const s of stalled) {
+      cycle.stalled_tasks.push(s.task_id);
+      const r = await this.ctx.escalator.escalate({ key: `stalled:${s.task_id}`, severity: 'warning', summary: `task ${s.task_id} has not checkpointed for ${Math.round(s.stalled_for_sec / 60)} min (stage ${s.current_stage ?? '?'})`, details: { ...s } });
+      cycle.alerts.push({ key: r.key, sent: !r.deduplicated });
+      if (!r.deduplicated) this.event('stalled', `task ${s.task_id}: no checkpoint for ${Math.round(s.stalled_for_sec)} s`);
+    }
+
+    // Resource upkeep: expired leases, and filesystems over the threshold under the cleanup roots.
+    const expired = await this.ctx.resources.expireLeases('monitor');
+    if (expired) cycle.resources.push({ action: 'expire_leases', status: 'success', message: `${expired} lease(s) expired and released` });
+    const diskBreach = health.breached.some((b) => b.metric.startsWith('disk:')) || (health.metrics.disk as { path: string; used_fraction?: number }[]).some((d) => (d.used_fraction ?? 0) > th.disk);
+    const rootsFull = this.ctx.config.policy.cleanupRoots.length > 0;
+    if (rootsFull && mode !== 'off') {
+      const r: ResourceResult = await this.ctx.resources.manageResources('disk', 'cleanup', { threshold: th.disk }, { dryRun: mode === 'dry_run', actor: 'monitor' });
+      if (r.actions.length) {
+        cycle.resources.push({ action: 'disk_cleanup', status: r.status, message: r.message });
+        this.event('disk', `cleanup ${r.status}: ${r.message}`);
+      }
+    } else if (diskBreach) {
+      const r = await this.ctx.escalator.escalate({ key: 'disk:full', severity: 'warning', summary: `filesystem over ${Math.round(th.disk * 100)}% and no cleanup roots are configured`, details: { disk: health.metrics.disk } });
+      cycle.alerts.push({ key: r.key, sent: !r.deduplicated });
+    }
+
+    // The error handler's last resort.
+    const unrecovered = health.status === 'critical' && !cycle.recoveries.some((r) => r.status === 'recovered');
+    if (unrecovered) cycle.emergency = await this.errorHandler.noteFailure(false);
+    else this.errorHandler.noteSuccess();
+
+    cycle.duration_ms = Math.round((performance.now() - t0) * 1000) / 1000;
+    this.cycles++;
+    this.updateMetrics(health, stalled.map((s) => s.task_id));
+    this.o.metrics?.cycles.observe(cycle.duration_ms / 1000);
+    this.o.metrics?.wakeups.inc({ trigger: trigger.split(':')[0]! });
+    this.o.keepAlive?.();
+    this.o.onCycle?.(cycle, health);
+    return cycle;
+  }
+
+  private updateMetrics(health: HealthReport, stalled: string[]): void {
+    const m = this.o.metrics;
+    if (!m) return;
+    m.updateHealth(health, this.breachedKnown);
+    const host = this.ctx.health.lastHostSample();
+    if (host) m.updateHost(host);
+    const last = this.ctx.health.lastGpuSample();
+    if (last?.outcome.available) {
+      const statuses = new Map(((health.metrics.gpu_health.devices as { index: number; status: string }[] | undefined) ?? []).map((d) => [d.index, d.status]));
+      m.updateGpus(last.outcome.devices, statuses, this.lastXid);
+    }
+    m.updateTasks(this.ctx.progress.list(), new Set(stalled));
+    const c = this.ctx.escalator.counts;
+    m.alerts.reset();
+    m.alerts.inc({ outcome: 'sent' }, c.sent);
+    m.alerts.inc({ outcome: 'deduplicated' }, c.deduplicated);
+    m.alerts.inc({ outcome: 'rate_limited' }, c.rateLimited);
+    m.set('overnight_monitor_last_cycle_timestamp_seconds', this.ctx.clock.now() / 1000);
+  }
+
+  /** The loop. Runs until `signal` aborts; a failing cycle goes to the error handler, never kills the loop. */
+  async run(signal?: AbortSignal, maxCycles = Infinity): Promise<void> {
+    if (this.o.events !== false) await this.subscribe();
+    const sleep = this.o.sleep ?? realSleep;
+    let trigger = 'start';
+    try {
+      for (let i = 0; i < maxCycles && !signal?.aborted; i++) {
+        try {
+          await this.runOnce(trigger);
+        } catch (err) {
+          this.event('error', (err as Error).message);
+          await this.errorHandler.handleError(err).catch((e2: Error) => this.event('error', `error handler: ${e2.message}`));
+        }
+        if (signal?.aborted || i + 1 >= maxCycles) break;
+        this.wakeCtl = new AbortController();
+        this.wakeReason = null;
+        const abortWake = () => this.wakeCtl.abort();
+        signal?.addEventListener('abort', abortWake, { once: true });
+        const now = this.ctx.clock.now();
+        const deadline = this.nextDeadline(now);
+        const ms = deadline !== null ? Math.min(this.intervalMs, Math.max(0, deadline - now)) : this.intervalMs;
+        await sleep(ms, this.wakeCtl.signal);
+        signal?.removeEventListener('abort', abortWake);
+        trigger = this.wakeReason ?? (deadline !== null && ms < this.intervalMs ? 'deadline' : 'interval');
+      }
+    } finally {
+      this.close();
+    }
+  }
+
+  close(): void {
+    for (const s of this.stops.splice(0)) s();
+  }
+}
