@@ -261,9 +261,17 @@ export interface NativeHostReader {
   resetCpuBaseline(): void;
 }
 
+export interface PackedScan {
+  numbers: Float64Array;
+  comms: string[];
+  fields: number;
+}
+
 export interface NativeProcessTable {
-  scan(options?: ProcessScanOptions): ProcessSample[];
-  scanAsync(options?: ProcessScanOptions): Promise<ProcessSample[]>;
+  scan(options?: ProcessScanOptions & { packed?: false }): ProcessSample[];
+  scan(options: ProcessScanOptions & { packed: true }): PackedScan;
+  scanAsync(options?: ProcessScanOptions & { packed?: false }): Promise<ProcessSample[]>;
+  scanAsync(options: ProcessScanOptions & { packed: true }): Promise<PackedScan>;
   cachedPids(): number;
   clearCache(): void;
 }

@@ -4,6 +4,7 @@
 #include <napi.h>
 
 #include <algorithm>
+#include <cmath>
 
 #include "../proc/process_table.h"
 #include "errors.h"
@@ -50,6 +51,7 @@ napi_value processToJs(Napi::Env env, const ProcessInfo& p) {
 }
 
 struct ScanOptions {
+  bool packed = false;
   ProcessReadOptions read;
   int descendantsOf = 0;  // 0 = whole table
   bool includeRoot = false;
@@ -70,6 +72,9 @@ ScanOptions parseScanOptions(const Napi::CallbackInfo& info, size_t idx) {
   if (root < 0 || root > INT32_MAX) throw invalidArg(info.Env(), "descendantsOf", "a pid > 0");
   s.descendantsOf = static_cast<int>(root);
   s.includeRoot = optBool(o, "includeRoot", false);
+  s.packed = optBool(o, "packed", false);
+  if (s.packed && (s.read.statm || s.read.io || s.read.wchan || s.read.cmdline))
+    throw invalidArg(info.Env(), "packed", "false when statm, io, wchan or cmdline are asked for");
   return s;
 }
 
@@ -88,6 +93,33 @@ std::vector<const ProcessInfo*> select(const std::vector<ProcessInfo>& all, cons
   }
   for (const ProcessInfo& p : all) out.push_back(&p);
   return out;
+}
+
+// The packed form of a scan: one Float64Array of kPackedFields numbers per process, plus comm
+// strings. Building ~30 properties per process through N-API costs more than reading /proc does;
+// JS builds the objects from typed arrays far faster (src/sampling/packed-processes.ts).
+constexpr size_t kPackedFields = 27;
+
+Napi::Value toPacked(Napi::Env env, const std::vector<const ProcessInfo*>& ps) {
+  Napi::Float64Array nums = Napi::Float64Array::New(env, ps.size() * kPackedFields);
+  Napi::Array comms = Napi::Array::New(env, ps.size());
+  double* d = nums.Data();
+  for (size_t i = 0; i < ps.size(); ++i) {
+    const ProcessInfo& p = *ps[i];
+    double* r = d + i * kPackedFields;
+    const double nan = std::nan("");
+    r[0] = p.pid; r[1] = p.ppid; r[2] = p.pgid; r[3] = p.sid; r[4] = p.ttyNr;
+    r[5] = static_cast<double>(static_cast<unsigned char>(p.state)); r[6] = p.kernelThread ? 1 : 0;
+    r[7] = static_cast<double>(p.utime); r[8] = static_cast<double>(p.stime); r[9] = static_cast<double>(p.cutime); r[10] = static_cast<double>(p.cstime);
+    r[11] = static_cast<double>(p.starttime); r[12] = static_cast<double>(p.priority); r[13] = static_cast<double>(p.nice);
+    r[14] = static_cast<double>(p.numThreads); r[15] = static_cast<double>(p.vsize); r[16] = static_cast<double>(p.rss);
+    r[17] = static_cast<double>(p.minflt); r[18] = static_cast<double>(p.majflt); r[19] = p.processor; r[20] = static_cast<double>(p.blkioTicks);
+    r[21] = p.hasStatus ? p.uid : nan; r[22] = p.hasStatus ? p.euid : nan; r[23] = p.hasStatus ? p.gid : nan;
+    r[24] = p.hasStatus ? static_cast<double>(p.volCtxSwitches) : nan; r[25] = p.hasStatus ? static_cast<double>(p.nonvolCtxSwitches) : nan;
+    r[26] = p.hasStatus ? static_cast<double>(p.vmSwap) : nan;
+    comms.Set(static_cast<uint32_t>(i), Napi::String::New(env, p.comm));
+  }
+  return JsObject(env).val("numbers", nums).val("comms", comms).num("fields", kPackedFields).object();
 }
 
 Napi::Array toArray(Napi::Env env, const std::vector<const ProcessInfo*>& ps) {
@@ -109,7 +141,10 @@ class ScanWorker : public Napi::AsyncWorker {
     err_ = table_.scan(opts_.read, result_, opts_.descendantsOf, true);
     if (!err_.ok()) SetError(err_.message());
   }
-  void OnOK() override { deferred_.Resolve(toArray(Env(), select(result_, opts_))); }
+  void OnOK() override {
+    std::vector<const ProcessInfo*> sel = select(result_, opts_);
+    deferred_.Resolve(opts_.packed ? toPacked(Env(), sel) : Napi::Value(toArray(Env(), sel)));
+  }
   void OnError(const Napi::Error&) override { deferred_.Reject(sysErrorToJs(Env(), err_).Value()); }
 
  private:
@@ -138,7 +173,8 @@ class ProcessTableWrap : public Napi::ObjectWrap<ProcessTableWrap> {
     std::vector<ProcessInfo> all;
     SysError e = table_.scan(opts.read, all, opts.descendantsOf, true);
     if (!e.ok()) throw sysErrorToJs(info.Env(), e);
-    return toArray(info.Env(), select(all, opts));
+    std::vector<const ProcessInfo*> sel = select(all, opts);
+    return opts.packed ? toPacked(info.Env(), sel) : Napi::Value(toArray(info.Env(), sel));
   }
   Napi::Value ScanAsync(const Napi::CallbackInfo& info) {
     ScanOptions opts = parseScanOptions(info, 0);

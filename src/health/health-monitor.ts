@@ -8,7 +8,7 @@ import { parseConfig } from '../config/load.js';
 import { DEFAULT_THRESHOLDS, type OvernightConfig, type Thresholds } from '../config/schema.js';
 import { GpuHealthTracker, type GpuVerdict } from '../gpu/verdict.js';
 import type { GpuSampleOptions, GpuSampleOutcome } from '../gpu/gpu-sampler.js';
-import type { HostSample, HostSampleOptions, NativeHostReader, NativeProcessTable, ProcessSample, ProcessScanOptions } from '../native.js';
+import type { HostSample, HostSampleOptions, NativeHostReader, ProcessSample, ProcessScanOptions } from '../native.js';
 import { systemClock, type Clock } from '../util/clock.js';
 import { round } from '../util/stats.js';
 import { LatencyWindow } from './latency-window.js';
@@ -56,7 +56,7 @@ export interface HealthMonitorOptions {
   hostReader?: NativeHostReader;
   /** null: this node has no GPUs to look at. */
   gpu?: GpuSource | null;
-  processTable?: Pick<NativeProcessTable, 'scanAsync'>;
+  processTable?: Pick<import('../sampling/processes.js').ProcessTable, 'scanAsync'>;
   /** Latencies of this server's own tool calls (the server records into it). */
   toolCalls?: LatencyWindow;
   suspects?: SuspectSource;
@@ -83,7 +83,7 @@ export class HealthMonitor {
   private readonly probes: ProbeRunner;
   private hostReader: NativeHostReader | undefined;
   private gpu: GpuSource | null | undefined;
-  private processTable: Pick<NativeProcessTable, 'scanAsync'> | undefined;
+  private processTable: Pick<import('../sampling/processes.js').ProcessTable, 'scanAsync'> | undefined;
   private prevCpu = new Map<number, { ticks: number; starttime: number; t: number }>();
   private lastOomKills: number | null = null;
   private background: NodeJS.Timeout | undefined;

@@ -7,7 +7,7 @@ import { statSync } from 'node:fs';
 import type { OvernightConfig } from '../config/schema.js';
 import { memoryStatus } from '../health/metrics.js';
 import type { HangSuspect, LeakSuspect, SuspectSource } from '../health/sources.js';
-import type { NativeHostReader, NativeProcessTable, ProcessSample } from '../native.js';
+import type { NativeHostReader, ProcessSample } from '../native.js';
 import type { Clock } from '../util/clock.js';
 import { round } from '../util/stats.js';
 import { HangDetector } from './hang-detector.js';
@@ -26,7 +26,7 @@ export interface ProcessWatchOptions {
   config: OvernightConfig;
   clock: Clock;
   scopeRoot: number;
-  table?: Pick<NativeProcessTable, 'scanAsync'>;
+  table?: Pick<import('../sampling/processes.js').ProcessTable, 'scanAsync'>;
   hostReader?: NativeHostReader;
 }
 

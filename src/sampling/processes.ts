@@ -6,16 +6,34 @@ import {
   type ProcessSample,
   type ProcessScanOptions,
 } from '../native.js';
+import { unpackProcesses } from './packed-processes.js';
 
-let defaultTable: NativeProcessTable | undefined;
+let defaultTable: ProcessTable | undefined;
 
-/** A process table with its own cache of kept-open /proc/<pid> files. */
-export function createProcessTable(): NativeProcessTable {
-  const { ProcessTable } = loadNative();
-  return new ProcessTable();
+/** The extras that the packed (typed-array) form of a scan does not carry. */
+const needsObjects = (o?: ProcessScanOptions) => !!(o?.statm || o?.io || o?.wchan || o?.cmdline);
+
+/**
+ * A process table with its own cache of kept-open /proc/<pid> files. Scans without extras travel
+ * from C++ as typed arrays and become objects here (much cheaper than building them through N-API).
+ */
+export interface ProcessTable extends Pick<NativeProcessTable, 'cachedPids' | 'clearCache'> {
+  scan(options?: ProcessScanOptions): ProcessSample[];
+  scanAsync(options?: ProcessScanOptions): Promise<ProcessSample[]>;
 }
 
-function table(): NativeProcessTable {
+export function createProcessTable(): ProcessTable {
+  const { ProcessTable } = loadNative();
+  const t = new ProcessTable();
+  return {
+    scan: (o) => (needsObjects(o) ? t.scan(o) : unpackProcesses(t.scan({ ...o, packed: true }))),
+    scanAsync: async (o) => (needsObjects(o) ? t.scanAsync(o) : unpackProcesses(await t.scanAsync({ ...o, packed: true }))),
+    cachedPids: () => t.cachedPids(),
+    clearCache: () => t.clearCache(),
+  };
+}
+
+function table(): ProcessTable {
   defaultTable ??= createProcessTable();
   return defaultTable;
 }
