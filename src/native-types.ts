@@ -258,6 +258,8 @@ export interface ProcessScanOptions extends ProcessReadOptions {
 
 export interface NativeHostReader {
   sample(options?: HostSampleOptions): HostSample;
+  /** The same sample as numbers in a fixed order, plus the strings when they changed (see sampling/packed-host.ts). */
+  samplePacked(flags: number, cgroupPid: number, paths?: string[]): { numbers: Float64Array; meta?: import('./sampling/packed-host.js').PackedMeta };
   resetCpuBaseline(): void;
 }
 

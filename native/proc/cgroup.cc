@@ -146,11 +146,10 @@ uint64_t parseLimit(std::string_view text) {
 
 class Reader {
  public:
-  Reader(KeptOpenFiles& files, CgroupSample& out) : files_(files), out_(out) {}
+  Reader(CgroupFileCache& files, CgroupSample& out) : files_(files), out_(out) {}
   // Reads dir/name into buf_; records the error under `field` when it fails.
   bool read(const std::string& dir, const char* name, const char* field) {
-    std::string path = dir + "/" + name;
-    SysError e = files_.read(path, buf_);
+    SysError e = files_.get(dir, name).read(buf_);
     if (!e.ok()) {
       out_.errors.push_back({field, e});
       return false;
@@ -158,9 +157,7 @@ class Reader {
     return true;
   }
   // Reads without recording an error (for files whose absence is expected on some layouts).
-  bool tryRead(const std::string& dir, const char* name) {
-    return files_.read(dir + "/" + name, buf_).ok();
-  }
+  bool tryRead(const std::string& dir, const char* name) { return files_.get(dir, name).read(buf_).ok(); }
   std::string_view text() const { return buf_; }
   uint64_t u64() const {
     const char* p = buf_.data();
@@ -180,7 +177,7 @@ class Reader {
   }
 
  private:
-  KeptOpenFiles& files_;
+  CgroupFileCache& files_;
   CgroupSample& out_;
   std::string buf_;
 };
@@ -270,7 +267,14 @@ bool readPsiFile(Reader& r, const std::string& dir, const char* name, Psi& out) 
 
 }  // namespace
 
-void readCgroup(KeptOpenFiles& files, const CgroupPaths& paths, CgroupSample& out) {
+KeptOpenFile& CgroupFileCache::get(const std::string& dir, const char* name) {
+  for (Entry& e : entries_)
+    if (e.dir == &dir && e.name == name) return *e.file;
+  entries_.push_back({&dir, name, std::make_unique<KeptOpenFile>(dir + "/" + name)});
+  return *entries_.back().file;
+}
+
+void readCgroup(CgroupFileCache& files, const CgroupPaths& paths, CgroupSample& out) {
   out.paths = paths;
   out.errors.clear();
   Reader r(files, out);
@@ -290,7 +294,7 @@ void readCgroup(KeptOpenFiles& files, const CgroupPaths& paths, CgroupSample& ou
     }
     if (r.read(paths.v1CpuDir, "cpu.cfs_period_us", "cpu.period")) out.cpu.periodUs = r.u64();
     readCpuStat(r, paths.v1CpuDir, out.cpu, false);
-    std::string acct = paths.v1CpuacctDir.empty() ? paths.v1CpuDir : paths.v1CpuacctDir;
+    const std::string& acct = paths.v1CpuacctDir.empty() ? paths.v1CpuDir : paths.v1CpuacctDir;
     if (r.tryRead(acct, "cpuacct.usage")) {
       out.cpu.usageUs = r.u64() / 1000;
       out.cpu.hasUsage = true;

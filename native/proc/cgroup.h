@@ -2,6 +2,7 @@
 // with a controller-less v2 tree at /sys/fs/cgroup/unified), as HPC clusters run all three.
 #pragma once
 #include <cstdint>
+#include <memory>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -67,7 +68,23 @@ struct CgroupSample {
   std::vector<FieldError> errors;  // what could not be read, and why
 };
 
+// Kept-open cgroup files, found by (directory, file name) pointers rather than by building and
+// hashing the full path every sample. Clear it whenever the CgroupPaths it points into change.
+class CgroupFileCache {
+ public:
+  KeptOpenFile& get(const std::string& dir, const char* name);
+  void clear() { entries_.clear(); }
+
+ private:
+  struct Entry {
+    const std::string* dir;
+    const char* name;
+    std::unique_ptr<KeptOpenFile> file;
+  };
+  std::vector<Entry> entries_;
+};
+
 // Reads every cgroup file the paths point at. Missing files become entries in `errors`.
-void readCgroup(KeptOpenFiles& files, const CgroupPaths& paths, CgroupSample& out);
+void readCgroup(CgroupFileCache& files, const CgroupPaths& paths, CgroupSample& out);
 
 }  // namespace ovn

@@ -65,10 +65,11 @@ void HostReader::sampleCgroup(int pid, Sourced<CgroupSample>& out) {
     }
     cgroupPid_ = pid;
     cgroupKey_ = buf_;
+    cgroupFiles_.clear();
     cgroupPaths_ = std::move(paths);
   }
   CgroupSample cg;
-  readCgroup(files_, cgroupPaths_, cg);
+  readCgroup(cgroupFiles_, cgroupPaths_, cg);
   out.set(std::move(cg));
 }
 

@@ -64,6 +64,7 @@ class HostReader {
   int cgroupPid_ = -1;
   std::string cgroupKey_;
   CgroupPaths cgroupPaths_;
+  CgroupFileCache cgroupFiles_;  // points into cgroupPaths_: cleared when it is re-resolved
 };
 
 uint64_t monotonicNowNs();
