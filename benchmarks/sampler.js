@@ -1,7 +1,7 @@
 // The sampler: achieved interval and jitter (p50/p99 of the gap between samples) at 10 ms, 1 ms and
 // 100 µs; the CPU cost of its thread; and the JS event-loop delay with and without it running.
 import { monitorEventLoopDelay } from 'node:perf_hooks';
-import { Sampler } from '../dist/index.js';
+import { Sampler } from '../dist/sampler/sampler.js';
 import { fmtUs } from './lib/measure.js';
 
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));

@@ -101,6 +101,42 @@ int main(int argc, char **argv) {
     t[it] = nowUs() - t0;
   }
   qsort(t, iters, sizeof(double), cmp);
-  printf("{\"medianUs\":%.3f,\"p99Us\":%.3f,\"devices\":%u}\n", t[iters / 2], t[(int)(iters * 0.99)], n);
+  printf("{\"medianUs\":%.3f,\"p99Us\":%.3f,\"devices\":%u", t[iters / 2], t[(int)(iters * 0.99)], n);
+  /* Per-call medians on GPU 0: what each NVML query costs with this driver. */
+  if (argc > 3 && !strcmp(argv[3], "percall") && n) {
+    void *dv;
+    handle(0, &dv);
+    double *c = malloc(sizeof(double) * iters);
+    int first = 1;
+    printf(",\"perCallUs\":{");
+#define PERCALL(label, expr)                                   \
+    do {                                                       \
+      for (int k = 0; k < iters; k++) {                        \
+        double t_start = nowUs();                              \
+        expr;                                                  \
+        c[k] = nowUs() - t_start;                              \
+      }                                                        \
+      qsort(c, iters, sizeof(double), cmp);                    \
+      printf("%s\"%s\":%.2f", first ? "" : ",", label, c[iters / 2]); \
+      first = 0;                                               \
+    } while (0)
+    PERCALL("uuid", nvmlDeviceGetUUID(dv, buf, sizeof buf));
+    PERCALL("memoryInfo_v2", if (nvmlDeviceGetMemoryInfo_v2) nvmlDeviceGetMemoryInfo_v2(dv, big));
+    PERCALL("utilization", nvmlDeviceGetUtilizationRates(dv, big));
+    PERCALL("temperature", nvmlDeviceGetTemperature(dv, 0, &u));
+    PERCALL("powerUsage", nvmlDeviceGetPowerUsage(dv, &u));
+    PERCALL("pciInfo_v3", if (nvmlDeviceGetPciInfo_v3) nvmlDeviceGetPciInfo_v3(dv, big));
+    PERCALL("clockInfo_sm", nvmlDeviceGetClockInfo(dv, 1, &u));
+    PERCALL("clocksEventReasons", reasons(dv, &ull));
+    PERCALL("totalEccErrors", nvmlDeviceGetTotalEccErrors(dv, 1, 0, &ull));
+    PERCALL("retiredPages", (u = 0, nvmlDeviceGetRetiredPages(dv, 0, &u, NULL)));
+    PERCALL("remappedRows", if (nvmlDeviceGetRemappedRows) nvmlDeviceGetRemappedRows(dv, &a, &b, &c2, &d));
+    PERCALL("pcieReplayCounter", nvmlDeviceGetPcieReplayCounter(dv, &u));
+    PERCALL("performanceState", nvmlDeviceGetPerformanceState(dv, &i32));
+    PERCALL("computeRunningProcesses_v3", (u = 0, nvmlDeviceGetComputeRunningProcesses_v3 ? nvmlDeviceGetComputeRunningProcesses_v3(dv, &u, NULL) : 0));
+    PERCALL("fieldValues_recoveryAction", if (nvmlDeviceGetFieldValues) { memset(big, 0, sizeof big); *(unsigned *)big = 230; nvmlDeviceGetFieldValues(dv, 1, big); });
+    printf("}");
+  }
+  printf("}\n");
   return 0;
 }

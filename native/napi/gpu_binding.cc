@@ -47,6 +47,7 @@ napi_value nvmlError(Napi::Env env, Return r) {
 // Adds `name: value` when the field is ok, else `name: null` and errors[name] = the NVML code.
 template <class T, class Make>
 void field(Napi::Env env, JsObject& o, Napi::Object& errors, const char* name, const Field<T>& f, Make make) {
+  if (!f.requested()) return;  // a quick sample leaves out what it did not ask for
   if (f.ok()) {
     o.val(name, make(f.value));
   } else {

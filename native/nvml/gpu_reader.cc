@@ -140,7 +140,10 @@ void sampleGpus(const GpuSampleOptions& opts, GpuSample& out) {
     }
     auto str = [&](Field<std::string>& f, const Entry<FnDevString>& e) {
       char b[kUuidBuffer] = {0};
-      if (!e) return;
+      if (!e) {
+        f.ret = ERROR_FUNCTION_NOT_FOUND;
+        return;
+      }
       f.ret = e.fn(d, b, sizeof b);
       if (f.ok()) f.value = b;
     };
@@ -157,6 +160,7 @@ void sampleGpus(const GpuSampleOptions& opts, GpuSample& out) {
       g.memory.ret = a.memory.fn(d, &m);
       if (g.memory.ok()) g.memory.value = {m.total, m.used, m.free, 0, false};
     }
+    if (!g.memory.requested()) g.memory.ret = ERROR_FUNCTION_NOT_FOUND;
     get(g.utilization, a.utilization, d);
     get(g.temperature, a.temperature, d, kTemperatureGpu);
     get(g.powerMw, a.powerUsage, d);
@@ -165,6 +169,8 @@ void sampleGpus(const GpuSampleOptions& opts, GpuSample& out) {
         PciInfo p{};
         g.busId.ret = a.pciInfo.fn(d, &p);
         if (g.busId.ok()) g.busId.value = a.pciInfoVersion >= 2 ? p.busId : p.busIdLegacy;
+      } else {
+        g.busId.ret = ERROR_FUNCTION_NOT_FOUND;
       }
       get(g.tempSlowdown, a.temperatureThreshold, d, kThresholdSlowdown);
       get(g.tempShutdown, a.temperatureThreshold, d, kThresholdShutdown);
@@ -184,11 +190,15 @@ void sampleGpus(const GpuSampleOptions& opts, GpuSample& out) {
         if (g.retiredPagesSbe.ret == ERROR_INSUFFICIENT_SIZE) g.retiredPagesSbe.ret = SUCCESS;
         g.retiredPagesDbe.ret = a.retiredPages.fn(d, kRetireDbe, &g.retiredPagesDbe.value, nullptr);
         if (g.retiredPagesDbe.ret == ERROR_INSUFFICIENT_SIZE) g.retiredPagesDbe.ret = SUCCESS;
+      } else {
+        g.retiredPagesSbe.ret = g.retiredPagesDbe.ret = ERROR_FUNCTION_NOT_FOUND;
       }
       get(g.retiredPagesPending, a.retiredPending, d);
       if (a.remappedRows) {
         RemappedRows& rr = g.remappedRows.value;
         g.remappedRows.ret = a.remappedRows.fn(d, &rr.correctable, &rr.uncorrectable, &rr.pending, &rr.failure);
+      } else {
+        g.remappedRows.ret = ERROR_FUNCTION_NOT_FOUND;
       }
       get(g.pcieReplayCounter, a.pcieReplay, d);
       get(g.performanceState, a.performanceState, d);
@@ -200,6 +210,8 @@ void sampleGpus(const GpuSampleOptions& opts, GpuSample& out) {
         Return r = a.fieldValues.fn(d, 1, &fv);
         g.recoveryAction.ret = r != SUCCESS ? r : fv.nvmlReturn;
         if (g.recoveryAction.ok()) g.recoveryAction.value = fv.value.uiVal;
+      } else {
+        g.recoveryAction.ret = ERROR_FUNCTION_NOT_FOUND;
       }
     }
     if (opts.processes) readProcesses(a, d, g);

@@ -9,11 +9,16 @@
 
 namespace ovn::nvml {
 
+// A field that was not asked for (quick samples): left out of the result rather than reported
+// as an error.
+constexpr Return kNotRequested = -1;
+
 template <class T>
 struct Field {
   T value{};
-  Return ret = ERROR_FUNCTION_NOT_FOUND;
+  Return ret = kNotRequested;
   bool ok() const { return ret == SUCCESS; }
+  bool requested() const { return ret != kNotRequested; }
 };
 
 struct GpuProcess {

@@ -2,7 +2,10 @@
 // library): loads the real libnvidia-ml.so.1, samples every GPU twice, computes verdicts, listens
 // for events for a few seconds, and prints what the driver supported. Read-only: no setter is called.
 //   node test/real-gpu/smoke.mjs [seconds]
-import { gpuSampler, nvmlInfo, watchGpuEvents, GpuHealthTracker } from '../../dist/index.js';
+// Module by module (not dist/index.js): this runs where only a few packages are carried.
+import { gpuSampler, nvmlInfo } from '../../dist/gpu/gpu-sampler.js';
+import { watchGpuEvents } from '../../dist/gpu/gpu-events.js';
+import { GpuHealthTracker } from '../../dist/gpu/verdict.js';
 
 const seconds = Number(process.argv[2] ?? 3);
 const info = nvmlInfo();
@@ -22,6 +25,15 @@ if (second.available) {
   out.unsupportedFields = Object.fromEntries(second.devices.map((d) => [d.index, Object.fromEntries(Object.entries(d.errors).map(([k, v]) => [k, v.code]))]));
   out.verdicts = new GpuHealthTracker().verdicts(second.devices, Date.now());
 }
+// The sampler with GPU signals at 1 kHz (GPU queries every 10 ms), and a full health check.
+const { Sampler } = await import('../../dist/sampler/sampler.js');
+const { HealthMonitor } = await import('../../dist/health/health-monitor.js');
+const rec = new Sampler({ intervalUs: 1000, signals: ['memory', 'cpu'], gpus: 'all', gpuIntervalUs: 10_000 }).start();
+await new Promise((r) => setTimeout(r, 1000));
+const samplerReport = rec.stop();
+out.sampler = { samples: samplerReport.samples, threadCpuMs: samplerReport.threadCpuMs, intervalUs: samplerReport.intervalUs, gpu: Object.fromEntries(Object.entries(samplerReport.signals).filter(([k]) => k.startsWith('gpu'))) };
+const health = await new HealthMonitor().checkSystemHealth('full');
+out.healthCheck = { status: health.status, gpu_health: health.metrics.gpu_health, duration_ms: health.duration_ms };
 const events = [];
 const sub = watchGpuEvents((e) => events.push(e), { pollMs: 200 });
 await new Promise((r) => setTimeout(r, seconds * 1000));
