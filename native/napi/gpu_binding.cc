@@ -12,33 +12,12 @@
 #include "../nvml/nvml_loader.h"
 #include "errors.h"
 #include "js_object.h"
+#include "tsfn_guard.h"
 
 namespace ovn {
 namespace {
 
 using namespace nvml;
-
-// A JS exception thrown by the callback becomes an uncaught exception in Node, as for any event
-// callback; it must not escape as a C++ exception from a ThreadSafeFunction callback.
-void callSafely(Napi::Env env, Napi::Function cb, std::initializer_list<napi_value> args) {
-  try {
-    cb.Call(args);
-  } catch (const Napi::Error& e) {
-    // During environment teardown JS cannot run and nothing can be thrown: drop it then.
-    napi_throw(env, e.Value());
-  } catch (...) {
-  }
-}
-
-// Runs a ThreadSafeFunction callback body. While Node tears the environment down, napi calls fail
-// and node-addon-api turns that into C++ exceptions, which must not escape into libuv.
-template <class F>
-void guarded(F&& f) {
-  try {
-    f();
-  } catch (...) {
-  }
-}
 
 napi_value nvmlError(Napi::Env env, Return r) {
   return JsObject(env).str("code", returnName(r)).str("message", errorText(r));

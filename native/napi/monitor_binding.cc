@@ -5,6 +5,7 @@
 #include "../proc/psi_trigger.h"
 #include "errors.h"
 #include "js_object.h"
+#include "tsfn_guard.h"
 
 namespace ovn {
 namespace {
@@ -40,10 +41,7 @@ class PsiTriggersWrap : public Napi::ObjectWrap<PsiTriggersWrap> {
           if (tsfn.NonBlockingCall(payload, [](Napi::Env env, Napi::Function cb, std::pair<std::string, SysError>* p) {
                 std::unique_ptr<std::pair<std::string, SysError>> owned(p);
                 if (!env) return;
-                try {
-                  cb.Call({Napi::String::New(env, p->first), p->second.ok() ? env.Null() : Napi::Value(env, reasonToJs(env, p->second))});
-                } catch (...) {
-                }
+                guarded([&] { callSafely(env, cb, {Napi::String::New(env, p->first), p->second.ok() ? env.Null() : Napi::Value(env, reasonToJs(env, p->second))}); });
               }) != napi_ok)
             delete payload;
         },

@@ -1,13 +1,10 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { Client } from '@modelcontextprotocol/client';
-import { StdioClientTransport } from '@modelcontextprotocol/client/stdio';
-import { CLI, errorText, structured, writeConfig } from '../helpers/mcp.js';
+import type { Client } from '@modelcontextprotocol/client';
+import { connectClient, errorText, structured } from '../helpers/mcp.js';
 
 let client: Client;
 beforeAll(async () => {
-  const cfg = writeConfig({});
-  client = new Client({ name: 'res-tests', version: '1' });
-  await client.connect(new StdioClientTransport({ command: process.execPath, args: [CLI, 'serve', '--config', cfg.file], env: { ...(process.env as Record<string, string>), OVERNIGHT_NVML_LIBRARY: '/none' }, stderr: 'ignore' }));
+  ({ client } = await connectClient({}, 'res-tests'));
 });
 afterAll(async () => client?.close());
 

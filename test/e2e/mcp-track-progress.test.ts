@@ -1,16 +1,15 @@
 import { execFileSync } from 'node:child_process';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { CLI, errorText, structured, writeConfig } from '../helpers/mcp.js';
-import { Client } from '@modelcontextprotocol/client';
-import { StdioClientTransport } from '@modelcontextprotocol/client/stdio';
+import { CLI, connectClient, errorText, structured } from '../helpers/mcp.js';
+import type { Client } from '@modelcontextprotocol/client';
 
 let client: Client;
 let cfg: { file: string };
 
 beforeAll(async () => {
-  cfg = writeConfig({});
-  client = new Client({ name: 'progress-tests', version: '1' });
-  await client.connect(new StdioClientTransport({ command: process.execPath, args: [CLI, 'serve', '--config', cfg.file], env: { ...(process.env as Record<string, string>), OVERNIGHT_NVML_LIBRARY: '/none' }, stderr: 'ignore' }));
+  const c = await connectClient({}, 'progress-tests');
+  client = c.client;
+  cfg = { file: c.config };
 });
 afterAll(async () => client?.close());
 

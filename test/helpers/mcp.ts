@@ -47,3 +47,13 @@ export function errorText(r: unknown): string {
   if (!res.isError) throw new Error(`expected an error result, got ${JSON.stringify(res).slice(0, 200)}`);
   return res.content[0]!.text;
 }
+
+/** A client connected to `overnight serve --config <file>` (the file is returned for CLI checks). */
+export async function connectClient(config: Record<string, unknown> = {}, name = 'overnight-tests'): Promise<{ client: Client; config: string }> {
+  const { file } = writeConfig(config);
+  const client = new Client({ name, version: '1.0.0' });
+  await client.connect(
+    new StdioClientTransport({ command: process.execPath, args: [CLI, 'serve', '--config', file], env: { ...(process.env as Record<string, string>), OVERNIGHT_NVML_LIBRARY: '/none' }, stderr: 'ignore' }),
+  );
+  return { client, config: file };
+}
