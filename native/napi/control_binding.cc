@@ -5,6 +5,9 @@
 
 #include "../proc/process_control.h"
 #include "errors.h"
+#include "promise_worker.h"
+
+#include <memory>
 
 namespace ovn {
 namespace {
@@ -32,35 +35,16 @@ Napi::Value SignalProcess(const Napi::CallbackInfo& info) {
   return info.Env().Undefined();
 }
 
-class WaitWorker : public Napi::AsyncWorker {
- public:
-  WaitWorker(Napi::Env env, Target t, int timeoutMs)
-      : Napi::AsyncWorker(env, "overnight:waitForExit"), t_(t), timeoutMs_(timeoutMs), deferred_(Napi::Promise::Deferred::New(env)) {}
-  Napi::Promise promise() { return deferred_.Promise(); }
-  void Execute() override {
-    err_ = waitForExit(t_.pid, t_.starttime, timeoutMs_, exited_);
-    if (!err_.ok()) SetError(err_.message());
-  }
-  void OnOK() override { deferred_.Resolve(Napi::Boolean::New(Env(), exited_)); }
-  void OnError(const Napi::Error&) override { deferred_.Reject(sysErrorToJs(Env(), err_).Value()); }
-
- private:
-  Target t_;
-  int timeoutMs_;
-  bool exited_ = false;
-  SysError err_;
-  Napi::Promise::Deferred deferred_;
-};
-
 Napi::Value WaitForExit(const Napi::CallbackInfo& info) {
   Target t = targetArgs(info);
   if (info.Length() < 3 || !info[2].IsNumber()) throw invalidArg(info.Env(), "timeoutMs", "milliseconds");
   double ms = info[2].As<Napi::Number>().DoubleValue();
   if (!(ms >= 0 && ms <= 3600000)) throw invalidArg(info.Env(), "timeoutMs", "milliseconds in [0, 3600000]");
-  auto* w = new WaitWorker(info.Env(), t, static_cast<int>(ms));
-  Napi::Promise p = w->promise();
-  w->Queue();
-  return p;
+  auto exited = std::make_shared<bool>(false);
+  int timeoutMs = static_cast<int>(ms);
+  return PromiseWorker::run(
+      info.Env(), "overnight:waitForExit", [t, timeoutMs, exited] { return waitForExit(t.pid, t.starttime, timeoutMs, *exited); },
+      [exited](Napi::Env env) -> Napi::Value { return Napi::Boolean::New(env, *exited); });
 }
 
 }  // namespace

@@ -4,35 +4,14 @@
 // converted on the JS thread in OnOK.
 #include <napi.h>
 
-#include <functional>
 
 #include "../fs/safe_tree.h"
 #include "errors.h"
 #include "js_object.h"
+#include "promise_worker.h"
 
 namespace ovn {
 namespace {
-
-class FsWorker : public Napi::AsyncWorker {
- public:
-  using Work = std::function<SysError()>;
-  using Convert = std::function<Napi::Value(Napi::Env)>;
-  FsWorker(Napi::Env env, Work work, Convert convert)
-      : Napi::AsyncWorker(env, "overnight:fs"), work_(std::move(work)), convert_(std::move(convert)), deferred_(Napi::Promise::Deferred::New(env)) {}
-  Napi::Promise promise() { return deferred_.Promise(); }
-  void Execute() override {
-    err_ = work_();
-    if (!err_.ok()) SetError(err_.message());
-  }
-  void OnOK() override { deferred_.Resolve(convert_(Env())); }
-  void OnError(const Napi::Error&) override { deferred_.Reject(sysErrorToJs(Env(), err_).Value()); }
-
- private:
-  Work work_;
-  Convert convert_;
-  SysError err_;
-  Napi::Promise::Deferred deferred_;
-};
 
 std::string strArg(const Napi::CallbackInfo& info, size_t i, const char* name) {
   if (info.Length() <= i || !info[i].IsString()) throw invalidArg(info.Env(), name, "a string");
@@ -48,8 +27,8 @@ Napi::Value WalkTree(const Napi::CallbackInfo& info) {
     opts.maxDepth = static_cast<int>(optInt(o, "maxDepth", opts.maxDepth));
   }
   auto result = std::make_shared<WalkResult>();
-  auto* w = new FsWorker(
-      info.Env(), [root, opts, result] { return walkTree(root, opts, *result); },
+  return PromiseWorker::run(
+      info.Env(), "overnight:walkTree", [root, opts, result] { return walkTree(root, opts, *result); },
       [result](Napi::Env env) -> Napi::Value {
         Napi::Array files = Napi::Array::New(env, result->files.size());
         for (size_t i = 0; i < result->files.size(); ++i) {
@@ -61,9 +40,6 @@ Napi::Value WalkTree(const Napi::CallbackInfo& info) {
         return JsObject(env).val("files", files).u64("skippedSymlinks", result->skippedSymlinks).u64("skippedMounts", result->skippedMounts)
             .u64("skippedOther", result->skippedOther).u64("errors", result->errors).val("errorSamples", errs).boolean("truncated", result->truncated).object();
       });
-  Napi::Promise p = w->promise();
-  w->Queue();
-  return p;
 }
 
 Napi::Value DeleteUnder(const Napi::CallbackInfo& info) {
@@ -77,8 +53,8 @@ Napi::Value DeleteUnder(const Napi::CallbackInfo& info) {
     paths.push_back(v.As<Napi::String>().Utf8Value());
   }
   auto result = std::make_shared<std::vector<DeleteOutcome>>();
-  auto* w = new FsWorker(
-      info.Env(), [root, paths, result] { return deleteUnder(root, paths, *result); },
+  return PromiseWorker::run(
+      info.Env(), "overnight:deleteUnder", [root, paths, result] { return deleteUnder(root, paths, *result); },
       [result](Napi::Env env) -> Napi::Value {
         Napi::Array a = Napi::Array::New(env, result->size());
         for (size_t i = 0; i < result->size(); ++i) {
@@ -90,19 +66,14 @@ Napi::Value DeleteUnder(const Napi::CallbackInfo& info) {
         }
         return a;
       });
-  Napi::Promise p = w->promise();
-  w->Queue();
-  return p;
 }
 
 Napi::Value ReserveSpace(const Napi::CallbackInfo& info) {
   std::string path = strArg(info, 0, "path");
   if (info.Length() < 2 || !info[1].IsNumber() || info[1].As<Napi::Number>().DoubleValue() < 0) throw invalidArg(info.Env(), "bytes", "a byte count >= 0");
   uint64_t bytes = static_cast<uint64_t>(info[1].As<Napi::Number>().DoubleValue());
-  auto* w = new FsWorker(info.Env(), [path, bytes] { return reserveSpace(path, bytes); }, [](Napi::Env env) -> Napi::Value { return env.Undefined(); });
-  Napi::Promise p = w->promise();
-  w->Queue();
-  return p;
+  return PromiseWorker::run(info.Env(), "overnight:reserveSpace", [path, bytes] { return reserveSpace(path, bytes); },
+                            [](Napi::Env env) -> Napi::Value { return env.Undefined(); });
 }
 
 }  // namespace
