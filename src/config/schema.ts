@@ -83,6 +83,8 @@ export const policySchema = z.strictObject({
 });
 
 export const watchSchema = z.strictObject({
+  /** How often the processes in scope are scanned for leak slopes and hang windows (seconds). */
+  intervalSec: z.number().min(0.05).max(3600).default(5),
   /** RSS growth is only judged after a process has been watched this long. */
   warmupSec: z.number().min(0).max(3600).default(30),
   /** ...over at least this window... */

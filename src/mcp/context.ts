@@ -68,7 +68,7 @@ export async function createOvernightContext(options: ContextOptions = {}): Prom
   if (options.background) {
     await health.prepareBackground();
     health.start();
-    watch.start(config.sampleIntervalMs);
+    watch.start(config.watch.intervalSec * 1000);
   }
   return {
     config,

@@ -188,7 +188,8 @@ export class OvernightMonitor {
     // the watch's suspects, keep sub-second intervals cheap.
     const now = this.ctx.clock.now();
     const full = trigger !== 'interval' || now - this.lastFullAt >= 10_000 || this.lastStatus !== 'healthy';
-    await this.ctx.watch.observe(Math.min(this.intervalMs, 1000) / 2);
+    // Leak slopes and hang windows need a sample every few seconds, not every cycle.
+    await this.ctx.watch.observe(this.ctx.config.watch.intervalSec * 1000);
     const health = await this.ctx.health.checkSystemHealth(full ? 'full' : 'quick', th);
     if (full) this.lastFullAt = now;
     this.lastStatus = health.status;

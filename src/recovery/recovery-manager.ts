@@ -19,7 +19,7 @@ import type { Escalator } from './escalation.js';
 import type { RecoveryJournalStore } from './journal.js';
 import type { TaskRestarter } from './task-restarter.js';
 import type { ProcessWatch } from './process-watch.js';
-import { endProcess, isGone, type ActionTaken } from './terminate.js';
+import { endProcess, isGone, privateBytes, type ActionTaken } from './terminate.js';
 import { readProcess } from '../sampling/processes.js';
 
 export type OperationType = 'memory_leak' | 'gpu_reset' | 'process_hang';
@@ -178,9 +178,10 @@ export class RecoveryManager {
     const memAfter = after.metrics.memory_status.effective;
     const freed = memAfter && memBefore ? memAfter.available_bytes - memBefore.available_bytes : null;
     const gone = ladder.gone && isGone(p);
-    // Memory is "back" when available memory rose by at least half of what the process held.
-    const memoryBack = freed !== null && freed >= p.rss * 0.5;
-    ladder.actions.push({ step: 'verify', target: { pid: p.pid }, outcome: gone && memoryBack ? 'done' : 'failed', detail: `${gone ? 'process gone' : 'process still present'}; available memory ${freed !== null ? `${freed >= 0 ? '+' : ''}${Math.round(freed / MB)} MB` : 'unknown'} (it held ${Math.round(p.rss / MB)} MB)`, started_at: this.iso(), finished_at: this.iso() });
+    // Memory is "back" when available memory rose by at least half of what the process held privately.
+    const held = privateBytes(p);
+    const memoryBack = freed !== null && freed >= held * 0.5;
+    ladder.actions.push({ step: 'verify', target: { pid: p.pid }, outcome: gone && memoryBack ? 'done' : 'failed', detail: `${gone ? 'process gone' : 'process still present'}; available memory ${freed !== null ? `${freed >= 0 ? '+' : ''}${Math.round(freed / MB)} MB` : 'unknown'} (it held ${Math.round(held / MB)} MB of its own)`, started_at: this.iso(), finished_at: this.iso() });
     return {
       status: (gone ? 'recovered' : 'failed') as RecoveryStatus,
       nothing_to_do: false,

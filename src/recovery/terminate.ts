@@ -76,6 +76,14 @@ export async function endProcess(gate: PolicyGate, clock: Clock, p: ProcessSampl
   return { actions, gone, refused: kill.outcome === 'refused', rssBefore: p.rss };
 }
 
+/**
+ * Memory that comes back when the process exits: resident minus shared (file-backed and shared
+ * pages stay, as page cache). Falls back to RSS when statm was not read.
+ */
+export function privateBytes(p: Pick<ProcessSample, 'rss' | 'statm'>): number {
+  return p.statm ? Math.max(0, p.statm.resident - p.statm.shared) : p.rss;
+}
+
 /** True when the pid no longer names the process (exited, or reaped and reused). */
 export function isGone(p: Pick<ProcessSample, 'pid' | 'starttime'>): boolean {
   try {

@@ -8,7 +8,7 @@ import { writeFile } from 'node:fs/promises';
 import { memoryStatus } from '../health/metrics.js';
 import { listProcessesAsync } from '../sampling/processes.js';
 import { createHostReader } from '../sampling/host.js';
-import { endProcess } from '../recovery/terminate.js';
+import { endProcess, privateBytes } from '../recovery/terminate.js';
 import { PRIORITY_EFFECTS, parseSize } from './sizes.js';
 import { actionOf, type ResourceAction, type ResourceDeps, type ResourceParameters, type ResourceResult, type RunOptions } from './types.js';
 
@@ -96,6 +96,9 @@ export async function cleanupMemory(d: ResourceDeps, p: ResourceParameters, o: R
       actions.push({ step: 'skip process', target: { pid: c.pid }, outcome: 'refused', detail: v.reason });
       continue;
     }
+    // Measure right before acting: a leaking candidate keeps growing while we decide.
+    if (!o.dryRun) u = usage(d);
+    const held = privateBytes(v.process);
     const before = u.m.effective?.available_bytes ?? 0;
     const ladder = await endProcess(d.gate, d.clock, v.process, { actor: d.actor, dryRun: o.dryRun, termGraceMs: d.config.policy.termGraceSec * 1000, inputs: { resource: 'memory', why: c.why } });
     for (const a of ladder.actions) actions.push({ step: a.step, target: a.target, outcome: a.outcome === 'done' ? 'done' : a.outcome === 'would_do' ? 'would_do' : a.outcome === 'refused' ? 'refused' : a.outcome === 'skipped' ? 'skipped' : 'failed', detail: a.detail, ...(a.request_id ? { request_id: a.request_id } : {}) });
@@ -109,9 +112,9 @@ export async function cleanupMemory(d: ResourceDeps, p: ResourceParameters, o: R
     do {
       await new Promise((r) => setTimeout(r, 100));
       u = usage(d);
-    } while ((u.m.effective?.available_bytes ?? 0) - before < v.process.rss * 0.5 && Date.now() - t0 < 3000);
+    } while ((u.m.effective?.available_bytes ?? 0) - before < held * 0.5 && Date.now() - t0 < 3000);
     const freed = (u.m.effective?.available_bytes ?? 0) - before;
-    actions.push({ step: 'verify', target: { pid: c.pid }, outcome: freed >= v.process.rss * 0.5 ? 'done' : 'failed', detail: `available memory ${freed >= 0 ? '+' : ''}${Math.round(freed / MB)} MB (it held ${Math.round(v.process.rss / MB)} MB)` });
+    actions.push({ step: 'verify', target: { pid: c.pid }, outcome: freed >= held * 0.5 ? 'done' : 'failed', detail: `available memory ${freed >= 0 ? '+' : ''}${Math.round(freed / MB)} MB (it held ${Math.round(held / MB)} MB of its own)` });
   }
   const under = used() <= threshold;
   return {

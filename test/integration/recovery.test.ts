@@ -4,6 +4,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parseConfig } from '../../src/config/load.js';
+import { readProcess } from '../../src/sampling/processes.js';
 import type { OvernightContext } from '../../src/mcp/context.js';
 import { FakeNvmlConfig, fakeGpus, useFakeNvml } from '../helpers/fake-nvml.js';
 import { firstLine, killAll, procState, scripts, spawnCommand, spawnNode, waitFor } from '../helpers/children.js';
@@ -174,7 +175,9 @@ describe('out of scope: never signalled, in any mode', () => {
   it('a process re-parented away from the runner', async () => {
     const sh = spawn('sh', ['-c', 'sleep 60 >/dev/null 2>&1 & echo $!'], { stdio: ['ignore', 'pipe', 'ignore'] });
     const orphan = Number(await firstLine(sh));
-    await waitFor(() => procState(orphan) === 'S');
+    // Re-parented only once sh has exited: wait for that, or the test would prove nothing.
+    await new Promise((r) => (sh.exitCode !== null ? r(null) : sh.once('exit', r)));
+    await waitFor(() => procState(orphan) === 'S' && readProcess(orphan).ppid !== sh.pid);
     for (const dryRun of [true, false]) {
       const r = await ctx.recovery.recoverOperation('process_hang', { pid: orphan }, { dryRun });
       expect(r.status).toBe(dryRun ? 'dry_run' : 'failed');

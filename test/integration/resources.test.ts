@@ -5,6 +5,7 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parseConfig } from '../../src/config/load.js';
 import { loadNative } from '../../src/native.js';
+import { readProcess } from '../../src/sampling/processes.js';
 import type { OvernightContext } from '../../src/mcp/context.js';
 import { FakeNvmlConfig, fakeGpus, useFakeNvml } from '../helpers/fake-nvml.js';
 import { firstLine, killAll, procState, scripts, spawnCommand, spawnNode, waitFor } from '../helpers/children.js';
@@ -205,7 +206,8 @@ describe('gpu (fake NVML)', () => {
   it('cleanup frees GPU memory held by an orphan, keeps a healthy process, and verifies', async () => {
     const sh = spawn('sh', ['-c', 'sleep 60 >/dev/null 2>&1 & echo $!'], { stdio: ['ignore', 'pipe', 'ignore'] });
     const orphan = Number(await firstLine(sh));
-    await waitFor(() => procState(orphan) === 'S');
+    await new Promise((r) => (sh.exitCode !== null ? r(null) : sh.once('exit', r)));
+    await waitFor(() => procState(orphan) === 'S' && readProcess(orphan).ppid !== sh.pid);
     const worker = spawnNode(scripts.spin());
     await firstLine(worker);
     fake.write({ devices: [{ ...fakeGpus(1)[0]!, liveProcesses: true, memUsed: 2 ** 30, processes: [{ pid: orphan, usedMemory: 10 * 2 ** 30 }, { pid: worker.pid!, usedMemory: 5 * 2 ** 30 }] }] });
