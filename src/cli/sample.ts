@@ -41,7 +41,7 @@ export function registerSampleCommand(program: Command): void {
 
 /** The readable table form of a host sample. */
 export function renderSample(s: HostSample): string {
-  const t = new Table({ head: ['signal', 'value'], style: { head: [], border: [] } });
+  const t = new Table({ head: ['signal', 'value'], style: { head: [], border: [] }, chars: { mid: '', 'left-mid': '', 'mid-mid': '', 'right-mid': '' } });
   const m = s.memory;
   if (m) {
     t.push(['memory used / total', `${formatBytes(m.used)} / ${formatBytes(m.total)} (${formatPercent(m.used / m.total)})`]);
