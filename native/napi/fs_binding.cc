@@ -13,13 +13,8 @@
 namespace ovn {
 namespace {
 
-std::string strArg(const Napi::CallbackInfo& info, size_t i, const char* name) {
-  if (info.Length() <= i || !info[i].IsString()) throw invalidArg(info.Env(), name, "a string");
-  return info[i].As<Napi::String>().Utf8Value();
-}
-
 Napi::Value WalkTree(const Napi::CallbackInfo& info) {
-  std::string root = strArg(info, 0, "root");
+  std::string root = stringArg(info, 0, "root");
   WalkOptions opts;
   if (info.Length() > 1 && info[1].IsObject()) {
     Napi::Object o = info[1].As<Napi::Object>();
@@ -43,15 +38,10 @@ Napi::Value WalkTree(const Napi::CallbackInfo& info) {
 }
 
 Napi::Value DeleteUnder(const Napi::CallbackInfo& info) {
-  std::string root = strArg(info, 0, "root");
+  std::string root = stringArg(info, 0, "root");
   if (info.Length() < 2 || !info[1].IsArray()) throw invalidArg(info.Env(), "paths", "an array of paths relative to root");
-  Napi::Array arr = info[1].As<Napi::Array>();
   std::vector<std::string> paths;
-  for (uint32_t i = 0; i < arr.Length(); ++i) {
-    Napi::Value v = arr.Get(i);
-    if (!v.IsString()) throw invalidArg(info.Env(), "paths", "an array of strings");
-    paths.push_back(v.As<Napi::String>().Utf8Value());
-  }
+  appendStrings(info[1].As<Napi::Array>(), "paths", paths);
   auto result = std::make_shared<std::vector<DeleteOutcome>>();
   return PromiseWorker::run(
       info.Env(), "overnight:deleteUnder", [root, paths, result] { return deleteUnder(root, paths, *result); },
@@ -69,7 +59,7 @@ Napi::Value DeleteUnder(const Napi::CallbackInfo& info) {
 }
 
 Napi::Value ReserveSpace(const Napi::CallbackInfo& info) {
-  std::string path = strArg(info, 0, "path");
+  std::string path = stringArg(info, 0, "path");
   if (info.Length() < 2 || !info[1].IsNumber() || info[1].As<Napi::Number>().DoubleValue() < 0) throw invalidArg(info.Env(), "bytes", "a byte count >= 0");
   uint64_t bytes = static_cast<uint64_t>(info[1].As<Napi::Number>().DoubleValue());
   return PromiseWorker::run(info.Env(), "overnight:reserveSpace", [path, bytes] { return reserveSpace(path, bytes); },

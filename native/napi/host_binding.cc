@@ -178,12 +178,7 @@ class HostReaderWrap : public Napi::ObjectWrap<HostReaderWrap> {
       if (o.Has("paths") && !o.Get("paths").IsUndefined()) {
         Napi::Value pv = o.Get("paths");
         if (!pv.IsArray()) throw invalidArg(env, "paths", "an array of strings");
-        Napi::Array arr = pv.As<Napi::Array>();
-        for (uint32_t i = 0; i < arr.Length(); ++i) {
-          Napi::Value v = arr.Get(i);
-          if (!v.IsString()) throw invalidArg(env, "paths", "an array of strings");
-          opts.paths.push_back(v.As<Napi::String>().Utf8Value());
-        }
+        appendStrings(pv.As<Napi::Array>(), "paths", opts.paths);
       }
     }
     return opts;
@@ -206,14 +201,7 @@ class HostReaderWrap : public Napi::ObjectWrap<HostReaderWrap> {
     double pid = info[1].As<Napi::Number>().DoubleValue();
     if (!(pid >= 0 && pid <= INT32_MAX)) throw invalidArg(env, "cgroupPid", "a pid >= 0 (0 = this process)");
     opts.cgroupPid = static_cast<int>(pid);
-    if (info.Length() > 2 && info[2].IsArray()) {
-      Napi::Array arr = info[2].As<Napi::Array>();
-      for (uint32_t i = 0; i < arr.Length(); ++i) {
-        Napi::Value v = arr.Get(i);
-        if (!v.IsString()) throw invalidArg(env, "paths", "an array of strings");
-        opts.paths.push_back(v.As<Napi::String>().Utf8Value());
-      }
-    }
+    if (info.Length() > 2 && info[2].IsArray()) appendStrings(info[2].As<Napi::Array>(), "paths", opts.paths);
     HostSample s;
     reader_.sample(opts, s);
     std::string sig;

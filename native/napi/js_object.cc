@@ -39,4 +39,17 @@ std::string optString(const Napi::Object& o, const char* k, const std::string& d
   return v.As<Napi::String>().Utf8Value();
 }
 
+std::string stringArg(const Napi::CallbackInfo& info, size_t i, const char* name) {
+  if (info.Length() <= i || !info[i].IsString()) throw invalidArg(info.Env(), name, "a string");
+  return info[i].As<Napi::String>().Utf8Value();
+}
+
+void appendStrings(const Napi::Array& arr, const char* name, std::vector<std::string>& out) {
+  for (uint32_t i = 0; i < arr.Length(); ++i) {
+    Napi::Value v = arr.Get(i);
+    if (!v.IsString()) throw invalidArg(arr.Env(), name, "an array of strings");
+    out.push_back(v.As<Napi::String>().Utf8Value());
+  }
+}
+
 }  // namespace ovn

@@ -5,6 +5,7 @@
 
 #include <cstdint>
 #include <string>
+#include <vector>
 
 namespace ovn {
 
@@ -53,5 +54,11 @@ bool optBool(const Napi::Object& o, const char* k, bool def);
 int64_t optInt(const Napi::Object& o, const char* k, int64_t def);
 double optNumber(const Napi::Object& o, const char* k, double def);
 std::string optString(const Napi::Object& o, const char* k, const std::string& def);
+
+// Reads a required string argument info[i]; throws naming `name` otherwise.
+std::string stringArg(const Napi::CallbackInfo& info, size_t i, const char* name);
+// Appends every element of arr to out; throws naming `name` ("an array of strings") at the first
+// element that is not a string.
+void appendStrings(const Napi::Array& arr, const char* name, std::vector<std::string>& out);
 
 }  // namespace ovn

@@ -13,14 +13,9 @@
 namespace ovn {
 namespace {
 
-std::string textArg(const Napi::CallbackInfo& info, size_t i, const char* name) {
-  if (info.Length() <= i || !info[i].IsString()) throw invalidArg(info.Env(), name, "a string");
-  return info[i].As<Napi::String>().Utf8Value();
-}
-
 Napi::Value CgroupPathsJs(const Napi::CallbackInfo& info) {
   CgroupPaths p;
-  bool ok = resolveCgroupPaths(textArg(info, 0, "procCgroup"), textArg(info, 1, "mountinfo"), p);
+  bool ok = resolveCgroupPaths(stringArg(info, 0, "procCgroup"), stringArg(info, 1, "mountinfo"), p);
   Napi::Env env = info.Env();
   if (!ok) return env.Null();
   return JsObject(env).str("layout", p.layout).str("v2Dir", p.v2Dir).str("v2Path", p.v2Path)
@@ -30,7 +25,7 @@ Napi::Value CgroupPathsJs(const Napi::CallbackInfo& info) {
 Napi::Value ProcStatJs(const Napi::CallbackInfo& info) {
   ProcessInfo p;
   Napi::Env env = info.Env();
-  if (!parseProcStat(textArg(info, 0, "text"), p)) return env.Null();
+  if (!parseProcStat(stringArg(info, 0, "text"), p)) return env.Null();
   return JsObject(env).num("pid", p.pid).str("comm", p.comm).str("state", std::string(1, p.state))
       .num("ppid", p.ppid).u64("utime", p.utime).u64("stime", p.stime).u64("starttime", p.starttime)
       .u64("vsize", p.vsize).u64("rss", p.rss).u64("threads", p.numThreads).boolean("kernelThread", p.kernelThread)
@@ -40,7 +35,7 @@ Napi::Value ProcStatJs(const Napi::CallbackInfo& info) {
 Napi::Value MemInfoJs(const Napi::CallbackInfo& info) {
   MemInfo m;
   Napi::Env env = info.Env();
-  if (!parseMemInfo(textArg(info, 0, "text"), m)) return env.Null();
+  if (!parseMemInfo(stringArg(info, 0, "text"), m)) return env.Null();
   return JsObject(env).u64("total", m.total).u64("free", m.free).u64("available", m.available)
       .u64("used", m.used()).boolean("availableEstimated", !m.hasAvailable).u64("hugePagesTotal", m.hugePagesTotal)
       .object();
@@ -49,7 +44,7 @@ Napi::Value MemInfoJs(const Napi::CallbackInfo& info) {
 Napi::Value PsiJs(const Napi::CallbackInfo& info) {
   Psi p;
   Napi::Env env = info.Env();
-  if (!parsePsi(textArg(info, 0, "text"), p)) return env.Null();
+  if (!parsePsi(stringArg(info, 0, "text"), p)) return env.Null();
   auto line = [&](const PsiLine& l) -> napi_value {
     if (!l.present) return env.Null();
     return JsObject(env).num("avg10", l.avg10).num("avg60", l.avg60).num("avg300", l.avg300).u64("totalUs", l.totalUs);
