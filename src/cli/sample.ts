@@ -1,4 +1,5 @@
 /** `overnight sample`: one host sample, as a table on a terminal or JSON. */
+import { setTimeout as delay } from 'node:timers/promises';
 import type { Command } from 'commander';
 import Table from 'cli-table3';
 import { createHostReader } from '../sampling/host.js';
@@ -32,7 +33,7 @@ export function registerSampleCommand(program: Command): void {
       const paths = flags.path.length ? flags.path : ['/'];
       const reader = createHostReader();
       reader.sample({ cgroup: false, psi: false, load: false, memory: false });
-      if (interval > 0) await new Promise((r) => setTimeout(r, interval));
+      if (interval > 0) await delay(interval);
       const sample = reader.sample({ cgroupPid, paths });
       if (flags.json || !process.stdout.isTTY) printJson(sample);
       else process.stdout.write(`${renderSample(sample)}\n`);

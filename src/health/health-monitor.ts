@@ -84,7 +84,7 @@ export class HealthMonitor {
   private hostReader: NativeHostReader | undefined;
   private gpu: GpuSource | null | undefined;
   private processTable: Pick<import('../sampling/processes.js').ProcessTable, 'scanAsync'> | undefined;
-  private prevCpu = new Map<number, { ticks: number; starttime: number; t: number }>();
+  private prevCpu = new Map<number, { cpuSec: number; starttime: number; t: number }>();
   private lastOomKills: number | null = null;
   private background: NodeJS.Timeout | undefined;
   private lastGpu: { at: number; outcome: GpuSampleOutcome } | null = null;
@@ -197,7 +197,7 @@ export class HealthMonitor {
     return out;
   }
 
-  private async observeHost(t: Partial<Thresholds>, opts: HostSampleOptions = {}): Promise<{ sample: HostSample; breaches: Breach[] }> {
+  private async observeHost(t: Partial<Thresholds>, opts: HostSampleOptions = {}): Promise<{ sample: HostSample; memory: MemoryStatus; breaches: Breach[] }> {
     const th = this.effectiveThresholds(t);
     const sample = (await this.reader()).sample({ perCpu: false, ...opts, ...(this.options.cgroupPid ? { cgroupPid: this.options.cgroupPid } : {}) });
     const breaches: Breach[] = [];
@@ -212,7 +212,7 @@ export class HealthMonitor {
       if ('error' in d) continue;
       add(this.tracker.observe(`disk:${d.path}`, Math.max(d.used_fraction, d.inodes_used_fraction), th.disk, 'fraction', `filesystem ${d.path}`));
     }
-    return { sample, breaches };
+    return { sample, memory: mem, breaches };
   }
 
   /**
@@ -231,7 +231,8 @@ export class HealthMonitor {
       opts.onProgress?.(++step, steps, msg);
     };
 
-    const { sample, breaches } = await this.observeHost(th, { perCpu: full, paths: this.config.paths, psi: true });
+    const { sample, memory, breaches } = await this.observeHost(th, { perCpu: full, paths: this.config.paths, psi: true });
+    const add = (b: Breach | null) => b && breaches.push(b);
     this.lastHost = sample;
     progress('host sampled');
 
@@ -245,10 +246,7 @@ export class HealthMonitor {
         const now = this.clock.now();
         verdicts = full ? this.gpuTracker.verdicts(outcome.devices, now) : [];
         for (const d of outcome.devices) {
-          if (d.memory) {
-            const b = this.tracker.observe(`gpu.${d.index}.memory`, d.memory.used / d.memory.total, th.gpu, 'fraction', `GPU ${d.index} memory`);
-            if (b) breaches.push(b);
-          }
+          if (d.memory) add(this.tracker.observe(`gpu.${d.index}.memory`, d.memory.used / d.memory.total, th.gpu, 'fraction', `GPU ${d.index} memory`));
           if (!full && (d.lost || (d.temperatureC != null && d.slowdownTemperatureC != null && d.temperatureC >= d.slowdownTemperatureC))) {
             verdicts.push(...this.gpuTracker.verdicts([d], now));
           }
@@ -280,26 +278,13 @@ export class HealthMonitor {
     // Response times and error rates: this server's tool calls and each probe.
     const tools = this.toolCalls.summary();
     const probeSummaries = this.probes.summaries();
-    if (tools.p95Ms !== null && tools.count >= 5) {
-      const b = this.tracker.observe('responseTime', tools.p95Ms, th.responseTime, 'ms', 'tool calls');
-      if (b) breaches.push(b);
-    }
-    if (tools.errorRate !== null && tools.count >= 5) {
-      const b = this.tracker.observe('errorRate', tools.errorRate, th.errorRate, 'fraction', 'tool calls');
-      if (b) breaches.push(b);
-    }
+    if (tools.p95Ms !== null && tools.count >= 5) add(this.tracker.observe('responseTime', tools.p95Ms, th.responseTime, 'ms', 'tool calls'));
+    if (tools.errorRate !== null && tools.count >= 5) add(this.tracker.observe('errorRate', tools.errorRate, th.errorRate, 'fraction', 'tool calls'));
     for (const p of probeSummaries) {
-      if (p.summary.p95Ms !== null) {
-        const b = this.tracker.observe(`responseTime:${p.name}`, p.summary.p95Ms, th.responseTime, 'ms', `probe ${p.name}`);
-        if (b) breaches.push(b);
-      }
-      if (p.summary.errorRate !== null) {
-        const b = this.tracker.observe(`errorRate:${p.name}`, p.summary.errorRate, th.errorRate, 'fraction', `probe ${p.name}`);
-        if (b) breaches.push(b);
-      }
+      if (p.summary.p95Ms !== null) add(this.tracker.observe(`responseTime:${p.name}`, p.summary.p95Ms, th.responseTime, 'ms', `probe ${p.name}`));
+      if (p.summary.errorRate !== null) add(this.tracker.observe(`errorRate:${p.name}`, p.summary.errorRate, th.errorRate, 'fraction', `probe ${p.name}`));
     }
 
-    const memory = memoryStatus(sample);
     const leaks = this.options.suspects?.leakSuspects() ?? [];
     const hangs = this.options.suspects?.hangSuspects() ?? [];
     const stalled = this.options.tasks?.stalledTasks(this.clock.now()) ?? [];
@@ -353,8 +338,10 @@ export class HealthMonitor {
       breached: breaches,
       recommendations: recommendations({ breached: breaches, memory, gpuVerdicts: verdicts, leaks, hangs, stalled, topByMemory: processes?.by_memory ?? [], checkType }),
     };
-    if (checkType === 'recovery') report.recovery_check = this.compareWithLastRecovery(report, last);
-    if (checkType === 'recovery') progress('compared with the last recovery');
+    if (checkType === 'recovery') {
+      report.recovery_check = this.compareWithLastRecovery(report, last);
+      progress('compared with the last recovery');
+    }
     report.duration_ms = round(performance.now() - t0, 3);
     return report;
   }
@@ -401,16 +388,15 @@ export class HealthMonitor {
     if (!this.processTable) this.processTable = (await import('../sampling/processes.js')).createProcessTable();
     const opts: ProcessScanOptions = { status: true };
     const table = await this.processTable.scanAsync(opts);
-    const { clockTicksPerSecond } = await import('../sampling/processes.js');
-    const hz = clockTicksPerSecond();
+    const { cpuSeconds } = await import('../sampling/processes.js');
     const now = this.clock.now();
     const cpuShare = new Map<number, number>();
-    const next = new Map<number, { ticks: number; starttime: number; t: number }>();
+    const next = new Map<number, { cpuSec: number; starttime: number; t: number }>();
     for (const p of table) {
-      const ticks = p.utime + p.stime;
+      const cpuSec = cpuSeconds(p);
       const prev = this.prevCpu.get(p.pid);
-      if (prev && prev.starttime === p.starttime && now > prev.t) cpuShare.set(p.pid, (ticks - prev.ticks) / hz / ((now - prev.t) / 1000));
-      next.set(p.pid, { ticks, starttime: p.starttime, t: now });
+      if (prev && prev.starttime === p.starttime && now > prev.t) cpuShare.set(p.pid, (cpuSec - prev.cpuSec) / ((now - prev.t) / 1000));
+      next.set(p.pid, { cpuSec, starttime: p.starttime, t: now });
     }
     this.prevCpu = next;
     return { table, cpuShare };

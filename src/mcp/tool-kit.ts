@@ -3,6 +3,7 @@
  * error results that say what went wrong and what to do next, input schema helpers with uniform
  * messages, latency recording, and progress notifications.
  */
+import { setTimeout as delay } from 'node:timers/promises';
 import { z } from 'zod';
 import { describeValue, didYouMean } from '../config/validation.js';
 import type { LatencyWindow } from '../health/latency-window.js';
@@ -97,7 +98,7 @@ export function progressReporter(ctx: ToolContext | undefined): { report?: (done
       // The SDK client dispatches notifications in a microtask but results synchronously: a result
       // read in the same chunk as the last notifications would overtake them and they would be
       // dropped. A short pause puts the result in a later read. Only paid when progress was asked for.
-      if (pending.length) await new Promise((r) => setTimeout(r, 15));
+      if (pending.length) await delay(15);
     },
   };
 }

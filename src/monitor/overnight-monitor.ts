@@ -240,8 +240,8 @@ export class OvernightMonitor {
     const expired = await this.ctx.resources.expireLeases('monitor');
     if (expired) cycle.resources.push({ action: 'expire_leases', status: 'success', message: `${expired} lease(s) expired and released` });
     const diskBreach = health.breached.some((b) => b.metric.startsWith('disk:')) || (health.metrics.disk as { path: string; used_fraction?: number }[]).some((d) => (d.used_fraction ?? 0) > th.disk);
-    const rootsFull = this.ctx.config.policy.cleanupRoots.length > 0;
-    if (rootsFull && mode !== 'off') {
+    const haveCleanupRoots = this.ctx.config.policy.cleanupRoots.length > 0;
+    if (haveCleanupRoots && mode !== 'off') {
       const r: ResourceResult = await this.ctx.resources.manageResources('disk', 'cleanup', { threshold: th.disk }, { dryRun: mode === 'dry_run', actor: 'monitor' });
       if (r.actions.length) {
         cycle.resources.push({ action: 'disk_cleanup', status: r.status, message: r.message });

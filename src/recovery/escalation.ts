@@ -5,6 +5,7 @@
  */
 import { spawn } from 'node:child_process';
 import { hostname } from 'node:os';
+import { setTimeout as delay } from 'node:timers/promises';
 import type { OvernightConfig } from '../config/schema.js';
 import type { Clock } from '../util/clock.js';
 
@@ -41,7 +42,7 @@ export class Escalator {
   constructor(
     private readonly cfg: OvernightConfig['escalation'],
     private readonly clock: Clock,
-    private readonly sleep: (ms: number) => Promise<void> = (ms) => new Promise((r) => setTimeout(r, ms)),
+    private readonly sleep: (ms: number) => Promise<void> = (ms) => delay(ms),
   ) {}
 
   get configured(): boolean {

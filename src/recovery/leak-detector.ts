@@ -3,6 +3,7 @@
  * least-squares R² over a minimum window after a warm-up, rejecting plateaus (growth that
  * stopped) and step-then-flat shapes (one big allocation). Pure: points in, verdict out.
  */
+import { quantile } from '../util/stats.js';
 
 export interface RssPoint {
   /** ms */
@@ -31,10 +32,7 @@ export interface LeakAnalysis {
 function theilSen(xs: number[], ys: number[]): number {
   const slopes: number[] = [];
   for (let i = 0; i < xs.length; i++) for (let j = i + 1; j < xs.length; j++) if (xs[j]! !== xs[i]!) slopes.push((ys[j]! - ys[i]!) / (xs[j]! - xs[i]!));
-  if (!slopes.length) return 0;
-  slopes.sort((a, b) => a - b);
-  const m = slopes.length >> 1;
-  return slopes.length % 2 ? slopes[m]! : (slopes[m - 1]! + slopes[m]!) / 2;
+  return quantile(slopes, 0.5) ?? 0; // the median pairwise slope
 }
 
 function leastSquaresR2(xs: number[], ys: number[]): number {

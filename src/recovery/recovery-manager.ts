@@ -6,6 +6,7 @@
  */
 import { execFile } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
+import { setTimeout as delay } from 'node:timers/promises';
 import type { OvernightConfig } from '../config/schema.js';
 import type { GpuSampleOutcome, GpuSampler } from '../gpu/gpu-sampler.js';
 import { classifyXid } from '../gpu/xid.js';
@@ -20,7 +21,6 @@ import type { RecoveryJournalStore } from './journal.js';
 import type { TaskRestarter } from './task-restarter.js';
 import type { ProcessWatch } from './process-watch.js';
 import { endProcess, isGone, privateBytes, type ActionTaken } from './terminate.js';
-import { readProcess } from '../sampling/processes.js';
 
 export type OperationType = 'memory_leak' | 'gpu_reset' | 'process_hang';
 export type RecoveryStatus = 'recovered' | 'failed' | 'escalated' | 'dry_run';
@@ -268,9 +268,9 @@ export class RecoveryManager {
         actions.push({ step: action, target: { gpu: t.index }, outcome: !r.allowed ? 'refused' : r.dry_run ? 'would_do' : r.outcome && 'ok' in r.outcome && r.outcome.ok ? 'done' : 'failed', detail: !r.allowed ? r.reason : r.outcome ? `${r.outcome.code}` : (r.error?.message ?? ''), started_at: r.started_at, finished_at: r.finished_at, request_id: r.request_id });
       }
       // 3. Reset the GPU itself: only as root, only when the policy allows, only with no process left.
-      if (!dryRun) await new Promise((res) => setTimeout(res, 200));
+      if (!dryRun) await delay(200);
       const fresh = dryRun ? sample : await gpu.sample({ indices: [t.index], timeoutMs: this.o.config.gpuTimeoutMs });
-      const left = fresh.available ? (fresh.devices[0]?.processes ?? []).filter((pp) => !isGoneByPid(pp.pid)) : [];
+      const left = fresh.available ? (fresh.devices[0]?.processes ?? []).filter((pp) => !isGone({ pid: pp.pid })) : [];
       const r = await this.o.gate.perform(
         { actor, action: 'gpu_reset', target: { gpu: t.index }, inputs: context as Record<string, unknown>, dryRun },
         () =>
@@ -297,16 +297,16 @@ export class RecoveryManager {
   }
 
   private refused(reason: string, context: RecoveryContext, actions: ActionTaken[] = [], target: Record<string, unknown> | null = null) {
+    const named = target ?? (context.pid !== undefined ? { pid: context.pid } : context.gpu !== undefined ? { gpu: context.gpu } : null);
     // A target refused before any signal was tried is still a decision: it goes to the audit log.
     if (!actions.length && this.current) {
-      const t = target ?? (context.pid !== undefined ? { pid: context.pid } : context.gpu !== undefined ? { gpu: context.gpu } : {});
-      void this.o.gate.refuse({ actor: this.current.actor, action: this.current.operationType, target: t, inputs: context as Record<string, unknown>, dryRun: this.current.dryRun }, reason);
+      void this.o.gate.refuse({ actor: this.current.actor, action: this.current.operationType, target: named ?? {}, inputs: context as Record<string, unknown>, dryRun: this.current.dryRun }, reason);
     }
     return {
       status: 'failed' as RecoveryStatus,
       nothing_to_do: false,
       message: `refused by the policy: ${reason}`,
-      target: target ?? (context.pid !== undefined ? { pid: context.pid } : context.gpu !== undefined ? { gpu: context.gpu } : null),
+      target: named,
       actions_taken: actions,
       new_state: {},
     };
@@ -314,14 +314,6 @@ export class RecoveryManager {
 
   private escalate(message: string, target: Record<string, unknown> | null, actions: ActionTaken[], state: Record<string, unknown>) {
     return { status: 'escalated' as RecoveryStatus, nothing_to_do: false, message, target, actions_taken: actions, new_state: state };
-  }
-}
-
-function isGoneByPid(pid: number): boolean {
-  try {
-    return ['Z', 'X'].includes(readProcess(pid, { io: false, wchan: false, statm: false }).state);
-  } catch {
-    return true;
   }
 }
 

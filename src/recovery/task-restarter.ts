@@ -4,6 +4,7 @@
  * The restart passes the policy gate like any other act.
  */
 import { spawn } from 'node:child_process';
+import { setTimeout as delay } from 'node:timers/promises';
 import type { OvernightConfig } from '../config/schema.js';
 import type { PolicyGate } from '../policy/policy-gate.js';
 import type { Clock } from '../util/clock.js';
@@ -31,15 +32,15 @@ export class TaskRestarter {
     return Math.min(this.capMs, 1000 * 2 ** (b.attempts - 1));
   }
 
-  async restart(taskId: string | undefined, actor: string, dryRun: boolean, sleep = (ms: number) => new Promise((r) => setTimeout(r, ms))) {
+  async restart(taskId: string | undefined, actor: string, dryRun: boolean, sleep = (ms: number): Promise<unknown> => delay(ms)) {
     const task = this.tasks.find((t) => t.id === taskId);
     if (!taskId || !task?.restart) return null;
-    const delay = this.nextDelayMs(taskId);
+    const delayMs = this.nextDelayMs(taskId);
     return this.gate.perform(
-      { actor, action: 'restart_task', target: { taskId, command: task.restart }, inputs: { delayMs: delay }, dryRun },
+      { actor, action: 'restart_task', target: { taskId, command: task.restart }, inputs: { delayMs }, dryRun },
       () => null,
       async () => {
-        if (delay) await sleep(delay);
+        if (delayMs) await sleep(delayMs);
         const prev = this.state.get(taskId);
         const stable = !prev || this.clock.now() - prev.lastStart >= this.stableMs;
         this.state.set(taskId, { attempts: stable ? 1 : prev!.attempts + 1, lastStart: this.clock.now() });
@@ -49,7 +50,7 @@ export class TaskRestarter {
           child.once('error', reject);
         });
         child.unref();
-        return { pid, delayMs: delay };
+        return { pid, delayMs };
       },
     );
   }

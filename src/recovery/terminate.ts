@@ -84,11 +84,14 @@ export function privateBytes(p: Pick<ProcessSample, 'rss' | 'statm'>): number {
   return p.statm ? Math.max(0, p.statm.resident - p.statm.shared) : p.rss;
 }
 
-/** True when the pid no longer names the process (exited, or reaped and reused). */
-export function isGone(p: Pick<ProcessSample, 'pid' | 'starttime'>): boolean {
+/**
+ * True when the pid no longer names the process (exited, or reaped and reused). Without a
+ * starttime (a pid NVML reported) only exit is seen, not reuse.
+ */
+export function isGone(p: Pick<ProcessSample, 'pid'> & { starttime?: number }): boolean {
   try {
     const now = readProcess(p.pid, { io: false, wchan: false, statm: false });
-    return now.starttime !== p.starttime || now.state === 'Z' || now.state === 'X';
+    return (p.starttime !== undefined && now.starttime !== p.starttime) || now.state === 'Z' || now.state === 'X';
   } catch {
     return true;
   }

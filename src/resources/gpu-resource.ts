@@ -4,11 +4,12 @@
  * orphaned or hung, and verify it came back), reserve (lease N GPUs, or named ones, to a task,
  * honouring other leases and processes already on a GPU; returns CUDA_VISIBLE_DEVICES).
  */
+import { setTimeout as delay } from 'node:timers/promises';
 import type { GpuDeviceSample } from '../native.js';
 import { readProcess } from '../sampling/processes.js';
 import { endProcess } from '../recovery/terminate.js';
 import { PRIORITY_EFFECTS } from './sizes.js';
-import { actionOf, type ResourceAction, type ResourceDeps, type ResourceParameters, type ResourceResult, type RunOptions } from './types.js';
+import { actionOf, actionsOfLadder, type ResourceAction, type ResourceDeps, type ResourceParameters, type ResourceResult, type RunOptions } from './types.js';
 
 const noGpu = (action: ResourceResult['action'], reason: string): ResourceResult => ({ status: 'refused', resource_type: 'gpu', action, message: reason, current_usage: { available: false }, available: { gpus: 0 }, actions: [] });
 
@@ -100,12 +101,12 @@ export async function cleanupGpu(d: ResourceDeps, p: ResourceParameters, o: RunO
         continue;
       }
       const ladder = await endProcess(d.gate, d.clock, v.process, { actor: d.actor, dryRun: o.dryRun, termGraceMs: d.config.policy.termGraceSec * 1000, inputs: { resource: 'gpu', gpu: g.index, why } });
-      for (const a of ladder.actions) actions.push({ step: a.step, target: { ...a.target, gpu: g.index }, outcome: a.outcome === 'done' || a.outcome === 'would_do' || a.outcome === 'refused' || a.outcome === 'skipped' ? a.outcome : 'failed', detail: a.detail, ...(a.request_id ? { request_id: a.request_id } : {}) });
+      actions.push(...actionsOfLadder(ladder.actions, { gpu: g.index }));
     }
   }
   let after = devs;
   if (!o.dryRun && actions.some((a) => a.outcome === 'done')) {
-    await new Promise((r) => setTimeout(r, 300));
+    await delay(300);
     const again = await devices(d);
     if (typeof again !== 'string') after = again;
     for (const g of targets) {

@@ -5,12 +5,13 @@
  * control against available memory minus other reservations and a headroom).
  */
 import { writeFile } from 'node:fs/promises';
+import { setTimeout as delay } from 'node:timers/promises';
 import { memoryStatus } from '../health/metrics.js';
 import { listProcessesAsync } from '../sampling/processes.js';
 import { createHostReader } from '../sampling/host.js';
 import { endProcess, privateBytes } from '../recovery/terminate.js';
 import { PRIORITY_EFFECTS, parseSize } from './sizes.js';
-import { actionOf, type ResourceAction, type ResourceDeps, type ResourceParameters, type ResourceResult, type RunOptions } from './types.js';
+import { actionOf, actionsOfLadder, type ResourceAction, type ResourceDeps, type ResourceParameters, type ResourceResult, type RunOptions } from './types.js';
 
 const MB = 2 ** 20;
 
@@ -101,7 +102,7 @@ export async function cleanupMemory(d: ResourceDeps, p: ResourceParameters, o: R
     const held = privateBytes(v.process);
     const before = u.m.effective?.available_bytes ?? 0;
     const ladder = await endProcess(d.gate, d.clock, v.process, { actor: d.actor, dryRun: o.dryRun, termGraceMs: d.config.policy.termGraceSec * 1000, inputs: { resource: 'memory', why: c.why } });
-    for (const a of ladder.actions) actions.push({ step: a.step, target: a.target, outcome: a.outcome === 'done' ? 'done' : a.outcome === 'would_do' ? 'would_do' : a.outcome === 'refused' ? 'refused' : a.outcome === 'skipped' ? 'skipped' : 'failed', detail: a.detail, ...(a.request_id ? { request_id: a.request_id } : {}) });
+    actions.push(...actionsOfLadder(ladder.actions));
     if (o.dryRun) {
       // Assume its memory would come back, to list who else would be needed.
       u = { ...u, m: { ...u.m, effective: u.m.effective ? { ...u.m.effective, used_fraction: u.m.effective.used_fraction - v.process.rss / Math.max(1, u.total), available_bytes: u.m.effective.available_bytes + v.process.rss } : null } };
@@ -110,7 +111,7 @@ export async function cleanupMemory(d: ResourceDeps, p: ResourceParameters, o: R
     // Verify memory came back before choosing anyone else (up to 3 s for the kernel to reclaim).
     const t0 = Date.now();
     do {
-      await new Promise((r) => setTimeout(r, 100));
+      await delay(100);
       u = usage(d);
     } while ((u.m.effective?.available_bytes ?? 0) - before < held * 0.5 && Date.now() - t0 < 3000);
     const freed = (u.m.effective?.available_bytes ?? 0) - before;

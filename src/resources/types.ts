@@ -4,6 +4,7 @@ import type { GpuSampler } from '../gpu/gpu-sampler.js';
 import type { HealthMonitor } from '../health/health-monitor.js';
 import type { PolicyGate } from '../policy/policy-gate.js';
 import type { ProcessWatch } from '../recovery/process-watch.js';
+import type { ActionTaken } from '../recovery/terminate.js';
 import type { Clock } from '../util/clock.js';
 import type { Lease, LeaseStore } from './leases.js';
 import type { Priority } from './sizes.js';
@@ -69,4 +70,9 @@ export function actionOf(step: string, r: { allowed: boolean; dry_run: boolean; 
     detail: !r.allowed ? r.reason : r.error ? r.error.message : done,
     request_id: r.request_id,
   };
+}
+
+/** The process ladder's steps as result actions (without their times), each target extended by `extra`. */
+export function actionsOfLadder(ladder: readonly ActionTaken[], extra: Record<string, unknown> = {}): ResourceAction[] {
+  return ladder.map((a) => ({ step: a.step, target: { ...a.target, ...extra }, outcome: a.outcome, detail: a.detail, ...(a.request_id ? { request_id: a.request_id } : {}) }));
 }
