@@ -450,6 +450,23 @@ export interface NativeSamplerReport {
   /** Achieved gap between samples, microseconds. */
   intervalUs: ChannelStats;
   warnings: string[];
+  /** How often each signal group was read (µs); between reads a channel repeats its last value. */
+  readIntervalsUs: Partial<Record<'memory' | 'cpu' | 'psi' | 'cgroup' | 'pids' | 'gpu' | 'processes', number>>;
+  /** Process scans published (periodic and on demand). */
+  processScans: number;
+  /** CPU time of the process scanner's thread (known once stopped). */
+  processThreadCpuMs: number;
+}
+
+export interface NativeProcessChannelOptions {
+  /** Descendants of this pid (0: every process). */
+  descendantsOf: number;
+  /** Scan every this many µs on the scanner's thread; 0: only on demand. */
+  intervalUs?: number;
+  /** Scans kept for a reader that falls behind (default 16). */
+  keep?: number;
+  /** Read /proc/<pid>/io (default true). */
+  io?: boolean;
 }
 
 export interface NativeSamplerOptions {
@@ -462,7 +479,11 @@ export interface NativeSamplerOptions {
   gpus?: number[];
   allGpus?: boolean;
   gpuIntervalUs?: number;
+  cpuIntervalUs?: number;
+  psiIntervalUs?: number;
+  cgroupIntervalUs?: number;
   ringSize?: number;
+  processes?: NativeProcessChannelOptions;
 }
 
 export interface NativeSampler {
@@ -473,6 +494,15 @@ export interface NativeSampler {
   window(windowMs: number): { count: number; signals: Record<string, ChannelStats> };
   channels(): string[];
   running(): boolean;
+  readProcesses(): { scans: { monotonicMs: number; processes: PackedProcessRows }[]; lost: number };
+  scanProcesses(): Promise<void>;
+}
+
+/** The packed form of process rows (decoded by src/sampling/packed-processes.ts). */
+export interface PackedProcessRows {
+  numbers: Float64Array;
+  comms: string[];
+  fields: number;
 }
 
 export interface PsiTriggerSpec {

@@ -9,6 +9,7 @@
 #include "../proc/process_table.h"
 #include "errors.h"
 #include "js_object.h"
+#include "process_packed.h"
 
 namespace ovn {
 namespace {
@@ -73,8 +74,8 @@ ScanOptions parseScanOptions(const Napi::CallbackInfo& info, size_t idx) {
   s.descendantsOf = static_cast<int>(root);
   s.includeRoot = optBool(o, "includeRoot", false);
   s.packed = optBool(o, "packed", false);
-  if (s.packed && (s.read.statm || s.read.io || s.read.wchan || s.read.cmdline))
-    throw invalidArg(info.Env(), "packed", "false when statm, io, wchan or cmdline are asked for");
+  if (s.packed && (s.read.statm || s.read.wchan || s.read.cmdline))
+    throw invalidArg(info.Env(), "packed", "false when statm, wchan or cmdline are asked for");
   return s;
 }
 
@@ -93,33 +94,6 @@ std::vector<const ProcessInfo*> select(const std::vector<ProcessInfo>& all, cons
   }
   for (const ProcessInfo& p : all) out.push_back(&p);
   return out;
-}
-
-// The packed form of a scan: one Float64Array of kPackedFields numbers per process, plus comm
-// strings. Building ~30 properties per process through N-API costs more than reading /proc does;
-// JS builds the objects from typed arrays far faster (src/sampling/packed-processes.ts).
-constexpr size_t kPackedFields = 27;
-
-Napi::Value toPacked(Napi::Env env, const std::vector<const ProcessInfo*>& ps) {
-  Napi::Float64Array nums = Napi::Float64Array::New(env, ps.size() * kPackedFields);
-  Napi::Array comms = Napi::Array::New(env, ps.size());
-  double* d = nums.Data();
-  for (size_t i = 0; i < ps.size(); ++i) {
-    const ProcessInfo& p = *ps[i];
-    double* r = d + i * kPackedFields;
-    const double nan = std::nan("");
-    r[0] = p.pid; r[1] = p.ppid; r[2] = p.pgid; r[3] = p.sid; r[4] = p.ttyNr;
-    r[5] = static_cast<double>(static_cast<unsigned char>(p.state)); r[6] = p.kernelThread ? 1 : 0;
-    r[7] = static_cast<double>(p.utime); r[8] = static_cast<double>(p.stime); r[9] = static_cast<double>(p.cutime); r[10] = static_cast<double>(p.cstime);
-    r[11] = static_cast<double>(p.starttime); r[12] = static_cast<double>(p.priority); r[13] = static_cast<double>(p.nice);
-    r[14] = static_cast<double>(p.numThreads); r[15] = static_cast<double>(p.vsize); r[16] = static_cast<double>(p.rss);
-    r[17] = static_cast<double>(p.minflt); r[18] = static_cast<double>(p.majflt); r[19] = p.processor; r[20] = static_cast<double>(p.blkioTicks);
-    r[21] = p.hasStatus ? p.uid : nan; r[22] = p.hasStatus ? p.euid : nan; r[23] = p.hasStatus ? p.gid : nan;
-    r[24] = p.hasStatus ? static_cast<double>(p.volCtxSwitches) : nan; r[25] = p.hasStatus ? static_cast<double>(p.nonvolCtxSwitches) : nan;
-    r[26] = p.hasStatus ? static_cast<double>(p.vmSwap) : nan;
-    comms.Set(static_cast<uint32_t>(i), Napi::String::New(env, p.comm));
-  }
-  return JsObject(env).val("numbers", nums).val("comms", comms).num("fields", kPackedFields).object();
 }
 
 Napi::Array toArray(Napi::Env env, const std::vector<const ProcessInfo*>& ps) {

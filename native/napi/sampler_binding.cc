@@ -1,6 +1,8 @@
 // JS class Sampler: start(), stop() -> report, read() -> typed arrays (no per-sample objects),
-// window(ms) -> per-channel statistics, channels(). Thread: every method runs on the JS thread and
-// only copies from the ring or the statistics; the sampling itself is on the sampler's thread.
+// window(ms) -> per-channel statistics, channels(); with a process channel, readProcesses() ->
+// packed scans and scanProcesses() -> Promise (a scan now, on a libuv worker thread).
+// Thread: every method but scanProcesses' work runs on the JS thread and only copies from the ring
+// or the statistics; the sampling itself is on the sampler's and the process scanner's threads.
 #include <napi.h>
 
 #include <cmath>
@@ -8,6 +10,8 @@
 #include "../sampler/sampler.h"
 #include "errors.h"
 #include "js_object.h"
+#include "process_packed.h"
+#include "promise_worker.h"
 
 namespace ovn {
 namespace {
@@ -24,9 +28,12 @@ napi_value reportToJs(Napi::Env env, const SamplerReport& r) {
   for (size_t i = 0; i < r.channels.size(); ++i) stats.Set(r.channels[i], statsToJs(env, r.stats[i]));
   Napi::Array warnings = Napi::Array::New(env, r.warnings.size());
   for (size_t i = 0; i < r.warnings.size(); ++i) warnings.Set(static_cast<uint32_t>(i), r.warnings[i]);
+  Napi::Object intervals = Napi::Object::New(env);
+  for (const auto& [group, us] : r.readIntervalsUs) intervals.Set(group, Napi::Number::New(env, static_cast<double>(us)));
   return JsObject(env).val("signals", stats).u64("samples", r.samples).u64("missedDeadlines", r.missedDeadlines)
       .u64("dropped", r.dropped).num("durationMs", r.durationMs).num("threadCpuMs", r.threadCpuMs)
-      .val("intervalUs", statsToJs(env, r.intervalUs)).val("warnings", warnings).object();
+      .val("intervalUs", statsToJs(env, r.intervalUs)).val("warnings", warnings).val("readIntervalsUs", intervals)
+      .u64("processScans", r.processScans).num("processThreadCpuMs", r.processThreadCpuMs).object();
 }
 
 class SamplerWrap : public Napi::ObjectWrap<SamplerWrap> {
@@ -36,7 +43,9 @@ class SamplerWrap : public Napi::ObjectWrap<SamplerWrap> {
                        {InstanceMethod<&SamplerWrap::Start>("start"), InstanceMethod<&SamplerWrap::Stop>("stop"),
                         InstanceMethod<&SamplerWrap::Read>("read"), InstanceMethod<&SamplerWrap::Window>("window"),
                         InstanceMethod<&SamplerWrap::Snapshot>("snapshot"), InstanceMethod<&SamplerWrap::Channels>("channels"),
-                        InstanceMethod<&SamplerWrap::Running>("running")});
+                        InstanceMethod<&SamplerWrap::Running>("running"),
+                        InstanceMethod<&SamplerWrap::ReadProcesses>("readProcesses"),
+                        InstanceMethod<&SamplerWrap::ScanProcesses>("scanProcesses")});
   }
 
   explicit SamplerWrap(const Napi::CallbackInfo& info) : Napi::ObjectWrap<SamplerWrap>(info) {
@@ -53,6 +62,24 @@ class SamplerWrap : public Napi::ObjectWrap<SamplerWrap> {
       o.cgroup = optBool(opts, "cgroup", false);
       o.allGpus = optBool(opts, "allGpus", false);
       o.gpuIntervalUs = static_cast<uint64_t>(optInt(opts, "gpuIntervalUs", 0));
+      auto period = [&](const char* k) {
+        int64_t v = optInt(opts, k, -1);
+        if (v < -1 || v > 3'600'000'000LL) throw invalidArg(env, k, "microseconds in [0, 3600000000] (0: every sample)");
+        return v;
+      };
+      o.cpuIntervalUs = period("cpuIntervalUs");
+      o.psiIntervalUs = period("psiIntervalUs");
+      o.cgroupIntervalUs = period("cgroupIntervalUs");
+      if (opts.Has("processes") && opts.Get("processes").IsObject()) {
+        Napi::Object p = opts.Get("processes").As<Napi::Object>();
+        int64_t root = optInt(p, "descendantsOf", 0);
+        if (root < 0 || root > INT32_MAX) throw invalidArg(env, "processes.descendantsOf", "a pid > 0 (0: every process)");
+        int64_t every = optInt(p, "intervalUs", 0);
+        if (every < 0 || every > 3'600'000'000LL) throw invalidArg(env, "processes.intervalUs", "microseconds in [0, 3600000000] (0: on demand only)");
+        int64_t keep = optInt(p, "keep", 16);
+        if (keep < 1 || keep > 1024) throw invalidArg(env, "processes.keep", "an integer in [1, 1024]");
+        o.processes = {static_cast<int>(root), static_cast<uint64_t>(every), static_cast<size_t>(keep), optBool(p, "io", true)};
+      }
       o.ringSize = static_cast<size_t>(optInt(opts, "ringSize", 0));
       auto ints = [&](const char* k, auto& out) {
         if (!opts.Has(k) || opts.Get(k).IsUndefined()) return;
@@ -116,6 +143,37 @@ class SamplerWrap : public Napi::ObjectWrap<SamplerWrap> {
     const auto& ch = sampler_->channels();
     for (size_t i = 0; i < ch.size(); ++i) stats.Set(ch[i], statsToJs(env, s[i]));
     return JsObject(env).u64("count", count).val("signals", stats).object();
+  }
+
+  ProcessScanner& scanner(Napi::Env env) {
+    ProcessScanner* s = sampler_->processes();
+    if (!s) throw invalidArg(env, "processes", "set when the Sampler is created ({ descendantsOf, intervalUs })");
+    return *s;
+  }
+
+  // Scans since the previous call: [{ monotonicMs, processes: packed }], and how many were lost.
+  Napi::Value ReadProcesses(const Napi::CallbackInfo& info) {
+    Napi::Env env = info.Env();
+    std::vector<ProcessScan> scans;
+    uint64_t lost = scanner(env).read(scans);
+    Napi::Array a = Napi::Array::New(env, scans.size());
+    std::vector<const ProcessInfo*> ps;
+    for (size_t i = 0; i < scans.size(); ++i) {
+      ps.clear();
+      for (const ProcessInfo& p : scans[i].processes) ps.push_back(&p);
+      a.Set(static_cast<uint32_t>(i), JsObject(env).num("monotonicMs", scans[i].monotonicMs).val("processes", toPacked(env, ps)).object());
+    }
+    return JsObject(env).val("scans", a).u64("lost", lost).object();
+  }
+
+  // A scan now (on a libuv worker); resolves once it is published for readProcesses().
+  Napi::Value ScanProcesses(const Napi::CallbackInfo& info) {
+    Napi::Env env = info.Env();
+    ProcessScanner* s = &scanner(env);
+    // The reference keeps this object (and so the scanner) alive until the promise settles.
+    auto self = std::make_shared<Napi::ObjectReference>(Napi::Persistent(info.This().As<Napi::Object>()));
+    return PromiseWorker::run(env, "overnight:samplerProcessScan", [s] { return s->scanNow(); },
+                              [self](Napi::Env e) { return e.Undefined(); });
   }
 
   std::unique_ptr<Sampler> sampler_;

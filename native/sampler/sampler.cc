@@ -19,8 +19,25 @@ uint64_t nowNs() {
 }
 
 constexpr int kGpuChannels = 7;
+constexpr int kMemoryChannels = 3, kCpuChannels = 8, kPsiChannels = 5, kCgroupChannels = 7;
+constexpr uint64_t kSlowSourceUs = 10'000;
+
+// The default read period of a group: never faster than its source changes, never slower than
+// one sample when sampling is already slower than that.
+uint64_t periodUs(int64_t asked, uint64_t sourceUs, uint64_t intervalUs) {
+  if (asked == 0) return intervalUs;
+  uint64_t p = asked > 0 ? static_cast<uint64_t>(asked) : sourceUs;
+  return p < intervalUs ? intervalUs : p;
+}
 
 }  // namespace
+
+bool Sampler::Cadence::due(uint64_t t, uint64_t halfSampleNs) {
+  if (t + halfSampleNs < nextNs) return false;
+  nextNs += periodNs;
+  if (nextNs + halfSampleNs <= t) nextNs = t + periodNs;  // fell behind or first read: re-anchor
+  return true;
+}
 
 Sampler::Sampler(SamplerOptions o) : o_(std::move(o)) {
   if (o_.intervalUs < 50) o_.intervalUs = 50;
@@ -44,7 +61,16 @@ Sampler::Sampler(SamplerOptions o) : o_(std::move(o)) {
       o_.gpus.clear();
     }
   }
+  // CPU times count in USER_HZ ticks (10 ms): a shorter delta is 0 or a whole tick. PSI averages
+  // are recomputed every 2 s and the cgroup's throttling counters once per CFS period (100 ms);
+  // 10 ms keeps their totals fine-grained at a tenth of the cost at 1 kHz.
+  const uint64_t tickUs = 1'000'000 / static_cast<uint64_t>(clockTicksPerSecond());
+  cpuCadence_.periodNs = periodUs(o_.cpuIntervalUs, tickUs, o_.intervalUs) * 1000;
+  psiCadence_.periodNs = periodUs(o_.psiIntervalUs, kSlowSourceUs, o_.intervalUs) * 1000;
+  cgroupCadence_.periodNs = periodUs(o_.cgroupIntervalUs, kSlowSourceUs, o_.intervalUs) * 1000;
+  if (o_.processes.root >= 0) scanner_ = std::make_unique<ProcessScanner>(o_.processes);
   buildChannels();
+  hostLast_.assign((o_.memory ? kMemoryChannels : 0) + (o_.cpu ? kCpuChannels : 0) + (o_.psi ? kPsiChannels : 0) + (o_.cgroup ? kCgroupChannels : 0), NAN);
   size_t ring = o_.ringSize ? o_.ringSize : static_cast<size_t>(60'000'000 / o_.intervalUs);
   if (ring > 1'000'000) ring = 1'000'000;
   if (ring < 16) ring = 16;
@@ -83,7 +109,9 @@ void Sampler::start() {
   stop_.store(false);
   running_.store(true);
   startNs_ = nowNs();
-  thread_ = std::thread([this] { run(); });
+  endNs_ = 0;
+  if (scanner_) scanner_->start();
+  if (!channels_.empty()) thread_ = std::thread([this] { run(); });
 }
 
 void Sampler::run() {
@@ -126,59 +154,95 @@ void Sampler::run() {
 }
 
 void Sampler::sampleOnce(double* v, uint64_t t) {
-  size_t k = 0;
   double dt = havePrev_ ? static_cast<double>(t - prevNs_) / 1e9 : 0;
-  if (o_.memory || o_.cpu || o_.psi || o_.cgroup) {
+  sampleHost(v, t);
+  size_t k = hostLast_.size();
+  samplePids(v + k, t, dt);
+  k += o_.pids.size() * 3;
+  sampleGpus(v + k, t);
+  prevNs_ = t;
+  havePrev_ = true;
+}
+
+void Sampler::sampleHost(double* v, uint64_t t) {
+  if (hostLast_.empty()) return;
+  const uint64_t half = o_.intervalUs * 500;
+  HostOptions due = hostOpts_;
+  due.cpu = o_.cpu && cpuCadence_.due(t, half);
+  due.psi = o_.psi && psiCadence_.due(t, half);
+  due.cgroup = o_.cgroup && cgroupCadence_.due(t, half);
+  if (due.memory || due.cpu || due.psi || due.cgroup) {
     HostSample s;
-    host_.sample(hostOpts_, s);
+    host_.sample(due, s);
+    double* h = hostLast_.data();
     if (o_.memory) {
       const MemInfo& m = s.memory.value;
       bool ok = s.memory.available;
-      v[k++] = ok ? static_cast<double>(m.used()) : NAN;
-      v[k++] = ok ? static_cast<double>(m.available) : NAN;
-      v[k++] = ok ? static_cast<double>(m.swapTotal - m.swapFree) : NAN;
+      h[0] = ok ? static_cast<double>(m.used()) : NAN;
+      h[1] = ok ? static_cast<double>(m.available) : NAN;
+      h[2] = ok ? static_cast<double>(m.swapTotal - m.swapFree) : NAN;
+      h += kMemoryChannels;
     }
     if (o_.cpu) {
-      const CpuUtilization& u = s.utilization;
-      bool ok = s.hasUtilization;
-      v[k++] = ok ? u.busy : NAN;
-      v[k++] = ok ? u.user : NAN;
-      v[k++] = ok ? u.system : NAN;
-      v[k++] = ok ? u.iowait : NAN;
-      v[k++] = ok ? u.steal : NAN;
-      v[k++] = s.cpu.available ? static_cast<double>(s.cpu.value.procsRunning) : NAN;
-      v[k++] = s.cpu.available ? static_cast<double>(s.cpu.value.procsBlocked) : NAN;
-      v[k++] = s.cpu.available && havePrev_ && dt > 0 ? static_cast<double>(s.cpu.value.ctxt - prevCtxt_) / dt : NAN;
-      if (s.cpu.available) prevCtxt_ = s.cpu.value.ctxt;
+      if (due.cpu) {
+        // No tick elapsed since the last read: the utilization is the last one, not unknown.
+        const CpuUtilization& u = s.utilization;
+        if (s.hasUtilization) {
+          h[0] = u.busy, h[1] = u.user, h[2] = u.system, h[3] = u.iowait, h[4] = u.steal;
+        } else if (!s.cpu.available) {
+          for (int i = 0; i < 5; ++i) h[i] = NAN;
+        }
+        bool ok = s.cpu.available;
+        double cdt = havePrevCpu_ ? static_cast<double>(t - prevCpuNs_) / 1e9 : 0;
+        h[5] = ok ? static_cast<double>(s.cpu.value.procsRunning) : NAN;
+        h[6] = ok ? static_cast<double>(s.cpu.value.procsBlocked) : NAN;
+        h[7] = ok && havePrevCpu_ && cdt > 0 ? static_cast<double>(s.cpu.value.ctxt - prevCtxt_) / cdt : NAN;
+        if (ok) prevCtxt_ = s.cpu.value.ctxt;
+        havePrevCpu_ = ok;
+        prevCpuNs_ = t;
+      }
+      h += kCpuChannels;
     }
     if (o_.psi) {
-      v[k++] = s.psiCpu.available ? s.psiCpu.value.some.avg10 : NAN;
-      v[k++] = s.psiMemory.available ? s.psiMemory.value.some.avg10 : NAN;
-      v[k++] = s.psiMemory.available && s.psiMemory.value.full.present ? s.psiMemory.value.full.avg10 : NAN;
-      v[k++] = s.psiIo.available ? s.psiIo.value.some.avg10 : NAN;
-      uint64_t tot = s.psiMemory.available ? s.psiMemory.value.some.totalUs : 0;
-      v[k++] = s.psiMemory.available && havePrev_ && dt > 0 ? static_cast<double>(tot - prevPsiMemTotal_) / (dt * 1e6) : NAN;
-      prevPsiMemTotal_ = tot;
+      if (due.psi) {
+        h[0] = s.psiCpu.available ? s.psiCpu.value.some.avg10 : NAN;
+        h[1] = s.psiMemory.available ? s.psiMemory.value.some.avg10 : NAN;
+        h[2] = s.psiMemory.available && s.psiMemory.value.full.present ? s.psiMemory.value.full.avg10 : NAN;
+        h[3] = s.psiIo.available ? s.psiIo.value.some.avg10 : NAN;
+        uint64_t tot = s.psiMemory.available ? s.psiMemory.value.some.totalUs : 0;
+        double pdt = havePrevPsi_ ? static_cast<double>(t - prevPsiNs_) / 1e9 : 0;
+        h[4] = s.psiMemory.available && havePrevPsi_ && pdt > 0 ? static_cast<double>(tot - prevPsiMemTotal_) / (pdt * 1e6) : NAN;
+        prevPsiMemTotal_ = tot;
+        havePrevPsi_ = s.psiMemory.available;
+        prevPsiNs_ = t;
+      }
+      h += kPsiChannels;
     }
-    if (o_.cgroup) {
+    if (o_.cgroup && due.cgroup) {
       bool ok = s.cgroup.available;
       const CgroupMemory& m = s.cgroup.value.memory;
       const CgroupCpu& c = s.cgroup.value.cpu;
-      v[k++] = ok && m.hasUsage ? static_cast<double>(m.usage) : NAN;
-      v[k++] = ok && m.hasUsage && m.hasStat ? static_cast<double>(m.workingSet()) : NAN;
-      v[k++] = ok && m.hasLimit && m.limit != kUnlimited ? static_cast<double>(m.limit) : NAN;
-      v[k++] = ok && m.hasEvents ? static_cast<double>(m.eventsMax) : NAN;
-      v[k++] = ok && m.hasEvents ? static_cast<double>(m.eventsOomKill) : NAN;
-      v[k++] = ok && m.hasFailcnt ? static_cast<double>(m.failcnt) : NAN;
-      bool cpuOk = ok && c.hasStat && havePrev_ && c.nrPeriods > prevPeriods_;
-      v[k++] = cpuOk ? static_cast<double>(c.nrThrottled - prevThrottled_) / static_cast<double>(c.nrPeriods - prevPeriods_) : NAN;
+      h[0] = ok && m.hasUsage ? static_cast<double>(m.usage) : NAN;
+      h[1] = ok && m.hasUsage && m.hasStat ? static_cast<double>(m.workingSet()) : NAN;
+      h[2] = ok && m.hasLimit && m.limit != kUnlimited ? static_cast<double>(m.limit) : NAN;
+      h[3] = ok && m.hasEvents ? static_cast<double>(m.eventsMax) : NAN;
+      h[4] = ok && m.hasEvents ? static_cast<double>(m.eventsOomKill) : NAN;
+      h[5] = ok && m.hasFailcnt ? static_cast<double>(m.failcnt) : NAN;
+      bool cpuOk = ok && c.hasStat && c.nrPeriods > prevPeriods_ && prevPeriods_ > 0;
+      if (cpuOk) h[6] = static_cast<double>(c.nrThrottled - prevThrottled_) / static_cast<double>(c.nrPeriods - prevPeriods_);
+      else if (!(ok && c.hasStat)) h[6] = NAN;
       if (ok && c.hasStat) {
         prevPeriods_ = c.nrPeriods;
         prevThrottled_ = c.nrThrottled;
       }
     }
   }
+  for (size_t i = 0; i < hostLast_.size(); ++i) v[i] = hostLast_[i];
+}
+
+void Sampler::samplePids(double* v, uint64_t t, double dt) {
   static const double hz = static_cast<double>(clockTicksPerSecond());
+  size_t k = 0;
   for (size_t i = 0; i < o_.pids.size(); ++i) {
     ProcessInfo p;
     SysError e = pidStat_[i]->read(buf_);
@@ -195,36 +259,36 @@ void Sampler::sampleOnce(double* v, uint64_t t) {
       v[k++] = NAN;
     }
   }
-  if (!o_.gpus.empty()) {
-    bool due = o_.gpuIntervalUs == 0 || t - lastGpuNs_ >= o_.gpuIntervalUs * 1000;
-    if (due) {
-      lastGpuNs_ = t;
-      const nvml::Api& a = nvml::api();
-      for (size_t gi = 0; gi < o_.gpus.size(); ++gi) {
-        double* g = &lastGpu_[gi * kGpuChannels];
-        nvml::Device d = nullptr;
-        if (!a.handleByIndex || a.handleByIndex.fn(o_.gpus[gi], &d) != nvml::SUCCESS) {
-          for (int j = 0; j < kGpuChannels; ++j) g[j] = NAN;
-          continue;
-        }
-        nvml::Utilization u{};
-        g[0] = a.utilization && a.utilization.fn(d, &u) == nvml::SUCCESS ? u.gpu / 100.0 : NAN;
-        nvml::Memory m{};
-        g[1] = a.memory && a.memory.fn(d, &m) == nvml::SUCCESS ? static_cast<double>(m.used) : NAN;
-        unsigned int x = 0;
-        g[2] = a.powerUsage && a.powerUsage.fn(d, &x) == nvml::SUCCESS ? x / 1000.0 : NAN;
-        g[3] = a.clock && a.clock.fn(d, nvml::kClockSm, &x) == nvml::SUCCESS ? static_cast<double>(x) : NAN;
-        g[4] = a.temperature && a.temperature.fn(d, nvml::kTemperatureGpu, &x) == nvml::SUCCESS ? static_cast<double>(x) : NAN;
-        unsigned long long r = 0;
-        bool rok = a.clocksEventReasons && a.clocksEventReasons.fn(d, &r) == nvml::SUCCESS;
-        g[5] = rok ? ((r & (nvml::kReasonHwThermal | nvml::kReasonSwThermal)) ? 1.0 : 0.0) : NAN;
-        g[6] = rok ? ((r & (nvml::kReasonSwPowerCap | nvml::kReasonHwPowerBrake | nvml::kReasonHwSlowdown)) ? 1.0 : 0.0) : NAN;
+}
+
+void Sampler::sampleGpus(double* v, uint64_t t) {
+  if (o_.gpus.empty()) return;
+  bool due = o_.gpuIntervalUs == 0 || t - lastGpuNs_ >= o_.gpuIntervalUs * 1000;
+  if (due) {
+    lastGpuNs_ = t;
+    const nvml::Api& a = nvml::api();
+    for (size_t gi = 0; gi < o_.gpus.size(); ++gi) {
+      double* g = &lastGpu_[gi * kGpuChannels];
+      nvml::Device d = nullptr;
+      if (!a.handleByIndex || a.handleByIndex.fn(o_.gpus[gi], &d) != nvml::SUCCESS) {
+        for (int j = 0; j < kGpuChannels; ++j) g[j] = NAN;
+        continue;
       }
+      nvml::Utilization u{};
+      g[0] = a.utilization && a.utilization.fn(d, &u) == nvml::SUCCESS ? u.gpu / 100.0 : NAN;
+      nvml::Memory m{};
+      g[1] = a.memory && a.memory.fn(d, &m) == nvml::SUCCESS ? static_cast<double>(m.used) : NAN;
+      unsigned int x = 0;
+      g[2] = a.powerUsage && a.powerUsage.fn(d, &x) == nvml::SUCCESS ? x / 1000.0 : NAN;
+      g[3] = a.clock && a.clock.fn(d, nvml::kClockSm, &x) == nvml::SUCCESS ? static_cast<double>(x) : NAN;
+      g[4] = a.temperature && a.temperature.fn(d, nvml::kTemperatureGpu, &x) == nvml::SUCCESS ? static_cast<double>(x) : NAN;
+      unsigned long long r = 0;
+      bool rok = a.clocksEventReasons && a.clocksEventReasons.fn(d, &r) == nvml::SUCCESS;
+      g[5] = rok ? ((r & (nvml::kReasonHwThermal | nvml::kReasonSwThermal)) ? 1.0 : 0.0) : NAN;
+      g[6] = rok ? ((r & (nvml::kReasonSwPowerCap | nvml::kReasonHwPowerBrake | nvml::kReasonHwSlowdown)) ? 1.0 : 0.0) : NAN;
     }
-    for (double x : lastGpu_) v[k++] = x;
   }
-  prevNs_ = t;
-  havePrev_ = true;
+  for (size_t i = 0; i < lastGpu_.size(); ++i) v[i] = lastGpu_[i];
 }
 
 uint64_t Sampler::read(std::vector<double>& out) {
@@ -273,6 +337,18 @@ SamplerReport Sampler::snapshot() const {
   rep.threadCpuMs = threadCpuMs_;
   rep.intervalUs = summarize(gaps_);
   rep.warnings = warnings_;
+  auto group = [&](const char* name, uint64_t us) { rep.readIntervalsUs.emplace_back(name, us); };
+  if (o_.memory) group("memory", o_.intervalUs);
+  if (o_.cpu) group("cpu", cpuCadence_.periodNs / 1000);
+  if (o_.psi) group("psi", psiCadence_.periodNs / 1000);
+  if (o_.cgroup) group("cgroup", cgroupCadence_.periodNs / 1000);
+  if (!o_.pids.empty()) group("pids", o_.intervalUs);
+  if (!o_.gpus.empty()) group("gpu", o_.gpuIntervalUs > o_.intervalUs ? o_.gpuIntervalUs : o_.intervalUs);
+  if (scanner_) {
+    group("processes", scanner_->options().intervalUs);
+    rep.processScans = scanner_->scans();
+    rep.processThreadCpuMs = scanner_->threadCpuMs();
+  }
   return rep;
 }
 
@@ -280,6 +356,9 @@ SamplerReport Sampler::stop() {
   if (running_.load()) {
     stop_.store(true);
     if (thread_.joinable()) thread_.join();
+    if (scanner_) scanner_->stop();
+    std::lock_guard<std::mutex> lock(statsMu_);
+    if (!endNs_) endNs_ = nowNs();
     running_.store(false);
   }
   return snapshot();

@@ -2,7 +2,12 @@
 // (clock_nanosleep on absolute CLOCK_MONOTONIC deadlines) into a SampleRing, keeping per-channel
 // running statistics and the achieved interval. The JS thread never waits on it: it reads batches
 // and windows, and starting and stopping allocate and free everything.
-// Thread: start/stop/read/stats from the JS thread; sampling on the sampler's own thread.
+// Each signal group is re-read at most as often as its source can change (CPU times count in
+// USER_HZ ticks, PSI averages move every 2 s, cgroup CPU throttling once per CFS period); between
+// reads a channel repeats its last value. With no host, pid or GPU signal the thread is not started
+// (a sampler used only for its process scans costs nothing between scans).
+// Thread: start/stop/read/stats from the JS thread; sampling on the sampler's own thread; process
+// scans on the ProcessScanner's thread.
 #pragma once
 #include <atomic>
 #include <memory>
@@ -13,6 +18,7 @@
 
 #include "../proc/host_reader.h"
 #include "../proc/kept_open_file.h"
+#include "process_scanner.h"
 #include "running_stats.h"
 #include "sample_ring.h"
 
@@ -24,7 +30,10 @@ struct SamplerOptions {
   std::vector<int> pids;
   std::vector<unsigned> gpus;
   bool allGpus = false;
+  // How often each group is read; -1: the default (see Sampler::Sampler), 0: every sample.
+  int64_t cpuIntervalUs = -1, psiIntervalUs = -1, cgroupIntervalUs = -1;
   uint64_t gpuIntervalUs = 0;  // 0 = every sample
+  ProcessScanOptions processes = {-1, 0, 16, true};  // root < 0: no process scans
   size_t ringSize = 0;         // 0 = 60 s of samples, capped at 1M
 };
 
@@ -39,6 +48,9 @@ struct SamplerReport {
   uint64_t samples = 0, missedDeadlines = 0, dropped = 0;
   double durationMs = 0, threadCpuMs = 0;
   ChannelStats intervalUs{};  // achieved gap between samples
+  std::vector<std::pair<std::string, uint64_t>> readIntervalsUs;  // per signal group
+  uint64_t processScans = 0;
+  double processThreadCpuMs = 0;
   std::vector<std::string> warnings;
 };
 
@@ -57,11 +69,22 @@ class Sampler {
   std::vector<ChannelStats> window(double windowMs, uint64_t& count) const;
   SamplerReport snapshot() const;
   uint64_t written() const { return ring_ ? ring_->written() : 0; }
+  // The process channel (null when not configured).
+  ProcessScanner* processes() { return scanner_.get(); }
 
  private:
   void run();
   void sampleOnce(double* values, uint64_t nowNs);
   void buildChannels();
+  void sampleHost(double* v, uint64_t t);
+  void samplePids(double* v, uint64_t t, double dt);
+  void sampleGpus(double* v, uint64_t t);
+
+  // A signal group's read schedule: due at most every periodNs, within half a sample of its slot.
+  struct Cadence {
+    uint64_t periodNs = 0, nextNs = 0;
+    bool due(uint64_t t, uint64_t halfSampleNs);
+  };
 
   SamplerOptions o_;
   std::vector<std::string> channels_;
@@ -74,12 +97,16 @@ class Sampler {
   // Sampler-thread state.
   HostReader host_;
   HostOptions hostOpts_;
+  std::unique_ptr<ProcessScanner> scanner_;
+  Cadence cpuCadence_, psiCadence_, cgroupCadence_;
+  std::vector<double> hostLast_;  // the host channels' latest values, repeated between reads
+  uint64_t prevCpuNs_ = 0, prevPsiNs_ = 0;
   std::vector<std::unique_ptr<KeptOpenFile>> pidStat_;
   std::vector<uint64_t> pidPrevTicks_;
   std::vector<uint64_t> pidStart_;
   uint64_t prevNs_ = 0, lastGpuNs_ = 0;
   uint64_t prevPsiMemTotal_ = 0, prevPeriods_ = 0, prevThrottled_ = 0, prevCtxt_ = 0;
-  bool havePrev_ = false;
+  bool havePrev_ = false, havePrevCpu_ = false, havePrevPsi_ = false;
   std::vector<double> lastGpu_;
   std::string buf_;
   uint64_t rng_ = 0x9E3779B97F4A7C15ULL;

@@ -8,6 +8,7 @@ import { parseConfig } from '../config/load.js';
 import { DEFAULT_THRESHOLDS, type OvernightConfig, type Thresholds } from '../config/schema.js';
 import { GpuHealthTracker, type GpuVerdict } from '../gpu/verdict.js';
 import type { GpuSampleOptions, GpuSampleOutcome } from '../gpu/gpu-sampler.js';
+import type { SamplerOptions } from '../sampler/sampler.js';
 import type { HostSample, HostSampleOptions, NativeHostReader, ProcessSample, ProcessScanOptions } from '../native.js';
 import { systemClock, type Clock } from '../util/clock.js';
 import { round } from '../util/stats.js';
@@ -125,13 +126,14 @@ export class HealthMonitor {
   /**
    * Samples in the background so that sustain windows see real history: the native Sampler thread
    * takes memory, CPU, PSI and cgroup samples; an unref'd timer feeds each into the thresholds
-   * (with its own timestamp) and checks disks.
+   * (with its own timestamp) and checks disks. With `processes`, the same Sampler also scans the
+   * agent's processes for the ProcessWatch (see `backgroundSampler`). Call prepareBackground() first.
    */
-  start(intervalMs = this.config.sampleIntervalMs): void {
+  start(intervalMs = this.config.sampleIntervalMs, extra: Pick<SamplerOptions, 'processes'> = {}): void {
     if (this.background) return;
     const { Sampler } = this.samplerModule ?? {};
     if (Sampler) {
-      this.sampler = new Sampler({ intervalUs: intervalMs * 1000, signals: ['memory', 'cpu', 'psi', 'cgroup'], ringSize: 4096 }).start();
+      this.sampler = new Sampler({ intervalUs: intervalMs * 1000, signals: ['memory', 'cpu', 'psi', 'cgroup'], ringSize: 4096, ...extra }).start();
     }
     this.background = setInterval(() => {
       try {
@@ -142,6 +144,11 @@ export class HealthMonitor {
     }, intervalMs);
     this.background.unref();
     this.probes.start();
+  }
+
+  /** The background Sampler (one per server or monitor process), while started. */
+  get backgroundSampler(): import('../sampler/sampler.js').Sampler | undefined {
+    return this.sampler;
   }
 
   /** Loads the sampler module (kept lazy so that library users who never start() do not load it). */

@@ -66,9 +66,11 @@ export async function createOvernightContext(options: ContextOptions = {}): Prom
   health.attach({ suspects: watch, recoveries: journal, tasks: progress });
   const resources = new ResourceManager({ config, clock, gate, health, watch, leases: new LeaseStore(db), gpu });
   if (options.background) {
+    // One Sampler for the process: host signals for the thresholds, and the agent's processes
+    // scanned on its own thread every watch.intervalSec for leak slopes and hang windows.
     await health.prepareBackground();
-    health.start();
-    watch.start(config.watch.intervalSec * 1000);
+    health.start(config.sampleIntervalMs, { processes: { descendantsOf: watch.scopeRoot, intervalUs: Math.round(config.watch.intervalSec * 1e6) } });
+    watch.start(config.watch.intervalSec * 1000, health.backgroundSampler);
   }
   return {
     config,
@@ -85,8 +87,8 @@ export async function createOvernightContext(options: ContextOptions = {}): Prom
     resources,
     gpu,
     async close() {
-      health.stop();
       watch.stop();
+      health.stop();
       if (db.open) db.close();
     },
   };

@@ -1,13 +1,16 @@
 /**
  * Watches the processes in scope (descendants of the agent runner): keeps a bounded RSS history
  * per process for leak slopes and progress counters for hang windows, and answers healthCheck's
- * suspect lists. The server and the monitor run one in the background.
+ * suspect lists. The scans come from a Sampler's process channel (on its own native thread): the
+ * server and the monitor share one Sampler for host thresholds and these histories; without one
+ * the watch makes a Sampler that scans only when asked.
  */
 import { statSync } from 'node:fs';
 import type { OvernightConfig } from '../config/schema.js';
 import { memoryStatus } from '../health/metrics.js';
 import type { HangSuspect, LeakSuspect, SuspectSource } from '../health/sources.js';
 import type { NativeHostReader, ProcessSample } from '../native.js';
+import type { ProcessScan } from '../sampler/sampler.js';
 import type { Clock } from '../util/clock.js';
 import { round } from '../util/stats.js';
 import { HangDetector } from './hang-detector.js';
@@ -22,11 +25,17 @@ interface Watched {
   rss: RssPoint[];
 }
 
+/** What the watch needs of a Sampler with a process channel over the descendants of scopeRoot. */
+export interface ProcessScanSource {
+  readProcesses(): { scans: ProcessScan[]; lost: number };
+  scanProcesses(): Promise<void>;
+  stop(): unknown;
+}
+
 export interface ProcessWatchOptions {
   config: OvernightConfig;
   clock: Clock;
   scopeRoot: number;
-  table?: Pick<import('../sampling/processes.js').ProcessTable, 'scanAsync'>;
   hostReader?: NativeHostReader;
 }
 
@@ -37,6 +46,8 @@ export class ProcessWatch implements SuspectSource {
   private timer: NodeJS.Timeout | undefined;
   private headroom: number | null = null;
   private busy: Promise<void> | undefined;
+  private source: ProcessScanSource | undefined;
+  private ownsSource = false;
 
   constructor(private readonly o: ProcessWatchOptions) {
     const w = o.config.watch;
@@ -54,26 +65,48 @@ export class ProcessWatch implements SuspectSource {
     return this.o.scopeRoot;
   }
 
-  private lastObserved = 0;
+  private lastObserved = -Infinity;
 
   /**
-   * One observation of every process in scope (and of available memory). Two callers asking
-   * within `minGapMs` (the background timer and a monitor cycle) share one scan.
+   * Takes in the scans the sampler published since the last call, and scans now unless the newest
+   * is younger than `minGapMs` (a monitor cycle right after a periodic scan shares it).
    */
   observe(minGapMs = 0): Promise<void> {
+    this.drain();
     if (minGapMs && this.o.clock.now() - this.lastObserved < minGapMs && !this.busy) return Promise.resolve();
-    this.busy ??= this.observeNow().finally(() => {
-      this.lastObserved = this.o.clock.now();
+    this.busy ??= this.scanNow().finally(() => {
       this.busy = undefined;
     });
     return this.busy;
   }
 
-  private async observeNow(): Promise<void> {
-    if (!this.o.table) this.o.table = (await import('../sampling/processes.js')).createProcessTable();
-    if (!this.o.hostReader) this.o.hostReader = (await import('../sampling/host.js')).createHostReader();
-    const procs = await this.o.table.scanAsync({ descendantsOf: this.o.scopeRoot, io: true });
+  private async scanNow(): Promise<void> {
+    this.o.hostReader ??= (await import('../sampling/host.js')).createHostReader();
+    if (!this.source) {
+      const { Sampler } = await import('../sampler/sampler.js');
+      if (!this.source) {
+        // No host signal: no sampling thread; intervalUs 0: no scanner thread either (scans on demand).
+        this.source = new Sampler({ intervalUs: 1_000_000, signals: [], processes: { descendantsOf: this.o.scopeRoot, intervalUs: 0 } }).start();
+        this.ownsSource = true;
+      }
+    }
+    await this.source.scanProcesses();
+    this.drain();
+  }
+
+  /** Feeds every published scan, at its own time mapped onto the clock (the newest read is "now"). */
+  private drain(): void {
+    if (!this.source) return;
+    const { scans } = this.source.readProcesses();
+    if (!scans.length) return;
+    const monoNow = Number(process.hrtime.bigint()) / 1e6;
     const now = this.o.clock.now();
+    for (const scan of scans) this.ingest(scan.processes, now - Math.max(0, monoNow - scan.monotonicMs));
+    this.lastObserved = now - Math.max(0, monoNow - scans[scans.length - 1]!.monotonicMs);
+    if (this.o.hostReader) this.headroom = memoryStatus(this.o.hostReader.sample({ cpu: false, load: false, psi: false })).effective?.available_bytes ?? null;
+  }
+
+  private ingest(procs: ProcessSample[], at: number): void {
     const seen = new Set<number>();
     for (const p of procs) {
       if (p.kernelThread || p.pid === process.pid) continue;
@@ -84,25 +117,39 @@ export class ProcessWatch implements SuspectSource {
         this.watched.set(p.pid, w);
       }
       w.last = p;
-      w.rss.push({ t: now, rss: p.rss });
+      w.rss.push({ t: at, rss: p.rss });
       if (w.rss.length > MAX_POINTS) w.rss.splice(0, w.rss.length - MAX_POINTS);
-      this.hang.observe(p, now);
+      this.hang.observe(p, at);
     }
     for (const pid of this.watched.keys()) if (!seen.has(pid)) this.watched.delete(pid);
     this.hang.retain(seen);
-    this.headroom = memoryStatus(this.o.hostReader.sample({ cpu: false, load: false, psi: false })).effective?.available_bytes ?? null;
   }
 
-  start(intervalMs: number): void {
+  /**
+   * Drains the sampler every `intervalMs`. With `shared` (a Sampler whose process channel scans
+   * the descendants of scopeRoot periodically), the histories come from its scans.
+   */
+  start(intervalMs: number, shared?: ProcessScanSource): void {
+    if (shared && shared !== this.source) {
+      if (this.ownsSource) this.source?.stop();
+      this.source = shared;
+      this.ownsSource = false;
+    }
     if (this.timer) return;
     this.timer = setInterval(() => void this.observe(intervalMs / 2).catch(() => undefined), intervalMs);
     this.timer.unref();
     void this.observe().catch(() => undefined);
   }
 
+  /** Stops draining (and the sampler, when the watch made it). */
   stop(): void {
     if (this.timer) clearInterval(this.timer);
     this.timer = undefined;
+    if (this.ownsSource) {
+      this.source?.stop();
+      this.source = undefined;
+      this.ownsSource = false;
+    }
   }
 
   /** The latest sample of a watched process. */

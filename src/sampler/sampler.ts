@@ -4,7 +4,8 @@
  * ring buffer; the JS thread reads typed-array batches and rolling statistics and is never blocked.
  */
 import os from 'node:os';
-import { loadNative, type ChannelStats, type NativeSampler, type NativeSamplerReport } from '../native.js';
+import { loadNative, type ChannelStats, type NativeProcessChannelOptions, type NativeSampler, type NativeSamplerReport, type ProcessSample } from '../native.js';
+import { unpackProcesses } from '../sampling/packed-processes.js';
 
 export type Signal = 'memory' | 'cpu' | 'psi' | 'cgroup';
 
@@ -19,6 +20,20 @@ export interface SamplerOptions {
   gpus?: number[] | 'all';
   /** GPU queries at most this often (µs); default every sample. */
   gpuIntervalUs?: number;
+  /**
+   * How often a group is re-read (µs; 0: every sample). Between reads its channels repeat their
+   * last value. Defaults: CPU every USER_HZ tick (10 ms; /proc/stat counts in ticks), PSI and
+   * cgroup every 10 ms (PSI averages move every 2 s, CFS throttling once per 100 ms period), or
+   * every sample when sampling is slower than that. Memory and pids are read every sample.
+   */
+  cpuIntervalUs?: number;
+  psiIntervalUs?: number;
+  cgroupIntervalUs?: number;
+  /**
+   * A process channel: the descendants of a pid scanned (stat, status, io) on a thread of their
+   * own every `intervalUs` (0: only when scanProcesses() asks), for leak slopes and hang windows.
+   */
+  processes?: NativeProcessChannelOptions;
   /** Samples the ring holds (default: 60 s worth, at most 1M). */
   ringSize?: number;
 }
@@ -51,6 +66,17 @@ export interface BenchmarkReport extends NativeSamplerReport {
   flags: { flag: BenchmarkFlag; detail: string }[];
 }
 
+export interface ProcessScan {
+  /** CLOCK_MONOTONIC milliseconds when the scan began (the same clock as batch timestamps). */
+  monotonicMs: number;
+  processes: ProcessSample[];
+}
+
+/** CLOCK_MONOTONIC in milliseconds (libuv's hrtime is CLOCK_MONOTONIC on Linux). */
+export function monotonicNowMs(): number {
+  return Number(process.hrtime.bigint()) / 1e6;
+}
+
 export class Sampler {
   private readonly native: NativeSampler;
   readonly channels: string[];
@@ -70,6 +96,10 @@ export class Sampler {
       pids: options.pids ?? [],
       ...(options.gpus === 'all' ? { allGpus: true } : { gpus: options.gpus ?? [] }),
       ...(options.gpuIntervalUs ? { gpuIntervalUs: options.gpuIntervalUs } : {}),
+      ...(options.cpuIntervalUs !== undefined ? { cpuIntervalUs: options.cpuIntervalUs } : {}),
+      ...(options.psiIntervalUs !== undefined ? { psiIntervalUs: options.psiIntervalUs } : {}),
+      ...(options.cgroupIntervalUs !== undefined ? { cgroupIntervalUs: options.cgroupIntervalUs } : {}),
+      ...(options.processes ? { processes: options.processes } : {}),
       ...(options.ringSize ? { ringSize: options.ringSize } : {}),
     });
     this.channels = this.native.channels();
@@ -112,6 +142,17 @@ export class Sampler {
   /** Rolling statistics (min, max, mean, p50, p95, p99) per signal over the last `windowMs`. */
   window(windowMs: number): { count: number; signals: Record<string, ChannelStats> } {
     return this.native.window(windowMs);
+  }
+
+  /** Process scans published since the previous call, oldest first (needs `processes`). */
+  readProcesses(): { scans: ProcessScan[]; lost: number } {
+    const r = this.native.readProcesses();
+    return { scans: r.scans.map((s) => ({ monotonicMs: s.monotonicMs, processes: unpackProcesses(s.processes) })), lost: r.lost };
+  }
+
+  /** Scans the process channel now (on a worker thread); the scan is then in readProcesses(). */
+  scanProcesses(): Promise<void> {
+    return this.native.scanProcesses();
   }
 
   /** Statistics since start, without stopping. */

@@ -2,13 +2,9 @@
  * Unpacks the native scan's packed form (one Float64Array row per process) into ProcessSample
  * objects. The row layout is fixed by toPacked() in native/napi/process_binding.cc.
  */
-import type { ProcessSample } from '../native.js';
+import type { PackedProcessRows, ProcessSample } from '../native.js';
 
-export interface PackedProcesses {
-  numbers: Float64Array;
-  comms: string[];
-  fields: number;
-}
+export type PackedProcesses = PackedProcessRows;
 
 const nullIfNaN = (v: number): number | null => (Number.isNaN(v) ? null : v);
 
@@ -49,6 +45,10 @@ export function unpackProcesses(p: PackedProcesses): ProcessSample[] {
       nonvoluntaryCtxSwitches: nullIfNaN(d[o + 25]!),
       swap: nullIfNaN(d[o + 26]!),
     };
+    // Rows of 34 carry the io counters (NaN: not read, or not readable for this process).
+    if (f >= 34 && !Number.isNaN(d[o + 27]!)) {
+      out[i]!.io = { rchar: d[o + 27]!, wchar: d[o + 28]!, syscr: d[o + 29]!, syscw: d[o + 30]!, readBytes: d[o + 31]!, writeBytes: d[o + 32]!, cancelledWriteBytes: d[o + 33]! };
+    }
   }
   return out;
 }

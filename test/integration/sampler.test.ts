@@ -3,9 +3,10 @@ import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { Sampler } from '../../src/sampler/sampler.js';
+import { monotonicNowMs, Sampler } from '../../src/sampler/sampler.js';
+import type { ProcessSample } from '../../src/native.js';
 import { FakeNvmlConfig, fakeGpus, useFakeNvml } from '../helpers/fake-nvml.js';
-import { firstLine, killAll, scripts, spawnNode } from '../helpers/children.js';
+import { firstLine, killAll, scripts, spawnCommand, spawnNode, waitFor } from '../helpers/children.js';
 import { CLI } from '../helpers/mcp.js';
 
 const fake = new FakeNvmlConfig({ devices: [{ ...fakeGpus(1)[0]!, reasons: 0x40, powerMw: 123_000 }] });
@@ -90,6 +91,78 @@ describe('Sampler', () => {
   it('refuses bad options', () => {
     expect(() => new Sampler({ intervalUs: 10 })).toThrow(/intervalUs: got 10/);
     expect(() => new Sampler({ intervalUs: 1000, pids: ['x' as unknown as number] })).toThrow(/pids/);
+    expect(() => new Sampler({ intervalUs: 1000, cpuIntervalUs: -5 })).toThrow(/cpuIntervalUs.*microseconds in \[0, 3600000000\]/);
+    expect(() => new Sampler({ intervalUs: 1000, processes: { descendantsOf: 1, keep: 0 } })).toThrow(/processes\.keep.*\[1, 1024\]/);
+    expect(() => new Sampler({ intervalUs: 1000, processes: { descendantsOf: -3 } })).toThrow(/processes\.descendantsOf/);
+    const plain = new Sampler({ intervalUs: 1000, signals: [] });
+    expect(() => plain.readProcesses()).toThrow(/processes.*descendantsOf/);
+  });
+
+  it('reads each group no faster than its source changes, repeating the last value between reads', async () => {
+    const s = new Sampler({ intervalUs: 1000 }).start();
+    await sleep(600);
+    const b = s.read();
+    const r = s.stop();
+    // /proc/stat counts in USER_HZ ticks: read every tick (10 ms), not every 1 ms sample.
+    expect(r.readIntervalsUs).toEqual({ memory: 1000, cpu: 10_000, psi: 10_000 });
+    const busy = b.column('cpu_busy');
+    const known = Array.from(busy).filter((v) => !Number.isNaN(v));
+    // Only the samples before the second /proc/stat read lack a utilization (no more NaN holes).
+    expect(known.length).toBeGreaterThan(b.count - 25);
+    for (const v of known) expect(v).toBeGreaterThanOrEqual(0);
+    let changes = 0;
+    const stall = b.column('psi_memory_stall_frac');
+    for (let i = 1; i < b.count; i++) if (stall[i] !== stall[i - 1] && !Number.isNaN(stall[i]!)) changes++;
+    expect(changes).toBeLessThanOrEqual(Math.ceil(b.count / 9));
+    // Asked for every sample, every sample it is.
+    const every = new Sampler({ intervalUs: 2000, signals: ['cpu'], cpuIntervalUs: 0 }).start();
+    await sleep(100);
+    expect(every.stop().readIntervalsUs).toEqual({ cpu: 2000 });
+    // Sampling slower than a source's period reads it every sample.
+    const slow = new Sampler({ intervalUs: 50_000 }).start();
+    expect(slow.stop().readIntervalsUs).toEqual({ memory: 50_000, cpu: 50_000, psi: 50_000 });
+  });
+
+  it('scans a process tree on its own thread (periodically and on demand), with io counters', async () => {
+    // A shell that starts a reader of /dev/zero and a sleeper: both descendants of this process.
+    const sh = spawnCommand('sh', ['-c', 'head -c 2000000000 /dev/zero > /dev/null & sleep 30 & wait']);
+    const s = new Sampler({ intervalUs: 1000, signals: [], processes: { descendantsOf: process.pid, intervalUs: 100_000 } }).start();
+    let tree: ProcessSample[] = [];
+    await waitFor(() => {
+      const scans = s.readProcesses().scans;
+      if (scans.length) tree = scans[scans.length - 1]!.processes;
+      return tree.some((p) => p.comm === 'sleep') && tree.some((p) => p.comm === 'head');
+    }, 5000);
+    const head = tree.find((p) => p.comm === 'head')!;
+    expect(tree.find((p) => p.pid === sh.pid)?.comm).toBe('sh');
+    expect(head.ppid).toBe(sh.pid);
+    expect(tree.some((p) => p.pid === process.pid || p.pid === 1)).toBe(false);
+    expect(head.io!.rchar).toBeGreaterThan(0);
+    expect(head.voluntaryCtxSwitches).not.toBeNull();
+    // On demand: the promise resolves once the scan is published.
+    s.readProcesses();
+    const before = monotonicNowMs();
+    await s.scanProcesses();
+    const { scans } = s.readProcesses();
+    expect(scans.length).toBeGreaterThanOrEqual(1);
+    expect(scans[scans.length - 1]!.monotonicMs).toBeGreaterThanOrEqual(before);
+    // Nothing sampled at 1 kHz (no host signal), so the only thread that ran was the scanner's.
+    const r = s.stop();
+    expect(r.samples).toBe(0);
+    expect(r.processScans).toBeGreaterThanOrEqual(3);
+    expect(r.processThreadCpuMs).toBeGreaterThan(0);
+    expect(r.readIntervalsUs).toEqual({ processes: 100_000 });
+    sh.kill('SIGKILL');
+  });
+
+  it('keeps only the last `keep` scans for a reader that falls behind, and counts the rest as lost', async () => {
+    const s = new Sampler({ intervalUs: 1000, signals: [], processes: { descendantsOf: process.pid, keep: 2 } }).start();
+    for (let i = 0; i < 5; i++) await s.scanProcesses();
+    const r = s.readProcesses();
+    expect(r.scans.length).toBe(2);
+    expect(r.lost).toBe(3);
+    expect(s.readProcesses()).toEqual({ scans: [], lost: 0 });
+    s.stop();
   });
 });
 

@@ -1,5 +1,6 @@
 // Starts and stops the native sampler 10,000 times under AddressSanitizer/LeakSanitizer: every run
-// allocates its ring, its per-pid files and its thread, and stopping must free all of it.
+// allocates its ring, its per-pid files and its thread (and, every other run, a process scanner with
+// its table, its thread and its ring of scans), and stopping must free all of it.
 // Built and run by test/integration/sampler-leak.test.ts.
 #include <unistd.h>
 
@@ -17,11 +18,17 @@ int main(int argc, char** argv) {
     o.cgroup = (i % 4) == 0;
     o.pids = {getpid(), 1};
     o.ringSize = 64 + static_cast<size_t>(i % 100);
+    if (i % 2) o.processes = {getppid(), (i % 4) == 1 ? 100 : 0, 2, true};
     ovn::Sampler s(o);
     s.start();
     if (i % 1000 == 0) usleep(2000);
     std::vector<double> batch;
     s.read(batch);
+    if (ovn::ProcessScanner* ps = s.processes()) {
+      if (i % 8 == 3) ps->scanNow();
+      std::vector<ovn::ProcessScan> scans;
+      ps->read(scans);
+    }
     ovn::SamplerReport r = s.stop();
     samples += r.samples;
   }

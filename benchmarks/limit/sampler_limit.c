@@ -1,0 +1,55 @@
+// The physical limit of a sampling thread on this machine: wake on absolute CLOCK_MONOTONIC
+// deadlines and pread the same files the sampler reads, at the same cadences, and nothing else (no
+// parsing, no ring, no statistics). Prints JSON: samples, thread CPU, duration, gap p50/p99.
+// usage: sampler_limit <intervalUs> <durationMs> [<path>:<everyNthSample> ...]
+#define _GNU_SOURCE
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+static unsigned long long now_ns(clockid_t c) {
+  struct timespec t;
+  clock_gettime(c, &t);
+  return (unsigned long long)t.tv_sec * 1000000000ULL + (unsigned long long)t.tv_nsec;
+}
+
+static int cmp(const void* a, const void* b) {
+  double x = *(const double*)a, y = *(const double*)b;
+  return x < y ? -1 : x > y;
+}
+
+int main(int argc, char** argv) {
+  if (argc < 3) return 2;
+  unsigned long long interval = strtoull(argv[1], 0, 10) * 1000ULL;
+  unsigned long long duration = strtoull(argv[2], 0, 10) * 1000000ULL;
+  int n = argc - 3, fds[32], every[32];
+  static char buf[1 << 16];
+  for (int i = 0; i < n && i < 32; i++) {
+    char* colon = strrchr(argv[3 + i], ':');
+    every[i] = colon ? atoi(colon + 1) : 1;
+    if (colon) *colon = 0;
+    fds[i] = open(argv[3 + i], O_RDONLY | O_CLOEXEC);
+  }
+  size_t cap = duration / interval + 16, count = 0;
+  double* gaps = malloc(cap * sizeof(double));
+  unsigned long long start = now_ns(CLOCK_MONOTONIC), next = start, last = 0, cpu0 = now_ns(CLOCK_THREAD_CPUTIME_ID);
+  for (unsigned long long k = 0; next - start < duration; k++) {
+    next += interval;
+    struct timespec d = {(time_t)(next / 1000000000ULL), (long)(next % 1000000000ULL)};
+    while (clock_nanosleep(CLOCK_MONOTONIC, TIMER_ABSTIME, &d, NULL)) {
+    }
+    unsigned long long t = now_ns(CLOCK_MONOTONIC);
+    for (int i = 0; i < n; i++)
+      if (fds[i] >= 0 && k % (unsigned long long)every[i] == 0 && pread(fds[i], buf, sizeof buf, 0) < 0) return 1;
+    if (last && count < cap) gaps[count++] = (double)(t - last) / 1000.0;
+    last = t;
+  }
+  double cpuMs = (double)(now_ns(CLOCK_THREAD_CPUTIME_ID) - cpu0) / 1e6, durMs = (double)(now_ns(CLOCK_MONOTONIC) - start) / 1e6;
+  qsort(gaps, count, sizeof(double), cmp);
+  printf("{\"samples\":%zu,\"threadCpuMs\":%.3f,\"durationMs\":%.3f,\"gapP50\":%.1f,\"gapP99\":%.1f}\n", count + 1, cpuMs, durMs,
+         count ? gaps[count / 2] : 0.0, count ? gaps[(size_t)(count * 0.99)] : 0.0);
+  return 0;
+}
