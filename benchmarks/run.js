@@ -1,6 +1,7 @@
 // `npm run bench`: runs every benchmark in one process, prints markdown tables, and writes
-// benchmarks/results/latest.json. Usage: node benchmarks/run.js [name...]
-import { mkdirSync, writeFileSync } from 'node:fs';
+// benchmarks/results/latest.json (merged: benchmarks not run keep their last figures).
+// Usage: node benchmarks/run.js [name...]
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { benchDir } from './lib/measure.js';
@@ -26,10 +27,14 @@ for (const name of wanted) {
     throw err;
   }
   const r = await mod.run();
-  results[name] = r;
+  results[name] = { ...r, date: new Date().toISOString(), machine };
   console.log(`## ${r.title}\n\n${table(r.head, r.rows)}\n`);
   for (const n of r.notes ?? []) console.log(`- ${n}`);
   console.log('');
 }
-mkdirSync(path.join(benchDir, 'results'), { recursive: true });
-writeFileSync(path.join(benchDir, 'results/latest.json'), JSON.stringify({ date: new Date().toISOString(), machine, results }, null, 2));
+// Merge: a run of some benchmarks keeps the latest figures of the others (each says when and where).
+const file = path.join(benchDir, 'results/latest.json');
+mkdirSync(path.dirname(file), { recursive: true });
+const previous = existsSync(file) ? JSON.parse(readFileSync(file, 'utf8')) : {};
+const merged = { ...(previous.results ?? {}), ...results };
+writeFileSync(file, JSON.stringify({ date: new Date().toISOString(), machine, results: merged }, null, 2));

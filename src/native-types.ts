@@ -483,6 +483,7 @@ export interface NativeSamplerOptions {
   psiIntervalUs?: number;
   cgroupIntervalUs?: number;
   ringSize?: number;
+  realtime?: boolean;
   processes?: NativeProcessChannelOptions;
 }
 

@@ -61,6 +61,7 @@ class SamplerWrap : public Napi::ObjectWrap<SamplerWrap> {
       o.psi = optBool(opts, "psi", true);
       o.cgroup = optBool(opts, "cgroup", false);
       o.allGpus = optBool(opts, "allGpus", false);
+      o.realtime = optBool(opts, "realtime", false);
       o.gpuIntervalUs = static_cast<uint64_t>(optInt(opts, "gpuIntervalUs", 0));
       auto period = [&](const char* k) {
         int64_t v = optInt(opts, k, -1);

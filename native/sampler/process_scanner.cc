@@ -1,5 +1,6 @@
 #include "process_scanner.h"
 
+#include <pthread.h>
 #include <time.h>
 
 #include <chrono>
@@ -34,6 +35,7 @@ void ProcessScanner::stop() {
 }
 
 void ProcessScanner::run() {
+  pthread_setname_np(pthread_self(), "ovn-procscan");
   // steady_clock is CLOCK_MONOTONIC on Linux; wait_until on it is a futex with an absolute deadline.
   auto next = std::chrono::steady_clock::now();
   const auto period = std::chrono::microseconds(o_.intervalUs);

@@ -35,6 +35,7 @@ struct SamplerOptions {
   uint64_t gpuIntervalUs = 0;  // 0 = every sample
   ProcessScanOptions processes = {-1, 0, 16, true};  // root < 0: no process scans
   size_t ringSize = 0;         // 0 = 60 s of samples, capped at 1M
+  bool realtime = false;       // SCHED_FIFO priority 1 for the sampling thread (needs CAP_SYS_NICE)
 };
 
 struct ChannelStats {
@@ -74,6 +75,7 @@ class Sampler {
 
  private:
   void run();
+  void prepareThread();
   void sampleOnce(double* values, uint64_t nowNs);
   void buildChannels();
   void sampleHost(double* v, uint64_t t);

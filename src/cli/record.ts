@@ -10,6 +10,7 @@ interface RecordFlags {
   json?: boolean;
   intervalMs: string;
   gpus?: boolean;
+  realtime?: boolean;
   output?: string;
 }
 
@@ -30,10 +31,18 @@ export function renderReport(r: BenchmarkReport, command: string, exitCode: numb
     `Command: ${command}`,
     `Exit status: ${exitCode ?? 'killed'}`,
     `Wall time: ${(r.durationMs / 1000).toFixed(3)} s, ${r.samples} samples (interval p50 ${(r.intervalUs.p50 ?? 0).toFixed(0)} µs, p99 ${(r.intervalUs.p99 ?? 0).toFixed(0)} µs), sampler CPU ${r.threadCpuMs.toFixed(1)} ms`,
+    ...readIntervalsLine(r),
     t.toString(),
     r.trustworthy ? 'Trustworthy: yes (no throttling, pressure, steal, noisy neighbours or cgroup limits seen)' : `Trustworthy: NO\n${r.flags.map((f) => `  - ${f.flag}: ${f.detail}`).join('\n')}`,
   ];
   return lines.join('\n');
+}
+
+/** Says which groups were read less often than every sample (they repeat their value in between). */
+function readIntervalsLine(r: BenchmarkReport): string[] {
+  const every = r.intervalUs.p50 ?? 0;
+  const slower = Object.entries(r.readIntervalsUs).filter(([g, us]) => g !== 'processes' && us! > every * 1.5);
+  return slower.length ? [`Read less often than every sample: ${slower.map(([g, us]) => `${g} every ${us! / 1000} ms`).join(', ')}`] : [];
 }
 
 export function registerRecordCommand(program: Command): void {
@@ -43,6 +52,7 @@ export function registerRecordCommand(program: Command): void {
     .option('--json', 'report as JSON')
     .option('--interval-ms <ms>', 'sampling interval', '10')
     .option('--gpus', 'include every GPU (NVML)')
+    .option('--realtime', 'sample at SCHED_FIFO priority 1 (needs CAP_SYS_NICE), so a loaded node cannot delay samples')
     .option('--output <file>', 'write the report to a file instead of stderr')
     .argument('<command...>', 'the command to run (after --)')
     .action(async (argv: string[], flags: RecordFlags) => {
@@ -53,7 +63,7 @@ export function registerRecordCommand(program: Command): void {
         child.once('spawn', resolve);
         child.once('error', reject);
       });
-      const sampler = new Sampler({ intervalUs: ms * 1000, signals: ['memory', 'cpu', 'psi', 'cgroup'], pids: [child.pid!], ...(flags.gpus ? { gpus: 'all' as const, gpuIntervalUs: Math.max(ms * 1000, 10_000) } : {}) }).start();
+      const sampler = new Sampler({ intervalUs: ms * 1000, signals: ['memory', 'cpu', 'psi', 'cgroup'], pids: [child.pid!], realtime: !!flags.realtime, ...(flags.gpus ? { gpus: 'all' as const, gpuIntervalUs: Math.max(ms * 1000, 10_000) } : {}) }).start();
       const forward = (sig: NodeJS.Signals) => () => child.kill(sig);
       process.on('SIGINT', forward('SIGINT'));
       process.on('SIGTERM', forward('SIGTERM'));

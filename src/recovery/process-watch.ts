@@ -11,7 +11,7 @@ import { memoryStatus } from '../health/metrics.js';
 import type { HangSuspect, LeakSuspect, SuspectSource } from '../health/sources.js';
 import type { NativeHostReader, ProcessSample } from '../native.js';
 import type { ProcessScan } from '../sampler/sampler.js';
-import type { Clock } from '../util/clock.js';
+import { monotonicNowMs, type Clock } from '../util/clock.js';
 import { round } from '../util/stats.js';
 import { HangDetector } from './hang-detector.js';
 import { analyzeRss, type LeakAnalysis, type LeakOptions, type RssPoint } from './leak-detector.js';
@@ -99,7 +99,7 @@ export class ProcessWatch implements SuspectSource {
     if (!this.source) return;
     const { scans } = this.source.readProcesses();
     if (!scans.length) return;
-    const monoNow = Number(process.hrtime.bigint()) / 1e6;
+    const monoNow = monotonicNowMs();
     const now = this.o.clock.now();
     for (const scan of scans) this.ingest(scan.processes, now - Math.max(0, monoNow - scan.monotonicMs));
     this.lastObserved = now - Math.max(0, monoNow - scans[scans.length - 1]!.monotonicMs);

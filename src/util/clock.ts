@@ -19,3 +19,11 @@ export class ManualClock implements Clock {
     this.t = ms;
   }
 }
+
+/**
+ * CLOCK_MONOTONIC in milliseconds: the clock of the native sampler's timestamps (libuv's hrtime is
+ * CLOCK_MONOTONIC on Linux), for mapping them onto a Clock.
+ */
+export function monotonicNowMs(): number {
+  return Number(process.hrtime.bigint()) / 1e6;
+}

@@ -30,7 +30,8 @@ export function firstLine(child: ChildProcess): Promise<string> {
       const nl = buf.indexOf('\n');
       if (nl >= 0) resolve(buf.slice(0, nl));
     });
-    child.on('exit', (code) => reject(new Error(`child exited (${code}) before printing a line`)));
+    // 'close', not 'exit': a child that prints and exits at once may exit before its output is read.
+    child.on('close', (code) => reject(new Error(`child exited (${code}) before printing a line`)));
   });
 }
 

@@ -1,5 +1,5 @@
 import { execFileSync } from 'node:child_process';
-import { mkdtempSync, readFileSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -153,6 +153,30 @@ describe('Sampler', () => {
     expect(r.processThreadCpuMs).toBeGreaterThan(0);
     expect(r.readIntervalsUs).toEqual({ processes: 100_000 });
     sh.kill('SIGKILL');
+  });
+
+  it('names its threads, and samples at SCHED_FIFO when asked (or says why it could not)', async () => {
+    const policyOf = (name: string): number | undefined => {
+      for (const tid of readdirSync('/proc/self/task')) {
+        const stat = readFileSync(`/proc/self/task/${tid}/stat`, 'utf8');
+        // Fields after the comm start at field 3 (state); policy is field 41.
+        if (stat.includes(`(${name})`)) return Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[38]);
+      }
+      return undefined;
+    };
+    const plain = new Sampler({ intervalUs: 1000, signals: ['memory'], processes: { descendantsOf: process.pid, intervalUs: 100_000 } }).start();
+    await sleep(50);
+    expect(policyOf('ovn-sampler')).toBe(0); // SCHED_OTHER
+    expect(policyOf('ovn-procscan')).toBe(0);
+    plain.stop();
+    expect(policyOf('ovn-sampler')).toBeUndefined(); // stopping joins the threads
+    const rt = new Sampler({ intervalUs: 1000, signals: ['memory'], realtime: true }).start();
+    await sleep(50);
+    const policy = policyOf('ovn-sampler');
+    const r = rt.stop();
+    if (policy === 1) expect(r.warnings).toEqual([]); // SCHED_FIFO
+    else expect(r.warnings.join('\n')).toMatch(/realtime: SCHED_FIFO refused .*CAP_SYS_NICE/);
+    expect(r.samples).toBeGreaterThan(20);
   });
 
   it('keeps only the last `keep` scans for a reader that falls behind, and counts the rest as lost', async () => {
