@@ -11,6 +11,8 @@ import type { HealthReport } from '../health/health-monitor.js';
 export class OvernightMetrics {
   readonly registry = new client.Registry();
   private readonly g: Record<string, client.Gauge<string>> = {};
+  /** Totals the kernel or NVML keeps (PSI stall time, ECC, PCIe replays), by metric and label set. */
+  private readonly totals: Record<string, Map<string, { labels: Record<string, string>; value: number }>> = {};
   readonly recoveries: client.Counter<string>;
   readonly cycles: client.Histogram<string>;
   readonly alerts: client.Counter<string>;
@@ -30,10 +32,27 @@ export class OvernightMetrics {
     gauge('node_load1', '1m load average.');
     gauge('node_load5', '5m load average.');
     gauge('node_load15', '15m load average.');
-    gauge('node_pressure_cpu_waiting_seconds_total', 'Total time in seconds that processes have waited for CPU time');
-    gauge('node_pressure_memory_waiting_seconds_total', 'Total time in seconds that processes have waited for memory');
-    gauge('node_pressure_memory_stalled_seconds_total', 'Total time in seconds no process could make progress due to memory congestion');
-    gauge('node_pressure_io_waiting_seconds_total', 'Total time in seconds that processes have waited due to IO congestion');
+    // Counters, as node_exporter and dcgm-exporter declare them: the value is the source's own
+    // running total, mirrored at each scrape (so rate() and counter-reset handling apply).
+    const totals = this.totals;
+    const counter = (name: string, help: string, labelNames: string[] = []) => {
+      const values = (totals[name] = new Map());
+      new client.Counter({
+        name,
+        help,
+        labelNames,
+        registers: [this.registry],
+        collect() {
+          this.reset();
+          if (!values.size && !labelNames.length) this.remove(); // unknown: absent, not 0
+          for (const { labels, value } of values.values()) this.inc(labels, value);
+        },
+      });
+    };
+    counter('node_pressure_cpu_waiting_seconds_total', 'Total time in seconds that processes have waited for CPU time');
+    counter('node_pressure_memory_waiting_seconds_total', 'Total time in seconds that processes have waited for memory');
+    counter('node_pressure_memory_stalled_seconds_total', 'Total time in seconds no process could make progress due to memory congestion');
+    counter('node_pressure_io_waiting_seconds_total', 'Total time in seconds that processes have waited due to IO congestion');
     gauge('node_filesystem_size_bytes', 'Filesystem size in bytes.', ['mountpoint']);
     gauge('node_filesystem_avail_bytes', 'Filesystem space available to non-root users in bytes.', ['mountpoint']);
     gauge('node_filesystem_files', 'Filesystem total file nodes.', ['mountpoint']);
@@ -51,9 +70,9 @@ export class OvernightMetrics {
     gauge('DCGM_FI_DEV_SM_CLOCK', 'SM clock frequency (in MHz).', gpu);
     gauge('DCGM_FI_DEV_MEM_CLOCK', 'Memory clock frequency (in MHz).', gpu);
     gauge('DCGM_FI_DEV_CLOCK_THROTTLE_REASONS', 'Current clock throttle reasons (bit mask).', gpu);
-    gauge('DCGM_FI_DEV_ECC_DBE_VOL_TOTAL', 'Total number of double-bit volatile ECC errors.', gpu);
-    gauge('DCGM_FI_DEV_ECC_SBE_VOL_TOTAL', 'Total number of single-bit volatile ECC errors.', gpu);
-    gauge('DCGM_FI_DEV_PCIE_REPLAY_COUNTER', 'Total number of PCIe retries.', gpu);
+    counter('DCGM_FI_DEV_ECC_DBE_VOL_TOTAL', 'Total number of double-bit volatile ECC errors.', gpu);
+    counter('DCGM_FI_DEV_ECC_SBE_VOL_TOTAL', 'Total number of single-bit volatile ECC errors.', gpu);
+    counter('DCGM_FI_DEV_PCIE_REPLAY_COUNTER', 'Total number of PCIe retries.', gpu);
     gauge('DCGM_FI_DEV_ROW_REMAP_FAILURE', 'Whether remapping of rows has failed.', gpu);
     gauge('DCGM_FI_DEV_XID_ERRORS', 'Value of the last XID error encountered.', gpu);
     gauge('overnight_gpu_healthy', '1 when the GPU verdict is healthy, 0.5 degraded, 0 failed.', gpu);
@@ -71,6 +90,13 @@ export class OvernightMetrics {
   }
 
   set(name: string, value: number | null | undefined, labels: Record<string, string> = {}): void {
+    const total = this.totals[name];
+    if (total) {
+      const key = JSON.stringify(labels);
+      if (value === null || value === undefined || !Number.isFinite(value) || value < 0) total.delete(key);
+      else total.set(key, { labels, value });
+      return;
+    }
     const g = this.g[name];
     if (!g) throw new Error(`no metric ${name}`);
     if (value === null || value === undefined || !Number.isFinite(value)) g.remove(labels);

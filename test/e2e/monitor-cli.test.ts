@@ -33,6 +33,12 @@ describe('overnight monitor (CLI)', () => {
     for (const name of ['node_memory_MemAvailable_bytes', 'node_load1', 'node_pressure_memory_waiting_seconds_total', 'DCGM_FI_DEV_GPU_UTIL', 'DCGM_FI_DEV_FB_USED', 'overnight_health_status', 'overnight_monitor_cycle_seconds_bucket', 'overnight_monitor_process_cpu_seconds_total']) {
       expect(text).toContain(name);
     }
+    // Running totals are counters, as node_exporter and dcgm-exporter declare them.
+    expect(text).toContain('# TYPE node_pressure_memory_waiting_seconds_total counter');
+    expect(text).toMatch(/^node_pressure_memory_waiting_seconds_total \d+(\.\d+)?(e[+-]?\d+)?$/m);
+    expect(text).toContain('# TYPE DCGM_FI_DEV_PCIE_REPLAY_COUNTER counter');
+    expect(text).toMatch(/^DCGM_FI_DEV_PCIE_REPLAY_COUNTER\{gpu="0",[^}]*\} \d+$/m);
+    expect(text).toContain('# TYPE DCGM_FI_DEV_GPU_UTIL gauge');
     const code = await new Promise<number | null>((r) => p.on('exit', r));
     expect(code).toBe(0);
     const cycles = err.trim().split('\n').map((l) => JSON.parse(l) as { type: string }).filter((l) => l.type === 'cycle');
