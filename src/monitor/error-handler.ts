@@ -75,7 +75,7 @@ export class OvernightErrorHandler {
     for (const p of tree) {
       const v = this.ctx.gate.checkProcess(p.pid);
       if (!v.allowed) continue;
-      const r = await endProcess(this.ctx.gate, this.ctx.clock, v.process, { actor: 'emergency_shutdown', dryRun: this.mode !== 'on', termGraceMs: this.ctx.config.policy.termGraceSec * 1000, inputs: { reason } });
+      const r = await endProcess(this.ctx.gate, this.ctx.clock, v.process, { actor: 'emergency_shutdown', dryRun: this.mode !== 'on', inputs: { reason } });
       if (r.gone || r.actions.some((a) => a.outcome === 'would_do')) stopped.push(p.pid);
     }
     const health = await this.ctx.health.checkSystemHealth('full');

@@ -20,7 +20,7 @@ import type { Escalator } from './escalation.js';
 import type { RecoveryJournalStore } from './journal.js';
 import type { TaskRestarter } from './task-restarter.js';
 import type { ProcessWatch } from './process-watch.js';
-import { endProcess, isGone, privateBytes, type ActionTaken } from './terminate.js';
+import { endProcess, privateBytes, processEnded, type ActionTaken } from './terminate.js';
 
 export type OperationType = 'memory_leak' | 'gpu_reset' | 'process_hang';
 export type RecoveryStatus = 'recovered' | 'failed' | 'escalated' | 'dry_run';
@@ -170,14 +170,14 @@ export class RecoveryManager {
       };
     }
     const analysis = this.o.watch.analyzeLeak(p.pid);
-    const ladder = await endProcess(this.o.gate, this.o.clock, p, { actor, dryRun, termGraceMs: this.o.config.policy.termGraceSec * 1000, checkpointSignal: this.o.config.policy.checkpointSignal as NodeJS.Signals | undefined, inputs: { operationType: 'memory_leak', ...context } });
+    const ladder = await endProcess(this.o.gate, this.o.clock, p, { actor, dryRun, checkpoint: true, inputs: { operationType: 'memory_leak', ...context } });
     const target = { pid: p.pid, comm: p.comm, rss_bytes: p.rss, leak: { slope_mb_per_min: Math.round((analysis.slopeBytesPerMin / MB) * 10) / 10, r2: Math.round(analysis.r2 * 100) / 100, evidence: analysis.reason } };
     if (ladder.refused) return this.refused(ladder.actions.at(-1)?.detail ?? 'refused by the policy', context, ladder.actions, target);
     if (dryRun) return { status: 'dry_run' as RecoveryStatus, nothing_to_do: false, message: `would end pid ${p.pid} (${p.comm}): ${analysis.reason}`, target, actions_taken: ladder.actions, new_state: {} };
     const after = await this.o.health.checkSystemHealth('quick');
     const memAfter = after.metrics.memory_status.effective;
     const freed = memAfter && memBefore ? memAfter.available_bytes - memBefore.available_bytes : null;
-    const gone = ladder.gone && isGone(p);
+    const gone = ladder.gone && processEnded(p);
     // Memory is "back" when available memory rose by at least half of what the process held privately.
     const held = privateBytes(p);
     const memoryBack = freed !== null && freed >= held * 0.5;
@@ -210,11 +210,11 @@ export class RecoveryManager {
       return { status: 'failed' as RecoveryStatus, nothing_to_do: false, message: `pid ${p.pid} (${p.comm}) is making progress (state ${p.state}, CPU time moving): a busy process is not a hang, so it was left alone`, target: { pid: p.pid, comm: p.comm, state: p.state }, actions_taken: [], new_state: {} };
     }
     const diagnostics = await captureDiagnostics(p.pid, { gate: this.o.gate, starttime: p.starttime, dryRun, actor });
-    const ladder = await endProcess(this.o.gate, this.o.clock, p, { actor, dryRun, termGraceMs: this.o.config.policy.termGraceSec * 1000, checkpointSignal: this.o.config.policy.checkpointSignal as NodeJS.Signals | undefined, inputs: { operationType: 'process_hang', ...context } });
+    const ladder = await endProcess(this.o.gate, this.o.clock, p, { actor, dryRun, checkpoint: true, inputs: { operationType: 'process_hang', ...context } });
     const target = { pid: p.pid, comm: p.comm, state: p.state, evidence };
     if (ladder.refused) return { ...this.refused(ladder.actions.at(-1)?.detail ?? 'refused by the policy', context, ladder.actions, target), diagnostics };
     if (dryRun) return { status: 'dry_run' as RecoveryStatus, nothing_to_do: false, message: `would end pid ${p.pid} (${p.comm}): ${evidence}`, target, actions_taken: ladder.actions, new_state: {}, diagnostics };
-    const gone = ladder.gone && isGone(p);
+    const gone = ladder.gone && processEnded(p);
     ladder.actions.push({ step: 'verify', target: { pid: p.pid }, outcome: gone ? 'done' : 'failed', detail: gone ? 'process gone' : 'process still present', started_at: this.iso(), finished_at: this.iso() });
     await this.o.watch.observe();
     return {
@@ -255,7 +255,7 @@ export class RecoveryManager {
           actions.push({ step: 'skip process', target: { pid: gp.pid, gpu: t.index }, outcome: 'refused', detail: v.reason, started_at: this.iso(), finished_at: this.iso() });
           continue;
         }
-        const ladder = await endProcess(this.o.gate, this.o.clock, v.process, { actor, dryRun, termGraceMs: this.o.config.policy.termGraceSec * 1000, inputs: { operationType: 'gpu_reset', gpu: t.index, ...context } });
+        const ladder = await endProcess(this.o.gate, this.o.clock, v.process, { actor, dryRun, inputs: { operationType: 'gpu_reset', gpu: t.index, ...context } });
         actions.push(...ladder.actions);
       }
       // 2. Reset clocks the policy allows.
@@ -270,7 +270,7 @@ export class RecoveryManager {
       // 3. Reset the GPU itself: only as root, only when the policy allows, only with no process left.
       if (!dryRun) await delay(200);
       const fresh = dryRun ? sample : await gpu.sample({ indices: [t.index], timeoutMs: this.o.config.gpuTimeoutMs });
-      const left = fresh.available ? (fresh.devices[0]?.processes ?? []).filter((pp) => !isGone({ pid: pp.pid })) : [];
+      const left = fresh.available ? (fresh.devices[0]?.processes ?? []).filter((pp) => !processEnded({ pid: pp.pid })) : [];
       const r = await this.o.gate.perform(
         { actor, action: 'gpu_reset', target: { gpu: t.index }, inputs: context as Record<string, unknown>, dryRun },
         () =>

@@ -29,13 +29,23 @@ export interface LadderResult {
 export interface LadderOptions {
   actor: string;
   dryRun: boolean;
-  termGraceMs: number;
+  /** Default: the policy's termGraceSec. */
+  termGraceMs?: number;
   killWaitMs?: number;
-  checkpointSignal?: NodeJS.Signals | undefined;
+  /**
+   * Send the policy's checkpointSignal first (when it sets one). Recoveries of a task's own process
+   * do; freeing a GPU or memory for someone else, or an emergency shutdown, do not wait on it.
+   */
+  checkpoint?: boolean;
   inputs?: Record<string, unknown>;
 }
 
-export async function endProcess(gate: PolicyGate, clock: Clock, p: ProcessSample, o: LadderOptions): Promise<LadderResult> {
+export async function endProcess(gate: PolicyGate, clock: Clock, p: ProcessSample, options: LadderOptions): Promise<LadderResult> {
+  const o = {
+    ...options,
+    termGraceMs: options.termGraceMs ?? gate.policy.termGraceSec * 1000,
+    checkpointSignal: options.checkpoint ? (gate.policy.checkpointSignal as NodeJS.Signals | undefined) : undefined,
+  };
   const actions: ActionTaken[] = [];
   const iso = () => new Date(clock.now()).toISOString();
   const target = { pid: p.pid, comm: p.comm, starttime: p.starttime };
@@ -88,7 +98,7 @@ export function privateBytes(p: Pick<ProcessSample, 'rss' | 'statm'>): number {
  * True when the pid no longer names the process (exited, or reaped and reused). Without a
  * starttime (a pid NVML reported) only exit is seen, not reuse.
  */
-export function isGone(p: Pick<ProcessSample, 'pid'> & { starttime?: number }): boolean {
+export function processEnded(p: Pick<ProcessSample, 'pid'> & { starttime?: number }): boolean {
   try {
     const now = readProcess(p.pid, { io: false, wchan: false, statm: false });
     return (p.starttime !== undefined && now.starttime !== p.starttime) || now.state === 'Z' || now.state === 'X';

@@ -100,7 +100,7 @@ export async function cleanupGpu(d: ResourceDeps, p: ResourceParameters, o: RunO
         actions.push({ step: 'skip process', target: { pid: gp.pid, gpu: g.index }, outcome: 'refused', detail: `${why}; ${v.reason}` });
         continue;
       }
-      const ladder = await endProcess(d.gate, d.clock, v.process, { actor: d.actor, dryRun: o.dryRun, termGraceMs: d.config.policy.termGraceSec * 1000, inputs: { resource: 'gpu', gpu: g.index, why } });
+      const ladder = await endProcess(d.gate, d.clock, v.process, { actor: d.actor, dryRun: o.dryRun, inputs: { resource: 'gpu', gpu: g.index, why } });
       actions.push(...actionsOfLadder(ladder.actions, { gpu: g.index }));
     }
   }

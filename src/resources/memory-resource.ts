@@ -101,7 +101,7 @@ export async function cleanupMemory(d: ResourceDeps, p: ResourceParameters, o: R
     if (!o.dryRun) u = usage(d);
     const held = privateBytes(v.process);
     const before = u.m.effective?.available_bytes ?? 0;
-    const ladder = await endProcess(d.gate, d.clock, v.process, { actor: d.actor, dryRun: o.dryRun, termGraceMs: d.config.policy.termGraceSec * 1000, inputs: { resource: 'memory', why: c.why } });
+    const ladder = await endProcess(d.gate, d.clock, v.process, { actor: d.actor, dryRun: o.dryRun, inputs: { resource: 'memory', why: c.why } });
     actions.push(...actionsOfLadder(ladder.actions));
     if (o.dryRun) {
       // Assume its memory would come back, to list who else would be needed.
