@@ -34,8 +34,9 @@ export function registerMonitorCommand(program: Command): void {
       const interval = flags.interval === undefined ? config.monitor.intervalSec : Number(flags.interval);
       if (!Number.isFinite(interval) || interval < 0.05) throw new Error(`--interval: got ${flags.interval}; expected seconds >= 0.05`);
       const cycles = flags.cycles === undefined ? Infinity : Number(flags.cycles);
-      // Background sampling fills histories between cycles; when cycles come as often, they suffice.
-      const ctx = await createOvernightContext({ config, background: interval * 1000 > 2 * config.sampleIntervalMs });
+      // One background Sampler, as in `serve`: host samples for the thresholds between cycles, and the
+      // agent's processes scanned on its own thread for leak slopes and hang windows.
+      const ctx = await createOvernightContext({ config, background: true });
       const metrics = flags.metrics !== undefined ? new OvernightMetrics() : undefined;
       const metricsServer = metrics ? await serveMetrics(metrics, Number(flags.metrics), flags.metricsHost) : undefined;
       const out: WriteStream | NodeJS.WriteStream = flags.logFile ? createWriteStream(flags.logFile, { flags: 'a' }) : process.stderr;
