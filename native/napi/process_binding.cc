@@ -1,6 +1,6 @@
 // readProcess(pid, options) and JS class ProcessTable { scan, scanAsync }.
-// Thread: scan() runs on the JS thread; scanAsync() scans on a libuv worker thread (AsyncWorker)
-// into plain C++ structs and converts them on the JS thread in OnOK.
+// Thread: scan() runs on the JS thread; scanAsync() scans on a libuv worker thread (PromiseWorker)
+// into plain C++ structs and converts them on the JS thread.
 #include <napi.h>
 
 #include <algorithm>
@@ -10,6 +10,7 @@
 #include "errors.h"
 #include "js_object.h"
 #include "process_packed.h"
+#include "promise_worker.h"
 
 namespace ovn {
 namespace {
@@ -102,34 +103,6 @@ Napi::Array toArray(Napi::Env env, const std::vector<const ProcessInfo*>& ps) {
   return a;
 }
 
-class ScanWorker : public Napi::AsyncWorker {
- public:
-  ScanWorker(Napi::Env env, ProcessTable& table, Napi::Object owner, ScanOptions opts)
-      : Napi::AsyncWorker(env, "overnight:processScan"), table_(table), deferred_(Napi::Promise::Deferred::New(env)),
-        opts_(opts) {
-    owner_ = Napi::Persistent(owner);  // keep the table alive while the worker uses it
-  }
-  Napi::Promise promise() { return deferred_.Promise(); }
-  // Worker thread: plain C++ only.
-  void Execute() override {
-    err_ = table_.scan(opts_.read, result_, opts_.descendantsOf, true);
-    if (!err_.ok()) SetError(err_.message());
-  }
-  void OnOK() override {
-    std::vector<const ProcessInfo*> sel = select(result_, opts_);
-    deferred_.Resolve(opts_.packed ? toPacked(Env(), sel) : Napi::Value(toArray(Env(), sel)));
-  }
-  void OnError(const Napi::Error&) override { deferred_.Reject(sysErrorToJs(Env(), err_).Value()); }
-
- private:
-  ProcessTable& table_;
-  Napi::Promise::Deferred deferred_;
-  Napi::ObjectReference owner_;
-  ScanOptions opts_;
-  std::vector<ProcessInfo> result_;
-  SysError err_;
-};
-
 class ProcessTableWrap : public Napi::ObjectWrap<ProcessTableWrap> {
  public:
   static Napi::Function Define(Napi::Env env) {
@@ -150,12 +123,19 @@ class ProcessTableWrap : public Napi::ObjectWrap<ProcessTableWrap> {
     std::vector<const ProcessInfo*> sel = select(all, opts);
     return opts.packed ? toPacked(info.Env(), sel) : Napi::Value(toArray(info.Env(), sel));
   }
+  // Scans on a libuv worker thread into plain structs; converts on the JS thread.
   Napi::Value ScanAsync(const Napi::CallbackInfo& info) {
     ScanOptions opts = parseScanOptions(info, 0);
-    auto* w = new ScanWorker(info.Env(), table_, info.This().As<Napi::Object>(), opts);
-    Napi::Promise p = w->promise();
-    w->Queue();
-    return p;
+    auto result = std::make_shared<std::vector<ProcessInfo>>();
+    // The reference keeps this object (and so the table) alive until the promise settles.
+    auto self = std::make_shared<Napi::ObjectReference>(Napi::Persistent(info.This().As<Napi::Object>()));
+    ProcessTable* table = &table_;
+    return PromiseWorker::run(
+        info.Env(), "overnight:processScan", [table, result, opts] { return table->scan(opts.read, *result, opts.descendantsOf, true); },
+        [result, opts, self](Napi::Env env) {
+          std::vector<const ProcessInfo*> sel = select(*result, opts);
+          return opts.packed ? toPacked(env, sel) : Napi::Value(toArray(env, sel));
+        });
   }
   Napi::Value CachedPids(const Napi::CallbackInfo& info) {
     return Napi::Number::New(info.Env(), static_cast<double>(table_.cachedPids()));
