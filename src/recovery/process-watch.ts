@@ -136,7 +136,9 @@ export class ProcessWatch implements SuspectSource {
       this.ownsSource = false;
     }
     if (this.timer) return;
-    this.timer = setInterval(() => void this.observe(intervalMs / 2).catch(() => undefined), intervalMs);
+    // On a shared sampler that scans every intervalMs itself, the timer only drains (a scan of its
+    // own only if the scanner has fallen a half interval behind); on its own, it asks for a scan.
+    this.timer = setInterval(() => void this.observe(this.ownsSource || !this.source ? intervalMs / 2 : intervalMs * 1.5).catch(() => undefined), intervalMs);
     this.timer.unref();
     void this.observe().catch(() => undefined);
   }
