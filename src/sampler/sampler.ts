@@ -6,6 +6,7 @@
 import os from 'node:os';
 import { loadNative, type ChannelStats, type NativeProcessChannelOptions, type NativeSampler, type NativeSamplerReport, type ProcessSample } from '../native.js';
 import { unpackProcesses } from '../sampling/packed-processes.js';
+import { checkSamplerOptions } from './options.js';
 
 export { monotonicNowMs } from '../util/clock.js';
 
@@ -85,10 +86,8 @@ export class Sampler {
   readonly channels: string[];
 
   constructor(readonly options: SamplerOptions) {
+    checkSamplerOptions(options);
     const signals = new Set(options.signals ?? ['memory', 'cpu', 'psi']);
-    if (!Number.isFinite(options.intervalUs) || options.intervalUs < 50) {
-      throw new RangeError(`intervalUs: got ${options.intervalUs}; expected microseconds >= 50`);
-    }
     const { Sampler: NativeSamplerClass } = loadNative();
     this.native = new NativeSamplerClass({
       intervalUs: Math.round(options.intervalUs),

@@ -3,7 +3,7 @@ import { mkdtempSync, readdirSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { monotonicNowMs, Sampler } from '../../src/sampler/sampler.js';
+import { monotonicNowMs, Sampler, type SamplerOptions, type Signal } from '../../src/sampler/sampler.js';
 import type { ProcessSample } from '../../src/native.js';
 import { FakeNvmlConfig, fakeGpus, useFakeNvml } from '../helpers/fake-nvml.js';
 import { firstLine, killAll, scripts, spawnCommand, spawnNode, waitFor } from '../helpers/children.js';
@@ -90,10 +90,13 @@ describe('Sampler', () => {
 
   it('refuses bad options', () => {
     expect(() => new Sampler({ intervalUs: 10 })).toThrow(/intervalUs: got 10/);
-    expect(() => new Sampler({ intervalUs: 1000, pids: ['x' as unknown as number] })).toThrow(/pids/);
+    expect(() => new Sampler({ intervalUs: 1000, pids: ['x' as unknown as number] })).toThrow(/pids\.0: got "x"; expected a pid > 0/);
     expect(() => new Sampler({ intervalUs: 1000, cpuIntervalUs: -5 })).toThrow(/cpuIntervalUs.*microseconds in \[0, 3600000000\]/);
     expect(() => new Sampler({ intervalUs: 1000, processes: { descendantsOf: 1, keep: 0 } })).toThrow(/processes\.keep.*\[1, 1024\]/);
     expect(() => new Sampler({ intervalUs: 1000, processes: { descendantsOf: -3 } })).toThrow(/processes\.descendantsOf/);
+    expect(() => new Sampler({ intervalUs: 1000, realtime: 'yes' as unknown as boolean })).toThrow(/realtime: got "yes"; expected true or false/);
+    expect(() => new Sampler({ intervalUs: 1000, signal: ['memory'] } as unknown as SamplerOptions)).toThrow(/signal: unknown key; did you mean "signals"\?/);
+    expect(() => new Sampler({ intervalUs: 1000, signals: ['mem' as Signal] })).toThrow(/signals\.0: got "mem"; expected one of memory, cpu, psi, cgroup/);
     const plain = new Sampler({ intervalUs: 1000, signals: [] });
     expect(() => plain.readProcesses()).toThrow(/processes.*descendantsOf/);
   });
