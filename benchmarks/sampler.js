@@ -83,6 +83,17 @@ export async function run() {
       String(median(ours.map((o) => o.missed))),
     ]);
   }
+  // window(): what a rolling-statistics query costs the JS thread (10 s of 1 kHz samples).
+  const ws = new Sampler({ intervalUs: 1000 }).start();
+  await sleep(10_500);
+  const windowUs = [];
+  for (let i = 0; i < 21; i++) {
+    const t = process.hrtime.bigint();
+    ws.window(10_000);
+    windowUs.push(Number(process.hrtime.bigint() - t) / 1000);
+  }
+  ws.stop();
+  raw.window10s = { medianUs: median(windowUs), channels: ws.channels.length };
   // The timer's own floor (a C loop that wakes and reads nothing): what no sampler can go below.
   const floor = (us) => {
     const c = JSON.parse(execFileSync(limitBin, [String(us), String(runFor)], { encoding: 'utf8' }));
@@ -109,6 +120,7 @@ export async function run() {
     head: ['case', 'read intervals', 'gap p50', 'gap p99', 'thread CPU (of one core)', 'C limit CPU', 'vs C', 'missed'],
     rows,
     notes: [
+      `window(10 s) at 1 kHz (${ws.channels.length} channels, 10,000 samples): ${fmtUs(median(windowUs))} on the JS thread`,
       `timer floor (C, wake-ups only): ${floor1ms.toFixed(2)} % of a core at 1 ms, ${floor100us.toFixed(2)} % at 100 µs`,
       `process channel: ${pr.processScans} scans of 20 descendants in ${runFor / 1000} s, ${fmtUs(perScanUs)} of scanner-thread CPU a scan`,
       `event-loop delay (monitorEventLoopDelay, 1 ms timer work): without sampler p50 ${without.p50.toFixed(0)} µs / p99 ${without.p99.toFixed(0)} µs; with the 1 kHz sampler p50 ${withS.p50.toFixed(0)} µs / p99 ${withS.p99.toFixed(0)} µs`,

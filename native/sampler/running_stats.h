@@ -39,8 +39,13 @@ class RunningStats {
 
   static double quantileOf(std::vector<double> v, double q) {
     v.erase(std::remove_if(v.begin(), v.end(), [](double x) { return std::isnan(x); }), v.end());
-    if (v.empty()) return NAN;
     std::sort(v.begin(), v.end());
+    return quantileOfSorted(v, q);
+  }
+
+  // q in [0, 1] of sorted values without NaN (linear interpolation between ranks).
+  static double quantileOfSorted(const std::vector<double>& v, double q) {
+    if (v.empty()) return NAN;
     double pos = q * static_cast<double>(v.size() - 1);
     size_t lo = static_cast<size_t>(pos);
     size_t hi = std::min(lo + 1, v.size() - 1);

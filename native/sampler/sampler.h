@@ -66,7 +66,10 @@ class Sampler {
   bool running() const { return running_.load(); }
   // New samples since the previous read (timestamp ms, then one value per channel, per sample).
   uint64_t read(std::vector<double>& out);
-  // Statistics over the samples of the last `windowMs` (from the ring).
+  // Percentiles of a window come from at most this many evenly spaced samples per channel.
+  static constexpr size_t kQuantileSamples = 4096;
+  // Statistics over the samples of the last `windowMs` (from the ring): count, min, max and mean
+  // exact; percentiles exact up to kQuantileSamples samples, from evenly spaced ones beyond.
   std::vector<ChannelStats> window(double windowMs, uint64_t& count) const;
   SamplerReport snapshot() const;
   uint64_t written() const { return ring_ ? ring_->written() : 0; }

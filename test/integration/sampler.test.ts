@@ -67,6 +67,32 @@ describe('Sampler', () => {
     expect(m.p99!).toBeLessThanOrEqual(m.max!);
   });
 
+  it('answers a long window with exact count, min, max and mean, and percentiles within a rank of a percent', async () => {
+    const leak = spawnNode(scripts.leak(20));
+    await firstLine(leak);
+    // ~7,500 samples: more than the 4,096 the window sorts per channel.
+    const s = new Sampler({ intervalUs: 200, signals: [], pids: [leak.pid!] }).start();
+    await sleep(1500);
+    s.stop();
+    const all = s.read();
+    const w = s.window(60_000);
+    expect(w.count).toBe(all.count);
+    expect(all.count).toBeGreaterThan(5000);
+    const rss = Array.from(all.column(`pid${leak.pid}_rss_bytes`)).filter((v) => !Number.isNaN(v)).sort((a, b) => a - b);
+    const st = w.signals[`pid${leak.pid}_rss_bytes`]!;
+    expect(st.count).toBe(rss.length);
+    expect(st.min).toBe(rss[0]);
+    expect(st.max).toBe(rss[rss.length - 1]);
+    expect(st.mean! / (rss.reduce((a, b) => a + b, 0) / rss.length)).toBeCloseTo(1, 9);
+    const rank = (q: number) => rss[Math.min(rss.length - 1, Math.max(0, Math.round(q * (rss.length - 1))))]!;
+    // The RSS grows, so a percentile off by more than a percent of rank would show.
+    expect(st.p50!).toBeGreaterThanOrEqual(rank(0.49));
+    expect(st.p50!).toBeLessThanOrEqual(rank(0.51));
+    expect(st.p95!).toBeGreaterThanOrEqual(rank(0.94));
+    expect(st.p95!).toBeLessThanOrEqual(rank(0.96));
+    leak.kill('SIGKILL');
+  });
+
   it('samples GPU utilization, memory, power and throttling through NVML (fake library)', async () => {
     const s = new Sampler({ intervalUs: 2000, signals: [], gpus: 'all' }).start();
     await sleep(100);
