@@ -18,7 +18,7 @@ int main(int argc, char** argv) {
     o.cgroup = (i % 4) == 0;
     o.pids = {getpid(), 1};
     o.ringSize = 64 + static_cast<size_t>(i % 100);
-    if (i % 2) o.processes = {getppid(), (i % 4) == 1 ? 100 : 0, 2, true};
+    if (i % 2) o.processes = {getppid(), (i % 4) == 1 ? uint64_t{100} : uint64_t{0}, 2, true};
     ovn::Sampler s(o);
     s.start();
     if (i % 1000 == 0) usleep(2000);
