@@ -1,19 +1,12 @@
 #include "event_watcher.h"
 
-#include <time.h>
-
 #include <chrono>
 
+#include "../proc/clock.h"
 #include "gpu_reader.h"
 #include "nvml_loader.h"
 
 namespace ovn::nvml {
-
-static double wallMs() {
-  struct timespec ts;
-  clock_gettime(CLOCK_REALTIME, &ts);
-  return static_cast<double>(ts.tv_sec) * 1e3 + static_cast<double>(ts.tv_nsec) / 1e6;
-}
 
 EventWatcher::EventWatcher(unsigned long long mask, unsigned int pollMs, OnEvent onEvent, OnExit onExit)
     : state_(std::make_shared<State>()) {
@@ -56,7 +49,7 @@ void watch(const std::shared_ptr<EventWatcher::State>& s) {
     GpuEvent e;
     e.error = r;
     e.errorWhere = where;
-    e.timeMs = wallMs();
+    e.timeMs = wallNowMs();
     s->onEvent(e);
   };
   Return r = ensureInit();
@@ -103,7 +96,7 @@ void watch(const std::shared_ptr<EventWatcher::State>& s) {
     GpuEvent e;
     e.eventType = data.eventType;
     e.eventData = data.eventData;
-    e.timeMs = wallMs();
+    e.timeMs = wallNowMs();
     for (const Registered& reg : regs)
       if (reg.dev == data.device) {
         e.gpuIndex = reg.index;

@@ -1,20 +1,13 @@
 #include "gpu_reader.h"
 
-#include <time.h>
-
 #include <cstring>
 #include <mutex>
 
+#include "../proc/clock.h"
 #include "nvml_loader.h"
 
 namespace ovn::nvml {
 namespace {
-
-double nowUs() {
-  struct timespec ts;
-  clock_gettime(CLOCK_MONOTONIC, &ts);
-  return static_cast<double>(ts.tv_sec) * 1e6 + static_cast<double>(ts.tv_nsec) / 1e3;
-}
 
 std::mutex initMu;
 bool initialized = false;
@@ -101,15 +94,15 @@ Return ensureInit(double* initMs) {
   std::lock_guard<std::mutex> lock(initMu);
   if (initialized) return SUCCESS;
   if (!a.init) return ERROR_FUNCTION_NOT_FOUND;
-  double t0 = nowUs();
+  double t0 = monotonicNowUs();
   Return r = a.init.fn();
-  if (initMs) *initMs = (nowUs() - t0) / 1000.0;
+  if (initMs) *initMs = (monotonicNowUs() - t0) / 1000.0;
   if (r == SUCCESS) initialized = true;
   return r;
 }
 
 void sampleGpus(const GpuSampleOptions& opts, GpuSample& out) {
-  double t0 = nowUs();
+  double t0 = monotonicNowUs();
   const Api& a = api();
   out.libraryPath = a.libraryPath;
   out.libraryLoaded = a.loaded;
@@ -129,7 +122,7 @@ void sampleGpus(const GpuSampleOptions& opts, GpuSample& out) {
   if (which.empty())
     for (unsigned int i = 0; i < out.deviceCount.value; ++i) which.push_back(i);
   for (unsigned int i : which) {
-    double d0 = nowUs();
+    double d0 = monotonicNowUs();
     GpuDevice g;
     g.index = i;
     Device d = nullptr;
@@ -215,10 +208,10 @@ void sampleGpus(const GpuSampleOptions& opts, GpuSample& out) {
       }
     }
     if (opts.processes) readProcesses(a, d, g);
-    g.sampleUs = nowUs() - d0;
+    g.sampleUs = monotonicNowUs() - d0;
     out.devices.push_back(std::move(g));
   }
-  out.totalUs = nowUs() - t0;
+  out.totalUs = monotonicNowUs() - t0;
 }
 
 }  // namespace ovn::nvml

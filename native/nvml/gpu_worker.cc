@@ -1,16 +1,9 @@
 #include "gpu_worker.h"
 
-#include <time.h>
-
+#include "../proc/clock.h"
 #include "nvml_loader.h"
 
 namespace ovn::nvml {
-
-static double monoUs() {
-  struct timespec ts;
-  clock_gettime(CLOCK_MONOTONIC, &ts);
-  return static_cast<double>(ts.tv_sec) * 1e6 + static_cast<double>(ts.tv_nsec) / 1e3;
-}
 
 GpuWorker::GpuWorker(Done onDone, OnExit onExit) : state_(std::make_shared<State>()) {
   state_->onDone = std::move(onDone);
@@ -30,7 +23,7 @@ void GpuWorker::submit(GpuJob* job) {
 
 double GpuWorker::busyForUs() const {
   double since = state_->busySinceUs.load();
-  return since > 0 ? monoUs() - since : 0;
+  return since > 0 ? monotonicNowUs() - since : 0;
 }
 
 size_t GpuWorker::queued() const {
@@ -66,11 +59,11 @@ void GpuWorker::run(std::shared_ptr<State> s) {
       job = s->queue.front();
       s->queue.pop_front();
     }
-    double t0 = monoUs();
+    double t0 = monotonicNowUs();
     s->busySinceUs.store(t0);
     if (job->kind == GpuJob::Sample) sampleGpus(job->sampleOptions, job->sample);
     else runAction(*job);
-    job->elapsedUs = monoUs() - t0;
+    job->elapsedUs = monotonicNowUs() - t0;
     s->busySinceUs.store(0);
     bool stopping;
     {

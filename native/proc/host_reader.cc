@@ -1,22 +1,8 @@
 #include "host_reader.h"
 
-#include <time.h>
-
 #include <cstdio>
 
 namespace ovn {
-
-uint64_t monotonicNowNs() {
-  struct timespec ts;
-  clock_gettime(CLOCK_MONOTONIC, &ts);
-  return static_cast<uint64_t>(ts.tv_sec) * 1000000000ULL + static_cast<uint64_t>(ts.tv_nsec);
-}
-
-double wallNowMs() {
-  struct timespec ts;
-  clock_gettime(CLOCK_REALTIME, &ts);
-  return static_cast<double>(ts.tv_sec) * 1000.0 + static_cast<double>(ts.tv_nsec) / 1e6;
-}
 
 void HostReader::resetCpuBaseline() {
   std::lock_guard<std::mutex> lock(mu_);

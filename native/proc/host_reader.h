@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "cgroup.h"
+#include "clock.h"
 #include "cpu_stat.h"
 #include "filesystem.h"
 #include "kept_open_file.h"
@@ -66,8 +67,5 @@ class HostReader {
   CgroupPaths cgroupPaths_;
   CgroupFileCache cgroupFiles_;  // points into cgroupPaths_: cleared when it is re-resolved
 };
-
-uint64_t monotonicNowNs();
-double wallNowMs();
 
 }  // namespace ovn

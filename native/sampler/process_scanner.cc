@@ -1,20 +1,12 @@
 #include "process_scanner.h"
 
 #include <pthread.h>
-#include <time.h>
 
 #include <chrono>
 
+#include "../proc/clock.h"
+
 namespace ovn {
-namespace {
-
-double monotonicMs() {
-  struct timespec ts;
-  clock_gettime(CLOCK_MONOTONIC, &ts);
-  return static_cast<double>(ts.tv_sec) * 1e3 + static_cast<double>(ts.tv_nsec) / 1e6;
-}
-
-}  // namespace
 
 void ProcessScanner::start() {
   if (o_.intervalUs == 0 || thread_.joinable()) return;
@@ -49,15 +41,13 @@ void ProcessScanner::run() {
     if (next < now) next = now + period;  // fell behind: no burst of catch-up scans
     cv_.wait_until(lock, next, [this] { return stop_; });
   }
-  struct timespec cpu;
-  clock_gettime(CLOCK_THREAD_CPUTIME_ID, &cpu);
-  threadCpuMs_ = static_cast<double>(cpu.tv_sec) * 1e3 + static_cast<double>(cpu.tv_nsec) / 1e6;
+  threadCpuMs_ = currentThreadCpuMs();
 }
 
 SysError ProcessScanner::scanNow() {
   std::lock_guard<std::mutex> scanLock(scanMu_);
   ProcessScan scan;
-  scan.monotonicMs = monotonicMs();
+  scan.monotonicMs = monotonicNowMs();
   ProcessReadOptions opts;
   opts.status = true;
   opts.io = o_.io;

@@ -17,12 +17,6 @@
 namespace ovn {
 namespace {
 
-uint64_t nowNs() {
-  struct timespec ts;
-  clock_gettime(CLOCK_MONOTONIC, &ts);
-  return static_cast<uint64_t>(ts.tv_sec) * 1000000000ULL + static_cast<uint64_t>(ts.tv_nsec);
-}
-
 constexpr int kGpuChannels = 7;
 constexpr int kMemoryChannels = 3, kCpuChannels = 8, kPsiChannels = 5, kCgroupChannels = 7;
 constexpr uint64_t kSlowSourceUs = 10'000;
@@ -37,10 +31,10 @@ uint64_t periodUs(int64_t asked, uint64_t sourceUs, uint64_t intervalUs) {
 
 }  // namespace
 
-bool Sampler::Cadence::due(uint64_t t, uint64_t halfSampleNs) {
-  if (t + halfSampleNs < nextNs) return false;
+bool Sampler::Cadence::due(uint64_t t) {
+  if (t + slackNs < nextNs) return false;
   nextNs += periodNs;
-  if (nextNs + halfSampleNs <= t) nextNs = t + periodNs;  // fell behind or first read: re-anchor
+  if (nextNs + slackNs <= t) nextNs = t + periodNs;  // fell behind or first read: re-anchor
   return true;
 }
 
@@ -70,9 +64,11 @@ Sampler::Sampler(SamplerOptions o) : o_(std::move(o)) {
   // are recomputed every 2 s and the cgroup's throttling counters once per CFS period (100 ms);
   // 10 ms keeps their totals fine-grained at a tenth of the cost at 1 kHz.
   const uint64_t tickUs = 1'000'000 / static_cast<uint64_t>(clockTicksPerSecond());
-  cpuCadence_.periodNs = periodUs(o_.cpuIntervalUs, tickUs, o_.intervalUs) * 1000;
-  psiCadence_.periodNs = periodUs(o_.psiIntervalUs, kSlowSourceUs, o_.intervalUs) * 1000;
-  cgroupCadence_.periodNs = periodUs(o_.cgroupIntervalUs, kSlowSourceUs, o_.intervalUs) * 1000;
+  const uint64_t slackNs = o_.intervalUs * 500;
+  cpuCadence_ = {periodUs(o_.cpuIntervalUs, tickUs, o_.intervalUs) * 1000, slackNs};
+  psiCadence_ = {periodUs(o_.psiIntervalUs, kSlowSourceUs, o_.intervalUs) * 1000, slackNs};
+  cgroupCadence_ = {periodUs(o_.cgroupIntervalUs, kSlowSourceUs, o_.intervalUs) * 1000, slackNs};
+  gpuCadence_ = {periodUs(static_cast<int64_t>(o_.gpuIntervalUs), o_.intervalUs, o_.intervalUs) * 1000, slackNs};
   if (o_.processes.root >= 0) scanner_ = std::make_unique<ProcessScanner>(o_.processes);
   buildChannels();
   hostLast_.assign((o_.memory ? kMemoryChannels : 0) + (o_.cpu ? kCpuChannels : 0) + (o_.psi ? kPsiChannels : 0) + (o_.cgroup ? kCgroupChannels : 0), NAN);
@@ -113,7 +109,7 @@ void Sampler::start() {
   if (running_.load()) return;
   stop_.store(false);
   running_.store(true);
-  startNs_ = nowNs();
+  startNs_ = monotonicNowNs();
   endNs_ = 0;
   if (scanner_) scanner_->start();
   if (!channels_.empty()) thread_ = std::thread([this] { run(); });
@@ -138,14 +134,14 @@ void Sampler::prepareThread() {
 void Sampler::run() {
   prepareThread();
   const uint64_t interval = o_.intervalUs * 1000;
-  uint64_t next = nowNs();
+  uint64_t next = monotonicNowNs();
   uint64_t last = 0;
   while (!stop_.load(std::memory_order_relaxed)) {
     struct timespec ts {static_cast<time_t>(next / 1000000000ULL), static_cast<long>(next % 1000000000ULL)};
     while (clock_nanosleep(CLOCK_MONOTONIC, TIMER_ABSTIME, &ts, nullptr) == EINTR) {
     }
     if (stop_.load(std::memory_order_relaxed)) break;
-    uint64_t t = nowNs();
+    uint64_t t = monotonicNowNs();
     double* slot = ring_->slot();
     slot[0] = static_cast<double>(t) / 1e6;
     sampleOnce(slot + 1, t);
@@ -158,7 +154,7 @@ void Sampler::run() {
     }
     last = t;
     next += interval;
-    uint64_t after = nowNs();
+    uint64_t after = monotonicNowNs();
     if (after > next + interval) {
       // Fell behind (a slow read, a preempted thread): skip the missed deadlines instead of bursting.
       uint64_t behind = (after - next) / interval;
@@ -167,11 +163,10 @@ void Sampler::run() {
       next += behind * interval;
     }
   }
-  struct timespec cpu;
-  clock_gettime(CLOCK_THREAD_CPUTIME_ID, &cpu);
+  double cpuMs = currentThreadCpuMs();
   std::lock_guard<std::mutex> lock(statsMu_);
-  threadCpuMs_ = static_cast<double>(cpu.tv_sec) * 1e3 + static_cast<double>(cpu.tv_nsec) / 1e6;
-  endNs_ = nowNs();
+  threadCpuMs_ = cpuMs;
+  endNs_ = monotonicNowNs();
 }
 
 void Sampler::sampleOnce(double* v, uint64_t t) {
@@ -187,11 +182,10 @@ void Sampler::sampleOnce(double* v, uint64_t t) {
 
 void Sampler::sampleHost(double* v, uint64_t t) {
   if (hostLast_.empty()) return;
-  const uint64_t half = o_.intervalUs * 500;
   HostOptions due = hostOpts_;
-  due.cpu = o_.cpu && cpuCadence_.due(t, half);
-  due.psi = o_.psi && psiCadence_.due(t, half);
-  due.cgroup = o_.cgroup && cgroupCadence_.due(t, half);
+  due.cpu = o_.cpu && cpuCadence_.due(t);
+  due.psi = o_.psi && psiCadence_.due(t);
+  due.cgroup = o_.cgroup && cgroupCadence_.due(t);
   if (due.memory || due.cpu || due.psi || due.cgroup) {
     HostSample s;
     host_.sample(due, s);
@@ -284,9 +278,7 @@ void Sampler::samplePids(double* v, uint64_t t, double dt) {
 
 void Sampler::sampleGpus(double* v, uint64_t t) {
   if (o_.gpus.empty()) return;
-  bool due = o_.gpuIntervalUs == 0 || t - lastGpuNs_ >= o_.gpuIntervalUs * 1000;
-  if (due) {
-    lastGpuNs_ = t;
+  if (gpuCadence_.due(t)) {
     const nvml::Api& a = nvml::api();
     for (size_t gi = 0; gi < o_.gpus.size(); ++gi) {
       double* g = &lastGpu_[gi * kGpuChannels];
@@ -372,7 +364,7 @@ SamplerReport Sampler::snapshot() const {
   rep.samples = samples_;
   rep.missedDeadlines = missed_;
   rep.dropped = droppedByReader_;
-  rep.durationMs = static_cast<double>((endNs_ ? endNs_ : nowNs()) - startNs_) / 1e6;
+  rep.durationMs = static_cast<double>((endNs_ ? endNs_ : monotonicNowNs()) - startNs_) / 1e6;
   rep.threadCpuMs = threadCpuMs_;
   rep.intervalUs = summarize(gaps_);
   rep.warnings = warnings_;
@@ -382,7 +374,7 @@ SamplerReport Sampler::snapshot() const {
   if (o_.psi) group("psi", psiCadence_.periodNs / 1000);
   if (o_.cgroup) group("cgroup", cgroupCadence_.periodNs / 1000);
   if (!o_.pids.empty()) group("pids", o_.intervalUs);
-  if (!o_.gpus.empty()) group("gpu", o_.gpuIntervalUs > o_.intervalUs ? o_.gpuIntervalUs : o_.intervalUs);
+  if (!o_.gpus.empty()) group("gpu", gpuCadence_.periodNs / 1000);
   if (scanner_) {
     group("processes", scanner_->options().intervalUs);
     rep.processScans = scanner_->scans();
@@ -397,7 +389,7 @@ SamplerReport Sampler::stop() {
     if (thread_.joinable()) thread_.join();
     if (scanner_) scanner_->stop();
     std::lock_guard<std::mutex> lock(statsMu_);
-    if (!endNs_) endNs_ = nowNs();
+    if (!endNs_) endNs_ = monotonicNowNs();
     running_.store(false);
   }
   return snapshot();

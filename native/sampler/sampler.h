@@ -85,10 +85,11 @@ class Sampler {
   void samplePids(double* v, uint64_t t, double dt);
   void sampleGpus(double* v, uint64_t t);
 
-  // A signal group's read schedule: due at most every periodNs, within half a sample of its slot.
+  // A signal group's read schedule: due every periodNs, at the sample within slackNs (half a
+  // sample) of its slot.
   struct Cadence {
-    uint64_t periodNs = 0, nextNs = 0;
-    bool due(uint64_t t, uint64_t halfSampleNs);
+    uint64_t periodNs = 0, slackNs = 0, nextNs = 0;
+    bool due(uint64_t t);
   };
 
   SamplerOptions o_;
@@ -103,13 +104,13 @@ class Sampler {
   HostReader host_;
   HostOptions hostOpts_;
   std::unique_ptr<ProcessScanner> scanner_;
-  Cadence cpuCadence_, psiCadence_, cgroupCadence_;
+  Cadence cpuCadence_, psiCadence_, cgroupCadence_, gpuCadence_;
   std::vector<double> hostLast_;  // the host channels' latest values, repeated between reads
   uint64_t prevCpuNs_ = 0, prevPsiNs_ = 0;
   std::vector<std::unique_ptr<KeptOpenFile>> pidStat_;
   std::vector<uint64_t> pidPrevTicks_;
   std::vector<uint64_t> pidStart_;
-  uint64_t prevNs_ = 0, lastGpuNs_ = 0;
+  uint64_t prevNs_ = 0;
   uint64_t prevPsiMemTotal_ = 0, prevPeriods_ = 0, prevThrottled_ = 0, prevCtxt_ = 0;
   bool havePrev_ = false, havePrevCpu_ = false, havePrevPsi_ = false;
   std::vector<double> lastGpu_;
