@@ -257,9 +257,7 @@ class GpuEventWatcherWrap : public Napi::ObjectWrap<GpuEventWatcherWrap> {
       double m = optNumber(o, "mask", static_cast<double>(mask));
       if (m <= 0) throw invalidArg(env, "mask", "a positive event-type bit mask");
       mask = static_cast<unsigned long long>(m);
-      int64_t p = optInt(o, "pollMs", pollMs);
-      if (p < 10 || p > 60000) throw invalidArg(env, "pollMs", "milliseconds in [10, 60000]");
-      pollMs = static_cast<unsigned int>(p);
+      pollMs = static_cast<unsigned int>(optIntIn(o, "pollMs", pollMs, 10, 60000, "milliseconds in [10, 60000]"));
     }
     tsfn_ = Napi::ThreadSafeFunction::New(env, info[0].As<Napi::Function>(), "overnight:gpuEvents", 0, 1);
     // A subscription keeps the process alive until stop(), like an fs.watch handle.

@@ -172,9 +172,7 @@ class HostReaderWrap : public Napi::ObjectWrap<HostReaderWrap> {
       opts.load = optBool(o, "load", true);
       opts.psi = optBool(o, "psi", true);
       opts.cgroup = optBool(o, "cgroup", true);
-      int64_t pid = optInt(o, "cgroupPid", 0);
-      if (pid < 0 || pid > INT32_MAX) throw invalidArg(env, "cgroupPid", "a pid >= 0 (0 = this process)");
-      opts.cgroupPid = static_cast<int>(pid);
+      opts.cgroupPid = static_cast<int>(optIntIn(o, "cgroupPid", 0, 0, INT32_MAX, "a pid >= 0 (0 = this process)"));
       if (o.Has("paths") && !o.Get("paths").IsUndefined()) {
         Napi::Value pv = o.Get("paths");
         if (!pv.IsArray()) throw invalidArg(env, "paths", "an array of strings");

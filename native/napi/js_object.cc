@@ -1,5 +1,7 @@
 #include "js_object.h"
 
+#include <cmath>
+
 #include "errors.h"
 
 namespace ovn {
@@ -22,6 +24,15 @@ int64_t optInt(const Napi::Object& o, const char* k, int64_t def) {
   if (!v.IsNumber()) throw invalidArg(o.Env(), k, "an integer");
   double d = v.As<Napi::Number>().DoubleValue();
   if (d != static_cast<double>(static_cast<int64_t>(d))) throw invalidArg(o.Env(), k, "an integer");
+  return static_cast<int64_t>(d);
+}
+
+int64_t optIntIn(const Napi::Object& o, const char* k, int64_t def, int64_t lo, int64_t hi, const char* allowed, const char* name) {
+  Napi::Value v = field(o, k);
+  if (v.IsUndefined() || v.IsNull()) return def;
+  double d = v.IsNumber() ? v.As<Napi::Number>().DoubleValue() : NAN;
+  if (!(d >= static_cast<double>(lo) && d <= static_cast<double>(hi)) || d != static_cast<double>(static_cast<int64_t>(d)))
+    throw invalidArg(o.Env(), name ? name : k, allowed);
   return static_cast<int64_t>(d);
 }
 

@@ -52,6 +52,9 @@ class JsObject {
 // Reads optional fields of an options object (missing or undefined -> default).
 bool optBool(const Napi::Object& o, const char* k, bool def);
 int64_t optInt(const Napi::Object& o, const char* k, int64_t def);
+// An optional integer in [lo, hi]; anything else throws invalidArg naming `name` (the field as the
+// caller knows it, e.g. "processes.keep"; default the key) and `allowed`.
+int64_t optIntIn(const Napi::Object& o, const char* k, int64_t def, int64_t lo, int64_t hi, const char* allowed, const char* name = nullptr);
 double optNumber(const Napi::Object& o, const char* k, double def);
 std::string optString(const Napi::Object& o, const char* k, const std::string& def);
 

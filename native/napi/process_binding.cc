@@ -70,9 +70,7 @@ ScanOptions parseScanOptions(const Napi::CallbackInfo& info, size_t idx) {
   s.read.io = optBool(o, "io", false);
   s.read.wchan = optBool(o, "wchan", false);
   s.read.cmdline = optBool(o, "cmdline", false);
-  int64_t root = optInt(o, "descendantsOf", 0);
-  if (root < 0 || root > INT32_MAX) throw invalidArg(info.Env(), "descendantsOf", "a pid > 0");
-  s.descendantsOf = static_cast<int>(root);
+  s.descendantsOf = static_cast<int>(optIntIn(o, "descendantsOf", 0, 0, INT32_MAX, "a pid > 0"));
   s.includeRoot = optBool(o, "includeRoot", false);
   s.packed = optBool(o, "packed", false);
   if (s.packed && (s.read.statm || s.read.wchan || s.read.cmdline))

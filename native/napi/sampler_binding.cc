@@ -53,35 +53,26 @@ class SamplerWrap : public Napi::ObjectWrap<SamplerWrap> {
     SamplerOptions o;
     if (info.Length() > 0 && info[0].IsObject()) {
       Napi::Object opts = info[0].As<Napi::Object>();
-      int64_t us = optInt(opts, "intervalUs", 1000);
-      if (us < 50 || us > 3'600'000'000LL) throw invalidArg(env, "intervalUs", "microseconds in [50, 3600000000]");
-      o.intervalUs = static_cast<uint64_t>(us);
+      constexpr int64_t kMaxUs = 3'600'000'000LL;
+      o.intervalUs = static_cast<uint64_t>(optIntIn(opts, "intervalUs", 1000, 50, kMaxUs, "microseconds in [50, 3600000000]"));
       o.memory = optBool(opts, "memory", true);
       o.cpu = optBool(opts, "cpu", true);
       o.psi = optBool(opts, "psi", true);
       o.cgroup = optBool(opts, "cgroup", false);
       o.allGpus = optBool(opts, "allGpus", false);
       o.realtime = optBool(opts, "realtime", false);
-      o.gpuIntervalUs = static_cast<uint64_t>(optInt(opts, "gpuIntervalUs", 0));
-      auto period = [&](const char* k) {
-        int64_t v = optInt(opts, k, -1);
-        if (v < -1 || v > 3'600'000'000LL) throw invalidArg(env, k, "microseconds in [0, 3600000000] (0: every sample)");
-        return v;
-      };
-      o.cpuIntervalUs = period("cpuIntervalUs");
-      o.psiIntervalUs = period("psiIntervalUs");
-      o.cgroupIntervalUs = period("cgroupIntervalUs");
+      const char* everySample = "microseconds in [0, 3600000000] (0: every sample)";
+      o.gpuIntervalUs = static_cast<uint64_t>(optIntIn(opts, "gpuIntervalUs", 0, 0, kMaxUs, everySample));
+      o.cpuIntervalUs = optIntIn(opts, "cpuIntervalUs", -1, 0, kMaxUs, everySample);
+      o.psiIntervalUs = optIntIn(opts, "psiIntervalUs", -1, 0, kMaxUs, everySample);
+      o.cgroupIntervalUs = optIntIn(opts, "cgroupIntervalUs", -1, 0, kMaxUs, everySample);
       if (opts.Has("processes") && opts.Get("processes").IsObject()) {
         Napi::Object p = opts.Get("processes").As<Napi::Object>();
-        int64_t root = optInt(p, "descendantsOf", 0);
-        if (root < 0 || root > INT32_MAX) throw invalidArg(env, "processes.descendantsOf", "a pid > 0 (0: every process)");
-        int64_t every = optInt(p, "intervalUs", 0);
-        if (every < 0 || every > 3'600'000'000LL) throw invalidArg(env, "processes.intervalUs", "microseconds in [0, 3600000000] (0: on demand only)");
-        int64_t keep = optInt(p, "keep", 16);
-        if (keep < 1 || keep > 1024) throw invalidArg(env, "processes.keep", "an integer in [1, 1024]");
-        o.processes = {static_cast<int>(root), static_cast<uint64_t>(every), static_cast<size_t>(keep), optBool(p, "io", true)};
+        o.processes = {static_cast<int>(optIntIn(p, "descendantsOf", 0, 0, INT32_MAX, "a pid > 0 (0: every process)", "processes.descendantsOf")),
+                       static_cast<uint64_t>(optIntIn(p, "intervalUs", 0, 0, kMaxUs, "microseconds in [0, 3600000000] (0: on demand only)", "processes.intervalUs")),
+                       static_cast<size_t>(optIntIn(p, "keep", 16, 1, 1024, "an integer in [1, 1024]", "processes.keep")), optBool(p, "io", true)};
       }
-      o.ringSize = static_cast<size_t>(optInt(opts, "ringSize", 0));
+      o.ringSize = static_cast<size_t>(optIntIn(opts, "ringSize", 0, 0, 1'000'000, "samples in [0, 1000000] (0: 60 s worth)"));
       auto ints = [&](const char* k, auto& out) {
         if (!opts.Has(k) || opts.Get(k).IsUndefined()) return;
         if (!opts.Get(k).IsArray()) throw invalidArg(env, k, "an array of integers");
