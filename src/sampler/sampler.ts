@@ -87,23 +87,18 @@ export class Sampler {
 
   constructor(readonly options: SamplerOptions) {
     checkSamplerOptions(options);
-    const signals = new Set(options.signals ?? ['memory', 'cpu', 'psi']);
+    // Checked strict above, so the rest of the options pass through under the native names.
+    const { intervalUs, signals: groups, gpus, ...rest } = options;
+    const signals = new Set(groups ?? ['memory', 'cpu', 'psi']);
     const { Sampler: NativeSamplerClass } = loadNative();
     this.native = new NativeSamplerClass({
-      intervalUs: Math.round(options.intervalUs),
+      ...rest,
+      intervalUs: Math.round(intervalUs),
       memory: signals.has('memory'),
       cpu: signals.has('cpu'),
       psi: signals.has('psi'),
       cgroup: signals.has('cgroup'),
-      pids: options.pids ?? [],
-      ...(options.gpus === 'all' ? { allGpus: true } : { gpus: options.gpus ?? [] }),
-      ...(options.gpuIntervalUs ? { gpuIntervalUs: options.gpuIntervalUs } : {}),
-      ...(options.cpuIntervalUs !== undefined ? { cpuIntervalUs: options.cpuIntervalUs } : {}),
-      ...(options.psiIntervalUs !== undefined ? { psiIntervalUs: options.psiIntervalUs } : {}),
-      ...(options.cgroupIntervalUs !== undefined ? { cgroupIntervalUs: options.cgroupIntervalUs } : {}),
-      ...(options.processes ? { processes: options.processes } : {}),
-      ...(options.ringSize ? { ringSize: options.ringSize } : {}),
-      ...(options.realtime ? { realtime: true } : {}),
+      ...(gpus === 'all' ? { allGpus: true } : { gpus: gpus ?? [] }),
     });
     this.channels = this.native.channels();
   }
