@@ -5,7 +5,7 @@
 import { execFileSync, spawn } from 'node:child_process';
 import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { Sampler } from '../dist/sampler/sampler.js';
-import { compile, fmtUs, ratio } from './lib/measure.js';
+import { compile, fmtUs, median, ratio } from './lib/measure.js';
 
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 
@@ -36,8 +36,6 @@ function limitArgs(report, intervalUs) {
   return out;
 }
 
-const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
-
 export async function run() {
   const rows = [];
   const raw = {};
@@ -60,9 +58,8 @@ export async function run() {
     const ours = [];
     const limit = [];
     let last;
+    const args = [String(opts.intervalUs), String(runFor), ...limitArgs(new Sampler(opts).start().stop(), opts.intervalUs)];
     for (let i = 0; i < rounds; i++) {
-      const probe = new Sampler(opts);
-      const args = [String(opts.intervalUs), String(runFor), ...limitArgs(probe.start().stop(), opts.intervalUs)];
       const s = new Sampler(opts).start();
       const c = JSON.parse(execFileSync(limitBin, args, { encoding: 'utf8' }));
       last = s.stop();

@@ -41,9 +41,16 @@ export async function timeSpaced(fn, gapMs, iterations) {
   return summarize(t);
 }
 
+/** The value at quantile p of sorted values (the lower one between two ranks). */
+const quantileOfSorted = (s, p) => s[Math.min(s.length - 1, Math.floor(s.length * p))];
+
+export function median(values) {
+  return quantileOfSorted(Float64Array.from(values).sort(), 0.5);
+}
+
 export function summarize(samples) {
   const s = Float64Array.from(samples).sort();
-  const q = (p) => s[Math.min(s.length - 1, Math.floor(s.length * p))];
+  const q = (p) => quantileOfSorted(s, p);
   const mean = s.reduce((a, b) => a + b, 0) / s.length;
   return { medianUs: q(0.5), p99Us: q(0.99), meanUs: mean, n: s.length };
 }
