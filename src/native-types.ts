@@ -514,13 +514,53 @@ export interface PsiTriggerSpec {
   windowUs?: number;
 }
 
+/** One /dev/kmsg record (native/kmsg/). */
+export interface KmsgRecord {
+  seq: number;
+  /** 0 (emerg) .. 7 (debug) */
+  level: number;
+  /** 0 kern, 1 user (lines root wrote to /dev/kmsg), 3 daemon, ... */
+  facility: number;
+  /** CLOCK_MONOTONIC at logging time, µs */
+  monoUs: number;
+  text: string;
+  subsystem?: string;
+  device?: string;
+}
+
+/** What the kernel-log reader thread delivers at once. */
+export interface KmsgBatch {
+  records: KmsgRecord[];
+  /** Sequence ranges overwritten before they were read (EPIPE) or while no reader ran. */
+  lost: { from: number; to: number }[];
+  overruns: number;
+  /** The file ended (a regular file given as the path). */
+  ended: boolean;
+  /** True on the first batch after which nothing more was waiting (the log is drained). */
+  caughtUp: boolean;
+  /** The reader stopped on this error. */
+  error?: Error & { code?: string };
+}
+
+export interface KernelLogReaderOptions {
+  /** Skip records up to this sequence number (resume in the same boot). */
+  afterSeq?: number;
+  /** Only records logged from now on. */
+  fromEnd?: boolean;
+  batchMax?: number;
+}
+
 export interface NativeBinding {
+  /** Opens the log on the JS thread (throws its EPERM/EACCES/ENOENT) and reads it on its own thread. */
+  KernelLogReader: new (path: string, options: KernelLogReaderOptions, onBatch: (b: KmsgBatch) => void) => { stop(): void };
   PsiTriggers: new (specs: PsiTriggerSpec[], onEvent: (resource: string, error: Reason | null) => void) => { stop(): void };
   /** sd_notify(3) to $NOTIFY_SOCKET; false when not running under systemd. */
   sdNotify(message: string): boolean;
   Sampler: new (options?: NativeSamplerOptions) => NativeSampler;
   parsers: NativeParsers & {
     gpuProcesses(buf: Buffer, count: number, stride: number, memTotal: number): GpuProcess[] | null;
+    /** Parses one /dev/kmsg record ("prio,seq,ts,flags;text\n KEY=value"); null if malformed. */
+    kmsgRecord(record: string): KmsgRecord | null;
   };
   GpuWorker: new (onResult: (jobId: number, result: GpuSampleResult | GpuActionResult, elapsedUs: number) => void) => NativeGpuWorker;
   GpuEventWatcher: new (onEvent: (e: NativeGpuEvent) => void, options?: { mask?: number; pollMs?: number }) => NativeGpuEventWatcher;

@@ -8,6 +8,7 @@ import { registerResourcesCommand } from './resources.js';
 import { registerRecordCommand } from './record.js';
 import { registerMonitorCommand } from './monitor.js';
 import { registerHealthCommand } from './health.js';
+import { registerEventsCommand } from './events.js';
 
 export function buildProgram(): Command {
   const program = new Command();
@@ -24,6 +25,7 @@ export function buildProgram(): Command {
   registerRecordCommand(program);
   registerMonitorCommand(program);
   registerHealthCommand(program);
+  registerEventsCommand(program);
   return program;
 }
 

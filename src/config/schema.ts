@@ -156,6 +156,27 @@ export const monitorSchema = z.strictObject({
   watchPids: z.array(z.number().int().positive()).max(16).default([]),
 });
 
+export const kernelLogSchema = z.strictObject({
+  /** Read the kernel log (/dev/kmsg) on a native thread and store matched lines as events. */
+  enabled: z.boolean().default(true),
+  /** The log device; another path for containers that bind-mount it elsewhere. */
+  path: z.string().min(1).default('/dev/kmsg'),
+});
+
+export const historySchema = z.strictObject({
+  /** Events (and metric history) older than this many days are deleted. */
+  retentionDays: z.number().positive().max(3650).default(14),
+  /** At most this many events are kept, the oldest deleted first. */
+  maxEvents: z.number().int().min(100).max(10_000_000).default(200_000),
+});
+
+export const gpuSchema = z.strictObject({
+  /** GPUs this node must have; fewer is critical. Default: the count seen at the first healthy boot. */
+  expectedCount: z.number().int().min(0).max(1024).optional(),
+  /** A fatal-class Xid in the event history this recent (seconds) makes the node critical. */
+  xidWindowSec: z.number().positive().max(30 * 86_400).default(3600),
+});
+
 export const configSchema = z.strictObject({
   thresholds: thresholdsSchema.default({}),
   hysteresis: z
@@ -195,6 +216,9 @@ export const configSchema = z.strictObject({
     })
     .default({ host: '127.0.0.1', allowedOrigins: [] }),
   monitor: monitorSchema.default(monitorSchema.parse({})),
+  kernelLog: kernelLogSchema.default(kernelLogSchema.parse({})),
+  history: historySchema.default(historySchema.parse({})),
+  gpu: gpuSchema.default(gpuSchema.parse({})),
 });
 
 export type OvernightConfig = z.infer<typeof configSchema>;

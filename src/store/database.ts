@@ -80,6 +80,39 @@ const MIGRATIONS: string[] = [
      released_at TEXT
    );
    CREATE INDEX leases_active ON leases(kind, released_at, expires_at);`,
+  // 4: the node's event history (every process writes, all read; `key` de-duplicates), the
+  // kernel-log cursor per boot (resume without duplicates or gaps), boots, and node facts
+  // (the expected GPU count)
+  `CREATE TABLE events (
+     id INTEGER PRIMARY KEY AUTOINCREMENT,
+     key TEXT NOT NULL UNIQUE,
+     source TEXT NOT NULL,
+     kind TEXT NOT NULL,
+     severity TEXT NOT NULL CHECK (severity IN ('info', 'warning', 'critical')),
+     subject TEXT NOT NULL,
+     message TEXT NOT NULL,
+     boot_id TEXT NOT NULL,
+     mono_us INTEGER,
+     time_ms INTEGER NOT NULL
+   );
+   CREATE INDEX events_time ON events(time_ms);
+   CREATE INDEX events_kind_time ON events(kind, time_ms);
+   CREATE TABLE kmsg_cursor (
+     boot_id TEXT PRIMARY KEY,
+     seq INTEGER NOT NULL,
+     updated_ms INTEGER NOT NULL
+   );
+   CREATE TABLE boots (
+     boot_id TEXT PRIMARY KEY,
+     boot_time_ms INTEGER NOT NULL,
+     first_seen_ms INTEGER NOT NULL,
+     stopped_ms INTEGER
+   );
+   CREATE TABLE node_facts (
+     key TEXT PRIMARY KEY,
+     value TEXT NOT NULL,
+     updated_ms INTEGER NOT NULL
+   );`,
 ];
 
 /** Opens (creating) the database under `stateDir` and applies pending migrations. */

@@ -1,0 +1,141 @@
+/**
+ * The event history in the one SQLite store: written by whichever process saw an event (serve,
+ * monitor, a one-shot health), read by all. `key` is unique, so the same kernel line or NVML event
+ * seen by two processes is one row (INSERT OR IGNORE).
+ */
+import type { Db } from '../store/database.js';
+import type { EventSeverity, EventSource, EventSubject, NodeEvent, StoredEvent } from './types.js';
+
+export interface EventQuery {
+  /** Only events at or after this wall time (ms). */
+  sinceMs?: number;
+  kinds?: readonly string[];
+  sources?: readonly EventSource[];
+  /** At least this severity. */
+  minSeverity?: EventSeverity;
+  /** At most this many, newest first (default 1000). */
+  limit?: number;
+}
+
+export interface EventCount {
+  source: string;
+  kind: string;
+  severity: string;
+  count: number;
+}
+
+const SEVERITY_RANK: Record<EventSeverity, number> = { info: 0, warning: 1, critical: 2 };
+
+interface Row {
+  id: number;
+  key: string;
+  source: EventSource;
+  kind: string;
+  severity: EventSeverity;
+  subject: string;
+  message: string;
+  boot_id: string;
+  mono_us: number | null;
+  time_ms: number;
+}
+
+function fromRow(r: Row): StoredEvent {
+  return {
+    id: r.id,
+    key: r.key,
+    source: r.source,
+    kind: r.kind,
+    severity: r.severity,
+    subject: JSON.parse(r.subject) as EventSubject,
+    message: r.message,
+    bootId: r.boot_id,
+    monoUs: r.mono_us,
+    timeMs: r.time_ms,
+  };
+}
+
+export class EventStore {
+  private readonly insertStmt;
+  private readonly cursorGet;
+  private readonly cursorSet;
+  private readonly listeners = new Set<(e: NodeEvent) => void>();
+
+  constructor(private readonly db: Db) {
+    this.insertStmt = db.prepare(
+      `INSERT OR IGNORE INTO events (key, source, kind, severity, subject, message, boot_id, mono_us, time_ms)
+       VALUES (@key, @source, @kind, @severity, @subject, @message, @bootId, @monoUs, @timeMs)`,
+    );
+    this.cursorGet = db.prepare('SELECT seq FROM kmsg_cursor WHERE boot_id = ?');
+    // The cursor only moves forward: serve and monitor may both read the log.
+    this.cursorSet = db.prepare(
+      `INSERT INTO kmsg_cursor (boot_id, seq, updated_ms) VALUES (?, ?, ?)
+       ON CONFLICT(boot_id) DO UPDATE SET seq = MAX(seq, excluded.seq), updated_ms = excluded.updated_ms`,
+    );
+  }
+
+  /** Calls `fn` for each event this process newly stored (not for rows another process wrote). */
+  onEvent(fn: (e: NodeEvent) => void): () => void {
+    this.listeners.add(fn);
+    return () => this.listeners.delete(fn);
+  }
+
+  /** Stores events (one transaction); returns those that were new. */
+  add(events: readonly NodeEvent[], cursor?: { bootId: string; seq: number }): NodeEvent[] {
+    const fresh: NodeEvent[] = [];
+    this.db.transaction(() => {
+      for (const e of events) {
+        const r = this.insertStmt.run({ ...e, subject: JSON.stringify(e.subject), monoUs: e.monoUs === null ? null : Math.round(e.monoUs), timeMs: Math.round(e.timeMs) });
+        if (r.changes > 0) fresh.push(e);
+      }
+      if (cursor) this.cursorSet.run(cursor.bootId, cursor.seq, Date.now());
+    }).immediate();
+    for (const e of fresh) for (const fn of this.listeners) fn(e);
+    return fresh;
+  }
+
+  /** The last kernel-log sequence stored in this boot, or -1. */
+  kmsgCursor(bootId: string): number {
+    const r = this.cursorGet.get(bootId) as { seq: number } | undefined;
+    return r ? r.seq : -1;
+  }
+
+  /** Newest first. */
+  list(q: EventQuery = {}): StoredEvent[] {
+    const where: string[] = [];
+    const args: unknown[] = [];
+    if (q.sinceMs !== undefined) {
+      where.push('time_ms >= ?');
+      args.push(Math.floor(q.sinceMs));
+    }
+    if (q.kinds?.length) {
+      where.push(`kind IN (${q.kinds.map(() => '?').join(',')})`);
+      args.push(...q.kinds);
+    }
+    if (q.sources?.length) {
+      where.push(`source IN (${q.sources.map(() => '?').join(',')})`);
+      args.push(...q.sources);
+    }
+    if (q.minSeverity) {
+      const allowed = (Object.keys(SEVERITY_RANK) as EventSeverity[]).filter((s) => SEVERITY_RANK[s] >= SEVERITY_RANK[q.minSeverity!]);
+      where.push(`severity IN (${allowed.map(() => '?').join(',')})`);
+      args.push(...allowed);
+    }
+    const sql = `SELECT * FROM events ${where.length ? 'WHERE ' + where.join(' AND ') : ''} ORDER BY time_ms DESC, id DESC LIMIT ?`;
+    args.push(q.limit ?? 1000);
+    return (this.db.prepare(sql).all(...args) as Row[]).map(fromRow);
+  }
+
+  /** Counts by source, kind and severity (Prometheus' overnight_events_total). */
+  counts(): EventCount[] {
+    return this.db.prepare('SELECT source, kind, severity, COUNT(*) AS count FROM events GROUP BY source, kind, severity').all() as EventCount[];
+  }
+
+  /** Deletes events older than `retentionDays` and, beyond that, the oldest above `maxRows`. */
+  prune(retentionDays: number, maxRows: number, nowMs = Date.now()): number {
+    const cutoff = nowMs - retentionDays * 86_400_000;
+    let n = this.db.prepare('DELETE FROM events WHERE time_ms < ?').run(cutoff).changes;
+    n += this.db.prepare('DELETE FROM events WHERE id IN (SELECT id FROM events ORDER BY time_ms DESC, id DESC LIMIT -1 OFFSET ?)').run(maxRows).changes;
+    this.db.prepare('DELETE FROM kmsg_cursor WHERE updated_ms < ?').run(cutoff);
+    return n;
+  }
+}
