@@ -96,7 +96,7 @@ Napi::Value KmsgRecordJs(const Napi::CallbackInfo& info) {
   std::string s = stringArg(info, 0, "record");
   Record r;
   if (!parseRecord(s.data(), s.size(), r)) return info.Env().Null();
-  return recordToJs(info.Env(), r);
+  return Napi::Value(info.Env(), recordToJs(info.Env(), r));
 }
 
 }  // namespace

@@ -1,0 +1,89 @@
+/**
+ * What the event history means for the node's health now: a fatal-class Xid within
+ * gpu.xidWindowSec is critical (with or without NVML on the node), an OOM kill of a process in the
+ * agent's scope is degraded with the victim named, a filesystem gone read-only is critical, other
+ * kernel trouble is degraded. The health check also lists the recent events (bounded, newest first).
+ */
+import type { OvernightConfig } from '../config/schema.js';
+import type { EventStore } from './event-store.js';
+import type { GpuInventory, GpuInventoryCheck } from './gpu-inventory.js';
+import type { KernelLogStatus } from './kernel-log.js';
+import type { StoredEvent } from './types.js';
+
+export interface StoredXid {
+  gpuIndex?: number;
+  pciBusId?: string;
+  xid: number;
+  timeMs: number;
+  source: string;
+}
+
+export interface EventAssessment {
+  critical: string[];
+  degraded: string[];
+  /** Newest first, at most `limit`. */
+  recent: { time: string; source: string; kind: string; severity: string; message: string; subject: Record<string, unknown> }[];
+  xids: StoredXid[];
+  gpu_inventory?: GpuInventoryCheck;
+  kernel_log: KernelLogStatus | { available: false; reason: string } | null;
+}
+
+const DEGRADING_KINDS = new Set(['hung_task', 'lockup', 'io_error', 'fs_error', 'mce', 'kernel_bug', 'sxid', 'kmsg_lost']);
+
+function describe(e: StoredEvent): string {
+  const s = e.subject;
+  const who = s.pid !== undefined ? ` (pid ${s.pid}${s.comm ? ` ${s.comm}` : ''})` : '';
+  const gpu = s.gpuIndex !== undefined ? `GPU ${s.gpuIndex} ` : s.pciBusId ? `GPU ${s.pciBusId} ` : '';
+  return `${new Date(e.timeMs).toISOString()} ${e.kind} ${gpu}${s.xid !== undefined ? `Xid ${s.xid}` : ''}${who}: ${e.message}`.replace(/\s+/g, ' ');
+}
+
+export class EventHealth {
+  constructor(
+    private readonly store: EventStore,
+    private readonly config: Pick<OvernightConfig, 'gpu'>,
+    private readonly inventory: GpuInventory | null = null,
+    private readonly kernelLog: () => EventAssessment['kernel_log'] = () => null,
+  ) {}
+
+  /** Xids stored by any process (kernel log or NVML) within the Xid window. */
+  recentXids(nowMs: number): StoredXid[] {
+    const sinceMs = nowMs - this.config.gpu.xidWindowSec * 1000;
+    return this.store
+      .list({ sinceMs, kinds: ['xid'], limit: 1000 })
+      .filter((e) => typeof e.subject.xid === 'number')
+      .map((e) => ({
+        xid: e.subject.xid as number,
+        timeMs: e.timeMs,
+        source: e.source,
+        ...(typeof e.subject.gpuIndex === 'number' ? { gpuIndex: e.subject.gpuIndex } : {}),
+        ...(typeof e.subject.pciBusId === 'string' ? { pciBusId: e.subject.pciBusId } : {}),
+      }));
+  }
+
+  assess(nowMs: number, gpus: { busIds: string[] | null; otherwiseHealthy: boolean } | null, limit = 50): EventAssessment {
+    const sinceMs = nowMs - this.config.gpu.xidWindowSec * 1000;
+    const window = this.store.list({ sinceMs, limit: 10_000 });
+    const critical: string[] = [];
+    const degraded: string[] = [];
+    for (const e of window) {
+      if (e.kind === 'xid' && e.subject.xidClass === 'fatal') critical.push(`fatal ${describe(e)}`);
+      else if (e.kind === 'xid') degraded.push(describe(e));
+      else if (e.kind === 'sxid' && e.severity === 'critical') critical.push(describe(e));
+      else if (e.kind === 'fs_readonly') critical.push(describe(e));
+      else if (e.kind === 'oom_kill' && e.subject.inScope === true) degraded.push(`OOM kill in the agent's scope: ${describe(e)}`);
+      else if (e.source === 'kmsg' && DEGRADING_KINDS.has(e.kind)) degraded.push(describe(e));
+    }
+    const out: EventAssessment = {
+      critical,
+      degraded,
+      recent: window.slice(0, limit).map((e) => ({ time: new Date(e.timeMs).toISOString(), source: e.source, kind: e.kind, severity: e.severity, message: e.message, subject: e.subject })),
+      xids: this.recentXids(nowMs),
+      kernel_log: this.kernelLog(),
+    };
+    if (this.inventory && gpus) {
+      out.gpu_inventory = this.inventory.check(gpus.busIds, gpus.otherwiseHealthy, nowMs);
+      if (out.gpu_inventory.problem) critical.push(out.gpu_inventory.problem);
+    }
+    return out;
+  }
+}
