@@ -9,6 +9,10 @@ import { hostname } from 'node:os';
 import type { Command } from 'commander';
 import { loadConfig } from '../config/load.js';
 import { HealthMonitor, type CheckType, type HealthReport } from '../health/health-monitor.js';
+import { EventHealth } from '../events/event-health.js';
+import { GpuInventory } from '../events/gpu-inventory.js';
+import { ingestOnce } from '../events/ingest.js';
+import { openDatabase } from '../store/database.js';
 import { printJson } from './format.js';
 
 interface HealthFlags {
@@ -24,6 +28,8 @@ interface HealthFlags {
 export function nhcReason(r: HealthReport): string {
   const gpus = ((r.metrics.gpu_health.devices as { index: number; status: string; reasons: string[] }[] | undefined) ?? []).filter((d) => d.status === 'failed');
   if (gpus.length) return `GPU ${gpus.map((g) => `${g.index}: ${g.reasons[0] ?? 'failed'}`).join('; ')}`;
+  const fromEvents = (r.metrics as { events?: { critical: string[] } }).events?.critical[0];
+  if (fromEvents) return fromEvents.slice(0, 200);
   const crit = r.recommendations.find((x) => x.severity === 'critical');
   return (crit?.message ?? (r.breached.map((b) => `${b.metric} ${b.observed} > ${b.limit}`).join(', ') || r.status)).slice(0, 200);
 }
@@ -43,8 +49,13 @@ export function registerHealthCommand(program: Command): void {
       const timeoutMs = Number(flags.timeout) * 1000;
       if (!['quick', 'full'].includes(flags.check)) throw new Error(`--check: got "${flags.check}"; expected quick or full`);
       const monitor = new HealthMonitor({ config: { ...config, gpuTimeoutMs: Math.min(config.gpuTimeoutMs, timeoutMs / 2) } });
+      // The event history (stored by serve and monitor, plus what the kernel log holds that no one
+      // stored yet) counts too: a fatal Xid an hour ago still drains the node.
+      const db = openDatabase(config.stateDir);
+      const { events, kernelLog } = await ingestOnce(db, config, Math.min(5000, timeoutMs / 4));
+      monitor.attach({ events: new EventHealth(events, config, new GpuInventory(db, config.gpu.expectedCount), () => kernelLog) });
       const timer = new Promise<null>((r) => setTimeout(() => r(null), timeoutMs).unref());
-      const report = await Promise.race([monitor.checkSystemHealth(flags.check), timer]);
+      const report = await Promise.race([monitor.checkSystemHealth(flags.check), timer]).finally(() => db.close());
       if (!report) {
         process.stdout.write(`overnight: health check timed out after ${flags.timeout} s\n`);
         process.exitCode = flags.nhc ? 1 : 2;

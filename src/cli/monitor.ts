@@ -38,6 +38,7 @@ export function registerMonitorCommand(program: Command): void {
       // agent's processes scanned on its own thread for leak slopes and hang windows.
       const ctx = await createOvernightContext({ config, background: true });
       const metrics = flags.metrics !== undefined ? new OvernightMetrics() : undefined;
+      metrics?.attachEvents(ctx.events);
       const metricsServer = metrics ? await serveMetrics(metrics, Number(flags.metrics), flags.metricsHost) : undefined;
       const out: WriteStream | NodeJS.WriteStream = flags.logFile ? createWriteStream(flags.logFile, { flags: 'a' }) : process.stderr;
       const live = !flags.json && !flags.logFile && process.stdout.isTTY;

@@ -93,6 +93,25 @@ export class EventStore {
     return fresh;
   }
 
+  /**
+   * Stores an event that has no sequence number of its own (an NVML event each process receives
+   * with its own timestamp) unless a row of the same source, kind and subject is within `windowMs`:
+   * one NVML event seen by serve and monitor is one row.
+   */
+  addNear(e: NodeEvent, windowMs: number): boolean {
+    const subject = JSON.stringify(e.subject);
+    let fresh = false;
+    this.db.transaction(() => {
+      const near = this.db
+        .prepare('SELECT 1 FROM events WHERE source = ? AND kind = ? AND boot_id = ? AND subject = ? AND time_ms BETWEEN ? AND ? LIMIT 1')
+        .get(e.source, e.kind, e.bootId, subject, Math.floor(e.timeMs - windowMs), Math.ceil(e.timeMs + windowMs));
+      if (near) return;
+      fresh = this.insertStmt.run({ ...e, subject, monoUs: e.monoUs === null ? null : Math.round(e.monoUs), timeMs: Math.round(e.timeMs) }).changes > 0;
+    }).immediate();
+    if (fresh) for (const fn of this.listeners) fn(e);
+    return fresh;
+  }
+
   /** The last kernel-log sequence stored in this boot, or -1. */
   kmsgCursor(bootId: string): number {
     const r = this.cursorGet.get(bootId) as { seq: number } | undefined;

@@ -16,7 +16,7 @@ import { LatencyWindow } from './latency-window.js';
 import { cgroupStatus, cpuStatus, diskStatus, gpuDeviceSummary, memoryStatus, pressureStatus, topProcesses, type MemoryStatus } from './metrics.js';
 import { ProbeRunner } from './probes.js';
 import { recommendations, type Recommendation } from './recommendations.js';
-import type { RecoveryJournal, StalledTaskSource, SuspectSource } from './sources.js';
+import type { NodeEventSource, RecoveryJournal, StalledTaskSource, SuspectSource } from './sources.js';
 import { ThresholdTracker, type Breach } from './thresholds.js';
 
 export type CheckType = 'quick' | 'full' | 'recovery';
@@ -61,6 +61,8 @@ export interface HealthMonitorOptions {
   /** Latencies of this server's own tool calls (the server records into it). */
   toolCalls?: LatencyWindow;
   suspects?: SuspectSource;
+  /** The node's event history (kernel log, NVML events of every process), when a store is open. */
+  events?: NodeEventSource;
   recoveries?: RecoveryJournal;
   tasks?: StalledTaskSource;
   /** Whose cgroup to read (default: this process). */
@@ -81,6 +83,8 @@ export class HealthMonitor {
   private readonly clock: Clock;
   private readonly tracker: ThresholdTracker;
   private readonly gpuTracker = new GpuHealthTracker();
+  private readonly xidsClearedAt = new Map<number, number>();
+  private readonly fedXids = new Set<string>();
   private readonly probes: ProbeRunner;
   private hostReader: NativeHostReader | undefined;
   private gpu: GpuSource | null | undefined;
@@ -105,7 +109,7 @@ export class HealthMonitor {
   }
 
   /** Lets later engines plug in (the server wires recovery and progress after construction). */
-  attach(sources: Pick<HealthMonitorOptions, 'suspects' | 'recoveries' | 'tasks'>): void {
+  attach(sources: Pick<HealthMonitorOptions, 'suspects' | 'recoveries' | 'tasks' | 'events'>): void {
     Object.assign(this.options, sources);
   }
 
@@ -251,6 +255,7 @@ export class HealthMonitor {
       this.lastGpu = { at: this.clock.now(), outcome };
       if (outcome.available) {
         const now = this.clock.now();
+        this.feedStoredXids(now);
         verdicts = full ? this.gpuTracker.verdicts(outcome.devices, now) : [];
         for (const d of outcome.devices) {
           if (d.memory) add(this.tracker.observe(`gpu.${d.index}.memory`, d.memory.used / d.memory.total, th.gpu, 'fraction', `GPU ${d.index} memory`));
@@ -310,7 +315,13 @@ export class HealthMonitor {
       verdicts.some((v) => v.status === 'failed') ||
       breaches.some((b) => b.metric.startsWith('disk:') && b.observed >= 0.98);
     const degraded = breaches.length > 0 || verdicts.some((v) => v.status === 'degraded') || leaks.length > 0 || hangs.length > 0 || stalled.length > 0;
-    const status: HealthStatus = critical ? 'critical' : degraded ? 'degraded' : 'healthy';
+    // The event history: a fatal Xid any process saw (with or without NVML here), OOM kills in
+    // scope, kernel trouble, and GPUs missing against the expected count.
+    const lastGpu = this.lastGpu?.outcome;
+    const gpuBusIds = gpuSource && lastGpu?.available ? lastGpu.devices.map((d) => d.busId ?? '').filter(Boolean) : null;
+    const events = this.options.events?.assess(this.clock.now(), { busIds: gpuBusIds, otherwiseHealthy: !critical && !degraded }, full ? 50 : 0) ?? null;
+    if (events && full && !('recent_xids' in gpuHealth)) gpuHealth.recent_xids = events.xids;
+    const status: HealthStatus = critical || (events?.critical.length ?? 0) > 0 ? 'critical' : degraded || (events?.degraded.length ?? 0) > 0 ? 'degraded' : 'healthy';
 
     const report: HealthReport = {
       status,
@@ -341,6 +352,9 @@ export class HealthMonitor {
         disk: diskStatus(sample),
         ...(processes ? { processes } : {}),
         ...(full ? { suspects: { memory_leaks: leaks, hangs, stalled_tasks: stalled } } : {}),
+        ...(events
+          ? { events: { critical: events.critical, degraded: events.degraded, ...(full ? { recent: events.recent } : {}), ...(events.gpu_inventory ? { gpu_inventory: events.gpu_inventory } : {}), kernel_log: events.kernel_log } }
+          : {}),
       },
       breached: breaches,
       recommendations: recommendations({ breached: breaches, memory, gpuVerdicts: verdicts, leaks, hangs, stalled, topByMemory: processes?.by_memory ?? [], checkType }),
@@ -422,6 +436,27 @@ export class HealthMonitor {
   /** Forgets a GPU's Xids once it has been reset. */
   clearGpuXids(gpuIndex: number): void {
     this.gpuTracker.clearXids(gpuIndex);
+    this.xidsClearedAt.set(gpuIndex, this.clock.now());
+  }
+
+  /**
+   * Feeds the Xids other processes stored (a monitor's NVML events, the kernel log) into the GPU
+   * verdicts, once each; those from before a reset of their GPU no longer describe it.
+   */
+  private feedStoredXids(nowMs: number): void {
+    const stored = this.options.events?.recentXids(nowMs) ?? [];
+    if (!stored.length) return;
+    const have = this.gpuTracker.recentXids(nowMs);
+    for (const x of stored) {
+      if (x.gpuIndex === undefined || x.timeMs <= (this.xidsClearedAt.get(x.gpuIndex) ?? -Infinity)) continue;
+      const key = `${x.gpuIndex}:${x.xid}:${Math.round(x.timeMs)}`;
+      if (this.fedXids.has(key)) continue;
+      this.fedXids.add(key);
+      // The same event recorded by this process's own subscription is not counted twice.
+      if (have.some((h) => h.gpuIndex === x.gpuIndex && h.xid === x.xid && Math.abs(h.timeMs - x.timeMs) < 5000)) continue;
+      this.gpuTracker.recordXid({ gpuIndex: x.gpuIndex, xid: x.xid, timeMs: x.timeMs });
+    }
+    if (this.fedXids.size > 5000) this.fedXids.clear();
   }
 
   /** Feeds an Xid (from an event subscription) into the GPU verdicts. */

@@ -56,3 +56,20 @@ export interface StalledTask {
 export interface StalledTaskSource {
   stalledTasks(nowMs: number): StalledTask[];
 }
+
+/** What the node's event history says now (src/events/event-health.ts). */
+export interface NodeEventAssessment {
+  critical: string[];
+  degraded: string[];
+  recent: unknown[];
+  xids: { gpuIndex?: number; pciBusId?: string; xid: number; timeMs: number; source: string }[];
+  gpu_inventory?: unknown;
+  kernel_log: unknown;
+}
+
+export interface NodeEventSource {
+  /** Xids any process stored (kernel log or NVML) within the Xid window. */
+  recentXids(nowMs: number): { gpuIndex?: number; xid: number; timeMs: number }[];
+  /** `gpus`: the bus ids NVML sees now (null without NVML), for the expected GPU count. */
+  assess(nowMs: number, gpus: { busIds: string[] | null; otherwiseHealthy: boolean } | null, limit?: number): NodeEventAssessment;
+}

@@ -18,6 +18,13 @@ import { ProgressTracker } from '../progress/progress-tracker.js';
 import { LeaseStore } from '../resources/leases.js';
 import { ResourceManager } from '../resources/resource-manager.js';
 import { systemClock, type Clock } from '../util/clock.js';
+import { BootRegistry, currentBoot, type BootInfo } from '../events/boots.js';
+import { EventHealth } from '../events/event-health.js';
+import { EventStore } from '../events/event-store.js';
+import { GpuInventory } from '../events/gpu-inventory.js';
+import { KernelLogWatcher } from '../events/kernel-log.js';
+import { normalizeBusId } from '../events/kmsg-matcher.js';
+import { loadNative } from '../native.js';
 
 export interface OvernightContext {
   config: OvernightConfig & { stateDir: string };
@@ -33,6 +40,12 @@ export interface OvernightContext {
   progress: ProgressTracker;
   resources: ResourceManager;
   gpu: GpuSampler | null;
+  /** The node's event history (every process writes, all read). */
+  events: EventStore;
+  boot: BootInfo;
+  eventHealth: EventHealth;
+  /** The kernel-log reader of a background (serve, monitor) process; null otherwise or when disabled. */
+  kernelLog: KernelLogWatcher | null;
   /** Stops background work (sampling, probes) and closes the database. */
   close(): Promise<void>;
 }
@@ -65,6 +78,38 @@ export async function createOvernightContext(options: ContextOptions = {}): Prom
   const progress = new ProgressTracker(db, config, clock);
   health.attach({ suspects: watch, recoveries: journal, tasks: progress });
   const resources = new ResourceManager({ config, clock, gate, health, watch, leases: new LeaseStore(db), gpu });
+  const events = new EventStore(db);
+  const boot = currentBoot();
+  const boots = new BootRegistry(db, events);
+  let kernelLog: KernelLogWatcher | null = null;
+  let pruneTimer: NodeJS.Timeout | undefined;
+  if (options.background) {
+    boots.recordStart(boot);
+    const prune = () => events.prune(config.history.retentionDays, config.history.maxEvents);
+    prune();
+    pruneTimer = setInterval(prune, 3600_000);
+    pruneTimer.unref();
+    if (config.kernelLog.enabled) {
+      kernelLog = new KernelLogWatcher({
+        native: loadNative(),
+        store: events,
+        boot,
+        path: config.kernelLog.path,
+        // Asked per batch: the GPUs NVML last saw, and whether a killed pid was the agent's.
+        matchContext: () => {
+          const last = health.lastGpuSample()?.outcome;
+          const byBus = new Map<string, number>();
+          if (last?.available) for (const d of last.devices) if (d.busId) byBus.set(normalizeBusId(d.busId), d.index);
+          return { gpuIndexByBusId: byBus, inScope: (pid) => (watch.process(pid) ? true : undefined) };
+        },
+        log: (m) => process.stderr.write(`${m}\n`),
+      });
+      kernelLog.start();
+    }
+  }
+  const kernelLogStatus = () => (kernelLog ? kernelLog.status() : config.kernelLog.enabled ? null : { available: false as const, reason: 'kernelLog.enabled is false' });
+  const eventHealth = new EventHealth(events, config, new GpuInventory(db, config.gpu.expectedCount), kernelLogStatus);
+  health.attach({ events: eventHealth });
   if (options.background) {
     // One Sampler for the process: host signals for the thresholds, and the agent's processes
     // scanned on its own thread every watch.intervalSec for leak slopes and hang windows.
@@ -86,7 +131,14 @@ export async function createOvernightContext(options: ContextOptions = {}): Prom
     progress,
     resources,
     gpu,
+    events,
+    boot,
+    eventHealth,
+    kernelLog,
     async close() {
+      kernelLog?.stop();
+      if (pruneTimer) clearInterval(pruneTimer);
+      if (options.background && db.open) boots.recordStop(boot);
       watch.stop();
       health.stop();
       if (db.open) db.close();

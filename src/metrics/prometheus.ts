@@ -182,6 +182,24 @@ export class OvernightMetrics {
   async text(): Promise<string> {
     return this.registry.metrics();
   }
+
+  /**
+   * overnight_events_total{source,kind,severity}: the shared event history's rows (kernel lines,
+   * NVML events, boots, ...), counted at scrape time. Retention deletes old rows, which Prometheus
+   * sees as a counter reset.
+   */
+  attachEvents(source: { counts(): { source: string; kind: string; severity: string; count: number }[] }): void {
+    new client.Counter({
+      name: 'overnight_events_total',
+      help: 'Events in the node history, by source, kind and severity.',
+      labelNames: ['source', 'kind', 'severity'],
+      registers: [this.registry],
+      collect() {
+        this.reset();
+        for (const c of source.counts()) this.inc({ source: c.source, kind: c.kind, severity: c.severity }, c.count);
+      },
+    });
+  }
 }
 
 /** Serves /metrics (and /healthz) on host:port. */

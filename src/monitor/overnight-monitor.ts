@@ -82,6 +82,29 @@ export class OvernightMonitor {
     this.o.onEvent?.(e);
   }
 
+  /** An NVML Xid into the shared history, so that serve and one-shot checks see it too. */
+  private storeXid(e: GpuEvent): void {
+    const c = e.classification;
+    try {
+      this.ctx.events.addNear(
+        {
+          source: 'nvml',
+          kind: 'xid',
+          severity: c?.severity === 'fatal' ? 'critical' : c?.severity === 'info' ? 'info' : 'warning',
+          subject: { gpuIndex: e.gpuIndex, xid: e.xid, ...(e.uuid ? { uuid: e.uuid } : {}), ...(c ? { xidClass: c.severity } : {}) },
+          message: `GPU ${e.gpuIndex}: Xid ${e.xid}${c ? `: ${c.description}` : ''}`,
+          bootId: this.ctx.boot.bootId,
+          monoUs: null,
+          timeMs: e.timeMs,
+          key: `nvml:${this.ctx.boot.bootId}:${e.gpuIndex}:${e.xid}:${Math.round(e.timeMs)}`,
+        },
+        5000,
+      );
+    } catch (err) {
+      this.event('gpu', `storing Xid ${e.xid} failed: ${(err as Error).message}`);
+    }
+  }
+
   /** Cuts the current sleep short (events call this). */
   wake(reason: string): void {
     this.wakeReason ??= reason;
@@ -111,6 +134,7 @@ export class OvernightMonitor {
           if (e.type === 'error') return this.event('gpu', `event watcher: ${e.error?.code} in ${e.where}`);
           if (e.xid !== undefined && e.gpuIndex !== undefined) {
             this.ctx.health.recordXid(e.gpuIndex, e.xid, e.timeMs);
+            this.storeXid(e);
             this.lastXid.set(e.gpuIndex, e.xid);
             this.event('xid', `GPU ${e.gpuIndex}: Xid ${e.xid} (${e.classification?.severity}): ${e.classification?.description}`);
             this.wake(`xid:${e.xid}`);
@@ -121,6 +145,14 @@ export class OvernightMonitor {
         this.event('gpu', `no GPU events: ${(err as Error).message}`);
       }
     }
+    // Kernel lines this process stored (Xid, OOM kill, hung task, ...) wake the monitor at once.
+    this.stops.push(
+      this.ctx.events.onEvent((e) => {
+        if (e.source !== 'kmsg' || e.severity === 'info') return;
+        this.event('kmsg', `${e.kind}: ${e.message}`);
+        this.wake(`kmsg:${e.kind}`);
+      }),
+    );
     const pids = [...m.watchPids, ...(this.ctx.config.policy.scopeRoot ? [this.ctx.config.policy.scopeRoot] : [])];
     for (const pid of new Set(pids)) this.watchExit(pid);
   }

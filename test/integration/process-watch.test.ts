@@ -16,6 +16,7 @@ beforeAll(async () => {
     config: parseConfig({
       stateDir: mkdtempSync(path.join(tmpdir(), 'ovn-watch-')),
       sampleIntervalMs: 100,
+      kernelLog: { enabled: false }, // not about the (shared) kernel log
       watch: { intervalSec: 0.2, warmupSec: 0, leakMinWindowSec: 2, leakMinSlopeMbPerMin: 100, leakMinR2: 0.8, noProgressSec: 1 },
     }),
     health: { gpu: null },
