@@ -8,6 +8,7 @@ import type { GpuSampler } from '../gpu/gpu-sampler.js';
 import { HealthMonitor, type HealthMonitorOptions } from '../health/health-monitor.js';
 import { AuditLog } from '../policy/audit-log.js';
 import { PolicyGate, type GateIdentity } from '../policy/policy-gate.js';
+import { ancestorsOf } from '../policy/process-scope.js';
 import { Escalator } from '../recovery/escalation.js';
 import { RecoveryJournalStore } from '../recovery/journal.js';
 import { ProcessWatch } from '../recovery/process-watch.js';
@@ -100,7 +101,10 @@ export async function createOvernightContext(options: ContextOptions = {}): Prom
           const last = health.lastGpuSample()?.outcome;
           const byBus = new Map<string, number>();
           if (last?.available) for (const d of last.devices) if (d.busId) byBus.set(normalizeBusId(d.busId), d.index);
-          return { gpuIndexByBusId: byBus, inScope: (pid) => (watch.process(pid) ? true : undefined) };
+          // In scope: watched by the process watch (the victim is usually gone by the time the
+          // line arrives), or still alive under the scope root; unknown otherwise.
+          const inScope = (pid: number) => (watch.process(pid) || ancestorsOf(pid).includes(watch.scopeRoot) ? true : undefined);
+          return { gpuIndexByBusId: byBus, inScope };
         },
         log: (m) => process.stderr.write(`${m}\n`),
       });

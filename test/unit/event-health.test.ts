@@ -1,0 +1,127 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { parseConfig } from '../../src/config/load.js';
+import { BootRegistry } from '../../src/events/boots.js';
+import { EventHealth } from '../../src/events/event-health.js';
+import { EventStore } from '../../src/events/event-store.js';
+import { GpuInventory } from '../../src/events/gpu-inventory.js';
+import type { NodeEvent } from '../../src/events/types.js';
+import { HealthMonitor } from '../../src/health/health-monitor.js';
+import { openDatabase, type Db } from '../../src/store/database.js';
+
+let dir: string;
+let db: Db;
+beforeEach(() => {
+  dir = mkdtempSync(path.join(os.tmpdir(), 'ovn-evh-'));
+  db = openDatabase(dir);
+});
+afterEach(() => {
+  db.close();
+  rmSync(dir, { recursive: true, force: true });
+});
+
+const ev = (over: Partial<NodeEvent> & Pick<NodeEvent, 'kind' | 'key'>): NodeEvent => ({
+  source: 'kmsg', severity: 'warning', subject: {}, message: over.kind, bootId: 'b1', monoUs: null, timeMs: Date.now(), ...over,
+});
+
+describe('EventStore', () => {
+  it('stores a key once, lists newest first with filters, prunes by age and rows', () => {
+    const s = new EventStore(db);
+    const now = Date.now();
+    expect(s.add([ev({ kind: 'xid', key: 'k1', timeMs: now - 1000 }), ev({ kind: 'oom_kill', key: 'k2', timeMs: now })])).toHaveLength(2);
+    expect(s.add([ev({ kind: 'xid', key: 'k1', timeMs: now - 1000 })])).toHaveLength(0);
+    expect(s.list().map((e) => e.key)).toEqual(['k2', 'k1']);
+    expect(s.list({ kinds: ['xid'] }).map((e) => e.key)).toEqual(['k1']);
+    expect(s.list({ minSeverity: 'critical' })).toEqual([]);
+    s.add([ev({ kind: 'old', key: 'k0', timeMs: now - 20 * 86_400_000 })]);
+    expect(s.prune(14, 1, now)).toBe(2); // k0 by age, k1 beyond one row
+    expect(s.list().map((e) => e.key)).toEqual(['k2']);
+  });
+
+  it('one NVML event seen by two processes (two timestamps) is one row', () => {
+    const a = new EventStore(db);
+    const db2 = openDatabase(dir);
+    try {
+      const b = new EventStore(db2);
+      const e = ev({ source: 'nvml', kind: 'xid', key: 'nvml:1', subject: { gpuIndex: 0, xid: 48 } });
+      expect(a.addNear(e, 5000)).toBe(true);
+      expect(b.addNear({ ...e, key: 'nvml:2', timeMs: e.timeMs + 40 }, 5000)).toBe(false);
+      expect(b.addNear({ ...e, key: 'nvml:3', timeMs: e.timeMs + 60_000 }, 5000)).toBe(true);
+      expect(a.list({ sources: ['nvml'] })).toHaveLength(2);
+    } finally {
+      db2.close();
+    }
+  });
+});
+
+describe('BootRegistry', () => {
+  it('writes one boot event per boot, saying whether the previous boot ended with a clean stop', () => {
+    const s = new EventStore(db);
+    const r = new BootRegistry(db, s);
+    expect(r.recordStart({ bootId: 'boot-1', bootTimeMs: 1000 })?.subject).toEqual({});
+    expect(r.recordStart({ bootId: 'boot-1', bootTimeMs: 1000 })).toBeNull();
+    r.recordStop({ bootId: 'boot-1', bootTimeMs: 1000 });
+    const second = r.recordStart({ bootId: 'boot-2', bootTimeMs: 2000 });
+    expect(second).toMatchObject({ severity: 'info', subject: { previousBootId: 'boot-1', previousCleanStop: true } });
+    // boot-2 never stops cleanly: power loss.
+    const third = r.recordStart({ bootId: 'boot-3', bootTimeMs: 3000 });
+    expect(third).toMatchObject({ severity: 'warning', subject: { previousBootId: 'boot-2', previousCleanStop: false } });
+    expect(s.list({ kinds: ['boot'] })).toHaveLength(3);
+  });
+});
+
+describe('GpuInventory', () => {
+  it('remembers the GPUs of the first healthy check and names the one that is gone', () => {
+    const inv = new GpuInventory(db, undefined);
+    expect(inv.check(['00000000:3B:00.0', '00000000:86:00.0'], false).expected).toBeNull(); // not healthy: not remembered
+    expect(inv.check(['00000000:3B:00.0', '00000000:86:00.0'], true)).toMatchObject({ expected: 2, seen: 2, basis: 'first_healthy_boot' });
+    const c = inv.check(['00000000:86:00.0'], true);
+    expect(c.problem).toBe('expected 2 GPU(s), found 1: GPU 0000:3b:00.0 is gone');
+    expect(new GpuInventory(db, undefined).check(null, true).problem).toMatch(/NVML is not available/);
+  });
+  it('gpu.expectedCount wins over the remembered count', () => {
+    expect(new GpuInventory(db, 8).check(['0000:3b:00.0'], true)).toMatchObject({ expected: 8, basis: 'config', problem: expect.stringMatching(/expected 8 GPU\(s\), found 1/) });
+    expect(new GpuInventory(db, 0).check(null, true).problem).toBeUndefined();
+  });
+});
+
+describe('the health check with the event history', () => {
+  const check = async (events: NodeEvent[], extra: Record<string, unknown> = {}) => {
+    const store = new EventStore(db);
+    store.add(events);
+    const config = parseConfig({ hysteresis: { sustainSamples: 1 }, ...extra });
+    const monitor = new HealthMonitor({ config, gpu: null });
+    monitor.attach({ events: new EventHealth(store, config, new GpuInventory(db, config.gpu.expectedCount)) });
+    return monitor.checkSystemHealth('full', { memory: 1, disk: 1, cpu: 1 });
+  };
+
+  it('a fatal Xid within gpu.xidWindowSec is critical without NVML, listed newest first with recent_xids', async () => {
+    const r = await check([
+      ev({ kind: 'xid', key: 'x', severity: 'critical', subject: { xid: 79, pciBusId: '0000:3b:00.0', xidClass: 'fatal' }, message: 'NVRM: Xid (PCI:0000:3b:00): 79, GPU has fallen off the bus.' }),
+      ev({ kind: 'hung_task', key: 'h', timeMs: Date.now() - 10_000 }),
+    ]);
+    expect(r.status).toBe('critical');
+    const events = r.metrics.events as { critical: string[]; recent: { kind: string }[] };
+    expect(events.critical[0]).toMatch(/fatal .*xid GPU 0000:3b:00.0 Xid 79/);
+    expect(events.recent.map((e) => e.kind)).toEqual(['xid', 'hung_task']);
+    expect(r.metrics.gpu_health.recent_xids).toEqual([expect.objectContaining({ xid: 79, pciBusId: '0000:3b:00.0' })]);
+  });
+
+  it('an Xid older than the window no longer counts', async () => {
+    const r = await check([ev({ kind: 'xid', key: 'x', subject: { xid: 79, xidClass: 'fatal' }, timeMs: Date.now() - 7200_000 })], { gpu: { xidWindowSec: 3600 } });
+    expect((r.metrics.events as { critical: string[] }).critical).toEqual([]);
+  });
+
+  it('an OOM kill in the agent scope is degraded with the victim named; one outside scope is only listed', async () => {
+    const r = await check([
+      ev({ kind: 'oom_kill', key: 'o1', subject: { pid: 4242, comm: 'trainer', inScope: true } }),
+      ev({ kind: 'oom_kill', key: 'o2', subject: { pid: 77, comm: 'other', inScope: false } }),
+    ]);
+    const events = r.metrics.events as { degraded: string[]; critical: string[] };
+    expect(events.degraded).toEqual([expect.stringMatching(/OOM kill in the agent's scope: .*pid 4242 trainer/)]);
+    expect(events.critical).toEqual([]);
+    expect(r.status).not.toBe('healthy');
+  });
+});
