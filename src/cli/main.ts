@@ -9,6 +9,7 @@ import { registerRecordCommand } from './record.js';
 import { registerMonitorCommand } from './monitor.js';
 import { registerHealthCommand } from './health.js';
 import { registerEventsCommand } from './events.js';
+import { registerReportCommand } from './report.js';
 
 export function buildProgram(): Command {
   const program = new Command();
@@ -26,6 +27,7 @@ export function buildProgram(): Command {
   registerMonitorCommand(program);
   registerHealthCommand(program);
   registerEventsCommand(program);
+  registerReportCommand(program);
   return program;
 }
 

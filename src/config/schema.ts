@@ -168,6 +168,8 @@ export const historySchema = z.strictObject({
   retentionDays: z.number().positive().max(3650).default(14),
   /** At most this many events are kept, the oldest deleted first. */
   maxEvents: z.number().int().min(100).max(10_000_000).default(200_000),
+  /** The metric history keeps one row (means of the background samples) per this many seconds. */
+  intervalSec: z.number().min(1).max(3600).default(10),
 });
 
 export const gpuSchema = z.strictObject({

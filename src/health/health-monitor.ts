@@ -40,6 +40,8 @@ export interface HealthReport {
     disk: ReturnType<typeof diskStatus>;
     processes?: ReturnType<typeof topProcesses>;
     suspects?: { memory_leaks: unknown[]; hangs: unknown[]; stalled_tasks: unknown[] };
+    /** The event history's verdict; `recent` (newest first, bounded) on full checks. */
+    events?: { critical: string[]; degraded: string[]; recent?: unknown[]; gpu_inventory?: unknown; kernel_log: unknown };
   };
   breached: Breach[];
   recommendations: Recommendation[];

@@ -26,6 +26,8 @@ import { GpuInventory } from '../events/gpu-inventory.js';
 import { KernelLogWatcher } from '../events/kernel-log.js';
 import { normalizeBusId } from '../events/kmsg-matcher.js';
 import { loadNative } from '../native.js';
+import { HistoryRecorder } from '../history/history-recorder.js';
+import { MetricHistory } from '../history/metric-history.js';
 
 export interface OvernightContext {
   config: OvernightConfig & { stateDir: string };
@@ -45,6 +47,8 @@ export interface OvernightContext {
   events: EventStore;
   boot: BootInfo;
   eventHealth: EventHealth;
+  /** The metric history (recorded by background processes, read by the report). */
+  history: MetricHistory;
   /** The kernel-log reader of a background (serve, monitor) process; null otherwise or when disabled. */
   kernelLog: KernelLogWatcher | null;
   /** Stops background work (sampling, probes) and closes the database. */
@@ -84,9 +88,16 @@ export async function createOvernightContext(options: ContextOptions = {}): Prom
   const boots = new BootRegistry(db, events);
   let kernelLog: KernelLogWatcher | null = null;
   let pruneTimer: NodeJS.Timeout | undefined;
+  const history = new MetricHistory(db, config.history.intervalSec * 1000);
+  // Rows for the retention period at the interval, and no more.
+  const maxHistoryRows = Math.ceil((config.history.retentionDays * 86_400) / config.history.intervalSec);
+  let recorder: HistoryRecorder | null = null;
   if (options.background) {
     boots.recordStart(boot);
-    const prune = () => events.prune(config.history.retentionDays, config.history.maxEvents);
+    const prune = () => {
+      events.prune(config.history.retentionDays, config.history.maxEvents);
+      history.prune(config.history.retentionDays, maxHistoryRows);
+    };
     prune();
     pruneTimer = setInterval(prune, 3600_000);
     pruneTimer.unref();
@@ -110,7 +121,25 @@ export async function createOvernightContext(options: ContextOptions = {}): Prom
       });
       kernelLog.start();
     }
+    recorder = new HistoryRecorder(history, health, boot.bootId, () => clock.now(), gpu ? () => gpu.sample({ quick: true, timeoutMs: config.gpuTimeoutMs }) : undefined);
+    recorder.start();
   }
+  escalator.onSent = (a, report) => {
+    const at = clock.now();
+    events.add([
+      {
+        source: 'monitor',
+        kind: 'alert',
+        severity: a.severity,
+        subject: { key: a.key, channels: report.channels.map((c) => `${c.channel}:${c.ok ? 'ok' : 'failed'}`).join(',') },
+        message: a.summary,
+        bootId: boot.bootId,
+        monoUs: null,
+        timeMs: at,
+        key: `alert:${process.pid}:${a.key}:${at}`,
+      },
+    ]);
+  };
   const kernelLogStatus = () => (kernelLog ? kernelLog.status() : config.kernelLog.enabled ? null : { available: false as const, reason: 'kernelLog.enabled is false' });
   const eventHealth = new EventHealth(events, config, new GpuInventory(db, config.gpu.expectedCount), kernelLogStatus);
   health.attach({ events: eventHealth });
@@ -138,9 +167,11 @@ export async function createOvernightContext(options: ContextOptions = {}): Prom
     events,
     boot,
     eventHealth,
+    history,
     kernelLog,
     async close() {
       kernelLog?.stop();
+      recorder?.stop();
       if (pruneTimer) clearInterval(pruneTimer);
       if (options.background && db.open) boots.recordStop(boot);
       watch.stop();

@@ -38,6 +38,8 @@ export class Escalator {
   /** Alerts delivered and suppressed, for metrics. */
   readonly counts = { sent: 0, deduplicated: 0, rateLimited: 0 };
   maxPerHour = Infinity;
+  /** Told of each alert sent (the context stores it in the event history for the morning report). */
+  onSent: ((a: Alert, report: DeliveryReport) => void) | undefined;
 
   constructor(
     private readonly cfg: OvernightConfig['escalation'],
@@ -69,7 +71,13 @@ export class Escalator {
     channels.push({ channel: 'log', ok: true, attempts: 1 });
     for (const w of this.cfg.webhooks) channels.push(await this.webhook(w, a));
     for (const c of this.cfg.commands) channels.push(await this.command(c, a));
-    return { key: a.key, deduplicated: false, channels };
+    const report = { key: a.key, deduplicated: false, channels };
+    try {
+      this.onSent?.(a, report);
+    } catch {
+      /* recording the alert must not undo sending it */
+    }
+    return report;
   }
 
   private async webhook(w: OvernightConfig['escalation']['webhooks'][number], a: Alert) {

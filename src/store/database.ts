@@ -82,7 +82,8 @@ const MIGRATIONS: string[] = [
    CREATE INDEX leases_active ON leases(kind, released_at, expires_at);`,
   // 4: the node's event history (every process writes, all read; `key` de-duplicates), the
   // kernel-log cursor per boot (resume without duplicates or gaps), boots, and node facts
-  // (the expected GPU count)
+  // (the expected GPU count), and the metric history (one row per interval, whichever process
+  // wrote it first)
   `CREATE TABLE events (
      id INTEGER PRIMARY KEY AUTOINCREMENT,
      key TEXT NOT NULL UNIQUE,
@@ -112,6 +113,12 @@ const MIGRATIONS: string[] = [
      key TEXT PRIMARY KEY,
      value TEXT NOT NULL,
      updated_ms INTEGER NOT NULL
+   );
+   CREATE TABLE metric_history (
+     bucket INTEGER PRIMARY KEY,
+     time_ms INTEGER NOT NULL,
+     boot_id TEXT NOT NULL,
+     data TEXT NOT NULL
    );`,
 ];
 
