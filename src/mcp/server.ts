@@ -12,6 +12,8 @@ import { registerHealthCheck } from './tools/health-check.js';
 import { registerRecoverOperation } from './tools/recover-operation.js';
 import { registerTrackProgress } from './tools/track-progress.js';
 import { registerManageResources } from './tools/manage-resources.js';
+import { registerOvernightResources } from './resources.js';
+import { registerEventLogging } from './logging.js';
 
 const pkg = createRequire(import.meta.url)('../../package.json') as { name: string; version: string };
 
@@ -27,12 +29,14 @@ export function registerOvernightTools(server: McpServerLike, context: Overnight
 
 export function createOvernightServer(context: OvernightContext): McpServer {
   const server = new McpServer(SERVER_INFO, {
-    capabilities: { tools: {} },
+    capabilities: { tools: {}, resources: {}, logging: {} },
     instructions:
       'overnight-ops watches this node while you work unattended. Call healthCheck (quick) periodically; ' +
       'act on its recommendations; run healthCheck "recovery" after any recovery.',
   });
   registerOvernightTools(server as unknown as McpServerLike, context);
+  registerOvernightResources(server, context);
+  registerEventLogging(server, context);
   return server;
 }
 
