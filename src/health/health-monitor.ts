@@ -12,6 +12,7 @@ import type { SamplerOptions } from '../sampler/sampler.js';
 import type { HostSample, HostSampleOptions, NativeHostReader, ProcessSample, ProcessScanOptions } from '../native.js';
 import { systemClock, type Clock } from '../util/clock.js';
 import { round } from '../util/stats.js';
+import { normalizeBusId } from '../events/kmsg-matcher.js';
 import { LatencyWindow } from './latency-window.js';
 import { cgroupStatus, cpuStatus, diskStatus, gpuDeviceSummary, memoryStatus, pressureStatus, topProcesses, type MemoryStatus } from './metrics.js';
 import { ProbeRunner } from './probes.js';
@@ -257,7 +258,7 @@ export class HealthMonitor {
       this.lastGpu = { at: this.clock.now(), outcome };
       if (outcome.available) {
         const now = this.clock.now();
-        this.feedStoredXids(now);
+        this.feedStoredXids(now, outcome.devices);
         verdicts = full ? this.gpuTracker.verdicts(outcome.devices, now) : [];
         for (const d of outcome.devices) {
           if (d.memory) add(this.tracker.observe(`gpu.${d.index}.memory`, d.memory.used / d.memory.total, th.gpu, 'fraction', `GPU ${d.index} memory`));
@@ -445,11 +446,14 @@ export class HealthMonitor {
    * Feeds the Xids other processes stored (a monitor's NVML events, the kernel log) into the GPU
    * verdicts, once each; those from before a reset of their GPU no longer describe it.
    */
-  private feedStoredXids(nowMs: number): void {
+  private feedStoredXids(nowMs: number, devices: { index: number; busId?: string | null }[]): void {
     const stored = this.options.events?.recentXids(nowMs) ?? [];
     if (!stored.length) return;
     const have = this.gpuTracker.recentXids(nowMs);
-    for (const x of stored) {
+    // A kernel line names the GPU by bus id; the index is the one NVML gives that bus now.
+    const byBus = new Map(devices.filter((d) => d.busId).map((d) => [normalizeBusId(d.busId!), d.index]));
+    for (const s of stored) {
+      const x = s.gpuIndex === undefined && s.pciBusId && byBus.has(s.pciBusId) ? { ...s, gpuIndex: byBus.get(s.pciBusId)! } : s;
       if (x.gpuIndex === undefined || x.timeMs <= (this.xidsClearedAt.get(x.gpuIndex) ?? -Infinity)) continue;
       const key = `${x.gpuIndex}:${x.xid}:${Math.round(x.timeMs)}`;
       if (this.fedXids.has(key)) continue;

@@ -69,7 +69,7 @@ export interface NodeEventAssessment {
 
 export interface NodeEventSource {
   /** Xids any process stored (kernel log or NVML) within the Xid window. */
-  recentXids(nowMs: number): { gpuIndex?: number; xid: number; timeMs: number }[];
+  recentXids(nowMs: number): { gpuIndex?: number; pciBusId?: string; xid: number; timeMs: number }[];
   /** `gpus`: the bus ids NVML sees now (null without NVML), for the expected GPU count. */
   assess(nowMs: number, gpus: { busIds: string[] | null; otherwiseHealthy: boolean } | null, limit?: number): NodeEventAssessment;
 }
