@@ -8,6 +8,7 @@ import type { OvernightConfig } from '../config/schema.js';
 import type { EventStore } from './event-store.js';
 import type { GpuInventory, GpuInventoryCheck } from './gpu-inventory.js';
 import type { KernelLogStatus } from './kernel-log.js';
+import { normalizeBusId } from './kmsg-matcher.js';
 import type { StoredEvent } from './types.js';
 
 export interface StoredXid {
@@ -43,14 +44,27 @@ export class EventHealth {
     private readonly config: Pick<OvernightConfig, 'gpu'>,
     private readonly inventory: GpuInventory | null = null,
     private readonly kernelLog: () => EventAssessment['kernel_log'] = () => null,
+    private readonly bootId: string = '',
   ) {}
 
-  /** Xids stored by any process (kernel log or NVML) within the Xid window. */
+  /** Stores a successful GPU reset (any process's later checks then ignore that GPU's older Xids). */
+  recordGpuReset(gpuIndex: number, busId: string | null, timeMs: number): void {
+    const bus = busId ? normalizeBusId(busId) : undefined;
+    this.store.add([{ source: 'recovery', kind: 'gpu_reset', severity: 'info', subject: { gpuIndex, ...(bus ? { pciBusId: bus } : {}) }, message: `GPU ${gpuIndex}${bus ? ` (${bus})` : ''} was reset: its earlier Xids no longer describe it`, bootId: this.bootId, monoUs: null, timeMs, key: `gpu_reset:${gpuIndex}:${timeMs}` }]);
+  }
+
+  /** An Xid event a later reset of its GPU (by index or bus id) has superseded. */
+  private supersededBy(resets: StoredEvent[]): (e: StoredEvent) => boolean {
+    return (e) => resets.some((r) => r.timeMs >= e.timeMs && ((r.subject.gpuIndex !== undefined && r.subject.gpuIndex === e.subject.gpuIndex) || (r.subject.pciBusId !== undefined && r.subject.pciBusId === e.subject.pciBusId)));
+  }
+
+  /** Xids stored by any process (kernel log or NVML) within the Xid window, not superseded by a reset. */
   recentXids(nowMs: number): StoredXid[] {
     const sinceMs = nowMs - this.config.gpu.xidWindowSec * 1000;
+    const superseded = this.supersededBy(this.store.list({ sinceMs, kinds: ['gpu_reset'], limit: 1000 }));
     return this.store
       .list({ sinceMs, kinds: ['xid'], limit: 1000 })
-      .filter((e) => typeof e.subject.xid === 'number')
+      .filter((e) => typeof e.subject.xid === 'number' && !superseded(e))
       .map((e) => ({
         xid: e.subject.xid as number,
         timeMs: e.timeMs,
@@ -63,9 +77,11 @@ export class EventHealth {
   assess(nowMs: number, gpus: { busIds: string[] | null; otherwiseHealthy: boolean } | null, limit = 50): EventAssessment {
     const sinceMs = nowMs - this.config.gpu.xidWindowSec * 1000;
     const window = this.store.list({ sinceMs, limit: 10_000 });
+    const superseded = this.supersededBy(window.filter((e) => e.kind === 'gpu_reset'));
     const critical: string[] = [];
     const degraded: string[] = [];
     for (const e of window) {
+      if (e.kind === 'xid' && superseded(e)) continue;
       if (e.kind === 'xid' && e.subject.xidClass === 'fatal') critical.push(`fatal ${describe(e)}`);
       else if (e.kind === 'xid') degraded.push(describe(e));
       else if (e.kind === 'sxid' && e.severity === 'critical') critical.push(describe(e));

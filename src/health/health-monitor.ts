@@ -440,6 +440,8 @@ export class HealthMonitor {
   clearGpuXids(gpuIndex: number): void {
     this.gpuTracker.clearXids(gpuIndex);
     this.xidsClearedAt.set(gpuIndex, this.clock.now());
+    const dev = this.lastGpu?.outcome.available ? this.lastGpu.outcome.devices.find((d) => d.index === gpuIndex) : undefined;
+    this.options.events?.recordGpuReset?.(gpuIndex, dev?.busId ?? null, this.clock.now());
   }
 
   /**

@@ -72,4 +72,6 @@ export interface NodeEventSource {
   recentXids(nowMs: number): { gpuIndex?: number; pciBusId?: string; xid: number; timeMs: number }[];
   /** `gpus`: the bus ids NVML sees now (null without NVML), for the expected GPU count. */
   assess(nowMs: number, gpus: { busIds: string[] | null; otherwiseHealthy: boolean } | null, limit?: number): NodeEventAssessment;
+  /** A successful GPU reset: that GPU's earlier Xids no longer describe it, in any process. */
+  recordGpuReset?(gpuIndex: number, busId: string | null, timeMs: number): void;
 }

@@ -141,7 +141,7 @@ export async function createOvernightContext(options: ContextOptions = {}): Prom
     ]);
   };
   const kernelLogStatus = () => (kernelLog ? kernelLog.status() : config.kernelLog.enabled ? null : { available: false as const, reason: 'kernelLog.enabled is false' });
-  const eventHealth = new EventHealth(events, config, new GpuInventory(db, config.gpu.expectedCount), kernelLogStatus);
+  const eventHealth = new EventHealth(events, config, new GpuInventory(db, config.gpu.expectedCount), kernelLogStatus, boot.bootId);
   health.attach({ events: eventHealth });
   if (options.background) {
     // One Sampler for the process: host signals for the thresholds, and the agent's processes

@@ -109,6 +109,23 @@ describe('the health check with the event history', () => {
     expect(r.metrics.gpu_health.recent_xids).toEqual([expect.objectContaining({ xid: 79, pciBusId: '0000:3b:00.0' })]);
   });
 
+  it('a GPU reset recorded by any process supersedes that GPU\'s earlier Xids, not another GPU\'s', async () => {
+    const store = new EventStore(db);
+    const config = parseConfig({});
+    const h = new EventHealth(store, config, null, () => null, 'b1');
+    const t = Date.now() - 60_000;
+    store.add([
+      ev({ kind: 'xid', key: 'x0', severity: 'critical', subject: { xid: 48, gpuIndex: 0, xidClass: 'fatal' }, timeMs: t }),
+      ev({ kind: 'xid', key: 'x1', severity: 'critical', subject: { xid: 48, pciBusId: '0000:3b:00.0', xidClass: 'fatal' }, timeMs: t }),
+    ]);
+    expect(h.assess(Date.now(), null).critical).toHaveLength(2);
+    h.recordGpuReset(0, '00000000:11:00.0', t + 1000);
+    expect(h.recentXids(Date.now()).map((x) => x.pciBusId ?? x.gpuIndex)).toEqual(['0000:3b:00.0']);
+    h.recordGpuReset(1, '00000000:3B:00.0', t + 2000);
+    expect(h.assess(Date.now(), null).critical).toEqual([]);
+    expect(store.list({ kinds: ['gpu_reset'] })).toHaveLength(2);
+  });
+
   it('an Xid older than the window no longer counts', async () => {
     const r = await check([ev({ kind: 'xid', key: 'x', subject: { xid: 79, xidClass: 'fatal' }, timeMs: Date.now() - 7200_000 })], { gpu: { xidWindowSec: 3600 } });
     expect((r.metrics.events as { critical: string[] }).critical).toEqual([]);
