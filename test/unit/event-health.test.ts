@@ -142,3 +142,20 @@ describe('the health check with the event history', () => {
     expect(r.status).not.toBe('healthy');
   });
 });
+
+describe('overnight_events_total', () => {
+  it('counts the shared history by source, kind and severity at scrape time', async () => {
+    const { OvernightMetrics } = await import('../../src/metrics/prometheus.js');
+    const store = new EventStore(db);
+    const metrics = new OvernightMetrics();
+    metrics.attachEvents(store);
+    store.add([ev({ kind: 'xid', key: 'a', severity: 'critical' }), ev({ kind: 'xid', key: 'b', severity: 'critical' }), ev({ kind: 'oom_kill', key: 'c' })]);
+    let text = await metrics.registry.metrics();
+    expect(text).toContain('# TYPE overnight_events_total counter');
+    expect(text).toMatch(/^overnight_events_total\{source="kmsg",kind="xid",severity="critical"\} 2$/m);
+    expect(text).toMatch(/^overnight_events_total\{source="kmsg",kind="oom_kill",severity="warning"\} 1$/m);
+    store.add([ev({ kind: 'oom_kill', key: 'd' })]); // written after the first scrape: seen at the next
+    text = await metrics.registry.metrics();
+    expect(text).toMatch(/^overnight_events_total\{source="kmsg",kind="oom_kill",severity="warning"\} 2$/m);
+  });
+});
