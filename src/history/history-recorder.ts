@@ -30,13 +30,13 @@ const CHANNELS: Record<string, string> = {
 };
 
 /** One row of the history from the sources, or null when nothing was sampled in the interval. */
-export function historyRow(src: HistorySources, intervalMs: number, nowMs: number, ownGpu?: { at: number; outcome: GpuSampleOutcome } | null): MetricValues | null {
-  const w = src.recentWindow(intervalMs);
+export function historyRow(src: HistorySources, windowMs: number, nowMs: number, ownGpu?: { at: number; outcome: GpuSampleOutcome } | null): MetricValues | null {
+  const w = src.recentWindow(windowMs);
   const row: MetricValues = {};
   if (w && w.count > 0) for (const [ch, name] of Object.entries(CHANNELS)) if (w.signals[ch]) row[name] = w.signals[ch]!.mean;
   const last = src.lastGpuSample();
   const gpu = ownGpu && (!last || ownGpu.at >= last.at) ? ownGpu : last;
-  if (gpu && gpu.outcome.available && nowMs - gpu.at <= intervalMs * 3) {
+  if (gpu && gpu.outcome.available && nowMs - gpu.at <= windowMs * 3) {
     for (const d of gpu.outcome.devices) {
       const p = `gpu${d.index}_`;
       row[`${p}util`] = d.utilization?.gpu ?? null;
@@ -57,6 +57,8 @@ export class HistoryRecorder {
     private readonly bootId: string,
     private readonly now: () => number = Date.now,
     private readonly gpuSample?: GpuQuickSample,
+    /** The sampler window a row averages: at least the interval, and two of the sampler's own. */
+    private readonly windowMs = history.intervalMs,
   ) {}
 
   /** Records the current interval (if no process has yet). */
@@ -70,7 +72,7 @@ export class HistoryRecorder {
       }
     }
     const t = this.now();
-    const row = historyRow(this.src, this.history.intervalMs, t, own);
+    const row = historyRow(this.src, this.windowMs, t, own);
     return row ? this.history.record(t, this.bootId, row) : false;
   }
 

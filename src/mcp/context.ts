@@ -121,7 +121,7 @@ export async function createOvernightContext(options: ContextOptions = {}): Prom
       });
       kernelLog.start();
     }
-    recorder = new HistoryRecorder(history, health, boot.bootId, () => clock.now(), gpu ? () => gpu.sample({ quick: true, timeoutMs: config.gpuTimeoutMs }) : undefined);
+    recorder = new HistoryRecorder(history, health, boot.bootId, () => clock.now(), gpu ? () => gpu.sample({ quick: true, timeoutMs: config.gpuTimeoutMs }) : undefined, Math.max(history.intervalMs, 2 * config.sampleIntervalMs));
     recorder.start();
   }
   escalator.onSent = (a, report) => {

@@ -254,7 +254,7 @@ export class OvernightMonitor {
         this.event('recovery', `${t.op} ${r.status}: ${r.message}`);
       }
       if (health.status === 'critical') {
-        const r = await this.ctx.escalator.escalate({ key: `status:critical:${cycle.breached.join(',')}`, severity: 'critical', summary: `node critical: ${health.recommendations.map((x) => x.message).slice(0, 3).join(' | ') || cycle.breached.join(', ')}`, details: { breached: health.breached } });
+        const r = await this.ctx.escalator.escalate({ key: `status:critical:${cycle.breached.join(',')}`, severity: 'critical', summary: `node critical: ${health.recommendations.map((x) => x.message).slice(0, 3).join(' | ') || cycle.breached.join(', ') || health.metrics.events?.critical.slice(0, 2).join(' | ') || 'see healthCheck'}`, details: { breached: health.breached } });
         cycle.alerts.push({ key: r.key, sent: !r.deduplicated });
       }
     }
