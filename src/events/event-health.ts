@@ -74,7 +74,7 @@ export class EventHealth {
       }));
   }
 
-  assess(nowMs: number, gpus: { busIds: string[] | null; otherwiseHealthy: boolean } | null, limit = 50): EventAssessment {
+  assess(nowMs: number, gpus: { seen: { count: number; busIds: string[] | null } | null; otherwiseHealthy: boolean } | null, limit = 50): EventAssessment {
     const sinceMs = nowMs - this.config.gpu.xidWindowSec * 1000;
     const window = this.store.list({ sinceMs, limit: 10_000 });
     const superseded = this.supersededBy(window.filter((e) => e.kind === 'gpu_reset'));
@@ -97,7 +97,7 @@ export class EventHealth {
       kernel_log: this.kernelLog(),
     };
     if (this.inventory && gpus) {
-      out.gpu_inventory = this.inventory.check(gpus.busIds, gpus.otherwiseHealthy, nowMs);
+      out.gpu_inventory = this.inventory.check(gpus.seen, gpus.otherwiseHealthy, nowMs);
       if (out.gpu_inventory.problem) critical.push(out.gpu_inventory.problem);
     }
     return out;

@@ -31,11 +31,12 @@ export class GpuInventory {
   }
 
   /**
-   * Compares the GPUs seen now (null: NVML not available) with the expectation; remembers them
-   * when none is stored yet and the node is healthy otherwise.
+   * Compares the GPUs seen now (null: NVML not available; busIds null when the sample did not read
+   * them, as a quick one does not) with the expectation; remembers them when none is stored yet,
+   * the bus ids are known and the node is healthy otherwise.
    */
-  check(busIdsNow: string[] | null, otherwiseHealthy: boolean, nowMs = Date.now()): GpuInventoryCheck {
-    const now = busIdsNow?.map(normalizeBusId) ?? null;
+  check(seenNow: { count: number; busIds: string[] | null } | null, otherwiseHealthy: boolean, nowMs = Date.now()): GpuInventoryCheck {
+    const now = seenNow?.busIds?.map(normalizeBusId) ?? null;
     let stored = this.stored();
     if (!stored && now && now.length > 0 && otherwiseHealthy) {
       stored = { count: now.length, busIds: [...now].sort() };
@@ -43,7 +44,7 @@ export class GpuInventory {
     }
     const expected = this.configured ?? stored?.count ?? null;
     const basis = this.configured !== undefined ? 'config' : stored ? 'first_healthy_boot' : null;
-    const seen = now ? now.length : null;
+    const seen = seenNow ? seenNow.count : null;
     const missing = stored && now ? stored.busIds.filter((b) => !now.includes(b)) : [];
     const out: GpuInventoryCheck = { expected, basis, seen, missing };
     if (expected !== null && expected > 0 && (seen ?? 0) < expected) {

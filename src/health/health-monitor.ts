@@ -321,8 +321,8 @@ export class HealthMonitor {
     // The event history: a fatal Xid any process saw (with or without NVML here), OOM kills in
     // scope, kernel trouble, and GPUs missing against the expected count.
     const lastGpu = this.lastGpu?.outcome;
-    const gpuBusIds = gpuSource && lastGpu?.available ? lastGpu.devices.map((d) => d.busId ?? '').filter(Boolean) : null;
-    const events = this.options.events?.assess(this.clock.now(), { busIds: gpuBusIds, otherwiseHealthy: !critical && !degraded }, full ? 50 : 0) ?? null;
+    const gpuSeen = gpuSource && lastGpu?.available ? { count: lastGpu.devices.length, busIds: lastGpu.devices.every((d) => d.busId) ? lastGpu.devices.map((d) => d.busId!) : null } : null;
+    const events = this.options.events?.assess(this.clock.now(), { seen: gpuSeen, otherwiseHealthy: !critical && !degraded }, full ? 50 : 0) ?? null;
     if (events && full && !('recent_xids' in gpuHealth)) gpuHealth.recent_xids = events.xids;
     const status: HealthStatus = critical || (events?.critical.length ?? 0) > 0 ? 'critical' : degraded || (events?.degraded.length ?? 0) > 0 ? 'degraded' : 'healthy';
 

@@ -70,8 +70,8 @@ export interface NodeEventAssessment {
 export interface NodeEventSource {
   /** Xids any process stored (kernel log or NVML) within the Xid window. */
   recentXids(nowMs: number): { gpuIndex?: number; pciBusId?: string; xid: number; timeMs: number }[];
-  /** `gpus`: the bus ids NVML sees now (null without NVML), for the expected GPU count. */
-  assess(nowMs: number, gpus: { busIds: string[] | null; otherwiseHealthy: boolean } | null, limit?: number): NodeEventAssessment;
+  /** `gpus.seen`: the GPUs NVML sees now (null without NVML), for the expected GPU count. */
+  assess(nowMs: number, gpus: { seen: { count: number; busIds: string[] | null } | null; otherwiseHealthy: boolean } | null, limit?: number): NodeEventAssessment;
   /** A successful GPU reset: that GPU's earlier Xids no longer describe it, in any process. */
   recordGpuReset?(gpuIndex: number, busId: string | null, timeMs: number): void;
 }

@@ -75,14 +75,18 @@ describe('BootRegistry', () => {
 describe('GpuInventory', () => {
   it('remembers the GPUs of the first healthy check and names the one that is gone', () => {
     const inv = new GpuInventory(db, undefined);
-    expect(inv.check(['00000000:3B:00.0', '00000000:86:00.0'], false).expected).toBeNull(); // not healthy: not remembered
-    expect(inv.check(['00000000:3B:00.0', '00000000:86:00.0'], true)).toMatchObject({ expected: 2, seen: 2, basis: 'first_healthy_boot' });
-    const c = inv.check(['00000000:86:00.0'], true);
+    const two = { count: 2, busIds: ['00000000:3B:00.0', '00000000:86:00.0'] };
+    expect(inv.check(two, false).expected).toBeNull(); // not healthy: not remembered
+    expect(inv.check({ count: 2, busIds: null }, true).expected).toBeNull(); // a quick sample without bus ids: not remembered
+    expect(inv.check(two, true)).toMatchObject({ expected: 2, seen: 2, basis: 'first_healthy_boot' });
+    expect(inv.check({ count: 2, busIds: null }, true).problem).toBeUndefined(); // both there, bus ids unread
+    const c = inv.check({ count: 1, busIds: ['00000000:86:00.0'] }, true);
     expect(c.problem).toBe('expected 2 GPU(s), found 1: GPU 0000:3b:00.0 is gone');
+    expect(inv.check({ count: 1, busIds: null }, true).problem).toBe('expected 2 GPU(s), found 1: 1 GPU(s) missing');
     expect(new GpuInventory(db, undefined).check(null, true).problem).toMatch(/NVML is not available/);
   });
   it('gpu.expectedCount wins over the remembered count', () => {
-    expect(new GpuInventory(db, 8).check(['0000:3b:00.0'], true)).toMatchObject({ expected: 8, basis: 'config', problem: expect.stringMatching(/expected 8 GPU\(s\), found 1/) });
+    expect(new GpuInventory(db, 8).check({ count: 1, busIds: ['0000:3b:00.0'] }, true)).toMatchObject({ expected: 8, basis: 'config', problem: expect.stringMatching(/expected 8 GPU\(s\), found 1/) });
     expect(new GpuInventory(db, 0).check(null, true).problem).toBeUndefined();
   });
 });
