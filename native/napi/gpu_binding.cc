@@ -159,7 +159,7 @@ class GpuWorkerWrap : public Napi::ObjectWrap<GpuWorkerWrap> {
           napi_status st = tsfn.NonBlockingCall(job, [](Napi::Env env, Napi::Function cb, GpuJob* j) {
             std::unique_ptr<GpuJob> owned(j);
             if (!env) return;
-            guarded([&] {
+            guarded(env, "overnight:gpu", [&] {
             napi_value result;
             if (j->kind == GpuJob::Sample) {
               result = sampleToJs(env, j->sample);
@@ -269,7 +269,7 @@ class GpuEventWatcherWrap : public Napi::ObjectWrap<GpuEventWatcherWrap> {
           napi_status st = tsfn.NonBlockingCall(copy, [](Napi::Env env, Napi::Function cb, GpuEvent* ev) {
             std::unique_ptr<GpuEvent> owned(ev);
             if (!env) return;
-            guarded([&] {
+            guarded(env, "overnight:gpuEvents", [&] {
             JsObject o(env);
             o.num("timeMs", ev->timeMs);
             if (ev->error != SUCCESS) {

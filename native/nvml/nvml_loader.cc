@@ -62,7 +62,6 @@ static Api loadApi() {
   bind(h, a.handleByIndex, {"nvmlDeviceGetHandleByIndex_v2", "nvmlDeviceGetHandleByIndex"});
   bind(h, a.name, {"nvmlDeviceGetName"});
   bind(h, a.uuid, {"nvmlDeviceGetUUID"});
-  bind(h, a.index, {"nvmlDeviceGetIndex"});
   bind(h, a.pciInfo, {"nvmlDeviceGetPciInfo_v3", "nvmlDeviceGetPciInfo_v2", "nvmlDeviceGetPciInfo"});
   a.pciInfoVersion = !a.pciInfo.symbol ? 0 : a.pciInfo.symbol[sizeof("nvmlDeviceGetPciInfo") - 1] == '_' ? 3 : 1;
   bind(h, a.memoryV2, {"nvmlDeviceGetMemoryInfo_v2"});
@@ -125,7 +124,7 @@ std::vector<std::pair<const char*, const char*>> Api::table() const {
       {"init", init.symbol}, {"shutdown", shutdown.symbol}, {"errorString", errorString.symbol},
       {"driverVersion", driverVersion.symbol}, {"nvmlVersion", nvmlVersion.symbol},
       {"deviceCount", deviceCount.symbol}, {"handleByIndex", handleByIndex.symbol}, {"name", name.symbol},
-      {"uuid", uuid.symbol}, {"index", index.symbol}, {"pciInfo", pciInfo.symbol}, {"memoryV2", memoryV2.symbol},
+      {"uuid", uuid.symbol}, {"pciInfo", pciInfo.symbol}, {"memoryV2", memoryV2.symbol},
       {"memory", memory.symbol}, {"utilization", utilization.symbol}, {"temperature", temperature.symbol},
       {"temperatureThreshold", temperatureThreshold.symbol}, {"powerUsage", powerUsage.symbol},
       {"powerLimit", powerLimit.symbol}, {"pcieReplay", pcieReplay.symbol}, {"clock", clock.symbol},

@@ -30,7 +30,6 @@ struct Api {
   Entry<FnUintPtr> deviceCount;
   Entry<FnHandleByIndex> handleByIndex;
   Entry<FnDevString> name, uuid;
-  Entry<FnDevUint> index;
   Entry<FnDevPci> pciInfo;
   int pciInfoVersion = 0;
   Entry<FnDevMemoryV2> memoryV2;

@@ -6,6 +6,7 @@
 #include <time.h>
 
 #include <algorithm>
+#include <chrono>
 #include <cmath>
 #include <cstdio>
 #include <cstring>
@@ -137,10 +138,14 @@ void Sampler::run() {
   uint64_t next = monotonicNowNs();
   uint64_t last = 0;
   while (!stop_.load(std::memory_order_relaxed)) {
-    struct timespec ts {static_cast<time_t>(next / 1000000000ULL), static_cast<long>(next % 1000000000ULL)};
-    while (clock_nanosleep(CLOCK_MONOTONIC, TIMER_ABSTIME, &ts, nullptr) == EINTR) {
+    {
+      // steady_clock is CLOCK_MONOTONIC here (libstdc++ on Linux), and wait_until on it becomes one
+      // futex wait with an absolute monotonic deadline: the same one syscall and timer slack as
+      // clock_nanosleep(TIMER_ABSTIME), but stop() can wake it.
+      std::unique_lock<std::mutex> lock(wakeMu_);
+      const std::chrono::steady_clock::time_point deadline{std::chrono::nanoseconds(next)};
+      if (wakeCv_.wait_until(lock, deadline, [this] { return stop_.load(std::memory_order_relaxed); })) break;
     }
-    if (stop_.load(std::memory_order_relaxed)) break;
     uint64_t t = monotonicNowNs();
     double* slot = ring_->slot();
     slot[0] = static_cast<double>(t) / 1e6;
@@ -385,7 +390,11 @@ SamplerReport Sampler::snapshot() const {
 
 SamplerReport Sampler::stop() {
   if (running_.load()) {
-    stop_.store(true);
+    {
+      std::lock_guard<std::mutex> lock(wakeMu_);  // so the thread cannot miss the wake-up between check and wait
+      stop_.store(true);
+    }
+    wakeCv_.notify_all();
     if (thread_.joinable()) thread_.join();
     if (scanner_) scanner_->stop();
     std::lock_guard<std::mutex> lock(statsMu_);

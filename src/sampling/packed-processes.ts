@@ -1,6 +1,6 @@
 /**
  * Unpacks the native scan's packed form (one Float64Array row per process) into ProcessSample
- * objects. The row layout is fixed by toPacked() in native/napi/process_binding.cc.
+ * objects. The row layout is fixed by native/napi/process_packed.cc.
  */
 import type { PackedProcessRows, ProcessSample } from '../native.js';
 
