@@ -256,6 +256,18 @@ export interface ProcessScanOptions extends ProcessReadOptions {
   includeRoot?: boolean;
 }
 
+/** One packed group's fields in order (native/napi/host_layout.h): kinds n number, u count, b boolean, o optional. */
+export interface PackedGroupLayout {
+  names: string[];
+  kinds: string;
+}
+
+/** The raw binding class: only the packed form (sampling/host.ts builds the objects). */
+export interface NativeHostReaderBinding {
+  samplePacked(flags: number, cgroupPid: number, paths?: string[]): { numbers: Float64Array; meta?: import('./sampling/packed-host.js').PackedMeta };
+  resetCpuBaseline(): void;
+}
+
 export interface NativeHostReader {
   sample(options?: HostSampleOptions): HostSample;
   /** The same sample as numbers in a fixed order, plus the strings when they changed (see sampling/packed-host.ts). */
@@ -535,7 +547,11 @@ export interface NativeBinding {
   reserveSpace(path: string, bytes: number): Promise<void>;
   /** Resolves true once the process exited (or was already gone), false on timeout. */
   waitForExit(pid: number, starttime: number, timeoutMs: number): Promise<boolean>;
-  HostReader: new () => NativeHostReader;
+  HostReader: new () => NativeHostReaderBinding;
+  /** The packed host sample's field tables, by group (native/napi/host_layout.h). */
+  hostLayout: Record<string, PackedGroupLayout>;
+  /** samplePacked's option bits by option name. */
+  hostOptionBits: Record<string, number>;
   ProcessTable: new () => NativeProcessTable;
   readProcess(pid: number, options?: ProcessReadOptions): ProcessSample;
   clockTicksPerSecond: number;
