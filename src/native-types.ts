@@ -556,5 +556,7 @@ export interface NativeBinding {
   readProcess(pid: number, options?: ProcessReadOptions): ProcessSample;
   clockTicksPerSecond: number;
   pageSize: number;
+  /** The packed process row's fields and the io counters after them (native/napi/process_packed.h). */
+  processLayout: { row: PackedGroupLayout; io: PackedGroupLayout };
   abiVersion: number;
 }

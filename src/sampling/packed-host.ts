@@ -5,6 +5,7 @@
  * arrives only when it changed; the caller keeps the last one.
  */
 import { loadNative } from '../native.js';
+import { compileReader } from './packed-layout.js';
 import type { CgroupSample, CpuTimes, CpuUtilization, FilesystemSample, HostSample, HostSampleOptions, MemorySample, Psi, PsiLine, Reason } from '../native.js';
 
 type CgroupMemory = NonNullable<CgroupSample['memory']>;
@@ -56,15 +57,7 @@ function hostLayout(): CompiledLayout {
     const group = l[g];
     if (!group) throw new Error(`the native addon exports no host layout group "${g}": rebuild it (npm run build:native)`);
     names[g] = group.names;
-    // Built once from the addon's own table (identifier names only: checked here), so decoding is a
-    // single object literal per group, as fast as the hand-written reads it replaces.
-    const fields = group.names.map((n, k) => {
-      if (!/^[A-Za-z_][A-Za-z0-9_]*$/.test(n)) throw new Error(`bad field name in the host layout: ${JSON.stringify(n)}`);
-      const v = `d[i + ${k}]`;
-      const kind = group.kinds[k];
-      return `${n}: ${kind === 'b' ? `${v} === 1` : kind === 'o' ? `(Number.isNaN(${v}) ? null : ${v})` : v}`;
-    });
-    read[g] = new Function('d', 'i', `return { ${fields.join(', ')} };`) as (d: Float64Array, i: number) => Group;
+    read[g] = compileReader(group, `host ${g}`) as (d: Float64Array, i: number) => Group;
   }
   return (layoutCache = { names, read });
 }

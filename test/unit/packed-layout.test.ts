@@ -1,8 +1,10 @@
 import { describe, expect, it } from 'vitest';
-import type { CgroupCpu, CgroupMemory, CpuTimes, CpuUtilization, FilesystemSample, HostSample, MemorySample, PsiLine } from '../../src/native.js';
+import type { CgroupCpu, CgroupMemory, CpuTimes, CpuUtilization, FilesystemSample, HostSample, IoCounters, MemorySample, ProcessSample, PsiLine } from '../../src/native.js';
 import { loadNative } from '../../src/native.js';
 import { hostLayoutNames, HOST_GROUPS } from '../../src/sampling/packed-host.js';
 import { sampleHost } from '../../src/sampling/host.js';
+import { processLayoutNames } from '../../src/sampling/packed-processes.js';
+import { listProcesses } from '../../src/sampling/processes.js';
 
 // Each object below must name exactly the keys of its TypeScript type (the compiler checks that
 // through `satisfies`); the test checks the native tables name the same fields. Together they make
@@ -21,7 +23,30 @@ const cgroupCpu = { quotaUs: true, periodUs: true, limitCores: true, nrPeriods: 
 const filesystem = { totalBytes: true, freeBytes: true, availableBytes: true, usedBytes: true, totalInodes: true, freeInodes: true, availableInodes: true, fsid: true, readOnly: true } satisfies Keys<Omit<Required<FilesystemSample>, 'path' | 'error'>>;
 const cpuCounts = { ctxt: true, processes: true, procsRunning: true, procsBlocked: true, btime: true } satisfies Keys<Pick<NonNullable<HostSample['cpu']>, 'ctxt' | 'processes' | 'procsRunning' | 'procsBlocked' | 'btime'>>;
 
+const processRow = { pid: true, ppid: true, pgid: true, sid: true, ttyNr: true, state: true, kernelThread: true, utime: true, stime: true, cutime: true, cstime: true, starttime: true, priority: true, nice: true, threads: true, vsize: true, rss: true, minflt: true, majflt: true, processor: true, blkioTicks: true, uid: true, euid: true, gid: true, voluntaryCtxSwitches: true, nonvoluntaryCtxSwitches: true, swap: true } satisfies Keys<Omit<ProcessSample, 'comm' | 'io'>>;
+const processIo = { rchar: true, wchar: true, syscr: true, syscw: true, readBytes: true, writeBytes: true, cancelledWriteBytes: true } satisfies Keys<IoCounters>;
+
 const typed: Record<(typeof HOST_GROUPS)[number], Record<string, true>> = { memory, cpuCounts, cpuTimes, cpuUtil, load, uptime, psiLine, cgroupMemory, cgroupEvents, cgroupStat, cgroupCpu, filesystem };
+
+describe('the packed process row', () => {
+  it('names in C++ exactly the fields ProcessSample declares (besides comm, sent as a string)', () => {
+    const native = processLayoutNames();
+    expect([...native.row].sort()).toEqual(Object.keys(processRow).sort());
+    expect([...native.io].sort()).toEqual(Object.keys(processIo).sort());
+  });
+
+  it('decodes this process from a packed scan as the object-form scan reports it', () => {
+    const me = listProcesses().find((p) => p.pid === process.pid)!; // packed rows
+    const obj = listProcesses({ io: true }).find((p) => p.pid === process.pid)!; // objects built natively
+    expect(me.ppid).toBe(process.ppid);
+    expect(me.comm).toBe(obj.comm);
+    expect(me.state).toMatch(/^[RSD]$/);
+    expect(me.kernelThread).toBe(false);
+    expect(me.uid).toBe(process.getuid!());
+    for (const k of ['pid', 'ppid', 'pgid', 'sid', 'starttime', 'priority', 'nice', 'uid', 'euid', 'gid'] as const) expect(me[k], k).toBe(obj[k]);
+    expect(obj.io!.rchar).toBeGreaterThan(0);
+  });
+});
 
 describe('the packed host layout', () => {
   it('names in C++ exactly the fields the TypeScript types declare, group by group', () => {
