@@ -121,24 +121,46 @@ describe('durability under SIGKILL and concurrency', () => {
     const stateDir = path.join(dir, 'state');
     openDatabase(stateDir).close();
     const acked: string[] = [];
+    const live = new Set<ReturnType<typeof spawn>>();
     const writer = path.join(root, 'test/helpers/checkpoint-writer.mjs');
     const dist = path.join(root, 'dist');
     for (let round = 0; round < 8; round++) {
-      // Three writers at once: two on the same task, one on its own.
-      const procs = ['shared', 'shared', `own-${round}`].map((task, i) => {
+      // Three writers at once: two on the same task, one on its own. Each is killed by its own
+      // acknowledgements, not by the clock: after its k-th ack plus a random number of the writes
+      // that follow (k >= 3), so the kill lands in the middle of a write however slow the machine is.
+      const runs = ['shared', 'shared', `own-${round}`].map((task, i) => {
         const p = spawn(process.execPath, [writer, dist, stateDir, task, String(round * 100 + i * 10)], { stdio: ['ignore', 'pipe', 'inherit'] });
+        live.add(p);
+        p.once('exit', () => live.delete(p));
+        const killAt = 3 + Math.floor(Math.random() * 8);
+        let mine = 0;
         let buf = '';
         p.stdout.on('data', (d: Buffer) => {
           buf += d.toString();
           const lines = buf.split('\n');
           buf = lines.pop()!;
-          for (const l of lines) if (l.startsWith('ack ')) acked.push(l.slice(4));
+          for (const l of lines) {
+            if (!l.startsWith('ack ')) continue;
+            acked.push(l.slice(4));
+            if (++mine === killAt) p.kill('SIGKILL');
+          }
         });
-        return p;
+        return new Promise<void>((resolve, reject) => {
+          // A writer that dies before its kill (a crash, not our SIGKILL) fails the test with what it said.
+          p.once('exit', (code, signal) => (signal === 'SIGKILL' ? resolve() : reject(new Error(`writer ${task} exited ${code ?? signal} after ${mine} acks, before its kill at ${killAt}`))));
+          // Bounded: a writer that never gets to its k-th ack in 30 s is killed and reported.
+          const guard = setTimeout(() => {
+            p.kill('SIGKILL');
+            reject(new Error(`writer ${task} made ${mine} of ${killAt} acks in 30 s`));
+          }, 30_000);
+          p.once('exit', () => clearTimeout(guard));
+        });
       });
-      await new Promise((r) => setTimeout(r, 150 + Math.random() * 250));
-      for (const p of procs) p.kill('SIGKILL');
-      await Promise.all(procs.map((p) => new Promise((r) => p.once('exit', r))));
+      try {
+        await Promise.all(runs);
+      } finally {
+        for (const p of live) p.kill('SIGKILL');
+      }
     }
     expect(acked.length).toBeGreaterThan(20);
     const db = openDatabase(stateDir);
@@ -151,5 +173,5 @@ describe('durability under SIGKILL and concurrency', () => {
     const seqs = db.prepare(`SELECT task_id, COUNT(*) AS n, MAX(seq) AS m FROM checkpoints GROUP BY task_id`).all() as { n: number; m: number }[];
     for (const s of seqs) expect(s.n).toBe(s.m);
     db.close();
-  }, 60_000);
+  }, 300_000);
 });
