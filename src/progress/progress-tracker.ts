@@ -110,10 +110,40 @@ export class ProgressTracker implements StalledTaskSource {
       // IMMEDIATE: take the write lock up front, so concurrent writers queue (busy_timeout) rather than deadlock.
       write.immediate();
       recorded = prepared.length;
-      if (this.config.progress.storeArtifacts) this.pruneStoredCopies(now);
+      // From here on the checkpoints are stored: nothing after this may answer the call as a failure,
+      // or the agent retries and stores them twice.
+      if (this.config.progress.storeArtifacts) {
+        try {
+          this.pruneStoredCopies(now);
+        } catch (err) {
+          process.stderr.write(`overnight: pruning stored artifact copies failed (kept for the next try): ${(err as Error).message}\n`);
+        }
+      }
     }
-    const report = await this.report(input.taskId);
-    return recorded ? { ...report, recorded } : report;
+    if (!recorded) return this.report(input.taskId);
+    try {
+      return { ...(await this.report(input.taskId)), recorded };
+    } catch (err) {
+      return { ...this.storedButUnread(input.taskId, err), recorded };
+    }
+  }
+
+  /** The answer to a write that was stored but whose progress could not be read back. */
+  private storedButUnread(taskId: string, err: unknown): ProgressReport {
+    const why = `the checkpoint(s) were stored; reading the task's progress back failed: ${(err as Error)?.message ?? String(err)}`;
+    return {
+      task_id: taskId,
+      stages_completed: 0,
+      current_stage: null,
+      estimated_completion: null,
+      estimated_completion_reason: why,
+      artifacts_generated: [],
+      validation_status: { valid: false, reasons: [why] },
+      stages: [],
+      checkpoints: 0,
+      last_checkpoint_at: null,
+      stalled: { stalled: false, for_sec: 0, limit_sec: this.stallLimitSec(taskId) },
+    };
   }
 
   private lastPrune = 0;

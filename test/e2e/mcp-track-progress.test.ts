@@ -34,6 +34,26 @@ describe('trackProgress over MCP', () => {
     expect(errorText(await client.callTool({ name: 'trackProgress', arguments: { checkpoints: [] } }))).toMatch(/taskId/);
   });
 
+  it('answers a stored write as stored when the same completion is reported again (no ETA, a reason)', async () => {
+    // An agent re-reporting the same progress: the regression's slope is ~1e-20, not 0, and once made
+    // the ETA throw after the checkpoint was committed, so the call came back isError and was retried.
+    const call = () => client.callTool({ name: 'trackProgress', arguments: { taskId: 'same-again', checkpoints: [{ stage: 'build', completion: 0.3 }] } });
+    for (let i = 1; i <= 4; i++) {
+      const r = await call();
+      expect((r as { isError?: boolean }).isError ?? false).toBe(false);
+      const s = structured<{ recorded: number; checkpoints: number; estimated_completion: unknown; estimated_completion_reason?: string }>(r);
+      expect(s.recorded).toBe(1);
+      expect(s.checkpoints).toBe(i);
+      if (i >= 3) {
+        expect(s.estimated_completion).toBeNull();
+        expect(s.estimated_completion_reason).toMatch(/no progress over the last \d+ checkpoints/);
+      }
+    }
+    const read = await client.callTool({ name: 'trackProgress', arguments: { taskId: 'same-again' } });
+    expect((read as { isError?: boolean }).isError ?? false).toBe(false);
+    expect(structured<{ checkpoints: number }>(read).checkpoints).toBe(4);
+  });
+
   it('`overnight progress` shows the same task as JSON', () => {
     const list = JSON.parse(execFileSync(process.execPath, [CLI, 'progress', '--json', '--config', cfg.file], { encoding: 'utf8' })) as { task_id: string; completion: number }[];
     expect(list.find((t) => t.task_id === 'e2e-task')!.completion).toBe(0.3);
