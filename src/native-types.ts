@@ -545,6 +545,12 @@ export interface NativeBinding {
   deleteUnder(root: string, paths: string[]): Promise<DeleteOutcome[]>;
   /** Creates a file and fallocates `bytes` real blocks (ENOSPC if they are not there). */
   reserveSpace(path: string, bytes: number): Promise<void>;
+  /**
+   * Copies `source` to the absolute `target` following no symlink on the way (openat O_NOFOLLOW
+   * from "/"), written beside it, verified and renamed over it. `refusedAt` names the component
+   * that was a symlink or not a directory.
+   */
+  restoreFile(source: string, target: string): Promise<{ ok: boolean; error?: string; refusedAt?: string }>;
   /** Resolves true once the process exited (or was already gone), false on timeout. */
   waitForExit(pid: number, starttime: number, timeoutMs: number): Promise<boolean>;
   HostReader: new () => NativeHostReaderBinding;

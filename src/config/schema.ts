@@ -122,6 +122,13 @@ export const progressSchema = z.strictObject({
   retentionDays: z.number().positive().default(7),
   /** A task with no checkpoint for this long (seconds) is stalled, unless its task entry says otherwise. */
   stallSec: z.number().positive().default(1800),
+  /**
+   * Directories artifacts must lie under (real paths; /proc, /sys and /dev never count). Unset: the
+   * server's working directory and the task's registered directory (tasks[].cwd).
+   */
+  artifactRoots: z.array(z.string().min(1)).min(1).optional(),
+  /** Bytes one trackProgress call may hash in all (recording and re-checking artifacts); the rest is reported unhashed. */
+  maxHashBytesPerCall: z.number().int().positive().default(2 ** 30),
 });
 
 export const escalationSchema = z.strictObject({

@@ -87,6 +87,7 @@ export async function createOvernightContext(options: ContextOptions = {}): Prom
     resources,
     gpu,
     async close() {
+      await progress.close();
       watch.stop();
       health.stop();
       if (db.open) db.close();

@@ -20,7 +20,7 @@ import type { Escalator } from './escalation.js';
 import type { RecoveryJournalStore } from './journal.js';
 import type { TaskRestarter } from './task-restarter.js';
 import type { ProcessWatch } from './process-watch.js';
-import { endProcess, privateBytes, processEnded, type ActionTaken } from './terminate.js';
+import { awaitMemoryReleased, endProcess, privateBytes, processEnded, type ActionTaken } from './terminate.js';
 
 export type OperationType = 'memory_leak' | 'gpu_reset' | 'process_hang';
 export type RecoveryStatus = 'recovered' | 'failed' | 'escalated' | 'dry_run';
@@ -178,14 +178,16 @@ export class RecoveryManager {
     const memAfter = after.metrics.memory_status.effective;
     const freed = memAfter && memBefore ? memAfter.available_bytes - memBefore.available_bytes : null;
     const gone = ladder.gone && processEnded(p);
-    // Memory is "back" when available memory rose by at least half of what the process held privately.
+    // Its memory is back once the kernel has torn down its address space (see awaitMemoryReleased);
+    // the node-wide change in available memory is reported, not judged (neighbours move it too).
     const held = privateBytes(p);
-    const memoryBack = freed !== null && freed >= held * 0.5;
-    ladder.actions.push({ step: 'verify', target: { pid: p.pid }, outcome: gone && memoryBack ? 'done' : 'failed', detail: `${gone ? 'process gone' : 'process still present'}; available memory ${freed !== null ? `${freed >= 0 ? '+' : ''}${Math.round(freed / MB)} MB` : 'unknown'} (it held ${Math.round(held / MB)} MB of its own)`, started_at: this.iso(), finished_at: this.iso() });
+    const release = gone ? await awaitMemoryReleased(p) : null;
+    const memoryBack = release?.released === true;
+    ladder.actions.push({ step: 'verify', target: { pid: p.pid }, outcome: gone && memoryBack ? 'done' : 'failed', detail: `${gone ? (memoryBack ? 'process gone, address space released' : `process exited but ${release!.state} with ${Math.round(release!.residentBytes / MB)} MB still resident`) : 'process still present'}; it held ${Math.round(held / MB)} MB of its own; node available memory ${freed !== null ? `${freed >= 0 ? '+' : ''}${Math.round(freed / MB)} MB` : 'unknown'} (node-wide, other processes included)`, started_at: this.iso(), finished_at: this.iso() });
     return {
       status: (gone ? 'recovered' : 'failed') as RecoveryStatus,
       nothing_to_do: false,
-      message: gone ? `ended pid ${p.pid} (${p.comm}), which was ${analysis.reason}${memoryBack ? '; its memory came back' : '; available memory has not yet risen by what it held'}` : `pid ${p.pid} (${p.comm}) is still running after SIGKILL`,
+      message: gone ? `ended pid ${p.pid} (${p.comm}), which was ${analysis.reason}${memoryBack ? '; its memory came back' : '; its address space is not yet released'}` : `pid ${p.pid} (${p.comm}) is still running after SIGKILL`,
       target,
       actions_taken: ladder.actions,
       new_state: { memory_status: after.metrics.memory_status, freed_bytes: freed, leak_suspects: this.o.watch.leakSuspects() },

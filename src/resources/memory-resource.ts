@@ -5,11 +5,10 @@
  * control against available memory minus other reservations and a headroom).
  */
 import { writeFile } from 'node:fs/promises';
-import { setTimeout as delay } from 'node:timers/promises';
 import { memoryStatus } from '../health/metrics.js';
 import { listProcessesAsync } from '../sampling/processes.js';
 import { createHostReader } from '../sampling/host.js';
-import { endProcess, privateBytes } from '../recovery/terminate.js';
+import { awaitMemoryReleased, endProcess, privateBytes } from '../recovery/terminate.js';
 import { PRIORITY_EFFECTS, parseSize } from './sizes.js';
 import { actionOf, actionsOfLadder, type ResourceAction, type ResourceDeps, type ResourceParameters, type ResourceResult, type RunOptions } from './types.js';
 
@@ -108,14 +107,20 @@ export async function cleanupMemory(d: ResourceDeps, p: ResourceParameters, o: R
       u = { ...u, m: { ...u.m, effective: u.m.effective ? { ...u.m.effective, used_fraction: u.m.effective.used_fraction - v.process.rss / Math.max(1, u.total), available_bytes: u.m.effective.available_bytes + v.process.rss } : null } };
       continue;
     }
-    // Verify memory came back before choosing anyone else (up to 3 s for the kernel to reclaim).
-    const t0 = Date.now();
-    do {
-      await delay(100);
-      u = usage(d);
-    } while ((u.m.effective?.available_bytes ?? 0) - before < held * 0.5 && Date.now() - t0 < 3000);
+    // Verify its memory came back before choosing anyone else: the kernel has torn down its address
+    // space. The node-wide change in available memory is reported beside it, not judged: on a shared
+    // node the neighbours' allocations move it as much as the victim's exit does.
+    const release = ladder.gone ? await awaitMemoryReleased(v.process) : { released: false, state: 'running', residentBytes: v.process.rss };
+    u = usage(d);
     const freed = (u.m.effective?.available_bytes ?? 0) - before;
-    actions.push({ step: 'verify', target: { pid: c.pid }, outcome: freed >= held * 0.5 ? 'done' : 'failed', detail: `available memory ${freed >= 0 ? '+' : ''}${Math.round(freed / MB)} MB (it held ${Math.round(held / MB)} MB of its own)` });
+    actions.push({
+      step: 'verify',
+      target: { pid: c.pid },
+      outcome: release.released ? 'done' : 'failed',
+      detail: release.released
+        ? `exited and its address space is released: its ${Math.round(held / MB)} MB of private memory went back to the kernel; node available memory ${freed >= 0 ? '+' : ''}${Math.round(freed / MB)} MB meanwhile (node-wide, other processes included)`
+        : `not released: pid ${c.pid} is ${release.state} with ${Math.round(release.residentBytes / MB)} MB still resident`,
+    });
   }
   const under = used() <= threshold;
   return {
