@@ -1,5 +1,5 @@
-import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, readFileSync } from 'node:fs';
+import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
+import { chmodSync, copyFileSync, mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -203,6 +203,27 @@ describe('out of scope: never signalled, in any mode', () => {
     expect(refused.some((e) => /belongs to uid 65534/.test(e.reason) && e.action === 'process_hang')).toBe(true);
     expect(refused.some((e) => /does not descend from the agent runner/.test(e.reason) && e.dry_run)).toBe(true);
     expect(ctx.audit.list({ limit: 1000 }).every((e) => e.reason.length > 0)).toBe(true);
+  });
+
+  it('a protected daemon whose name the kernel cuts to 15 characters (nvidia-persistenced)', async () => {
+    // A copy of sleep named like the NVIDIA daemon: comm reads "nvidia-persiste", the executable
+    // keeps the whole name. It is our own child, same user, in scope: only its name protects it.
+    const bin = path.join(mkdtempSync(path.join(tmpdir(), 'ovn-protected-')), 'nvidia-persistenced');
+    copyFileSync(execFileSync('sh', ['-c', 'command -v sleep'], { encoding: 'utf8' }).trim(), bin);
+    chmodSync(bin, 0o755);
+    const daemon = spawnCommand(bin, ['60']);
+    try {
+      await waitFor(() => procState(daemon.pid!) === 'S' && readProcess(daemon.pid!).comm === 'nvidia-persiste', 30_000);
+      for (const dryRun of [true, false]) {
+        const r = await ctx.recovery.recoverOperation('memory_leak', { pid: daemon.pid }, { dryRun });
+        expect(r.message).toMatch(/protected-names list \(executable nvidia-persistenced\)/);
+        expect(r.actions_taken.filter((a) => a.outcome === 'done' || a.outcome === 'would_do')).toEqual([]);
+      }
+      expect(procState(daemon.pid!)).toBe('S');
+      expect(auditFor(daemon.pid!).every((e) => !e.allowed && /protected-names/.test(e.reason))).toBe(true);
+    } finally {
+      daemon.kill('SIGKILL');
+    }
   });
 
   it('PID 1 and the runner itself', async () => {
