@@ -107,6 +107,29 @@ describe('memory leaks', () => {
   });
 });
 
+describe('memory_leak pointed at a process without leak evidence', () => {
+  it('refuses and says what evidence is missing, in a dry run too; force: true ends it, audited as forced', async () => {
+    const idle = spawnNode(scripts.idle());
+    await firstLine(idle);
+    for (const dryRun of [true, false]) {
+      const r = await ctx.recovery.recoverOperation('memory_leak', { pid: idle.pid, taskId: 'no-evidence' }, { dryRun });
+      expect(r).toMatchObject({ status: 'refused', dry_run: dryRun, actions_taken: [] });
+      // Names what is missing (the watch's own verdict) and what a leak needs, and the way out.
+      expect(r.message).toMatch(new RegExp(`pid ${idle.pid} \\(node\\) shows no leak: (only \\d+ samples|window \\d+ s is shorter|growth)`));
+      expect(r.message).toMatch(/at least 100 MB\/min with R² >= 0.8.*force: true/);
+      expect(alive(idle)).toBe(true);
+    }
+    expect(auditFor(idle.pid!).filter((e) => e.action === 'memory_leak').map((e) => [e.allowed, e.dry_run])).toEqual([[false, true], [false, false]]);
+    const forced = await ctx.recovery.recoverOperation('memory_leak', { pid: idle.pid, taskId: 'no-evidence' }, { force: true });
+    expect(forced).toMatchObject({ status: 'recovered', dry_run: false });
+    expect(forced.message).toMatch(/forced \(no leak evidence/);
+    await waitFor(() => !alive(idle));
+    const signals = auditFor(idle.pid!).filter((e) => e.action === 'signal' && e.allowed && !e.dry_run);
+    expect(signals.length).toBeGreaterThan(0);
+    expect(signals.every((e) => /^no leak evidence: /.test((e.inputs as { forced?: string }).forced ?? ''))).toBe(true);
+  });
+});
+
 describe('hangs', () => {
   it('never calls a spinning child hung, even when pointed at', async () => {
     const spinner = spawnNode(scripts.spin());
@@ -114,8 +137,8 @@ describe('hangs', () => {
     await watchFor(1200);
     expect(ctx.watch.hangSuspects().map((h) => h.pid)).not.toContain(spinner.pid);
     const r = await ctx.recovery.recoverOperation('process_hang', { pid: spinner.pid });
-    expect(r.status).toBe('failed');
-    expect(r.message).toMatch(/making progress/);
+    expect(r.status).toBe('refused');
+    expect(r.message).toMatch(/making progress.*force: true/);
     expect(alive(spinner)).toBe(true);
     spinner.kill('SIGKILL');
   });
@@ -180,8 +203,9 @@ describe('out of scope: never signalled, in any mode', () => {
     await waitFor(() => procState(orphan) === 'S' && readProcess(orphan).ppid !== sh.pid);
     for (const dryRun of [true, false]) {
       const r = await ctx.recovery.recoverOperation('process_hang', { pid: orphan }, { dryRun });
-      expect(r.status).toBe(dryRun ? 'dry_run' : 'failed');
-      if (!dryRun) expect(r.message).toMatch(/does not descend from the agent runner/);
+      // A dry run says what the real run would: refused.
+      expect(r).toMatchObject({ status: 'refused', dry_run: dryRun });
+      expect(r.message).toMatch(/does not descend from the agent runner/);
     }
     expect(procState(orphan)).toBe('S');
     spawnCommand('kill', ['-9', String(orphan)]);
@@ -191,8 +215,8 @@ describe('out of scope: never signalled, in any mode', () => {
     const other = spawnCommand('sleep', ['60'], { uid: 65534, gid: 65534 });
     await waitFor(() => procState(other.pid!) === 'S');
     for (const op of ['memory_leak', 'process_hang'] as const) {
-      const r = await ctx.recovery.recoverOperation(op, { pid: other.pid });
-      expect(r.status).toBe('failed');
+      const r = await ctx.recovery.recoverOperation(op, { pid: other.pid, }, { force: true });
+      expect(r.status).toBe('refused');
       expect(r.message).toMatch(/belongs to uid 65534/);
     }
     expect(procState(other.pid!)).toBe('S');
@@ -215,7 +239,9 @@ describe('out of scope: never signalled, in any mode', () => {
     try {
       await waitFor(() => procState(daemon.pid!) === 'S' && readProcess(daemon.pid!).comm === 'nvidia-persiste', 30_000);
       for (const dryRun of [true, false]) {
-        const r = await ctx.recovery.recoverOperation('memory_leak', { pid: daemon.pid }, { dryRun });
+        // force asks to skip the leak evidence, never the policy.
+        const r = await ctx.recovery.recoverOperation('memory_leak', { pid: daemon.pid }, { dryRun, force: true });
+        expect(r).toMatchObject({ status: 'refused', dry_run: dryRun });
         expect(r.message).toMatch(/protected-names list \(executable nvidia-persistenced\)/);
         expect(r.actions_taken.filter((a) => a.outcome === 'done' || a.outcome === 'would_do')).toEqual([]);
       }

@@ -30,6 +30,22 @@ describe('policy gate', () => {
     expect((await act()).allowed).toBe(true);
   });
 
+  it('counts disk reservations as bookkeeping: two at budget 2 leave the next real recovery allowed', async () => {
+    const { gate: g } = gate({ maxActionsPerHour: 2 });
+    for (let i = 0; i < 2; i++) expect((await g.perform({ actor: 't', action: 'reserve_disk', target: { i }, dryRun: false }, () => null, async () => 'ok')).allowed).toBe(true);
+    expect((await g.perform({ actor: 't', action: 'signal', target: {}, dryRun: false }, () => null, async () => 'ok')).allowed).toBe(true);
+  });
+
+  it('checks a dry run against the budget (it says it would be refused) without spending any', async () => {
+    const { gate: g } = gate({ maxActionsPerHour: 1 });
+    const act = (dryRun: boolean) => g.perform({ actor: 't', action: 'delete', target: {}, dryRun }, () => null, async () => 'ok');
+    expect(await act(true)).toMatchObject({ allowed: true, dry_run: true });
+    expect(await act(false)).toMatchObject({ allowed: true, dry_run: false });
+    const dry = await act(true);
+    expect(dry).toMatchObject({ allowed: false, dry_run: true });
+    expect(dry.reason).toMatch(/hourly budget of 1/);
+  });
+
   it('writes the decision before the act and the outcome after, and the log cannot be edited', async () => {
     const { gate: g, audit, db } = gate({});
     let seenDuringAct = 0;
