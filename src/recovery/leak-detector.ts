@@ -92,15 +92,17 @@ export function analyzeRss(history: readonly RssPoint[], o: LeakOptions, headroo
     const win = Math.min(w, o.minWindowMs);
     let from = -1;
     for (let i = history.length - 1; i >= 0; i--) if (history[i]!.t <= last.t - win) { from = i; break; }
-    if (from < 0) break; // the history is not this long yet
-    const v = judge(thin(history.slice(from), 120), o, win, Math.max(o.minR2, URGENT_MIN_R2), 'in the window');
+    // The history is not this long yet: judge all of it (if it spans the fast window), then stop.
+    const whole = from < 0;
+    if (whole && last.t - first.t < fastMs) break;
+    const v = judge(thin(history.slice(whole ? 0 : from), 120), o, Math.min(win, last.t - first.t), Math.max(o.minR2, URGENT_MIN_R2), 'in the window');
     if (!v.isLeak) continue;
     const secondsLeft = (headroomBytes / v.slopeBytesPerMin) * 60;
     const neededMs = Math.min(o.minWindowMs, Math.max(fastMs, secondsLeft * EVIDENCE_FRACTION * 1000));
     if (v.windowSec * 1000 >= neededMs) {
       return { ...v, reason: `steep growth of ${(v.slopeBytesPerMin / 2 ** 20).toFixed(1)} MB/min over ${Math.round(v.windowSec)} s (R² ${v.r2.toFixed(2)}): available memory runs out in about ${Math.round(secondsLeft)} s, so ${Math.round(neededMs / 1000)} s of evidence suffice` };
     }
-    if (win >= o.minWindowMs) break;
+    if (whole || win >= o.minWindowMs) break;
   }
   return patient;
 }
