@@ -215,7 +215,7 @@ describe('out of scope: never signalled, in any mode', () => {
     const other = spawnCommand('sleep', ['60'], { uid: 65534, gid: 65534 });
     await waitFor(() => procState(other.pid!) === 'S');
     for (const op of ['memory_leak', 'process_hang'] as const) {
-      const r = await ctx.recovery.recoverOperation(op, { pid: other.pid, }, { force: true });
+      const r = await ctx.recovery.recoverOperation(op, { pid: other.pid }, { force: true });
       expect(r.status).toBe('refused');
       expect(r.message).toMatch(/belongs to uid 65534/);
     }
