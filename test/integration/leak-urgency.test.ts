@@ -54,9 +54,10 @@ describe('leak urgency at the default settings', () => {
     expect(verdict.reason).toMatch(/^steep growth of .* so \d+ s of evidence suffice$/);
     console.error(`[leak-urgency] 50 MB/s leak caught after ${caughtSec.toFixed(1)} s (window ${verdict.windowSec.toFixed(1)} s, ${verdict.points} points, R² ${verdict.r2.toFixed(3)}); load ${(await import('node:os')).loadavg()[0]!.toFixed(2)}`);
 
-    // The cadence tightened while it grew: at the 5 s default, 15 s hold at most 4 scans.
+    // The cadence tightened while it grew: at the 5 s default, 15 s hold at most 4 scans (the
+    // fast cadence aims at 12; a loaded machine delays timers and scans, so more than 4 is the claim).
     const h = ctx.watch.history(kids.fast.pid!);
-    expect(h.filter((p) => p.t >= h.at(-1)!.t - 15_000).length).toBeGreaterThanOrEqual(6);
+    expect(h.filter((p) => p.t >= h.at(-1)!.t - 15_000).length).toBeGreaterThan(4);
 
     const suspects = ctx.watch.leakSuspects().map((s) => s.pid);
     for (const name of ['slow', 'plateau', 'step', 'flat', 'spin']) expect(suspects, name).not.toContain(kids[name]!.pid);
