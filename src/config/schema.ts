@@ -93,6 +93,12 @@ export const watchSchema = z.strictObject({
   leakMinSlopeMbPerMin: z.number().positive().default(5),
   /** ...with a least-squares fit at least this good. */
   leakMinR2: z.number().min(0).max(1).default(0.8),
+  /**
+   * A steep leak that would exhaust memory soon is judged sooner: over 1/30 of the time it leaves,
+   * but never less than this window (seconds), with R² >= 0.95 and no warm-up. While a process
+   * grows that fast, the watch scans every leakFastWindowSec / 12 s instead of every intervalSec.
+   */
+  leakFastWindowSec: z.number().positive().max(86_400).default(15),
   /** Uninterruptible sleep (D) longer than this is a hang (the kernel's hung_task_timeout_secs). */
   dStateSec: z.number().positive().default(120),
   /** No CPU time, context switches or io for this long is a hang (0 disables the rule). */

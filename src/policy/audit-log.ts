@@ -5,8 +5,12 @@
  */
 import type { Db } from '../store/database.js';
 
-/** Gated acts that change bookkeeping, not the node's processes or data: outside the hourly budget. */
-export const NON_DESTRUCTIVE = ['lease_gpu', 'reserve_memory', 'release_lease', 'restart_task'];
+/**
+ * Gated acts that change bookkeeping, not the node's processes or data: outside the hourly budget.
+ * A disk reservation is one: it fallocates a file of our own under the reservation directory, and
+ * releasing it gives the space back; it must not use up the budget a real recovery needs.
+ */
+export const NON_DESTRUCTIVE = ['lease_gpu', 'reserve_memory', 'reserve_disk', 'release_lease', 'restart_task'];
 
 export interface AuditEntry {
   id: number;

@@ -80,7 +80,9 @@ export class PolicyGate {
     const requestId = randomUUID();
     const started = new Date(this.clock.now()).toISOString();
     let reason = refusal();
-    if (!reason && !req.dryRun && !NON_DESTRUCTIVE.includes(req.action)) {
+    // A dry run is checked against the budget too (it must say whether the act would be refused),
+    // but it does not spend any: only allowed real acts are counted.
+    if (!reason && !NON_DESTRUCTIVE.includes(req.action)) {
       const used = this.audit.countAllowedSince(this.clock.now() - 3600_000);
       if (used >= this.policy.maxActionsPerHour) reason = `the hourly budget of ${this.policy.maxActionsPerHour} destructive acts is used up (policy.maxActionsPerHour)`;
     }

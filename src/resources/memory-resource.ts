@@ -10,7 +10,8 @@ import { listProcessesAsync } from '../sampling/processes.js';
 import { createHostReader } from '../sampling/host.js';
 import { awaitMemoryReleased, endProcess, privateBytes } from '../recovery/terminate.js';
 import { PRIORITY_EFFECTS, parseSize } from './sizes.js';
-import { actionOf, actionsOfLadder, type ResourceAction, type ResourceDeps, type ResourceParameters, type ResourceResult, type RunOptions } from './types.js';
+import type { Lease } from './leases.js';
+import { actionOf, actionsOfLadder, refusalOf, type ResourceAction, type ResourceDeps, type ResourceParameters, type ResourceResult, type RunOptions } from './types.js';
 
 const MB = 2 ** 20;
 
@@ -144,22 +145,25 @@ export async function reserveMemory(d: ResourceDeps, p: ResourceParameters, o: R
   const durationSec = p.durationSec ?? 3600;
   let lease: ResourceResult['lease'];
   let refusal: string | undefined;
+  const decide = (active: Lease[]): { amount: number } | { refusal: string } => {
+    const others = active.reduce((a, l) => a + l.amount, 0);
+    const room = avail - others - headroom;
+    return room >= bytes ? { amount: bytes } : { refusal: `${Math.round(bytes / MB)} MB asked; available ${Math.round(avail / MB)} MB - reserved by others ${Math.round(others / MB)} MB - headroom ${Math.round(headroom / MB)} MB (priority ${o.priority}) = ${Math.round(room / MB)} MB` };
+  };
   const r = await d.gate.perform(
     { actor: d.actor, action: 'reserve_memory', target: { bytes, taskId }, inputs: { priority: o.priority, durationSec }, dryRun: o.dryRun },
-    () => null,
+    // The numbers decide at the gate (so a dry run and the audit log say the truth); the grant
+    // checks them again inside its transaction, against a lease granted in between.
+    () => refusalOf(decide(d.leases.active('memory', d.clock.now()))),
     async () => {
-      const g = d.leases.grant('memory', d.clock.now(), { taskId, durationSec, priority: o.priority }, (active) => {
-        const others = active.reduce((a, l) => a + l.amount, 0);
-        const room = avail - others - headroom;
-        return room >= bytes ? { amount: bytes } : { refusal: `${Math.round(bytes / MB)} MB asked; available ${Math.round(avail / MB)} MB - reserved by others ${Math.round(others / MB)} MB - headroom ${Math.round(headroom / MB)} MB (priority ${o.priority}) = ${Math.round(room / MB)} MB` };
-      });
+      const g = d.leases.grant('memory', d.clock.now(), { taskId, durationSec, priority: o.priority }, decide);
       if ('refusal' in g) refusal = g.refusal;
       else lease = g.lease;
       return g;
     },
   );
   const after = usage(d);
-  if (o.dryRun) return { ...base, status: 'dry_run', message: `would reserve ${Math.round(bytes / MB)} MB for ${taskId} if available - others - headroom covers it`, current_usage: after.current_usage, available: after.available, actions: [actionOf('reserve_memory', r, { bytes }, '')] };
+  if (o.dryRun) return { ...base, status: r.allowed ? 'dry_run' : 'refused', message: r.allowed ? `would reserve ${Math.round(bytes / MB)} MB for ${taskId}` : r.reason, current_usage: after.current_usage, available: after.available, actions: [actionOf('reserve_memory', r, { bytes }, '')] };
   if (!r.allowed || refusal) return { ...base, status: 'refused', message: refusal ?? r.reason, current_usage: after.current_usage, available: after.available, actions: [actionOf('reserve_memory', r, { bytes }, refusal ?? '')] };
   return { ...base, status: 'success', message: `reserved ${Math.round(bytes / MB)} MB for ${taskId} until ${lease!.expires_at}`, current_usage: after.current_usage, available: after.available, actions: [actionOf('reserve_memory', r, { bytes }, `lease ${lease!.id}`)], lease: lease! };
 }

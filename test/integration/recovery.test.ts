@@ -1,5 +1,5 @@
-import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, readFileSync } from 'node:fs';
+import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
+import { chmodSync, copyFileSync, mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -107,6 +107,29 @@ describe('memory leaks', () => {
   });
 });
 
+describe('memory_leak pointed at a process without leak evidence', () => {
+  it('refuses and says what evidence is missing, in a dry run too; force: true ends it, audited as forced', async () => {
+    const idle = spawnNode(scripts.idle());
+    await firstLine(idle);
+    for (const dryRun of [true, false]) {
+      const r = await ctx.recovery.recoverOperation('memory_leak', { pid: idle.pid, taskId: 'no-evidence' }, { dryRun });
+      expect(r).toMatchObject({ status: 'refused', dry_run: dryRun, actions_taken: [] });
+      // Names what is missing (the watch's own verdict) and what a leak needs, and the way out.
+      expect(r.message).toMatch(new RegExp(`pid ${idle.pid} \\(node\\) shows no leak: (only \\d+ samples|window \\d+ s is shorter|growth)`));
+      expect(r.message).toMatch(/at least 100 MB\/min with R² >= 0.8.*force: true/);
+      expect(alive(idle)).toBe(true);
+    }
+    expect(auditFor(idle.pid!).filter((e) => e.action === 'memory_leak').map((e) => [e.allowed, e.dry_run])).toEqual([[false, true], [false, false]]);
+    const forced = await ctx.recovery.recoverOperation('memory_leak', { pid: idle.pid, taskId: 'no-evidence' }, { force: true });
+    expect(forced).toMatchObject({ status: 'recovered', dry_run: false });
+    expect(forced.message).toMatch(/forced \(no leak evidence/);
+    await waitFor(() => !alive(idle));
+    const signals = auditFor(idle.pid!).filter((e) => e.action === 'signal' && e.allowed && !e.dry_run);
+    expect(signals.length).toBeGreaterThan(0);
+    expect(signals.every((e) => /^no leak evidence: /.test((e.inputs as { forced?: string }).forced ?? ''))).toBe(true);
+  });
+});
+
 describe('hangs', () => {
   it('never calls a spinning child hung, even when pointed at', async () => {
     const spinner = spawnNode(scripts.spin());
@@ -114,8 +137,8 @@ describe('hangs', () => {
     await watchFor(1200);
     expect(ctx.watch.hangSuspects().map((h) => h.pid)).not.toContain(spinner.pid);
     const r = await ctx.recovery.recoverOperation('process_hang', { pid: spinner.pid });
-    expect(r.status).toBe('failed');
-    expect(r.message).toMatch(/making progress/);
+    expect(r.status).toBe('refused');
+    expect(r.message).toMatch(/making progress.*force: true/);
     expect(alive(spinner)).toBe(true);
     spinner.kill('SIGKILL');
   });
@@ -180,8 +203,9 @@ describe('out of scope: never signalled, in any mode', () => {
     await waitFor(() => procState(orphan) === 'S' && readProcess(orphan).ppid !== sh.pid);
     for (const dryRun of [true, false]) {
       const r = await ctx.recovery.recoverOperation('process_hang', { pid: orphan }, { dryRun });
-      expect(r.status).toBe(dryRun ? 'dry_run' : 'failed');
-      if (!dryRun) expect(r.message).toMatch(/does not descend from the agent runner/);
+      // A dry run says what the real run would: refused.
+      expect(r).toMatchObject({ status: 'refused', dry_run: dryRun });
+      expect(r.message).toMatch(/does not descend from the agent runner/);
     }
     expect(procState(orphan)).toBe('S');
     spawnCommand('kill', ['-9', String(orphan)]);
@@ -191,8 +215,8 @@ describe('out of scope: never signalled, in any mode', () => {
     const other = spawnCommand('sleep', ['60'], { uid: 65534, gid: 65534 });
     await waitFor(() => procState(other.pid!) === 'S');
     for (const op of ['memory_leak', 'process_hang'] as const) {
-      const r = await ctx.recovery.recoverOperation(op, { pid: other.pid });
-      expect(r.status).toBe('failed');
+      const r = await ctx.recovery.recoverOperation(op, { pid: other.pid }, { force: true });
+      expect(r.status).toBe('refused');
       expect(r.message).toMatch(/belongs to uid 65534/);
     }
     expect(procState(other.pid!)).toBe('S');
@@ -203,6 +227,29 @@ describe('out of scope: never signalled, in any mode', () => {
     expect(refused.some((e) => /belongs to uid 65534/.test(e.reason) && e.action === 'process_hang')).toBe(true);
     expect(refused.some((e) => /does not descend from the agent runner/.test(e.reason) && e.dry_run)).toBe(true);
     expect(ctx.audit.list({ limit: 1000 }).every((e) => e.reason.length > 0)).toBe(true);
+  });
+
+  it('a protected daemon whose name the kernel cuts to 15 characters (nvidia-persistenced)', async () => {
+    // A copy of sleep named like the NVIDIA daemon: comm reads "nvidia-persiste", the executable
+    // keeps the whole name. It is our own child, same user, in scope: only its name protects it.
+    const bin = path.join(mkdtempSync(path.join(tmpdir(), 'ovn-protected-')), 'nvidia-persistenced');
+    copyFileSync(execFileSync('sh', ['-c', 'command -v sleep'], { encoding: 'utf8' }).trim(), bin);
+    chmodSync(bin, 0o755);
+    const daemon = spawnCommand(bin, ['60']);
+    try {
+      await waitFor(() => procState(daemon.pid!) === 'S' && readProcess(daemon.pid!).comm === 'nvidia-persiste', 30_000);
+      for (const dryRun of [true, false]) {
+        // force asks to skip the leak evidence, never the policy.
+        const r = await ctx.recovery.recoverOperation('memory_leak', { pid: daemon.pid }, { dryRun, force: true });
+        expect(r).toMatchObject({ status: 'refused', dry_run: dryRun });
+        expect(r.message).toMatch(/protected-names list \(executable nvidia-persistenced\)/);
+        expect(r.actions_taken.filter((a) => a.outcome === 'done' || a.outcome === 'would_do')).toEqual([]);
+      }
+      expect(procState(daemon.pid!)).toBe('S');
+      expect(auditFor(daemon.pid!).every((e) => !e.allowed && /protected-names/.test(e.reason))).toBe(true);
+    } finally {
+      daemon.kill('SIGKILL');
+    }
   });
 
   it('PID 1 and the runner itself', async () => {

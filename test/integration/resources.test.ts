@@ -138,6 +138,14 @@ describe.skipIf(!tmpfs)('disk (a 64 MB tmpfs)', () => {
     const big = await ctx.resources.manageResources('disk', 'reserve', { size: '1G', taskId: 'job-2' });
     expect(big.status).toBe('refused');
     expect(big.message).toMatch(/MB asked/);
+    // A dry run of the same says it would be refused, and why; a dry run that fits says dry_run.
+    const dryBig = await ctx.resources.manageResources('disk', 'reserve', { size: '1G', taskId: 'job-2' }, { dryRun: true });
+    expect(dryBig).toMatchObject({ status: 'refused', dry_run: true });
+    expect(dryBig.message).toMatch(/1024 MB asked; \d+ MB available/);
+    expect(await ctx.resources.manageResources('disk', 'reserve', { size: '1M', taskId: 'job-2' }, { dryRun: true })).toMatchObject({ status: 'dry_run', dry_run: true });
+    const dryMem = await ctx.resources.manageResources('memory', 'reserve', { size: '100T', taskId: 'job-2' }, { dryRun: true });
+    expect(dryMem).toMatchObject({ status: 'refused', dry_run: true });
+    expect(dryMem.message).toMatch(/MB asked; available \d+ MB/);
     const rel = await ctx.resources.manageResources('disk', 'reserve', { release: r.lease!.id });
     expect(rel.status).toBe('success');
     expect(existsSync(file)).toBe(false);

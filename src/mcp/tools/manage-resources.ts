@@ -44,6 +44,7 @@ export const manageResourcesInput = strictShape(
 
 export const manageResourcesOutput = z.looseObject({
   status: z.enum(['success', 'partial', 'refused', 'failed', 'dry_run']),
+  dry_run: z.boolean().optional(),
   resource_type: z.string(),
   action: z.string(),
   message: z.string(),
@@ -60,7 +61,7 @@ export function registerManageResources(server: McpServerLike, resources: Resour
       description:
         'Optimize, clean up or reserve GPU, memory and disk for overnight work, without harming anyone: only processes and paths the operator\'s policy allows are touched, ' +
         'one at a time with verification, every decision audited. Reservations (GPU leases with the CUDA_VISIBLE_DEVICES to use, memory admission, fallocated disk) expire and never oversubscribe. ' +
-        'Use dryRun to preview. Result: status, current_usage, available, actions, and the lease for reservations.',
+        'Use dryRun to preview (a dry run the real run would see refused says status "refused", with dry_run: true). Result: status, current_usage, available, actions, and the lease for reservations.',
       inputSchema: manageResourcesInput,
       outputSchema: manageResourcesOutput,
       annotations: { title: 'Manage GPU, memory and disk', readOnlyHint: false, destructiveHint: true, idempotentHint: false, openWorldHint: false },

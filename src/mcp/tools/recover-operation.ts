@@ -31,12 +31,17 @@ export const recoverOperationInput = strictShape(
       .optional()
       .describe('What the caller knows; all recorded in the audit log.'),
     dryRun: z.boolean().optional().describe('Extra: say exactly what would be done, and do nothing. A tool argument can only ask for less than the policy allows, never more.'),
+    force: z
+      .boolean()
+      .optional()
+      .describe('Extra: end the process named by context.pid even without the evidence otherwise needed (no leak slope for memory_leak, busy for process_hang); audited as forced. Never overrides the policy (scope, protected names, budget).'),
   },
   'arguments',
 );
 
 export const recoverOperationOutput = z.looseObject({
-  status: z.enum(['recovered', 'failed', 'escalated', 'dry_run']),
+  status: z.enum(['recovered', 'failed', 'escalated', 'refused', 'dry_run']),
+  dry_run: z.boolean(),
   operation_type: z.string(),
   message: z.string(),
   nothing_to_do: z.boolean(),
@@ -53,14 +58,14 @@ export function registerRecoverOperation(server: McpServerLike, recovery: Recove
       description:
         'Recover from operational issues on this node: a memory leak, a hung process, or a faulty GPU. Acts only on processes the operator\'s policy allows ' +
         '(by default your own descendants; never PID 1, system daemons, other users), writes every decision to the audit log, verifies the problem is gone ' +
-        'and escalates what it cannot fix. Use dryRun first to see what it would do. Result: status recovered | failed | escalated | dry_run, actions_taken, new_state. ' +
+        'and escalates what it cannot fix. Use dryRun first to see what it would do. Result: status recovered | failed | escalated | refused | dry_run (with dry_run: true, a dry run the real run would see refused says "refused"), actions_taken, new_state. ' +
         'Afterwards run healthCheck with checkType "recovery".',
       inputSchema: recoverOperationInput,
       outputSchema: recoverOperationOutput,
       annotations: { title: 'Recover from an operational issue', readOnlyHint: false, destructiveHint: true, idempotentHint: false, openWorldHint: false },
     },
     instrumented(calls, 'recoverOperation', async (args: z.infer<typeof recoverOperationInput>) => {
-      const result = await recovery.recoverOperation(args.operationType, args.context ?? {}, { dryRun: args.dryRun ?? false });
+      const result = await recovery.recoverOperation(args.operationType, args.context ?? {}, { dryRun: args.dryRun ?? false, force: args.force ?? false });
       return ok(result);
     }),
   );
