@@ -10,7 +10,7 @@ import { GpuHealthTracker, type GpuVerdict } from '../gpu/verdict.js';
 import type { GpuSampleOptions, GpuSampleOutcome } from '../gpu/gpu-sampler.js';
 import type { SamplerOptions } from '../sampler/sampler.js';
 import type { HostSample, HostSampleOptions, NativeHostReader, ProcessSample, ProcessScanOptions } from '../native.js';
-import { systemClock, type Clock } from '../util/clock.js';
+import { monotonicNowMs, systemClock, type Clock } from '../util/clock.js';
 import { round } from '../util/stats.js';
 import { LatencyWindow } from './latency-window.js';
 import { cgroupStatus, cpuStatus, diskStatus, gpuDeviceSummary, memoryStatus, pressureStatus, topProcesses, type MemoryStatus } from './metrics.js';
@@ -65,7 +65,15 @@ export interface HealthMonitorOptions {
   tasks?: StalledTaskSource;
   /** Whose cgroup to read (default: this process). */
   cgroupPid?: number;
+  /**
+   * The background readings, when the caller owns them (a test's scripted readings, a harness's
+   * own Sampler); start() then makes none and stop() leaves it running. Timestamps are CLOCK_MONOTONIC ms.
+   */
+  sampler?: BackgroundReadings;
 }
+
+/** What the thresholds need of a Sampler: its new readings and rolling statistics. */
+export type BackgroundReadings = Pick<import('../sampler/sampler.js').Sampler, 'read' | 'window'>;
 
 export interface CheckOptions {
   signal?: AbortSignal;
@@ -90,7 +98,8 @@ export class HealthMonitor {
   private background: NodeJS.Timeout | undefined;
   private lastGpu: { at: number; outcome: GpuSampleOutcome } | null = null;
   private lastHost: HostSample | null = null;
-  private sampler: import('../sampler/sampler.js').Sampler | undefined;
+  private sampler: BackgroundReadings | undefined;
+  private ownSampler: import('../sampler/sampler.js').Sampler | undefined;
   private samplerModule: typeof import('../sampler/sampler.js') | undefined;
 
   constructor(private readonly options: HealthMonitorOptions = {}) {
@@ -132,8 +141,9 @@ export class HealthMonitor {
   start(intervalMs = this.config.sampleIntervalMs, extra: Pick<SamplerOptions, 'processes'> = {}): void {
     if (this.background) return;
     const { Sampler } = this.samplerModule ?? {};
-    if (Sampler) {
-      this.sampler = new Sampler({ intervalUs: intervalMs * 1000, signals: ['memory', 'cpu', 'psi', 'cgroup'], ringSize: 4096, ...extra }).start();
+    if (this.options.sampler) this.sampler = this.options.sampler;
+    else if (Sampler) {
+      this.sampler = this.ownSampler = new Sampler({ intervalUs: intervalMs * 1000, signals: ['memory', 'cpu', 'psi', 'cgroup'], ringSize: 4096, ...extra }).start();
     }
     this.background = setInterval(() => {
       try {
@@ -148,7 +158,7 @@ export class HealthMonitor {
 
   /** The background Sampler (one per server or monitor process), while started. */
   get backgroundSampler(): import('../sampler/sampler.js').Sampler | undefined {
-    return this.sampler;
+    return this.ownSampler;
   }
 
   /** Loads the sampler module (kept lazy so that library users who never start() do not load it). */
@@ -156,11 +166,15 @@ export class HealthMonitor {
     this.samplerModule ??= await import('../sampler/sampler.js');
   }
 
-  private feedFromSampler(): void {
-    if (!this.sampler) return;
+  /**
+   * Feeds the readings the Sampler took since the last feed into the thresholds, each at its own
+   * time (monotonic sample times mapped onto the clock), judged against `th` (the check's limits
+   * when a check asks, the configuration's on the timer). Returns whether a sampler is running.
+   */
+  private feedFromSampler(th: Required<Thresholds> = this.effectiveThresholds()): boolean {
+    if (!this.sampler) return false;
     const b = this.sampler.read();
-    if (!b.count) return;
-    const th = this.effectiveThresholds();
+    if (!b.count) return true;
     const col = (n: string) => (b.channels.includes(n) ? b.column(n) : null);
     const used = col('mem_used_bytes');
     const avail = col('mem_available_bytes');
@@ -168,11 +182,11 @@ export class HealthMonitor {
     const lim = col('cg_mem_limit_bytes');
     const busy = col('cpu_busy');
     const psi = col('psi_memory_some_avg10');
-    // Map monotonic sample times onto the clock: the newest sample is "now".
-    const newest = b.timestamps[b.count - 1]!;
+    const psiCpu = col('psi_cpu_some_avg10');
+    const monoNow = monotonicNowMs();
     const now = this.clock.now();
     for (let i = 0; i < b.count; i++) {
-      const at = now - (newest - b.timestamps[i]!);
+      const at = now - Math.max(0, monoNow - b.timestamps[i]!);
       if (used && avail) {
         let frac = used[i]! / (used[i]! + avail[i]!);
         if (ws && lim && Number.isFinite(lim[i]!) && Number.isFinite(ws[i]!)) frac = Math.max(frac, ws[i]! / lim[i]!);
@@ -180,7 +194,9 @@ export class HealthMonitor {
       }
       if (busy && Number.isFinite(busy[i]!)) this.tracker.observe('cpu', busy[i]!, th.cpu, 'fraction', undefined, at);
       if (psi && Number.isFinite(psi[i]!)) this.tracker.observe('memoryPressure', psi[i]!, th.memoryPressure, 'percent', undefined, at);
+      if (psiCpu && Number.isFinite(psiCpu[i]!)) this.tracker.observe('cpuPressure', psiCpu[i]!, th.cpuPressure, 'percent', undefined, at);
     }
+    return true;
   }
 
   /** Recent statistics from the background sampler (null when it is not running). */
@@ -191,8 +207,8 @@ export class HealthMonitor {
   stop(): void {
     if (this.background) clearInterval(this.background);
     this.background = undefined;
-    this.sampler?.stop();
-    this.sampler = undefined;
+    this.ownSampler?.stop();
+    this.sampler = this.ownSampler = undefined;
     this.probes.stop();
   }
 
@@ -206,18 +222,33 @@ export class HealthMonitor {
 
   private async observeHost(t: Partial<Thresholds>, opts: HostSampleOptions = {}): Promise<{ sample: HostSample; memory: MemoryStatus; breaches: Breach[] }> {
     const th = this.effectiveThresholds(t);
-    const sample = (await this.reader()).sample({ perCpu: false, ...opts, ...(this.options.cgroupPid ? { cgroupPid: this.options.cgroupPid } : {}) });
+    const sample = (await this.reader()).sample({ ...opts, ...(this.options.cgroupPid ? { cgroupPid: this.options.cgroupPid } : {}) });
     const breaches: Breach[] = [];
     const add = (b: Breach | null) => b && breaches.push(b);
     const mem = memoryStatus(sample);
-    if (mem.effective) add(this.tracker.observe('memory', mem.effective.used_fraction, th.memory, 'fraction', `memory (${mem.effective.source})`));
-    const busy = sample.cpu?.utilization?.busy;
-    if (busy !== undefined) add(this.tracker.observe('cpu', busy, th.cpu, 'fraction'));
-    const psi = sample.psi?.memory?.some?.avg10;
-    if (psi !== undefined) add(this.tracker.observe('memoryPressure', psi, th.memoryPressure, 'percent'));
+    const memDetail = mem.effective ? `memory (${mem.effective.source})` : undefined;
+    // Sustain windows run over the background sampler's readings when it runs: a check adds no
+    // reading of its own (its CPU figure covers only the time since the previous check).
+    if (this.feedFromSampler(th)) {
+      add(this.tracker.current('memory', th.memory, 'fraction', memDetail));
+      add(this.tracker.current('cpu', th.cpu, 'fraction'));
+      add(this.tracker.current('memoryPressure', th.memoryPressure, 'percent'));
+      add(this.tracker.current('cpuPressure', th.cpuPressure, 'percent'));
+    } else {
+      if (mem.effective) add(this.tracker.observe('memory', mem.effective.used_fraction, th.memory, 'fraction', memDetail));
+      const busy = sample.cpu?.utilization?.busy;
+      if (busy !== undefined) add(this.tracker.observe('cpu', busy, th.cpu, 'fraction'));
+      const psi = sample.psi?.memory?.some?.avg10;
+      if (psi !== undefined) add(this.tracker.observe('memoryPressure', psi, th.memoryPressure, 'percent'));
+      const psiCpu = sample.psi?.cpu?.some?.avg10;
+      if (psiCpu !== undefined) add(this.tracker.observe('cpuPressure', psiCpu, th.cpuPressure, 'percent'));
+    }
+    // A busy CPU is the normal state of a compute node: informational unless PSI says work waits for a CPU.
+    const cpu = breaches.find((b) => b.metric === 'cpu');
+    if (cpu && !breaches.some((b) => b.metric === 'cpuPressure')) cpu.informational = true;
     for (const d of diskStatus(sample)) {
       if ('error' in d) continue;
-      add(this.tracker.observe(`disk:${d.path}`, Math.max(d.used_fraction, d.inodes_used_fraction), th.disk, 'fraction', `filesystem ${d.path}`));
+      add(this.tracker.observeLevel(`disk:${d.path}`, Math.max(d.used_fraction, d.inodes_used_fraction), th.disk, 'fraction', `filesystem ${d.path}`));
     }
     return { sample, memory: mem, breaches };
   }
@@ -238,7 +269,8 @@ export class HealthMonitor {
       opts.onProgress?.(++step, steps, msg);
     };
 
-    const { sample, memory, breaches } = await this.observeHost(th, { perCpu: full, paths: this.config.paths, psi: true });
+    // perCpu even for quick: the CPU count (and load per CPU) comes from the per-CPU lines.
+    const { sample, memory, breaches } = await this.observeHost(th, { perCpu: true, paths: this.config.paths, psi: true });
     const add = (b: Breach | null) => b && breaches.push(b);
     this.lastHost = sample;
     progress('host sampled');
@@ -282,14 +314,14 @@ export class HealthMonitor {
       progress('probes run');
     }
 
-    // Response times and error rates: this server's tool calls and each probe.
+    // Response times and error rates: this server's tool calls and each probe (already windowed levels).
     const tools = this.toolCalls.summary();
     const probeSummaries = this.probes.summaries();
-    if (tools.p95Ms !== null && tools.count >= 5) add(this.tracker.observe('responseTime', tools.p95Ms, th.responseTime, 'ms', 'tool calls'));
-    if (tools.errorRate !== null && tools.count >= 5) add(this.tracker.observe('errorRate', tools.errorRate, th.errorRate, 'fraction', 'tool calls'));
+    if (tools.p95Ms !== null && tools.count >= 5) add(this.tracker.observeLevel('responseTime', tools.p95Ms, th.responseTime, 'ms', 'tool calls'));
+    if (tools.errorRate !== null && tools.count >= 5) add(this.tracker.observeLevel('errorRate', tools.errorRate, th.errorRate, 'fraction', 'tool calls'));
     for (const p of probeSummaries) {
-      if (p.summary.p95Ms !== null) add(this.tracker.observe(`responseTime:${p.name}`, p.summary.p95Ms, th.responseTime, 'ms', `probe ${p.name}`));
-      if (p.summary.errorRate !== null) add(this.tracker.observe(`errorRate:${p.name}`, p.summary.errorRate, th.errorRate, 'fraction', `probe ${p.name}`));
+      if (p.summary.p95Ms !== null) add(this.tracker.observeLevel(`responseTime:${p.name}`, p.summary.p95Ms, th.responseTime, 'ms', `probe ${p.name}`));
+      if (p.summary.errorRate !== null) add(this.tracker.observeLevel(`errorRate:${p.name}`, p.summary.errorRate, th.errorRate, 'fraction', `probe ${p.name}`));
     }
 
     const leaks = this.options.suspects?.leakSuspects() ?? [];
@@ -309,7 +341,7 @@ export class HealthMonitor {
       (memory.pressure_full_avg10 ?? 0) >= 20 ||
       verdicts.some((v) => v.status === 'failed') ||
       breaches.some((b) => b.metric.startsWith('disk:') && b.observed >= 0.98);
-    const degraded = breaches.length > 0 || verdicts.some((v) => v.status === 'degraded') || leaks.length > 0 || hangs.length > 0 || stalled.length > 0;
+    const degraded = breaches.some((b) => !b.informational) || verdicts.some((v) => v.status === 'degraded') || leaks.length > 0 || hangs.length > 0 || stalled.length > 0;
     const status: HealthStatus = critical ? 'critical' : degraded ? 'degraded' : 'healthy';
 
     const report: HealthReport = {

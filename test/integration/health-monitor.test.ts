@@ -18,7 +18,7 @@ describe('HealthMonitor (the library form)', () => {
 
   it('reports GPUs from the fake NVML, and a GPU over its memory threshold', async () => {
     fake.write({ devices: [fakeGpus(1)[0]!, { ...fakeGpus(2)[1]!, memUsed: 78 * 2 ** 30 }] });
-    const monitor = new HealthMonitor({ config: parseConfig({ hysteresis: { sustainSamples: 1 } }) });
+    const monitor = new HealthMonitor({ config: parseConfig({ hysteresis: { sustainSamples: 1, sustainMs: 0 } }) });
     const r = await monitor.checkSystemHealth('quick');
     const gh = r.metrics.gpu_health as { available: boolean; devices: { index: number; memory_used_fraction: number }[] };
     expect(gh.available).toBe(true);
