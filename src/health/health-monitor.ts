@@ -7,6 +7,7 @@
 import { parseConfig } from '../config/load.js';
 import { DEFAULT_THRESHOLDS, type OvernightConfig, type Thresholds } from '../config/schema.js';
 import { GpuHealthTracker, type GpuVerdict } from '../gpu/verdict.js';
+import { classifyXid } from '../gpu/xid.js';
 import type { GpuSampleOptions, GpuSampleOutcome } from '../gpu/gpu-sampler.js';
 import type { SamplerOptions } from '../sampler/sampler.js';
 import type { HostSample, HostSampleOptions, NativeHostReader, ProcessSample, ProcessScanOptions } from '../native.js';
@@ -88,7 +89,7 @@ export class HealthMonitor {
   readonly toolCalls: LatencyWindow;
   private readonly clock: Clock;
   private readonly tracker: ThresholdTracker;
-  private readonly gpuTracker = new GpuHealthTracker();
+  private readonly gpuTracker: GpuHealthTracker;
   private readonly probes: ProbeRunner;
   private hostReader: NativeHostReader | undefined;
   private gpu: GpuSource | null | undefined;
@@ -106,6 +107,7 @@ export class HealthMonitor {
     this.config = options.config ?? parseConfig({});
     this.clock = options.clock ?? systemClock;
     this.tracker = new ThresholdTracker(this.clock, this.config.hysteresis);
+    this.gpuTracker = new GpuHealthTracker({ xidWindowMs: this.config.gpu.xidWindowSec * 1000 });
     this.toolCalls = options.toolCalls ?? new LatencyWindow(this.clock, this.config.responseWindowMs);
     this.probes = new ProbeRunner(this.config.probes, this.clock, this.config.responseWindowMs);
     this.hostReader = options.hostReader;
@@ -296,7 +298,7 @@ export class HealthMonitor {
           driver_version: outcome.driverVersion,
           device_count: outcome.deviceCount,
           devices: outcome.devices.map((d) => gpuDeviceSummary(d, byIndex.get(d.index))),
-          ...(full ? { recent_xids: this.gpuTracker.recentXids(now) } : {}),
+          ...(full ? { xid_window_s: this.config.gpu.xidWindowSec, recent_xids: this.gpuTracker.recentXids(now).map((x) => { const c = classifyXid(x.xid); return { ...x, cause: c.cause, severity: c.severity, action: c.action, description: c.description }; }) } : {}),
           sample_ms: round(outcome.elapsedMs, 3),
         };
       } else {
@@ -454,6 +456,11 @@ export class HealthMonitor {
   /** Forgets a GPU's Xids once it has been reset. */
   clearGpuXids(gpuIndex: number): void {
     this.gpuTracker.clearXids(gpuIndex);
+  }
+
+  /** Each GPU's last Xid within gpu.xidWindowSec (for DCGM_FI_DEV_XID_ERRORS). */
+  lastXids(nowMs = this.clock.now()): Map<number, number> {
+    return this.gpuTracker.lastXids(nowMs);
   }
 
   /** Feeds an Xid (from an event subscription) into the GPU verdicts. */

@@ -63,7 +63,6 @@ export class OvernightMonitor {
   private wakeCtl = new AbortController();
   private wakeReason: string | null = null;
   private readonly stops: (() => void)[] = [];
-  private readonly lastXid = new Map<number, number>();
   private readonly breachedKnown = new Set<string>();
   private lastFullAt = -Infinity;
   private lastStatus: HealthReport['status'] = 'healthy';
@@ -111,7 +110,6 @@ export class OvernightMonitor {
           if (e.type === 'error') return this.event('gpu', `event watcher: ${e.error?.code} in ${e.where}`);
           if (e.xid !== undefined && e.gpuIndex !== undefined) {
             this.ctx.health.recordXid(e.gpuIndex, e.xid, e.timeMs);
-            this.lastXid.set(e.gpuIndex, e.xid);
             this.event('xid', `GPU ${e.gpuIndex}: Xid ${e.xid} (${e.classification?.severity}): ${e.classification?.description}`);
             this.wake(`xid:${e.xid}`);
           } else this.event('gpu', `GPU ${e.gpuIndex}: ${e.type}`);
@@ -276,7 +274,7 @@ export class OvernightMonitor {
     const last = this.ctx.health.lastGpuSample();
     if (last?.outcome.available) {
       const statuses = new Map(((health.metrics.gpu_health.devices as { index: number; status: string }[] | undefined) ?? []).map((d) => [d.index, d.status]));
-      m.updateGpus(last.outcome.devices, statuses, this.lastXid);
+      m.updateGpus(last.outcome.devices, statuses, this.ctx.health.lastXids(this.ctx.clock.now()));
     }
     m.updateTasks(this.ctx.progress.list(), new Set(stalled));
     const c = this.ctx.escalator.counts;
