@@ -43,9 +43,17 @@ export interface HealthReport {
     suspects?: { memory_leaks: unknown[]; hangs: unknown[]; stalled_tasks: unknown[] };
   };
   breached: Breach[];
+  /** What makes the status critical, one entry per subject (a GPU, a filesystem, memory). */
+  critical_faults: CriticalFault[];
   recommendations: Recommendation[];
   /** `recovery` checks: whether the problem the last recovery addressed is gone. */
   recovery_check?: Record<string, unknown>;
+}
+
+export interface CriticalFault {
+  /** Stable per subject: `memory`, `oom_kill`, `memory_pressure`, `gpu:<uuid>`, `disk:<path>`. */
+  subject: string;
+  summary: string;
 }
 
 export interface GpuSource {
@@ -337,12 +345,15 @@ export class HealthMonitor {
     const newOomKills = oom !== null && this.lastOomKills !== null ? oom - this.lastOomKills : 0;
     if (oom !== null) this.lastOomKills = oom;
 
-    const critical =
-      (memory.effective?.used_fraction ?? 0) >= Math.max(0.95, th.memory) ||
-      newOomKills > 0 ||
-      (memory.pressure_full_avg10 ?? 0) >= 20 ||
-      verdicts.some((v) => v.status === 'failed') ||
-      breaches.some((b) => b.metric.startsWith('disk:') && b.observed >= 0.98);
+    // Each critical fault on its own subject, so an alert about one is not sent again when another comes or goes.
+    const criticalFaults: CriticalFault[] = [];
+    const memFrac = memory.effective?.used_fraction ?? 0;
+    if (memFrac >= Math.max(0.95, th.memory)) criticalFaults.push({ subject: 'memory', summary: `memory at ${(memFrac * 100).toFixed(1)}% (${memory.effective!.source})` });
+    if (newOomKills > 0) criticalFaults.push({ subject: 'oom_kill', summary: `${newOomKills} OOM kill(s) in the cgroup since the last check` });
+    if ((memory.pressure_full_avg10 ?? 0) >= 20) criticalFaults.push({ subject: 'memory_pressure', summary: `all tasks stalled on memory ${memory.pressure_full_avg10}% of the last 10 s` });
+    for (const v of verdicts) if (v.status === 'failed') criticalFaults.push({ subject: `gpu:${v.uuid ?? v.index}`, summary: `GPU ${v.index} failed: ${v.reasons.join('; ')}` });
+    for (const b of breaches) if (b.metric.startsWith('disk:') && b.observed >= 0.98) criticalFaults.push({ subject: b.metric, summary: `${b.detail ?? b.metric} at ${(b.observed * 100).toFixed(1)}%` });
+    const critical = criticalFaults.length > 0;
     const degraded = breaches.some((b) => !b.informational) || verdicts.some((v) => v.status === 'degraded') || leaks.length > 0 || hangs.length > 0 || stalled.length > 0;
     const status: HealthStatus = critical ? 'critical' : degraded ? 'degraded' : 'healthy';
 
@@ -377,6 +388,7 @@ export class HealthMonitor {
         ...(full ? { suspects: { memory_leaks: leaks, hangs, stalled_tasks: stalled } } : {}),
       },
       breached: breaches,
+      critical_faults: criticalFaults,
       recommendations: recommendations({ breached: breaches, memory, gpuVerdicts: verdicts, leaks, hangs, stalled, topByMemory: processes?.by_memory ?? [], checkType }),
     };
     if (checkType === 'recovery') {

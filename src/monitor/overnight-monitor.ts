@@ -219,8 +219,9 @@ export class OvernightMonitor {
         this.o.metrics?.recoveries.inc({ operation: t.op, status: r.status });
         this.event('recovery', `${t.op} ${r.status}: ${r.message}`);
       }
-      if (health.status === 'critical') {
-        const r = await this.ctx.escalator.escalate({ key: `status:critical:${cycle.breached.join(',')}`, severity: 'critical', summary: `node critical: ${health.recommendations.map((x) => x.message).slice(0, 3).join(' | ') || cycle.breached.join(', ')}`, details: { breached: health.breached } });
+      // One alert per critical subject: the same GPU's alert is not sent again when an unrelated breach comes or goes.
+      for (const f of health.status === 'critical' ? health.critical_faults : []) {
+        const r = await this.ctx.escalator.escalate({ key: `critical:${f.subject}`, severity: 'critical', summary: `node critical: ${f.summary}`, details: { subject: f.subject, breached: health.breached } });
         cycle.alerts.push({ key: r.key, sent: !r.deduplicated });
       }
     }
@@ -246,8 +247,11 @@ export class OvernightMonitor {
         this.event('disk', `cleanup ${r.status}: ${r.message}`);
       }
     } else if (diskBreach) {
-      const r = await this.ctx.escalator.escalate({ key: 'disk:full', severity: 'warning', summary: `filesystem over ${Math.round(th.disk * 100)}% and no cleanup roots are configured`, details: { disk: health.metrics.disk } });
-      cycle.alerts.push({ key: r.key, sent: !r.deduplicated });
+      const full = (health.metrics.disk as { path: string; used_fraction?: number }[]).filter((d) => (d.used_fraction ?? 0) > th.disk || health.breached.some((b) => b.metric === `disk:${d.path}`));
+      for (const d of full) {
+        const r = await this.ctx.escalator.escalate({ key: `disk:full:${d.path}`, severity: 'warning', summary: `filesystem ${d.path} over ${Math.round(th.disk * 100)}% and no cleanup roots are configured`, details: { disk: d } });
+        cycle.alerts.push({ key: r.key, sent: !r.deduplicated });
+      }
     }
 
     // The error handler's last resort.
