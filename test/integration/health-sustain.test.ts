@@ -14,7 +14,7 @@ import { monotonicNowMs } from '../../src/util/clock.js';
 import { spawnNode } from '../helpers/children.js';
 
 const GiB = 2 ** 30;
-const SPIKE_GIB = 4;
+const SPIKE_GIB = 2;
 const SUSTAIN_MS = 4000;
 
 function meminfo(): { total: number; used: number } {
