@@ -245,13 +245,14 @@ export class HealthMonitor {
       add(this.tracker.current('memoryPressure', th.memoryPressure, 'percent'));
       add(this.tracker.current('cpuPressure', th.cpuPressure, 'percent'));
     } else {
-      if (mem.effective) add(this.tracker.observe('memory', mem.effective.used_fraction, th.memory, 'fraction', memDetail));
+      const judge = this.judgeCheckReading.bind(this);
+      if (mem.effective) add(judge('memory', mem.effective.used_fraction, th.memory, 'fraction', memDetail));
       const busy = sample.cpu?.utilization?.busy;
-      if (busy !== undefined) add(this.tracker.observe('cpu', busy, th.cpu, 'fraction'));
+      if (busy !== undefined) add(judge('cpu', busy, th.cpu, 'fraction'));
       const psi = sample.psi?.memory?.some?.avg10;
-      if (psi !== undefined) add(this.tracker.observe('memoryPressure', psi, th.memoryPressure, 'percent'));
+      if (psi !== undefined) add(judge('memoryPressure', psi, th.memoryPressure, 'percent'));
       const psiCpu = sample.psi?.cpu?.some?.avg10;
-      if (psiCpu !== undefined) add(this.tracker.observe('cpuPressure', psiCpu, th.cpuPressure, 'percent'));
+      if (psiCpu !== undefined) add(judge('cpuPressure', psiCpu, th.cpuPressure, 'percent'));
     }
     // A busy CPU is the normal state of a compute node: informational unless PSI says work waits for a CPU.
     const cpu = breaches.find((b) => b.metric === 'cpu');
@@ -261,6 +262,15 @@ export class HealthMonitor {
       add(this.tracker.observeLevel(`disk:${d.path}`, Math.max(d.used_fraction, d.inodes_used_fraction), th.disk, 'fraction', `filesystem ${d.path}`));
     }
     return { sample, memory: mem, breaches };
+  }
+
+  /**
+   * A reading a check took itself (no background sampler, or a GPU read). The first one of a
+   * metric is all a one-shot check (`overnight health`, NHC) will ever have, so it is judged as it
+   * is; later ones count over the sustain window.
+   */
+  private judgeCheckReading(metric: string, value: number, limit: number, unit: Breach['unit'], detail?: string): Breach | null {
+    return this.tracker.seen(metric) ? this.tracker.observe(metric, value, limit, unit, detail) : this.tracker.observeLevel(metric, value, limit, unit, detail);
   }
 
   /**
@@ -295,7 +305,7 @@ export class HealthMonitor {
         const now = this.clock.now();
         verdicts = full ? this.gpuTracker.verdicts(outcome.devices, now) : [];
         for (const d of outcome.devices) {
-          if (d.memory) add(this.tracker.observe(`gpu.${d.index}.memory`, d.memory.used / d.memory.total, th.gpu, 'fraction', `GPU ${d.index} memory`));
+          if (d.memory) add(this.judgeCheckReading(`gpu.${d.index}.memory`, d.memory.used / d.memory.total, th.gpu, 'fraction', `GPU ${d.index} memory`));
           if (!full && (d.lost || (d.temperatureC != null && d.slowdownTemperatureC != null && d.temperatureC >= d.slowdownTemperatureC))) {
             verdicts.push(...this.gpuTracker.verdicts([d], now));
           }

@@ -152,6 +152,11 @@ export class ThresholdTracker {
     return this.current(metric, limit, unit, detail);
   }
 
+  /** Whether `metric` has any reading yet. */
+  seen(metric: string): boolean {
+    return (this.state.get(metric)?.observations.length ?? 0) > 0;
+  }
+
   /** Forgets a metric (a GPU that went away, a probe removed from the configuration). */
   forget(metric: string): void {
     this.state.delete(metric);

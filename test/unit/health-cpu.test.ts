@@ -11,14 +11,14 @@ import { ManualClock } from '../../src/util/clock.js';
 
 const psiLine = (avg10: number) => ({ avg10, avg60: avg10, avg300: avg10, totalUs: 0 });
 
-function reader(state: { busy: number; cpuWait: number }): NativeHostReader {
+function reader(state: { busy: number; cpuWait: number; memUsed?: number }): NativeHostReader {
   const cpuTimes = { busy: 0, user: 0, nice: 0, system: 0, idle: 0, iowait: 0, irq: 0, softirq: 0, steal: 0, guest: 0 };
   return {
     sample: () =>
       ({
         timeMs: Date.now(),
         monotonicMs: 0,
-        memory: { total: 64e9, available: 48e9, used: 16e9, swapTotal: 0, swapFree: 0 },
+        memory: { total: 64e9, available: 64e9 - (state.memUsed ?? 16e9), used: state.memUsed ?? 16e9, swapTotal: 0, swapFree: 0 },
         cpu: {
           total: cpuTimes, perCpu: [cpuTimes, cpuTimes, cpuTimes, cpuTimes], ctxt: 0, processes: 0, procsRunning: 4, procsBlocked: 0, btime: 0,
           utilization: { ...cpuTimes, busy: state.busy, idle: 1 - state.busy }, perCpuUtilization: null, intervalSec: 1,
@@ -67,5 +67,29 @@ describe('CPU saturation', () => {
     expect((await new HealthMonitor({ hostReader: reader(state), gpu: null, config: cfg(50) }).checkSystemHealth('quick')).status).toBe('healthy');
     expect((await new HealthMonitor({ hostReader: reader(state), gpu: null, config: cfg(20) }).checkSystemHealth('quick')).status).toBe('degraded');
     expect(() => parseConfig({ thresholds: { cpuPressure: 150 } })).toThrow(/cpuPressure/);
+  });
+});
+
+describe('checks without a background sampler', () => {
+  it('a one-shot check (overnight health, NHC) judges its single reading; later checks count over the sustain window', async () => {
+    const clock = new ManualClock();
+    const state = { busy: 0.1, cpuWait: 0, memUsed: 0.9 * 64e9 };
+    const monitor = new HealthMonitor({ clock, hostReader: reader(state), gpu: null });
+    const memory = async () => (await monitor.checkSystemHealth('quick')).breached.find((b) => b.metric === 'memory');
+    expect((await memory())!.observed).toBeCloseTo(0.9, 4);
+    state.memUsed = 0.5 * 64e9;
+    clock.advance(100);
+    expect(await memory()).toBeUndefined();
+    // A spike after that: checks 100 ms apart for 1 s do not make it a breach (sustainMs 10 s).
+    state.memUsed = 0.9 * 64e9;
+    for (let i = 0; i < 10; i++) {
+      clock.advance(100);
+      expect(await memory()).toBeUndefined();
+    }
+    // The run began at the first of those ten readings, 0.9 s ago: 10 s of it is a breach.
+    clock.advance(9000);
+    expect(await memory()).toBeUndefined();
+    clock.advance(100);
+    expect((await memory())!.sustained_sec).toBe(10);
   });
 });
