@@ -31,8 +31,10 @@ export const thresholdsSchema = z.strictObject({
   responseTime: positiveMs('responseTime').optional(),
   /** Filesystem usage (bytes or inodes), fraction. */
   disk: fraction('disk').optional(),
-  /** CPU busy, fraction of all CPUs. */
+  /** CPU busy, fraction of all CPUs: informational on its own (a busy compute node is normal), see cpuPressure. */
   cpu: fraction('cpu').optional(),
+  /** PSI cpu "some" avg10, percent of time some runnable task waited for a CPU (0-100): over it, the node is degraded. */
+  cpuPressure: z.number().min(0).max(100).optional(),
   /** PSI memory "some" avg10, percent of time stalled (0-100). */
   memoryPressure: z.number().min(0).max(100).optional(),
   /** Error rate of tool calls and probes over the window, fraction. */
@@ -177,8 +179,10 @@ export const configSchema = z.strictObject({
       clearMargin: z.number().min(0).max(0.5).default(0.05),
       /** A breach counts once it holds over this many consecutive samples... */
       sustainSamples: z.number().int().min(1).max(100).default(2),
-      /** ...within this window (ms). */
-      sustainMs: positiveMs('sustainMs').default(10_000),
+      /** ...and over at least this much wall time (ms) of readings; 0: a single reading over the limit is a breach. */
+      sustainMs: z.number().superRefine((v, ctx) => {
+        if (!Number.isFinite(v) || v < 0 || v > 3600_000) ctx.addIssue({ code: 'custom', message: `got ${v}; sustainMs is milliseconds in [0, 3600000]` });
+      }).default(10_000),
     })
     .default({ clearMargin: 0.05, sustainSamples: 2, sustainMs: 10_000 }),
   probes: z.array(probeSchema).default([]),
@@ -192,6 +196,12 @@ export const configSchema = z.strictObject({
   sampleIntervalMs: positiveMs('sampleIntervalMs', 3600_000).default(1000),
   /** Milliseconds a GPU query may take before it is reported as timed out. */
   gpuTimeoutMs: positiveMs('gpuTimeoutMs', 120_000).default(5000),
+  gpu: z
+    .strictObject({
+      /** An Xid counts in verdicts, plans and DCGM_FI_DEV_XID_ERRORS for this long after it happened (seconds). */
+      xidWindowSec: z.number().min(1).max(30 * 86_400).default(3600),
+    })
+    .default({ xidWindowSec: 3600 }),
   policy: policySchema.default(policySchema.parse({})),
   watch: watchSchema.default(watchSchema.parse({})),
   escalation: escalationSchema.default(escalationSchema.parse({})),
@@ -220,6 +230,7 @@ export const DEFAULT_THRESHOLDS: Required<Thresholds> = {
   responseTime: 2000,
   disk: 0.9,
   cpu: 0.95,
+  cpuPressure: 50,
   memoryPressure: 20,
   errorRate: 0.2,
 };

@@ -63,7 +63,6 @@ export class OvernightMonitor {
   private wakeCtl = new AbortController();
   private wakeReason: string | null = null;
   private readonly stops: (() => void)[] = [];
-  private readonly lastXid = new Map<number, number>();
   private readonly breachedKnown = new Set<string>();
   private lastFullAt = -Infinity;
   private lastStatus: HealthReport['status'] = 'healthy';
@@ -111,7 +110,6 @@ export class OvernightMonitor {
           if (e.type === 'error') return this.event('gpu', `event watcher: ${e.error?.code} in ${e.where}`);
           if (e.xid !== undefined && e.gpuIndex !== undefined) {
             this.ctx.health.recordXid(e.gpuIndex, e.xid, e.timeMs);
-            this.lastXid.set(e.gpuIndex, e.xid);
             this.event('xid', `GPU ${e.gpuIndex}: Xid ${e.xid} (${e.classification?.severity}): ${e.classification?.description}`);
             this.wake(`xid:${e.xid}`);
           } else this.event('gpu', `GPU ${e.gpuIndex}: ${e.type}`);
@@ -221,8 +219,9 @@ export class OvernightMonitor {
         this.o.metrics?.recoveries.inc({ operation: t.op, status: r.status });
         this.event('recovery', `${t.op} ${r.status}: ${r.message}`);
       }
-      if (health.status === 'critical') {
-        const r = await this.ctx.escalator.escalate({ key: `status:critical:${cycle.breached.join(',')}`, severity: 'critical', summary: `node critical: ${health.recommendations.map((x) => x.message).slice(0, 3).join(' | ') || cycle.breached.join(', ')}`, details: { breached: health.breached } });
+      // One alert per critical subject: the same GPU's alert is not sent again when an unrelated breach comes or goes.
+      for (const f of health.status === 'critical' ? health.critical_faults : []) {
+        const r = await this.ctx.escalator.escalate({ key: `critical:${f.subject}`, severity: 'critical', summary: `node critical: ${f.summary}`, details: { subject: f.subject, breached: health.breached } });
         cycle.alerts.push({ key: r.key, sent: !r.deduplicated });
       }
     }
@@ -248,8 +247,11 @@ export class OvernightMonitor {
         this.event('disk', `cleanup ${r.status}: ${r.message}`);
       }
     } else if (diskBreach) {
-      const r = await this.ctx.escalator.escalate({ key: 'disk:full', severity: 'warning', summary: `filesystem over ${Math.round(th.disk * 100)}% and no cleanup roots are configured`, details: { disk: health.metrics.disk } });
-      cycle.alerts.push({ key: r.key, sent: !r.deduplicated });
+      const full = (health.metrics.disk as { path: string; used_fraction?: number }[]).filter((d) => (d.used_fraction ?? 0) > th.disk || health.breached.some((b) => b.metric === `disk:${d.path}`));
+      for (const d of full) {
+        const r = await this.ctx.escalator.escalate({ key: `disk:full:${d.path}`, severity: 'warning', summary: `filesystem ${d.path} over ${Math.round(th.disk * 100)}% and no cleanup roots are configured`, details: { disk: d } });
+        cycle.alerts.push({ key: r.key, sent: !r.deduplicated });
+      }
     }
 
     // The error handler's last resort.
@@ -276,7 +278,7 @@ export class OvernightMonitor {
     const last = this.ctx.health.lastGpuSample();
     if (last?.outcome.available) {
       const statuses = new Map(((health.metrics.gpu_health.devices as { index: number; status: string }[] | undefined) ?? []).map((d) => [d.index, d.status]));
-      m.updateGpus(last.outcome.devices, statuses, this.lastXid);
+      m.updateGpus(last.outcome.devices, statuses, this.ctx.health.lastXids(this.ctx.clock.now()));
     }
     m.updateTasks(this.ctx.progress.list(), new Set(stalled));
     const c = this.ctx.escalator.counts;

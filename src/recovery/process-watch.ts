@@ -14,9 +14,12 @@ import type { ProcessScan } from '../sampler/sampler.js';
 import { monotonicNowMs, type Clock } from '../util/clock.js';
 import { round } from '../util/stats.js';
 import { HangDetector } from './hang-detector.js';
+import { processEnded } from './terminate.js';
 import { analyzeRss, EVIDENCE_FRACTION, type LeakAnalysis, type LeakOptions, type RssPoint } from './leak-detector.js';
 
 const MAX_POINTS = 600;
+/** Ended processes remembered (pid -> starttime), so a scan published before the exit cannot bring one back. */
+const MAX_ENDED = 1024;
 
 interface Watched {
   starttime: number;
@@ -41,6 +44,7 @@ export interface ProcessWatchOptions {
 
 export class ProcessWatch implements SuspectSource {
   private readonly watched = new Map<number, Watched>();
+  private readonly ended = new Map<number, number>();
   private readonly hang: HangDetector;
   private readonly leakOpts: LeakOptions;
   private timer: NodeJS.Timeout | undefined;
@@ -142,7 +146,7 @@ export class ProcessWatch implements SuspectSource {
   private ingest(procs: ProcessSample[], at: number): void {
     const seen = new Set<number>();
     for (const p of procs) {
-      if (p.kernelThread || p.pid === process.pid) continue;
+      if (p.kernelThread || p.pid === process.pid || this.ended.get(p.pid) === p.starttime) continue;
       seen.add(p.pid);
       let w = this.watched.get(p.pid);
       if (!w || w.starttime !== p.starttime) {
@@ -189,6 +193,27 @@ export class ProcessWatch implements SuspectSource {
     }
   }
 
+  /**
+   * Drops a process that has ended (a recovery saw its pidfd report the exit) at once, rather than
+   * at the next scan: its history, its hang state, and any scan taken before it exited.
+   */
+  forget(pid: number, starttime: number): void {
+    const w = this.watched.get(pid);
+    if (w && w.starttime !== starttime) return; // the pid now names another process
+    this.watched.delete(pid);
+    this.hang.retain(new Set(this.watched.keys()));
+    this.ended.delete(pid);
+    this.ended.set(pid, starttime);
+    if (this.ended.size > MAX_ENDED) this.ended.delete(this.ended.keys().next().value!);
+  }
+
+  /** Suspects must be alive: whoever ended one (a recovery, a cleanup, the OOM killer, itself), it is not reported. */
+  private alive(pid: number, w: Watched): boolean {
+    if (!processEnded({ pid, starttime: w.starttime })) return true;
+    this.forget(pid, w.starttime);
+    return false;
+  }
+
   /** The latest sample of a watched process. */
   process(pid: number): ProcessSample | undefined {
     return this.watched.get(pid)?.last;
@@ -211,7 +236,7 @@ export class ProcessWatch implements SuspectSource {
     const out: LeakSuspect[] = [];
     for (const [pid, w] of this.watched) {
       const a = analyzeRss(w.rss, this.leakOpts, this.headroom);
-      if (!a.isLeak) continue;
+      if (!a.isLeak || !this.alive(pid, w)) continue;
       const eta = this.headroom !== null && a.slopeBytesPerMin > 0 ? (this.headroom / a.slopeBytesPerMin) * 60 : null;
       out.push({ pid, comm: w.comm, rss_bytes: w.last.rss, slope_bytes_per_min: Math.round(a.slopeBytesPerMin), r2: round(a.r2, 3), seconds_to_exhaustion: eta === null ? null : Math.round(eta) });
     }
@@ -223,7 +248,7 @@ export class ProcessWatch implements SuspectSource {
     const out: HangSuspect[] = [];
     for (const [pid, w] of this.watched) {
       const v = this.hang.verdict(pid, now);
-      if (v.hung) out.push({ pid, comm: w.comm, state: w.last.state, reason: v.reason, no_progress_sec: round(v.noProgressSec, 1) });
+      if (v.hung && this.alive(pid, w)) out.push({ pid, comm: w.comm, state: w.last.state, reason: v.reason, no_progress_sec: round(v.noProgressSec, 1) });
     }
     for (const hb of this.o.config.watch.heartbeats) {
       if (!hb.pid || out.some((h) => h.pid === hb.pid)) continue;

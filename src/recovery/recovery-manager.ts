@@ -195,6 +195,7 @@ export class RecoveryManager {
     const memAfter = after.metrics.memory_status.effective;
     const freed = memAfter && memBefore ? memAfter.available_bytes - memBefore.available_bytes : null;
     const gone = ladder.gone && processEnded(p);
+    if (gone) this.o.watch.forget(p.pid, p.starttime);
     // Its memory is back once the kernel has torn down its address space (see awaitMemoryReleased);
     // the node-wide change in available memory is reported, not judged (neighbours move it too).
     const held = privateBytes(p);
@@ -235,6 +236,7 @@ export class RecoveryManager {
     if (ladder.refused) return { ...this.refused(ladder.actions.at(-1)?.detail ?? 'refused by the policy', context, ladder.actions, target), diagnostics };
     if (dryRun) return { status: 'dry_run' as RecoveryStatus, nothing_to_do: false, message: `would end pid ${p.pid} (${p.comm}): ${evidence}`, target, actions_taken: ladder.actions, new_state: {}, diagnostics };
     const gone = ladder.gone && processEnded(p);
+    if (gone) this.o.watch.forget(p.pid, p.starttime);
     ladder.actions.push({ step: 'verify', target: { pid: p.pid }, outcome: gone ? 'done' : 'failed', detail: gone ? 'process gone' : 'process still present', started_at: this.iso(), finished_at: this.iso() });
     await this.o.watch.observe();
     return {

@@ -7,7 +7,8 @@ let conn: Conn;
 
 beforeAll(async () => {
   // A slow command probe makes a full check take ~300 ms, so its progress is spread over time.
-  conn = await connectStdio({ thresholds: { memory: 0.85 }, probes: [{ name: 'slow', command: ['sleep', '0.3'], timeoutMs: 5000, intervalMs: 1 }] });
+  // sustainMs 0: a breach shows on the first reading, so the breach tests need not wait out a window.
+  conn = await connectStdio({ thresholds: { memory: 0.85 }, hysteresis: { sustainMs: 0, sustainSamples: 1 }, probes: [{ name: 'slow', command: ['sleep', '0.3'], timeoutMs: 5000, intervalMs: 1 }] });
 });
 afterAll(async () => conn?.close());
 

@@ -130,6 +130,28 @@ describe('memory_leak pointed at a process without leak evidence', () => {
   });
 });
 
+describe('right after a recovery', () => {
+  it('healthCheck recovery no longer lists the ended process as a suspect', async () => {
+    const leaker = spawnNode(scripts.leak(50));
+    await firstLine(leaker);
+    const end = Date.now() + 60_000;
+    while (!ctx.watch.leakSuspects().some((s) => s.pid === leaker.pid)) {
+      if (Date.now() > end) throw new Error('the 50 MB/s child was not a leak suspect within 60 s');
+      await watchFor(400);
+    }
+    const r = await ctx.recovery.recoverOperation('memory_leak', { pid: leaker.pid });
+    expect(r.status).toBe('recovered');
+    // At once: no scan in between is needed for the watch to know the process ended.
+    const h = await ctx.health.checkSystemHealth('recovery');
+    expect(h.metrics.suspects!.memory_leaks.map((l) => (l as { pid: number }).pid)).not.toContain(leaker.pid);
+    expect(h.recovery_check!.target_still_suspect).toBe(false);
+    expect(String(h.recovery_check!.explanation)).not.toContain(`pid ${leaker.pid}`);
+    // A scan published before the exit does not bring it back.
+    await ctx.watch.observe();
+    expect(ctx.watch.leakSuspects().map((l) => l.pid)).not.toContain(leaker.pid);
+  });
+});
+
 describe('hangs', () => {
   it('never calls a spinning child hung, even when pointed at', async () => {
     const spinner = spawnNode(scripts.spin());
