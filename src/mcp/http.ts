@@ -13,6 +13,7 @@ import { RequestGate } from './http-gate.js';
 import { originCheck, type OriginCheck } from './http-origin.js';
 import { INVALID_PARAMS, refusalOf, requestIdOf } from './message-guard.js';
 import { createOvernightServer } from './server.js';
+import { ServerPool } from './server-pool.js';
 
 export interface HttpOptions {
   port: number;
@@ -63,7 +64,7 @@ async function readBody(req: IncomingMessage, max: number): Promise<string | und
   return Buffer.concat(parts).toString('utf8');
 }
 
-export async function serveOnHttp(context: OvernightContext, opts: HttpOptions): Promise<Server> {
+export async function serveOnHttp(context: OvernightContext, opts: HttpOptions): Promise<Server & { pool: ServerPool }> {
   const host = opts.host ?? '127.0.0.1';
   const maxBytes = opts.maxMessageBytes ?? 10 * 1024 * 1024;
   const extra = opts.allowedHosts ?? [];
@@ -73,7 +74,9 @@ export async function serveOnHttp(context: OvernightContext, opts: HttpOptions):
   const gate = new RequestGate(opts.maxConcurrent ?? 16, opts.maxQueued ?? 256);
   const retryAfter = String(opts.retryAfterSec ?? 1);
   const onerror = (err: Error) => process.stderr.write(`overnight: mcp http: ${err.message}\n`);
-  const mcp = createMcpHandler(() => createOvernightServer(context), { onerror, maxRequestBodySize: maxBytes });
+  // One pool of server instances for every request: built once, reused after each exchange.
+  const pool = new ServerPool(() => createOvernightServer(context));
+  const mcp = createMcpHandler(() => pool.take(), { onerror, maxRequestBodySize: maxBytes });
   const handle = toNodeHandler(mcp, { onerror, maxRequestBodySize: maxBytes });
 
   /** Runs once the request holds a slot: body checks, then the SDK's handler. */
@@ -137,5 +140,5 @@ export async function serveOnHttp(context: OvernightContext, opts: HttpOptions):
   const addr = server.address();
   checkOrigin = originCheck(names, typeof addr === 'object' && addr ? addr.port : opts.port, extra);
   server.on('close', () => void context.close());
-  return server;
+  return Object.assign(server, { pool });
 }
