@@ -215,8 +215,14 @@ export const configSchema = z.strictObject({
       token: z.string().min(16).optional(),
       /** Extra Origin hostnames allowed on HTTP (localhost is always allowed). */
       allowedOrigins: z.array(z.string()).default([]),
+      /** Largest inbound MCP message (stdio line or HTTP body) in bytes; larger ones are refused with an error. */
+      maxMessageBytes: z.number().int().min(1024).max(1024 ** 3).default(10 * 1024 * 1024),
+      /** HTTP: requests served at once; more wait in a queue. */
+      maxConcurrentRequests: z.number().int().min(1).max(1024).default(16),
+      /** HTTP: requests that may wait for a slot; past this they are answered 503 with Retry-After. */
+      maxQueuedRequests: z.number().int().min(0).max(100_000).default(256),
     })
-    .default({ host: '127.0.0.1', allowedOrigins: [] }),
+    .default({ host: '127.0.0.1', allowedOrigins: [], maxMessageBytes: 10 * 1024 * 1024, maxConcurrentRequests: 16, maxQueuedRequests: 256 }),
   monitor: monitorSchema.default(monitorSchema.parse({})),
 });
 

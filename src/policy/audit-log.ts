@@ -4,6 +4,7 @@
  * triggers). A row is on disk before the act starts and after it ends.
  */
 import type { Db } from '../store/database.js';
+import { prepared } from '../store/statements.js';
 
 /**
  * Gated acts that change bookkeeping, not the node's processes or data: outside the hourly budget.
@@ -87,7 +88,7 @@ export class AuditLog {
     }
     const sql = `SELECT * FROM audit ${where.length ? `WHERE ${where.join(' AND ')}` : ''} ORDER BY id DESC LIMIT ?`;
     args.push(q.limit ?? 100);
-    const rows = this.db.prepare(sql).all(...args) as Record<string, unknown>[];
+    const rows = prepared(this.db, sql).all(...args) as Record<string, unknown>[];
     return rows.reverse().map((r) => ({
       id: r.id as number,
       ts: r.ts as string,

@@ -15,6 +15,7 @@ import { ArtifactStore, inspectArtifact } from './artifacts.js';
 import { HashPool } from './hash-pool.js';
 import { estimateEta, type Eta, type Point } from './eta.js';
 import { checkpointsSchema, normalizeArtifacts, taskIdSchema, type CheckpointInput } from './input.js';
+import { prepared as statement } from '../store/statements.js';
 
 export interface ArtifactReport {
   path: string;
@@ -109,10 +110,10 @@ export class ProgressTracker implements StalledTaskSource {
       if (refusals.length) throw new ValidationError(refusals, 'trackProgress: refused (nothing was stored); set progress.artifactRoots to allow other directories');
       const now = this.clock.now();
       const write = this.db.transaction(() => {
-        this.db.prepare(`INSERT INTO tasks (task_id, created_at, updated_at) VALUES (?, ?, ?) ON CONFLICT(task_id) DO UPDATE SET updated_at = excluded.updated_at`).run(input.taskId, iso(now), iso(now));
-        const nextSeq = this.db.prepare(`SELECT COALESCE(MAX(seq), 0) + 1 AS s FROM checkpoints WHERE task_id = ?`);
-        const insCp = this.db.prepare(`INSERT INTO checkpoints (task_id, seq, t_ms, stage, completion, writer_pid) VALUES (?, ?, ?, ?, ?, ?)`);
-        const insArt = this.db.prepare(`INSERT OR REPLACE INTO artifacts (checkpoint_id, path, bytes, sha256, stored) VALUES (?, ?, ?, ?, ?)`);
+        statement(this.db, `INSERT INTO tasks (task_id, created_at, updated_at) VALUES (?, ?, ?) ON CONFLICT(task_id) DO UPDATE SET updated_at = excluded.updated_at`).run(input.taskId, iso(now), iso(now));
+        const nextSeq = statement(this.db, `SELECT COALESCE(MAX(seq), 0) + 1 AS s FROM checkpoints WHERE task_id = ?`);
+        const insCp = statement(this.db, `INSERT INTO checkpoints (task_id, seq, t_ms, stage, completion, writer_pid) VALUES (?, ?, ?, ?, ?, ?)`);
+        const insArt = statement(this.db, `INSERT OR REPLACE INTO artifacts (checkpoint_id, path, bytes, sha256, stored) VALUES (?, ?, ?, ?, ?)`);
         for (const { cp, arts } of prepared) {
           const seq = (nextSeq.get(input.taskId) as { s: number }).s;
           const id = Number(insCp.run(input.taskId, seq, now, cp.stage, cp.completion, process.pid).lastInsertRowid);
@@ -170,15 +171,14 @@ export class ProgressTracker implements StalledTaskSource {
     if (!force && nowMs - this.lastPrune < 3600_000) return 0;
     this.lastPrune = nowMs;
     const keep = new Set(
-      (this.db
-        .prepare(`SELECT a.sha256 FROM artifacts a JOIN checkpoints c ON c.id = a.checkpoint_id WHERE c.seq = (SELECT MAX(seq) FROM checkpoints x WHERE x.task_id = c.task_id) AND a.sha256 IS NOT NULL`)
+      (statement(this.db, `SELECT a.sha256 FROM artifacts a JOIN checkpoints c ON c.id = a.checkpoint_id WHERE c.seq = (SELECT MAX(seq) FROM checkpoints x WHERE x.task_id = c.task_id) AND a.sha256 IS NOT NULL`)
         .all() as { sha256: string }[]).map((r) => r.sha256),
     );
     return this.store.prune(keep, this.config.progress.retentionDays * 86_400_000, nowMs);
   }
 
   private rows(taskId: string): Row[] {
-    return this.db.prepare(`SELECT id, seq, t_ms, stage, completion FROM checkpoints WHERE task_id = ? ORDER BY seq`).all(taskId) as Row[];
+    return statement(this.db, `SELECT id, seq, t_ms, stage, completion FROM checkpoints WHERE task_id = ? ORDER BY seq`).all(taskId) as Row[];
   }
 
   private stallLimitSec(taskId: string): number {
@@ -211,8 +211,7 @@ export class ProgressTracker implements StalledTaskSource {
     const current = last ? stages[seen.get(last.stage)!]! : null;
 
     // Artifacts: the latest record of each path, checked against the file as it is now.
-    const arts = this.db
-      .prepare(`SELECT a.path, a.bytes, a.sha256, a.stored, c.seq FROM artifacts a JOIN checkpoints c ON c.id = a.checkpoint_id WHERE c.task_id = ? ORDER BY c.seq`)
+    const arts = statement(this.db, `SELECT a.path, a.bytes, a.sha256, a.stored, c.seq FROM artifacts a JOIN checkpoints c ON c.id = a.checkpoint_id WHERE c.task_id = ? ORDER BY c.seq`)
       .all(taskId) as { path: string; bytes: number | null; sha256: string | null; stored: number; seq: number }[];
     const latest = new Map<string, (typeof arts)[number]>();
     for (const a of arts) latest.set(a.path, a);
@@ -250,8 +249,7 @@ export class ProgressTracker implements StalledTaskSource {
 
   /** Every task, newest first, with its latest checkpoint. */
   list(): { task_id: string; stage: string | null; completion: number | null; last_checkpoint_at: string | null; checkpoints: number }[] {
-    return this.db
-      .prepare(
+    return statement(this.db, 
         `SELECT t.task_id, c.stage, c.completion, c.t_ms, (SELECT COUNT(*) FROM checkpoints x WHERE x.task_id = t.task_id) AS n
          FROM tasks t LEFT JOIN checkpoints c ON c.task_id = t.task_id AND c.seq = (SELECT MAX(seq) FROM checkpoints y WHERE y.task_id = t.task_id)
          ORDER BY t.updated_at DESC`,
@@ -280,7 +278,7 @@ export class ProgressTracker implements StalledTaskSource {
   async restore(taskId: string, seq?: number): Promise<{ task_id: string; checkpoint: number | null; restored: { path: string; ok: boolean; error?: string; refused_at?: string }[]; reason?: string }> {
     this.validate(taskId, undefined);
     const rows = this.rows(taskId);
-    const artsOf = (id: number) => this.db.prepare(`SELECT path, sha256, stored FROM artifacts WHERE checkpoint_id = ?`).all(id) as { path: string; sha256: string | null; stored: number }[];
+    const artsOf = (id: number) => statement(this.db, `SELECT path, sha256, stored FROM artifacts WHERE checkpoint_id = ?`).all(id) as { path: string; sha256: string | null; stored: number }[];
     const candidates = seq === undefined ? [...rows].reverse() : rows.filter((r) => r.seq === seq);
     if (seq !== undefined && !candidates.length) return { task_id: taskId, checkpoint: null, restored: [], reason: `task ${taskId} has no checkpoint ${seq} (it has ${rows.length})` };
     const good = candidates.find((r) => {

@@ -6,7 +6,8 @@
 import { z } from 'zod';
 import type { RecoveryManager } from '../../recovery/recovery-manager.js';
 import type { LatencyWindow } from '../../health/latency-window.js';
-import { boundedNumber, enumOf, instrumented, ok, strictShape } from '../tool-kit.js';
+import { gpuIndexField, integerField, pidField, taskIdField, timestampField } from '../../config/fields.js';
+import { enumOf, instrumented, ok, strictShape } from '../tool-kit.js';
 import type { McpServerLike } from '../server-types.js';
 
 export const recoverOperationInput = strictShape(
@@ -19,12 +20,12 @@ export const recoverOperationInput = strictShape(
     ),
     context: strictShape(
       {
-        taskId: z.string().max(256).optional().describe('The task this recovery is for (recorded in the audit log).'),
+        taskId: taskIdField('context.taskId').optional().describe('The task this recovery is for (recorded in the audit log).'),
         errorType: z.string().max(256).optional().describe('What the caller saw (e.g. "CUDA out of memory", "Xid 48").'),
-        timestamp: z.number().optional().describe('When the caller saw it (ms since the epoch).'),
-        pid: boundedNumber('context.pid', 2, 4_194_304, 'a process id', 'Extra: the process to act on (it must be in the policy\'s scope: your descendants, same user).').optional(),
-        gpu: boundedNumber('context.gpu', 0, 63, 'a GPU index', 'Extra: the GPU index for gpu_reset (default: every unhealthy GPU).').optional(),
-        xid: boundedNumber('context.xid', 0, 1000, 'an Xid', 'Extra: the Xid that triggered this, if known (79 and other unresettable Xids escalate).').optional(),
+        timestamp: timestampField('context.timestamp').optional().describe('When the caller saw it (ms since the epoch).'),
+        pid: pidField('context.pid').optional().describe('Extra: the process to act on (it must be in the policy\'s scope: your descendants, same user).'),
+        gpu: gpuIndexField('context.gpu').optional().describe('Extra: the GPU index for gpu_reset (default: every unhealthy GPU).'),
+        xid: integerField('context.xid', 0, 1000, 'an Xid').optional().describe('Extra: the Xid that triggered this, if known (79 and other unresettable Xids escalate).'),
       },
       'context',
     )
