@@ -1,5 +1,6 @@
 /** The `overnight` CLI: one subcommand per file, registered here. */
 import { Command } from 'commander';
+import { CliError } from './errors.js';
 import { registerSampleCommand } from './sample.js';
 import { registerServeCommand } from './serve.js';
 import { registerAuditCommand } from './audit.js';
@@ -40,6 +41,6 @@ export async function main(argv: string[]): Promise<number> {
       return e.exitCode ?? 2;
     }
     process.stderr.write(`overnight: ${e.message ?? String(err)}\n`);
-    return 1;
+    return err instanceof CliError ? err.exitCode : 1;
   }
 }

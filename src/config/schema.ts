@@ -60,8 +60,15 @@ export const policySchema = z.strictObject({
   deny: z.array(z.string()).default([]),
   /** At most this many destructive acts per hour. */
   maxActionsPerHour: z.number().int().min(0).max(10_000).default(20),
-  /** Pid whose descendants are in scope; default: the parent of the server (the agent runner). */
+  /**
+   * Pid whose descendants are in scope; default: the parent of the server (the agent runner), but only
+   * when that parent can be an agent: never PID 1, a service manager, or the parent of a session leader.
+   */
   scopeRoot: z.number().int().positive().optional(),
+  /** A systemd unit ("agent.service") or cgroup path ("/system.slice/agent.service"): its processes are in scope. */
+  scopeUnit: z.string().min(1).max(4096).optional(),
+  /** A user name or uid: that user's processes are in scope (and only theirs). */
+  scopeUser: z.union([z.string().min(1).max(256), z.number().int().min(0)]).optional(),
   /** Allow acting on processes outside the scope root's tree (same user still required). */
   allowOutsideScope: z.boolean().default(false),
   /** Allow GPU resets (needs root and no process on the GPU). */
@@ -83,6 +90,11 @@ export const policySchema = z.strictObject({
 });
 
 export const watchSchema = z.strictObject({
+  /**
+   * The cgroup whose memory is judged: a cgroup path ("/system.slice/agent.service") or a systemd unit
+   * name ("agent.service"). Default: policy.scopeRoot's cgroup, else policy.scopeUnit, else this process's.
+   */
+  cgroup: z.string().min(1).max(4096).optional(),
   /** How often the processes in scope are scanned for leak slopes and hang windows (seconds). */
   intervalSec: z.number().min(0.05).max(3600).default(5),
   /** RSS growth is only judged after a process has been watched this long. */
