@@ -22,6 +22,22 @@ export function positiveMs(what: string, max = 24 * 3600_000) {
   });
 }
 
+/** Words of example values: a token that contains one was copied from documentation, not generated. */
+const PLACEHOLDER = /set[\s_-]*me|change[\s_-]*me|replace|placeholder|example|your[\s_-]*token|<[^>]*>|x{4,}|\.\.\./i;
+
+/**
+ * Why a bearer token is refused, or null: shorter than 16 characters, a documentation placeholder,
+ * whitespace, or fewer than 8 distinct characters. `overnight token` prints one that passes.
+ */
+export function weakTokenReason(token: string): string | null {
+  const fix = 'run `overnight token` and use its output';
+  if (token.length < 16) return `a token is at least 16 characters (${fix})`;
+  if (PLACEHOLDER.test(token)) return `this is a placeholder, not a token (${fix})`;
+  if (/\s/.test(token)) return `a token has no whitespace (${fix})`;
+  if (new Set(token).size < 8) return `a token needs at least 8 distinct characters (${fix})`;
+  return null;
+}
+
 export const thresholdsSchema = z.strictObject({
   /** Memory in use (the tighter of host and cgroup), fraction of capacity. */
   memory: fraction('memory').optional(),
@@ -200,8 +216,11 @@ export const configSchema = z.strictObject({
   server: z
     .strictObject({
       host: z.string().default('127.0.0.1'),
-      /** Bearer token required on HTTP when set (or OVERNIGHT_TOKEN). */
-      token: z.string().min(16).optional(),
+      /** Bearer token required on HTTP when set (or OVERNIGHT_TOKEN); `overnight token` makes one. */
+      token: z.string().superRefine((v, ctx) => {
+        const why = weakTokenReason(v);
+        if (why) ctx.addIssue({ code: 'custom', message: `got ${JSON.stringify(v.length > 24 ? `${v.slice(0, 21)}...` : v)}; ${why}` });
+      }).optional(),
       /** Extra Origin hostnames allowed on HTTP (localhost is always allowed). */
       allowedOrigins: z.array(z.string()).default([]),
     })
