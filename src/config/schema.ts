@@ -22,6 +22,22 @@ export function positiveMs(what: string, max = 24 * 3600_000) {
   });
 }
 
+/** Words of example values: a token that contains one was copied from documentation, not generated. */
+const PLACEHOLDER = /set[\s_-]*me|change[\s_-]*me|replace|placeholder|example|your[\s_-]*token|<[^>]*>|x{4,}|\.\.\./i;
+
+/**
+ * Why a bearer token is refused, or null: shorter than 16 characters, a documentation placeholder,
+ * whitespace, or fewer than 8 distinct characters. `overnight token` prints one that passes.
+ */
+export function weakTokenReason(token: string): string | null {
+  const fix = 'run `overnight token` and use its output';
+  if (token.length < 16) return `a token is at least 16 characters (${fix})`;
+  if (PLACEHOLDER.test(token)) return `this is a placeholder, not a token (${fix})`;
+  if (/\s/.test(token)) return `a token has no whitespace (${fix})`;
+  if (new Set(token).size < 8) return `a token needs at least 8 distinct characters (${fix})`;
+  return null;
+}
+
 export const thresholdsSchema = z.strictObject({
   /** Memory in use (the tighter of host and cgroup), fraction of capacity. */
   memory: fraction('memory').optional(),
@@ -62,8 +78,15 @@ export const policySchema = z.strictObject({
   deny: z.array(z.string()).default([]),
   /** At most this many destructive acts per hour. */
   maxActionsPerHour: z.number().int().min(0).max(10_000).default(20),
-  /** Pid whose descendants are in scope; default: the parent of the server (the agent runner). */
+  /**
+   * Pid whose descendants are in scope; default: the parent of the server (the agent runner), but only
+   * when that parent can be an agent: never PID 1, a service manager, or the parent of a session leader.
+   */
   scopeRoot: z.number().int().positive().optional(),
+  /** A systemd unit ("agent.service") or cgroup path ("/system.slice/agent.service"): its processes are in scope. */
+  scopeUnit: z.string().min(1).max(4096).optional(),
+  /** A user name or uid: that user's processes are in scope (and only theirs). */
+  scopeUser: z.union([z.string().min(1).max(256), z.number().int().min(0)]).optional(),
   /** Allow acting on processes outside the scope root's tree (same user still required). */
   allowOutsideScope: z.boolean().default(false),
   /** Allow GPU resets (needs root and no process on the GPU). */
@@ -85,6 +108,11 @@ export const policySchema = z.strictObject({
 });
 
 export const watchSchema = z.strictObject({
+  /**
+   * The cgroup whose memory is judged: a cgroup path ("/system.slice/agent.service") or a systemd unit
+   * name ("agent.service"). Default: policy.scopeRoot's cgroup, else policy.scopeUnit, else this process's.
+   */
+  cgroup: z.string().min(1).max(4096).optional(),
   /** How often the processes in scope are scanned for leak slopes and hang windows (seconds). */
   intervalSec: z.number().min(0.05).max(3600).default(5),
   /** RSS growth is only judged after a process has been watched this long. */
@@ -211,8 +239,11 @@ export const configSchema = z.strictObject({
   server: z
     .strictObject({
       host: z.string().default('127.0.0.1'),
-      /** Bearer token required on HTTP when set (or OVERNIGHT_TOKEN). */
-      token: z.string().min(16).optional(),
+      /** Bearer token required on HTTP when set (or OVERNIGHT_TOKEN); `overnight token` makes one. */
+      token: z.string().superRefine((v, ctx) => {
+        const why = weakTokenReason(v);
+        if (why) ctx.addIssue({ code: 'custom', message: `got ${JSON.stringify(v.length > 24 ? `${v.slice(0, 21)}...` : v)}; ${why}` });
+      }).optional(),
       /** Extra Origin hostnames allowed on HTTP (localhost is always allowed). */
       allowedOrigins: z.array(z.string()).default([]),
       /** Largest inbound MCP message (stdio line or HTTP body) in bytes; larger ones are refused with an error. */

@@ -14,6 +14,7 @@ import type { HostSample, HostSampleOptions, NativeHostReader, ProcessSample, Pr
 import { monotonicNowMs, systemClock, type Clock } from '../util/clock.js';
 import { round } from '../util/stats.js';
 import { LatencyWindow } from './latency-window.js';
+import { WatchedCgroupResolver } from './watched-cgroup.js';
 import { cgroupStatus, cpuStatus, diskStatus, gpuDeviceSummary, memoryStatus, pressureStatus, topProcesses, type MemoryStatus } from './metrics.js';
 import { ProbeRunner } from './probes.js';
 import { recommendations, type Recommendation } from './recommendations.js';
@@ -110,6 +111,7 @@ export class HealthMonitor {
   private sampler: BackgroundReadings | undefined;
   private ownSampler: import('../sampler/sampler.js').Sampler | undefined;
   private samplerModule: typeof import('../sampler/sampler.js') | undefined;
+  private readonly watchedCgroup: WatchedCgroupResolver;
 
   constructor(private readonly options: HealthMonitorOptions = {}) {
     this.config = options.config ?? parseConfig({});
@@ -121,6 +123,7 @@ export class HealthMonitor {
     this.hostReader = options.hostReader;
     this.gpu = options.gpu;
     this.processTable = options.processTable;
+    this.watchedCgroup = new WatchedCgroupResolver(this.config);
   }
 
   /** Lets later engines plug in (the server wires recovery and progress after construction). */
@@ -199,7 +202,8 @@ export class HealthMonitor {
       const at = now - Math.max(0, monoNow - b.timestamps[i]!);
       if (used && avail) {
         let frac = used[i]! / (used[i]! + avail[i]!);
-        if (ws && lim && Number.isFinite(lim[i]!) && Number.isFinite(ws[i]!)) frac = Math.max(frac, ws[i]! / lim[i]!);
+        // The sampler reads this process's cgroup: it speaks for the agent only when no other cgroup is watched.
+        if (ws && lim && !this.watchedCgroup.configured && Number.isFinite(lim[i]!) && Number.isFinite(ws[i]!)) frac = Math.max(frac, ws[i]! / lim[i]!);
         if (Number.isFinite(frac)) this.tracker.observe('memory', frac, th.memory, 'fraction', undefined, at);
       }
       if (busy && Number.isFinite(busy[i]!)) this.tracker.observe('cpu', busy[i]!, th.cpu, 'fraction', undefined, at);
@@ -232,7 +236,11 @@ export class HealthMonitor {
 
   private async observeHost(t: Partial<Thresholds>, opts: HostSampleOptions = {}): Promise<{ sample: HostSample; memory: MemoryStatus; breaches: Breach[] }> {
     const th = this.effectiveThresholds(t);
-    const sample = (await this.reader()).sample({ ...opts, ...(this.options.cgroupPid ? { cgroupPid: this.options.cgroupPid } : {}) });
+    const watched = this.options.cgroupPid ? null : this.watchedCgroup.resolve();
+    const cgroupPid = this.options.cgroupPid ?? (watched && 'pid' in watched ? watched.pid : undefined);
+    const sample = (await this.reader()).sample({ ...opts, ...(cgroupPid ? { cgroupPid } : {}), ...(watched && 'error' in watched ? { cgroup: false } : {}) });
+    // A watched cgroup that cannot be read is reported as such, never replaced by our own.
+    if (watched && 'error' in watched) sample.unavailable.cgroup = { code: 'ENOENT', message: watched.error };
     const breaches: Breach[] = [];
     const add = (b: Breach | null) => b && breaches.push(b);
     const mem = memoryStatus(sample);

@@ -5,6 +5,7 @@
  */
 import { readFileSync, readlinkSync } from 'node:fs';
 import path from 'node:path';
+import { inCgroup, type CgroupSelector } from '../sampling/cgroup-membership.js';
 import { readProcess } from '../sampling/processes.js';
 import type { ProcessSample } from '../native.js';
 
@@ -17,8 +18,16 @@ export const BUILTIN_PROTECTED = [
 
 export interface ScopeOptions {
   selfPid: number;
-  /** The agent runner: its descendants are in scope. */
+  /** The agent runner: its descendants are in scope (and are the ones watched). */
   scopeRoot: number;
+  /** False when scopeRoot only says what to watch (1: everything) and the unit or user below is the scope. */
+  rootIsScope?: boolean;
+  /** policy.scopeUnit: only processes in this cgroup (or below it). */
+  unit?: CgroupSelector;
+  /** policy.scopeUser: only this user's processes (instead of the server's own user). */
+  scopeUid?: number;
+  /** Set when no scope could be determined: every process is refused, with this reason. */
+  noScope?: string;
   uid: number;
   protectedNames: readonly string[];
   allow: readonly RegExp[];
@@ -84,6 +93,7 @@ export function checkProcessScope(pid: number, o: ScopeOptions): ScopeVerdict {
   if (!Number.isInteger(pid) || pid <= 0) return { allowed: false, reason: `pid ${pid} is not a process id` };
   if (pid === 1) return { allowed: false, reason: 'PID 1 (init) is never acted on' };
   if (pid === o.selfPid) return { allowed: false, reason: 'this is the overnight server itself' };
+  if (o.noScope) return { allowed: false, reason: `no scope: ${o.noScope}; set policy.scopeRoot, policy.scopeUnit or policy.scopeUser` };
   if (pid === o.scopeRoot) return { allowed: false, reason: `pid ${pid} is the agent runner itself (the scope root)` };
   if (ancestorsOf(o.selfPid).includes(pid)) return { allowed: false, reason: `pid ${pid} is an ancestor of the overnight server` };
   let p: ProcessSample;
@@ -93,15 +103,23 @@ export function checkProcessScope(pid: number, o: ScopeOptions): ScopeVerdict {
     return { allowed: false, reason: `pid ${pid} does not exist` };
   }
   if (p.kernelThread) return { allowed: false, reason: `pid ${pid} (${p.comm}) is a kernel thread`, process: p };
-  if (p.uid !== o.uid) return { allowed: false, reason: `pid ${pid} (${p.comm}) belongs to uid ${p.uid}, not to this user (uid ${o.uid})`, process: p };
+  // root acting on an explicitly named unit acts on that unit's processes, whoever runs them.
+  const wantUid = o.scopeUid ?? (o.uid === 0 && o.unit ? undefined : o.uid);
+  if (wantUid !== undefined && p.uid !== wantUid) {
+    return { allowed: false, reason: `pid ${pid} (${p.comm}) belongs to uid ${p.uid}, not to ${o.scopeUid !== undefined ? 'policy.scopeUser' : 'this user'} (uid ${wantUid})`, process: p };
+  }
   const protectedAs = protectedName(p, [...BUILTIN_PROTECTED, ...o.protectedNames]);
   if (protectedAs) return { allowed: false, reason: `pid ${pid} (${p.comm}) is on the protected-names list (${protectedAs})`, process: p };
   const line = `${p.comm} ${(p.cmdline ?? []).join(' ')}`;
   const denied = o.deny.find((re) => re.test(line));
   if (denied) return { allowed: false, reason: `pid ${pid} (${p.comm}) matches the deny pattern ${denied}`, process: p };
   if (o.allow.length && !o.allow.some((re) => re.test(line))) return { allowed: false, reason: `pid ${pid} (${p.comm}) matches no allow pattern`, process: p };
-  if (!o.allowOutsideScope && !ancestorsOf(pid).includes(o.scopeRoot)) {
+  if (o.rootIsScope !== false && !o.allowOutsideScope && !ancestorsOf(pid).includes(o.scopeRoot)) {
     return { allowed: false, reason: `pid ${pid} (${p.comm}) does not descend from the agent runner (pid ${o.scopeRoot})`, process: p };
+  }
+  if (o.unit && !inCgroup(pid, o.unit)) {
+    const name = 'unit' in o.unit ? o.unit.unit : o.unit.path;
+    return { allowed: false, reason: `pid ${pid} (${p.comm}) is not in policy.scopeUnit ${name}`, process: p };
   }
   return { allowed: true, process: p };
 }
