@@ -63,7 +63,6 @@ export class OvernightMonitor {
   private wakeCtl = new AbortController();
   private wakeReason: string | null = null;
   private readonly stops: (() => void)[] = [];
-  private readonly lastXid = new Map<number, number>();
   private readonly breachedKnown = new Set<string>();
   private lastFullAt = -Infinity;
   private lastStatus: HealthReport['status'] = 'healthy';
@@ -111,7 +110,7 @@ export class OvernightMonitor {
           if (e.type === 'error') return this.event('gpu', `event watcher: ${e.error?.code} in ${e.where}`);
           if (e.xid !== undefined && e.gpuIndex !== undefined) {
             this.ctx.health.recordXid(e.gpuIndex, e.xid, e.timeMs);
-            this.lastXid.set(e.gpuIndex, e.xid);
+            this.o.metrics?.recordXid(e.gpuIndex, e.xid, e.classification?.severity ?? 'degraded');
             this.event('xid', `GPU ${e.gpuIndex}: Xid ${e.xid} (${e.classification?.severity}): ${e.classification?.description}`);
             this.wake(`xid:${e.xid}`);
           } else this.event('gpu', `GPU ${e.gpuIndex}: ${e.type}`);
@@ -271,13 +270,8 @@ export class OvernightMonitor {
     const m = this.o.metrics;
     if (!m) return;
     m.updateHealth(health, this.breachedKnown);
-    const host = this.ctx.health.lastHostSample();
-    if (host) m.updateHost(host);
-    const last = this.ctx.health.lastGpuSample();
-    if (last?.outcome.available) {
-      const statuses = new Map(((health.metrics.gpu_health.devices as { index: number; status: string }[] | undefined) ?? []).map((d) => [d.index, d.status]));
-      m.updateGpus(last.outcome.devices, statuses, this.lastXid);
-    }
+    // Node and GPU readings are the scrape's own (collected at scrape time); the cycle sets verdicts.
+    m.setGpuStatuses(new Map(((health.metrics.gpu_health.devices as { index: number; status: string }[] | undefined) ?? []).map((d) => [d.index, d.status])));
     m.updateTasks(this.ctx.progress.list(), new Set(stalled));
     const c = this.ctx.escalator.counts;
     m.alerts.reset();
