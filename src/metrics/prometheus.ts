@@ -150,7 +150,7 @@ export class OvernightMetrics {
     this.alerts = new client.Counter({ name: 'overnight_alerts_total', help: 'Alerts, by outcome (sent, deduplicated, rate_limited).', labelNames: ['outcome'], registers: [this.registry] });
     this.wakeups = new client.Counter({ name: 'overnight_monitor_wakeups_total', help: 'Monitor cycles, by what woke it.', labelNames: ['trigger'], registers: [this.registry] });
     // Xids by class, so rules can alert on recent fatal ones only (Xid 13 is an application's bug).
-    this.xids = new client.Counter({ name: 'overnight_gpu_xid_errors_total', help: 'Xid errors reported by the driver, by GPU and Xid class (severity).', labelNames: [...gpu, 'severity'], registers: [this.registry] });
+    this.xids = new client.Counter({ name: 'overnight_gpu_xid_errors_total', help: 'Xid errors reported by the driver, by GPU and Xid class (the classifier severity, in a label of its own so it cannot clash with alert severities).', labelNames: [...gpu, 'xid_class'], registers: [this.registry], collect: refresh });
     this.cycles = new client.Histogram({ name: 'overnight_monitor_cycle_seconds', help: 'Time one monitor cycle took.', buckets: [0.001, 0.005, 0.01, 0.05, 0.1, 0.5, 1, 5, 30], registers: [this.registry] });
   }
 
@@ -236,7 +236,7 @@ export class OvernightMetrics {
     const l = { gpu: String(d.index), UUID: d.uuid ?? '', pci_bus_id: d.busId ?? '', device: `nvidia${d.index}`, modelName: d.name ?? '', Hostname: this.host };
     const prev = this.gpuLabels.get(d.index);
     if (!prev || JSON.stringify(prev) !== JSON.stringify(l)) {
-      for (const severity of XID_CLASSES) this.xids.inc({ ...l, severity }, 0);
+      for (const xid_class of XID_CLASSES) this.xids.inc({ ...l, xid_class }, 0);
       this.gpuLabels.set(d.index, l);
     }
     return l;
@@ -251,7 +251,7 @@ export class OvernightMetrics {
   recordXid(gpuIndex: number, xid: number, severity: string): void {
     this.lastXid.set(gpuIndex, xid);
     const l = this.gpuLabels.get(gpuIndex) ?? { gpu: String(gpuIndex), UUID: '', pci_bus_id: '', device: `nvidia${gpuIndex}`, modelName: '', Hostname: this.host };
-    this.xids.inc({ ...l, severity });
+    this.xids.inc({ ...l, xid_class: severity });
   }
 
   /**
