@@ -6,7 +6,9 @@
 import type { Db } from '../store/database.js';
 
 /** Gated acts that change bookkeeping, not the node's processes or data: outside the hourly budget. */
-export const NON_DESTRUCTIVE = ['lease_gpu', 'reserve_memory', 'release_lease', 'restart_task'];
+export const NON_DESTRUCTIVE = ['lease_gpu', 'reserve_memory', 'release_lease', 'restart_task',
+  // Slurm node states: a spent budget must not keep a broken node taking jobs (nor a mended one idle).
+  'slurm_drain', 'slurm_resume'];
 
 export interface AuditEntry {
   id: number;
