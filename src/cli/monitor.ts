@@ -7,31 +7,7 @@ import { OvernightMetrics, serveMetrics } from '../metrics/prometheus.js';
 import { renderLiveView } from '../monitor/live-view.js';
 import { OvernightMonitor } from '../monitor/overnight-monitor.js';
 import { loadNative } from '../native.js';
-import { createHostReader } from '../sampling/host.js';
-import type { OvernightContext } from '../mcp/context.js';
-import type { ScrapeSources } from '../metrics/prometheus.js';
-
-/**
- * What a scrape reads: the host through a HostReader of its own (kept-open /proc fds, microseconds;
- * its own CPU baseline, so the health checks' utilization is not disturbed), and the GPUs through
- * the shared GPU thread, bounded so a hung driver cannot hang the scrape.
- */
-function scrapeSources(ctx: OvernightContext): ScrapeSources {
-  const reader = createHostReader();
-  const paths = ctx.config.paths;
-  const gpu = ctx.gpu;
-  return {
-    host: () => reader.sample({ cpu: false, perCpu: false, cgroup: true, paths }),
-    ...(gpu
-      ? {
-          gpus: async () => {
-            const r = await gpu.sample({ processes: false, timeoutMs: Math.min(ctx.config.gpuTimeoutMs, 3000) });
-            return r.available ? r.devices : null;
-          },
-        }
-      : {}),
-  };
-}
+import { scrapeSources } from '../metrics/scrape-sources.js';
 
 interface MonitorFlags {
   config?: string;

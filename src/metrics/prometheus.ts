@@ -68,7 +68,8 @@ export class OvernightMetrics {
   private readonly gpuLabels = new Map<number, Record<string, string>>();
   private gpuStatuses = new Map<number, string>();
   private readonly lastXid = new Map<number, number>();
-  private scrape: { at: number; done: Promise<void> } | undefined;
+  private readonly pendingXids = new Map<number, Map<string, number>>();
+  private scrape: Promise<void> | undefined;
 
   constructor(private readonly sources: ScrapeSources = {}) {
     // The monitor's own cost (CPU, RSS, heap, GC). Event-loop lag is sampled once a second, not the
@@ -237,6 +238,8 @@ export class OvernightMetrics {
     const prev = this.gpuLabels.get(d.index);
     if (!prev || JSON.stringify(prev) !== JSON.stringify(l)) {
       for (const xid_class of XID_CLASSES) this.xids.inc({ ...l, xid_class }, 0);
+      for (const [xid_class, n] of this.pendingXids.get(d.index) ?? []) this.xids.inc({ ...l, xid_class }, n);
+      this.pendingXids.delete(d.index);
       this.gpuLabels.set(d.index, l);
     }
     return l;
@@ -250,8 +253,12 @@ export class OvernightMetrics {
   /** Counts one Xid under its class (the classifier's severity) and remembers it as the GPU's last. */
   recordXid(gpuIndex: number, xid: number, severity: string): void {
     this.lastXid.set(gpuIndex, xid);
-    const l = this.gpuLabels.get(gpuIndex) ?? { gpu: String(gpuIndex), UUID: '', pci_bus_id: '', device: `nvidia${gpuIndex}`, modelName: '', Hostname: this.host };
-    this.xids.inc({ ...l, xid_class: severity });
+    const l = this.gpuLabels.get(gpuIndex);
+    if (l) return void this.xids.inc({ ...l, xid_class: severity });
+    // Before the first GPU reading the labels are unknown: counted once they are (labelsOf).
+    const pending = this.pendingXids.get(gpuIndex) ?? new Map<string, number>();
+    pending.set(severity, (pending.get(severity) ?? 0) + 1);
+    this.pendingXids.set(gpuIndex, pending);
   }
 
   /**
@@ -259,8 +266,9 @@ export class OvernightMetrics {
    * exposition is one consistent moment. A read failing leaves those series as they were.
    */
   private refresh(): Promise<void> {
-    const now = performance.now();
-    if (this.scrape && now - this.scrape.at < 200) return this.scrape.done;
+    // prom-client calls every metric's collect() in the same tick of one scrape: they share the
+    // read in flight, and the next scrape reads anew.
+    if (this.scrape) return this.scrape;
     const done = (async () => {
       try {
         const h = this.sources.host?.();
@@ -270,8 +278,10 @@ export class OvernightMetrics {
       }
       const gpus = await this.sources.gpus?.().catch(() => null);
       if (gpus) this.updateGpus(gpus);
-    })();
-    this.scrape = { at: now, done };
+    })().finally(() => {
+      this.scrape = undefined;
+    });
+    this.scrape = done;
     return done;
   }
 
