@@ -12,6 +12,7 @@ import { createServer, type Server } from 'node:http';
 import { hostname } from 'node:os';
 import client from 'prom-client';
 import type { GpuDeviceSample, HostSample, MemorySample } from '../native.js';
+import type { XidSeverity } from '../gpu/xid.js';
 import type { HealthReport } from '../health/health-monitor.js';
 import { mountOf, readMounts, type MountEntry } from '../sampling/mounts.js';
 
@@ -47,8 +48,8 @@ const MEMINFO: Record<string, NumericMemoryField> = {
   SwapFree: 'swapFree',
 };
 
-/** Xid classes (src/gpu/xid.ts severities), each GPU's counter starts at 0 so increase() sees the first. */
-const XID_CLASSES = ['info', 'application', 'degraded', 'fatal'] as const;
+/** The classifier's Xid classes (src/gpu/xid.ts): each GPU's counter starts at 0 for each, so increase() sees the first Xid. */
+const XID_CLASSES = ['info', 'application', 'degraded', 'fatal'] as const satisfies readonly XidSeverity[];
 
 /** prom-client's default gauges that end in _total (promtool: "non-counter metrics should not have _total"). */
 const TOTAL_GAUGES = ['nodejs_active_handles_total', 'nodejs_active_requests_total', 'nodejs_active_resources_total'];
