@@ -1,13 +1,12 @@
 /**
  * `overnight health`: one health check from the command line. With --nhc it follows Slurm's
  * HealthCheckProgram contract: exit 0 when the node may run jobs, 1 with a one-line reason when it
- * must not, 2 when it cannot tell (timeout, configuration error); with --drain it also drains the
- * node through scontrol. It finishes within --timeout (default 30 s), well inside Slurm's 60 s limit.
+ * must not (a status at or above --fail-on), 2 when it cannot tell (timeout, configuration error);
+ * with --drain it also drains the node, and resumes it once healthy, after NHC's conventions
+ * (src/health/slurm.ts). It finishes within --timeout (default 30 s), well inside Slurm's 60 s limit.
  * With --npd it follows node-problem-detector's custom-plugin contract (0 OK, 1 problem, 2 unknown,
  * one line of at most 80 bytes, default timeout 3 s under NPD's 5 s).
  */
-import { execFile } from 'node:child_process';
-import { hostname } from 'node:os';
 import type { Command } from 'commander';
 import { loadConfig } from '../config/load.js';
 import { HealthMonitor, type CheckType, type HealthReport } from '../health/health-monitor.js';
@@ -19,6 +18,8 @@ interface HealthFlags {
   npd?: boolean;
   exitZero?: boolean;
   drain?: boolean;
+  failOn?: string;
+  resume: boolean;
   json?: boolean;
   check: CheckType;
   timeout?: string;
@@ -56,7 +57,9 @@ export function registerHealthCommand(program: Command): void {
     .option('--config <file>', 'configuration file')
     .option('--nhc', 'Slurm HealthCheckProgram mode: exit 1 with a one-line reason when the node is critical, 2 when unknown')
     .option('--npd', `Kubernetes node-problem-detector plugin: exit 0 OK, 1 problem (critical), 2 unknown; one line of at most ${NPD_MAX_OUTPUT} bytes`)
-    .option('--drain', 'with --nhc: drain the node through scontrol when it is critical')
+    .option('--drain', 'with --nhc: drain the node ($SLURMD_NODENAME) when the check fails, reason "overnight: ..."; resume it when the check passes again')
+    .option('--fail-on <status>', 'with --nhc: the status that fails the check: critical, or degraded (degraded and critical) (default: slurm.failOn, critical)')
+    .option('--no-resume', 'with --drain: never resume a node, even one drained by overnight (default: slurm.resume)')
     .option('--json', 'print the whole report as JSON')
     .option('--exit-zero', 'exit 0 whatever the status (the status is still printed)')
     .option('--check <type>', 'quick | full', 'full')
@@ -71,12 +74,15 @@ export function registerHealthCommand(program: Command): void {
         process.exitCode = flags.exitZero ? 0 : EXIT.unknown;
       };
       let config: ReturnType<typeof loadConfig>['config'];
+      let failOn: string;
       const timeoutS = flags.timeout === undefined ? (flags.npd ? NPD_DEFAULT_TIMEOUT_S : 30) : Number(flags.timeout);
       try {
         if (!Number.isFinite(timeoutS) || timeoutS <= 0 || timeoutS > 3600) throw new Error(`--timeout: got "${flags.timeout}"; expected seconds in (0, 3600]`);
         if (!['quick', 'full'].includes(flags.check)) throw new Error(`--check: got "${flags.check}"; expected quick or full`);
         if (flags.npd && flags.nhc) throw new Error('--npd and --nhc: choose one plugin contract');
         config = loadConfig(flags.config).config;
+        failOn = flags.failOn ?? config.slurm.failOn;
+        if (failOn !== 'critical' && failOn !== 'degraded') throw new Error(`--fail-on: got "${failOn.slice(0, 40)}"; expected critical or degraded`);
       } catch (err) {
         if (!plugin) throw err;
         unknown(`config: ${(err as Error).message.replace(/\s*\n\s*-?\s*/g, ' ')}`);
@@ -104,18 +110,31 @@ export function registerHealthCommand(program: Command): void {
         process.exitCode = report.status !== 'healthy' && !flags.exitZero ? EXIT.problem : EXIT.ok;
         return;
       }
-      if (report.status !== 'critical') {
-        if (!flags.json) process.stdout.write(`OK ${report.status}\n`);
-        return;
-      }
+      const failing = report.status === 'critical' || (failOn === 'degraded' && report.status === 'degraded');
       const reason = `overnight: ${nhcReason(report)}`;
-      if (!flags.json) process.stdout.write(`${reason}\n`);
-      process.exitCode = flags.exitZero ? EXIT.ok : EXIT.problem;
-      if (flags.drain) {
-        await new Promise<void>((resolve) => execFile('scontrol', ['update', `nodename=${hostname().split('.')[0]}`, 'state=drain', `reason=${reason}`], { timeout: 10_000 }, (err) => {
-          if (err) process.stderr.write(`overnight: scontrol failed: ${err.message}\n`);
-          resolve();
-        }));
-      }
+      if (!flags.json) process.stdout.write(failing ? `${reason}\n` : `OK ${report.status}\n`);
+      if (failing) process.exitCode = flags.exitZero ? EXIT.ok : EXIT.problem;
+      if (flags.drain) await reconcileSlurm(config, { failing, reason, resume: flags.resume && config.slurm.resume });
     });
 }
+
+/** Drains or resumes the node through the policy gate (audited); scontrol trouble goes to stderr. */
+async function reconcileSlurm(config: ReturnType<typeof loadConfig>['config'], o: { failing: boolean; reason: string; resume: boolean }): Promise<void> {
+  const [{ reconcileSlurmNode }, { openDatabase }, { AuditLog }, { PolicyGate }, { systemClock }] = await Promise.all([
+    import('../health/slurm.js'),
+    import('../store/database.js'),
+    import('../policy/audit-log.js'),
+    import('../policy/policy-gate.js'),
+    import('../util/clock.js'),
+  ]);
+  const db = openDatabase(config.stateDir);
+  try {
+    const r = await reconcileSlurmNode(new PolicyGate(config.policy, new AuditLog(db), systemClock), o);
+    if (r.error) process.stderr.write(`overnight: slurm node ${r.node}: ${r.decision.act}: ${r.error}\n`);
+    else if (r.decision.act !== 'none') process.stderr.write(`overnight: slurm node ${r.node}: ${r.decision.act === 'drain' ? 'drained' : `resumed (${r.decision.why})`}\n`);
+    else if (o.failing) process.stderr.write(`overnight: slurm node ${r.node}: ${r.decision.why}\n`);
+  } finally {
+    db.close();
+  }
+}
+

@@ -7,6 +7,7 @@ import { OvernightMetrics, serveMetrics } from '../metrics/prometheus.js';
 import { renderLiveView } from '../monitor/live-view.js';
 import { OvernightMonitor } from '../monitor/overnight-monitor.js';
 import { loadNative } from '../native.js';
+import { scrapeSources } from '../metrics/scrape-sources.js';
 import { implicitScope, noScopeMessage } from '../policy/implicit-scope.js';
 import { CliError, EX_CONFIG } from './errors.js';
 
@@ -68,7 +69,7 @@ export function registerMonitorCommand(program: Command): void {
       // One background Sampler, as in `serve`: host samples for the thresholds between cycles, and the
       // agent's processes scanned on its own thread for leak slopes and hang windows.
       const ctx = await createOvernightContext({ config, background: true });
-      const metrics = flags.metrics !== undefined ? new OvernightMetrics() : undefined;
+      const metrics = flags.metrics !== undefined ? new OvernightMetrics(scrapeSources(ctx)) : undefined;
       const metricsServer = metrics ? await serveMetrics(metrics, Number(flags.metrics), flags.metricsHost) : undefined;
       const out: WriteStream | NodeJS.WriteStream = logFile ?? process.stderr;
       const live = !flags.json && !flags.logFile && process.stdout.isTTY;

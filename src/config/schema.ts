@@ -199,6 +199,14 @@ export const monitorSchema = z.strictObject({
   watchPids: z.array(z.number().int().positive()).max(16).default([]),
 });
 
+/** `overnight health --nhc` as Slurm's HealthCheckProgram (LBNL NHC's conventions). */
+export const slurmSchema = z.strictObject({
+  /** The least healthy status that still passes: "critical" fails only critical nodes, "degraded" fails degraded ones too. */
+  failOn: z.enum(['degraded', 'critical']).default('critical'),
+  /** Resume a node that this agent drained (reason "overnight: ...") once the check passes. */
+  resume: z.boolean().default(true),
+});
+
 export const configSchema = z.strictObject({
   thresholds: thresholdsSchema.default({}),
   hysteresis: z
@@ -255,6 +263,7 @@ export const configSchema = z.strictObject({
     })
     .default({ host: '127.0.0.1', allowedOrigins: [], maxMessageBytes: 10 * 1024 * 1024, maxConcurrentRequests: 16, maxQueuedRequests: 256 }),
   monitor: monitorSchema.default(monitorSchema.parse({})),
+  slurm: slurmSchema.default(slurmSchema.parse({})),
 });
 
 export type OvernightConfig = z.infer<typeof configSchema>;

@@ -110,6 +110,7 @@ export class OvernightMonitor {
           if (e.type === 'error') return this.event('gpu', `event watcher: ${e.error?.code} in ${e.where}`);
           if (e.xid !== undefined && e.gpuIndex !== undefined) {
             this.ctx.health.recordXid(e.gpuIndex, e.xid, e.timeMs);
+            this.o.metrics?.recordXid(e.gpuIndex, e.xid, e.classification?.severity ?? 'degraded');
             this.event('xid', `GPU ${e.gpuIndex}: Xid ${e.xid} (${e.classification?.severity}): ${e.classification?.description}`);
             this.wake(`xid:${e.xid}`);
           } else this.event('gpu', `GPU ${e.gpuIndex}: ${e.type}`);
@@ -273,13 +274,8 @@ export class OvernightMonitor {
     const m = this.o.metrics;
     if (!m) return;
     m.updateHealth(health, this.breachedKnown);
-    const host = this.ctx.health.lastHostSample();
-    if (host) m.updateHost(host);
-    const last = this.ctx.health.lastGpuSample();
-    if (last?.outcome.available) {
-      const statuses = new Map(((health.metrics.gpu_health.devices as { index: number; status: string }[] | undefined) ?? []).map((d) => [d.index, d.status]));
-      m.updateGpus(last.outcome.devices, statuses, this.ctx.health.lastXids(this.ctx.clock.now()));
-    }
+    // Node and GPU readings are the scrape's own (collected at scrape time); the cycle sets verdicts.
+    m.setGpuStatuses(new Map(((health.metrics.gpu_health.devices as { index: number; status: string }[] | undefined) ?? []).map((d) => [d.index, d.status])));
     m.updateTasks(this.ctx.progress.list(), new Set(stalled));
     const c = this.ctx.escalator.counts;
     m.alerts.reset();

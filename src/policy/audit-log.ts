@@ -9,9 +9,10 @@ import { prepared } from '../store/statements.js';
 /**
  * Gated acts that change bookkeeping, not the node's processes or data: outside the hourly budget.
  * A disk reservation is one: it fallocates a file of our own under the reservation directory, and
- * releasing it gives the space back; it must not use up the budget a real recovery needs.
+ * releasing it gives the space back; it must not use up the budget a real recovery needs. Slurm node
+ * states too: a spent budget must not keep a broken node taking jobs (nor a mended one idle).
  */
-export const NON_DESTRUCTIVE = ['lease_gpu', 'reserve_memory', 'reserve_disk', 'release_lease', 'restart_task'];
+export const NON_DESTRUCTIVE = ['lease_gpu', 'reserve_memory', 'reserve_disk', 'release_lease', 'restart_task', 'slurm_drain', 'slurm_resume'];
 
 export interface AuditEntry {
   id: number;
