@@ -49,9 +49,9 @@ describe('HealthMonitor (the library form)', () => {
       const r = await monitor.checkSystemHealth('full');
       const dev = (r.metrics.gpu_health.devices as Dev[]).find((d) => d.index === 1)!;
       const resets = r.recommendations.filter((x) => x.tool?.name === 'recoverOperation' && x.tool.arguments.operationType === 'gpu_reset');
-      const metrics = new OvernightMetrics();
+      const metrics = new OvernightMetrics({ lastXids: () => monitor.lastXids() });
       const outcome = monitor.lastGpuSample()!.outcome;
-      metrics.updateGpus(outcome.available ? outcome.devices : [], new Map(), monitor.lastXids());
+      metrics.updateGpus(outcome.available ? outcome.devices : []);
       const xidMetric = /DCGM_FI_DEV_XID_ERRORS\{gpu="1"[^}]*\} (\d+)/.exec(await metrics.text())![1];
       return { r, dev, resets, xidMetric };
     };
