@@ -130,7 +130,7 @@ async function reconcileSlurm(config: ReturnType<typeof loadConfig>['config'], o
   const db = openDatabase(config.stateDir);
   try {
     const r = await reconcileSlurmNode(new PolicyGate(config.policy, new AuditLog(db), systemClock), o);
-    if (r.error) process.stderr.write(`overnight: slurm node ${r.node}: ${r.decision.act}: ${r.error}\n`);
+    if (r.error) process.stderr.write(`overnight: slurm node ${r.node}: ${r.decision.act === 'none' ? r.decision.why : `${r.decision.act} failed`}: ${r.error}\n`);
     else if (r.decision.act !== 'none') process.stderr.write(`overnight: slurm node ${r.node}: ${r.decision.act === 'drain' ? 'drained' : `resumed (${r.decision.why})`}\n`);
     else if (o.failing) process.stderr.write(`overnight: slurm node ${r.node}: ${r.decision.why}\n`);
   } finally {

@@ -43,9 +43,11 @@ function devId(dev: number): string {
 const under = (path: string, mountPoint: string) => mountPoint === '/' || path === mountPoint || path.startsWith(`${mountPoint}/`);
 
 /**
- * The mount a path is on: among the mounts of its device, the deepest mount point above the path
- * (several when a filesystem is bind-mounted); the last-mounted wins a tie, as the kernel's
- * lookup does. null when the path does not exist or no mount matches.
+ * The mount a path is on: the deepest mount point above its real path, the last mounted winning a
+ * tie (as the kernel's lookup does), preferring mounts of the path's own device (st_dev) so that a
+ * filesystem mounted twice is named where the path really is. Where no mount carries st_dev (btrfs
+ * subvolumes report an anonymous device), the deepest mount point alone decides, as `findmnt
+ * --target` does. null when the path does not exist.
  */
 export function mountOf(path: string, mounts: MountEntry[]): MountEntry | null {
   let real: string;
@@ -56,12 +58,12 @@ export function mountOf(path: string, mounts: MountEntry[]): MountEntry | null {
   } catch {
     return null;
   }
-  let best: MountEntry | null = null;
-  for (const m of mounts) {
-    if (m.devId !== id || !under(real, m.mountPoint)) continue;
-    if (!best || m.mountPoint.length >= best.mountPoint.length) best = m;
-  }
-  return best ?? mounts.filter((m) => m.devId === id).at(-1) ?? null;
+  const deepest = (candidates: MountEntry[]) => {
+    let best: MountEntry | null = null;
+    for (const m of candidates) if (under(real, m.mountPoint) && (!best || m.mountPoint.length >= best.mountPoint.length)) best = m;
+    return best;
+  };
+  return deepest(mounts.filter((m) => m.devId === id)) ?? deepest(mounts);
 }
 
 /** The current mount table of this process's mount namespace. */

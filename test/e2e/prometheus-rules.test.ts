@@ -59,7 +59,18 @@ describe.skipIf(!havePrometheus)('a real Prometheus scraping the monitor', () =>
     const target = new URL(monitor.url).host;
 
     // dcgm-exporter's label set, framebuffer in whole MiB, and each GPU's Xid classes starting at 0.
-    const ours = parseExposition(await waitForHttp(monitor.url));
+    const scrape = await waitForHttp(monitor.url);
+    const ours = parseExposition(scrape);
+    // promtool's lint draws only on names and labels that are node_exporter's and dcgm-exporter's own:
+    // node_memory_MemTotal_bytes, DCGM_FI_DEV_* (counters without _total, labels UUID/modelName/
+    // Hostname), and our GPU series that carry dcgm-exporter's labels so that they join with its.
+    const allowed = [
+      /^node_memory_\w+ metric names should be written in 'snake_case' not 'camelCase'$/,
+      /^DCGM_FI_DEV_\w+ /,
+      /^overnight_gpu_\w+ label names should be written in 'snake_case' not 'camelCase'$/,
+    ];
+    const lint = spawnSync('promtool', ['check', 'metrics'], { input: scrape, encoding: 'utf8' });
+    expect((lint.stdout + lint.stderr).split('\n').filter((l) => l && !allowed.some((a) => a.test(l)))).toEqual([]);
     const host = hostname();
     const fb = ours.get('DCGM_FI_DEV_FB_USED')!;
     expect(fb.series.get(`Hostname="${host}",UUID="GPU-fake-1",device="nvidia1",gpu="1",modelName="Fake H100",pci_bus_id="00000000:11:00.0"`)).toBe(2048);

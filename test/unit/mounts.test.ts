@@ -24,4 +24,10 @@ describe('mount points from /proc/self/mountinfo', () => {
     expect(mountOf('/no/such/path', mounts)).toBeNull();
     expect(mountOf('/proc/self', mounts)!.fstype).toBe('proc');
   });
+
+  it('falls back to the deepest mount point where no mount carries the path\'s st_dev (btrfs subvolumes)', () => {
+    const table = parseMountInfo('1 0 0:1 / / rw - btrfs /dev/sda2 rw\n2 1 0:2 / /proc rw - proc proc rw\n');
+    expect(mountOf('/proc/self', table)).toMatchObject({ mountPoint: '/proc', fstype: 'proc' });
+    expect(mountOf('/etc', table)).toMatchObject({ mountPoint: '/', device: '/dev/sda2' });
+  });
 });
