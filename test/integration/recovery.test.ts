@@ -39,6 +39,20 @@ afterAll(async () => {
   await ctx.close();
 });
 
+/**
+ * Observes the watched processes every 200 ms until `done` holds (bounded): a loaded machine needs
+ * more wall time for the same evidence, so tests wait for the evidence, not for a guessed time.
+ */
+async function watchUntil(done: () => boolean, limitMs = 60_000): Promise<void> {
+  const end = Date.now() + limitMs;
+  for (;;) {
+    await ctx.watch.observe();
+    if (done()) return;
+    if (Date.now() > end) throw new Error('watchUntil: the watch did not reach the condition in time');
+    await new Promise((r) => setTimeout(r, 200));
+  }
+}
+
 /** Observes the watched processes every 200 ms for `ms`. */
 async function watchFor(ms: number): Promise<void> {
   const end = Date.now() + ms;
@@ -69,7 +83,7 @@ describe('memory leaks', () => {
     leaker = spawnNode(scripts.leak(50));
     flat = spawnNode(scripts.allocateOnce(500));
     await Promise.all([firstLine(leaker), firstLine(flat)]);
-    await watchFor(3500);
+    await watchUntil(() => ctx.watch.leakSuspects().some((s) => s.pid === leaker.pid));
   });
 
   it('calls the 50 MB/s child a leak and the allocate-once child not', () => {
@@ -170,7 +184,7 @@ describe('hangs', () => {
     await firstLine(stopped);
     stopped.kill('SIGSTOP');
     await waitFor(() => procState(stopped.pid!) === 'T');
-    await watchFor(400);
+    await watchUntil(() => ctx.watch.hangSuspects().some((h) => h.pid === stopped.pid));
     const suspect = ctx.watch.hangSuspects().find((h) => h.pid === stopped.pid)!;
     expect(suspect.reason).toMatch(/stopped \(state T\)/);
     const r = await ctx.recovery.recoverOperation('process_hang');
@@ -185,7 +199,7 @@ describe('hangs', () => {
     const stubborn = spawnNode(scripts.ignoreTerm());
     await firstLine(stubborn);
     // Idle long enough that it is not "making progress" (counters still for over 2 s).
-    await watchFor(2600);
+    await watchUntil(() => ctx.watch.hangVerdict(stubborn.pid!).reason !== 'making progress');
     const r = await ctx.recovery.recoverOperation('process_hang', { pid: stubborn.pid });
     expect(r.status).toBe('recovered');
     const steps = r.actions_taken.map((a) => `${a.step}:${a.outcome}`);

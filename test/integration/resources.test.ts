@@ -83,8 +83,9 @@ describe.skipIf(!tmpfs)('disk (a 64 MB tmpfs)', () => {
     fill(path.join(nested, 'mounted.bin'), 1, 30);
     const locked = path.join(scratch, 'old-0.bin'); // the oldest of the ten
     const holder = spawnCommand('flock', [locked, 'sleep', '60']);
-    await waitFor(() => procState(holder.pid!) !== null);
-    await new Promise((r) => setTimeout(r, 200));
+    // Wait until the lock is held (the kernel lists it in /proc/locks), not for a guessed 200 ms.
+    const ino = statSync(locked).ino;
+    await waitFor(() => new RegExp(`FLOCK .*:${ino} `).test(readFileSync('/proc/locks', 'utf8')), 30_000);
 
     const dry = await ctx.resources.manageResources('disk', 'cleanup', { threshold: 0.4 }, { dryRun: true });
     expect(dry.status).toBe('dry_run');
@@ -178,10 +179,18 @@ describe('memory', () => {
     }
     expect(ctx.watch.leakSuspects().map((s) => s.pid)).toContain(leaker.pid);
     const cur = (await ctx.resources.manageResources('memory', 'optimize', { priority: 'low' })).current_usage.used_fraction as number;
-    const r = await ctx.resources.manageResources('memory', 'cleanup', { threshold: cur - 0.002, priority: 'normal' });
+    const threshold = cur - 0.002;
+    const r = await ctx.resources.manageResources('memory', 'cleanup', { threshold, priority: 'normal' });
     expect(r.actions.find((a) => a.step === 'SIGTERM')!.target.pid).toBe(leaker.pid);
     expect(r.actions.find((a) => a.step === 'verify')!.outcome).toBe('done');
-    expect(r.status).toBe('success');
+    // Whether the node is now under the threshold also depends on what other processes on this
+    // shared node allocated meanwhile: the status must say which it is, from the usage it reports.
+    const after = r.current_usage.used_fraction as number;
+    if (after <= threshold) expect(r.status).toBe('success');
+    else {
+      expect(r.status).toBe('partial');
+      expect(r.message).toMatch(/memory still at \d+% \(threshold \d+%\)/);
+    }
     await waitFor(() => procState(leaker.pid!) === null || procState(leaker.pid!) === 'Z');
     expect(procState(flat.pid!)).toBe('S');
   });
@@ -281,12 +290,20 @@ describe('concurrent reservations from several processes never oversubscribe', (
         env: process.env,
       }),
     );
+    let ready = 0;
     const outputs = procs.map((p) => new Promise<string>((resolve) => {
       let out = '';
-      p.stdout!.on('data', (d) => (out += d));
+      p.stdout!.on('data', (d) => {
+        out += d;
+        // Each requester says "ready" once it waits for the starting gun.
+        while (out.startsWith('ready\n')) {
+          ready++;
+          out = out.slice(6);
+        }
+      });
       p.on('exit', () => resolve(out));
     }));
-    await new Promise((r) => setTimeout(r, 1500));
+    await waitFor(() => ready === procs.length, 60_000);
     writeFileSync(go, '');
     const results = (await Promise.all(outputs)).map((o) => JSON.parse(o) as { status: string; gpus: number[] | null });
     const granted = results.filter((r) => r.status === 'success');
