@@ -34,7 +34,13 @@ export interface HysteresisOptions {
 interface Verdict {
   breached: boolean;
   since: number | null;
+  /** The current run of readings over the limit: when it began and how many (kept here, not
+   * re-found in the history, so a sustain window longer than the kept history still completes). */
+  runStart: number | null;
+  runCount: number;
 }
+
+const freshVerdict = (): Verdict => ({ breached: false, since: null, runStart: null, runCount: 0 });
 
 interface MetricState extends Verdict {
   observations: { t: number; v: number }[];
@@ -55,7 +61,7 @@ export class ThresholdTracker {
   private stateOf(metric: string): MetricState {
     let s = this.state.get(metric);
     if (!s) {
-      s = { observations: [], breached: false, since: null, limit: NaN };
+      s = { observations: [], ...freshVerdict(), limit: NaN };
       this.state.set(metric, s);
     }
     return s;
@@ -75,7 +81,7 @@ export class ThresholdTracker {
     const newest = s.observations.at(-1);
     if (!newest || t >= newest.t) {
       s.observations.push({ t, v: value });
-      // Keep enough history to see a whole sustain window, however dense the readings.
+      // Kept history serves a check that asks with another limit (a replay); the run itself is tracked as it goes.
       const keepFrom = t - Math.max(this.opts.sustainMs, 1000) * 2;
       let drop = 0;
       while (drop < s.observations.length - 1 && (s.observations[drop]!.t < keepFrom || s.observations.length - drop > MAX_OBSERVATIONS)) drop++;
@@ -90,6 +96,16 @@ export class ThresholdTracker {
   /** Runs the state machine on the reading at index `i` (the newest, or each in turn in a replay). */
   private step(v: Verdict, obs: { t: number; v: number }[], i: number, limit: number, unit: Breach['unit']): void {
     const last = obs[i]!;
+    if (last.v > limit) {
+      if (v.runStart === null) {
+        v.runStart = last.t;
+        v.runCount = 0;
+      }
+      v.runCount++;
+    } else {
+      v.runStart = null;
+      v.runCount = 0;
+    }
     if (v.breached) {
       if (last.v < this.clearLevel(limit, unit)) {
         v.breached = false;
@@ -97,13 +113,9 @@ export class ThresholdTracker {
       }
       return;
     }
-    if (last.v <= limit) return;
-    // The run of consecutive readings over the limit that ends with this one.
-    let j = i;
-    while (j > 0 && obs[j - 1]!.v > limit) j--;
-    if (i - j + 1 >= this.opts.sustainSamples && last.t - obs[j]!.t >= this.opts.sustainMs) {
+    if (v.runStart !== null && v.runCount >= this.opts.sustainSamples && last.t - v.runStart >= this.opts.sustainMs) {
       v.breached = true;
-      v.since = obs[j]!.t;
+      v.since = v.runStart;
     }
   }
 
@@ -117,7 +129,7 @@ export class ThresholdTracker {
     if (!s || !last) return null;
     // Asked with another limit than the readings were judged with (a check's own thresholds):
     // judge the kept readings again with this one, leaving the recorded verdict alone.
-    const v: Verdict = limit === s.limit ? s : this.replay({ breached: false, since: null }, s.observations.length, limit, unit, s.observations);
+    const v: Verdict = limit === s.limit ? s : this.replay(freshVerdict(), s.observations.length, limit, unit, s.observations);
     if (!v.breached) return null;
     const now = Math.max(this.clock.now(), last.t);
     return { metric, observed: last.v, limit, unit, sustained_sec: Math.max(0, (now - (v.since ?? now)) / 1000), ...(detail ? { detail } : {}) };
@@ -125,8 +137,7 @@ export class ThresholdTracker {
 
   /** Runs the state machine from the oldest kept reading up to (not including) index `end`. */
   private replay<V extends Verdict>(v: V, end: number, limit: number, unit: Breach['unit'], obs = (v as unknown as MetricState).observations): V {
-    v.breached = false;
-    v.since = null;
+    Object.assign(v, freshVerdict());
     for (let i = 0; i < end; i++) this.step(v, obs, i, limit, unit);
     return v;
   }
@@ -141,14 +152,11 @@ export class ThresholdTracker {
     s.observations = [{ t: now, v: value }];
     s.limit = limit;
     if (s.breached) {
-      if (value < this.clearLevel(limit, unit)) {
-        s.breached = false;
-        s.since = null;
-      }
+      if (value < this.clearLevel(limit, unit)) Object.assign(s, freshVerdict());
     } else if (value > limit) {
-      s.breached = true;
-      s.since = now;
+      Object.assign(s, { breached: true, since: now, runStart: now, runCount: 1 });
     }
+    if (value <= limit) Object.assign(s, { runStart: null, runCount: 0 });
     return this.current(metric, limit, unit, detail);
   }
 

@@ -68,6 +68,18 @@ describe('ThresholdTracker', () => {
     expect(t.observe('m', 0.6, 0.5, 'fraction')!.sustained_sec).toBe(5);
   });
 
+  it('dense readings (every 10 ms) still complete a 10 s sustain window', () => {
+    const clock = new ManualClock();
+    const t = new ThresholdTracker(clock, { clearMargin: 0.05, sustainSamples: 2, sustainMs: 10_000 });
+    const t0 = clock.now();
+    let first: number | null = null;
+    for (let ms = 0; ms <= 12_000 && first === null; ms += 10) {
+      clock.set(t0 + ms);
+      if (t.observe('m', 0.9, 0.8, 'fraction', undefined, t0 + ms)) first = ms;
+    }
+    expect(first).toBe(10_000);
+  });
+
   it('sustainMs 0 breaches on a single reading', () => {
     const clock = new ManualClock();
     const t = new ThresholdTracker(clock, { clearMargin: 0.05, sustainSamples: 1, sustainMs: 0 });
