@@ -514,6 +514,52 @@ export interface PsiTriggerSpec {
   windowUs?: number;
 }
 
+/** One InfiniBand (or RoCE) port from sysfs: <root>/class/infiniband/<device>/ports/<port>. */
+export interface IbPortSample {
+  port: number;
+  /** 4 = ACTIVE (null when `state` was unreadable; see error) */
+  state: number | null;
+  stateName: string | null;
+  /** 5 = LinkUp */
+  physState: number | null;
+  physStateName: string | null;
+  /** signalling rate, Gb/s ("200 Gb/sec (4X HDR)" -> 200) */
+  rateGbps: number | null;
+  rateText: string;
+  /** "InfiniBand" or "Ethernet" */
+  linkLayer: string;
+  /** every numeric file under counters/, by file name (symbol_error, link_downed, ...) */
+  counters: Record<string, number>;
+  error?: Reason;
+}
+
+export interface IbDeviceSample {
+  name: string;
+  boardId: string;
+  firmwareVersion: string;
+  hcaType: string;
+  ports: IbPortSample[];
+}
+
+/** One line of /proc/self/mountinfo. */
+export interface MountSample {
+  mountPoint: string;
+  fsType: string;
+  source: string;
+  mountOptions: string;
+  superOptions: string;
+  readOnly: boolean;
+}
+
+export interface ProcessFdSample {
+  pid: number;
+  /** null when /proc/<pid>/fd was unreadable (see error) */
+  open: number | null;
+  /** RLIMIT_NOFILE soft limit; null when unlimited or unknown */
+  softLimit: number | null;
+  error?: Reason;
+}
+
 export interface NativeBinding {
   PsiTriggers: new (specs: PsiTriggerSpec[], onEvent: (resource: string, error: Reason | null) => void) => { stop(): void };
   /** sd_notify(3) to $NOTIFY_SOCKET; false when not running under systemd. */
@@ -535,6 +581,14 @@ export interface NativeBinding {
   reserveSpace(path: string, bytes: number): Promise<void>;
   /** Resolves true once the process exited (or was already gone), false on timeout. */
   waitForExit(pid: number, starttime: number, timeoutMs: number): Promise<boolean>;
+  /** InfiniBand devices and ports under <sysfsRoot>/class/infiniband (ENOENT: none on this node). */
+  readInfiniband(sysfsRoot: string): Promise<IbDeviceSample[]>;
+  /** The mount table (normally /proc/self/mountinfo). */
+  readMounts(mountinfoPath: string): Promise<MountSample[]>;
+  /** The kernel's file table: <procRoot>/sys/fs/file-nr. */
+  readFileNr(procRoot: string): Promise<{ allocated: number; unused: number; max: number }>;
+  /** Open descriptors and RLIMIT_NOFILE of each pid. */
+  readProcessFds(pids: number[]): Promise<ProcessFdSample[]>;
   HostReader: new () => NativeHostReader;
   ProcessTable: new () => NativeProcessTable;
   readProcess(pid: number, options?: ProcessReadOptions): ProcessSample;

@@ -156,6 +156,47 @@ export const monitorSchema = z.strictObject({
   watchPids: z.array(z.number().int().positive()).max(16).default([]),
 });
 
+/** What the node must look like (GPUd's components, NHC's check_hw_ib / check_fs_mount_rw / check_ps_*). */
+export const nodeChecksSchema = z.strictObject({
+  /** Root of sysfs (tests and containers point it elsewhere); default OVERNIGHT_SYSFS_ROOT, else /sys. */
+  sysfsRoot: z.string().min(1).optional(),
+  infiniband: z
+    .strictObject({
+      /** Ports that must be ACTIVE, at least at rateGbps when given (NHC check_hw_ib). */
+      expected: z.array(z.strictObject({ device: z.string().min(1), port: z.number().int().min(1).max(255).default(1), rateGbps: z.number().positive().optional() })).default([]),
+      /** Growth of a port counter (sysfs counters/<name>) above this many per hour is degraded. */
+      maxErrorsPerHour: z.record(z.string(), z.number().min(0)).default({ link_downed: 0, symbol_error: 10, link_error_recovery: 10, port_rcv_errors: 100, excessive_buffer_overrun_errors: 10, local_link_integrity_errors: 10 }),
+    })
+    .default({ expected: [], maxErrorsPerHour: { link_downed: 0, symbol_error: 10, link_error_recovery: 10, port_rcv_errors: 100, excessive_buffer_overrun_errors: 10, local_link_integrity_errors: 10 } }),
+  /** Filesystems that must be mounted (and writable unless writable: false), NHC's check_fs_mount_rw. */
+  mounts: z.array(z.strictObject({ path: z.string().startsWith('/'), fsType: z.string().min(1).optional(), writable: z.boolean().default(true) })).default([]),
+  /** Daemons that must run: a name matched against comm or argv[0]'s basename, or a regex on the command line. */
+  services: z.array(z.union([z.string().min(1), z.strictObject({ name: z.string().min(1), pattern: z.string().min(1).optional() })])).default([]),
+  /** NHC check_ps_unauth_users, report only: users with processes who are not allowed here. */
+  unauthorizedUsers: z
+    .strictObject({ enabled: z.boolean().default(false), allowedUsers: z.array(z.string()).default([]), minUid: z.number().int().min(0).default(1000) })
+    .default({ enabled: false, allowedUsers: [], minUid: 1000 }),
+  /** More zombies than this is degraded. */
+  maxZombies: z.number().int().min(0).default(100),
+  /** Open files against file-max (and each agent process against its RLIMIT_NOFILE) above this is degraded; above 0.95 critical. */
+  maxFdFraction: fraction('nodeChecks.maxFdFraction').default(0.8),
+});
+
+/** An operator's own check (NPD custom plugin / NHC script contract): exit 0 ok, 1 problem, 2 unknown; stdout's first line is the message. */
+export const operatorCheckSchema = z
+  .strictObject({
+    name: z.string().min(1).max(64).regex(/^[A-Za-z0-9_.:-]+$/, 'letters, digits and _.:- only'),
+    /** argv; no shell. */
+    command: z.array(z.string()).min(1).optional(),
+    /** `dcgmi diag -r <level>` with its JSON parsed (an active test: never run unless configured). */
+    dcgmDiag: z.strictObject({ level: z.number().int().min(1).max(4).default(1), dcgmi: z.string().default('dcgmi') }).optional(),
+    intervalSec: z.number().min(1).max(86_400).default(300),
+    timeoutSec: z.number().min(0.1).max(3600).default(30),
+    /** What exit 1 means for the node. */
+    severity: z.enum(['critical', 'degraded']).default('critical'),
+  })
+  .refine((c) => Boolean(c.command) !== Boolean(c.dcgmDiag), { message: 'a check has exactly one of command or dcgmDiag' });
+
 export const configSchema = z.strictObject({
   thresholds: thresholdsSchema.default({}),
   hysteresis: z
@@ -195,6 +236,9 @@ export const configSchema = z.strictObject({
     })
     .default({ host: '127.0.0.1', allowedOrigins: [] }),
   monitor: monitorSchema.default(monitorSchema.parse({})),
+  nodeChecks: nodeChecksSchema.default(nodeChecksSchema.parse({})),
+  /** Operators' own checks, run on their schedule; results feed health, metrics and `health --nhc`. */
+  checks: z.array(operatorCheckSchema).default([]),
 });
 
 export type OvernightConfig = z.infer<typeof configSchema>;

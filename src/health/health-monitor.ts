@@ -14,6 +14,7 @@ import { systemClock, type Clock } from '../util/clock.js';
 import { round } from '../util/stats.js';
 import { LatencyWindow } from './latency-window.js';
 import { cgroupStatus, cpuStatus, diskStatus, gpuDeviceSummary, memoryStatus, pressureStatus, topProcesses, type MemoryStatus } from './metrics.js';
+import { NodeChecker, type NodeChecksReport } from '../node-checks/node-checker.js';
 import { ProbeRunner } from './probes.js';
 import { recommendations, type Recommendation } from './recommendations.js';
 import type { RecoveryJournal, StalledTaskSource, SuspectSource } from './sources.js';
@@ -40,6 +41,8 @@ export interface HealthReport {
     disk: ReturnType<typeof diskStatus>;
     processes?: ReturnType<typeof topProcesses>;
     suspects?: { memory_leaks: unknown[]; hangs: unknown[]; stalled_tasks: unknown[] };
+    /** `full` checks: InfiniBand, mounts, daemons, users, zombies, descriptors, operators' checks. */
+    node_checks?: NodeChecksReport;
   };
   breached: Breach[];
   recommendations: Recommendation[];
@@ -65,6 +68,8 @@ export interface HealthMonitorOptions {
   tasks?: StalledTaskSource;
   /** Whose cgroup to read (default: this process). */
   cgroupPid?: number;
+  /** The node checker (default: one built from the config). */
+  nodeChecks?: NodeChecker;
 }
 
 export interface CheckOptions {
@@ -82,6 +87,8 @@ export class HealthMonitor {
   private readonly tracker: ThresholdTracker;
   private readonly gpuTracker = new GpuHealthTracker();
   private readonly probes: ProbeRunner;
+  /** InfiniBand, mounts, daemons, zombies, descriptors and the operators' own checks. */
+  readonly nodeChecks: NodeChecker;
   private hostReader: NativeHostReader | undefined;
   private gpu: GpuSource | null | undefined;
   private processTable: Pick<import('../sampling/processes.js').ProcessTable, 'scanAsync'> | undefined;
@@ -99,6 +106,7 @@ export class HealthMonitor {
     this.tracker = new ThresholdTracker(this.clock, this.config.hysteresis);
     this.toolCalls = options.toolCalls ?? new LatencyWindow(this.clock, this.config.responseWindowMs);
     this.probes = new ProbeRunner(this.config.probes, this.clock, this.config.responseWindowMs);
+    this.nodeChecks = options.nodeChecks ?? new NodeChecker(this.config, { clock: this.clock });
     this.hostReader = options.hostReader;
     this.gpu = options.gpu;
     this.processTable = options.processTable;
@@ -144,6 +152,7 @@ export class HealthMonitor {
     }, intervalMs);
     this.background.unref();
     this.probes.start();
+    this.nodeChecks.operatorChecks.start();
   }
 
   /** The background Sampler (one per server or monitor process), while started. */
@@ -194,6 +203,7 @@ export class HealthMonitor {
     this.sampler?.stop();
     this.sampler = undefined;
     this.probes.stop();
+    this.nodeChecks.operatorChecks.stop();
   }
 
   private effectiveThresholds(overrides?: Partial<Thresholds>): Required<Thresholds> {
@@ -231,7 +241,7 @@ export class HealthMonitor {
     const t0 = performance.now();
     const full = checkType !== 'quick';
     const th = this.effectiveThresholds(thresholds);
-    const steps = checkType === 'recovery' ? 5 : full ? 4 : 2;
+    const steps = checkType === 'recovery' ? 6 : full ? 5 : 2;
     let step = 0;
     const progress = (msg: string) => {
       if (opts.signal?.aborted) throw abortError();
@@ -274,13 +284,17 @@ export class HealthMonitor {
     progress('GPUs sampled');
 
     let processes: ReturnType<typeof topProcesses> | undefined;
+    let nodeChecks: NodeChecksReport | undefined;
     if (full) {
       const table = await this.scanProcesses();
       processes = topProcesses(table.table, table.cpuShare);
       progress('processes scanned');
       await this.probes.runDue();
       progress('probes run');
+      nodeChecks = await this.nodeChecks.run(table.table);
+      progress('node checked');
     }
+    const nodeFindings = nodeChecks?.findings ?? [];
 
     // Response times and error rates: this server's tool calls and each probe.
     const tools = this.toolCalls.summary();
@@ -308,8 +322,9 @@ export class HealthMonitor {
       newOomKills > 0 ||
       (memory.pressure_full_avg10 ?? 0) >= 20 ||
       verdicts.some((v) => v.status === 'failed') ||
-      breaches.some((b) => b.metric.startsWith('disk:') && b.observed >= 0.98);
-    const degraded = breaches.length > 0 || verdicts.some((v) => v.status === 'degraded') || leaks.length > 0 || hangs.length > 0 || stalled.length > 0;
+      breaches.some((b) => b.metric.startsWith('disk:') && b.observed >= 0.98) ||
+      nodeFindings.some((f) => f.severity === 'critical');
+    const degraded = breaches.length > 0 || nodeFindings.length > 0 || verdicts.some((v) => v.status === 'degraded') || leaks.length > 0 || hangs.length > 0 || stalled.length > 0;
     const status: HealthStatus = critical ? 'critical' : degraded ? 'degraded' : 'healthy';
 
     const report: HealthReport = {
@@ -341,9 +356,13 @@ export class HealthMonitor {
         disk: diskStatus(sample),
         ...(processes ? { processes } : {}),
         ...(full ? { suspects: { memory_leaks: leaks, hangs, stalled_tasks: stalled } } : {}),
+        ...(nodeChecks ? { node_checks: nodeChecks } : {}),
       },
       breached: breaches,
-      recommendations: recommendations({ breached: breaches, memory, gpuVerdicts: verdicts, leaks, hangs, stalled, topByMemory: processes?.by_memory ?? [], checkType }),
+      recommendations: [
+        ...recommendations({ breached: breaches, memory, gpuVerdicts: verdicts, leaks, hangs, stalled, topByMemory: processes?.by_memory ?? [], checkType }),
+        ...nodeFindings.map((f) => ({ severity: f.severity === 'critical' ? ('critical' as const) : ('warning' as const), message: f.action ? `${f.message}: ${f.action}` : f.message })),
+      ],
     };
     if (checkType === 'recovery') {
       report.recovery_check = this.compareWithLastRecovery(report, last);
@@ -393,7 +412,7 @@ export class HealthMonitor {
   /** Scans the process table off the JS thread; CPU shares are since the previous scan. */
   private async scanProcesses(): Promise<{ table: ProcessSample[]; cpuShare: Map<number, number> }> {
     if (!this.processTable) this.processTable = (await import('../sampling/processes.js')).createProcessTable();
-    const opts: ProcessScanOptions = { status: true };
+    const opts: ProcessScanOptions = { status: true, ...(this.nodeChecks.needsCmdline ? { cmdline: true } : {}) };
     const table = await this.processTable.scanAsync(opts);
     const { cpuSeconds } = await import('../sampling/processes.js');
     const now = this.clock.now();

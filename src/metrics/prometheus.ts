@@ -7,6 +7,7 @@ import { createServer, type Server } from 'node:http';
 import client from 'prom-client';
 import type { GpuDeviceSample, HostSample } from '../native.js';
 import type { HealthReport } from '../health/health-monitor.js';
+import { NodeCheckMetrics } from './node-checks-metrics.js';
 
 export class OvernightMetrics {
   readonly registry = new client.Registry();
@@ -17,6 +18,8 @@ export class OvernightMetrics {
   readonly cycles: client.Histogram<string>;
   readonly alerts: client.Counter<string>;
   readonly wakeups: client.Counter<string>;
+  /** InfiniBand (node_infiniband_*), file table, mounts, daemons, zombies, operator checks. */
+  readonly nodeChecks: NodeCheckMetrics;
 
   constructor() {
     // The monitor's own cost (CPU, RSS, heap, GC). Event-loop lag is sampled once a second, not the
@@ -86,6 +89,7 @@ export class OvernightMetrics {
     this.recoveries = new client.Counter({ name: 'overnight_recoveries_total', help: 'Recoveries run, by operation and status.', labelNames: ['operation', 'status'], registers: [this.registry] });
     this.alerts = new client.Counter({ name: 'overnight_alerts_total', help: 'Alerts, by outcome (sent, deduplicated, rate_limited).', labelNames: ['outcome'], registers: [this.registry] });
     this.wakeups = new client.Counter({ name: 'overnight_monitor_wakeups_total', help: 'Monitor cycles, by what woke it.', labelNames: ['trigger'], registers: [this.registry] });
+    this.nodeChecks = new NodeCheckMetrics(this.registry);
     this.cycles = new client.Histogram({ name: 'overnight_monitor_cycle_seconds', help: 'Time one monitor cycle took.', buckets: [0.001, 0.005, 0.01, 0.05, 0.1, 0.5, 1, 5, 30], registers: [this.registry] });
   }
 
@@ -165,6 +169,7 @@ export class OvernightMetrics {
       this.set('overnight_threshold_breached', now.has(m) ? 1 : 0, { metric: m });
       breachedKnown.add(m);
     }
+    if (r.metrics.node_checks) this.nodeChecks.update(r.metrics.node_checks);
     const sus = r.metrics.suspects;
     if (sus) {
       this.set('overnight_leak_suspects', sus.memory_leaks.length);
