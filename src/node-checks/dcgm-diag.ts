@@ -32,7 +32,8 @@ export function parseDcgmDiag(output: string): DcgmDiagSummary {
   const end = output.lastIndexOf('}');
   let doc: unknown;
   try {
-    doc = start >= 0 && end > start ? JSON.parse(output.slice(start, end + 1)) : undefined;
+    // An opening brace with no closing one is output cut short (a killed dcgmi): not JSON either.
+    doc = start >= 0 ? JSON.parse(end > start ? output.slice(start, end + 1) : output.slice(start)) : undefined;
   } catch (err) {
     return { outcome: 'unknown', tests: 0, passed: 0, failed: [], warned: [], message: `dcgmi diag output is not JSON: ${(err as Error).message.slice(0, 120)}` };
   }
