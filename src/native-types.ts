@@ -364,6 +364,10 @@ export interface GpuDeviceSample {
   processes?: GpuProcess[] | null;
   /** The driver's recommended recovery action (none, gpu_reset, node_reboot, drain_p2p, drain_and_reset). */
   recoveryAction?: string | null;
+  /** Full samples: the populated NVLink links; null with errors.nvlinks NVML_ERROR_NOT_SUPPORTED on a PCIe-only GPU. */
+  nvlinks?: NvLinkSample[] | null;
+  /** Full samples: NVSwitch fabric registration; null with errors.fabric NVML_ERROR_NOT_SUPPORTED outside NVSwitch systems. */
+  fabric?: GpuFabricSample | null;
   /** true when the driver says the GPU is lost (NVML_ERROR_GPU_IS_LOST) */
   lost: boolean;
   sampleUs?: number;
@@ -558,6 +562,30 @@ export interface ProcessFdSample {
   /** RLIMIT_NOFILE soft limit; null when unlimited or unknown */
   softLimit: number | null;
   error?: Reason;
+}
+
+export interface NvLinkSample {
+  link: number;
+  active: boolean;
+  version?: number | null;
+  /** PCI bus id of the other end (a GPU or an NVSwitch) */
+  remoteBusId?: string | null;
+  replayErrors?: number | null;
+  recoveryErrors?: number | null;
+  crcFlitErrors?: number | null;
+  crcDataErrors?: number | null;
+  errors: Record<string, NvmlError>;
+}
+
+export interface GpuFabricSample {
+  state: 'not_supported' | 'not_started' | 'in_progress' | 'completed' | 'unknown';
+  stateId: number;
+  /** The registration's result, once completed (code NVML_SUCCESS when it worked) */
+  status: NvmlError | null;
+  cliqueId: number;
+  clusterUuid: string;
+  /** NVML_GPU_FABRIC_HEALTH_MASK_* (2-bit fields), from nvmlDeviceGetGpuFabricInfoV only */
+  healthMask: number | null;
 }
 
 export interface NativeBinding {

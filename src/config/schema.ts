@@ -156,6 +156,20 @@ export const monitorSchema = z.strictObject({
   watchPids: z.array(z.number().int().positive()).max(16).default([]),
 });
 
+/** What the GPUs of this node must look like (GPUd's gpu counts, persistence, nvlink and fabric-manager components). */
+export const gpuExpectationsSchema = z.strictObject({
+  /** This many GPUs must be visible; fewer means one fell off the bus (critical). */
+  expectedCount: z.number().int().min(0).max(1024).optional(),
+  /** Every GPU's name must contain one of these ("H100", "A100-SXM4-80GB"); another model is degraded. */
+  expectedModels: z.array(z.string().min(1)).default([]),
+  /** Persistence mode must be on (it is on HPC nodes: without it the driver tears down between jobs). */
+  persistenceMode: z.boolean().default(false),
+  /** NVLink counter growth per hour above which a link is degraded (NVML error counters). */
+  nvlinkMaxErrorsPerHour: z
+    .strictObject({ replay: z.number().min(0).optional(), recovery: z.number().min(0).default(0), crcFlit: z.number().min(0).default(100), crcData: z.number().min(0).default(10) })
+    .default({ recovery: 0, crcFlit: 100, crcData: 10 }),
+});
+
 /** What the node must look like (GPUd's components, NHC's check_hw_ib / check_fs_mount_rw / check_ps_*). */
 export const nodeChecksSchema = z.strictObject({
   /** Root of sysfs (tests and containers point it elsewhere); default OVERNIGHT_SYSFS_ROOT, else /sys. */
@@ -237,6 +251,8 @@ export const configSchema = z.strictObject({
     .default({ host: '127.0.0.1', allowedOrigins: [] }),
   monitor: monitorSchema.default(monitorSchema.parse({})),
   nodeChecks: nodeChecksSchema.default(nodeChecksSchema.parse({})),
+  /** GPU count, models, persistence mode and NVLink thresholds this node must meet. */
+  gpu: gpuExpectationsSchema.default(gpuExpectationsSchema.parse({})),
   /** Operators' own checks, run on their schedule; results feed health, metrics and `health --nhc`. */
   checks: z.array(operatorCheckSchema).default([]),
 });

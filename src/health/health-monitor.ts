@@ -291,7 +291,8 @@ export class HealthMonitor {
       progress('processes scanned');
       await this.probes.runDue();
       progress('probes run');
-      nodeChecks = await this.nodeChecks.run(table.table);
+      const g = this.lastGpu?.outcome;
+      nodeChecks = await this.nodeChecks.run(table.table, !gpuSource ? { available: false, reason: gpuHealth.reason as string } : g?.available ? g : g ? { available: false, reason: g.reason } : undefined);
       progress('node checked');
     }
     const nodeFindings = nodeChecks?.findings ?? [];

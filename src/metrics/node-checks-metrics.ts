@@ -1,7 +1,8 @@
 /**
  * The node checks in Prometheus form: InfiniBand with node_exporter's infiniband collector names
  * and labels (node_infiniband_*{device,port}), the file table as node_exporter's filefd collector
- * (node_filefd_*), and overnight_* for mounts, daemons, zombies and the operators' checks.
+ * (node_filefd_*), NVLink error totals as dcgm-exporter (DCGM_FI_DEV_NVLINK_*_TOTAL{gpu,UUID,modelName}),
+ * and overnight_* for links, fabric, mounts, daemons, zombies and the operators' checks.
  * Registered on OvernightMetrics' registry; values are mirrored from the last full check.
  */
 import client from 'prom-client';
@@ -54,6 +55,16 @@ export class NodeCheckMetrics {
     add('gauge', 'node_infiniband_physical_state_id', 'Physical state of the InfiniBand port (0: no change, 1: sleep, 2: polling, 3: disable, 4: shift, 5: link up, 6: link error recover, 7: phytest)', port);
     add('gauge', 'node_infiniband_rate_bytes_per_second', 'Maximum signal transfer rate', port);
     for (const c of Object.values(IB_COUNTERS)) add('counter', `node_infiniband_${c.name}`, c.help, port);
+    const gpu = ['gpu', 'UUID', 'modelName'];
+    add('counter', 'DCGM_FI_DEV_NVLINK_CRC_FLIT_ERROR_COUNT_TOTAL', 'Total number of NVLink flow-control CRC errors.', gpu);
+    add('counter', 'DCGM_FI_DEV_NVLINK_CRC_DATA_ERROR_COUNT_TOTAL', 'Total number of NVLink data CRC errors.', gpu);
+    add('counter', 'DCGM_FI_DEV_NVLINK_REPLAY_ERROR_COUNT_TOTAL', 'Total number of NVLink retries.', gpu);
+    add('counter', 'DCGM_FI_DEV_NVLINK_RECOVERY_ERROR_COUNT_TOTAL', 'Total number of NVLink recovery errors.', gpu);
+    add('gauge', 'overnight_nvlink_up', '1 when the NVLink link is active.', [...gpu, 'link']);
+    add('gauge', 'overnight_gpu_fabric_state', 'NVSwitch fabric registration: 1 not started, 2 in progress, 3 completed (NVML nvmlGpuFabricState_t).', gpu);
+    add('gauge', 'overnight_gpu_fabric_ok', '1 when fabric registration completed successfully.', gpu);
+    add('gauge', 'overnight_fabric_manager_running', '1 when nvidia-fabricmanager runs (exported on NVSwitch systems).', []);
+    add('gauge', 'overnight_gpu_count', 'GPUs NVML sees.', []);
     add('gauge', 'node_filefd_allocated', 'File descriptor statistics: allocated.', []);
     add('gauge', 'node_filefd_maximum', 'File descriptor statistics: maximum.', []);
     add('gauge', 'overnight_mount_ok', '1 when a filesystem that must be mounted (and writable) is.', ['mountpoint']);
@@ -85,6 +96,27 @@ export class NodeCheckMetrics {
         for (const [file, value] of Object.entries(p.counters)) {
           const c = IB_COUNTERS[file];
           if (c) this.put(`node_infiniband_${c.name}`, l, value * (c.scale ?? 1));
+        }
+      }
+    }
+    const ic = r.gpu_interconnect;
+    if (ic?.available) {
+      this.put('overnight_gpu_count', {}, ic.gpu_count);
+      if (ic.fabric_manager.needed) this.put('overnight_fabric_manager_running', {}, ic.fabric_manager.running ? 1 : 0);
+      const states: Record<string, number> = { not_started: 1, in_progress: 2, completed: 3 };
+      for (const g of ic.gpus) {
+        const l = { gpu: String(g.index), UUID: g.uuid ?? '', modelName: g.name ?? '' };
+        if (g.nvlink) {
+          const sum = (f: 'crc_flit_errors' | 'crc_data_errors' | 'replay_errors' | 'recovery_errors') => (g.nvlink!.some((k) => k[f] !== null) ? g.nvlink!.reduce((a, k) => a + (k[f] ?? 0), 0) : null);
+          this.put('DCGM_FI_DEV_NVLINK_CRC_FLIT_ERROR_COUNT_TOTAL', l, sum('crc_flit_errors'));
+          this.put('DCGM_FI_DEV_NVLINK_CRC_DATA_ERROR_COUNT_TOTAL', l, sum('crc_data_errors'));
+          this.put('DCGM_FI_DEV_NVLINK_REPLAY_ERROR_COUNT_TOTAL', l, sum('replay_errors'));
+          this.put('DCGM_FI_DEV_NVLINK_RECOVERY_ERROR_COUNT_TOTAL', l, sum('recovery_errors'));
+          for (const k of g.nvlink) this.put('overnight_nvlink_up', { ...l, link: String(k.link) }, k.active ? 1 : 0);
+        }
+        if (g.fabric) {
+          this.put('overnight_gpu_fabric_state', l, states[g.fabric.state] ?? null);
+          this.put('overnight_gpu_fabric_ok', l, g.fabric.state === 'completed' && g.fabric.status === 'NVML_SUCCESS' ? 1 : 0);
         }
       }
     }

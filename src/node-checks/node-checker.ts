@@ -14,6 +14,8 @@ import { judgeMounts, type MountReport } from './mounts.js';
 import { OperatorChecks, type OperatorCheckResult } from './operator-checks.js';
 import { judgeServices, judgeZombies, parsePasswd, treeOf, unauthorizedUsers, type ServiceReport, type UnauthorizedUser, type ZombieReport } from './processes.js';
 import type { NodeFinding, Unavailable } from './types.js';
+import { GpuInterconnectVerdicts, type InterconnectReport } from '../interconnect/gpu-interconnect.js';
+import type { GpuDeviceSample } from '../native-types.js';
 
 export interface NodeChecksReport {
   infiniband: { available: true; sysfs_root: string; devices: { name: string; board_id: string; firmware_version: string; hca_type: string }[]; ports: IbPortReport[] } | (Unavailable & { sysfs_root: string });
@@ -23,6 +25,8 @@ export interface NodeChecksReport {
   zombies: ZombieReport;
   file_descriptors: FdReport;
   operator_checks: OperatorCheckResult[];
+  /** NVLink, NVSwitch fabric and fabric manager, persistence mode, GPU count and models (null: no GPU sample in this check). */
+  gpu_interconnect: InterconnectReport | null;
   /** Every problem found, critical first. */
   findings: NodeFinding[];
   duration_ms: number;
@@ -53,6 +57,7 @@ export class NodeChecker {
   private readonly clock: Clock;
   private readonly ib: InfinibandVerdicts;
   private users: Map<number, string> | null = null;
+  private readonly interconnect: GpuInterconnectVerdicts;
 
   constructor(
     private readonly config: OvernightConfig,
@@ -61,6 +66,7 @@ export class NodeChecker {
     this.clock = options.clock ?? systemClock;
     this.ib = new InfinibandVerdicts(config.nodeChecks.infiniband);
     this.operatorChecks = new OperatorChecks(config.checks, this.clock);
+    this.interconnect = new GpuInterconnectVerdicts(config.gpu);
   }
 
   /** Whether the process scan handed to run() needs command lines (services are matched on argv). */
@@ -72,8 +78,11 @@ export class NodeChecker {
     return this.options.native ?? loadNative();
   }
 
-  /** Runs every node check; `processes` is the full check's process scan (with uid, state, cmdline). */
-  async run(processes: ProcessSample[]): Promise<NodeChecksReport> {
+  /**
+   * Runs every node check; `processes` is the full check's process scan (with uid, state, cmdline),
+   * `gpus` the full check's GPU sample (undefined: not judged; unavailable: NVML could not be used).
+   */
+  async run(processes: ProcessSample[], gpus?: { available: true; deviceCount: number; devices: GpuDeviceSample[] } | { available: false; reason: string }): Promise<NodeChecksReport> {
     const t0 = performance.now();
     const nc = this.config.nodeChecks;
     const native = this.native();
@@ -120,6 +129,13 @@ export class NodeChecker {
     const fdJ = judgeFds(fileNr, fds, new Map(processes.map((p) => [p.pid, p.comm])), nc.maxFdFraction);
     findings.push(...fdJ.findings);
 
+    let gpuInterconnect: InterconnectReport | null = null;
+    if (gpus) {
+      const j = this.interconnect.judge(gpus, processes, this.clock.now());
+      gpuInterconnect = j.report;
+      findings.push(...j.findings);
+    }
+
     const checks = this.operatorChecks.latest();
     for (const r of checks) {
       if (r.outcome !== 'problem') continue;
@@ -134,6 +150,7 @@ export class NodeChecker {
       zombies: zombies.zombies,
       file_descriptors: fdJ.fds,
       operator_checks: checks,
+      gpu_interconnect: gpuInterconnect,
       findings,
       duration_ms: Math.round((performance.now() - t0) * 1000) / 1000,
     };
