@@ -3,7 +3,9 @@ import { parseConfig } from '../../src/config/load.js';
 import { HealthMonitor } from '../../src/health/health-monitor.js';
 import { OvernightMetrics } from '../../src/metrics/prometheus.js';
 import { ManualClock } from '../../src/util/clock.js';
-import { FakeNvmlConfig, fakeGpus, useFakeNvml, type FakeGpu } from '../helpers/fake-nvml.js';
+import { FakeNvmlConfig, buildFakeNvml, fakeGpus, useFakeNvml, type FakeGpu } from '../helpers/fake-nvml.js';
+import { runIsolated } from '../helpers/isolated.js';
+import type { GpuSampleResult } from '../../src/native.js';
 import { killAll, spawnCommand } from '../helpers/children.js';
 import { copyFileSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -110,6 +112,23 @@ describe('NVLink and NVSwitch through the fake NVML', () => {
     expect(r.status).toBe('critical');
     const fine = await monitor({ expectedCount: 2, persistenceMode: false }).checkSystemHealth('full');
     expect(fine.metrics.node_checks!.findings.filter((x) => x.check.startsWith('gpu_') || x.check === 'persistence_mode')).toEqual([]);
+  });
+});
+
+describe('older drivers (the legacy fake: no _v2 remote PCI, no fabric V entry point)', () => {
+  it('reads the v1 layouts: remote PCI bus id from the 16-byte field, fabric state without a health mask', () => {
+    const legacy = new FakeNvmlConfig({ devices: hgx(1, { nvlinks: [link({ crcData: 3 })] }) });
+    const r = runIsolated<{ info: { functions: Record<string, string | null> }; sample: GpuSampleResult }>(
+      'return { info: d.nvmlInfo(), sample: await d.gpuSampler().sample({ processes: false }) };',
+      { OVERNIGHT_NVML_LIBRARY: buildFakeNvml().legacy, OVERNIGHT_FAKE_NVML_CONFIG: legacy.path },
+    );
+    expect(r.info.functions.nvLinkRemotePci).toBe('nvmlDeviceGetNvLinkRemotePciInfo');
+    expect(r.info.functions.fabricInfoV).toBeNull();
+    expect(r.info.functions.fabricInfo).toBe('nvmlDeviceGetGpuFabricInfo');
+    if (!r.sample.available) throw new Error(r.sample.reason);
+    const d = r.sample.devices[0]!;
+    expect(d.nvlinks).toEqual([{ link: 0, active: true, version: 4, remoteBusId: '0000:80:00.0', replayErrors: 0, recoveryErrors: 0, crcFlitErrors: 0, crcDataErrors: 3, errors: {} }]);
+    expect(d.fabric).toMatchObject({ state: 'completed', status: { code: 'NVML_SUCCESS' }, cliqueId: 7, clusterUuid: '00112233445566778899aabbccddeeff', healthMask: null });
   });
 });
 
