@@ -83,6 +83,9 @@ void readNvLinks(const Api& a, Device d, GpuDevice& g) {
     unsigned int active = 0;
     Return r = a.nvLinkState.fn(d, l, &active);
     if (l == 0) first = r;
+    // Links are populated from 0: a GPU that says NOT_SUPPORTED for link 0 is PCIe-only, and the
+    // other 17 queries would only cost time (one driver call each) on every full sample.
+    if (l == 0 && r == ERROR_NOT_SUPPORTED) break;
     if (r == ERROR_NOT_SUPPORTED || r == ERROR_INVALID_ARGUMENT) continue;
     if (r != SUCCESS) {
       // GPU lost, timeout: the whole field fails with it.
