@@ -185,7 +185,27 @@ export const nodeChecksSchema = z.strictObject({
   /** Filesystems that must be mounted (and writable unless writable: false), NHC's check_fs_mount_rw. */
   mounts: z.array(z.strictObject({ path: z.string().startsWith('/'), fsType: z.string().min(1).optional(), writable: z.boolean().default(true) })).default([]),
   /** Daemons that must run: a name matched against comm or argv[0]'s basename, or a regex on the command line. */
-  services: z.array(z.union([z.string().min(1), z.strictObject({ name: z.string().min(1), pattern: z.string().min(1).optional() })])).default([]),
+  services: z
+    .array(
+      z.union([
+        z.string().min(1),
+        z.strictObject({
+          name: z.string().min(1),
+          pattern: z
+            .string()
+            .min(1)
+            .superRefine((v, ctx) => {
+              try {
+                new RegExp(v);
+              } catch (err) {
+                ctx.addIssue({ code: 'custom', message: `got ${JSON.stringify(v.slice(0, 80))}; pattern is a JavaScript regular expression (${(err as Error).message})` });
+              }
+            })
+            .optional(),
+        }),
+      ]),
+    )
+    .default([]),
   /** NHC check_ps_unauth_users, report only: users with processes who are not allowed here. */
   unauthorizedUsers: z
     .strictObject({ enabled: z.boolean().default(false), allowedUsers: z.array(z.string()).default([]), minUid: z.number().int().min(0).default(1000) })

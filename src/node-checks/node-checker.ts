@@ -38,7 +38,7 @@ export interface NodeCheckerOptions {
   mountinfoPath?: string;
   procRoot?: string;
   passwdPath?: string;
-  /** Whose tree's descriptors are counted (default: policy.scopeRoot, else this process). */
+  /** Whose tree's descriptors are counted (default: policy.scopeRoot, else this process's parent). */
   treeRoot?: number;
 }
 
@@ -87,7 +87,8 @@ export class NodeChecker {
     const nc = this.config.nodeChecks;
     const native = this.native();
     const root = sysfsRoot(this.config);
-    const tree = treeOf(processes, this.options.treeRoot ?? this.config.policy.scopeRoot ?? process.pid);
+    // The policy's scope: the agent runner's tree (policy.scopeRoot, else this process's parent).
+    const tree = treeOf(processes, this.options.treeRoot ?? this.config.policy.scopeRoot ?? (process.ppid > 1 ? process.ppid : process.pid));
     const [ibDevs, mounts, fileNr, fds, passwd] = await Promise.all([
       native.readInfiniband(root).then((d) => ({ ok: true as const, d }), (e: unknown) => ({ ok: false as const, e })),
       nc.mounts.length ? native.readMounts(this.options.mountinfoPath ?? '/proc/self/mountinfo').then((d) => ({ ok: true as const, d }), (e: unknown) => ({ ok: false as const, e })) : null,

@@ -20,6 +20,7 @@ describe('node checks configuration', () => {
     [{ checks: [{ name: 'has space', command: ['true'] }] }, /checks\.0\.name/],
     [{ checks: [{ name: 'x', command: ['true'], timeoutSec: 0 }] }, /checks\.0\.timeoutSec/],
     [{ gpu: { expectedCount: -1 } }, /gpu\.expectedCount/],
+    [{ nodeChecks: { services: [{ name: 'x', pattern: 'sleep (' }] } }, /pattern is a JavaScript regular expression/],
   ])('rejects %j clearly', (raw, pattern) => {
     expect(() => parseConfig(raw)).toThrow(pattern);
   });
