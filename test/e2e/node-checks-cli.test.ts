@@ -1,5 +1,6 @@
-import { execFile } from 'node:child_process';
-import { rmSync } from 'node:fs';
+import { execFile, spawn } from 'node:child_process';
+import { chmodSync, rmSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { CLI, writeConfig } from '../helpers/mcp.js';
 import { ACTIVE, makeSysfsRoot, writeIbPort } from '../helpers/fake-sysfs.js';
@@ -34,3 +35,32 @@ describe('overnight health --nhc with the node checks (built CLI)', () => {
     expect(ok.code).toBe(0);
   }, 60_000);
 });
+
+describe('overnight monitor /metrics with the node checks (built CLI)', () => {
+  it("serves node_infiniband_* and the operator check's status after the first full cycle", async () => {
+    writeIbPort(root, 'mlx5_4', 1, { ...ACTIVE, counters: { symbol_error: 12 } });
+    const { file } = writeConfig({ checks: [{ name: 'site-check', command: [path.join(root, 'check.sh')], intervalSec: 3600 }] });
+    writeFileSync(path.join(root, 'check.sh'), '#!/bin/sh\necho "scratch is slow"\nexit 1\n');
+    chmodSync(path.join(root, 'check.sh'), 0o755);
+    const p = spawn(process.execPath, [CLI, 'monitor', '--config', file, '--interval', '0.5', '--cycles', '1000', '--metrics', '0'], {
+      env: { ...process.env, OVERNIGHT_NVML_LIBRARY: '/none', OVERNIGHT_SYSFS_ROOT: root },
+      stdio: ['ignore', 'ignore', 'pipe'],
+    });
+    try {
+      let err = '';
+      p.stderr.on('data', (d) => (err += d));
+      const t0 = Date.now();
+      while (!/"type":"cycle"/.test(err) && Date.now() - t0 < 40_000) await new Promise((r) => setTimeout(r, 50));
+      const start = JSON.parse(err.split('\n')[0]!) as { metrics: string };
+      const text = await (await fetch(start.metrics)).text();
+      expect(text).toContain('node_infiniband_state_id{device="mlx5_4",port="1"} 4');
+      expect(text).toContain('node_infiniband_symbol_error_total{device="mlx5_4",port="1"} 12');
+      expect(text).toContain('# TYPE node_infiniband_symbol_error_total counter');
+      expect(text).toContain('overnight_check_status{check="site-check"} 1');
+      expect(text).toMatch(/^node_filefd_maximum \d+$/m);
+    } finally {
+      p.kill('SIGKILL');
+    }
+  }, 60_000);
+});
+
