@@ -1,5 +1,7 @@
 #include "nvml_loader.h"
 
+#include <string>
+
 #include <dlfcn.h>
 
 #include <cstdlib>
@@ -91,6 +93,13 @@ static Api loadApi() {
                                                                    : static_cast<int>(sizeof(ProcessInfoV1));
   }
   bind(h, a.fieldValues, {"nvmlDeviceGetFieldValues"});
+  bind(h, a.nvLinkState, {"nvmlDeviceGetNvLinkState"});
+  bind(h, a.nvLinkVersion, {"nvmlDeviceGetNvLinkVersion"});
+  bind(h, a.nvLinkRemotePci, {"nvmlDeviceGetNvLinkRemotePciInfo_v2", "nvmlDeviceGetNvLinkRemotePciInfo"});
+  a.nvLinkRemotePciVersion = !a.nvLinkRemotePci.symbol ? 0 : std::string(a.nvLinkRemotePci.symbol).back() == '2' ? 2 : 1;
+  bind(h, a.nvLinkErrorCounter, {"nvmlDeviceGetNvLinkErrorCounter"});
+  bind(h, a.fabricInfoV, {"nvmlDeviceGetGpuFabricInfoV"});
+  bind(h, a.fabricInfo, {"nvmlDeviceGetGpuFabricInfo"});
   bind(h, a.eventSetCreate, {"nvmlEventSetCreate"});
   bind(h, a.eventSetFree, {"nvmlEventSetFree"});
   bind(h, a.registerEvents, {"nvmlDeviceRegisterEvents"});
@@ -133,6 +142,9 @@ std::vector<std::pair<const char*, const char*>> Api::table() const {
       {"performanceState", performanceState.symbol}, {"persistenceMode", persistenceMode.symbol},
       {"computeMode", computeMode.symbol}, {"remappedRows", remappedRows.symbol},
       {"computeProcesses", computeProcesses.symbol}, {"fieldValues", fieldValues.symbol},
+      {"nvLinkState", nvLinkState.symbol}, {"nvLinkVersion", nvLinkVersion.symbol},
+      {"nvLinkRemotePci", nvLinkRemotePci.symbol}, {"nvLinkErrorCounter", nvLinkErrorCounter.symbol},
+      {"fabricInfoV", fabricInfoV.symbol}, {"fabricInfo", fabricInfo.symbol},
       {"eventSetCreate", eventSetCreate.symbol}, {"eventSetFree", eventSetFree.symbol},
       {"registerEvents", registerEvents.symbol}, {"eventSetWait", eventSetWait.symbol},
       {"setPersistenceMode", setPersistenceMode.symbol}, {"resetGpuLockedClocks", resetGpuLockedClocks.symbol},

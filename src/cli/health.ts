@@ -29,6 +29,8 @@ interface HealthFlags {
 export function nhcReason(r: HealthReport): string {
   const gpus = ((r.metrics.gpu_health.devices as { index: number; status: string; reasons: string[] }[] | undefined) ?? []).filter((d) => d.status === 'failed');
   if (gpus.length) return `GPU ${gpus.map((g) => `${g.index}: ${g.reasons[0] ?? 'failed'}`).join('; ')}`;
+  const node = r.metrics.node_checks?.findings.find((f) => f.severity === 'critical');
+  if (node) return node.message.slice(0, 200);
   const crit = r.recommendations.find((x) => x.severity === 'critical');
   return (crit?.message ?? (r.breached.map((b) => `${b.metric} ${b.observed} > ${b.limit}`).join(', ') || r.status)).slice(0, 200);
 }

@@ -207,6 +207,83 @@ export const slurmSchema = z.strictObject({
   resume: z.boolean().default(true),
 });
 
+/** What the GPUs of this node must look like (GPUd's gpu counts, persistence, nvlink and fabric-manager components). */
+export const gpuExpectationsSchema = z.strictObject({
+  /** An Xid counts in verdicts, plans and DCGM_FI_DEV_XID_ERRORS for this long after it happened (seconds). */
+  xidWindowSec: z.number().min(1).max(30 * 86_400).default(3600),
+  /** This many GPUs must be visible; fewer means one fell off the bus (critical). */
+  expectedCount: z.number().int().min(0).max(1024).optional(),
+  /** Every GPU's name must contain one of these ("H100", "A100-SXM4-80GB"); another model is degraded. */
+  expectedModels: z.array(z.string().min(1)).default([]),
+  /** Persistence mode must be on (it is on HPC nodes: without it the driver tears down between jobs). */
+  persistenceMode: z.boolean().default(false),
+  /** NVLink counter growth per hour above which a link is degraded (NVML error counters). */
+  nvlinkMaxErrorsPerHour: z
+    .strictObject({ replay: z.number().min(0).optional(), recovery: z.number().min(0).default(0), crcFlit: z.number().min(0).default(100), crcData: z.number().min(0).default(10) })
+    .default({ recovery: 0, crcFlit: 100, crcData: 10 }),
+});
+
+/** What the node must look like (GPUd's components, NHC's check_hw_ib / check_fs_mount_rw / check_ps_*). */
+export const nodeChecksSchema = z.strictObject({
+  /** Root of sysfs (tests and containers point it elsewhere); default OVERNIGHT_SYSFS_ROOT, else /sys. */
+  sysfsRoot: z.string().min(1).optional(),
+  infiniband: z
+    .strictObject({
+      /** Ports that must be ACTIVE, at least at rateGbps when given (NHC check_hw_ib). */
+      expected: z.array(z.strictObject({ device: z.string().min(1), port: z.number().int().min(1).max(255).default(1), rateGbps: z.number().positive().optional() })).default([]),
+      /** Growth of a port counter (sysfs counters/<name>) above this many per hour is degraded. */
+      maxErrorsPerHour: z.record(z.string(), z.number().min(0)).default({ link_downed: 0, symbol_error: 10, link_error_recovery: 10, port_rcv_errors: 100, excessive_buffer_overrun_errors: 10, local_link_integrity_errors: 10 }),
+    })
+    .default({ expected: [], maxErrorsPerHour: { link_downed: 0, symbol_error: 10, link_error_recovery: 10, port_rcv_errors: 100, excessive_buffer_overrun_errors: 10, local_link_integrity_errors: 10 } }),
+  /** Filesystems that must be mounted (and writable unless writable: false), NHC's check_fs_mount_rw. */
+  mounts: z.array(z.strictObject({ path: z.string().startsWith('/'), fsType: z.string().min(1).optional(), writable: z.boolean().default(true) })).default([]),
+  /** Daemons that must run: a name matched against comm or argv[0]'s basename, or a regex on the command line. */
+  services: z
+    .array(
+      z.union([
+        z.string().min(1),
+        z.strictObject({
+          name: z.string().min(1),
+          pattern: z
+            .string()
+            .min(1)
+            .superRefine((v, ctx) => {
+              try {
+                new RegExp(v);
+              } catch (err) {
+                ctx.addIssue({ code: 'custom', message: `got ${JSON.stringify(v.slice(0, 80))}; pattern is a JavaScript regular expression (${(err as Error).message})` });
+              }
+            })
+            .optional(),
+        }),
+      ]),
+    )
+    .default([]),
+  /** NHC check_ps_unauth_users, report only: users with processes who are not allowed here. */
+  unauthorizedUsers: z
+    .strictObject({ enabled: z.boolean().default(false), allowedUsers: z.array(z.string()).default([]), minUid: z.number().int().min(0).default(1000) })
+    .default({ enabled: false, allowedUsers: [], minUid: 1000 }),
+  /** More zombies than this is degraded. */
+  maxZombies: z.number().int().min(0).default(100),
+  /** Open files against file-max (and each agent process against its RLIMIT_NOFILE) above this is degraded; above 0.95 critical. */
+  maxFdFraction: fraction('nodeChecks.maxFdFraction').default(0.8),
+});
+
+/** An operator's own check (NPD custom plugin / NHC script contract): exit 0 ok, 1 problem, 2 unknown; stdout's first line is the message. */
+export const operatorCheckSchema = z
+  .strictObject({
+    name: z.string().min(1).max(64).regex(/^[A-Za-z0-9_.:-]+$/, 'letters, digits and _.:- only'),
+    /** argv; no shell. */
+    command: z.array(z.string()).min(1).optional(),
+    /** `dcgmi diag -r <level>` with its JSON parsed (an active test: never run unless configured). */
+    dcgmDiag: z.strictObject({ level: z.number().int().min(1).max(4).default(1), dcgmi: z.string().default('dcgmi') }).optional(),
+    intervalSec: z.number().min(1).max(86_400).default(300),
+    timeoutSec: z.number().min(0.1).max(3600).default(30),
+    /** What exit 1 means for the node. */
+    severity: z.enum(['critical', 'degraded']).default('critical'),
+  })
+  .refine((c) => Boolean(c.command) !== Boolean(c.dcgmDiag), { message: 'a check has exactly one of command or dcgmDiag' });
+
 export const configSchema = z.strictObject({
   thresholds: thresholdsSchema.default({}),
   hysteresis: z
@@ -232,12 +309,6 @@ export const configSchema = z.strictObject({
   sampleIntervalMs: positiveMs('sampleIntervalMs', 3600_000).default(1000),
   /** Milliseconds a GPU query may take before it is reported as timed out. */
   gpuTimeoutMs: positiveMs('gpuTimeoutMs', 120_000).default(5000),
-  gpu: z
-    .strictObject({
-      /** An Xid counts in verdicts, plans and DCGM_FI_DEV_XID_ERRORS for this long after it happened (seconds). */
-      xidWindowSec: z.number().min(1).max(30 * 86_400).default(3600),
-    })
-    .default({ xidWindowSec: 3600 }),
   policy: policySchema.default(policySchema.parse({})),
   watch: watchSchema.default(watchSchema.parse({})),
   escalation: escalationSchema.default(escalationSchema.parse({})),
@@ -264,6 +335,11 @@ export const configSchema = z.strictObject({
     .default({ host: '127.0.0.1', allowedOrigins: [], maxMessageBytes: 10 * 1024 * 1024, maxConcurrentRequests: 16, maxQueuedRequests: 256 }),
   monitor: monitorSchema.default(monitorSchema.parse({})),
   slurm: slurmSchema.default(slurmSchema.parse({})),
+  nodeChecks: nodeChecksSchema.default(nodeChecksSchema.parse({})),
+  /** GPU count, models, persistence mode and NVLink thresholds this node must meet. */
+  gpu: gpuExpectationsSchema.default(gpuExpectationsSchema.parse({})),
+  /** Operators' own checks, run on their schedule; results feed health, metrics and `health --nhc`. */
+  checks: z.array(operatorCheckSchema).default([]),
 });
 
 export type OvernightConfig = z.infer<typeof configSchema>;

@@ -16,6 +16,7 @@ import { round } from '../util/stats.js';
 import { LatencyWindow } from './latency-window.js';
 import { WatchedCgroupResolver } from './watched-cgroup.js';
 import { cgroupStatus, cpuStatus, diskStatus, gpuDeviceSummary, memoryStatus, pressureStatus, topProcesses, type MemoryStatus } from './metrics.js';
+import { NodeChecker, type NodeChecksReport } from '../node-checks/node-checker.js';
 import { ProbeRunner } from './probes.js';
 import { recommendations, type Recommendation } from './recommendations.js';
 import type { RecoveryJournal, StalledTaskSource, SuspectSource } from './sources.js';
@@ -42,6 +43,8 @@ export interface HealthReport {
     disk: ReturnType<typeof diskStatus>;
     processes?: ReturnType<typeof topProcesses>;
     suspects?: { memory_leaks: unknown[]; hangs: unknown[]; stalled_tasks: unknown[] };
+    /** `full` checks: InfiniBand, mounts, daemons, users, zombies, descriptors, operators' checks. */
+    node_checks?: NodeChecksReport;
   };
   breached: Breach[];
   /** What makes the status critical, one entry per subject (a GPU, a filesystem, memory). */
@@ -80,6 +83,8 @@ export interface HealthMonitorOptions {
    * own Sampler); start() then makes none and stop() leaves it running. Timestamps are CLOCK_MONOTONIC ms.
    */
   sampler?: BackgroundReadings;
+  /** The node checker (default: one built from the config). */
+  nodeChecks?: NodeChecker;
 }
 
 /** What the thresholds need of a Sampler: its new readings and rolling statistics. */
@@ -100,6 +105,8 @@ export class HealthMonitor {
   private readonly tracker: ThresholdTracker;
   private readonly gpuTracker: GpuHealthTracker;
   private readonly probes: ProbeRunner;
+  /** InfiniBand, mounts, daemons, zombies, descriptors and the operators' own checks. */
+  readonly nodeChecks: NodeChecker;
   private hostReader: NativeHostReader | undefined;
   private gpu: GpuSource | null | undefined;
   private processTable: Pick<import('../sampling/processes.js').ProcessTable, 'scanAsync'> | undefined;
@@ -120,6 +127,7 @@ export class HealthMonitor {
     this.gpuTracker = new GpuHealthTracker({ xidWindowMs: this.config.gpu.xidWindowSec * 1000 });
     this.toolCalls = options.toolCalls ?? new LatencyWindow(this.clock, this.config.responseWindowMs);
     this.probes = new ProbeRunner(this.config.probes, this.clock, this.config.responseWindowMs);
+    this.nodeChecks = options.nodeChecks ?? new NodeChecker(this.config, { clock: this.clock });
     this.hostReader = options.hostReader;
     this.gpu = options.gpu;
     this.processTable = options.processTable;
@@ -167,6 +175,7 @@ export class HealthMonitor {
     }, intervalMs);
     this.background.unref();
     this.probes.start();
+    this.nodeChecks.operatorChecks.start();
   }
 
   /** The background Sampler (one per server or monitor process), while started. */
@@ -224,6 +233,7 @@ export class HealthMonitor {
     this.ownSampler?.stop();
     this.sampler = this.ownSampler = undefined;
     this.probes.stop();
+    this.nodeChecks.operatorChecks.stop();
   }
 
   private effectiveThresholds(overrides?: Partial<Thresholds>): Required<Thresholds> {
@@ -290,7 +300,7 @@ export class HealthMonitor {
     const t0 = performance.now();
     const full = checkType !== 'quick';
     const th = this.effectiveThresholds(thresholds);
-    const steps = checkType === 'recovery' ? 5 : full ? 4 : 2;
+    const steps = checkType === 'recovery' ? 6 : full ? 5 : 2;
     let step = 0;
     const progress = (msg: string) => {
       if (opts.signal?.aborted) throw abortError();
@@ -334,13 +344,18 @@ export class HealthMonitor {
     progress('GPUs sampled');
 
     let processes: ReturnType<typeof topProcesses> | undefined;
+    let nodeChecks: NodeChecksReport | undefined;
     if (full) {
       const table = await this.scanProcesses();
       processes = topProcesses(table.table, table.cpuShare);
       progress('processes scanned');
       await this.probes.runDue();
       progress('probes run');
+      const g = this.lastGpu?.outcome;
+      nodeChecks = await this.nodeChecks.run(table.table, !gpuSource ? { available: false, reason: gpuHealth.reason as string } : g?.available ? g : g ? { available: false, reason: g.reason } : undefined);
+      progress('node checked');
     }
+    const nodeFindings = nodeChecks?.findings ?? [];
 
     // Response times and error rates: this server's tool calls and each probe (already windowed levels).
     const tools = this.toolCalls.summary();
@@ -371,8 +386,9 @@ export class HealthMonitor {
     if ((memory.pressure_full_avg10 ?? 0) >= 20) criticalFaults.push({ subject: 'memory_pressure', summary: `all tasks stalled on memory ${memory.pressure_full_avg10}% of the last 10 s` });
     for (const v of verdicts) if (v.status === 'failed') criticalFaults.push({ subject: `gpu:${v.uuid ?? v.index}`, summary: `GPU ${v.index} failed: ${v.reasons.join('; ')}` });
     for (const b of breaches) if (b.metric.startsWith('disk:') && b.observed >= 0.98) criticalFaults.push({ subject: b.metric, summary: `${b.detail ?? b.metric} at ${(b.observed * 100).toFixed(1)}%` });
+    for (const f of nodeFindings) if (f.severity === 'critical') criticalFaults.push({ subject: `node:${f.check}:${f.subject}`, summary: f.message });
     const critical = criticalFaults.length > 0;
-    const degraded = breaches.some((b) => !b.informational) || verdicts.some((v) => v.status === 'degraded') || leaks.length > 0 || hangs.length > 0 || stalled.length > 0;
+    const degraded = breaches.some((b) => !b.informational) || nodeFindings.length > 0 || verdicts.some((v) => v.status === 'degraded') || leaks.length > 0 || hangs.length > 0 || stalled.length > 0;
     const status: HealthStatus = critical ? 'critical' : degraded ? 'degraded' : 'healthy';
 
     const report: HealthReport = {
@@ -404,10 +420,14 @@ export class HealthMonitor {
         disk: diskStatus(sample),
         ...(processes ? { processes } : {}),
         ...(full ? { suspects: { memory_leaks: leaks, hangs, stalled_tasks: stalled } } : {}),
+        ...(nodeChecks ? { node_checks: nodeChecks } : {}),
       },
       breached: breaches,
       critical_faults: criticalFaults,
-      recommendations: recommendations({ breached: breaches, memory, gpuVerdicts: verdicts, leaks, hangs, stalled, topByMemory: processes?.by_memory ?? [], checkType }),
+      recommendations: [
+        ...recommendations({ breached: breaches, memory, gpuVerdicts: verdicts, leaks, hangs, stalled, topByMemory: processes?.by_memory ?? [], checkType }),
+        ...nodeFindings.map((f) => ({ severity: f.severity === 'critical' ? ('critical' as const) : ('warning' as const), message: f.action ? `${f.message}: ${f.action}` : f.message })),
+      ],
     };
     if (checkType === 'recovery') {
       report.recovery_check = this.compareWithLastRecovery(report, last);
@@ -457,7 +477,7 @@ export class HealthMonitor {
   /** Scans the process table off the JS thread; CPU shares are since the previous scan. */
   private async scanProcesses(): Promise<{ table: ProcessSample[]; cpuShare: Map<number, number> }> {
     if (!this.processTable) this.processTable = (await import('../sampling/processes.js')).createProcessTable();
-    const opts: ProcessScanOptions = { status: true };
+    const opts: ProcessScanOptions = { status: true, ...(this.nodeChecks.needsCmdline ? { cmdline: true } : {}) };
     const table = await this.processTable.scanAsync(opts);
     const { cpuSeconds } = await import('../sampling/processes.js');
     const now = this.clock.now();

@@ -55,6 +55,7 @@ const XID_CLASSES = ['info', 'application', 'degraded', 'fatal'] as const satisf
 
 /** prom-client's default gauges that end in _total (promtool: "non-counter metrics should not have _total"). */
 const TOTAL_GAUGES = ['nodejs_active_handles_total', 'nodejs_active_requests_total', 'nodejs_active_resources_total'];
+import { NodeCheckMetrics } from './node-checks-metrics.js';
 
 export class OvernightMetrics {
   readonly registry = new client.Registry();
@@ -73,6 +74,8 @@ export class OvernightMetrics {
   private readonly lastXid = new Map<number, number>();
   private readonly pendingXids = new Map<number, Map<string, number>>();
   private scrape: Promise<void> | undefined;
+  /** InfiniBand (node_infiniband_*), file table, mounts, daemons, zombies, operator checks. */
+  readonly nodeChecks: NodeCheckMetrics;
 
   constructor(private readonly sources: ScrapeSources = {}) {
     // The monitor's own cost (CPU, RSS, heap, GC). Event-loop lag is sampled once a second, not the
@@ -155,6 +158,7 @@ export class OvernightMetrics {
     this.wakeups = new client.Counter({ name: 'overnight_monitor_wakeups_total', help: 'Monitor cycles, by what woke it.', labelNames: ['trigger'], registers: [this.registry] });
     // Xids by class, so rules can alert on recent fatal ones only (Xid 13 is an application's bug).
     this.xids = new client.Counter({ name: 'overnight_gpu_xid_errors_total', help: 'Xid errors reported by the driver, by GPU and Xid class (the classifier severity, in a label of its own so it cannot clash with alert severities).', labelNames: [...gpu, 'xid_class'], registers: [this.registry], collect: refresh });
+    this.nodeChecks = new NodeCheckMetrics(this.registry);
     this.cycles = new client.Histogram({ name: 'overnight_monitor_cycle_seconds', help: 'Time one monitor cycle took.', buckets: [0.001, 0.005, 0.01, 0.05, 0.1, 0.5, 1, 5, 30], registers: [this.registry] });
   }
 
@@ -295,6 +299,7 @@ export class OvernightMetrics {
       this.set('overnight_threshold_breached', now.has(m) ? 1 : 0, { metric: m });
       breachedKnown.add(m);
     }
+    if (r.metrics.node_checks) this.nodeChecks.update(r.metrics.node_checks);
     const sus = r.metrics.suspects;
     if (sus) {
       this.set('overnight_leak_suspects', sus.memory_leaks.length);

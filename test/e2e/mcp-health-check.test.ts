@@ -61,7 +61,7 @@ describe('the MCP server over stdio', () => {
     await conn.client.callTool({ name: 'healthCheck', arguments: { checkType: 'full' } }, { onprogress: (p) => seen.push(p) });
     // The client drops a notification it processes after the result; the early steps arrive first.
     expect(seen.length).toBeGreaterThanOrEqual(3);
-    expect(seen[0]).toMatchObject({ progress: 1, total: 4, message: 'host sampled' });
+    expect(seen[0]).toMatchObject({ progress: 1, total: 5, message: 'host sampled' });
     expect(seen.map((s) => s.message)).toContain('processes scanned');
   });
 

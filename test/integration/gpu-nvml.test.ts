@@ -36,7 +36,8 @@ describe('NVML loader against the fake library', () => {
   });
 
   it.each([0, 1, 8])('samples %i GPUs with every field', async (n) => {
-    config.write({ devices: fakeGpus(n) });
+    // every field: one NVLink link and a completed fabric registration too (a PCIe-only GPU reports NOT_SUPPORTED for those)
+    config.write({ devices: fakeGpus(n).map((g) => ({ ...g, nvlinks: [{ active: true }], fabric: { state: 3 } })) });
     const s = await sampler.sample();
     expect(s.available).toBe(true);
     if (!s.available) return;
@@ -54,6 +55,8 @@ describe('NVML loader against the fake library', () => {
       expect(d.busId).toMatch(/^00000000:[0-9A-F]{2}:00\.0$/);
       expect(d.remappedRows).toEqual({ correctable: 0, uncorrectable: 0, pending: false, failure: false });
       expect(d.recoveryAction).toBe('none');
+      expect(d.nvlinks).toHaveLength(1);
+      expect(d.fabric!.state).toBe('completed');
       expect(d.errors).toEqual({});
     }
   });
