@@ -29,6 +29,15 @@ function openLogFile(file: string): WriteStream {
   return stream;
 }
 
+/** A configuration error is EX_CONFIG: systemd's RestartPreventExitStatus=78 stops the restart loop. */
+function loadConfigOrExit(file: string | undefined): ReturnType<typeof loadConfig> {
+  try {
+    return loadConfig(file);
+  } catch (err) {
+    throw new CliError((err as Error).message, EX_CONFIG);
+  }
+}
+
 /** recover: on needs a scope: refuse to start when none is named and none is implied (PID 1 parent, session leader). */
 function checkRecoveryScope(config: { monitor: { recover: string }; policy: { scopeRoot?: number; scopeUnit?: string; scopeUser?: string | number } }): void {
   if (config.monitor.recover !== 'on') return;
@@ -60,7 +69,7 @@ export function registerMonitorCommand(program: Command): void {
     .option('--json', 'JSON lines even on a terminal')
     .option('--cycles <n>', 'stop after n cycles (default: run until SIGTERM)')
     .action(async (flags: MonitorFlags) => {
-      const { config, path } = loadConfig(flags.config);
+      const { config, path } = loadConfigOrExit(flags.config);
       const interval = flags.interval === undefined ? config.monitor.intervalSec : Number(flags.interval);
       if (!Number.isFinite(interval) || interval < 0.05) throw new Error(`--interval: got ${flags.interval}; expected seconds >= 0.05`);
       const cycles = flags.cycles === undefined ? Infinity : Number(flags.cycles);

@@ -21,6 +21,8 @@ export function registerServeCommand(program: Command): void {
     .action(async (flags: ServeFlags) => {
       const { config, path } = loadConfig(flags.config);
       const context = await createOvernightContext({ config, background: true });
+      const { noScope } = context.gate.scopeOptions;
+      if (noScope) process.stderr.write(`overnight: no scope for recovery: ${noScope}; every process is refused until policy.scopeRoot, policy.scopeUnit or policy.scopeUser is set\n`);
       if (flags.http === undefined) {
         process.stderr.write(`overnight: serving MCP on stdio (config: ${path ?? 'defaults'})\n`);
         await serveOnStdio(context, { maxMessageBytes: config.server.maxMessageBytes });

@@ -12,6 +12,8 @@ import type { OvernightContext } from '../mcp/context.js';
 import type { OvernightMetrics } from '../metrics/prometheus.js';
 import type { OperationType } from '../recovery/recovery-manager.js';
 import type { ResourceResult } from '../resources/types.js';
+import { loadNative } from '../native.js';
+import { readProcess } from '../sampling/processes.js';
 import { OvernightErrorHandler } from './error-handler.js';
 
 export interface CycleReport {
@@ -89,7 +91,6 @@ export class OvernightMonitor {
 
   /** Subscribes to what should wake the monitor at once. Failures to subscribe are events, not errors. */
   async subscribe(): Promise<void> {
-    const { loadNative } = await import('../native.js');
     const m = this.ctx.config.monitor;
     try {
       const psi = new (loadNative().PsiTriggers)([{ resource: 'memory', stallUs: m.psiMemoryStallUs, windowUs: m.psiWindowUs }], (resource, error) => {
@@ -129,8 +130,9 @@ export class OvernightMonitor {
     this.stops.push(() => {
       stopped = true;
     });
+    // Synchronous up to the first wait: the process is identified (pid + start time) when the watch
+    // is set up, before the first cycle, so an exit right after start-up is not mistaken for "never existed".
     void (async () => {
-      const { loadNative, readProcess } = await import('../index.js');
       let starttime = 0;
       try {
         starttime = readProcess(pid, { io: false, wchan: false, statm: false }).starttime;

@@ -75,6 +75,11 @@ describe('the systemd unit', () => {
     const ok = await run(process.execPath, [CLI, 'monitor', '--config', file, '--cycles', '1', '--interval', '0.1', '--log-file', log]);
     expect(ok.code).toBe(0);
     expect(readFileSync(log, 'utf8')).toMatch(/"type":"cycle"/);
+    // An invalid configuration is EX_CONFIG too (RestartPreventExitStatus=78: no restart loop).
+    const bad = writeConfig({ monitor: { recovr: 'on' } });
+    const r78 = await run(process.execPath, [CLI, 'monitor', '--config', bad.file, '--cycles', '1']);
+    expect(r78.code).toBe(78);
+    expect(r78.stderr).toContain('monitor.recovr: unknown key; did you mean "recover"?');
   });
 });
 
