@@ -80,8 +80,13 @@ export async function serveOnHttp(context: OvernightContext, opts: HttpOptions):
   const handle = toNodeHandler(mcp, { onerror, maxRequestBodySize: maxBytes });
 
   /** Runs once the request holds a slot: body checks, then the SDK's handler. */
-  async function serve(req: IncomingMessage, res: ServerResponse): Promise<void> {
-    if (req.method !== 'POST') return handle(req, res);
+  async function serve(req: IncomingMessage, res: ServerResponse, release: () => void): Promise<void> {
+    // GET/DELETE (stream resumption, session end) and long-lived subscription streams cost nothing
+    // while idle: they give their slot back at once, so 16 open streams cannot starve tool calls.
+    if (req.method !== 'POST') {
+      release();
+      return handle(req, res);
+    }
     const body = await readBody(req, maxBytes);
     if (body === undefined) {
       return jsonError(res, 413, -32600, `request body over the limit of ${maxBytes} bytes (server.maxMessageBytes); send large data as a file path, or raise server.maxMessageBytes`, null, { Connection: 'close' });
@@ -96,6 +101,7 @@ export async function serveOnHttp(context: OvernightContext, opts: HttpOptions):
       const why = refusalOf(m);
       if (why) return jsonError(res, 400, INVALID_PARAMS, why, requestIdOf(m) ?? null);
     }
+    if (!Array.isArray(parsed) && (parsed as { method?: unknown } | null)?.method === 'subscriptions/listen') release();
     return handle(req, res, parsed);
   }
 
@@ -126,7 +132,7 @@ export async function serveOnHttp(context: OvernightContext, opts: HttpOptions):
       if (res.destroyed) return release();
       res.once('close', release);
       try {
-        await serve(req, res);
+        await serve(req, res, release);
       } catch (err) {
         onerror(err as Error);
         if (!res.headersSent) res.writeHead(500).end();

@@ -5,10 +5,13 @@
  * log line or an error text — and end as "Maximum call stack size exceeded" without a field).
  * Runs on the main thread; the walk is iterative, so no depth can overflow the stack here.
  */
-import { capText } from '../config/validation.js';
+import { capText, describeValue } from '../config/validation.js';
 
 /** Deepest nesting of objects/arrays accepted inside a message's params (tool arguments included). */
 export const MAX_NESTING = 64;
+
+/** The longest tool name the MCP naming rules (SEP-986) allow. */
+export const MAX_TOOL_NAME = 128;
 
 /** JSON-RPC "Invalid Request" and "Invalid params". */
 export const INVALID_REQUEST = -32600;
@@ -51,8 +54,13 @@ export function deeperThan(root: unknown, rootName: string, max = MAX_NESTING): 
  */
 export function refusalOf(message: unknown): string | undefined {
   if (message === null || typeof message !== 'object') return undefined;
-  const m = message as { method?: unknown; params?: { arguments?: unknown } };
+  const m = message as { method?: unknown; params?: { arguments?: unknown; name?: unknown } };
   if (m.params === null || typeof m.params !== 'object') return undefined;
+  // The SDK's "tool not found" error echoes the name whole: a name past the 128 characters a tool
+  // name may have (SEP-986) is refused here with a bounded echo instead.
+  if (m.method === 'tools/call' && typeof m.params.name === 'string' && m.params.name.length > MAX_TOOL_NAME) {
+    return `params.name: got ${describeValue(m.params.name)}; a tool name is at most ${MAX_TOOL_NAME} characters`;
+  }
   const isCall = m.method === 'tools/call' && m.params.arguments !== undefined;
   // arguments sit one level below params: measure them on their own so "64" is what the caller sees.
   const where = isCall ? deeperThan(m.params.arguments, 'arguments') : deeperThan(m.params, 'params', MAX_NESTING + 1);

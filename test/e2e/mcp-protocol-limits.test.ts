@@ -63,6 +63,13 @@ describe('echoed values are capped, the field is kept', () => {
     expect(tid).toMatch(/parameters\.taskId: got a parameters\.taskId of 5001 characters; at most 256/);
   });
 
+  it('a 100 k-character tool name is refused with a bounded echo (the SDK would echo it whole)', async () => {
+    const msg = await rpcError(client.callTool({ name: 'n'.repeat(100_000), arguments: {} }));
+    expect(msg.length).toBeLessThan(400);
+    expect(msg).toMatch(/params\.name: got "n{60}…" \(100000 characters\); a tool name is at most 128 characters/);
+    await quickWorks();
+  });
+
   it('a flood of unknown keys names the first few and counts the rest', async () => {
     const args: Record<string, unknown> = { checkType: 'quick' };
     for (let i = 0; i < 10_000; i++) args[`key${i}`] = i;
