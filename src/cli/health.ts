@@ -32,7 +32,7 @@ export function nhcReason(r: HealthReport): string {
   const node = r.metrics.node_checks?.findings.find((f) => f.severity === 'critical');
   if (node) return node.message.slice(0, 200);
   const crit = r.recommendations.find((x) => x.severity === 'critical');
-  return (crit?.message ?? (r.breached.map((b) => `${b.metric} ${b.observed} > ${b.limit}`).join(', ') || r.status)).slice(0, 200);
+  return (crit?.message ?? (r.breached.filter((b) => !b.informational).map((b) => `${b.metric} ${b.observed} > ${b.limit}`).join(', ') || r.status)).slice(0, 200);
 }
 
 /** NPD's custom-plugin contract: exit 0 OK, 1 problem, 2 unknown; nagios-style for --nhc's unknown too. */

@@ -64,7 +64,7 @@ export class NodeCheckMetrics {
     add('gauge', 'overnight_gpu_fabric_state', 'NVSwitch fabric registration: 1 not started, 2 in progress, 3 completed (NVML nvmlGpuFabricState_t).', gpu);
     add('gauge', 'overnight_gpu_fabric_ok', '1 when fabric registration completed successfully.', gpu);
     add('gauge', 'overnight_fabric_manager_running', '1 when nvidia-fabricmanager runs (exported on NVSwitch systems).', []);
-    add('gauge', 'overnight_gpu_count', 'GPUs NVML sees.', []);
+    add('gauge', 'overnight_gpus', 'GPUs NVML sees (not overnight_gpu_count: promtool reserves _count for histograms and summaries).', []);
     add('gauge', 'node_filefd_allocated', 'File descriptor statistics: allocated.', []);
     add('gauge', 'node_filefd_maximum', 'File descriptor statistics: maximum.', []);
     add('gauge', 'overnight_mount_ok', '1 when a filesystem that must be mounted (and writable) is.', ['mountpoint']);
@@ -101,7 +101,7 @@ export class NodeCheckMetrics {
     }
     const ic = r.gpu_interconnect;
     if (ic?.available) {
-      this.put('overnight_gpu_count', {}, ic.gpu_count);
+      this.put('overnight_gpus', {}, ic.gpu_count);
       if (ic.fabric_manager.needed) this.put('overnight_fabric_manager_running', {}, ic.fabric_manager.running ? 1 : 0);
       const states: Record<string, number> = { not_started: 1, in_progress: 2, completed: 3 };
       for (const g of ic.gpus) {
