@@ -69,5 +69,9 @@ export async function serveOnStdio(context: OvernightContext, opts: StdioOptions
     process.once('SIGINT', done);
   });
   await Promise.resolve((handle as { close?: () => unknown }).close?.());
+  // stdin is piped into the limiter, which the transport's close does not stop: an open stdin would
+  // keep the process alive after SIGTERM (a supervisor then waits for its kill timeout).
+  process.stdin.unpipe(limiter);
+  process.stdin.destroy();
   await context.close();
 }
