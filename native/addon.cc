@@ -10,6 +10,7 @@ void registerControlBinding(Napi::Env env, Napi::Object exports);
 void registerFsBinding(Napi::Env env, Napi::Object exports);
 void registerSamplerBinding(Napi::Env env, Napi::Object exports);
 void registerMonitorBinding(Napi::Env env, Napi::Object exports);
+void registerNodeCheckBinding(Napi::Env env, Napi::Object exports);
 void registerKmsgBinding(Napi::Env env, Napi::Object exports);
 }  // namespace ovn
 
@@ -22,6 +23,7 @@ static Napi::Object Init(Napi::Env env, Napi::Object exports) {
   ovn::registerFsBinding(env, exports);
   ovn::registerSamplerBinding(env, exports);
   ovn::registerMonitorBinding(env, exports);  // after parsers: it adds parsers.gpuProcesses
+  ovn::registerNodeCheckBinding(env, exports);
   ovn::registerKmsgBinding(env, exports);     // after parsers: it adds parsers.kmsgRecord
   exports.Set("abiVersion", Napi::Number::New(env, 1));
   return exports;

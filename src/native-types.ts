@@ -256,6 +256,18 @@ export interface ProcessScanOptions extends ProcessReadOptions {
   includeRoot?: boolean;
 }
 
+/** One packed group's fields in order (native/napi/host_layout.h): kinds n number, u count, b boolean, o optional. */
+export interface PackedGroupLayout {
+  names: string[];
+  kinds: string;
+}
+
+/** The raw binding class: only the packed form (sampling/host.ts builds the objects). */
+export interface NativeHostReaderBinding {
+  samplePacked(flags: number, cgroupPid: number, paths?: string[]): { numbers: Float64Array; meta?: import('./sampling/packed-host.js').PackedMeta };
+  resetCpuBaseline(): void;
+}
+
 export interface NativeHostReader {
   sample(options?: HostSampleOptions): HostSample;
   /** The same sample as numbers in a fixed order, plus the strings when they changed (see sampling/packed-host.ts). */
@@ -364,6 +376,10 @@ export interface GpuDeviceSample {
   processes?: GpuProcess[] | null;
   /** The driver's recommended recovery action (none, gpu_reset, node_reboot, drain_p2p, drain_and_reset). */
   recoveryAction?: string | null;
+  /** Full samples: the populated NVLink links; null with errors.nvlinks NVML_ERROR_NOT_SUPPORTED on a PCIe-only GPU. */
+  nvlinks?: NvLinkSample[] | null;
+  /** Full samples: NVSwitch fabric registration; null with errors.fabric NVML_ERROR_NOT_SUPPORTED outside NVSwitch systems. */
+  fabric?: GpuFabricSample | null;
   /** true when the driver says the GPU is lost (NVML_ERROR_GPU_IS_LOST) */
   lost: boolean;
   sampleUs?: number;
@@ -514,6 +530,76 @@ export interface PsiTriggerSpec {
   windowUs?: number;
 }
 
+/** One InfiniBand (or RoCE) port from sysfs: <root>/class/infiniband/<device>/ports/<port>. */
+export interface IbPortSample {
+  port: number;
+  /** 4 = ACTIVE (null when `state` was unreadable; see error) */
+  state: number | null;
+  stateName: string | null;
+  /** 5 = LinkUp */
+  physState: number | null;
+  physStateName: string | null;
+  /** signalling rate, Gb/s ("200 Gb/sec (4X HDR)" -> 200) */
+  rateGbps: number | null;
+  rateText: string;
+  /** "InfiniBand" or "Ethernet" */
+  linkLayer: string;
+  /** every numeric file under counters/, by file name (symbol_error, link_downed, ...) */
+  counters: Record<string, number>;
+  error?: Reason;
+}
+
+export interface IbDeviceSample {
+  name: string;
+  boardId: string;
+  firmwareVersion: string;
+  hcaType: string;
+  ports: IbPortSample[];
+}
+
+/** One line of /proc/self/mountinfo. */
+export interface MountSample {
+  mountPoint: string;
+  fsType: string;
+  source: string;
+  mountOptions: string;
+  superOptions: string;
+  readOnly: boolean;
+}
+
+export interface ProcessFdSample {
+  pid: number;
+  /** null when /proc/<pid>/fd was unreadable (see error) */
+  open: number | null;
+  /** RLIMIT_NOFILE soft limit; null when unlimited or unknown */
+  softLimit: number | null;
+  error?: Reason;
+}
+
+export interface NvLinkSample {
+  link: number;
+  active: boolean;
+  version?: number | null;
+  /** PCI bus id of the other end (a GPU or an NVSwitch) */
+  remoteBusId?: string | null;
+  replayErrors?: number | null;
+  recoveryErrors?: number | null;
+  crcFlitErrors?: number | null;
+  crcDataErrors?: number | null;
+  errors: Record<string, NvmlError>;
+}
+
+export interface GpuFabricSample {
+  state: 'not_supported' | 'not_started' | 'in_progress' | 'completed' | 'unknown';
+  stateId: number;
+  /** The registration's result, once completed (code NVML_SUCCESS when it worked) */
+  status: NvmlError | null;
+  cliqueId: number;
+  clusterUuid: string;
+  /** NVML_GPU_FABRIC_HEALTH_MASK_* (2-bit fields), from nvmlDeviceGetGpuFabricInfoV only */
+  healthMask: number | null;
+}
+
 /** One /dev/kmsg record (native/kmsg/). */
 export interface KmsgRecord {
   seq: number;
@@ -573,12 +659,32 @@ export interface NativeBinding {
   deleteUnder(root: string, paths: string[]): Promise<DeleteOutcome[]>;
   /** Creates a file and fallocates `bytes` real blocks (ENOSPC if they are not there). */
   reserveSpace(path: string, bytes: number): Promise<void>;
+  /**
+   * Copies `source` to the absolute `target` following no symlink on the way (openat O_NOFOLLOW
+   * from "/"), written beside it, verified and renamed over it. `refusedAt` names the component
+   * that was a symlink or not a directory.
+   */
+  restoreFile(source: string, target: string): Promise<{ ok: boolean; error?: string; refusedAt?: string }>;
   /** Resolves true once the process exited (or was already gone), false on timeout. */
   waitForExit(pid: number, starttime: number, timeoutMs: number): Promise<boolean>;
-  HostReader: new () => NativeHostReader;
+  /** InfiniBand devices and ports under <sysfsRoot>/class/infiniband (ENOENT: none on this node). */
+  readInfiniband(sysfsRoot: string): Promise<IbDeviceSample[]>;
+  /** The mount table (normally /proc/self/mountinfo). */
+  readMounts(mountinfoPath: string): Promise<MountSample[]>;
+  /** The kernel's file table: <procRoot>/sys/fs/file-nr. */
+  readFileNr(procRoot: string): Promise<{ allocated: number; unused: number; max: number }>;
+  /** Open descriptors and RLIMIT_NOFILE of each pid. */
+  readProcessFds(pids: number[]): Promise<ProcessFdSample[]>;
+  HostReader: new () => NativeHostReaderBinding;
+  /** The packed host sample's field tables, by group (native/napi/host_layout.h). */
+  hostLayout: Record<string, PackedGroupLayout>;
+  /** samplePacked's option bits by option name. */
+  hostOptionBits: Record<string, number>;
   ProcessTable: new () => NativeProcessTable;
   readProcess(pid: number, options?: ProcessReadOptions): ProcessSample;
   clockTicksPerSecond: number;
   pageSize: number;
+  /** The packed process row's fields and the io counters after them (native/napi/process_packed.h). */
+  processLayout: { row: PackedGroupLayout; io: PackedGroupLayout };
   abiVersion: number;
 }

@@ -21,6 +21,9 @@ typedef int (*fret)(void *, int, unsigned *, unsigned long long *);
 typedef int (*frr)(void *, unsigned *, unsigned *, unsigned *, unsigned *);
 typedef int (*fproc)(void *, unsigned *, void *);
 typedef int (*ffv)(void *, int, void *);
+typedef int (*flu)(void *, unsigned, unsigned *);
+typedef int (*flp)(void *, unsigned, void *);
+typedef int (*flc)(void *, unsigned, int, unsigned long long *);
 
 static double nowUs(void) {
   struct timespec ts;
@@ -50,6 +53,8 @@ int main(int argc, char **argv) {
   SYM(fecc, nvmlDeviceGetTotalEccErrors); SYM(fret, nvmlDeviceGetRetiredPages); SYM(fdi, nvmlDeviceGetRetiredPagesPendingStatus);
   SYM(frr, nvmlDeviceGetRemappedRows); SYM(fdi, nvmlDeviceGetPerformanceState); SYM(fdi, nvmlDeviceGetPersistenceMode);
   SYM(fdi, nvmlDeviceGetComputeMode); SYM(fproc, nvmlDeviceGetComputeRunningProcesses_v3); SYM(ffv, nvmlDeviceGetFieldValues);
+  SYM(flu, nvmlDeviceGetNvLinkState); SYM(flu, nvmlDeviceGetNvLinkVersion); SYM(flp, nvmlDeviceGetNvLinkRemotePciInfo_v2);
+  SYM(flc, nvmlDeviceGetNvLinkErrorCounter); SYM(fdp, nvmlDeviceGetGpuFabricInfoV);
   if (init() != 0) { fprintf(stderr, "init failed\n"); return 1; }
   unsigned n = 0;
   count(&n);
@@ -92,6 +97,16 @@ int main(int argc, char **argv) {
       nvmlDeviceGetPersistenceMode(dv, &i32);
       nvmlDeviceGetComputeMode(dv, &i32);
       if (nvmlDeviceGetFieldValues) { memset(big, 0, sizeof big); *(unsigned *)big = 230; nvmlDeviceGetFieldValues(dv, 1, big); }
+      /* NVLink and fabric, as the addon reads them: link 0 NOT_SUPPORTED ends the walk (PCIe-only). */
+      for (unsigned l = 0; nvmlDeviceGetNvLinkState && l < 18; l++) {
+        int r = nvmlDeviceGetNvLinkState(dv, l, &u);
+        if (l == 0 && r == 3) break;
+        if (r != 0) continue;
+        nvmlDeviceGetNvLinkVersion(dv, l, &u);
+        if (nvmlDeviceGetNvLinkRemotePciInfo_v2) nvmlDeviceGetNvLinkRemotePciInfo_v2(dv, l, big);
+        for (int k = 0; k < 4; k++) nvmlDeviceGetNvLinkErrorCounter(dv, l, k, &ull);
+      }
+      if (nvmlDeviceGetGpuFabricInfoV) { memset(big, 0, sizeof big); *(unsigned *)big = 36 | (2u << 24); nvmlDeviceGetGpuFabricInfoV(dv, big); }
       u = 0;
       if (nvmlDeviceGetComputeRunningProcesses_v3) {
         nvmlDeviceGetComputeRunningProcesses_v3(dv, &u, NULL);
@@ -135,6 +150,8 @@ int main(int argc, char **argv) {
     PERCALL("performanceState", nvmlDeviceGetPerformanceState(dv, &i32));
     PERCALL("computeRunningProcesses_v3", (u = 0, nvmlDeviceGetComputeRunningProcesses_v3 ? nvmlDeviceGetComputeRunningProcesses_v3(dv, &u, NULL) : 0));
     PERCALL("fieldValues_recoveryAction", if (nvmlDeviceGetFieldValues) { memset(big, 0, sizeof big); *(unsigned *)big = 230; nvmlDeviceGetFieldValues(dv, 1, big); });
+    PERCALL("nvLinkState", if (nvmlDeviceGetNvLinkState) nvmlDeviceGetNvLinkState(dv, 0, &u));
+    PERCALL("gpuFabricInfoV", if (nvmlDeviceGetGpuFabricInfoV) { memset(big, 0, sizeof big); *(unsigned *)big = 36 | (2u << 24); nvmlDeviceGetGpuFabricInfoV(dv, big); });
     printf("}");
   }
   printf("}\n");

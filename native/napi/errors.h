@@ -13,7 +13,8 @@ Napi::Error sysErrorToJs(Napi::Env env, const SysError& e);
 // { code, message, path? } — the reason a part of a sample is missing.
 Napi::Object reasonToJs(Napi::Env env, const SysError& e);
 
-// TypeError naming the argument, the value received and what is allowed.
+// TypeError naming the argument and what is allowed (code ERR_INVALID_ARG_TYPE). The value
+// received is echoed by the TypeScript validation in front of every binding, not here.
 Napi::TypeError invalidArg(Napi::Env env, const char* name, const char* expected);
 
 }  // namespace ovn

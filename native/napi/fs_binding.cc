@@ -1,10 +1,11 @@
 // walkTree(root, options) -> Promise<WalkResult>, deleteUnder(root, paths) -> Promise<outcomes>,
-// reserveSpace(path, bytes) -> Promise<void>. Only src/policy/ and the resource engine (through
+// reserveSpace(path, bytes) -> Promise<void>, restoreFile(source, target) -> Promise<{ ok, error?, refusedAt? }>. Only src/policy/ and the resource engine (through
 // the policy gate) call the destructive ones. Thread: the work runs on libuv workers; results are
 // converted on the JS thread in OnOK.
 #include <napi.h>
 
 
+#include "../fs/safe_restore.h"
 #include "../fs/safe_tree.h"
 #include "errors.h"
 #include "js_object.h"
@@ -66,12 +67,28 @@ Napi::Value ReserveSpace(const Napi::CallbackInfo& info) {
                             [](Napi::Env env) -> Napi::Value { return env.Undefined(); });
 }
 
+Napi::Value RestoreFile(const Napi::CallbackInfo& info) {
+  std::string source = stringArg(info, 0, "source");
+  std::string target = stringArg(info, 1, "target");
+  auto result = std::make_shared<RestoreOutcome>();
+  return PromiseWorker::run(
+      info.Env(), "overnight:restoreFile", [source, target, result] { return restoreFileNoFollow(source, target, *result); },
+      [result](Napi::Env env) -> Napi::Value {
+        JsObject j(env);
+        j.boolean("ok", result->ok);
+        if (!result->error.empty()) j.str("error", result->error);
+        if (!result->refusedAt.empty()) j.str("refusedAt", result->refusedAt);
+        return j.object();
+      });
+}
+
 }  // namespace
 
 void registerFsBinding(Napi::Env env, Napi::Object exports) {
   exports.Set("walkTree", Napi::Function::New<WalkTree>(env, "walkTree"));
   exports.Set("deleteUnder", Napi::Function::New<DeleteUnder>(env, "deleteUnder"));
   exports.Set("reserveSpace", Napi::Function::New<ReserveSpace>(env, "reserveSpace"));
+  exports.Set("restoreFile", Napi::Function::New<RestoreFile>(env, "restoreFile"));
 }
 
 }  // namespace ovn

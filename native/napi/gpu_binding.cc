@@ -101,6 +101,36 @@ napi_value deviceToJs(Napi::Env env, const GpuDevice& g) {
     return a;
   });
   field(env, o, errors, "recoveryAction", g.recoveryAction, [&](unsigned int v) { return str(recoveryActionName(v)); });
+  field(env, o, errors, "nvlinks", g.nvlinks, [&](const std::vector<NvLink>& links) -> napi_value {
+    Napi::Array arr = Napi::Array::New(env, links.size());
+    for (size_t i = 0; i < links.size(); ++i) {
+      const NvLink& k = links[i];
+      JsObject lo(env);
+      Napi::Object lerr = Napi::Object::New(env);
+      lo.num("link", k.link).boolean("active", k.active);
+      field(env, lo, lerr, "version", k.version, num);
+      field(env, lo, lerr, "remoteBusId", k.remoteBusId, str);
+      field(env, lo, lerr, "replayErrors", k.replay, ull);
+      field(env, lo, lerr, "recoveryErrors", k.recovery, ull);
+      field(env, lo, lerr, "crcFlitErrors", k.crcFlit, ull);
+      field(env, lo, lerr, "crcDataErrors", k.crcData, ull);
+      lo.val("errors", lerr);
+      arr.Set(static_cast<uint32_t>(i), lo.object());
+    }
+    return arr;
+  });
+  field(env, o, errors, "fabric", g.fabric, [&](const FabricInfo& f) -> napi_value {
+    static const char* states[] = {"not_supported", "not_started", "in_progress", "completed"};
+    JsObject fo(env);
+    fo.str("state", f.state < 4 ? states[f.state] : "unknown").num("stateId", f.state);
+    // status is meaningful only once registration completed
+    if (f.state == kFabricCompleted) fo.val("status", nvmlError(env, f.status));
+    else fo.null("status");
+    fo.num("cliqueId", f.cliqueId).str("clusterUuid", f.clusterUuid);
+    if (f.hasHealthMask) fo.num("healthMask", f.healthMask);
+    else fo.null("healthMask");
+    return fo;
+  });
   bool lost = false;
   for (Return r : {g.uuid.ret, g.memory.ret, g.utilization.ret, g.temperature.ret})
     if (r == ERROR_GPU_IS_LOST) lost = true;
@@ -159,7 +189,7 @@ class GpuWorkerWrap : public Napi::ObjectWrap<GpuWorkerWrap> {
           napi_status st = tsfn.NonBlockingCall(job, [](Napi::Env env, Napi::Function cb, GpuJob* j) {
             std::unique_ptr<GpuJob> owned(j);
             if (!env) return;
-            guarded([&] {
+            guarded(env, "overnight:gpu", [&] {
             napi_value result;
             if (j->kind == GpuJob::Sample) {
               result = sampleToJs(env, j->sample);
@@ -269,7 +299,7 @@ class GpuEventWatcherWrap : public Napi::ObjectWrap<GpuEventWatcherWrap> {
           napi_status st = tsfn.NonBlockingCall(copy, [](Napi::Env env, Napi::Function cb, GpuEvent* ev) {
             std::unique_ptr<GpuEvent> owned(ev);
             if (!env) return;
-            guarded([&] {
+            guarded(env, "overnight:gpuEvents", [&] {
             JsObject o(env);
             o.num("timeMs", ev->timeMs);
             if (ev->error != SUCCESS) {

@@ -1,13 +1,15 @@
 // The packed form of a host sample: numbers in a fixed order in one Float64Array (NaN = absent),
 // and the strings (cgroup paths, reasons) in a small `meta` object sent only when it changed.
 // Building ~250 properties through N-API cost more than reading the files; JS builds the objects
-// from the array in a few microseconds (src/sampling/packed-host.ts reads in this same order).
+// from the array in a few microseconds. The fields of each group are defined once, in
+// host_layout.h, and src/sampling/packed-host.ts decodes them by the names hostLayout() exports.
 // Thread: JS thread.
 #include "host_packed.h"
 
 #include <cmath>
 
 #include "errors.h"
+#include "host_layout.h"
 #include "js_object.h"
 
 namespace ovn {
@@ -18,32 +20,35 @@ class Packer {
   void n(double v) { v_.push_back(v); }
   void u(uint64_t v) { v_.push_back(static_cast<double>(v)); }
   void b(bool v) { v_.push_back(v ? 1.0 : 0.0); }
-  void opt(bool has, uint64_t v) { v_.push_back(has && v != kUnlimited ? static_cast<double>(v) : NAN); }
-  void psiLine(const PsiLine& l) {
-    b(l.present);
-    n(l.avg10);
-    n(l.avg60);
-    n(l.avg300);
-    u(l.totalUs);
-  }
-  void psi(bool present, const Psi& p) {
-    b(present);
-    psiLine(p.some);
-    psiLine(p.full);
-  }
-  void times(const CpuTimes& t) {
-    n(t.cpu);
-    u(t.user); u(t.nice); u(t.system); u(t.idle); u(t.iowait); u(t.irq); u(t.softirq); u(t.steal); u(t.guest); u(t.guestNice);
-  }
-  void util(int cpu, const CpuUtilization& x) {
-    n(cpu);
-    n(x.busy); n(x.user); n(x.nice); n(x.system); n(x.idle); n(x.iowait); n(x.irq); n(x.softirq); n(x.steal); n(x.guest);
-  }
+  void o(double v) { v_.push_back(v); }
   std::vector<double>& data() { return v_; }
 
  private:
   std::vector<double> v_;
 };
+
+// An optional count: NaN when the source lacks it or says "unlimited".
+double opt(bool has, uint64_t v) { return has && v != kUnlimited ? static_cast<double>(v) : NAN; }
+
+#define OVN_PACK(kind, name, expr) p.kind(expr);
+
+void packPsiLine(Packer& p, const PsiLine& line) {
+  p.b(line.present);
+  OVN_HOST_PSI_LINE(OVN_PACK)
+}
+void packPsi(Packer& p, bool present, const Psi& psi) {
+  p.b(present);
+  packPsiLine(p, psi.some);
+  packPsiLine(p, psi.full);
+}
+void packTimes(Packer& p, int cpu, const CpuTimes& t) {
+  p.n(cpu);
+  OVN_HOST_CPU_TIMES(OVN_PACK)
+}
+void packUtil(Packer& p, int cpu, const CpuUtilization& x) {
+  p.n(cpu);
+  OVN_HOST_CPU_UTIL(OVN_PACK)
+}
 
 void meta(std::string& sig, const std::string& k, const std::string& v) {
   sig += k;
@@ -54,69 +59,59 @@ void meta(std::string& sig, const std::string& k, const std::string& v) {
 
 }  // namespace
 
+// The sequence of groups below is mirrored by unpackHostSample (src/sampling/packed-host.ts).
 void packHostSample(const HostOptions& opts, const HostSample& s, std::vector<double>& out, std::string& sig,
                     std::vector<std::pair<std::string, SysError>>& reasons) {
   Packer p;
   p.n(s.timeMs);
   p.n(static_cast<double>(s.monotonicNs) / 1e6);
-  // memory
   const MemInfo& m = s.memory.value;
   p.b(opts.memory && s.memory.available);
-  p.u(m.total); p.u(m.free); p.u(m.available); p.u(m.used()); p.u(m.buffers); p.u(m.cached); p.u(m.swapCached);
-  p.u(m.active); p.u(m.inactive); p.u(m.sReclaimable); p.u(m.sUnreclaim); p.u(m.shmem); p.u(m.anon); p.u(m.mapped);
-  p.u(m.dirty); p.u(m.writeback); p.u(m.swapTotal); p.u(m.swapFree); p.u(m.commitLimit); p.u(m.committedAs);
-  p.u(m.hugePagesTotal); p.u(m.hugePagesFree); p.u(m.hugePagesRsvd); p.u(m.hugePageSize); p.b(!m.hasAvailable);
-  // cpu
+  OVN_HOST_MEMORY(OVN_PACK)
   const CpuStat& c = s.cpu.value;
   p.b(opts.cpu && s.cpu.available);
-  p.times(c.all);
-  p.u(c.ctxt); p.u(c.processes); p.u(c.procsRunning); p.u(c.procsBlocked); p.u(c.btime);
+  packTimes(p, -1, c.all);
+  OVN_HOST_CPU_COUNTS(OVN_PACK)
   p.b(s.hasUtilization);
-  p.util(-1, s.utilization);
+  packUtil(p, -1, s.utilization);
   p.n(s.hasUtilization ? s.utilizationIntervalSec : 0);
   p.u(c.perCpu.size());
-  for (const CpuTimes& t : c.perCpu) p.times(t);
+  for (const CpuTimes& t : c.perCpu) packTimes(p, static_cast<int>(t.cpu), t);
   p.u(s.hasUtilization ? s.perCpuUtilization.size() : 0);
   if (s.hasUtilization)
-    for (const PerCpuUtilization& u : s.perCpuUtilization) p.util(u.cpu, u.util);
-  // load, uptime
+    for (const PerCpuUtilization& pu : s.perCpuUtilization) packUtil(p, pu.cpu, pu.util);
   const LoadAvg& l = s.load.value;
   p.b(opts.load && s.load.available);
-  p.n(l.load1); p.n(l.load5); p.n(l.load15); p.u(l.runnable); p.u(l.threads); p.u(l.lastPid);
+  OVN_HOST_LOAD(OVN_PACK)
+  const Uptime& up = s.uptime.value;
   p.b(opts.load && s.uptime.available);
-  p.n(s.uptime.value.uptimeSec); p.n(s.uptime.value.idleSec);
-  // psi
+  OVN_HOST_UPTIME(OVN_PACK)
   p.b(opts.psi);
-  p.psi(s.psiCpu.available, s.psiCpu.value);
-  p.psi(s.psiMemory.available, s.psiMemory.value);
-  p.psi(s.psiIo.available, s.psiIo.value);
-  // cgroup
+  packPsi(p, s.psiCpu.available, s.psiCpu.value);
+  packPsi(p, s.psiMemory.available, s.psiMemory.value);
+  packPsi(p, s.psiIo.available, s.psiIo.value);
   const CgroupSample& g = s.cgroup.value;
   p.b(opts.cgroup && s.cgroup.available);
   const CgroupMemory& gm = g.memory;
   p.b(!gm.source.empty());
-  p.opt(gm.hasUsage, gm.usage); p.opt(gm.hasLimit, gm.limit); p.opt(gm.hasHigh, gm.high);
-  p.opt(gm.hasUsage && gm.hasStat, gm.workingSet()); p.opt(gm.hasSwap, gm.swapUsage); p.opt(gm.hasSwap, gm.swapLimit);
-  p.opt(gm.hasFailcnt, gm.failcnt); p.opt(gm.source == "v1", gm.maxUsage);
-  p.b(gm.hasEvents); p.u(gm.eventsLow); p.u(gm.eventsHigh); p.u(gm.eventsMax); p.u(gm.eventsOom); p.u(gm.eventsOomKill); p.b(gm.underOom);
-  p.b(gm.hasStat); p.u(gm.anon); p.u(gm.file); p.u(gm.inactiveFile); p.u(gm.activeFile); p.u(gm.shmem);
+  OVN_HOST_CG_MEMORY(OVN_PACK)
+  p.b(gm.hasEvents);
+  OVN_HOST_CG_EVENTS(OVN_PACK)
+  p.b(gm.hasStat);
+  OVN_HOST_CG_STAT(OVN_PACK)
   const CgroupCpu& gc = g.cpu;
   p.b(!gc.source.empty());
-  p.n(gc.hasQuota && gc.quotaUs >= 0 ? static_cast<double>(gc.quotaUs) : NAN);
-  p.n(gc.hasQuota ? static_cast<double>(gc.periodUs) : NAN);
-  p.n(gc.hasQuota && gc.quotaUs >= 0 && gc.periodUs > 0 ? static_cast<double>(gc.quotaUs) / static_cast<double>(gc.periodUs) : NAN);
-  p.opt(gc.hasStat, gc.nrPeriods); p.opt(gc.hasStat, gc.nrThrottled); p.opt(gc.hasStat, gc.throttledUs); p.opt(gc.hasUsage, gc.usageUs);
-  p.psi(g.hasCpuPressure, g.cpuPressure);
-  p.psi(g.hasMemoryPressure, g.memoryPressure);
-  p.psi(g.hasIoPressure, g.ioPressure);
-  // filesystems
+  OVN_HOST_CG_CPU(OVN_PACK)
+  packPsi(p, g.hasCpuPressure, g.cpuPressure);
+  packPsi(p, g.hasMemoryPressure, g.memoryPressure);
+  packPsi(p, g.hasIoPressure, g.ioPressure);
   p.u(s.filesystems.size());
   for (const auto& f : s.filesystems) {
     const FsUsage& u = f.value;
     p.b(f.available);
-    p.u(u.totalBytes); p.u(u.freeBytes); p.u(u.availableBytes); p.u(u.totalBytes - u.freeBytes);
-    p.u(u.totalInodes); p.u(u.freeInodes); p.u(u.availableInodes); p.u(u.fsid); p.b(u.readOnly);
+    OVN_HOST_FILESYSTEM(OVN_PACK)
   }
+#undef OVN_PACK
   out.swap(p.data());
 
   // Strings and reasons: the signature says whether JS's cached meta object is still right.

@@ -41,7 +41,7 @@ class PsiTriggersWrap : public Napi::ObjectWrap<PsiTriggersWrap> {
           if (tsfn.NonBlockingCall(payload, [](Napi::Env env, Napi::Function cb, std::pair<std::string, SysError>* p) {
                 std::unique_ptr<std::pair<std::string, SysError>> owned(p);
                 if (!env) return;
-                guarded([&] { callSafely(env, cb, {Napi::String::New(env, p->first), p->second.ok() ? env.Null() : Napi::Value(env, reasonToJs(env, p->second))}); });
+                guarded(env, "overnight:psi", [&] { callSafely(env, cb, {Napi::String::New(env, p->first), p->second.ok() ? env.Null() : Napi::Value(env, reasonToJs(env, p->second))}); });
               }) != napi_ok)
             delete payload;
         },

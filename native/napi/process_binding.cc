@@ -175,6 +175,7 @@ void registerProcessBinding(Napi::Env env, Napi::Object exports) {
   exports.Set("readProcess", Napi::Function::New<ReadProcess>(env, "readProcess"));
   exports.Set("clockTicksPerSecond", Napi::Number::New(env, static_cast<double>(clockTicksPerSecond())));
   exports.Set("pageSize", Napi::Number::New(env, static_cast<double>(pageSize())));
+  exports.Set("processLayout", processLayout(env));
 }
 
 }  // namespace ovn

@@ -1,7 +1,9 @@
 // The packed form of process samples: one Float64Array row of kPackedFields numbers per process,
 // plus comm strings. Building ~30 properties per process through N-API costs more than reading
-// /proc does; JS builds the objects from typed arrays far faster. The row layout is read by
-// src/sampling/packed-processes.ts: change both together.
+// /proc does; JS builds the objects from typed arrays far faster.
+// The row's fields are defined once, in the tables below (X(kind, name, expr), kinds as in
+// host_layout.h, plus c: a character); processLayout exports them and
+// src/sampling/packed-processes.ts decodes each row by those names.
 // Thread: JS thread only (creates JS values).
 #pragma once
 #include <napi.h>
@@ -10,11 +12,35 @@
 
 #include "../proc/process.h"
 
+// ProcessInfo p: /proc/<pid>/stat, then /proc/<pid>/status (NaN when status was not read).
+#define OVN_PROCESS_ROW(X)                                                                                      \
+  X(n, pid, p.pid) X(n, ppid, p.ppid) X(n, pgid, p.pgid) X(n, sid, p.sid) X(n, ttyNr, p.ttyNr)                  \
+  X(c, state, static_cast<unsigned char>(p.state)) X(b, kernelThread, p.kernelThread)                           \
+  X(u, utime, p.utime) X(u, stime, p.stime) X(u, cutime, p.cutime) X(u, cstime, p.cstime)                       \
+  X(u, starttime, p.starttime) X(n, priority, p.priority) X(n, nice, p.nice) X(n, threads, p.numThreads)        \
+  X(u, vsize, p.vsize) X(u, rss, p.rss) X(u, minflt, p.minflt) X(u, majflt, p.majflt)                           \
+  X(n, processor, p.processor) X(u, blkioTicks, p.blkioTicks)                                                   \
+  X(o, uid, p.hasStatus ? p.uid : nan) X(o, euid, p.hasStatus ? p.euid : nan) X(o, gid, p.hasStatus ? p.gid : nan) \
+  X(o, voluntaryCtxSwitches, p.hasStatus ? static_cast<double>(p.volCtxSwitches) : nan)                         \
+  X(o, nonvoluntaryCtxSwitches, p.hasStatus ? static_cast<double>(p.nonvolCtxSwitches) : nan)                   \
+  X(o, swap, p.hasStatus ? static_cast<double>(p.vmSwap) : nan)
+
+// IoCounters io, after the row (all NaN when io was not read or is not readable for the process).
+#define OVN_PROCESS_IO(X)                                                                                       \
+  X(u, rchar, io.rchar) X(u, wchar, io.wchar) X(u, syscr, io.syscr) X(u, syscw, io.syscw)                       \
+  X(u, readBytes, io.readBytes) X(u, writeBytes, io.writeBytes) X(u, cancelledWriteBytes, io.cancelledWriteBytes)
+
 namespace ovn {
 
-// pid..swap (27 fields), then the 7 io counters (NaN when io was not read or not readable).
-constexpr size_t kPackedFields = 34;
+#define OVN_COUNT(kind, name, expr) +1
+constexpr size_t kProcessRowFields = 0 OVN_PROCESS_ROW(OVN_COUNT);
+constexpr size_t kProcessIoFields = 0 OVN_PROCESS_IO(OVN_COUNT);
+#undef OVN_COUNT
+constexpr size_t kPackedFields = kProcessRowFields + kProcessIoFields;
 
 Napi::Value toPacked(Napi::Env env, const std::vector<const ProcessInfo*>& ps);
+
+// { row: { names, kinds }, io: { names, kinds } }
+Napi::Object processLayout(Napi::Env env);
 
 }  // namespace ovn

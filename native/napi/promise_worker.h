@@ -1,9 +1,12 @@
 // An AsyncWorker that runs plain C++ work on a libuv worker thread and settles a Promise on the
 // JS thread: `work` returns a SysError (rejects with it), `convert` builds the resolved value.
+// A C++ exception thrown by `work` (node-addon-api catches it in Execute and passes its text to
+// OnError) rejects with that text and code EINTERNAL, never as a contentless "E0: Success".
 #pragma once
 #include <napi.h>
 
 #include <functional>
+#include <string>
 
 #include "../proc/sys_error.h"
 #include "errors.h"
@@ -29,8 +32,23 @@ class PromiseWorker : public Napi::AsyncWorker {
     err_ = work_();
     if (!err_.ok()) SetError(err_.message());
   }
-  void OnOK() override { deferred_.Resolve(convert_(Env())); }
-  void OnError(const Napi::Error&) override { deferred_.Reject(sysErrorToJs(Env(), err_).Value()); }
+  void OnOK() override {
+    // A conversion that throws rejects the promise instead of leaving it pending forever.
+    try {
+      deferred_.Resolve(convert_(Env()));
+    } catch (const Napi::Error& e) {
+      deferred_.Reject(e.Value());
+    }
+  }
+  void OnError(const Napi::Error& e) override {
+    if (!err_.ok()) {
+      deferred_.Reject(sysErrorToJs(Env(), err_).Value());
+      return;
+    }
+    Napi::Error internal = Napi::Error::New(Env(), std::string("internal error in native work: ") + e.Message());
+    internal.Value().Set("code", "EINTERNAL");
+    deferred_.Reject(internal.Value());
+  }
 
  private:
   Work work_;

@@ -69,6 +69,91 @@ void readProcesses(const Api& a, Device d, GpuDevice& g) {
   f.ret = ERROR_INSUFFICIENT_SIZE;
 }
 
+// Every populated NVLink link. A GPU without NVLink answers NOT_SUPPORTED for link 0, which is the
+// field's result (not an error to report); a link that is not populated answers NOT_SUPPORTED or
+// INVALID_ARGUMENT and is left out.
+void readNvLinks(const Api& a, Device d, GpuDevice& g) {
+  Field<std::vector<NvLink>>& f = g.nvlinks;
+  if (!a.nvLinkState) {
+    f.ret = ERROR_FUNCTION_NOT_FOUND;
+    return;
+  }
+  Return first = SUCCESS;
+  for (unsigned int l = 0; l < kNvLinkMaxLinks; ++l) {
+    unsigned int active = 0;
+    Return r = a.nvLinkState.fn(d, l, &active);
+    if (l == 0) first = r;
+    // Links are populated from 0: a GPU that says NOT_SUPPORTED for link 0 is PCIe-only, and the
+    // other 17 queries would only cost time (one driver call each) on every full sample.
+    if (l == 0 && r == ERROR_NOT_SUPPORTED) break;
+    if (r == ERROR_NOT_SUPPORTED || r == ERROR_INVALID_ARGUMENT) continue;
+    if (r != SUCCESS) {
+      // GPU lost, timeout: the whole field fails with it.
+      f.ret = r;
+      f.value.clear();
+      return;
+    }
+    NvLink k;
+    k.link = l;
+    k.active = active != 0;
+    get(k.version, a.nvLinkVersion, d, l);
+    if (a.nvLinkRemotePci) {
+      PciInfo p{};
+      k.remoteBusId.ret = a.nvLinkRemotePci.fn(d, l, &p);
+      if (k.remoteBusId.ok()) k.remoteBusId.value = a.nvLinkRemotePciVersion >= 2 ? p.busId : p.busIdLegacy;
+    } else {
+      k.remoteBusId.ret = ERROR_FUNCTION_NOT_FOUND;
+    }
+    get(k.replay, a.nvLinkErrorCounter, d, l, kNvLinkErrorReplay);
+    get(k.recovery, a.nvLinkErrorCounter, d, l, kNvLinkErrorRecovery);
+    get(k.crcFlit, a.nvLinkErrorCounter, d, l, kNvLinkErrorCrcFlit);
+    get(k.crcData, a.nvLinkErrorCounter, d, l, kNvLinkErrorCrcData);
+    f.value.push_back(std::move(k));
+  }
+  f.ret = f.value.empty() ? (first == SUCCESS ? ERROR_NOT_SUPPORTED : first) : SUCCESS;
+}
+
+void readFabric(const Api& a, Device d, GpuDevice& g) {
+  Field<FabricInfo>& f = g.fabric;
+  const unsigned char* uuid = nullptr;
+  GpuFabricInfoV2 v2{};
+  GpuFabricInfo v1{};
+  if (a.fabricInfoV) {
+    v2.version = kGpuFabricInfoV2Version;
+    f.ret = a.fabricInfoV.fn(d, &v2);
+    if (f.ok()) {
+      f.value.state = v2.state;
+      f.value.status = v2.status;
+      f.value.cliqueId = v2.cliqueId;
+      f.value.hasHealthMask = true;
+      f.value.healthMask = v2.healthMask;
+      uuid = v2.clusterUuid;
+    }
+  }
+  if (!f.ok() && a.fabricInfo && (!a.fabricInfoV || f.ret == ERROR_ARGUMENT_VERSION_MISMATCH || f.ret == ERROR_FUNCTION_NOT_FOUND)) {
+    f.ret = a.fabricInfo.fn(d, &v1);
+    if (f.ok()) {
+      f.value.state = v1.state;
+      f.value.status = v1.status;
+      f.value.cliqueId = v1.cliqueId;
+      uuid = v1.clusterUuid;
+    }
+  }
+  if (!f.requested()) f.ret = ERROR_FUNCTION_NOT_FOUND;
+  if (f.ok() && f.value.state == kFabricNotSupported) f.ret = ERROR_NOT_SUPPORTED;  // not an NVSwitch system
+  if (f.ok() && uuid) {
+    static const char* hex = "0123456789abcdef";
+    bool any = false;
+    std::string u;
+    for (unsigned int i = 0; i < kFabricUuidLen; ++i) {
+      any = any || uuid[i] != 0;
+      u.push_back(hex[uuid[i] >> 4]);
+      u.push_back(hex[uuid[i] & 15]);
+    }
+    if (any) f.value.clusterUuid = u;
+  }
+}
+
 }  // namespace
 
 bool decodeProcesses(const unsigned char* buf, unsigned int count, int stride, unsigned long long memTotal,
@@ -206,6 +291,10 @@ void sampleGpus(const GpuSampleOptions& opts, GpuSample& out) {
       } else {
         g.recoveryAction.ret = ERROR_FUNCTION_NOT_FOUND;
       }
+    }
+    if (!opts.quick) {
+      readNvLinks(a, d, g);
+      readFabric(a, d, g);
     }
     if (opts.processes) readProcesses(a, d, g);
     g.sampleUs = monotonicNowUs() - d0;

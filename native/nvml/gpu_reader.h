@@ -31,6 +31,24 @@ struct RemappedRows {
   unsigned int correctable = 0, uncorrectable = 0, pending = 0, failure = 0;
 };
 
+// One NVLink link. Each query has its own return code (an older driver may lack a counter).
+struct NvLink {
+  unsigned int link = 0;
+  bool active = false;
+  Field<unsigned int> version;
+  Field<std::string> remoteBusId;
+  Field<unsigned long long> replay, recovery, crcFlit, crcData;
+};
+
+struct FabricInfo {
+  unsigned char state = 0;       // kFabric*
+  Return status = SUCCESS;
+  unsigned int cliqueId = 0;
+  std::string clusterUuid;       // hex, empty when all zero
+  bool hasHealthMask = false;    // only from the V entry point
+  unsigned int healthMask = 0;
+};
+
 struct GpuMemory {
   unsigned long long total = 0, used = 0, free = 0, reserved = 0;
   bool hasReserved = false;
@@ -54,6 +72,9 @@ struct GpuDevice {
   Field<int> performanceState, persistenceMode, computeMode;
   Field<std::vector<GpuProcess>> processes;
   Field<unsigned int> recoveryAction;
+  // Full samples only. NOT_SUPPORTED for a GPU without NVLink / outside an NVSwitch system.
+  Field<std::vector<NvLink>> nvlinks;
+  Field<FabricInfo> fabric;
   double sampleUs = 0;
 };
 

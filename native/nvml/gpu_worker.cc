@@ -26,22 +26,21 @@ double GpuWorker::busyForUs() const {
   return since > 0 ? monotonicNowUs() - since : 0;
 }
 
-size_t GpuWorker::queued() const {
-  std::lock_guard<std::mutex> lock(state_->mu);
-  return state_->queue.size();
-}
-
 void GpuWorker::stop() {
+  bool busy;
   {
+    // Read under the lock that run() holds while popping a job and marking itself busy, so a job
+    // popped but not yet started is seen as busy (joining then could wait on the driver).
     std::lock_guard<std::mutex> lock(state_->mu);
     if (state_->stopping) return;
     state_->stopping = true;
+    busy = state_->busySinceUs.load() > 0;
   }
   state_->cv.notify_one();
   if (!thread_.joinable()) return;
   // A thread blocked inside the driver cannot be interrupted; joining it would hang the caller
   // (and process exit). Detach it: it finishes on its own, holding its own state.
-  if (state_->busySinceUs.load() > 0) thread_.detach();
+  if (busy) thread_.detach();
   else thread_.join();
 }
 
@@ -58,9 +57,9 @@ void GpuWorker::run(std::shared_ptr<State> s) {
       }
       job = s->queue.front();
       s->queue.pop_front();
+      s->busySinceUs.store(monotonicNowUs());  // under the lock: stop() sees the job as running
     }
-    double t0 = monotonicNowUs();
-    s->busySinceUs.store(t0);
+    double t0 = s->busySinceUs.load();
     if (job->kind == GpuJob::Sample) sampleGpus(job->sampleOptions, job->sample);
     else runAction(*job);
     job->elapsedUs = monotonicNowUs() - t0;

@@ -41,7 +41,6 @@ class GpuWorker {
   void submit(GpuJob* job);
   // Microseconds the current job has been running (0 when idle): lets callers tell "stuck" from "slow".
   double busyForUs() const;
-  size_t queued() const;
   // Stops the thread. If a job is stuck in the driver, the thread is detached rather than joined.
   void stop();
 

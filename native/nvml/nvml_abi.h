@@ -134,6 +134,32 @@ constexpr unsigned long long kReasonGpuIdle = 0x1, kReasonAppClocks = 0x2, kReas
                              kReasonHwSlowdown = 0x8, kReasonSyncBoost = 0x10, kReasonSwThermal = 0x20,
                              kReasonHwThermal = 0x40, kReasonHwPowerBrake = 0x80, kReasonDisplayClock = 0x100;
 
+// NVLink (nvmlDeviceGetNvLink*): links are numbered 0 .. NVML_NVLINK_MAX_LINKS - 1 (18 on Hopper).
+constexpr unsigned int kNvLinkMaxLinks = 18;
+// nvmlNvLinkErrorCounter_t
+constexpr int kNvLinkErrorReplay = 0, kNvLinkErrorRecovery = 1, kNvLinkErrorCrcFlit = 2, kNvLinkErrorCrcData = 3;
+
+// NVSwitch systems: a GPU's registration with the fabric manager. nvmlGpuFabricState_t is an
+// unsigned char: NOT_SUPPORTED 0, NOT_STARTED 1, IN_PROGRESS 2, COMPLETED 3.
+constexpr unsigned char kFabricNotSupported = 0, kFabricNotStarted = 1, kFabricInProgress = 2, kFabricCompleted = 3;
+constexpr unsigned int kFabricUuidLen = 16;  // NVML_GPU_FABRIC_UUID_LEN
+struct GpuFabricInfo {  // nvmlGpuFabricInfo_t (nvmlDeviceGetGpuFabricInfo, R535+)
+  unsigned char clusterUuid[kFabricUuidLen];
+  Return status;  // meaningful once state is COMPLETED
+  unsigned int cliqueId;
+  unsigned char state;
+};
+struct GpuFabricInfoV2 {  // nvmlGpuFabricInfo_v2_t (nvmlDeviceGetGpuFabricInfoV, R550+)
+  unsigned int version;
+  unsigned char clusterUuid[kFabricUuidLen];
+  Return status;
+  unsigned int cliqueId;
+  unsigned char state;
+  unsigned int healthMask;  // NVML_GPU_FABRIC_HEALTH_MASK_*: 2-bit fields (1 = true, 2 = false, 0 = not supported)
+};
+static_assert(sizeof(GpuFabricInfoV2) == 36, "nvmlGpuFabricInfo_v2_t is 36 bytes (nvmlGpuFabricInfo_v2 = 0x02000024)");
+constexpr unsigned int kGpuFabricInfoV2Version = static_cast<unsigned int>(sizeof(GpuFabricInfoV2)) | (2u << 24);
+
 // Function pointer types, one per entry point we resolve.
 using FnVoid = Return (*)();
 using FnUintPtr = Return (*)(unsigned int*);
@@ -156,6 +182,11 @@ using FnDevRemapped = Return (*)(Device, unsigned int*, unsigned int*, unsigned 
 using FnDevProcs = Return (*)(Device, unsigned int*, void*);
 using FnDevFields = Return (*)(Device, int, FieldValue*);
 using FnDevSetUint = Return (*)(Device, unsigned int);
+using FnDevLinkUint = Return (*)(Device, unsigned int, unsigned int*);  // NvLinkState (nvmlEnableState_t), NvLinkVersion
+using FnDevLinkPci = Return (*)(Device, unsigned int, PciInfo*);
+using FnDevLinkCounter = Return (*)(Device, unsigned int, int, unsigned long long*);
+using FnDevFabric = Return (*)(Device, GpuFabricInfo*);
+using FnDevFabricV = Return (*)(Device, GpuFabricInfoV2*);
 using FnEventSetCreate = Return (*)(EventSet*);
 using FnEventSetFree = Return (*)(EventSet);
 using FnRegisterEvents = Return (*)(Device, unsigned long long, EventSet);

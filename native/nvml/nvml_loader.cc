@@ -1,5 +1,7 @@
 #include "nvml_loader.h"
 
+#include <string>
+
 #include <dlfcn.h>
 
 #include <cstdlib>
@@ -62,7 +64,6 @@ static Api loadApi() {
   bind(h, a.handleByIndex, {"nvmlDeviceGetHandleByIndex_v2", "nvmlDeviceGetHandleByIndex"});
   bind(h, a.name, {"nvmlDeviceGetName"});
   bind(h, a.uuid, {"nvmlDeviceGetUUID"});
-  bind(h, a.index, {"nvmlDeviceGetIndex"});
   bind(h, a.pciInfo, {"nvmlDeviceGetPciInfo_v3", "nvmlDeviceGetPciInfo_v2", "nvmlDeviceGetPciInfo"});
   a.pciInfoVersion = !a.pciInfo.symbol ? 0 : a.pciInfo.symbol[sizeof("nvmlDeviceGetPciInfo") - 1] == '_' ? 3 : 1;
   bind(h, a.memoryV2, {"nvmlDeviceGetMemoryInfo_v2"});
@@ -92,6 +93,13 @@ static Api loadApi() {
                                                                    : static_cast<int>(sizeof(ProcessInfoV1));
   }
   bind(h, a.fieldValues, {"nvmlDeviceGetFieldValues"});
+  bind(h, a.nvLinkState, {"nvmlDeviceGetNvLinkState"});
+  bind(h, a.nvLinkVersion, {"nvmlDeviceGetNvLinkVersion"});
+  bind(h, a.nvLinkRemotePci, {"nvmlDeviceGetNvLinkRemotePciInfo_v2", "nvmlDeviceGetNvLinkRemotePciInfo"});
+  a.nvLinkRemotePciVersion = !a.nvLinkRemotePci.symbol ? 0 : std::string(a.nvLinkRemotePci.symbol).back() == '2' ? 2 : 1;
+  bind(h, a.nvLinkErrorCounter, {"nvmlDeviceGetNvLinkErrorCounter"});
+  bind(h, a.fabricInfoV, {"nvmlDeviceGetGpuFabricInfoV"});
+  bind(h, a.fabricInfo, {"nvmlDeviceGetGpuFabricInfo"});
   bind(h, a.eventSetCreate, {"nvmlEventSetCreate"});
   bind(h, a.eventSetFree, {"nvmlEventSetFree"});
   bind(h, a.registerEvents, {"nvmlDeviceRegisterEvents"});
@@ -125,7 +133,7 @@ std::vector<std::pair<const char*, const char*>> Api::table() const {
       {"init", init.symbol}, {"shutdown", shutdown.symbol}, {"errorString", errorString.symbol},
       {"driverVersion", driverVersion.symbol}, {"nvmlVersion", nvmlVersion.symbol},
       {"deviceCount", deviceCount.symbol}, {"handleByIndex", handleByIndex.symbol}, {"name", name.symbol},
-      {"uuid", uuid.symbol}, {"index", index.symbol}, {"pciInfo", pciInfo.symbol}, {"memoryV2", memoryV2.symbol},
+      {"uuid", uuid.symbol}, {"pciInfo", pciInfo.symbol}, {"memoryV2", memoryV2.symbol},
       {"memory", memory.symbol}, {"utilization", utilization.symbol}, {"temperature", temperature.symbol},
       {"temperatureThreshold", temperatureThreshold.symbol}, {"powerUsage", powerUsage.symbol},
       {"powerLimit", powerLimit.symbol}, {"pcieReplay", pcieReplay.symbol}, {"clock", clock.symbol},
@@ -134,6 +142,9 @@ std::vector<std::pair<const char*, const char*>> Api::table() const {
       {"performanceState", performanceState.symbol}, {"persistenceMode", persistenceMode.symbol},
       {"computeMode", computeMode.symbol}, {"remappedRows", remappedRows.symbol},
       {"computeProcesses", computeProcesses.symbol}, {"fieldValues", fieldValues.symbol},
+      {"nvLinkState", nvLinkState.symbol}, {"nvLinkVersion", nvLinkVersion.symbol},
+      {"nvLinkRemotePci", nvLinkRemotePci.symbol}, {"nvLinkErrorCounter", nvLinkErrorCounter.symbol},
+      {"fabricInfoV", fabricInfoV.symbol}, {"fabricInfo", fabricInfo.symbol},
       {"eventSetCreate", eventSetCreate.symbol}, {"eventSetFree", eventSetFree.symbol},
       {"registerEvents", registerEvents.symbol}, {"eventSetWait", eventSetWait.symbol},
       {"setPersistenceMode", setPersistenceMode.symbol}, {"resetGpuLockedClocks", resetGpuLockedClocks.symbol},

@@ -30,7 +30,6 @@ struct Api {
   Entry<FnUintPtr> deviceCount;
   Entry<FnHandleByIndex> handleByIndex;
   Entry<FnDevString> name, uuid;
-  Entry<FnDevUint> index;
   Entry<FnDevPci> pciInfo;
   int pciInfoVersion = 0;
   Entry<FnDevMemoryV2> memoryV2;
@@ -47,6 +46,12 @@ struct Api {
   Entry<FnDevProcs> computeProcesses;
   int processInfoStride = 0;  // 24 for _v3/_v2, 16 for the unsuffixed v1 call
   Entry<FnDevFields> fieldValues;
+  Entry<FnDevLinkUint> nvLinkState, nvLinkVersion;
+  Entry<FnDevLinkPci> nvLinkRemotePci;
+  int nvLinkRemotePciVersion = 0;  // 2 for _v2 (nvmlPciInfo_t with busId[32]), 1 for the v1 layout
+  Entry<FnDevLinkCounter> nvLinkErrorCounter;
+  Entry<FnDevFabricV> fabricInfoV;
+  Entry<FnDevFabric> fabricInfo;
   Entry<FnEventSetCreate> eventSetCreate;
   Entry<FnEventSetFree> eventSetFree;
   Entry<FnRegisterEvents> registerEvents;

@@ -122,10 +122,7 @@ bool resolveCgroupPaths(std::string_view procCgroup, std::string_view mountinfo,
       if (dirFor(v2mounts, path, out.v2Dir)) anyV2 = true;
       continue;
     }
-    if (hasOption(controllers, "memory") && dirFor(v1mountsFor("memory"), path, out.v1MemoryDir)) {
-      out.v1MemoryPath = path;
-      anyV1 = true;
-    }
+    if (hasOption(controllers, "memory") && dirFor(v1mountsFor("memory"), path, out.v1MemoryDir)) anyV1 = true;
     if (hasOption(controllers, "cpu") && dirFor(v1mountsFor("cpu"), path, out.v1CpuDir)) anyV1 = true;
     if (hasOption(controllers, "cpuacct") && dirFor(v1mountsFor("cpuacct"), path, out.v1CpuacctDir)) anyV1 = true;
   }

@@ -23,7 +23,6 @@ struct CgroupPaths {
   std::string v1MemoryDir;   // memory controller dir, "" if none
   std::string v1CpuDir;      // cpu controller dir (cfs quota), "" if none
   std::string v1CpuacctDir;  // cpuacct controller dir, "" if none
-  std::string v1MemoryPath;
 };
 
 // Parses /proc/<pid>/cgroup together with /proc/self/mountinfo.

@@ -24,7 +24,6 @@ class KeptOpenFile {
 
   // Reads the whole file into `out` (reusing its capacity). Returns an error on failure.
   SysError read(std::string& out);
-  const std::string& path() const { return path_; }
   void close();
 
  private:

@@ -6,6 +6,7 @@
 #include <time.h>
 
 #include <algorithm>
+#include <chrono>
 #include <cmath>
 #include <cstdio>
 #include <cstring>
@@ -13,12 +14,12 @@
 #include "../nvml/gpu_reader.h"
 #include "../nvml/nvml_loader.h"
 #include "../proc/process.h"
+#include "channels.h"
 
 namespace ovn {
+namespace ch = channel;
 namespace {
 
-constexpr int kGpuChannels = 7;
-constexpr int kMemoryChannels = 3, kCpuChannels = 8, kPsiChannels = 5, kCgroupChannels = 7;
 constexpr uint64_t kSlowSourceUs = 10'000;
 
 // The default read period of a group: never faster than its source changes, never slower than
@@ -71,13 +72,13 @@ Sampler::Sampler(SamplerOptions o) : o_(std::move(o)) {
   gpuCadence_ = {periodUs(static_cast<int64_t>(o_.gpuIntervalUs), o_.intervalUs, o_.intervalUs) * 1000, slackNs};
   if (o_.processes.root >= 0) scanner_ = std::make_unique<ProcessScanner>(o_.processes);
   buildChannels();
-  hostLast_.assign((o_.memory ? kMemoryChannels : 0) + (o_.cpu ? kCpuChannels : 0) + (o_.psi ? kPsiChannels : 0) + (o_.cgroup ? kCgroupChannels : 0), NAN);
+  hostLast_.assign((o_.memory ? ch::memory::count : 0) + (o_.cpu ? ch::cpu::count : 0) + (o_.psi ? ch::psi::count : 0) + (o_.cgroup ? ch::cgroup::count : 0), NAN);
   size_t ring = o_.ringSize ? o_.ringSize : static_cast<size_t>(60'000'000 / o_.intervalUs);
   if (ring > 1'000'000) ring = 1'000'000;
   if (ring < 16) ring = 16;
   ring_ = std::make_unique<SampleRing>(ring, channels_.size());
   stats_.assign(channels_.size(), RunningStats());
-  lastGpu_.assign(o_.gpus.size() * kGpuChannels, NAN);
+  lastGpu_.assign(o_.gpus.size() * ch::gpu::count, NAN);
   for (int pid : o_.pids) {
     char path[64];
     std::snprintf(path, sizeof path, "/proc/%d/stat", pid);
@@ -91,18 +92,22 @@ Sampler::~Sampler() { stop(); }
 
 void Sampler::buildChannels() {
   auto add = [&](const std::string& s) { channels_.push_back(s); };
-  if (o_.memory) for (const char* c : {"mem_used_bytes", "mem_available_bytes", "swap_used_bytes"}) add(c);
-  if (o_.cpu)
-    for (const char* c : {"cpu_busy", "cpu_user", "cpu_system", "cpu_iowait", "cpu_steal", "procs_running", "procs_blocked", "ctxt_per_s"}) add(c);
-  if (o_.psi)
-    for (const char* c : {"psi_cpu_some_avg10", "psi_memory_some_avg10", "psi_memory_full_avg10", "psi_io_some_avg10", "psi_memory_stall_frac"}) add(c);
-  if (o_.cgroup)
-    for (const char* c : {"cg_mem_usage_bytes", "cg_mem_working_set_bytes", "cg_mem_limit_bytes", "cg_mem_max_events", "cg_oom_kills", "cg_failcnt", "cg_cpu_throttled_frac"}) add(c);
-  for (int pid : o_.pids)
-    for (const char* c : {"_cpu_cores", "_rss_bytes", "_state"}) add("pid" + std::to_string(pid) + c);
-  for (unsigned g : o_.gpus)
-    for (const char* c : {"_util", "_mem_used_bytes", "_power_w", "_sm_clock_mhz", "_temp_c", "_thermal_throttle", "_power_throttle"})
-      add("gpu" + std::to_string(g) + c);
+#define OVN_ADD(name) add(#name);
+  if (o_.memory) { OVN_SAMPLER_MEMORY(OVN_ADD) }
+  if (o_.cpu) { OVN_SAMPLER_CPU(OVN_ADD) }
+  if (o_.psi) { OVN_SAMPLER_PSI(OVN_ADD) }
+  if (o_.cgroup) { OVN_SAMPLER_CGROUP(OVN_ADD) }
+#undef OVN_ADD
+#define OVN_ADD(name) add(prefix + #name);
+  for (int pid : o_.pids) {
+    const std::string prefix = "pid" + std::to_string(pid) + "_";
+    OVN_SAMPLER_PID(OVN_ADD)
+  }
+  for (unsigned g : o_.gpus) {
+    const std::string prefix = "gpu" + std::to_string(g) + "_";
+    OVN_SAMPLER_GPU(OVN_ADD)
+  }
+#undef OVN_ADD
 }
 
 void Sampler::start() {
@@ -137,10 +142,14 @@ void Sampler::run() {
   uint64_t next = monotonicNowNs();
   uint64_t last = 0;
   while (!stop_.load(std::memory_order_relaxed)) {
-    struct timespec ts {static_cast<time_t>(next / 1000000000ULL), static_cast<long>(next % 1000000000ULL)};
-    while (clock_nanosleep(CLOCK_MONOTONIC, TIMER_ABSTIME, &ts, nullptr) == EINTR) {
+    {
+      // steady_clock is CLOCK_MONOTONIC here (libstdc++ on Linux), and wait_until on it becomes one
+      // futex wait with an absolute monotonic deadline: the same one syscall and timer slack as
+      // clock_nanosleep(TIMER_ABSTIME), but stop() can wake it.
+      std::unique_lock<std::mutex> lock(wakeMu_);
+      const std::chrono::steady_clock::time_point deadline{std::chrono::nanoseconds(next)};
+      if (wakeCv_.wait_until(lock, deadline, [this] { return stop_.load(std::memory_order_relaxed); })) break;
     }
-    if (stop_.load(std::memory_order_relaxed)) break;
     uint64_t t = monotonicNowNs();
     double* slot = ring_->slot();
     slot[0] = static_cast<double>(t) / 1e6;
@@ -174,7 +183,7 @@ void Sampler::sampleOnce(double* v, uint64_t t) {
   sampleHost(v, t);
   size_t k = hostLast_.size();
   samplePids(v + k, t, dt);
-  k += o_.pids.size() * 3;
+  k += o_.pids.size() * ch::pid::count;
   sampleGpus(v + k, t);
   prevNs_ = t;
   havePrev_ = true;
@@ -193,59 +202,62 @@ void Sampler::sampleHost(double* v, uint64_t t) {
     if (o_.memory) {
       const MemInfo& m = s.memory.value;
       bool ok = s.memory.available;
-      h[0] = ok ? static_cast<double>(m.used()) : NAN;
-      h[1] = ok ? static_cast<double>(m.available) : NAN;
-      h[2] = ok ? static_cast<double>(m.swapTotal - m.swapFree) : NAN;
-      h += kMemoryChannels;
+      h[ch::memory::mem_used_bytes] = ok ? static_cast<double>(m.used()) : NAN;
+      h[ch::memory::mem_available_bytes] = ok ? static_cast<double>(m.available) : NAN;
+      h[ch::memory::swap_used_bytes] = ok ? static_cast<double>(m.swapTotal - m.swapFree) : NAN;
+      h += ch::memory::count;
     }
     if (o_.cpu) {
       if (due.cpu) {
         // No tick elapsed since the last read: the utilization is the last one, not unknown.
         const CpuUtilization& u = s.utilization;
         if (s.hasUtilization) {
-          h[0] = u.busy, h[1] = u.user, h[2] = u.system, h[3] = u.iowait, h[4] = u.steal;
+          h[ch::cpu::cpu_busy] = u.busy, h[ch::cpu::cpu_user] = u.user, h[ch::cpu::cpu_system] = u.system;
+          h[ch::cpu::cpu_iowait] = u.iowait, h[ch::cpu::cpu_steal] = u.steal;
         } else if (!s.cpu.available) {
-          for (int i = 0; i < 5; ++i) h[i] = NAN;
+          for (int i = ch::cpu::cpu_busy; i <= ch::cpu::cpu_steal; ++i) h[i] = NAN;
         }
         bool ok = s.cpu.available;
         double cdt = havePrevCpu_ ? static_cast<double>(t - prevCpuNs_) / 1e9 : 0;
-        h[5] = ok ? static_cast<double>(s.cpu.value.procsRunning) : NAN;
-        h[6] = ok ? static_cast<double>(s.cpu.value.procsBlocked) : NAN;
-        h[7] = ok && havePrevCpu_ && cdt > 0 ? static_cast<double>(s.cpu.value.ctxt - prevCtxt_) / cdt : NAN;
+        h[ch::cpu::procs_running] = ok ? static_cast<double>(s.cpu.value.procsRunning) : NAN;
+        h[ch::cpu::procs_blocked] = ok ? static_cast<double>(s.cpu.value.procsBlocked) : NAN;
+        h[ch::cpu::ctxt_per_s] = ok && havePrevCpu_ && cdt > 0 ? static_cast<double>(s.cpu.value.ctxt - prevCtxt_) / cdt : NAN;
         if (ok) prevCtxt_ = s.cpu.value.ctxt;
         havePrevCpu_ = ok;
         prevCpuNs_ = t;
       }
-      h += kCpuChannels;
+      h += ch::cpu::count;
     }
     if (o_.psi) {
       if (due.psi) {
-        h[0] = s.psiCpu.available ? s.psiCpu.value.some.avg10 : NAN;
-        h[1] = s.psiMemory.available ? s.psiMemory.value.some.avg10 : NAN;
-        h[2] = s.psiMemory.available && s.psiMemory.value.full.present ? s.psiMemory.value.full.avg10 : NAN;
-        h[3] = s.psiIo.available ? s.psiIo.value.some.avg10 : NAN;
+        h[ch::psi::psi_cpu_some_avg10] = s.psiCpu.available ? s.psiCpu.value.some.avg10 : NAN;
+        h[ch::psi::psi_memory_some_avg10] = s.psiMemory.available ? s.psiMemory.value.some.avg10 : NAN;
+        h[ch::psi::psi_memory_full_avg10] =
+            s.psiMemory.available && s.psiMemory.value.full.present ? s.psiMemory.value.full.avg10 : NAN;
+        h[ch::psi::psi_io_some_avg10] = s.psiIo.available ? s.psiIo.value.some.avg10 : NAN;
         uint64_t tot = s.psiMemory.available ? s.psiMemory.value.some.totalUs : 0;
         double pdt = havePrevPsi_ ? static_cast<double>(t - prevPsiNs_) / 1e9 : 0;
-        h[4] = s.psiMemory.available && havePrevPsi_ && pdt > 0 ? static_cast<double>(tot - prevPsiMemTotal_) / (pdt * 1e6) : NAN;
+        h[ch::psi::psi_memory_stall_frac] = s.psiMemory.available && havePrevPsi_ && pdt > 0 ? static_cast<double>(tot - prevPsiMemTotal_) / (pdt * 1e6) : NAN;
         prevPsiMemTotal_ = tot;
         havePrevPsi_ = s.psiMemory.available;
         prevPsiNs_ = t;
       }
-      h += kPsiChannels;
+      h += ch::psi::count;
     }
     if (o_.cgroup && due.cgroup) {
       bool ok = s.cgroup.available;
       const CgroupMemory& m = s.cgroup.value.memory;
       const CgroupCpu& c = s.cgroup.value.cpu;
-      h[0] = ok && m.hasUsage ? static_cast<double>(m.usage) : NAN;
-      h[1] = ok && m.hasUsage && m.hasStat ? static_cast<double>(m.workingSet()) : NAN;
-      h[2] = ok && m.hasLimit && m.limit != kUnlimited ? static_cast<double>(m.limit) : NAN;
-      h[3] = ok && m.hasEvents ? static_cast<double>(m.eventsMax) : NAN;
-      h[4] = ok && m.hasEvents ? static_cast<double>(m.eventsOomKill) : NAN;
-      h[5] = ok && m.hasFailcnt ? static_cast<double>(m.failcnt) : NAN;
+      using namespace ch::cgroup;
+      h[cg_mem_usage_bytes] = ok && m.hasUsage ? static_cast<double>(m.usage) : NAN;
+      h[cg_mem_working_set_bytes] = ok && m.hasUsage && m.hasStat ? static_cast<double>(m.workingSet()) : NAN;
+      h[cg_mem_limit_bytes] = ok && m.hasLimit && m.limit != kUnlimited ? static_cast<double>(m.limit) : NAN;
+      h[cg_mem_max_events] = ok && m.hasEvents ? static_cast<double>(m.eventsMax) : NAN;
+      h[cg_oom_kills] = ok && m.hasEvents ? static_cast<double>(m.eventsOomKill) : NAN;
+      h[cg_failcnt] = ok && m.hasFailcnt ? static_cast<double>(m.failcnt) : NAN;
       bool cpuOk = ok && c.hasStat && c.nrPeriods > prevPeriods_ && prevPeriods_ > 0;
-      if (cpuOk) h[6] = static_cast<double>(c.nrThrottled - prevThrottled_) / static_cast<double>(c.nrPeriods - prevPeriods_);
-      else if (!(ok && c.hasStat)) h[6] = NAN;
+      if (cpuOk) h[cg_cpu_throttled_frac] = static_cast<double>(c.nrThrottled - prevThrottled_) / static_cast<double>(c.nrPeriods - prevPeriods_);
+      else if (!(ok && c.hasStat)) h[cg_cpu_throttled_frac] = NAN;
       if (ok && c.hasStat) {
         prevPeriods_ = c.nrPeriods;
         prevThrottled_ = c.nrThrottled;
@@ -257,21 +269,18 @@ void Sampler::sampleHost(double* v, uint64_t t) {
 
 void Sampler::samplePids(double* v, uint64_t t, double dt) {
   static const double hz = static_cast<double>(clockTicksPerSecond());
-  size_t k = 0;
-  for (size_t i = 0; i < o_.pids.size(); ++i) {
+  for (size_t i = 0; i < o_.pids.size(); ++i, v += ch::pid::count) {
     ProcessInfo p;
     SysError e = pidStat_[i]->read(buf_);
     if (e.ok() && parseProcStat(buf_, p) && (pidStart_[i] == 0 || p.starttime == pidStart_[i])) {
       uint64_t ticks = p.utime + p.stime;
-      v[k++] = pidStart_[i] && dt > 0 ? (static_cast<double>(ticks - pidPrevTicks_[i]) / hz) / dt : NAN;
-      v[k++] = static_cast<double>(p.rss);
-      v[k++] = static_cast<double>(p.state);
+      v[ch::pid::cpu_cores] = pidStart_[i] && dt > 0 ? (static_cast<double>(ticks - pidPrevTicks_[i]) / hz) / dt : NAN;
+      v[ch::pid::rss_bytes] = static_cast<double>(p.rss);
+      v[ch::pid::state] = static_cast<double>(p.state);
       pidPrevTicks_[i] = ticks;
       pidStart_[i] = p.starttime;
     } else {
-      v[k++] = NAN;  // gone (or its pid reused): no values
-      v[k++] = NAN;
-      v[k++] = NAN;
+      for (int c = 0; c < ch::pid::count; ++c) v[c] = NAN;  // gone (or its pid reused): no values
     }
   }
 }
@@ -281,24 +290,25 @@ void Sampler::sampleGpus(double* v, uint64_t t) {
   if (gpuCadence_.due(t)) {
     const nvml::Api& a = nvml::api();
     for (size_t gi = 0; gi < o_.gpus.size(); ++gi) {
-      double* g = &lastGpu_[gi * kGpuChannels];
+      using namespace ch::gpu;
+      double* g = &lastGpu_[gi * count];
       nvml::Device d = nullptr;
       if (!a.handleByIndex || a.handleByIndex.fn(o_.gpus[gi], &d) != nvml::SUCCESS) {
-        for (int j = 0; j < kGpuChannels; ++j) g[j] = NAN;
+        for (int j = 0; j < count; ++j) g[j] = NAN;
         continue;
       }
       nvml::Utilization u{};
-      g[0] = a.utilization && a.utilization.fn(d, &u) == nvml::SUCCESS ? u.gpu / 100.0 : NAN;
+      g[util] = a.utilization && a.utilization.fn(d, &u) == nvml::SUCCESS ? u.gpu / 100.0 : NAN;
       nvml::Memory m{};
-      g[1] = a.memory && a.memory.fn(d, &m) == nvml::SUCCESS ? static_cast<double>(m.used) : NAN;
+      g[mem_used_bytes] = a.memory && a.memory.fn(d, &m) == nvml::SUCCESS ? static_cast<double>(m.used) : NAN;
       unsigned int x = 0;
-      g[2] = a.powerUsage && a.powerUsage.fn(d, &x) == nvml::SUCCESS ? x / 1000.0 : NAN;
-      g[3] = a.clock && a.clock.fn(d, nvml::kClockSm, &x) == nvml::SUCCESS ? static_cast<double>(x) : NAN;
-      g[4] = a.temperature && a.temperature.fn(d, nvml::kTemperatureGpu, &x) == nvml::SUCCESS ? static_cast<double>(x) : NAN;
+      g[power_w] = a.powerUsage && a.powerUsage.fn(d, &x) == nvml::SUCCESS ? x / 1000.0 : NAN;
+      g[sm_clock_mhz] = a.clock && a.clock.fn(d, nvml::kClockSm, &x) == nvml::SUCCESS ? static_cast<double>(x) : NAN;
+      g[temp_c] = a.temperature && a.temperature.fn(d, nvml::kTemperatureGpu, &x) == nvml::SUCCESS ? static_cast<double>(x) : NAN;
       unsigned long long r = 0;
       bool rok = a.clocksEventReasons && a.clocksEventReasons.fn(d, &r) == nvml::SUCCESS;
-      g[5] = rok ? ((r & (nvml::kReasonHwThermal | nvml::kReasonSwThermal)) ? 1.0 : 0.0) : NAN;
-      g[6] = rok ? ((r & (nvml::kReasonSwPowerCap | nvml::kReasonHwPowerBrake | nvml::kReasonHwSlowdown)) ? 1.0 : 0.0) : NAN;
+      g[thermal_throttle] = rok ? ((r & (nvml::kReasonHwThermal | nvml::kReasonSwThermal)) ? 1.0 : 0.0) : NAN;
+      g[power_throttle] = rok ? ((r & (nvml::kReasonSwPowerCap | nvml::kReasonHwPowerBrake | nvml::kReasonHwSlowdown)) ? 1.0 : 0.0) : NAN;
     }
   }
   for (size_t i = 0; i < lastGpu_.size(); ++i) v[i] = lastGpu_[i];
@@ -385,7 +395,11 @@ SamplerReport Sampler::snapshot() const {
 
 SamplerReport Sampler::stop() {
   if (running_.load()) {
-    stop_.store(true);
+    {
+      std::lock_guard<std::mutex> lock(wakeMu_);  // so the thread cannot miss the wake-up between check and wait
+      stop_.store(true);
+    }
+    wakeCv_.notify_all();
     if (thread_.joinable()) thread_.join();
     if (scanner_) scanner_->stop();
     std::lock_guard<std::mutex> lock(statsMu_);

@@ -1,5 +1,6 @@
 // The high-frequency sampler: a native thread that samples the chosen signals at a fixed interval
-// (clock_nanosleep on absolute CLOCK_MONOTONIC deadlines) into a SampleRing, keeping per-channel
+// (absolute CLOCK_MONOTONIC deadlines, waited for on a condition variable so that stop() wakes the
+// thread at once instead of after up to one interval) into a SampleRing, keeping per-channel
 // running statistics and the achieved interval. The JS thread never waits on it: it reads batches
 // and windows, and starting and stopping allocate and free everything.
 // Each signal group is re-read at most as often as its source can change (CPU times count in
@@ -10,6 +11,7 @@
 // scans on the ProcessScanner's thread.
 #pragma once
 #include <atomic>
+#include <condition_variable>
 #include <memory>
 #include <mutex>
 #include <string>
@@ -72,7 +74,6 @@ class Sampler {
   // exact; percentiles exact up to kQuantileSamples samples, from evenly spaced ones beyond.
   std::vector<ChannelStats> window(double windowMs, uint64_t& count) const;
   SamplerReport snapshot() const;
-  uint64_t written() const { return ring_ ? ring_->written() : 0; }
   // The process channel (null when not configured).
   ProcessScanner* processes() { return scanner_.get(); }
 
@@ -96,6 +97,8 @@ class Sampler {
   std::vector<std::string> channels_;
   std::unique_ptr<SampleRing> ring_;
   std::atomic<bool> running_{false}, stop_{false};
+  std::mutex wakeMu_;                // guards stop_ changes seen by the waiting thread
+  std::condition_variable wakeCv_;   // the sampling thread sleeps here until its next deadline
   std::thread thread_;
   uint64_t readCursor_ = 0;
   uint64_t droppedByReader_ = 0;

@@ -37,6 +37,16 @@ export function registerAuditCommand(program: Command): void {
       const db = openDatabase(config.stateDir);
       const entries = new AuditLog(db).list({ limit, ...(flags.since ? { sinceMs: Date.now() - parseDuration(flags.since) } : {}), ...(flags.action ? { action: flags.action } : {}) });
       db.close();
+      if (!entries.length) {
+        // Say so (on stderr when stdout carries JSON): an empty table looks like a broken command.
+        const what = `no audit entries${flags.since || flags.action ? ' match the filters' : ''} in ${config.stateDir} (the policy gate records a decision each time something asks to act)`;
+        if (flags.json || !process.stdout.isTTY) {
+          process.stderr.write(`overnight: ${what}\n`);
+          return printJson(entries);
+        }
+        process.stdout.write(`${what}\n`);
+        return;
+      }
       if (flags.json || !process.stdout.isTTY) return printJson(entries);
       const t = new Table({ head: ['time', 'phase', 'actor', 'action', 'target', 'decision', 'reason / outcome'], style: { head: [], border: [] }, wordWrap: true, colWidths: [26, 10, 18, 16, 30, 10, 50] });
       for (const e of entries) {

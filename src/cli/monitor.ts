@@ -1,5 +1,5 @@
 /** `overnight monitor`: the overnight loop as a daemon (live view on a terminal, JSON lines otherwise). */
-import { createWriteStream, type WriteStream } from 'node:fs';
+import { createWriteStream, openSync, type WriteStream } from 'node:fs';
 import type { Command } from 'commander';
 import { loadConfig } from '../config/load.js';
 import { createOvernightContext } from '../mcp/context.js';
@@ -7,6 +7,45 @@ import { OvernightMetrics, serveMetrics } from '../metrics/prometheus.js';
 import { renderLiveView } from '../monitor/live-view.js';
 import { OvernightMonitor } from '../monitor/overnight-monitor.js';
 import { loadNative } from '../native.js';
+import { scrapeSources } from '../metrics/scrape-sources.js';
+import { implicitScope, noScopeMessage } from '../policy/implicit-scope.js';
+import { CliError, EX_CONFIG } from './errors.js';
+
+/**
+ * Opens the log file before anything starts, so that a missing directory or a permission problem is
+ * one line naming the path and exit 78 (EX_CONFIG), not a stream 'error' after start-up and a restart loop.
+ */
+function openLogFile(file: string): WriteStream {
+  let fd: number;
+  try {
+    fd = openSync(file, 'a', 0o640);
+  } catch (err) {
+    const e = err as NodeJS.ErrnoException;
+    throw new CliError(`--log-file ${file}: cannot open it for appending (${e.code ?? 'error'}: ${e.message.replace(/^\w+: /, '').split(',')[0]}); create its directory (systemd: LogsDirectory=) or choose another path`, EX_CONFIG);
+  }
+  const stream = createWriteStream(file, { fd, flags: 'a' });
+  // After a successful open, a write error (disk full) is reported once on stderr; the monitor goes on.
+  stream.once('error', (err) => process.stderr.write(`overnight: --log-file ${file}: ${err.message}\n`));
+  return stream;
+}
+
+/** A configuration error is EX_CONFIG: systemd's RestartPreventExitStatus=78 stops the restart loop. */
+function loadConfigOrExit(file: string | undefined): ReturnType<typeof loadConfig> {
+  try {
+    return loadConfig(file);
+  } catch (err) {
+    throw new CliError((err as Error).message, EX_CONFIG);
+  }
+}
+
+/** recover: on needs a scope: refuse to start when none is named and none is implied (PID 1 parent, session leader). */
+function checkRecoveryScope(config: { monitor: { recover: string }; policy: { scopeRoot?: number; scopeUnit?: string; scopeUser?: string | number } }): void {
+  if (config.monitor.recover !== 'on') return;
+  const p = config.policy;
+  if (p.scopeRoot !== undefined || p.scopeUnit !== undefined || p.scopeUser !== undefined) return;
+  const implicit = implicitScope();
+  if (implicit.root === null) throw new CliError(noScopeMessage(implicit.reason), EX_CONFIG);
+}
 
 interface MonitorFlags {
   config?: string;
@@ -30,17 +69,19 @@ export function registerMonitorCommand(program: Command): void {
     .option('--json', 'JSON lines even on a terminal')
     .option('--cycles <n>', 'stop after n cycles (default: run until SIGTERM)')
     .action(async (flags: MonitorFlags) => {
-      const { config, path } = loadConfig(flags.config);
+      const { config, path } = loadConfigOrExit(flags.config);
       const interval = flags.interval === undefined ? config.monitor.intervalSec : Number(flags.interval);
       if (!Number.isFinite(interval) || interval < 0.05) throw new Error(`--interval: got ${flags.interval}; expected seconds >= 0.05`);
       const cycles = flags.cycles === undefined ? Infinity : Number(flags.cycles);
+      checkRecoveryScope(config);
+      const logFile = flags.logFile ? openLogFile(flags.logFile) : undefined;
       // One background Sampler, as in `serve`: host samples for the thresholds between cycles, and the
       // agent's processes scanned on its own thread for leak slopes and hang windows.
       const ctx = await createOvernightContext({ config, background: true });
-      const metrics = flags.metrics !== undefined ? new OvernightMetrics() : undefined;
+      const metrics = flags.metrics !== undefined ? new OvernightMetrics(scrapeSources(ctx)) : undefined;
       metrics?.attachEvents(ctx.events);
       const metricsServer = metrics ? await serveMetrics(metrics, Number(flags.metrics), flags.metricsHost) : undefined;
-      const out: WriteStream | NodeJS.WriteStream = flags.logFile ? createWriteStream(flags.logFile, { flags: 'a' }) : process.stderr;
+      const out: WriteStream | NodeJS.WriteStream = logFile ?? process.stderr;
       const live = !flags.json && !flags.logFile && process.stdout.isTTY;
       // systemd: READY=1 after the first cycle, WATCHDOG=1 every cycle; cycles run at least twice per WatchdogSec.
       const watchdogMs = process.env.WATCHDOG_USEC ? Number(process.env.WATCHDOG_USEC) / 1000 : Infinity;

@@ -4,6 +4,7 @@ import { loadConfig } from '../config/load.js';
 import { ProgressTracker } from '../progress/progress-tracker.js';
 import { openDatabase } from '../store/database.js';
 import { systemClock } from '../util/clock.js';
+import { configFileOf } from './config-option.js';
 import { formatDuration, printJson, progressBar } from './format.js';
 
 function tracker(configFile?: string) {
@@ -47,10 +48,10 @@ export function registerProgressCommand(program: Command): void {
     .argument('<taskId>')
     .argument('[checkpoint]', 'checkpoint number (seq)')
     .option('--config <file>', 'configuration file (for the state directory)')
-    .action(async (taskId: string, checkpoint: string | undefined, flags: { config?: string }) => {
+    .action(async (taskId: string, checkpoint: string | undefined, _flags: { config?: string }, command: Command) => {
       const seq = checkpoint === undefined ? undefined : Number(checkpoint);
       if (seq !== undefined && (!Number.isInteger(seq) || seq < 1)) throw new Error(`checkpoint: got "${checkpoint}"; expected a checkpoint number (1, 2, ...)`);
-      const { db, tracker: t } = tracker(flags.config ?? program.opts().config);
+      const { db, tracker: t } = tracker(configFileOf(command));
       try {
         const r = await t.restore(taskId, seq);
         printJson(r);

@@ -3,6 +3,7 @@ import type { Command } from 'commander';
 import Table from 'cli-table3';
 import { loadConfig } from '../config/load.js';
 import { createOvernightContext } from '../mcp/context.js';
+import { configFileOf } from './config-option.js';
 import { printJson } from './format.js';
 
 export function registerResourcesCommand(program: Command): void {
@@ -31,8 +32,8 @@ export function registerResourcesCommand(program: Command): void {
     .command('release')
     .argument('<leaseId>')
     .option('--config <file>', 'configuration file')
-    .action(async (id: string, flags: { config?: string }) => {
-      const { config } = loadConfig(flags.config ?? cmd.opts().config);
+    .action(async (id: string, _flags: { config?: string }, command: Command) => {
+      const { config } = loadConfig(configFileOf(command));
       const ctx = await createOvernightContext({ config, health: { gpu: null } });
       try {
         const r = await ctx.resources.release(id, 'overnight resources');

@@ -21,15 +21,25 @@ export function registerServeCommand(program: Command): void {
     .action(async (flags: ServeFlags) => {
       const { config, path } = loadConfig(flags.config);
       const context = await createOvernightContext({ config, background: true });
+      const { noScope } = context.gate.scopeOptions;
+      if (noScope) process.stderr.write(`overnight: no scope for recovery: ${noScope}; every process is refused until policy.scopeRoot, policy.scopeUnit or policy.scopeUser is set\n`);
       if (flags.http === undefined) {
         process.stderr.write(`overnight: serving MCP on stdio (config: ${path ?? 'defaults'})\n`);
-        await serveOnStdio(context);
+        await serveOnStdio(context, { maxMessageBytes: config.server.maxMessageBytes });
         return;
       }
       const port = Number(flags.http);
       if (!Number.isInteger(port) || port < 0 || port > 65535) throw new Error(`--http: got ${flags.http}; expected a TCP port in [0, 65535]`);
       const host = flags.host ?? config.server.host;
-      const server = await serveOnHttp(context, { port, host, token: config.server.token, allowedHosts: config.server.allowedOrigins });
+      const server = await serveOnHttp(context, {
+        port,
+        host,
+        token: config.server.token,
+        allowedHosts: config.server.allowedOrigins,
+        maxMessageBytes: config.server.maxMessageBytes,
+        maxConcurrent: config.server.maxConcurrentRequests,
+        maxQueued: config.server.maxQueuedRequests,
+      });
       const addr = server.address();
       const actual = typeof addr === 'object' && addr ? addr.port : port;
       process.stderr.write(`overnight: serving MCP on http://${host}:${actual}/mcp${config.server.token ? ' (bearer token required)' : ''}\n`);

@@ -1,6 +1,6 @@
 /** Loads and validates the configuration file, with clear errors at start-up. */
 import { existsSync, readFileSync } from 'node:fs';
-import { configSchema, defaultConfigPath, defaultStateDir, type OvernightConfig } from './schema.js';
+import { configSchema, defaultConfigPath, defaultStateDir, weakTokenReason, type OvernightConfig } from './schema.js';
 import { formatIssues, ValidationError } from './validation.js';
 
 export interface LoadedConfig {
@@ -37,6 +37,8 @@ export function parseConfig(raw: unknown, where = 'configuration'): OvernightCon
   const r = configSchema.safeParse(raw);
   if (!r.success) throw new ValidationError(formatIssues(r.error, raw, '', configSchema), `invalid ${where}`);
   const token = r.data.server.token ?? process.env.OVERNIGHT_TOKEN;
+  const weak = r.data.server.token === undefined && token !== undefined ? weakTokenReason(token) : null;
+  if (weak) throw new ValidationError([`OVERNIGHT_TOKEN: ${weak}`], `invalid environment`);
   return {
     ...r.data,
     server: { ...r.data.server, ...(token ? { token } : {}) },

@@ -22,6 +22,22 @@ export function positiveMs(what: string, max = 24 * 3600_000) {
   });
 }
 
+/** Words of example values: a token that contains one was copied from documentation, not generated. */
+const PLACEHOLDER = /set[\s_-]*me|change[\s_-]*me|replace|placeholder|example|your[\s_-]*token|<[^>]*>|x{4,}|\.\.\./i;
+
+/**
+ * Why a bearer token is refused, or null: shorter than 16 characters, a documentation placeholder,
+ * whitespace, or fewer than 8 distinct characters. `overnight token` prints one that passes.
+ */
+export function weakTokenReason(token: string): string | null {
+  const fix = 'run `overnight token` and use its output';
+  if (token.length < 16) return `a token is at least 16 characters (${fix})`;
+  if (PLACEHOLDER.test(token)) return `this is a placeholder, not a token (${fix})`;
+  if (/\s/.test(token)) return `a token has no whitespace (${fix})`;
+  if (new Set(token).size < 8) return `a token needs at least 8 distinct characters (${fix})`;
+  return null;
+}
+
 export const thresholdsSchema = z.strictObject({
   /** Memory in use (the tighter of host and cgroup), fraction of capacity. */
   memory: fraction('memory').optional(),
@@ -31,8 +47,10 @@ export const thresholdsSchema = z.strictObject({
   responseTime: positiveMs('responseTime').optional(),
   /** Filesystem usage (bytes or inodes), fraction. */
   disk: fraction('disk').optional(),
-  /** CPU busy, fraction of all CPUs. */
+  /** CPU busy, fraction of all CPUs: informational on its own (a busy compute node is normal), see cpuPressure. */
   cpu: fraction('cpu').optional(),
+  /** PSI cpu "some" avg10, percent of time some runnable task waited for a CPU (0-100): over it, the node is degraded. */
+  cpuPressure: z.number().min(0).max(100).optional(),
   /** PSI memory "some" avg10, percent of time stalled (0-100). */
   memoryPressure: z.number().min(0).max(100).optional(),
   /** Error rate of tool calls and probes over the window, fraction. */
@@ -60,8 +78,15 @@ export const policySchema = z.strictObject({
   deny: z.array(z.string()).default([]),
   /** At most this many destructive acts per hour. */
   maxActionsPerHour: z.number().int().min(0).max(10_000).default(20),
-  /** Pid whose descendants are in scope; default: the parent of the server (the agent runner). */
+  /**
+   * Pid whose descendants are in scope; default: the parent of the server (the agent runner), but only
+   * when that parent can be an agent: never PID 1, a service manager, or the parent of a session leader.
+   */
   scopeRoot: z.number().int().positive().optional(),
+  /** A systemd unit ("agent.service") or cgroup path ("/system.slice/agent.service"): its processes are in scope. */
+  scopeUnit: z.string().min(1).max(4096).optional(),
+  /** A user name or uid: that user's processes are in scope (and only theirs). */
+  scopeUser: z.union([z.string().min(1).max(256), z.number().int().min(0)]).optional(),
   /** Allow acting on processes outside the scope root's tree (same user still required). */
   allowOutsideScope: z.boolean().default(false),
   /** Allow GPU resets (needs root and no process on the GPU). */
@@ -83,6 +108,11 @@ export const policySchema = z.strictObject({
 });
 
 export const watchSchema = z.strictObject({
+  /**
+   * The cgroup whose memory is judged: a cgroup path ("/system.slice/agent.service") or a systemd unit
+   * name ("agent.service"). Default: policy.scopeRoot's cgroup, else policy.scopeUnit, else this process's.
+   */
+  cgroup: z.string().min(1).max(4096).optional(),
   /** How often the processes in scope are scanned for leak slopes and hang windows (seconds). */
   intervalSec: z.number().min(0.05).max(3600).default(5),
   /** RSS growth is only judged after a process has been watched this long. */
@@ -93,6 +123,12 @@ export const watchSchema = z.strictObject({
   leakMinSlopeMbPerMin: z.number().positive().default(5),
   /** ...with a least-squares fit at least this good. */
   leakMinR2: z.number().min(0).max(1).default(0.8),
+  /**
+   * A steep leak that would exhaust memory soon is judged sooner: over 1/30 of the time it leaves,
+   * but never less than this window (seconds), with R² >= 0.95 and no warm-up. While a process
+   * grows that fast, the watch scans every leakFastWindowSec / 12 s instead of every intervalSec.
+   */
+  leakFastWindowSec: z.number().positive().max(86_400).default(15),
   /** Uninterruptible sleep (D) longer than this is a hang (the kernel's hung_task_timeout_secs). */
   dStateSec: z.number().positive().default(120),
   /** No CPU time, context switches or io for this long is a hang (0 disables the rule). */
@@ -122,6 +158,13 @@ export const progressSchema = z.strictObject({
   retentionDays: z.number().positive().default(7),
   /** A task with no checkpoint for this long (seconds) is stalled, unless its task entry says otherwise. */
   stallSec: z.number().positive().default(1800),
+  /**
+   * Directories artifacts must lie under (real paths; /proc, /sys and /dev never count). Unset: the
+   * server's working directory and the task's registered directory (tasks[].cwd).
+   */
+  artifactRoots: z.array(z.string().min(1)).min(1).optional(),
+  /** Bytes one trackProgress call may hash in all (recording and re-checking artifacts); the rest is reported unhashed. */
+  maxHashBytesPerCall: z.number().int().positive().default(2 ** 30),
 });
 
 export const escalationSchema = z.strictObject({
@@ -172,12 +215,90 @@ export const historySchema = z.strictObject({
   intervalSec: z.number().min(1).max(3600).default(10),
 });
 
-export const gpuSchema = z.strictObject({
-  /** GPUs this node must have; fewer is critical. Default: the count seen at the first healthy boot. */
-  expectedCount: z.number().int().min(0).max(1024).optional(),
-  /** A fatal-class Xid in the event history this recent (seconds) makes the node critical. */
-  xidWindowSec: z.number().positive().max(30 * 86_400).default(3600),
+/** `overnight health --nhc` as Slurm's HealthCheckProgram (LBNL NHC's conventions). */
+export const slurmSchema = z.strictObject({
+  /** The least healthy status that still passes: "critical" fails only critical nodes, "degraded" fails degraded ones too. */
+  failOn: z.enum(['degraded', 'critical']).default('critical'),
+  /** Resume a node that this agent drained (reason "overnight: ...") once the check passes. */
+  resume: z.boolean().default(true),
 });
+
+/** What the GPUs of this node must look like (GPUd's gpu counts, persistence, nvlink and fabric-manager components). */
+export const gpuExpectationsSchema = z.strictObject({
+  /** An Xid counts in verdicts, plans and DCGM_FI_DEV_XID_ERRORS for this long after it happened (seconds). */
+  xidWindowSec: z.number().min(1).max(30 * 86_400).default(3600),
+  /** This many GPUs must be visible; fewer means one fell off the bus (critical). */
+  expectedCount: z.number().int().min(0).max(1024).optional(),
+  /** Every GPU's name must contain one of these ("H100", "A100-SXM4-80GB"); another model is degraded. */
+  expectedModels: z.array(z.string().min(1)).default([]),
+  /** Persistence mode must be on (it is on HPC nodes: without it the driver tears down between jobs). */
+  persistenceMode: z.boolean().default(false),
+  /** NVLink counter growth per hour above which a link is degraded (NVML error counters). */
+  nvlinkMaxErrorsPerHour: z
+    .strictObject({ replay: z.number().min(0).optional(), recovery: z.number().min(0).default(0), crcFlit: z.number().min(0).default(100), crcData: z.number().min(0).default(10) })
+    .default({ recovery: 0, crcFlit: 100, crcData: 10 }),
+});
+
+/** What the node must look like (GPUd's components, NHC's check_hw_ib / check_fs_mount_rw / check_ps_*). */
+export const nodeChecksSchema = z.strictObject({
+  /** Root of sysfs (tests and containers point it elsewhere); default OVERNIGHT_SYSFS_ROOT, else /sys. */
+  sysfsRoot: z.string().min(1).optional(),
+  infiniband: z
+    .strictObject({
+      /** Ports that must be ACTIVE, at least at rateGbps when given (NHC check_hw_ib). */
+      expected: z.array(z.strictObject({ device: z.string().min(1), port: z.number().int().min(1).max(255).default(1), rateGbps: z.number().positive().optional() })).default([]),
+      /** Growth of a port counter (sysfs counters/<name>) above this many per hour is degraded. */
+      maxErrorsPerHour: z.record(z.string(), z.number().min(0)).default({ link_downed: 0, symbol_error: 10, link_error_recovery: 10, port_rcv_errors: 100, excessive_buffer_overrun_errors: 10, local_link_integrity_errors: 10 }),
+    })
+    .default({ expected: [], maxErrorsPerHour: { link_downed: 0, symbol_error: 10, link_error_recovery: 10, port_rcv_errors: 100, excessive_buffer_overrun_errors: 10, local_link_integrity_errors: 10 } }),
+  /** Filesystems that must be mounted (and writable unless writable: false), NHC's check_fs_mount_rw. */
+  mounts: z.array(z.strictObject({ path: z.string().startsWith('/'), fsType: z.string().min(1).optional(), writable: z.boolean().default(true) })).default([]),
+  /** Daemons that must run: a name matched against comm or argv[0]'s basename, or a regex on the command line. */
+  services: z
+    .array(
+      z.union([
+        z.string().min(1),
+        z.strictObject({
+          name: z.string().min(1),
+          pattern: z
+            .string()
+            .min(1)
+            .superRefine((v, ctx) => {
+              try {
+                new RegExp(v);
+              } catch (err) {
+                ctx.addIssue({ code: 'custom', message: `got ${JSON.stringify(v.slice(0, 80))}; pattern is a JavaScript regular expression (${(err as Error).message})` });
+              }
+            })
+            .optional(),
+        }),
+      ]),
+    )
+    .default([]),
+  /** NHC check_ps_unauth_users, report only: users with processes who are not allowed here. */
+  unauthorizedUsers: z
+    .strictObject({ enabled: z.boolean().default(false), allowedUsers: z.array(z.string()).default([]), minUid: z.number().int().min(0).default(1000) })
+    .default({ enabled: false, allowedUsers: [], minUid: 1000 }),
+  /** More zombies than this is degraded. */
+  maxZombies: z.number().int().min(0).default(100),
+  /** Open files against file-max (and each agent process against its RLIMIT_NOFILE) above this is degraded; above 0.95 critical. */
+  maxFdFraction: fraction('nodeChecks.maxFdFraction').default(0.8),
+});
+
+/** An operator's own check (NPD custom plugin / NHC script contract): exit 0 ok, 1 problem, 2 unknown; stdout's first line is the message. */
+export const operatorCheckSchema = z
+  .strictObject({
+    name: z.string().min(1).max(64).regex(/^[A-Za-z0-9_.:-]+$/, 'letters, digits and _.:- only'),
+    /** argv; no shell. */
+    command: z.array(z.string()).min(1).optional(),
+    /** `dcgmi diag -r <level>` with its JSON parsed (an active test: never run unless configured). */
+    dcgmDiag: z.strictObject({ level: z.number().int().min(1).max(4).default(1), dcgmi: z.string().default('dcgmi') }).optional(),
+    intervalSec: z.number().min(1).max(86_400).default(300),
+    timeoutSec: z.number().min(0.1).max(3600).default(30),
+    /** What exit 1 means for the node. */
+    severity: z.enum(['critical', 'degraded']).default('critical'),
+  })
+  .refine((c) => Boolean(c.command) !== Boolean(c.dcgmDiag), { message: 'a check has exactly one of command or dcgmDiag' });
 
 export const configSchema = z.strictObject({
   thresholds: thresholdsSchema.default({}),
@@ -187,8 +308,10 @@ export const configSchema = z.strictObject({
       clearMargin: z.number().min(0).max(0.5).default(0.05),
       /** A breach counts once it holds over this many consecutive samples... */
       sustainSamples: z.number().int().min(1).max(100).default(2),
-      /** ...within this window (ms). */
-      sustainMs: positiveMs('sustainMs').default(10_000),
+      /** ...and over at least this much wall time (ms) of readings; 0: a single reading over the limit is a breach. */
+      sustainMs: z.number().superRefine((v, ctx) => {
+        if (!Number.isFinite(v) || v < 0 || v > 3600_000) ctx.addIssue({ code: 'custom', message: `got ${v}; sustainMs is milliseconds in [0, 3600000]` });
+      }).default(10_000),
     })
     .default({ clearMargin: 0.05, sustainSamples: 2, sustainMs: 10_000 }),
   probes: z.array(probeSchema).default([]),
@@ -211,16 +334,30 @@ export const configSchema = z.strictObject({
   server: z
     .strictObject({
       host: z.string().default('127.0.0.1'),
-      /** Bearer token required on HTTP when set (or OVERNIGHT_TOKEN). */
-      token: z.string().min(16).optional(),
+      /** Bearer token required on HTTP when set (or OVERNIGHT_TOKEN); `overnight token` makes one. */
+      token: z.string().superRefine((v, ctx) => {
+        const why = weakTokenReason(v);
+        if (why) ctx.addIssue({ code: 'custom', message: `got ${JSON.stringify(v.length > 24 ? `${v.slice(0, 21)}...` : v)}; ${why}` });
+      }).optional(),
       /** Extra Origin hostnames allowed on HTTP (localhost is always allowed). */
       allowedOrigins: z.array(z.string()).default([]),
+      /** Largest inbound MCP message (stdio line or HTTP body) in bytes; larger ones are refused with an error. */
+      maxMessageBytes: z.number().int().min(1024).max(1024 ** 3).default(10 * 1024 * 1024),
+      /** HTTP: requests served at once; more wait in a queue. */
+      maxConcurrentRequests: z.number().int().min(1).max(1024).default(16),
+      /** HTTP: requests that may wait for a slot; past this they are answered 503 with Retry-After. */
+      maxQueuedRequests: z.number().int().min(0).max(100_000).default(256),
     })
-    .default({ host: '127.0.0.1', allowedOrigins: [] }),
+    .default({ host: '127.0.0.1', allowedOrigins: [], maxMessageBytes: 10 * 1024 * 1024, maxConcurrentRequests: 16, maxQueuedRequests: 256 }),
   monitor: monitorSchema.default(monitorSchema.parse({})),
   kernelLog: kernelLogSchema.default(kernelLogSchema.parse({})),
   history: historySchema.default(historySchema.parse({})),
-  gpu: gpuSchema.default(gpuSchema.parse({})),
+  slurm: slurmSchema.default(slurmSchema.parse({})),
+  nodeChecks: nodeChecksSchema.default(nodeChecksSchema.parse({})),
+  /** GPU count, models, persistence mode and NVLink thresholds this node must meet. */
+  gpu: gpuExpectationsSchema.default(gpuExpectationsSchema.parse({})),
+  /** Operators' own checks, run on their schedule; results feed health, metrics and `health --nhc`. */
+  checks: z.array(operatorCheckSchema).default([]),
 });
 
 export type OvernightConfig = z.infer<typeof configSchema>;
@@ -233,6 +370,7 @@ export const DEFAULT_THRESHOLDS: Required<Thresholds> = {
   responseTime: 2000,
   disk: 0.9,
   cpu: 0.95,
+  cpuPressure: 50,
   memoryPressure: 20,
   errorRate: 0.2,
 };

@@ -5,17 +5,33 @@
 import { closest } from 'fastest-levenshtein';
 import type { z } from 'zod';
 
-/** Renders a value for a message: short, JSON-ish, never huge. */
+/** How many characters of a bad value a message echoes; the rest is summarised by its length. */
+export const ECHO_MAX = 60;
+
+/**
+ * Caps a piece of text for a message: at most ECHO_MAX characters, then "…" and the full length,
+ * so a 10 MB key gives a short error that still says how long it was.
+ */
+export function capText(s: string, max = ECHO_MAX): string {
+  return s.length > max ? `${s.slice(0, max)}… (${s.length} characters)` : s;
+}
+
+/**
+ * Renders a value for a message: short, JSON-ish, never huge. Strings are cut before they are
+ * quoted (a 10 MB string is never copied whole), and objects too deep to stringify are named
+ * as such instead of throwing.
+ */
 export function describeValue(v: unknown): string {
   if (v === undefined) return 'nothing';
   if (typeof v === 'number' && !Number.isFinite(v)) return String(v);
+  if (typeof v === 'string') return v.length > ECHO_MAX ? `${JSON.stringify(v.slice(0, ECHO_MAX)).slice(0, -1)}…" (${v.length} characters)` : JSON.stringify(v);
   let s: string;
   try {
     s = JSON.stringify(v) ?? String(v);
   } catch {
-    s = String(v);
+    s = Array.isArray(v) ? 'an array' : typeof v === 'object' && v !== null ? 'an object' : String(v);
   }
-  return s.length > 80 ? `${s.slice(0, 77)}...` : s;
+  return capText(s);
 }
 
 export function invalidParameter(field: string, received: unknown, allowed: string, hint?: string): string {
@@ -24,7 +40,8 @@ export function invalidParameter(field: string, received: unknown, allowed: stri
 
 /** A "did you mean" for an unknown key among the allowed ones (edit distance <= 3). */
 export function didYouMean(key: string, allowed: readonly string[]): string | undefined {
-  if (!allowed.length) return undefined;
+  // A key far longer than any allowed one is no typo (and edit distance on it is costly).
+  if (!allowed.length || key.length > 64) return undefined;
   const best = closest(key, allowed as string[]);
   const d = levenshteinSmall(key.toLowerCase(), best.toLowerCase());
   return d <= Math.max(2, Math.floor(key.length / 3)) ? best : undefined;
@@ -66,7 +83,7 @@ export function formatIssues(error: z.ZodError, root: unknown, prefix = '', sche
       const known = schema ? keysAt(schema, issue.path) : [];
       for (const k of issue.keys) {
         const guess = didYouMean(k, known);
-        lines.push(`${path ? `${path}.` : ''}${k}: unknown key${guess ? `; did you mean "${guess}"?` : ''}${known.length ? ` (known keys: ${known.join(', ')})` : ''}`);
+        lines.push(`${path ? `${path}.` : ''}${capText(k)}: unknown key${guess ? `; did you mean "${guess}"?` : ''}${known.length ? ` (known keys: ${known.join(', ')})` : ''}`);
       }
       continue;
     }

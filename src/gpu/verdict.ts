@@ -16,6 +16,8 @@ export interface GpuVerdict {
   reasons: string[];
   /** The recommended ladder for the worst finding. */
   actions: RecoveryStep[];
+  /** Findings that leave the GPU healthy (an application's Xid: restart the application, not the GPU). */
+  notes?: string[];
 }
 
 export interface GpuLimits {
@@ -97,13 +99,16 @@ export function gpuVerdict(d: GpuDeviceSample, ctx: VerdictContext): GpuVerdict 
     const perMin = ((d.pcieReplayCounter - ctx.previousReplay.counter) * 60_000) / (ctx.nowMs - ctx.previousReplay.timeMs);
     if (perMin > limits.pcieReplaysPerMinute) degraded.push(`PCIe replay rate ${perMin.toFixed(1)}/min above ${limits.pcieReplaysPerMinute}/min`);
   }
+  const notes: string[] = [];
   for (const x of ctx.recentXids ?? []) {
     if (x.gpuIndex !== d.index || ctx.nowMs - x.timeMs > limits.xidWindowMs) continue;
     const c = classifyXid(x.xid);
     const line = `Xid ${x.xid} ${Math.round((ctx.nowMs - x.timeMs) / 1000)} s ago: ${c.description}`;
     if (c.severity === 'fatal') failed.push(line);
-    else if (c.severity !== 'info') degraded.push(line);
-    if (c.severity !== 'info') escalate(c.ladder);
+    else if (c.severity === 'degraded') degraded.push(line);
+    // An application's fault (or one NVIDIA says to ignore) says nothing against the GPU: no status, no reset.
+    else notes.push(`${line} (${c.cause} error; ${c.severity === 'application' ? 'restart the application' : 'no action needed'}, the GPU is fine)`);
+    if (c.severity === 'fatal' || c.severity === 'degraded') escalate(c.ladder);
   }
   const ra = d.recoveryAction;
   if (ra && ra !== 'none') {
@@ -112,7 +117,7 @@ export function gpuVerdict(d: GpuDeviceSample, ctx: VerdictContext): GpuVerdict 
     escalate(ladder);
   }
   const status: GpuStatus = failed.length ? 'failed' : degraded.length ? 'degraded' : 'healthy';
-  return { index: d.index, uuid: d.uuid ?? null, status, reasons: [...failed, ...degraded], actions: status === 'healthy' ? [] : actions };
+  return { index: d.index, uuid: d.uuid ?? null, status, reasons: [...failed, ...degraded], actions: status === 'healthy' ? [] : actions, ...(notes.length ? { notes } : {}) };
 }
 
 const SEVERITY: Record<RecoveryStep, number> = { none: 0, restart_application: 1, reset_gpu: 2, drain_node: 3, reboot_node: 4 };
@@ -144,6 +149,22 @@ export class GpuHealthTracker {
     const window = this.limits.xidWindowMs ?? DEFAULT_GPU_LIMITS.xidWindowMs;
     this.xids = this.xids.filter((x) => nowMs - x.timeMs <= window);
     return [...this.xids];
+  }
+
+  /**
+   * Each GPU's last Xid within the window (dcgm-exporter's DCGM_FI_DEV_XID_ERRORS: the value of the
+   * last Xid), so a GPU whose last Xid is older than the window reads 0 again.
+   */
+  lastXids(nowMs: number): Map<number, number> {
+    const out = new Map<number, number>();
+    const newest = new Map<number, number>();
+    for (const x of this.recentXids(nowMs)) {
+      if (x.timeMs >= (newest.get(x.gpuIndex) ?? -Infinity)) {
+        newest.set(x.gpuIndex, x.timeMs);
+        out.set(x.gpuIndex, x.xid);
+      }
+    }
+    return out;
   }
 
   verdicts(devices: GpuDeviceSample[], nowMs: number): GpuVerdict[] {

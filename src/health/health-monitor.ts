@@ -7,14 +7,17 @@
 import { parseConfig } from '../config/load.js';
 import { DEFAULT_THRESHOLDS, type OvernightConfig, type Thresholds } from '../config/schema.js';
 import { GpuHealthTracker, type GpuVerdict } from '../gpu/verdict.js';
+import { classifyXid } from '../gpu/xid.js';
 import type { GpuSampleOptions, GpuSampleOutcome } from '../gpu/gpu-sampler.js';
 import type { SamplerOptions } from '../sampler/sampler.js';
 import type { HostSample, HostSampleOptions, NativeHostReader, ProcessSample, ProcessScanOptions } from '../native.js';
-import { systemClock, type Clock } from '../util/clock.js';
+import { monotonicNowMs, systemClock, type Clock } from '../util/clock.js';
 import { round } from '../util/stats.js';
 import { normalizeBusId } from '../events/kmsg-matcher.js';
 import { LatencyWindow } from './latency-window.js';
+import { WatchedCgroupResolver } from './watched-cgroup.js';
 import { cgroupStatus, cpuStatus, diskStatus, gpuDeviceSummary, memoryStatus, pressureStatus, topProcesses, type MemoryStatus } from './metrics.js';
+import { NodeChecker, type NodeChecksReport } from '../node-checks/node-checker.js';
 import { ProbeRunner } from './probes.js';
 import { recommendations, type Recommendation } from './recommendations.js';
 import type { NodeEventSource, RecoveryJournal, StalledTaskSource, SuspectSource } from './sources.js';
@@ -43,11 +46,21 @@ export interface HealthReport {
     suspects?: { memory_leaks: unknown[]; hangs: unknown[]; stalled_tasks: unknown[] };
     /** The event history's verdict; `recent` (newest first, bounded) on full checks. */
     events?: { critical: string[]; degraded: string[]; recent?: unknown[]; gpu_inventory?: unknown; kernel_log: unknown };
+    /** `full` checks: InfiniBand, mounts, daemons, users, zombies, descriptors, operators' checks. */
+    node_checks?: NodeChecksReport;
   };
   breached: Breach[];
+  /** What makes the status critical, one entry per subject (a GPU, a filesystem, memory). */
+  critical_faults: CriticalFault[];
   recommendations: Recommendation[];
   /** `recovery` checks: whether the problem the last recovery addressed is gone. */
   recovery_check?: Record<string, unknown>;
+}
+
+export interface CriticalFault {
+  /** Stable per subject: `memory`, `oom_kill`, `memory_pressure`, `gpu:<uuid>`, `disk:<path>`. */
+  subject: string;
+  summary: string;
 }
 
 export interface GpuSource {
@@ -70,7 +83,17 @@ export interface HealthMonitorOptions {
   tasks?: StalledTaskSource;
   /** Whose cgroup to read (default: this process). */
   cgroupPid?: number;
+  /**
+   * The background readings, when the caller owns them (a test's scripted readings, a harness's
+   * own Sampler); start() then makes none and stop() leaves it running. Timestamps are CLOCK_MONOTONIC ms.
+   */
+  sampler?: BackgroundReadings;
+  /** The node checker (default: one built from the config). */
+  nodeChecks?: NodeChecker;
 }
+
+/** What the thresholds need of a Sampler: its new readings and rolling statistics. */
+export type BackgroundReadings = Pick<import('../sampler/sampler.js').Sampler, 'read' | 'window'>;
 
 export interface CheckOptions {
   signal?: AbortSignal;
@@ -85,10 +108,12 @@ export class HealthMonitor {
   readonly toolCalls: LatencyWindow;
   private readonly clock: Clock;
   private readonly tracker: ThresholdTracker;
-  private readonly gpuTracker = new GpuHealthTracker();
+  private readonly gpuTracker: GpuHealthTracker;
   private readonly xidsClearedAt = new Map<number, number>();
   private readonly fedXids = new Set<string>();
   private readonly probes: ProbeRunner;
+  /** InfiniBand, mounts, daemons, zombies, descriptors and the operators' own checks. */
+  readonly nodeChecks: NodeChecker;
   private hostReader: NativeHostReader | undefined;
   private gpu: GpuSource | null | undefined;
   private processTable: Pick<import('../sampling/processes.js').ProcessTable, 'scanAsync'> | undefined;
@@ -97,18 +122,23 @@ export class HealthMonitor {
   private background: NodeJS.Timeout | undefined;
   private lastGpu: { at: number; outcome: GpuSampleOutcome } | null = null;
   private lastHost: HostSample | null = null;
-  private sampler: import('../sampler/sampler.js').Sampler | undefined;
+  private sampler: BackgroundReadings | undefined;
+  private ownSampler: import('../sampler/sampler.js').Sampler | undefined;
   private samplerModule: typeof import('../sampler/sampler.js') | undefined;
+  private readonly watchedCgroup: WatchedCgroupResolver;
 
   constructor(private readonly options: HealthMonitorOptions = {}) {
     this.config = options.config ?? parseConfig({});
     this.clock = options.clock ?? systemClock;
     this.tracker = new ThresholdTracker(this.clock, this.config.hysteresis);
+    this.gpuTracker = new GpuHealthTracker({ xidWindowMs: this.config.gpu.xidWindowSec * 1000 });
     this.toolCalls = options.toolCalls ?? new LatencyWindow(this.clock, this.config.responseWindowMs);
     this.probes = new ProbeRunner(this.config.probes, this.clock, this.config.responseWindowMs);
+    this.nodeChecks = options.nodeChecks ?? new NodeChecker(this.config, { clock: this.clock });
     this.hostReader = options.hostReader;
     this.gpu = options.gpu;
     this.processTable = options.processTable;
+    this.watchedCgroup = new WatchedCgroupResolver(this.config);
   }
 
   /** Lets later engines plug in (the server wires recovery and progress after construction). */
@@ -139,8 +169,9 @@ export class HealthMonitor {
   start(intervalMs = this.config.sampleIntervalMs, extra: Pick<SamplerOptions, 'processes'> = {}): void {
     if (this.background) return;
     const { Sampler } = this.samplerModule ?? {};
-    if (Sampler) {
-      this.sampler = new Sampler({ intervalUs: intervalMs * 1000, signals: ['memory', 'cpu', 'psi', 'cgroup'], ringSize: 4096, ...extra }).start();
+    if (this.options.sampler) this.sampler = this.options.sampler;
+    else if (Sampler) {
+      this.sampler = this.ownSampler = new Sampler({ intervalUs: intervalMs * 1000, signals: ['memory', 'cpu', 'psi', 'cgroup'], ringSize: 4096, ...extra }).start();
     }
     this.background = setInterval(() => {
       try {
@@ -151,11 +182,12 @@ export class HealthMonitor {
     }, intervalMs);
     this.background.unref();
     this.probes.start();
+    this.nodeChecks.operatorChecks.start();
   }
 
   /** The background Sampler (one per server or monitor process), while started. */
   get backgroundSampler(): import('../sampler/sampler.js').Sampler | undefined {
-    return this.sampler;
+    return this.ownSampler;
   }
 
   /** Loads the sampler module (kept lazy so that library users who never start() do not load it). */
@@ -163,11 +195,15 @@ export class HealthMonitor {
     this.samplerModule ??= await import('../sampler/sampler.js');
   }
 
-  private feedFromSampler(): void {
-    if (!this.sampler) return;
+  /**
+   * Feeds the readings the Sampler took since the last feed into the thresholds, each at its own
+   * time (monotonic sample times mapped onto the clock), judged against `th` (the check's limits
+   * when a check asks, the configuration's on the timer). Returns whether a sampler is running.
+   */
+  private feedFromSampler(th: Required<Thresholds> = this.effectiveThresholds()): boolean {
+    if (!this.sampler) return false;
     const b = this.sampler.read();
-    if (!b.count) return;
-    const th = this.effectiveThresholds();
+    if (!b.count) return true;
     const col = (n: string) => (b.channels.includes(n) ? b.column(n) : null);
     const used = col('mem_used_bytes');
     const avail = col('mem_available_bytes');
@@ -175,19 +211,22 @@ export class HealthMonitor {
     const lim = col('cg_mem_limit_bytes');
     const busy = col('cpu_busy');
     const psi = col('psi_memory_some_avg10');
-    // Map monotonic sample times onto the clock: the newest sample is "now".
-    const newest = b.timestamps[b.count - 1]!;
+    const psiCpu = col('psi_cpu_some_avg10');
+    const monoNow = monotonicNowMs();
     const now = this.clock.now();
     for (let i = 0; i < b.count; i++) {
-      const at = now - (newest - b.timestamps[i]!);
+      const at = now - Math.max(0, monoNow - b.timestamps[i]!);
       if (used && avail) {
         let frac = used[i]! / (used[i]! + avail[i]!);
-        if (ws && lim && Number.isFinite(lim[i]!) && Number.isFinite(ws[i]!)) frac = Math.max(frac, ws[i]! / lim[i]!);
+        // The sampler reads this process's cgroup: it speaks for the agent only when no other cgroup is watched.
+        if (ws && lim && !this.watchedCgroup.configured && Number.isFinite(lim[i]!) && Number.isFinite(ws[i]!)) frac = Math.max(frac, ws[i]! / lim[i]!);
         if (Number.isFinite(frac)) this.tracker.observe('memory', frac, th.memory, 'fraction', undefined, at);
       }
       if (busy && Number.isFinite(busy[i]!)) this.tracker.observe('cpu', busy[i]!, th.cpu, 'fraction', undefined, at);
       if (psi && Number.isFinite(psi[i]!)) this.tracker.observe('memoryPressure', psi[i]!, th.memoryPressure, 'percent', undefined, at);
+      if (psiCpu && Number.isFinite(psiCpu[i]!)) this.tracker.observe('cpuPressure', psiCpu[i]!, th.cpuPressure, 'percent', undefined, at);
     }
+    return true;
   }
 
   /** Recent statistics from the background sampler (null when it is not running). */
@@ -198,9 +237,10 @@ export class HealthMonitor {
   stop(): void {
     if (this.background) clearInterval(this.background);
     this.background = undefined;
-    this.sampler?.stop();
-    this.sampler = undefined;
+    this.ownSampler?.stop();
+    this.sampler = this.ownSampler = undefined;
     this.probes.stop();
+    this.nodeChecks.operatorChecks.stop();
   }
 
   private effectiveThresholds(overrides?: Partial<Thresholds>): Required<Thresholds> {
@@ -213,20 +253,49 @@ export class HealthMonitor {
 
   private async observeHost(t: Partial<Thresholds>, opts: HostSampleOptions = {}): Promise<{ sample: HostSample; memory: MemoryStatus; breaches: Breach[] }> {
     const th = this.effectiveThresholds(t);
-    const sample = (await this.reader()).sample({ perCpu: false, ...opts, ...(this.options.cgroupPid ? { cgroupPid: this.options.cgroupPid } : {}) });
+    const watched = this.options.cgroupPid ? null : this.watchedCgroup.resolve();
+    const cgroupPid = this.options.cgroupPid ?? (watched && 'pid' in watched ? watched.pid : undefined);
+    const sample = (await this.reader()).sample({ ...opts, ...(cgroupPid ? { cgroupPid } : {}), ...(watched && 'error' in watched ? { cgroup: false } : {}) });
+    // A watched cgroup that cannot be read is reported as such, never replaced by our own.
+    if (watched && 'error' in watched) sample.unavailable.cgroup = { code: 'ENOENT', message: watched.error };
     const breaches: Breach[] = [];
     const add = (b: Breach | null) => b && breaches.push(b);
     const mem = memoryStatus(sample);
-    if (mem.effective) add(this.tracker.observe('memory', mem.effective.used_fraction, th.memory, 'fraction', `memory (${mem.effective.source})`));
-    const busy = sample.cpu?.utilization?.busy;
-    if (busy !== undefined) add(this.tracker.observe('cpu', busy, th.cpu, 'fraction'));
-    const psi = sample.psi?.memory?.some?.avg10;
-    if (psi !== undefined) add(this.tracker.observe('memoryPressure', psi, th.memoryPressure, 'percent'));
+    const memDetail = mem.effective ? `memory (${mem.effective.source})` : undefined;
+    // Sustain windows run over the background sampler's readings when it runs: a check adds no
+    // reading of its own (its CPU figure covers only the time since the previous check).
+    if (this.feedFromSampler(th)) {
+      add(this.tracker.current('memory', th.memory, 'fraction', memDetail));
+      add(this.tracker.current('cpu', th.cpu, 'fraction'));
+      add(this.tracker.current('memoryPressure', th.memoryPressure, 'percent'));
+      add(this.tracker.current('cpuPressure', th.cpuPressure, 'percent'));
+    } else {
+      const judge = this.judgeCheckReading.bind(this);
+      if (mem.effective) add(judge('memory', mem.effective.used_fraction, th.memory, 'fraction', memDetail));
+      const busy = sample.cpu?.utilization?.busy;
+      if (busy !== undefined) add(judge('cpu', busy, th.cpu, 'fraction'));
+      const psi = sample.psi?.memory?.some?.avg10;
+      if (psi !== undefined) add(judge('memoryPressure', psi, th.memoryPressure, 'percent'));
+      const psiCpu = sample.psi?.cpu?.some?.avg10;
+      if (psiCpu !== undefined) add(judge('cpuPressure', psiCpu, th.cpuPressure, 'percent'));
+    }
+    // A busy CPU is the normal state of a compute node: informational unless PSI says work waits for a CPU.
+    const cpu = breaches.find((b) => b.metric === 'cpu');
+    if (cpu && !breaches.some((b) => b.metric === 'cpuPressure')) cpu.informational = true;
     for (const d of diskStatus(sample)) {
       if ('error' in d) continue;
-      add(this.tracker.observe(`disk:${d.path}`, Math.max(d.used_fraction, d.inodes_used_fraction), th.disk, 'fraction', `filesystem ${d.path}`));
+      add(this.tracker.observeLevel(`disk:${d.path}`, Math.max(d.used_fraction, d.inodes_used_fraction), th.disk, 'fraction', `filesystem ${d.path}`));
     }
     return { sample, memory: mem, breaches };
+  }
+
+  /**
+   * A reading a check took itself (no background sampler, or a GPU read). The first one of a
+   * metric is all a one-shot check (`overnight health`, NHC) will ever have, so it is judged as it
+   * is; later ones count over the sustain window.
+   */
+  private judgeCheckReading(metric: string, value: number, limit: number, unit: Breach['unit'], detail?: string): Breach | null {
+    return this.tracker.seen(metric) ? this.tracker.observe(metric, value, limit, unit, detail) : this.tracker.observeLevel(metric, value, limit, unit, detail);
   }
 
   /**
@@ -238,14 +307,15 @@ export class HealthMonitor {
     const t0 = performance.now();
     const full = checkType !== 'quick';
     const th = this.effectiveThresholds(thresholds);
-    const steps = checkType === 'recovery' ? 5 : full ? 4 : 2;
+    const steps = checkType === 'recovery' ? 6 : full ? 5 : 2;
     let step = 0;
     const progress = (msg: string) => {
       if (opts.signal?.aborted) throw abortError();
       opts.onProgress?.(++step, steps, msg);
     };
 
-    const { sample, memory, breaches } = await this.observeHost(th, { perCpu: full, paths: this.config.paths, psi: true });
+    // perCpu even for quick: the CPU count (and load per CPU) comes from the per-CPU lines.
+    const { sample, memory, breaches } = await this.observeHost(th, { perCpu: true, paths: this.config.paths, psi: true });
     const add = (b: Breach | null) => b && breaches.push(b);
     this.lastHost = sample;
     progress('host sampled');
@@ -261,7 +331,7 @@ export class HealthMonitor {
         this.feedStoredXids(now, outcome.devices);
         verdicts = full ? this.gpuTracker.verdicts(outcome.devices, now) : [];
         for (const d of outcome.devices) {
-          if (d.memory) add(this.tracker.observe(`gpu.${d.index}.memory`, d.memory.used / d.memory.total, th.gpu, 'fraction', `GPU ${d.index} memory`));
+          if (d.memory) add(this.judgeCheckReading(`gpu.${d.index}.memory`, d.memory.used / d.memory.total, th.gpu, 'fraction', `GPU ${d.index} memory`));
           if (!full && (d.lost || (d.temperatureC != null && d.slowdownTemperatureC != null && d.temperatureC >= d.slowdownTemperatureC))) {
             verdicts.push(...this.gpuTracker.verdicts([d], now));
           }
@@ -272,7 +342,7 @@ export class HealthMonitor {
           driver_version: outcome.driverVersion,
           device_count: outcome.deviceCount,
           devices: outcome.devices.map((d) => gpuDeviceSummary(d, byIndex.get(d.index))),
-          ...(full ? { recent_xids: this.gpuTracker.recentXids(now) } : {}),
+          ...(full ? { xid_window_s: this.config.gpu.xidWindowSec, recent_xids: this.gpuTracker.recentXids(now).map((x) => { const c = classifyXid(x.xid); return { ...x, cause: c.cause, severity: c.severity, action: c.action, description: c.description }; }) } : {}),
           sample_ms: round(outcome.elapsedMs, 3),
         };
       } else {
@@ -282,22 +352,27 @@ export class HealthMonitor {
     progress('GPUs sampled');
 
     let processes: ReturnType<typeof topProcesses> | undefined;
+    let nodeChecks: NodeChecksReport | undefined;
     if (full) {
       const table = await this.scanProcesses();
       processes = topProcesses(table.table, table.cpuShare);
       progress('processes scanned');
       await this.probes.runDue();
       progress('probes run');
+      const g = this.lastGpu?.outcome;
+      nodeChecks = await this.nodeChecks.run(table.table, !gpuSource ? { available: false, reason: gpuHealth.reason as string } : g?.available ? g : g ? { available: false, reason: g.reason } : undefined);
+      progress('node checked');
     }
+    const nodeFindings = nodeChecks?.findings ?? [];
 
-    // Response times and error rates: this server's tool calls and each probe.
+    // Response times and error rates: this server's tool calls and each probe (already windowed levels).
     const tools = this.toolCalls.summary();
     const probeSummaries = this.probes.summaries();
-    if (tools.p95Ms !== null && tools.count >= 5) add(this.tracker.observe('responseTime', tools.p95Ms, th.responseTime, 'ms', 'tool calls'));
-    if (tools.errorRate !== null && tools.count >= 5) add(this.tracker.observe('errorRate', tools.errorRate, th.errorRate, 'fraction', 'tool calls'));
+    if (tools.p95Ms !== null && tools.count >= 5) add(this.tracker.observeLevel('responseTime', tools.p95Ms, th.responseTime, 'ms', 'tool calls'));
+    if (tools.errorRate !== null && tools.count >= 5) add(this.tracker.observeLevel('errorRate', tools.errorRate, th.errorRate, 'fraction', 'tool calls'));
     for (const p of probeSummaries) {
-      if (p.summary.p95Ms !== null) add(this.tracker.observe(`responseTime:${p.name}`, p.summary.p95Ms, th.responseTime, 'ms', `probe ${p.name}`));
-      if (p.summary.errorRate !== null) add(this.tracker.observe(`errorRate:${p.name}`, p.summary.errorRate, th.errorRate, 'fraction', `probe ${p.name}`));
+      if (p.summary.p95Ms !== null) add(this.tracker.observeLevel(`responseTime:${p.name}`, p.summary.p95Ms, th.responseTime, 'ms', `probe ${p.name}`));
+      if (p.summary.errorRate !== null) add(this.tracker.observeLevel(`errorRate:${p.name}`, p.summary.errorRate, th.errorRate, 'fraction', `probe ${p.name}`));
     }
 
     const leaks = this.options.suspects?.leakSuspects() ?? [];
@@ -311,20 +386,26 @@ export class HealthMonitor {
     const newOomKills = oom !== null && this.lastOomKills !== null ? oom - this.lastOomKills : 0;
     if (oom !== null) this.lastOomKills = oom;
 
-    const critical =
-      (memory.effective?.used_fraction ?? 0) >= Math.max(0.95, th.memory) ||
-      newOomKills > 0 ||
-      (memory.pressure_full_avg10 ?? 0) >= 20 ||
-      verdicts.some((v) => v.status === 'failed') ||
-      breaches.some((b) => b.metric.startsWith('disk:') && b.observed >= 0.98);
-    const degraded = breaches.length > 0 || verdicts.some((v) => v.status === 'degraded') || leaks.length > 0 || hangs.length > 0 || stalled.length > 0;
+    // Each critical fault on its own subject, so an alert about one is not sent again when another comes or goes.
+    const criticalFaults: CriticalFault[] = [];
+    const memFrac = memory.effective?.used_fraction ?? 0;
+    if (memFrac >= Math.max(0.95, th.memory)) criticalFaults.push({ subject: 'memory', summary: `memory at ${(memFrac * 100).toFixed(1)}% (${memory.effective!.source})` });
+    if (newOomKills > 0) criticalFaults.push({ subject: 'oom_kill', summary: `${newOomKills} OOM kill(s) in the cgroup since the last check` });
+    if ((memory.pressure_full_avg10 ?? 0) >= 20) criticalFaults.push({ subject: 'memory_pressure', summary: `all tasks stalled on memory ${memory.pressure_full_avg10}% of the last 10 s` });
+    for (const v of verdicts) if (v.status === 'failed') criticalFaults.push({ subject: `gpu:${v.uuid ?? v.index}`, summary: `GPU ${v.index} failed: ${v.reasons.join('; ')}` });
+    for (const b of breaches) if (b.metric.startsWith('disk:') && b.observed >= 0.98) criticalFaults.push({ subject: b.metric, summary: `${b.detail ?? b.metric} at ${(b.observed * 100).toFixed(1)}%` });
+    for (const f of nodeFindings) if (f.severity === 'critical') criticalFaults.push({ subject: `node:${f.check}:${f.subject}`, summary: f.message });
+    const critical = criticalFaults.length > 0;
+    const degraded = breaches.some((b) => !b.informational) || nodeFindings.length > 0 || verdicts.some((v) => v.status === 'degraded') || leaks.length > 0 || hangs.length > 0 || stalled.length > 0;
     // The event history: a fatal Xid any process saw (with or without NVML here), OOM kills in
     // scope, kernel trouble, and GPUs missing against the expected count.
     const lastGpu = this.lastGpu?.outcome;
     const gpuSeen = gpuSource && lastGpu?.available ? { count: lastGpu.devices.length, busIds: lastGpu.devices.every((d) => d.busId) ? lastGpu.devices.map((d) => d.busId!) : null } : null;
     const events = this.options.events?.assess(this.clock.now(), { seen: gpuSeen, otherwiseHealthy: !critical && !degraded }, full ? 50 : 0) ?? null;
     if (events && full && !('recent_xids' in gpuHealth)) gpuHealth.recent_xids = events.xids;
-    const status: HealthStatus = critical || (events?.critical.length ?? 0) > 0 ? 'critical' : degraded || (events?.degraded.length ?? 0) > 0 ? 'degraded' : 'healthy';
+    // Each event-history finding is a critical fault of its own (its message names the GPU, victim or device).
+    for (const m of events?.critical ?? []) criticalFaults.push({ subject: `event:${m.slice(0, 120)}`, summary: m });
+    const status: HealthStatus = criticalFaults.length > 0 ? 'critical' : degraded || (events?.degraded.length ?? 0) > 0 ? 'degraded' : 'healthy';
 
     const report: HealthReport = {
       status,
@@ -358,9 +439,14 @@ export class HealthMonitor {
         ...(events
           ? { events: { critical: events.critical, degraded: events.degraded, ...(full ? { recent: events.recent } : {}), ...(events.gpu_inventory ? { gpu_inventory: events.gpu_inventory } : {}), kernel_log: events.kernel_log } }
           : {}),
+        ...(nodeChecks ? { node_checks: nodeChecks } : {}),
       },
       breached: breaches,
-      recommendations: recommendations({ breached: breaches, memory, gpuVerdicts: verdicts, leaks, hangs, stalled, topByMemory: processes?.by_memory ?? [], checkType }),
+      critical_faults: criticalFaults,
+      recommendations: [
+        ...recommendations({ breached: breaches, memory, gpuVerdicts: verdicts, leaks, hangs, stalled, topByMemory: processes?.by_memory ?? [], checkType }),
+        ...nodeFindings.map((f) => ({ severity: f.severity === 'critical' ? ('critical' as const) : ('warning' as const), message: f.action ? `${f.message}: ${f.action}` : f.message })),
+      ],
     };
     if (checkType === 'recovery') {
       report.recovery_check = this.compareWithLastRecovery(report, last);
@@ -410,7 +496,7 @@ export class HealthMonitor {
   /** Scans the process table off the JS thread; CPU shares are since the previous scan. */
   private async scanProcesses(): Promise<{ table: ProcessSample[]; cpuShare: Map<number, number> }> {
     if (!this.processTable) this.processTable = (await import('../sampling/processes.js')).createProcessTable();
-    const opts: ProcessScanOptions = { status: true };
+    const opts: ProcessScanOptions = { status: true, ...(this.nodeChecks.needsCmdline ? { cmdline: true } : {}) };
     const table = await this.processTable.scanAsync(opts);
     const { cpuSeconds } = await import('../sampling/processes.js');
     const now = this.clock.now();
@@ -465,6 +551,11 @@ export class HealthMonitor {
       this.gpuTracker.recordXid({ gpuIndex: x.gpuIndex, xid: x.xid, timeMs: x.timeMs });
     }
     if (this.fedXids.size > 5000) this.fedXids.clear();
+  }
+
+  /** Each GPU's last Xid within gpu.xidWindowSec (for DCGM_FI_DEV_XID_ERRORS). */
+  lastXids(nowMs = this.clock.now()): Map<number, number> {
+    return this.gpuTracker.lastXids(nowMs);
   }
 
   /** Feeds an Xid (from an event subscription) into the GPU verdicts. */

@@ -1,9 +1,17 @@
 /**
  * A sliding window of call outcomes (latency and success) with percentiles and an error rate:
  * this server's own tool calls, and each configured probe.
+ *
+ * The window is time-bucketed HDR histograms (hdr-histogram-js): each bucket holds the calls of
+ * 1/BUCKETS of the window, a running total holds the whole window, and a bucket that ages out
+ * is subtracted from the total. Recording and summarising cost the same after 100 calls as after
+ * 100,000 (the old window copied and sorted every entry three times per healthCheck, so the check
+ * slowed down as the night went on). Percentiles are exact to 2 significant digits (±1 %), and a
+ * call leaves the window within one bucket (windowMs / BUCKETS) of windowMs.
  */
+import { build, type Histogram } from 'hdr-histogram-js';
 import type { Clock } from '../util/clock.js';
-import { quantile, round } from '../util/stats.js';
+import { round } from '../util/stats.js';
 
 export interface LatencySummary {
   count: number;
@@ -15,36 +23,89 @@ export interface LatencySummary {
   lastError?: string;
 }
 
+const BUCKETS = 30;
+/** Latencies are recorded in microseconds, from 1 µs to one hour (longer ones count as one hour). */
+const MAX_US = 3600e6;
+
+function histogram(): Histogram {
+  return build({ lowestDiscernibleValue: 1, highestTrackableValue: MAX_US, numberOfSignificantValueDigits: 2, bitBucketSize: 32, useWebAssembly: false });
+}
+
+interface Bucket {
+  /** Index of the bucket's time slot: floor(t / bucketMs). */
+  slot: number;
+  hist: Histogram;
+  count: number;
+  errors: number;
+}
+
 export class LatencyWindow {
-  private entries: { t: number; ms: number; ok: boolean }[] = [];
+  private readonly bucketMs: number;
+  /** Live buckets, oldest first; at most BUCKETS + 1. */
+  private readonly live: Bucket[] = [];
+  /** Emptied histograms kept for reuse, so a steady stream of calls allocates nothing. */
+  private readonly spare: Histogram[] = [];
+  private readonly total = histogram();
+  private count = 0;
+  private errors = 0;
   private lastError: string | undefined;
 
+  /** `_maxEntries` is accepted for compatibility: the histograms are bounded whatever the call count. */
   constructor(
     private readonly clock: Clock,
     private readonly windowMs: number,
-    private readonly maxEntries = 10_000,
-  ) {}
+    _maxEntries?: number,
+  ) {
+    this.bucketMs = Math.max(1, windowMs / BUCKETS);
+  }
 
   record(ms: number, ok: boolean, error?: string): void {
-    this.entries.push({ t: this.clock.now(), ms, ok });
-    if (!ok && error) this.lastError = error;
-    if (this.entries.length > this.maxEntries) this.entries.splice(0, this.entries.length - this.maxEntries);
+    const now = this.clock.now();
+    this.expire(now);
+    const slot = Math.floor(now / this.bucketMs);
+    let b = this.live[this.live.length - 1];
+    if (!b || b.slot !== slot) {
+      b = { slot, hist: this.spare.pop() ?? histogram(), count: 0, errors: 0 };
+      this.live.push(b);
+    }
+    const us = Math.min(MAX_US, Math.max(1, Math.round((Number.isFinite(ms) ? ms : MAX_US / 1000) * 1000)));
+    b.hist.recordValue(us);
+    this.total.recordValue(us);
+    b.count++;
+    this.count++;
+    if (!ok) {
+      b.errors++;
+      this.errors++;
+      if (error) this.lastError = error;
+    }
   }
 
   summary(): LatencySummary {
-    const from = this.clock.now() - this.windowMs;
-    this.entries = this.entries.filter((e) => e.t >= from);
-    const ms = this.entries.map((e) => e.ms);
-    const errors = this.entries.filter((e) => !e.ok).length;
-    const r = (v: number | null) => (v === null ? null : round(v, 2));
+    this.expire(this.clock.now());
+    const n = this.count;
+    const pct = (p: number) => (n ? round(this.total.getValueAtPercentile(p) / 1000, 2) : null);
     return {
-      count: this.entries.length,
-      errors,
-      errorRate: this.entries.length ? round(errors / this.entries.length, 4) : null,
-      p50Ms: r(quantile(ms, 0.5)),
-      p95Ms: r(quantile(ms, 0.95)),
-      p99Ms: r(quantile(ms, 0.99)),
-      ...(errors && this.lastError ? { lastError: this.lastError } : {}),
+      count: n,
+      errors: this.errors,
+      errorRate: n ? round(this.errors / n, 4) : null,
+      p50Ms: pct(50),
+      p95Ms: pct(95),
+      p99Ms: pct(99),
+      ...(this.errors && this.lastError ? { lastError: this.lastError } : {}),
     };
+  }
+
+  /** Drops the buckets whose slot began before the window (a bucket goes whole, never in part). */
+  private expire(now: number): void {
+    const from = now - this.windowMs;
+    while (this.live.length && this.live[0]!.slot * this.bucketMs < from) {
+      const old = this.live.shift()!;
+      this.total.subtract(old.hist);
+      this.count -= old.count;
+      this.errors -= old.errors;
+      old.hist.reset();
+      this.spare.push(old.hist);
+    }
+    if (this.count === 0) this.total.reset();
   }
 }

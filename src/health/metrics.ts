@@ -111,6 +111,7 @@ export function gpuDeviceSummary(d: GpuDeviceSample, v: GpuVerdict | undefined) 
     name: d.name ?? null,
     status: v?.status ?? 'healthy',
     reasons: v?.reasons ?? [],
+    ...(v?.notes ? { notes: v.notes } : {}),
     memory_used_fraction: d.memory ? round(d.memory.used / d.memory.total, 4) : null,
     memory_used_bytes: d.memory?.used ?? null,
     memory_total_bytes: d.memory?.total ?? null,

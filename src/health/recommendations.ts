@@ -90,7 +90,10 @@ export function recommendations(input: RecommendationInput): Recommendation[] {
     } else if (b.metric === 'responseTime' || b.metric.startsWith('responseTime:')) {
       out.push({ severity: 'warning', message: `${b.detail ?? 'tool calls'}: p95 latency ${b.observed.toFixed(0)} ms over the ${b.limit} ms limit` });
     } else if (b.metric === 'cpu') {
-      out.push({ severity: 'info', message: `CPU busy ${(b.observed * 100).toFixed(0)}% (limit ${(b.limit * 100).toFixed(0)}%)${input.checkType === 'full' ? '' : '; run healthCheck "full" for the top CPU consumers'}` });
+      const waiting = b.informational ? '; no work is waiting for a CPU (PSI cpu), so this alone is not a fault' : '';
+      out.push({ severity: 'info', message: `CPU busy ${(b.observed * 100).toFixed(0)}% (limit ${(b.limit * 100).toFixed(0)}%)${waiting}${input.checkType === 'full' ? '' : '; run healthCheck "full" for the top CPU consumers'}` });
+    } else if (b.metric === 'cpuPressure') {
+      out.push({ severity: 'warning', message: `CPU contention: runnable tasks waited for a CPU ${b.observed.toFixed(1)}% of the last 10 s (limit ${b.limit}%)${input.checkType === 'full' ? '' : '; run healthCheck "full" for the top CPU consumers'}` });
     } else if (b.metric === 'memoryPressure') {
       out.push({ severity: 'warning', message: `memory pressure: tasks stalled ${b.observed.toFixed(1)}% of the last 10 s waiting for memory (limit ${b.limit}%)` });
     } else if (b.metric === 'errorRate' || b.metric.startsWith('errorRate:')) {

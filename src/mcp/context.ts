@@ -170,6 +170,7 @@ export async function createOvernightContext(options: ContextOptions = {}): Prom
     history,
     kernelLog,
     async close() {
+      await progress.close();
       kernelLog?.stop();
       recorder?.stop();
       if (pruneTimer) clearInterval(pruneTimer);

@@ -1,21 +1,35 @@
 /**
  * `overnight serve --http PORT`: Streamable HTTP, bound to 127.0.0.1 unless told otherwise,
- * with Host and Origin validation (DNS rebinding) and a bearer token when one is configured.
+ * with Host and Origin validation (DNS rebinding; the Origin's scheme, host and port must be this
+ * server's), a bearer token when one is configured, a bound on concurrent requests (503 with
+ * Retry-After past the queue), and the same message checks as stdio (size, nesting depth).
  */
-import { createServer, type Server } from 'node:http';
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { timingSafeEqual } from 'node:crypto';
 import { createMcpHandler } from '@modelcontextprotocol/server';
-import { hostHeaderValidation, originValidation, toNodeHandler } from '@modelcontextprotocol/node';
+import { hostHeaderValidation, toNodeHandler } from '@modelcontextprotocol/node';
 import type { OvernightContext } from './context.js';
+import { RequestGate } from './http-gate.js';
+import { originCheck, type OriginCheck } from './http-origin.js';
+import { INVALID_PARAMS, refusalOf, requestIdOf } from './message-guard.js';
 import { createOvernightServer } from './server.js';
+import { ServerPool } from './server-pool.js';
 
 export interface HttpOptions {
   port: number;
   host?: string;
   /** Required as "Authorization: Bearer <token>" when set. */
   token?: string | undefined;
-  /** Extra Host/Origin hostnames to accept (the bind host and localhost always are). */
+  /** Extra Host/Origin hostnames (or full origins) to accept (the bind host and localhost always are). */
   allowedHosts?: string[];
+  /** Largest request body in bytes (default 10 MiB, as on stdio). */
+  maxMessageBytes?: number;
+  /** Requests served at once (default 16). */
+  maxConcurrent?: number;
+  /** Requests waiting for a slot before new ones get 503 (default 256). */
+  maxQueued?: number;
+  /** Seconds a client refused with 503 is asked to wait (Retry-After; default 1). */
+  retryAfterSec?: number;
 }
 
 function tokenMatches(header: string | undefined, token: string): boolean {
@@ -26,22 +40,80 @@ function tokenMatches(header: string | undefined, token: string): boolean {
   return a.length === b.length && timingSafeEqual(a, b);
 }
 
-export async function serveOnHttp(context: OvernightContext, opts: HttpOptions): Promise<Server> {
+function jsonError(res: ServerResponse, status: number, code: number, message: string, id: string | number | null = null, headers: Record<string, string> = {}): void {
+  res.writeHead(status, { 'Content-Type': 'application/json', ...headers });
+  res.end(JSON.stringify({ jsonrpc: '2.0', error: { code, message }, id }));
+}
+
+/** Reads a request body of at most `max` bytes; undefined (and the request drained) when larger. */
+async function readBody(req: IncomingMessage, max: number): Promise<string | undefined> {
+  if (Number(req.headers['content-length'] ?? 0) > max) {
+    req.resume();
+    return undefined;
+  }
+  const parts: Buffer[] = [];
+  let size = 0;
+  for await (const chunk of req as AsyncIterable<Buffer>) {
+    size += chunk.length;
+    if (size > max) {
+      req.resume();
+      return undefined;
+    }
+    parts.push(chunk);
+  }
+  return Buffer.concat(parts).toString('utf8');
+}
+
+export async function serveOnHttp(context: OvernightContext, opts: HttpOptions): Promise<Server & { pool: ServerPool }> {
   const host = opts.host ?? '127.0.0.1';
-  const names = ['localhost', '127.0.0.1', '[::1]', ...(host.includes(':') ? [`[${host}]`] : [host]), ...(opts.allowedHosts ?? [])];
-  const checkHost = hostHeaderValidation(names);
-  const checkOrigin = originValidation(names);
-  const mcp = createMcpHandler(() => createOvernightServer(context), {
-    onerror: (err) => process.stderr.write(`overnight: mcp http: ${err.message}\n`),
-  });
-  const handle = toNodeHandler(mcp, { onerror: (err) => process.stderr.write(`overnight: mcp http: ${err.message}\n`) });
+  const maxBytes = opts.maxMessageBytes ?? 10 * 1024 * 1024;
+  const extra = opts.allowedHosts ?? [];
+  const names = ['localhost', '127.0.0.1', '[::1]', ...(host.includes(':') ? [`[${host}]`] : [host])];
+  const checkHost = hostHeaderValidation([...names, ...extra.filter((e) => !e.includes('://'))]);
+  let checkOrigin: OriginCheck = () => 'the server is not listening yet';
+  const gate = new RequestGate(opts.maxConcurrent ?? 16, opts.maxQueued ?? 256);
+  const retryAfter = String(opts.retryAfterSec ?? 1);
+  const onerror = (err: Error) => process.stderr.write(`overnight: mcp http: ${err.message}\n`);
+  // One pool of server instances for every request: built once, reused after each exchange.
+  const pool = new ServerPool(() => createOvernightServer(context));
+  const mcp = createMcpHandler(() => pool.take(), { onerror, maxRequestBodySize: maxBytes });
+  const handle = toNodeHandler(mcp, { onerror, maxRequestBodySize: maxBytes });
+
+  /** Runs once the request holds a slot: body checks, then the SDK's handler. */
+  async function serve(req: IncomingMessage, res: ServerResponse, release: () => void): Promise<void> {
+    // GET/DELETE (stream resumption, session end) and long-lived subscription streams cost nothing
+    // while idle: they give their slot back at once, so 16 open streams cannot starve tool calls.
+    if (req.method !== 'POST') {
+      release();
+      return handle(req, res);
+    }
+    const body = await readBody(req, maxBytes);
+    if (body === undefined) {
+      return jsonError(res, 413, -32600, `request body over the limit of ${maxBytes} bytes (server.maxMessageBytes); send large data as a file path, or raise server.maxMessageBytes`, null, { Connection: 'close' });
+    }
+    let parsed: unknown;
+    try {
+      parsed = JSON.parse(body);
+    } catch (e) {
+      return jsonError(res, 400, -32700, `parse error: ${(e as Error).message.slice(0, 120)}`);
+    }
+    for (const m of Array.isArray(parsed) ? parsed : [parsed]) {
+      const why = refusalOf(m);
+      if (why) return jsonError(res, 400, INVALID_PARAMS, why, requestIdOf(m) ?? null);
+    }
+    if (!Array.isArray(parsed) && (parsed as { method?: unknown } | null)?.method === 'subscriptions/listen') release();
+    return handle(req, res, parsed);
+  }
+
   const server = createServer((req, res) => {
     if (!checkHost(req, res)) return;
-    if (req.headers.origin && !checkOrigin(req, res)) return;
+    const origin = req.headers.origin;
+    if (origin !== undefined) {
+      const why = checkOrigin(origin);
+      if (why) return jsonError(res, 403, -32000, why);
+    }
     if (opts.token && !tokenMatches(req.headers.authorization, opts.token)) {
-      res.writeHead(401, { 'Content-Type': 'application/json', 'WWW-Authenticate': 'Bearer realm="overnight"' });
-      res.end(JSON.stringify({ jsonrpc: '2.0', error: { code: -32001, message: 'missing or wrong bearer token' }, id: null }));
-      return;
+      return jsonError(res, 401, -32001, 'missing or wrong bearer token', null, { 'WWW-Authenticate': 'Bearer realm="overnight"' });
     }
     const url = new URL(req.url ?? '/', 'http://localhost');
     if (url.pathname !== '/mcp') {
@@ -49,15 +121,30 @@ export async function serveOnHttp(context: OvernightContext, opts: HttpOptions):
       res.end('overnight-ops: the MCP endpoint is /mcp\n');
       return;
     }
-    void handle(req, res).catch((err: Error) => {
-      process.stderr.write(`overnight: mcp http: ${err.message}\n`);
-      if (!res.headersSent) res.writeHead(500).end();
+    const slot = gate.enter();
+    if (!slot) {
+      req.resume();
+      const { active, waiting } = gate.load;
+      return jsonError(res, 503, -32000, `server busy: ${active} requests running and ${waiting} waiting (server.maxConcurrentRequests, server.maxQueuedRequests); retry after ${retryAfter} s`, null, { 'Retry-After': retryAfter });
+    }
+    void slot.then(async (release) => {
+      // A client that gave up while queued frees its slot without being served.
+      if (res.destroyed) return release();
+      res.once('close', release);
+      try {
+        await serve(req, res, release);
+      } catch (err) {
+        onerror(err as Error);
+        if (!res.headersSent) res.writeHead(500).end();
+      }
     });
   });
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
     server.listen(opts.port, host, () => resolve());
   });
+  const addr = server.address();
+  checkOrigin = originCheck(names, typeof addr === 'object' && addr ? addr.port : opts.port, extra);
   server.on('close', () => void context.close());
-  return server;
+  return Object.assign(server, { pool });
 }

@@ -1,10 +1,64 @@
 /** `overnight serve` on stdio: stdout carries the protocol, so every log line goes to stderr. */
-import { serveStdio } from '@modelcontextprotocol/server/stdio';
+import type { JSONRPCMessage, MessageExtraInfo, Transport, TransportSendOptions } from '@modelcontextprotocol/server';
+import { serveStdio, StdioServerTransport } from '@modelcontextprotocol/server/stdio';
 import type { OvernightContext } from './context.js';
+import { INVALID_PARAMS, INVALID_REQUEST, refusalOf, requestIdOf } from './message-guard.js';
 import { createOvernightServer } from './server.js';
+import { MessageLineLimiter } from './stdio-lines.js';
 
-export async function serveOnStdio(context: OvernightContext): Promise<void> {
+/**
+ * The stdio wire with the message guard in front: a refused message is answered (or, for a
+ * notification, logged) here and never reaches the SDK's connection or a tool.
+ */
+class GuardedTransport implements Transport {
+  onclose?: () => void;
+  onerror?: (error: Error) => void;
+  onmessage?: <T extends JSONRPCMessage>(message: T, extra?: MessageExtraInfo) => void;
+
+  constructor(private readonly wire: StdioServerTransport) {}
+
+  async start(): Promise<void> {
+    this.wire.onclose = () => this.onclose?.();
+    this.wire.onerror = (e) => this.onerror?.(e);
+    this.wire.onmessage = (message: JSONRPCMessage) => {
+      const why = refusalOf(message);
+      if (!why) return this.onmessage?.(message);
+      const id = requestIdOf(message);
+      process.stderr.write(`overnight: mcp: refused a message: ${why}\n`);
+      if (id !== undefined) void this.wire.send({ jsonrpc: '2.0', id, error: { code: INVALID_PARAMS, message: why } }).catch((e: Error) => this.onerror?.(e));
+    };
+    await this.wire.start();
+  }
+
+  send(message: JSONRPCMessage, _options?: TransportSendOptions): Promise<void> {
+    return this.wire.send(message);
+  }
+
+  close(): Promise<void> {
+    return this.wire.close();
+  }
+}
+
+export interface StdioOptions {
+  /** The largest message (one line) accepted; larger ones are answered with an error and skipped. */
+  maxMessageBytes: number;
+}
+
+export async function serveOnStdio(context: OvernightContext, opts: StdioOptions): Promise<void> {
+  let wire: StdioServerTransport | undefined;
+  const limiter = new MessageLineLimiter(opts.maxMessageBytes, ({ bytes, id }) => {
+    const message =
+      `message of ${bytes} bytes refused: the limit is ${opts.maxMessageBytes} bytes (server.maxMessageBytes). ` +
+      'Send large data as a file path, or raise server.maxMessageBytes in the configuration.';
+    process.stderr.write(`overnight: mcp: ${message}${id === null ? ' (no request id found; nothing to answer)' : ''}\n`);
+    // JSON-RPC allows a null id when the request's own id cannot be read.
+    void wire?.send({ jsonrpc: '2.0', id: id as string | number, error: { code: INVALID_REQUEST, message } }).catch(() => undefined);
+  });
+  process.stdin.pipe(limiter);
+  // Lines reach the SDK whole and within the limit, so its own buffer never overflows.
+  wire = new StdioServerTransport(limiter, process.stdout, { maxBufferSize: opts.maxMessageBytes + 2 });
   const handle = serveStdio(() => createOvernightServer(context), {
+    transport: new GuardedTransport(wire),
     onerror: (err) => process.stderr.write(`overnight: mcp: ${err.message}\n`),
   });
   await new Promise<void>((resolve) => {
@@ -15,5 +69,9 @@ export async function serveOnStdio(context: OvernightContext): Promise<void> {
     process.once('SIGINT', done);
   });
   await Promise.resolve((handle as { close?: () => unknown }).close?.());
+  // stdin is piped into the limiter, which the transport's close does not stop: an open stdin would
+  // keep the process alive after SIGTERM (a supervisor then waits for its kill timeout).
+  process.stdin.unpipe(limiter);
+  process.stdin.destroy();
   await context.close();
 }

@@ -5,7 +5,7 @@
  */
 import { setTimeout as delay } from 'node:timers/promises';
 import { z } from 'zod';
-import { describeValue, didYouMean } from '../config/validation.js';
+import { capText, describeValue, didYouMean } from '../config/validation.js';
 import type { LatencyWindow } from '../health/latency-window.js';
 
 export interface ToolResult {
@@ -30,12 +30,15 @@ export function strictShape<T extends z.ZodRawShape>(shape: T, where: string) {
   return z.strictObject(shape, {
     error: (iss) => {
       if (iss.code === 'unrecognized_keys') {
-        return iss.keys
+        // A flood of unknown keys is summarised: the first few are named, the rest counted.
+        const shown = iss.keys.slice(0, 5);
+        const more = iss.keys.length - shown.length;
+        return shown
           .map((k: string) => {
             const guess = didYouMean(k, known);
-            return `${where}: unknown property "${k}"${guess ? `; did you mean "${guess}"?` : ''} (allowed: ${known.join(', ')})`;
+            return `${where}: unknown property "${capText(k)}"${guess ? `; did you mean "${guess}"?` : ''} (allowed: ${known.join(', ')})`;
           })
-          .join('; ');
+          .join('; ') + (more > 0 ? `; and ${more} more unknown properties` : '');
       }
       if (iss.code === 'invalid_type') return `got ${describeValue(iss.input)}; ${where} must be an object`;
       return undefined;

@@ -2,11 +2,60 @@
  * Prometheus exposition (prom-client), named the way node_exporter (node_*) and dcgm-exporter
  * (DCGM_FI_DEV_*) name theirs, so existing dashboards and alert rules apply; overnight_* for health,
  * recovery, progress and the monitor's own cost.
+ *
+ * Node and GPU readings are collected at scrape time, as exporters do (prom-client `collect()`):
+ * a scrape reads the host through its own HostReader and the GPUs through the GPU thread, so
+ * `node_load1` and the PSI counters are as fresh as node_exporter's whatever the monitor's cycle
+ * interval; the cycle only paces decisions (health status, GPU verdicts, tasks).
  */
 import { createServer, type Server } from 'node:http';
+import { hostname } from 'node:os';
 import client from 'prom-client';
-import type { GpuDeviceSample, HostSample } from '../native.js';
+import type { GpuDeviceSample, HostSample, MemorySample } from '../native.js';
+import type { XidSeverity } from '../gpu/xid.js';
 import type { HealthReport } from '../health/health-monitor.js';
+import { mountOf, readMounts, type MountEntry } from '../sampling/mounts.js';
+
+/** Where a scrape reads the node. Either may be absent (then those series are absent). */
+export interface ScrapeSources {
+  /** A host sample taken now, with the watched filesystems statvfs'd (microseconds). */
+  host?: () => HostSample | null;
+  /** The GPUs now; null when NVML did not answer in time (the last reading stays). */
+  gpus?: () => Promise<GpuDeviceSample[] | null>;
+  /** The mount table (default: /proc/self/mountinfo, read per scrape). */
+  mounts?: () => MountEntry[];
+  /** Each GPU's last Xid still inside gpu.xidWindowSec (default: the last one recorded here, never expired). */
+  lastXids?: () => Map<number, number>;
+}
+
+/** node_exporter's meminfo field names for the fields our reader keeps. */
+type NumericMemoryField = { [K in keyof MemorySample]: MemorySample[K] extends number ? K : never }[keyof MemorySample];
+const MEMINFO: Record<string, NumericMemoryField> = {
+  MemTotal: 'total',
+  MemFree: 'free',
+  MemAvailable: 'available',
+  Buffers: 'buffers',
+  Cached: 'cached',
+  SwapCached: 'swapCached',
+  Active: 'active',
+  Inactive: 'inactive',
+  SReclaimable: 'sReclaimable',
+  SUnreclaim: 'sUnreclaim',
+  Shmem: 'shmem',
+  AnonPages: 'anon',
+  Mapped: 'mapped',
+  Dirty: 'dirty',
+  Writeback: 'writeback',
+  SwapTotal: 'swapTotal',
+  SwapFree: 'swapFree',
+};
+
+/** The classifier's Xid classes (src/gpu/xid.ts): each GPU's counter starts at 0 for each, so increase() sees the first Xid. */
+const XID_CLASSES = ['info', 'application', 'degraded', 'fatal'] as const satisfies readonly XidSeverity[];
+
+/** prom-client's default gauges that end in _total (promtool: "non-counter metrics should not have _total"). */
+const TOTAL_GAUGES = ['nodejs_active_handles_total', 'nodejs_active_requests_total', 'nodejs_active_resources_total'];
+import { NodeCheckMetrics } from './node-checks-metrics.js';
 
 export class OvernightMetrics {
   readonly registry = new client.Registry();
@@ -17,18 +66,31 @@ export class OvernightMetrics {
   readonly cycles: client.Histogram<string>;
   readonly alerts: client.Counter<string>;
   readonly wakeups: client.Counter<string>;
+  readonly xids: client.Counter<string>;
+  private readonly host = hostname();
+  /** dcgm-exporter's label set per GPU index, from the last GPU reading. */
+  private readonly gpuLabels = new Map<number, Record<string, string>>();
+  private gpuStatuses = new Map<number, string>();
+  private readonly lastXid = new Map<number, number>();
+  private readonly pendingXids = new Map<number, Map<string, number>>();
+  private scrape: Promise<void> | undefined;
+  /** InfiniBand (node_infiniband_*), file table, mounts, daemons, zombies, operator checks. */
+  readonly nodeChecks: NodeCheckMetrics;
 
-  constructor() {
+  constructor(private readonly sources: ScrapeSources = {}) {
     // The monitor's own cost (CPU, RSS, heap, GC). Event-loop lag is sampled once a second, not the
     // default 10 ms, which alone would cost more than the rest of an idle monitor.
-    client.collectDefaultMetrics({ register: this.registry, prefix: 'overnight_monitor_', eventLoopMonitoringPrecision: 1000 });
+    const prefix = 'overnight_monitor_';
+    client.collectDefaultMetrics({ register: this.registry, prefix, eventLoopMonitoringPrecision: 1000 });
+    // The per-type gauges (…_active_handles{type}) stay; their sums are what `sum()` gives.
+    for (const n of TOTAL_GAUGES) this.registry.removeSingleMetric(prefix + n);
+    // Node and GPU series are read when Prometheus asks, once per scrape for all of them.
+    const scraped = (name: string) => name.startsWith('node_') || name.startsWith('DCGM_') || name.startsWith('overnight_cgroup_') || name === 'overnight_gpu_healthy';
+    const refresh = () => this.refresh();
     const gauge = (name: string, help: string, labelNames: string[] = []) => {
-      this.g[name] = new client.Gauge({ name, help, labelNames, registers: [this.registry] });
+      this.g[name] = new client.Gauge({ name, help, labelNames, registers: [this.registry], ...(scraped(name) ? { collect: refresh } : {}) });
     };
-    gauge('node_memory_MemTotal_bytes', 'Memory information field MemTotal_bytes.');
-    gauge('node_memory_MemAvailable_bytes', 'Memory information field MemAvailable_bytes.');
-    gauge('node_memory_SwapTotal_bytes', 'Memory information field SwapTotal_bytes.');
-    gauge('node_memory_SwapFree_bytes', 'Memory information field SwapFree_bytes.');
+    for (const field of Object.keys(MEMINFO)) gauge(`node_memory_${field}_bytes`, `Memory information field ${field}_bytes.`);
     gauge('node_load1', '1m load average.');
     gauge('node_load5', '5m load average.');
     gauge('node_load15', '15m load average.');
@@ -42,7 +104,8 @@ export class OvernightMetrics {
         help,
         labelNames,
         registers: [this.registry],
-        collect() {
+        async collect() {
+          if (scraped(name)) await refresh();
           this.reset();
           if (!values.size && !labelNames.length) this.remove(); // unknown: absent, not 0
           for (const { labels, value } of values.values()) this.inc(labels, value);
@@ -53,14 +116,21 @@ export class OvernightMetrics {
     counter('node_pressure_memory_waiting_seconds_total', 'Total time in seconds that processes have waited for memory');
     counter('node_pressure_memory_stalled_seconds_total', 'Total time in seconds no process could make progress due to memory congestion');
     counter('node_pressure_io_waiting_seconds_total', 'Total time in seconds that processes have waited due to IO congestion');
-    gauge('node_filesystem_size_bytes', 'Filesystem size in bytes.', ['mountpoint']);
-    gauge('node_filesystem_avail_bytes', 'Filesystem space available to non-root users in bytes.', ['mountpoint']);
-    gauge('node_filesystem_files', 'Filesystem total file nodes.', ['mountpoint']);
-    gauge('node_filesystem_files_free', 'Filesystem total free file nodes.', ['mountpoint']);
+    counter('node_pressure_io_stalled_seconds_total', 'Total time in seconds no process could make progress due to IO congestion');
+    counter('node_pressure_cpu_stalled_seconds_total', 'Total time in seconds no process could make progress due to CPU congestion');
+    // node_exporter's labels, one series per filesystem (not per configured path).
+    const fs = ['device', 'fstype', 'mountpoint'];
+    gauge('node_filesystem_size_bytes', 'Filesystem size in bytes.', fs);
+    gauge('node_filesystem_free_bytes', 'Filesystem free space in bytes.', fs);
+    gauge('node_filesystem_avail_bytes', 'Filesystem space available to non-root users in bytes.', fs);
+    gauge('node_filesystem_files', 'Filesystem total file nodes.', fs);
+    gauge('node_filesystem_files_free', 'Filesystem total free file nodes.', fs);
+    gauge('node_filesystem_readonly', 'Filesystem read-only status.', fs);
     gauge('overnight_cgroup_memory_usage_bytes', 'Memory usage of the watched cgroup.');
     gauge('overnight_cgroup_memory_limit_bytes', 'Memory limit of the watched cgroup (absent when unlimited).');
     gauge('overnight_cgroup_oom_kills', 'OOM kills in the watched cgroup since it was created.');
-    const gpu = ['gpu', 'UUID', 'modelName'];
+    // dcgm-exporter's labels (Hostname is the node's, as dcgm-exporter sets it outside Kubernetes).
+    const gpu = ['gpu', 'UUID', 'pci_bus_id', 'device', 'modelName', 'Hostname'];
     gauge('DCGM_FI_DEV_GPU_UTIL', 'GPU utilization (in %).', gpu);
     gauge('DCGM_FI_DEV_MEM_COPY_UTIL', 'Memory utilization (in %).', gpu);
     gauge('DCGM_FI_DEV_FB_USED', 'Framebuffer memory used (in MiB).', gpu);
@@ -86,6 +156,9 @@ export class OvernightMetrics {
     this.recoveries = new client.Counter({ name: 'overnight_recoveries_total', help: 'Recoveries run, by operation and status.', labelNames: ['operation', 'status'], registers: [this.registry] });
     this.alerts = new client.Counter({ name: 'overnight_alerts_total', help: 'Alerts, by outcome (sent, deduplicated, rate_limited).', labelNames: ['outcome'], registers: [this.registry] });
     this.wakeups = new client.Counter({ name: 'overnight_monitor_wakeups_total', help: 'Monitor cycles, by what woke it.', labelNames: ['trigger'], registers: [this.registry] });
+    // Xids by class, so rules can alert on recent fatal ones only (Xid 13 is an application's bug).
+    this.xids = new client.Counter({ name: 'overnight_gpu_xid_errors_total', help: 'Xid errors reported by the driver, by GPU and Xid class (the classifier severity, in a label of its own so it cannot clash with alert severities).', labelNames: [...gpu, 'xid_class'], registers: [this.registry], collect: refresh });
+    this.nodeChecks = new NodeCheckMetrics(this.registry);
     this.cycles = new client.Histogram({ name: 'overnight_monitor_cycle_seconds', help: 'Time one monitor cycle took.', buckets: [0.001, 0.005, 0.01, 0.05, 0.1, 0.5, 1, 5, 30], registers: [this.registry] });
   }
 
@@ -105,12 +178,7 @@ export class OvernightMetrics {
 
   updateHost(s: HostSample): void {
     const m = s.memory;
-    if (m) {
-      this.set('node_memory_MemTotal_bytes', m.total);
-      this.set('node_memory_MemAvailable_bytes', m.available);
-      this.set('node_memory_SwapTotal_bytes', m.swapTotal);
-      this.set('node_memory_SwapFree_bytes', m.swapFree);
-    }
+    if (m) for (const [field, key] of Object.entries(MEMINFO)) this.set(`node_memory_${field}_bytes`, m[key]);
     if (s.load) {
       this.set('node_load1', s.load.load1);
       this.set('node_load5', s.load.load5);
@@ -121,13 +189,24 @@ export class OvernightMetrics {
     this.set('node_pressure_memory_waiting_seconds_total', secs(s.psi?.memory?.some?.totalUs));
     this.set('node_pressure_memory_stalled_seconds_total', secs(s.psi?.memory?.full?.totalUs));
     this.set('node_pressure_io_waiting_seconds_total', secs(s.psi?.io?.some?.totalUs));
-    for (const f of s.filesystems) {
-      if (f.error) continue;
-      const l = { mountpoint: f.path };
+    this.set('node_pressure_io_stalled_seconds_total', secs(s.psi?.io?.full?.totalUs));
+    this.set('node_pressure_cpu_stalled_seconds_total', secs(s.psi?.cpu?.full?.totalUs));
+    const fsNames = ['node_filesystem_size_bytes', 'node_filesystem_free_bytes', 'node_filesystem_avail_bytes', 'node_filesystem_files', 'node_filesystem_files_free', 'node_filesystem_readonly'];
+    for (const n of fsNames) this.g[n]!.reset(); // an unmounted filesystem's series goes
+    const seen = new Set<string>();
+    const fsOk = s.filesystems.filter((f) => !f.error);
+    const mounts = fsOk.length ? (this.sources.mounts ?? readMounts)() : [];
+    for (const f of fsOk) {
+      const m = mountOf(f.path, mounts);
+      if (!m || seen.has(m.mountPoint)) continue; // two paths on one filesystem: one series
+      seen.add(m.mountPoint);
+      const l = { device: m.device, fstype: m.fstype, mountpoint: m.mountPoint };
       this.set('node_filesystem_size_bytes', f.totalBytes, l);
+      this.set('node_filesystem_free_bytes', f.freeBytes, l);
       this.set('node_filesystem_avail_bytes', f.availableBytes, l);
       this.set('node_filesystem_files', f.totalInodes, l);
       this.set('node_filesystem_files_free', f.freeInodes, l);
+      this.set('node_filesystem_readonly', f.readOnly === undefined ? null : f.readOnly ? 1 : 0, l);
     }
     const cg = s.cgroup?.memory;
     this.set('overnight_cgroup_memory_usage_bytes', cg?.usage);
@@ -135,14 +214,15 @@ export class OvernightMetrics {
     this.set('overnight_cgroup_oom_kills', cg?.events?.oomKill);
   }
 
-  updateGpus(devices: GpuDeviceSample[], statuses: Map<number, string>, lastXid: Map<number, number>): void {
+  /** Sets the DCGM series from one GPU reading (at scrape time). FB in whole MiB, as DCGM reports it. */
+  updateGpus(devices: GpuDeviceSample[]): void {
     const MiB = 2 ** 20;
     for (const d of devices) {
-      const l = { gpu: String(d.index), UUID: d.uuid ?? '', modelName: d.name ?? '' };
-      this.set('DCGM_FI_DEV_GPU_UTIL', d.utilization ? d.utilization.gpu * 100 : null, l);
-      this.set('DCGM_FI_DEV_MEM_COPY_UTIL', d.utilization ? d.utilization.memory * 100 : null, l);
-      this.set('DCGM_FI_DEV_FB_USED', d.memory ? d.memory.used / MiB : null, l);
-      this.set('DCGM_FI_DEV_FB_FREE', d.memory ? d.memory.free / MiB : null, l);
+      const l = this.labelsOf(d);
+      this.set('DCGM_FI_DEV_GPU_UTIL', d.utilization ? Math.round(d.utilization.gpu * 100) : null, l);
+      this.set('DCGM_FI_DEV_MEM_COPY_UTIL', d.utilization ? Math.round(d.utilization.memory * 100) : null, l);
+      this.set('DCGM_FI_DEV_FB_USED', d.memory ? Math.floor(d.memory.used / MiB) : null, l);
+      this.set('DCGM_FI_DEV_FB_FREE', d.memory ? Math.floor(d.memory.free / MiB) : null, l);
       this.set('DCGM_FI_DEV_GPU_TEMP', d.temperatureC, l);
       this.set('DCGM_FI_DEV_POWER_USAGE', d.powerW, l);
       this.set('DCGM_FI_DEV_SM_CLOCK', d.smClockMhz, l);
@@ -152,10 +232,64 @@ export class OvernightMetrics {
       this.set('DCGM_FI_DEV_ECC_SBE_VOL_TOTAL', d.eccCorrectedVolatile, l);
       this.set('DCGM_FI_DEV_PCIE_REPLAY_COUNTER', d.pcieReplayCounter, l);
       this.set('DCGM_FI_DEV_ROW_REMAP_FAILURE', d.remappedRows ? (d.remappedRows.failure ? 1 : 0) : null, l);
-      this.set('DCGM_FI_DEV_XID_ERRORS', lastXid.get(d.index) ?? 0, l);
-      const st = statuses.get(d.index) ?? 'healthy';
+      this.set('DCGM_FI_DEV_XID_ERRORS', (this.sources.lastXids?.() ?? this.lastXid).get(d.index) ?? 0, l);
+      const st = this.gpuStatuses.get(d.index) ?? 'healthy';
       this.set('overnight_gpu_healthy', st === 'healthy' ? 1 : st === 'degraded' ? 0.5 : 0, l);
     }
+  }
+
+  /** dcgm-exporter's labels for a GPU; its Xid counters start at 0 the first time it is seen. */
+  private labelsOf(d: GpuDeviceSample): Record<string, string> {
+    // `device` is nvidia<minor> in dcgm-exporter; NVML numbers minors in index order on a plain node.
+    const l = { gpu: String(d.index), UUID: d.uuid ?? '', pci_bus_id: d.busId ?? '', device: `nvidia${d.index}`, modelName: d.name ?? '', Hostname: this.host };
+    const prev = this.gpuLabels.get(d.index);
+    if (!prev || JSON.stringify(prev) !== JSON.stringify(l)) {
+      for (const xid_class of XID_CLASSES) this.xids.inc({ ...l, xid_class }, 0);
+      for (const [xid_class, n] of this.pendingXids.get(d.index) ?? []) this.xids.inc({ ...l, xid_class }, n);
+      this.pendingXids.delete(d.index);
+      this.gpuLabels.set(d.index, l);
+    }
+    return l;
+  }
+
+  /** The monitor's GPU verdicts (one per cycle); the scrape renders them with the GPU's labels. */
+  setGpuStatuses(statuses: Map<number, string>): void {
+    this.gpuStatuses = statuses;
+  }
+
+  /** Counts one Xid under its class (the classifier's severity) and remembers it as the GPU's last. */
+  recordXid(gpuIndex: number, xid: number, severity: string): void {
+    this.lastXid.set(gpuIndex, xid);
+    const l = this.gpuLabels.get(gpuIndex);
+    if (l) return void this.xids.inc({ ...l, xid_class: severity });
+    // Before the first GPU reading the labels are unknown: counted once they are (labelsOf).
+    const pending = this.pendingXids.get(gpuIndex) ?? new Map<string, number>();
+    pending.set(severity, (pending.get(severity) ?? 0) + 1);
+    this.pendingXids.set(gpuIndex, pending);
+  }
+
+  /**
+   * Reads the node once per scrape: every scraped metric's collect() awaits the same read, so one
+   * exposition is one consistent moment. A read failing leaves those series as they were.
+   */
+  private refresh(): Promise<void> {
+    // prom-client calls every metric's collect() in the same tick of one scrape: they share the
+    // read in flight, and the next scrape reads anew.
+    if (this.scrape) return this.scrape;
+    const done = (async () => {
+      try {
+        const h = this.sources.host?.();
+        if (h) this.updateHost(h);
+      } catch (err) {
+        process.stderr.write(`overnight: metrics: host read failed: ${(err as Error).message}\n`);
+      }
+      const gpus = await this.sources.gpus?.().catch(() => null);
+      if (gpus) this.updateGpus(gpus);
+    })().finally(() => {
+      this.scrape = undefined;
+    });
+    this.scrape = done;
+    return done;
   }
 
   updateHealth(r: HealthReport, breachedKnown: Set<string>): void {
@@ -165,6 +299,7 @@ export class OvernightMetrics {
       this.set('overnight_threshold_breached', now.has(m) ? 1 : 0, { metric: m });
       breachedKnown.add(m);
     }
+    if (r.metrics.node_checks) this.nodeChecks.update(r.metrics.node_checks);
     const sus = r.metrics.suspects;
     if (sus) {
       this.set('overnight_leak_suspects', sus.memory_leaks.length);

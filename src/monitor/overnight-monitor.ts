@@ -12,6 +12,8 @@ import type { OvernightContext } from '../mcp/context.js';
 import type { OvernightMetrics } from '../metrics/prometheus.js';
 import type { OperationType } from '../recovery/recovery-manager.js';
 import type { ResourceResult } from '../resources/types.js';
+import { loadNative } from '../native.js';
+import { readProcess } from '../sampling/processes.js';
 import { OvernightErrorHandler } from './error-handler.js';
 
 export interface CycleReport {
@@ -63,7 +65,6 @@ export class OvernightMonitor {
   private wakeCtl = new AbortController();
   private wakeReason: string | null = null;
   private readonly stops: (() => void)[] = [];
-  private readonly lastXid = new Map<number, number>();
   private readonly breachedKnown = new Set<string>();
   private lastFullAt = -Infinity;
   private lastStatus: HealthReport['status'] = 'healthy';
@@ -113,7 +114,6 @@ export class OvernightMonitor {
 
   /** Subscribes to what should wake the monitor at once. Failures to subscribe are events, not errors. */
   async subscribe(): Promise<void> {
-    const { loadNative } = await import('../native.js');
     const m = this.ctx.config.monitor;
     try {
       const psi = new (loadNative().PsiTriggers)([{ resource: 'memory', stallUs: m.psiMemoryStallUs, windowUs: m.psiWindowUs }], (resource, error) => {
@@ -135,7 +135,7 @@ export class OvernightMonitor {
           if (e.xid !== undefined && e.gpuIndex !== undefined) {
             this.ctx.health.recordXid(e.gpuIndex, e.xid, e.timeMs);
             this.storeXid(e);
-            this.lastXid.set(e.gpuIndex, e.xid);
+            this.o.metrics?.recordXid(e.gpuIndex, e.xid, e.classification?.severity ?? 'degraded');
             this.event('xid', `GPU ${e.gpuIndex}: Xid ${e.xid} (${e.classification?.severity}): ${e.classification?.description}`);
             this.wake(`xid:${e.xid}`);
           } else this.event('gpu', `GPU ${e.gpuIndex}: ${e.type}`);
@@ -162,8 +162,9 @@ export class OvernightMonitor {
     this.stops.push(() => {
       stopped = true;
     });
+    // Synchronous up to the first wait: the process is identified (pid + start time) when the watch
+    // is set up, before the first cycle, so an exit right after start-up is not mistaken for "never existed".
     void (async () => {
-      const { loadNative, readProcess } = await import('../index.js');
       let starttime = 0;
       try {
         starttime = readProcess(pid, { io: false, wchan: false, statm: false }).starttime;
@@ -253,8 +254,9 @@ export class OvernightMonitor {
         this.o.metrics?.recoveries.inc({ operation: t.op, status: r.status });
         this.event('recovery', `${t.op} ${r.status}: ${r.message}`);
       }
-      if (health.status === 'critical') {
-        const r = await this.ctx.escalator.escalate({ key: `status:critical:${cycle.breached.join(',')}`, severity: 'critical', summary: `node critical: ${health.recommendations.map((x) => x.message).slice(0, 3).join(' | ') || cycle.breached.join(', ') || health.metrics.events?.critical.slice(0, 2).join(' | ') || 'see healthCheck'}`, details: { breached: health.breached } });
+      // One alert per critical subject: the same GPU's alert is not sent again when an unrelated breach comes or goes.
+      for (const f of health.status === 'critical' ? health.critical_faults : []) {
+        const r = await this.ctx.escalator.escalate({ key: `critical:${f.subject}`, severity: 'critical', summary: `node critical: ${f.summary}`, details: { subject: f.subject, breached: health.breached } });
         cycle.alerts.push({ key: r.key, sent: !r.deduplicated });
       }
     }
@@ -280,8 +282,11 @@ export class OvernightMonitor {
         this.event('disk', `cleanup ${r.status}: ${r.message}`);
       }
     } else if (diskBreach) {
-      const r = await this.ctx.escalator.escalate({ key: 'disk:full', severity: 'warning', summary: `filesystem over ${Math.round(th.disk * 100)}% and no cleanup roots are configured`, details: { disk: health.metrics.disk } });
-      cycle.alerts.push({ key: r.key, sent: !r.deduplicated });
+      const full = (health.metrics.disk as { path: string; used_fraction?: number }[]).filter((d) => (d.used_fraction ?? 0) > th.disk || health.breached.some((b) => b.metric === `disk:${d.path}`));
+      for (const d of full) {
+        const r = await this.ctx.escalator.escalate({ key: `disk:full:${d.path}`, severity: 'warning', summary: `filesystem ${d.path} over ${Math.round(th.disk * 100)}% and no cleanup roots are configured`, details: { disk: d } });
+        cycle.alerts.push({ key: r.key, sent: !r.deduplicated });
+      }
     }
 
     // The error handler's last resort.
@@ -303,13 +308,8 @@ export class OvernightMonitor {
     const m = this.o.metrics;
     if (!m) return;
     m.updateHealth(health, this.breachedKnown);
-    const host = this.ctx.health.lastHostSample();
-    if (host) m.updateHost(host);
-    const last = this.ctx.health.lastGpuSample();
-    if (last?.outcome.available) {
-      const statuses = new Map(((health.metrics.gpu_health.devices as { index: number; status: string }[] | undefined) ?? []).map((d) => [d.index, d.status]));
-      m.updateGpus(last.outcome.devices, statuses, this.lastXid);
-    }
+    // Node and GPU readings are the scrape's own (collected at scrape time); the cycle sets verdicts.
+    m.setGpuStatuses(new Map(((health.metrics.gpu_health.devices as { index: number; status: string }[] | undefined) ?? []).map((d) => [d.index, d.status])));
     m.updateTasks(this.ctx.progress.list(), new Set(stalled));
     const c = this.ctx.escalator.counts;
     m.alerts.reset();

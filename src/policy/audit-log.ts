@@ -4,9 +4,15 @@
  * triggers). A row is on disk before the act starts and after it ends.
  */
 import type { Db } from '../store/database.js';
+import { prepared } from '../store/statements.js';
 
-/** Gated acts that change bookkeeping, not the node's processes or data: outside the hourly budget. */
-export const NON_DESTRUCTIVE = ['lease_gpu', 'reserve_memory', 'release_lease', 'restart_task'];
+/**
+ * Gated acts that change bookkeeping, not the node's processes or data: outside the hourly budget.
+ * A disk reservation is one: it fallocates a file of our own under the reservation directory, and
+ * releasing it gives the space back; it must not use up the budget a real recovery needs. Slurm node
+ * states too: a spent budget must not keep a broken node taking jobs (nor a mended one idle).
+ */
+export const NON_DESTRUCTIVE = ['lease_gpu', 'reserve_memory', 'reserve_disk', 'release_lease', 'restart_task', 'slurm_drain', 'slurm_resume'];
 
 export interface AuditEntry {
   id: number;
@@ -83,7 +89,7 @@ export class AuditLog {
     }
     const sql = `SELECT * FROM audit ${where.length ? `WHERE ${where.join(' AND ')}` : ''} ORDER BY id DESC LIMIT ?`;
     args.push(q.limit ?? 100);
-    const rows = this.db.prepare(sql).all(...args) as Record<string, unknown>[];
+    const rows = prepared(this.db, sql).all(...args) as Record<string, unknown>[];
     return rows.reverse().map((r) => ({
       id: r.id as number,
       ts: r.ts as string,

@@ -10,7 +10,10 @@ import type { OvernightConfig } from '../config/schema.js';
 import { loadNative } from '../native.js';
 import type { Clock } from '../util/clock.js';
 import { NON_DESTRUCTIVE, type AuditLog } from './audit-log.js';
+import { parseCgroupSelector } from '../sampling/cgroup-membership.js';
+import { implicitScope } from './implicit-scope.js';
 import { checkProcessScope, type ScopeOptions, type ScopeVerdict } from './process-scope.js';
+import { resolveUid } from './users.js';
 
 export type PolicyConfig = OvernightConfig['policy'];
 
@@ -43,6 +46,23 @@ export interface GateIdentity {
   uid?: number;
 }
 
+/**
+ * The scope from the policy: an explicit root, unit or user (all that are given must hold), else
+ * the parent process when it can be an agent runner, else no scope at all (everything refused).
+ * Without a root, every process is watched (root 1) and the unit or user decides.
+ */
+function scopeOf(policy: PolicyConfig, identity: GateIdentity): Pick<ScopeOptions, 'scopeRoot' | 'rootIsScope' | 'unit' | 'scopeUid' | 'noScope'> {
+  const unit = policy.scopeUnit === undefined ? undefined : parseCgroupSelector(policy.scopeUnit, 'policy.scopeUnit');
+  const scopeUid = policy.scopeUser === undefined ? undefined : resolveUid(policy.scopeUser, 'policy.scopeUser');
+  const extra = { ...(unit ? { unit } : {}), ...(scopeUid !== undefined ? { scopeUid } : {}) };
+  const root = identity.scopeRoot ?? policy.scopeRoot;
+  if (root !== undefined) return { scopeRoot: root, ...extra };
+  if (unit || scopeUid !== undefined) return { scopeRoot: 1, rootIsScope: false, ...extra };
+  const implicit = implicitScope();
+  if (implicit.root !== null) return { scopeRoot: implicit.root };
+  return { scopeRoot: 1, rootIsScope: false, noScope: implicit.reason };
+}
+
 export class PolicyGate {
   readonly scopeOptions: ScopeOptions;
 
@@ -54,7 +74,7 @@ export class PolicyGate {
   ) {
     this.scopeOptions = {
       selfPid: identity.selfPid ?? process.pid,
-      scopeRoot: identity.scopeRoot ?? policy.scopeRoot ?? process.ppid,
+      ...scopeOf(policy, identity),
       uid: identity.uid ?? process.getuid?.() ?? 0,
       protectedNames: policy.protectedNames,
       allow: policy.allow.map((p) => new RegExp(p)),
@@ -80,7 +100,9 @@ export class PolicyGate {
     const requestId = randomUUID();
     const started = new Date(this.clock.now()).toISOString();
     let reason = refusal();
-    if (!reason && !req.dryRun && !NON_DESTRUCTIVE.includes(req.action)) {
+    // A dry run is checked against the budget too (it must say whether the act would be refused),
+    // but it does not spend any: only allowed real acts are counted.
+    if (!reason && !NON_DESTRUCTIVE.includes(req.action)) {
       const used = this.audit.countAllowedSince(this.clock.now() - 3600_000);
       if (used >= this.policy.maxActionsPerHour) reason = `the hourly budget of ${this.policy.maxActionsPerHour} destructive acts is used up (policy.maxActionsPerHour)`;
     }

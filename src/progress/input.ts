@@ -4,19 +4,14 @@
  */
 import path from 'node:path';
 import { z } from 'zod';
+import { taskIdField } from '../config/fields.js';
 import { describeValue } from '../config/validation.js';
 
 export const LIMITS = { taskIdMax: 256, stageMax: 256, checkpointsMax: 100, artifactsMax: 100, pathMax: 4096 } as const;
 
 const noControl = (s: string) => !/[\u0000-\u001f\u007f]/.test(s);
 
-export const taskIdSchema = z
-  .string({ error: (iss) => `got ${describeValue(iss.input)}; taskId must be a string` })
-  .superRefine((s, ctx) => {
-    if (!s.trim().length) ctx.addIssue({ code: 'custom', message: `got ${describeValue(s)}; taskId must not be empty` });
-    else if (s.length > LIMITS.taskIdMax) ctx.addIssue({ code: 'custom', message: `got a taskId of ${s.length} characters; at most ${LIMITS.taskIdMax} are allowed` });
-    else if (!noControl(s)) ctx.addIssue({ code: 'custom', message: `got ${describeValue(s)}; taskId must not contain control characters (NUL, newline, ...)` });
-  })
+export const taskIdSchema = taskIdField('taskId')
   .describe('Your task\'s id (1-256 characters). Several agents may write the same task; each call is atomic.');
 
 const artifactPath = z.string().superRefine((s, ctx) => {

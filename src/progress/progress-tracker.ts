@@ -10,9 +10,12 @@ import { formatIssues, ValidationError } from '../config/validation.js';
 import type { StalledTask, StalledTaskSource } from '../health/sources.js';
 import type { Db } from '../store/database.js';
 import type { Clock } from '../util/clock.js';
-import { ArtifactStore, fileFacts } from './artifacts.js';
+import { artifactRoots, newBudget } from './artifact-access.js';
+import { ArtifactStore, inspectArtifact } from './artifacts.js';
+import { HashPool } from './hash-pool.js';
 import { estimateEta, type Eta, type Point } from './eta.js';
 import { checkpointsSchema, normalizeArtifacts, taskIdSchema, type CheckpointInput } from './input.js';
+import { prepared as statement } from '../store/statements.js';
 
 export interface ArtifactReport {
   path: string;
@@ -23,6 +26,8 @@ export interface ArtifactReport {
   changed: boolean;
   stored: boolean;
   recorded_at_seq: number;
+  /** Why sha256_now is null though the file exists (hash budget spent, or no longer allowed). */
+  not_hashed?: string;
 }
 
 export interface ProgressReport {
@@ -52,6 +57,8 @@ const iso = (ms: number) => new Date(ms).toISOString();
 
 export class ProgressTracker implements StalledTaskSource {
   readonly store: ArtifactStore;
+  /** Artifact hashing off the main thread; closed (in-flight hashing cancelled) by close(). */
+  private readonly hashes = new HashPool();
 
   constructor(
     private readonly db: Db,
@@ -79,28 +86,34 @@ export class ProgressTracker implements StalledTaskSource {
     if (input.checkpoints.length) {
       // File I/O (hashing, copying) happens before the transaction, so the database lock is short.
       const prepared: { cp: CheckpointInput; arts: { path: string; bytes: number | null; sha256: string | null; stored: boolean }[] }[] = [];
-      for (const cp of input.checkpoints) {
+      const roots = artifactRoots(this.config, input.taskId);
+      const budget = newBudget(this.config.progress.maxHashBytesPerCall);
+      const refusals: string[] = [];
+      for (const [i, cp] of input.checkpoints.entries()) {
         const arts: (typeof prepared)[number]['arts'] = [];
-        for (const a of normalizeArtifacts(cp.artifacts)) {
-          let facts = await fileFacts(a.path);
-          let stored = false;
-          if (this.config.progress.storeArtifacts && facts.exists && facts.bytes !== null && facts.bytes <= this.config.progress.maxArtifactBytes) {
-            const put = await this.store.put(a.path);
-            if (put) {
-              facts = { exists: true, bytes: put.bytes, sha256: put.sha256 };
-              stored = true;
-            }
+        for (const [j, a] of normalizeArtifacts(cp.artifacts).entries()) {
+          const facts = await inspectArtifact(a.path, {
+            roots,
+            pool: this.hashes,
+            budget,
+            ...(this.config.progress.storeArtifacts ? { copyInto: this.store, maxCopyBytes: this.config.progress.maxArtifactBytes } : {}),
+          });
+          if ('refused' in facts) {
+            refusals.push(`checkpoints.${i}.artifacts.${j}: ${facts.refused}`);
+            continue;
           }
-          arts.push({ path: a.path, bytes: facts.bytes, sha256: a.expectedSha256 ?? facts.sha256, stored: stored && (!a.expectedSha256 || a.expectedSha256 === facts.sha256) });
+          arts.push({ path: a.path, bytes: facts.bytes, sha256: a.expectedSha256 ?? facts.sha256, stored: facts.stored && (!a.expectedSha256 || a.expectedSha256 === facts.sha256) });
         }
         prepared.push({ cp, arts });
       }
+      // An artifact outside the roots refuses the whole call, like any other bad input.
+      if (refusals.length) throw new ValidationError(refusals, 'trackProgress: refused (nothing was stored); set progress.artifactRoots to allow other directories');
       const now = this.clock.now();
       const write = this.db.transaction(() => {
-        this.db.prepare(`INSERT INTO tasks (task_id, created_at, updated_at) VALUES (?, ?, ?) ON CONFLICT(task_id) DO UPDATE SET updated_at = excluded.updated_at`).run(input.taskId, iso(now), iso(now));
-        const nextSeq = this.db.prepare(`SELECT COALESCE(MAX(seq), 0) + 1 AS s FROM checkpoints WHERE task_id = ?`);
-        const insCp = this.db.prepare(`INSERT INTO checkpoints (task_id, seq, t_ms, stage, completion, writer_pid) VALUES (?, ?, ?, ?, ?, ?)`);
-        const insArt = this.db.prepare(`INSERT OR REPLACE INTO artifacts (checkpoint_id, path, bytes, sha256, stored) VALUES (?, ?, ?, ?, ?)`);
+        statement(this.db, `INSERT INTO tasks (task_id, created_at, updated_at) VALUES (?, ?, ?) ON CONFLICT(task_id) DO UPDATE SET updated_at = excluded.updated_at`).run(input.taskId, iso(now), iso(now));
+        const nextSeq = statement(this.db, `SELECT COALESCE(MAX(seq), 0) + 1 AS s FROM checkpoints WHERE task_id = ?`);
+        const insCp = statement(this.db, `INSERT INTO checkpoints (task_id, seq, t_ms, stage, completion, writer_pid) VALUES (?, ?, ?, ?, ?, ?)`);
+        const insArt = statement(this.db, `INSERT OR REPLACE INTO artifacts (checkpoint_id, path, bytes, sha256, stored) VALUES (?, ?, ?, ?, ?)`);
         for (const { cp, arts } of prepared) {
           const seq = (nextSeq.get(input.taskId) as { s: number }).s;
           const id = Number(insCp.run(input.taskId, seq, now, cp.stage, cp.completion, process.pid).lastInsertRowid);
@@ -110,10 +123,45 @@ export class ProgressTracker implements StalledTaskSource {
       // IMMEDIATE: take the write lock up front, so concurrent writers queue (busy_timeout) rather than deadlock.
       write.immediate();
       recorded = prepared.length;
-      if (this.config.progress.storeArtifacts) this.pruneStoredCopies(now);
+      // From here on the checkpoints are stored: nothing after this may answer the call as a failure,
+      // or the agent retries and stores them twice.
+      if (this.config.progress.storeArtifacts) {
+        try {
+          this.pruneStoredCopies(now);
+        } catch (err) {
+          process.stderr.write(`overnight: pruning stored artifact copies failed (kept for the next try): ${(err as Error).message}\n`);
+        }
+      }
     }
-    const report = await this.report(input.taskId);
-    return recorded ? { ...report, recorded } : report;
+    if (!recorded) return this.report(input.taskId);
+    try {
+      return { ...(await this.report(input.taskId)), recorded };
+    } catch (err) {
+      return { ...this.storedButUnread(input.taskId, err), recorded };
+    }
+  }
+
+  /** The answer to a write that was stored but whose progress could not be read back. */
+  private storedButUnread(taskId: string, err: unknown): ProgressReport {
+    const why = `the checkpoint(s) were stored; reading the task's progress back failed: ${(err as Error)?.message ?? String(err)}`;
+    return {
+      task_id: taskId,
+      stages_completed: 0,
+      current_stage: null,
+      estimated_completion: null,
+      estimated_completion_reason: why,
+      artifacts_generated: [],
+      validation_status: { valid: false, reasons: [why] },
+      stages: [],
+      checkpoints: 0,
+      last_checkpoint_at: null,
+      stalled: { stalled: false, for_sec: 0, limit_sec: this.stallLimitSec(taskId) },
+    };
+  }
+
+  /** Cancels hashing in flight (a shutting-down server must not wait for a multi-GiB hash). */
+  async close(): Promise<void> {
+    await this.hashes.close();
   }
 
   private lastPrune = 0;
@@ -123,15 +171,14 @@ export class ProgressTracker implements StalledTaskSource {
     if (!force && nowMs - this.lastPrune < 3600_000) return 0;
     this.lastPrune = nowMs;
     const keep = new Set(
-      (this.db
-        .prepare(`SELECT a.sha256 FROM artifacts a JOIN checkpoints c ON c.id = a.checkpoint_id WHERE c.seq = (SELECT MAX(seq) FROM checkpoints x WHERE x.task_id = c.task_id) AND a.sha256 IS NOT NULL`)
+      (statement(this.db, `SELECT a.sha256 FROM artifacts a JOIN checkpoints c ON c.id = a.checkpoint_id WHERE c.seq = (SELECT MAX(seq) FROM checkpoints x WHERE x.task_id = c.task_id) AND a.sha256 IS NOT NULL`)
         .all() as { sha256: string }[]).map((r) => r.sha256),
     );
     return this.store.prune(keep, this.config.progress.retentionDays * 86_400_000, nowMs);
   }
 
   private rows(taskId: string): Row[] {
-    return this.db.prepare(`SELECT id, seq, t_ms, stage, completion FROM checkpoints WHERE task_id = ? ORDER BY seq`).all(taskId) as Row[];
+    return statement(this.db, `SELECT id, seq, t_ms, stage, completion FROM checkpoints WHERE task_id = ? ORDER BY seq`).all(taskId) as Row[];
   }
 
   private stallLimitSec(taskId: string): number {
@@ -164,18 +211,22 @@ export class ProgressTracker implements StalledTaskSource {
     const current = last ? stages[seen.get(last.stage)!]! : null;
 
     // Artifacts: the latest record of each path, checked against the file as it is now.
-    const arts = this.db
-      .prepare(`SELECT a.path, a.bytes, a.sha256, a.stored, c.seq FROM artifacts a JOIN checkpoints c ON c.id = a.checkpoint_id WHERE c.task_id = ? ORDER BY c.seq`)
+    const arts = statement(this.db, `SELECT a.path, a.bytes, a.sha256, a.stored, c.seq FROM artifacts a JOIN checkpoints c ON c.id = a.checkpoint_id WHERE c.task_id = ? ORDER BY c.seq`)
       .all(taskId) as { path: string; bytes: number | null; sha256: string | null; stored: number; seq: number }[];
     const latest = new Map<string, (typeof arts)[number]>();
     for (const a of arts) latest.set(a.path, a);
     const artifacts: ArtifactReport[] = [];
+    const roots = artifactRoots(this.config, taskId);
+    const budget = newBudget(this.config.progress.maxHashBytesPerCall);
     for (const a of latest.values()) {
-      const now$ = await fileFacts(a.path);
+      const seen = await inspectArtifact(a.path, { roots, pool: this.hashes, budget });
+      // Recorded while it was allowed; now outside the roots (a symlink swapped in): not read again.
+      const now$ = 'refused' in seen ? { exists: true, bytes: null, sha256: null, not_hashed: `not read: ${seen.refused}` } : seen;
+      if (now$.not_hashed) reasons.push(`artifact ${a.path}: ${now$.not_hashed}`);
       const changed = a.sha256 !== null && now$.sha256 !== null && a.sha256 !== now$.sha256;
       if (!now$.exists) reasons.push(`artifact ${a.path} is missing (recorded at checkpoint ${a.seq})`);
       else if (changed) reasons.push(`artifact ${a.path} changed since checkpoint ${a.seq} (sha256 ${a.sha256!.slice(0, 12)}… -> ${now$.sha256!.slice(0, 12)}…)`);
-      artifacts.push({ path: a.path, exists: now$.exists, bytes: now$.bytes, sha256_recorded: a.sha256, sha256_now: now$.sha256, changed, stored: a.stored === 1, recorded_at_seq: a.seq });
+      artifacts.push({ path: a.path, exists: now$.exists, bytes: now$.bytes, sha256_recorded: a.sha256, sha256_now: now$.sha256, changed, stored: a.stored === 1, recorded_at_seq: a.seq, ...(now$.not_hashed ? { not_hashed: now$.not_hashed } : {}) });
     }
     const eta = estimateEta(rows.map((r): Point => ({ t: r.t_ms, c: r.completion })), now);
     const limit = this.stallLimitSec(taskId);
@@ -198,8 +249,7 @@ export class ProgressTracker implements StalledTaskSource {
 
   /** Every task, newest first, with its latest checkpoint. */
   list(): { task_id: string; stage: string | null; completion: number | null; last_checkpoint_at: string | null; checkpoints: number }[] {
-    return this.db
-      .prepare(
+    return statement(this.db, 
         `SELECT t.task_id, c.stage, c.completion, c.t_ms, (SELECT COUNT(*) FROM checkpoints x WHERE x.task_id = t.task_id) AS n
          FROM tasks t LEFT JOIN checkpoints c ON c.task_id = t.task_id AND c.seq = (SELECT MAX(seq) FROM checkpoints y WHERE y.task_id = t.task_id)
          ORDER BY t.updated_at DESC`,
@@ -225,10 +275,10 @@ export class ProgressTracker implements StalledTaskSource {
    * Puts a task's artifacts back as they were at a checkpoint (default: the last checkpoint whose
    * artifacts all have stored copies), each verified by hash.
    */
-  async restore(taskId: string, seq?: number): Promise<{ task_id: string; checkpoint: number | null; restored: { path: string; ok: boolean; error?: string }[]; reason?: string }> {
+  async restore(taskId: string, seq?: number): Promise<{ task_id: string; checkpoint: number | null; restored: { path: string; ok: boolean; error?: string; refused_at?: string }[]; reason?: string }> {
     this.validate(taskId, undefined);
     const rows = this.rows(taskId);
-    const artsOf = (id: number) => this.db.prepare(`SELECT path, sha256, stored FROM artifacts WHERE checkpoint_id = ?`).all(id) as { path: string; sha256: string | null; stored: number }[];
+    const artsOf = (id: number) => statement(this.db, `SELECT path, sha256, stored FROM artifacts WHERE checkpoint_id = ?`).all(id) as { path: string; sha256: string | null; stored: number }[];
     const candidates = seq === undefined ? [...rows].reverse() : rows.filter((r) => r.seq === seq);
     if (seq !== undefined && !candidates.length) return { task_id: taskId, checkpoint: null, restored: [], reason: `task ${taskId} has no checkpoint ${seq} (it has ${rows.length})` };
     const good = candidates.find((r) => {

@@ -14,9 +14,12 @@ import type { ProcessScan } from '../sampler/sampler.js';
 import { monotonicNowMs, type Clock } from '../util/clock.js';
 import { round } from '../util/stats.js';
 import { HangDetector } from './hang-detector.js';
-import { analyzeRss, type LeakAnalysis, type LeakOptions, type RssPoint } from './leak-detector.js';
+import { processEnded } from './terminate.js';
+import { analyzeRss, EVIDENCE_FRACTION, type LeakAnalysis, type LeakOptions, type RssPoint } from './leak-detector.js';
 
 const MAX_POINTS = 600;
+/** Ended processes remembered (pid -> starttime), so a scan published before the exit cannot bring one back. */
+const MAX_ENDED = 1024;
 
 interface Watched {
   starttime: number;
@@ -41,6 +44,7 @@ export interface ProcessWatchOptions {
 
 export class ProcessWatch implements SuspectSource {
   private readonly watched = new Map<number, Watched>();
+  private readonly ended = new Map<number, number>();
   private readonly hang: HangDetector;
   private readonly leakOpts: LeakOptions;
   private timer: NodeJS.Timeout | undefined;
@@ -48,6 +52,8 @@ export class ProcessWatch implements SuspectSource {
   private busy: Promise<void> | undefined;
   private source: ProcessScanSource | undefined;
   private ownsSource = false;
+  private readonly fastScanMs: number;
+  private fastTimer: NodeJS.Timeout | undefined;
 
   constructor(private readonly o: ProcessWatchOptions) {
     const w = o.config.watch;
@@ -58,7 +64,10 @@ export class ProcessWatch implements SuspectSource {
       minPoints: 6,
       minSlopeBytesPerMin: w.leakMinSlopeMbPerMin * 2 ** 20,
       minR2: w.leakMinR2,
+      fastWindowMs: w.leakFastWindowSec * 1000,
     };
+    // Enough scans inside the fast window for an urgent verdict (minPoints with room to spare).
+    this.fastScanMs = Math.max(100, Math.min(w.intervalSec * 1000, (w.leakFastWindowSec * 1000) / 12));
   }
 
   get scopeRoot(): number {
@@ -104,12 +113,40 @@ export class ProcessWatch implements SuspectSource {
     for (const scan of scans) this.ingest(scan.processes, now - Math.max(0, monoNow - scan.monotonicMs));
     this.lastObserved = now - Math.max(0, monoNow - scans[scans.length - 1]!.monotonicMs);
     if (this.o.hostReader) this.headroom = memoryStatus(this.o.hostReader.sample({ cpu: false, load: false, psi: false })).effective?.available_bytes ?? null;
+    this.adjustCadence();
+  }
+
+  /**
+   * While some process grows fast enough that its leak would be urgent (the headroom gone within
+   * 30 minimum windows at its latest rate), scan every fastScanMs instead of every intervalSec, so
+   * the fast window holds enough points for a verdict; back to the normal cadence once none does.
+   * Only while started (a watch scanning on demand is scanned by whoever asks).
+   */
+  private adjustCadence(): void {
+    const fast = this.timer !== undefined && this.headroom !== null && [...this.watched.values()].some((w) => this.growsUrgently(w.rss));
+    if (fast && !this.fastTimer) {
+      this.fastTimer = setInterval(() => void this.observe(this.fastScanMs / 2).catch(() => undefined), this.fastScanMs);
+      this.fastTimer.unref();
+    } else if (!fast && this.fastTimer) {
+      clearInterval(this.fastTimer);
+      this.fastTimer = undefined;
+    }
+  }
+
+  private growsUrgently(rss: readonly RssPoint[]): boolean {
+    const a = rss[rss.length - 2];
+    const b = rss[rss.length - 1];
+    if (!a || !b || b.t - a.t < 100 || b.rss <= a.rss) return false;
+    const perMin = ((b.rss - a.rss) / (b.t - a.t)) * 60_000;
+    if (perMin < this.leakOpts.minSlopeBytesPerMin) return false;
+    const secondsLeft = (this.headroom! / perMin) * 60;
+    return secondsLeft * EVIDENCE_FRACTION * 1000 < this.leakOpts.minWindowMs;
   }
 
   private ingest(procs: ProcessSample[], at: number): void {
     const seen = new Set<number>();
     for (const p of procs) {
-      if (p.kernelThread || p.pid === process.pid) continue;
+      if (p.kernelThread || p.pid === process.pid || this.ended.get(p.pid) === p.starttime) continue;
       seen.add(p.pid);
       let w = this.watched.get(p.pid);
       if (!w || w.starttime !== p.starttime) {
@@ -147,11 +184,34 @@ export class ProcessWatch implements SuspectSource {
   stop(): void {
     if (this.timer) clearInterval(this.timer);
     this.timer = undefined;
+    if (this.fastTimer) clearInterval(this.fastTimer);
+    this.fastTimer = undefined;
     if (this.ownsSource) {
       this.source?.stop();
       this.source = undefined;
       this.ownsSource = false;
     }
+  }
+
+  /**
+   * Drops a process that has ended (a recovery saw its pidfd report the exit) at once, rather than
+   * at the next scan: its history, its hang state, and any scan taken before it exited.
+   */
+  forget(pid: number, starttime: number): void {
+    const w = this.watched.get(pid);
+    if (w && w.starttime !== starttime) return; // the pid now names another process
+    this.watched.delete(pid);
+    this.hang.retain(new Set(this.watched.keys()));
+    this.ended.delete(pid);
+    this.ended.set(pid, starttime);
+    if (this.ended.size > MAX_ENDED) this.ended.delete(this.ended.keys().next().value!);
+  }
+
+  /** Suspects must be alive: whoever ended one (a recovery, a cleanup, the OOM killer, itself), it is not reported. */
+  private alive(pid: number, w: Watched): boolean {
+    if (!processEnded({ pid, starttime: w.starttime })) return true;
+    this.forget(pid, w.starttime);
+    return false;
   }
 
   /** The latest sample of a watched process. */
@@ -164,7 +224,7 @@ export class ProcessWatch implements SuspectSource {
   }
 
   analyzeLeak(pid: number): LeakAnalysis {
-    return analyzeRss(this.watched.get(pid)?.rss ?? [], this.leakOpts);
+    return analyzeRss(this.watched.get(pid)?.rss ?? [], this.leakOpts, this.headroom);
   }
 
   hangVerdict(pid: number) {
@@ -175,8 +235,8 @@ export class ProcessWatch implements SuspectSource {
   leakSuspects(): LeakSuspect[] {
     const out: LeakSuspect[] = [];
     for (const [pid, w] of this.watched) {
-      const a = analyzeRss(w.rss, this.leakOpts);
-      if (!a.isLeak) continue;
+      const a = analyzeRss(w.rss, this.leakOpts, this.headroom);
+      if (!a.isLeak || !this.alive(pid, w)) continue;
       const eta = this.headroom !== null && a.slopeBytesPerMin > 0 ? (this.headroom / a.slopeBytesPerMin) * 60 : null;
       out.push({ pid, comm: w.comm, rss_bytes: w.last.rss, slope_bytes_per_min: Math.round(a.slopeBytesPerMin), r2: round(a.r2, 3), seconds_to_exhaustion: eta === null ? null : Math.round(eta) });
     }
@@ -188,7 +248,7 @@ export class ProcessWatch implements SuspectSource {
     const out: HangSuspect[] = [];
     for (const [pid, w] of this.watched) {
       const v = this.hang.verdict(pid, now);
-      if (v.hung) out.push({ pid, comm: w.comm, state: w.last.state, reason: v.reason, no_progress_sec: round(v.noProgressSec, 1) });
+      if (v.hung && this.alive(pid, w)) out.push({ pid, comm: w.comm, state: w.last.state, reason: v.reason, no_progress_sec: round(v.noProgressSec, 1) });
     }
     for (const hb of this.o.config.watch.heartbeats) {
       if (!hb.pid || out.some((h) => h.pid === hb.pid)) continue;

@@ -20,10 +20,14 @@ import type { Escalator } from './escalation.js';
 import type { RecoveryJournalStore } from './journal.js';
 import type { TaskRestarter } from './task-restarter.js';
 import type { ProcessWatch } from './process-watch.js';
-import { endProcess, privateBytes, processEnded, type ActionTaken } from './terminate.js';
+import { awaitMemoryReleased, endProcess, privateBytes, processEnded, type ActionTaken } from './terminate.js';
 
 export type OperationType = 'memory_leak' | 'gpu_reset' | 'process_hang';
-export type RecoveryStatus = 'recovered' | 'failed' | 'escalated' | 'dry_run';
+/**
+ * "refused": the policy (scope, protected names, budget) or missing evidence refused it, in a real
+ * run or a dry run alike (a dry run never says "dry_run" for something the real run would refuse).
+ */
+export type RecoveryStatus = 'recovered' | 'failed' | 'escalated' | 'refused' | 'dry_run';
 
 export interface RecoveryContext {
   taskId?: string | undefined;
@@ -42,6 +46,8 @@ export interface RecoveryResult {
   status: RecoveryStatus;
   operation_type: OperationType;
   message: string;
+  /** true for a dry run: nothing was done. */
+  dry_run: boolean;
   /** true when the concern was already gone and nothing had to be done. */
   nothing_to_do: boolean;
   target: Record<string, unknown> | null;
@@ -76,7 +82,7 @@ function nvidiaSmiReset(index: number): Promise<{ ok: boolean; output: string }>
 }
 
 export class RecoveryManager {
-  private current: { actor: string; dryRun: boolean; operationType: OperationType; context: RecoveryContext } | undefined;
+  private current: { actor: string; dryRun: boolean; force: boolean; operationType: OperationType; context: RecoveryContext } | undefined;
 
   constructor(private readonly o: RecoveryManagerOptions) {}
 
@@ -84,20 +90,27 @@ export class RecoveryManager {
     return new Date(this.o.clock.now()).toISOString();
   }
 
-  /** The design's recover_operation. `dryRun` says exactly what would be done and does nothing. */
-  async recoverOperation(operationType: OperationType, context: RecoveryContext = {}, options: { dryRun?: boolean; actor?: string } = {}): Promise<RecoveryResult> {
+  /**
+   * The design's recover_operation. `dryRun` says exactly what would be done and does nothing.
+   * `force` ends a process pointed at (context.pid) without the evidence otherwise needed (a leak
+   * slope, a hang): the caller takes that on, and the audit log records it as forced. It never
+   * overrides the policy (scope, protected names, budget).
+   */
+  async recoverOperation(operationType: OperationType, context: RecoveryContext = {}, options: { dryRun?: boolean; actor?: string; force?: boolean } = {}): Promise<RecoveryResult> {
     const dryRun = options.dryRun ?? false;
+    const force = options.force ?? false;
     const actor = options.actor ?? 'recoverOperation';
     const started = this.iso();
     const before = await this.o.health.checkSystemHealth('quick');
     await this.o.watch.observe();
-    let r: Omit<RecoveryResult, 'id' | 'started_at' | 'finished_at' | 'operation_type'>;
-    this.current = { actor, dryRun, operationType, context };
+    let r: Omit<RecoveryResult, 'id' | 'started_at' | 'finished_at' | 'operation_type' | 'dry_run'>;
+    this.current = { actor, dryRun, force, operationType, context };
     if (operationType === 'memory_leak') r = await this.memoryLeak(context, dryRun, actor, before);
     else if (operationType === 'process_hang') r = await this.processHang(context, dryRun, actor);
     else r = await this.gpuReset(context, dryRun, actor);
-    const result: RecoveryResult = { id: randomUUID(), operation_type: operationType, started_at: started, finished_at: this.iso(), ...r };
-    if (dryRun) result.status = 'dry_run';
+    const result: RecoveryResult = { id: randomUUID(), operation_type: operationType, started_at: started, finished_at: this.iso(), ...r, dry_run: dryRun };
+    // A dry run reports "dry_run" only for what the real run would go on to do; a refusal stays one.
+    if (dryRun && result.status !== 'refused') result.status = 'dry_run';
     // The task's process was ended: restart its registered command (with backoff), if any.
     const ended = result.actions_taken.some((a) => (a.step === 'SIGTERM' || a.step === 'SIGKILL') && (a.outcome === 'done' || a.outcome === 'would_do'));
     if (ended && this.o.restarter && context.taskId) {
@@ -114,7 +127,7 @@ export class RecoveryManager {
         });
       }
     }
-    if (!dryRun && (result.status === 'failed' || result.status === 'escalated')) {
+    if (!dryRun && (result.status === 'failed' || result.status === 'escalated' || result.status === 'refused')) {
       result.escalation = await this.o.escalator.escalate({
         key: `${operationType}:${JSON.stringify(result.target)}`,
         severity: result.status === 'escalated' ? 'critical' : 'warning',
@@ -125,7 +138,8 @@ export class RecoveryManager {
     const record: RecoveryRecord & { result: unknown; context: unknown } = {
       id: result.id,
       operation_type: operationType,
-      status: result.status,
+      // The journal's "last recovery" skips dry runs, refused ones included.
+      status: dryRun ? 'dry_run' : result.status,
       started_at: started,
       finished_at: result.finished_at,
       target: (result.target ?? undefined) as RecoveryRecord['target'],
@@ -170,22 +184,28 @@ export class RecoveryManager {
       };
     }
     const analysis = this.o.watch.analyzeLeak(p.pid);
-    const ladder = await endProcess(this.o.gate, this.o.clock, p, { actor, dryRun, checkpoint: true, inputs: { operationType: 'memory_leak', ...context } });
     const target = { pid: p.pid, comm: p.comm, rss_bytes: p.rss, leak: { slope_mb_per_min: Math.round((analysis.slopeBytesPerMin / MB) * 10) / 10, r2: Math.round(analysis.r2 * 100) / 100, evidence: analysis.reason } };
+    // A process pointed at is ended only on evidence that it leaks, or when the caller forces it.
+    const forced = !analysis.isLeak ? `no leak evidence: ${analysis.reason}` : null;
+    if (forced && !this.current?.force) return this.refused(`pid ${p.pid} (${p.comm}) shows no leak: ${analysis.reason}. ${this.leakEvidenceNeeded()}; or pass force: true to end it anyway (audited as forced)`, context, [], target, 'evidence');
+    const ladder = await endProcess(this.o.gate, this.o.clock, p, { actor, dryRun, checkpoint: true, inputs: { operationType: 'memory_leak', ...context, ...(forced ? { forced } : {}) } });
     if (ladder.refused) return this.refused(ladder.actions.at(-1)?.detail ?? 'refused by the policy', context, ladder.actions, target);
-    if (dryRun) return { status: 'dry_run' as RecoveryStatus, nothing_to_do: false, message: `would end pid ${p.pid} (${p.comm}): ${analysis.reason}`, target, actions_taken: ladder.actions, new_state: {} };
+    if (dryRun) return { status: 'dry_run' as RecoveryStatus, nothing_to_do: false, message: `would end pid ${p.pid} (${p.comm})${forced ? ' (forced)' : ''}: ${analysis.reason}`, target, actions_taken: ladder.actions, new_state: {} };
     const after = await this.o.health.checkSystemHealth('quick');
     const memAfter = after.metrics.memory_status.effective;
     const freed = memAfter && memBefore ? memAfter.available_bytes - memBefore.available_bytes : null;
     const gone = ladder.gone && processEnded(p);
-    // Memory is "back" when available memory rose by at least half of what the process held privately.
+    if (gone) this.o.watch.forget(p.pid, p.starttime);
+    // Its memory is back once the kernel has torn down its address space (see awaitMemoryReleased);
+    // the node-wide change in available memory is reported, not judged (neighbours move it too).
     const held = privateBytes(p);
-    const memoryBack = freed !== null && freed >= held * 0.5;
-    ladder.actions.push({ step: 'verify', target: { pid: p.pid }, outcome: gone && memoryBack ? 'done' : 'failed', detail: `${gone ? 'process gone' : 'process still present'}; available memory ${freed !== null ? `${freed >= 0 ? '+' : ''}${Math.round(freed / MB)} MB` : 'unknown'} (it held ${Math.round(held / MB)} MB of its own)`, started_at: this.iso(), finished_at: this.iso() });
+    const release = gone ? await awaitMemoryReleased(p) : null;
+    const memoryBack = release?.released === true;
+    ladder.actions.push({ step: 'verify', target: { pid: p.pid }, outcome: gone && memoryBack ? 'done' : 'failed', detail: `${gone ? (memoryBack ? 'process gone, address space released' : `process exited but ${release!.state} with ${Math.round(release!.residentBytes / MB)} MB still resident`) : 'process still present'}; it held ${Math.round(held / MB)} MB of its own; node available memory ${freed !== null ? `${freed >= 0 ? '+' : ''}${Math.round(freed / MB)} MB` : 'unknown'} (node-wide, other processes included)`, started_at: this.iso(), finished_at: this.iso() });
     return {
       status: (gone ? 'recovered' : 'failed') as RecoveryStatus,
       nothing_to_do: false,
-      message: gone ? `ended pid ${p.pid} (${p.comm}), which was ${analysis.reason}${memoryBack ? '; its memory came back' : '; available memory has not yet risen by what it held'}` : `pid ${p.pid} (${p.comm}) is still running after SIGKILL`,
+      message: gone ? `ended pid ${p.pid} (${p.comm}), ${forced ? `forced (${forced})` : `which was ${analysis.reason}`}${memoryBack ? '; its memory came back' : '; its address space is not yet released'}` : `pid ${p.pid} (${p.comm}) is still running after SIGKILL`,
       target,
       actions_taken: ladder.actions,
       new_state: { memory_status: after.metrics.memory_status, freed_bytes: freed, leak_suspects: this.o.watch.leakSuspects() },
@@ -206,15 +226,17 @@ export class RecoveryManager {
     if (!suspect && !verdict.hung && context.pid === undefined) {
       return { status: 'recovered' as RecoveryStatus, nothing_to_do: true, message: `pid ${p.pid} is not hung (${verdict.reason})`, target: { pid: p.pid, comm: p.comm }, actions_taken: [], new_state: {} };
     }
-    if (!suspect && !verdict.hung && context.pid !== undefined && (verdict.reason === 'making progress' || p.state === 'R')) {
-      return { status: 'failed' as RecoveryStatus, nothing_to_do: false, message: `pid ${p.pid} (${p.comm}) is making progress (state ${p.state}, CPU time moving): a busy process is not a hang, so it was left alone`, target: { pid: p.pid, comm: p.comm, state: p.state }, actions_taken: [], new_state: {} };
+    const busy = !suspect && !verdict.hung && context.pid !== undefined && (verdict.reason === 'making progress' || p.state === 'R');
+    if (busy && !this.current?.force) {
+      return this.refused(`pid ${p.pid} (${p.comm}) is making progress (state ${p.state}, CPU time moving): a busy process is not a hang, so it was left alone; pass force: true to end it anyway (audited as forced)`, context, [], { pid: p.pid, comm: p.comm, state: p.state }, 'evidence');
     }
     const diagnostics = await captureDiagnostics(p.pid, { gate: this.o.gate, starttime: p.starttime, dryRun, actor });
-    const ladder = await endProcess(this.o.gate, this.o.clock, p, { actor, dryRun, checkpoint: true, inputs: { operationType: 'process_hang', ...context } });
+    const ladder = await endProcess(this.o.gate, this.o.clock, p, { actor, dryRun, checkpoint: true, inputs: { operationType: 'process_hang', ...context, ...(busy ? { forced: `not hung: ${verdict.reason}` } : {}) } });
     const target = { pid: p.pid, comm: p.comm, state: p.state, evidence };
     if (ladder.refused) return { ...this.refused(ladder.actions.at(-1)?.detail ?? 'refused by the policy', context, ladder.actions, target), diagnostics };
     if (dryRun) return { status: 'dry_run' as RecoveryStatus, nothing_to_do: false, message: `would end pid ${p.pid} (${p.comm}): ${evidence}`, target, actions_taken: ladder.actions, new_state: {}, diagnostics };
     const gone = ladder.gone && processEnded(p);
+    if (gone) this.o.watch.forget(p.pid, p.starttime);
     ladder.actions.push({ step: 'verify', target: { pid: p.pid }, outcome: gone ? 'done' : 'failed', detail: gone ? 'process gone' : 'process still present', started_at: this.iso(), finished_at: this.iso() });
     await this.o.watch.observe();
     return {
@@ -286,6 +308,8 @@ export class RecoveryManager {
       actions.push({ step: 'reset_gpu', target: { gpu: t.index }, outcome: !r.allowed ? 'refused' : r.dry_run ? 'would_do' : r.outcome?.ok ? 'done' : 'failed', detail: !r.allowed ? r.reason : (r.outcome?.output ?? r.error?.message ?? ''), started_at: r.started_at, finished_at: r.finished_at, request_id: r.request_id });
       if (r.outcome?.ok) this.o.health.clearGpuXids(t.index);
     }
+    const resetRefused = actions.filter((a) => a.step === 'reset_gpu' && a.outcome === 'refused');
+    if (dryRun && resetRefused.length) return { status: 'refused' as RecoveryStatus, nothing_to_do: false, message: `the GPU reset would be refused: ${resetRefused.map((a) => `GPU ${a.target.gpu}: ${a.detail}`).join('; ')}`, target: { gpus: targets.map((t) => t.index) }, actions_taken: actions, new_state: {} };
     if (dryRun) return { status: 'dry_run' as RecoveryStatus, nothing_to_do: false, message: `would recover GPU(s) ${targets.map((t) => t.index).join(', ')}`, target: { gpus: targets.map((t) => t.index) }, actions_taken: actions, new_state: {} };
     // 4. Verify with a fresh sample.
     const after = await this.o.health.checkSystemHealth('full');
@@ -296,20 +320,26 @@ export class RecoveryManager {
     return { status: 'recovered' as RecoveryStatus, nothing_to_do: false, message: `GPU(s) ${targets.map((t) => t.index).join(', ')} healthy again`, target: { gpus: targets.map((t) => t.index) }, actions_taken: actions, new_state: { gpu_health: after.metrics.gpu_health } };
   }
 
-  private refused(reason: string, context: RecoveryContext, actions: ActionTaken[] = [], target: Record<string, unknown> | null = null) {
+  private refused(reason: string, context: RecoveryContext, actions: ActionTaken[] = [], target: Record<string, unknown> | null = null, by: 'policy' | 'evidence' = 'policy') {
     const named = target ?? (context.pid !== undefined ? { pid: context.pid } : context.gpu !== undefined ? { gpu: context.gpu } : null);
     // A target refused before any signal was tried is still a decision: it goes to the audit log.
     if (!actions.length && this.current) {
       void this.o.gate.refuse({ actor: this.current.actor, action: this.current.operationType, target: named ?? {}, inputs: context as Record<string, unknown>, dryRun: this.current.dryRun }, reason);
     }
     return {
-      status: 'failed' as RecoveryStatus,
+      status: 'refused' as RecoveryStatus,
       nothing_to_do: false,
-      message: `refused by the policy: ${reason}`,
+      message: by === 'policy' ? `refused by the policy: ${reason}` : `refused: ${reason}`,
       target: named,
       actions_taken: actions,
       new_state: {},
     };
+  }
+
+  /** What a leak verdict needs, in the configured numbers (for a refusal that says what is missing). */
+  private leakEvidenceNeeded(): string {
+    const w = this.o.config.watch;
+    return `A leak is steady RSS growth of at least ${w.leakMinSlopeMbPerMin} MB/min with R² >= ${w.leakMinR2}, watched for ${w.warmupSec} s of warm-up and then at least ${w.leakMinWindowSec} s (watch.*); a steep one that would exhaust memory soon needs only 1/30 of the time it leaves (at least ${w.leakFastWindowSec} s, R² >= 0.95)`;
   }
 
   private escalate(message: string, target: Record<string, unknown> | null, actions: ActionTaken[], state: Record<string, unknown>) {

@@ -94,6 +94,42 @@ export function privateBytes(p: Pick<ProcessSample, 'rss' | 'statm'>): number {
   return p.statm ? Math.max(0, p.statm.resident - p.statm.shared) : p.rss;
 }
 
+/** What `awaitMemoryReleased` found. */
+export interface MemoryRelease {
+  /** The process is gone (reaped, or its pid reused) or a zombie whose address space is torn down. */
+  released: boolean;
+  /** The state it was last seen in ('gone' once /proc no longer has it). */
+  state: string;
+  /** Resident bytes it still had when last read (0 once released). */
+  residentBytes: number;
+}
+
+/**
+ * Waits (bounded, polling /proc) until the kernel has torn down the process's address space: its
+ * pid is gone or reused, or it is a zombie with no resident pages. That is the moment its private
+ * memory went back to the kernel — a fact about this process. The node's available memory is not
+ * a test of it: on a shared node other processes allocate and free hundreds of MB a second, so a
+ * node-wide delta measured around a kill says as much about the neighbours as about the victim.
+ * A process stuck in exit (D state while unmapping, pages pinned by a driver) stays unreleased.
+ * Runs on the JS thread; each poll is one /proc read.
+ */
+export async function awaitMemoryReleased(p: Pick<ProcessSample, 'pid' | 'starttime'>, timeoutMs = 5000, stepMs = 50): Promise<MemoryRelease> {
+  const end = Date.now() + timeoutMs;
+  for (;;) {
+    let now: ProcessSample;
+    try {
+      now = readProcess(p.pid, { io: false, wchan: false, statm: true });
+    } catch {
+      return { released: true, state: 'gone', residentBytes: 0 };
+    }
+    if (now.starttime !== p.starttime) return { released: true, state: 'gone', residentBytes: 0 };
+    const resident = now.statm ? now.statm.resident : now.rss;
+    if ((now.state === 'Z' || now.state === 'X') && resident === 0) return { released: true, state: now.state, residentBytes: 0 };
+    if (Date.now() >= end) return { released: false, state: now.state, residentBytes: resident };
+    await new Promise((r) => setTimeout(r, stepMs));
+  }
+}
+
 /**
  * True when the pid no longer names the process (exited, or reaped and reused). Without a
  * starttime (a pid NVML reported) only exit is seen, not reuse.

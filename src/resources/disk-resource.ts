@@ -173,7 +173,7 @@ export async function reserveDisk(d: ResourceDeps, p: ResourceParameters, o: Run
   );
   const after = fsUsage(dir);
   const act = actionOf('reserve_disk', r, { path: file, bytes }, `fallocated ${Math.round(bytes / MB)} MB`);
-  if (o.dryRun) return { ...base, status: 'dry_run', message: r.allowed ? `would fallocate ${Math.round(bytes / MB)} MB at ${file}` : r.reason, current_usage: { filesystems: [after] }, available: { bytes: after.available_bytes }, actions: [act] };
+  if (o.dryRun) return { ...base, status: r.allowed ? 'dry_run' : 'refused', message: r.allowed ? `would fallocate ${Math.round(bytes / MB)} MB at ${file}` : r.reason, current_usage: { filesystems: [after] }, available: { bytes: after.available_bytes }, actions: [act] };
   if (!r.allowed || r.error || refusal) return { ...base, status: 'refused', message: refusal ?? r.error?.message ?? r.reason, current_usage: { filesystems: [after] }, available: { bytes: after.available_bytes }, actions: [act] };
   return { ...base, status: 'success', message: `reserved ${Math.round(bytes / MB)} MB for ${taskId} at ${file} until ${lease!.expires_at}`, current_usage: { filesystems: [after] }, available: { bytes: after.available_bytes }, actions: [act], lease: lease! };
 }

@@ -9,7 +9,8 @@ import type { GpuDeviceSample } from '../native.js';
 import { readProcess } from '../sampling/processes.js';
 import { endProcess } from '../recovery/terminate.js';
 import { PRIORITY_EFFECTS } from './sizes.js';
-import { actionOf, actionsOfLadder, type ResourceAction, type ResourceDeps, type ResourceParameters, type ResourceResult, type RunOptions } from './types.js';
+import type { Lease } from './leases.js';
+import { actionOf, actionsOfLadder, refusalOf, type ResourceAction, type ResourceDeps, type ResourceParameters, type ResourceResult, type RunOptions } from './types.js';
 
 const noGpu = (action: ResourceResult['action'], reason: string): ResourceResult => ({ status: 'refused', resource_type: 'gpu', action, message: reason, current_usage: { available: false }, available: { gpus: 0 }, actions: [] });
 
@@ -136,19 +137,23 @@ export async function reserveGpu(d: ResourceDeps, p: ResourceParameters, o: RunO
   const busy = new Set(devs.filter((g) => (g.processes?.length ?? 0) > 0).map((g) => g.index));
   let refusal: string | undefined;
   let lease: ResourceResult['lease'];
+  const decide = (active: Lease[]): { amount: number; gpus: number[] } | { refusal: string } => {
+    const leased = new Set(active.flatMap((l) => l.gpus ?? []));
+    const free = devs.map((x) => x.index).filter((i) => !leased.has(i) && !busy.has(i));
+    const want = p.gpus ?? free.slice(0, count);
+    const unavailable = want.filter((i) => leased.has(i) || busy.has(i));
+    if (unavailable.length) return { refusal: `GPU(s) ${unavailable.join(', ')} are leased or in use (leased: ${[...leased].join(', ') || 'none'}; with processes: ${[...busy].join(', ') || 'none'})` };
+    if (want.length < count) return { refusal: `${count} GPU(s) asked; ${free.length} free (leased: ${[...leased].join(', ') || 'none'}; with processes: ${[...busy].join(', ') || 'none'})` };
+    return { amount: want.length, gpus: want };
+  };
+  const missing = p.gpus?.find((i) => !devs.some((g) => g.index === i));
   const r = await d.gate.perform(
     { actor: d.actor, action: 'lease_gpu', target: { count, gpus: p.gpus ?? null, taskId }, inputs: { priority: o.priority, durationSec }, dryRun: o.dryRun },
-    () => (p.gpus?.find((i) => !devs.some((g) => g.index === i)) !== undefined ? `GPU ${p.gpus!.find((i) => !devs.some((g) => g.index === i))} does not exist (this node has ${devs.length})` : null),
+    // The numbers decide at the gate too (a dry run says whether it would be refused); the grant
+    // checks again inside its transaction.
+    () => (missing !== undefined ? `GPU ${missing} does not exist (this node has ${devs.length})` : refusalOf(decide(d.leases.active('gpu', d.clock.now())))),
     async () => {
-      const g = d.leases.grant('gpu', d.clock.now(), { taskId, durationSec, priority: o.priority }, (active) => {
-        const leased = new Set(active.flatMap((l) => l.gpus ?? []));
-        const free = devs.map((x) => x.index).filter((i) => !leased.has(i) && !busy.has(i));
-        const want = p.gpus ?? free.slice(0, count);
-        const unavailable = want.filter((i) => leased.has(i) || busy.has(i));
-        if (unavailable.length) return { refusal: `GPU(s) ${unavailable.join(', ')} are leased or in use (leased: ${[...leased].join(', ') || 'none'}; with processes: ${[...busy].join(', ') || 'none'})` };
-        if (want.length < count) return { refusal: `${count} GPU(s) asked; ${free.length} free (leased: ${[...leased].join(', ') || 'none'}; with processes: ${[...busy].join(', ') || 'none'})` };
-        return { amount: want.length, gpus: want };
-      });
+      const g = d.leases.grant('gpu', d.clock.now(), { taskId, durationSec, priority: o.priority }, decide);
       if ('refusal' in g) refusal = g.refusal;
       else lease = g.lease;
       return g;
@@ -156,7 +161,7 @@ export async function reserveGpu(d: ResourceDeps, p: ResourceParameters, o: RunO
   );
   const u = usageOf(d, devs);
   const act = actionOf('lease_gpu', r, { count }, lease ? `lease ${lease.id}` : (refusal ?? ''));
-  if (o.dryRun) return { status: 'dry_run', resource_type: 'gpu', action: 'reserve', message: r.allowed ? `would lease ${count} GPU(s) for ${taskId}` : r.reason, current_usage: u.current_usage, available: u.available, actions: [act] };
+  if (o.dryRun) return { status: r.allowed ? 'dry_run' : 'refused', resource_type: 'gpu', action: 'reserve', message: r.allowed ? `would lease ${count} GPU(s) for ${taskId}` : r.reason, current_usage: u.current_usage, available: u.available, actions: [act] };
   if (!r.allowed || refusal) return { status: 'refused', resource_type: 'gpu', action: 'reserve', message: refusal ?? r.reason, current_usage: u.current_usage, available: u.available, actions: [act] };
   const uuids = lease!.gpus!.map((i) => devs.find((g) => g.index === i)?.uuid ?? String(i));
   return {

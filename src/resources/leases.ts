@@ -5,6 +5,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import type { Db } from '../store/database.js';
+import { prepared } from '../store/statements.js';
 
 export type LeaseKind = 'gpu' | 'memory' | 'disk';
 
@@ -32,19 +33,19 @@ export class LeaseStore {
   active(kind: LeaseKind | null, nowMs: number): Lease[] {
     const now = new Date(nowMs).toISOString();
     const rows = kind
-      ? this.db.prepare(`SELECT * FROM leases WHERE kind = ? AND released_at IS NULL AND expires_at > ? ORDER BY created_at`).all(kind, now)
-      : this.db.prepare(`SELECT * FROM leases WHERE released_at IS NULL AND expires_at > ? ORDER BY created_at`).all(now);
+      ? prepared(this.db, `SELECT * FROM leases WHERE kind = ? AND released_at IS NULL AND expires_at > ? ORDER BY created_at`).all(kind, now)
+      : prepared(this.db, `SELECT * FROM leases WHERE released_at IS NULL AND expires_at > ? ORDER BY created_at`).all(now);
     return (rows as Record<string, unknown>[]).map(fromRow);
   }
 
   /** Leases past their expiry that were never released (to clean up after). */
   expired(nowMs: number): Lease[] {
-    const rows = this.db.prepare(`SELECT * FROM leases WHERE released_at IS NULL AND expires_at <= ?`).all(new Date(nowMs).toISOString());
+    const rows = prepared(this.db, `SELECT * FROM leases WHERE released_at IS NULL AND expires_at <= ?`).all(new Date(nowMs).toISOString());
     return (rows as Record<string, unknown>[]).map(fromRow);
   }
 
   get(id: string): Lease | null {
-    const r = this.db.prepare(`SELECT * FROM leases WHERE id = ?`).get(id) as Record<string, unknown> | undefined;
+    const r = prepared(this.db, `SELECT * FROM leases WHERE id = ?`).get(id) as Record<string, unknown> | undefined;
     return r ? fromRow(r) : null;
   }
 
@@ -74,8 +75,7 @@ export class LeaseStore {
         expires_at: new Date(nowMs + req.durationSec * 1000).toISOString(),
         released_at: null,
       };
-      this.db
-        .prepare(`INSERT INTO leases (id, kind, task_id, amount, gpus, path, priority, holder_pid, created_at, expires_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`)
+      prepared(this.db, `INSERT INTO leases (id, kind, task_id, amount, gpus, path, priority, holder_pid, created_at, expires_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`)
         .run(lease.id, kind, lease.task_id, lease.amount, lease.gpus ? JSON.stringify(lease.gpus) : null, lease.path, lease.priority, lease.holder_pid, lease.created_at, lease.expires_at);
       return { lease };
     });
@@ -83,10 +83,10 @@ export class LeaseStore {
   }
 
   release(id: string, nowMs: number): boolean {
-    return this.db.prepare(`UPDATE leases SET released_at = ? WHERE id = ? AND released_at IS NULL`).run(new Date(nowMs).toISOString(), id).changes > 0;
+    return prepared(this.db, `UPDATE leases SET released_at = ? WHERE id = ? AND released_at IS NULL`).run(new Date(nowMs).toISOString(), id).changes > 0;
   }
 
   list(limit = 100): Lease[] {
-    return (this.db.prepare(`SELECT * FROM leases ORDER BY created_at DESC LIMIT ?`).all(limit) as Record<string, unknown>[]).map(fromRow);
+    return (prepared(this.db, `SELECT * FROM leases ORDER BY created_at DESC LIMIT ?`).all(limit) as Record<string, unknown>[]).map(fromRow);
   }
 }

@@ -9,7 +9,7 @@ import { cleanupGpu, optimizeGpu, reserveGpu } from './gpu-resource.js';
 import type { Lease, LeaseStore } from './leases.js';
 import { cleanupMemory, optimizeMemory, reserveMemory } from './memory-resource.js';
 import type { Priority } from './sizes.js';
-import type { ResourceDeps, ResourceParameters, ResourceResult, RunOptions } from './types.js';
+import { dryRunStatus, type ResourceDeps, type ResourceParameters, type ResourceResult, type RunOptions } from './types.js';
 
 export type ResourceType = 'gpu' | 'memory' | 'disk';
 export type ResourceActionName = 'optimize' | 'cleanup' | 'reserve';
@@ -33,10 +33,12 @@ export class ResourceManager {
     const o: RunOptions = { dryRun: options.dryRun ?? false, priority: (parameters.priority ?? 'normal') as Priority };
     if (parameters.release) {
       const r = await this.release(parameters.release, d.actor, o.dryRun);
-      return { status: r.ok ? (o.dryRun ? 'dry_run' : 'success') : 'refused', resource_type: resourceType, action, message: r.message, current_usage: {}, available: {}, actions: [], ...(r.lease ? { lease: r.lease } : {}) };
+      return { status: r.ok ? (o.dryRun ? 'dry_run' : 'success') : 'refused', resource_type: resourceType, action, message: r.message, current_usage: {}, available: {}, actions: [], ...(r.lease ? { lease: r.lease } : {}), dry_run: o.dryRun };
     }
     const result = await TABLE[resourceType][action](d, parameters, o);
-    return expired ? { ...result, expired_leases_released: expired } : result;
+    // Every result says whether it was a dry run; a dry run the real run would see refused says so.
+    const truthful = { ...result, ...(o.dryRun ? { status: dryRunStatus(result) } : {}), dry_run: o.dryRun };
+    return expired ? { ...truthful, expired_leases_released: expired } : truthful;
   }
 
   /** Releases a lease (deleting a disk reservation's file). */

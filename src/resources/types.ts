@@ -43,6 +43,8 @@ export interface ResourceResult {
   actions: ResourceAction[];
   lease?: Lease & { cuda_visible_devices?: string };
   report?: Record<string, unknown>;
+  /** true for a dry run: nothing was done; status "refused" then says the real run would be refused. */
+  dry_run?: boolean;
 }
 
 export interface ResourceDeps {
@@ -75,4 +77,20 @@ export function actionOf(step: string, r: { allowed: boolean; dry_run: boolean; 
 /** The process ladder's steps as result actions (without their times), each target extended by `extra`. */
 export function actionsOfLadder(ladder: readonly ActionTaken[], extra: Record<string, unknown> = {}): ResourceAction[] {
   return ladder.map((a) => ({ step: a.step, target: { ...a.target, ...extra }, outcome: a.outcome, detail: a.detail, ...(a.request_id ? { request_id: a.request_id } : {}) }));
+}
+
+/** The refusal in a lease decision, or null (for a gate's refusal check). */
+export function refusalOf(decision: object): string | null {
+  return 'refusal' in decision ? String(decision.refusal) : null;
+}
+
+/**
+ * The status a dry run reports: "refused" when the real run would be refused — it says so itself,
+ * or an act it needs would be refused (by the policy, the budget or the numbers) and nothing else
+ * would be done — else "dry_run". One rule for every resource and action.
+ */
+export function dryRunStatus(r: Pick<ResourceResult, 'status' | 'actions'>): ResourceResult['status'] {
+  if (r.status === 'refused') return 'refused';
+  const refused = r.actions.some((a) => a.outcome === 'refused');
+  return refused && !r.actions.some((a) => a.outcome === 'would_do') ? 'refused' : 'dry_run';
 }

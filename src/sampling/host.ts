@@ -4,13 +4,18 @@ import { unpackHostSample, type PackedMeta } from './packed-host.js';
 
 let defaultReader: NativeHostReader | undefined;
 
-/** The option bits of samplePacked (native/napi/host_binding.cc). */
+type HostFlag = 'cpu' | 'perCpu' | 'memory' | 'load' | 'psi' | 'cgroup';
+
+/** samplePacked's option bits, as the addon exports them (OVN_HOST_OPTION_BITS in native/napi/host_layout.h). */
+let optionBits: [HostFlag, number][] | undefined;
 function packFlags(o: HostSampleOptions = {}): number {
-  const on = (v: boolean | undefined) => v !== false;
-  for (const k of ['cpu', 'perCpu', 'memory', 'load', 'psi', 'cgroup'] as const) {
+  optionBits ??= Object.entries(loadNative().hostOptionBits) as [HostFlag, number][];
+  let flags = 0;
+  for (const [k, bit] of optionBits) {
     if (o[k] !== undefined && typeof o[k] !== 'boolean') throw new TypeError(`Invalid argument ${k}: expected a boolean, got ${typeof o[k]}`);
+    if (o[k] !== false) flags |= bit;
   }
-  return (on(o.cpu) ? 1 : 0) | (on(o.perCpu) ? 2 : 0) | (on(o.memory) ? 4 : 0) | (on(o.load) ? 8 : 0) | (on(o.psi) ? 16 : 0) | (on(o.cgroup) ? 32 : 0);
+  return flags;
 }
 
 function validPid(pid: number | undefined): number {

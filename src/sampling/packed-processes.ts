@@ -1,54 +1,46 @@
 /**
  * Unpacks the native scan's packed form (one Float64Array row per process) into ProcessSample
- * objects. The row layout is fixed by toPacked() in native/napi/process_binding.cc.
+ * objects. The row's fields are defined once, in native/napi/process_packed.h (exported as
+ * `processLayout`); the readers here are compiled from that table.
  */
-import type { PackedProcessRows, ProcessSample } from '../native.js';
+import { loadNative, type PackedProcessRows, type ProcessSample } from '../native.js';
+import { compileReader, type PackedReader } from './packed-layout.js';
 
 export type PackedProcesses = PackedProcessRows;
 
-const nullIfNaN = (v: number): number | null => (Number.isNaN(v) ? null : v);
+interface ProcessReaders {
+  row: PackedReader;
+  io: PackedReader;
+  rowFields: number;
+  ioFields: number;
+}
+
+let readers: ProcessReaders | undefined;
+function processReaders(): ProcessReaders {
+  if (readers) return readers;
+  const { row, io } = loadNative().processLayout;
+  return (readers = { row: compileReader(row, 'process row'), io: compileReader(io, 'process io'), rowFields: row.names.length, ioFields: io.names.length });
+}
+
+/** The process row's and io counters' field names as the addon defines them (for the layout test). */
+export function processLayoutNames(): { row: string[]; io: string[] } {
+  const { row, io } = loadNative().processLayout;
+  return { row: row.names, io: io.names };
+}
 
 export function unpackProcesses(p: PackedProcesses): ProcessSample[] {
+  const r = processReaders();
+  if (p.fields !== r.rowFields + r.ioFields) throw new Error(`packed process rows of ${p.fields} fields, but the layout has ${r.rowFields + r.ioFields}: rebuild the addon`);
   const n = p.comms.length;
-  const f = p.fields;
   const d = p.numbers;
   const out: ProcessSample[] = new Array(n);
   for (let i = 0; i < n; i++) {
-    const o = i * f;
-    out[i] = {
-      pid: d[o]!,
-      ppid: d[o + 1]!,
-      pgid: d[o + 2]!,
-      sid: d[o + 3]!,
-      ttyNr: d[o + 4]!,
-      comm: p.comms[i]!,
-      state: String.fromCharCode(d[o + 5]!),
-      kernelThread: d[o + 6] === 1,
-      utime: d[o + 7]!,
-      stime: d[o + 8]!,
-      cutime: d[o + 9]!,
-      cstime: d[o + 10]!,
-      starttime: d[o + 11]!,
-      priority: d[o + 12]!,
-      nice: d[o + 13]!,
-      threads: d[o + 14]!,
-      vsize: d[o + 15]!,
-      rss: d[o + 16]!,
-      minflt: d[o + 17]!,
-      majflt: d[o + 18]!,
-      processor: d[o + 19]!,
-      blkioTicks: d[o + 20]!,
-      uid: nullIfNaN(d[o + 21]!),
-      euid: nullIfNaN(d[o + 22]!),
-      gid: nullIfNaN(d[o + 23]!),
-      voluntaryCtxSwitches: nullIfNaN(d[o + 24]!),
-      nonvoluntaryCtxSwitches: nullIfNaN(d[o + 25]!),
-      swap: nullIfNaN(d[o + 26]!),
-    };
-    // Rows of 34 carry the io counters (NaN: not read, or not readable for this process).
-    if (f >= 34 && !Number.isNaN(d[o + 27]!)) {
-      out[i]!.io = { rchar: d[o + 27]!, wchar: d[o + 28]!, syscr: d[o + 29]!, syscw: d[o + 30]!, readBytes: d[o + 31]!, writeBytes: d[o + 32]!, cancelledWriteBytes: d[o + 33]! };
-    }
+    const o = i * p.fields;
+    const s = r.row(d, o) as unknown as ProcessSample;
+    s.comm = p.comms[i]!;
+    // The io counters are NaN when they were not read, or are not readable for this process.
+    if (!Number.isNaN(d[o + r.rowFields]!)) s.io = r.io(d, o + r.rowFields) as unknown as NonNullable<ProcessSample['io']>;
+    out[i] = s;
   }
   return out;
 }

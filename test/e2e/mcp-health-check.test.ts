@@ -7,7 +7,8 @@ let conn: Conn;
 
 beforeAll(async () => {
   // A slow command probe makes a full check take ~300 ms, so its progress is spread over time.
-  conn = await connectStdio({ thresholds: { memory: 0.85 }, probes: [{ name: 'slow', command: ['sleep', '0.3'], timeoutMs: 5000, intervalMs: 1 }] });
+  // sustainMs 0: a breach shows on the first reading, so the breach tests need not wait out a window.
+  conn = await connectStdio({ thresholds: { memory: 0.85 }, hysteresis: { sustainMs: 0, sustainSamples: 1 }, probes: [{ name: 'slow', command: ['sleep', '0.3'], timeoutMs: 5000, intervalMs: 1 }] });
 });
 afterAll(async () => conn?.close());
 
@@ -60,7 +61,7 @@ describe('the MCP server over stdio', () => {
     await conn.client.callTool({ name: 'healthCheck', arguments: { checkType: 'full' } }, { onprogress: (p) => seen.push(p) });
     // The client drops a notification it processes after the result; the early steps arrive first.
     expect(seen.length).toBeGreaterThanOrEqual(3);
-    expect(seen[0]).toMatchObject({ progress: 1, total: 4, message: 'host sampled' });
+    expect(seen[0]).toMatchObject({ progress: 1, total: 5, message: 'host sampled' });
     expect(seen.map((s) => s.message)).toContain('processes scanned');
   });
 

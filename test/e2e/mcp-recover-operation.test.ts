@@ -25,6 +25,9 @@ describe('recoverOperation over MCP', () => {
     expect(props.operationType!.enum).toEqual(['memory_leak', 'gpu_reset', 'process_hang']);
     expect(t.inputSchema.required).toEqual(['operationType']);
     expect(Object.keys(props.context!.properties!)).toEqual(expect.arrayContaining(['taskId', 'errorType', 'timestamp']));
+    // force is an additive extra beside dryRun: the design's fields are unchanged.
+    expect(Object.keys(props)).toEqual(['operationType', 'context', 'dryRun', 'force']);
+    expect((props.force as { type?: string }).type).toBe('boolean');
     expect(t.annotations).toMatchObject({ destructiveHint: true, readOnlyHint: false });
   });
 
@@ -50,6 +53,22 @@ describe('recoverOperation over MCP', () => {
     expect(mine.length).toBe(3);
     expect(mine.every((e) => e.dry_run && e.inputs.taskId === 'e2e')).toBe(true);
     c.kill('SIGKILL');
+  });
+
+  it('refuses memory_leak on a process without leak evidence, saying what is missing, unless force: true', async () => {
+    const c = spawnNode(scripts.idle());
+    await firstLine(c);
+    const call = async (extra: Record<string, unknown>) =>
+      structured<{ status: string; dry_run: boolean; message: string }>(await client.callTool({ name: 'recoverOperation', arguments: { operationType: 'memory_leak', context: { pid: c.pid }, ...extra } }));
+    expect(await call({ dryRun: true })).toMatchObject({ status: 'refused', dry_run: true });
+    const refused = await call({});
+    expect(refused).toMatchObject({ status: 'refused', dry_run: false });
+    expect(refused.message).toMatch(/shows no leak: .*force: true/);
+    expect(procState(c.pid!)).not.toBeNull();
+    expect(await call({ force: true })).toMatchObject({ status: 'recovered', dry_run: false });
+    await waitFor(() => procState(c.pid!) === null || procState(c.pid!) === 'Z');
+    const audit = JSON.parse(execFileSync(process.execPath, [CLI, 'audit', '--json', '--config', cfg.file], { encoding: 'utf8' })) as { action: string; allowed: boolean; target: { pid?: number }; inputs: { forced?: string } }[];
+    expect(audit.filter((e) => e.target.pid === c.pid && e.action === 'signal' && e.allowed).every((e) => /^no leak evidence/.test(e.inputs.forced ?? ''))).toBe(true);
   });
 
   it('really recovers it when asked', async () => {

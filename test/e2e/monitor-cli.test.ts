@@ -5,7 +5,7 @@ import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { CLI, writeConfig } from '../helpers/mcp.js';
 import { FakeNvmlConfig, buildFakeNvml, fakeGpus } from '../helpers/fake-nvml.js';
-import { firstLine, killAll, scripts, spawnNode } from '../helpers/children.js';
+import { firstLine, killAll, scripts, spawnNode, waitFor } from '../helpers/children.js';
 
 function runCli(args: string[], env: Record<string, string> = {}): Promise<{ code: number; stdout: string; stderr: string }> {
   return new Promise((resolve) => {
@@ -54,7 +54,8 @@ describe('overnight monitor (CLI)', () => {
     const { file } = writeConfig();
     const r = await runCli(['monitor', '--config', file, '--interval', '0.2', '--cycles', '3', '--json'], { NOTIFY_SOCKET: sock });
     expect(r.code).toBe(0);
-    await new Promise((res) => setTimeout(res, 200));
+    // The datagrams are queued on the socket; wait (bounded) until the listener has printed them.
+    await waitFor(() => got.includes('READY=1') && (got.match(/WATCHDOG=1/g)?.length ?? 0) >= 3, 30_000).catch(() => undefined);
     py.kill();
     expect(got).toContain('READY=1');
     expect(got.match(/WATCHDOG=1/g)!.length).toBeGreaterThanOrEqual(3);

@@ -22,6 +22,7 @@ process.env.OVERNIGHT_FAKE_NVML_LOG = nvmlLog;
 const { createOvernightContext } = await import('../../src/mcp/context.js');
 const { OvernightMonitor } = await import('../../src/monitor/overnight-monitor.js');
 const { OvernightMetrics } = await import('../../src/metrics/prometheus.js');
+const { scrapeSources } = await import('../../src/metrics/scrape-sources.js');
 
 const base = mkdtempSync(path.join(tmpdir(), 'ovn-drill-'));
 const scratch = path.join(base, 'scratch');
@@ -85,7 +86,7 @@ describe.skipIf(!tmpfs)('night drill', () => {
     await ctx.progress.trackCodingProgress('night-task', [{ stage: 'train', completion: 0.2 }]);
 
     // A night in seconds: each sleep is 30 s of clock and 150 ms of real time.
-    const metrics = new OvernightMetrics();
+    const metrics = new OvernightMetrics(scrapeSources(ctx));
     const cycles: { trigger: string; status: string }[] = [];
     const monitor = new OvernightMonitor(ctx, {
       metrics,
@@ -128,8 +129,10 @@ describe.skipIf(!tmpfs)('night drill', () => {
     expect(text).toMatch(/overnight_recoveries_total\{operation="process_hang",status="recovered"\} [1-9]/);
     expect(text).toMatch(/overnight_recoveries_total\{operation="gpu_reset",status="escalated"\} [1-9]/);
     expect(text).toMatch(/overnight_task_stalled\{task="night-task"\} 1/);
-    expect(text).toMatch(/DCGM_FI_DEV_XID_ERRORS\{gpu="0",UUID="GPU-fake-0",modelName="Fake H100"\} 48/);
-    expect(text).toMatch(/node_filesystem_avail_bytes\{mountpoint="\/"\}/);
+    expect(text).toMatch(/DCGM_FI_DEV_XID_ERRORS\{gpu="0",UUID="GPU-fake-0",pci_bus_id="00000000:10:00.0",device="nvidia0",modelName="Fake H100",Hostname="[^"]+"\} 48/);
+    // Xid 48 (double-bit ECC) is fatal; counted under the GPU's labels though no scrape preceded it.
+    expect(text).toMatch(/overnight_gpu_xid_errors_total\{gpu="0",UUID="GPU-fake-0",[^}]*xid_class="fatal"\} 1/);
+    expect(text).toMatch(/node_filesystem_avail_bytes\{device="[^"]+",fstype="[^"]+",mountpoint="\/"\}/);
 
     receiver.close();
     ctx.gpu?.close();

@@ -5,6 +5,8 @@ import { readFileSync } from 'node:fs';
 export const NODE = process.execPath;
 
 const live = new Set<ChildProcess>();
+/** Process groups started by spawnGroup (the leader's pid), ended as a whole. */
+const groups = new Set<number>();
 
 /** Spawns `node -e script`; the child is killed by killAll(). */
 export function spawnNode(script: string, options: SpawnOptions = {}): ChildProcess {
@@ -16,6 +18,18 @@ export function spawnNode(script: string, options: SpawnOptions = {}): ChildProc
 
 export function spawnCommand(cmd: string, args: string[], options: SpawnOptions = {}): ChildProcess {
   const child = spawn(cmd, args, { stdio: 'ignore', ...options });
+  live.add(child);
+  child.on('exit', () => live.delete(child));
+  return child;
+}
+
+/**
+ * Spawns a command as the leader of its own process group; killAll() ends the whole group, so the
+ * grandchildren a shell starts (`head &`, `sleep &`) do not outlive a failed test.
+ */
+export function spawnGroup(cmd: string, args: string[], options: SpawnOptions = {}): ChildProcess {
+  const child = spawn(cmd, args, { stdio: 'ignore', ...options, detached: true });
+  groups.add(child.pid!);
   live.add(child);
   child.on('exit', () => live.delete(child));
   return child;
@@ -70,6 +84,14 @@ export function procState(pid: number): string | null {
 }
 
 export function killAll(): void {
+  for (const g of groups) {
+    try {
+      process.kill(-g, 'SIGKILL');
+    } catch {
+      /* the group is empty */
+    }
+  }
+  groups.clear();
   for (const c of live) {
     try {
       c.kill('SIGKILL');

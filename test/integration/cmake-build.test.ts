@@ -20,8 +20,10 @@ describe('cmake-js build', () => {
         timeout: 300_000,
       });
       const binding = require(path.join(out, 'Release/overnight_native.node'));
-      const sample = new binding.HostReader().sample();
-      expect(sample.memory.total).toBeGreaterThan(0);
+      const packed = new binding.HostReader().samplePacked(binding.hostOptionBits.memory, 0);
+      expect(packed.numbers).toBeInstanceOf(Float64Array);
+      expect(packed.numbers[3]).toBeGreaterThan(0); // after timeMs, monotonicMs and the memory flag: MemTotal
+      expect(binding.hostLayout).toEqual(require(path.join(root, 'build/Release/overnight_native.node')).hostLayout);
       expect(typeof binding.ProcessTable).toBe('function');
       expect(Object.keys(binding).sort()).toEqual(Object.keys(require(path.join(root, 'build/Release/overnight_native.node'))).sort());
     } finally {

@@ -36,7 +36,8 @@ describe('NVML loader against the fake library', () => {
   });
 
   it.each([0, 1, 8])('samples %i GPUs with every field', async (n) => {
-    config.write({ devices: fakeGpus(n) });
+    // every field: one NVLink link and a completed fabric registration too (a PCIe-only GPU reports NOT_SUPPORTED for those)
+    config.write({ devices: fakeGpus(n).map((g) => ({ ...g, nvlinks: [{ active: true }], fabric: { state: 3 } })) });
     const s = await sampler.sample();
     expect(s.available).toBe(true);
     if (!s.available) return;
@@ -54,6 +55,8 @@ describe('NVML loader against the fake library', () => {
       expect(d.busId).toMatch(/^00000000:[0-9A-F]{2}:00\.0$/);
       expect(d.remappedRows).toEqual({ correctable: 0, uncorrectable: 0, pending: false, failure: false });
       expect(d.recoveryAction).toBe('none');
+      expect(d.nvlinks).toHaveLength(1);
+      expect(d.fabric!.state).toBe('completed');
       expect(d.errors).toEqual({});
     }
   });
@@ -94,14 +97,18 @@ describe('NVML loader against the fake library', () => {
     expect('timedOut' in s && s.timedOut).toBe(true);
     expect(waited).toBeLessThan(1200);
     expect(ticks).toBeGreaterThan(5);
-    // While the thread is still inside the slow call, the next request answers at once.
-    await new Promise((r) => setTimeout(r, 250));
+    // While the thread is still inside the slow call (1.5 s from its start), the next request answers at once.
     const again = await sampler.sample({ timeoutMs: 100 });
     expect(again.available).toBe(false);
     expect((again as { reason: string }).reason).toMatch(/stuck in an NVML call|did not answer/);
     config.write({ devices: fakeGpus(1) });
-    await new Promise((r) => setTimeout(r, 1500));
-    expect((await sampler.sample()).available).toBe(true);
+    // Once the slow call returns, the thread answers again: poll for that (bounded), not for a guessed 1.5 s.
+    let back = false;
+    for (const end = Date.now() + 30_000; !back && Date.now() < end; ) {
+      back = (await sampler.sample()).available;
+      if (!back) await new Promise((r) => setTimeout(r, 100));
+    }
+    expect(back).toBe(true);
   });
 
   it('delivers injected Xid events to a subscription, classified, until stopped', async () => {

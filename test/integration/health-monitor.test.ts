@@ -2,6 +2,8 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { HealthMonitor } from '../../src/health/health-monitor.js';
 import { parseConfig } from '../../src/config/load.js';
 import { FakeNvmlConfig, fakeGpus, useFakeNvml } from '../helpers/fake-nvml.js';
+import { OvernightMetrics } from '../../src/metrics/prometheus.js';
+import { ManualClock } from '../../src/util/clock.js';
 
 const fake = new FakeNvmlConfig({ devices: fakeGpus(2) });
 useFakeNvml('full', fake);
@@ -18,7 +20,7 @@ describe('HealthMonitor (the library form)', () => {
 
   it('reports GPUs from the fake NVML, and a GPU over its memory threshold', async () => {
     fake.write({ devices: [fakeGpus(1)[0]!, { ...fakeGpus(2)[1]!, memUsed: 78 * 2 ** 30 }] });
-    const monitor = new HealthMonitor({ config: parseConfig({ hysteresis: { sustainSamples: 1 } }) });
+    const monitor = new HealthMonitor({ config: parseConfig({ hysteresis: { sustainSamples: 1, sustainMs: 0 } }) });
     const r = await monitor.checkSystemHealth('quick');
     const gh = r.metrics.gpu_health as { available: boolean; devices: { index: number; memory_used_fraction: number }[] };
     expect(gh.available).toBe(true);
@@ -36,6 +38,45 @@ describe('HealthMonitor (the library form)', () => {
     const dev = (r.metrics.gpu_health.devices as { index: number; status: string; reasons: string[] }[])[1]!;
     expect(dev.status).toBe('failed');
     expect(r.recommendations.find((x) => x.message.startsWith('GPU 1'))!.message).toMatch(/drain the node/);
+  });
+
+  it('an application Xid (13) neither degrades the GPU nor suggests a reset; Xid state and DCGM_FI_DEV_XID_ERRORS expire after gpu.xidWindowSec', async () => {
+    fake.write({ devices: fakeGpus(2) });
+    const clock = new ManualClock(Date.now());
+    const monitor = new HealthMonitor({ clock, config: parseConfig({ gpu: { xidWindowSec: 60 } }) });
+    type Dev = { index: number; status: string; notes?: string[] };
+    const check = async () => {
+      const r = await monitor.checkSystemHealth('full');
+      const dev = (r.metrics.gpu_health.devices as Dev[]).find((d) => d.index === 1)!;
+      const resets = r.recommendations.filter((x) => x.tool?.name === 'recoverOperation' && x.tool.arguments.operationType === 'gpu_reset');
+      const metrics = new OvernightMetrics({ lastXids: () => monitor.lastXids() });
+      const outcome = monitor.lastGpuSample()!.outcome;
+      metrics.updateGpus(outcome.available ? outcome.devices : []);
+      const xidMetric = /DCGM_FI_DEV_XID_ERRORS\{gpu="1"[^}]*\} (\d+)/.exec(await metrics.text())![1];
+      return { r, dev, resets, xidMetric };
+    };
+
+    monitor.recordXid(1, 13, clock.now());
+    const a = await check();
+    expect(a.dev.status).toBe('healthy');
+    expect(a.dev.notes![0]).toMatch(/^Xid 13 .*application error; restart the application, the GPU is fine/);
+    expect(a.resets).toEqual([]);
+    expect((a.r.metrics.gpu_health.recent_xids as { xid: number; cause: string }[])[0]).toMatchObject({ xid: 13, cause: 'application' });
+    expect(a.xidMetric).toBe('13');
+
+    clock.advance(1000);
+    monitor.recordXid(1, 48, clock.now());
+    const b = await check();
+    expect(b.dev.status).toBe('failed');
+    expect(b.resets.map((x) => x.tool!.arguments.context)).toEqual([{ errorType: 'gpu_fault', gpu: 1 }]);
+    expect(b.xidMetric).toBe('48');
+
+    clock.advance(60_500);
+    const c = await check();
+    expect(c.dev.status).toBe('healthy');
+    expect(c.r.metrics.gpu_health.recent_xids).toEqual([]);
+    expect(c.resets).toEqual([]);
+    expect(c.xidMetric).toBe('0');
   });
 
   it('honours cancellation', async () => {

@@ -1,5 +1,5 @@
 import { spawn } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync, unlinkSync, writeFileSync } from 'node:fs';
+import { closeSync, ftruncateSync, lstatSync, mkdirSync, mkdtempSync, openSync, readdirSync, readFileSync, realpathSync, rmSync, symlinkSync, unlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -11,7 +11,9 @@ import { root } from '../helpers/isolated.js';
 
 function setup(extra: Record<string, unknown> = {}) {
   const dir = mkdtempSync(path.join(tmpdir(), 'ovn-progress-'));
-  const config = parseConfig({ stateDir: path.join(dir, 'state'), ...extra });
+  // Artifacts in these tests live in the temp dir: it is the one allowed root.
+  const progress = { artifactRoots: [dir], ...(extra.progress as object | undefined) };
+  const config = parseConfig({ stateDir: path.join(dir, 'state'), ...extra, progress });
   const db = openDatabase(config.stateDir);
   const clock = new ManualClock();
   return { dir, db, clock, tracker: new ProgressTracker(db, config, clock) };
@@ -115,30 +117,118 @@ describe('ProgressTracker (the library form)', () => {
   });
 });
 
+describe('restore and artifacts: symlinks, confinement, bounded hashing', () => {
+  it('restore follows no symlink on the way to the file and names the component it refused', async () => {
+    const { dir, tracker } = setup({ progress: { storeArtifacts: true } });
+    const d = path.join(dir, 'rs', 'd');
+    const victim = path.join(dir, 'rs', 'victimdir');
+    mkdirSync(d, { recursive: true });
+    mkdirSync(victim);
+    writeFileSync(path.join(d, 'file.txt'), 'recorded');
+    writeFileSync(path.join(victim, 'file.txt'), 'the victim\'s own');
+    await tracker.trackCodingProgress('rs', [{ stage: 's', completion: 0.5, artifacts: [path.join(d, 'file.txt')] }]);
+    rmSync(d, { recursive: true });
+    symlinkSync(victim, d);
+    const r = await tracker.restore('rs');
+    expect(r.restored[0]).toMatchObject({ ok: false, refused_at: d });
+    expect(r.restored[0]!.error).toMatch(new RegExp(`${d.replace(/[/.]/g, '\\$&')} is a symlink`));
+    expect(readFileSync(path.join(victim, 'file.txt'), 'utf8')).toBe('the victim\'s own');
+    // A missing directory is created again, and a symlink at the file itself is replaced, not followed.
+    rmSync(d);
+    const again = await tracker.restore('rs');
+    expect(again.restored[0]).toEqual({ path: path.join(d, 'file.txt'), ok: true });
+    expect(readFileSync(path.join(d, 'file.txt'), 'utf8')).toBe('recorded');
+    rmSync(path.join(d, 'file.txt'));
+    symlinkSync(path.join(victim, 'file.txt'), path.join(d, 'file.txt'));
+    expect((await tracker.restore('rs')).restored[0]!.ok).toBe(true);
+    expect(lstatSync(path.join(d, 'file.txt')).isSymbolicLink()).toBe(false);
+    expect(readFileSync(path.join(victim, 'file.txt'), 'utf8')).toBe('the victim\'s own');
+  });
+
+  it('refuses artifacts under /proc, /sys, /dev or outside progress.artifactRoots, naming the roots; stores nothing', async () => {
+    const { dir, tracker, db } = setup({ progress: { storeArtifacts: true } });
+    const outside = mkdtempSync(path.join(tmpdir(), 'ovn-outside-'));
+    writeFileSync(path.join(outside, 'secret'), 'token');
+    symlinkSync(path.join(outside, 'secret'), path.join(dir, 'link-out'));
+    for (const bad of ['/etc/shadow', '/proc/self/environ', '/sys/kernel/uevent_seqnum', '/dev/zero', path.join(outside, 'secret'), path.join(dir, 'link-out')]) {
+      const call = tracker.trackCodingProgress('conf', [{ stage: 's', completion: 0.1, artifacts: [bad] }]);
+      const err = await call.then(() => null, (e: Error) => e.message);
+      expect(err).toMatch(/checkpoints\.0\.artifacts\.0: .*(is under \/(proc|sys|dev)|outside progress\.artifactRoots \[)/);
+      expect(err).toMatch(bad.startsWith('/proc') || bad.startsWith('/sys') || bad.startsWith('/dev') ? /never an artifact/ : new RegExp(`\\[${realpathSync(dir).replace(/[/.]/g, '\\$&')}\\]`));
+    }
+    expect((db.prepare('SELECT COUNT(*) AS n FROM checkpoints').get() as { n: number }).n).toBe(0);
+    expect(readdirSync(path.join(dir, 'state')).includes('artifacts') ? readdirSync(path.join(dir, 'state', 'artifacts')).filter((x) => !x.startsWith('.')) : []).toEqual([]);
+    // The default roots: the server's working directory and the task's registered directory.
+    const cfg = parseConfig({ stateDir: path.join(dir, 'state2'), tasks: [{ id: 'reg', cwd: outside }] });
+    const t2 = new ProgressTracker(openDatabase(cfg.stateDir), cfg, new ManualClock());
+    expect((await t2.trackCodingProgress('reg', [{ stage: 's', completion: 0.1, artifacts: [path.join(outside, 'secret')] }])).recorded).toBe(1);
+    await expect(t2.trackCodingProgress('other', [{ stage: 's', completion: 0.1, artifacts: [path.join(outside, 'secret')] }])).rejects.toThrow(new RegExp(`outside progress\\.artifactRoots \\[${realpathSync(process.cwd()).replace(/[/.]/g, '\\$&')}\\]`));
+  });
+
+  it('hashes at most progress.maxHashBytesPerCall bytes per call and says which artifacts were left unhashed', async () => {
+    const { dir, tracker } = setup({ progress: { maxHashBytesPerCall: 3 * 2 ** 20 } });
+    // A 2 GiB sparse file, a hundred times: without the bound this is 200 GiB of hashing.
+    const big = path.join(dir, 'sparse.bin');
+    const fd = openSync(big, 'w');
+    ftruncateSync(fd, 2 * 2 ** 30);
+    closeSync(fd);
+    const small = path.join(dir, 'small.bin');
+    writeFileSync(small, Buffer.alloc(2 * 2 ** 20, 7));
+    const r = await tracker.trackCodingProgress('bounded', [{ stage: 's', completion: 0.1, artifacts: [small, ...Array.from({ length: 99 }, () => big)] }]);
+    expect(r.recorded).toBe(1);
+    const a = new Map(r.artifacts_generated.map((x) => [x.path, x]));
+    expect(a.get(small)!.sha256_now).toMatch(/^[0-9a-f]{64}$/);
+    expect(a.get(big)!.sha256_now).toBeNull();
+    expect(a.get(big)!.not_hashed).toMatch(/not hashed: 2147483648 bytes, and \d+ of this call's 3145728 bytes \(progress\.maxHashBytesPerCall\) are left/);
+  });
+});
+
 describe('durability under SIGKILL and concurrency', () => {
   it('keeps every acknowledged checkpoint of writers killed at random moments; the database stays intact', async () => {
     const dir = mkdtempSync(path.join(tmpdir(), 'ovn-durable-'));
     const stateDir = path.join(dir, 'state');
     openDatabase(stateDir).close();
     const acked: string[] = [];
+    const live = new Set<ReturnType<typeof spawn>>();
     const writer = path.join(root, 'test/helpers/checkpoint-writer.mjs');
     const dist = path.join(root, 'dist');
     for (let round = 0; round < 8; round++) {
-      // Three writers at once: two on the same task, one on its own.
-      const procs = ['shared', 'shared', `own-${round}`].map((task, i) => {
+      // Three writers at once: two on the same task, one on its own. Each is killed by its own
+      // acknowledgements, not by the clock: after its k-th ack plus a random number of the writes
+      // that follow (k >= 3), so the kill lands in the middle of a write however slow the machine is.
+      const runs = ['shared', 'shared', `own-${round}`].map((task, i) => {
         const p = spawn(process.execPath, [writer, dist, stateDir, task, String(round * 100 + i * 10)], { stdio: ['ignore', 'pipe', 'inherit'] });
+        live.add(p);
+        p.once('exit', () => live.delete(p));
+        const killAt = 3 + Math.floor(Math.random() * 8);
+        let mine = 0;
         let buf = '';
         p.stdout.on('data', (d: Buffer) => {
           buf += d.toString();
           const lines = buf.split('\n');
           buf = lines.pop()!;
-          for (const l of lines) if (l.startsWith('ack ')) acked.push(l.slice(4));
+          for (const l of lines) {
+            if (!l.startsWith('ack ')) continue;
+            acked.push(l.slice(4));
+            if (++mine === killAt) p.kill('SIGKILL');
+          }
         });
-        return p;
+        return new Promise<void>((resolve, reject) => {
+          // A writer that dies before its kill (a crash, not our SIGKILL) fails the test with what it said.
+          p.once('exit', (code, signal) => (signal === 'SIGKILL' ? resolve() : reject(new Error(`writer ${task} exited ${code ?? signal} after ${mine} acks, before its kill at ${killAt}`))));
+          // Bounded: a writer that never gets to its k-th ack in 30 s is killed and reported.
+          const guard = setTimeout(() => {
+            p.kill('SIGKILL');
+            reject(new Error(`writer ${task} made ${mine} of ${killAt} acks in 30 s`));
+          }, 30_000);
+          p.once('exit', () => clearTimeout(guard));
+        });
       });
-      await new Promise((r) => setTimeout(r, 150 + Math.random() * 250));
-      for (const p of procs) p.kill('SIGKILL');
-      await Promise.all(procs.map((p) => new Promise((r) => p.once('exit', r))));
+      try {
+        await Promise.all(runs);
+      } finally {
+        for (const p of live) p.kill('SIGKILL');
+      }
     }
     expect(acked.length).toBeGreaterThan(20);
     const db = openDatabase(stateDir);
@@ -151,5 +241,5 @@ describe('durability under SIGKILL and concurrency', () => {
     const seqs = db.prepare(`SELECT task_id, COUNT(*) AS n, MAX(seq) AS m FROM checkpoints GROUP BY task_id`).all() as { n: number; m: number }[];
     for (const s of seqs) expect(s.n).toBe(s.m);
     db.close();
-  }, 60_000);
+  }, 300_000);
 });

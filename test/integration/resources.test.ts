@@ -83,8 +83,9 @@ describe.skipIf(!tmpfs)('disk (a 64 MB tmpfs)', () => {
     fill(path.join(nested, 'mounted.bin'), 1, 30);
     const locked = path.join(scratch, 'old-0.bin'); // the oldest of the ten
     const holder = spawnCommand('flock', [locked, 'sleep', '60']);
-    await waitFor(() => procState(holder.pid!) !== null);
-    await new Promise((r) => setTimeout(r, 200));
+    // Wait until the lock is held (the kernel lists it in /proc/locks), not for a guessed 200 ms.
+    const ino = statSync(locked).ino;
+    await waitFor(() => new RegExp(`FLOCK .*:${ino} `).test(readFileSync('/proc/locks', 'utf8')), 30_000);
 
     const dry = await ctx.resources.manageResources('disk', 'cleanup', { threshold: 0.4 }, { dryRun: true });
     expect(dry.status).toBe('dry_run');
@@ -138,6 +139,14 @@ describe.skipIf(!tmpfs)('disk (a 64 MB tmpfs)', () => {
     const big = await ctx.resources.manageResources('disk', 'reserve', { size: '1G', taskId: 'job-2' });
     expect(big.status).toBe('refused');
     expect(big.message).toMatch(/MB asked/);
+    // A dry run of the same says it would be refused, and why; a dry run that fits says dry_run.
+    const dryBig = await ctx.resources.manageResources('disk', 'reserve', { size: '1G', taskId: 'job-2' }, { dryRun: true });
+    expect(dryBig).toMatchObject({ status: 'refused', dry_run: true });
+    expect(dryBig.message).toMatch(/1024 MB asked; \d+ MB available/);
+    expect(await ctx.resources.manageResources('disk', 'reserve', { size: '1M', taskId: 'job-2' }, { dryRun: true })).toMatchObject({ status: 'dry_run', dry_run: true });
+    const dryMem = await ctx.resources.manageResources('memory', 'reserve', { size: '100T', taskId: 'job-2' }, { dryRun: true });
+    expect(dryMem).toMatchObject({ status: 'refused', dry_run: true });
+    expect(dryMem.message).toMatch(/MB asked; available \d+ MB/);
     const rel = await ctx.resources.manageResources('disk', 'reserve', { release: r.lease!.id });
     expect(rel.status).toBe('success');
     expect(existsSync(file)).toBe(false);
@@ -162,19 +171,53 @@ describe('memory', () => {
     const leaker = spawnNode(scripts.leak(50));
     const flat = spawnNode(scripts.allocateOnce(300));
     await Promise.all([firstLine(leaker), firstLine(flat)]);
-    const end = Date.now() + 3000;
-    while (Date.now() < end) {
+    // Observe until the watch has the evidence (bounded), not for a guessed 3 s.
+    const end = Date.now() + 60_000;
+    while (!ctx.watch.leakSuspects().some((s) => s.pid === leaker.pid) && Date.now() < end) {
       await ctx.watch.observe();
       await new Promise((r) => setTimeout(r, 200));
     }
     expect(ctx.watch.leakSuspects().map((s) => s.pid)).toContain(leaker.pid);
     const cur = (await ctx.resources.manageResources('memory', 'optimize', { priority: 'low' })).current_usage.used_fraction as number;
-    const r = await ctx.resources.manageResources('memory', 'cleanup', { threshold: cur - 0.002, priority: 'normal' });
+    const threshold = cur - 0.002;
+    const r = await ctx.resources.manageResources('memory', 'cleanup', { threshold, priority: 'normal' });
     expect(r.actions.find((a) => a.step === 'SIGTERM')!.target.pid).toBe(leaker.pid);
     expect(r.actions.find((a) => a.step === 'verify')!.outcome).toBe('done');
-    expect(r.status).toBe('success');
+    // Whether the node is now under the threshold also depends on what other processes on this
+    // shared node allocated meanwhile: the status must say which it is, from the usage it reports.
+    const after = r.current_usage.used_fraction as number;
+    if (after <= threshold) expect(r.status).toBe('success');
+    else {
+      expect(r.status).toBe('partial');
+      expect(r.message).toMatch(/memory still at \d+% \(threshold \d+%\)/);
+    }
     await waitFor(() => procState(leaker.pid!) === null || procState(leaker.pid!) === 'Z');
     expect(procState(flat.pid!)).toBe('S');
+  });
+
+  it('verifies the victim\'s own memory came back even while a neighbour allocates at that moment', async () => {
+    const leaker = spawnNode(scripts.leak(50));
+    await firstLine(leaker);
+    // The neighbour takes 600 MB the moment the leaker is gone: a node-wide "available memory rose"
+    // test around the kill sees the node lose memory, though the leaker's came back.
+    const neighbour = spawnNode(`const pid = ${leaker.pid}; console.log('ready'); const keep = [];
+      const t = setInterval(() => { try { process.kill(pid, 0); } catch { clearInterval(t); keep.push(Buffer.alloc(600 * 1024 * 1024, 1)); console.log('took'); } }, 2);
+      setInterval(() => keep.length, 1 << 30);`);
+    await firstLine(neighbour);
+    let took = false;
+    neighbour.stdout!.on('data', (d: Buffer) => (took ||= d.toString().includes('took')));
+    const end = Date.now() + 60_000;
+    while (!ctx.watch.leakSuspects().some((s) => s.pid === leaker.pid) && Date.now() < end) {
+      await ctx.watch.observe();
+      await new Promise((r) => setTimeout(r, 200));
+    }
+    const cur = (await ctx.resources.manageResources('memory', 'optimize', { priority: 'low' })).current_usage.used_fraction as number;
+    const r = await ctx.resources.manageResources('memory', 'cleanup', { threshold: cur - 0.002, priority: 'normal' });
+    const verify = r.actions.find((a) => a.step === 'verify' && a.target.pid === leaker.pid)!;
+    expect(verify.outcome).toBe('done');
+    expect(verify.detail).toMatch(/address space is released/);
+    await waitFor(() => took, 30_000);
+    expect(procState(neighbour.pid!)).not.toBeNull();
   });
 
   it('optimize drops caches and compacts where the policy allows (root here), reporting top consumers', async () => {
@@ -247,12 +290,20 @@ describe('concurrent reservations from several processes never oversubscribe', (
         env: process.env,
       }),
     );
+    let ready = 0;
     const outputs = procs.map((p) => new Promise<string>((resolve) => {
       let out = '';
-      p.stdout!.on('data', (d) => (out += d));
+      p.stdout!.on('data', (d) => {
+        out += d;
+        // Each requester says "ready" once it waits for the starting gun.
+        while (out.startsWith('ready\n')) {
+          ready++;
+          out = out.slice(6);
+        }
+      });
       p.on('exit', () => resolve(out));
     }));
-    await new Promise((r) => setTimeout(r, 1500));
+    await waitFor(() => ready === procs.length, 60_000);
     writeFileSync(go, '');
     const results = (await Promise.all(outputs)).map((o) => JSON.parse(o) as { status: string; gpus: number[] | null });
     const granted = results.filter((r) => r.status === 'success');

@@ -34,6 +34,19 @@ const samplerReport = rec.stop();
 out.sampler = { samples: samplerReport.samples, threadCpuMs: samplerReport.threadCpuMs, intervalUs: samplerReport.intervalUs, gpu: Object.fromEntries(Object.entries(samplerReport.signals).filter(([k]) => k.startsWith('gpu'))) };
 const health = await new HealthMonitor().checkSystemHealth('full');
 out.healthCheck = { status: health.status, gpu_health: health.metrics.gpu_health, duration_ms: health.duration_ms };
+// NVLink (nvmlDeviceGetNvLinkState/Version/RemotePciInfo/ErrorCounter) and NVSwitch fabric
+// (nvmlDeviceGetGpuFabricInfo[V]): read-only queries made by the full sample; what each GPU
+// answered, the verdicts, and the rest of the node checks (InfiniBand from the real /sys).
+if (second.available) {
+  out.interconnect = second.devices.map((d) => ({
+    index: d.index,
+    nvlinks: d.nvlinks ? { count: d.nvlinks.length, active: d.nvlinks.filter((l) => l.active).length, first: d.nvlinks[0] ?? null } : d.errors.nvlinks ?? null,
+    fabric: d.fabric ?? d.errors.fabric ?? null,
+    persistenceMode: d.persistenceMode,
+  }));
+}
+const nc = health.metrics.node_checks;
+out.nodeChecks = nc && { findings: nc.findings, gpu_interconnect: nc.gpu_interconnect && { ...nc.gpu_interconnect, gpus: nc.gpu_interconnect.gpus.map((g) => ({ ...g, nvlink: g.nvlink && g.nvlink.length })) }, infiniband: nc.infiniband.available ? { ports: nc.infiniband.ports.length, first: nc.infiniband.ports[0] } : nc.infiniband, duration_ms: nc.duration_ms };
 const events = [];
 const sub = watchGpuEvents((e) => events.push(e), { pollMs: 200 });
 await new Promise((r) => setTimeout(r, seconds * 1000));

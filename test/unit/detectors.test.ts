@@ -56,6 +56,49 @@ describe('leak detector', () => {
   });
 });
 
+describe('leak detector: the evidence needed scales with urgency', () => {
+  // The defaults: 30 s warm-up, 120 s window, 5 MB/min, R² 0.8, fast window 15 s; 1 s scans.
+  const d = { warmupMs: 30_000, minWindowMs: 120_000, minPoints: 6, minSlopeBytesPerMin: 5 * MB, minR2: 0.8, fastWindowMs: 15_000 };
+  const headroom = 20 * 1024 * MB;
+  const jitter = (i: number) => ((i * 7919) % 13) * 0.3 * MB;
+
+  it('catches 50 MB/s in a straight line after ~15 s (minutes from exhausting 20 GiB), not before', () => {
+    const line = (n: number) => series(n, 1000, (i) => 200 * MB + i * 50 * MB + jitter(i));
+    const a = analyzeRss(line(17), d, headroom);
+    expect(a.isLeak).toBe(true);
+    expect(a.reason).toMatch(/steep growth of 3\d{3}\.\d MB\/min over 1[56] s .*runs out in about \d+ s, so 15 s of evidence suffice/);
+    expect(analyzeRss(line(12), d, headroom).isLeak).toBe(false); // 11 s is not enough
+    expect(analyzeRss(line(17), d, null).isLeak).toBe(false); // without the headroom, no urgency: the long window
+    expect(analyzeRss(line(17), { ...d, fastWindowMs: undefined }, headroom).isLeak).toBe(false);
+  });
+
+  it('needs more evidence the more time is left: 400 MB/min is judged after ~20 s with 4 GiB left, ~100 s with 20 GiB', () => {
+    // 4 GiB / 400 MB/min = 614 s left: 1/30 of it is ~20 s; 20 GiB: 3072 s left, ~102 s.
+    const line = (n: number) => series(n, 1000, (i) => 200 * MB + (i * 400 * MB) / 60 + jitter(i) / 10);
+    expect(analyzeRss(line(25), d, 4 * 1024 * MB).isLeak).toBe(true);
+    expect(analyzeRss(line(25), d, headroom).isLeak).toBe(false);
+    expect(analyzeRss(line(110), d, headroom).isLeak).toBe(true);
+  });
+
+  it('a slow leak still needs the warm-up and the long window', () => {
+    const slow = (n: number) => series(n, 1000, (i) => 200 * MB + i * 1 * MB + jitter(i) / 10);
+    const early = analyzeRss(slow(90), d, headroom);
+    expect(early.isLeak).toBe(false);
+    expect(early.reason).toMatch(/window \d+ s is shorter than 120 s/);
+    expect(analyzeRss(slow(155), d, headroom).isLeak).toBe(true);
+  });
+
+  it('rejects a fast plateau, a step then flat, and irregular fast growth however urgent', () => {
+    const plateau = series(20, 1000, (i) => 200 * MB + Math.min(i, 8) * 50 * MB);
+    expect(analyzeRss(plateau, d, headroom).isLeak).toBe(false);
+    const step = series(20, 1000, (i) => (i < 10 ? 200 * MB : 1200 * MB));
+    expect(analyzeRss(step, d, headroom).isLeak).toBe(false);
+    const saw = series(20, 1000, (i) => 200 * MB + i * 20 * MB + (i % 2 ? 300 * MB : 0));
+    expect(analyzeRss(saw, d, headroom).isLeak).toBe(false);
+    expect(analyzeRss(series(20, 1000, () => 3000 * MB), d, headroom).isLeak).toBe(false);
+  });
+});
+
 describe('hang detector', () => {
   const proc = (state: string, utime: number, ctx = 10): ProcessSample => ({ pid: 42, starttime: 7, state, utime, stime: 0, voluntaryCtxSwitches: ctx, nonvoluntaryCtxSwitches: 0, io: { rchar: 1, wchar: 1, syscr: 1, syscw: 1, readBytes: 0, writeBytes: 0, cancelledWriteBytes: 0 } }) as unknown as ProcessSample;
 

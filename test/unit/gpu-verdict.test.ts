@@ -25,7 +25,8 @@ const healthy: GpuDeviceSample = {
 describe('Xid classifier', () => {
   it('follows NVIDIA\'s catalog and DCGM\'s fatal set', () => {
     for (const x of [48, 74, 79, 95, 119, 120, 140]) expect(classifyXid(x).severity).toBe('fatal');
-    for (const x of [13, 31, 43, 45, 68]) expect(classifyXid(x).severity).toBe('application');
+    for (const x of [13, 31, 43, 68, 109]) expect(classifyXid(x).severity).toBe('application');
+    expect(classifyXid(45).severity).toBe('info');
     expect(classifyXid(79).resettable).toBe(false);
     expect(classifyXid(79).ladder).toEqual(['drain_node', 'reboot_node']);
     expect(classifyXid(48).ladder).toContain('reset_gpu');
@@ -70,6 +71,48 @@ describe('GPU verdicts', () => {
     expect(old.status).toBe('healthy');
     const other = gpuVerdict(healthy, { nowMs: now, recentXids: [{ gpuIndex: 1, xid: 79, timeMs: now }] });
     expect(other.status).toBe('healthy');
+  });
+
+  it('classifies per NVIDIA\'s catalog: cause, immediate action, resettable', () => {
+    for (const x of [13, 31, 43, 45, 68, 109]) expect(classifyXid(x).cause).toBe('application');
+    expect(classifyXid(13).action).toBe('restart_app');
+    expect(classifyXid(45).action).toBe('ignore');
+    for (const x of [9, 12, 38, 119, 120]) expect(classifyXid(x).cause).toBe('driver');
+    for (const x of [48, 63, 64, 74, 79, 94, 95]) expect(classifyXid(x).cause).toBe('hardware');
+    expect(classifyXid(48).action).toBe('workflow_xid_48');
+    expect(classifyXid(79).action).toBe('restart_bm');
+    expect(classifyXid(79).resettable).toBe(false);
+    expect(classifyXid(9).ladder).toEqual(['drain_node', 'reboot_node']);
+    // A contained ECC error is hardware, but only the application it hit restarts: the GPU stays usable.
+    expect(classifyXid(94).severity).toBe('application');
+    for (const x of FATAL_XIDS) expect(classifyXid(x).cause).not.toBe('application');
+    expect(classifyXid(9999).cause).toBe('unknown');
+  });
+
+  it('an application Xid (13) leaves the GPU healthy with no reset on the plan; a note says restart the application', () => {
+    const now = 10 * 3600_000;
+    for (const xid of [13, 31, 43, 45, 109]) {
+      const v = gpuVerdict(healthy, { nowMs: now, recentXids: [{ gpuIndex: 0, xid, timeMs: now - 1000 }] });
+      expect(v.status).toBe('healthy');
+      expect(v.actions).toEqual([]);
+      expect(v.notes![0]).toMatch(new RegExp(`^Xid ${xid} 1 s ago: .*the GPU is fine`));
+    }
+    const v = gpuVerdict(healthy, { nowMs: now, recentXids: [{ gpuIndex: 0, xid: 13, timeMs: now - 1000 }, { gpuIndex: 0, xid: 48, timeMs: now - 500 }] });
+    expect(v.status).toBe('failed');
+    expect(v.actions).toContain('reset_gpu');
+    expect(v.reasons.some((r) => r.startsWith('Xid 13'))).toBe(false);
+  });
+
+  it('Xid state expires after the configured window, and the last Xid reads 0 again', () => {
+    const t = new GpuHealthTracker({ xidWindowMs: 60_000 });
+    t.recordXid({ gpuIndex: 0, xid: 48, timeMs: 1000 });
+    t.recordXid({ gpuIndex: 0, xid: 13, timeMs: 2000 });
+    t.recordXid({ gpuIndex: 1, xid: 79, timeMs: 3000 });
+    expect([...t.lastXids(10_000)]).toEqual([[0, 13], [1, 79]]);
+    expect(t.verdicts([healthy], 10_000)[0]!.status).toBe('failed');
+    expect([...t.lastXids(62_500)]).toEqual([[1, 79]]);
+    expect(t.verdicts([healthy], 62_500)[0]!.status).toBe('healthy');
+    expect(t.lastXids(70_000).size).toBe(0);
   });
 
   it('measures the PCIe replay rate across samples', () => {

@@ -5,6 +5,7 @@ import { describe, expect, it } from 'vitest';
 import { parseConfig } from '../../src/config/load.js';
 import { AuditLog } from '../../src/policy/audit-log.js';
 import { PolicyGate } from '../../src/policy/policy-gate.js';
+import { BUILTIN_PROTECTED, protectedName } from '../../src/policy/process-scope.js';
 import { openDatabase } from '../../src/store/database.js';
 import { ManualClock } from '../../src/util/clock.js';
 
@@ -28,6 +29,32 @@ describe('policy gate', () => {
     expect(third.reason).toMatch(/hourly budget of 2/);
     clock.advance(3601_000);
     expect((await act()).allowed).toBe(true);
+  });
+
+  it('counts disk reservations as bookkeeping: two at budget 2 leave the next real recovery allowed', async () => {
+    const { gate: g } = gate({ maxActionsPerHour: 2 });
+    for (let i = 0; i < 2; i++) expect((await g.perform({ actor: 't', action: 'reserve_disk', target: { i }, dryRun: false }, () => null, async () => 'ok')).allowed).toBe(true);
+    expect((await g.perform({ actor: 't', action: 'signal', target: {}, dryRun: false }, () => null, async () => 'ok')).allowed).toBe(true);
+  });
+
+  it('checks a dry run against the budget (it says it would be refused) without spending any', async () => {
+    const { gate: g } = gate({ maxActionsPerHour: 1 });
+    const act = (dryRun: boolean) => g.perform({ actor: 't', action: 'delete', target: {}, dryRun }, () => null, async () => 'ok');
+    expect(await act(true)).toMatchObject({ allowed: true, dry_run: true });
+    expect(await act(false)).toMatchObject({ allowed: true, dry_run: false });
+    const dry = await act(true);
+    expect(dry).toMatchObject({ allowed: false, dry_run: true });
+    expect(dry.reason).toMatch(/hourly budget of 1/);
+  });
+
+  it('matches protected names by executable basename, argv[0] (fallback) and the 15-character comm', () => {
+    const gone = 2 ** 22 + 1; // above pid_max: no /proc/PID/exe, so argv[0] is the fallback
+    expect(protectedName({ pid: gone, comm: 'fabric', cmdline: ['/usr/bin/nvidia-fabricmanager', '-c', '/etc/fm.cfg'] }, BUILTIN_PROTECTED)).toBe('executable nvidia-fabricmanager');
+    expect(protectedName({ pid: gone, comm: 'nvidia-persiste', cmdline: [] }, BUILTIN_PROTECTED)).toBe('name nvidia-persistenced');
+    expect(protectedName({ pid: gone, comm: 'nvidia-persist', cmdline: ['./nvidia-persist'] }, BUILTIN_PROTECTED)).toBeNull();
+    expect(protectedName({ pid: gone, comm: 'python3', cmdline: ['python3', 'train.py'] }, [...BUILTIN_PROTECTED, 'train.py'])).toBeNull();
+    // This very process: its executable is node, whatever comm says.
+    expect(protectedName({ pid: process.pid, comm: 'renamed', cmdline: ['x'] }, ['node'])).toBe('executable node');
   });
 
   it('writes the decision before the act and the outcome after, and the log cannot be edited', async () => {

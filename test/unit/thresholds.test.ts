@@ -9,7 +9,7 @@ import type { HostSample } from '../../src/native.js';
 const opts = { clearMargin: 0.05, sustainSamples: 3, sustainMs: 10_000 };
 
 describe('ThresholdTracker', () => {
-  it('needs the breach sustained over consecutive samples: one spike does not flip it', () => {
+  it('needs the breach sustained over sustainMs of wall time: one spike does not flip it', () => {
     const clock = new ManualClock();
     const t = new ThresholdTracker(clock, opts);
     const seq = [0.5, 0.9, 0.5, 0.9, 0.9];
@@ -18,15 +18,77 @@ describe('ThresholdTracker', () => {
       return t.observe('memory', v, 0.8, 'fraction');
     });
     expect(out.map((b) => b !== null)).toEqual([false, false, false, false, false]);
+    // Over the limit for the last two readings (1 s apart): it breaches once the run is 10 s old, not before.
+    for (let i = 0; i < 8; i++) {
+      clock.advance(1000);
+      expect(t.observe('memory', 0.9, 0.8, 'fraction')).toBeNull();
+    }
     clock.advance(1000);
     const b = t.observe('memory', 0.9, 0.8, 'fraction')!;
     expect(b).not.toBeNull();
-    expect(b.sustained_sec).toBe(2);
+    expect(b.sustained_sec).toBe(10);
+  });
+
+  it('quick checks every 100 ms through a 1 s spike never breach (wall time, not a count of calls)', () => {
+    const clock = new ManualClock();
+    const t = new ThresholdTracker(clock, { clearMargin: 0.05, sustainSamples: 2, sustainMs: 10_000 });
+    const seen: boolean[] = [];
+    for (let ms = 0; ms < 5000; ms += 100) {
+      clock.advance(100);
+      const spike = ms >= 2000 && ms < 3000;
+      seen.push(t.observe('cpu', spike ? 1 : 0.3, 0.95, 'fraction') !== null);
+    }
+    expect(seen.filter(Boolean)).toHaveLength(0);
+  });
+
+  it('dates readings by their own time: a batch fed at once keeps its spacing, and a stale reading is ignored', () => {
+    const clock = new ManualClock();
+    const t = new ThresholdTracker(clock, { clearMargin: 0.05, sustainSamples: 2, sustainMs: 3000 });
+    const t0 = clock.now();
+    clock.advance(5000);
+    // Five readings a second apart, all over the limit, delivered in one go.
+    const out = [0, 1000, 2000, 3000, 4000].map((d) => t.observe('m', 0.9, 0.8, 'fraction', undefined, t0 + d));
+    expect(out.map((b) => b !== null)).toEqual([false, false, false, true, true]);
+    expect(t.current('m', 0.8, 'fraction')!.sustained_sec).toBe(5);
+    // An older reading than the newest changes nothing.
+    expect(t.observe('m', 0.1, 0.8, 'fraction', undefined, t0 + 500)).not.toBeNull();
+  });
+
+  it('a check asking with its own limit judges the kept readings with it, leaving the recorded verdict alone', () => {
+    const clock = new ManualClock();
+    const t = new ThresholdTracker(clock, { clearMargin: 0.05, sustainSamples: 2, sustainMs: 3000 });
+    for (let i = 0; i < 5; i++) {
+      clock.advance(1000);
+      expect(t.observe('m', 0.6, 0.8, 'fraction')).toBeNull();
+    }
+    expect(t.current('m', 0.5, 'fraction')!.sustained_sec).toBe(4);
+    expect(t.current('m', 0.8, 'fraction')).toBeNull();
+    // A reading judged with the lower limit: the whole kept run counts.
+    clock.advance(1000);
+    expect(t.observe('m', 0.6, 0.5, 'fraction')!.sustained_sec).toBe(5);
+  });
+
+  it('dense readings (every 10 ms) still complete a 10 s sustain window', () => {
+    const clock = new ManualClock();
+    const t = new ThresholdTracker(clock, { clearMargin: 0.05, sustainSamples: 2, sustainMs: 10_000 });
+    const t0 = clock.now();
+    let first: number | null = null;
+    for (let ms = 0; ms <= 12_000 && first === null; ms += 10) {
+      clock.set(t0 + ms);
+      if (t.observe('m', 0.9, 0.8, 'fraction', undefined, t0 + ms)) first = ms;
+    }
+    expect(first).toBe(10_000);
+  });
+
+  it('sustainMs 0 breaches on a single reading', () => {
+    const clock = new ManualClock();
+    const t = new ThresholdTracker(clock, { clearMargin: 0.05, sustainSamples: 1, sustainMs: 0 });
+    expect(t.observe('m', 0.85, 0.8, 'fraction')).not.toBeNull();
   });
 
   it('clears only below the limit minus the margin (hysteresis)', () => {
     const clock = new ManualClock();
-    const t = new ThresholdTracker(clock, { ...opts, sustainSamples: 1 });
+    const t = new ThresholdTracker(clock, { ...opts, sustainSamples: 1, sustainMs: 0 });
     expect(t.observe('m', 0.85, 0.8, 'fraction')).not.toBeNull();
     clock.advance(1000);
     expect(t.observe('m', 0.78, 0.8, 'fraction')).not.toBeNull(); // under the limit, above 0.75
@@ -36,21 +98,29 @@ describe('ThresholdTracker', () => {
     expect(t.observe('m', 0.79, 0.8, 'fraction')).toBeNull();
   });
 
-  it('uses a relative margin for milliseconds', () => {
+  it('judges windowed levels at once, with a relative margin for milliseconds', () => {
     const clock = new ManualClock();
-    const t = new ThresholdTracker(clock, { ...opts, sustainSamples: 1 });
-    expect(t.observe('rt', 2500, 2000, 'ms')).not.toBeNull();
-    expect(t.observe('rt', 1950, 2000, 'ms')).not.toBeNull();
-    expect(t.observe('rt', 1890, 2000, 'ms')).toBeNull();
+    const t = new ThresholdTracker(clock, opts);
+    expect(t.observeLevel('rt', 2500, 2000, 'ms')).not.toBeNull();
+    expect(t.observeLevel('rt', 1950, 2000, 'ms')).not.toBeNull();
+    expect(t.observeLevel('rt', 1890, 2000, 'ms')).toBeNull();
   });
 
-  it('ignores observations older than the sustain window', () => {
+  it('a run broken by a reading under the limit starts again', () => {
     const clock = new ManualClock();
     const t = new ThresholdTracker(clock, { ...opts, sustainSamples: 2, sustainMs: 5000 });
+    for (let i = 0; i < 4; i++) {
+      clock.advance(1000);
+      t.observe('m', 0.9, 0.8, 'fraction');
+    }
+    clock.advance(1000);
     t.observe('m', 0.5, 0.8, 'fraction');
-    clock.advance(60_000);
-    // the only observation within the window is this one: it decides alone
-    expect(t.observe('m', 0.9, 0.8, 'fraction')).not.toBeNull();
+    clock.advance(1000);
+    expect(t.observe('m', 0.9, 0.8, 'fraction')).toBeNull();
+    clock.advance(4000);
+    expect(t.observe('m', 0.9, 0.8, 'fraction')).toBeNull(); // 4 s into the new run
+    clock.advance(1000);
+    expect(t.observe('m', 0.9, 0.8, 'fraction')!.sustained_sec).toBe(5);
   });
 });
 

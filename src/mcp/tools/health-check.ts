@@ -46,6 +46,18 @@ export const healthCheckOutput = z.looseObject({
     pressure: z.looseObject({}),
     cgroup: z.looseObject({}),
     disk: z.array(z.looseObject({ path: z.string() })),
+    /** full checks: InfiniBand, mounts, daemons, users, zombies, descriptors, operators' checks */
+    node_checks: z
+      .looseObject({
+        infiniband: z.looseObject({ available: z.boolean() }),
+        mounts: z.looseObject({ available: z.boolean() }),
+        services: z.array(z.looseObject({ name: z.string(), running: z.boolean() })),
+        zombies: z.looseObject({ count: z.number() }),
+        file_descriptors: z.looseObject({}),
+        operator_checks: z.array(z.looseObject({ name: z.string(), outcome: z.enum(['ok', 'problem', 'unknown']), message: z.string() })),
+        findings: z.array(z.looseObject({ check: z.string(), severity: z.enum(['critical', 'degraded']), subject: z.string(), message: z.string() })),
+      })
+      .optional(),
   }),
   breached: z.array(z.looseObject({ metric: z.string(), observed: z.number(), limit: z.number() })),
   recommendations: z.array(z.looseObject({ severity: z.string(), message: z.string() })),
@@ -59,7 +71,7 @@ export function registerHealthCheck(server: McpServerLike, health: HealthMonitor
       title: 'Node health check',
       description:
         'Comprehensive system health check of this node: memory (host and cgroup), CPU, pressure, disks, GPUs (NVML), ' +
-        'tool-call and probe latencies and error rates, and recovery status. Returns status healthy | degraded | critical, ' +
+        'tool-call and probe latencies and error rates, and recovery status; "full" also checks InfiniBand ports, required mounts and daemons, zombies, file descriptors and the operator\'s own checks. Returns status healthy | degraded | critical, ' +
         'the breached thresholds with observed values, and recommendations naming the process, GPU or path and the tool call that would fix it. ' +
         'Call "quick" often (it is cheap), "full" when something looks wrong, and "recovery" after recoverOperation.',
       inputSchema: healthCheckInput,

@@ -6,7 +6,8 @@
 import { z } from 'zod';
 import type { RecoveryManager } from '../../recovery/recovery-manager.js';
 import type { LatencyWindow } from '../../health/latency-window.js';
-import { boundedNumber, enumOf, instrumented, ok, strictShape } from '../tool-kit.js';
+import { gpuIndexField, integerField, pidField, taskIdField, timestampField } from '../../config/fields.js';
+import { enumOf, instrumented, ok, strictShape } from '../tool-kit.js';
 import type { McpServerLike } from '../server-types.js';
 
 export const recoverOperationInput = strictShape(
@@ -19,24 +20,29 @@ export const recoverOperationInput = strictShape(
     ),
     context: strictShape(
       {
-        taskId: z.string().max(256).optional().describe('The task this recovery is for (recorded in the audit log).'),
+        taskId: taskIdField('context.taskId').optional().describe('The task this recovery is for (recorded in the audit log).'),
         errorType: z.string().max(256).optional().describe('What the caller saw (e.g. "CUDA out of memory", "Xid 48").'),
-        timestamp: z.number().optional().describe('When the caller saw it (ms since the epoch).'),
-        pid: boundedNumber('context.pid', 2, 4_194_304, 'a process id', 'Extra: the process to act on (it must be in the policy\'s scope: your descendants, same user).').optional(),
-        gpu: boundedNumber('context.gpu', 0, 63, 'a GPU index', 'Extra: the GPU index for gpu_reset (default: every unhealthy GPU).').optional(),
-        xid: boundedNumber('context.xid', 0, 1000, 'an Xid', 'Extra: the Xid that triggered this, if known (79 and other unresettable Xids escalate).').optional(),
+        timestamp: timestampField('context.timestamp').optional().describe('When the caller saw it (ms since the epoch).'),
+        pid: pidField('context.pid').optional().describe('Extra: the process to act on (it must be in the policy\'s scope: your descendants, same user).'),
+        gpu: gpuIndexField('context.gpu').optional().describe('Extra: the GPU index for gpu_reset (default: every unhealthy GPU).'),
+        xid: integerField('context.xid', 0, 1000, 'an Xid').optional().describe('Extra: the Xid that triggered this, if known (79 and other unresettable Xids escalate).'),
       },
       'context',
     )
       .optional()
       .describe('What the caller knows; all recorded in the audit log.'),
     dryRun: z.boolean().optional().describe('Extra: say exactly what would be done, and do nothing. A tool argument can only ask for less than the policy allows, never more.'),
+    force: z
+      .boolean()
+      .optional()
+      .describe('Extra: end the process named by context.pid even without the evidence otherwise needed (no leak slope for memory_leak, busy for process_hang); audited as forced. Never overrides the policy (scope, protected names, budget).'),
   },
   'arguments',
 );
 
 export const recoverOperationOutput = z.looseObject({
-  status: z.enum(['recovered', 'failed', 'escalated', 'dry_run']),
+  status: z.enum(['recovered', 'failed', 'escalated', 'refused', 'dry_run']),
+  dry_run: z.boolean(),
   operation_type: z.string(),
   message: z.string(),
   nothing_to_do: z.boolean(),
@@ -53,14 +59,14 @@ export function registerRecoverOperation(server: McpServerLike, recovery: Recove
       description:
         'Recover from operational issues on this node: a memory leak, a hung process, or a faulty GPU. Acts only on processes the operator\'s policy allows ' +
         '(by default your own descendants; never PID 1, system daemons, other users), writes every decision to the audit log, verifies the problem is gone ' +
-        'and escalates what it cannot fix. Use dryRun first to see what it would do. Result: status recovered | failed | escalated | dry_run, actions_taken, new_state. ' +
+        'and escalates what it cannot fix. Use dryRun first to see what it would do. Result: status recovered | failed | escalated | refused | dry_run (with dry_run: true, a dry run the real run would see refused says "refused"), actions_taken, new_state. ' +
         'Afterwards run healthCheck with checkType "recovery".',
       inputSchema: recoverOperationInput,
       outputSchema: recoverOperationOutput,
       annotations: { title: 'Recover from an operational issue', readOnlyHint: false, destructiveHint: true, idempotentHint: false, openWorldHint: false },
     },
     instrumented(calls, 'recoverOperation', async (args: z.infer<typeof recoverOperationInput>) => {
-      const result = await recovery.recoverOperation(args.operationType, args.context ?? {}, { dryRun: args.dryRun ?? false });
+      const result = await recovery.recoverOperation(args.operationType, args.context ?? {}, { dryRun: args.dryRun ?? false, force: args.force ?? false });
       return ok(result);
     }),
   );

@@ -1,0 +1,33 @@
+/**
+ * Decoders for the addon's packed layouts. The native side defines each group of fields once
+ * (X-macro tables in native/napi/host_layout.h and process_packed.h) and exports their names and
+ * kinds; this compiles one reader per group from that table, so a field is listed in one place and
+ * decoding is still a single fixed-shape object literal (as fast as hand-written reads).
+ */
+import type { PackedGroupLayout } from '../native.js';
+
+export type PackedValue = number | boolean | string | null;
+export type PackedReader = (d: Float64Array, i: number) => Record<string, PackedValue>;
+
+/** kinds: n number, u count, b boolean (1/0), o optional (NaN → null), c a character code (→ string). */
+export function compileReader(group: PackedGroupLayout, what: string): PackedReader {
+  const fields = group.names.map((name, k) => {
+    // The names come from our own addon, but they are spliced into code: accept identifiers only.
+    if (!/^[A-Za-z_][A-Za-z0-9_]*$/.test(name)) throw new Error(`bad field name in the ${what} layout: ${JSON.stringify(name)}`);
+    const v = `d[i + ${k}]`;
+    switch (group.kinds[k]) {
+      case 'b':
+        return `${name}: ${v} === 1`;
+      case 'o':
+        return `${name}: Number.isNaN(${v}) ? null : ${v}`;
+      case 'c':
+        return `${name}: String.fromCharCode(${v})`;
+      case 'n':
+      case 'u':
+        return `${name}: ${v}`;
+      default:
+        throw new Error(`unknown field kind ${JSON.stringify(group.kinds[k])} for ${what}.${name}`);
+    }
+  });
+  return new Function('d', 'i', `return { ${fields.join(', ')} };`) as PackedReader;
+}

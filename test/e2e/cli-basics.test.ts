@@ -1,0 +1,74 @@
+/** The CLI's own manners: version, bare help, unquoted defaults, an empty audit log, tokens. */
+import { execFile } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { root } from '../helpers/isolated.js';
+import { CLI, writeConfig } from '../helpers/mcp.js';
+
+function cli(args: string[], env: Record<string, string> = {}): Promise<{ code: number; stdout: string; stderr: string }> {
+  return new Promise((resolve) => {
+    execFile(process.execPath, [CLI, ...args], { env: { ...process.env, OVERNIGHT_NVML_LIBRARY: '/none', ...env }, timeout: 60_000 }, (err, stdout, stderr) =>
+      resolve({ code: err ? (typeof (err as { code?: unknown }).code === 'number' ? (err as { code: number }).code : -1) : 0, stdout, stderr }),
+    );
+  });
+}
+
+describe('overnight CLI basics', () => {
+  it('--version prints the package version; bare `overnight` prints the help on stdout and exits 0', async () => {
+    const v = await cli(['--version']);
+    expect(v.code).toBe(0);
+    expect(v.stdout.trim()).toBe((JSON.parse(readFileSync(path.join(root, 'package.json'), 'utf8')) as { version: string }).version);
+    const bare = await cli([]);
+    expect(bare.code).toBe(0);
+    expect(bare.stdout).toMatch(/^Usage: overnight \[options\] \[command\]/);
+    for (const c of ['sample', 'serve', 'audit', 'progress', 'resources', 'record', 'monitor', 'health', 'token']) expect(bare.stdout).toMatch(new RegExp(`^  ${c} `, 'm'));
+    const unknown = await cli(['helth']);
+    expect(unknown.code).not.toBe(0);
+    expect(unknown.stderr).toMatch(/unknown command 'helth'/);
+  });
+
+  it('the top-level help (built without loading subcommands) says what each subcommand file says', async () => {
+    const { SUBCOMMANDS, buildProgram } = await import(path.join(root, 'dist/cli/main.js'));
+    const full = await buildProgram();
+    for (const s of SUBCOMMANDS as { name: string; description: string }[]) {
+      expect(full.commands.find((c: { name(): string }) => c.name() === s.name)?.description(), s.name).toBe(s.description);
+    }
+  });
+
+  it('shows defaults unquoted, in subcommand help and through `help <command>`', async () => {
+    const h = await cli(['health', '--help']);
+    expect(h.stdout).toContain('(default: full)');
+    expect(h.stdout).not.toContain('"full"');
+    const a = await cli(['help', 'audit']);
+    expect(a.stdout).toContain('(default: 50)');
+    expect(a.stdout).not.toContain('"50"');
+  });
+
+  it('an empty audit log says so (JSON stays valid on stdout)', async () => {
+    const { file } = writeConfig();
+    const r = await cli(['audit', '--config', file]);
+    expect(r.code).toBe(0);
+    expect(JSON.parse(r.stdout)).toEqual([]);
+    expect(r.stderr).toMatch(/^overnight: no audit entries in .*state/);
+  });
+
+  it('refuses placeholder and weak tokens (file and environment) and `overnight token` makes one that is accepted', async () => {
+    for (const token of ['set me (or OVERNIGHT_TOKEN), at least 16 characters', 'REPLACE with the output of `overnight token`', 'short', 'aaaaaaaaaaaaaaaaaaaa', '<your-token-here-please>']) {
+      const { file } = writeConfig({ server: { token } });
+      const r = await cli(['audit', '--config', file]);
+      expect(r.code, token).toBe(1);
+      expect(r.stderr).toMatch(/server\.token: got ".*"; .*run `overnight token`/);
+    }
+    const { file } = writeConfig();
+    const env = await cli(['audit', '--config', file], { OVERNIGHT_TOKEN: 'changeme-changeme-changeme' });
+    expect(env.code).toBe(1);
+    expect(env.stderr).toContain('OVERNIGHT_TOKEN: this is a placeholder');
+    const t1 = (await cli(['token'])).stdout.trim();
+    const t2 = (await cli(['token'])).stdout.trim();
+    expect(t1).toMatch(/^[A-Za-z0-9_-]{43}$/);
+    expect(t2).not.toBe(t1);
+    const good = writeConfig({ server: { token: t1 } });
+    expect((await cli(['audit', '--config', good.file])).code).toBe(0);
+  });
+});
