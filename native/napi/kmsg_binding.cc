@@ -72,7 +72,7 @@ class KernelLogReaderWrap : public Napi::ObjectWrap<KernelLogReaderWrap> {
           napi_status st = tsfn.NonBlockingCall(copy, [](Napi::Env env, Napi::Function cb, Batch* batch) {
             std::unique_ptr<Batch> owned(batch);
             if (!env) return;
-            guarded([&] { callSafely(env, cb, {batchToJs(env, *batch)}); });
+            guarded(env, "overnight:kmsg", [&] { callSafely(env, cb, {batchToJs(env, *batch)}); });
           });
           if (st != napi_ok) delete copy;
         },
