@@ -22,6 +22,7 @@ import { systemClock, type Clock } from '../util/clock.js';
 import { BootRegistry, currentBoot, type BootInfo } from '../events/boots.js';
 import { EventHealth } from '../events/event-health.js';
 import { EventStore } from '../events/event-store.js';
+import { recordCheckOutcomes } from '../node-checks/check-events.js';
 import { GpuInventory } from '../events/gpu-inventory.js';
 import { KernelLogWatcher } from '../events/kernel-log.js';
 import { normalizeBusId } from '../events/kmsg-matcher.js';
@@ -143,6 +144,8 @@ export async function createOvernightContext(options: ContextOptions = {}): Prom
   const kernelLogStatus = () => (kernelLog ? kernelLog.status() : config.kernelLog.enabled ? null : { available: false as const, reason: 'kernelLog.enabled is false' });
   const eventHealth = new EventHealth(events, config, new GpuInventory(db, config.gpu.expectedCount), kernelLogStatus, boot.bootId);
   health.attach({ events: eventHealth });
+  // Operators' checks (checks[]) feed the history too: each change of a check's outcome is an event.
+  recordCheckOutcomes(health.nodeChecks.operatorChecks, boot.bootId, (e) => events.add([e]));
   if (options.background) {
     // One Sampler for the process: host signals for the thresholds, and the agent's processes
     // scanned on its own thread every watch.intervalSec for leak slopes and hang windows.

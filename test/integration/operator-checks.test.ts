@@ -95,3 +95,33 @@ describe("operators' own checks (NPD/NHC contract)", () => {
     expect(quick.metrics.node_checks).toBeUndefined();
   });
 });
+
+describe('operators\' checks in the event history', () => {
+  it('stores each change of a check\'s outcome (not every run) as an event every process can read', async () => {
+    const { createOvernightContext } = await import('../../src/mcp/context.js');
+    const dir = mkdtempSync(path.join(tmp, 'state-'));
+    const flag = path.join(dir, 'broken');
+    writeFileSync(flag, '');
+    // Fails while the flag file exists, passes once it is gone.
+    const probe = script('flaky-disk', `if [ -e '${flag}' ]; then echo "scratch disk missing"; exit 1; fi\necho fine`);
+    const ctx = await createOvernightContext({
+      config: parseConfig({ stateDir: dir, kernelLog: { enabled: false }, checks: [{ name: 'scratch', command: [probe], severity: 'critical' }] }),
+      identity: { scopeRoot: process.pid, selfPid: process.pid },
+      health: { gpu: null },
+    });
+    try {
+      const checks = ctx.health.nodeChecks.operatorChecks;
+      const stored = () => ctx.events.list({}).filter((e) => e.kind === 'operator_check');
+      await checks.run(checks.checks[0]!);
+      await checks.run(checks.checks[0]!); // still failing: no second event
+      expect(stored()).toHaveLength(1);
+      expect(stored()[0]).toMatchObject({ source: 'probe', severity: 'critical', subject: { check: 'scratch', outcome: 'problem' } });
+      expect(stored()[0]!.message).toBe('check scratch found a problem: scratch disk missing');
+      rmSync(flag);
+      await checks.run(checks.checks[0]!);
+      expect(stored().map((e) => [e.severity, e.subject.outcome])).toEqual([['info', 'ok'], ['critical', 'problem']]); // newest first
+    } finally {
+      await ctx.close();
+    }
+  });
+});
