@@ -25,11 +25,14 @@ static void readPart(KeptOpenFiles& files, std::string& buf, const char* path, S
 }
 
 void HostReader::sampleCgroup(int pid, Sourced<CgroupSample>& out) {
-  char path[64];
-  if (pid > 0) std::snprintf(path, sizeof path, "/proc/%d/cgroup", pid);
-  else std::snprintf(path, sizeof path, "/proc/self/cgroup");
-  // Read once (not kept open): a kept fd of another pid's file would outlive its process.
-  SysError e = readFileOnce(path, buf_);
+  if (!cgroupFile_ || pid != cgroupFilePid_) {
+    char path[64];
+    if (pid > 0) std::snprintf(path, sizeof path, "/proc/%d/cgroup", pid);
+    else std::snprintf(path, sizeof path, "/proc/self/cgroup");
+    cgroupFile_ = std::make_unique<KeptOpenFile>(path);
+    cgroupFilePid_ = pid;
+  }
+  SysError e = cgroupFile_->read(buf_);
   if (!e.ok()) {
     if (e.err == ENOENT) e.err = ESRCH;
     e.pid = pid;

@@ -4,6 +4,7 @@
 // Thread: sample() locks a mutex, so one reader may be shared by the JS thread and a worker.
 #pragma once
 #include <cstdint>
+#include <memory>
 #include <mutex>
 #include <string>
 #include <vector>
@@ -61,6 +62,11 @@ class HostReader {
   CpuStat prevCpu_;
   bool hasPrevCpu_ = false;
   uint64_t prevCpuNs_ = 0;
+  // /proc/<pid>/cgroup kept open for the pid asked about (one pread a sample instead of
+  // open/read/close); re-opened when another pid is asked for, or when the read fails (the process
+  // ended: a reused pid is then read afresh, as "that pid" means).
+  std::unique_ptr<KeptOpenFile> cgroupFile_;
+  int cgroupFilePid_ = -1;
   // Cgroup paths are resolved again only when /proc/<pid>/cgroup changes.
   int cgroupPid_ = -1;
   std::string cgroupKey_;
