@@ -2,22 +2,22 @@
  * The engines behind the tools, created once per process and shared by every MCP server instance
  * (the HTTP transport makes one server per request; the engines and their histories stay).
  */
-import { parseConfig } from '../config/load.js';
-import type { OvernightConfig } from '../config/schema.js';
-import type { GpuSampler } from '../gpu/gpu-sampler.js';
-import { HealthMonitor, type HealthMonitorOptions } from '../health/health-monitor.js';
-import { AuditLog } from '../policy/audit-log.js';
-import { PolicyGate, type GateIdentity } from '../policy/policy-gate.js';
-import { Escalator } from '../recovery/escalation.js';
-import { RecoveryJournalStore } from '../recovery/journal.js';
-import { ProcessWatch } from '../recovery/process-watch.js';
-import { RecoveryManager, type RecoveryManagerOptions } from '../recovery/recovery-manager.js';
-import { TaskRestarter } from '../recovery/task-restarter.js';
-import { openDatabase, type Db } from '../store/database.js';
-import { ProgressTracker } from '../progress/progress-tracker.js';
-import { LeaseStore } from '../resources/leases.js';
-import { ResourceManager } from '../resources/resource-manager.js';
-import { systemClock, type Clock } from '../util/clock.js';
+import { parseConfig } from './config/load.js';
+import type { OvernightConfig } from './config/schema.js';
+import type { GpuSampler } from './gpu/gpu-sampler.js';
+import { HealthMonitor, type HealthMonitorOptions } from './health/health-monitor.js';
+import { AuditLog } from './policy/audit-log.js';
+import { PolicyGate, type GateIdentity } from './policy/policy-gate.js';
+import { Escalator } from './recovery/escalation.js';
+import { RecoveryJournalStore } from './recovery/journal.js';
+import { ProcessWatch } from './recovery/process-watch.js';
+import { RecoveryManager, type RecoveryManagerOptions } from './recovery/recovery-manager.js';
+import { TaskRestarter } from './recovery/task-restarter.js';
+import { openDatabase, type Db } from './store/database.js';
+import { ProgressTracker } from './progress/progress-tracker.js';
+import { LeaseStore } from './resources/leases.js';
+import { ResourceManager } from './resources/resource-manager.js';
+import { systemClock, type Clock } from './util/clock.js';
 
 export interface OvernightContext {
   config: OvernightConfig & { stateDir: string };
@@ -51,7 +51,7 @@ export interface ContextOptions {
 export async function createOvernightContext(options: ContextOptions = {}): Promise<OvernightContext> {
   const config = options.config ?? parseConfig({});
   const clock = options.clock ?? systemClock;
-  const { gpuSampler, nvmlInfo } = await import('../gpu/gpu-sampler.js');
+  const { gpuSampler, nvmlInfo } = await import('./gpu/gpu-sampler.js');
   const gpu = options.health?.gpu === null ? null : nvmlInfo().loaded ? gpuSampler() : null;
   const db = openDatabase(config.stateDir);
   const audit = new AuditLog(db);

@@ -22,7 +22,7 @@ export { gpuVerdict, GpuHealthTracker, DEFAULT_GPU_LIMITS, type GpuVerdict, type
 export { HealthMonitor, type HealthReport, type CheckType } from './health/health-monitor.js';
 export { RecoveryManager, type RecoveryResult, type OperationType } from './recovery/recovery-manager.js';
 export { ProgressTracker, type ProgressReport } from './progress/progress-tracker.js';
-export { createOvernightContext, type OvernightContext } from './mcp/context.js';
+export { createOvernightContext, type OvernightContext } from './context.js';
 export { registerOvernightTools, createOvernightServer, HPCServiceFactory } from './mcp/server.js';
 export { parseConfig, loadConfig } from './config/load.js';
 export { PolicyGate } from './policy/policy-gate.js';

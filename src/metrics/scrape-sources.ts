@@ -1,5 +1,5 @@
 /** Where a scrape of the monitor's /metrics reads the node (see ScrapeSources). */
-import type { OvernightContext } from '../mcp/context.js';
+import type { OvernightContext } from '../context.js';
 import { createHostReader } from '../sampling/host.js';
 import type { ScrapeSources } from './prometheus.js';
 

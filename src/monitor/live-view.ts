@@ -1,6 +1,6 @@
 /** The monitor's terminal view: health, GPUs, memory, tasks with progress bars, recent events. */
 import type { HealthReport } from '../health/health-monitor.js';
-import { formatBytes, formatPercent, progressBar } from '../cli/format.js';
+import { formatBytes, formatPercent, progressBar } from '../util/format.js';
 import type { CycleReport, MonitorEvent } from './overnight-monitor.js';
 
 const color = (code: number, s: string) => (process.stdout.isTTY ? `\x1b[${code}m${s}\x1b[0m` : s);

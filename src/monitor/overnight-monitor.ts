@@ -8,7 +8,7 @@
 import { statSync } from 'node:fs';
 import type { GpuEvent } from '../gpu/gpu-events.js';
 import type { HealthReport } from '../health/health-monitor.js';
-import type { OvernightContext } from '../mcp/context.js';
+import type { OvernightContext } from '../context.js';
 import type { OvernightMetrics } from '../metrics/prometheus.js';
 import type { OperationType } from '../recovery/recovery-manager.js';
 import type { ResourceResult } from '../resources/types.js';

@@ -6,7 +6,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parseConfig } from '../../src/config/load.js';
 import { loadNative } from '../../src/native.js';
 import { readProcess } from '../../src/sampling/processes.js';
-import type { OvernightContext } from '../../src/mcp/context.js';
+import type { OvernightContext } from '../../src/context.js';
 import { FakeNvmlConfig, fakeGpus, useFakeNvml } from '../helpers/fake-nvml.js';
 import { firstLine, killAll, procState, scripts, spawnCommand, spawnNode, waitFor } from '../helpers/children.js';
 import { root as repo } from '../helpers/isolated.js';
@@ -15,7 +15,7 @@ const fake = new FakeNvmlConfig({ devices: fakeGpus(2) });
 const nvmlLog = path.join(mkdtempSync(path.join(tmpdir(), 'ovn-nvml-')), 'calls.log');
 useFakeNvml('full', fake);
 process.env.OVERNIGHT_FAKE_NVML_LOG = nvmlLog;
-const { createOvernightContext } = await import('../../src/mcp/context.js');
+const { createOvernightContext } = await import('../../src/context.js');
 
 const MB = 2 ** 20;
 const base = mkdtempSync(path.join(tmpdir(), 'ovn-res-'));
