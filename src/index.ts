@@ -4,7 +4,7 @@
  */
 export { loadNative, NativeLoadError } from './native.js';
 export type * from './native-types.js';
-export { sampleHost, createHostReader } from './sampling/host.js';
+export { sampleHost, createHostReader } from './readers/host.js';
 export {
   readProcess,
   listProcesses,
@@ -14,7 +14,7 @@ export {
   clockTicksPerSecond,
   cpuSeconds,
   isGone,
-} from './sampling/processes.js';
+} from './readers/processes.js';
 export { GpuSampler, gpuSampler, nvmlInfo, type GpuSampleOptions, type GpuSampleOutcome } from './gpu/gpu-sampler.js';
 export { watchGpuEvents, GPU_EVENT, type GpuEvent, type GpuEventSubscription } from './gpu/gpu-events.js';
 export { classifyXid, FATAL_XIDS, type XidClassification, type RecoveryStep } from './gpu/xid.js';

@@ -2,7 +2,7 @@
 import { setTimeout as delay } from 'node:timers/promises';
 import type { Command } from 'commander';
 import Table from 'cli-table3';
-import { createHostReader } from '../sampling/host.js';
+import { createHostReader } from '../readers/host.js';
 import type { HostSample } from '../native.js';
 import { printJson } from './format.js';
 import { formatBytes, formatDuration, formatPercent } from '../util/format.js';

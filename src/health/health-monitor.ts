@@ -70,7 +70,7 @@ export interface HealthMonitorOptions {
   hostReader?: NativeHostReader;
   /** null: this node has no GPUs to look at. */
   gpu?: GpuSource | null;
-  processTable?: Pick<import('../sampling/processes.js').ProcessTable, 'scanAsync'>;
+  processTable?: Pick<import('../readers/processes.js').ProcessTable, 'scanAsync'>;
   /** Latencies of this server's own tool calls (the server records into it). */
   toolCalls?: LatencyWindow;
   suspects?: SuspectSource;
@@ -109,7 +109,7 @@ export class HealthMonitor {
   readonly nodeChecks: NodeChecker;
   private hostReader: NativeHostReader | undefined;
   private gpu: GpuSource | null | undefined;
-  private processTable: Pick<import('../sampling/processes.js').ProcessTable, 'scanAsync'> | undefined;
+  private processTable: Pick<import('../readers/processes.js').ProcessTable, 'scanAsync'> | undefined;
   private prevCpu = new Map<number, { cpuSec: number; starttime: number; t: number }>();
   private lastOomKills: number | null = null;
   private background: NodeJS.Timeout | undefined;
@@ -140,7 +140,7 @@ export class HealthMonitor {
   }
 
   private async reader(): Promise<NativeHostReader> {
-    if (!this.hostReader) this.hostReader = (await import('../sampling/host.js')).createHostReader();
+    if (!this.hostReader) this.hostReader = (await import('../readers/host.js')).createHostReader();
     return this.hostReader;
   }
 
@@ -476,10 +476,10 @@ export class HealthMonitor {
 
   /** Scans the process table off the JS thread; CPU shares are since the previous scan. */
   private async scanProcesses(): Promise<{ table: ProcessSample[]; cpuShare: Map<number, number> }> {
-    if (!this.processTable) this.processTable = (await import('../sampling/processes.js')).createProcessTable();
+    if (!this.processTable) this.processTable = (await import('../readers/processes.js')).createProcessTable();
     const opts: ProcessScanOptions = { status: true, ...(this.nodeChecks.needsCmdline ? { cmdline: true } : {}) };
     const table = await this.processTable.scanAsync(opts);
-    const { cpuSeconds } = await import('../sampling/processes.js');
+    const { cpuSeconds } = await import('../readers/processes.js');
     const now = this.clock.now();
     const cpuShare = new Map<number, number>();
     const next = new Map<number, { cpuSec: number; starttime: number; t: number }>();

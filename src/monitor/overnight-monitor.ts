@@ -13,7 +13,7 @@ import type { OvernightMetrics } from '../metrics/prometheus.js';
 import type { OperationType } from '../recovery/recovery-manager.js';
 import type { ResourceResult } from '../resources/types.js';
 import { loadNative } from '../native.js';
-import { readProcess } from '../sampling/processes.js';
+import { readProcess } from '../readers/processes.js';
 import { OvernightErrorHandler } from './error-handler.js';
 
 export interface CycleReport {

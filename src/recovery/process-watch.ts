@@ -90,7 +90,7 @@ export class ProcessWatch implements SuspectSource {
   }
 
   private async scanNow(): Promise<void> {
-    this.o.hostReader ??= (await import('../sampling/host.js')).createHostReader();
+    this.o.hostReader ??= (await import('../readers/host.js')).createHostReader();
     if (!this.source) {
       const { Sampler } = await import('../sampler/sampler.js');
       if (!this.source) {
