@@ -4,7 +4,7 @@
  */
 import { parseConfig } from './config/load.js';
 import type { OvernightConfig } from './config/schema.js';
-import type { GpuSampler } from './gpu/gpu-sampler.js';
+import { gpuSampler, nvmlInfo, type GpuSampler } from './gpu/gpu-sampler.js';
 import { HealthMonitor, type HealthMonitorOptions } from './health/health-monitor.js';
 import { AuditLog } from './policy/audit-log.js';
 import { PolicyGate, type GateIdentity } from './policy/policy-gate.js';
@@ -40,7 +40,7 @@ export interface OvernightContext {
 export interface ContextOptions {
   config?: OvernightConfig & { stateDir: string };
   clock?: Clock;
-  health?: Omit<HealthMonitorOptions, 'config' | 'clock'>;
+  health?: Omit<HealthMonitorOptions, 'config' | 'clock' | 'suspects' | 'recoveries' | 'tasks'>;
   identity?: GateIdentity;
   /** Sample in the background so sustain windows and leak slopes have history. */
   background?: boolean;
@@ -51,24 +51,23 @@ export interface ContextOptions {
 export async function createOvernightContext(options: ContextOptions = {}): Promise<OvernightContext> {
   const config = options.config ?? parseConfig({});
   const clock = options.clock ?? systemClock;
-  const { gpuSampler, nvmlInfo } = await import('./gpu/gpu-sampler.js');
   const gpu = options.health?.gpu === null ? null : nvmlInfo().loaded ? gpuSampler() : null;
   const db = openDatabase(config.stateDir);
   const audit = new AuditLog(db);
   const gate = new PolicyGate(config.policy, audit, clock, options.identity);
-  const health = new HealthMonitor({ ...options.health, config, clock, gpu });
+  // Built in dependency order: what the health check reads (suspects, recoveries, stalled tasks)
+  // exists before the HealthMonitor, which takes it in its constructor.
   const watch = new ProcessWatch({ config, clock, scopeRoot: gate.scopeOptions.scopeRoot });
   const journal = new RecoveryJournalStore(db);
+  const progress = new ProgressTracker(db, config, clock);
+  const health = new HealthMonitor({ ...options.health, config, clock, gpu, suspects: watch, recoveries: journal, tasks: progress });
   const escalator = new Escalator(config.escalation, clock);
   const restarter = new TaskRestarter(config.tasks, gate, clock);
   const recovery = new RecoveryManager({ config, clock, gate, health, watch, journal, escalator, gpu, restarter, ...options.recovery });
-  const progress = new ProgressTracker(db, config, clock);
-  health.attach({ suspects: watch, recoveries: journal, tasks: progress });
   const resources = new ResourceManager({ config, clock, gate, health, watch, leases: new LeaseStore(db), gpu });
   if (options.background) {
     // One Sampler for the process: host signals for the thresholds, and the agent's processes
     // scanned on its own thread every watch.intervalSec for leak slopes and hang windows.
-    await health.prepareBackground();
     health.start(config.sampleIntervalMs, { processes: { descendantsOf: watch.scopeRoot, intervalUs: Math.round(config.watch.intervalSec * 1e6) } });
     watch.start(config.watch.intervalSec * 1000, health.backgroundSampler);
   }

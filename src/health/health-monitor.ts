@@ -8,8 +8,10 @@ import { parseConfig } from '../config/load.js';
 import { DEFAULT_THRESHOLDS, type OvernightConfig, type Thresholds } from '../config/schema.js';
 import { GpuHealthTracker, type GpuVerdict } from '../gpu/verdict.js';
 import { classifyXid } from '../gpu/xid.js';
-import type { GpuSampleOptions, GpuSampleOutcome } from '../gpu/gpu-sampler.js';
-import type { SamplerOptions } from '../sampler/sampler.js';
+import { gpuSampler, nvmlInfo, type GpuSampleOptions, type GpuSampleOutcome } from '../gpu/gpu-sampler.js';
+import { createHostReader } from '../readers/host.js';
+import { cpuSeconds, createProcessTable, type ProcessTable } from '../readers/processes.js';
+import { Sampler, type SamplerOptions } from '../sampler/sampler.js';
 import type { HostSample, HostSampleOptions, NativeHostReader, ProcessSample, ProcessScanOptions } from '../native.js';
 import { monotonicNowMs, systemClock, type Clock } from '../util/clock.js';
 import { round } from '../util/stats.js';
@@ -70,7 +72,7 @@ export interface HealthMonitorOptions {
   hostReader?: NativeHostReader;
   /** null: this node has no GPUs to look at. */
   gpu?: GpuSource | null;
-  processTable?: Pick<import('../readers/processes.js').ProcessTable, 'scanAsync'>;
+  processTable?: Pick<ProcessTable, 'scanAsync'>;
   /** Latencies of this server's own tool calls (the server records into it). */
   toolCalls?: LatencyWindow;
   suspects?: SuspectSource;
@@ -88,7 +90,7 @@ export interface HealthMonitorOptions {
 }
 
 /** What the thresholds need of a Sampler: its new readings and rolling statistics. */
-export type BackgroundReadings = Pick<import('../sampler/sampler.js').Sampler, 'read' | 'window'>;
+export type BackgroundReadings = Pick<Sampler, 'read' | 'window'>;
 
 export interface CheckOptions {
   signal?: AbortSignal;
@@ -109,15 +111,14 @@ export class HealthMonitor {
   readonly nodeChecks: NodeChecker;
   private hostReader: NativeHostReader | undefined;
   private gpu: GpuSource | null | undefined;
-  private processTable: Pick<import('../readers/processes.js').ProcessTable, 'scanAsync'> | undefined;
+  private processTable: Pick<ProcessTable, 'scanAsync'> | undefined;
   private prevCpu = new Map<number, { cpuSec: number; starttime: number; t: number }>();
   private lastOomKills: number | null = null;
   private background: NodeJS.Timeout | undefined;
   private lastGpu: { at: number; outcome: GpuSampleOutcome } | null = null;
   private lastHost: HostSample | null = null;
   private sampler: BackgroundReadings | undefined;
-  private ownSampler: import('../sampler/sampler.js').Sampler | undefined;
-  private samplerModule: typeof import('../sampler/sampler.js') | undefined;
+  private ownSampler: Sampler | undefined;
   private readonly watchedCgroup: WatchedCgroupResolver;
 
   constructor(private readonly options: HealthMonitorOptions = {}) {
@@ -134,19 +135,14 @@ export class HealthMonitor {
     this.watchedCgroup = new WatchedCgroupResolver(this.config);
   }
 
-  /** Lets later engines plug in (the server wires recovery and progress after construction). */
-  attach(sources: Pick<HealthMonitorOptions, 'suspects' | 'recoveries' | 'tasks'>): void {
-    Object.assign(this.options, sources);
-  }
-
-  private async reader(): Promise<NativeHostReader> {
-    if (!this.hostReader) this.hostReader = (await import('../readers/host.js')).createHostReader();
+  /** The native reader is made on first use, so that constructing a monitor never loads the addon. */
+  private reader(): NativeHostReader {
+    this.hostReader ??= createHostReader();
     return this.hostReader;
   }
 
-  private async gpuSource(): Promise<GpuSource | null> {
+  private gpuSource(): GpuSource | null {
     if (this.gpu === undefined) {
-      const { gpuSampler, nvmlInfo } = await import('../gpu/gpu-sampler.js');
       // No library: no GPU work at all (and no GPU thread).
       this.gpu = nvmlInfo().loaded ? gpuSampler() : null;
     }
@@ -157,13 +153,13 @@ export class HealthMonitor {
    * Samples in the background so that sustain windows see real history: the native Sampler thread
    * takes memory, CPU, PSI and cgroup samples; an unref'd timer feeds each into the thresholds
    * (with its own timestamp) and checks disks. With `processes`, the same Sampler also scans the
-   * agent's processes for the ProcessWatch (see `backgroundSampler`). Call prepareBackground() first.
+   * agent's processes for the ProcessWatch (see `backgroundSampler`). With `options.sampler` the
+   * caller's readings are fed instead and no Sampler is made.
    */
   start(intervalMs = this.config.sampleIntervalMs, extra: Pick<SamplerOptions, 'processes'> = {}): void {
     if (this.background) return;
-    const { Sampler } = this.samplerModule ?? {};
     if (this.options.sampler) this.sampler = this.options.sampler;
-    else if (Sampler) {
+    else {
       this.sampler = this.ownSampler = new Sampler({ intervalUs: intervalMs * 1000, signals: ['memory', 'cpu', 'psi', 'cgroup'], ringSize: 4096, ...extra }).start();
     }
     this.background = setInterval(() => {
@@ -179,13 +175,8 @@ export class HealthMonitor {
   }
 
   /** The background Sampler (one per server or monitor process), while started. */
-  get backgroundSampler(): import('../sampler/sampler.js').Sampler | undefined {
+  get backgroundSampler(): Sampler | undefined {
     return this.ownSampler;
-  }
-
-  /** Loads the sampler module (kept lazy so that library users who never start() do not load it). */
-  async prepareBackground(): Promise<void> {
-    this.samplerModule ??= await import('../sampler/sampler.js');
   }
 
   /**
@@ -248,7 +239,7 @@ export class HealthMonitor {
     const th = this.effectiveThresholds(t);
     const watched = this.options.cgroupPid ? null : this.watchedCgroup.resolve();
     const cgroupPid = this.options.cgroupPid ?? (watched && 'pid' in watched ? watched.pid : undefined);
-    const sample = (await this.reader()).sample({ ...opts, ...(cgroupPid ? { cgroupPid } : {}), ...(watched && 'error' in watched ? { cgroup: false } : {}) });
+    const sample = this.reader().sample({ ...opts, ...(cgroupPid ? { cgroupPid } : {}), ...(watched && 'error' in watched ? { cgroup: false } : {}) });
     // A watched cgroup that cannot be read is reported as such, never replaced by our own.
     if (watched && 'error' in watched) sample.unavailable.cgroup = { code: 'ENOENT', message: watched.error };
     const breaches: Breach[] = [];
@@ -313,7 +304,7 @@ export class HealthMonitor {
     this.lastHost = sample;
     progress('host sampled');
 
-    const gpuSource = await this.gpuSource();
+    const gpuSource = this.gpuSource();
     let gpuHealth: Record<string, unknown> = { available: false, reason: 'no NVIDIA driver on this node (libnvidia-ml.so.1 not found)' };
     let verdicts: GpuVerdict[] = [];
     if (gpuSource) {
@@ -476,10 +467,9 @@ export class HealthMonitor {
 
   /** Scans the process table off the JS thread; CPU shares are since the previous scan. */
   private async scanProcesses(): Promise<{ table: ProcessSample[]; cpuShare: Map<number, number> }> {
-    if (!this.processTable) this.processTable = (await import('../readers/processes.js')).createProcessTable();
+    this.processTable ??= createProcessTable();
     const opts: ProcessScanOptions = { status: true, ...(this.nodeChecks.needsCmdline ? { cmdline: true } : {}) };
     const table = await this.processTable.scanAsync(opts);
-    const { cpuSeconds } = await import('../readers/processes.js');
     const now = this.clock.now();
     const cpuShare = new Map<number, number>();
     const next = new Map<number, { cpuSec: number; starttime: number; t: number }>();

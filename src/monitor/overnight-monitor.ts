@@ -6,7 +6,7 @@
  * heartbeat's deadline wake it at once.
  */
 import { statSync } from 'node:fs';
-import type { GpuEvent } from '../gpu/gpu-events.js';
+import { watchGpuEvents, type GpuEvent } from '../gpu/gpu-events.js';
 import type { HealthReport } from '../health/health-monitor.js';
 import type { OvernightContext } from '../context.js';
 import type { OvernightMetrics } from '../metrics/prometheus.js';
@@ -105,7 +105,6 @@ export class OvernightMonitor {
       this.event('psi', `no PSI trigger: ${(err as Error).message}`);
     }
     if (this.ctx.gpu) {
-      const { watchGpuEvents } = await import('../gpu/gpu-events.js');
       try {
         const sub = watchGpuEvents((e: GpuEvent) => {
           if (e.type === 'error') return this.event('gpu', `event watcher: ${e.error?.code} in ${e.where}`);
