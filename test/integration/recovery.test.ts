@@ -323,3 +323,24 @@ describe('GPU faults (fake NVML)', () => {
     expect(r.escalation).toBeTruthy();
   });
 });
+
+describe('concurrent recoverOperation calls', () => {
+  it('each refusal is audited with its own call\'s actor and dryRun, however the calls interleave', async () => {
+    fake.write({ devices: fakeGpus(2) });
+    // Six calls at once for GPUs that do not exist: each awaits a GPU sample and a full check before
+    // its refusal, so the calls interleave; a manager that kept "the current call" in a field would
+    // audit most refusals with the last caller's actor and flag.
+    const calls = [10, 11, 12, 13, 14, 15].map((gpu, i) => ({ gpu, actor: `agent-${gpu}`, dryRun: i % 2 === 0 }));
+    const results = await Promise.all(calls.map((c) => ctx.recovery.recoverOperation('gpu_reset', { gpu: c.gpu }, { actor: c.actor, dryRun: c.dryRun })));
+    for (const [i, r] of results.entries()) {
+      expect(r).toMatchObject({ status: 'refused', dry_run: calls[i]!.dryRun });
+      expect(r.message).toMatch(new RegExp(`GPU ${calls[i]!.gpu} does not exist`));
+    }
+    const rowsFor = (gpu: number) => ctx.audit.list({ limit: 1000 }).filter((e) => e.action === 'gpu_reset' && (e.target as { gpu?: number }).gpu === gpu);
+    // The refusals are written without being awaited by the call: wait for all six rows.
+    await waitFor(() => calls.every((c) => rowsFor(c.gpu).length > 0));
+    for (const c of calls) {
+      expect(rowsFor(c.gpu).map((e) => [e.actor, e.dry_run, e.allowed])).toEqual([[c.actor, c.dryRun, false]]);
+    }
+  });
+});
