@@ -11,6 +11,7 @@ import type { Command } from 'commander';
 import { loadConfig } from '../config/load.js';
 import { HealthMonitor, type CheckType, type HealthReport } from '../health/health-monitor.js';
 import { printJson } from './format.js';
+import { gpuDevices } from '../health/gpu-health.js';
 
 interface HealthFlags {
   config?: string;
@@ -27,7 +28,7 @@ interface HealthFlags {
 
 /** The one line Slurm shows as the drain reason. */
 export function nhcReason(r: HealthReport): string {
-  const gpus = ((r.metrics.gpu_health.devices as { index: number; status: string; reasons: string[] }[] | undefined) ?? []).filter((d) => d.status === 'failed');
+  const gpus = gpuDevices(r.metrics.gpu_health).filter((d) => d.status === 'failed');
   if (gpus.length) return `GPU ${gpus.map((g) => `${g.index}: ${g.reasons[0] ?? 'failed'}`).join('; ')}`;
   const node = r.metrics.node_checks?.findings.find((f) => f.severity === 'critical');
   if (node) return node.message.slice(0, 200);

@@ -21,8 +21,9 @@ import { cgroupStatus, cpuStatus, diskStatus, gpuDeviceSummary, memoryStatus, pr
 import { NodeChecker, type NodeChecksReport } from '../node-checks/node-checker.js';
 import { ProbeRunner } from './probes.js';
 import { recommendations, type Recommendation } from './recommendations.js';
-import type { RecoveryJournal, StalledTaskSource, SuspectSource } from './sources.js';
+import type { HangSuspect, LeakSuspect, RecoveryJournal, StalledTask, StalledTaskSource, SuspectSource } from './sources.js';
 import { ThresholdTracker, type Breach } from './thresholds.js';
+import { gpuDevices, gpuStatusesByIndex, type GpuHealth } from './gpu-health.js';
 
 export type CheckType = 'quick' | 'full' | 'recovery';
 export type HealthStatus = 'healthy' | 'degraded' | 'critical';
@@ -34,7 +35,7 @@ export interface HealthReport {
   duration_ms: number;
   thresholds: Required<Thresholds>;
   metrics: {
-    gpu_health: Record<string, unknown>;
+    gpu_health: GpuHealth;
     memory_status: MemoryStatus;
     response_times: Record<string, unknown>;
     error_rates: Record<string, unknown>;
@@ -44,7 +45,7 @@ export interface HealthReport {
     cgroup: ReturnType<typeof cgroupStatus>;
     disk: ReturnType<typeof diskStatus>;
     processes?: ReturnType<typeof topProcesses>;
-    suspects?: { memory_leaks: unknown[]; hangs: unknown[]; stalled_tasks: unknown[] };
+    suspects?: HealthSuspects;
     /** `full` checks: InfiniBand, mounts, daemons, users, zombies, descriptors, operators' checks. */
     node_checks?: NodeChecksReport;
   };
@@ -53,8 +54,30 @@ export interface HealthReport {
   critical_faults: CriticalFault[];
   recommendations: Recommendation[];
   /** `recovery` checks: whether the problem the last recovery addressed is gone. */
-  recovery_check?: Record<string, unknown>;
+  recovery_check?: RecoveryCheck;
 }
+
+/** `full` checks: what the watch and the progress tracker suspect. */
+export interface HealthSuspects {
+  memory_leaks: LeakSuspect[];
+  hangs: HangSuspect[];
+  stalled_tasks: StalledTask[];
+}
+
+/** A `recovery` check: is the problem the last recovery addressed gone? */
+export type RecoveryCheck =
+  | { last_recovery: null; problem_resolved: null; explanation: string }
+  | {
+      last_recovery: { id: string; operation_type: string; status: string; finished_at: string; target: { pid?: number; gpu?: number } | null };
+      status_before: string;
+      status_now: HealthStatus;
+      memory_used_fraction: { before: number | null; now: number | null };
+      still_breached: string[];
+      gpus_still_unhealthy: number[];
+      target_still_suspect: boolean;
+      problem_resolved: boolean;
+      explanation: string;
+    };
 
 export interface CriticalFault {
   /** Stable per subject: `memory`, `oom_kill`, `memory_pressure`, `gpu:<uuid>`, `disk:<path>`. */
@@ -305,7 +328,8 @@ export class HealthMonitor {
     progress('host sampled');
 
     const gpuSource = this.gpuSource();
-    let gpuHealth: Record<string, unknown> = { available: false, reason: 'no NVIDIA driver on this node (libnvidia-ml.so.1 not found)' };
+    const noDriver = 'no NVIDIA driver on this node (libnvidia-ml.so.1 not found)';
+    let gpuHealth: GpuHealth = { available: false, reason: noDriver };
     let verdicts: GpuVerdict[] = [];
     if (gpuSource) {
       const outcome = await gpuSource.sample({ quick: !full, processes: full, timeoutMs: this.config.gpuTimeoutMs });
@@ -343,7 +367,7 @@ export class HealthMonitor {
       await this.probes.runDue();
       progress('probes run');
       const g = this.lastGpu?.outcome;
-      nodeChecks = await this.nodeChecks.run(table.table, !gpuSource ? { available: false, reason: gpuHealth.reason as string } : g?.available ? g : g ? { available: false, reason: g.reason } : undefined);
+      nodeChecks = await this.nodeChecks.run(table.table, !gpuSource ? { available: false, reason: noDriver } : g?.available ? g : g ? { available: false, reason: g.reason } : undefined);
       progress('node checked');
     }
     const nodeFindings = nodeChecks?.findings ?? [];
@@ -435,16 +459,16 @@ export class HealthMonitor {
     return b ? { busy_last_60s: { mean: b.mean === null ? null : round(b.mean, 4), p95: b.p95 === null ? null : round(b.p95, 4), max: b.max, samples: w!.count } } : {};
   }
 
-  private compareWithLastRecovery(now: HealthReport, last: ReturnType<RecoveryJournal['lastRecovery']>): Record<string, unknown> {
+  private compareWithLastRecovery(now: HealthReport, last: ReturnType<RecoveryJournal['lastRecovery']>): RecoveryCheck {
     if (!last) return { last_recovery: null, problem_resolved: null, explanation: 'no recovery has run yet; nothing to compare with' };
     const before = last.before;
     const stillBreached = now.breached.map((b) => b.metric).filter((m) => before.breached.includes(m));
-    const gpuNow = Object.fromEntries(((now.metrics.gpu_health.devices as { index: number; status: string }[] | undefined) ?? []).map((d) => [String(d.index), d.status]));
+    const gpuNow = gpuStatusesByIndex(now.metrics.gpu_health);
     const gpuStill = Object.entries(before.gpu_statuses).filter(([i, s]) => s !== 'healthy' && gpuNow[i] && gpuNow[i] !== 'healthy').map(([i]) => Number(i));
     let targetStillThere = false;
     if (last.target?.pid) {
-      const leaks = (now.metrics.suspects?.memory_leaks ?? []) as { pid: number }[];
-      const hangs = (now.metrics.suspects?.hangs ?? []) as { pid: number }[];
+      const leaks = now.metrics.suspects?.memory_leaks ?? [];
+      const hangs = now.metrics.suspects?.hangs ?? [];
       targetStillThere = leaks.some((l) => l.pid === last.target!.pid) || hangs.some((h) => h.pid === last.target!.pid);
     }
     const resolved = stillBreached.length === 0 && gpuStill.length === 0 && !targetStillThere && now.status !== 'critical';

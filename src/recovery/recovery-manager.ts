@@ -21,6 +21,7 @@ import type { RecoveryJournalStore } from './journal.js';
 import type { TaskRestarter } from './task-restarter.js';
 import type { ProcessWatch } from './process-watch.js';
 import { awaitMemoryReleased, endProcess, privateBytes, processEnded, type ActionTaken } from './terminate.js';
+import { gpuDevices, gpuStatusesByIndex } from '../health/gpu-health.js';
 
 export type OperationType = 'memory_leak' | 'gpu_reset' | 'process_hang';
 /**
@@ -158,7 +159,7 @@ export class RecoveryManager {
         status: before.status,
         breached: before.breached.map((b) => b.metric),
         memory_used_fraction: before.metrics.memory_status.effective?.used_fraction ?? null,
-        gpu_statuses: Object.fromEntries(((before.metrics.gpu_health.devices as { index: number; status: string }[] | undefined) ?? []).map((d) => [String(d.index), d.status])),
+        gpu_statuses: gpuStatusesByIndex(before.metrics.gpu_health),
       },
       result: { status: result.status, message: result.message, actions: result.actions_taken.length },
       context,
@@ -271,11 +272,11 @@ export class RecoveryManager {
     const sample = await gpu.sample({ timeoutMs: this.o.config.gpuTimeoutMs });
     if (!sample.available) return this.escalate(`GPUs cannot be read: ${sample.reason}`, null, actions, { gpu: sample });
     const report = await this.o.health.checkSystemHealth('full');
-    const devices = (report.metrics.gpu_health.devices as { index: number; status: string; reasons: string[] }[] | undefined) ?? [];
+    const devices = gpuDevices(report.metrics.gpu_health);
     const targets = context.gpu !== undefined ? devices.filter((d) => d.index === context.gpu) : devices.filter((d) => d.status !== 'healthy');
     if (context.gpu !== undefined && !targets.length) return this.refused(call, `GPU ${context.gpu} does not exist (this node has ${devices.length})`);
     if (!targets.length) return { status: 'recovered' as RecoveryStatus, nothing_to_do: true, message: 'every GPU is healthy: nothing had to be done', target: null, actions_taken: actions, new_state: { gpu_health: report.metrics.gpu_health } };
-    const recent = (report.metrics.gpu_health.recent_xids as { gpuIndex: number; xid: number }[] | undefined) ?? [];
+    const recent = (report.metrics.gpu_health.available && report.metrics.gpu_health.recent_xids) || [];
     for (const t of targets) {
       const xids = [...recent.filter((x) => x.gpuIndex === t.index).map((x) => x.xid), ...(context.xid !== undefined ? [context.xid] : [])];
       const unfixable = xids.map(classifyXid).find((c) => !c.resettable);
@@ -327,7 +328,7 @@ export class RecoveryManager {
     if (dryRun) return { status: 'dry_run' as RecoveryStatus, nothing_to_do: false, message: `would recover GPU(s) ${targets.map((t) => t.index).join(', ')}`, target: { gpus: targets.map((t) => t.index) }, actions_taken: actions, new_state: {} };
     // 4. Verify with a fresh sample.
     const after = await this.o.health.checkSystemHealth('full');
-    const afterDevs = (after.metrics.gpu_health.devices as { index: number; status: string; reasons: string[] }[] | undefined) ?? [];
+    const afterDevs = gpuDevices(after.metrics.gpu_health);
     const still = afterDevs.filter((d) => targets.some((t) => t.index === d.index) && d.status !== 'healthy');
     actions.push({ step: 'verify', target: { gpus: targets.map((t) => t.index) }, outcome: still.length ? 'failed' : 'done', detail: still.length ? still.map((d) => `GPU ${d.index} ${d.status}: ${d.reasons.join('; ')}`).join(' | ') : 'every target GPU is healthy', started_at: this.iso(), finished_at: this.iso() });
     if (still.length) return this.escalate(`GPU(s) ${still.map((d) => d.index).join(', ')} still unhealthy after recovery: drain the node`, { gpus: targets.map((t) => t.index) }, actions, { gpu_health: after.metrics.gpu_health });
