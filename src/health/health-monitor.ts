@@ -7,83 +7,29 @@
 import { parseConfig } from '../config/load.js';
 import { DEFAULT_THRESHOLDS, type OvernightConfig, type Thresholds } from '../config/schema.js';
 import { GpuHealthTracker, type GpuVerdict } from '../gpu/verdict.js';
-import { classifyXid } from '../gpu/xid.js';
 import { gpuSampler, nvmlInfo, type GpuSampleOptions, type GpuSampleOutcome } from '../gpu/gpu-sampler.js';
 import { createHostReader } from '../readers/host.js';
-import { cpuSeconds, createProcessTable, type ProcessTable } from '../readers/processes.js';
+import { createProcessTable, type ProcessTable } from '../readers/processes.js';
 import { Sampler, type SamplerOptions } from '../sampler/sampler.js';
 import type { HostSample, HostSampleOptions, NativeHostReader, ProcessSample, ProcessScanOptions } from '../native.js';
 import { monotonicNowMs, systemClock, type Clock } from '../util/clock.js';
 import { round } from '../util/stats.js';
 import { LatencyWindow } from './latency-window.js';
 import { WatchedCgroupResolver } from './watched-cgroup.js';
-import { cgroupStatus, cpuStatus, diskStatus, gpuDeviceSummary, memoryStatus, pressureStatus, topProcesses, type MemoryStatus } from './metrics.js';
+import { cgroupStatus, cpuStatus, diskStatus, memoryStatus, pressureStatus, topProcesses, type MemoryStatus } from './metrics.js';
 import { NodeChecker, type NodeChecksReport } from '../node-checks/node-checker.js';
 import { ProbeRunner } from './probes.js';
-import { recommendations, type Recommendation } from './recommendations.js';
-import type { HangSuspect, LeakSuspect, RecoveryJournal, StalledTask, StalledTaskSource, SuspectSource } from './sources.js';
+import { recommendations } from './recommendations.js';
+import type { RecoveryJournal, StalledTaskSource, SuspectSource } from './sources.js';
 import { ThresholdTracker, type Breach } from './thresholds.js';
-import { gpuDevices, gpuStatusesByIndex, type GpuHealth } from './gpu-health.js';
+import { gpuHealthOf, NO_DRIVER, type GpuHealth } from './gpu-health.js';
+import { compareWithLastRecovery } from './recovery-check.js';
+import { CpuShares } from './cpu-shares.js';
 
-export type CheckType = 'quick' | 'full' | 'recovery';
-export type HealthStatus = 'healthy' | 'degraded' | 'critical';
+import type { CheckType, CriticalFault, HealthReport, HealthStatus } from './report.js';
 
-export interface HealthReport {
-  status: HealthStatus;
-  check_type: CheckType;
-  timestamp: string;
-  duration_ms: number;
-  thresholds: Required<Thresholds>;
-  metrics: {
-    gpu_health: GpuHealth;
-    memory_status: MemoryStatus;
-    response_times: Record<string, unknown>;
-    error_rates: Record<string, unknown>;
-    recovery_status: Record<string, unknown>;
-    cpu: ReturnType<typeof cpuStatus>;
-    pressure: ReturnType<typeof pressureStatus>;
-    cgroup: ReturnType<typeof cgroupStatus>;
-    disk: ReturnType<typeof diskStatus>;
-    processes?: ReturnType<typeof topProcesses>;
-    suspects?: HealthSuspects;
-    /** `full` checks: InfiniBand, mounts, daemons, users, zombies, descriptors, operators' checks. */
-    node_checks?: NodeChecksReport;
-  };
-  breached: Breach[];
-  /** What makes the status critical, one entry per subject (a GPU, a filesystem, memory). */
-  critical_faults: CriticalFault[];
-  recommendations: Recommendation[];
-  /** `recovery` checks: whether the problem the last recovery addressed is gone. */
-  recovery_check?: RecoveryCheck;
-}
-
-/** `full` checks: what the watch and the progress tracker suspect. */
-export interface HealthSuspects {
-  memory_leaks: LeakSuspect[];
-  hangs: HangSuspect[];
-  stalled_tasks: StalledTask[];
-}
-
-/** A `recovery` check: is the problem the last recovery addressed gone? */
-export type RecoveryCheck =
-  | { last_recovery: null; problem_resolved: null; explanation: string }
-  | {
-      last_recovery: { id: string; operation_type: string; status: string; finished_at: string; target: { pid?: number; gpu?: number } | null };
-      status_before: string;
-      status_now: HealthStatus;
-      memory_used_fraction: { before: number | null; now: number | null };
-      still_breached: string[];
-      gpus_still_unhealthy: number[];
-      target_still_suspect: boolean;
-      problem_resolved: boolean;
-      explanation: string;
-    };
-
-export interface CriticalFault {
-  /** Stable per subject: `memory`, `oom_kill`, `memory_pressure`, `gpu:<uuid>`, `disk:<path>`. */
-  subject: string;
-  summary: string;
-}
+// The report's types live in report.ts; re-exported here, where their importers have always found them.
+export type { CheckType, CriticalFault, ErrorRates, HealthReport, HealthStatus, HealthSuspects, RecoveryCheck, RecoveryStatusMetric, ResponseTimes } from './report.js';
 
 export interface GpuSource {
   sample(options?: GpuSampleOptions): Promise<GpuSampleOutcome>;
@@ -135,7 +81,7 @@ export class HealthMonitor {
   private hostReader: NativeHostReader | undefined;
   private gpu: GpuSource | null | undefined;
   private processTable: Pick<ProcessTable, 'scanAsync'> | undefined;
-  private prevCpu = new Map<number, { cpuSec: number; starttime: number; t: number }>();
+  private readonly cpuShares = new CpuShares();
   private lastOomKills: number | null = null;
   private background: NodeJS.Timeout | undefined;
   private lastGpu: { at: number; outcome: GpuSampleOutcome } | null = null;
@@ -258,7 +204,7 @@ export class HealthMonitor {
     return out;
   }
 
-  private async observeHost(t: Partial<Thresholds>, opts: HostSampleOptions = {}): Promise<{ sample: HostSample; memory: MemoryStatus; breaches: Breach[] }> {
+  private observeHost(t: Partial<Thresholds>, opts: HostSampleOptions = {}): { sample: HostSample; memory: MemoryStatus; breaches: Breach[] } {
     const th = this.effectiveThresholds(t);
     const watched = this.options.cgroupPid ? null : this.watchedCgroup.resolve();
     const cgroupPid = this.options.cgroupPid ?? (watched && 'pid' in watched ? watched.pid : undefined);
@@ -322,39 +268,15 @@ export class HealthMonitor {
     };
 
     // perCpu even for quick: the CPU count (and load per CPU) comes from the per-CPU lines.
-    const { sample, memory, breaches } = await this.observeHost(th, { perCpu: true, paths: this.config.paths, psi: true });
+    const { sample, memory, breaches } = this.observeHost(th, { perCpu: true, paths: this.config.paths, psi: true });
     const add = (b: Breach | null) => b && breaches.push(b);
     this.lastHost = sample;
     progress('host sampled');
 
-    const gpuSource = this.gpuSource();
-    const noDriver = 'no NVIDIA driver on this node (libnvidia-ml.so.1 not found)';
-    let gpuHealth: GpuHealth = { available: false, reason: noDriver };
-    let verdicts: GpuVerdict[] = [];
-    if (gpuSource) {
-      const outcome = await gpuSource.sample({ quick: !full, processes: full, timeoutMs: this.config.gpuTimeoutMs });
-      this.lastGpu = { at: this.clock.now(), outcome };
-      if (outcome.available) {
-        const now = this.clock.now();
-        verdicts = full ? this.gpuTracker.verdicts(outcome.devices, now) : [];
-        for (const d of outcome.devices) {
-          if (d.memory) add(this.judgeCheckReading(`gpu.${d.index}.memory`, d.memory.used / d.memory.total, th.gpu, 'fraction', `GPU ${d.index} memory`));
-          if (!full && (d.lost || (d.temperatureC != null && d.slowdownTemperatureC != null && d.temperatureC >= d.slowdownTemperatureC))) {
-            verdicts.push(...this.gpuTracker.verdicts([d], now));
-          }
-        }
-        const byIndex = new Map(verdicts.map((v) => [v.index, v]));
-        gpuHealth = {
-          available: true,
-          driver_version: outcome.driverVersion,
-          device_count: outcome.deviceCount,
-          devices: outcome.devices.map((d) => gpuDeviceSummary(d, byIndex.get(d.index))),
-          ...(full ? { xid_window_s: this.config.gpu.xidWindowSec, recent_xids: this.gpuTracker.recentXids(now).map((x) => { const c = classifyXid(x.xid); return { ...x, cause: c.cause, severity: c.severity, action: c.action, description: c.description }; }) } : {}),
-          sample_ms: round(outcome.elapsedMs, 3),
-        };
-      } else {
-        gpuHealth = { available: false, reason: outcome.reason, code: outcome.code, ...('timedOut' in outcome && outcome.timedOut ? { timed_out: true } : {}) };
-      }
+    const gpu = await this.gpuHealth(full);
+    const { health: gpuHealth, verdicts } = gpu;
+    if (gpu.outcome?.available) {
+      for (const d of gpu.outcome.devices) if (d.memory) add(this.judgeCheckReading(`gpu.${d.index}.memory`, d.memory.used / d.memory.total, th.gpu, 'fraction', `GPU ${d.index} memory`));
     }
     progress('GPUs sampled');
 
@@ -367,7 +289,7 @@ export class HealthMonitor {
       await this.probes.runDue();
       progress('probes run');
       const g = this.lastGpu?.outcome;
-      nodeChecks = await this.nodeChecks.run(table.table, !gpuSource ? { available: false, reason: noDriver } : g?.available ? g : g ? { available: false, reason: g.reason } : undefined);
+      nodeChecks = await this.nodeChecks.run(table.table, !gpu.outcome ? { available: false, reason: NO_DRIVER } : g?.available ? g : g ? { available: false, reason: g.reason } : undefined);
       progress('node checked');
     }
     const nodeFindings = nodeChecks?.findings ?? [];
@@ -445,11 +367,30 @@ export class HealthMonitor {
       ],
     };
     if (checkType === 'recovery') {
-      report.recovery_check = this.compareWithLastRecovery(report, last);
+      report.recovery_check = compareWithLastRecovery(report, last);
       progress('compared with the last recovery');
     }
     report.duration_ms = round(performance.now() - t0, 3);
     return report;
+  }
+
+  /**
+   * Samples the GPUs and judges them: the report's GPU part. `full`: every GPU gets a verdict (Xids,
+   * retired pages, PCIe replays, ...) and the recent Xids are listed; quick: only a lost or hot GPU
+   * is judged. Engines that need only the GPUs' state (a GPU reset and its verification) ask this
+   * instead of running a whole check. `outcome` is null on a node without the NVIDIA library.
+   */
+  async gpuHealth(full: boolean): Promise<{ health: GpuHealth; verdicts: GpuVerdict[]; outcome: GpuSampleOutcome | null }> {
+    const source = this.gpuSource();
+    if (!source) return { health: { available: false, reason: NO_DRIVER }, verdicts: [], outcome: null };
+    const outcome = await source.sample({ quick: !full, processes: full, timeoutMs: this.config.gpuTimeoutMs });
+    this.lastGpu = { at: this.clock.now(), outcome };
+    if (!outcome.available) return { health: gpuHealthOf(outcome, []), verdicts: [], outcome };
+    const now = this.clock.now();
+    const verdicts = full ? this.gpuTracker.verdicts(outcome.devices, now) : [];
+    if (!full) for (const d of outcome.devices) if (d.lost || (d.temperatureC != null && d.slowdownTemperatureC != null && d.temperatureC >= d.slowdownTemperatureC)) verdicts.push(...this.gpuTracker.verdicts([d], now));
+    const recent = full ? { windowS: this.config.gpu.xidWindowSec, xids: this.gpuTracker.recentXids(now) } : undefined;
+    return { health: gpuHealthOf(outcome, verdicts, recent), verdicts, outcome };
   }
 
   /** CPU busy over the last minute from the background sampler, when it runs. */
@@ -459,52 +400,12 @@ export class HealthMonitor {
     return b ? { busy_last_60s: { mean: b.mean === null ? null : round(b.mean, 4), p95: b.p95 === null ? null : round(b.p95, 4), max: b.max, samples: w!.count } } : {};
   }
 
-  private compareWithLastRecovery(now: HealthReport, last: ReturnType<RecoveryJournal['lastRecovery']>): RecoveryCheck {
-    if (!last) return { last_recovery: null, problem_resolved: null, explanation: 'no recovery has run yet; nothing to compare with' };
-    const before = last.before;
-    const stillBreached = now.breached.map((b) => b.metric).filter((m) => before.breached.includes(m));
-    const gpuNow = gpuStatusesByIndex(now.metrics.gpu_health);
-    const gpuStill = Object.entries(before.gpu_statuses).filter(([i, s]) => s !== 'healthy' && gpuNow[i] && gpuNow[i] !== 'healthy').map(([i]) => Number(i));
-    let targetStillThere = false;
-    if (last.target?.pid) {
-      const leaks = now.metrics.suspects?.memory_leaks ?? [];
-      const hangs = now.metrics.suspects?.hangs ?? [];
-      targetStillThere = leaks.some((l) => l.pid === last.target!.pid) || hangs.some((h) => h.pid === last.target!.pid);
-    }
-    const resolved = stillBreached.length === 0 && gpuStill.length === 0 && !targetStillThere && now.status !== 'critical';
-    const memBefore = before.memory_used_fraction;
-    const memNow = now.metrics.memory_status.effective?.used_fraction ?? null;
-    return {
-      last_recovery: { id: last.id, operation_type: last.operation_type, status: last.status, finished_at: last.finished_at, target: last.target ?? null },
-      status_before: before.status,
-      status_now: now.status,
-      memory_used_fraction: { before: memBefore, now: memNow },
-      still_breached: stillBreached,
-      gpus_still_unhealthy: gpuStill,
-      target_still_suspect: targetStillThere,
-      problem_resolved: resolved,
-      explanation: resolved
-        ? `the conditions present before ${last.operation_type} recovery are gone`
-        : `still present after ${last.operation_type} recovery: ${[...stillBreached, ...gpuStill.map((g) => `GPU ${g}`), ...(targetStillThere ? [`pid ${last.target!.pid}`] : [])].join(', ') || `status ${now.status}`}`,
-    };
-  }
-
   /** Scans the process table off the JS thread; CPU shares are since the previous scan. */
   private async scanProcesses(): Promise<{ table: ProcessSample[]; cpuShare: Map<number, number> }> {
     this.processTable ??= createProcessTable();
     const opts: ProcessScanOptions = { status: true, ...(this.nodeChecks.needsCmdline ? { cmdline: true } : {}) };
     const table = await this.processTable.scanAsync(opts);
-    const now = this.clock.now();
-    const cpuShare = new Map<number, number>();
-    const next = new Map<number, { cpuSec: number; starttime: number; t: number }>();
-    for (const p of table) {
-      const cpuSec = cpuSeconds(p);
-      const prev = this.prevCpu.get(p.pid);
-      if (prev && prev.starttime === p.starttime && now > prev.t) cpuShare.set(p.pid, (cpuSec - prev.cpuSec) / ((now - prev.t) / 1000));
-      next.set(p.pid, { cpuSec, starttime: p.starttime, t: now });
-    }
-    this.prevCpu = next;
-    return { table, cpuShare };
+    return { table, cpuShare: this.cpuShares.update(table, this.clock.now()) };
   }
 
   /** The host sample of the last check (for metrics exposition without sampling again). */

@@ -92,7 +92,7 @@ export class OvernightMonitor {
   }
 
   /** Subscribes to what should wake the monitor at once. Failures to subscribe are events, not errors. */
-  async subscribe(): Promise<void> {
+  subscribe(): void {
     const m = this.ctx.config.monitor;
     try {
       const psi = new (loadNative().PsiTriggers)([{ resource: 'memory', stallUs: m.psiMemoryStallUs, windowUs: m.psiWindowUs }], (resource, error) => {
@@ -283,7 +283,7 @@ export class OvernightMonitor {
 
   /** The loop. Runs until `signal` aborts; a failing cycle goes to the error handler, never kills the loop. */
   async run(signal?: AbortSignal, maxCycles = Infinity): Promise<void> {
-    if (this.o.events !== false) await this.subscribe();
+    if (this.o.events !== false) this.subscribe();
     const sleep = this.o.sleep ?? realSleep;
     let trigger = 'start';
     try {

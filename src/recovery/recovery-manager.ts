@@ -271,19 +271,20 @@ export class RecoveryManager {
     if (!gpu) return { status: 'recovered' as RecoveryStatus, nothing_to_do: true, message: 'this node has no NVIDIA GPU (libnvidia-ml.so.1 not found): nothing to reset', target: null, actions_taken: actions, new_state: {} };
     const sample = await gpu.sample({ timeoutMs: this.o.config.gpuTimeoutMs });
     if (!sample.available) return this.escalate(`GPUs cannot be read: ${sample.reason}`, null, actions, { gpu: sample });
-    const report = await this.o.health.checkSystemHealth('full');
-    const devices = gpuDevices(report.metrics.gpu_health);
+    // The GPUs' verdicts (Xids, retired pages, ...), without the rest of a full check.
+    const { health: gpuHealth } = await this.o.health.gpuHealth(true);
+    const devices = gpuDevices(gpuHealth);
     const targets = context.gpu !== undefined ? devices.filter((d) => d.index === context.gpu) : devices.filter((d) => d.status !== 'healthy');
     if (context.gpu !== undefined && !targets.length) return this.refused(call, `GPU ${context.gpu} does not exist (this node has ${devices.length})`);
-    if (!targets.length) return { status: 'recovered' as RecoveryStatus, nothing_to_do: true, message: 'every GPU is healthy: nothing had to be done', target: null, actions_taken: actions, new_state: { gpu_health: report.metrics.gpu_health } };
-    const recent = (report.metrics.gpu_health.available && report.metrics.gpu_health.recent_xids) || [];
+    if (!targets.length) return { status: 'recovered' as RecoveryStatus, nothing_to_do: true, message: 'every GPU is healthy: nothing had to be done', target: null, actions_taken: actions, new_state: { gpu_health: gpuHealth } };
+    const recent = (gpuHealth.available && gpuHealth.recent_xids) || [];
     for (const t of targets) {
       const xids = [...recent.filter((x) => x.gpuIndex === t.index).map((x) => x.xid), ...(context.xid !== undefined ? [context.xid] : [])];
       const unfixable = xids.map(classifyXid).find((c) => !c.resettable);
       const dev = sample.devices.find((d) => d.index === t.index);
       if (unfixable || dev?.lost) {
         const why = unfixable ? `Xid ${unfixable.xid}: ${unfixable.description}` : 'the GPU is lost (NVML_ERROR_GPU_IS_LOST)';
-        return this.escalate(`GPU ${t.index} cannot be fixed by a reset (${why}): drain the node and reboot it`, { gpu: t.index, xids }, actions, { gpu_health: report.metrics.gpu_health });
+        return this.escalate(`GPU ${t.index} cannot be fixed by a reset (${why}): drain the node and reboot it`, { gpu: t.index, xids }, actions, { gpu_health: gpuHealth });
       }
       // 1. End the allowed processes holding the GPU; leave others alone (and say so).
       for (const gp of dev?.processes ?? []) {
@@ -327,12 +328,12 @@ export class RecoveryManager {
     if (dryRun && resetRefused.length) return { status: 'refused' as RecoveryStatus, nothing_to_do: false, message: `the GPU reset would be refused: ${resetRefused.map((a) => `GPU ${a.target.gpu}: ${a.detail}`).join('; ')}`, target: { gpus: targets.map((t) => t.index) }, actions_taken: actions, new_state: {} };
     if (dryRun) return { status: 'dry_run' as RecoveryStatus, nothing_to_do: false, message: `would recover GPU(s) ${targets.map((t) => t.index).join(', ')}`, target: { gpus: targets.map((t) => t.index) }, actions_taken: actions, new_state: {} };
     // 4. Verify with a fresh sample.
-    const after = await this.o.health.checkSystemHealth('full');
-    const afterDevs = gpuDevices(after.metrics.gpu_health);
+    const { health: after } = await this.o.health.gpuHealth(true);
+    const afterDevs = gpuDevices(after);
     const still = afterDevs.filter((d) => targets.some((t) => t.index === d.index) && d.status !== 'healthy');
     actions.push({ step: 'verify', target: { gpus: targets.map((t) => t.index) }, outcome: still.length ? 'failed' : 'done', detail: still.length ? still.map((d) => `GPU ${d.index} ${d.status}: ${d.reasons.join('; ')}`).join(' | ') : 'every target GPU is healthy', started_at: this.iso(), finished_at: this.iso() });
-    if (still.length) return this.escalate(`GPU(s) ${still.map((d) => d.index).join(', ')} still unhealthy after recovery: drain the node`, { gpus: targets.map((t) => t.index) }, actions, { gpu_health: after.metrics.gpu_health });
-    return { status: 'recovered' as RecoveryStatus, nothing_to_do: false, message: `GPU(s) ${targets.map((t) => t.index).join(', ')} healthy again`, target: { gpus: targets.map((t) => t.index) }, actions_taken: actions, new_state: { gpu_health: after.metrics.gpu_health } };
+    if (still.length) return this.escalate(`GPU(s) ${still.map((d) => d.index).join(', ')} still unhealthy after recovery: drain the node`, { gpus: targets.map((t) => t.index) }, actions, { gpu_health: after });
+    return { status: 'recovered' as RecoveryStatus, nothing_to_do: false, message: `GPU(s) ${targets.map((t) => t.index).join(', ')} healthy again`, target: { gpus: targets.map((t) => t.index) }, actions_taken: actions, new_state: { gpu_health: after } };
   }
 
   private refused(call: RecoveryCall, reason: string, actions: ActionTaken[] = [], target: Record<string, unknown> | null = null, by: 'policy' | 'evidence' = 'policy') {
