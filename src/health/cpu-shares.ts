@@ -15,7 +15,8 @@ export class CpuShares {
     for (const p of table) {
       const cpuSec = cpuSeconds(p);
       const prev = this.prev.get(p.pid);
-      if (prev && prev.starttime === p.starttime && now > prev.t) share.set(p.pid, (cpuSec - prev.cpuSec) / ((now - prev.t) / 1000));
+      if (prev && prev.starttime === p.starttime && now > prev.t)
+        share.set(p.pid, (cpuSec - prev.cpuSec) / ((now - prev.t) / 1000));
       next.set(p.pid, { cpuSec, starttime: p.starttime, t: now });
     }
     this.prev = next;

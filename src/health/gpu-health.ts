@@ -69,8 +69,18 @@ export function gpuStatusesByIndex(h: GpuHealth): Record<string, GpuStatus> {
 }
 
 /** The report's GPU part from one sample and its verdicts; `recent` (full checks) lists the Xids in the window. */
-export function gpuHealthOf(outcome: GpuSampleOutcome, verdicts: GpuVerdict[], recent?: { windowS: number; xids: XidRecord[] }): GpuHealth {
-  if (!outcome.available) return { available: false, reason: outcome.reason, code: outcome.code, ...(outcome.timedOut ? { timed_out: true as const } : {}) };
+export function gpuHealthOf(
+  outcome: GpuSampleOutcome,
+  verdicts: GpuVerdict[],
+  recent?: { windowS: number; xids: XidRecord[] },
+): GpuHealth {
+  if (!outcome.available)
+    return {
+      available: false,
+      reason: outcome.reason,
+      code: outcome.code,
+      ...(outcome.timedOut ? { timed_out: true as const } : {}),
+    };
   const byIndex = new Map(verdicts.map((v) => [v.index, v]));
   return {
     available: true,

@@ -53,7 +53,13 @@ export interface HealthSuspects {
 export type RecoveryCheck =
   | { last_recovery: null; problem_resolved: null; explanation: string }
   | {
-      last_recovery: { id: string; operation_type: string; status: string; finished_at: string; target: { pid?: number; gpu?: number } | null };
+      last_recovery: {
+        id: string;
+        operation_type: string;
+        status: string;
+        finished_at: string;
+        target: { pid?: number; gpu?: number } | null;
+      };
       status_before: string;
       status_now: HealthStatus;
       memory_used_fraction: { before: number | null; now: number | null };
@@ -74,7 +80,14 @@ export interface CriticalFault {
 export interface ResponseTimes {
   window_s: number;
   tool_calls: { count: number; p50_ms: number | null; p95_ms: number | null; p99_ms: number | null };
-  probes: { name: string; target: string; count: number; p50_ms: number | null; p95_ms: number | null; p99_ms: number | null }[];
+  probes: {
+    name: string;
+    target: string;
+    count: number;
+    p50_ms: number | null;
+    p95_ms: number | null;
+    p99_ms: number | null;
+  }[];
 }
 
 /** Failures of this server's tool calls and of each probe, over the response window. */
@@ -86,5 +99,8 @@ export interface ErrorRates {
 }
 
 export type RecoveryStatusMetric =
-  | { last: { id: string; operation_type: string; status: string; finished_at: string } | null; last_hour: { recovered: number; failed: number; escalated: number } }
+  | {
+      last: { id: string; operation_type: string; status: string; finished_at: string } | null;
+      last_hour: { recovered: number; failed: number; escalated: number };
+    }
   | { last: null; note: string };

@@ -6,6 +6,7 @@
 import { afterAll, describe, expect, it } from 'vitest';
 import { z } from 'zod';
 import { parseConfig } from '../../src/config/load.js';
+import { NO_DRIVER } from '../../src/health/gpu-health.js';
 import { HealthMonitor } from '../../src/health/health-monitor.js';
 import { healthCheckOutput } from '../../src/mcp/tools/health-check.js';
 import { FakeNvmlConfig, fakeGpus, useFakeNvml } from '../helpers/fake-nvml.js';
@@ -40,17 +41,32 @@ describe('healthCheck output schema', () => {
   it('a node without GPUs validates; a GPU part that breaks the union is refused, naming the field', async () => {
     const r = await new HealthMonitor({ gpu: null }).checkSystemHealth('full');
     expect(issues(r)).toEqual([]);
-    expect(r.metrics.gpu_health).toEqual({ available: false, reason: expect.stringMatching(/no NVIDIA driver/) });
+    expect(r.metrics.gpu_health).toEqual({ available: false, reason: NO_DRIVER });
     const broken = { ...r, metrics: { ...r.metrics, gpu_health: { available: false } } };
     expect(issues(broken).join('\n')).toMatch(/metrics\.gpu_health/);
-    const badDevice = { ...r, metrics: { ...r.metrics, gpu_health: { available: true, driver_version: '1', device_count: 1, devices: [{ index: 0, status: 'ok' }], sample_ms: 1 } } };
+    const badDevice = {
+      ...r,
+      metrics: {
+        ...r.metrics,
+        gpu_health: {
+          available: true,
+          driver_version: '1',
+          device_count: 1,
+          devices: [{ index: 0, status: 'ok' }],
+          sample_ms: 1,
+        },
+      },
+    };
     expect(issues(badDevice).join('\n')).toMatch(/metrics\.gpu_health/);
   });
 
   it('converts to a JSON Schema that names the fields (what tools/list shows a client)', () => {
-    const js = z.toJSONSchema(healthCheckOutput, { io: 'output' }) as { properties: { metrics: { properties: Record<string, { properties?: object; oneOf?: unknown[] }> } } };
+    const js = z.toJSONSchema(healthCheckOutput, { io: 'output' }) as unknown as {
+      properties: { metrics: { properties: Record<string, { properties?: object; oneOf?: unknown[] }> } };
+    };
     const m = js.properties.metrics.properties;
-    expect(m.gpu_health!.oneOf).toHaveLength(2);
-    for (const k of ['memory_status', 'cpu', 'pressure', 'response_times', 'error_rates', 'recovery_status']) expect(Object.keys(m[k]!.properties ?? {}).length, k).toBeGreaterThan(2);
+    expect(m.gpu_health.oneOf).toHaveLength(2);
+    for (const k of ['memory_status', 'cpu', 'pressure', 'response_times', 'error_rates', 'recovery_status'])
+      expect(Object.keys(m[k].properties ?? {}).length, k).toBeGreaterThan(2);
   });
 });

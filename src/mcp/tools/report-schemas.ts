@@ -7,7 +7,10 @@
 import { z } from 'zod';
 
 /** A measured value: null when not available; NaN/Infinity count as null (JSON.stringify writes them so). */
-export const reading = z.preprocess((v) => (typeof v === 'number' && !Number.isFinite(v) ? null : v), z.number().nullable());
+export const reading = z.preprocess(
+  (v) => (typeof v === 'number' && !Number.isFinite(v) ? null : v),
+  z.number().nullable(),
+);
 
 const gpuDevice = z.looseObject({
   index: z.number().int(),
@@ -35,17 +38,45 @@ export const gpuHealthSchema = z.discriminatedUnion('available', [
     devices: z.array(gpuDevice),
     xid_window_s: z.number().optional(),
     recent_xids: z
-      .array(z.looseObject({ gpuIndex: z.number().int(), xid: z.number().int(), timeMs: z.number(), cause: z.string(), severity: z.string(), action: z.string(), description: z.string() }))
+      .array(
+        z.looseObject({
+          gpuIndex: z.number().int(),
+          xid: z.number().int(),
+          timeMs: z.number(),
+          cause: z.string(),
+          severity: z.string(),
+          action: z.string(),
+          description: z.string(),
+        }),
+      )
       .optional(),
     sample_ms: reading,
   }),
-  z.looseObject({ available: z.literal(false), reason: z.string(), code: z.string().optional(), timed_out: z.literal(true).optional() }),
+  z.looseObject({
+    available: z.literal(false),
+    reason: z.string(),
+    code: z.string().optional(),
+    timed_out: z.literal(true).optional(),
+  }),
 ]);
 
 export const memoryStatusSchema = z.looseObject({
-  host: z.looseObject({ total_bytes: reading, available_bytes: reading, used_bytes: reading, used_fraction: reading }).nullable(),
-  cgroup: z.looseObject({ usage_bytes: reading, working_set_bytes: reading, limit_bytes: reading, used_fraction: reading, oom_kills: reading, source: z.string() }).nullable(),
-  effective: z.looseObject({ used_fraction: reading, available_bytes: reading, source: z.enum(['host', 'cgroup']) }).nullable(),
+  host: z
+    .looseObject({ total_bytes: reading, available_bytes: reading, used_bytes: reading, used_fraction: reading })
+    .nullable(),
+  cgroup: z
+    .looseObject({
+      usage_bytes: reading,
+      working_set_bytes: reading,
+      limit_bytes: reading,
+      used_fraction: reading,
+      oom_kills: reading,
+      source: z.string(),
+    })
+    .nullable(),
+  effective: z
+    .looseObject({ used_fraction: reading, available_bytes: reading, source: z.enum(['host', 'cgroup']) })
+    .nullable(),
   swap: z.looseObject({ total_bytes: reading, used_bytes: reading }).nullable(),
   pressure_some_avg10: reading,
   pressure_full_avg10: reading,
@@ -68,7 +99,13 @@ export const cpuSchema = z.looseObject({
 });
 
 const psiLine = z.looseObject({ some_avg10: reading, some_avg60: reading, full_avg10: reading }).nullable();
-export const pressureSchema = z.looseObject({ available: z.boolean(), cpu: psiLine, memory: psiLine, io: psiLine, reason: z.string().optional() });
+export const pressureSchema = z.looseObject({
+  available: z.boolean(),
+  cpu: psiLine,
+  memory: psiLine,
+  io: psiLine,
+  reason: z.string().optional(),
+});
 
 export const cgroupSchema = z.discriminatedUnion('available', [
   z.looseObject({
@@ -106,30 +143,80 @@ export const responseTimesSchema = z.looseObject({
 export const errorRatesSchema = z.looseObject({
   window_s: z.number(),
   tool_calls: z.looseObject({ count: z.number().int(), errors: z.number().int(), rate: reading }),
-  probes: z.array(z.looseObject({ name: z.string(), count: z.number().int(), errors: z.number().int(), rate: reading, last_error: z.string().optional() })),
+  probes: z.array(
+    z.looseObject({
+      name: z.string(),
+      count: z.number().int(),
+      errors: z.number().int(),
+      rate: reading,
+      last_error: z.string().optional(),
+    }),
+  ),
   oom_kills_since_last_check: z.number().int().optional(),
 });
 
 export const recoveryStatusSchema = z.looseObject({
-  last: z.looseObject({ id: z.string(), operation_type: z.string(), status: z.string(), finished_at: z.string() }).nullable(),
-  last_hour: z.looseObject({ recovered: z.number().int(), failed: z.number().int(), escalated: z.number().int() }).optional(),
+  last: z
+    .looseObject({ id: z.string(), operation_type: z.string(), status: z.string(), finished_at: z.string() })
+    .nullable(),
+  last_hour: z
+    .looseObject({ recovered: z.number().int(), failed: z.number().int(), escalated: z.number().int() })
+    .optional(),
   note: z.string().optional(),
 });
 
-const slimProcess = z.looseObject({ pid: z.number().int(), comm: z.string(), state: z.string(), rss_bytes: reading, cpu_fraction: reading });
-export const processesSchema = z.looseObject({ by_memory: z.array(slimProcess), by_cpu: z.array(slimProcess), total: z.number().int() });
+const slimProcess = z.looseObject({
+  pid: z.number().int(),
+  comm: z.string(),
+  state: z.string(),
+  rss_bytes: reading,
+  cpu_fraction: reading,
+});
+export const processesSchema = z.looseObject({
+  by_memory: z.array(slimProcess),
+  by_cpu: z.array(slimProcess),
+  total: z.number().int(),
+});
 
 export const suspectsSchema = z.looseObject({
   memory_leaks: z.array(
-    z.looseObject({ pid: z.number().int(), comm: z.string(), rss_bytes: reading, slope_bytes_per_min: reading, r2: reading, seconds_to_exhaustion: reading }),
+    z.looseObject({
+      pid: z.number().int(),
+      comm: z.string(),
+      rss_bytes: reading,
+      slope_bytes_per_min: reading,
+      r2: reading,
+      seconds_to_exhaustion: reading,
+    }),
   ),
-  hangs: z.array(z.looseObject({ pid: z.number().int(), comm: z.string(), state: z.string(), reason: z.string(), no_progress_sec: reading })),
-  stalled_tasks: z.array(z.looseObject({ task_id: z.string(), current_stage: z.string().nullable(), last_checkpoint_at: z.string(), stalled_for_sec: reading })),
+  hangs: z.array(
+    z.looseObject({
+      pid: z.number().int(),
+      comm: z.string(),
+      state: z.string(),
+      reason: z.string(),
+      no_progress_sec: reading,
+    }),
+  ),
+  stalled_tasks: z.array(
+    z.looseObject({
+      task_id: z.string(),
+      current_stage: z.string().nullable(),
+      last_checkpoint_at: z.string(),
+      stalled_for_sec: reading,
+    }),
+  ),
 });
 
 export const recoveryCheckSchema = z.looseObject({
   last_recovery: z
-    .looseObject({ id: z.string(), operation_type: z.string(), status: z.string(), finished_at: z.string(), target: z.looseObject({ pid: z.number().optional(), gpu: z.number().optional() }).nullable() })
+    .looseObject({
+      id: z.string(),
+      operation_type: z.string(),
+      status: z.string(),
+      finished_at: z.string(),
+      target: z.looseObject({ pid: z.number().optional(), gpu: z.number().optional() }).nullable(),
+    })
     .nullable(),
   problem_resolved: z.boolean().nullable(),
   explanation: z.string(),
