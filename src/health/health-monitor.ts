@@ -25,8 +25,10 @@ import { ThresholdTracker, type Breach } from './thresholds.js';
 import { gpuHealthOf, NO_DRIVER, type GpuHealth } from './gpu-health.js';
 import { compareWithLastRecovery } from './recovery-check.js';
 import { CpuShares } from './cpu-shares.js';
+import { criticalFaultsOf, latencyMetrics, overallStatus } from './status.js';
+import { feedReadings } from './feed.js';
 
-import type { CheckType, CriticalFault, HealthReport, HealthStatus } from './report.js';
+import type { CheckType, HealthReport } from './report.js';
 
 // The report's types live in report.ts; re-exported here, where their importers have always found them.
 export type { CheckType, CriticalFault, ErrorRates, HealthReport, HealthStatus, HealthSuspects, RecoveryCheck, RecoveryStatusMetric, ResponseTimes } from './report.js';
@@ -157,28 +159,7 @@ export class HealthMonitor {
     if (!this.sampler) return false;
     const b = this.sampler.read();
     if (!b.count) return true;
-    const col = (n: string) => (b.channels.includes(n) ? b.column(n) : null);
-    const used = col('mem_used_bytes');
-    const avail = col('mem_available_bytes');
-    const ws = col('cg_mem_working_set_bytes');
-    const lim = col('cg_mem_limit_bytes');
-    const busy = col('cpu_busy');
-    const psi = col('psi_memory_some_avg10');
-    const psiCpu = col('psi_cpu_some_avg10');
-    const monoNow = monotonicNowMs();
-    const now = this.clock.now();
-    for (let i = 0; i < b.count; i++) {
-      const at = now - Math.max(0, monoNow - b.timestamps[i]!);
-      if (used && avail) {
-        let frac = used[i]! / (used[i]! + avail[i]!);
-        // The sampler reads this process's cgroup: it speaks for the agent only when no other cgroup is watched.
-        if (ws && lim && !this.watchedCgroup.configured && Number.isFinite(lim[i]!) && Number.isFinite(ws[i]!)) frac = Math.max(frac, ws[i]! / lim[i]!);
-        if (Number.isFinite(frac)) this.tracker.observe('memory', frac, th.memory, 'fraction', undefined, at);
-      }
-      if (busy && Number.isFinite(busy[i]!)) this.tracker.observe('cpu', busy[i]!, th.cpu, 'fraction', undefined, at);
-      if (psi && Number.isFinite(psi[i]!)) this.tracker.observe('memoryPressure', psi[i]!, th.memoryPressure, 'percent', undefined, at);
-      if (psiCpu && Number.isFinite(psiCpu[i]!)) this.tracker.observe('cpuPressure', psiCpu[i]!, th.cpuPressure, 'percent', undefined, at);
-    }
+    feedReadings(b, this.tracker, th, { now: this.clock.now(), monoNow: monotonicNowMs(), ownCgroupSpeaks: !this.watchedCgroup.configured });
     return true;
   }
 
@@ -315,18 +296,8 @@ export class HealthMonitor {
     const newOomKills = oom !== null && this.lastOomKills !== null ? oom - this.lastOomKills : 0;
     if (oom !== null) this.lastOomKills = oom;
 
-    // Each critical fault on its own subject, so an alert about one is not sent again when another comes or goes.
-    const criticalFaults: CriticalFault[] = [];
-    const memFrac = memory.effective?.used_fraction ?? 0;
-    if (memFrac >= Math.max(0.95, th.memory)) criticalFaults.push({ subject: 'memory', summary: `memory at ${(memFrac * 100).toFixed(1)}% (${memory.effective!.source})` });
-    if (newOomKills > 0) criticalFaults.push({ subject: 'oom_kill', summary: `${newOomKills} OOM kill(s) in the cgroup since the last check` });
-    if ((memory.pressure_full_avg10 ?? 0) >= 20) criticalFaults.push({ subject: 'memory_pressure', summary: `all tasks stalled on memory ${memory.pressure_full_avg10}% of the last 10 s` });
-    for (const v of verdicts) if (v.status === 'failed') criticalFaults.push({ subject: `gpu:${v.uuid ?? v.index}`, summary: `GPU ${v.index} failed: ${v.reasons.join('; ')}` });
-    for (const b of breaches) if (b.metric.startsWith('disk:') && b.observed >= 0.98) criticalFaults.push({ subject: b.metric, summary: `${b.detail ?? b.metric} at ${(b.observed * 100).toFixed(1)}%` });
-    for (const f of nodeFindings) if (f.severity === 'critical') criticalFaults.push({ subject: `node:${f.check}:${f.subject}`, summary: f.message });
-    const critical = criticalFaults.length > 0;
-    const degraded = breaches.some((b) => !b.informational) || nodeFindings.length > 0 || verdicts.some((v) => v.status === 'degraded') || leaks.length > 0 || hangs.length > 0 || stalled.length > 0;
-    const status: HealthStatus = critical ? 'critical' : degraded ? 'degraded' : 'healthy';
+    const criticalFaults = criticalFaultsOf({ memory, memoryLimit: th.memory, newOomKills, verdicts, breaches, nodeFindings });
+    const status = overallStatus(criticalFaults, { breaches, nodeFindings, verdicts, suspects: leaks.length + hangs.length + stalled.length });
 
     const report: HealthReport = {
       status,
@@ -337,17 +308,7 @@ export class HealthMonitor {
       metrics: {
         gpu_health: gpuHealth,
         memory_status: memory,
-        response_times: {
-          window_s: this.config.responseWindowMs / 1000,
-          tool_calls: { count: tools.count, p50_ms: tools.p50Ms, p95_ms: tools.p95Ms, p99_ms: tools.p99Ms },
-          probes: probeSummaries.map((p) => ({ name: p.name, target: p.target, count: p.summary.count, p50_ms: p.summary.p50Ms, p95_ms: p.summary.p95Ms, p99_ms: p.summary.p99Ms })),
-        },
-        error_rates: {
-          window_s: this.config.responseWindowMs / 1000,
-          tool_calls: { count: tools.count, errors: tools.errors, rate: tools.errorRate },
-          probes: probeSummaries.map((p) => ({ name: p.name, count: p.summary.count, errors: p.summary.errors, rate: p.summary.errorRate, ...(p.summary.lastError ? { last_error: p.summary.lastError } : {}) })),
-          ...(newOomKills > 0 ? { oom_kills_since_last_check: newOomKills } : {}),
-        },
+        ...latencyMetrics(this.config.responseWindowMs / 1000, tools, probeSummaries, newOomKills),
         recovery_status: rec
           ? { last: last ? { id: last.id, operation_type: last.operation_type, status: last.status, finished_at: last.finished_at } : null, last_hour: rec.recentCounts(3600_000) }
           : { last: null, note: 'no recovery engine attached' },
