@@ -3,7 +3,7 @@
 import { execFileSync } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
 import si from 'systeminformation';
-import { createHostReader } from '../dist/sampling/host.js';
+import { createHostReader } from '../dist/readers/host.js';
 import { compile, fmtUs, ratio, timeAsync, timeSpaced, timeSync } from './lib/measure.js';
 
 /** Every file one sample reads on this machine (as native/proc/host_reader.cc and cgroup.cc do). */

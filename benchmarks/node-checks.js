@@ -67,7 +67,7 @@ export async function run() {
       onT.push(b.medianUs);
     }
     const nc = on.nodeChecks;
-    const table = await (await import('../dist/sampling/processes.js')).createProcessTable().scanAsync({ status: true, cmdline: true });
+    const table = await (await import('../dist/readers/processes.js')).createProcessTable().scanAsync({ status: true, cmdline: true });
     const gpu = await gpuSampler().sample();
     const checker = await timeAsync(() => nc.run(table, gpu), { iterations: 100, warmup: 5 });
     useNvml(base);

@@ -4,7 +4,7 @@ import { execFileSync } from 'node:child_process';
 import { readdirSync, readFileSync } from 'node:fs';
 import pidusage from 'pidusage';
 import si from 'systeminformation';
-import { createProcessTable } from '../dist/sampling/processes.js';
+import { createProcessTable } from '../dist/readers/processes.js';
 import { compile, fmtUs, ratio, timeAsync, timeSpaced, timeSync } from './lib/measure.js';
 
 function nodeScan() {

@@ -4,7 +4,7 @@
  */
 export { loadNative, NativeLoadError } from './native.js';
 export type * from './native-types.js';
-export { sampleHost, createHostReader } from './sampling/host.js';
+export { sampleHost, createHostReader } from './readers/host.js';
 export {
   readProcess,
   listProcesses,
@@ -14,7 +14,7 @@ export {
   clockTicksPerSecond,
   cpuSeconds,
   isGone,
-} from './sampling/processes.js';
+} from './readers/processes.js';
 export { GpuSampler, gpuSampler, nvmlInfo, type GpuSampleOptions, type GpuSampleOutcome } from './gpu/gpu-sampler.js';
 export { watchGpuEvents, GPU_EVENT, type GpuEvent, type GpuEventSubscription } from './gpu/gpu-events.js';
 export { classifyXid, FATAL_XIDS, type XidClassification, type RecoveryStep } from './gpu/xid.js';
@@ -22,7 +22,7 @@ export { gpuVerdict, GpuHealthTracker, DEFAULT_GPU_LIMITS, type GpuVerdict, type
 export { HealthMonitor, type HealthReport, type CheckType } from './health/health-monitor.js';
 export { RecoveryManager, type RecoveryResult, type OperationType } from './recovery/recovery-manager.js';
 export { ProgressTracker, type ProgressReport } from './progress/progress-tracker.js';
-export { createOvernightContext, type OvernightContext } from './mcp/context.js';
+export { createOvernightContext, type OvernightContext } from './context.js';
 export { registerOvernightTools, createOvernightServer, HPCServiceFactory } from './mcp/server.js';
 export { parseConfig, loadConfig } from './config/load.js';
 export { PolicyGate } from './policy/policy-gate.js';

@@ -262,16 +262,16 @@ export interface PackedGroupLayout {
   kinds: string;
 }
 
-/** The raw binding class: only the packed form (sampling/host.ts builds the objects). */
+/** The raw binding class: only the packed form (readers/host.ts builds the objects). */
 export interface NativeHostReaderBinding {
-  samplePacked(flags: number, cgroupPid: number, paths?: string[]): { numbers: Float64Array; meta?: import('./sampling/packed-host.js').PackedMeta };
+  samplePacked(flags: number, cgroupPid: number, paths?: string[]): { numbers: Float64Array; meta?: import('./readers/packed-host.js').PackedMeta };
   resetCpuBaseline(): void;
 }
 
 export interface NativeHostReader {
   sample(options?: HostSampleOptions): HostSample;
-  /** The same sample as numbers in a fixed order, plus the strings when they changed (see sampling/packed-host.ts). */
-  samplePacked(flags: number, cgroupPid: number, paths?: string[]): { numbers: Float64Array; meta?: import('./sampling/packed-host.js').PackedMeta };
+  /** The same sample as numbers in a fixed order, plus the strings when they changed (see readers/packed-host.ts). */
+  samplePacked(flags: number, cgroupPid: number, paths?: string[]): { numbers: Float64Array; meta?: import('./readers/packed-host.js').PackedMeta };
   resetCpuBaseline(): void;
 }
 
@@ -515,7 +515,7 @@ export interface NativeSampler {
   scanProcesses(): Promise<void>;
 }
 
-/** The packed form of process rows (decoded by src/sampling/packed-processes.ts). */
+/** The packed form of process rows (decoded by src/readers/packed-processes.ts). */
 export interface PackedProcessRows {
   numbers: Float64Array;
   comms: string[];

@@ -72,7 +72,7 @@ class SamplerWrap : public Napi::ObjectWrap<SamplerWrap> {
                        static_cast<uint64_t>(optIntIn(p, "intervalUs", 0, 0, kMaxUs, "microseconds in [0, 3600000000] (0: on demand only)", "processes.intervalUs")),
                        static_cast<size_t>(optIntIn(p, "keep", 16, 1, 1024, "an integer in [1, 1024]", "processes.keep")), optBool(p, "io", true)};
       }
-      o.ringSize = static_cast<size_t>(optIntIn(opts, "ringSize", 0, 0, 1'000'000, "samples in [0, 1000000] (0: 60 s worth)"));
+      o.ringSize = static_cast<size_t>(optIntIn(opts, "ringSize", 0, 16, 1'000'000, "samples in [16, 1000000]"));
       auto ints = [&](const char* k, auto& out) {
         if (!opts.Has(k) || opts.Get(k).IsUndefined()) return;
         if (!opts.Get(k).IsArray()) throw invalidArg(env, k, "an array of integers");

@@ -55,59 +55,16 @@ static Api loadApi() {
     return a;
   }
   a.loaded = true;
-  bind(h, a.init, {"nvmlInit_v2", "nvmlInit"});
-  bind(h, a.shutdown, {"nvmlShutdown"});
-  bind(h, a.errorString, {"nvmlErrorString"});
-  bind(h, a.driverVersion, {"nvmlSystemGetDriverVersion"});
-  bind(h, a.nvmlVersion, {"nvmlSystemGetNVMLVersion"});
-  bind(h, a.deviceCount, {"nvmlDeviceGetCount_v2", "nvmlDeviceGetCount"});
-  bind(h, a.handleByIndex, {"nvmlDeviceGetHandleByIndex_v2", "nvmlDeviceGetHandleByIndex"});
-  bind(h, a.name, {"nvmlDeviceGetName"});
-  bind(h, a.uuid, {"nvmlDeviceGetUUID"});
-  bind(h, a.pciInfo, {"nvmlDeviceGetPciInfo_v3", "nvmlDeviceGetPciInfo_v2", "nvmlDeviceGetPciInfo"});
+#define OVN_NVML_BIND(field, Fn, ...) bind(h, a.field, {__VA_ARGS__});
+  OVN_NVML_SYMBOLS(OVN_NVML_BIND)
+#undef OVN_NVML_BIND
   a.pciInfoVersion = !a.pciInfo.symbol ? 0 : a.pciInfo.symbol[sizeof("nvmlDeviceGetPciInfo") - 1] == '_' ? 3 : 1;
-  bind(h, a.memoryV2, {"nvmlDeviceGetMemoryInfo_v2"});
-  bind(h, a.memory, {"nvmlDeviceGetMemoryInfo"});
-  bind(h, a.utilization, {"nvmlDeviceGetUtilizationRates"});
-  bind(h, a.temperature, {"nvmlDeviceGetTemperature"});
-  bind(h, a.temperatureThreshold, {"nvmlDeviceGetTemperatureThreshold"});
-  bind(h, a.powerUsage, {"nvmlDeviceGetPowerUsage"});
-  bind(h, a.powerLimit, {"nvmlDeviceGetEnforcedPowerLimit", "nvmlDeviceGetPowerManagementLimit"});
-  bind(h, a.pcieReplay, {"nvmlDeviceGetPcieReplayCounter"});
-  bind(h, a.clock, {"nvmlDeviceGetClockInfo"});
-  bind(h, a.clocksEventReasons, {"nvmlDeviceGetCurrentClocksEventReasons", "nvmlDeviceGetCurrentClocksThrottleReasons"});
-  bind(h, a.supportedEventTypes, {"nvmlDeviceGetSupportedEventTypes"});
-  bind(h, a.totalEcc, {"nvmlDeviceGetTotalEccErrors"});
-  bind(h, a.retiredPages, {"nvmlDeviceGetRetiredPages"});
-  bind(h, a.retiredPending, {"nvmlDeviceGetRetiredPagesPendingStatus"});
-  bind(h, a.performanceState, {"nvmlDeviceGetPerformanceState"});
-  bind(h, a.persistenceMode, {"nvmlDeviceGetPersistenceMode"});
-  bind(h, a.computeMode, {"nvmlDeviceGetComputeMode"});
-  bind(h, a.remappedRows, {"nvmlDeviceGetRemappedRows"});
-  bind(h, a.computeProcesses,
-       {"nvmlDeviceGetComputeRunningProcesses_v3", "nvmlDeviceGetComputeRunningProcesses_v2",
-        "nvmlDeviceGetComputeRunningProcesses"});
   if (a.computeProcesses.symbol) {
     std::string s = a.computeProcesses.symbol;
     a.processInfoStride = (s.size() > 3 && s[s.size() - 3] == '_') ? static_cast<int>(sizeof(ProcessInfoV2))
                                                                    : static_cast<int>(sizeof(ProcessInfoV1));
   }
-  bind(h, a.fieldValues, {"nvmlDeviceGetFieldValues"});
-  bind(h, a.nvLinkState, {"nvmlDeviceGetNvLinkState"});
-  bind(h, a.nvLinkVersion, {"nvmlDeviceGetNvLinkVersion"});
-  bind(h, a.nvLinkRemotePci, {"nvmlDeviceGetNvLinkRemotePciInfo_v2", "nvmlDeviceGetNvLinkRemotePciInfo"});
   a.nvLinkRemotePciVersion = !a.nvLinkRemotePci.symbol ? 0 : std::string(a.nvLinkRemotePci.symbol).back() == '2' ? 2 : 1;
-  bind(h, a.nvLinkErrorCounter, {"nvmlDeviceGetNvLinkErrorCounter"});
-  bind(h, a.fabricInfoV, {"nvmlDeviceGetGpuFabricInfoV"});
-  bind(h, a.fabricInfo, {"nvmlDeviceGetGpuFabricInfo"});
-  bind(h, a.eventSetCreate, {"nvmlEventSetCreate"});
-  bind(h, a.eventSetFree, {"nvmlEventSetFree"});
-  bind(h, a.registerEvents, {"nvmlDeviceRegisterEvents"});
-  bind(h, a.eventSetWait, {"nvmlEventSetWait_v2", "nvmlEventSetWait"});
-  bind(h, a.setPersistenceMode, {"nvmlDeviceSetPersistenceMode"});
-  bind(h, a.resetGpuLockedClocks, {"nvmlDeviceResetGpuLockedClocks"});
-  bind(h, a.resetMemoryLockedClocks, {"nvmlDeviceResetMemoryLockedClocks"});
-  bind(h, a.resetApplicationsClocks, {"nvmlDeviceResetApplicationsClocks"});
   // The library stays open for the life of the process: NVML keeps driver state behind it.
   return a;
 }
@@ -129,28 +86,9 @@ std::string errorText(Return r) {
 }
 
 std::vector<std::pair<const char*, const char*>> Api::table() const {
-  return {
-      {"init", init.symbol}, {"shutdown", shutdown.symbol}, {"errorString", errorString.symbol},
-      {"driverVersion", driverVersion.symbol}, {"nvmlVersion", nvmlVersion.symbol},
-      {"deviceCount", deviceCount.symbol}, {"handleByIndex", handleByIndex.symbol}, {"name", name.symbol},
-      {"uuid", uuid.symbol}, {"pciInfo", pciInfo.symbol}, {"memoryV2", memoryV2.symbol},
-      {"memory", memory.symbol}, {"utilization", utilization.symbol}, {"temperature", temperature.symbol},
-      {"temperatureThreshold", temperatureThreshold.symbol}, {"powerUsage", powerUsage.symbol},
-      {"powerLimit", powerLimit.symbol}, {"pcieReplay", pcieReplay.symbol}, {"clock", clock.symbol},
-      {"clocksEventReasons", clocksEventReasons.symbol}, {"supportedEventTypes", supportedEventTypes.symbol},
-      {"totalEcc", totalEcc.symbol}, {"retiredPages", retiredPages.symbol}, {"retiredPending", retiredPending.symbol},
-      {"performanceState", performanceState.symbol}, {"persistenceMode", persistenceMode.symbol},
-      {"computeMode", computeMode.symbol}, {"remappedRows", remappedRows.symbol},
-      {"computeProcesses", computeProcesses.symbol}, {"fieldValues", fieldValues.symbol},
-      {"nvLinkState", nvLinkState.symbol}, {"nvLinkVersion", nvLinkVersion.symbol},
-      {"nvLinkRemotePci", nvLinkRemotePci.symbol}, {"nvLinkErrorCounter", nvLinkErrorCounter.symbol},
-      {"fabricInfoV", fabricInfoV.symbol}, {"fabricInfo", fabricInfo.symbol},
-      {"eventSetCreate", eventSetCreate.symbol}, {"eventSetFree", eventSetFree.symbol},
-      {"registerEvents", registerEvents.symbol}, {"eventSetWait", eventSetWait.symbol},
-      {"setPersistenceMode", setPersistenceMode.symbol}, {"resetGpuLockedClocks", resetGpuLockedClocks.symbol},
-      {"resetMemoryLockedClocks", resetMemoryLockedClocks.symbol},
-      {"resetApplicationsClocks", resetApplicationsClocks.symbol},
-  };
+#define OVN_NVML_ROW(field, Fn, ...) {#field, field.symbol},
+  return {OVN_NVML_SYMBOLS(OVN_NVML_ROW)};
+#undef OVN_NVML_ROW
 }
 
 }  // namespace ovn::nvml

@@ -12,6 +12,60 @@
 
 namespace ovn::nvml {
 
+using FnDevReset = Return (*)(Device);
+
+// The NVML entry points we use, defined once: X(field, function type, symbols newest first).
+// The Api struct's members, the dlsym bindings and the name table (nvmlInfo().symbols) are all
+// generated from this list, so an entry point cannot be declared without being bound or reported.
+// Setters (the last rows) are used by recovery and resource management, through the policy gate only.
+#define OVN_NVML_SYMBOLS(X)                                                                                     \
+  X(init, FnVoid, "nvmlInit_v2", "nvmlInit")                                                                   \
+  X(shutdown, FnVoid, "nvmlShutdown")                                                                          \
+  X(errorString, FnErrorString, "nvmlErrorString")                                                             \
+  X(driverVersion, FnSystemString, "nvmlSystemGetDriverVersion")                                              \
+  X(nvmlVersion, FnSystemString, "nvmlSystemGetNVMLVersion")                                                   \
+  X(deviceCount, FnUintPtr, "nvmlDeviceGetCount_v2", "nvmlDeviceGetCount")                                     \
+  X(handleByIndex, FnHandleByIndex, "nvmlDeviceGetHandleByIndex_v2", "nvmlDeviceGetHandleByIndex")             \
+  X(name, FnDevString, "nvmlDeviceGetName")                                                                    \
+  X(uuid, FnDevString, "nvmlDeviceGetUUID")                                                                    \
+  X(pciInfo, FnDevPci, "nvmlDeviceGetPciInfo_v3", "nvmlDeviceGetPciInfo_v2", "nvmlDeviceGetPciInfo")           \
+  X(memoryV2, FnDevMemoryV2, "nvmlDeviceGetMemoryInfo_v2")                                                     \
+  X(memory, FnDevMemory, "nvmlDeviceGetMemoryInfo")                                                            \
+  X(utilization, FnDevUtil, "nvmlDeviceGetUtilizationRates")                                                   \
+  X(temperature, FnDevTemp, "nvmlDeviceGetTemperature")                                                        \
+  X(temperatureThreshold, FnDevTemp, "nvmlDeviceGetTemperatureThreshold")                                      \
+  X(powerUsage, FnDevUint, "nvmlDeviceGetPowerUsage")                                                          \
+  X(powerLimit, FnDevUint, "nvmlDeviceGetEnforcedPowerLimit", "nvmlDeviceGetPowerManagementLimit")             \
+  X(pcieReplay, FnDevUint, "nvmlDeviceGetPcieReplayCounter")                                                   \
+  X(clock, FnDevClock, "nvmlDeviceGetClockInfo")                                                               \
+  X(clocksEventReasons, FnDevUll, "nvmlDeviceGetCurrentClocksEventReasons",                                    \
+    "nvmlDeviceGetCurrentClocksThrottleReasons")                                                               \
+  X(supportedEventTypes, FnDevUll, "nvmlDeviceGetSupportedEventTypes")                                         \
+  X(totalEcc, FnDevEcc, "nvmlDeviceGetTotalEccErrors")                                                         \
+  X(retiredPages, FnDevRetired, "nvmlDeviceGetRetiredPages")                                                   \
+  X(retiredPending, FnDevInt, "nvmlDeviceGetRetiredPagesPendingStatus")                                        \
+  X(performanceState, FnDevInt, "nvmlDeviceGetPerformanceState")                                              \
+  X(persistenceMode, FnDevInt, "nvmlDeviceGetPersistenceMode")                                                 \
+  X(computeMode, FnDevInt, "nvmlDeviceGetComputeMode")                                                         \
+  X(remappedRows, FnDevRemapped, "nvmlDeviceGetRemappedRows")                                                  \
+  X(computeProcesses, FnDevProcs, "nvmlDeviceGetComputeRunningProcesses_v3",                                   \
+    "nvmlDeviceGetComputeRunningProcesses_v2", "nvmlDeviceGetComputeRunningProcesses")                         \
+  X(fieldValues, FnDevFields, "nvmlDeviceGetFieldValues")                                                      \
+  X(nvLinkState, FnDevLinkUint, "nvmlDeviceGetNvLinkState")                                                    \
+  X(nvLinkVersion, FnDevLinkUint, "nvmlDeviceGetNvLinkVersion")                                                \
+  X(nvLinkRemotePci, FnDevLinkPci, "nvmlDeviceGetNvLinkRemotePciInfo_v2", "nvmlDeviceGetNvLinkRemotePciInfo")  \
+  X(nvLinkErrorCounter, FnDevLinkCounter, "nvmlDeviceGetNvLinkErrorCounter")                                   \
+  X(fabricInfoV, FnDevFabricV, "nvmlDeviceGetGpuFabricInfoV")                                                  \
+  X(fabricInfo, FnDevFabric, "nvmlDeviceGetGpuFabricInfo")                                                     \
+  X(eventSetCreate, FnEventSetCreate, "nvmlEventSetCreate")                                                    \
+  X(eventSetFree, FnEventSetFree, "nvmlEventSetFree")                                                          \
+  X(registerEvents, FnRegisterEvents, "nvmlDeviceRegisterEvents")                                              \
+  X(eventSetWait, FnEventSetWait, "nvmlEventSetWait_v2", "nvmlEventSetWait")                                   \
+  X(setPersistenceMode, FnDevSetUint, "nvmlDeviceSetPersistenceMode")                                          \
+  X(resetGpuLockedClocks, FnDevReset, "nvmlDeviceResetGpuLockedClocks")                                        \
+  X(resetMemoryLockedClocks, FnDevReset, "nvmlDeviceResetMemoryLockedClocks")                                  \
+  X(resetApplicationsClocks, FnDevReset, "nvmlDeviceResetApplicationsClocks")
+
 template <class Fn>
 struct Entry {
   Fn fn = nullptr;
@@ -24,41 +78,14 @@ struct Api {
   std::string libraryPath;
   std::string loadError;  // dlerror() text when not loaded
 
-  Entry<FnVoid> init, shutdown;
-  Entry<FnErrorString> errorString;
-  Entry<FnSystemString> driverVersion, nvmlVersion;
-  Entry<FnUintPtr> deviceCount;
-  Entry<FnHandleByIndex> handleByIndex;
-  Entry<FnDevString> name, uuid;
-  Entry<FnDevPci> pciInfo;
-  int pciInfoVersion = 0;
-  Entry<FnDevMemoryV2> memoryV2;
-  Entry<FnDevMemory> memory;
-  Entry<FnDevUtil> utilization;
-  Entry<FnDevTemp> temperature, temperatureThreshold;
-  Entry<FnDevUint> powerUsage, powerLimit, pcieReplay;
-  Entry<FnDevClock> clock;
-  Entry<FnDevUll> clocksEventReasons, supportedEventTypes;
-  Entry<FnDevEcc> totalEcc;
-  Entry<FnDevRetired> retiredPages;
-  Entry<FnDevInt> retiredPending, performanceState, persistenceMode, computeMode;
-  Entry<FnDevRemapped> remappedRows;
-  Entry<FnDevProcs> computeProcesses;
-  int processInfoStride = 0;  // 24 for _v3/_v2, 16 for the unsuffixed v1 call
-  Entry<FnDevFields> fieldValues;
-  Entry<FnDevLinkUint> nvLinkState, nvLinkVersion;
-  Entry<FnDevLinkPci> nvLinkRemotePci;
+  // One entry per OVN_NVML_SYMBOLS row (the field, its type, the symbols it may resolve to).
+#define OVN_NVML_FIELD(field, Fn, ...) Entry<Fn> field;
+  OVN_NVML_SYMBOLS(OVN_NVML_FIELD)
+#undef OVN_NVML_FIELD
+  // Derived from which symbol resolved (the layouts differ between versions).
+  int pciInfoVersion = 0;          // 3 for _v3/_v2, 1 for the unsuffixed call
+  int processInfoStride = 0;       // 24 for _v3/_v2, 16 for the unsuffixed v1 call
   int nvLinkRemotePciVersion = 0;  // 2 for _v2 (nvmlPciInfo_t with busId[32]), 1 for the v1 layout
-  Entry<FnDevLinkCounter> nvLinkErrorCounter;
-  Entry<FnDevFabricV> fabricInfoV;
-  Entry<FnDevFabric> fabricInfo;
-  Entry<FnEventSetCreate> eventSetCreate;
-  Entry<FnEventSetFree> eventSetFree;
-  Entry<FnRegisterEvents> registerEvents;
-  Entry<FnEventSetWait> eventSetWait;
-  // Setters used by recovery and resource management (through the policy gate only).
-  Entry<FnDevSetUint> setPersistenceMode;
-  Entry<Return (*)(Device)> resetGpuLockedClocks, resetMemoryLockedClocks, resetApplicationsClocks;
 
   // name -> resolved symbol (or nullptr), for reporting which calls this driver has.
   std::vector<std::pair<const char*, const char*>> table() const;

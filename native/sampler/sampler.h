@@ -36,7 +36,7 @@ struct SamplerOptions {
   int64_t cpuIntervalUs = -1, psiIntervalUs = -1, cgroupIntervalUs = -1;
   uint64_t gpuIntervalUs = 0;  // 0 = every sample
   ProcessScanOptions processes = {-1, 0, 16, true};  // root < 0: no process scans
-  size_t ringSize = 0;         // 0 = 60 s of samples, capped at 1M
+  size_t ringSize = 0;         // 0 (absent from JS) = 60 s of samples, in [16, 1M]
   bool realtime = false;       // SCHED_FIFO priority 1 for the sampling thread (needs CAP_SYS_NICE)
 };
 

@@ -15,6 +15,7 @@ import { GpuInventory } from '../events/gpu-inventory.js';
 import { ingestOnce } from '../events/ingest.js';
 import { openDatabase } from '../store/database.js';
 import { printJson } from './format.js';
+import { gpuDevices } from '../health/gpu-health.js';
 
 interface HealthFlags {
   config?: string;
@@ -31,7 +32,7 @@ interface HealthFlags {
 
 /** The one line Slurm shows as the drain reason. */
 export function nhcReason(r: HealthReport): string {
-  const gpus = ((r.metrics.gpu_health.devices as { index: number; status: string; reasons: string[] }[] | undefined) ?? []).filter((d) => d.status === 'failed');
+  const gpus = gpuDevices(r.metrics.gpu_health).filter((d) => d.status === 'failed');
   if (gpus.length) return `GPU ${gpus.map((g) => `${g.index}: ${g.reasons[0] ?? 'failed'}`).join('; ')}`;
   const fromEvents = (r.metrics as { events?: { critical: string[] } }).events?.critical[0];
   if (fromEvents) return fromEvents.slice(0, 200);
@@ -98,12 +99,14 @@ export function registerHealthCommand(program: Command): void {
       }
       // Counted from process start: the plugin's caller times the whole process, start-up included.
       const timeoutMs = Math.max(100, timeoutS * 1000 - process.uptime() * 1000);
-      const monitor = new HealthMonitor({ config: { ...config, gpuTimeoutMs: Math.min(config.gpuTimeoutMs, timeoutMs / 2) } });
       // The event history (stored by serve and monitor, plus what the kernel log holds that no one
       // stored yet) counts too: a fatal Xid an hour ago still drains the node.
       const db = openDatabase(config.stateDir);
       const { events, kernelLog } = await ingestOnce(db, config, Math.min(5000, timeoutMs / 4));
-      monitor.attach({ events: new EventHealth(events, config, new GpuInventory(db, config.gpu.expectedCount), () => kernelLog) });
+      const monitor = new HealthMonitor({
+        config: { ...config, gpuTimeoutMs: Math.min(config.gpuTimeoutMs, timeoutMs / 2) },
+        events: new EventHealth(events, config, new GpuInventory(db, config.gpu.expectedCount), () => kernelLog),
+      });
       const timer = new Promise<null>((r) => setTimeout(() => r(null), timeoutMs).unref());
       const report = await Promise.race([monitor.checkSystemHealth(flags.check), timer]).finally(() => db.close());
       if (!report) {

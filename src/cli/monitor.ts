@@ -2,7 +2,7 @@
 import { createWriteStream, openSync, type WriteStream } from 'node:fs';
 import type { Command } from 'commander';
 import { loadConfig } from '../config/load.js';
-import { createOvernightContext } from '../mcp/context.js';
+import { createOvernightContext } from '../context.js';
 import { OvernightMetrics, serveMetrics } from '../metrics/prometheus.js';
 import { renderLiveView } from '../monitor/live-view.js';
 import { OvernightMonitor } from '../monitor/overnight-monitor.js';

@@ -5,7 +5,8 @@ import { ProgressTracker } from '../progress/progress-tracker.js';
 import { openDatabase } from '../store/database.js';
 import { systemClock } from '../util/clock.js';
 import { configFileOf } from './config-option.js';
-import { formatDuration, printJson, progressBar } from './format.js';
+import { printJson } from './format.js';
+import { formatDuration, progressBar } from '../util/format.js';
 
 function tracker(configFile?: string) {
   const { config } = loadConfig(configFile);

@@ -4,7 +4,7 @@ import { writeFileSync } from 'node:fs';
 import type { Command } from 'commander';
 import Table from 'cli-table3';
 import { Sampler, benchmarkReport, type BenchmarkReport } from '../sampler/sampler.js';
-import { formatBytes, formatPercent } from './format.js';
+import { formatBytes, formatPercent } from '../util/format.js';
 
 interface RecordFlags {
   json?: boolean;

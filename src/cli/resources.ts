@@ -2,7 +2,7 @@
 import type { Command } from 'commander';
 import Table from 'cli-table3';
 import { loadConfig } from '../config/load.js';
-import { createOvernightContext } from '../mcp/context.js';
+import { createOvernightContext } from '../context.js';
 import { configFileOf } from './config-option.js';
 import { printJson } from './format.js';
 

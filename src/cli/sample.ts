@@ -2,9 +2,10 @@
 import { setTimeout as delay } from 'node:timers/promises';
 import type { Command } from 'commander';
 import Table from 'cli-table3';
-import { createHostReader } from '../sampling/host.js';
+import { createHostReader } from '../readers/host.js';
 import type { HostSample } from '../native.js';
-import { formatBytes, formatDuration, formatPercent, printJson } from './format.js';
+import { printJson } from './format.js';
+import { formatBytes, formatDuration, formatPercent } from '../util/format.js';
 
 interface SampleFlags {
   json?: boolean;

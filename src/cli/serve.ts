@@ -1,7 +1,7 @@
 /** `overnight serve`: the MCP server on stdio (default) or Streamable HTTP. */
 import type { Command } from 'commander';
 import { loadConfig } from '../config/load.js';
-import { createOvernightContext } from '../mcp/context.js';
+import { createOvernightContext } from '../context.js';
 import { serveOnHttp } from '../mcp/http.js';
 import { serveOnStdio } from '../mcp/stdio.js';
 

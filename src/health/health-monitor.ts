@@ -7,61 +7,33 @@
 import { parseConfig } from '../config/load.js';
 import { DEFAULT_THRESHOLDS, type OvernightConfig, type Thresholds } from '../config/schema.js';
 import { GpuHealthTracker, type GpuVerdict } from '../gpu/verdict.js';
-import { classifyXid } from '../gpu/xid.js';
-import type { GpuSampleOptions, GpuSampleOutcome } from '../gpu/gpu-sampler.js';
-import type { SamplerOptions } from '../sampler/sampler.js';
+import { gpuSampler, nvmlInfo, type GpuSampleOptions, type GpuSampleOutcome } from '../gpu/gpu-sampler.js';
+import { createHostReader } from '../readers/host.js';
+import { createProcessTable, type ProcessTable } from '../readers/processes.js';
+import { Sampler, type SamplerOptions } from '../sampler/sampler.js';
 import type { HostSample, HostSampleOptions, NativeHostReader, ProcessSample, ProcessScanOptions } from '../native.js';
 import { monotonicNowMs, systemClock, type Clock } from '../util/clock.js';
 import { round } from '../util/stats.js';
 import { normalizeBusId } from '../events/kmsg-matcher.js';
 import { LatencyWindow } from './latency-window.js';
 import { WatchedCgroupResolver } from './watched-cgroup.js';
-import { cgroupStatus, cpuStatus, diskStatus, gpuDeviceSummary, memoryStatus, pressureStatus, topProcesses, type MemoryStatus } from './metrics.js';
+import { cgroupStatus, cpuStatus, diskStatus, memoryStatus, pressureStatus, topProcesses, type MemoryStatus } from './metrics.js';
 import { NodeChecker, type NodeChecksReport } from '../node-checks/node-checker.js';
 import { ProbeRunner } from './probes.js';
-import { recommendations, type Recommendation } from './recommendations.js';
+import { recommendations } from './recommendations.js';
 import type { NodeEventSource, RecoveryJournal, StalledTaskSource, SuspectSource } from './sources.js';
 import { ThresholdTracker, type Breach } from './thresholds.js';
+import { gpuHealthOf, NO_DRIVER, type GpuHealth } from './gpu-health.js';
+import type { HealthStatus } from './report.js';
+import { compareWithLastRecovery } from './recovery-check.js';
+import { CpuShares } from './cpu-shares.js';
+import { criticalFaultsOf, latencyMetrics, overallStatus } from './status.js';
+import { feedReadings } from './feed.js';
 
-export type CheckType = 'quick' | 'full' | 'recovery';
-export type HealthStatus = 'healthy' | 'degraded' | 'critical';
+import type { CheckType, HealthReport } from './report.js';
 
-export interface HealthReport {
-  status: HealthStatus;
-  check_type: CheckType;
-  timestamp: string;
-  duration_ms: number;
-  thresholds: Required<Thresholds>;
-  metrics: {
-    gpu_health: Record<string, unknown>;
-    memory_status: MemoryStatus;
-    response_times: Record<string, unknown>;
-    error_rates: Record<string, unknown>;
-    recovery_status: Record<string, unknown>;
-    cpu: ReturnType<typeof cpuStatus>;
-    pressure: ReturnType<typeof pressureStatus>;
-    cgroup: ReturnType<typeof cgroupStatus>;
-    disk: ReturnType<typeof diskStatus>;
-    processes?: ReturnType<typeof topProcesses>;
-    suspects?: { memory_leaks: unknown[]; hangs: unknown[]; stalled_tasks: unknown[] };
-    /** The event history's verdict; `recent` (newest first, bounded) on full checks. */
-    events?: { critical: string[]; degraded: string[]; recent?: unknown[]; gpu_inventory?: unknown; kernel_log: unknown };
-    /** `full` checks: InfiniBand, mounts, daemons, users, zombies, descriptors, operators' checks. */
-    node_checks?: NodeChecksReport;
-  };
-  breached: Breach[];
-  /** What makes the status critical, one entry per subject (a GPU, a filesystem, memory). */
-  critical_faults: CriticalFault[];
-  recommendations: Recommendation[];
-  /** `recovery` checks: whether the problem the last recovery addressed is gone. */
-  recovery_check?: Record<string, unknown>;
-}
-
-export interface CriticalFault {
-  /** Stable per subject: `memory`, `oom_kill`, `memory_pressure`, `gpu:<uuid>`, `disk:<path>`. */
-  subject: string;
-  summary: string;
-}
+// The report's types live in report.ts; re-exported here, where their importers have always found them.
+export type { CheckType, CriticalFault, ErrorRates, HealthReport, HealthStatus, HealthSuspects, RecoveryCheck, RecoveryStatusMetric, ResponseTimes } from './report.js';
 
 export interface GpuSource {
   sample(options?: GpuSampleOptions): Promise<GpuSampleOutcome>;
@@ -73,7 +45,7 @@ export interface HealthMonitorOptions {
   hostReader?: NativeHostReader;
   /** null: this node has no GPUs to look at. */
   gpu?: GpuSource | null;
-  processTable?: Pick<import('../sampling/processes.js').ProcessTable, 'scanAsync'>;
+  processTable?: Pick<ProcessTable, 'scanAsync'>;
   /** Latencies of this server's own tool calls (the server records into it). */
   toolCalls?: LatencyWindow;
   suspects?: SuspectSource;
@@ -93,7 +65,7 @@ export interface HealthMonitorOptions {
 }
 
 /** What the thresholds need of a Sampler: its new readings and rolling statistics. */
-export type BackgroundReadings = Pick<import('../sampler/sampler.js').Sampler, 'read' | 'window'>;
+export type BackgroundReadings = Pick<Sampler, 'read' | 'window'>;
 
 export interface CheckOptions {
   signal?: AbortSignal;
@@ -116,15 +88,14 @@ export class HealthMonitor {
   readonly nodeChecks: NodeChecker;
   private hostReader: NativeHostReader | undefined;
   private gpu: GpuSource | null | undefined;
-  private processTable: Pick<import('../sampling/processes.js').ProcessTable, 'scanAsync'> | undefined;
-  private prevCpu = new Map<number, { cpuSec: number; starttime: number; t: number }>();
+  private processTable: Pick<ProcessTable, 'scanAsync'> | undefined;
+  private readonly cpuShares = new CpuShares();
   private lastOomKills: number | null = null;
   private background: NodeJS.Timeout | undefined;
   private lastGpu: { at: number; outcome: GpuSampleOutcome } | null = null;
   private lastHost: HostSample | null = null;
   private sampler: BackgroundReadings | undefined;
-  private ownSampler: import('../sampler/sampler.js').Sampler | undefined;
-  private samplerModule: typeof import('../sampler/sampler.js') | undefined;
+  private ownSampler: Sampler | undefined;
   private readonly watchedCgroup: WatchedCgroupResolver;
 
   constructor(private readonly options: HealthMonitorOptions = {}) {
@@ -141,19 +112,14 @@ export class HealthMonitor {
     this.watchedCgroup = new WatchedCgroupResolver(this.config);
   }
 
-  /** Lets later engines plug in (the server wires recovery and progress after construction). */
-  attach(sources: Pick<HealthMonitorOptions, 'suspects' | 'recoveries' | 'tasks' | 'events'>): void {
-    Object.assign(this.options, sources);
-  }
-
-  private async reader(): Promise<NativeHostReader> {
-    if (!this.hostReader) this.hostReader = (await import('../sampling/host.js')).createHostReader();
+  /** The native reader is made on first use, so that constructing a monitor never loads the addon. */
+  private reader(): NativeHostReader {
+    this.hostReader ??= createHostReader();
     return this.hostReader;
   }
 
-  private async gpuSource(): Promise<GpuSource | null> {
+  private gpuSource(): GpuSource | null {
     if (this.gpu === undefined) {
-      const { gpuSampler, nvmlInfo } = await import('../gpu/gpu-sampler.js');
       // No library: no GPU work at all (and no GPU thread).
       this.gpu = nvmlInfo().loaded ? gpuSampler() : null;
     }
@@ -164,13 +130,13 @@ export class HealthMonitor {
    * Samples in the background so that sustain windows see real history: the native Sampler thread
    * takes memory, CPU, PSI and cgroup samples; an unref'd timer feeds each into the thresholds
    * (with its own timestamp) and checks disks. With `processes`, the same Sampler also scans the
-   * agent's processes for the ProcessWatch (see `backgroundSampler`). Call prepareBackground() first.
+   * agent's processes for the ProcessWatch (see `backgroundSampler`). With `options.sampler` the
+   * caller's readings are fed instead and no Sampler is made.
    */
   start(intervalMs = this.config.sampleIntervalMs, extra: Pick<SamplerOptions, 'processes'> = {}): void {
     if (this.background) return;
-    const { Sampler } = this.samplerModule ?? {};
     if (this.options.sampler) this.sampler = this.options.sampler;
-    else if (Sampler) {
+    else {
       this.sampler = this.ownSampler = new Sampler({ intervalUs: intervalMs * 1000, signals: ['memory', 'cpu', 'psi', 'cgroup'], ringSize: 4096, ...extra }).start();
     }
     this.background = setInterval(() => {
@@ -186,13 +152,8 @@ export class HealthMonitor {
   }
 
   /** The background Sampler (one per server or monitor process), while started. */
-  get backgroundSampler(): import('../sampler/sampler.js').Sampler | undefined {
+  get backgroundSampler(): Sampler | undefined {
     return this.ownSampler;
-  }
-
-  /** Loads the sampler module (kept lazy so that library users who never start() do not load it). */
-  async prepareBackground(): Promise<void> {
-    this.samplerModule ??= await import('../sampler/sampler.js');
   }
 
   /**
@@ -204,28 +165,7 @@ export class HealthMonitor {
     if (!this.sampler) return false;
     const b = this.sampler.read();
     if (!b.count) return true;
-    const col = (n: string) => (b.channels.includes(n) ? b.column(n) : null);
-    const used = col('mem_used_bytes');
-    const avail = col('mem_available_bytes');
-    const ws = col('cg_mem_working_set_bytes');
-    const lim = col('cg_mem_limit_bytes');
-    const busy = col('cpu_busy');
-    const psi = col('psi_memory_some_avg10');
-    const psiCpu = col('psi_cpu_some_avg10');
-    const monoNow = monotonicNowMs();
-    const now = this.clock.now();
-    for (let i = 0; i < b.count; i++) {
-      const at = now - Math.max(0, monoNow - b.timestamps[i]!);
-      if (used && avail) {
-        let frac = used[i]! / (used[i]! + avail[i]!);
-        // The sampler reads this process's cgroup: it speaks for the agent only when no other cgroup is watched.
-        if (ws && lim && !this.watchedCgroup.configured && Number.isFinite(lim[i]!) && Number.isFinite(ws[i]!)) frac = Math.max(frac, ws[i]! / lim[i]!);
-        if (Number.isFinite(frac)) this.tracker.observe('memory', frac, th.memory, 'fraction', undefined, at);
-      }
-      if (busy && Number.isFinite(busy[i]!)) this.tracker.observe('cpu', busy[i]!, th.cpu, 'fraction', undefined, at);
-      if (psi && Number.isFinite(psi[i]!)) this.tracker.observe('memoryPressure', psi[i]!, th.memoryPressure, 'percent', undefined, at);
-      if (psiCpu && Number.isFinite(psiCpu[i]!)) this.tracker.observe('cpuPressure', psiCpu[i]!, th.cpuPressure, 'percent', undefined, at);
-    }
+    feedReadings(b, this.tracker, th, { now: this.clock.now(), monoNow: monotonicNowMs(), ownCgroupSpeaks: !this.watchedCgroup.configured });
     return true;
   }
 
@@ -251,11 +191,11 @@ export class HealthMonitor {
     return out;
   }
 
-  private async observeHost(t: Partial<Thresholds>, opts: HostSampleOptions = {}): Promise<{ sample: HostSample; memory: MemoryStatus; breaches: Breach[] }> {
+  private observeHost(t: Partial<Thresholds>, opts: HostSampleOptions = {}): { sample: HostSample; memory: MemoryStatus; breaches: Breach[] } {
     const th = this.effectiveThresholds(t);
     const watched = this.options.cgroupPid ? null : this.watchedCgroup.resolve();
     const cgroupPid = this.options.cgroupPid ?? (watched && 'pid' in watched ? watched.pid : undefined);
-    const sample = (await this.reader()).sample({ ...opts, ...(cgroupPid ? { cgroupPid } : {}), ...(watched && 'error' in watched ? { cgroup: false } : {}) });
+    const sample = this.reader().sample({ ...opts, ...(cgroupPid ? { cgroupPid } : {}), ...(watched && 'error' in watched ? { cgroup: false } : {}) });
     // A watched cgroup that cannot be read is reported as such, never replaced by our own.
     if (watched && 'error' in watched) sample.unavailable.cgroup = { code: 'ENOENT', message: watched.error };
     const breaches: Breach[] = [];
@@ -315,39 +255,15 @@ export class HealthMonitor {
     };
 
     // perCpu even for quick: the CPU count (and load per CPU) comes from the per-CPU lines.
-    const { sample, memory, breaches } = await this.observeHost(th, { perCpu: true, paths: this.config.paths, psi: true });
+    const { sample, memory, breaches } = this.observeHost(th, { perCpu: true, paths: this.config.paths, psi: true });
     const add = (b: Breach | null) => b && breaches.push(b);
     this.lastHost = sample;
     progress('host sampled');
 
-    const gpuSource = await this.gpuSource();
-    let gpuHealth: Record<string, unknown> = { available: false, reason: 'no NVIDIA driver on this node (libnvidia-ml.so.1 not found)' };
-    let verdicts: GpuVerdict[] = [];
-    if (gpuSource) {
-      const outcome = await gpuSource.sample({ quick: !full, processes: full, timeoutMs: this.config.gpuTimeoutMs });
-      this.lastGpu = { at: this.clock.now(), outcome };
-      if (outcome.available) {
-        const now = this.clock.now();
-        this.feedStoredXids(now, outcome.devices);
-        verdicts = full ? this.gpuTracker.verdicts(outcome.devices, now) : [];
-        for (const d of outcome.devices) {
-          if (d.memory) add(this.judgeCheckReading(`gpu.${d.index}.memory`, d.memory.used / d.memory.total, th.gpu, 'fraction', `GPU ${d.index} memory`));
-          if (!full && (d.lost || (d.temperatureC != null && d.slowdownTemperatureC != null && d.temperatureC >= d.slowdownTemperatureC))) {
-            verdicts.push(...this.gpuTracker.verdicts([d], now));
-          }
-        }
-        const byIndex = new Map(verdicts.map((v) => [v.index, v]));
-        gpuHealth = {
-          available: true,
-          driver_version: outcome.driverVersion,
-          device_count: outcome.deviceCount,
-          devices: outcome.devices.map((d) => gpuDeviceSummary(d, byIndex.get(d.index))),
-          ...(full ? { xid_window_s: this.config.gpu.xidWindowSec, recent_xids: this.gpuTracker.recentXids(now).map((x) => { const c = classifyXid(x.xid); return { ...x, cause: c.cause, severity: c.severity, action: c.action, description: c.description }; }) } : {}),
-          sample_ms: round(outcome.elapsedMs, 3),
-        };
-      } else {
-        gpuHealth = { available: false, reason: outcome.reason, code: outcome.code, ...('timedOut' in outcome && outcome.timedOut ? { timed_out: true } : {}) };
-      }
+    const gpu = await this.gpuHealth(full);
+    const { health: gpuHealth, verdicts } = gpu;
+    if (gpu.outcome?.available) {
+      for (const d of gpu.outcome.devices) if (d.memory) add(this.judgeCheckReading(`gpu.${d.index}.memory`, d.memory.used / d.memory.total, th.gpu, 'fraction', `GPU ${d.index} memory`));
     }
     progress('GPUs sampled');
 
@@ -360,7 +276,7 @@ export class HealthMonitor {
       await this.probes.runDue();
       progress('probes run');
       const g = this.lastGpu?.outcome;
-      nodeChecks = await this.nodeChecks.run(table.table, !gpuSource ? { available: false, reason: gpuHealth.reason as string } : g?.available ? g : g ? { available: false, reason: g.reason } : undefined);
+      nodeChecks = await this.nodeChecks.run(table.table, !gpu.outcome ? { available: false, reason: NO_DRIVER } : g?.available ? g : g ? { available: false, reason: g.reason } : undefined);
       progress('node checked');
     }
     const nodeFindings = nodeChecks?.findings ?? [];
@@ -386,26 +302,18 @@ export class HealthMonitor {
     const newOomKills = oom !== null && this.lastOomKills !== null ? oom - this.lastOomKills : 0;
     if (oom !== null) this.lastOomKills = oom;
 
-    // Each critical fault on its own subject, so an alert about one is not sent again when another comes or goes.
-    const criticalFaults: CriticalFault[] = [];
-    const memFrac = memory.effective?.used_fraction ?? 0;
-    if (memFrac >= Math.max(0.95, th.memory)) criticalFaults.push({ subject: 'memory', summary: `memory at ${(memFrac * 100).toFixed(1)}% (${memory.effective!.source})` });
-    if (newOomKills > 0) criticalFaults.push({ subject: 'oom_kill', summary: `${newOomKills} OOM kill(s) in the cgroup since the last check` });
-    if ((memory.pressure_full_avg10 ?? 0) >= 20) criticalFaults.push({ subject: 'memory_pressure', summary: `all tasks stalled on memory ${memory.pressure_full_avg10}% of the last 10 s` });
-    for (const v of verdicts) if (v.status === 'failed') criticalFaults.push({ subject: `gpu:${v.uuid ?? v.index}`, summary: `GPU ${v.index} failed: ${v.reasons.join('; ')}` });
-    for (const b of breaches) if (b.metric.startsWith('disk:') && b.observed >= 0.98) criticalFaults.push({ subject: b.metric, summary: `${b.detail ?? b.metric} at ${(b.observed * 100).toFixed(1)}%` });
-    for (const f of nodeFindings) if (f.severity === 'critical') criticalFaults.push({ subject: `node:${f.check}:${f.subject}`, summary: f.message });
-    const critical = criticalFaults.length > 0;
-    const degraded = breaches.some((b) => !b.informational) || nodeFindings.length > 0 || verdicts.some((v) => v.status === 'degraded') || leaks.length > 0 || hangs.length > 0 || stalled.length > 0;
+    const criticalFaults = criticalFaultsOf({ memory, memoryLimit: th.memory, newOomKills, verdicts, breaches, nodeFindings });
+    const baseStatus = overallStatus(criticalFaults, { breaches, nodeFindings, verdicts, suspects: leaks.length + hangs.length + stalled.length });
     // The event history: a fatal Xid any process saw (with or without NVML here), OOM kills in
     // scope, kernel trouble, and GPUs missing against the expected count.
     const lastGpu = this.lastGpu?.outcome;
-    const gpuSeen = gpuSource && lastGpu?.available ? { count: lastGpu.devices.length, busIds: lastGpu.devices.every((d) => d.busId) ? lastGpu.devices.map((d) => d.busId!) : null } : null;
-    const events = this.options.events?.assess(this.clock.now(), { seen: gpuSeen, otherwiseHealthy: !critical && !degraded }, full ? 50 : 0) ?? null;
-    if (events && full && !('recent_xids' in gpuHealth)) gpuHealth.recent_xids = events.xids;
+    const gpuSeen = this.gpuSource() && lastGpu?.available ? { count: lastGpu.devices.length, busIds: lastGpu.devices.every((d) => d.busId) ? lastGpu.devices.map((d) => d.busId!) : null } : null;
+    const events = this.options.events?.assess(this.clock.now(), { seen: gpuSeen, otherwiseHealthy: baseStatus === 'healthy' }, full ? 50 : 0) ?? null;
+    // Without NVML here, the Xids other processes stored are still this node's GPUs' history.
+    const gpuReport: GpuHealth = events && full && !gpuHealth.available ? { ...gpuHealth, recent_xids: events.xids } : gpuHealth;
     // Each event-history finding is a critical fault of its own (its message names the GPU, victim or device).
     for (const m of events?.critical ?? []) criticalFaults.push({ subject: `event:${m.slice(0, 120)}`, summary: m });
-    const status: HealthStatus = criticalFaults.length > 0 ? 'critical' : degraded || (events?.degraded.length ?? 0) > 0 ? 'degraded' : 'healthy';
+    const status: HealthStatus = criticalFaults.length > 0 ? 'critical' : baseStatus !== 'healthy' || (events?.degraded.length ?? 0) > 0 ? 'degraded' : 'healthy';
 
     const report: HealthReport = {
       status,
@@ -414,19 +322,9 @@ export class HealthMonitor {
       duration_ms: 0,
       thresholds: th,
       metrics: {
-        gpu_health: gpuHealth,
+        gpu_health: gpuReport,
         memory_status: memory,
-        response_times: {
-          window_s: this.config.responseWindowMs / 1000,
-          tool_calls: { count: tools.count, p50_ms: tools.p50Ms, p95_ms: tools.p95Ms, p99_ms: tools.p99Ms },
-          probes: probeSummaries.map((p) => ({ name: p.name, target: p.target, count: p.summary.count, p50_ms: p.summary.p50Ms, p95_ms: p.summary.p95Ms, p99_ms: p.summary.p99Ms })),
-        },
-        error_rates: {
-          window_s: this.config.responseWindowMs / 1000,
-          tool_calls: { count: tools.count, errors: tools.errors, rate: tools.errorRate },
-          probes: probeSummaries.map((p) => ({ name: p.name, count: p.summary.count, errors: p.summary.errors, rate: p.summary.errorRate, ...(p.summary.lastError ? { last_error: p.summary.lastError } : {}) })),
-          ...(newOomKills > 0 ? { oom_kills_since_last_check: newOomKills } : {}),
-        },
+        ...latencyMetrics(this.config.responseWindowMs / 1000, tools, probeSummaries, newOomKills),
         recovery_status: rec
           ? { last: last ? { id: last.id, operation_type: last.operation_type, status: last.status, finished_at: last.finished_at } : null, last_hour: rec.recentCounts(3600_000) }
           : { last: null, note: 'no recovery engine attached' },
@@ -449,11 +347,32 @@ export class HealthMonitor {
       ],
     };
     if (checkType === 'recovery') {
-      report.recovery_check = this.compareWithLastRecovery(report, last);
+      report.recovery_check = compareWithLastRecovery(report, last);
       progress('compared with the last recovery');
     }
     report.duration_ms = round(performance.now() - t0, 3);
     return report;
+  }
+
+  /**
+   * Samples the GPUs and judges them: the report's GPU part. `full`: every GPU gets a verdict (Xids,
+   * retired pages, PCIe replays, ...) and the recent Xids are listed; quick: only a lost or hot GPU
+   * is judged. Engines that need only the GPUs' state (a GPU reset and its verification) ask this
+   * instead of running a whole check. `outcome` is null on a node without the NVIDIA library.
+   */
+  async gpuHealth(full: boolean): Promise<{ health: GpuHealth; verdicts: GpuVerdict[]; outcome: GpuSampleOutcome | null }> {
+    const source = this.gpuSource();
+    if (!source) return { health: { available: false, reason: NO_DRIVER }, verdicts: [], outcome: null };
+    const outcome = await source.sample({ quick: !full, processes: full, timeoutMs: this.config.gpuTimeoutMs });
+    this.lastGpu = { at: this.clock.now(), outcome };
+    if (!outcome.available) return { health: gpuHealthOf(outcome, []), verdicts: [], outcome };
+    const now = this.clock.now();
+    // Xids other processes stored (a monitor's NVML events, the kernel log) count here too.
+    this.feedStoredXids(now, outcome.devices);
+    const verdicts = full ? this.gpuTracker.verdicts(outcome.devices, now) : [];
+    if (!full) for (const d of outcome.devices) if (d.lost || (d.temperatureC != null && d.slowdownTemperatureC != null && d.temperatureC >= d.slowdownTemperatureC)) verdicts.push(...this.gpuTracker.verdicts([d], now));
+    const recent = full ? { windowS: this.config.gpu.xidWindowSec, xids: this.gpuTracker.recentXids(now) } : undefined;
+    return { health: gpuHealthOf(outcome, verdicts, recent), verdicts, outcome };
   }
 
   /** CPU busy over the last minute from the background sampler, when it runs. */
@@ -463,53 +382,12 @@ export class HealthMonitor {
     return b ? { busy_last_60s: { mean: b.mean === null ? null : round(b.mean, 4), p95: b.p95 === null ? null : round(b.p95, 4), max: b.max, samples: w!.count } } : {};
   }
 
-  private compareWithLastRecovery(now: HealthReport, last: ReturnType<RecoveryJournal['lastRecovery']>): Record<string, unknown> {
-    if (!last) return { last_recovery: null, problem_resolved: null, explanation: 'no recovery has run yet; nothing to compare with' };
-    const before = last.before;
-    const stillBreached = now.breached.map((b) => b.metric).filter((m) => before.breached.includes(m));
-    const gpuNow = Object.fromEntries(((now.metrics.gpu_health.devices as { index: number; status: string }[] | undefined) ?? []).map((d) => [String(d.index), d.status]));
-    const gpuStill = Object.entries(before.gpu_statuses).filter(([i, s]) => s !== 'healthy' && gpuNow[i] && gpuNow[i] !== 'healthy').map(([i]) => Number(i));
-    let targetStillThere = false;
-    if (last.target?.pid) {
-      const leaks = (now.metrics.suspects?.memory_leaks ?? []) as { pid: number }[];
-      const hangs = (now.metrics.suspects?.hangs ?? []) as { pid: number }[];
-      targetStillThere = leaks.some((l) => l.pid === last.target!.pid) || hangs.some((h) => h.pid === last.target!.pid);
-    }
-    const resolved = stillBreached.length === 0 && gpuStill.length === 0 && !targetStillThere && now.status !== 'critical';
-    const memBefore = before.memory_used_fraction;
-    const memNow = now.metrics.memory_status.effective?.used_fraction ?? null;
-    return {
-      last_recovery: { id: last.id, operation_type: last.operation_type, status: last.status, finished_at: last.finished_at, target: last.target ?? null },
-      status_before: before.status,
-      status_now: now.status,
-      memory_used_fraction: { before: memBefore, now: memNow },
-      still_breached: stillBreached,
-      gpus_still_unhealthy: gpuStill,
-      target_still_suspect: targetStillThere,
-      problem_resolved: resolved,
-      explanation: resolved
-        ? `the conditions present before ${last.operation_type} recovery are gone`
-        : `still present after ${last.operation_type} recovery: ${[...stillBreached, ...gpuStill.map((g) => `GPU ${g}`), ...(targetStillThere ? [`pid ${last.target!.pid}`] : [])].join(', ') || `status ${now.status}`}`,
-    };
-  }
-
   /** Scans the process table off the JS thread; CPU shares are since the previous scan. */
   private async scanProcesses(): Promise<{ table: ProcessSample[]; cpuShare: Map<number, number> }> {
-    if (!this.processTable) this.processTable = (await import('../sampling/processes.js')).createProcessTable();
+    this.processTable ??= createProcessTable();
     const opts: ProcessScanOptions = { status: true, ...(this.nodeChecks.needsCmdline ? { cmdline: true } : {}) };
     const table = await this.processTable.scanAsync(opts);
-    const { cpuSeconds } = await import('../sampling/processes.js');
-    const now = this.clock.now();
-    const cpuShare = new Map<number, number>();
-    const next = new Map<number, { cpuSec: number; starttime: number; t: number }>();
-    for (const p of table) {
-      const cpuSec = cpuSeconds(p);
-      const prev = this.prevCpu.get(p.pid);
-      if (prev && prev.starttime === p.starttime && now > prev.t) cpuShare.set(p.pid, (cpuSec - prev.cpuSec) / ((now - prev.t) / 1000));
-      next.set(p.pid, { cpuSec, starttime: p.starttime, t: now });
-    }
-    this.prevCpu = next;
-    return { table, cpuShare };
+    return { table, cpuShare: this.cpuShares.update(table, this.clock.now()) };
   }
 
   /** The host sample of the last check (for metrics exposition without sampling again). */

@@ -5,6 +5,7 @@
 import type { GpuDeviceSample, HostSample, ProcessSample } from '../native.js';
 import type { GpuVerdict } from '../gpu/verdict.js';
 import { round } from '../util/stats.js';
+import type { GpuDeviceSummary } from './gpu-health.js';
 
 export interface MemoryStatus {
   host: { total_bytes: number; available_bytes: number; used_bytes: number; used_fraction: number } | null;
@@ -104,7 +105,7 @@ export function diskStatus(s: HostSample) {
   );
 }
 
-export function gpuDeviceSummary(d: GpuDeviceSample, v: GpuVerdict | undefined) {
+export function gpuDeviceSummary(d: GpuDeviceSample, v: GpuVerdict | undefined): GpuDeviceSummary {
   return {
     index: d.index,
     uuid: d.uuid ?? null,

@@ -5,7 +5,7 @@
  * (the implicit case: the agent runner is our parent, normally in the same cgroup).
  */
 import type { OvernightConfig } from '../config/schema.js';
-import { memberOf, parseCgroupSelector, type CgroupSelector } from '../sampling/cgroup-membership.js';
+import { memberOf, parseCgroupSelector, type CgroupSelector } from '../readers/cgroup-membership.js';
 import { existsSync } from 'node:fs';
 
 /** pid: read the cgroup through this member process; error: the named cgroup cannot be read now. */

@@ -8,7 +8,7 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import { timingSafeEqual } from 'node:crypto';
 import { createMcpHandler } from '@modelcontextprotocol/server';
 import { hostHeaderValidation, toNodeHandler } from '@modelcontextprotocol/node';
-import type { OvernightContext } from './context.js';
+import type { OvernightContext } from '../context.js';
 import { RequestGate } from './http-gate.js';
 import { originCheck, type OriginCheck } from './http-origin.js';
 import { INVALID_PARAMS, refusalOf, requestIdOf } from './message-guard.js';

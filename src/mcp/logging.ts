@@ -4,7 +4,7 @@
  */
 import type { McpServer } from '@modelcontextprotocol/server';
 import type { NodeEvent } from '../events/types.js';
-import type { OvernightContext } from './context.js';
+import type { OvernightContext } from '../context.js';
 
 const SEVERITY = ['debug', 'info', 'notice', 'warning', 'error', 'critical', 'alert', 'emergency'] as const;
 type Level = (typeof SEVERITY)[number];

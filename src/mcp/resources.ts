@@ -4,7 +4,7 @@
  */
 import type { McpServer } from '@modelcontextprotocol/server';
 import { buildNightReport } from '../report/report-data.js';
-import type { OvernightContext } from './context.js';
+import type { OvernightContext } from '../context.js';
 
 const WINDOW_MS = 12 * 3600_000;
 

@@ -6,7 +6,7 @@
  */
 import { McpServer } from '@modelcontextprotocol/server';
 import { createRequire } from 'node:module';
-import { createOvernightContext, type ContextOptions, type OvernightContext } from './context.js';
+import { createOvernightContext, type ContextOptions, type OvernightContext } from '../context.js';
 import type { McpServerLike } from './server-types.js';
 import { registerHealthCheck } from './tools/health-check.js';
 import { registerRecoverOperation } from './tools/recover-operation.js';

@@ -1,7 +1,7 @@
 /** `overnight serve` on stdio: stdout carries the protocol, so every log line goes to stderr. */
 import type { JSONRPCMessage, MessageExtraInfo, Transport, TransportSendOptions } from '@modelcontextprotocol/server';
 import { serveStdio, StdioServerTransport } from '@modelcontextprotocol/server/stdio';
-import type { OvernightContext } from './context.js';
+import type { OvernightContext } from '../context.js';
 import { INVALID_PARAMS, INVALID_REQUEST, refusalOf, requestIdOf } from './message-guard.js';
 import { createOvernightServer } from './server.js';
 import { MessageLineLimiter } from './stdio-lines.js';

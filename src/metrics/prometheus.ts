@@ -14,7 +14,7 @@ import client from 'prom-client';
 import type { GpuDeviceSample, HostSample, MemorySample } from '../native.js';
 import type { XidSeverity } from '../gpu/xid.js';
 import type { HealthReport } from '../health/health-monitor.js';
-import { mountOf, readMounts, type MountEntry } from '../sampling/mounts.js';
+import { mountOf, readMounts, type MountEntry } from '../readers/mounts.js';
 
 /** Where a scrape reads the node. Either may be absent (then those series are absent). */
 export interface ScrapeSources {

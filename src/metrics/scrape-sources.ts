@@ -1,6 +1,6 @@
 /** Where a scrape of the monitor's /metrics reads the node (see ScrapeSources). */
-import type { OvernightContext } from '../mcp/context.js';
-import { createHostReader } from '../sampling/host.js';
+import type { OvernightContext } from '../context.js';
+import { createHostReader } from '../readers/host.js';
 import type { ScrapeSources } from './prometheus.js';
 
 /**

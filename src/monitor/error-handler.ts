@@ -6,9 +6,9 @@
  */
 import { writeFileSync } from 'node:fs';
 import path from 'node:path';
-import type { OvernightContext } from '../mcp/context.js';
+import type { OvernightContext } from '../context.js';
 import type { OperationType, RecoveryResult } from '../recovery/recovery-manager.js';
-import { listDescendants } from '../sampling/processes.js';
+import { listDescendants } from '../readers/processes.js';
 import { endProcess } from '../recovery/terminate.js';
 
 export interface HandledError {

@@ -1,6 +1,7 @@
 /** The monitor's terminal view: health, GPUs, memory, tasks with progress bars, recent events. */
+import { gpuDevices } from '../health/gpu-health.js';
 import type { HealthReport } from '../health/health-monitor.js';
-import { formatBytes, formatPercent, progressBar } from '../cli/format.js';
+import { formatBytes, formatPercent, progressBar } from '../util/format.js';
 import type { CycleReport, MonitorEvent } from './overnight-monitor.js';
 
 const color = (code: number, s: string) => (process.stdout.isTTY ? `\x1b[${code}m${s}\x1b[0m` : s);
@@ -15,9 +16,9 @@ export function renderLiveView(c: CycleReport, h: HealthReport, tasks: { task_id
     `memory  ${m.effective ? `${formatPercent(m.effective.used_fraction)} used (${m.effective.source}), ${formatBytes(m.effective.available_bytes)} available` : '-'}   psi some ${m.pressure_some_avg10 ?? '-'}%`,
     `cpu     ${formatPercent(h.metrics.cpu.busy_fraction)} busy   load ${h.metrics.cpu.load1 ?? '-'}`,
   ];
-  const gh = h.metrics.gpu_health as { available: boolean; reason?: string; devices?: { index: number; status: string; memory_used_fraction: number | null; utilization_gpu: number | null; temperature_c: number | null; reasons: string[] }[] };
+  const gh = h.metrics.gpu_health;
   if (!gh.available) lines.push(`gpus    ${gh.reason}`);
-  for (const d of gh.devices ?? []) lines.push(`gpu ${d.index}   ${statusColor(d.status)} util ${formatPercent(d.utilization_gpu, 0)} mem ${formatPercent(d.memory_used_fraction, 0)} ${d.temperature_c ?? '-'}°C ${d.reasons.join('; ')}`);
+  for (const d of gpuDevices(gh)) lines.push(`gpu ${d.index}   ${statusColor(d.status)} util ${formatPercent(d.utilization_gpu, 0)} mem ${formatPercent(d.memory_used_fraction, 0)} ${d.temperature_c ?? '-'}°C ${d.reasons.join('; ')}`);
   for (const d of h.metrics.disk) if ('used_fraction' in d) lines.push(`disk    ${d.path} ${formatPercent(d.used_fraction)} used, ${formatBytes(d.available_bytes)} free`);
   lines.push('', 'tasks');
   if (!tasks.length) lines.push('  (none)');

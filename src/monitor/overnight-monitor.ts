@@ -6,15 +6,17 @@
  * heartbeat's deadline wake it at once.
  */
 import { statSync } from 'node:fs';
-import type { GpuEvent } from '../gpu/gpu-events.js';
+import { watchGpuEvents, type GpuEvent } from '../gpu/gpu-events.js';
 import type { HealthReport } from '../health/health-monitor.js';
-import type { OvernightContext } from '../mcp/context.js';
+import type { OvernightContext } from '../context.js';
 import type { OvernightMetrics } from '../metrics/prometheus.js';
 import type { OperationType } from '../recovery/recovery-manager.js';
 import type { ResourceResult } from '../resources/types.js';
 import { loadNative } from '../native.js';
-import { readProcess } from '../sampling/processes.js';
+import { readProcess } from '../readers/processes.js';
 import { OvernightErrorHandler } from './error-handler.js';
+import { gpuDevices } from '../health/gpu-health.js';
+import type { HangSuspect, LeakSuspect } from '../health/sources.js';
 
 export interface CycleReport {
   at: string;
@@ -113,7 +115,7 @@ export class OvernightMonitor {
   }
 
   /** Subscribes to what should wake the monitor at once. Failures to subscribe are events, not errors. */
-  async subscribe(): Promise<void> {
+  subscribe(): void {
     const m = this.ctx.config.monitor;
     try {
       const psi = new (loadNative().PsiTriggers)([{ resource: 'memory', stallUs: m.psiMemoryStallUs, windowUs: m.psiWindowUs }], (resource, error) => {
@@ -128,7 +130,6 @@ export class OvernightMonitor {
       this.event('psi', `no PSI trigger: ${(err as Error).message}`);
     }
     if (this.ctx.gpu) {
-      const { watchGpuEvents } = await import('../gpu/gpu-events.js');
       try {
         const sub = watchGpuEvents((e: GpuEvent) => {
           if (e.type === 'error') return this.event('gpu', `event watcher: ${e.error?.code} in ${e.where}`);
@@ -223,26 +224,19 @@ export class OvernightMonitor {
     const full = trigger !== 'interval' || now - this.lastFullAt >= 10_000 || this.lastStatus !== 'healthy';
     // Leak slopes and hang windows need a sample every few seconds, not every cycle.
     await this.ctx.watch.observe(this.ctx.config.watch.intervalSec * 1000);
-    const health = await this.ctx.health.checkSystemHealth(full ? 'full' : 'quick', th);
+    const checked = await this.ctx.health.checkSystemHealth(full ? 'full' : 'quick', th);
     if (full) this.lastFullAt = now;
-    this.lastStatus = health.status;
-    if (!full) {
-      const leaks = this.ctx.watch.leakSuspects();
-      const hangs = this.ctx.watch.hangSuspects();
-      if (leaks.length || hangs.length) {
-        health.metrics.suspects = { memory_leaks: leaks, hangs, stalled_tasks: [] };
-        if (health.status === 'healthy') health.status = 'degraded';
-      }
-    }
+    this.lastStatus = checked.status;
+    const health = full ? checked : withWatchSuspects(checked, this.ctx.watch.leakSuspects(), this.ctx.watch.hangSuspects());
     cycle.status = health.status;
     cycle.breached = health.breached.map((b) => b.metric);
 
     // Recovery when degraded, as the policy and the monitor's mode allow.
     if (health.status !== 'healthy') {
       const todo: { op: OperationType; context: Record<string, unknown> }[] = [];
-      for (const l of (health.metrics.suspects?.memory_leaks ?? []) as { pid: number }[]) todo.push({ op: 'memory_leak', context: { pid: l.pid } });
-      for (const h of (health.metrics.suspects?.hangs ?? []) as { pid: number }[]) todo.push({ op: 'process_hang', context: { pid: h.pid } });
-      for (const d of (health.metrics.gpu_health.devices as { index: number; status: string }[] | undefined) ?? []) if (d.status !== 'healthy') todo.push({ op: 'gpu_reset', context: { gpu: d.index } });
+      for (const l of health.metrics.suspects?.memory_leaks ?? []) todo.push({ op: 'memory_leak', context: { pid: l.pid } });
+      for (const h of health.metrics.suspects?.hangs ?? []) todo.push({ op: 'process_hang', context: { pid: h.pid } });
+      for (const d of gpuDevices(health.metrics.gpu_health)) if (d.status !== 'healthy') todo.push({ op: 'gpu_reset', context: { gpu: d.index } });
       for (const t of todo) {
         if (mode === 'off') {
           const r = await this.ctx.escalator.escalate({ key: `${t.op}:${JSON.stringify(t.context)}`, severity: 'warning', summary: `${t.op} suspected (${JSON.stringify(t.context)}); the monitor does not recover (monitor.recover = off)`, details: t.context });
@@ -309,7 +303,7 @@ export class OvernightMonitor {
     if (!m) return;
     m.updateHealth(health, this.breachedKnown);
     // Node and GPU readings are the scrape's own (collected at scrape time); the cycle sets verdicts.
-    m.setGpuStatuses(new Map(((health.metrics.gpu_health.devices as { index: number; status: string }[] | undefined) ?? []).map((d) => [d.index, d.status])));
+    m.setGpuStatuses(new Map(gpuDevices(health.metrics.gpu_health).map((d) => [d.index, d.status])));
     m.updateTasks(this.ctx.progress.list(), new Set(stalled));
     const c = this.ctx.escalator.counts;
     m.alerts.reset();
@@ -321,7 +315,7 @@ export class OvernightMonitor {
 
   /** The loop. Runs until `signal` aborts; a failing cycle goes to the error handler, never kills the loop. */
   async run(signal?: AbortSignal, maxCycles = Infinity): Promise<void> {
-    if (this.o.events !== false) await this.subscribe();
+    if (this.o.events !== false) this.subscribe();
     const sleep = this.o.sleep ?? realSleep;
     let trigger = 'start';
     try {
@@ -352,4 +346,17 @@ export class OvernightMonitor {
   close(): void {
     for (const s of this.stops.splice(0)) s();
   }
+}
+
+/**
+ * A quick check carries no suspects; the monitor's cycle adds the watch's current ones (a copy of the
+ * report, so the check's own result is never edited), and any suspect makes a healthy node degraded.
+ */
+function withWatchSuspects(report: HealthReport, leaks: LeakSuspect[], hangs: HangSuspect[]): HealthReport {
+  if (!leaks.length && !hangs.length) return report;
+  return {
+    ...report,
+    status: report.status === 'healthy' ? 'degraded' : report.status,
+    metrics: { ...report.metrics, suspects: { memory_leaks: leaks, hangs, stalled_tasks: [] } },
+  };
 }

@@ -10,7 +10,7 @@ import type { OvernightConfig } from '../config/schema.js';
 import { loadNative } from '../native.js';
 import type { Clock } from '../util/clock.js';
 import { NON_DESTRUCTIVE, type AuditLog } from './audit-log.js';
-import { parseCgroupSelector } from '../sampling/cgroup-membership.js';
+import { parseCgroupSelector } from '../readers/cgroup-membership.js';
 import { implicitScope } from './implicit-scope.js';
 import { checkProcessScope, type ScopeOptions, type ScopeVerdict } from './process-scope.js';
 import { resolveUid } from './users.js';

@@ -5,8 +5,8 @@
  */
 import { readFileSync, readlinkSync } from 'node:fs';
 import path from 'node:path';
-import { inCgroup, type CgroupSelector } from '../sampling/cgroup-membership.js';
-import { readProcess } from '../sampling/processes.js';
+import { inCgroup, type CgroupSelector } from '../readers/cgroup-membership.js';
+import { readProcess } from '../readers/processes.js';
 import type { ProcessSample } from '../native.js';
 
 /** Never acted on, whatever the configuration says. */

@@ -10,7 +10,8 @@ import type { OvernightConfig } from '../config/schema.js';
 import { memoryStatus } from '../health/metrics.js';
 import type { HangSuspect, LeakSuspect, SuspectSource } from '../health/sources.js';
 import type { NativeHostReader, ProcessSample } from '../native.js';
-import type { ProcessScan } from '../sampler/sampler.js';
+import { createHostReader } from '../readers/host.js';
+import { Sampler, type ProcessScan } from '../sampler/sampler.js';
 import { monotonicNowMs, type Clock } from '../util/clock.js';
 import { round } from '../util/stats.js';
 import { HangDetector } from './hang-detector.js';
@@ -52,10 +53,13 @@ export class ProcessWatch implements SuspectSource {
   private busy: Promise<void> | undefined;
   private source: ProcessScanSource | undefined;
   private ownsSource = false;
+  /** The caller's reader, else one made on the first scan (constructing a watch never loads the addon). */
+  private hostReader: NativeHostReader | undefined;
   private readonly fastScanMs: number;
   private fastTimer: NodeJS.Timeout | undefined;
 
   constructor(private readonly o: ProcessWatchOptions) {
+    this.hostReader = o.hostReader;
     const w = o.config.watch;
     this.hang = new HangDetector({ dStateMs: w.dStateSec * 1000, noProgressMs: w.noProgressSec * 1000 });
     this.leakOpts = {
@@ -90,14 +94,11 @@ export class ProcessWatch implements SuspectSource {
   }
 
   private async scanNow(): Promise<void> {
-    this.o.hostReader ??= (await import('../sampling/host.js')).createHostReader();
+    this.hostReader ??= createHostReader();
     if (!this.source) {
-      const { Sampler } = await import('../sampler/sampler.js');
-      if (!this.source) {
-        // No host signal: no sampling thread; intervalUs 0: no scanner thread either (scans on demand).
-        this.source = new Sampler({ intervalUs: 1_000_000, signals: [], processes: { descendantsOf: this.o.scopeRoot, intervalUs: 0 } }).start();
-        this.ownsSource = true;
-      }
+      // No host signal: no sampling thread; intervalUs 0: no scanner thread either (scans on demand).
+      this.source = new Sampler({ intervalUs: 1_000_000, signals: [], processes: { descendantsOf: this.o.scopeRoot, intervalUs: 0 } }).start();
+      this.ownsSource = true;
     }
     await this.source.scanProcesses();
     this.drain();
@@ -112,7 +113,7 @@ export class ProcessWatch implements SuspectSource {
     const now = this.o.clock.now();
     for (const scan of scans) this.ingest(scan.processes, now - Math.max(0, monoNow - scan.monotonicMs));
     this.lastObserved = now - Math.max(0, monoNow - scans[scans.length - 1]!.monotonicMs);
-    if (this.o.hostReader) this.headroom = memoryStatus(this.o.hostReader.sample({ cpu: false, load: false, psi: false })).effective?.available_bytes ?? null;
+    if (this.hostReader) this.headroom = memoryStatus(this.hostReader.sample({ cpu: false, load: false, psi: false })).effective?.available_bytes ?? null;
     this.adjustCadence();
   }
 

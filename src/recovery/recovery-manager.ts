@@ -21,6 +21,7 @@ import type { RecoveryJournalStore } from './journal.js';
 import type { TaskRestarter } from './task-restarter.js';
 import type { ProcessWatch } from './process-watch.js';
 import { awaitMemoryReleased, endProcess, privateBytes, processEnded, type ActionTaken } from './terminate.js';
+import { gpuDevices, gpuStatusesByIndex } from '../health/gpu-health.js';
 
 export type OperationType = 'memory_leak' | 'gpu_reset' | 'process_hang';
 /**
@@ -81,8 +82,19 @@ function nvidiaSmiReset(index: number): Promise<{ ok: boolean; output: string }>
   });
 }
 
+/**
+ * One recoverOperation call: passed down to every step, so that concurrent calls never see each
+ * other's actor, dry-run or force flags (a refusal is audited with the caller that caused it).
+ */
+interface RecoveryCall {
+  actor: string;
+  dryRun: boolean;
+  force: boolean;
+  operationType: OperationType;
+  context: RecoveryContext;
+}
+
 export class RecoveryManager {
-  private current: { actor: string; dryRun: boolean; force: boolean; operationType: OperationType; context: RecoveryContext } | undefined;
 
   constructor(private readonly o: RecoveryManagerOptions) {}
 
@@ -104,10 +116,10 @@ export class RecoveryManager {
     const before = await this.o.health.checkSystemHealth('quick');
     await this.o.watch.observe();
     let r: Omit<RecoveryResult, 'id' | 'started_at' | 'finished_at' | 'operation_type' | 'dry_run'>;
-    this.current = { actor, dryRun, force, operationType, context };
-    if (operationType === 'memory_leak') r = await this.memoryLeak(context, dryRun, actor, before);
-    else if (operationType === 'process_hang') r = await this.processHang(context, dryRun, actor);
-    else r = await this.gpuReset(context, dryRun, actor);
+    const call: RecoveryCall = { actor, dryRun, force, operationType, context };
+    if (operationType === 'memory_leak') r = await this.memoryLeak(call, before);
+    else if (operationType === 'process_hang') r = await this.processHang(call);
+    else r = await this.gpuReset(call);
     const result: RecoveryResult = { id: randomUUID(), operation_type: operationType, started_at: started, finished_at: this.iso(), ...r, dry_run: dryRun };
     // A dry run reports "dry_run" only for what the real run would go on to do; a refusal stays one.
     if (dryRun && result.status !== 'refused') result.status = 'dry_run';
@@ -147,7 +159,7 @@ export class RecoveryManager {
         status: before.status,
         breached: before.breached.map((b) => b.metric),
         memory_used_fraction: before.metrics.memory_status.effective?.used_fraction ?? null,
-        gpu_statuses: Object.fromEntries(((before.metrics.gpu_health.devices as { index: number; status: string }[] | undefined) ?? []).map((d) => [String(d.index), d.status])),
+        gpu_statuses: gpuStatusesByIndex(before.metrics.gpu_health),
       },
       result: { status: result.status, message: result.message, actions: result.actions_taken.length },
       context,
@@ -165,11 +177,12 @@ export class RecoveryManager {
     return { p: v.process };
   }
 
-  private async memoryLeak(context: RecoveryContext, dryRun: boolean, actor: string, before: HealthReport) {
+  private async memoryLeak(call: RecoveryCall, before: HealthReport) {
+    const { context, dryRun, actor } = call;
     const suspects = this.o.watch.leakSuspects();
     const { p, refusal } = this.pick(context, suspects);
     const memBefore = before.metrics.memory_status.effective;
-    if (refusal) return this.refused(refusal, context);
+    if (refusal) return this.refused(call, refusal);
     if (!p) {
       const memBreached = before.breached.some((b) => b.metric === 'memory');
       return {
@@ -187,9 +200,9 @@ export class RecoveryManager {
     const target = { pid: p.pid, comm: p.comm, rss_bytes: p.rss, leak: { slope_mb_per_min: Math.round((analysis.slopeBytesPerMin / MB) * 10) / 10, r2: Math.round(analysis.r2 * 100) / 100, evidence: analysis.reason } };
     // A process pointed at is ended only on evidence that it leaks, or when the caller forces it.
     const forced = !analysis.isLeak ? `no leak evidence: ${analysis.reason}` : null;
-    if (forced && !this.current?.force) return this.refused(`pid ${p.pid} (${p.comm}) shows no leak: ${analysis.reason}. ${this.leakEvidenceNeeded()}; or pass force: true to end it anyway (audited as forced)`, context, [], target, 'evidence');
+    if (forced && !call.force) return this.refused(call, `pid ${p.pid} (${p.comm}) shows no leak: ${analysis.reason}. ${this.leakEvidenceNeeded()}; or pass force: true to end it anyway (audited as forced)`, [], target, 'evidence');
     const ladder = await endProcess(this.o.gate, this.o.clock, p, { actor, dryRun, checkpoint: true, inputs: { operationType: 'memory_leak', ...context, ...(forced ? { forced } : {}) } });
-    if (ladder.refused) return this.refused(ladder.actions.at(-1)?.detail ?? 'refused by the policy', context, ladder.actions, target);
+    if (ladder.refused) return this.refused(call, ladder.actions.at(-1)?.detail ?? 'refused by the policy', ladder.actions, target);
     if (dryRun) return { status: 'dry_run' as RecoveryStatus, nothing_to_do: false, message: `would end pid ${p.pid} (${p.comm})${forced ? ' (forced)' : ''}: ${analysis.reason}`, target, actions_taken: ladder.actions, new_state: {} };
     const after = await this.o.health.checkSystemHealth('quick');
     const memAfter = after.metrics.memory_status.effective;
@@ -212,10 +225,11 @@ export class RecoveryManager {
     };
   }
 
-  private async processHang(context: RecoveryContext, dryRun: boolean, actor: string) {
+  private async processHang(call: RecoveryCall) {
+    const { context, dryRun, actor } = call;
     const suspects = this.o.watch.hangSuspects();
     const { p, refusal } = this.pick(context, suspects);
-    if (refusal) return this.refused(refusal, context);
+    if (refusal) return this.refused(call, refusal);
     if (!p) {
       return { status: 'recovered' as RecoveryStatus, nothing_to_do: true, message: 'no process in scope is hung (stopped, in D state too long, without progress, or with a stale heartbeat): nothing had to be done', target: null, actions_taken: [], new_state: { hang_suspects: suspects } };
     }
@@ -227,13 +241,13 @@ export class RecoveryManager {
       return { status: 'recovered' as RecoveryStatus, nothing_to_do: true, message: `pid ${p.pid} is not hung (${verdict.reason})`, target: { pid: p.pid, comm: p.comm }, actions_taken: [], new_state: {} };
     }
     const busy = !suspect && !verdict.hung && context.pid !== undefined && (verdict.reason === 'making progress' || p.state === 'R');
-    if (busy && !this.current?.force) {
-      return this.refused(`pid ${p.pid} (${p.comm}) is making progress (state ${p.state}, CPU time moving): a busy process is not a hang, so it was left alone; pass force: true to end it anyway (audited as forced)`, context, [], { pid: p.pid, comm: p.comm, state: p.state }, 'evidence');
+    if (busy && !call.force) {
+      return this.refused(call, `pid ${p.pid} (${p.comm}) is making progress (state ${p.state}, CPU time moving): a busy process is not a hang, so it was left alone; pass force: true to end it anyway (audited as forced)`, [], { pid: p.pid, comm: p.comm, state: p.state }, 'evidence');
     }
     const diagnostics = await captureDiagnostics(p.pid, { gate: this.o.gate, starttime: p.starttime, dryRun, actor });
     const ladder = await endProcess(this.o.gate, this.o.clock, p, { actor, dryRun, checkpoint: true, inputs: { operationType: 'process_hang', ...context, ...(busy ? { forced: `not hung: ${verdict.reason}` } : {}) } });
     const target = { pid: p.pid, comm: p.comm, state: p.state, evidence };
-    if (ladder.refused) return { ...this.refused(ladder.actions.at(-1)?.detail ?? 'refused by the policy', context, ladder.actions, target), diagnostics };
+    if (ladder.refused) return { ...this.refused(call, ladder.actions.at(-1)?.detail ?? 'refused by the policy', ladder.actions, target), diagnostics };
     if (dryRun) return { status: 'dry_run' as RecoveryStatus, nothing_to_do: false, message: `would end pid ${p.pid} (${p.comm}): ${evidence}`, target, actions_taken: ladder.actions, new_state: {}, diagnostics };
     const gone = ladder.gone && processEnded(p);
     if (gone) this.o.watch.forget(p.pid, p.starttime);
@@ -250,25 +264,27 @@ export class RecoveryManager {
     };
   }
 
-  private async gpuReset(context: RecoveryContext, dryRun: boolean, actor: string) {
+  private async gpuReset(call: RecoveryCall) {
+    const { context, dryRun, actor } = call;
     const gpu = this.o.gpu;
     const actions: ActionTaken[] = [];
     if (!gpu) return { status: 'recovered' as RecoveryStatus, nothing_to_do: true, message: 'this node has no NVIDIA GPU (libnvidia-ml.so.1 not found): nothing to reset', target: null, actions_taken: actions, new_state: {} };
     const sample = await gpu.sample({ timeoutMs: this.o.config.gpuTimeoutMs });
     if (!sample.available) return this.escalate(`GPUs cannot be read: ${sample.reason}`, null, actions, { gpu: sample });
-    const report = await this.o.health.checkSystemHealth('full');
-    const devices = (report.metrics.gpu_health.devices as { index: number; status: string; reasons: string[] }[] | undefined) ?? [];
+    // The GPUs' verdicts (Xids, retired pages, ...), without the rest of a full check.
+    const { health: gpuHealth } = await this.o.health.gpuHealth(true);
+    const devices = gpuDevices(gpuHealth);
     const targets = context.gpu !== undefined ? devices.filter((d) => d.index === context.gpu) : devices.filter((d) => d.status !== 'healthy');
-    if (context.gpu !== undefined && !targets.length) return this.refused(`GPU ${context.gpu} does not exist (this node has ${devices.length})`, context);
-    if (!targets.length) return { status: 'recovered' as RecoveryStatus, nothing_to_do: true, message: 'every GPU is healthy: nothing had to be done', target: null, actions_taken: actions, new_state: { gpu_health: report.metrics.gpu_health } };
-    const recent = (report.metrics.gpu_health.recent_xids as { gpuIndex: number; xid: number }[] | undefined) ?? [];
+    if (context.gpu !== undefined && !targets.length) return this.refused(call, `GPU ${context.gpu} does not exist (this node has ${devices.length})`);
+    if (!targets.length) return { status: 'recovered' as RecoveryStatus, nothing_to_do: true, message: 'every GPU is healthy: nothing had to be done', target: null, actions_taken: actions, new_state: { gpu_health: gpuHealth } };
+    const recent = (gpuHealth.available && gpuHealth.recent_xids) || [];
     for (const t of targets) {
       const xids = [...recent.filter((x) => x.gpuIndex === t.index).map((x) => x.xid), ...(context.xid !== undefined ? [context.xid] : [])];
       const unfixable = xids.map(classifyXid).find((c) => !c.resettable);
       const dev = sample.devices.find((d) => d.index === t.index);
       if (unfixable || dev?.lost) {
         const why = unfixable ? `Xid ${unfixable.xid}: ${unfixable.description}` : 'the GPU is lost (NVML_ERROR_GPU_IS_LOST)';
-        return this.escalate(`GPU ${t.index} cannot be fixed by a reset (${why}): drain the node and reboot it`, { gpu: t.index, xids }, actions, { gpu_health: report.metrics.gpu_health });
+        return this.escalate(`GPU ${t.index} cannot be fixed by a reset (${why}): drain the node and reboot it`, { gpu: t.index, xids }, actions, { gpu_health: gpuHealth });
       }
       // 1. End the allowed processes holding the GPU; leave others alone (and say so).
       for (const gp of dev?.processes ?? []) {
@@ -312,19 +328,20 @@ export class RecoveryManager {
     if (dryRun && resetRefused.length) return { status: 'refused' as RecoveryStatus, nothing_to_do: false, message: `the GPU reset would be refused: ${resetRefused.map((a) => `GPU ${a.target.gpu}: ${a.detail}`).join('; ')}`, target: { gpus: targets.map((t) => t.index) }, actions_taken: actions, new_state: {} };
     if (dryRun) return { status: 'dry_run' as RecoveryStatus, nothing_to_do: false, message: `would recover GPU(s) ${targets.map((t) => t.index).join(', ')}`, target: { gpus: targets.map((t) => t.index) }, actions_taken: actions, new_state: {} };
     // 4. Verify with a fresh sample.
-    const after = await this.o.health.checkSystemHealth('full');
-    const afterDevs = (after.metrics.gpu_health.devices as { index: number; status: string; reasons: string[] }[] | undefined) ?? [];
+    const { health: after } = await this.o.health.gpuHealth(true);
+    const afterDevs = gpuDevices(after);
     const still = afterDevs.filter((d) => targets.some((t) => t.index === d.index) && d.status !== 'healthy');
     actions.push({ step: 'verify', target: { gpus: targets.map((t) => t.index) }, outcome: still.length ? 'failed' : 'done', detail: still.length ? still.map((d) => `GPU ${d.index} ${d.status}: ${d.reasons.join('; ')}`).join(' | ') : 'every target GPU is healthy', started_at: this.iso(), finished_at: this.iso() });
-    if (still.length) return this.escalate(`GPU(s) ${still.map((d) => d.index).join(', ')} still unhealthy after recovery: drain the node`, { gpus: targets.map((t) => t.index) }, actions, { gpu_health: after.metrics.gpu_health });
-    return { status: 'recovered' as RecoveryStatus, nothing_to_do: false, message: `GPU(s) ${targets.map((t) => t.index).join(', ')} healthy again`, target: { gpus: targets.map((t) => t.index) }, actions_taken: actions, new_state: { gpu_health: after.metrics.gpu_health } };
+    if (still.length) return this.escalate(`GPU(s) ${still.map((d) => d.index).join(', ')} still unhealthy after recovery: drain the node`, { gpus: targets.map((t) => t.index) }, actions, { gpu_health: after });
+    return { status: 'recovered' as RecoveryStatus, nothing_to_do: false, message: `GPU(s) ${targets.map((t) => t.index).join(', ')} healthy again`, target: { gpus: targets.map((t) => t.index) }, actions_taken: actions, new_state: { gpu_health: after } };
   }
 
-  private refused(reason: string, context: RecoveryContext, actions: ActionTaken[] = [], target: Record<string, unknown> | null = null, by: 'policy' | 'evidence' = 'policy') {
+  private refused(call: RecoveryCall, reason: string, actions: ActionTaken[] = [], target: Record<string, unknown> | null = null, by: 'policy' | 'evidence' = 'policy') {
+    const { context } = call;
     const named = target ?? (context.pid !== undefined ? { pid: context.pid } : context.gpu !== undefined ? { gpu: context.gpu } : null);
     // A target refused before any signal was tried is still a decision: it goes to the audit log.
-    if (!actions.length && this.current) {
-      void this.o.gate.refuse({ actor: this.current.actor, action: this.current.operationType, target: named ?? {}, inputs: context as Record<string, unknown>, dryRun: this.current.dryRun }, reason);
+    if (!actions.length) {
+      void this.o.gate.refuse({ actor: call.actor, action: call.operationType, target: named ?? {}, inputs: context as Record<string, unknown>, dryRun: call.dryRun }, reason);
     }
     return {
       status: 'refused' as RecoveryStatus,

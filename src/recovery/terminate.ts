@@ -5,7 +5,7 @@
  */
 import type { PolicyGate } from '../policy/policy-gate.js';
 import { loadNative, type ProcessSample } from '../native.js';
-import { readProcess } from '../sampling/processes.js';
+import { readProcess } from '../readers/processes.js';
 import type { Clock } from '../util/clock.js';
 
 export interface ActionTaken {

@@ -4,7 +4,7 @@
  * native code, never following a symlink or crossing a filesystem, skipping flocked files),
  * reserve (fallocate a reservation file for a task, released on request or expiry).
  */
-import { existsSync, statfsSync, unlinkSync } from 'node:fs';
+import { existsSync, mkdirSync, statfsSync, unlinkSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { loadNative, type TreeEntry } from '../native.js';
@@ -147,7 +147,6 @@ export function reservationDir(d: ResourceDeps): string {
 export async function reserveDisk(d: ResourceDeps, p: ResourceParameters, o: RunOptions): Promise<ResourceResult> {
   const base = { resource_type: 'disk' as const, action: 'reserve' as const };
   const dir = reservationDir(d);
-  const { mkdirSync } = await import('node:fs');
   mkdirSync(dir, { recursive: true, mode: 0o700 });
   const u = fsUsage(dir);
   const bytes = p.size !== undefined ? parseSize(p.size) : p.threshold !== undefined ? (p.threshold <= 1 ? Math.floor(p.threshold * u.total_bytes) : Math.floor(p.threshold)) : null;

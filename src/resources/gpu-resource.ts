@@ -6,7 +6,7 @@
  */
 import { setTimeout as delay } from 'node:timers/promises';
 import type { GpuDeviceSample } from '../native.js';
-import { readProcess } from '../sampling/processes.js';
+import { readProcess } from '../readers/processes.js';
 import { endProcess } from '../recovery/terminate.js';
 import { PRIORITY_EFFECTS } from './sizes.js';
 import type { Lease } from './leases.js';

@@ -6,8 +6,8 @@
  */
 import { writeFile } from 'node:fs/promises';
 import { memoryStatus } from '../health/metrics.js';
-import { listProcessesAsync } from '../sampling/processes.js';
-import { createHostReader } from '../sampling/host.js';
+import { listProcessesAsync } from '../readers/processes.js';
+import { createHostReader } from '../readers/host.js';
 import { awaitMemoryReleased, endProcess, privateBytes } from '../recovery/terminate.js';
 import { PRIORITY_EFFECTS, parseSize } from './sizes.js';
 import type { Lease } from './leases.js';

@@ -1,7 +1,8 @@
 /**
  * The Sampler's options, checked in TypeScript before the native thread is made, with the uniform
  * messages of the rest of the project (field, value received, what is allowed, did-you-mean for
- * unknown keys). The native side keeps its own range checks as a second line.
+ * unknown keys). This is the one definition of what is allowed: the binding's own range checks (a
+ * second line for callers that bypass this module) use the same ranges, e.g. ringSize 16..1000000.
  */
 import { z } from 'zod';
 import { formatIssues, ValidationError } from '../config/validation.js';

@@ -5,7 +5,7 @@
  */
 import os from 'node:os';
 import { loadNative, type ChannelStats, type NativeProcessChannelOptions, type NativeSampler, type NativeSamplerReport, type ProcessSample } from '../native.js';
-import { unpackProcesses } from '../sampling/packed-processes.js';
+import { unpackProcesses } from '../readers/packed-processes.js';
 import { checkSamplerOptions } from './options.js';
 
 export { monotonicNowMs } from '../util/clock.js';

@@ -19,7 +19,7 @@ const fake = new FakeNvmlConfig({ devices: fakeGpus(1), events: [] });
 const nvmlLog = path.join(mkdtempSync(path.join(tmpdir(), 'ovn-drill-nvml-')), 'calls.log');
 useFakeNvml('full', fake);
 process.env.OVERNIGHT_FAKE_NVML_LOG = nvmlLog;
-const { createOvernightContext } = await import('../../src/mcp/context.js');
+const { createOvernightContext } = await import('../../src/context.js');
 const { OvernightMonitor } = await import('../../src/monitor/overnight-monitor.js');
 const { OvernightMetrics } = await import('../../src/metrics/prometheus.js');
 const { scrapeSources } = await import('../../src/metrics/scrape-sources.js');

@@ -2,7 +2,7 @@
 //   node lease-requester.mjs <dist> <stateDir> <resourceType> <paramsJson> <goFile>
 import { existsSync } from 'node:fs';
 const [, , dist, stateDir, resourceType, paramsJson, goFile] = process.argv;
-const { createOvernightContext } = await import(`${dist}/mcp/context.js`);
+const { createOvernightContext } = await import(`${dist}/context.js`);
 const { parseConfig } = await import(`${dist}/config/load.js`);
 const ctx = await createOvernightContext({ config: parseConfig({ stateDir }) });
 // Wait for the starting gun so that all requesters race; say so, so the test fires it once all wait.

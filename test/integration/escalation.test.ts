@@ -66,7 +66,7 @@ describe('escalation channels', () => {
 
 describe('emergency shutdown (the error handler\'s last resort)', () => {
   it('in dry-run mode lists the agent tree it would stop and writes the final state', async () => {
-    const { createOvernightContext } = await import('../../src/mcp/context.js');
+    const { createOvernightContext } = await import('../../src/context.js');
     const { OvernightErrorHandler } = await import('../../src/monitor/error-handler.js');
     const dir = mkdtempSync(path.join(tmpdir(), 'ovn-emerg-'));
     const ctx = await createOvernightContext({ config: parseConfig({ stateDir: dir }), identity: { scopeRoot: process.pid, selfPid: process.pid }, health: { gpu: null } });

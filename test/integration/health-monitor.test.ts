@@ -4,6 +4,10 @@ import { parseConfig } from '../../src/config/load.js';
 import { FakeNvmlConfig, fakeGpus, useFakeNvml } from '../helpers/fake-nvml.js';
 import { OvernightMetrics } from '../../src/metrics/prometheus.js';
 import { ManualClock } from '../../src/util/clock.js';
+import { gpuDevices } from '../../src/health/gpu-health.js';
+import type { HealthReport } from '../../src/health/health-monitor.js';
+
+const recentXids = (r: HealthReport) => (r.metrics.gpu_health.available ? r.metrics.gpu_health.recent_xids : undefined);
 
 const fake = new FakeNvmlConfig({ devices: fakeGpus(2) });
 useFakeNvml('full', fake);
@@ -35,7 +39,7 @@ describe('HealthMonitor (the library form)', () => {
     const monitor = new HealthMonitor();
     const r = await monitor.checkSystemHealth('full');
     expect(r.status).toBe('critical');
-    const dev = (r.metrics.gpu_health.devices as { index: number; status: string; reasons: string[] }[])[1]!;
+    const dev = gpuDevices(r.metrics.gpu_health)[1];
     expect(dev.status).toBe('failed');
     expect(r.recommendations.find((x) => x.message.startsWith('GPU 1'))!.message).toMatch(/drain the node/);
   });
@@ -44,10 +48,9 @@ describe('HealthMonitor (the library form)', () => {
     fake.write({ devices: fakeGpus(2) });
     const clock = new ManualClock(Date.now());
     const monitor = new HealthMonitor({ clock, config: parseConfig({ gpu: { xidWindowSec: 60 } }) });
-    type Dev = { index: number; status: string; notes?: string[] };
     const check = async () => {
       const r = await monitor.checkSystemHealth('full');
-      const dev = (r.metrics.gpu_health.devices as Dev[]).find((d) => d.index === 1)!;
+      const dev = gpuDevices(r.metrics.gpu_health).find((d) => d.index === 1)!;
       const resets = r.recommendations.filter((x) => x.tool?.name === 'recoverOperation' && x.tool.arguments.operationType === 'gpu_reset');
       const metrics = new OvernightMetrics({ lastXids: () => monitor.lastXids() });
       const outcome = monitor.lastGpuSample()!.outcome;
@@ -61,7 +64,7 @@ describe('HealthMonitor (the library form)', () => {
     expect(a.dev.status).toBe('healthy');
     expect(a.dev.notes![0]).toMatch(/^Xid 13 .*application error; restart the application, the GPU is fine/);
     expect(a.resets).toEqual([]);
-    expect((a.r.metrics.gpu_health.recent_xids as { xid: number; cause: string }[])[0]).toMatchObject({ xid: 13, cause: 'application' });
+    expect(recentXids(a.r)?.[0]).toMatchObject({ xid: 13, cause: 'application' });
     expect(a.xidMetric).toBe('13');
 
     clock.advance(1000);
@@ -74,7 +77,7 @@ describe('HealthMonitor (the library form)', () => {
     clock.advance(60_500);
     const c = await check();
     expect(c.dev.status).toBe('healthy');
-    expect(c.r.metrics.gpu_health.recent_xids).toEqual([]);
+    expect(recentXids(c.r)).toEqual([]);
     expect(c.resets).toEqual([]);
     expect(c.xidMetric).toBe('0');
   });

@@ -45,7 +45,6 @@ async function startedMonitor(memoryLimit: number): Promise<HealthMonitor> {
     config: parseConfig({ sampleIntervalMs: 100, thresholds: { memory: memoryLimit }, hysteresis: { sustainMs: SUSTAIN_MS, sustainSamples: 2 } }),
     gpu: null,
   });
-  await m.prepareBackground();
   m.start();
   return m;
 }
@@ -80,7 +79,6 @@ describe('the sustain window is wall time over the sampler\'s readings', () => {
   it('quick every 100 ms through a 1 s spike of the readings never reports it; a spike held past sustainMs does', async () => {
     const readings = new ScriptedReadings();
     monitor = new HealthMonitor({ config: parseConfig({ thresholds: { memory: 0.8 }, hysteresis: { sustainMs: 3000, sustainSamples: 2 } }), gpu: null, sampler: readings });
-    await monitor.prepareBackground();
     monitor.start(100);
     const quickMemory = async () => (await monitor!.checkSystemHealth('quick')).breached.find((b) => b.metric === 'memory');
 

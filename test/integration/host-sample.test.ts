@@ -1,7 +1,7 @@
 import { execFileSync } from 'node:child_process';
 import { readFileSync, statfsSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { createHostReader, sampleHost } from '../../src/sampling/host.js';
+import { createHostReader, sampleHost } from '../../src/readers/host.js';
 
 /** /proc/stat's aggregate cpu line, parsed in TypeScript (independent of the native parser). */
 function tsCpuLine(): number[] {

@@ -9,7 +9,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { parseConfig } from '../../src/config/load.js';
-import { createOvernightContext } from '../../src/mcp/context.js';
+import { createOvernightContext } from '../../src/context.js';
 import { serveOnHttp } from '../../src/mcp/http.js';
 
 let stop: (() => Promise<void>) | undefined;

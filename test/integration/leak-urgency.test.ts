@@ -9,8 +9,8 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parseConfig } from '../../src/config/load.js';
-import type { OvernightContext } from '../../src/mcp/context.js';
-import { createOvernightContext } from '../../src/mcp/context.js';
+import type { OvernightContext } from '../../src/context.js';
+import { createOvernightContext } from '../../src/context.js';
 import { firstLine, killAll, procState, scripts, spawnNode, waitFor } from '../helpers/children.js';
 import type { ChildProcess } from 'node:child_process';
 

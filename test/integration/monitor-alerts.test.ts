@@ -12,7 +12,7 @@ import { FakeNvmlConfig, fakeGpus, useFakeNvml } from '../helpers/fake-nvml.js';
 
 const fake = new FakeNvmlConfig({ devices: fakeGpus(2) });
 useFakeNvml('full', fake);
-const { createOvernightContext } = await import('../../src/mcp/context.js');
+const { createOvernightContext } = await import('../../src/context.js');
 const { OvernightMonitor } = await import('../../src/monitor/overnight-monitor.js');
 
 const GiB = 2 ** 30;

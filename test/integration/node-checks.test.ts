@@ -5,7 +5,7 @@ import { afterAll, afterEach, describe, expect, it } from 'vitest';
 import { parseConfig } from '../../src/config/load.js';
 import { loadNative, type ProcessSample } from '../../src/native.js';
 import { NodeChecker } from '../../src/node-checks/node-checker.js';
-import { createProcessTable } from '../../src/sampling/processes.js';
+import { createProcessTable } from '../../src/readers/processes.js';
 import { firstLine, killAll, procState, spawnCommand, spawnNode, waitFor } from '../helpers/children.js';
 
 const native = loadNative();

@@ -7,7 +7,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { parseConfig } from '../../src/config/load.js';
-import { createOvernightContext, type OvernightContext } from '../../src/mcp/context.js';
+import { createOvernightContext, type OvernightContext } from '../../src/context.js';
 
 let ctx: OvernightContext | undefined;
 afterEach(async () => {

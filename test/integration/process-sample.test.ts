@@ -8,9 +8,9 @@ import {
   listProcesses,
   listProcessesAsync,
   readProcess,
-} from '../../src/sampling/processes.js';
+} from '../../src/readers/processes.js';
 import { loadNative, type PackedProcessRows, type ProcessSample } from '../../src/native.js';
-import { unpackProcesses } from '../../src/sampling/packed-processes.js';
+import { unpackProcesses } from '../../src/readers/packed-processes.js';
 import { firstLine, killAll, procState, scripts, spawnCommand, spawnNode, waitFor } from '../helpers/children.js';
 
 afterAll(killAll);

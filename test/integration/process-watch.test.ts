@@ -7,7 +7,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parseConfig } from '../../src/config/load.js';
-import { createOvernightContext, type OvernightContext } from '../../src/mcp/context.js';
+import { createOvernightContext, type OvernightContext } from '../../src/context.js';
 import { firstLine, killAll, scripts, spawnNode, waitFor } from '../helpers/children.js';
 
 let ctx: OvernightContext;

@@ -4,8 +4,8 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parseConfig } from '../../src/config/load.js';
-import { readProcess } from '../../src/sampling/processes.js';
-import type { OvernightContext } from '../../src/mcp/context.js';
+import { readProcess } from '../../src/readers/processes.js';
+import type { OvernightContext } from '../../src/context.js';
 import { FakeNvmlConfig, fakeGpus, useFakeNvml } from '../helpers/fake-nvml.js';
 import { firstLine, killAll, procState, scripts, spawnCommand, spawnNode, waitFor } from '../helpers/children.js';
 
@@ -13,7 +13,7 @@ const fake = new FakeNvmlConfig({ devices: fakeGpus(2) });
 const nvmlLog = path.join(mkdtempSync(path.join(tmpdir(), 'ovn-nvml-')), 'calls.log');
 useFakeNvml('full', fake);
 process.env.OVERNIGHT_FAKE_NVML_LOG = nvmlLog;
-const { createOvernightContext } = await import('../../src/mcp/context.js');
+const { createOvernightContext } = await import('../../src/context.js');
 
 let ctx: OvernightContext;
 const restartMark = path.join(mkdtempSync(path.join(tmpdir(), 'ovn-restart-')), 'restarted');
@@ -158,7 +158,7 @@ describe('right after a recovery', () => {
     // At once: no scan in between is needed for the watch to know the process ended.
     const h = await ctx.health.checkSystemHealth('recovery');
     expect(h.metrics.suspects!.memory_leaks.map((l) => (l as { pid: number }).pid)).not.toContain(leaker.pid);
-    expect(h.recovery_check!.target_still_suspect).toBe(false);
+    expect(h.recovery_check).toMatchObject({ target_still_suspect: false });
     expect(String(h.recovery_check!.explanation)).not.toContain(`pid ${leaker.pid}`);
     // A scan published before the exit does not bring it back.
     await ctx.watch.observe();
@@ -321,5 +321,26 @@ describe('GPU faults (fake NVML)', () => {
     expect(r.message).toMatch(/cannot be fixed by a reset.*Xid 79.*drain the node/);
     expect(resets.length).toBe(before);
     expect(r.escalation).toBeTruthy();
+  });
+});
+
+describe('concurrent recoverOperation calls', () => {
+  it('each refusal is audited with its own call\'s actor and dryRun, however the calls interleave', async () => {
+    fake.write({ devices: fakeGpus(2) });
+    // Six calls at once for GPUs that do not exist: each awaits a GPU sample and a full check before
+    // its refusal, so the calls interleave; a manager that kept "the current call" in a field would
+    // audit most refusals with the last caller's actor and flag.
+    const calls = [10, 11, 12, 13, 14, 15].map((gpu, i) => ({ gpu, actor: `agent-${gpu}`, dryRun: i % 2 === 0 }));
+    const results = await Promise.all(calls.map((c) => ctx.recovery.recoverOperation('gpu_reset', { gpu: c.gpu }, { actor: c.actor, dryRun: c.dryRun })));
+    for (const [i, r] of results.entries()) {
+      expect(r).toMatchObject({ status: 'refused', dry_run: calls[i]!.dryRun });
+      expect(r.message).toMatch(new RegExp(`GPU ${calls[i]!.gpu} does not exist`));
+    }
+    const rowsFor = (gpu: number) => ctx.audit.list({ limit: 1000 }).filter((e) => e.action === 'gpu_reset' && (e.target as { gpu?: number }).gpu === gpu);
+    // The refusals are written without being awaited by the call: wait for all six rows.
+    await waitFor(() => calls.every((c) => rowsFor(c.gpu).length > 0));
+    for (const c of calls) {
+      expect(rowsFor(c.gpu).map((e) => [e.actor, e.dry_run, e.allowed])).toEqual([[c.actor, c.dryRun, false]]);
+    }
   });
 });

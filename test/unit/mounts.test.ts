@@ -2,7 +2,7 @@ import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { mountOf, parseMountInfo, readMounts } from '../../src/sampling/mounts.js';
+import { mountOf, parseMountInfo, readMounts } from '../../src/readers/mounts.js';
 
 describe('mount points from /proc/self/mountinfo', () => {
   it('parses fields, optional fields and \\ooo escapes', () => {

@@ -1,10 +1,10 @@
 import { describe, expect, it } from 'vitest';
 import type { CgroupCpu, CgroupMemory, CpuTimes, CpuUtilization, FilesystemSample, HostSample, IoCounters, MemorySample, ProcessSample, PsiLine } from '../../src/native.js';
 import { loadNative } from '../../src/native.js';
-import { hostLayoutNames, HOST_GROUPS } from '../../src/sampling/packed-host.js';
-import { sampleHost } from '../../src/sampling/host.js';
-import { processLayoutNames } from '../../src/sampling/packed-processes.js';
-import { listProcesses } from '../../src/sampling/processes.js';
+import { hostLayoutNames, HOST_GROUPS } from '../../src/readers/packed-host.js';
+import { sampleHost } from '../../src/readers/host.js';
+import { processLayoutNames } from '../../src/readers/packed-processes.js';
+import { listProcesses } from '../../src/readers/processes.js';
 
 // Each object below must name exactly the keys of its TypeScript type (the compiler checks that
 // through `satisfies`); the test checks the native tables name the same fields. Together they make

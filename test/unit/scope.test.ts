@@ -8,7 +8,7 @@ import { parseConfig } from '../../src/config/load.js';
 import { AuditLog } from '../../src/policy/audit-log.js';
 import { implicitScope } from '../../src/policy/implicit-scope.js';
 import { PolicyGate } from '../../src/policy/policy-gate.js';
-import { cgroupPathsOf, parseCgroupSelector } from '../../src/sampling/cgroup-membership.js';
+import { cgroupPathsOf, parseCgroupSelector } from '../../src/readers/cgroup-membership.js';
 import { openDatabase } from '../../src/store/database.js';
 import { ManualClock } from '../../src/util/clock.js';
 

@@ -5,6 +5,21 @@ import { z } from 'zod';
 import type { HealthMonitor } from '../../health/health-monitor.js';
 import { boundedNumber, enumOf, fractionArg, instrumented, ok, progressReporter, strictShape, type ToolContext } from '../tool-kit.js';
 import type { McpServerLike } from '../server-types.js';
+import {
+  cgroupSchema,
+  cpuSchema,
+  criticalFaultsSchema,
+  diskSchema,
+  errorRatesSchema,
+  gpuHealthSchema,
+  memoryStatusSchema,
+  pressureSchema,
+  processesSchema,
+  recoveryCheckSchema,
+  recoveryStatusSchema,
+  responseTimesSchema,
+  suspectsSchema,
+} from './report-schemas.js';
 
 export const healthCheckInput = strictShape(
   {
@@ -29,7 +44,6 @@ export const healthCheckInput = strictShape(
   'arguments',
 );
 
-const device = z.looseObject({ index: z.number(), status: z.string() });
 export const healthCheckOutput = z.looseObject({
   status: z.enum(['healthy', 'degraded', 'critical']),
   check_type: z.enum(['quick', 'full', 'recovery']),
@@ -37,15 +51,19 @@ export const healthCheckOutput = z.looseObject({
   duration_ms: z.number(),
   thresholds: z.looseObject({ memory: z.number(), gpu: z.number(), responseTime: z.number() }),
   metrics: z.looseObject({
-    gpu_health: z.looseObject({ available: z.boolean(), devices: z.array(device).optional() }),
-    memory_status: z.looseObject({}),
-    response_times: z.looseObject({}),
-    error_rates: z.looseObject({}),
-    recovery_status: z.looseObject({}),
-    cpu: z.looseObject({}),
-    pressure: z.looseObject({}),
-    cgroup: z.looseObject({}),
-    disk: z.array(z.looseObject({ path: z.string() })),
+    gpu_health: gpuHealthSchema,
+    memory_status: memoryStatusSchema,
+    response_times: responseTimesSchema,
+    error_rates: errorRatesSchema,
+    recovery_status: recoveryStatusSchema,
+    cpu: cpuSchema,
+    pressure: pressureSchema,
+    cgroup: cgroupSchema,
+    disk: diskSchema,
+    /** full checks: the largest consumers by memory and CPU */
+    processes: processesSchema.optional(),
+    /** full checks: leak and hang suspects, stalled tasks */
+    suspects: suspectsSchema.optional(),
     /** full checks: InfiniBand, mounts, daemons, users, zombies, descriptors, operators' checks */
     node_checks: z
       .looseObject({
@@ -60,8 +78,9 @@ export const healthCheckOutput = z.looseObject({
       .optional(),
   }),
   breached: z.array(z.looseObject({ metric: z.string(), observed: z.number(), limit: z.number() })),
+  critical_faults: criticalFaultsSchema,
   recommendations: z.array(z.looseObject({ severity: z.string(), message: z.string() })),
-  recovery_check: z.looseObject({}).optional(),
+  recovery_check: recoveryCheckSchema.optional(),
 });
 
 export function registerHealthCheck(server: McpServerLike, health: HealthMonitor): void {

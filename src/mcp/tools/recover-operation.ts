@@ -9,6 +9,7 @@ import type { LatencyWindow } from '../../health/latency-window.js';
 import { gpuIndexField, integerField, pidField, taskIdField, timestampField } from '../../config/fields.js';
 import { enumOf, instrumented, ok, strictShape } from '../tool-kit.js';
 import type { McpServerLike } from '../server-types.js';
+import { gpuHealthSchema, memoryStatusSchema, reading, suspectsSchema } from './report-schemas.js';
 
 export const recoverOperationInput = strictShape(
   {
@@ -46,9 +47,17 @@ export const recoverOperationOutput = z.looseObject({
   operation_type: z.string(),
   message: z.string(),
   nothing_to_do: z.boolean(),
-  target: z.looseObject({}).nullable(),
+  /** What was acted on: a process (pid, comm, its leak or hang evidence) or GPUs. */
+  target: z.looseObject({ pid: z.number().int().optional(), comm: z.string().optional(), gpu: z.number().int().optional(), gpus: z.array(z.number().int()).optional() }).nullable(),
   actions_taken: z.array(z.looseObject({ step: z.string(), outcome: z.string(), detail: z.string() })),
-  new_state: z.looseObject({}),
+  /** The state after the recovery, as healthCheck reports it (which parts depends on the operation). */
+  new_state: z.looseObject({
+    gpu_health: gpuHealthSchema.optional(),
+    memory_status: memoryStatusSchema.optional(),
+    freed_bytes: reading.optional(),
+    leak_suspects: suspectsSchema.shape.memory_leaks.optional(),
+    hang_suspects: suspectsSchema.shape.hangs.optional(),
+  }),
 });
 
 export function registerRecoverOperation(server: McpServerLike, recovery: RecoveryManager, calls: LatencyWindow): void {

@@ -1,4 +1,4 @@
-/** Host sampling: one native call returns memory, CPU, load, PSI, cgroup and filesystems. */
+/** Host reader: one native call returns memory, CPU, load, PSI, cgroup and filesystems. */
 import { loadNative, type HostSample, type HostSampleOptions, type NativeHostReader } from '../native.js';
 import { unpackHostSample, type PackedMeta } from './packed-host.js';
 

@@ -1,4 +1,4 @@
-/** Process sampling: one pid, the whole table, or a process tree. */
+/** Process reader: one pid, the whole table, or a process tree. */
 import {
   loadNative,
   type NativeProcessTable,

@@ -2,33 +2,33 @@
  * The engines behind the tools, created once per process and shared by every MCP server instance
  * (the HTTP transport makes one server per request; the engines and their histories stay).
  */
-import { parseConfig } from '../config/load.js';
-import type { OvernightConfig } from '../config/schema.js';
-import type { GpuSampler } from '../gpu/gpu-sampler.js';
-import { HealthMonitor, type HealthMonitorOptions } from '../health/health-monitor.js';
-import { AuditLog } from '../policy/audit-log.js';
-import { PolicyGate, type GateIdentity } from '../policy/policy-gate.js';
-import { ancestorsOf } from '../policy/process-scope.js';
-import { Escalator } from '../recovery/escalation.js';
-import { RecoveryJournalStore } from '../recovery/journal.js';
-import { ProcessWatch } from '../recovery/process-watch.js';
-import { RecoveryManager, type RecoveryManagerOptions } from '../recovery/recovery-manager.js';
-import { TaskRestarter } from '../recovery/task-restarter.js';
-import { openDatabase, type Db } from '../store/database.js';
-import { ProgressTracker } from '../progress/progress-tracker.js';
-import { LeaseStore } from '../resources/leases.js';
-import { ResourceManager } from '../resources/resource-manager.js';
-import { systemClock, type Clock } from '../util/clock.js';
-import { BootRegistry, currentBoot, type BootInfo } from '../events/boots.js';
-import { EventHealth } from '../events/event-health.js';
-import { EventStore } from '../events/event-store.js';
-import { recordCheckOutcomes } from '../node-checks/check-events.js';
-import { GpuInventory } from '../events/gpu-inventory.js';
-import { KernelLogWatcher } from '../events/kernel-log.js';
-import { normalizeBusId } from '../events/kmsg-matcher.js';
-import { loadNative } from '../native.js';
-import { HistoryRecorder } from '../history/history-recorder.js';
-import { MetricHistory } from '../history/metric-history.js';
+import { parseConfig } from './config/load.js';
+import type { OvernightConfig } from './config/schema.js';
+import { BootRegistry, currentBoot, type BootInfo } from './events/boots.js';
+import { EventHealth } from './events/event-health.js';
+import { EventStore } from './events/event-store.js';
+import { GpuInventory } from './events/gpu-inventory.js';
+import { KernelLogWatcher } from './events/kernel-log.js';
+import { normalizeBusId } from './events/kmsg-matcher.js';
+import { gpuSampler, nvmlInfo, type GpuSampler } from './gpu/gpu-sampler.js';
+import { HealthMonitor, type HealthMonitorOptions } from './health/health-monitor.js';
+import { HistoryRecorder } from './history/history-recorder.js';
+import { MetricHistory } from './history/metric-history.js';
+import { loadNative } from './native.js';
+import { recordCheckOutcomes } from './node-checks/check-events.js';
+import { AuditLog } from './policy/audit-log.js';
+import { PolicyGate, type GateIdentity } from './policy/policy-gate.js';
+import { ancestorsOf } from './policy/process-scope.js';
+import { Escalator } from './recovery/escalation.js';
+import { RecoveryJournalStore } from './recovery/journal.js';
+import { ProcessWatch } from './recovery/process-watch.js';
+import { RecoveryManager, type RecoveryManagerOptions } from './recovery/recovery-manager.js';
+import { TaskRestarter } from './recovery/task-restarter.js';
+import { openDatabase, type Db } from './store/database.js';
+import { ProgressTracker } from './progress/progress-tracker.js';
+import { LeaseStore } from './resources/leases.js';
+import { ResourceManager } from './resources/resource-manager.js';
+import { systemClock, type Clock } from './util/clock.js';
 
 export interface OvernightContext {
   config: OvernightConfig & { stateDir: string };
@@ -59,7 +59,7 @@ export interface OvernightContext {
 export interface ContextOptions {
   config?: OvernightConfig & { stateDir: string };
   clock?: Clock;
-  health?: Omit<HealthMonitorOptions, 'config' | 'clock'>;
+  health?: Omit<HealthMonitorOptions, 'config' | 'clock' | 'suspects' | 'recoveries' | 'tasks'>;
   identity?: GateIdentity;
   /** Sample in the background so sustain windows and leak slopes have history. */
   background?: boolean;
@@ -67,27 +67,32 @@ export interface ContextOptions {
   recovery?: Pick<RecoveryManagerOptions, 'resetGpu'>;
 }
 
+// eslint-disable-next-line @typescript-eslint/require-await -- async so that a failure (opening the database) rejects as callers expect
 export async function createOvernightContext(options: ContextOptions = {}): Promise<OvernightContext> {
   const config = options.config ?? parseConfig({});
   const clock = options.clock ?? systemClock;
-  const { gpuSampler, nvmlInfo } = await import('../gpu/gpu-sampler.js');
   const gpu = options.health?.gpu === null ? null : nvmlInfo().loaded ? gpuSampler() : null;
   const db = openDatabase(config.stateDir);
   const audit = new AuditLog(db);
   const gate = new PolicyGate(config.policy, audit, clock, options.identity);
-  const health = new HealthMonitor({ ...options.health, config, clock, gpu });
+  // Built in dependency order: what the health check reads (suspects, recoveries, stalled tasks)
+  // exists before the HealthMonitor, which takes it in its constructor.
   const watch = new ProcessWatch({ config, clock, scopeRoot: gate.scopeOptions.scopeRoot });
   const journal = new RecoveryJournalStore(db);
-  const escalator = new Escalator(config.escalation, clock);
-  const restarter = new TaskRestarter(config.tasks, gate, clock);
-  const recovery = new RecoveryManager({ config, clock, gate, health, watch, journal, escalator, gpu, restarter, ...options.recovery });
-  const progress = new ProgressTracker(db, config, clock);
-  health.attach({ suspects: watch, recoveries: journal, tasks: progress });
-  const resources = new ResourceManager({ config, clock, gate, health, watch, leases: new LeaseStore(db), gpu });
+  // Restores overwrite files: the tracker's restores pass the gate and are audited.
+  const progress = new ProgressTracker(db, config, clock, gate);
+  // The event history before the HealthMonitor, which reads it in every check.
   const events = new EventStore(db);
   const boot = currentBoot();
   const boots = new BootRegistry(db, events);
   let kernelLog: KernelLogWatcher | null = null;
+  const kernelLogStatus = () => (kernelLog ? kernelLog.status() : config.kernelLog.enabled ? null : { available: false as const, reason: 'kernelLog.enabled is false' });
+  const eventHealth = new EventHealth(events, config, new GpuInventory(db, config.gpu.expectedCount), kernelLogStatus, boot.bootId);
+  const health = new HealthMonitor({ ...options.health, config, clock, gpu, suspects: watch, recoveries: journal, tasks: progress, events: eventHealth });
+  const escalator = new Escalator(config.escalation, clock);
+  const restarter = new TaskRestarter(config.tasks, gate, clock);
+  const recovery = new RecoveryManager({ config, clock, gate, health, watch, journal, escalator, gpu, restarter, ...options.recovery });
+  const resources = new ResourceManager({ config, clock, gate, health, watch, leases: new LeaseStore(db), gpu });
   let pruneTimer: NodeJS.Timeout | undefined;
   const history = new MetricHistory(db, config.history.intervalSec * 1000);
   // Rows for the retention period at the interval, and no more.
@@ -141,15 +146,11 @@ export async function createOvernightContext(options: ContextOptions = {}): Prom
       },
     ]);
   };
-  const kernelLogStatus = () => (kernelLog ? kernelLog.status() : config.kernelLog.enabled ? null : { available: false as const, reason: 'kernelLog.enabled is false' });
-  const eventHealth = new EventHealth(events, config, new GpuInventory(db, config.gpu.expectedCount), kernelLogStatus, boot.bootId);
-  health.attach({ events: eventHealth });
   // Operators' checks (checks[]) feed the history too: each change of a check's outcome is an event.
   recordCheckOutcomes(health.nodeChecks.operatorChecks, boot.bootId, (e) => events.add([e]));
   if (options.background) {
     // One Sampler for the process: host signals for the thresholds, and the agent's processes
     // scanned on its own thread every watch.intervalSec for leak slopes and hang windows.
-    await health.prepareBackground();
     health.start(config.sampleIntervalMs, { processes: { descendantsOf: watch.scopeRoot, intervalUs: Math.round(config.watch.intervalSec * 1e6) } });
     watch.start(config.watch.intervalSec * 1000, health.backgroundSampler);
   }
