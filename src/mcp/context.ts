@@ -62,7 +62,7 @@ export async function createOvernightContext(options: ContextOptions = {}): Prom
   const escalator = new Escalator(config.escalation, clock);
   const restarter = new TaskRestarter(config.tasks, gate, clock);
   const recovery = new RecoveryManager({ config, clock, gate, health, watch, journal, escalator, gpu, restarter, ...options.recovery });
-  const progress = new ProgressTracker(db, config, clock);
+  const progress = new ProgressTracker(db, config, clock, gate);
   health.attach({ suspects: watch, recoveries: journal, tasks: progress });
   const resources = new ResourceManager({ config, clock, gate, health, watch, leases: new LeaseStore(db), gpu });
   if (options.background) {
