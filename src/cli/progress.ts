@@ -1,6 +1,8 @@
 /** `overnight progress [taskId]` and `overnight progress restore <taskId> [checkpoint]`. */
 import type { Command } from 'commander';
 import { loadConfig } from '../config/load.js';
+import { AuditLog } from '../policy/audit-log.js';
+import { PolicyGate } from '../policy/policy-gate.js';
 import { ProgressTracker } from '../progress/progress-tracker.js';
 import { openDatabase } from '../store/database.js';
 import { systemClock } from '../util/clock.js';
@@ -11,7 +13,9 @@ import { formatDuration, progressBar } from '../util/format.js';
 function tracker(configFile?: string) {
   const { config } = loadConfig(configFile);
   const db = openDatabase(config.stateDir);
-  return { db, tracker: new ProgressTracker(db, config, systemClock) };
+  // Restores overwrite files: decided by the policy gate and written to the audit log.
+  const gate = new PolicyGate(config.policy, new AuditLog(db), systemClock);
+  return { db, tracker: new ProgressTracker(db, config, systemClock, gate) };
 }
 
 export function registerProgressCommand(program: Command): void {

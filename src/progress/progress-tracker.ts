@@ -8,6 +8,7 @@ import { z } from 'zod';
 import type { OvernightConfig } from '../config/schema.js';
 import { formatIssues, ValidationError } from '../config/validation.js';
 import type { StalledTask, StalledTaskSource } from '../health/sources.js';
+import type { PolicyGate } from '../policy/policy-gate.js';
 import type { Db } from '../store/database.js';
 import type { Clock } from '../util/clock.js';
 import { artifactRoots, newBudget } from './artifact-access.js';
@@ -64,6 +65,8 @@ export class ProgressTracker implements StalledTaskSource {
     private readonly db: Db,
     private readonly config: OvernightConfig & { stateDir: string },
     private readonly clock: Clock,
+    /** Restores overwrite files: with a gate they are decided and audited like any destructive act. */
+    private readonly gate?: PolicyGate,
   ) {
     this.store = new ArtifactStore(path.join(config.stateDir, 'artifacts'));
   }
@@ -275,7 +278,7 @@ export class ProgressTracker implements StalledTaskSource {
    * Puts a task's artifacts back as they were at a checkpoint (default: the last checkpoint whose
    * artifacts all have stored copies), each verified by hash.
    */
-  async restore(taskId: string, seq?: number): Promise<{ task_id: string; checkpoint: number | null; restored: { path: string; ok: boolean; error?: string; refused_at?: string }[]; reason?: string }> {
+  async restore(taskId: string, seq?: number, actor = 'overnight progress restore'): Promise<{ task_id: string; checkpoint: number | null; restored: { path: string; ok: boolean; error?: string; refused_at?: string }[]; reason?: string }> {
     this.validate(taskId, undefined);
     const rows = this.rows(taskId);
     const artsOf = (id: number) => statement(this.db, `SELECT path, sha256, stored FROM artifacts WHERE checkpoint_id = ?`).all(id) as { path: string; sha256: string | null; stored: number }[];
@@ -286,8 +289,16 @@ export class ProgressTracker implements StalledTaskSource {
       return a.length > 0 && a.every((x) => x.stored === 1 && x.sha256 && this.store.has(x.sha256));
     });
     if (!good) return { task_id: taskId, checkpoint: null, restored: [], reason: 'no checkpoint has stored copies of all its artifacts (set progress.storeArtifacts: true)' };
-    const restored = [];
-    for (const a of artsOf(good.id)) restored.push({ path: a.path, ...(await this.store.restore(a.sha256!, a.path)) });
-    return { task_id: taskId, checkpoint: good.seq, restored };
+    const arts = artsOf(good.id);
+    const put = async () => {
+      const out: { path: string; ok: boolean; error?: string; refused_at?: string }[] = [];
+      for (const a of arts) out.push({ path: a.path, ...(await this.store.restore(a.sha256!, a.path)) });
+      return out;
+    };
+    if (!this.gate) return { task_id: taskId, checkpoint: good.seq, restored: await put() };
+    const r = await this.gate.perform({ actor, action: 'restore_artifacts', target: { taskId, checkpoint: good.seq, paths: arts.map((a) => a.path) }, dryRun: false }, () => null, put);
+    if (!r.allowed) return { task_id: taskId, checkpoint: null, restored: [], reason: `refused by the policy: ${r.reason}` };
+    if (r.error) return { task_id: taskId, checkpoint: good.seq, restored: [], reason: `restore failed: ${r.error.message}` };
+    return { task_id: taskId, checkpoint: good.seq, restored: r.outcome! };
   }
 }

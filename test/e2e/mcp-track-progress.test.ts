@@ -86,6 +86,12 @@ describe('restore and hashing from the command line and the server', () => {
     const out = JSON.parse(execFileSync(process.execPath, [CLI, 'progress', 'restore', 'cli-restore', '--config', file], { encoding: 'utf8' })) as { checkpoint: number };
     expect(out.checkpoint).toBe(1);
     expect(readFileSync(a, 'utf8')).toBe('good');
+    // Overwriting files is a destructive act: decided by the policy and written to the audit log.
+    const audit = openDatabase(config.stateDir);
+    const rows = audit.prepare(`SELECT phase, target FROM audit WHERE action = 'restore_artifacts' ORDER BY id`).all() as { phase: string; target: string }[];
+    audit.close();
+    expect(rows.map((r) => r.phase)).toEqual(['decision', 'outcome']);
+    expect(JSON.parse(rows[0]!.target)).toMatchObject({ taskId: 'cli-restore', checkpoint: 1, paths: [a] });
   });
 
   it('SIGTERM ends the server promptly while it hashes a hundred 2 GiB artifacts', async () => {
