@@ -17,6 +17,7 @@ import { LatencyWindow } from './latency-window.js';
 import { cgroupStatus, cpuStatus, diskStatus, gpuDeviceSummary, memoryStatus, pressureStatus, topProcesses, type MemoryStatus } from './metrics.js';
 import { ProbeRunner } from './probes.js';
 import { recommendations, type Recommendation } from './recommendations.js';
+import { compareWithLastRecovery } from './recovery-check.js';
 import type { RecoveryJournal, StalledTaskSource, SuspectSource } from './sources.js';
 import { ThresholdTracker, type Breach } from './thresholds.js';
 
@@ -402,7 +403,7 @@ export class HealthMonitor {
       recommendations: recommendations({ breached: breaches, memory, gpuVerdicts: verdicts, leaks, hangs, stalled, topByMemory: processes?.by_memory ?? [], checkType }),
     };
     if (checkType === 'recovery') {
-      report.recovery_check = this.compareWithLastRecovery(report, last);
+      report.recovery_check = compareWithLastRecovery(report, last);
       progress('compared with the last recovery');
     }
     report.duration_ms = round(performance.now() - t0, 3);
@@ -414,36 +415,6 @@ export class HealthMonitor {
     const w = this.recentWindow(60_000);
     const b = w?.signals.cpu_busy;
     return b ? { busy_last_60s: { mean: b.mean === null ? null : round(b.mean, 4), p95: b.p95 === null ? null : round(b.p95, 4), max: b.max, samples: w!.count } } : {};
-  }
-
-  private compareWithLastRecovery(now: HealthReport, last: ReturnType<RecoveryJournal['lastRecovery']>): Record<string, unknown> {
-    if (!last) return { last_recovery: null, problem_resolved: null, explanation: 'no recovery has run yet; nothing to compare with' };
-    const before = last.before;
-    const stillBreached = now.breached.map((b) => b.metric).filter((m) => before.breached.includes(m));
-    const gpuNow = Object.fromEntries(((now.metrics.gpu_health.devices as { index: number; status: string }[] | undefined) ?? []).map((d) => [String(d.index), d.status]));
-    const gpuStill = Object.entries(before.gpu_statuses).filter(([i, s]) => s !== 'healthy' && gpuNow[i] && gpuNow[i] !== 'healthy').map(([i]) => Number(i));
-    let targetStillThere = false;
-    if (last.target?.pid) {
-      const leaks = (now.metrics.suspects?.memory_leaks ?? []) as { pid: number }[];
-      const hangs = (now.metrics.suspects?.hangs ?? []) as { pid: number }[];
-      targetStillThere = leaks.some((l) => l.pid === last.target!.pid) || hangs.some((h) => h.pid === last.target!.pid);
-    }
-    const resolved = stillBreached.length === 0 && gpuStill.length === 0 && !targetStillThere && now.status !== 'critical';
-    const memBefore = before.memory_used_fraction;
-    const memNow = now.metrics.memory_status.effective?.used_fraction ?? null;
-    return {
-      last_recovery: { id: last.id, operation_type: last.operation_type, status: last.status, finished_at: last.finished_at, target: last.target ?? null },
-      status_before: before.status,
-      status_now: now.status,
-      memory_used_fraction: { before: memBefore, now: memNow },
-      still_breached: stillBreached,
-      gpus_still_unhealthy: gpuStill,
-      target_still_suspect: targetStillThere,
-      problem_resolved: resolved,
-      explanation: resolved
-        ? `the conditions present before ${last.operation_type} recovery are gone`
-        : `still present after ${last.operation_type} recovery: ${[...stillBreached, ...gpuStill.map((g) => `GPU ${g}`), ...(targetStillThere ? [`pid ${last.target!.pid}`] : [])].join(', ') || `status ${now.status}`}`,
-    };
   }
 
   /** Scans the process table off the JS thread; CPU shares are since the previous scan. */
