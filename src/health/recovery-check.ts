@@ -14,7 +14,8 @@ export function compareWithLastRecovery(now: HealthReport, last: RecoveryRecord 
       explanation: 'no recovery has run yet; nothing to compare with',
     };
   const before = last.before;
-  const stillBreached = now.breached.map((b) => b.metric).filter((m) => before.breached.includes(m));
+  // An informational breach (a busy CPU with nothing waiting) is not a problem a recovery left behind.
+  const stillBreached = now.breached.filter((b) => !b.informational).map((b) => b.metric).filter((m) => before.breached.includes(m));
   const gpuNow = gpuStatusesByIndex(now.metrics.gpu_health);
   const gpuStill = Object.entries(before.gpu_statuses)
     .filter(([i, s]) => s !== 'healthy' && gpuNow[i] && gpuNow[i] !== 'healthy')

@@ -219,19 +219,24 @@ export class OvernightMetrics {
     const MiB = 2 ** 20;
     for (const d of devices) {
       const l = this.labelsOf(d);
-      this.set('DCGM_FI_DEV_GPU_UTIL', d.utilization ? Math.round(d.utilization.gpu * 100) : null, l);
-      this.set('DCGM_FI_DEV_MEM_COPY_UTIL', d.utilization ? Math.round(d.utilization.memory * 100) : null, l);
-      this.set('DCGM_FI_DEV_FB_USED', d.memory ? Math.floor(d.memory.used / MiB) : null, l);
-      this.set('DCGM_FI_DEV_FB_FREE', d.memory ? Math.floor(d.memory.free / MiB) : null, l);
-      this.set('DCGM_FI_DEV_GPU_TEMP', d.temperatureC, l);
-      this.set('DCGM_FI_DEV_POWER_USAGE', d.powerW, l);
-      this.set('DCGM_FI_DEV_SM_CLOCK', d.smClockMhz, l);
-      this.set('DCGM_FI_DEV_MEM_CLOCK', d.memClockMhz, l);
-      this.set('DCGM_FI_DEV_CLOCK_THROTTLE_REASONS', d.clocksEventReasons?.mask, l);
-      this.set('DCGM_FI_DEV_ECC_DBE_VOL_TOTAL', d.eccUncorrectedVolatile, l);
-      this.set('DCGM_FI_DEV_ECC_SBE_VOL_TOTAL', d.eccCorrectedVolatile, l);
-      this.set('DCGM_FI_DEV_PCIE_REPLAY_COUNTER', d.pcieReplayCounter, l);
-      this.set('DCGM_FI_DEV_ROW_REMAP_FAILURE', d.remappedRows ? (d.remappedRows.failure ? 1 : 0) : null, l);
+      // A field a quick sample did not read (undefined) keeps its last value: a counter must not
+      // vanish from one scrape to the next because the last reading was a quick one.
+      const put = <T>(name: string, v: T | null | undefined, f: (x: T) => number | null | undefined = (x) => x as number | null) => {
+        if (v !== undefined) this.set(name, v === null ? null : f(v), l);
+      };
+      put('DCGM_FI_DEV_GPU_UTIL', d.utilization, (u) => Math.round(u.gpu * 100));
+      put('DCGM_FI_DEV_MEM_COPY_UTIL', d.utilization, (u) => Math.round(u.memory * 100));
+      put('DCGM_FI_DEV_FB_USED', d.memory, (m) => Math.floor(m.used / MiB));
+      put('DCGM_FI_DEV_FB_FREE', d.memory, (m) => Math.floor(m.free / MiB));
+      put('DCGM_FI_DEV_GPU_TEMP', d.temperatureC);
+      put('DCGM_FI_DEV_POWER_USAGE', d.powerW);
+      put('DCGM_FI_DEV_SM_CLOCK', d.smClockMhz);
+      put('DCGM_FI_DEV_MEM_CLOCK', d.memClockMhz);
+      put('DCGM_FI_DEV_CLOCK_THROTTLE_REASONS', d.clocksEventReasons, (c) => c.mask);
+      put('DCGM_FI_DEV_ECC_DBE_VOL_TOTAL', d.eccUncorrectedVolatile);
+      put('DCGM_FI_DEV_ECC_SBE_VOL_TOTAL', d.eccCorrectedVolatile);
+      put('DCGM_FI_DEV_PCIE_REPLAY_COUNTER', d.pcieReplayCounter);
+      put('DCGM_FI_DEV_ROW_REMAP_FAILURE', d.remappedRows, (r) => (r.failure ? 1 : 0));
       this.set('DCGM_FI_DEV_XID_ERRORS', (this.sources.lastXids?.() ?? this.lastXid).get(d.index) ?? 0, l);
       const st = this.gpuStatuses.get(d.index) ?? 'healthy';
       this.set('overnight_gpu_healthy', st === 'healthy' ? 1 : st === 'degraded' ? 0.5 : 0, l);

@@ -327,8 +327,14 @@ export class OvernightMonitor {
           await this.errorHandler.handleError(err).catch((e2: Error) => this.event('error', `error handler: ${e2.message}`));
         }
         if (signal?.aborted || i + 1 >= maxCycles) break;
+        // A wake that came while the cycle ran (an Xid, an exit) is not lost: the next cycle runs at once.
+        const pending = this.wakeReason;
         this.wakeCtl = new AbortController();
         this.wakeReason = null;
+        if (pending) {
+          trigger = pending;
+          continue;
+        }
         const abortWake = () => this.wakeCtl.abort();
         signal?.addEventListener('abort', abortWake, { once: true });
         const now = this.ctx.clock.now();

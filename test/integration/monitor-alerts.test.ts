@@ -1,7 +1,8 @@
 /**
  * Alert de-duplication keys each fault on its own subject: the monitor's alert about a failed GPU
  * is sent once, not again when an unrelated breach (another GPU's memory) comes or goes, while a
- * new critical subject gets its own alert. Real monitor cycles over the fake NVML.
+ * new critical subject gets its own alert; and a wake during a cycle is not lost. Real monitor
+ * cycles over the fake NVML.
  */
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -57,5 +58,27 @@ describe('alert de-duplication', () => {
       { key: 'critical:gpu:GPU-fake-0', sent: true },
       { key: 'critical:gpu:GPU-fake-1', sent: false },
     ]);
+  });
+});
+
+describe('waking the monitor', () => {
+  it('a wake that arrives while a cycle runs is not lost: the next cycle runs at once with its trigger', async () => {
+    fake.write({ devices: fakeGpus(2) });
+    const sleeps: number[] = [];
+    const triggers: string[] = [];
+    const monitor = new OvernightMonitor(ctx, {
+      events: false,
+      sleep: async (ms) => {
+        sleeps.push(ms);
+      },
+      onCycle: (c) => {
+        triggers.push(c.trigger);
+        // An event during the first cycle (as an Xid or an exit arrives while a check runs).
+        if (triggers.length === 1) monitor.wake('xid:48');
+      },
+    });
+    await monitor.run(undefined, 3);
+    expect(triggers).toEqual(['start', 'xid:48', 'interval']);
+    expect(sleeps).toHaveLength(1);
   });
 });

@@ -98,7 +98,7 @@ describe("operators' own checks (NPD/NHC contract)", () => {
 
 describe('operators\' checks in the event history', () => {
   it('stores each change of a check\'s outcome (not every run) as an event every process can read', async () => {
-    const { createOvernightContext } = await import('../../src/mcp/context.js');
+    const { createOvernightContext } = await import('../../src/context.js');
     const dir = mkdtempSync(path.join(tmp, 'state-'));
     const flag = path.join(dir, 'broken');
     writeFileSync(flag, '');

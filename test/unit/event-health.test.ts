@@ -96,8 +96,7 @@ describe('the health check with the event history', () => {
     const store = new EventStore(db);
     store.add(events);
     const config = parseConfig({ hysteresis: { sustainSamples: 1 }, ...extra });
-    const monitor = new HealthMonitor({ config, gpu: null });
-    monitor.attach({ events: new EventHealth(store, config, new GpuInventory(db, config.gpu.expectedCount)) });
+    const monitor = new HealthMonitor({ config, gpu: null, events: new EventHealth(store, config, new GpuInventory(db, config.gpu.expectedCount)) });
     return monitor.checkSystemHealth('full', { memory: 1, disk: 1, cpu: 1 });
   };
 
