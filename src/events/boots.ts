@@ -3,6 +3,7 @@
  * a new boot writes a `boot` event saying when the node booted and whether the previous boot ended
  * with a clean stop of the agent's processes (GPUd's "a reboot did not fix it" needs the history).
  */
+import { prepared } from '../store/statements.js';
 import { readFileSync } from 'node:fs';
 import type { Db } from '../store/database.js';
 import type { EventStore } from './event-store.js';
@@ -43,15 +44,15 @@ export class BootRegistry {
   recordStart(boot: BootInfo = currentBoot(), nowMs = Date.now(), o: { daemon?: boolean } = {}): NodeEvent | null {
     let event: NodeEvent | null = null;
     this.db.transaction(() => {
-      const known = this.db.prepare('SELECT boot_id FROM boots WHERE boot_id = ?').get(boot.bootId);
+      const known = prepared(this.db, 'SELECT boot_id FROM boots WHERE boot_id = ?').get(boot.bootId);
       if (known) {
-        if (o.daemon !== false) this.db.prepare('UPDATE boots SET stopped_ms = NULL WHERE boot_id = ?').run(boot.bootId);
+        if (o.daemon !== false) prepared(this.db, 'UPDATE boots SET stopped_ms = NULL WHERE boot_id = ?').run(boot.bootId);
         return;
       }
-      const prev = this.db.prepare('SELECT boot_id, boot_time_ms, stopped_ms FROM boots ORDER BY boot_time_ms DESC LIMIT 1').get() as
+      const prev = prepared(this.db, 'SELECT boot_id, boot_time_ms, stopped_ms FROM boots ORDER BY boot_time_ms DESC LIMIT 1').get() as
         | { boot_id: string; boot_time_ms: number; stopped_ms: number | null }
         | undefined;
-      this.db.prepare('INSERT INTO boots (boot_id, boot_time_ms, first_seen_ms) VALUES (?, ?, ?)').run(boot.bootId, boot.bootTimeMs, nowMs);
+      prepared(this.db, 'INSERT INTO boots (boot_id, boot_time_ms, first_seen_ms) VALUES (?, ?, ?)').run(boot.bootId, boot.bootTimeMs, nowMs);
       const clean = prev ? prev.stopped_ms !== null : null;
       event = {
         source: 'boot',
@@ -73,6 +74,6 @@ export class BootRegistry {
 
   /** A clean stop of a process in this boot (the `stop` record). */
   recordStop(boot: BootInfo = currentBoot(), nowMs = Date.now()): void {
-    this.db.prepare('UPDATE boots SET stopped_ms = ? WHERE boot_id = ?').run(nowMs, boot.bootId);
+    prepared(this.db, 'UPDATE boots SET stopped_ms = ? WHERE boot_id = ?').run(nowMs, boot.bootId);
   }
 }

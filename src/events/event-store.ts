@@ -3,6 +3,7 @@
  * monitor, a one-shot health), read by all. `key` is unique, so the same kernel line or NVML event
  * seen by two processes is one row (INSERT OR IGNORE).
  */
+import { prepared } from '../store/statements.js';
 import type { Db } from '../store/database.js';
 import type { EventSeverity, EventSource, EventSubject, NodeEvent, StoredEvent } from './types.js';
 
@@ -102,8 +103,7 @@ export class EventStore {
     const subject = JSON.stringify(e.subject);
     let fresh = false;
     this.db.transaction(() => {
-      const near = this.db
-        .prepare('SELECT 1 FROM events WHERE source = ? AND kind = ? AND boot_id = ? AND subject = ? AND time_ms BETWEEN ? AND ? LIMIT 1')
+      const near = prepared(this.db, 'SELECT 1 FROM events WHERE source = ? AND kind = ? AND boot_id = ? AND subject = ? AND time_ms BETWEEN ? AND ? LIMIT 1')
         .get(e.source, e.kind, e.bootId, subject, Math.floor(e.timeMs - windowMs), Math.ceil(e.timeMs + windowMs));
       if (near) return;
       fresh = this.insertStmt.run({ ...e, subject, monoUs: e.monoUs === null ? null : Math.round(e.monoUs), timeMs: Math.round(e.timeMs) }).changes > 0;
@@ -141,20 +141,20 @@ export class EventStore {
     }
     const sql = `SELECT * FROM events ${where.length ? 'WHERE ' + where.join(' AND ') : ''} ORDER BY time_ms DESC, id DESC LIMIT ?`;
     args.push(q.limit ?? 1000);
-    return (this.db.prepare(sql).all(...args) as Row[]).map(fromRow);
+    return (prepared(this.db, sql).all(...args) as Row[]).map(fromRow);
   }
 
   /** Counts by source, kind and severity (Prometheus' overnight_events_total). */
   counts(): EventCount[] {
-    return this.db.prepare('SELECT source, kind, severity, COUNT(*) AS count FROM events GROUP BY source, kind, severity').all() as EventCount[];
+    return prepared(this.db, 'SELECT source, kind, severity, COUNT(*) AS count FROM events GROUP BY source, kind, severity').all() as EventCount[];
   }
 
   /** Deletes events older than `retentionDays` and, beyond that, the oldest above `maxRows`. */
   prune(retentionDays: number, maxRows: number, nowMs = Date.now()): number {
     const cutoff = nowMs - retentionDays * 86_400_000;
-    let n = this.db.prepare('DELETE FROM events WHERE time_ms < ?').run(cutoff).changes;
-    n += this.db.prepare('DELETE FROM events WHERE id IN (SELECT id FROM events ORDER BY time_ms DESC, id DESC LIMIT -1 OFFSET ?)').run(maxRows).changes;
-    this.db.prepare('DELETE FROM kmsg_cursor WHERE updated_ms < ?').run(cutoff);
+    let n = prepared(this.db, 'DELETE FROM events WHERE time_ms < ?').run(cutoff).changes;
+    n += prepared(this.db, 'DELETE FROM events WHERE id IN (SELECT id FROM events ORDER BY time_ms DESC, id DESC LIMIT -1 OFFSET ?)').run(maxRows).changes;
+    prepared(this.db, 'DELETE FROM kmsg_cursor WHERE updated_ms < ?').run(cutoff);
     return n;
   }
 }

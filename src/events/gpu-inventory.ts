@@ -3,6 +3,7 @@
  * first healthy check, remembered in the store (node_facts), so that a GPU that falls off the bus
  * makes the node critical ("GPU 0000:3b:00.0 is gone") instead of a smaller healthy node.
  */
+import { prepared } from '../store/statements.js';
 import type { Db } from '../store/database.js';
 import { normalizeBusId } from './kmsg-matcher.js';
 
@@ -26,7 +27,7 @@ export class GpuInventory {
   ) {}
 
   private stored(): { count: number; busIds: string[] } | null {
-    const r = this.db.prepare('SELECT value FROM node_facts WHERE key = ?').get(FACT) as { value: string } | undefined;
+    const r = prepared(this.db, 'SELECT value FROM node_facts WHERE key = ?').get(FACT) as { value: string } | undefined;
     return r ? (JSON.parse(r.value) as { count: number; busIds: string[] }) : null;
   }
 
@@ -40,7 +41,7 @@ export class GpuInventory {
     let stored = this.stored();
     if (!stored && now && now.length > 0 && otherwiseHealthy) {
       stored = { count: now.length, busIds: [...now].sort() };
-      this.db.prepare('INSERT OR IGNORE INTO node_facts (key, value, updated_ms) VALUES (?, ?, ?)').run(FACT, JSON.stringify(stored), nowMs);
+      prepared(this.db, 'INSERT OR IGNORE INTO node_facts (key, value, updated_ms) VALUES (?, ?, ?)').run(FACT, JSON.stringify(stored), nowMs);
     }
     const expected = this.configured ?? stored?.count ?? null;
     const basis = this.configured !== undefined ? 'config' : stored ? 'first_healthy_boot' : null;

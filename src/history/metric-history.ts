@@ -4,6 +4,7 @@
  * primary key, so the first writer of an interval wins and the history stays one series.
  * Bounded by age (history.retentionDays) and by rows.
  */
+import { prepared } from '../store/statements.js';
 import type { Db } from '../store/database.js';
 
 export type MetricValues = Record<string, number | null>;
@@ -34,7 +35,7 @@ export class MetricHistory {
   }
 
   series(sinceMs: number, untilMs = Date.now()): MetricSeries {
-    const rows = this.db.prepare('SELECT time_ms, data FROM metric_history WHERE time_ms >= ? AND time_ms <= ? ORDER BY bucket').all(Math.floor(sinceMs), Math.ceil(untilMs)) as { time_ms: number; data: string }[];
+    const rows = prepared(this.db, 'SELECT time_ms, data FROM metric_history WHERE time_ms >= ? AND time_ms <= ? ORDER BY bucket').all(Math.floor(sinceMs), Math.ceil(untilMs)) as { time_ms: number; data: string }[];
     const t: number[] = [];
     const columns: Record<string, (number | null)[]> = {};
     rows.forEach((r, i) => {
@@ -49,12 +50,12 @@ export class MetricHistory {
   }
 
   rowCount(): number {
-    return (this.db.prepare('SELECT COUNT(*) AS n FROM metric_history').get() as { n: number }).n;
+    return (prepared(this.db, 'SELECT COUNT(*) AS n FROM metric_history').get() as { n: number }).n;
   }
 
   prune(retentionDays: number, maxRows: number, nowMs = Date.now()): number {
-    let n = this.db.prepare('DELETE FROM metric_history WHERE time_ms < ?').run(nowMs - retentionDays * 86_400_000).changes;
-    n += this.db.prepare('DELETE FROM metric_history WHERE bucket IN (SELECT bucket FROM metric_history ORDER BY bucket DESC LIMIT -1 OFFSET ?)').run(maxRows).changes;
+    let n = prepared(this.db, 'DELETE FROM metric_history WHERE time_ms < ?').run(nowMs - retentionDays * 86_400_000).changes;
+    n += prepared(this.db, 'DELETE FROM metric_history WHERE bucket IN (SELECT bucket FROM metric_history ORDER BY bucket DESC LIMIT -1 OFFSET ?)').run(maxRows).changes;
     return n;
   }
 }

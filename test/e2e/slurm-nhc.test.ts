@@ -35,7 +35,9 @@ describe.skipIf(!SLURMCTLD)('overnight health --nhc --drain under a real Slurm',
     const env = { ...process.env, SLURM_CONF: conf };
     const fake = new FakeNvmlConfig({ devices: fakeGpus(1) });
     const ovnConfig = path.join(dir, 'overnight.json');
-    writeFileSync(ovnConfig, JSON.stringify({ stateDir: path.join(dir, 'state') }));
+    // The kernel log is off: the shared ring buffer holds Xid lines other tests injected, and this test
+    // decides health by its fake GPU alone.
+    writeFileSync(ovnConfig, JSON.stringify({ stateDir: path.join(dir, 'state'), kernelLog: { enabled: false } }));
     const log = path.join(dir, 'healthcheck.log');
     // What slurmd runs: it exports SLURMD_NODENAME and little else, so the wrapper sets the rest.
     const wrapper = path.join(dir, 'overnight-nhc');
