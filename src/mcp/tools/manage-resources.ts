@@ -4,6 +4,7 @@
  * dryRun lists exactly what would happen.
  */
 import { z } from 'zod';
+import { memoryStatusSchema, reading } from './report-schemas.js';
 import { describeValue } from '../../config/validation.js';
 import type { LatencyWindow } from '../../health/latency-window.js';
 import type { ResourceManager } from '../../resources/resource-manager.js';
@@ -43,14 +44,42 @@ export const manageResourcesInput = strictShape(
   'arguments',
 );
 
+/** One filesystem under a cleanup root or a watched path (disk). */
+const filesystemUsage = z.looseObject({ path: z.string(), total_bytes: z.number(), available_bytes: z.number(), used_fraction: z.number(), inodes_used_fraction: z.number() });
+/** One GPU as a lease sees it (gpu). */
+const gpuUsage = z.looseObject({ index: z.number().int(), uuid: z.string().nullable(), memory_used_fraction: reading, utilization_gpu: reading, processes: z.number().int().nullable(), leased: z.boolean() });
+/**
+ * Usage by resource: memory (the effective fraction and its source, with the host and cgroup parts),
+ * gpu (each GPU, or available: false without NVML), disk (each filesystem); empty when the call was
+ * refused before anything was read.
+ */
+const resourceUsageSchema = z.looseObject({
+  used_fraction: reading.optional(),
+  source: z.enum(['host', 'cgroup']).nullable().optional(),
+  host: memoryStatusSchema.shape.host.optional(),
+  cgroup: memoryStatusSchema.shape.cgroup.optional(),
+  gpus: z.array(gpuUsage).optional(),
+  available: z.boolean().optional(),
+  filesystems: z.array(filesystemUsage).optional(),
+});
+/** What is left: memory bytes (and what reservations hold), free GPUs, each filesystem's available bytes. */
+const resourceAvailableSchema = z.looseObject({
+  bytes: reading.optional(),
+  reserved_bytes: z.number().optional(),
+  unreserved_bytes: reading.optional(),
+  gpus: z.number().int().optional(),
+  indices: z.array(z.number().int()).optional(),
+  filesystems: z.array(z.looseObject({ path: z.string(), available_bytes: z.number() })).optional(),
+});
+
 export const manageResourcesOutput = z.looseObject({
   status: z.enum(['success', 'partial', 'refused', 'failed', 'dry_run']),
   dry_run: z.boolean().optional(),
   resource_type: z.string(),
   action: z.string(),
   message: z.string(),
-  current_usage: z.looseObject({}),
-  available: z.looseObject({}),
+  current_usage: resourceUsageSchema,
+  available: resourceAvailableSchema,
   actions: z.array(z.looseObject({ step: z.string(), outcome: z.string() })),
 });
 
