@@ -24,7 +24,10 @@ export function capText(s: string, max = ECHO_MAX): string {
 export function describeValue(v: unknown): string {
   if (v === undefined) return 'nothing';
   if (typeof v === 'number' && !Number.isFinite(v)) return String(v);
-  if (typeof v === 'string') return v.length > ECHO_MAX ? `${JSON.stringify(v.slice(0, ECHO_MAX)).slice(0, -1)}…" (${v.length} characters)` : JSON.stringify(v);
+  if (typeof v === 'string')
+    return v.length > ECHO_MAX
+      ? `${JSON.stringify(v.slice(0, ECHO_MAX)).slice(0, -1)}…" (${v.length} characters)`
+      : JSON.stringify(v);
   let s: string;
   try {
     s = JSON.stringify(v) ?? String(v);
@@ -83,7 +86,9 @@ export function formatIssues(error: z.ZodError, root: unknown, prefix = '', sche
       const known = schema ? keysAt(schema, issue.path) : [];
       for (const k of issue.keys) {
         const guess = didYouMean(k, known);
-        lines.push(`${path ? `${path}.` : ''}${capText(k)}: unknown key${guess ? `; did you mean "${guess}"?` : ''}${known.length ? ` (known keys: ${known.join(', ')})` : ''}`);
+        lines.push(
+          `${path ? `${path}.` : ''}${capText(k)}: unknown key${guess ? `; did you mean "${guess}"?` : ''}${known.length ? ` (known keys: ${known.join(', ')})` : ''}`,
+        );
       }
       continue;
     }
@@ -100,7 +105,8 @@ function keysAt(schema: z.ZodType, path: readonly PropertyKey[]): string[] {
   let s: unknown = schema;
   const unwrap = (x: unknown): unknown => {
     for (let i = 0; i < 10; i++) {
-      const def = (x as { _zod?: { def?: { innerType?: unknown; type?: string; element?: unknown; in?: unknown } } })?._zod?.def;
+      const def = (x as { _zod?: { def?: { innerType?: unknown; type?: string; element?: unknown; in?: unknown } } })
+        ?._zod?.def;
       if (!def) return x;
       if (def.innerType) x = def.innerType;
       else if (def.type === 'pipe' && def.in) x = def.in;
@@ -110,7 +116,8 @@ function keysAt(schema: z.ZodType, path: readonly PropertyKey[]): string[] {
   };
   for (const k of path) {
     s = unwrap(s);
-    const def = (s as { _zod?: { def?: { type?: string; shape?: Record<string, unknown>; element?: unknown } } })?._zod?.def;
+    const def = (s as { _zod?: { def?: { type?: string; shape?: Record<string, unknown>; element?: unknown } } })?._zod
+      ?.def;
     if (def?.type === 'object' && def.shape) s = def.shape[String(k)];
     else if (def?.type === 'array') s = def.element;
     else return [];

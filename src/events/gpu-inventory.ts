@@ -35,12 +35,18 @@ export class GpuInventory {
    * them, as a quick one does not) with the expectation; remembers them when none is stored yet,
    * the bus ids are known and the node is healthy otherwise.
    */
-  check(seenNow: { count: number; busIds: string[] | null } | null, otherwiseHealthy: boolean, nowMs = Date.now()): GpuInventoryCheck {
+  check(
+    seenNow: { count: number; busIds: string[] | null } | null,
+    otherwiseHealthy: boolean,
+    nowMs = Date.now(),
+  ): GpuInventoryCheck {
     const now = seenNow?.busIds?.map(normalizeBusId) ?? null;
     let stored = this.stored();
     if (!stored && now && now.length > 0 && otherwiseHealthy) {
       stored = { count: now.length, busIds: [...now].sort() };
-      this.db.prepare('INSERT OR IGNORE INTO node_facts (key, value, updated_ms) VALUES (?, ?, ?)').run(FACT, JSON.stringify(stored), nowMs);
+      this.db
+        .prepare('INSERT OR IGNORE INTO node_facts (key, value, updated_ms) VALUES (?, ?, ?)')
+        .run(FACT, JSON.stringify(stored), nowMs);
     }
     const expected = this.configured ?? stored?.count ?? null;
     const basis = this.configured !== undefined ? 'config' : stored ? 'first_healthy_boot' : null;
@@ -48,10 +54,13 @@ export class GpuInventory {
     const missing = stored && now ? stored.busIds.filter((b) => !now.includes(b)) : [];
     const out: GpuInventoryCheck = { expected, basis, seen, missing };
     if (expected !== null && expected > 0 && (seen ?? 0) < expected) {
-      const which = missing.length ? missing.map((b) => `GPU ${b} is gone`).join('; ') : `${expected - (seen ?? 0)} GPU(s) missing`;
-      out.problem = seen === null
-        ? `expected ${expected} GPU(s) (${basis === 'config' ? 'gpu.expectedCount' : 'seen at the first healthy boot'}) but NVML is not available: ${which}`
-        : `expected ${expected} GPU(s), found ${seen}: ${which}`;
+      const which = missing.length
+        ? missing.map((b) => `GPU ${b} is gone`).join('; ')
+        : `${expected - (seen ?? 0)} GPU(s) missing`;
+      out.problem =
+        seen === null
+          ? `expected ${expected} GPU(s) (${basis === 'config' ? 'gpu.expectedCount' : 'seen at the first healthy boot'}) but NVML is not available: ${which}`
+          : `expected ${expected} GPU(s), found ${seen}: ${which}`;
     }
     return out;
   }

@@ -33,7 +33,9 @@ export async function runProbe(p: ProbeConfig): Promise<ProbeResult> {
     const [cmd, ...args] = p.command ?? [];
     if (!cmd) return { ok: false, ms: 0, error: 'probe has no url or command' };
     await new Promise<void>((resolve, reject) => {
-      execFile(cmd, args, { timeout: p.timeoutMs, killSignal: 'SIGKILL', maxBuffer: 1 << 20 }, (err) => (err ? reject(err) : resolve()));
+      execFile(cmd, args, { timeout: p.timeoutMs, killSignal: 'SIGKILL', maxBuffer: 1 << 20 }, (err) =>
+        err ? reject(err) : resolve(),
+      );
     });
     return { ok: true, ms: performance.now() - t0 };
   } catch (err) {
@@ -94,6 +96,10 @@ export class ProbeRunner {
   }
 
   summaries(): { name: string; target: string; summary: LatencySummary }[] {
-    return this.probes.map((p) => ({ name: p.name, target: p.url ?? (p.command ?? []).join(' '), summary: this.windows.get(p.name)!.summary() }));
+    return this.probes.map((p) => ({
+      name: p.name,
+      target: p.url ?? (p.command ?? []).join(' '),
+      summary: this.windows.get(p.name)!.summary(),
+    }));
   }
 }

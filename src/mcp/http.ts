@@ -40,7 +40,14 @@ function tokenMatches(header: string | undefined, token: string): boolean {
   return a.length === b.length && timingSafeEqual(a, b);
 }
 
-function jsonError(res: ServerResponse, status: number, code: number, message: string, id: string | number | null = null, headers: Record<string, string> = {}): void {
+function jsonError(
+  res: ServerResponse,
+  status: number,
+  code: number,
+  message: string,
+  id: string | number | null = null,
+  headers: Record<string, string> = {},
+): void {
   res.writeHead(status, { 'Content-Type': 'application/json', ...headers });
   res.end(JSON.stringify({ jsonrpc: '2.0', error: { code, message }, id }));
 }
@@ -64,7 +71,10 @@ async function readBody(req: IncomingMessage, max: number): Promise<string | und
   return Buffer.concat(parts).toString('utf8');
 }
 
-export async function serveOnHttp(context: OvernightContext, opts: HttpOptions): Promise<Server & { pool: ServerPool }> {
+export async function serveOnHttp(
+  context: OvernightContext,
+  opts: HttpOptions,
+): Promise<Server & { pool: ServerPool }> {
   const host = opts.host ?? '127.0.0.1';
   const maxBytes = opts.maxMessageBytes ?? 10 * 1024 * 1024;
   const extra = opts.allowedHosts ?? [];
@@ -89,7 +99,14 @@ export async function serveOnHttp(context: OvernightContext, opts: HttpOptions):
     }
     const body = await readBody(req, maxBytes);
     if (body === undefined) {
-      return jsonError(res, 413, -32600, `request body over the limit of ${maxBytes} bytes (server.maxMessageBytes); send large data as a file path, or raise server.maxMessageBytes`, null, { Connection: 'close' });
+      return jsonError(
+        res,
+        413,
+        -32600,
+        `request body over the limit of ${maxBytes} bytes (server.maxMessageBytes); send large data as a file path, or raise server.maxMessageBytes`,
+        null,
+        { Connection: 'close' },
+      );
     }
     let parsed: unknown;
     try {
@@ -113,7 +130,9 @@ export async function serveOnHttp(context: OvernightContext, opts: HttpOptions):
       if (why) return jsonError(res, 403, -32000, why);
     }
     if (opts.token && !tokenMatches(req.headers.authorization, opts.token)) {
-      return jsonError(res, 401, -32001, 'missing or wrong bearer token', null, { 'WWW-Authenticate': 'Bearer realm="overnight"' });
+      return jsonError(res, 401, -32001, 'missing or wrong bearer token', null, {
+        'WWW-Authenticate': 'Bearer realm="overnight"',
+      });
     }
     const url = new URL(req.url ?? '/', 'http://localhost');
     if (url.pathname !== '/mcp') {
@@ -125,7 +144,14 @@ export async function serveOnHttp(context: OvernightContext, opts: HttpOptions):
     if (!slot) {
       req.resume();
       const { active, waiting } = gate.load;
-      return jsonError(res, 503, -32000, `server busy: ${active} requests running and ${waiting} waiting (server.maxConcurrentRequests, server.maxQueuedRequests); retry after ${retryAfter} s`, null, { 'Retry-After': retryAfter });
+      return jsonError(
+        res,
+        503,
+        -32000,
+        `server busy: ${active} requests running and ${waiting} waiting (server.maxConcurrentRequests, server.maxQueuedRequests); retry after ${retryAfter} s`,
+        null,
+        { 'Retry-After': retryAfter },
+      );
     }
     void slot.then(async (release) => {
       // A client that gave up while queued frees its slot without being served.

@@ -9,7 +9,8 @@ import type { OvernightContext } from '../context.js';
 const SEVERITY = ['debug', 'info', 'notice', 'warning', 'error', 'critical', 'alert', 'emergency'] as const;
 type Level = (typeof SEVERITY)[number];
 
-const levelOf = (e: NodeEvent): Level => (e.severity === 'critical' ? 'critical' : e.severity === 'warning' ? 'warning' : 'info');
+const levelOf = (e: NodeEvent): Level =>
+  e.severity === 'critical' ? 'critical' : e.severity === 'warning' ? 'warning' : 'info';
 
 export function registerEventLogging(server: McpServer, ctx: OvernightContext): void {
   let chosen: Level | null = null;
@@ -25,7 +26,18 @@ export function registerEventLogging(server: McpServer, ctx: OvernightContext): 
     if (SEVERITY.indexOf(level) < SEVERITY.indexOf(chosen)) return;
     if (!server.isConnected()) return;
     void server
-      .sendLoggingMessage({ level, logger: `overnight.${e.source}`, data: { time: new Date(e.timeMs).toISOString(), source: e.source, kind: e.kind, severity: e.severity, message: e.message, subject: e.subject } })
+      .sendLoggingMessage({
+        level,
+        logger: `overnight.${e.source}`,
+        data: {
+          time: new Date(e.timeMs).toISOString(),
+          source: e.source,
+          kind: e.kind,
+          severity: e.severity,
+          message: e.message,
+          subject: e.subject,
+        },
+      })
       .catch(() => undefined);
   });
   const prev = server.server.onclose;

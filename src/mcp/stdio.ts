@@ -25,7 +25,10 @@ class GuardedTransport implements Transport {
       if (!why) return this.onmessage?.(message);
       const id = requestIdOf(message);
       process.stderr.write(`overnight: mcp: refused a message: ${why}\n`);
-      if (id !== undefined) void this.wire.send({ jsonrpc: '2.0', id, error: { code: INVALID_PARAMS, message: why } }).catch((e: Error) => this.onerror?.(e));
+      if (id !== undefined)
+        void this.wire
+          .send({ jsonrpc: '2.0', id, error: { code: INVALID_PARAMS, message: why } })
+          .catch((e: Error) => this.onerror?.(e));
     };
     await this.wire.start();
   }
@@ -50,9 +53,13 @@ export async function serveOnStdio(context: OvernightContext, opts: StdioOptions
     const message =
       `message of ${bytes} bytes refused: the limit is ${opts.maxMessageBytes} bytes (server.maxMessageBytes). ` +
       'Send large data as a file path, or raise server.maxMessageBytes in the configuration.';
-    process.stderr.write(`overnight: mcp: ${message}${id === null ? ' (no request id found; nothing to answer)' : ''}\n`);
+    process.stderr.write(
+      `overnight: mcp: ${message}${id === null ? ' (no request id found; nothing to answer)' : ''}\n`,
+    );
     // JSON-RPC allows a null id when the request's own id cannot be read.
-    void wire?.send({ jsonrpc: '2.0', id: id as string | number, error: { code: INVALID_REQUEST, message } }).catch(() => undefined);
+    void wire
+      ?.send({ jsonrpc: '2.0', id: id as string | number, error: { code: INVALID_REQUEST, message } })
+      .catch(() => undefined);
   });
   process.stdin.pipe(limiter);
   // Lines reach the SDK whole and within the limit, so its own buffer never overflows.

@@ -12,7 +12,15 @@ import { prepared } from '../store/statements.js';
  * releasing it gives the space back; it must not use up the budget a real recovery needs. Slurm node
  * states too: a spent budget must not keep a broken node taking jobs (nor a mended one idle).
  */
-export const NON_DESTRUCTIVE = ['lease_gpu', 'reserve_memory', 'reserve_disk', 'release_lease', 'restart_task', 'slurm_drain', 'slurm_resume'];
+export const NON_DESTRUCTIVE = [
+  'lease_gpu',
+  'reserve_memory',
+  'reserve_disk',
+  'release_lease',
+  'restart_task',
+  'slurm_drain',
+  'slurm_resume',
+];
 
 export interface AuditEntry {
   id: number;

@@ -11,13 +11,16 @@ export const LIMITS = { taskIdMax: 256, stageMax: 256, checkpointsMax: 100, arti
 
 const noControl = (s: string) => !/[\u0000-\u001f\u007f]/.test(s);
 
-export const taskIdSchema = taskIdField('taskId')
-  .describe('Your task\'s id (1-256 characters). Several agents may write the same task; each call is atomic.');
+export const taskIdSchema = taskIdField('taskId').describe(
+  "Your task's id (1-256 characters). Several agents may write the same task; each call is atomic.",
+);
 
 const artifactPath = z.string().superRefine((s, ctx) => {
   if (!s.length) ctx.addIssue({ code: 'custom', message: 'got ""; an artifact path must not be empty' });
-  else if (s.includes('\u0000')) ctx.addIssue({ code: 'custom', message: `got ${describeValue(s)}; an artifact path must not contain NUL` });
-  else if (s.length > LIMITS.pathMax) ctx.addIssue({ code: 'custom', message: `got a path of ${s.length} characters; at most ${LIMITS.pathMax}` });
+  else if (s.includes('\u0000'))
+    ctx.addIssue({ code: 'custom', message: `got ${describeValue(s)}; an artifact path must not contain NUL` });
+  else if (s.length > LIMITS.pathMax)
+    ctx.addIssue({ code: 'custom', message: `got a path of ${s.length} characters; at most ${LIMITS.pathMax}` });
 });
 
 export const artifactSchema = z.union([
@@ -44,21 +47,26 @@ export const checkpointSchema = z.strictObject({
     .superRefine((v, ctx) => {
       if (!Number.isFinite(v) || v < 0 || v > 1) {
         const hint = Number.isFinite(v) && v > 1 && v <= 100 ? `; did you mean ${v / 100}?` : '';
-        ctx.addIssue({ code: 'custom', message: `got ${v}; completion is the task's overall completion, a fraction in [0, 1]${hint}` });
+        ctx.addIssue({
+          code: 'custom',
+          message: `got ${v}; completion is the task's overall completion, a fraction in [0, 1]${hint}`,
+        });
       }
     })
-    .describe('The whole task\'s completion at this checkpoint, a fraction in [0, 1].'),
+    .describe("The whole task's completion at this checkpoint, a fraction in [0, 1]."),
   artifacts: z
     .array(artifactSchema)
     .max(LIMITS.artifactsMax, { message: `at most ${LIMITS.artifactsMax} artifacts per checkpoint` })
     .optional()
-    .describe('Files this checkpoint produced: a path, or { path, sha256 }. Relative paths are resolved against the server\'s working directory.'),
+    .describe(
+      "Files this checkpoint produced: a path, or { path, sha256 }. Relative paths are resolved against the server's working directory.",
+    ),
 });
 
 export const checkpointsSchema = z
   .array(checkpointSchema)
   .max(LIMITS.checkpointsMax, { message: `at most ${LIMITS.checkpointsMax} checkpoints per call` })
-  .describe('Checkpoints to record, oldest first. Omit to read the task\'s progress.');
+  .describe("Checkpoints to record, oldest first. Omit to read the task's progress.");
 
 export type CheckpointInput = z.infer<typeof checkpointSchema>;
 
@@ -68,5 +76,9 @@ export interface NormalizedArtifact {
 }
 
 export function normalizeArtifacts(a: CheckpointInput['artifacts']): NormalizedArtifact[] {
-  return (a ?? []).map((x) => (typeof x === 'string' ? { path: path.resolve(x) } : { path: path.resolve(x.path), expectedSha256: x.sha256?.toLowerCase() }));
+  return (a ?? []).map((x) =>
+    typeof x === 'string'
+      ? { path: path.resolve(x) }
+      : { path: path.resolve(x.path), expectedSha256: x.sha256?.toLowerCase() },
+  );
 }

@@ -13,7 +13,8 @@ export type PackedReader = (d: Float64Array, i: number) => Record<string, Packed
 export function compileReader(group: PackedGroupLayout, what: string): PackedReader {
   const fields = group.names.map((name, k) => {
     // The names come from our own addon, but they are spliced into code: accept identifiers only.
-    if (!/^[A-Za-z_][A-Za-z0-9_]*$/.test(name)) throw new Error(`bad field name in the ${what} layout: ${JSON.stringify(name)}`);
+    if (!/^[A-Za-z_][A-Za-z0-9_]*$/.test(name))
+      throw new Error(`bad field name in the ${what} layout: ${JSON.stringify(name)}`);
     const v = `d[i + ${k}]`;
     switch (group.kinds[k]) {
       case 'b':

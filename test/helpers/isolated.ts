@@ -7,7 +7,8 @@ export const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '
 
 /** `body` runs in an async function with `dist` imported as `d`; it returns a JSON-able value. */
 export function runIsolated<T>(body: string, env: Record<string, string | undefined> = {}): T {
-  const script = `const d = await import(${JSON.stringify(path.join(root, 'dist/index.js'))});\n` +
+  const script =
+    `const d = await import(${JSON.stringify(path.join(root, 'dist/index.js'))});\n` +
     `const out = await (async () => { ${body} })();\nprocess.stdout.write(JSON.stringify(out));\nprocess.exit(0);`;
   const out = execFileSync(process.execPath, ['--input-type=module', '-e', script], {
     encoding: 'utf8',

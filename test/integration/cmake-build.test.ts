@@ -25,7 +25,9 @@ describe('cmake-js build', () => {
       expect(packed.numbers[3]).toBeGreaterThan(0); // after timeMs, monotonicMs and the memory flag: MemTotal
       expect(binding.hostLayout).toEqual(require(path.join(root, 'build/Release/overnight_native.node')).hostLayout);
       expect(typeof binding.ProcessTable).toBe('function');
-      expect(Object.keys(binding).sort()).toEqual(Object.keys(require(path.join(root, 'build/Release/overnight_native.node'))).sort());
+      expect(Object.keys(binding).sort()).toEqual(
+        Object.keys(require(path.join(root, 'build/Release/overnight_native.node'))).sort(),
+      );
     } finally {
       rmSync(out, { recursive: true, force: true });
     }

@@ -13,7 +13,13 @@ describe('host sample: memory', () => {
   it('agrees with free -b (total exactly, available within 64 MiB)', () => {
     const s = sampleHost();
     const out = execFileSync('free', ['-b'], { encoding: 'utf8' });
-    const mem = out.split('\n').find((l) => l.startsWith('Mem:'))!.trim().split(/\s+/).slice(1).map(Number);
+    const mem = out
+      .split('\n')
+      .find((l) => l.startsWith('Mem:'))!
+      .trim()
+      .split(/\s+/)
+      .slice(1)
+      .map(Number);
     const [total, , , , , available] = mem;
     expect(s.memory).not.toBeNull();
     expect(s.memory!.total).toBe(total);
@@ -82,7 +88,7 @@ describe('host sample: load, uptime, PSI', () => {
 });
 
 describe('host sample: cgroup', () => {
-  it('finds this process\'s cgroup and reads its memory and cpu files', () => {
+  it("finds this process's cgroup and reads its memory and cpu files", () => {
     const s = sampleHost();
     const cg = s.cgroup!;
     expect(cg).not.toBeNull();

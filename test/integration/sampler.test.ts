@@ -97,7 +97,9 @@ describe('Sampler', () => {
     const w = s.window(60_000);
     expect(w.count).toBe(all.count);
     expect(all.count).toBeGreaterThan(5000);
-    const rss = Array.from(all.column(`pid${leak.pid}_rss_bytes`)).filter((v) => !Number.isNaN(v)).sort((a, b) => a - b);
+    const rss = Array.from(all.column(`pid${leak.pid}_rss_bytes`))
+      .filter((v) => !Number.isNaN(v))
+      .sort((a, b) => a - b);
     const st = w.signals[`pid${leak.pid}_rss_bytes`]!;
     expect(st.count).toBe(rss.length);
     expect(st.min).toBe(rss[0]);
@@ -135,13 +137,27 @@ describe('Sampler', () => {
 
   it('refuses bad options', () => {
     expect(() => new Sampler({ intervalUs: 10 })).toThrow(/intervalUs: got 10/);
-    expect(() => new Sampler({ intervalUs: 1000, pids: ['x' as unknown as number] })).toThrow(/pids\.0: got "x"; expected a pid > 0/);
-    expect(() => new Sampler({ intervalUs: 1000, cpuIntervalUs: -5 })).toThrow(/cpuIntervalUs.*microseconds in \[0, 3600000000\]/);
-    expect(() => new Sampler({ intervalUs: 1000, processes: { descendantsOf: 1, keep: 0 } })).toThrow(/processes\.keep.*\[1, 1024\]/);
-    expect(() => new Sampler({ intervalUs: 1000, processes: { descendantsOf: -3 } })).toThrow(/processes\.descendantsOf/);
-    expect(() => new Sampler({ intervalUs: 1000, realtime: 'yes' as unknown as boolean })).toThrow(/realtime: got "yes"; expected true or false/);
-    expect(() => new Sampler({ intervalUs: 1000, signal: ['memory'] } as unknown as SamplerOptions)).toThrow(/signal: unknown key; did you mean "signals"\?/);
-    expect(() => new Sampler({ intervalUs: 1000, signals: ['mem' as Signal] })).toThrow(/signals\.0: got "mem"; expected one of memory, cpu, psi, cgroup/);
+    expect(() => new Sampler({ intervalUs: 1000, pids: ['x' as unknown as number] })).toThrow(
+      /pids\.0: got "x"; expected a pid > 0/,
+    );
+    expect(() => new Sampler({ intervalUs: 1000, cpuIntervalUs: -5 })).toThrow(
+      /cpuIntervalUs.*microseconds in \[0, 3600000000\]/,
+    );
+    expect(() => new Sampler({ intervalUs: 1000, processes: { descendantsOf: 1, keep: 0 } })).toThrow(
+      /processes\.keep.*\[1, 1024\]/,
+    );
+    expect(() => new Sampler({ intervalUs: 1000, processes: { descendantsOf: -3 } })).toThrow(
+      /processes\.descendantsOf/,
+    );
+    expect(() => new Sampler({ intervalUs: 1000, realtime: 'yes' as unknown as boolean })).toThrow(
+      /realtime: got "yes"; expected true or false/,
+    );
+    expect(() => new Sampler({ intervalUs: 1000, signal: ['memory'] } as unknown as SamplerOptions)).toThrow(
+      /signal: unknown key; did you mean "signals"\?/,
+    );
+    expect(() => new Sampler({ intervalUs: 1000, signals: ['mem' as Signal] })).toThrow(
+      /signals\.0: got "mem"; expected one of memory, cpu, psi, cgroup/,
+    );
     const plain = new Sampler({ intervalUs: 1000, signals: [] });
     expect(() => plain.readProcesses()).toThrow(/processes.*descendantsOf/);
   });
@@ -174,7 +190,11 @@ describe('Sampler', () => {
   it('scans a process tree on its own thread (periodically and on demand), with io counters', async () => {
     // A shell that starts a reader of /dev/zero and a sleeper: both descendants of this process.
     const sh = spawnGroup('sh', ['-c', 'head -c 2000000000 /dev/zero > /dev/null & sleep 30 & wait']);
-    const s = new Sampler({ intervalUs: 1000, signals: [], processes: { descendantsOf: process.pid, intervalUs: 100_000 } }).start();
+    const s = new Sampler({
+      intervalUs: 1000,
+      signals: [],
+      processes: { descendantsOf: process.pid, intervalUs: 100_000 },
+    }).start();
     let tree: ProcessSample[] = [];
     // Every scan published so far, read or dropped: the report's processScans counts at least these.
     let published = 0;
@@ -220,7 +240,11 @@ describe('Sampler', () => {
       }
       return undefined;
     };
-    const plain = new Sampler({ intervalUs: 1000, signals: ['memory'], processes: { descendantsOf: process.pid, intervalUs: 100_000 } }).start();
+    const plain = new Sampler({
+      intervalUs: 1000,
+      signals: ['memory'],
+      processes: { descendantsOf: process.pid, intervalUs: 100_000 },
+    }).start();
     // The threads name themselves once running: wait for that (bounded), not for a guessed 50 ms.
     await waitFor(() => policyOf('ovn-sampler') !== undefined && policyOf('ovn-procscan') !== undefined, 30_000);
     expect(policyOf('ovn-sampler')).toBe(0); // SCHED_OTHER
@@ -231,13 +255,18 @@ describe('Sampler', () => {
     await samplesTaken(rt, 21);
     const policy = policyOf('ovn-sampler');
     const r = rt.stop();
-    if (policy === 1) expect(r.warnings).toEqual([]); // SCHED_FIFO
+    if (policy === 1)
+      expect(r.warnings).toEqual([]); // SCHED_FIFO
     else expect(r.warnings.join('\n')).toMatch(/realtime: SCHED_FIFO refused .*CAP_SYS_NICE/);
     expect(r.samples).toBeGreaterThan(20);
   });
 
   it('keeps only the last `keep` scans for a reader that falls behind, and counts the rest as lost', async () => {
-    const s = new Sampler({ intervalUs: 1000, signals: [], processes: { descendantsOf: process.pid, keep: 2 } }).start();
+    const s = new Sampler({
+      intervalUs: 1000,
+      signals: [],
+      processes: { descendantsOf: process.pid, keep: 2 },
+    }).start();
     for (let i = 0; i < 5; i++) await s.scanProcesses();
     const r = s.readProcesses();
     expect(r.scans.length).toBe(2);
@@ -252,12 +281,21 @@ describe('overnight record', () => {
     const out = path.join(mkdtempSync(path.join(tmpdir(), 'ovn-rec-')), 'report.json');
     let status = 0;
     try {
-      execFileSync(process.execPath, [CLI, 'record', '--json', '--interval-ms', '5', '--output', out, '--', 'sh', '-c', 'sleep 0.2; exit 3'], { stdio: 'ignore' });
+      execFileSync(
+        process.execPath,
+        [CLI, 'record', '--json', '--interval-ms', '5', '--output', out, '--', 'sh', '-c', 'sleep 0.2; exit 3'],
+        { stdio: 'ignore' },
+      );
     } catch (err) {
       status = (err as { status: number }).status;
     }
     expect(status).toBe(3);
-    const report = JSON.parse(readFileSync(out, 'utf8')) as { exitCode: number; samples: number; signals: Record<string, unknown>; trustworthy: boolean };
+    const report = JSON.parse(readFileSync(out, 'utf8')) as {
+      exitCode: number;
+      samples: number;
+      signals: Record<string, unknown>;
+      trustworthy: boolean;
+    };
     expect(report.exitCode).toBe(3);
     expect(report.samples).toBeGreaterThan(10);
     expect(Object.keys(report.signals).some((k) => /^pid\d+_cpu_cores$/.test(k))).toBe(true);
@@ -265,18 +303,20 @@ describe('overnight record', () => {
 });
 
 describe('PSI triggers', () => {
-  it('fire when tasks stall on the CPU (three spinners on this machine\'s cores)', async () => {
+  it("fire when tasks stall on the CPU (three spinners on this machine's cores)", async () => {
     const { loadNative } = await import('../../src/native.js');
     const { cpus } = await import('node:os');
     let fired = '';
     const t = new (loadNative().PsiTriggers)([{ resource: 'cpu', stallUs: 50_000, windowUs: 2_000_000 }], (r) => {
       fired ||= r;
     });
-    const kids = await Promise.all(Array.from({ length: cpus().length + 1 }, async () => {
-      const k = spawnNode(scripts.spin());
-      await firstLine(k);
-      return k;
-    }));
+    const kids = await Promise.all(
+      Array.from({ length: cpus().length + 1 }, async () => {
+        const k = spawnNode(scripts.spin());
+        await firstLine(k);
+        return k;
+      }),
+    );
     const end = Date.now() + 8000;
     while (!fired && Date.now() < end) await sleep(50);
     t.stop();
@@ -286,6 +326,12 @@ describe('PSI triggers', () => {
 
   it('says why a trigger cannot be armed', async () => {
     const { loadNative } = await import('../../src/native.js');
-    expect(() => new (loadNative().PsiTriggers)([{ resource: 'memory', stallUs: 5_000_000, windowUs: 1_000_000 }], () => undefined)).toThrow(/EINVAL.*trigger/);
+    expect(
+      () =>
+        new (loadNative().PsiTriggers)(
+          [{ resource: 'memory', stallUs: 5_000_000, windowUs: 1_000_000 }],
+          () => undefined,
+        ),
+    ).toThrow(/EINVAL.*trigger/);
   });
 });
