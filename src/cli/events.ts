@@ -50,7 +50,7 @@ export function registerEventsCommand(program: Command): void {
           process.stderr.write(`overnight: kernel log not read: ${kernelLog.reason}\n`);
         const list = events.list({ sinceMs, ...(kinds ? { kinds } : {}), limit });
         if (flags.json || !process.stdout.isTTY) {
-          return printJson(
+          printJson(
             list.map((e) => ({
               time: new Date(e.timeMs).toISOString(),
               source: e.source,
@@ -60,7 +60,7 @@ export function registerEventsCommand(program: Command): void {
               subject: e.subject,
               boot_id: e.bootId,
             })),
-          );
+          ); return;
         }
         const t = new Table({
           head: ['time', 'source', 'kind', 'severity', 'message'],

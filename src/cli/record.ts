@@ -48,9 +48,9 @@ export function renderReport(r: BenchmarkReport, command: string, exitCode: numb
 /** Says which groups were read less often than every sample (they repeat their value in between). */
 function readIntervalsLine(r: BenchmarkReport): string[] {
   const every = r.intervalUs.p50 ?? 0;
-  const slower = Object.entries(r.readIntervalsUs).filter(([g, us]) => g !== 'processes' && us! > every * 1.5);
+  const slower = Object.entries(r.readIntervalsUs).filter(([g, us]) => g !== 'processes' && us > every * 1.5);
   return slower.length
-    ? [`Read less often than every sample: ${slower.map(([g, us]) => `${g} every ${us! / 1000} ms`).join(', ')}`]
+    ? [`Read less often than every sample: ${slower.map(([g, us]) => `${g} every ${us / 1000} ms`).join(', ')}`]
     : [];
 }
 

@@ -106,6 +106,6 @@ export function renderSample(s: HostSample): string {
         `${formatBytes(f.usedBytes)} used, ${formatBytes(f.availableBytes)} available of ${formatBytes(f.totalBytes)}`,
       ]);
   }
-  for (const [part, why] of Object.entries(s.unavailable)) t.push([`${part}`, `unavailable: ${why.message}`]);
+  for (const [part, why] of Object.entries(s.unavailable)) t.push([part, `unavailable: ${why.message}`]);
   return t.toString();
 }

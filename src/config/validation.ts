@@ -45,7 +45,7 @@ export function invalidParameter(field: string, received: unknown, allowed: stri
 export function didYouMean(key: string, allowed: readonly string[]): string | undefined {
   // A key far longer than any allowed one is no typo (and edit distance on it is costly).
   if (!allowed.length || key.length > 64) return undefined;
-  const best = closest(key, allowed as string[]);
+  const best = closest(key, allowed);
   const d = levenshteinSmall(key.toLowerCase(), best.toLowerCase());
   return d <= Math.max(2, Math.floor(key.length / 3)) ? best : undefined;
 }

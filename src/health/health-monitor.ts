@@ -547,7 +547,7 @@ export class HealthMonitor {
             mean: b.mean === null ? null : round(b.mean, 4),
             p95: b.p95 === null ? null : round(b.p95, 4),
             max: b.max,
-            samples: w!.count,
+            samples: w.count,
           },
         }
       : {};

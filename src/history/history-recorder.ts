@@ -39,7 +39,7 @@ export function historyRow(
   const w = src.recentWindow(windowMs);
   const row: MetricValues = {};
   if (w && w.count > 0)
-    for (const [ch, name] of Object.entries(CHANNELS)) if (w.signals[ch]) row[name] = w.signals[ch]!.mean;
+    for (const [ch, name] of Object.entries(CHANNELS)) if (w.signals[ch]) row[name] = w.signals[ch].mean;
   const last = src.lastGpuSample();
   const gpu = ownGpu && (!last || ownGpu.at >= last.at) ? ownGpu : last;
   if (gpu && gpu.outcome.available && nowMs - gpu.at <= windowMs * 3) {

@@ -16,7 +16,7 @@ export function registerEventLogging(server: McpServer, ctx: OvernightContext): 
   let chosen: Level | null = null;
   // Replaces the SDK's own setLevel handler so that nothing is sent before the client asked.
   server.server.setRequestHandler('logging/setLevel', async (request) => {
-    const level = request.params.level as Level;
+    const level = request.params.level;
     if (SEVERITY.includes(level)) chosen = level;
     return {};
   });

@@ -94,9 +94,9 @@ function series(
   labelNames: string[],
 ): Values {
   const values: Values = new Map();
-  const collect = function (this: client.Gauge<string> | client.Counter<string>) {
+  const collect = function (this: client.Gauge | client.Counter) {
     this.reset();
-    for (const { labels, value } of values.values()) (this as client.Gauge<string>).inc(labels, value);
+    for (const { labels, value } of values.values()) (this as client.Gauge).inc(labels, value);
   };
   if (kind === 'gauge') new client.Gauge({ name, help, labelNames, registers: [registry], collect });
   else new client.Counter({ name, help, labelNames, registers: [registry], collect });

@@ -59,14 +59,14 @@ import { NodeCheckMetrics } from './node-checks-metrics.js';
 
 export class OvernightMetrics {
   readonly registry = new client.Registry();
-  private readonly g: Record<string, client.Gauge<string>> = {};
+  private readonly g: Record<string, client.Gauge> = {};
   /** Totals the kernel or NVML keeps (PSI stall time, ECC, PCIe replays), by metric and label set. */
   private readonly totals: Record<string, Map<string, { labels: Record<string, string>; value: number }>> = {};
-  readonly recoveries: client.Counter<string>;
-  readonly cycles: client.Histogram<string>;
-  readonly alerts: client.Counter<string>;
-  readonly wakeups: client.Counter<string>;
-  readonly xids: client.Counter<string>;
+  readonly recoveries: client.Counter;
+  readonly cycles: client.Histogram;
+  readonly alerts: client.Counter;
+  readonly wakeups: client.Counter;
+  readonly xids: client.Counter;
   private readonly host = hostname();
   /** dcgm-exporter's label set per GPU index, from the last GPU reading. */
   private readonly gpuLabels = new Map<number, Record<string, string>>();
@@ -336,7 +336,7 @@ export class OvernightMetrics {
   recordXid(gpuIndex: number, xid: number, severity: string): void {
     this.lastXid.set(gpuIndex, xid);
     const l = this.gpuLabels.get(gpuIndex);
-    if (l) return void this.xids.inc({ ...l, xid_class: severity });
+    if (l) { this.xids.inc({ ...l, xid_class: severity }); return; }
     // Before the first GPU reading the labels are unknown: counted once they are (labelsOf).
     const pending = this.pendingXids.get(gpuIndex) ?? new Map<string, number>();
     pending.set(severity, (pending.get(severity) ?? 0) + 1);

@@ -52,7 +52,7 @@ export interface MonitorOptions {
 
 const realSleep = (ms: number, wake: AbortSignal) =>
   new Promise<void>((resolve) => {
-    if (wake.aborted) return resolve();
+    if (wake.aborted) { resolve(); return; }
     const t = setTimeout(resolve, ms);
     wake.addEventListener(
       'abort',
@@ -148,7 +148,7 @@ export class OvernightMonitor {
       try {
         const sub = watchGpuEvents(
           (e: GpuEvent) => {
-            if (e.type === 'error') return this.event('gpu', `event watcher: ${e.error?.code} in ${e.where}`);
+            if (e.type === 'error') { this.event('gpu', `event watcher: ${e.error?.code} in ${e.where}`); return; }
             if (e.xid !== undefined && e.gpuIndex !== undefined) {
               this.ctx.health.recordXid(e.gpuIndex, e.xid, e.timeMs);
               this.storeXid(e);
@@ -191,7 +191,7 @@ export class OvernightMonitor {
       try {
         starttime = readProcess(pid, { io: false, wchan: false, statm: false }).starttime;
       } catch {
-        return this.event('exit', `watched pid ${pid} does not exist`);
+        this.event('exit', `watched pid ${pid} does not exist`); return;
       }
       while (!stopped) {
         // Bounded waits on a pidfd, so a stopped monitor releases the worker thread quickly.

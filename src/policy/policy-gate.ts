@@ -182,7 +182,7 @@ export class PolicyGate {
         return null;
       },
       async () => {
-        loadNative().signalProcess(pid, starttime, num!);
+        loadNative().signalProcess(pid, starttime, num);
         return { delivered: true };
       },
     );

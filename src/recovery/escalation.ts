@@ -71,7 +71,7 @@ export class Escalator {
     while (this.sentTimes.length && now - this.sentTimes[0]! > 3600_000) this.sentTimes.shift();
     if (this.sentTimes.length >= this.maxPerHour) {
       this.counts.rateLimited++;
-      return { key: a.key, deduplicated: true, channels: [], rateLimited: true } as DeliveryReport;
+      return { key: a.key, deduplicated: true, channels: [], rateLimited: true };
     }
     this.sentTimes.push(now);
     this.lastSent.set(a.key, now);

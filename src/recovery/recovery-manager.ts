@@ -176,7 +176,7 @@ export class RecoveryManager {
       status: dryRun ? 'dry_run' : result.status,
       started_at: started,
       finished_at: result.finished_at,
-      target: (result.target ?? undefined) as RecoveryRecord['target'],
+      target: (result.target ?? undefined),
       before: {
         status: before.status,
         breached: before.breached.map((b) => b.metric),
@@ -481,7 +481,7 @@ export class RecoveryManager {
               : r.outcome && 'ok' in r.outcome && r.outcome.ok
                 ? 'done'
                 : 'failed',
-          detail: !r.allowed ? r.reason : r.outcome ? `${r.outcome.code}` : (r.error?.message ?? ''),
+          detail: !r.allowed ? r.reason : r.outcome ? r.outcome.code : (r.error?.message ?? ''),
           started_at: r.started_at,
           finished_at: r.finished_at,
           request_id: r.request_id,

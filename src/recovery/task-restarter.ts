@@ -48,7 +48,7 @@ export class TaskRestarter {
         if (delayMs) await sleep(delayMs);
         const prev = this.state.get(taskId);
         const stable = !prev || this.clock.now() - prev.lastStart >= this.stableMs;
-        this.state.set(taskId, { attempts: stable ? 1 : prev!.attempts + 1, lastStart: this.clock.now() });
+        this.state.set(taskId, { attempts: stable ? 1 : prev.attempts + 1, lastStart: this.clock.now() });
         const child = spawn(task.restart![0]!, task.restart!.slice(1), {
           cwd: task.cwd,
           detached: true,

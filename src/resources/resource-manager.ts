@@ -44,7 +44,7 @@ export class ResourceManager {
   ): Promise<ResourceResult & { expired_leases_released?: number }> {
     const d: ResourceDeps = { ...this.deps, actor: options.actor ?? 'manageResources' };
     const expired = await this.expireLeases(d.actor);
-    const o: RunOptions = { dryRun: options.dryRun ?? false, priority: (parameters.priority ?? 'normal') as Priority };
+    const o: RunOptions = { dryRun: options.dryRun ?? false, priority: (parameters.priority ?? 'normal') };
     if (parameters.release) {
       const r = await this.release(parameters.release, d.actor, o.dryRun);
       return {

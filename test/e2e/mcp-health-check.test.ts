@@ -25,12 +25,12 @@ describe('the MCP server over stdio', () => {
       string,
       { type?: string; enum?: string[]; properties?: Record<string, { type: string }> }
     >;
-    expect(props.checkType!.type).toBe('string');
-    expect(props.checkType!.enum).toEqual(['quick', 'full', 'recovery']);
-    expect(Object.keys(props.thresholds!.properties!)).toEqual(
+    expect(props.checkType.type).toBe('string');
+    expect(props.checkType.enum).toEqual(['quick', 'full', 'recovery']);
+    expect(Object.keys(props.thresholds.properties!)).toEqual(
       expect.arrayContaining(['memory', 'gpu', 'responseTime']),
     );
-    for (const k of ['memory', 'gpu', 'responseTime']) expect(props.thresholds!.properties![k]!.type).toBe('number');
+    for (const k of ['memory', 'gpu', 'responseTime']) expect(props.thresholds.properties![k].type).toBe('number');
     expect(hc.inputSchema.required ?? []).toEqual([]);
     expect(hc.outputSchema).toBeTruthy();
     expect(hc.annotations).toMatchObject({ readOnlyHint: true, destructiveHint: false });
@@ -114,7 +114,7 @@ describe('the MCP server over stdio', () => {
     [{ checkType: 'quick', extra: true }, /unknown property "extra"/],
   ])('refuses %j with a message naming the field, the value and what is allowed', async (args, pattern) => {
     const text = errorText(
-      await conn.client.callTool({ name: 'healthCheck', arguments: args as Record<string, unknown> }),
+      await conn.client.callTool({ name: 'healthCheck', arguments: args }),
     );
     expect(text).toMatch(pattern);
   });

@@ -141,7 +141,7 @@ describe('past the request queue', () => {
               let b = '';
               r.on('data', (d) => (b += d));
               r.on('end', () =>
-                resolve({ status: r.statusCode!, retryAfter: r.headers['retry-after'] as string | undefined, body: b }),
+                resolve({ status: r.statusCode!, retryAfter: r.headers['retry-after'], body: b }),
               );
             },
           );

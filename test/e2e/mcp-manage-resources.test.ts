@@ -13,9 +13,9 @@ describe('manageResources over MCP', () => {
     const { tools } = await client.listTools();
     const t = tools.find((x) => x.name === 'manageResources')!;
     const props = t.inputSchema.properties as Record<string, { enum?: string[]; properties?: Record<string, unknown> }>;
-    expect(props.resourceType!.enum).toEqual(['gpu', 'memory', 'disk']);
-    expect(props.action!.enum).toEqual(['optimize', 'cleanup', 'reserve']);
-    expect(Object.keys(props.parameters!.properties!)).toEqual(expect.arrayContaining(['threshold', 'priority']));
+    expect(props.resourceType.enum).toEqual(['gpu', 'memory', 'disk']);
+    expect(props.action.enum).toEqual(['optimize', 'cleanup', 'reserve']);
+    expect(Object.keys(props.parameters.properties!)).toEqual(expect.arrayContaining(['threshold', 'priority']));
     expect(t.inputSchema.required).toEqual(['resourceType', 'action']);
   });
 

@@ -22,9 +22,9 @@ describe('recoverOperation over MCP', () => {
     const { tools } = await client.listTools();
     const t = tools.find((x) => x.name === 'recoverOperation')!;
     const props = t.inputSchema.properties as Record<string, { enum?: string[]; properties?: Record<string, unknown> }>;
-    expect(props.operationType!.enum).toEqual(['memory_leak', 'gpu_reset', 'process_hang']);
+    expect(props.operationType.enum).toEqual(['memory_leak', 'gpu_reset', 'process_hang']);
     expect(t.inputSchema.required).toEqual(['operationType']);
-    expect(Object.keys(props.context!.properties!)).toEqual(
+    expect(Object.keys(props.context.properties!)).toEqual(
       expect.arrayContaining(['taskId', 'errorType', 'timestamp']),
     );
     // force is an additive extra beside dryRun: the design's fields are unchanged.

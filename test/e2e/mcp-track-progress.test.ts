@@ -27,7 +27,7 @@ describe('trackProgress over MCP', () => {
     expect(t.inputSchema.required).toEqual(['taskId']);
     const cps = (
       t.inputSchema.properties as Record<string, { type: string; items: { properties: Record<string, unknown> } }>
-    ).checkpoints!;
+    ).checkpoints;
     expect(cps.type).toBe('array');
     expect(Object.keys(cps.items.properties)).toEqual(['stage', 'completion', 'artifacts']);
   });
@@ -134,7 +134,7 @@ describe('restore and hashing from the command line and the server', () => {
       .all() as { phase: string; target: string }[];
     audit.close();
     expect(rows.map((r) => r.phase)).toEqual(['decision', 'outcome']);
-    expect(JSON.parse(rows[0]!.target)).toMatchObject({ taskId: 'cli-restore', checkpoint: 1, paths: [a] });
+    expect(JSON.parse(rows[0].target)).toMatchObject({ taskId: 'cli-restore', checkpoint: 1, paths: [a] });
   });
 
   it('SIGTERM ends the server promptly while it hashes a hundred 2 GiB artifacts', async () => {

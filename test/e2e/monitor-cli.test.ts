@@ -37,7 +37,7 @@ describe('overnight monitor (CLI)', () => {
     p.stderr.on('data', (d) => (err += d));
     const t0 = Date.now();
     while (!/"type":"cycle"/.test(err) && Date.now() - t0 < 20_000) await new Promise((r) => setTimeout(r, 50));
-    const start = JSON.parse(err.split('\n')[0]!) as { type: string; metrics: string };
+    const start = JSON.parse(err.split('\n')[0]) as { type: string; metrics: string };
     expect(start.type).toBe('start');
     const text = await (await fetch(start.metrics)).text();
     for (const name of [
@@ -129,7 +129,7 @@ describe('overnight health --nhc (Slurm HealthCheckProgram)', () => {
     const ok = await runCli(['health', '--nhc', '--config', file]);
     expect(ok.code).toBe(0);
     expect(ok.stdout).toMatch(/^OK (healthy|degraded)\n$/);
-    const fake = new FakeNvmlConfig({ devices: [{ ...fakeGpus(1)[0]!, remapFailure: 1 }] });
+    const fake = new FakeNvmlConfig({ devices: [{ ...fakeGpus(1)[0], remapFailure: 1 }] });
     const bad = await runCli(['health', '--nhc', '--config', file], {
       OVERNIGHT_NVML_LIBRARY: buildFakeNvml().full,
       OVERNIGHT_FAKE_NVML_CONFIG: fake.path,

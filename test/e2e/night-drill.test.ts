@@ -85,7 +85,7 @@ describe.skipIf(!tmpfs)('night drill', () => {
     await waitFor(() => procState(hung.pid!) === 'T');
     fake.write({
       devices: [
-        { ...fakeGpus(1)[0]!, liveProcesses: true, processes: [{ pid: gpuHolder.pid!, usedMemory: 8 * 2 ** 30 }] },
+        { ...fakeGpus(1)[0], liveProcesses: true, processes: [{ pid: gpuHolder.pid!, usedMemory: 8 * 2 ** 30 }] },
       ],
       events: [],
     });

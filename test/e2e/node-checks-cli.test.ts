@@ -82,7 +82,7 @@ describe('overnight monitor /metrics with the node checks (built CLI)', () => {
       p.stderr.on('data', (d) => (err += d));
       const t0 = Date.now();
       while (!/"type":"cycle"/.test(err) && Date.now() - t0 < 40_000) await new Promise((r) => setTimeout(r, 50));
-      const start = JSON.parse(err.split('\n')[0]!) as { metrics: string };
+      const start = JSON.parse(err.split('\n')[0]) as { metrics: string };
       const text = await (await fetch(start.metrics)).text();
       expect(text).toContain('node_infiniband_state_id{device="mlx5_4",port="1"} 4');
       expect(text).toContain('node_infiniband_symbol_error_total{device="mlx5_4",port="1"} 12');

@@ -47,10 +47,10 @@ afterEach(() => {
 function runLikeNpd(
   args: string[],
   env: Record<string, string> = {},
-  timeoutMs = Math.min(seconds(example.rules[0]!.timeout), seconds(example.pluginConfig.timeout)),
+  timeoutMs = Math.min(seconds(example.rules[0].timeout), seconds(example.pluginConfig.timeout)),
 ): Promise<NpdResult> {
-  const rule = example.rules[0]!;
-  expect(path.basename(rule.args[0]!)).toBe('overnight.js');
+  const rule = example.rules[0];
+  expect(path.basename(rule.args[0])).toBe('overnight.js');
   return new Promise((resolve) => {
     const t0 = performance.now();
     // util.Exec sets Setpgid; detached gives the child its own process group (and session) too.
@@ -95,11 +95,11 @@ function expectOneShortLine(r: NpdResult): void {
   expect(Buffer.byteLength(r.raw.trimEnd())).toBeLessThanOrEqual(example.pluginConfig.max_output_length);
 }
 
-const npdArgs = (config: string, ...extra: string[]) => [...example.rules[0]!.args.slice(1, -1), config, ...extra];
+const npdArgs = (config: string, ...extra: string[]) => [...example.rules[0].args.slice(1, -1), config, ...extra];
 
 describe('overnight health --npd under node-problem-detector', () => {
   it('the example rule runs `health --npd --config FILE`', () => {
-    expect(example.rules[0]!.args.slice(1)).toEqual(['health', '--npd', '--config', '/etc/overnight/config.json']);
+    expect(example.rules[0].args.slice(1)).toEqual(['health', '--npd', '--config', '/etc/overnight/config.json']);
     expect(seconds(example.pluginConfig.timeout)).toBe(5000);
     expect(example.pluginConfig.max_output_length).toBe(80);
   });

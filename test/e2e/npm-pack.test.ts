@@ -85,7 +85,7 @@ describe('npm pack + install into an empty directory', () => {
     const manifest = JSON.parse(readFileSync(path.join(copy, 'prebuilds/MANIFEST.json'), 'utf8')) as {
       files: Record<string, { glibc: string | null }>;
     };
-    const glibc = manifest.files['linux-x64/node.napi.glibc.node']!.glibc!;
+    const glibc = manifest.files['linux-x64/node.napi.glibc.node'].glibc!;
     expect(glibc).toMatch(/^2\.\d+$/);
     const floor = await sh(process.execPath, ['.ci/prebuilds.mjs', 'check'], copy, {
       OVERNIGHT_PREBUILD_MAX_GLIBC: '2.17',
@@ -102,7 +102,7 @@ describe('npm pack + install into an empty directory', () => {
           integrity: string;
           files: { path: string }[];
         }[]
-      )[0]!;
+      )[0];
     const first = await pack();
     const firstBytes = readFileSync(path.join(tmp, first.filename));
     const second = await pack();

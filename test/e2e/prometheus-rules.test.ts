@@ -150,7 +150,7 @@ describe.skipIf(!havePrometheus)('a real Prometheus scraping the monitor', () =>
       return r.length ? r : undefined;
     });
     expect(firing.map((a) => a.metric.gpu)).toEqual(['1']);
-    expect(firing[0]!.metric.pci_bus_id).toBe('00000000:11:00.0');
+    expect(firing[0].metric.pci_bus_id).toBe('00000000:11:00.0');
     const app = await query('overnight_gpu_xid_errors_total{xid_class="application",gpu="0"}');
     expect(app[0]?.value[1]).toBe('1');
 
@@ -159,7 +159,7 @@ describe.skipIf(!havePrometheus)('a real Prometheus scraping the monitor', () =>
       const r = await query('ALERTS{alertname="OvernightMonitorDown"}');
       return r.length ? r : undefined;
     });
-    expect(down[0]!.metric).toMatchObject({
+    expect(down[0].metric).toMatchObject({
       alertstate: 'pending',
       job: 'overnight',
       instance: target,

@@ -66,7 +66,7 @@ describe.skipIf(!canWriteKmsg() || !haveChromium)('a scripted night', () => {
       });
       monitors.push(p);
       let err = '';
-      p.stderr!.on('data', (d) => (err += d));
+      p.stderr.on('data', (d) => (err += d));
       await waitFor(() => /"type":"cycle"/.test(err), 60_000, "the monitor's first cycle");
       return p;
     };

@@ -30,7 +30,7 @@ describe.skipIf(!SLURMCTLD)('overnight health --nhc --drain under a real Slurm',
   it("drains an unhealthy node with its reason, resumes it when healthy, and leaves an admin's drain alone", async () => {
     chmodSync(dir, 0o755); // munged wants its socket's directory traversable by all
     const node = `ovn-test-${process.pid}`; // not the host name: the drain must use $SLURMD_NODENAME
-    const host = hostname().split('.')[0]!;
+    const host = hostname().split('.')[0];
     const conf = path.join(dir, 'slurm.conf');
     const sock = path.join(dir, 'munge.sock');
     const env = { ...process.env, SLURM_CONF: conf };

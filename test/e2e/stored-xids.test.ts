@@ -37,7 +37,7 @@ describe('Xids stored by one process, acted on by another', () => {
     });
     procs.push(monitor);
     let err = '';
-    monitor.stderr!.on('data', (d) => (err += d));
+    monitor.stderr.on('data', (d) => (err += d));
     await waitFor(() => /"type":"cycle"/.test(err), 60_000, "the monitor's first cycle");
     fake.injectXid(0, 48);
     const db = openDatabase(stateDir);

@@ -67,9 +67,9 @@ describe('the systemd unit', () => {
     // V8's JIT maps writable+executable memory: this directive would crash node at start.
     expect(text).not.toMatch(/^MemoryDenyWriteExecute=/m);
     // The log file sits in the directory systemd creates for the unit, the state in its StateDirectory.
-    const logsDir = /^LogsDirectory=(\S+)/m.exec(text)![1]!;
-    const stateDir = /^StateDirectory=(\S+)/m.exec(text)![1]!;
-    expect(/--log-file (\S+)/.exec(text)![1]!.startsWith(`/var/log/${logsDir}/`)).toBe(true);
+    const logsDir = /^LogsDirectory=(\S+)/m.exec(text)![1];
+    const stateDir = /^StateDirectory=(\S+)/m.exec(text)![1];
+    expect(/--log-file (\S+)/.exec(text)![1].startsWith(`/var/log/${logsDir}/`)).toBe(true);
     expect(text).toContain(`OVERNIGHT_STATE_DIR=/var/lib/${stateDir}`);
     expect(text).toMatch(/^RestartPreventExitStatus=78$/m);
   });

@@ -80,7 +80,7 @@ export async function renderInChromium(html: string, artifactName: string): Prom
         const d = c.getContext('2d')!.getImageData(0, 0, c.width, c.height).data;
         let n = 0;
         for (let i = 0; i < d.length; i += 4)
-          if (d[i + 3]! > 0 && (d[i]! < 200 || d[i + 1]! < 200 || d[i + 2]! < 200)) n++;
+          if (d[i + 3] > 0 && (d[i] < 200 || d[i + 1] < 200 || d[i + 2] < 200)) n++;
         return n;
       })(),
       verdict: document.getElementById('summary')!.dataset.verdict ?? '',

@@ -26,8 +26,8 @@ export function buildFakeNvml(): { full: string; legacy: string } {
       '-Wall',
       '-o',
       lib,
-      sources[0]!,
-      sources[1]!,
+      sources[0],
+      sources[1],
       '-lpthread',
     ];
     if (variant === 'legacy') args.unshift('-DFAKE_LEGACY');

@@ -45,7 +45,7 @@ export async function connectStdio(
 export function structured<T = Record<string, unknown>>(r: unknown): T {
   const res = r as { structuredContent?: unknown; content?: { text: string }[]; isError?: boolean };
   if (res.isError) throw new Error(`tool error: ${res.content?.[0]?.text}`);
-  const text = JSON.parse(res.content![0]!.text);
+  const text = JSON.parse(res.content![0].text);
   // structuredContent and the text are the same JSON
   if (JSON.stringify(text) !== JSON.stringify(res.structuredContent))
     throw new Error('structuredContent and text differ');
@@ -55,7 +55,7 @@ export function structured<T = Record<string, unknown>>(r: unknown): T {
 export function errorText(r: unknown): string {
   const res = r as { content: { text: string }[]; isError?: boolean };
   if (!res.isError) throw new Error(`expected an error result, got ${JSON.stringify(res).slice(0, 200)}`);
-  return res.content[0]!.text;
+  return res.content[0].text;
 }
 
 /** A client connected to `overnight serve --config <file>` (the file is returned for CLI checks). */

@@ -21,7 +21,7 @@ export function parseExposition(text: string): Map<string, Family> {
     if (!line.trim()) continue;
     const type = /^# TYPE (\S+) (\S+)$/.exec(line);
     if (type) {
-      fam(type[1]!).type = type[2]!;
+      fam(type[1]).type = type[2]!;
       continue;
     }
     if (line.startsWith('#')) continue;
@@ -31,7 +31,7 @@ export function parseExposition(text: string): Map<string, Family> {
     for (const l of (m[2] ?? '').matchAll(/([a-zA-Z_][a-zA-Z0-9_]*)="((?:[^"\\]|\\.)*)"/g))
       labels.push(`${l[1]}="${l[2]}"`);
     const value = m[3] === '+Inf' ? Infinity : m[3] === '-Inf' ? -Infinity : Number(m[3]);
-    fam(m[1]!).series.set(labels.sort().join(','), value);
+    fam(m[1]).series.set(labels.sort().join(','), value);
   }
   return out;
 }
@@ -76,7 +76,7 @@ export async function startMonitor(
     stdio: ['ignore', 'ignore', 'pipe'],
   });
   let err = '';
-  child.stderr!.on('data', (d) => (err += d));
+  child.stderr.on('data', (d) => (err += d));
   const t0 = Date.now();
   while (!/"type":"start"/.test(err)) {
     if (child.exitCode !== null) throw new Error(`monitor exited ${child.exitCode}: ${err}`);

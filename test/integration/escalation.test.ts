@@ -61,7 +61,7 @@ describe('escalation channels', () => {
     expect(r.channels.find((c) => c.channel.includes(flaky.url))).toMatchObject({ ok: true, attempts: 3 });
     expect(sleeps).toEqual([500, 1000]);
     expect((slack.bodies[0] as { text: string }).text).toMatch(/\[CRITICAL\].*GPU 0 fell off the bus/);
-    expect((am.bodies[0] as { labels: { alertname: string; severity: string } }[])[0]!.labels).toMatchObject({
+    expect((am.bodies[0] as { labels: { alertname: string; severity: string } }[])[0].labels).toMatchObject({
       alertname: 'OvernightOps',
       severity: 'critical',
     });

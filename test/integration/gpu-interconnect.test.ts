@@ -57,13 +57,13 @@ describe('NVLink and NVSwitch through the fake NVML', () => {
     });
     const s = await gpuSampler().sample({ processes: false });
     if (!s.available) throw new Error(s.reason);
-    const d = s.devices[0]!;
+    const d = s.devices[0];
     expect(d.nvlinks!.map((l) => [l.link, l.active, l.version, l.crcFlitErrors, l.replayErrors])).toEqual([
       [0, true, 4, 5, 2],
       [2, false, 4, 0, 0],
     ]);
-    expect(d.nvlinks![0]!.remoteBusId).toBe('00000000:80:00.0');
-    expect(d.nvlinks![1]!.remoteBusId).toBe('00000000:C1:00.0');
+    expect(d.nvlinks![0].remoteBusId).toBe('00000000:80:00.0');
+    expect(d.nvlinks![1].remoteBusId).toBe('00000000:C1:00.0');
     expect(d.fabric).toEqual({
       state: 'completed',
       stateId: 3,
@@ -98,10 +98,10 @@ describe('NVLink and NVSwitch through the fake NVML', () => {
     await waitForFm(m);
     clock.advance(600_000);
     const bad = hgx(2);
-    bad[0]!.nvlinks = links(18).map((l, i) =>
+    bad[0].nvlinks = links(18).map((l, i) =>
       i === 3 ? link({ active: false }) : i === 5 ? link({ crcData: 4, recovery: 1 }) : l,
     );
-    bad[1]!.nvlinks = links(18).map((l, i) => (i === 0 ? link({ crcFlit: 10 }) : l)); // 60/h < 100/h
+    bad[1].nvlinks = links(18).map((l, i) => (i === 0 ? link({ crcFlit: 10 }) : l)); // 60/h < 100/h
     fake.write({ devices: bad });
     const r = await m.checkSystemHealth('full');
     const f = r.metrics
@@ -131,9 +131,9 @@ describe('NVLink and NVSwitch through the fake NVML', () => {
 
   it('failed or unstarted fabric registration is critical with the fabric manager restart; a missing fabric manager is critical', async () => {
     const devs = hgx(3);
-    devs[0]!.fabric = { state: 3, status: 'TIMEOUT', cliqueId: 0 };
-    devs[1]!.fabric = { state: 1 };
-    devs[2]!.fabric = { state: 2, healthMask: 1 };
+    devs[0].fabric = { state: 3, status: 'TIMEOUT', cliqueId: 0 };
+    devs[1].fabric = { state: 1 };
+    devs[2].fabric = { state: 2, healthMask: 1 };
     fake.write({ devices: devs });
     const r = await monitor().checkSystemHealth('full');
     const f = r.metrics.node_checks!.findings.filter((x) => x.check.startsWith('fabric'));
@@ -144,7 +144,7 @@ describe('NVLink and NVSwitch through the fake NVML', () => {
       ['degraded', 'GPU 2: NVSwitch fabric registration in progress'],
       ['degraded', 'GPU 2: NVSwitch fabric reports degraded bandwidth'],
     ]);
-    expect(f[0]!.action).toContain('systemctl restart nvidia-fabricmanager');
+    expect(f[0].action).toContain('systemctl restart nvidia-fabricmanager');
     expect(r.status).toBe('critical');
   });
 
@@ -181,7 +181,7 @@ describe('older drivers (the legacy fake: no _v2 remote PCI, no fabric V entry p
     expect(r.info.functions.fabricInfoV).toBeNull();
     expect(r.info.functions.fabricInfo).toBe('nvmlDeviceGetGpuFabricInfo');
     if (!r.sample.available) throw new Error(r.sample.reason);
-    const d = r.sample.devices[0]!;
+    const d = r.sample.devices[0];
     expect(d.nvlinks).toEqual([
       {
         link: 0,

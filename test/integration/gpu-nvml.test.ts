@@ -68,12 +68,12 @@ describe('NVML loader against the fake library', () => {
       }),
     });
     const [d] = await devices();
-    expect(d!.powerW).toBeNull();
-    expect(d!.errors.powerW!.code).toBe('NVML_ERROR_NOT_SUPPORTED');
-    expect(d!.errors.powerW!.message).toBe('Not Supported');
-    expect(d!.eccUncorrectedVolatile).toBeNull();
-    expect(d!.errors.eccUncorrectedVolatile!.code).toBe('NVML_ERROR_NO_PERMISSION');
-    expect(d!.temperatureC).toBe(40);
+    expect(d.powerW).toBeNull();
+    expect(d.errors.powerW.code).toBe('NVML_ERROR_NOT_SUPPORTED');
+    expect(d.errors.powerW.message).toBe('Not Supported');
+    expect(d.eccUncorrectedVolatile).toBeNull();
+    expect(d.errors.eccUncorrectedVolatile.code).toBe('NVML_ERROR_NO_PERMISSION');
+    expect(d.temperatureC).toBe(40);
   });
 
   it('decodes clocks-event reasons and processes', async () => {
@@ -87,8 +87,8 @@ describe('NVML loader against the fake library', () => {
       }),
     });
     const [d] = await devices();
-    expect(d!.clocksEventReasons!.names).toEqual(['gpu_idle', 'hw_thermal_slowdown', 'hw_power_brake_slowdown']);
-    expect(d!.processes).toEqual([
+    expect(d.clocksEventReasons!.names).toEqual(['gpu_idle', 'hw_thermal_slowdown', 'hw_power_brake_slowdown']);
+    expect(d.processes).toEqual([
       { pid: 4242, usedMemory: 2 ** 30 },
       { pid: 4343, usedMemory: null },
     ]);
@@ -106,7 +106,7 @@ describe('NVML loader against the fake library', () => {
       }),
     });
     const [d] = await devices();
-    expect(d!.processes!.map((p) => p.pid)).toEqual([101, 202, 303]);
+    expect(d.processes!.map((p) => p.pid)).toEqual([101, 202, 303]);
   });
 
   it('reports a call past its deadline as timed out without blocking the event loop', async () => {
@@ -150,8 +150,8 @@ describe('NVML loader against the fake library', () => {
       [1, 79],
       [0, 13],
     ]);
-    expect(events[0]!.classification).toMatchObject({ severity: 'fatal', resettable: false });
-    expect(events[1]!.classification!.severity).toBe('application');
+    expect(events[0].classification).toMatchObject({ severity: 'fatal', resettable: false });
+    expect(events[1].classification!.severity).toBe('application');
     config.injectXid(0, 48);
     await new Promise((r) => setTimeout(r, 150));
     expect(events).toHaveLength(2);
@@ -159,12 +159,12 @@ describe('NVML loader against the fake library', () => {
 
   it('sees a GPU that becomes lost', async () => {
     config.write({ devices: fakeGpus(2) });
-    expect((await devices())[1]!.lost).toBe(false);
-    config.write({ devices: [fakeGpus(2)[0]!, { ...fakeGpus(2)[1]!, lost: true }] });
+    expect((await devices())[1].lost).toBe(false);
+    config.write({ devices: [fakeGpus(2)[0], { ...fakeGpus(2)[1], lost: true }] });
     const ds = await devices();
-    expect(ds[0]!.lost).toBe(false);
-    expect(ds[1]!.lost).toBe(true);
-    expect(ds[1]!.errors.handle!.code).toBe('NVML_ERROR_GPU_IS_LOST');
+    expect(ds[0].lost).toBe(false);
+    expect(ds[1].lost).toBe(true);
+    expect(ds[1].errors.handle.code).toBe('NVML_ERROR_GPU_IS_LOST');
   });
 
   it('runs setters on the GPU thread (recorded by the fake)', async () => {
@@ -206,9 +206,9 @@ describe('NVML in other processes', () => {
     expect(r.info.processInfoStride).toBe(16);
     expect(r.sample.available).toBe(true);
     if (!r.sample.available) return;
-    const dev = r.sample.devices[0]!;
+    const dev = r.sample.devices[0];
     expect(dev.remappedRows).toBeNull();
-    expect(dev.errors.remappedRows!.code).toBe('NVML_ERROR_FUNCTION_NOT_FOUND');
+    expect(dev.errors.remappedRows.code).toBe('NVML_ERROR_FUNCTION_NOT_FOUND');
     expect(dev.memory!.reserved).toBeNull();
     expect(dev.processes).toEqual([{ pid: 77, usedMemory: 123 }]);
     expect(dev.busId).toBe('0000:10:00.0');

@@ -23,7 +23,7 @@ describe('HealthMonitor (the library form)', () => {
   });
 
   it('reports GPUs from the fake NVML, and a GPU over its memory threshold', async () => {
-    fake.write({ devices: [fakeGpus(1)[0]!, { ...fakeGpus(2)[1]!, memUsed: 78 * 2 ** 30 }] });
+    fake.write({ devices: [fakeGpus(1)[0], { ...fakeGpus(2)[1], memUsed: 78 * 2 ** 30 }] });
     const monitor = new HealthMonitor({ config: parseConfig({ hysteresis: { sustainSamples: 1, sustainMs: 0 } }) });
     const r = await monitor.checkSystemHealth('quick');
     const gh = r.metrics.gpu_health as {
@@ -38,7 +38,7 @@ describe('HealthMonitor (the library form)', () => {
   });
 
   it('marks the node critical when a GPU fails, naming the GPU and the way out', async () => {
-    fake.write({ devices: [fakeGpus(1)[0]!, { ...fakeGpus(2)[1]!, remapFailure: 1 }] });
+    fake.write({ devices: [fakeGpus(1)[0], { ...fakeGpus(2)[1], remapFailure: 1 }] });
     const monitor = new HealthMonitor();
     const r = await monitor.checkSystemHealth('full');
     expect(r.status).toBe('critical');

@@ -79,7 +79,7 @@ class ScriptedReadings implements BackgroundReadings {
       timestamps: Float64Array.from(t),
       values,
       lost: 0,
-      column: (n: string) => Float64Array.from(t.map((_, i) => values[i * 2 + channels.indexOf(n)]!)),
+      column: (n: string) => Float64Array.from(t.map((_, i) => values[i * 2 + channels.indexOf(n)])),
     };
   }
   window(): ReturnType<BackgroundReadings['window']> {
@@ -149,7 +149,7 @@ describe("the sustain window is wall time over the sampler's readings", () => {
     // The sampler saw the spike over the limit for the whole sustain window before it was reported.
     expect(breach.sustained_sec).toBeGreaterThanOrEqual(SUSTAIN_MS / 1000);
     expect(Date.now() - heldAt).toBeGreaterThanOrEqual(SUSTAIN_MS);
-    expect(monitor.recentWindow(120_000)!.signals.mem_used_bytes!.max!).toBeGreaterThan(limitBytes);
+    expect(monitor.recentWindow(120_000)!.signals.mem_used_bytes.max!).toBeGreaterThan(limitBytes);
   }, 180_000);
 });
 

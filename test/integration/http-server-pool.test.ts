@@ -70,9 +70,9 @@ describe('HTTP server instances', () => {
       expect(await legacyInit(port)).toBe(200);
     }
     // A bad call on a reused instance is still refused, and a good one after it still served.
-    const bad = await clients[0]!.callTool({ name: 'healthCheck', arguments: { checkType: 'nope' } });
+    const bad = await clients[0].callTool({ name: 'healthCheck', arguments: { checkType: 'nope' } });
     expect(bad.isError).toBe(true);
-    expect((await clients[1]!.callTool({ name: 'healthCheck', arguments: {} })).isError).toBeFalsy();
+    expect((await clients[1].callTool({ name: 'healthCheck', arguments: {} })).isError).toBeFalsy();
     // 80+ requests; at most a few instances at once were ever needed.
     expect(server.pool.created).toBeLessThanOrEqual(8);
   });

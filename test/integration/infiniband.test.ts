@@ -35,7 +35,7 @@ describe('readInfiniband (native sysfs reader)', () => {
     const devs = await native.readInfiniband(root);
     expect(devs.map((d) => d.name)).toEqual(['mlx5_0', 'mlx5_1']);
     expect(devs[0]).toMatchObject({ boardId: 'MT_0000000223', firmwareVersion: '28.39.1002', hcaType: 'MT4123' });
-    const p = devs[0]!.ports[0]!;
+    const p = devs[0].ports[0];
     expect(p).toMatchObject({
       port: 1,
       state: 4,
@@ -47,7 +47,7 @@ describe('readInfiniband (native sysfs reader)', () => {
       linkLayer: 'InfiniBand',
     });
     expect(p.counters).toMatchObject({ symbol_error: 7, link_downed: 2, port_rcv_data: 1000 });
-    expect(devs[1]!.ports.map((x) => [x.port, x.state, x.physStateName, x.rateGbps, x.linkLayer])).toEqual([
+    expect(devs[1].ports.map((x) => [x.port, x.state, x.physStateName, x.rateGbps, x.linkLayer])).toEqual([
       [1, 1, 'Disabled', 10, 'InfiniBand'],
       [2, 4, 'LinkUp', 2.5, 'Ethernet'],
     ]);
@@ -57,8 +57,8 @@ describe('readInfiniband (native sysfs reader)', () => {
     const root = fresh();
     writeIbPort(root, 'mlx5_0', 1, { physState: '2: Polling' });
     const [d] = await native.readInfiniband(root);
-    expect(d!.ports[0]).toMatchObject({ state: null, physState: 2, rateGbps: null });
-    expect(d!.ports[0]!.error?.code).toBe('ENOENT');
+    expect(d.ports[0]).toMatchObject({ state: null, physState: 2, rateGbps: null });
+    expect(d.ports[0].error?.code).toBe('ENOENT');
     await expect(native.readInfiniband(fresh())).rejects.toMatchObject({ code: 'ENOENT' });
   });
 });
@@ -85,9 +85,9 @@ describe('InfiniBand verdicts through the node checker', () => {
     expect(r.infiniband.available).toBe(true);
     const bySubject = Object.fromEntries(r.findings.filter((f) => f.check === 'infiniband').map((f) => [f.subject, f]));
     expect(bySubject['mlx5_0/1']).toMatchObject({ severity: 'critical' });
-    expect(bySubject['mlx5_0/1']!.message).toContain('expected ACTIVE, is DOWN, physical Polling');
+    expect(bySubject['mlx5_0/1'].message).toContain('expected ACTIVE, is DOWN, physical Polling');
     expect(bySubject['mlx5_1/1']).toMatchObject({ severity: 'degraded' });
-    expect(bySubject['mlx5_1/1']!.message).toContain('rate 100 Gb/s below the expected 200 Gb/s');
+    expect(bySubject['mlx5_1/1'].message).toContain('rate 100 Gb/s below the expected 200 Gb/s');
     expect(bySubject['mlx5_3/1']).toMatchObject({ severity: 'critical' });
     expect(bySubject['mlx5_2/1']).toBeUndefined();
     if (r.infiniband.available) expect(r.infiniband.ports.find((p) => p.device === 'mlx5_2')!.status).toBe('healthy');

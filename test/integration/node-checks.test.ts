@@ -153,9 +153,9 @@ describe('file descriptors', () => {
     );
     await firstLine(child);
     const [it, gone] = await native.readProcessFds([child.pid!, 2 ** 22 + 17]);
-    expect(it!.open).toBe(readdirSync(`/proc/${child.pid}/fd`).length);
-    expect(it!.open).toBeGreaterThanOrEqual(40);
-    expect(it!.softLimit).toBeGreaterThan(0);
+    expect(it.open).toBe(readdirSync(`/proc/${child.pid}/fd`).length);
+    expect(it.open).toBeGreaterThanOrEqual(40);
+    expect(it.softLimit).toBeGreaterThan(0);
     expect(gone).toMatchObject({ open: null, error: { code: 'ENOENT' } });
     expect(() => native.readProcessFds([0])).toThrow(/pids/);
   });

@@ -18,7 +18,7 @@ const script = (name: string, body: string) => {
   return p;
 };
 const check = (name: string, command: string[], extra: object = {}) =>
-  parseConfig({ checks: [{ name, command, ...extra }] }).checks[0]!;
+  parseConfig({ checks: [{ name, command, ...extra }] }).checks[0];
 
 describe("operators' own checks (NPD/NHC contract)", () => {
   it('exit 0 ok, 1 problem, 2 unknown; the first stdout line is the message', async () => {
@@ -69,7 +69,7 @@ describe("operators' own checks (NPD/NHC contract)", () => {
       'dcgmi',
       `[ "$1 $2 $3 $4" = "diag -r 1 -j" ] || { echo "bad args: $*"; exit 3; }\ncat ${tmp}/diag.json`,
     );
-    const c = parseConfig({ checks: [{ name: 'dcgm', dcgmDiag: { dcgmi } }] }).checks[0]!;
+    const c = parseConfig({ checks: [{ name: 'dcgm', dcgmDiag: { dcgmi } }] }).checks[0];
     const r = await runOperatorCheck(c);
     expect(r.outcome).toBe('problem');
     expect(r.message).toContain('Page Retirement/Row Remap (GPU 1)');
@@ -132,17 +132,17 @@ describe("operators' checks in the event history", () => {
     try {
       const checks = ctx.health.nodeChecks.operatorChecks;
       const stored = () => ctx.events.list({}).filter((e) => e.kind === 'operator_check');
-      await checks.run(checks.checks[0]!);
-      await checks.run(checks.checks[0]!); // still failing: no second event
+      await checks.run(checks.checks[0]);
+      await checks.run(checks.checks[0]); // still failing: no second event
       expect(stored()).toHaveLength(1);
       expect(stored()[0]).toMatchObject({
         source: 'probe',
         severity: 'critical',
         subject: { check: 'scratch', outcome: 'problem' },
       });
-      expect(stored()[0]!.message).toBe('check scratch found a problem: scratch disk missing');
+      expect(stored()[0].message).toBe('check scratch found a problem: scratch disk missing');
       rmSync(flag);
-      await checks.run(checks.checks[0]!);
+      await checks.run(checks.checks[0]);
       expect(stored().map((e) => [e.severity, e.subject.outcome])).toEqual([
         ['info', 'ok'],
         ['critical', 'problem'],

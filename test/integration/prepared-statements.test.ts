@@ -25,7 +25,7 @@ describe('statements prepared once', () => {
     db.prepare = ((sql: string) => {
       prepares++;
       return real(sql);
-    }) as typeof db.prepare;
+    });
     const round = async (i: number) => {
       await ctx!.health.checkSystemHealth('quick');
       ctx!.progress.list();

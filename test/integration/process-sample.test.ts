@@ -13,7 +13,7 @@ afterAll(killAll);
 function ps(pid: number): { ppid: number; stat: string; rssKb: number } {
   const out = execFileSync('ps', ['-o', 'pid=,ppid=,stat=,rss=', '-p', String(pid)], { encoding: 'utf8' }).trim();
   const [, ppid, stat, rss] = out.split(/\s+/);
-  return { ppid: Number(ppid), stat: stat!, rssKb: Number(rss) };
+  return { ppid: Number(ppid), stat: stat, rssKb: Number(rss) };
 }
 
 describe('readProcess', () => {
@@ -123,7 +123,7 @@ describe('process table', () => {
     expect(grandkids).toHaveLength(2);
     for (const g of grandkids) expect(g.starttime).toBeGreaterThanOrEqual(sh.starttime);
     const withRoot = listProcesses({ descendantsOf: c.pid!, includeRoot: true });
-    expect(withRoot[0]!.pid).toBe(c.pid);
+    expect(withRoot[0].pid).toBe(c.pid);
     c.kill('SIGKILL');
   });
 
@@ -148,16 +148,16 @@ describe('process table', () => {
     );
     const table = new (loadNative().ProcessTable)();
     const packed = unpackProcesses(
-      table.scan({ packed: true, io: true, descendantsOf: process.pid }) as PackedProcessRows,
+      table.scan({ packed: true, io: true, descendantsOf: process.pid }),
     );
-    const objects = table.scan({ io: true, descendantsOf: process.pid }) as ProcessSample[];
+    const objects = table.scan({ io: true, descendantsOf: process.pid });
     const fromPacked = packed.find((p) => p.pid === reader.pid)!;
     const fromObjects = objects.find((p) => p.pid === reader.pid)!;
     expect(fromPacked.io).toEqual(fromObjects.io);
     expect(fromPacked.io!.rchar).toBeGreaterThanOrEqual(300_000_000);
     // Without io asked for, the packed rows say nothing about io (not zeros).
     expect(
-      unpackProcesses(table.scan({ packed: true, descendantsOf: process.pid }) as PackedProcessRows).find(
+      unpackProcesses(table.scan({ packed: true, descendantsOf: process.pid })).find(
         (p) => p.pid === reader.pid,
       )!.io,
     ).toBeUndefined();

@@ -54,7 +54,7 @@ describe('ProcessWatch on the shared sampler', () => {
     // The watch's timer drains and does not add scans of its own: about one scan a period (the
     // scanner never scans faster than its period; the first scan and a late timer may add a couple).
     expect(snap.processScans).toBeLessThanOrEqual((snap.durationMs / 200) * 1.25 + 3);
-    for (let i = 1; i < points.length; i++) expect(points[i]!.t).toBeGreaterThan(points[i - 1]!.t);
+    for (let i = 1; i < points.length; i++) expect(points[i].t).toBeGreaterThan(points[i - 1].t);
     // The same sampler feeds the thresholds: host samples at 10 Hz.
     expect(snap.samples).toBeGreaterThan(10);
     expect(ctx.watch.hangSuspects().find((h) => h.pid === idle.pid)!.reason).toMatch(

@@ -57,11 +57,11 @@ describe('ProgressTracker (the library form)', () => {
     expect(r.current_stage).toMatchObject({ stage: 'implement', completion: 0.5, checkpoints: 2 });
     expect(r.estimated_completion!.seconds_remaining).toBeGreaterThan(0);
     expect(r.artifacts_generated[0]).toMatchObject({ path: a, exists: true, bytes: 2, changed: false });
-    expect(r.artifacts_generated[0]!.sha256_recorded).toMatch(/^[0-9a-f]{64}$/);
+    expect(r.artifacts_generated[0].sha256_recorded).toMatch(/^[0-9a-f]{64}$/);
     expect(r.validation_status).toEqual({ valid: true, reasons: [] });
     writeFileSync(a, 'v2');
     const changed = await tracker.trackCodingProgress('t1');
-    expect(changed.artifacts_generated[0]!.changed).toBe(true);
+    expect(changed.artifacts_generated[0].changed).toBe(true);
     expect(changed.validation_status.reasons[0]).toMatch(/changed since checkpoint 2/);
     unlinkSync(a);
     expect((await tracker.trackCodingProgress('t1')).validation_status.reasons[0]).toMatch(/is missing/);
@@ -136,7 +136,7 @@ describe('ProgressTracker (the library form)', () => {
     expect(first.restored).toEqual([{ path: a, ok: true }]);
     expect(readFileSync(a, 'utf8')).toBe('checkpoint one');
     expect((await tracker.restore('r', 9)).reason).toMatch(/no checkpoint 9/);
-    void b;
+    b;
     // Retention: the copy only checkpoint 1 used goes once it is old; the last checkpoint's stays.
     expect(tracker.pruneStoredCopies(Date.now() + 8 * 86_400_000, true)).toBe(1);
     expect((await tracker.restore('r', 1)).checkpoint).toBeNull();
@@ -158,7 +158,7 @@ describe('restore and artifacts: symlinks, confinement, bounded hashing', () => 
     symlinkSync(victim, d);
     const r = await tracker.restore('rs');
     expect(r.restored[0]).toMatchObject({ ok: false, refused_at: d });
-    expect(r.restored[0]!.error).toMatch(new RegExp(`${d.replace(/[/.]/g, '\\$&')} is a symlink`));
+    expect(r.restored[0].error).toMatch(new RegExp(`${d.replace(/[/.]/g, '\\$&')} is a symlink`));
     expect(readFileSync(path.join(victim, 'file.txt'), 'utf8')).toBe("the victim's own");
     // A missing directory is created again, and a symlink at the file itself is replaced, not followed.
     rmSync(d);
@@ -167,7 +167,7 @@ describe('restore and artifacts: symlinks, confinement, bounded hashing', () => 
     expect(readFileSync(path.join(d, 'file.txt'), 'utf8')).toBe('recorded');
     rmSync(path.join(d, 'file.txt'));
     symlinkSync(path.join(victim, 'file.txt'), path.join(d, 'file.txt'));
-    expect((await tracker.restore('rs')).restored[0]!.ok).toBe(true);
+    expect((await tracker.restore('rs')).restored[0].ok).toBe(true);
     expect(lstatSync(path.join(d, 'file.txt')).isSymbolicLink()).toBe(false);
     expect(readFileSync(path.join(victim, 'file.txt'), 'utf8')).toBe("the victim's own");
   });

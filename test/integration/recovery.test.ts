@@ -119,7 +119,7 @@ describe('memory leaks', () => {
     expect(alive(flat)).toBe(true);
     const rows = auditFor(leaker.pid!).filter((e) => !e.dry_run);
     expect(rows.map((e) => e.phase)).toEqual(['decision', 'outcome']);
-    expect((rows[0]!.inputs as { taskId: string }).taskId).toBe('t-1');
+    expect((rows[0].inputs as { taskId: string }).taskId).toBe('t-1');
     expect(ctx.journal.lastRecovery()!.operation_type).toBe('memory_leak');
   });
 });
@@ -324,7 +324,7 @@ describe('GPU faults (fake NVML)', () => {
     const holder = spawnNode(scripts.idle());
     await firstLine(holder);
     fake.write({
-      devices: [{ ...fakeGpus(1)[0]!, processes: [{ pid: holder.pid!, usedMemory: 2 ** 30 }] }, fakeGpus(2)[1]!],
+      devices: [{ ...fakeGpus(1)[0], processes: [{ pid: holder.pid!, usedMemory: 2 ** 30 }] }, fakeGpus(2)[1]],
     });
     ctx.health.recordXid(0, 48, Date.now());
     const dry = await ctx.recovery.recoverOperation('gpu_reset', {}, { dryRun: true });
@@ -370,8 +370,8 @@ describe('concurrent recoverOperation calls', () => {
       ),
     );
     for (const [i, r] of results.entries()) {
-      expect(r).toMatchObject({ status: 'refused', dry_run: calls[i]!.dryRun });
-      expect(r.message).toMatch(new RegExp(`GPU ${calls[i]!.gpu} does not exist`));
+      expect(r).toMatchObject({ status: 'refused', dry_run: calls[i].dryRun });
+      expect(r.message).toMatch(new RegExp(`GPU ${calls[i].gpu} does not exist`));
     }
     const rowsFor = (gpu: number) =>
       ctx.audit

@@ -108,12 +108,12 @@ describe.skipIf(!tmpfs)('disk (a 64 MB tmpfs)', () => {
 
     const dry = await ctx.resources.manageResources('disk', 'cleanup', { threshold: 0.4 }, { dryRun: true });
     expect(dry.status).toBe('dry_run');
-    expect(dry.actions[0]!.detail).toMatch(/would delete .* oldest first/);
+    expect(dry.actions[0].detail).toMatch(/would delete .* oldest first/);
     expect(existsSync(path.join(scratch, 'sub', 'older-still.bin'))).toBe(true);
 
     const r = await ctx.resources.manageResources('disk', 'cleanup', { threshold: 0.4, priority: 'normal' });
     expect(r.status).toBe('success');
-    const fs = (r.current_usage.filesystems as { used_fraction: number }[])[0]!;
+    const fs = (r.current_usage.filesystems as { used_fraction: number }[])[0];
     expect(fs.used_fraction).toBeLessThanOrEqual(0.4);
     expect(existsSync(path.join(scratch, 'sub', 'older-still.bin'))).toBe(false); // the oldest went first
     expect(existsSync(locked)).toBe(true); // flocked: skipped
@@ -126,7 +126,7 @@ describe.skipIf(!tmpfs)('disk (a 64 MB tmpfs)', () => {
         symlinks_not_followed: number;
         other_filesystems_not_crossed: number;
       }[]
-    )[0]!;
+    )[0];
     expect(report.skipped.map((s) => s.skipped)).toContain('locked (flock)');
     expect(report.symlinks_not_followed).toBe(2);
     expect(report.other_filesystems_not_crossed).toBe(1);
@@ -145,8 +145,8 @@ describe.skipIf(!tmpfs)('disk (a 64 MB tmpfs)', () => {
     rmSync(d, { recursive: true });
     symlinkSync(outside, d);
     const [o] = await loadNative().deleteUnder(scratch, ['swap/inner/victim.bin']);
-    expect(o!.deleted).toBe(false);
-    expect(o!.skipped).toMatch(/symlink/);
+    expect(o.deleted).toBe(false);
+    expect(o.skipped).toMatch(/symlink/);
     expect(existsSync(path.join(outside, 'inner', 'victim.bin'))).toBe(true);
   });
 
@@ -200,10 +200,10 @@ describe.skipIf(!tmpfs)('disk (a 64 MB tmpfs)', () => {
 
   it('optimize reports the largest consumers', async () => {
     const r = await ctx.resources.manageResources('disk', 'optimize', {});
-    const c = (r.report!.consumers as { root: string; largest_files: { path: string }[] }[])[0]!;
+    const c = (r.report!.consumers as { root: string; largest_files: { path: string }[] }[])[0];
     expect(c.root).toBe(scratch);
     expect(c.largest_files.length).toBeGreaterThan(0);
-    expect(r.actions[0]!.outcome).toBe('reported');
+    expect(r.actions[0].outcome).toBe('reported');
   });
 });
 
@@ -288,15 +288,15 @@ describe('gpu (fake NVML)', () => {
   it('optimize turns persistence mode on and names the least-loaded GPUs', async () => {
     fake.write({
       devices: [
-        { ...fakeGpus(2)[0]!, persistence: 0, utilGpu: 90 },
-        { ...fakeGpus(2)[1]!, utilGpu: 5 },
+        { ...fakeGpus(2)[0], persistence: 0, utilGpu: 90 },
+        { ...fakeGpus(2)[1], utilGpu: 5 },
       ],
     });
     const r = await ctx.resources.manageResources('gpu', 'optimize', {});
     expect(r.actions.find((a) => a.step === 'setPersistenceMode')!.outcome).toBe(
       process.getuid!() === 0 ? 'done' : 'refused',
     );
-    expect((r.report!.least_loaded as { index: number }[])[0]!.index).toBe(1);
+    expect((r.report!.least_loaded as { index: number }[])[0].index).toBe(1);
     if (process.getuid!() === 0) expect(readFileSync(nvmlLog, 'utf8')).toMatch(/nvmlDeviceSetPersistenceMode 0 1/);
   });
 
@@ -310,7 +310,7 @@ describe('gpu (fake NVML)', () => {
     fake.write({
       devices: [
         {
-          ...fakeGpus(1)[0]!,
+          ...fakeGpus(1)[0],
           liveProcesses: true,
           memUsed: 2 ** 30,
           processes: [
@@ -333,9 +333,9 @@ describe('gpu (fake NVML)', () => {
     await firstLine(busy);
     fake.write({
       devices: [
-        { ...fakeGpus(3)[0]!, liveProcesses: true, processes: [{ pid: busy.pid!, usedMemory: 2 ** 30 }] },
-        fakeGpus(3)[1]!,
-        fakeGpus(3)[2]!,
+        { ...fakeGpus(3)[0], liveProcesses: true, processes: [{ pid: busy.pid!, usedMemory: 2 ** 30 }] },
+        fakeGpus(3)[1],
+        fakeGpus(3)[2],
       ],
     });
     const a = await ctx.resources.manageResources('gpu', 'reserve', { count: 1, taskId: 'a' });
@@ -378,7 +378,7 @@ describe('concurrent reservations from several processes never oversubscribe', (
       (p) =>
         new Promise<string>((resolve) => {
           let out = '';
-          p.stdout!.on('data', (d) => {
+          p.stdout.on('data', (d) => {
             out += d;
             // Each requester says "ready" once it waits for the starting gun.
             while (out.startsWith('ready\n')) {

@@ -9,7 +9,7 @@ import { FakeNvmlConfig, fakeGpus, useFakeNvml } from '../helpers/fake-nvml.js';
 import { firstLine, killAll, scripts, spawnGroup, spawnNode, waitFor } from '../helpers/children.js';
 import { CLI } from '../helpers/mcp.js';
 
-const fake = new FakeNvmlConfig({ devices: [{ ...fakeGpus(1)[0]!, reasons: 0x40, powerMw: 123_000 }] });
+const fake = new FakeNvmlConfig({ devices: [{ ...fakeGpus(1)[0], reasons: 0x40, powerMw: 123_000 }] });
 useFakeNvml('full', fake);
 // Each test's children (and a shell's grandchildren) end with the test, passed or failed.
 afterEach(killAll);
@@ -36,10 +36,10 @@ describe('Sampler', () => {
     expect(a.count).toBeGreaterThan(50);
     expect(a.timestamps).toBeInstanceOf(Float64Array);
     expect(a.values.length).toBe(a.count * a.channels.length);
-    for (let i = 1; i < a.count; i++) expect(a.timestamps[i]!).toBeGreaterThan(a.timestamps[i - 1]!);
-    expect(b.timestamps[0]!).toBeGreaterThan(a.timestamps[a.count - 1]!);
+    for (let i = 1; i < a.count; i++) expect(a.timestamps[i]).toBeGreaterThan(a.timestamps[i - 1]);
+    expect(b.timestamps[0]).toBeGreaterThan(a.timestamps[a.count - 1]);
     const avail = a.column('mem_available_bytes');
-    expect(avail[0]!).toBeGreaterThan(0);
+    expect(avail[0]).toBeGreaterThan(0);
     expect(report.samples).toBeGreaterThanOrEqual(a.count + b.count);
     expect(report.intervalUs.p50).toBeGreaterThan(0);
     expect(report.threadCpuMs).toBeGreaterThan(0);
@@ -59,18 +59,18 @@ describe('Sampler', () => {
     const rss: number[] = [];
     await waitFor(() => {
       rss.push(...s.read().column(`pid${big.pid}_rss_bytes`));
-      return rss.length > 0 && Number.isNaN(rss[rss.length - 1]!);
+      return rss.length > 0 && Number.isNaN(rss[rss.length - 1]);
     }, 30_000);
     const r = s.stop();
     const ticks1 = cpuTicks(spin.pid!);
     const wallSec = (performance.now() - t0) / 1000;
-    expect(r.signals[`pid${big.pid}_rss_bytes`]!.max!).toBeGreaterThan(200 * 2 ** 20);
+    expect(r.signals[`pid${big.pid}_rss_bytes`].max!).toBeGreaterThan(200 * 2 ** 20);
     // The sampled CPU share agrees with the kernel's own count of the spinner's CPU time over the
     // run (which on a loaded machine may be far below one core), not with a guessed share.
     const kernelCores = (ticks1 - ticks0) / 100 / wallSec;
-    expect(r.signals[`pid${spin.pid}_cpu_cores`]!.mean!).toBeGreaterThan(0);
-    expect(Math.abs(r.signals[`pid${spin.pid}_cpu_cores`]!.mean! - kernelCores)).toBeLessThan(0.1 + 0.3 * kernelCores);
-    expect(String.fromCharCode(r.signals[`pid${spin.pid}_state`]!.max!)).toBe('R');
+    expect(r.signals[`pid${spin.pid}_cpu_cores`].mean!).toBeGreaterThan(0);
+    expect(Math.abs(r.signals[`pid${spin.pid}_cpu_cores`].mean! - kernelCores)).toBeLessThan(0.1 + 0.3 * kernelCores);
+    expect(String.fromCharCode(r.signals[`pid${spin.pid}_state`].max!)).toBe('R');
     expect(rss.some((v) => !Number.isNaN(v))).toBe(true);
   });
 
@@ -80,7 +80,7 @@ describe('Sampler', () => {
     await waitFor(() => (w = s.window(100)).count > 10, 60_000);
     s.stop();
     expect(w.count).toBeLessThanOrEqual(52);
-    const m = w.signals.mem_used_bytes!;
+    const m = w.signals.mem_used_bytes;
     expect(m.min!).toBeLessThanOrEqual(m.p50!);
     expect(m.p50!).toBeLessThanOrEqual(m.p99!);
     expect(m.p99!).toBeLessThanOrEqual(m.max!);
@@ -100,12 +100,12 @@ describe('Sampler', () => {
     const rss = Array.from(all.column(`pid${leak.pid}_rss_bytes`))
       .filter((v) => !Number.isNaN(v))
       .sort((a, b) => a - b);
-    const st = w.signals[`pid${leak.pid}_rss_bytes`]!;
+    const st = w.signals[`pid${leak.pid}_rss_bytes`];
     expect(st.count).toBe(rss.length);
     expect(st.min).toBe(rss[0]);
     expect(st.max).toBe(rss[rss.length - 1]);
     expect(st.mean! / (rss.reduce((a, b) => a + b, 0) / rss.length)).toBeCloseTo(1, 9);
-    const rank = (q: number) => rss[Math.min(rss.length - 1, Math.max(0, Math.round(q * (rss.length - 1))))]!;
+    const rank = (q: number) => rss[Math.min(rss.length - 1, Math.max(0, Math.round(q * (rss.length - 1))))];
     // The RSS grows, so a percentile off by more than a percent of rank would show.
     expect(st.p50!).toBeGreaterThanOrEqual(rank(0.49));
     expect(st.p50!).toBeLessThanOrEqual(rank(0.51));
@@ -118,8 +118,8 @@ describe('Sampler', () => {
     const s = new Sampler({ intervalUs: 2000, signals: [], gpus: 'all' }).start();
     await samplesTaken(s, 10);
     const r = s.stop();
-    expect(r.signals.gpu0_power_w!.mean).toBeCloseTo(123, 3);
-    expect(r.signals.gpu0_thermal_throttle!.max).toBe(1);
+    expect(r.signals.gpu0_power_w.mean).toBeCloseTo(123, 3);
+    expect(r.signals.gpu0_thermal_throttle.max).toBe(1);
   });
 
   it('flags what makes a benchmark untrustworthy: another process taking the CPU, GPU throttling', async () => {
@@ -176,7 +176,7 @@ describe('Sampler', () => {
     for (const v of known) expect(v).toBeGreaterThanOrEqual(0);
     let changes = 0;
     const stall = b.column('psi_memory_stall_frac');
-    for (let i = 1; i < b.count; i++) if (stall[i] !== stall[i - 1] && !Number.isNaN(stall[i]!)) changes++;
+    for (let i = 1; i < b.count; i++) if (stall[i] !== stall[i - 1] && !Number.isNaN(stall[i])) changes++;
     expect(changes).toBeLessThanOrEqual(Math.ceil(b.count / 9));
     // Asked for every sample, every sample it is.
     const every = new Sampler({ intervalUs: 2000, signals: ['cpu'], cpuIntervalUs: 0 }).start();
@@ -205,7 +205,7 @@ describe('Sampler', () => {
     };
     await waitFor(() => {
       const scans = read().scans;
-      if (scans.length) tree = scans[scans.length - 1]!.processes;
+      if (scans.length) tree = scans[scans.length - 1].processes;
       return tree.some((p) => p.comm === 'sleep') && tree.some((p) => p.comm === 'head');
     }, 30_000);
     const head = tree.find((p) => p.comm === 'head')!;
@@ -220,7 +220,7 @@ describe('Sampler', () => {
     await s.scanProcesses();
     const { scans } = read();
     expect(scans.length).toBeGreaterThanOrEqual(1);
-    expect(scans[scans.length - 1]!.monotonicMs).toBeGreaterThanOrEqual(before);
+    expect(scans[scans.length - 1].monotonicMs).toBeGreaterThanOrEqual(before);
     // Periodic scans besides the on-demand one: wait for them (bounded) rather than for a guessed time.
     await waitFor(() => (read(), published >= 3), 30_000);
     // Nothing sampled at 1 kHz (no host signal), so the only thread that ran was the scanner's.

@@ -185,7 +185,7 @@ describe('hang detector', () => {
     const h = new HangDetector({ dStateMs: 120_000, noProgressMs: 0 });
     h.observe(proc('T', 5), 0);
     expect(h.verdict(42, 0).hung).toBe(true);
-    h.observe({ ...proc('S', 0), starttime: 99 } as ProcessSample, 1000);
+    h.observe({ ...proc('S', 0), starttime: 99 }, 1000);
     expect(h.verdict(42, 1000).hung).toBe(false);
   });
 });

@@ -144,17 +144,17 @@ describe('GPU verdicts', () => {
       [0, 13],
       [1, 79],
     ]);
-    expect(t.verdicts([healthy], 10_000)[0]!.status).toBe('failed');
+    expect(t.verdicts([healthy], 10_000)[0].status).toBe('failed');
     expect([...t.lastXids(62_500)]).toEqual([[1, 79]]);
-    expect(t.verdicts([healthy], 62_500)[0]!.status).toBe('healthy');
+    expect(t.verdicts([healthy], 62_500)[0].status).toBe('healthy');
     expect(t.lastXids(70_000).size).toBe(0);
   });
 
   it('measures the PCIe replay rate across samples', () => {
     const t = new GpuHealthTracker();
-    expect(t.verdicts([{ ...healthy, pcieReplayCounter: 100 }], 0)[0]!.status).toBe('healthy');
-    expect(t.verdicts([{ ...healthy, pcieReplayCounter: 103 }], 60_000)[0]!.status).toBe('healthy');
-    const v = t.verdicts([{ ...healthy, pcieReplayCounter: 150 }], 120_000)[0]!;
+    expect(t.verdicts([{ ...healthy, pcieReplayCounter: 100 }], 0)[0].status).toBe('healthy');
+    expect(t.verdicts([{ ...healthy, pcieReplayCounter: 103 }], 60_000)[0].status).toBe('healthy');
+    const v = t.verdicts([{ ...healthy, pcieReplayCounter: 150 }], 120_000)[0];
     expect(v.status).toBe('degraded');
     expect(v.reasons[0]).toMatch(/PCIe replay rate/);
   });

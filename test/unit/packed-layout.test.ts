@@ -210,11 +210,11 @@ describe('the packed host layout', () => {
     expect(s.memory!.total).toBeGreaterThan(s.memory!.available);
     expect(s.memory!.used).toBe(s.memory!.total - s.memory!.available);
     expect(s.cpu!.perCpu.length).toBeGreaterThan(0);
-    expect(s.cpu!.perCpu[0]!.cpu).toBe(0);
+    expect(s.cpu!.perCpu[0].cpu).toBe(0);
     expect(s.cpu!.total.cpu).toBeUndefined();
     expect(s.load!.load1).toBeGreaterThanOrEqual(0);
-    expect(s.filesystems[0]!.path).toBe('/');
-    expect(s.filesystems[0]!.usedBytes).toBe(s.filesystems[0]!.totalBytes! - s.filesystems[0]!.freeBytes!);
+    expect(s.filesystems[0].path).toBe('/');
+    expect(s.filesystems[0].usedBytes).toBe(s.filesystems[0].totalBytes! - s.filesystems[0].freeBytes!);
     const bare = sampleHost({ cpu: false, memory: false, load: false, psi: false, cgroup: false });
     expect(bare.memory).toBeNull();
     expect(bare.cpu).toBeNull();

@@ -136,7 +136,7 @@ describe('policy gate', () => {
     expect(seenDuringAct).toBe(1);
     const rows = audit.list();
     expect(rows.map((r) => r.phase)).toEqual(['decision', 'outcome']);
-    expect(rows[1]!.outcome).toEqual({ freed: 1 });
+    expect(rows[1].outcome).toEqual({ freed: 1 });
     expect(() => db.prepare('DELETE FROM audit').run()).toThrow(/append-only/);
     expect(() => db.prepare("UPDATE audit SET reason = 'x'").run()).toThrow(/append-only/);
   });

@@ -45,7 +45,7 @@ describe('scope', () => {
     // libuv returns from spawn once the child has exec'd, so setsid() has already run.
     const c = spawn('sleep', ['60'], { detached: true, stdio: 'ignore' });
     kids.push(c.pid!);
-    const v = implicitScope(c.pid!);
+    const v = implicitScope(c.pid);
     expect(v.root).toBeNull();
     expect(v.root === null ? v.reason : '').toMatch(/session leader/);
   });

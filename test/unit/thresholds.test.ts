@@ -200,7 +200,7 @@ describe('tool instrumentation', () => {
     await bad({}, {});
     const r = await boom({}, {});
     expect(r.isError).toBe(true);
-    expect(r.content[0]!.text).toMatch(/t failed: kaput/);
+    expect(r.content[0].text).toMatch(/t failed: kaput/);
     const s = w.summary();
     expect(s.count).toBe(3);
     expect(s.errors).toBe(2);
