@@ -1,7 +1,7 @@
 // The night's journal: the kernel-log reader thread's CPU at idle, how many kernel records per
 // second the parser + catalog handle (and the real reader over the whole ring buffer), the metric
 // history's bytes per node-day, and the morning report's build time for a 24 h night.
-import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { benchDir, median } from './lib/measure.js';

@@ -67,7 +67,6 @@ export interface ContextOptions {
   recovery?: Pick<RecoveryManagerOptions, 'resetGpu'>;
 }
 
-// eslint-disable-next-line @typescript-eslint/require-await -- async so that a failure (opening the database) rejects as callers expect
 export async function createOvernightContext(options: ContextOptions = {}): Promise<OvernightContext> {
   const config = options.config ?? parseConfig({});
   const clock = options.clock ?? systemClock;

@@ -29,7 +29,7 @@ export function registerEventsCommand(program: Command): void {
     .action(async (flags: EventsFlags) => {
       const limit = Number(flags.limit);
       if (!Number.isInteger(limit) || limit <= 0)
-        throw new Error(`--limit: got "${String(flags.limit).slice(0, 40)}"; expected a positive integer`);
+        throw new Error(`--limit: got "${flags.limit.slice(0, 40)}"; expected a positive integer`);
       const sinceMs = Date.now() - parseDuration(flags.since);
       const kinds = flags.kind
         ? flags.kind
@@ -60,7 +60,8 @@ export function registerEventsCommand(program: Command): void {
               subject: e.subject,
               boot_id: e.bootId,
             })),
-          ); return;
+          );
+          return;
         }
         const t = new Table({
           head: ['time', 'source', 'kind', 'severity', 'message'],

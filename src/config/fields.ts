@@ -16,6 +16,7 @@ export const FIELD_LIMITS = {
   timestampMax: Date.UTC(2100, 0, 1),
 } as const;
 
+// eslint-disable-next-line no-control-regex -- matching control characters is the point: task ids must not contain them
 const CONTROL = /[\u0000-\u001f\u007f]/;
 
 /** A task id: 1-256 characters, not blank, no control characters (NUL, newline, ...). */

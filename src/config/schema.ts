@@ -62,13 +62,13 @@ export const probeSchema = z
   .strictObject({
     name: z.string().min(1).max(64),
     /** HTTP(S) URL answered with 2xx when healthy (e.g. a local inference server's /health). */
-    url: z.string().url().optional(),
+    url: z.url().optional(),
     /** Command (argv) that exits 0 when healthy. */
     command: z.array(z.string()).min(1).optional(),
     timeoutMs: positiveMs('timeoutMs', 120_000).default(5000),
     intervalMs: positiveMs('intervalMs').default(30_000),
   })
-  .refine((p) => Boolean(p.url) !== Boolean(p.command), { message: 'a probe has exactly one of url or command' });
+  .refine((p) => Boolean(p.url) !== Boolean(p.command), { error: 'a probe has exactly one of url or command' });
 
 export const policySchema = z.strictObject({
   /** Process names (comm) never to signal, in addition to the built-in list. */
@@ -188,7 +188,7 @@ export const escalationSchema = z.strictObject({
   webhooks: z
     .array(
       z.strictObject({
-        url: z.string().url(),
+        url: z.url(),
         format: z.enum(['json', 'slack', 'alertmanager']).default('json'),
         timeoutMs: z.number().positive().default(5000),
       }),
@@ -289,16 +289,14 @@ export const nodeChecksSchema = z.strictObject({
         )
         .default([]),
       /** Growth of a port counter (sysfs counters/<name>) above this many per hour is degraded. */
-      maxErrorsPerHour: z
-        .record(z.string(), z.number().min(0))
-        .default({
-          link_downed: 0,
-          symbol_error: 10,
-          link_error_recovery: 10,
-          port_rcv_errors: 100,
-          excessive_buffer_overrun_errors: 10,
-          local_link_integrity_errors: 10,
-        }),
+      maxErrorsPerHour: z.record(z.string(), z.number().min(0)).default({
+        link_downed: 0,
+        symbol_error: 10,
+        link_error_recovery: 10,
+        port_rcv_errors: 100,
+        excessive_buffer_overrun_errors: 10,
+        local_link_integrity_errors: 10,
+      }),
     })
     .default({
       expected: [],
@@ -380,7 +378,7 @@ export const operatorCheckSchema = z
     severity: z.enum(['critical', 'degraded']).default('critical'),
   })
   .refine((c) => Boolean(c.command) !== Boolean(c.dcgmDiag), {
-    message: 'a check has exactly one of command or dcgmDiag',
+    error: 'a check has exactly one of command or dcgmDiag',
   });
 
 export const configSchema = z.strictObject({

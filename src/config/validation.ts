@@ -28,13 +28,16 @@ export function describeValue(v: unknown): string {
     return v.length > ECHO_MAX
       ? `${JSON.stringify(v.slice(0, ECHO_MAX)).slice(0, -1)}…" (${v.length} characters)`
       : JSON.stringify(v);
-  let s: string;
+  let s: string | undefined;
   try {
-    s = JSON.stringify(v) ?? String(v);
+    s = JSON.stringify(v);
   } catch {
-    s = Array.isArray(v) ? 'an array' : typeof v === 'object' && v !== null ? 'an object' : String(v);
+    if (Array.isArray(v)) s = 'an array';
+    else if (typeof v === 'object' && v !== null) s = 'an object';
   }
-  return capText(s);
+  // Left for String: what JSON cannot write (functions, symbols, bigints, an object whose toJSON gives nothing).
+  // eslint-disable-next-line @typescript-eslint/no-base-to-string -- those have their own toString, or nothing better to show
+  return capText(s ?? String(v));
 }
 
 export function invalidParameter(field: string, received: unknown, allowed: string, hint?: string): string {

@@ -1,5 +1,5 @@
 /** `overnight serve` on stdio: stdout carries the protocol, so every log line goes to stderr. */
-import type { JSONRPCMessage, MessageExtraInfo, Transport, TransportSendOptions } from '@modelcontextprotocol/server';
+import type { JSONRPCMessage, Transport, TransportSendOptions } from '@modelcontextprotocol/server';
 import { serveStdio, StdioServerTransport } from '@modelcontextprotocol/server/stdio';
 import type { OvernightContext } from '../context.js';
 import { INVALID_PARAMS, INVALID_REQUEST, refusalOf, requestIdOf } from './message-guard.js';
@@ -13,7 +13,7 @@ import { MessageLineLimiter } from './stdio-lines.js';
 class GuardedTransport implements Transport {
   onclose?: () => void;
   onerror?: (error: Error) => void;
-  onmessage?: <T extends JSONRPCMessage>(message: T, extra?: MessageExtraInfo) => void;
+  onmessage?: Transport['onmessage'];
 
   constructor(private readonly wire: StdioServerTransport) {}
 
@@ -28,7 +28,7 @@ class GuardedTransport implements Transport {
       if (id !== undefined)
         void this.wire
           .send({ jsonrpc: '2.0', id, error: { code: INVALID_PARAMS, message: why } })
-          .catch((e: Error) => this.onerror?.(e));
+          .catch((e: unknown) => this.onerror?.(e as Error));
     };
     await this.wire.start();
   }
@@ -48,6 +48,7 @@ export interface StdioOptions {
 }
 
 export async function serveOnStdio(context: OvernightContext, opts: StdioOptions): Promise<void> {
+  // eslint-disable-next-line prefer-const -- the limiter's callback reads `wire`, which is built from the limiter below
   let wire: StdioServerTransport | undefined;
   const limiter = new MessageLineLimiter(opts.maxMessageBytes, ({ bytes, id }) => {
     const message =

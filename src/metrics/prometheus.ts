@@ -109,7 +109,7 @@ export class OvernightMetrics {
     // running total, mirrored at each scrape (so rate() and counter-reset handling apply).
     const totals = this.totals;
     const counter = (name: string, help: string, labelNames: string[] = []) => {
-      const values = (totals[name] = new Map());
+      const values = (totals[name] = new Map<string, { labels: Record<string, string>; value: number }>());
       new client.Counter({
         name,
         help,
@@ -336,7 +336,10 @@ export class OvernightMetrics {
   recordXid(gpuIndex: number, xid: number, severity: string): void {
     this.lastXid.set(gpuIndex, xid);
     const l = this.gpuLabels.get(gpuIndex);
-    if (l) { this.xids.inc({ ...l, xid_class: severity }); return; }
+    if (l) {
+      this.xids.inc({ ...l, xid_class: severity });
+      return;
+    }
     // Before the first GPU reading the labels are unknown: counted once they are (labelsOf).
     const pending = this.pendingXids.get(gpuIndex) ?? new Map<string, number>();
     pending.set(severity, (pending.get(severity) ?? 0) + 1);
@@ -421,7 +424,7 @@ export async function serveMetrics(metrics: OvernightMetrics, port: number, host
       metrics
         .text()
         .then((t) => res.writeHead(200, { 'Content-Type': metrics.registry.contentType }).end(t))
-        .catch((err: Error) => res.writeHead(500).end(err.message));
+        .catch((err: unknown) => res.writeHead(500).end((err as Error).message));
     } else if (url === '/healthz') {
       res.writeHead(200, { 'Content-Type': 'text/plain' }).end('ok\n');
     } else {

@@ -52,7 +52,10 @@ export interface MonitorOptions {
 
 const realSleep = (ms: number, wake: AbortSignal) =>
   new Promise<void>((resolve) => {
-    if (wake.aborted) { resolve(); return; }
+    if (wake.aborted) {
+      resolve();
+      return;
+    }
     const t = setTimeout(resolve, ms);
     wake.addEventListener(
       'abort',
@@ -148,7 +151,10 @@ export class OvernightMonitor {
       try {
         const sub = watchGpuEvents(
           (e: GpuEvent) => {
-            if (e.type === 'error') { this.event('gpu', `event watcher: ${e.error?.code} in ${e.where}`); return; }
+            if (e.type === 'error') {
+              this.event('gpu', `event watcher: ${e.error?.code} in ${e.where}`);
+              return;
+            }
             if (e.xid !== undefined && e.gpuIndex !== undefined) {
               this.ctx.health.recordXid(e.gpuIndex, e.xid, e.timeMs);
               this.storeXid(e);
@@ -187,11 +193,12 @@ export class OvernightMonitor {
     // Synchronous up to the first wait: the process is identified (pid + start time) when the watch
     // is set up, before the first cycle, so an exit right after start-up is not mistaken for "never existed".
     void (async () => {
-      let starttime = 0;
+      let starttime: number;
       try {
         starttime = readProcess(pid, { io: false, wchan: false, statm: false }).starttime;
       } catch {
-        this.event('exit', `watched pid ${pid} does not exist`); return;
+        this.event('exit', `watched pid ${pid} does not exist`);
+        return;
       }
       while (!stopped) {
         // Bounded waits on a pidfd, so a stopped monitor releases the worker thread quickly.
@@ -407,7 +414,7 @@ export class OvernightMonitor {
           this.event('error', (err as Error).message);
           await this.errorHandler
             .handleError(err)
-            .catch((e2: Error) => this.event('error', `error handler: ${e2.message}`));
+            .catch((e2: unknown) => this.event('error', `error handler: ${(e2 as Error).message}`));
         }
         if (signal?.aborted || i + 1 >= maxCycles) break;
         // A wake that came while the cycle ran (an Xid, an exit) is not lost: the next cycle runs at once.

@@ -174,7 +174,7 @@ export class NodeChecker {
     );
     findings.push(...services.findings);
     const users = nc.unauthorizedUsers.enabled
-      ? unauthorizedUsers(processes, nc.unauthorizedUsers, this.users ?? new Map())
+      ? unauthorizedUsers(processes, nc.unauthorizedUsers, this.users ?? new Map<number, string>())
       : { users: [], findings: [] };
     findings.push(...users.findings);
     const zombies = judgeZombies(processes, nc.maxZombies);

@@ -105,12 +105,12 @@ export class AuditLog {
       phase: r.phase as AuditEntry['phase'],
       actor: r.actor as string,
       action: r.action as string,
-      target: JSON.parse(r.target as string),
+      target: JSON.parse(r.target as string) as unknown,
       allowed: r.allowed === 1,
       dry_run: r.dry_run === 1,
       reason: r.reason as string,
-      inputs: JSON.parse(r.inputs as string),
-      outcome: r.outcome === null ? null : JSON.parse(r.outcome as string),
+      inputs: JSON.parse(r.inputs as string) as unknown,
+      outcome: r.outcome === null ? null : (JSON.parse(r.outcome as string) as unknown),
     }));
   }
 }

@@ -9,6 +9,7 @@ import { describeValue } from '../config/validation.js';
 
 export const LIMITS = { taskIdMax: 256, stageMax: 256, checkpointsMax: 100, artifactsMax: 100, pathMax: 4096 } as const;
 
+// eslint-disable-next-line no-control-regex -- matching control characters is the point: stages must not contain them
 const noControl = (s: string) => !/[\u0000-\u001f\u007f]/.test(s);
 
 export const taskIdSchema = taskIdField('taskId').describe(
@@ -29,7 +30,7 @@ export const artifactSchema = z.union([
     path: artifactPath,
     sha256: z
       .string()
-      .regex(/^[0-9a-f]{64}$/i, { message: 'sha256 must be 64 hexadecimal characters' })
+      .regex(/^[0-9a-f]{64}$/i, { error: 'sha256 must be 64 hexadecimal characters' })
       .optional()
       .describe('The hash you expect; recorded and checked against the file.'),
   }),
@@ -38,9 +39,9 @@ export const artifactSchema = z.union([
 export const checkpointSchema = z.strictObject({
   stage: z
     .string({ error: (iss) => `got ${describeValue(iss.input)}; stage must be a string` })
-    .min(1, { message: 'stage must not be empty' })
-    .max(LIMITS.stageMax, { message: `stage is at most ${LIMITS.stageMax} characters` })
-    .refine(noControl, { message: 'stage must not contain control characters' })
+    .min(1, { error: 'stage must not be empty' })
+    .max(LIMITS.stageMax, { error: `stage is at most ${LIMITS.stageMax} characters` })
+    .refine(noControl, { error: 'stage must not contain control characters' })
     .describe('The stage this checkpoint belongs to ("plan", "implement", "test", ...).'),
   completion: z
     .number({ error: (iss) => `got ${describeValue(iss.input)}; completion must be a number` })
@@ -56,7 +57,7 @@ export const checkpointSchema = z.strictObject({
     .describe("The whole task's completion at this checkpoint, a fraction in [0, 1]."),
   artifacts: z
     .array(artifactSchema)
-    .max(LIMITS.artifactsMax, { message: `at most ${LIMITS.artifactsMax} artifacts per checkpoint` })
+    .max(LIMITS.artifactsMax, { error: `at most ${LIMITS.artifactsMax} artifacts per checkpoint` })
     .optional()
     .describe(
       "Files this checkpoint produced: a path, or { path, sha256 }. Relative paths are resolved against the server's working directory.",
@@ -65,7 +66,7 @@ export const checkpointSchema = z.strictObject({
 
 export const checkpointsSchema = z
   .array(checkpointSchema)
-  .max(LIMITS.checkpointsMax, { message: `at most ${LIMITS.checkpointsMax} checkpoints per call` })
+  .max(LIMITS.checkpointsMax, { error: `at most ${LIMITS.checkpointsMax} checkpoints per call` })
   .describe("Checkpoints to record, oldest first. Omit to read the task's progress.");
 
 export type CheckpointInput = z.infer<typeof checkpointSchema>;

@@ -117,10 +117,12 @@ class Cursor {
     return present ? { some, full } : null;
   }
   /** CPU times or utilization: `cpu` is -1 for the all-CPU line, which carries no cpu field. */
-  perCpu<T>(name: 'cpuTimes' | 'cpuUtil'): T {
+  perCpu(name: 'cpuTimes'): CpuTimes;
+  perCpu(name: 'cpuUtil'): CpuUtilization;
+  perCpu(name: 'cpuTimes' | 'cpuUtil'): CpuTimes | CpuUtilization {
     const cpu = this.n();
     const rest = this.group(name);
-    return (cpu >= 0 ? { cpu, ...rest } : rest) as T;
+    return (cpu >= 0 ? { cpu, ...rest } : rest) as unknown as CpuTimes | CpuUtilization;
   }
 }
 
@@ -137,7 +139,7 @@ export function unpackHostSample(d: Float64Array, meta: PackedMeta, opts: HostSa
   const hasMem = c.b();
   const mem = c.group('memory') as unknown as MemorySample;
   const hasCpu = c.b();
-  const total = c.perCpu<CpuTimes>('cpuTimes');
+  const total = c.perCpu('cpuTimes');
   const counts = c.group('cpuCounts') as {
     ctxt: number;
     processes: number;
@@ -146,14 +148,14 @@ export function unpackHostSample(d: Float64Array, meta: PackedMeta, opts: HostSa
     btime: number;
   };
   const hasUtil = c.b();
-  const utilization = c.perCpu<CpuUtilization>('cpuUtil');
+  const utilization = c.perCpu('cpuUtil');
   const intervalSec = c.n();
   const nCpu = c.n();
   const perCpu: CpuTimes[] = [];
-  for (let i = 0; i < nCpu; i++) perCpu.push(c.perCpu<CpuTimes>('cpuTimes'));
+  for (let i = 0; i < nCpu; i++) perCpu.push(c.perCpu('cpuTimes'));
   const nUtil = c.n();
   const perCpuUtilization: CpuUtilization[] = [];
-  for (let i = 0; i < nUtil; i++) perCpuUtilization.push(c.perCpu<CpuUtilization>('cpuUtil'));
+  for (let i = 0; i < nUtil; i++) perCpuUtilization.push(c.perCpu('cpuUtil'));
   const hasLoad = c.b();
   const load = c.group('load') as unknown as LoadSample;
   const hasUptime = c.b();

@@ -41,7 +41,7 @@ export function unpackProcesses(p: PackedProcesses): ProcessSample[] {
     );
   const n = p.comms.length;
   const d = p.numbers;
-  const out: ProcessSample[] = new Array(n);
+  const out = new Array<ProcessSample>(n);
   for (let i = 0; i < n; i++) {
     const o = i * p.fields;
     const s = r.row(d, o) as unknown as ProcessSample;

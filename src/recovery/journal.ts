@@ -35,8 +35,8 @@ export class RecoveryJournalStore implements RecoveryJournal {
       status: row.status!,
       started_at: row.started_at!,
       finished_at: row.finished_at!,
-      target: JSON.parse(row.target!) ?? undefined,
-      before: JSON.parse(row.before!),
+      target: (JSON.parse(row.target!) as RecoveryRecord['target'] | null) ?? undefined,
+      before: JSON.parse(row.before!) as RecoveryRecord['before'],
     };
   }
 

@@ -288,7 +288,7 @@ export class ProcessWatch implements SuspectSource {
     }
     for (const hb of this.o.config.watch.heartbeats) {
       if (!hb.pid || out.some((h) => h.pid === hb.pid)) continue;
-      let age: number | null = null;
+      let age: number | null;
       try {
         age = (Date.now() - statSync(hb.path).mtimeMs) / 1000;
       } catch {

@@ -176,7 +176,7 @@ export class RecoveryManager {
       status: dryRun ? 'dry_run' : result.status,
       started_at: started,
       finished_at: result.finished_at,
-      target: (result.target ?? undefined),
+      target: result.target ?? undefined,
       before: {
         status: before.status,
         breached: before.breached.map((b) => b.metric),
@@ -521,7 +521,7 @@ export class RecoveryManager {
       return {
         status: 'refused' as RecoveryStatus,
         nothing_to_do: false,
-        message: `the GPU reset would be refused: ${resetRefused.map((a) => `GPU ${a.target.gpu}: ${a.detail}`).join('; ')}`,
+        message: `the GPU reset would be refused: ${resetRefused.map((a) => `GPU ${a.target.gpu as number}: ${a.detail}`).join('; ')}`,
         target: { gpus: targets.map((t) => t.index) },
         actions_taken: actions,
         new_state: {},

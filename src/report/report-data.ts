@@ -80,7 +80,7 @@ function recoveries(db: Db, sinceMs: number): ReportRecovery[] {
       status: r.status!,
       started_at: r.started_at!,
       finished_at: r.finished_at!,
-      target: JSON.parse(r.target ?? 'null'),
+      target: JSON.parse(r.target ?? 'null') as unknown,
       why: `node ${before.status ?? 'unknown'}${before.breached?.length ? `; breached: ${before.breached.join(', ')}` : ''}`,
       outcome: result.message ?? r.status!,
     };

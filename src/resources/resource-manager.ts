@@ -8,7 +8,6 @@ import { cleanupDisk, optimizeDisk, reserveDisk } from './disk-resource.js';
 import { cleanupGpu, optimizeGpu, reserveGpu } from './gpu-resource.js';
 import type { Lease, LeaseStore } from './leases.js';
 import { cleanupMemory, optimizeMemory, reserveMemory } from './memory-resource.js';
-import type { Priority } from './sizes.js';
 import {
   dryRunStatus,
   type ResourceDeps,
@@ -44,7 +43,7 @@ export class ResourceManager {
   ): Promise<ResourceResult & { expired_leases_released?: number }> {
     const d: ResourceDeps = { ...this.deps, actor: options.actor ?? 'manageResources' };
     const expired = await this.expireLeases(d.actor);
-    const o: RunOptions = { dryRun: options.dryRun ?? false, priority: (parameters.priority ?? 'normal') };
+    const o: RunOptions = { dryRun: options.dryRun ?? false, priority: parameters.priority ?? 'normal' };
     if (parameters.release) {
       const r = await this.release(parameters.release, d.actor, o.dryRun);
       return {

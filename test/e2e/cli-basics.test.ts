@@ -43,12 +43,13 @@ describe('overnight CLI basics', () => {
   });
 
   it('the top-level help (built without loading subcommands) says what each subcommand file says', async () => {
-    const { SUBCOMMANDS, buildProgram } = await import(path.join(root, 'dist/cli/main.js'));
+    // The built CLI, typed as its source.
+    const { SUBCOMMANDS, buildProgram } = (await import(
+      path.join(root, 'dist/cli/main.js')
+    )) as typeof import('../../src/cli/main.js');
     const full = await buildProgram();
-    for (const s of SUBCOMMANDS as { name: string; description: string }[]) {
-      expect(full.commands.find((c: { name(): string }) => c.name() === s.name)?.description(), s.name).toBe(
-        s.description,
-      );
+    for (const s of SUBCOMMANDS) {
+      expect(full.commands.find((c) => c.name() === s.name)?.description(), s.name).toBe(s.description);
     }
   });
 

@@ -47,7 +47,7 @@ describe.skipIf(!tmpfs)('night drill', () => {
       let body = '';
       req.on('data', (d) => (body += d));
       req.on('end', () => {
-        alerts.push(JSON.parse(body));
+        alerts.push(JSON.parse(body) as { summary: string; key: string });
         res.writeHead(200).end('ok');
       });
     });

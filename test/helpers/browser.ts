@@ -75,12 +75,11 @@ export async function renderInChromium(html: string, artifactName: string): Prom
       })),
       // Pixels of the memory plot that are not white: the lines were drawn.
       inked: (() => {
-        const c = document.querySelector('[data-plot="memory"] canvas') as HTMLCanvasElement | null;
+        const c = document.querySelector<HTMLCanvasElement>('[data-plot="memory"] canvas');
         if (!c) return 0;
         const d = c.getContext('2d')!.getImageData(0, 0, c.width, c.height).data;
         let n = 0;
-        for (let i = 0; i < d.length; i += 4)
-          if (d[i + 3] > 0 && (d[i] < 200 || d[i + 1] < 200 || d[i + 2] < 200)) n++;
+        for (let i = 0; i < d.length; i += 4) if (d[i + 3] > 0 && (d[i] < 200 || d[i + 1] < 200 || d[i + 2] < 200)) n++;
         return n;
       })(),
       verdict: document.getElementById('summary')!.dataset.verdict ?? '',

@@ -42,10 +42,11 @@ export async function connectStdio(
   return { client, close: () => client.close(), stderr: () => stderr };
 }
 
+// eslint-disable-next-line @typescript-eslint/no-unnecessary-type-parameters -- T is the caller's declared shape of the tool's structured result
 export function structured<T = Record<string, unknown>>(r: unknown): T {
   const res = r as { structuredContent?: unknown; content?: { text: string }[]; isError?: boolean };
   if (res.isError) throw new Error(`tool error: ${res.content?.[0]?.text}`);
-  const text = JSON.parse(res.content![0].text);
+  const text = JSON.parse(res.content![0].text) as unknown;
   // structuredContent and the text are the same JSON
   if (JSON.stringify(text) !== JSON.stringify(res.structuredContent))
     throw new Error('structuredContent and text differ');

@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { listDescendants, listProcesses, listProcessesAsync, readProcess } from '../../src/readers/processes.js';
-import { loadNative, type PackedProcessRows, type ProcessSample } from '../../src/native.js';
+import { loadNative } from '../../src/native.js';
 import { unpackProcesses } from '../../src/readers/packed-processes.js';
 import { firstLine, killAll, procState, scripts, spawnCommand, spawnNode, waitFor } from '../helpers/children.js';
 
@@ -147,9 +147,7 @@ describe('process table', () => {
       10_000,
     );
     const table = new (loadNative().ProcessTable)();
-    const packed = unpackProcesses(
-      table.scan({ packed: true, io: true, descendantsOf: process.pid }),
-    );
+    const packed = unpackProcesses(table.scan({ packed: true, io: true, descendantsOf: process.pid }));
     const objects = table.scan({ io: true, descendantsOf: process.pid });
     const fromPacked = packed.find((p) => p.pid === reader.pid)!;
     const fromObjects = objects.find((p) => p.pid === reader.pid)!;
@@ -157,9 +155,7 @@ describe('process table', () => {
     expect(fromPacked.io!.rchar).toBeGreaterThanOrEqual(300_000_000);
     // Without io asked for, the packed rows say nothing about io (not zeros).
     expect(
-      unpackProcesses(table.scan({ packed: true, descendantsOf: process.pid })).find(
-        (p) => p.pid === reader.pid,
-      )!.io,
+      unpackProcesses(table.scan({ packed: true, descendantsOf: process.pid })).find((p) => p.pid === reader.pid)!.io,
     ).toBeUndefined();
     reader.kill('SIGKILL');
   });

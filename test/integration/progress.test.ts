@@ -122,7 +122,6 @@ describe('ProgressTracker (the library form)', () => {
   it("restores a task's artifacts as they were at its last good checkpoint, verified by hash", async () => {
     const { dir, tracker } = setup({ progress: { storeArtifacts: true } });
     const a = path.join(dir, 'out.txt');
-    const b = path.join(dir, 'sub', 'more.txt');
     writeFileSync(a, 'checkpoint one');
     await tracker.trackCodingProgress('r', [{ stage: 's', completion: 0.2, artifacts: [a] }]);
     writeFileSync(a, 'checkpoint two');
@@ -136,7 +135,6 @@ describe('ProgressTracker (the library form)', () => {
     expect(first.restored).toEqual([{ path: a, ok: true }]);
     expect(readFileSync(a, 'utf8')).toBe('checkpoint one');
     expect((await tracker.restore('r', 9)).reason).toMatch(/no checkpoint 9/);
-    b;
     // Retention: the copy only checkpoint 1 used goes once it is old; the last checkpoint's stays.
     expect(tracker.pruneStoredCopies(Date.now() + 8 * 86_400_000, true)).toBe(1);
     expect((await tracker.restore('r', 1)).checkpoint).toBeNull();
@@ -188,7 +186,7 @@ describe('restore and artifacts: symlinks, confinement, bounded hashing', () => 
       const call = tracker.trackCodingProgress('conf', [{ stage: 's', completion: 0.1, artifacts: [bad] }]);
       const err = await call.then(
         () => null,
-        (e: Error) => e.message,
+        (e: unknown) => (e as Error).message,
       );
       expect(err).toMatch(
         /checkpoints\.0\.artifacts\.0: .*(is under \/(proc|sys|dev)|outside progress\.artifactRoots \[)/,

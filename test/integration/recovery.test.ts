@@ -179,7 +179,7 @@ describe('right after a recovery', () => {
     const h = await ctx.health.checkSystemHealth('recovery');
     expect(h.metrics.suspects!.memory_leaks.map((l) => (l as { pid: number }).pid)).not.toContain(leaker.pid);
     expect(h.recovery_check).toMatchObject({ target_still_suspect: false });
-    expect(String(h.recovery_check!.explanation)).not.toContain(`pid ${leaker.pid}`);
+    expect(h.recovery_check!.explanation).not.toContain(`pid ${leaker.pid}`);
     // A scan published before the exit does not bring it back.
     await ctx.watch.observe();
     expect(ctx.watch.leakSuspects().map((l) => l.pid)).not.toContain(leaker.pid);

@@ -52,11 +52,11 @@ describe('parseDcgmDiag (dcgmi diag -r 1 -j)', () => {
   it('output without a diagnostic (host engine down, garbage) is unknown, never ok', () => {
     expect(parseDcgmDiag('Error: unable to establish a connection to the specified host: localhost')).toMatchObject({
       outcome: 'unknown',
-      message: expect.stringContaining('unable to establish a connection'),
+      message: expect.stringContaining('unable to establish a connection') as string,
     });
     expect(parseDcgmDiag('{"DCGM GPU Diagnostic": {')).toMatchObject({
       outcome: 'unknown',
-      message: expect.stringContaining('not JSON'),
+      message: expect.stringContaining('not JSON') as string,
     });
     expect(parseDcgmDiag('{"error": "The DCGM host engine is not running"}').message).toContain(
       'host engine is not running',

@@ -162,6 +162,7 @@ describe('ETA never throws', () => {
       } catch (err) {
         throw new Error(
           `seed ${seed}, case ${i} (${kind}): estimateEta threw ${String(err)} for ${JSON.stringify({ pts, now })}`,
+          { cause: err },
         );
       }
       const where = `seed ${seed}, case ${i} (${kind}) ${JSON.stringify({ pts, now }).slice(0, 300)}`;

@@ -101,7 +101,7 @@ describe('GpuInventory', () => {
     expect(new GpuInventory(db, 8).check({ count: 1, busIds: ['0000:3b:00.0'] }, true)).toMatchObject({
       expected: 8,
       basis: 'config',
-      problem: expect.stringMatching(/expected 8 GPU\(s\), found 1/),
+      problem: expect.stringMatching(/expected 8 GPU\(s\), found 1/) as string,
     });
     expect(new GpuInventory(db, 0).check(null, true).problem).toBeUndefined();
   });

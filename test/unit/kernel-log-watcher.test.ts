@@ -97,6 +97,8 @@ describe('KernelLogWatcher', () => {
 
   it('an open refused with EACCES is unavailable with the capability named, never a throw', () => {
     const native = {
+      // A stand-in for the native class whose constructor fails: a class, since the watcher calls `new` on it.
+      // eslint-disable-next-line @typescript-eslint/no-extraneous-class -- only the throwing constructor matters here
       KernelLogReader: class {
         constructor() {
           throw Object.assign(new Error("EACCES: permission denied, open '/dev/kmsg'"), { code: 'EACCES' });

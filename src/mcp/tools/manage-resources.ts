@@ -24,7 +24,7 @@ export const manageResourcesInput = strictShape(
       {
         threshold: z
           .number({ error: (iss) => `got ${describeValue(iss.input)}; parameters.threshold must be a number` })
-          .positive({ message: 'parameters.threshold must be > 0' })
+          .positive({ error: 'parameters.threshold must be > 0' })
           .optional()
           .describe(
             'cleanup: the usage fraction in (0, 1] to bring the resource under (default: the configured threshold). reserve: the amount — GPUs: a count; memory/disk: a fraction of capacity (<= 1) or bytes (> 1).',
@@ -51,8 +51,7 @@ export const manageResourcesInput = strictShape(
           'Extra: how long a reservation lasts (default 3600); it is released at expiry.',
         ).optional(),
         release: z
-          .string()
-          .uuid({ message: 'a lease id' })
+          .uuid({ error: 'a lease id' })
           .optional()
           .describe('Extra: release this lease (returned by an earlier reserve) instead of acting.'),
         path: z.string().min(1).max(4096).optional().describe('Extra (disk): one of the configured cleanup roots.'),
