@@ -7,7 +7,16 @@ import tseslint from 'typescript-eslint';
 
 export default tseslint.config(
   {
-    ignores: ['dist/', 'build/', 'node_modules/', 'prebuilds/', 'coverage/', 'test-artifacts/', 'native/', 'test/fixtures/'],
+    ignores: [
+      'dist/',
+      'build/',
+      'node_modules/',
+      'prebuilds/',
+      'coverage/',
+      'test-artifacts/',
+      'native/',
+      'test/fixtures/',
+    ],
   },
   js.configs.recommended,
   {

@@ -342,9 +342,7 @@ export interface NativeParsers {
     ProcessSample,
     'pid' | 'comm' | 'state' | 'ppid' | 'utime' | 'stime' | 'starttime' | 'vsize' | 'rss' | 'threads' | 'kernelThread'
   > | null;
-  meminfo(
-    text: string,
-  ): {
+  meminfo(text: string): {
     total: number;
     free: number;
     available: number;

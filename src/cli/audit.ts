@@ -47,12 +47,16 @@ export function registerAuditCommand(program: Command): void {
         const what = `no audit entries${flags.since || flags.action ? ' match the filters' : ''} in ${config.stateDir} (the policy gate records a decision each time something asks to act)`;
         if (flags.json || !process.stdout.isTTY) {
           process.stderr.write(`overnight: ${what}\n`);
-          printJson(entries); return;
+          printJson(entries);
+          return;
         }
         process.stdout.write(`${what}\n`);
         return;
       }
-      if (flags.json || !process.stdout.isTTY) { printJson(entries); return; }
+      if (flags.json || !process.stdout.isTTY) {
+        printJson(entries);
+        return;
+      }
       const t = new Table({
         head: ['time', 'phase', 'actor', 'action', 'target', 'decision', 'reason / outcome'],
         style: { head: [], border: [] },

@@ -31,7 +31,10 @@ export function registerProgressCommand(program: Command): void {
         const json = flags.json || !process.stdout.isTTY;
         if (taskId) {
           const r = await t.report(taskId);
-          if (json) { printJson(r); return; }
+          if (json) {
+            printJson(r);
+            return;
+          }
           const eta = r.estimated_completion
             ? `ETA ${r.estimated_completion.eta} (in ${formatDuration(r.estimated_completion.seconds_remaining)}, ${r.estimated_completion.method})`
             : `ETA unknown: ${r.estimated_completion_reason}`;
@@ -45,7 +48,10 @@ export function registerProgressCommand(program: Command): void {
           return;
         }
         const tasks = t.list();
-        if (json) { printJson(tasks); return; }
+        if (json) {
+          printJson(tasks);
+          return;
+        }
         if (!tasks.length) return void process.stdout.write('no tasks yet\n');
         const width = Math.max(...tasks.map((x) => x.task_id.length));
         for (const x of tasks)

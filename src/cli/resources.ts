@@ -19,7 +19,10 @@ export function registerResourcesCommand(program: Command): void {
       try {
         await ctx.resources.expireLeases('overnight resources');
         const leases = flags.all ? ctx.resources.leases.list() : ctx.resources.leases.active(null, Date.now());
-        if (flags.json || !process.stdout.isTTY) { printJson(leases); return; }
+        if (flags.json || !process.stdout.isTTY) {
+          printJson(leases);
+          return;
+        }
         if (!leases.length) return void process.stdout.write('no active leases\n');
         const t = new Table({
           head: ['id', 'kind', 'task', 'amount', 'gpus / path', 'expires', 'released'],

@@ -134,16 +134,14 @@ export class EventHealth {
     const out: EventAssessment = {
       critical,
       degraded,
-      recent: window
-        .slice(0, limit)
-        .map((e) => ({
-          time: new Date(e.timeMs).toISOString(),
-          source: e.source,
-          kind: e.kind,
-          severity: e.severity,
-          message: e.message,
-          subject: e.subject,
-        })),
+      recent: window.slice(0, limit).map((e) => ({
+        time: new Date(e.timeMs).toISOString(),
+        source: e.source,
+        kind: e.kind,
+        severity: e.severity,
+        message: e.message,
+        subject: e.subject,
+      })),
       xids: this.recentXids(nowMs),
       kernel_log: this.kernelLog(),
     };

@@ -106,17 +106,22 @@ export async function serveOnHttp(
         `request body over the limit of ${maxBytes} bytes (server.maxMessageBytes); send large data as a file path, or raise server.maxMessageBytes`,
         null,
         { Connection: 'close' },
-      ); return;
+      );
+      return;
     }
     let parsed: unknown;
     try {
       parsed = JSON.parse(body);
     } catch (e) {
-      jsonError(res, 400, -32700, `parse error: ${(e as Error).message.slice(0, 120)}`); return;
+      jsonError(res, 400, -32700, `parse error: ${(e as Error).message.slice(0, 120)}`);
+      return;
     }
     for (const m of Array.isArray(parsed) ? parsed : [parsed]) {
       const why = refusalOf(m);
-      if (why) { jsonError(res, 400, INVALID_PARAMS, why, requestIdOf(m) ?? null); return; }
+      if (why) {
+        jsonError(res, 400, INVALID_PARAMS, why, requestIdOf(m) ?? null);
+        return;
+      }
     }
     if (!Array.isArray(parsed) && (parsed as { method?: unknown } | null)?.method === 'subscriptions/listen') release();
     return handle(req, res, parsed);
@@ -127,12 +132,16 @@ export async function serveOnHttp(
     const origin = req.headers.origin;
     if (origin !== undefined) {
       const why = checkOrigin(origin);
-      if (why) { jsonError(res, 403, -32000, why); return; }
+      if (why) {
+        jsonError(res, 403, -32000, why);
+        return;
+      }
     }
     if (opts.token && !tokenMatches(req.headers.authorization, opts.token)) {
       jsonError(res, 401, -32001, 'missing or wrong bearer token', null, {
         'WWW-Authenticate': 'Bearer realm="overnight"',
-      }); return;
+      });
+      return;
     }
     const url = new URL(req.url ?? '/', 'http://localhost');
     if (url.pathname !== '/mcp') {
@@ -151,11 +160,15 @@ export async function serveOnHttp(
         `server busy: ${active} requests running and ${waiting} waiting (server.maxConcurrentRequests, server.maxQueuedRequests); retry after ${retryAfter} s`,
         null,
         { 'Retry-After': retryAfter },
-      ); return;
+      );
+      return;
     }
     void slot.then(async (release) => {
       // A client that gave up while queued frees its slot without being served.
-      if (res.destroyed) { release(); return; }
+      if (res.destroyed) {
+        release();
+        return;
+      }
       res.once('close', release);
       try {
         await serve(req, res, release);

@@ -76,10 +76,14 @@ export function runOperatorCheck(
     });
     child.on('close', (code, signal) => {
       clearTimeout(timer);
-      if (timedOut) { done({ outcome: 'unknown', message: `timed out after ${c.timeoutSec} s`, exit_code: null }); return; }
+      if (timedOut) {
+        done({ outcome: 'unknown', message: `timed out after ${c.timeoutSec} s`, exit_code: null });
+        return;
+      }
       if (c.dcgmDiag) {
         const s = parseDcgmDiag(out);
-        done({ outcome: s.outcome, message: s.message, exit_code: code, details: s }); return;
+        done({ outcome: s.outcome, message: s.message, exit_code: code, details: s });
+        return;
       }
       const first = out.split('\n', 1)[0]!.trim().slice(0, 500);
       const outcome: CheckOutcome = code === 0 ? 'ok' : code === 1 ? 'problem' : 'unknown';

@@ -113,9 +113,7 @@ describe('the MCP server over stdio', () => {
     [{ thresholds: [] }, /thresholds: got \[\]; thresholds must be an object/],
     [{ checkType: 'quick', extra: true }, /unknown property "extra"/],
   ])('refuses %j with a message naming the field, the value and what is allowed', async (args, pattern) => {
-    const text = errorText(
-      await conn.client.callTool({ name: 'healthCheck', arguments: args }),
-    );
+    const text = errorText(await conn.client.callTool({ name: 'healthCheck', arguments: args }));
     expect(text).toMatch(pattern);
   });
 

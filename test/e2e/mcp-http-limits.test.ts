@@ -140,9 +140,7 @@ describe('past the request queue', () => {
             (r) => {
               let b = '';
               r.on('data', (d) => (b += d));
-              r.on('end', () =>
-                resolve({ status: r.statusCode!, retryAfter: r.headers['retry-after'], body: b }),
-              );
+              r.on('end', () => resolve({ status: r.statusCode!, retryAfter: r.headers['retry-after'], body: b }));
             },
           );
           req.on('error', reject);

@@ -96,7 +96,7 @@ describe('nesting deeper than 64 levels', () => {
   it('is refused with a named error naming the field, not a stack overflow', async () => {
     let deep: Record<string, unknown> = {};
     const root = deep;
-    for (let i = 0; i < 500; i++) deep = (deep.a = {});
+    for (let i = 0; i < 500; i++) deep = deep.a = {};
     const msg = await rpcError(
       client.callTool({ name: 'healthCheck', arguments: { checkType: 'quick', thresholds: root } }),
     );
@@ -108,7 +108,7 @@ describe('nesting deeper than 64 levels', () => {
   it("64 levels pass the guard and reach the tool's own validation", async () => {
     let deep: Record<string, unknown> = {};
     const root = deep;
-    for (let i = 0; i < 62; i++) deep = (deep.a = {});
+    for (let i = 0; i < 62; i++) deep = deep.a = {};
     // arguments (1) > thresholds (2) > 62 more = 64 levels
     const text = errorText(
       await client.callTool({ name: 'healthCheck', arguments: { checkType: 'quick', thresholds: root } }),
