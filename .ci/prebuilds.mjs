@@ -24,27 +24,43 @@ function nativeSources() {
 }
 
 function files(d = dir, rel = '') {
-  return readdirSync(d).sort().flatMap((n) => {
-    const full = path.join(d, n);
-    const r = rel ? `${rel}/${n}` : n;
-    return statSync(full).isDirectory() ? files(full, r) : r === 'MANIFEST.json' ? [] : [r];
-  });
+  return readdirSync(d)
+    .sort()
+    .flatMap((n) => {
+      const full = path.join(d, n);
+      const r = rel ? `${rel}/${n}` : n;
+      return statSync(full).isDirectory() ? files(full, r) : r === 'MANIFEST.json' ? [] : [r];
+    });
 }
 
 const version = (v) => v.split('.').map(Number);
-const newer = (a, b) => { const [x, y] = [version(a), version(b)]; return x[0] !== y[0] ? x[0] > y[0] : x[1] > y[1]; };
+const newer = (a, b) => {
+  const [x, y] = [version(a), version(b)];
+  return x[0] !== y[0] ? x[0] > y[0] : x[1] > y[1];
+};
 /** The newest GLIBC_x.y symbol version a binary needs (the names are in its dynamic string table). */
 function glibcNeeded(file) {
   let best = null;
-  for (const m of readFileSync(file).toString('latin1').matchAll(/GLIBC_(\d+\.\d+)/g)) if (!best || newer(m[1], best)) best = m[1];
+  for (const m of readFileSync(file)
+    .toString('latin1')
+    .matchAll(/GLIBC_(\d+\.\d+)/g))
+    if (!best || newer(m[1], best)) best = m[1];
   return best;
 }
 
 function describe() {
-  return Object.fromEntries(files().map((f) => {
-    const full = path.join(dir, f);
-    return [f, { sha256: createHash('sha256').update(readFileSync(full)).digest('hex'), glibc: f.endsWith('.node') ? glibcNeeded(full) : null }];
-  }));
+  return Object.fromEntries(
+    files().map((f) => {
+      const full = path.join(dir, f);
+      return [
+        f,
+        {
+          sha256: createHash('sha256').update(readFileSync(full)).digest('hex'),
+          glibc: f.endsWith('.node') ? glibcNeeded(full) : null,
+        },
+      ];
+    }),
+  );
 }
 
 function stamp() {
@@ -59,7 +75,9 @@ function check() {
     return;
   }
   const fail = (why) => {
-    console.error(`prebuilds: refusing to pack prebuilds/: ${why}. Remove prebuilds/ or run \`npm run build:prebuilds\` (on the oldest glibc you support).`);
+    console.error(
+      `prebuilds: refusing to pack prebuilds/: ${why}. Remove prebuilds/ or run \`npm run build:prebuilds\` (on the oldest glibc you support).`,
+    );
     process.exit(1);
   };
   if (!existsSync(manifestPath)) fail('it has no MANIFEST.json, so `npm run build:prebuilds` did not make it');
@@ -77,7 +95,8 @@ function check() {
   if (want !== have) fail(`its files (${have}) are not the ones built (${want})`);
   for (const [f, d] of Object.entries(now)) {
     if (d.sha256 !== manifest.files[f].sha256) fail(`${f} changed after it was built`);
-    if (d.glibc && newer(d.glibc, maxGlibc)) fail(`${f} needs GLIBC_${d.glibc}, newer than ${maxGlibc} (OVERNIGHT_PREBUILD_MAX_GLIBC)`);
+    if (d.glibc && newer(d.glibc, maxGlibc))
+      fail(`${f} needs GLIBC_${d.glibc}, newer than ${maxGlibc} (OVERNIGHT_PREBUILD_MAX_GLIBC)`);
   }
   console.error(`prebuilds: ${have} (checked)`);
 }
@@ -85,7 +104,10 @@ function check() {
 const cmd = process.argv[2];
 if (cmd === 'build') {
   rmSync(dir, { recursive: true, force: true });
-  execFileSync(path.join(root, 'node_modules/.bin/prebuildify'), ['--napi', '--strip', '--tag-libc'], { cwd: root, stdio: 'inherit' });
+  execFileSync(path.join(root, 'node_modules/.bin/prebuildify'), ['--napi', '--strip', '--tag-libc'], {
+    cwd: root,
+    stdio: 'inherit',
+  });
   stamp();
 } else if (cmd === 'stamp') stamp();
 else if (cmd === 'check') check();

@@ -16,7 +16,12 @@ const cases = [
   ['overnight --help', [cli, '--help']],
   ['overnight health --nhc', [cli, 'health', '--nhc']],
   ['health --nhc --check quick', [cli, 'health', '--nhc', '--check', 'quick']],
-  ...(base ? [['before: --help', [base, '--help']], ['before: health --nhc', [base, 'health', '--nhc']]] : []),
+  ...(base
+    ? [
+        ['before: --help', [base, '--help']],
+        ['before: health --nhc', [base, 'health', '--nhc']],
+      ]
+    : []),
 ];
 
 const times = new Map(cases.map(([name]) => [name, []]));
@@ -30,10 +35,15 @@ for (let r = 0; r < rounds + 1; r++) {
     if (r > 0) times.get(name).push(Number(process.hrtime.bigint() - t0) / 1e6);
   }
 }
-const median = (a) => { const s = [...a].sort((x, y) => x - y); return s.length % 2 ? s[(s.length - 1) / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2; };
+const median = (a) => {
+  const s = [...a].sort((x, y) => x - y);
+  return s.length % 2 ? s[(s.length - 1) / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
+};
 console.log(`rounds ${rounds}; load average before ${loadBefore}, after ${load()}`);
 const node0 = median(times.get('node -e 0'));
 for (const [name] of cases) {
   const m = median(times.get(name));
-  console.log(`${name.padEnd(24)} median ${m.toFixed(0).padStart(5)} ms  (${(m / node0).toFixed(2)}x node -e 0, +${(m - node0).toFixed(0)} ms)`);
+  console.log(
+    `${name.padEnd(24)} median ${m.toFixed(0).padStart(5)} ms  (${(m / node0).toFixed(2)}x node -e 0, +${(m - node0).toFixed(0)} ms)`,
+  );
 }

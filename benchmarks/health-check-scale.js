@@ -13,7 +13,12 @@ import { benchDir, fmtUs, median } from './lib/measure.js';
 const loadavg = () => readFileSync('/proc/loadavg', 'utf8').split(' ').slice(0, 3).join(' ');
 
 async function connect(args, env = {}) {
-  const transport = new StdioClientTransport({ command: process.execPath, args, env: { ...process.env, ...env }, stderr: 'ignore' });
+  const transport = new StdioClientTransport({
+    command: process.execPath,
+    args,
+    env: { ...process.env, ...env },
+    stderr: 'ignore',
+  });
   const client = new Client({ name: 'bench', version: '1' });
   await client.connect(transport);
   return client;
@@ -30,7 +35,9 @@ export async function run({ calls = Number(process.env.BENCH_HC_CALLS ?? 10_000)
   const dir = mkdtempSync(path.join(tmpdir(), 'ovn-bench-hc-'));
   const config = path.join(dir, 'config.json');
   writeFileSync(config, JSON.stringify({ stateDir: path.join(dir, 'state') }));
-  const ours = await connect([path.join(benchDir, '../bin/overnight.js'), 'serve', '--config', config], { OVERNIGHT_NVML_LIBRARY: process.env.OVERNIGHT_NVML_LIBRARY ?? '' });
+  const ours = await connect([path.join(benchDir, '../bin/overnight.js'), 'serve', '--config', config], {
+    OVERNIGHT_NVML_LIBRARY: process.env.OVERNIGHT_NVML_LIBRARY ?? '',
+  });
   const bare = await connect([path.join(benchDir, 'fixtures/bare-sdk-server.js')]);
   const quick = () => ours.callTool({ name: 'healthCheck', arguments: { checkType: 'quick' } });
   const ping = () => bare.callTool({ name: 'ping', arguments: {} });
@@ -81,11 +88,38 @@ export async function run({ calls = Number(process.env.BENCH_HC_CALLS ?? 10_000)
       title: 'healthCheck quick at scale: server-side cost over 10,000 calls, round trip vs a bare SDK server (stdio)',
       head: ['measure', 'value', 'reference', 'ratio (goal)', 'load average'],
       rows: [
-        [`server-side duration_ms, median of calls 100-199 vs last 100 of ${calls}`, `${late.toFixed(3)} ms`, `${early.toFixed(3)} ms`, `${growth.toFixed(2)}× (≤ 1.2×)`, `${loadEarly} → ${loadLate}`],
-        [`quick round trip vs bare SDK v2 \`ping\`, median of ${rounds} ABAB round medians`, fmtUs(quickUs), fmtUs(pingUs), `${rt.toFixed(2)}× (≤ 1.5×)`, loadRt],
+        [
+          `server-side duration_ms, median of calls 100-199 vs last 100 of ${calls}`,
+          `${late.toFixed(3)} ms`,
+          `${early.toFixed(3)} ms`,
+          `${growth.toFixed(2)}× (≤ 1.2×)`,
+          `${loadEarly} → ${loadLate}`,
+        ],
+        [
+          `quick round trip vs bare SDK v2 \`ping\`, median of ${rounds} ABAB round medians`,
+          fmtUs(quickUs),
+          fmtUs(pingUs),
+          `${rt.toFixed(2)}× (≤ 1.5×)`,
+          loadRt,
+        ],
       ],
-      notes: [`${calls} calls took ${growSec.toFixed(1)} s; the bare server registers one tool with an empty input schema and does no work`],
-      raw: { calls, early, late, growth, quickUs, pingUs, roundTripRatio: rt, roundsA: a, roundsB: b, loadEarly, loadLate, loadRt },
+      notes: [
+        `${calls} calls took ${growSec.toFixed(1)} s; the bare server registers one tool with an empty input schema and does no work`,
+      ],
+      raw: {
+        calls,
+        early,
+        late,
+        growth,
+        quickUs,
+        pingUs,
+        roundTripRatio: rt,
+        roundsA: a,
+        roundsB: b,
+        loadEarly,
+        loadLate,
+        loadRt,
+      },
     };
   } finally {
     await ours.close();

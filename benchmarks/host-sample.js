@@ -8,13 +8,39 @@ import { compile, fmtUs, ratio, timeAsync, timeSpaced, timeSync } from './lib/me
 
 /** Every file one sample reads on this machine (as native/proc/host_reader.cc and cgroup.cc do). */
 function filesOfSample(sample) {
-  const files = ['/proc/meminfo', '/proc/stat', '/proc/loadavg', '/proc/uptime', '/proc/pressure/cpu', '/proc/pressure/memory', '/proc/pressure/io'];
+  const files = [
+    '/proc/meminfo',
+    '/proc/stat',
+    '/proc/loadavg',
+    '/proc/uptime',
+    '/proc/pressure/cpu',
+    '/proc/pressure/memory',
+    '/proc/pressure/io',
+  ];
   const cg = sample.cgroup;
   if (cg?.v1MemoryDir) {
-    for (const f of ['memory.usage_in_bytes', 'memory.limit_in_bytes', 'memory.soft_limit_in_bytes', 'memory.failcnt', 'memory.max_usage_in_bytes', 'memory.memsw.usage_in_bytes', 'memory.memsw.limit_in_bytes', 'memory.oom_control', 'memory.stat'])
+    for (const f of [
+      'memory.usage_in_bytes',
+      'memory.limit_in_bytes',
+      'memory.soft_limit_in_bytes',
+      'memory.failcnt',
+      'memory.max_usage_in_bytes',
+      'memory.memsw.usage_in_bytes',
+      'memory.memsw.limit_in_bytes',
+      'memory.oom_control',
+      'memory.stat',
+    ])
       files.push(`${cg.v1MemoryDir}/${f}`);
   } else if (cg?.v2Dir) {
-    for (const f of ['memory.current', 'memory.max', 'memory.high', 'memory.swap.current', 'memory.swap.max', 'memory.events', 'memory.stat'])
+    for (const f of [
+      'memory.current',
+      'memory.max',
+      'memory.high',
+      'memory.swap.current',
+      'memory.swap.max',
+      'memory.events',
+      'memory.stat',
+    ])
       files.push(`${cg.v2Dir}/${f}`);
   }
   if (cg?.v1CpuDir) {
@@ -61,7 +87,9 @@ export async function run() {
   // Like for like: only the memory part / only the CPU part of our sample.
   const memOnly = timeSync(() => reader.sample({ cpu: false, load: false, psi: false, cgroup: false }), { iterations });
   const cpuReader = createHostReader();
-  const cpuOnly = timeSync(() => cpuReader.sample({ memory: false, load: false, psi: false, cgroup: false }), { iterations });
+  const cpuOnly = timeSync(() => cpuReader.sample({ memory: false, load: false, psi: false, cgroup: false }), {
+    iterations,
+  });
 
   const rows = [
     ['C limit (pread of the same files)', limit.medianUs, limit.p99Us, '1.00x'],

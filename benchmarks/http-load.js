@@ -15,10 +15,14 @@ const loadavg = () => readFileSync('/proc/loadavg', 'utf8').split(' ').slice(0, 
 const rssMiB = (pid) => Number(/VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))[1]) / 1024;
 
 async function startServer(config) {
-  const proc = spawn(process.execPath, [path.join(benchDir, '../bin/overnight.js'), 'serve', '--http', '0', '--config', config], {
-    stdio: ['ignore', 'ignore', 'pipe'],
-    env: { ...process.env, OVERNIGHT_NVML_LIBRARY: process.env.OVERNIGHT_NVML_LIBRARY ?? '' },
-  });
+  const proc = spawn(
+    process.execPath,
+    [path.join(benchDir, '../bin/overnight.js'), 'serve', '--http', '0', '--config', config],
+    {
+      stdio: ['ignore', 'ignore', 'pipe'],
+      env: { ...process.env, OVERNIGHT_NVML_LIBRARY: process.env.OVERNIGHT_NVML_LIBRARY ?? '' },
+    },
+  );
   let err = '';
   proc.stderr.on('data', (d) => (err += d));
   const t0 = Date.now();
@@ -29,22 +33,41 @@ async function startServer(config) {
   return { proc, url: new URL(`http://127.0.0.1:${/127\.0\.0\.1:(\d+)\/mcp/.exec(err)[1]}/mcp`) };
 }
 
-
 /**
  * The same load from a plain keep-alive HTTP client (one JSON-RPC tools/call POST per call, as a
  * 2025-era stateless client sends it): separates the server's cost from the SDK client's.
  */
 async function rawLoad(url, clients, calls) {
   const agent = new Agent({ keepAlive: true, maxSockets: clients });
-  const body = JSON.stringify({ jsonrpc: '2.0', id: 1, method: 'tools/call', params: { name: 'healthCheck', arguments: { checkType: 'quick' } } });
+  const body = JSON.stringify({
+    jsonrpc: '2.0',
+    id: 1,
+    method: 'tools/call',
+    params: { name: 'healthCheck', arguments: { checkType: 'quick' } },
+  });
   const post = () =>
     new Promise((resolve, reject) => {
       const req = request(
-        { host: url.hostname, port: url.port, path: url.pathname, method: 'POST', agent, headers: { 'content-type': 'application/json', accept: 'application/json, text/event-stream', 'mcp-protocol-version': '2025-06-18' } },
+        {
+          host: url.hostname,
+          port: url.port,
+          path: url.pathname,
+          method: 'POST',
+          agent,
+          headers: {
+            'content-type': 'application/json',
+            accept: 'application/json, text/event-stream',
+            'mcp-protocol-version': '2025-06-18',
+          },
+        },
         (res) => {
           let b = '';
           res.on('data', (d) => (b += d));
-          res.on('end', () => (res.statusCode === 200 && b.includes('"result"') && !b.includes('"isError":true') ? resolve() : reject(new Error(`${res.statusCode} ${b.slice(0, 120)}`))));
+          res.on('end', () =>
+            res.statusCode === 200 && b.includes('"result"') && !b.includes('"isError":true')
+              ? resolve()
+              : reject(new Error(`${res.statusCode} ${b.slice(0, 120)}`)),
+          );
         },
       );
       req.on('error', reject);
@@ -73,7 +96,10 @@ async function rawLoad(url, clients, calls) {
   return { ...summarize(lat), errors, firstError, wallS, callsPerSec: (clients * calls) / wallS };
 }
 
-export async function run({ clients = Number(process.env.BENCH_HTTP_CLIENTS ?? 100), calls = Number(process.env.BENCH_HTTP_CALLS ?? 100) } = {}) {
+export async function run({
+  clients = Number(process.env.BENCH_HTTP_CLIENTS ?? 100),
+  calls = Number(process.env.BENCH_HTTP_CALLS ?? 100),
+} = {}) {
   const dir = mkdtempSync(path.join(tmpdir(), 'ovn-bench-http-'));
   const config = path.join(dir, 'config.json');
   writeFileSync(config, JSON.stringify({ stateDir: path.join(dir, 'state') }));
@@ -127,14 +153,41 @@ export async function run({ clients = Number(process.env.BENCH_HTTP_CLIENTS ?? 1
         ['errors', `${errors} of ${total}${firstError ? ` (first: ${firstError})` : ''}`, '0'],
         ['latency median / p99', `${fmtUs(s.medianUs)} / ${fmtUs(s.p99Us)}`, 'p99 < 1 s'],
         ['throughput', `${rate.toFixed(0)} calls/s (${wallS.toFixed(1)} s)`, '≥ 500 calls/s'],
-        ['server RSS before → right after → 5 s later', `${rssBefore.toFixed(1)} → ${rssPeak.toFixed(1)} → ${rssAfter.toFixed(1)} MiB (${((rssAfter / rssBefore - 1) * 100).toFixed(1)} %)`, 'within 10 % of the start'],
+        [
+          'server RSS before → right after → 5 s later',
+          `${rssBefore.toFixed(1)} → ${rssPeak.toFixed(1)} → ${rssAfter.toFixed(1)} MiB (${((rssAfter / rssBefore - 1) * 100).toFixed(1)} %)`,
+          'within 10 % of the start',
+        ],
         ['load average before → after', `${loadBefore} → ${loadAfter}`, ''],
-        ['plain keep-alive HTTP client, same load: errors', `${raw.errors} of ${total}${raw.firstError ? ` (first: ${raw.firstError})` : ''}`, '0'],
+        [
+          'plain keep-alive HTTP client, same load: errors',
+          `${raw.errors} of ${total}${raw.firstError ? ` (first: ${raw.firstError})` : ''}`,
+          '0',
+        ],
         ['plain client: latency median / p99', `${fmtUs(raw.medianUs)} / ${fmtUs(raw.p99Us)}`, 'p99 < 1 s'],
-        ['plain client: throughput', `${raw.callsPerSec.toFixed(0)} calls/s (${raw.wallS.toFixed(1)} s)`, '≥ 500 calls/s'],
+        [
+          'plain client: throughput',
+          `${raw.callsPerSec.toFixed(0)} calls/s (${raw.wallS.toFixed(1)} s)`,
+          '≥ 500 calls/s',
+        ],
         ['plain client: load average before → after', `${loadRawBefore} → ${loadRawAfter}`, ''],
       ],
-      raw: { plainClient: raw, clients, calls, errors, firstError, medianUs: s.medianUs, p99Us: s.p99Us, callsPerSec: rate, wallS, rssBefore, rssPeak, rssAfter, loadBefore, loadAfter },
+      raw: {
+        plainClient: raw,
+        clients,
+        calls,
+        errors,
+        firstError,
+        medianUs: s.medianUs,
+        p99Us: s.p99Us,
+        callsPerSec: rate,
+        wallS,
+        rssBefore,
+        rssPeak,
+        rssAfter,
+        loadBefore,
+        loadAfter,
+      },
     };
   } finally {
     await Promise.all(conns.map((c) => c.close().catch(() => undefined)));

@@ -1,7 +1,7 @@
 // The night's journal: the kernel-log reader thread's CPU at idle, how many kernel records per
 // second the parser + catalog handle (and the real reader over the whole ring buffer), the metric
 // history's bytes per node-day, and the morning report's build time for a 24 h night.
-import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { benchDir, median } from './lib/measure.js';
@@ -42,9 +42,14 @@ async function idleCost(seconds) {
 
 function parseMatchRate() {
   const corpus = readFileSync(path.join(benchDir, '../test/fixtures/kmsg/corpus.tsv'), 'utf8')
-    .split('\n').filter((l) => l && !l.startsWith('#')).map((l) => l.slice(l.indexOf('\t') + 1));
+    .split('\n')
+    .filter((l) => l && !l.startsWith('#'))
+    .map((l) => l.slice(l.indexOf('\t') + 1));
   const records = corpus.map((line, i) => `3,${1000 + i},${123456789 + i},-;${line}\n SUBSYSTEM=pci\n`);
-  const quiet = Array.from({ length: 40 }, (_, i) => `6,${2000 + i},${1000 + i},-;usb 1-${i}: new high-speed USB device number ${i} using xhci_hcd\n`);
+  const quiet = Array.from(
+    { length: 40 },
+    (_, i) => `6,${2000 + i},${1000 + i},-;usb 1-${i}: new high-speed USB device number ${i} using xhci_hcd\n`,
+  );
   const mix = [...records, ...quiet]; // about half the lines are events, as on a troubled night
   const rounds = [];
   for (let round = 0; round < 7; round++) {
@@ -78,10 +83,21 @@ async function ringRate() {
 
 function row(t, gpus) {
   const v = {
-    mem_used_bytes: 4e9 + Math.sin(t / 6e5) * 3e8, mem_available_bytes: 1.2e10 - Math.sin(t / 6e5) * 3e8, cpu_busy: 0.4 + 0.3 * Math.sin(t / 9e5),
-    psi_cpu_some: 3.2 + Math.sin(t / 3e5), psi_memory_some: 0.41, psi_memory_full: 0.02, psi_io_some: 1.37,
+    mem_used_bytes: 4e9 + Math.sin(t / 6e5) * 3e8,
+    mem_available_bytes: 1.2e10 - Math.sin(t / 6e5) * 3e8,
+    cpu_busy: 0.4 + 0.3 * Math.sin(t / 9e5),
+    psi_cpu_some: 3.2 + Math.sin(t / 3e5),
+    psi_memory_some: 0.41,
+    psi_memory_full: 0.02,
+    psi_io_some: 1.37,
   };
-  for (let g = 0; g < gpus; g++) Object.assign(v, { [`gpu${g}_util`]: 90 + 5 * Math.sin(t / 1e5 + g), [`gpu${g}_mem_used_bytes`]: 6.4e10 + g * 1e6, [`gpu${g}_temp_c`]: 70 + g % 3, [`gpu${g}_power_w`]: 300 + 20 * Math.sin(t / 2e5) });
+  for (let g = 0; g < gpus; g++)
+    Object.assign(v, {
+      [`gpu${g}_util`]: 90 + 5 * Math.sin(t / 1e5 + g),
+      [`gpu${g}_mem_used_bytes`]: 6.4e10 + g * 1e6,
+      [`gpu${g}_temp_c`]: 70 + (g % 3),
+      [`gpu${g}_power_w`]: 300 + 20 * Math.sin(t / 2e5),
+    });
   return v;
 }
 
@@ -118,7 +134,19 @@ async function reportBuild() {
   })();
   const store = new EventStore(db);
   const kinds = ['xid', 'oom_kill', 'hung_task', 'io_error', 'segfault'];
-  store.add(Array.from({ length: 200 }, (_, i) => ({ source: 'kmsg', kind: kinds[i % 5], severity: 'warning', subject: { pid: 1000 + i }, message: `line ${i}`, bootId: 'boot', monoUs: null, timeMs: start + i * 400_000, key: `b:${i}` })));
+  store.add(
+    Array.from({ length: 200 }, (_, i) => ({
+      source: 'kmsg',
+      kind: kinds[i % 5],
+      severity: 'warning',
+      subject: { pid: 1000 + i },
+      message: `line ${i}`,
+      bootId: 'boot',
+      monoUs: null,
+      timeMs: start + i * 400_000,
+      key: `b:${i}`,
+    })),
+  );
   const clock = new ManualClock(start);
   const progress = new ProgressTracker(db, parseConfig({ stateDir }), clock);
   for (let i = 0; i <= 20; i++) {
@@ -129,7 +157,11 @@ async function reportBuild() {
   let html = '';
   for (let i = 0; i < 6; i++) {
     const t0 = process.hrtime.bigint();
-    const r = await buildNightReport({ db, events: store, history: h, progress, config: { history: { retentionDays: 14 } } }, start, end);
+    const r = await buildNightReport(
+      { db, events: store, history: h, progress, config: { history: { retentionDays: 14 } } },
+      start,
+      end,
+    );
     html = renderNightHtml(r);
     times.push(Number(process.hrtime.bigint() - t0) / 1e6);
   }
@@ -150,12 +182,36 @@ export async function run() {
     title: 'Kernel log, event history and morning report',
     head: ['measure', 'figure', 'detail'],
     rows: [
-      ['kmsg reader thread at idle', `${(idle.cpuNs / 1e3).toFixed(1)} µs CPU in ${(idle.wallNs / 1e9).toFixed(0)} s`, `${idle.pct.toFixed(5)} % of one core (blocked in poll(2); schedstat of the thread)`],
-      ['parse + match (native parser, TS catalog)', `${Math.round(rate).toLocaleString('en')} records/s`, 'corpus lines and ordinary lines mixed 50/50, one JS thread'],
-      ['reader over the whole ring buffer, stored', `${Math.round(ring.perSec).toLocaleString('en')} records/s`, `${ring.records} records, ${ring.events} events stored, ${(ring.seconds * 1000).toFixed(0)} ms to catch up`],
-      ['metric history, host only', `${(host.bytes / 2 ** 20).toFixed(2)} MiB per node-day`, `${host.rows} rows at 10 s, ${(host.bytes / host.rows).toFixed(0)} B/row`],
-      ['metric history, host + 8 GPUs', `${(eight.bytes / 2 ** 20).toFixed(2)} MiB per node-day`, `${eight.rows} rows at 10 s, ${(eight.bytes / eight.rows).toFixed(0)} B/row`],
-      ['report for a 24 h night (data + HTML)', `${rep.ms.toFixed(0)} ms`, `8,641 rows, 200 events, one task; HTML ${(rep.htmlBytes / 2 ** 10).toFixed(0)} KiB`],
+      [
+        'kmsg reader thread at idle',
+        `${(idle.cpuNs / 1e3).toFixed(1)} µs CPU in ${(idle.wallNs / 1e9).toFixed(0)} s`,
+        `${idle.pct.toFixed(5)} % of one core (blocked in poll(2); schedstat of the thread)`,
+      ],
+      [
+        'parse + match (native parser, TS catalog)',
+        `${Math.round(rate).toLocaleString('en')} records/s`,
+        'corpus lines and ordinary lines mixed 50/50, one JS thread',
+      ],
+      [
+        'reader over the whole ring buffer, stored',
+        `${Math.round(ring.perSec).toLocaleString('en')} records/s`,
+        `${ring.records} records, ${ring.events} events stored, ${(ring.seconds * 1000).toFixed(0)} ms to catch up`,
+      ],
+      [
+        'metric history, host only',
+        `${(host.bytes / 2 ** 20).toFixed(2)} MiB per node-day`,
+        `${host.rows} rows at 10 s, ${(host.bytes / host.rows).toFixed(0)} B/row`,
+      ],
+      [
+        'metric history, host + 8 GPUs',
+        `${(eight.bytes / 2 ** 20).toFixed(2)} MiB per node-day`,
+        `${eight.rows} rows at 10 s, ${(eight.bytes / eight.rows).toFixed(0)} B/row`,
+      ],
+      [
+        'report for a 24 h night (data + HTML)',
+        `${rep.ms.toFixed(0)} ms`,
+        `8,641 rows, 200 events, one task; HTML ${(rep.htmlBytes / 2 ** 10).toFixed(0)} KiB`,
+      ],
     ],
     notes: [`load average during the run: ${load}`],
     raw: { idle, rate, ring, host, eight, rep, load },

@@ -21,7 +21,20 @@ async function measureCli(intervalSec, seconds) {
   const dir = mkdtempSync(path.join(tmpdir(), 'ovn-bench-mon-'));
   const cfg = path.join(dir, 'config.json');
   writeFileSync(cfg, JSON.stringify({ stateDir: path.join(dir, 'state') }));
-  const p = spawn(process.execPath, [path.join(benchDir, '../bin/overnight.js'), 'monitor', '--config', cfg, '--interval', String(intervalSec), '--log-file', path.join(dir, 'log.jsonl')], { stdio: 'ignore' });
+  const p = spawn(
+    process.execPath,
+    [
+      path.join(benchDir, '../bin/overnight.js'),
+      'monitor',
+      '--config',
+      cfg,
+      '--interval',
+      String(intervalSec),
+      '--log-file',
+      path.join(dir, 'log.jsonl'),
+    ],
+    { stdio: 'ignore' },
+  );
   await new Promise((r) => setTimeout(r, 3000)); // start-up (module load, first cycle) is not steady state
   const t0 = Date.now();
   const c0 = cpuTicks(p.pid);
@@ -39,7 +52,10 @@ async function simulatedHour() {
   const { ManualClock } = await import('../dist/util/clock.js');
   const dir = mkdtempSync(path.join(tmpdir(), 'ovn-bench-hour-'));
   const clock = new ManualClock(Date.now());
-  const ctx = await createOvernightContext({ clock, config: parseConfig({ stateDir: dir, monitor: { intervalSec: 1 } }) });
+  const ctx = await createOvernightContext({
+    clock,
+    config: parseConfig({ stateDir: dir, monitor: { intervalSec: 1 } }),
+  });
   const rss = [];
   const monitor = new OvernightMonitor(ctx, {
     events: false,
@@ -64,12 +80,16 @@ export async function run() {
   const hour = await simulatedHour();
   const growth = hour.rss.length > 2 ? hour.rss.at(-1) - hour.rss[1] : 0;
   return {
-    title: 'The monitor\'s own cost (`overnight monitor`, full health check every cycle)',
+    title: "The monitor's own cost (`overnight monitor`, full health check every cycle)",
     head: ['case', 'CPU (% of one core)', 'RSS'],
     rows: [
       ['interval 1 s (30 s measured)', `${oneSec.cpu.toFixed(2)} %`, `${oneSec.rss.toFixed(1)} MB`],
       ['interval 0.1 s (20 s measured)', `${tenth.cpu.toFixed(2)} %`, `${tenth.rss.toFixed(1)} MB`],
-      [`simulated hour: 3600 cycles in ${hour.wall.toFixed(0)} s`, '-', `RSS every 600 cycles: ${hour.rss.map((r) => r.toFixed(1)).join(', ')} MB (growth after warm-up ${growth.toFixed(1)} MB)`],
+      [
+        `simulated hour: 3600 cycles in ${hour.wall.toFixed(0)} s`,
+        '-',
+        `RSS every 600 cycles: ${hour.rss.map((r) => r.toFixed(1)).join(', ')} MB (growth after warm-up ${growth.toFixed(1)} MB)`,
+      ],
     ],
     notes: ['targets at 1 s: under 0.5 % of a core and under 80 MB; no RSS growth over the simulated hour'],
     raw: { oneSec, tenth, hour },

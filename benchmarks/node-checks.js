@@ -17,7 +17,14 @@ export async function run() {
   try {
     const base = JSON.parse(readFileSync(path.join(benchDir, 'fixtures/fake-nvml-8gpu.json'), 'utf8'));
     const link = { active: true, version: 4, replay: 0, recovery: 0, crcFlit: 0, crcData: 0 };
-    const hgx = { ...base, devices: base.devices.map((d) => ({ ...d, nvlinks: Array.from({ length: 18 }, () => link), fabric: { state: 3, status: 0, cliqueId: 1, healthMask: 2 } })) };
+    const hgx = {
+      ...base,
+      devices: base.devices.map((d) => ({
+        ...d,
+        nvlinks: Array.from({ length: 18 }, () => link),
+        fabric: { state: 3, status: 0, cliqueId: 1, healthMask: 2 },
+      })),
+    };
     const cfgPath = path.join(tmp, 'nvml.json');
     let seq = 0;
     const useNvml = (c) => {
@@ -33,8 +40,27 @@ export async function run() {
     for (let i = 0; i < 8; i++) {
       const dir = path.join(sysfs, `class/infiniband/mlx5_${i}/ports/1`);
       mkdirSync(path.join(dir, 'counters'), { recursive: true });
-      for (const [f, v] of Object.entries({ state: '4: ACTIVE', phys_state: '5: LinkUp', rate: '400 Gb/sec (4X NDR)', link_layer: 'InfiniBand' })) writeFileSync(path.join(dir, f), `${v}\n`);
-      for (const c of ['symbol_error', 'link_downed', 'link_error_recovery', 'port_rcv_errors', 'port_xmit_discards', 'excessive_buffer_overrun_errors', 'local_link_integrity_errors', 'port_rcv_data', 'port_xmit_data', 'port_rcv_packets', 'port_xmit_packets', 'port_xmit_wait'])
+      for (const [f, v] of Object.entries({
+        state: '4: ACTIVE',
+        phys_state: '5: LinkUp',
+        rate: '400 Gb/sec (4X NDR)',
+        link_layer: 'InfiniBand',
+      }))
+        writeFileSync(path.join(dir, f), `${v}\n`);
+      for (const c of [
+        'symbol_error',
+        'link_downed',
+        'link_error_recovery',
+        'port_rcv_errors',
+        'port_xmit_discards',
+        'excessive_buffer_overrun_errors',
+        'local_link_integrity_errors',
+        'port_rcv_data',
+        'port_xmit_data',
+        'port_rcv_packets',
+        'port_xmit_packets',
+        'port_xmit_wait',
+      ])
         writeFileSync(path.join(dir, 'counters', c), '0\n');
       expected.push({ device: `mlx5_${i}`, port: 1, rateGbps: 400 });
     }
@@ -46,7 +72,13 @@ export async function run() {
     const { runOperatorCheck } = await import('../dist/node-checks/operator-checks.js');
     const off = new HealthMonitor({ config: parseConfig({ nodeChecks: { sysfsRoot: path.join(tmp, 'empty') } }) });
     const allOn = parseConfig({
-      nodeChecks: { sysfsRoot: sysfs, infiniband: { expected }, mounts: [{ path: '/' }, { path: '/proc', fsType: 'proc' }, { path: '/sys' }], services: ['init', 'node'], unauthorizedUsers: { enabled: true } },
+      nodeChecks: {
+        sysfsRoot: sysfs,
+        infiniband: { expected },
+        mounts: [{ path: '/' }, { path: '/proc', fsType: 'proc' }, { path: '/sys' }],
+        services: ['init', 'node'],
+        unauthorizedUsers: { enabled: true },
+      },
       gpu: { expectedCount: 8, persistenceMode: true },
       checks: [{ name: 'fine', command: [script], intervalSec: 86_400 }],
     });
@@ -67,7 +99,11 @@ export async function run() {
       onT.push(b.medianUs);
     }
     const nc = on.nodeChecks;
-    const table = await (await import('../dist/readers/processes.js')).createProcessTable().scanAsync({ status: true, cmdline: true });
+    const table = await (
+      await import('../dist/readers/processes.js')
+    )
+      .createProcessTable()
+      .scanAsync({ status: true, cmdline: true });
     const gpu = await gpuSampler().sample();
     const checker = await timeAsync(() => nc.run(table, gpu), { iterations: 100, warmup: 5 });
     useNvml(base);
@@ -82,12 +118,37 @@ export async function run() {
       title: `Node checks in a full health check (8 GPUs x 18 NVLink links + fabric on the fake NVML, ${ports} InfiniBand ports on a fake sysfs, 3 mounts, 2 daemons, users, zombies, descriptors)`,
       head: ['what', 'median', 'p99', 'note'],
       rows: [
-        ['full check, node checks unconfigured, PCIe-only GPUs', fmtUs(mOff), '', `median of ${rounds} round medians (${per} checks each)`],
-        ['full check, everything on', fmtUs(mOn), '', `added: ${fmtUs(mOn - mOff)} (${(((mOn - mOff) / mOff) * 100).toFixed(0)} %)`],
-        ['node checker alone (all on, ' + links + ' links judged)', fmtUs(checker.medianUs), fmtUs(checker.p99Us), 'native reads on libuv workers'],
+        [
+          'full check, node checks unconfigured, PCIe-only GPUs',
+          fmtUs(mOff),
+          '',
+          `median of ${rounds} round medians (${per} checks each)`,
+        ],
+        [
+          'full check, everything on',
+          fmtUs(mOn),
+          '',
+          `added: ${fmtUs(mOn - mOff)} (${(((mOn - mOff) / mOff) * 100).toFixed(0)} %)`,
+        ],
+        [
+          'node checker alone (all on, ' + links + ' links judged)',
+          fmtUs(checker.medianUs),
+          fmtUs(checker.p99Us),
+          'native reads on libuv workers',
+        ],
         ['GPU full sample, PCIe-only GPUs', fmtUs(gpuOff.medianUs), fmtUs(gpuOff.p99Us), ''],
-        ['GPU full sample, 18 NVLink links + fabric per GPU', fmtUs(gpuOn.medianUs), fmtUs(gpuOn.p99Us), `+${fmtUs(gpuOn.medianUs - gpuOff.medianUs)} for 1000 more NVML calls (125 per GPU)`],
-        ['one operator check (spawned /bin/sh script)', fmtUs(check.medianUs), fmtUs(check.p99Us), 'runs on its own interval, not every check'],
+        [
+          'GPU full sample, 18 NVLink links + fabric per GPU',
+          fmtUs(gpuOn.medianUs),
+          fmtUs(gpuOn.p99Us),
+          `+${fmtUs(gpuOn.medianUs - gpuOff.medianUs)} for 1000 more NVML calls (125 per GPU)`,
+        ],
+        [
+          'one operator check (spawned /bin/sh script)',
+          fmtUs(check.medianUs),
+          fmtUs(check.p99Us),
+          'runs on its own interval, not every check',
+        ],
       ],
       raw: { offRoundMediansUs: offT, onRoundMediansUs: onT, checker, gpuOff, gpuOn, check },
     };

@@ -16,7 +16,14 @@ function nodeScan() {
       const status = readFileSync(`/proc/${name}/status`, 'latin1');
       const rest = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
       const uid = /Uid:\s+(\d+)/.exec(status);
-      out.push({ pid: Number(name), state: rest[0], ppid: Number(rest[1]), utime: Number(rest[11]), rss: Number(rest[21]), uid: uid && Number(uid[1]) });
+      out.push({
+        pid: Number(name),
+        state: rest[0],
+        ppid: Number(rest[1]),
+        utime: Number(rest[11]),
+        rss: Number(rest[21]),
+        uid: uid && Number(uid[1]),
+      });
     } catch {
       /* vanished */
     }

@@ -6,7 +6,18 @@ import os from 'node:os';
 import path from 'node:path';
 import { benchDir } from './lib/measure.js';
 
-const all = ['host-sample', 'process-scan', 'gpu-sample', 'mcp-roundtrip', 'health-check-scale', 'http-load', 'sampler', 'monitor-cost', 'node-checks', 'kernel-log'];
+const all = [
+  'host-sample',
+  'process-scan',
+  'gpu-sample',
+  'mcp-roundtrip',
+  'health-check-scale',
+  'http-load',
+  'sampler',
+  'monitor-cost',
+  'node-checks',
+  'kernel-log',
+];
 const wanted = process.argv.slice(2).length ? process.argv.slice(2) : all;
 
 function table(head, rows) {

@@ -58,12 +58,22 @@ export async function run() {
     const ours = [];
     const limit = [];
     let last;
-    const args = [String(opts.intervalUs), String(runFor), ...limitArgs(new Sampler(opts).start().stop(), opts.intervalUs)];
+    const args = [
+      String(opts.intervalUs),
+      String(runFor),
+      ...limitArgs(new Sampler(opts).start().stop(), opts.intervalUs),
+    ];
     for (let i = 0; i < rounds; i++) {
       const s = new Sampler(opts).start();
       const c = JSON.parse(execFileSync(limitBin, args, { encoding: 'utf8' }));
       last = s.stop();
-      ours.push({ cpu: (last.threadCpuMs / last.durationMs) * 100, p50: last.intervalUs.p50, p99: last.intervalUs.p99, missed: last.missedDeadlines, samples: last.samples });
+      ours.push({
+        cpu: (last.threadCpuMs / last.durationMs) * 100,
+        p50: last.intervalUs.p50,
+        p99: last.intervalUs.p99,
+        missed: last.missedDeadlines,
+        samples: last.samples,
+      });
       limit.push({ cpu: (c.threadCpuMs / c.durationMs) * 100, p99: c.gapP99 });
     }
     const cpu = median(ours.map((o) => o.cpu));
@@ -71,7 +81,9 @@ export async function run() {
     raw[name] = { ours, limit, readIntervalsUs: last.readIntervalsUs, lastReport: last };
     rows.push([
       name,
-      Object.entries(last.readIntervalsUs).map(([g, us]) => `${g} ${us >= 1000 ? `${us / 1000} ms` : `${us} µs`}`).join(', ') || '–',
+      Object.entries(last.readIntervalsUs)
+        .map(([g, us]) => `${g} ${us >= 1000 ? `${us / 1000} ms` : `${us} µs`}`)
+        .join(', ') || '–',
       fmtUs(median(ours.map((o) => o.p50))),
       fmtUs(median(ours.map((o) => o.p99))),
       `${cpu.toFixed(2)} %`,
@@ -101,7 +113,11 @@ export async function run() {
   raw.timerFloor = { '1ms': floor1ms, '100us': floor100us };
   // The process channel: a scan of this process's descendants on the scanner's own thread.
   const kids = Array.from({ length: 20 }, () => spawn('sleep', ['60'], { stdio: 'ignore' }));
-  const ps = new Sampler({ intervalUs: 1000, signals: [], processes: { descendantsOf: process.pid, intervalUs: 20_000 } }).start();
+  const ps = new Sampler({
+    intervalUs: 1000,
+    signals: [],
+    processes: { descendantsOf: process.pid, intervalUs: 20_000 },
+  }).start();
   await sleep(runFor);
   const pr = ps.stop();
   for (const k of kids) k.kill('SIGKILL');

@@ -37,7 +37,9 @@ if (probe.error) {
   process.exit(0);
 }
 try {
-  execFileSync('clang-format', [fix ? '-i' : '--dry-run', ...(fix ? [] : ['--Werror']), ...files], { stdio: 'inherit' });
+  execFileSync('clang-format', [fix ? '-i' : '--dry-run', ...(fix ? [] : ['--Werror']), ...files], {
+    stdio: 'inherit',
+  });
 } catch {
   console.error(`clang-format: ${files.length} C++ files checked; run \`npm run format\` to fix the ones above`);
   process.exit(1);

@@ -67,7 +67,6 @@ export interface ContextOptions {
   recovery?: Pick<RecoveryManagerOptions, 'resetGpu'>;
 }
 
-// eslint-disable-next-line @typescript-eslint/require-await -- async so that a failure (opening the database) rejects as callers expect
 export async function createOvernightContext(options: ContextOptions = {}): Promise<OvernightContext> {
   const config = options.config ?? parseConfig({});
   const clock = options.clock ?? systemClock;
@@ -86,12 +85,43 @@ export async function createOvernightContext(options: ContextOptions = {}): Prom
   const boot = currentBoot();
   const boots = new BootRegistry(db, events);
   let kernelLog: KernelLogWatcher | null = null;
-  const kernelLogStatus = () => (kernelLog ? kernelLog.status() : config.kernelLog.enabled ? null : { available: false as const, reason: 'kernelLog.enabled is false' });
-  const eventHealth = new EventHealth(events, config, new GpuInventory(db, config.gpu.expectedCount), kernelLogStatus, boot.bootId);
-  const health = new HealthMonitor({ ...options.health, config, clock, gpu, suspects: watch, recoveries: journal, tasks: progress, events: eventHealth });
+  const kernelLogStatus = () =>
+    kernelLog
+      ? kernelLog.status()
+      : config.kernelLog.enabled
+        ? null
+        : { available: false as const, reason: 'kernelLog.enabled is false' };
+  const eventHealth = new EventHealth(
+    events,
+    config,
+    new GpuInventory(db, config.gpu.expectedCount),
+    kernelLogStatus,
+    boot.bootId,
+  );
+  const health = new HealthMonitor({
+    ...options.health,
+    config,
+    clock,
+    gpu,
+    suspects: watch,
+    recoveries: journal,
+    tasks: progress,
+    events: eventHealth,
+  });
   const escalator = new Escalator(config.escalation, clock);
   const restarter = new TaskRestarter(config.tasks, gate, clock);
-  const recovery = new RecoveryManager({ config, clock, gate, health, watch, journal, escalator, gpu, restarter, ...options.recovery });
+  const recovery = new RecoveryManager({
+    config,
+    clock,
+    gate,
+    health,
+    watch,
+    journal,
+    escalator,
+    gpu,
+    restarter,
+    ...options.recovery,
+  });
   const resources = new ResourceManager({ config, clock, gate, health, watch, leases: new LeaseStore(db), gpu });
   let pruneTimer: NodeJS.Timeout | undefined;
   const history = new MetricHistory(db, config.history.intervalSec * 1000);
@@ -120,14 +150,22 @@ export async function createOvernightContext(options: ContextOptions = {}): Prom
           if (last?.available) for (const d of last.devices) if (d.busId) byBus.set(normalizeBusId(d.busId), d.index);
           // In scope: watched by the process watch (the victim is usually gone by the time the
           // line arrives), or still alive under the scope root; unknown otherwise.
-          const inScope = (pid: number) => (watch.process(pid) || ancestorsOf(pid).includes(watch.scopeRoot) ? true : undefined);
+          const inScope = (pid: number) =>
+            watch.process(pid) || ancestorsOf(pid).includes(watch.scopeRoot) ? true : undefined;
           return { gpuIndexByBusId: byBus, inScope };
         },
         log: (m) => process.stderr.write(`${m}\n`),
       });
       kernelLog.start();
     }
-    recorder = new HistoryRecorder(history, health, boot.bootId, () => clock.now(), gpu ? () => gpu.sample({ quick: true, timeoutMs: config.gpuTimeoutMs }) : undefined, Math.max(history.intervalMs, 2 * config.sampleIntervalMs));
+    recorder = new HistoryRecorder(
+      history,
+      health,
+      boot.bootId,
+      () => clock.now(),
+      gpu ? () => gpu.sample({ quick: true, timeoutMs: config.gpuTimeoutMs }) : undefined,
+      Math.max(history.intervalMs, 2 * config.sampleIntervalMs),
+    );
     recorder.start();
   }
   escalator.onSent = (a, report) => {
@@ -137,7 +175,10 @@ export async function createOvernightContext(options: ContextOptions = {}): Prom
         source: 'monitor',
         kind: 'alert',
         severity: a.severity,
-        subject: { key: a.key, channels: report.channels.map((c) => `${c.channel}:${c.ok ? 'ok' : 'failed'}`).join(',') },
+        subject: {
+          key: a.key,
+          channels: report.channels.map((c) => `${c.channel}:${c.ok ? 'ok' : 'failed'}`).join(','),
+        },
         message: a.summary,
         bootId: boot.bootId,
         monoUs: null,
@@ -151,7 +192,9 @@ export async function createOvernightContext(options: ContextOptions = {}): Prom
   if (options.background) {
     // One Sampler for the process: host signals for the thresholds, and the agent's processes
     // scanned on its own thread every watch.intervalSec for leak slopes and hang windows.
-    health.start(config.sampleIntervalMs, { processes: { descendantsOf: watch.scopeRoot, intervalUs: Math.round(config.watch.intervalSec * 1e6) } });
+    health.start(config.sampleIntervalMs, {
+      processes: { descendantsOf: watch.scopeRoot, intervalUs: Math.round(config.watch.intervalSec * 1e6) },
+    });
     watch.start(config.watch.intervalSec * 1000, health.backgroundSampler);
   }
   return {

@@ -27,4 +27,12 @@ export { registerOvernightTools, createOvernightServer, HPCServiceFactory } from
 export { parseConfig, loadConfig } from './config/load.js';
 export { PolicyGate } from './policy/policy-gate.js';
 export { AuditLog } from './policy/audit-log.js';
-export { Sampler, benchmarkReport, monotonicNowMs, type SamplerOptions, type SampleBatch, type BenchmarkReport, type ProcessScan } from './sampler/sampler.js';
+export {
+  Sampler,
+  benchmarkReport,
+  monotonicNowMs,
+  type SamplerOptions,
+  type SampleBatch,
+  type BenchmarkReport,
+  type ProcessScan,
+} from './sampler/sampler.js';

@@ -264,14 +264,22 @@ export interface PackedGroupLayout {
 
 /** The raw binding class: only the packed form (readers/host.ts builds the objects). */
 export interface NativeHostReaderBinding {
-  samplePacked(flags: number, cgroupPid: number, paths?: string[]): { numbers: Float64Array; meta?: import('./readers/packed-host.js').PackedMeta };
+  samplePacked(
+    flags: number,
+    cgroupPid: number,
+    paths?: string[],
+  ): { numbers: Float64Array; meta?: import('./readers/packed-host.js').PackedMeta };
   resetCpuBaseline(): void;
 }
 
 export interface NativeHostReader {
   sample(options?: HostSampleOptions): HostSample;
   /** The same sample as numbers in a fixed order, plus the strings when they changed (see readers/packed-host.ts). */
-  samplePacked(flags: number, cgroupPid: number, paths?: string[]): { numbers: Float64Array; meta?: import('./readers/packed-host.js').PackedMeta };
+  samplePacked(
+    flags: number,
+    cgroupPid: number,
+    paths?: string[],
+  ): { numbers: Float64Array; meta?: import('./readers/packed-host.js').PackedMeta };
   resetCpuBaseline(): void;
 }
 
@@ -317,7 +325,10 @@ export interface DeleteOutcome {
 
 /** The /proc parsers applied to given text (for layouts a test machine does not have). */
 export interface NativeParsers {
-  cgroupPaths(procCgroup: string, mountinfo: string): {
+  cgroupPaths(
+    procCgroup: string,
+    mountinfo: string,
+  ): {
     layout: string;
     v2Dir: string;
     v2Path: string;
@@ -325,8 +336,20 @@ export interface NativeParsers {
     v1CpuDir: string;
     v1CpuacctDir: string;
   } | null;
-  procStat(text: string): Pick<ProcessSample, 'pid' | 'comm' | 'state' | 'ppid' | 'utime' | 'stime' | 'starttime' | 'vsize' | 'rss' | 'threads' | 'kernelThread'> | null;
-  meminfo(text: string): { total: number; free: number; available: number; used: number; availableEstimated: boolean; hugePagesTotal: number } | null;
+  procStat(
+    text: string,
+  ): Pick<
+    ProcessSample,
+    'pid' | 'comm' | 'state' | 'ppid' | 'utime' | 'stime' | 'starttime' | 'vsize' | 'rss' | 'threads' | 'kernelThread'
+  > | null;
+  meminfo(text: string): {
+    total: number;
+    free: number;
+    available: number;
+    used: number;
+    availableEstimated: boolean;
+    hugePagesTotal: number;
+  } | null;
   psi(text: string): Psi | null;
 }
 
@@ -638,8 +661,15 @@ export interface KernelLogReaderOptions {
 
 export interface NativeBinding {
   /** Opens the log on the JS thread (throws its EPERM/EACCES/ENOENT) and reads it on its own thread. */
-  KernelLogReader: new (path: string, options: KernelLogReaderOptions, onBatch: (b: KmsgBatch) => void) => { stop(): void };
-  PsiTriggers: new (specs: PsiTriggerSpec[], onEvent: (resource: string, error: Reason | null) => void) => { stop(): void };
+  KernelLogReader: new (
+    path: string,
+    options: KernelLogReaderOptions,
+    onBatch: (b: KmsgBatch) => void,
+  ) => { stop(): void };
+  PsiTriggers: new (
+    specs: PsiTriggerSpec[],
+    onEvent: (resource: string, error: Reason | null) => void,
+  ) => { stop(): void };
   /** sd_notify(3) to $NOTIFY_SOCKET; false when not running under systemd. */
   sdNotify(message: string): boolean;
   Sampler: new (options?: NativeSamplerOptions) => NativeSampler;
@@ -648,8 +678,13 @@ export interface NativeBinding {
     /** Parses one /dev/kmsg record ("prio,seq,ts,flags;text\n KEY=value"); null if malformed. */
     kmsgRecord(record: string): KmsgRecord | null;
   };
-  GpuWorker: new (onResult: (jobId: number, result: GpuSampleResult | GpuActionResult, elapsedUs: number) => void) => NativeGpuWorker;
-  GpuEventWatcher: new (onEvent: (e: NativeGpuEvent) => void, options?: { mask?: number; pollMs?: number }) => NativeGpuEventWatcher;
+  GpuWorker: new (
+    onResult: (jobId: number, result: GpuSampleResult | GpuActionResult, elapsedUs: number) => void,
+  ) => NativeGpuWorker;
+  GpuEventWatcher: new (
+    onEvent: (e: NativeGpuEvent) => void,
+    options?: { mask?: number; pollMs?: number },
+  ) => NativeGpuEventWatcher;
   nvmlInfo(): NvmlInfo;
   /** pidfd-based, pid-reuse-safe signal (starttime 0: no check). Only src/policy/ calls it. */
   signalProcess(pid: number, starttime: number, signal: number): void;

@@ -62,7 +62,9 @@ export function compile(source, name, extraArgs = []) {
   mkdirSync(path.dirname(out), { recursive: true });
   if (!existsSync(out) || statSync(out).mtimeMs < statSync(src).mtimeMs) {
     const cc = source.endsWith('.c') ? 'cc' : 'c++';
-    execFileSync(cc, ['-O2', ...(cc === 'c++' ? ['-std=c++17'] : []), '-o', out, src, ...extraArgs], { stdio: 'inherit' });
+    execFileSync(cc, ['-O2', ...(cc === 'c++' ? ['-std=c++17'] : []), '-o', out, src, ...extraArgs], {
+      stdio: 'inherit',
+    });
   }
   return out;
 }

@@ -17,7 +17,9 @@ struct Fd {
   explicit Fd(int f = -1) : fd(f) {}
   Fd(const Fd&) = delete;
   Fd& operator=(const Fd&) = delete;
-  ~Fd() { if (fd >= 0) ::close(fd); }
+  ~Fd() {
+    if (fd >= 0) ::close(fd);
+  }
   void reset(int f) {
     if (fd >= 0) ::close(fd);
     fd = f;
@@ -51,7 +53,9 @@ ssize_t readFull(int fd, char* p, size_t n) {
   return static_cast<ssize_t>(got);
 }
 
-std::string errText(const char* what, const std::string& path) { return std::string(what) + " " + path + ": " + std::strerror(errno); }
+std::string errText(const char* what, const std::string& path) {
+  return std::string(what) + " " + path + ": " + std::strerror(errno);
+}
 
 // Copies src to dst (both at offset 0) and reads dst back, comparing it with src.
 bool copyVerified(int src, int dst, std::string& error) {
@@ -60,15 +64,18 @@ bool copyVerified(int src, int dst, std::string& error) {
     ssize_t n = readFull(src, a.data(), a.size());
     if (n < 0) return error = std::string("read the stored copy: ") + std::strerror(errno), false;
     if (n == 0) break;
-    if (!writeAll(dst, a.data(), static_cast<size_t>(n))) return error = std::string("write: ") + std::strerror(errno), false;
+    if (!writeAll(dst, a.data(), static_cast<size_t>(n)))
+      return error = std::string("write: ") + std::strerror(errno), false;
   }
   if (::fsync(dst) != 0) return error = std::string("fsync: ") + std::strerror(errno), false;
-  if (::lseek(src, 0, SEEK_SET) != 0 || ::lseek(dst, 0, SEEK_SET) != 0) return error = std::string("lseek: ") + std::strerror(errno), false;
+  if (::lseek(src, 0, SEEK_SET) != 0 || ::lseek(dst, 0, SEEK_SET) != 0)
+    return error = std::string("lseek: ") + std::strerror(errno), false;
   for (;;) {
     ssize_t n = readFull(src, a.data(), a.size());
     ssize_t m = readFull(dst, b.data(), b.size());
     if (n < 0 || m < 0) return error = std::string("read back: ") + std::strerror(errno), false;
-    if (n != m || std::memcmp(a.data(), b.data(), static_cast<size_t>(n)) != 0) return error = "the written copy did not verify", false;
+    if (n != m || std::memcmp(a.data(), b.data(), static_cast<size_t>(n)) != 0)
+      return error = "the written copy did not verify", false;
     if (n == 0) return true;
   }
 }

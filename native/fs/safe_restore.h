@@ -13,8 +13,8 @@ namespace ovn {
 
 struct RestoreOutcome {
   bool ok = false;
-  std::string error;           // why not, for a person
-  std::string refusedAt;       // the path component that is a symlink (or not a directory), if that was why
+  std::string error;      // why not, for a person
+  std::string refusedAt;  // the path component that is a symlink (or not a directory), if that was why
 };
 
 // Copies `source` (a file we trust: the artifact store) to the absolute path `target`, creating

@@ -60,8 +60,10 @@ struct Walker {
         int sub = openat(dirfd, name, kDirFlags);
         if (sub < 0) {
           // ELOOP / ENOTDIR: it was swapped for a symlink or a file after fstatat.
-          if (errno == ELOOP || errno == ENOTDIR) out.skippedSymlinks++;
-          else if (errno != ENOENT) note(rel, errno);
+          if (errno == ELOOP || errno == ENOTDIR)
+            out.skippedSymlinks++;
+          else if (errno != ENOENT)
+            note(rel, errno);
           continue;
         }
         struct stat again;
@@ -109,7 +111,8 @@ SysError walkTree(const std::string& root, const WalkOptions& opts, WalkResult& 
   return {};
 }
 
-SysError deleteUnder(const std::string& root, const std::vector<std::string>& relPaths, std::vector<DeleteOutcome>& out) {
+SysError deleteUnder(const std::string& root, const std::vector<std::string>& relPaths,
+                     std::vector<DeleteOutcome>& out) {
   int rootfd;
   struct stat rst;
   SysError e = openRoot(root, rootfd, rst);

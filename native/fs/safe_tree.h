@@ -15,9 +15,9 @@
 namespace ovn {
 
 struct TreeEntry {
-  std::string path;  // relative to the root
-  uint64_t bytes = 0;       // st_size
-  uint64_t allocated = 0;   // st_blocks * 512: what deleting it frees
+  std::string path;        // relative to the root
+  uint64_t bytes = 0;      // st_size
+  uint64_t allocated = 0;  // st_blocks * 512: what deleting it frees
   double mtimeMs = 0;
   bool isDir = false;
 };
@@ -28,7 +28,7 @@ struct WalkOptions {
 };
 
 struct WalkResult {
-  std::vector<TreeEntry> files;     // regular files only
+  std::vector<TreeEntry> files;  // regular files only
   uint64_t skippedSymlinks = 0, skippedMounts = 0, skippedOther = 0, errors = 0;
   bool truncated = false;
   std::vector<std::string> errorSamples;
@@ -46,7 +46,8 @@ struct DeleteOutcome {
 
 // Deletes files given relative to `root`, re-checking each path component without following
 // symlinks, on the same filesystem as the root, and skipping files locked with flock().
-SysError deleteUnder(const std::string& root, const std::vector<std::string>& relPaths, std::vector<DeleteOutcome>& out);
+SysError deleteUnder(const std::string& root, const std::vector<std::string>& relPaths,
+                     std::vector<DeleteOutcome>& out);
 
 // Creates `path` (O_EXCL, O_NOFOLLOW) and allocates `bytes` with fallocate (real blocks, ENOSPC if
 // they are not there). On failure nothing is left behind.

@@ -72,8 +72,10 @@ bool parseRecord(const char* buf, size_t n, Record& out) {
     if (*line == ' ') {
       const char* kv = line + 1;
       size_t len = static_cast<size_t>(e - kv);
-      if (len > 10 && std::memcmp(kv, "SUBSYSTEM=", 10) == 0) out.subsystem = unescape(kv + 10, len - 10);
-      else if (len > 7 && std::memcmp(kv, "DEVICE=", 7) == 0) out.device = unescape(kv + 7, len - 7);
+      if (len > 10 && std::memcmp(kv, "SUBSYSTEM=", 10) == 0)
+        out.subsystem = unescape(kv + 10, len - 10);
+      else if (len > 7 && std::memcmp(kv, "DEVICE=", 7) == 0)
+        out.device = unescape(kv + 7, len - 7);
     }
     line = e + 1;
   }

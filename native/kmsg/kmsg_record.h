@@ -12,11 +12,11 @@ namespace ovn::kmsg {
 
 struct Record {
   uint64_t seq = 0;
-  int level = 0;       // 0 (emerg) .. 7 (debug)
-  int facility = 0;    // 0 = kern, 1 = user (lines written to /dev/kmsg by root), ...
-  uint64_t monoUs = 0; // CLOCK_MONOTONIC at logging time
-  char flag = '-';     // '-' whole record, 'c' begins a continued line, '+' continues one (old kernels)
-  std::string text;    // unescaped
+  int level = 0;          // 0 (emerg) .. 7 (debug)
+  int facility = 0;       // 0 = kern, 1 = user (lines written to /dev/kmsg by root), ...
+  uint64_t monoUs = 0;    // CLOCK_MONOTONIC at logging time
+  char flag = '-';        // '-' whole record, 'c' begins a continued line, '+' continues one (old kernels)
+  std::string text;       // unescaped
   std::string subsystem;  // from the " SUBSYSTEM=" dictionary line, if any
   std::string device;     // from the " DEVICE=" dictionary line, if any
 };

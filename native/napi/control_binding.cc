@@ -3,11 +3,11 @@
 // the wait runs on a libuv worker (AsyncWorker) and resolves on the JS thread.
 #include <napi.h>
 
+#include <memory>
+
 #include "../proc/process_control.h"
 #include "errors.h"
 #include "promise_worker.h"
-
-#include <memory>
 
 namespace ovn {
 namespace {
@@ -19,10 +19,12 @@ struct Target {
 
 Target targetArgs(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
-  if (info.Length() < 2 || !info[0].IsNumber() || !info[1].IsNumber()) throw invalidArg(env, "pid, starttime", "numbers");
+  if (info.Length() < 2 || !info[0].IsNumber() || !info[1].IsNumber())
+    throw invalidArg(env, "pid, starttime", "numbers");
   double pid = info[0].As<Napi::Number>().DoubleValue();
   double st = info[1].As<Napi::Number>().DoubleValue();
-  if (!(pid >= 1 && pid <= INT32_MAX) || pid != static_cast<int>(pid)) throw invalidArg(env, "pid", "a positive integer");
+  if (!(pid >= 1 && pid <= INT32_MAX) || pid != static_cast<int>(pid))
+    throw invalidArg(env, "pid", "a positive integer");
   if (st < 0) throw invalidArg(env, "starttime", "clock ticks >= 0 (0: do not check)");
   return {static_cast<int>(pid), static_cast<uint64_t>(st)};
 }
@@ -43,7 +45,8 @@ Napi::Value WaitForExit(const Napi::CallbackInfo& info) {
   auto exited = std::make_shared<bool>(false);
   int timeoutMs = static_cast<int>(ms);
   return PromiseWorker::run(
-      info.Env(), "overnight:waitForExit", [t, timeoutMs, exited] { return waitForExit(t.pid, t.starttime, timeoutMs, *exited); },
+      info.Env(), "overnight:waitForExit",
+      [t, timeoutMs, exited] { return waitForExit(t.pid, t.starttime, timeoutMs, *exited); },
       [exited](Napi::Env env) -> Napi::Value { return Napi::Boolean::New(env, *exited); });
 }
 

@@ -1,9 +1,8 @@
 // walkTree(root, options) -> Promise<WalkResult>, deleteUnder(root, paths) -> Promise<outcomes>,
-// reserveSpace(path, bytes) -> Promise<void>, restoreFile(source, target) -> Promise<{ ok, error?, refusedAt? }>. Only src/policy/ and the resource engine (through
-// the policy gate) call the destructive ones. Thread: the work runs on libuv workers; results are
-// converted on the JS thread in OnOK.
+// reserveSpace(path, bytes) -> Promise<void>, restoreFile(source, target) -> Promise<{ ok, error?, refusedAt? }>. Only
+// src/policy/ and the resource engine (through the policy gate) call the destructive ones. Thread: the work runs on
+// libuv workers; results are converted on the JS thread in OnOK.
 #include <napi.h>
-
 
 #include "../fs/safe_restore.h"
 #include "../fs/safe_tree.h"
@@ -29,18 +28,32 @@ Napi::Value WalkTree(const Napi::CallbackInfo& info) {
         Napi::Array files = Napi::Array::New(env, result->files.size());
         for (size_t i = 0; i < result->files.size(); ++i) {
           const TreeEntry& e = result->files[i];
-          files.Set(static_cast<uint32_t>(i), JsObject(env).str("path", e.path).u64("bytes", e.bytes).u64("allocated", e.allocated).num("mtimeMs", e.mtimeMs).object());
+          files.Set(static_cast<uint32_t>(i), JsObject(env)
+                                                  .str("path", e.path)
+                                                  .u64("bytes", e.bytes)
+                                                  .u64("allocated", e.allocated)
+                                                  .num("mtimeMs", e.mtimeMs)
+                                                  .object());
         }
         Napi::Array errs = Napi::Array::New(env, result->errorSamples.size());
-        for (size_t i = 0; i < result->errorSamples.size(); ++i) errs.Set(static_cast<uint32_t>(i), result->errorSamples[i]);
-        return JsObject(env).val("files", files).u64("skippedSymlinks", result->skippedSymlinks).u64("skippedMounts", result->skippedMounts)
-            .u64("skippedOther", result->skippedOther).u64("errors", result->errors).val("errorSamples", errs).boolean("truncated", result->truncated).object();
+        for (size_t i = 0; i < result->errorSamples.size(); ++i)
+          errs.Set(static_cast<uint32_t>(i), result->errorSamples[i]);
+        return JsObject(env)
+            .val("files", files)
+            .u64("skippedSymlinks", result->skippedSymlinks)
+            .u64("skippedMounts", result->skippedMounts)
+            .u64("skippedOther", result->skippedOther)
+            .u64("errors", result->errors)
+            .val("errorSamples", errs)
+            .boolean("truncated", result->truncated)
+            .object();
       });
 }
 
 Napi::Value DeleteUnder(const Napi::CallbackInfo& info) {
   std::string root = stringArg(info, 0, "root");
-  if (info.Length() < 2 || !info[1].IsArray()) throw invalidArg(info.Env(), "paths", "an array of paths relative to root");
+  if (info.Length() < 2 || !info[1].IsArray())
+    throw invalidArg(info.Env(), "paths", "an array of paths relative to root");
   std::vector<std::string> paths;
   appendStrings(info[1].As<Napi::Array>(), "paths", paths);
   auto result = std::make_shared<std::vector<DeleteOutcome>>();
@@ -61,10 +74,12 @@ Napi::Value DeleteUnder(const Napi::CallbackInfo& info) {
 
 Napi::Value ReserveSpace(const Napi::CallbackInfo& info) {
   std::string path = stringArg(info, 0, "path");
-  if (info.Length() < 2 || !info[1].IsNumber() || info[1].As<Napi::Number>().DoubleValue() < 0) throw invalidArg(info.Env(), "bytes", "a byte count >= 0");
+  if (info.Length() < 2 || !info[1].IsNumber() || info[1].As<Napi::Number>().DoubleValue() < 0)
+    throw invalidArg(info.Env(), "bytes", "a byte count >= 0");
   uint64_t bytes = static_cast<uint64_t>(info[1].As<Napi::Number>().DoubleValue());
-  return PromiseWorker::run(info.Env(), "overnight:reserveSpace", [path, bytes] { return reserveSpace(path, bytes); },
-                            [](Napi::Env env) -> Napi::Value { return env.Undefined(); });
+  return PromiseWorker::run(
+      info.Env(), "overnight:reserveSpace", [path, bytes] { return reserveSpace(path, bytes); },
+      [](Napi::Env env) -> Napi::Value { return env.Undefined(); });
 }
 
 Napi::Value RestoreFile(const Napi::CallbackInfo& info) {
@@ -72,7 +87,8 @@ Napi::Value RestoreFile(const Napi::CallbackInfo& info) {
   std::string target = stringArg(info, 1, "target");
   auto result = std::make_shared<RestoreOutcome>();
   return PromiseWorker::run(
-      info.Env(), "overnight:restoreFile", [source, target, result] { return restoreFileNoFollow(source, target, *result); },
+      info.Env(), "overnight:restoreFile",
+      [source, target, result] { return restoreFileNoFollow(source, target, *result); },
       [result](Napi::Env env) -> Napi::Value {
         JsObject j(env);
         j.boolean("ok", result->ok);

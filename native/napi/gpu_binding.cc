@@ -54,8 +54,10 @@ napi_value deviceToJs(Napi::Env env, const GpuDevice& g) {
   field(env, o, errors, "memory", g.memory, [&](const GpuMemory& m) -> napi_value {
     JsObject mo(env);
     mo.u64("total", m.total).u64("used", m.used).u64("free", m.free);
-    if (m.hasReserved) mo.u64("reserved", m.reserved);
-    else mo.null("reserved");
+    if (m.hasReserved)
+      mo.u64("reserved", m.reserved);
+    else
+      mo.null("reserved");
     return mo;
   });
   field(env, o, errors, "temperatureC", g.temperature, num);
@@ -80,10 +82,14 @@ napi_value deviceToJs(Napi::Env env, const GpuDevice& g) {
   field(env, o, errors, "eccUncorrectedAggregate", g.eccUncorrectedAggregate, ull);
   field(env, o, errors, "retiredPagesSingleBit", g.retiredPagesSbe, num);
   field(env, o, errors, "retiredPagesDoubleBit", g.retiredPagesDbe, num);
-  field(env, o, errors, "retiredPagesPending", g.retiredPagesPending, [&](int v) { return Napi::Boolean::New(env, v != 0); });
+  field(env, o, errors, "retiredPagesPending", g.retiredPagesPending,
+        [&](int v) { return Napi::Boolean::New(env, v != 0); });
   field(env, o, errors, "remappedRows", g.remappedRows, [&](const RemappedRows& r) -> napi_value {
-    return JsObject(env).num("correctable", r.correctable).num("uncorrectable", r.uncorrectable)
-        .boolean("pending", r.pending != 0).boolean("failure", r.failure != 0);
+    return JsObject(env)
+        .num("correctable", r.correctable)
+        .num("uncorrectable", r.uncorrectable)
+        .boolean("pending", r.pending != 0)
+        .boolean("failure", r.failure != 0);
   });
   field(env, o, errors, "pcieReplayCounter", g.pcieReplayCounter, num);
   field(env, o, errors, "performanceState", g.performanceState, [&](int p) { return num(p); });
@@ -94,8 +100,10 @@ napi_value deviceToJs(Napi::Env env, const GpuDevice& g) {
     for (size_t i = 0; i < ps.size(); ++i) {
       JsObject p(env);
       p.num("pid", ps[i].pid);
-      if (ps[i].memoryKnown) p.u64("usedMemory", ps[i].usedMemory);
-      else p.null("usedMemory");
+      if (ps[i].memoryKnown)
+        p.u64("usedMemory", ps[i].usedMemory);
+      else
+        p.null("usedMemory");
       a.Set(static_cast<uint32_t>(i), p.object());
     }
     return a;
@@ -124,11 +132,15 @@ napi_value deviceToJs(Napi::Env env, const GpuDevice& g) {
     JsObject fo(env);
     fo.str("state", f.state < 4 ? states[f.state] : "unknown").num("stateId", f.state);
     // status is meaningful only once registration completed
-    if (f.state == kFabricCompleted) fo.val("status", nvmlError(env, f.status));
-    else fo.null("status");
+    if (f.state == kFabricCompleted)
+      fo.val("status", nvmlError(env, f.status));
+    else
+      fo.null("status");
     fo.num("cliqueId", f.cliqueId).str("clusterUuid", f.clusterUuid);
-    if (f.hasHealthMask) fo.num("healthMask", f.healthMask);
-    else fo.null("healthMask");
+    if (f.hasHealthMask)
+      fo.num("healthMask", f.healthMask);
+    else
+      fo.null("healthMask");
     return fo;
   });
   bool lost = false;
@@ -163,18 +175,22 @@ napi_value sampleToJs(Napi::Env env, const GpuSample& s) {
   }
   Napi::Array devs = Napi::Array::New(env, s.devices.size());
   for (size_t i = 0; i < s.devices.size(); ++i) devs.Set(static_cast<uint32_t>(i), deviceToJs(env, s.devices[i]));
-  return o.boolean("available", true).str("driverVersion", s.driverVersion).str("nvmlVersion", s.nvmlVersion)
-      .num("deviceCount", s.deviceCount.value).num("initMs", s.initMs).num("totalUs", s.totalUs).val("devices", devs);
+  return o.boolean("available", true)
+      .str("driverVersion", s.driverVersion)
+      .str("nvmlVersion", s.nvmlVersion)
+      .num("deviceCount", s.deviceCount.value)
+      .num("initMs", s.initMs)
+      .num("totalUs", s.totalUs)
+      .val("devices", devs);
 }
 
 class GpuWorkerWrap : public Napi::ObjectWrap<GpuWorkerWrap> {
  public:
   static Napi::Function Define(Napi::Env env) {
-    return DefineClass(env, "GpuWorker",
-                       {InstanceMethod<&GpuWorkerWrap::Sample>("sample"),
-                        InstanceMethod<&GpuWorkerWrap::Action>("action"),
-                        InstanceMethod<&GpuWorkerWrap::BusyForMs>("busyForMs"),
-                        InstanceMethod<&GpuWorkerWrap::Stop>("stop")});
+    return DefineClass(
+        env, "GpuWorker",
+        {InstanceMethod<&GpuWorkerWrap::Sample>("sample"), InstanceMethod<&GpuWorkerWrap::Action>("action"),
+         InstanceMethod<&GpuWorkerWrap::BusyForMs>("busyForMs"), InstanceMethod<&GpuWorkerWrap::Stop>("stop")});
   }
 
   explicit GpuWorkerWrap(const Napi::CallbackInfo& info) : Napi::ObjectWrap<GpuWorkerWrap>(info) {
@@ -190,16 +206,19 @@ class GpuWorkerWrap : public Napi::ObjectWrap<GpuWorkerWrap> {
             std::unique_ptr<GpuJob> owned(j);
             if (!env) return;
             guarded(env, "overnight:gpu", [&] {
-            napi_value result;
-            if (j->kind == GpuJob::Sample) {
-              result = sampleToJs(env, j->sample);
-            } else {
-              JsObject r(env);
-              r.str("action", j->action).num("gpuIndex", j->gpuIndex).boolean("ok", j->actionRet == SUCCESS)
-                  .str("code", returnName(j->actionRet)).str("message", errorText(j->actionRet));
-              result = r;
-            }
-            callSafely(env, cb, {Napi::Number::New(env, j->id), result, Napi::Number::New(env, j->elapsedUs)});
+              napi_value result;
+              if (j->kind == GpuJob::Sample) {
+                result = sampleToJs(env, j->sample);
+              } else {
+                JsObject r(env);
+                r.str("action", j->action)
+                    .num("gpuIndex", j->gpuIndex)
+                    .boolean("ok", j->actionRet == SUCCESS)
+                    .str("code", returnName(j->actionRet))
+                    .str("message", errorText(j->actionRet));
+                result = r;
+              }
+              callSafely(env, cb, {Napi::Number::New(env, j->id), result, Napi::Number::New(env, j->elapsedUs)});
             });
           });
           if (st != napi_ok) delete job;
@@ -226,7 +245,8 @@ class GpuWorkerWrap : public Napi::ObjectWrap<GpuWorkerWrap> {
         Napi::Array a = o.Get("indices").As<Napi::Array>();
         for (uint32_t i = 0; i < a.Length(); ++i) {
           Napi::Value v = a.Get(i);
-          if (!v.IsNumber() || v.As<Napi::Number>().DoubleValue() < 0) throw invalidArg(env, "indices", "an array of GPU indices");
+          if (!v.IsNumber() || v.As<Napi::Number>().DoubleValue() < 0)
+            throw invalidArg(env, "indices", "an array of GPU indices");
           job->sampleOptions.indices.push_back(v.As<Napi::Number>().Uint32Value());
         }
       }
@@ -300,16 +320,19 @@ class GpuEventWatcherWrap : public Napi::ObjectWrap<GpuEventWatcherWrap> {
             std::unique_ptr<GpuEvent> owned(ev);
             if (!env) return;
             guarded(env, "overnight:gpuEvents", [&] {
-            JsObject o(env);
-            o.num("timeMs", ev->timeMs);
-            if (ev->error != SUCCESS) {
-              o.str("type", "error").val("error", nvmlError(env, ev->error)).str("where", ev->errorWhere);
-            } else {
-              o.str("type", eventTypeName(ev->eventType)).num("eventType", static_cast<double>(ev->eventType))
-                  .num("gpuIndex", ev->gpuIndex).str("uuid", ev->uuid).num("data", static_cast<double>(ev->eventData));
-              if (ev->eventType == kEventXidCritical) o.num("xid", static_cast<double>(ev->eventData));
-            }
-            callSafely(env, cb, {o.object()});
+              JsObject o(env);
+              o.num("timeMs", ev->timeMs);
+              if (ev->error != SUCCESS) {
+                o.str("type", "error").val("error", nvmlError(env, ev->error)).str("where", ev->errorWhere);
+              } else {
+                o.str("type", eventTypeName(ev->eventType))
+                    .num("eventType", static_cast<double>(ev->eventType))
+                    .num("gpuIndex", ev->gpuIndex)
+                    .str("uuid", ev->uuid)
+                    .num("data", static_cast<double>(ev->eventData));
+                if (ev->eventType == kEventXidCritical) o.num("xid", static_cast<double>(ev->eventData));
+              }
+              callSafely(env, cb, {o.object()});
             });
           });
           if (st != napi_ok) delete copy;
@@ -343,8 +366,10 @@ Napi::Value NvmlInfo(const Napi::CallbackInfo& info) {
   if (!a.loaded) o.str("error", a.loadError);
   Napi::Object fns = Napi::Object::New(env);
   for (const auto& [name, symbol] : a.table()) {
-    if (symbol) fns.Set(name, symbol);
-    else fns.Set(name, env.Null());
+    if (symbol)
+      fns.Set(name, symbol);
+    else
+      fns.Set(name, env.Null());
   }
   o.val("functions", fns).num("processInfoStride", a.processInfoStride);
   return o.object();
@@ -357,9 +382,11 @@ Napi::Value GpuProcessesJs(const Napi::CallbackInfo& info) {
   unsigned int count = info[1].As<Napi::Number>().Uint32Value();
   int stride = info[2].As<Napi::Number>().Int32Value();
   if (stride != 16 && stride != 24 && stride != 32) throw invalidArg(env, "stride", "16, 24 or 32");
-  if (static_cast<size_t>(count) * static_cast<size_t>(stride) > b.Length()) throw invalidArg(env, "count", "within the buffer");
+  if (static_cast<size_t>(count) * static_cast<size_t>(stride) > b.Length())
+    throw invalidArg(env, "count", "within the buffer");
   std::vector<GpuProcess> out;
-  if (!decodeProcesses(b.Data(), count, stride, static_cast<unsigned long long>(info[3].As<Napi::Number>().DoubleValue()), out))
+  if (!decodeProcesses(b.Data(), count, stride,
+                       static_cast<unsigned long long>(info[3].As<Napi::Number>().DoubleValue()), out))
     return env.Null();
   Napi::Array a = Napi::Array::New(env, out.size());
   for (size_t i = 0; i < out.size(); ++i)

@@ -49,13 +49,13 @@ class HostReaderWrap : public Napi::ObjectWrap<HostReaderWrap> {
   explicit HostReaderWrap(const Napi::CallbackInfo& info) : Napi::ObjectWrap<HostReaderWrap>(info) {}
 
  private:
-
   // samplePacked(flags, cgroupPid, paths?): options as a bit mask (OVN_HOST_OPTION_BITS, exported as
   // hostOptionBits) — reading an options object costs ~2 µs of N-API lookups per call.
   // Returns { numbers: Float64Array, meta?: object }; meta only when its strings changed.
   Napi::Value SamplePacked(const Napi::CallbackInfo& info) {
     Napi::Env env = info.Env();
-    if (info.Length() < 2 || !info[0].IsNumber() || !info[1].IsNumber()) throw invalidArg(env, "flags, cgroupPid", "numbers");
+    if (info.Length() < 2 || !info[0].IsNumber() || !info[1].IsNumber())
+      throw invalidArg(env, "flags, cgroupPid", "numbers");
     uint32_t f = info[0].As<Napi::Number>().Uint32Value();
     HostOptions opts;
 #define OVN_BIT(bit, name) opts.name = (f & bit) != 0;

@@ -9,6 +9,8 @@
 #pragma once
 
 // MemInfo m
+// Tables below are laid out by hand (clang-format does not keep X-macro bodies stable).
+// clang-format off
 #define OVN_HOST_MEMORY(X)                                                                                      \
   X(u, total, m.total) X(u, free, m.free) X(u, available, m.available) X(u, used, m.used())                     \
   X(u, buffers, m.buffers) X(u, cached, m.cached) X(u, swapCached, m.swapCached) X(u, active, m.active)         \
@@ -84,3 +86,4 @@
 
 // The option bits of samplePacked(flags, ...): X(bit, name) — exported as hostOptionBits.
 #define OVN_HOST_OPTION_BITS(X) X(1, cpu) X(2, perCpu) X(4, memory) X(8, load) X(16, psi) X(32, cgroup)
+// clang-format on

@@ -129,7 +129,8 @@ void packHostSample(const HostOptions& opts, const HostSample& s, std::vector<do
   reason("psi.cpu", opts.psi, s.psiCpu.available, s.psiCpu.error);
   reason("psi.memory", opts.psi, s.psiMemory.available, s.psiMemory.error);
   reason("psi.io", opts.psi, s.psiIo.available, s.psiIo.error);
-  if (opts.psi && !s.psiCpu.available && !s.psiMemory.available && !s.psiIo.available) reason("psi", true, false, s.psiCpu.error);
+  if (opts.psi && !s.psiCpu.available && !s.psiMemory.available && !s.psiIo.available)
+    reason("psi", true, false, s.psiCpu.error);
   reason("cgroup", opts.cgroup, s.cgroup.available, s.cgroup.error);
   if (opts.cgroup && s.cgroup.available) {
     const CgroupPaths& cp = g.paths;
@@ -155,24 +156,39 @@ void packHostSample(const HostOptions& opts, const HostSample& s, std::vector<do
   }
 }
 
-napi_value packedMetaToJs(Napi::Env env, const HostOptions& opts, const HostSample& s, const std::vector<std::pair<std::string, SysError>>& reasons) {
+napi_value packedMetaToJs(Napi::Env env, const HostOptions& opts, const HostSample& s,
+                          const std::vector<std::pair<std::string, SysError>>& reasons) {
   Napi::Object unavailable = Napi::Object::New(env);
   Napi::Object cgUnavailable = Napi::Object::New(env);
   Napi::Object fsErrors = Napi::Object::New(env);
   for (const auto& [part, err] : reasons) {
-    if (part.rfind("cgroup:", 0) == 0) cgUnavailable.Set(part.substr(7), reasonToJs(env, err));
-    else if (part.rfind("fs:", 0) == 0) fsErrors.Set(part.substr(3), reasonToJs(env, err));
-    else unavailable.Set(part, reasonToJs(env, err));
+    if (part.rfind("cgroup:", 0) == 0)
+      cgUnavailable.Set(part.substr(7), reasonToJs(env, err));
+    else if (part.rfind("fs:", 0) == 0)
+      fsErrors.Set(part.substr(3), reasonToJs(env, err));
+    else
+      unavailable.Set(part, reasonToJs(env, err));
   }
   Napi::Array paths = Napi::Array::New(env, s.filesystems.size());
   for (size_t i = 0; i < s.filesystems.size(); ++i) paths.Set(static_cast<uint32_t>(i), s.filesystems[i].value.path);
   const CgroupPaths& cp = s.cgroup.value.paths;
   auto str = [&](const std::string& v) -> napi_value { return v.empty() ? env.Null() : Napi::String::New(env, v); };
   JsObject cg(env);
-  cg.str("layout", cp.layout).val("v2Path", str(cp.v2Path)).val("v2Dir", str(cp.v2Dir)).val("v1MemoryDir", str(cp.v1MemoryDir))
-      .val("v1CpuDir", str(cp.v1CpuDir)).val("v1CpuacctDir", str(cp.v1CpuacctDir)).val("memorySource", str(s.cgroup.value.memory.source))
-      .val("cpuSource", str(s.cgroup.value.cpu.source)).val("unavailable", cgUnavailable);
-  return JsObject(env).val("unavailable", unavailable).val("cgroup", cg).val("paths", paths).val("fsErrors", fsErrors).object();
+  cg.str("layout", cp.layout)
+      .val("v2Path", str(cp.v2Path))
+      .val("v2Dir", str(cp.v2Dir))
+      .val("v1MemoryDir", str(cp.v1MemoryDir))
+      .val("v1CpuDir", str(cp.v1CpuDir))
+      .val("v1CpuacctDir", str(cp.v1CpuacctDir))
+      .val("memorySource", str(s.cgroup.value.memory.source))
+      .val("cpuSource", str(s.cgroup.value.cpu.source))
+      .val("unavailable", cgUnavailable);
+  return JsObject(env)
+      .val("unavailable", unavailable)
+      .val("cgroup", cg)
+      .val("paths", paths)
+      .val("fsErrors", fsErrors)
+      .object();
 }
 
 }  // namespace ovn

@@ -12,6 +12,7 @@ namespace ovn {
 
 void packHostSample(const HostOptions& opts, const HostSample& s, std::vector<double>& out, std::string& signature,
                     std::vector<std::pair<std::string, SysError>>& reasons);
-napi_value packedMetaToJs(Napi::Env env, const HostOptions& opts, const HostSample& s, const std::vector<std::pair<std::string, SysError>>& reasons);
+napi_value packedMetaToJs(Napi::Env env, const HostOptions& opts, const HostSample& s,
+                          const std::vector<std::pair<std::string, SysError>>& reasons);
 
 }  // namespace ovn

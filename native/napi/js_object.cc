@@ -27,11 +27,13 @@ int64_t optInt(const Napi::Object& o, const char* k, int64_t def) {
   return static_cast<int64_t>(d);
 }
 
-int64_t optIntIn(const Napi::Object& o, const char* k, int64_t def, int64_t lo, int64_t hi, const char* allowed, const char* name) {
+int64_t optIntIn(const Napi::Object& o, const char* k, int64_t def, int64_t lo, int64_t hi, const char* allowed,
+                 const char* name) {
   Napi::Value v = field(o, k);
   if (v.IsUndefined() || v.IsNull()) return def;
   double d = v.IsNumber() ? v.As<Napi::Number>().DoubleValue() : NAN;
-  if (!(d >= static_cast<double>(lo) && d <= static_cast<double>(hi)) || d != static_cast<double>(static_cast<int64_t>(d)))
+  if (!(d >= static_cast<double>(lo) && d <= static_cast<double>(hi)) ||
+      d != static_cast<double>(static_cast<int64_t>(d)))
     throw invalidArg(o.Env(), name ? name : k, allowed);
   return static_cast<int64_t>(d);
 }

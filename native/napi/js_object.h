@@ -20,8 +20,10 @@ class JsObject {
   JsObject& u64(const char* k, uint64_t v) { return num(k, static_cast<double>(v)); }
   // A limit where UINT64_MAX means "none": null in JS.
   JsObject& limit(const char* k, uint64_t v) {
-    if (v == UINT64_MAX) set(k, env_.Null());
-    else num(k, static_cast<double>(v));
+    if (v == UINT64_MAX)
+      set(k, env_.Null());
+    else
+      num(k, static_cast<double>(v));
     return *this;
   }
   JsObject& str(const char* k, const std::string& v) {
@@ -54,7 +56,8 @@ bool optBool(const Napi::Object& o, const char* k, bool def);
 int64_t optInt(const Napi::Object& o, const char* k, int64_t def);
 // An optional integer in [lo, hi]; anything else throws invalidArg naming `name` (the field as the
 // caller knows it, e.g. "processes.keep"; default the key) and `allowed`.
-int64_t optIntIn(const Napi::Object& o, const char* k, int64_t def, int64_t lo, int64_t hi, const char* allowed, const char* name = nullptr);
+int64_t optIntIn(const Napi::Object& o, const char* k, int64_t def, int64_t lo, int64_t hi, const char* allowed,
+                 const char* name = nullptr);
 double optNumber(const Napi::Object& o, const char* k, double def);
 std::string optString(const Napi::Object& o, const char* k, const std::string& def);
 

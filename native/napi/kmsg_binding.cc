@@ -4,9 +4,9 @@
 // Thread: constructor and methods run on the JS thread; batches become JS values only inside the
 // ThreadSafeFunction callback, on the JS thread.
 #include <napi.h>
+#include <unistd.h>
 
 #include <memory>
-#include <unistd.h>
 
 #include "../kmsg/kmsg_reader.h"
 #include "errors.h"
@@ -20,8 +20,11 @@ using namespace kmsg;
 
 napi_value recordToJs(Napi::Env env, const Record& r) {
   JsObject o(env);
-  o.num("seq", static_cast<double>(r.seq)).num("level", r.level).num("facility", r.facility)
-      .num("monoUs", static_cast<double>(r.monoUs)).str("text", r.text);
+  o.num("seq", static_cast<double>(r.seq))
+      .num("level", r.level)
+      .num("facility", r.facility)
+      .num("monoUs", static_cast<double>(r.monoUs))
+      .str("text", r.text);
   if (!r.subsystem.empty()) o.str("subsystem", r.subsystem);
   if (!r.device.empty()) o.str("device", r.device);
   return o;
@@ -32,10 +35,15 @@ napi_value batchToJs(Napi::Env env, const Batch& b) {
   for (size_t i = 0; i < b.records.size(); ++i) records.Set(static_cast<uint32_t>(i), recordToJs(env, b.records[i]));
   Napi::Array lost = Napi::Array::New(env, b.lost.size());
   for (size_t i = 0; i < b.lost.size(); ++i)
-    lost.Set(static_cast<uint32_t>(i), JsObject(env).num("from", static_cast<double>(b.lost[i].first))
-                                           .num("to", static_cast<double>(b.lost[i].second)).object());
+    lost.Set(static_cast<uint32_t>(i), JsObject(env)
+                                           .num("from", static_cast<double>(b.lost[i].first))
+                                           .num("to", static_cast<double>(b.lost[i].second))
+                                           .object());
   JsObject o(env);
-  o.val("records", records).val("lost", lost).num("overruns", static_cast<double>(b.overruns)).boolean("ended", b.ended)
+  o.val("records", records)
+      .val("lost", lost)
+      .num("overruns", static_cast<double>(b.overruns))
+      .boolean("ended", b.ended)
       .boolean("caughtUp", b.caughtUp);
   if (!b.error.ok()) o.val("error", sysErrorToJs(env, b.error).Value());
   return o;

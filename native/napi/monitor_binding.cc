@@ -12,12 +12,15 @@ namespace {
 
 class PsiTriggersWrap : public Napi::ObjectWrap<PsiTriggersWrap> {
  public:
-  static Napi::Function Define(Napi::Env env) { return DefineClass(env, "PsiTriggers", {InstanceMethod<&PsiTriggersWrap::Stop>("stop")}); }
+  static Napi::Function Define(Napi::Env env) {
+    return DefineClass(env, "PsiTriggers", {InstanceMethod<&PsiTriggersWrap::Stop>("stop")});
+  }
 
   // new PsiTriggers([{ resource, full, stallUs, windowUs }], onEvent(resource, error?))
   explicit PsiTriggersWrap(const Napi::CallbackInfo& info) : Napi::ObjectWrap<PsiTriggersWrap>(info) {
     Napi::Env env = info.Env();
-    if (info.Length() < 2 || !info[0].IsArray() || !info[1].IsFunction()) throw invalidArg(env, "arguments", "(specs[], onEvent)");
+    if (info.Length() < 2 || !info[0].IsArray() || !info[1].IsFunction())
+      throw invalidArg(env, "arguments", "(specs[], onEvent)");
     std::vector<PsiTriggerSpec> specs;
     Napi::Array a = info[0].As<Napi::Array>();
     for (uint32_t i = 0; i < a.Length(); ++i) {
@@ -25,7 +28,8 @@ class PsiTriggersWrap : public Napi::ObjectWrap<PsiTriggersWrap> {
       Napi::Object o = a.Get(i).As<Napi::Object>();
       PsiTriggerSpec s;
       s.resource = optString(o, "resource", "memory");
-      if (s.resource != "memory" && s.resource != "cpu" && s.resource != "io") throw invalidArg(env, "resource", "\"memory\", \"cpu\" or \"io\"");
+      if (s.resource != "memory" && s.resource != "cpu" && s.resource != "io")
+        throw invalidArg(env, "resource", "\"memory\", \"cpu\" or \"io\"");
       s.full = optBool(o, "full", false);
       s.stallUs = static_cast<uint64_t>(optInt(o, "stallUs", 150000));
       s.windowUs = static_cast<uint64_t>(optInt(o, "windowUs", 2000000));
@@ -41,7 +45,11 @@ class PsiTriggersWrap : public Napi::ObjectWrap<PsiTriggersWrap> {
           if (tsfn.NonBlockingCall(payload, [](Napi::Env env, Napi::Function cb, std::pair<std::string, SysError>* p) {
                 std::unique_ptr<std::pair<std::string, SysError>> owned(p);
                 if (!env) return;
-                guarded(env, "overnight:psi", [&] { callSafely(env, cb, {Napi::String::New(env, p->first), p->second.ok() ? env.Null() : Napi::Value(env, reasonToJs(env, p->second))}); });
+                guarded(env, "overnight:psi", [&] {
+                  callSafely(env, cb,
+                             {Napi::String::New(env, p->first),
+                              p->second.ok() ? env.Null() : Napi::Value(env, reasonToJs(env, p->second))});
+                });
               }) != napi_ok)
             delete payload;
         },

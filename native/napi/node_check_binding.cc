@@ -32,18 +32,29 @@ Napi::Value ReadInfiniband(const Napi::CallbackInfo& info) {
             for (const auto& [k, v] : p.counters) counters.Set(k, Napi::Number::New(env, static_cast<double>(v)));
             JsObject o(env);
             o.num("port", p.port);
-            if (p.state >= 0) o.num("state", p.state).str("stateName", p.stateName);
-            else o.null("state").null("stateName");
-            if (p.physState >= 0) o.num("physState", p.physState).str("physStateName", p.physStateName);
-            else o.null("physState").null("physStateName");
-            if (p.rateGbps >= 0) o.num("rateGbps", p.rateGbps);
-            else o.null("rateGbps");
+            if (p.state >= 0)
+              o.num("state", p.state).str("stateName", p.stateName);
+            else
+              o.null("state").null("stateName");
+            if (p.physState >= 0)
+              o.num("physState", p.physState).str("physStateName", p.physStateName);
+            else
+              o.null("physState").null("physStateName");
+            if (p.rateGbps >= 0)
+              o.num("rateGbps", p.rateGbps);
+            else
+              o.null("rateGbps");
             o.str("rateText", p.rateText).str("linkLayer", p.linkLayer).val("counters", counters);
             if (!p.error.ok()) o.val("error", reasonToJs(env, p.error));
             ports.Set(static_cast<uint32_t>(j), o.object());
           }
-          out.Set(static_cast<uint32_t>(i), JsObject(env).str("name", d.name).str("boardId", d.boardId).str("firmwareVersion", d.firmwareVersion)
-                                                .str("hcaType", d.hcaType).val("ports", ports).object());
+          out.Set(static_cast<uint32_t>(i), JsObject(env)
+                                                .str("name", d.name)
+                                                .str("boardId", d.boardId)
+                                                .str("firmwareVersion", d.firmwareVersion)
+                                                .str("hcaType", d.hcaType)
+                                                .val("ports", ports)
+                                                .object());
         }
         return out;
       });
@@ -58,8 +69,14 @@ Napi::Value ReadMounts(const Napi::CallbackInfo& info) {
         Napi::Array out = Napi::Array::New(env, mounts->size());
         for (size_t i = 0; i < mounts->size(); ++i) {
           const MountEntry& m = (*mounts)[i];
-          out.Set(static_cast<uint32_t>(i), JsObject(env).str("mountPoint", m.mountPoint).str("fsType", m.fsType).str("source", m.source)
-                                                .str("mountOptions", m.mountOptions).str("superOptions", m.superOptions).boolean("readOnly", m.readOnly).object());
+          out.Set(static_cast<uint32_t>(i), JsObject(env)
+                                                .str("mountPoint", m.mountPoint)
+                                                .str("fsType", m.fsType)
+                                                .str("source", m.source)
+                                                .str("mountOptions", m.mountOptions)
+                                                .str("superOptions", m.superOptions)
+                                                .boolean("readOnly", m.readOnly)
+                                                .object());
         }
         return out;
       });
@@ -70,7 +87,9 @@ Napi::Value ReadFileNrJs(const Napi::CallbackInfo& info) {
   auto nr = std::make_shared<FileNr>();
   return PromiseWorker::run(
       info.Env(), "overnight:readFileNr", [root, nr] { return readFileNr(root, *nr); },
-      [nr](Napi::Env env) -> Napi::Value { return JsObject(env).u64("allocated", nr->allocated).u64("unused", nr->unused).u64("max", nr->max).object(); });
+      [nr](Napi::Env env) -> Napi::Value {
+        return JsObject(env).u64("allocated", nr->allocated).u64("unused", nr->unused).u64("max", nr->max).object();
+      });
 }
 
 Napi::Value ReadProcessFdsJs(const Napi::CallbackInfo& info) {
@@ -79,7 +98,8 @@ Napi::Value ReadProcessFdsJs(const Napi::CallbackInfo& info) {
   std::vector<int> pids;
   for (uint32_t i = 0; i < arr.Length(); ++i) {
     Napi::Value v = arr.Get(i);
-    if (!v.IsNumber() || v.As<Napi::Number>().Int64Value() <= 0) throw invalidArg(info.Env(), "pids", "an array of positive process ids");
+    if (!v.IsNumber() || v.As<Napi::Number>().Int64Value() <= 0)
+      throw invalidArg(info.Env(), "pids", "an array of positive process ids");
     pids.push_back(static_cast<int>(v.As<Napi::Number>().Int32Value()));
   }
   auto res = std::make_shared<std::vector<ProcessFds>>(pids.size());
@@ -95,8 +115,10 @@ Napi::Value ReadProcessFdsJs(const Napi::CallbackInfo& info) {
           const ProcessFds& p = (*res)[i];
           JsObject o(env);
           o.num("pid", p.pid);
-          if (p.error.ok()) o.u64("open", p.open).limit("softLimit", p.softLimit);
-          else o.null("open").null("softLimit").val("error", reasonToJs(env, p.error));
+          if (p.error.ok())
+            o.u64("open", p.open).limit("softLimit", p.softLimit);
+          else
+            o.null("open").null("softLimit").val("error", reasonToJs(env, p.error));
           out.Set(static_cast<uint32_t>(i), o.object());
         }
         return out;

@@ -18,17 +18,32 @@ Napi::Value CgroupPathsJs(const Napi::CallbackInfo& info) {
   bool ok = resolveCgroupPaths(stringArg(info, 0, "procCgroup"), stringArg(info, 1, "mountinfo"), p);
   Napi::Env env = info.Env();
   if (!ok) return env.Null();
-  return JsObject(env).str("layout", p.layout).str("v2Dir", p.v2Dir).str("v2Path", p.v2Path)
-      .str("v1MemoryDir", p.v1MemoryDir).str("v1CpuDir", p.v1CpuDir).str("v1CpuacctDir", p.v1CpuacctDir).object();
+  return JsObject(env)
+      .str("layout", p.layout)
+      .str("v2Dir", p.v2Dir)
+      .str("v2Path", p.v2Path)
+      .str("v1MemoryDir", p.v1MemoryDir)
+      .str("v1CpuDir", p.v1CpuDir)
+      .str("v1CpuacctDir", p.v1CpuacctDir)
+      .object();
 }
 
 Napi::Value ProcStatJs(const Napi::CallbackInfo& info) {
   ProcessInfo p;
   Napi::Env env = info.Env();
   if (!parseProcStat(stringArg(info, 0, "text"), p)) return env.Null();
-  return JsObject(env).num("pid", p.pid).str("comm", p.comm).str("state", std::string(1, p.state))
-      .num("ppid", p.ppid).u64("utime", p.utime).u64("stime", p.stime).u64("starttime", p.starttime)
-      .u64("vsize", p.vsize).u64("rss", p.rss).u64("threads", p.numThreads).boolean("kernelThread", p.kernelThread)
+  return JsObject(env)
+      .num("pid", p.pid)
+      .str("comm", p.comm)
+      .str("state", std::string(1, p.state))
+      .num("ppid", p.ppid)
+      .u64("utime", p.utime)
+      .u64("stime", p.stime)
+      .u64("starttime", p.starttime)
+      .u64("vsize", p.vsize)
+      .u64("rss", p.rss)
+      .u64("threads", p.numThreads)
+      .boolean("kernelThread", p.kernelThread)
       .object();
 }
 
@@ -36,8 +51,13 @@ Napi::Value MemInfoJs(const Napi::CallbackInfo& info) {
   MemInfo m;
   Napi::Env env = info.Env();
   if (!parseMemInfo(stringArg(info, 0, "text"), m)) return env.Null();
-  return JsObject(env).u64("total", m.total).u64("free", m.free).u64("available", m.available)
-      .u64("used", m.used()).boolean("availableEstimated", !m.hasAvailable).u64("hugePagesTotal", m.hugePagesTotal)
+  return JsObject(env)
+      .u64("total", m.total)
+      .u64("free", m.free)
+      .u64("available", m.available)
+      .u64("used", m.used())
+      .boolean("availableEstimated", !m.hasAvailable)
+      .u64("hugePagesTotal", m.hugePagesTotal)
       .object();
 }
 

@@ -17,28 +17,55 @@ namespace {
 
 napi_value processToJs(Napi::Env env, const ProcessInfo& p) {
   JsObject o(env);
-  o.num("pid", p.pid).num("ppid", p.ppid).num("pgid", p.pgid).num("sid", p.sid).num("ttyNr", p.ttyNr)
-      .str("comm", p.comm).str("state", std::string(1, p.state)).boolean("kernelThread", p.kernelThread)
-      .u64("utime", p.utime).u64("stime", p.stime).u64("cutime", p.cutime).u64("cstime", p.cstime)
-      .u64("starttime", p.starttime).num("priority", static_cast<double>(p.priority))
-      .num("nice", static_cast<double>(p.nice)).u64("threads", p.numThreads)
-      .u64("vsize", p.vsize).u64("rss", p.rss).u64("minflt", p.minflt).u64("majflt", p.majflt)
-      .num("processor", p.processor).u64("blkioTicks", p.blkioTicks);
+  o.num("pid", p.pid)
+      .num("ppid", p.ppid)
+      .num("pgid", p.pgid)
+      .num("sid", p.sid)
+      .num("ttyNr", p.ttyNr)
+      .str("comm", p.comm)
+      .str("state", std::string(1, p.state))
+      .boolean("kernelThread", p.kernelThread)
+      .u64("utime", p.utime)
+      .u64("stime", p.stime)
+      .u64("cutime", p.cutime)
+      .u64("cstime", p.cstime)
+      .u64("starttime", p.starttime)
+      .num("priority", static_cast<double>(p.priority))
+      .num("nice", static_cast<double>(p.nice))
+      .u64("threads", p.numThreads)
+      .u64("vsize", p.vsize)
+      .u64("rss", p.rss)
+      .u64("minflt", p.minflt)
+      .u64("majflt", p.majflt)
+      .num("processor", p.processor)
+      .u64("blkioTicks", p.blkioTicks);
   if (p.hasStatus) {
-    o.num("uid", p.uid).num("euid", p.euid).num("gid", p.gid)
-        .u64("voluntaryCtxSwitches", p.volCtxSwitches).u64("nonvoluntaryCtxSwitches", p.nonvolCtxSwitches)
+    o.num("uid", p.uid)
+        .num("euid", p.euid)
+        .num("gid", p.gid)
+        .u64("voluntaryCtxSwitches", p.volCtxSwitches)
+        .u64("nonvoluntaryCtxSwitches", p.nonvolCtxSwitches)
         .u64("swap", p.vmSwap);
   } else {
     o.null("uid").null("euid").null("gid").null("voluntaryCtxSwitches").null("nonvoluntaryCtxSwitches").null("swap");
   }
   if (p.hasStatm) {
-    o.val("statm", JsObject(env).u64("size", p.statmSize).u64("resident", p.statmResident)
-                       .u64("shared", p.statmShared).u64("text", p.statmText).u64("data", p.statmData));
+    o.val("statm", JsObject(env)
+                       .u64("size", p.statmSize)
+                       .u64("resident", p.statmResident)
+                       .u64("shared", p.statmShared)
+                       .u64("text", p.statmText)
+                       .u64("data", p.statmData));
   }
   if (p.hasIo) {
     const IoCounters& io = p.io;
-    o.val("io", JsObject(env).u64("rchar", io.rchar).u64("wchar", io.wchar).u64("syscr", io.syscr)
-                    .u64("syscw", io.syscw).u64("readBytes", io.readBytes).u64("writeBytes", io.writeBytes)
+    o.val("io", JsObject(env)
+                    .u64("rchar", io.rchar)
+                    .u64("wchar", io.wchar)
+                    .u64("syscr", io.syscr)
+                    .u64("syscw", io.syscw)
+                    .u64("readBytes", io.readBytes)
+                    .u64("writeBytes", io.writeBytes)
                     .u64("cancelledWriteBytes", io.cancelledWriteBytes));
   } else if (p.ioError.err) {
     o.null("io").val("ioError", reasonToJs(env, p.ioError));
@@ -104,11 +131,11 @@ Napi::Array toArray(Napi::Env env, const std::vector<const ProcessInfo*>& ps) {
 class ProcessTableWrap : public Napi::ObjectWrap<ProcessTableWrap> {
  public:
   static Napi::Function Define(Napi::Env env) {
-    return DefineClass(env, "ProcessTable",
-                       {InstanceMethod<&ProcessTableWrap::Scan>("scan"),
-                        InstanceMethod<&ProcessTableWrap::ScanAsync>("scanAsync"),
-                        InstanceMethod<&ProcessTableWrap::CachedPids>("cachedPids"),
-                        InstanceMethod<&ProcessTableWrap::Clear>("clearCache")});
+    return DefineClass(
+        env, "ProcessTable",
+        {InstanceMethod<&ProcessTableWrap::Scan>("scan"), InstanceMethod<&ProcessTableWrap::ScanAsync>("scanAsync"),
+         InstanceMethod<&ProcessTableWrap::CachedPids>("cachedPids"),
+         InstanceMethod<&ProcessTableWrap::Clear>("clearCache")});
   }
   explicit ProcessTableWrap(const Napi::CallbackInfo& info) : Napi::ObjectWrap<ProcessTableWrap>(info) {}
 
@@ -129,7 +156,8 @@ class ProcessTableWrap : public Napi::ObjectWrap<ProcessTableWrap> {
     auto self = std::make_shared<Napi::ObjectReference>(Napi::Persistent(info.This().As<Napi::Object>()));
     ProcessTable* table = &table_;
     return PromiseWorker::run(
-        info.Env(), "overnight:processScan", [table, result, opts] { return table->scan(opts.read, *result, opts.descendantsOf, true); },
+        info.Env(), "overnight:processScan",
+        [table, result, opts] { return table->scan(opts.read, *result, opts.descendantsOf, true); },
         [result, opts, self](Napi::Env env) {
           std::vector<const ProcessInfo*> sel = select(*result, opts);
           return opts.packed ? toPacked(env, sel) : Napi::Value(toArray(env, sel));

@@ -13,6 +13,8 @@
 #include "../proc/process.h"
 
 // ProcessInfo p: /proc/<pid>/stat, then /proc/<pid>/status (NaN when status was not read).
+// Tables below are laid out by hand (clang-format does not keep X-macro bodies stable).
+// clang-format off
 #define OVN_PROCESS_ROW(X)                                                                                      \
   X(n, pid, p.pid) X(n, ppid, p.ppid) X(n, pgid, p.pgid) X(n, sid, p.sid) X(n, ttyNr, p.ttyNr)                  \
   X(c, state, static_cast<unsigned char>(p.state)) X(b, kernelThread, p.kernelThread)                           \
@@ -33,6 +35,7 @@
 namespace ovn {
 
 #define OVN_COUNT(kind, name, expr) +1
+// clang-format on
 constexpr size_t kProcessRowFields = 0 OVN_PROCESS_ROW(OVN_COUNT);
 constexpr size_t kProcessIoFields = 0 OVN_PROCESS_IO(OVN_COUNT);
 #undef OVN_COUNT

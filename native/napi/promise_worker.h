@@ -15,10 +15,13 @@ namespace ovn {
 
 class PromiseWorker : public Napi::AsyncWorker {
  public:
-  using Work = std::function<SysError()>;                  // worker thread: no JS values
-  using Convert = std::function<Napi::Value(Napi::Env)>;   // JS thread
+  using Work = std::function<SysError()>;                 // worker thread: no JS values
+  using Convert = std::function<Napi::Value(Napi::Env)>;  // JS thread
   PromiseWorker(Napi::Env env, const char* name, Work work, Convert convert)
-      : Napi::AsyncWorker(env, name), work_(std::move(work)), convert_(std::move(convert)), deferred_(Napi::Promise::Deferred::New(env)) {}
+      : Napi::AsyncWorker(env, name),
+        work_(std::move(work)),
+        convert_(std::move(convert)),
+        deferred_(Napi::Promise::Deferred::New(env)) {}
 
   // Queues the work and returns its promise.
   static Napi::Promise run(Napi::Env env, const char* name, Work work, Convert convert) {

@@ -19,8 +19,15 @@ namespace {
 napi_value num(Napi::Env env, double v) { return std::isnan(v) ? env.Null() : Napi::Number::New(env, v); }
 
 napi_value statsToJs(Napi::Env env, const ChannelStats& s) {
-  return JsObject(env).u64("count", s.count).val("min", num(env, s.min)).val("max", num(env, s.max)).val("mean", num(env, s.mean))
-      .val("p50", num(env, s.p50)).val("p95", num(env, s.p95)).val("p99", num(env, s.p99)).object();
+  return JsObject(env)
+      .u64("count", s.count)
+      .val("min", num(env, s.min))
+      .val("max", num(env, s.max))
+      .val("mean", num(env, s.mean))
+      .val("p50", num(env, s.p50))
+      .val("p95", num(env, s.p95))
+      .val("p99", num(env, s.p99))
+      .object();
 }
 
 napi_value reportToJs(Napi::Env env, const SamplerReport& r) {
@@ -29,23 +36,33 @@ napi_value reportToJs(Napi::Env env, const SamplerReport& r) {
   Napi::Array warnings = Napi::Array::New(env, r.warnings.size());
   for (size_t i = 0; i < r.warnings.size(); ++i) warnings.Set(static_cast<uint32_t>(i), r.warnings[i]);
   Napi::Object intervals = Napi::Object::New(env);
-  for (const auto& [group, us] : r.readIntervalsUs) intervals.Set(group, Napi::Number::New(env, static_cast<double>(us)));
-  return JsObject(env).val("signals", stats).u64("samples", r.samples).u64("missedDeadlines", r.missedDeadlines)
-      .u64("dropped", r.dropped).num("durationMs", r.durationMs).num("threadCpuMs", r.threadCpuMs)
-      .val("intervalUs", statsToJs(env, r.intervalUs)).val("warnings", warnings).val("readIntervalsUs", intervals)
-      .u64("processScans", r.processScans).num("processThreadCpuMs", r.processThreadCpuMs).object();
+  for (const auto& [group, us] : r.readIntervalsUs)
+    intervals.Set(group, Napi::Number::New(env, static_cast<double>(us)));
+  return JsObject(env)
+      .val("signals", stats)
+      .u64("samples", r.samples)
+      .u64("missedDeadlines", r.missedDeadlines)
+      .u64("dropped", r.dropped)
+      .num("durationMs", r.durationMs)
+      .num("threadCpuMs", r.threadCpuMs)
+      .val("intervalUs", statsToJs(env, r.intervalUs))
+      .val("warnings", warnings)
+      .val("readIntervalsUs", intervals)
+      .u64("processScans", r.processScans)
+      .num("processThreadCpuMs", r.processThreadCpuMs)
+      .object();
 }
 
 class SamplerWrap : public Napi::ObjectWrap<SamplerWrap> {
  public:
   static Napi::Function Define(Napi::Env env) {
-    return DefineClass(env, "Sampler",
-                       {InstanceMethod<&SamplerWrap::Start>("start"), InstanceMethod<&SamplerWrap::Stop>("stop"),
-                        InstanceMethod<&SamplerWrap::Read>("read"), InstanceMethod<&SamplerWrap::Window>("window"),
-                        InstanceMethod<&SamplerWrap::Snapshot>("snapshot"), InstanceMethod<&SamplerWrap::Channels>("channels"),
-                        InstanceMethod<&SamplerWrap::Running>("running"),
-                        InstanceMethod<&SamplerWrap::ReadProcesses>("readProcesses"),
-                        InstanceMethod<&SamplerWrap::ScanProcesses>("scanProcesses")});
+    return DefineClass(
+        env, "Sampler",
+        {InstanceMethod<&SamplerWrap::Start>("start"), InstanceMethod<&SamplerWrap::Stop>("stop"),
+         InstanceMethod<&SamplerWrap::Read>("read"), InstanceMethod<&SamplerWrap::Window>("window"),
+         InstanceMethod<&SamplerWrap::Snapshot>("snapshot"), InstanceMethod<&SamplerWrap::Channels>("channels"),
+         InstanceMethod<&SamplerWrap::Running>("running"), InstanceMethod<&SamplerWrap::ReadProcesses>("readProcesses"),
+         InstanceMethod<&SamplerWrap::ScanProcesses>("scanProcesses")});
   }
 
   explicit SamplerWrap(const Napi::CallbackInfo& info) : Napi::ObjectWrap<SamplerWrap>(info) {
@@ -54,7 +71,8 @@ class SamplerWrap : public Napi::ObjectWrap<SamplerWrap> {
     if (info.Length() > 0 && info[0].IsObject()) {
       Napi::Object opts = info[0].As<Napi::Object>();
       constexpr int64_t kMaxUs = 3'600'000'000LL;
-      o.intervalUs = static_cast<uint64_t>(optIntIn(opts, "intervalUs", 1000, 50, kMaxUs, "microseconds in [50, 3600000000]"));
+      o.intervalUs =
+          static_cast<uint64_t>(optIntIn(opts, "intervalUs", 1000, 50, kMaxUs, "microseconds in [50, 3600000000]"));
       o.memory = optBool(opts, "memory", true);
       o.cpu = optBool(opts, "cpu", true);
       o.psi = optBool(opts, "psi", true);
@@ -68,9 +86,14 @@ class SamplerWrap : public Napi::ObjectWrap<SamplerWrap> {
       o.cgroupIntervalUs = optIntIn(opts, "cgroupIntervalUs", -1, 0, kMaxUs, everySample);
       if (opts.Has("processes") && opts.Get("processes").IsObject()) {
         Napi::Object p = opts.Get("processes").As<Napi::Object>();
-        o.processes = {static_cast<int>(optIntIn(p, "descendantsOf", 0, 0, INT32_MAX, "a pid > 0 (0: every process)", "processes.descendantsOf")),
-                       static_cast<uint64_t>(optIntIn(p, "intervalUs", 0, 0, kMaxUs, "microseconds in [0, 3600000000] (0: on demand only)", "processes.intervalUs")),
-                       static_cast<size_t>(optIntIn(p, "keep", 16, 1, 1024, "an integer in [1, 1024]", "processes.keep")), optBool(p, "io", true)};
+        o.processes = {
+            static_cast<int>(optIntIn(p, "descendantsOf", 0, 0, INT32_MAX, "a pid > 0 (0: every process)",
+                                      "processes.descendantsOf")),
+            static_cast<uint64_t>(optIntIn(p, "intervalUs", 0, 0, kMaxUs,
+                                           "microseconds in [0, 3600000000] (0: on demand only)",
+                                           "processes.intervalUs")),
+            static_cast<size_t>(optIntIn(p, "keep", 16, 1, 1024, "an integer in [1, 1024]", "processes.keep")),
+            optBool(p, "io", true)};
       }
       o.ringSize = static_cast<size_t>(optIntIn(opts, "ringSize", 0, 16, 1'000'000, "samples in [16, 1000000]"));
       auto ints = [&](const char* k, auto& out) {
@@ -79,8 +102,10 @@ class SamplerWrap : public Napi::ObjectWrap<SamplerWrap> {
         Napi::Array a = opts.Get(k).As<Napi::Array>();
         for (uint32_t i = 0; i < a.Length(); ++i) {
           Napi::Value v = a.Get(i);
-          if (!v.IsNumber() || v.As<Napi::Number>().DoubleValue() < 0) throw invalidArg(env, k, "an array of integers >= 0");
-          out.push_back(static_cast<typename std::decay_t<decltype(out)>::value_type>(v.As<Napi::Number>().Int64Value()));
+          if (!v.IsNumber() || v.As<Napi::Number>().DoubleValue() < 0)
+            throw invalidArg(env, k, "an array of integers >= 0");
+          out.push_back(
+              static_cast<typename std::decay_t<decltype(out)>::value_type>(v.As<Napi::Number>().Int64Value()));
         }
       };
       ints("pids", o.pids);
@@ -99,8 +124,12 @@ class SamplerWrap : public Napi::ObjectWrap<SamplerWrap> {
     sampler_->start();
     return info.Env().Undefined();
   }
-  Napi::Value Stop(const Napi::CallbackInfo& info) { return Napi::Value(info.Env(), reportToJs(info.Env(), sampler_->stop())); }
-  Napi::Value Snapshot(const Napi::CallbackInfo& info) { return Napi::Value(info.Env(), reportToJs(info.Env(), sampler_->snapshot())); }
+  Napi::Value Stop(const Napi::CallbackInfo& info) {
+    return Napi::Value(info.Env(), reportToJs(info.Env(), sampler_->stop()));
+  }
+  Napi::Value Snapshot(const Napi::CallbackInfo& info) {
+    return Napi::Value(info.Env(), reportToJs(info.Env(), sampler_->snapshot()));
+  }
   Napi::Value Running(const Napi::CallbackInfo& info) { return Napi::Boolean::New(info.Env(), sampler_->running()); }
 
   Napi::Value Channels(const Napi::CallbackInfo& info) {
@@ -122,13 +151,19 @@ class SamplerWrap : public Napi::ObjectWrap<SamplerWrap> {
       ts[i] = buf_[i * (width + 1)];
       for (size_t c = 0; c < width; ++c) vals[i * width + c] = buf_[i * (width + 1) + 1 + c];
     }
-    return JsObject(env).num("count", static_cast<double>(n)).num("width", static_cast<double>(width)).val("timestamps", ts)
-        .val("values", vals).u64("lost", lost).object();
+    return JsObject(env)
+        .num("count", static_cast<double>(n))
+        .num("width", static_cast<double>(width))
+        .val("timestamps", ts)
+        .val("values", vals)
+        .u64("lost", lost)
+        .object();
   }
 
   Napi::Value Window(const Napi::CallbackInfo& info) {
     Napi::Env env = info.Env();
-    if (info.Length() < 1 || !info[0].IsNumber() || info[0].As<Napi::Number>().DoubleValue() <= 0) throw invalidArg(env, "windowMs", "milliseconds > 0");
+    if (info.Length() < 1 || !info[0].IsNumber() || info[0].As<Napi::Number>().DoubleValue() <= 0)
+      throw invalidArg(env, "windowMs", "milliseconds > 0");
     uint64_t count = 0;
     std::vector<ChannelStats> s = sampler_->window(info[0].As<Napi::Number>().DoubleValue(), count);
     Napi::Object stats = Napi::Object::New(env);
@@ -153,7 +188,8 @@ class SamplerWrap : public Napi::ObjectWrap<SamplerWrap> {
     for (size_t i = 0; i < scans.size(); ++i) {
       ps.clear();
       for (const ProcessInfo& p : scans[i].processes) ps.push_back(&p);
-      a.Set(static_cast<uint32_t>(i), JsObject(env).num("monotonicMs", scans[i].monotonicMs).val("processes", toPacked(env, ps)).object());
+      a.Set(static_cast<uint32_t>(i),
+            JsObject(env).num("monotonicMs", scans[i].monotonicMs).val("processes", toPacked(env, ps)).object());
     }
     return JsObject(env).val("scans", a).u64("lost", lost).object();
   }
@@ -164,8 +200,9 @@ class SamplerWrap : public Napi::ObjectWrap<SamplerWrap> {
     ProcessScanner* s = &scanner(env);
     // The reference keeps this object (and so the scanner) alive until the promise settles.
     auto self = std::make_shared<Napi::ObjectReference>(Napi::Persistent(info.This().As<Napi::Object>()));
-    return PromiseWorker::run(env, "overnight:samplerProcessScan", [s] { return s->scanNow(); },
-                              [self](Napi::Env e) { return e.Undefined(); });
+    return PromiseWorker::run(
+        env, "overnight:samplerProcessScan", [s] { return s->scanNow(); },
+        [self](Napi::Env e) { return e.Undefined(); });
   }
 
   std::unique_ptr<Sampler> sampler_;

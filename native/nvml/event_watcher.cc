@@ -27,8 +27,10 @@ void EventWatcher::stop() {
   unsigned int waitMs = state_->pollMs * 2 + 100;
   for (unsigned int i = 0; i < waitMs / 5 && state_->inWait.load(); ++i)
     std::this_thread::sleep_for(std::chrono::milliseconds(5));
-  if (state_->inWait.load()) thread_.detach();
-  else thread_.join();
+  if (state_->inWait.load())
+    thread_.detach();
+  else
+    thread_.join();
 }
 
 namespace {

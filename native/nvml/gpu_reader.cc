@@ -22,7 +22,7 @@ void get(Field<T>& f, const Entry<Fn>& e, Args... args) {
 }
 
 constexpr unsigned long long kValueNotAvailable = ~0ULL;  // NVML_VALUE_NOT_AVAILABLE
-constexpr unsigned int kPidMaxLimit = 4u << 20;            // PID_MAX_LIMIT on 64-bit Linux
+constexpr unsigned int kPidMaxLimit = 4u << 20;           // PID_MAX_LIMIT on 64-bit Linux
 
 void readProcesses(const Api& a, Device d, GpuDevice& g) {
   Field<std::vector<GpuProcess>>& f = g.processes;
@@ -130,7 +130,8 @@ void readFabric(const Api& a, Device d, GpuDevice& g) {
       uuid = v2.clusterUuid;
     }
   }
-  if (!f.ok() && a.fabricInfo && (!a.fabricInfoV || f.ret == ERROR_ARGUMENT_VERSION_MISMATCH || f.ret == ERROR_FUNCTION_NOT_FOUND)) {
+  if (!f.ok() && a.fabricInfo &&
+      (!a.fabricInfoV || f.ret == ERROR_ARGUMENT_VERSION_MISMATCH || f.ret == ERROR_FUNCTION_NOT_FOUND)) {
     f.ret = a.fabricInfo.fn(d, &v1);
     if (f.ok()) {
       f.value.state = v1.state;

@@ -41,11 +41,11 @@ struct NvLink {
 };
 
 struct FabricInfo {
-  unsigned char state = 0;       // kFabric*
+  unsigned char state = 0;  // kFabric*
   Return status = SUCCESS;
   unsigned int cliqueId = 0;
-  std::string clusterUuid;       // hex, empty when all zero
-  bool hasHealthMask = false;    // only from the V entry point
+  std::string clusterUuid;     // hex, empty when all zero
+  bool hasHealthMask = false;  // only from the V entry point
   unsigned int healthMask = 0;
 };
 
@@ -64,7 +64,8 @@ struct GpuDevice {
   Field<unsigned int> powerMw, powerLimitMw;
   Field<unsigned int> smClockMhz, memClockMhz, graphicsClockMhz;
   Field<unsigned long long> clocksEventReasons;
-  Field<unsigned long long> eccCorrectedVolatile, eccUncorrectedVolatile, eccCorrectedAggregate, eccUncorrectedAggregate;
+  Field<unsigned long long> eccCorrectedVolatile, eccUncorrectedVolatile, eccCorrectedAggregate,
+      eccUncorrectedAggregate;
   Field<unsigned int> retiredPagesSbe, retiredPagesDbe;
   Field<int> retiredPagesPending;
   Field<RemappedRows> remappedRows;
@@ -79,7 +80,7 @@ struct GpuDevice {
 };
 
 struct GpuSampleOptions {
-  bool quick = false;       // utilization, memory, temperature, power only
+  bool quick = false;  // utilization, memory, temperature, power only
   bool processes = true;
   std::vector<unsigned int> indices;  // empty = every GPU
 };

@@ -40,8 +40,10 @@ void GpuWorker::stop() {
   if (!thread_.joinable()) return;
   // A thread blocked inside the driver cannot be interrupted; joining it would hang the caller
   // (and process exit). Detach it: it finishes on its own, holding its own state.
-  if (busy) thread_.detach();
-  else thread_.join();
+  if (busy)
+    thread_.detach();
+  else
+    thread_.join();
 }
 
 void GpuWorker::run(std::shared_ptr<State> s) {
@@ -60,8 +62,10 @@ void GpuWorker::run(std::shared_ptr<State> s) {
       s->busySinceUs.store(monotonicNowUs());  // under the lock: stop() sees the job as running
     }
     double t0 = s->busySinceUs.load();
-    if (job->kind == GpuJob::Sample) sampleGpus(job->sampleOptions, job->sample);
-    else runAction(*job);
+    if (job->kind == GpuJob::Sample)
+      sampleGpus(job->sampleOptions, job->sample);
+    else
+      runAction(*job);
     job->elapsedUs = monotonicNowUs() - t0;
     s->busySinceUs.store(0);
     bool stopping;
@@ -69,8 +73,10 @@ void GpuWorker::run(std::shared_ptr<State> s) {
       std::lock_guard<std::mutex> lock(s->mu);
       stopping = s->stopping;
     }
-    if (stopping) delete job;
-    else s->onDone(job);  // takes ownership
+    if (stopping)
+      delete job;
+    else
+      s->onDone(job);  // takes ownership
   }
   if (s->onExit) s->onExit();
 }
@@ -89,12 +95,16 @@ void runAction(GpuJob& job) {
     return;
   }
   auto call = [&](const Entry<Return (*)(Device)>& e) { return e ? e.fn(d) : ERROR_FUNCTION_NOT_FOUND; };
-  if (job.action == "resetGpuLockedClocks") r = call(a.resetGpuLockedClocks);
-  else if (job.action == "resetMemoryLockedClocks") r = call(a.resetMemoryLockedClocks);
-  else if (job.action == "resetApplicationsClocks") r = call(a.resetApplicationsClocks);
+  if (job.action == "resetGpuLockedClocks")
+    r = call(a.resetGpuLockedClocks);
+  else if (job.action == "resetMemoryLockedClocks")
+    r = call(a.resetMemoryLockedClocks);
+  else if (job.action == "resetApplicationsClocks")
+    r = call(a.resetApplicationsClocks);
   else if (job.action == "setPersistenceMode")
     r = a.setPersistenceMode ? a.setPersistenceMode.fn(d, job.value) : ERROR_FUNCTION_NOT_FOUND;
-  else r = ERROR_INVALID_ARGUMENT;
+  else
+    r = ERROR_INVALID_ARGUMENT;
   job.actionRet = r;
 }
 

@@ -6,8 +6,8 @@
 
 namespace ovn::nvml {
 
-using Return = int;  // nvmlReturn_t
-using Device = struct DeviceOpaque*;  // nvmlDevice_t
+using Return = int;                       // nvmlReturn_t
+using Device = struct DeviceOpaque*;      // nvmlDevice_t
 using EventSet = struct EventSetOpaque*;  // nvmlEventSet_t
 
 enum : Return {
@@ -143,7 +143,7 @@ constexpr int kNvLinkErrorReplay = 0, kNvLinkErrorRecovery = 1, kNvLinkErrorCrcF
 // unsigned char: NOT_SUPPORTED 0, NOT_STARTED 1, IN_PROGRESS 2, COMPLETED 3.
 constexpr unsigned char kFabricNotSupported = 0, kFabricNotStarted = 1, kFabricInProgress = 2, kFabricCompleted = 3;
 constexpr unsigned int kFabricUuidLen = 16;  // NVML_GPU_FABRIC_UUID_LEN
-struct GpuFabricInfo {  // nvmlGpuFabricInfo_t (nvmlDeviceGetGpuFabricInfo, R535+)
+struct GpuFabricInfo {                       // nvmlGpuFabricInfo_t (nvmlDeviceGetGpuFabricInfo, R535+)
   unsigned char clusterUuid[kFabricUuidLen];
   Return status;  // meaningful once state is COMPLETED
   unsigned int cliqueId;
@@ -182,7 +182,8 @@ using FnDevRemapped = Return (*)(Device, unsigned int*, unsigned int*, unsigned 
 using FnDevProcs = Return (*)(Device, unsigned int*, void*);
 using FnDevFields = Return (*)(Device, int, FieldValue*);
 using FnDevSetUint = Return (*)(Device, unsigned int);
-using FnDevLinkUint = Return (*)(Device, unsigned int, unsigned int*);  // NvLinkState (nvmlEnableState_t), NvLinkVersion
+using FnDevLinkUint = Return (*)(Device, unsigned int,
+                                 unsigned int*);  // NvLinkState (nvmlEnableState_t), NvLinkVersion
 using FnDevLinkPci = Return (*)(Device, unsigned int, PciInfo*);
 using FnDevLinkCounter = Return (*)(Device, unsigned int, int, unsigned long long*);
 using FnDevFabric = Return (*)(Device, GpuFabricInfo*);

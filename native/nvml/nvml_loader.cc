@@ -1,15 +1,16 @@
 #include "nvml_loader.h"
 
-#include <string>
-
 #include <dlfcn.h>
 
 #include <cstdlib>
+#include <string>
 
 namespace ovn::nvml {
 
 const char* returnName(Return r) {
   switch (r) {
+// Tables below are laid out by hand (clang-format does not keep X-macro bodies stable).
+// clang-format off
 #define N(x) case x: return "NVML_" #x;
     N(SUCCESS) N(ERROR_UNINITIALIZED) N(ERROR_INVALID_ARGUMENT) N(ERROR_NOT_SUPPORTED) N(ERROR_NO_PERMISSION)
     N(ERROR_ALREADY_INITIALIZED) N(ERROR_NOT_FOUND) N(ERROR_INSUFFICIENT_SIZE) N(ERROR_INSUFFICIENT_POWER)
@@ -19,8 +20,9 @@ const char* returnName(Return r) {
     N(ERROR_VGPU_ECC_NOT_ENABLED) N(ERROR_INSUFFICIENT_RESOURCES) N(ERROR_FREQ_NOT_SUPPORTED)
     N(ERROR_ARGUMENT_VERSION_MISMATCH) N(ERROR_DEPRECATED) N(ERROR_NOT_READY) N(ERROR_GPU_NOT_FOUND)
     N(ERROR_INVALID_STATE) N(ERROR_UNKNOWN)
+// clang-format on
 #undef N
-    default: return "NVML_ERROR_UNKNOWN";
+                                    default : return "NVML_ERROR_UNKNOWN";
   }
 }
 
@@ -64,7 +66,9 @@ static Api loadApi() {
     a.processInfoStride = (s.size() > 3 && s[s.size() - 3] == '_') ? static_cast<int>(sizeof(ProcessInfoV2))
                                                                    : static_cast<int>(sizeof(ProcessInfoV1));
   }
-  a.nvLinkRemotePciVersion = !a.nvLinkRemotePci.symbol ? 0 : std::string(a.nvLinkRemotePci.symbol).back() == '2' ? 2 : 1;
+  a.nvLinkRemotePciVersion = !a.nvLinkRemotePci.symbol                             ? 0
+                             : std::string(a.nvLinkRemotePci.symbol).back() == '2' ? 2
+                                                                                   : 1;
   // The library stays open for the life of the process: NVML keeps driver state behind it.
   return a;
 }

@@ -18,6 +18,8 @@ using FnDevReset = Return (*)(Device);
 // The Api struct's members, the dlsym bindings and the name table (nvmlInfo().symbols) are all
 // generated from this list, so an entry point cannot be declared without being bound or reported.
 // Setters (the last rows) are used by recovery and resource management, through the policy gate only.
+// Tables below are laid out by hand (clang-format does not keep X-macro bodies stable).
+// clang-format off
 #define OVN_NVML_SYMBOLS(X)                                                                                     \
   X(init, FnVoid, "nvmlInit_v2", "nvmlInit")                                                                   \
   X(shutdown, FnVoid, "nvmlShutdown")                                                                          \
@@ -80,6 +82,7 @@ struct Api {
 
   // One entry per OVN_NVML_SYMBOLS row (the field, its type, the symbols it may resolve to).
 #define OVN_NVML_FIELD(field, Fn, ...) Entry<Fn> field;
+  // clang-format on
   OVN_NVML_SYMBOLS(OVN_NVML_FIELD)
 #undef OVN_NVML_FIELD
   // Derived from which symbol resolved (the layouts differ between versions).

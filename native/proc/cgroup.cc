@@ -24,7 +24,8 @@ bool hasOption(std::string_view list, std::string_view opt) {
   size_t start = 0;
   while (start <= list.size()) {
     size_t comma = list.find(',', start);
-    std::string_view item = list.substr(start, comma == std::string_view::npos ? std::string_view::npos : comma - start);
+    std::string_view item =
+        list.substr(start, comma == std::string_view::npos ? std::string_view::npos : comma - start);
     if (item == opt) return true;
     if (comma == std::string_view::npos) break;
     start = comma + 1;
@@ -181,9 +182,18 @@ class Reader {
 
 void readV2Memory(Reader& r, const std::string& dir, CgroupMemory& m) {
   m.source = "v2";
-  if (r.read(dir, "memory.current", "memory.usage")) { m.usage = r.u64(); m.hasUsage = true; }
-  if (r.read(dir, "memory.max", "memory.limit")) { m.limit = parseLimit(r.text()); m.hasLimit = true; }
-  if (r.read(dir, "memory.high", "memory.high")) { m.high = parseLimit(r.text()); m.hasHigh = true; }
+  if (r.read(dir, "memory.current", "memory.usage")) {
+    m.usage = r.u64();
+    m.hasUsage = true;
+  }
+  if (r.read(dir, "memory.max", "memory.limit")) {
+    m.limit = parseLimit(r.text());
+    m.hasLimit = true;
+  }
+  if (r.read(dir, "memory.high", "memory.high")) {
+    m.high = parseLimit(r.text());
+    m.hasHigh = true;
+  }
   if (r.tryRead(dir, "memory.swap.current")) {
     m.swapUsage = r.u64();
     m.hasSwap = true;
@@ -192,32 +202,54 @@ void readV2Memory(Reader& r, const std::string& dir, CgroupMemory& m) {
   if (r.read(dir, "memory.events", "memory.events")) {
     m.hasEvents = true;
     r.eachKV([&](std::string_view k, uint64_t v) {
-      if (k == "low") m.eventsLow = v;
-      else if (k == "high") m.eventsHigh = v;
-      else if (k == "max") m.eventsMax = v;
-      else if (k == "oom") m.eventsOom = v;
-      else if (k == "oom_kill") m.eventsOomKill = v;
+      if (k == "low")
+        m.eventsLow = v;
+      else if (k == "high")
+        m.eventsHigh = v;
+      else if (k == "max")
+        m.eventsMax = v;
+      else if (k == "oom")
+        m.eventsOom = v;
+      else if (k == "oom_kill")
+        m.eventsOomKill = v;
     });
   }
   if (r.read(dir, "memory.stat", "memory.stat")) {
     m.hasStat = true;
     r.eachKV([&](std::string_view k, uint64_t v) {
-      if (k == "anon") m.anon = v;
-      else if (k == "file") m.file = v;
-      else if (k == "inactive_file") m.inactiveFile = v;
-      else if (k == "active_file") m.activeFile = v;
-      else if (k == "shmem") m.shmem = v;
+      if (k == "anon")
+        m.anon = v;
+      else if (k == "file")
+        m.file = v;
+      else if (k == "inactive_file")
+        m.inactiveFile = v;
+      else if (k == "active_file")
+        m.activeFile = v;
+      else if (k == "shmem")
+        m.shmem = v;
     });
   }
 }
 
 void readV1Memory(Reader& r, const std::string& dir, CgroupMemory& m) {
   m.source = "v1";
-  if (r.read(dir, "memory.usage_in_bytes", "memory.usage")) { m.usage = r.u64(); m.hasUsage = true; }
-  if (r.read(dir, "memory.limit_in_bytes", "memory.limit")) { m.limit = parseLimit(r.text()); m.hasLimit = true; }
+  if (r.read(dir, "memory.usage_in_bytes", "memory.usage")) {
+    m.usage = r.u64();
+    m.hasUsage = true;
+  }
+  if (r.read(dir, "memory.limit_in_bytes", "memory.limit")) {
+    m.limit = parseLimit(r.text());
+    m.hasLimit = true;
+  }
   // v1's soft limit is the closest thing to v2's memory.high (reclaim target, not a hard stop).
-  if (r.tryRead(dir, "memory.soft_limit_in_bytes")) { m.high = parseLimit(r.text()); m.hasHigh = true; }
-  if (r.read(dir, "memory.failcnt", "memory.failcnt")) { m.failcnt = r.u64(); m.hasFailcnt = true; }
+  if (r.tryRead(dir, "memory.soft_limit_in_bytes")) {
+    m.high = parseLimit(r.text());
+    m.hasHigh = true;
+  }
+  if (r.read(dir, "memory.failcnt", "memory.failcnt")) {
+    m.failcnt = r.u64();
+    m.hasFailcnt = true;
+  }
   if (r.tryRead(dir, "memory.max_usage_in_bytes")) m.maxUsage = r.u64();
   if (r.tryRead(dir, "memory.memsw.usage_in_bytes")) {
     uint64_t memsw = r.u64();
@@ -228,19 +260,28 @@ void readV1Memory(Reader& r, const std::string& dir, CgroupMemory& m) {
   if (r.read(dir, "memory.oom_control", "memory.events")) {
     m.hasEvents = true;
     r.eachKV([&](std::string_view k, uint64_t v) {
-      if (k == "under_oom") m.underOom = v != 0;
-      else if (k == "oom_kill") { m.eventsOomKill = v; m.eventsOom = v; }
+      if (k == "under_oom")
+        m.underOom = v != 0;
+      else if (k == "oom_kill") {
+        m.eventsOomKill = v;
+        m.eventsOom = v;
+      }
     });
   }
   if (r.read(dir, "memory.stat", "memory.stat")) {
     m.hasStat = true;
     // total_* include descendants (hierarchical); the plain keys are this cgroup only.
     r.eachKV([&](std::string_view k, uint64_t v) {
-      if (k == "total_rss") m.anon = v;
-      else if (k == "total_cache") m.file = v;
-      else if (k == "total_inactive_file") m.inactiveFile = v;
-      else if (k == "total_active_file") m.activeFile = v;
-      else if (k == "total_shmem") m.shmem = v;
+      if (k == "total_rss")
+        m.anon = v;
+      else if (k == "total_cache")
+        m.file = v;
+      else if (k == "total_inactive_file")
+        m.inactiveFile = v;
+      else if (k == "total_active_file")
+        m.activeFile = v;
+      else if (k == "total_shmem")
+        m.shmem = v;
     });
   }
 }
@@ -249,11 +290,18 @@ void readCpuStat(Reader& r, const std::string& dir, CgroupCpu& c, bool v2) {
   if (!r.read(dir, "cpu.stat", "cpu.stat")) return;
   c.hasStat = true;
   r.eachKV([&](std::string_view k, uint64_t v) {
-    if (k == "nr_periods") c.nrPeriods = v;
-    else if (k == "nr_throttled") c.nrThrottled = v;
-    else if (k == "throttled_usec") c.throttledUs = v;
-    else if (k == "throttled_time") c.throttledUs = v / 1000;  // v1 reports ns
-    else if (v2 && k == "usage_usec") { c.usageUs = v; c.hasUsage = true; }
+    if (k == "nr_periods")
+      c.nrPeriods = v;
+    else if (k == "nr_throttled")
+      c.nrThrottled = v;
+    else if (k == "throttled_usec")
+      c.throttledUs = v;
+    else if (k == "throttled_time")
+      c.throttledUs = v / 1000;  // v1 reports ns
+    else if (v2 && k == "usage_usec") {
+      c.usageUs = v;
+      c.hasUsage = true;
+    }
   });
 }
 

@@ -45,9 +45,7 @@ struct CgroupMemory {
   bool hasUsage = false, hasLimit = false, hasHigh = false, hasEvents = false, hasStat = false;
   bool hasFailcnt = false, hasSwap = false;
   // usage minus inactive file pages, as cAdvisor and the kubelet compute it
-  uint64_t workingSet() const {
-    return usage > inactiveFile ? usage - inactiveFile : 0;
-  }
+  uint64_t workingSet() const { return usage > inactiveFile ? usage - inactiveFile : 0; }
 };
 
 struct CgroupCpu {

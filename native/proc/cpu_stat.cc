@@ -42,9 +42,12 @@ bool parseCpuStat(std::string_view text, CpuStat& s) {
       s.btime = parseU64(p, end);
     } else if (*p == 'p') {
       std::string_view k = nextToken(p, end);
-      if (k == "processes") s.processes = parseU64(p, end);
-      else if (k == "procs_running") s.procsRunning = parseU64(p, end);
-      else if (k == "procs_blocked") s.procsBlocked = parseU64(p, end);
+      if (k == "processes")
+        s.processes = parseU64(p, end);
+      else if (k == "procs_running")
+        s.procsRunning = parseU64(p, end);
+      else if (k == "procs_blocked")
+        s.procsBlocked = parseU64(p, end);
     }
     skipToNextLine(p, end);
   }
@@ -55,9 +58,9 @@ static uint64_t d(uint64_t a, uint64_t b) { return b > a ? b - a : 0; }
 
 bool cpuUtilization(const CpuTimes& a, const CpuTimes& b, CpuUtilization& u) {
   u = CpuUtilization{};
-  uint64_t user = d(a.user, b.user), nice = d(a.nice, b.nice), system = d(a.system, b.system),
-           idle = d(a.idle, b.idle), iowait = d(a.iowait, b.iowait), irq = d(a.irq, b.irq),
-           softirq = d(a.softirq, b.softirq), steal = d(a.steal, b.steal), guest = d(a.guest, b.guest);
+  uint64_t user = d(a.user, b.user), nice = d(a.nice, b.nice), system = d(a.system, b.system), idle = d(a.idle, b.idle),
+           iowait = d(a.iowait, b.iowait), irq = d(a.irq, b.irq), softirq = d(a.softirq, b.softirq),
+           steal = d(a.steal, b.steal), guest = d(a.guest, b.guest);
   uint64_t total = user + nice + system + idle + iowait + irq + softirq + steal;
   u.deltaJiffies = total;
   if (total == 0) return false;

@@ -22,8 +22,7 @@ struct CpuStat {
 
 // Fractions of the interval between two samples, each in [0, 1].
 struct CpuUtilization {
-  double busy = 0, user = 0, nice = 0, system = 0, idle = 0, iowait = 0, irq = 0, softirq = 0, steal = 0,
-         guest = 0;
+  double busy = 0, user = 0, nice = 0, system = 0, idle = 0, iowait = 0, irq = 0, softirq = 0, steal = 0, guest = 0;
   uint64_t deltaJiffies = 0;
 };
 

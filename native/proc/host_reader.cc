@@ -27,8 +27,10 @@ static void readPart(KeptOpenFiles& files, std::string& buf, const char* path, S
 void HostReader::sampleCgroup(int pid, Sourced<CgroupSample>& out) {
   if (!cgroupFile_ || pid != cgroupFilePid_) {
     char path[64];
-    if (pid > 0) std::snprintf(path, sizeof path, "/proc/%d/cgroup", pid);
-    else std::snprintf(path, sizeof path, "/proc/self/cgroup");
+    if (pid > 0)
+      std::snprintf(path, sizeof path, "/proc/%d/cgroup", pid);
+    else
+      std::snprintf(path, sizeof path, "/proc/self/cgroup");
     cgroupFile_ = std::make_unique<KeptOpenFile>(path);
     cgroupFilePid_ = pid;
   }
@@ -111,8 +113,10 @@ void HostReader::sample(const HostOptions& opts, HostSample& s) {
     Sourced<FsUsage> fs;
     FsUsage u;
     SysError e = statFilesystem(p, u);
-    if (e.ok()) fs.set(std::move(u));
-    else fs.fail(e);
+    if (e.ok())
+      fs.set(std::move(u));
+    else
+      fs.fail(e);
     fs.value.path = p;
     s.filesystems.push_back(std::move(fs));
   }

@@ -33,8 +33,8 @@ struct PerCpuUtilization {
 };
 
 struct HostSample {
-  double timeMs = 0;        // wall clock (ms since the epoch)
-  uint64_t monotonicNs = 0; // CLOCK_MONOTONIC
+  double timeMs = 0;         // wall clock (ms since the epoch)
+  uint64_t monotonicNs = 0;  // CLOCK_MONOTONIC
   Sourced<MemInfo> memory;
   Sourced<CpuStat> cpu;
   bool hasUtilization = false;

@@ -7,8 +7,7 @@ namespace ovn {
 
 KeptOpenFile::~KeptOpenFile() { close(); }
 
-KeptOpenFile::KeptOpenFile(KeptOpenFile&& o) noexcept
-    : path_(std::move(o.path_)), oneShot_(o.oneShot_), fd_(o.fd_) {
+KeptOpenFile::KeptOpenFile(KeptOpenFile&& o) noexcept : path_(std::move(o.path_)), oneShot_(o.oneShot_), fd_(o.fd_) {
   o.fd_ = -1;
 }
 

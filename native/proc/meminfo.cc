@@ -28,39 +28,69 @@ bool parseMemInfo(std::string_view text, MemInfo& m) {
     // Dispatch on the first letter to keep the comparison chain short.
     switch (k.empty() ? 0 : k[0]) {
       case 'M':
-        if (k == "MemTotal") { m.total = v; sawTotal = true; }
-        else if (k == "MemFree") m.free = v;
-        else if (k == "MemAvailable") { m.available = v; m.hasAvailable = true; }
-        else if (k == "Mapped") m.mapped = v;
+        if (k == "MemTotal") {
+          m.total = v;
+          sawTotal = true;
+        } else if (k == "MemFree")
+          m.free = v;
+        else if (k == "MemAvailable") {
+          m.available = v;
+          m.hasAvailable = true;
+        } else if (k == "Mapped")
+          m.mapped = v;
         break;
-      case 'B': if (k == "Buffers") m.buffers = v; break;
+      case 'B':
+        if (k == "Buffers") m.buffers = v;
+        break;
       case 'C':
-        if (k == "Cached") m.cached = v;
-        else if (k == "CommitLimit") m.commitLimit = v;
-        else if (k == "Committed_AS") m.committedAs = v;
+        if (k == "Cached")
+          m.cached = v;
+        else if (k == "CommitLimit")
+          m.commitLimit = v;
+        else if (k == "Committed_AS")
+          m.committedAs = v;
         break;
       case 'S':
-        if (k == "SwapCached") m.swapCached = v;
-        else if (k == "SReclaimable") m.sReclaimable = v;
-        else if (k == "SUnreclaim") m.sUnreclaim = v;
-        else if (k == "Shmem") m.shmem = v;
-        else if (k == "SwapTotal") m.swapTotal = v;
-        else if (k == "SwapFree") m.swapFree = v;
+        if (k == "SwapCached")
+          m.swapCached = v;
+        else if (k == "SReclaimable")
+          m.sReclaimable = v;
+        else if (k == "SUnreclaim")
+          m.sUnreclaim = v;
+        else if (k == "Shmem")
+          m.shmem = v;
+        else if (k == "SwapTotal")
+          m.swapTotal = v;
+        else if (k == "SwapFree")
+          m.swapFree = v;
         break;
       case 'A':
-        if (k == "Active") m.active = v;
-        else if (k == "AnonPages") m.anon = v;
+        if (k == "Active")
+          m.active = v;
+        else if (k == "AnonPages")
+          m.anon = v;
         break;
-      case 'I': if (k == "Inactive") m.inactive = v; break;
-      case 'D': if (k == "Dirty") m.dirty = v; break;
-      case 'W': if (k == "Writeback") m.writeback = v; break;
+      case 'I':
+        if (k == "Inactive") m.inactive = v;
+        break;
+      case 'D':
+        if (k == "Dirty") m.dirty = v;
+        break;
+      case 'W':
+        if (k == "Writeback") m.writeback = v;
+        break;
       case 'H':
-        if (k == "HugePages_Total") m.hugePagesTotal = v;
-        else if (k == "HugePages_Free") m.hugePagesFree = v;
-        else if (k == "HugePages_Rsvd") m.hugePagesRsvd = v;
-        else if (k == "Hugepagesize") m.hugePageSize = v;
+        if (k == "HugePages_Total")
+          m.hugePagesTotal = v;
+        else if (k == "HugePages_Free")
+          m.hugePagesFree = v;
+        else if (k == "HugePages_Rsvd")
+          m.hugePagesRsvd = v;
+        else if (k == "Hugepagesize")
+          m.hugePageSize = v;
         break;
-      default: break;
+      default:
+        break;
     }
   }
   if (!m.hasAvailable) {

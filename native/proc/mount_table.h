@@ -12,7 +12,7 @@
 namespace ovn {
 
 struct MountEntry {
-  std::string mountPoint;    // unescaped (\040 -> space)
+  std::string mountPoint;  // unescaped (\040 -> space)
   std::string fsType;
   std::string source;
   std::string mountOptions;  // per-mount: "rw,nosuid,relatime"

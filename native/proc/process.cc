@@ -57,10 +57,10 @@ bool parseProcStat(std::string_view text, ProcessInfo& o) {
   // 25..38: rsslim startcode endcode startstack kstkesp kstkeip signal blocked sigignore sigcatch
   //         wchan nswap cnswap exit_signal
   for (int i = 25; i <= 38; ++i) parseU64(p, end);
-  o.processor = static_cast<int>(parseI64(p, end));    // 39
-  parseU64(p, end);                                    // 40 rt_priority
-  parseU64(p, end);                                    // 41 policy
-  o.blkioTicks = parseU64(p, end);                     // 42 delayacct_blkio_ticks
+  o.processor = static_cast<int>(parseI64(p, end));  // 39
+  parseU64(p, end);                                  // 40 rt_priority
+  parseU64(p, end);                                  // 41 policy
+  o.blkioTicks = parseU64(p, end);                   // 42 delayacct_blkio_ticks
   return true;
 }
 
@@ -124,13 +124,20 @@ void parseProcIo(std::string_view text, IoCounters& io) {
     std::string_view k(key, static_cast<size_t>(p - key));
     if (p < end) ++p;
     uint64_t v = parseU64(p, end);
-    if (k == "rchar") io.rchar = v;
-    else if (k == "wchar") io.wchar = v;
-    else if (k == "syscr") io.syscr = v;
-    else if (k == "syscw") io.syscw = v;
-    else if (k == "read_bytes") io.readBytes = v;
-    else if (k == "write_bytes") io.writeBytes = v;
-    else if (k == "cancelled_write_bytes") io.cancelledWriteBytes = v;
+    if (k == "rchar")
+      io.rchar = v;
+    else if (k == "wchar")
+      io.wchar = v;
+    else if (k == "syscr")
+      io.syscr = v;
+    else if (k == "syscw")
+      io.syscw = v;
+    else if (k == "read_bytes")
+      io.readBytes = v;
+    else if (k == "write_bytes")
+      io.writeBytes = v;
+    else if (k == "cancelled_write_bytes")
+      io.cancelledWriteBytes = v;
     skipToNextLine(p, end);
   }
 }
@@ -187,8 +194,10 @@ SysError readProcess(int pid, const ProcessReadOptions& opts, ProcessInfo& o) {
   if (!parseProcStat(buf, o)) return SysError::fromErrno(EINVAL, "parse", path, pid);
   if (opts.status) {
     SysError se = readFileOnce(pidPath(pid, "status").c_str(), buf);
-    if (se.ok()) parseProcStatus(buf, o);
-    else if (se.err == ENOENT || se.err == ESRCH) return SysError::fromErrno(ESRCH, "open", pidPath(pid, "status"), pid);
+    if (se.ok())
+      parseProcStatus(buf, o);
+    else if (se.err == ENOENT || se.err == ESRCH)
+      return SysError::fromErrno(ESRCH, "open", pidPath(pid, "status"), pid);
   }
   readProcessExtras(pid, opts, o, buf);
   return {};

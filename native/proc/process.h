@@ -17,12 +17,12 @@ struct IoCounters {
 
 struct ProcessInfo {
   int pid = 0, ppid = 0, pgid = 0, sid = 0, ttyNr = 0, processor = -1;
-  char state = '?';          // R S D Z T t X I ...
+  char state = '?';  // R S D Z T t X I ...
   std::string comm;
   uint32_t flags = 0;
-  bool kernelThread = false;  // PF_KTHREAD
+  bool kernelThread = false;                              // PF_KTHREAD
   uint64_t utime = 0, stime = 0, cutime = 0, cstime = 0;  // clock ticks
-  uint64_t starttime = 0;     // clock ticks after boot: (pid, starttime) names a process uniquely
+  uint64_t starttime = 0;  // clock ticks after boot: (pid, starttime) names a process uniquely
   int64_t priority = 0, nice = 0;
   uint64_t numThreads = 0, vsize = 0, rss = 0;  // bytes
   uint64_t minflt = 0, majflt = 0, blkioTicks = 0;

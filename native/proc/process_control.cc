@@ -65,7 +65,9 @@ SysError waitForExit(int pid, uint64_t starttime, int timeoutMs, bool& exited) {
     }
     return e;
   }
-  struct pollfd p {fd, POLLIN, 0};
+  struct pollfd p {
+    fd, POLLIN, 0
+  };
   for (;;) {
     int r = ::poll(&p, 1, timeoutMs);
     if (r < 0 && errno == EINTR) continue;

@@ -13,8 +13,10 @@ ProcessTable::ProcessTable() {
   // Two fds per cached pid; leave most of the fd limit to the rest of the process.
   struct rlimit rl {};
   size_t limit = 1024;
-  if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur != RLIM_INFINITY) limit = rl.rlim_cur;
-  else if (rl.rlim_cur == RLIM_INFINITY) limit = 65536;
+  if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur != RLIM_INFINITY)
+    limit = rl.rlim_cur;
+  else if (rl.rlim_cur == RLIM_INFINITY)
+    limit = 65536;
   maxCachedPids_ = std::min<size_t>(4096, limit / 8);
 }
 
@@ -25,7 +27,8 @@ void ProcessTable::clearCache() {
 
 static bool vanished(const SysError& e) { return e.err == ENOENT || e.err == ESRCH; }
 
-SysError ProcessTable::scan(const ProcessReadOptions& opts, std::vector<ProcessInfo>& out, int onlyDescendantsOf, bool includeRoot) {
+SysError ProcessTable::scan(const ProcessReadOptions& opts, std::vector<ProcessInfo>& out, int onlyDescendantsOf,
+                            bool includeRoot) {
   std::lock_guard<std::mutex> lock(mu_);
   out.clear();
   ++generation_;
@@ -61,8 +64,10 @@ SysError ProcessTable::scan(const ProcessReadOptions& opts, std::vector<ProcessI
   closedir(dir);
   // Forget pids that were not seen in this scan: they exited.
   for (auto it = cache_.begin(); it != cache_.end();) {
-    if (it->second.lastSeen != generation_) it = cache_.erase(it);
-    else ++it;
+    if (it->second.lastSeen != generation_)
+      it = cache_.erase(it);
+    else
+      ++it;
   }
   // Which processes get the rest of their files read.
   std::vector<char> wanted(out.size(), onlyDescendantsOf > 0 ? 0 : 1);
@@ -90,8 +95,10 @@ SysError ProcessTable::scan(const ProcessReadOptions& opts, std::vector<ProcessI
         std::snprintf(path, sizeof path, "/proc/%d/status", pid);
         e = readFileOnce(path, buf_);
       }
-      if (e.ok()) parseProcStatus(buf_, info);
-      else if (vanished(e)) continue;
+      if (e.ok())
+        parseProcStatus(buf_, info);
+      else if (vanished(e))
+        continue;
     }
     readProcessExtras(pid, opts, info, buf_);
     kept.push_back(std::move(info));

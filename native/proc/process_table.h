@@ -19,7 +19,8 @@ class ProcessTable {
   // Scans /proc. Pids that vanish mid-scan are skipped. With `onlyDescendantsOf` > 0, status and
   // the optional files are read only for that process's descendants (and it, with includeRoot):
   // a first pass reads stat alone to build the tree.
-  SysError scan(const ProcessReadOptions& opts, std::vector<ProcessInfo>& out, int onlyDescendantsOf = 0, bool includeRoot = false);
+  SysError scan(const ProcessReadOptions& opts, std::vector<ProcessInfo>& out, int onlyDescendantsOf = 0,
+                bool includeRoot = false);
   size_t cachedPids() const { return cache_.size(); }
   void clearCache();
 

@@ -20,10 +20,14 @@ bool parsePsi(std::string_view text, Psi& out) {
         std::string_view k = kv.substr(0, eq);
         const char* vp = kv.data() + eq + 1;
         const char* ve = kv.data() + kv.size();
-        if (k == "avg10") line->avg10 = parseDouble(vp, ve);
-        else if (k == "avg60") line->avg60 = parseDouble(vp, ve);
-        else if (k == "avg300") line->avg300 = parseDouble(vp, ve);
-        else if (k == "total") line->totalUs = parseU64(vp, ve);
+        if (k == "avg10")
+          line->avg10 = parseDouble(vp, ve);
+        else if (k == "avg60")
+          line->avg60 = parseDouble(vp, ve);
+        else if (k == "avg300")
+          line->avg300 = parseDouble(vp, ve);
+        else if (k == "total")
+          line->totalUs = parseU64(vp, ve);
       }
     }
     skipToNextLine(p, end);

@@ -12,7 +12,8 @@
 
 namespace ovn {
 
-SysError PsiTriggerWatcher::create(const std::vector<PsiTriggerSpec>& specs, OnEvent onEvent, OnExit onExit, std::unique_ptr<PsiTriggerWatcher>& out) {
+SysError PsiTriggerWatcher::create(const std::vector<PsiTriggerSpec>& specs, OnEvent onEvent, OnExit onExit,
+                                   std::unique_ptr<PsiTriggerWatcher>& out) {
   auto st = std::make_shared<State>();
   auto cleanup = [&]() {
     for (int fd : st->fds) ::close(fd);
@@ -27,7 +28,8 @@ SysError PsiTriggerWatcher::create(const std::vector<PsiTriggerSpec>& specs, OnE
       return e;
     }
     char trig[96];
-    int n = std::snprintf(trig, sizeof trig, "%s %llu %llu", s.full ? "full" : "some", static_cast<unsigned long long>(s.stallUs), static_cast<unsigned long long>(s.windowUs));
+    int n = std::snprintf(trig, sizeof trig, "%s %llu %llu", s.full ? "full" : "some",
+                          static_cast<unsigned long long>(s.stallUs), static_cast<unsigned long long>(s.windowUs));
     if (::write(fd, trig, static_cast<size_t>(n) + 1) < 0) {
       SysError e = SysError::fromErrno(errno, "write", path + " (trigger \"" + trig + "\")");
       ::close(fd);

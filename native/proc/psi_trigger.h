@@ -25,7 +25,8 @@ class PsiTriggerWatcher {
   using OnEvent = std::function<void(const std::string& resource, const SysError& err)>;
   using OnExit = std::function<void()>;
   // Opens and arms the triggers on the calling thread (errors come back here), then waits on a thread.
-  static SysError create(const std::vector<PsiTriggerSpec>& specs, OnEvent onEvent, OnExit onExit, std::unique_ptr<PsiTriggerWatcher>& out);
+  static SysError create(const std::vector<PsiTriggerSpec>& specs, OnEvent onEvent, OnExit onExit,
+                         std::unique_ptr<PsiTriggerWatcher>& out);
   ~PsiTriggerWatcher();
   void stop();
 

@@ -8,10 +8,10 @@
 namespace ovn {
 
 struct SysError {
-  int err = 0;            // errno value, 0 = no error
-  std::string syscall;    // "open", "pread", "statvfs", ...
-  std::string path;       // file involved, if any
-  int pid = 0;            // process involved, if any
+  int err = 0;          // errno value, 0 = no error
+  std::string syscall;  // "open", "pread", "statvfs", ...
+  std::string path;     // file involved, if any
+  int pid = 0;          // process involved, if any
 
   bool ok() const { return err == 0; }
   // "ENOENT: No such file or directory, open '/proc/pressure/cpu'" — the shape Node uses.
@@ -35,8 +35,15 @@ struct Sourced {
   bool available = false;
   T value{};
   SysError error;
-  void set(T v) { value = std::move(v); available = true; error = SysError{}; }
-  void fail(SysError e) { available = false; error = std::move(e); }
+  void set(T v) {
+    value = std::move(v);
+    available = true;
+    error = SysError{};
+  }
+  void fail(SysError e) {
+    available = false;
+    error = std::move(e);
+  }
 };
 
 }  // namespace ovn

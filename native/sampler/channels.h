@@ -4,6 +4,8 @@
 // (JS reads channels by the names the sampler reports, never by position.)
 #pragma once
 
+// Tables below are laid out by hand (clang-format does not keep X-macro bodies stable).
+// clang-format off
 #define OVN_SAMPLER_MEMORY(X) X(mem_used_bytes) X(mem_available_bytes) X(swap_used_bytes)
 #define OVN_SAMPLER_CPU(X) \
   X(cpu_busy) X(cpu_user) X(cpu_system) X(cpu_iowait) X(cpu_steal) X(procs_running) X(procs_blocked) X(ctxt_per_s)
@@ -19,11 +21,24 @@
 
 namespace ovn::channel {
 #define OVN_ENUM(name) name,
-namespace memory { enum : int { OVN_SAMPLER_MEMORY(OVN_ENUM) count }; }
-namespace cpu { enum : int { OVN_SAMPLER_CPU(OVN_ENUM) count }; }
-namespace psi { enum : int { OVN_SAMPLER_PSI(OVN_ENUM) count }; }
-namespace cgroup { enum : int { OVN_SAMPLER_CGROUP(OVN_ENUM) count }; }
-namespace pid { enum : int { OVN_SAMPLER_PID(OVN_ENUM) count }; }
-namespace gpu { enum : int { OVN_SAMPLER_GPU(OVN_ENUM) count }; }
+// clang-format on
+namespace memory {
+enum : int { OVN_SAMPLER_MEMORY(OVN_ENUM) count };
+}
+namespace cpu {
+enum : int { OVN_SAMPLER_CPU(OVN_ENUM) count };
+}
+namespace psi {
+enum : int { OVN_SAMPLER_PSI(OVN_ENUM) count };
+}
+namespace cgroup {
+enum : int { OVN_SAMPLER_CGROUP(OVN_ENUM) count };
+}
+namespace pid {
+enum : int { OVN_SAMPLER_PID(OVN_ENUM) count };
+}
+namespace gpu {
+enum : int { OVN_SAMPLER_GPU(OVN_ENUM) count };
+}
 #undef OVN_ENUM
 }  // namespace ovn::channel

@@ -52,8 +52,8 @@ class ProcessScanner {
 
   ProcessScanOptions o_;
   ProcessTable table_;
-  std::mutex scanMu_;       // one scan at a time, published in order
-  mutable std::mutex mu_;   // ring_, seq_, readSeq_, stop_, threadCpuMs_
+  std::mutex scanMu_;      // one scan at a time, published in order
+  mutable std::mutex mu_;  // ring_, seq_, readSeq_, stop_, threadCpuMs_
   std::condition_variable cv_;
   std::deque<ProcessScan> ring_;
   uint64_t seq_ = 0, readSeq_ = 0;

@@ -72,7 +72,9 @@ Sampler::Sampler(SamplerOptions o) : o_(std::move(o)) {
   gpuCadence_ = {periodUs(static_cast<int64_t>(o_.gpuIntervalUs), o_.intervalUs, o_.intervalUs) * 1000, slackNs};
   if (o_.processes.root >= 0) scanner_ = std::make_unique<ProcessScanner>(o_.processes);
   buildChannels();
-  hostLast_.assign((o_.memory ? ch::memory::count : 0) + (o_.cpu ? ch::cpu::count : 0) + (o_.psi ? ch::psi::count : 0) + (o_.cgroup ? ch::cgroup::count : 0), NAN);
+  hostLast_.assign((o_.memory ? ch::memory::count : 0) + (o_.cpu ? ch::cpu::count : 0) + (o_.psi ? ch::psi::count : 0) +
+                       (o_.cgroup ? ch::cgroup::count : 0),
+                   NAN);
   size_t ring = o_.ringSize ? o_.ringSize : static_cast<size_t>(60'000'000 / o_.intervalUs);
   if (ring > 1'000'000) ring = 1'000'000;
   if (ring < 16) ring = 16;
@@ -93,10 +95,18 @@ Sampler::~Sampler() { stop(); }
 void Sampler::buildChannels() {
   auto add = [&](const std::string& s) { channels_.push_back(s); };
 #define OVN_ADD(name) add(#name);
-  if (o_.memory) { OVN_SAMPLER_MEMORY(OVN_ADD) }
-  if (o_.cpu) { OVN_SAMPLER_CPU(OVN_ADD) }
-  if (o_.psi) { OVN_SAMPLER_PSI(OVN_ADD) }
-  if (o_.cgroup) { OVN_SAMPLER_CGROUP(OVN_ADD) }
+  if (o_.memory) {
+    OVN_SAMPLER_MEMORY(OVN_ADD)
+  }
+  if (o_.cpu) {
+    OVN_SAMPLER_CPU(OVN_ADD)
+  }
+  if (o_.psi) {
+    OVN_SAMPLER_PSI(OVN_ADD)
+  }
+  if (o_.cgroup) {
+    OVN_SAMPLER_CGROUP(OVN_ADD)
+  }
 #undef OVN_ADD
 #define OVN_ADD(name) add(prefix + #name);
   for (int pid : o_.pids) {
@@ -221,7 +231,8 @@ void Sampler::sampleHost(double* v, uint64_t t) {
         double cdt = havePrevCpu_ ? static_cast<double>(t - prevCpuNs_) / 1e9 : 0;
         h[ch::cpu::procs_running] = ok ? static_cast<double>(s.cpu.value.procsRunning) : NAN;
         h[ch::cpu::procs_blocked] = ok ? static_cast<double>(s.cpu.value.procsBlocked) : NAN;
-        h[ch::cpu::ctxt_per_s] = ok && havePrevCpu_ && cdt > 0 ? static_cast<double>(s.cpu.value.ctxt - prevCtxt_) / cdt : NAN;
+        h[ch::cpu::ctxt_per_s] =
+            ok && havePrevCpu_ && cdt > 0 ? static_cast<double>(s.cpu.value.ctxt - prevCtxt_) / cdt : NAN;
         if (ok) prevCtxt_ = s.cpu.value.ctxt;
         havePrevCpu_ = ok;
         prevCpuNs_ = t;
@@ -237,7 +248,9 @@ void Sampler::sampleHost(double* v, uint64_t t) {
         h[ch::psi::psi_io_some_avg10] = s.psiIo.available ? s.psiIo.value.some.avg10 : NAN;
         uint64_t tot = s.psiMemory.available ? s.psiMemory.value.some.totalUs : 0;
         double pdt = havePrevPsi_ ? static_cast<double>(t - prevPsiNs_) / 1e9 : 0;
-        h[ch::psi::psi_memory_stall_frac] = s.psiMemory.available && havePrevPsi_ && pdt > 0 ? static_cast<double>(tot - prevPsiMemTotal_) / (pdt * 1e6) : NAN;
+        h[ch::psi::psi_memory_stall_frac] = s.psiMemory.available && havePrevPsi_ && pdt > 0
+                                                ? static_cast<double>(tot - prevPsiMemTotal_) / (pdt * 1e6)
+                                                : NAN;
         prevPsiMemTotal_ = tot;
         havePrevPsi_ = s.psiMemory.available;
         prevPsiNs_ = t;
@@ -256,8 +269,11 @@ void Sampler::sampleHost(double* v, uint64_t t) {
       h[cg_oom_kills] = ok && m.hasEvents ? static_cast<double>(m.eventsOomKill) : NAN;
       h[cg_failcnt] = ok && m.hasFailcnt ? static_cast<double>(m.failcnt) : NAN;
       bool cpuOk = ok && c.hasStat && c.nrPeriods > prevPeriods_ && prevPeriods_ > 0;
-      if (cpuOk) h[cg_cpu_throttled_frac] = static_cast<double>(c.nrThrottled - prevThrottled_) / static_cast<double>(c.nrPeriods - prevPeriods_);
-      else if (!(ok && c.hasStat)) h[cg_cpu_throttled_frac] = NAN;
+      if (cpuOk)
+        h[cg_cpu_throttled_frac] =
+            static_cast<double>(c.nrThrottled - prevThrottled_) / static_cast<double>(c.nrPeriods - prevPeriods_);
+      else if (!(ok && c.hasStat))
+        h[cg_cpu_throttled_frac] = NAN;
       if (ok && c.hasStat) {
         prevPeriods_ = c.nrPeriods;
         prevThrottled_ = c.nrThrottled;
@@ -304,11 +320,15 @@ void Sampler::sampleGpus(double* v, uint64_t t) {
       unsigned int x = 0;
       g[power_w] = a.powerUsage && a.powerUsage.fn(d, &x) == nvml::SUCCESS ? x / 1000.0 : NAN;
       g[sm_clock_mhz] = a.clock && a.clock.fn(d, nvml::kClockSm, &x) == nvml::SUCCESS ? static_cast<double>(x) : NAN;
-      g[temp_c] = a.temperature && a.temperature.fn(d, nvml::kTemperatureGpu, &x) == nvml::SUCCESS ? static_cast<double>(x) : NAN;
+      g[temp_c] = a.temperature && a.temperature.fn(d, nvml::kTemperatureGpu, &x) == nvml::SUCCESS
+                      ? static_cast<double>(x)
+                      : NAN;
       unsigned long long r = 0;
       bool rok = a.clocksEventReasons && a.clocksEventReasons.fn(d, &r) == nvml::SUCCESS;
       g[thermal_throttle] = rok ? ((r & (nvml::kReasonHwThermal | nvml::kReasonSwThermal)) ? 1.0 : 0.0) : NAN;
-      g[power_throttle] = rok ? ((r & (nvml::kReasonSwPowerCap | nvml::kReasonHwPowerBrake | nvml::kReasonHwSlowdown)) ? 1.0 : 0.0) : NAN;
+      g[power_throttle] =
+          rok ? ((r & (nvml::kReasonSwPowerCap | nvml::kReasonHwPowerBrake | nvml::kReasonHwSlowdown)) ? 1.0 : 0.0)
+              : NAN;
     }
   }
   for (size_t i = 0; i < lastGpu_.size(); ++i) v[i] = lastGpu_[i];
@@ -359,8 +379,12 @@ std::vector<ChannelStats> Sampler::window(double windowMs, uint64_t& count) cons
   for (size_t c = 0; c < nch; ++c) {
     std::sort(picked[c].begin(), picked[c].end());
     bool any = k[c] > 0;
-    out[c] = {k[c], any ? lo[c] : NAN, any ? hi[c] : NAN, any ? sum[c] / static_cast<double>(k[c]) : NAN,
-              RunningStats::quantileOfSorted(picked[c], 0.5), RunningStats::quantileOfSorted(picked[c], 0.95),
+    out[c] = {k[c],
+              any ? lo[c] : NAN,
+              any ? hi[c] : NAN,
+              any ? sum[c] / static_cast<double>(k[c]) : NAN,
+              RunningStats::quantileOfSorted(picked[c], 0.5),
+              RunningStats::quantileOfSorted(picked[c], 0.95),
               RunningStats::quantileOfSorted(picked[c], 0.99)};
   }
   return out;

@@ -34,10 +34,10 @@ struct SamplerOptions {
   bool allGpus = false;
   // How often each group is read; -1: the default (see Sampler::Sampler), 0: every sample.
   int64_t cpuIntervalUs = -1, psiIntervalUs = -1, cgroupIntervalUs = -1;
-  uint64_t gpuIntervalUs = 0;  // 0 = every sample
+  uint64_t gpuIntervalUs = 0;                        // 0 = every sample
   ProcessScanOptions processes = {-1, 0, 16, true};  // root < 0: no process scans
-  size_t ringSize = 0;         // 0 (absent from JS) = 60 s of samples, in [16, 1M]
-  bool realtime = false;       // SCHED_FIFO priority 1 for the sampling thread (needs CAP_SYS_NICE)
+  size_t ringSize = 0;                               // 0 (absent from JS) = 60 s of samples, in [16, 1M]
+  bool realtime = false;  // SCHED_FIFO priority 1 for the sampling thread (needs CAP_SYS_NICE)
 };
 
 struct ChannelStats {
@@ -50,7 +50,7 @@ struct SamplerReport {
   std::vector<ChannelStats> stats;
   uint64_t samples = 0, missedDeadlines = 0, dropped = 0;
   double durationMs = 0, threadCpuMs = 0;
-  ChannelStats intervalUs{};  // achieved gap between samples
+  ChannelStats intervalUs{};                                      // achieved gap between samples
   std::vector<std::pair<std::string, uint64_t>> readIntervalsUs;  // per signal group
   uint64_t processScans = 0;
   double processThreadCpuMs = 0;
@@ -97,8 +97,8 @@ class Sampler {
   std::vector<std::string> channels_;
   std::unique_ptr<SampleRing> ring_;
   std::atomic<bool> running_{false}, stop_{false};
-  std::mutex wakeMu_;                // guards stop_ changes seen by the waiting thread
-  std::condition_variable wakeCv_;   // the sampling thread sleeps here until its next deadline
+  std::mutex wakeMu_;               // guards stop_ changes seen by the waiting thread
+  std::condition_variable wakeCv_;  // the sampling thread sleeps here until its next deadline
   std::thread thread_;
   uint64_t readCursor_ = 0;
   uint64_t droppedByReader_ = 0;

@@ -36,8 +36,10 @@ SysError readAttr(const std::string& path, std::string& out) {
 void readPort(const std::string& dir, IbPort& p) {
   std::string text;
   SysError e = readAttr(dir + "/state", text);
-  if (e.ok()) parseIbEnum(text, p.state, p.stateName);
-  else p.error = e;
+  if (e.ok())
+    parseIbEnum(text, p.state, p.stateName);
+  else
+    p.error = e;
   if (readAttr(dir + "/phys_state", text).ok()) parseIbEnum(text, p.physState, p.physStateName);
   if (readAttr(dir + "/rate", text).ok()) {
     p.rateText = text;

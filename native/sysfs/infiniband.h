@@ -14,20 +14,20 @@ namespace ovn {
 
 struct IbPort {
   uint32_t port = 0;
-  int state = -1;              // "4: ACTIVE" -> 4; -1 when unreadable
-  std::string stateName;       // "ACTIVE"
-  int physState = -1;          // "5: LinkUp" -> 5
-  std::string physStateName;   // "LinkUp"
-  double rateGbps = -1;        // "200 Gb/sec (4X HDR)" -> 200
-  std::string rateText;        // the whole rate line
-  std::string linkLayer;       // "InfiniBand" or "Ethernet"
+  int state = -1;             // "4: ACTIVE" -> 4; -1 when unreadable
+  std::string stateName;      // "ACTIVE"
+  int physState = -1;         // "5: LinkUp" -> 5
+  std::string physStateName;  // "LinkUp"
+  double rateGbps = -1;       // "200 Gb/sec (4X HDR)" -> 200
+  std::string rateText;       // the whole rate line
+  std::string linkLayer;      // "InfiniBand" or "Ethernet"
   // Every file under counters/ that holds a number, by file name ("symbol_error": 0).
   std::vector<std::pair<std::string, uint64_t>> counters;
-  SysError error;              // the first failure reading this port (state unreadable and so on)
+  SysError error;  // the first failure reading this port (state unreadable and so on)
 };
 
 struct IbDevice {
-  std::string name;            // "mlx5_0"
+  std::string name;  // "mlx5_0"
   std::string boardId, firmwareVersion, hcaType;
   std::vector<IbPort> ports;
 };

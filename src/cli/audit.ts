@@ -32,25 +32,47 @@ export function registerAuditCommand(program: Command): void {
     .option('--config <file>', 'configuration file (for the state directory)')
     .action((flags: AuditFlags) => {
       const limit = Number(flags.limit);
-      if (!Number.isInteger(limit) || limit <= 0) throw new Error(`--limit: got ${flags.limit}; expected a positive integer`);
+      if (!Number.isInteger(limit) || limit <= 0)
+        throw new Error(`--limit: got ${flags.limit}; expected a positive integer`);
       const { config } = loadConfig(flags.config);
       const db = openDatabase(config.stateDir);
-      const entries = new AuditLog(db).list({ limit, ...(flags.since ? { sinceMs: Date.now() - parseDuration(flags.since) } : {}), ...(flags.action ? { action: flags.action } : {}) });
+      const entries = new AuditLog(db).list({
+        limit,
+        ...(flags.since ? { sinceMs: Date.now() - parseDuration(flags.since) } : {}),
+        ...(flags.action ? { action: flags.action } : {}),
+      });
       db.close();
       if (!entries.length) {
         // Say so (on stderr when stdout carries JSON): an empty table looks like a broken command.
         const what = `no audit entries${flags.since || flags.action ? ' match the filters' : ''} in ${config.stateDir} (the policy gate records a decision each time something asks to act)`;
         if (flags.json || !process.stdout.isTTY) {
           process.stderr.write(`overnight: ${what}\n`);
-          return printJson(entries);
+          printJson(entries);
+          return;
         }
         process.stdout.write(`${what}\n`);
         return;
       }
-      if (flags.json || !process.stdout.isTTY) return printJson(entries);
-      const t = new Table({ head: ['time', 'phase', 'actor', 'action', 'target', 'decision', 'reason / outcome'], style: { head: [], border: [] }, wordWrap: true, colWidths: [26, 10, 18, 16, 30, 10, 50] });
+      if (flags.json || !process.stdout.isTTY) {
+        printJson(entries);
+        return;
+      }
+      const t = new Table({
+        head: ['time', 'phase', 'actor', 'action', 'target', 'decision', 'reason / outcome'],
+        style: { head: [], border: [] },
+        wordWrap: true,
+        colWidths: [26, 10, 18, 16, 30, 10, 50],
+      });
       for (const e of entries) {
-        t.push([e.ts, e.phase, e.actor, e.action, JSON.stringify(e.target), e.dry_run ? 'dry run' : e.allowed ? 'allowed' : 'REFUSED', e.phase === 'outcome' ? JSON.stringify(e.outcome) : e.reason]);
+        t.push([
+          e.ts,
+          e.phase,
+          e.actor,
+          e.action,
+          JSON.stringify(e.target),
+          e.dry_run ? 'dry run' : e.allowed ? 'allowed' : 'REFUSED',
+          e.phase === 'outcome' ? JSON.stringify(e.outcome) : e.reason,
+        ]);
       }
       process.stdout.write(`${t.toString()}\n`);
     });

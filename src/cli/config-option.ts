@@ -8,7 +8,7 @@ import type { Command } from 'commander';
 
 export function configFileOf(command: Command): string | undefined {
   for (let c: Command | null = command; c; c = c.parent) {
-    const v = (c.opts() as { config?: unknown }).config;
+    const v = c.opts<{ config?: unknown }>().config;
     if (typeof v === 'string') return v;
   }
   return undefined;

@@ -39,7 +39,14 @@ export function nhcReason(r: HealthReport): string {
   const node = r.metrics.node_checks?.findings.find((f) => f.severity === 'critical');
   if (node) return node.message.slice(0, 200);
   const crit = r.recommendations.find((x) => x.severity === 'critical');
-  return (crit?.message ?? (r.breached.filter((b) => !b.informational).map((b) => `${b.metric} ${b.observed} > ${b.limit}`).join(', ') || r.status)).slice(0, 200);
+  return (
+    crit?.message ??
+    (r.breached
+      .filter((b) => !b.informational)
+      .map((b) => `${b.metric} ${b.observed} > ${b.limit}`)
+      .join(', ') ||
+      r.status)
+  ).slice(0, 200);
 }
 
 /** NPD's custom-plugin contract: exit 0 OK, 1 problem, 2 unknown; nagios-style for --nhc's unknown too. */
@@ -62,17 +69,34 @@ export function oneLine(text: string, max: number): string {
 export function registerHealthCommand(program: Command): void {
   program
     .command('health')
-    .description('one health check; exits 1 when not healthy (0 with --exit-zero), 2 when it cannot tell; --nhc for Slurm, --npd for node-problem-detector')
+    .description(
+      'one health check; exits 1 when not healthy (0 with --exit-zero), 2 when it cannot tell; --nhc for Slurm, --npd for node-problem-detector',
+    )
     .option('--config <file>', 'configuration file')
-    .option('--nhc', 'Slurm HealthCheckProgram mode: exit 1 with a one-line reason when the node is critical, 2 when unknown')
-    .option('--npd', `Kubernetes node-problem-detector plugin: exit 0 OK, 1 problem (critical), 2 unknown; one line of at most ${NPD_MAX_OUTPUT} bytes`)
-    .option('--drain', 'with --nhc: drain the node ($SLURMD_NODENAME) when the check fails, reason "overnight: ..."; resume it when the check passes again')
-    .option('--fail-on <status>', 'with --nhc: the status that fails the check: critical, or degraded (degraded and critical) (default: slurm.failOn, critical)')
+    .option(
+      '--nhc',
+      'Slurm HealthCheckProgram mode: exit 1 with a one-line reason when the node is critical, 2 when unknown',
+    )
+    .option(
+      '--npd',
+      `Kubernetes node-problem-detector plugin: exit 0 OK, 1 problem (critical), 2 unknown; one line of at most ${NPD_MAX_OUTPUT} bytes`,
+    )
+    .option(
+      '--drain',
+      'with --nhc: drain the node ($SLURMD_NODENAME) when the check fails, reason "overnight: ..."; resume it when the check passes again',
+    )
+    .option(
+      '--fail-on <status>',
+      'with --nhc: the status that fails the check: critical, or degraded (degraded and critical) (default: slurm.failOn, critical)',
+    )
     .option('--no-resume', 'with --drain: never resume a node, even one drained by overnight (default: slurm.resume)')
     .option('--json', 'print the whole report as JSON')
     .option('--exit-zero', 'exit 0 whatever the status (the status is still printed)')
     .option('--check <type>', 'quick | full', 'full')
-    .option('--timeout <seconds>', `give up after this long, counted from start-up (default: 30, ${NPD_DEFAULT_TIMEOUT_S} with --npd)`)
+    .option(
+      '--timeout <seconds>',
+      `give up after this long, counted from start-up (default: 30, ${NPD_DEFAULT_TIMEOUT_S} with --npd)`,
+    )
     .action(async (flags: HealthFlags) => {
       // Plugins (NHC, NPD) are judged by stdout and the exit code: every failure, a configuration
       // error included, is one line on stdout and "unknown", never silence and never "problem".
@@ -86,12 +110,15 @@ export function registerHealthCommand(program: Command): void {
       let failOn: string;
       const timeoutS = flags.timeout === undefined ? (flags.npd ? NPD_DEFAULT_TIMEOUT_S : 30) : Number(flags.timeout);
       try {
-        if (!Number.isFinite(timeoutS) || timeoutS <= 0 || timeoutS > 3600) throw new Error(`--timeout: got "${flags.timeout}"; expected seconds in (0, 3600]`);
-        if (!['quick', 'full'].includes(flags.check)) throw new Error(`--check: got "${flags.check}"; expected quick or full`);
+        if (!Number.isFinite(timeoutS) || timeoutS <= 0 || timeoutS > 3600)
+          throw new Error(`--timeout: got "${flags.timeout}"; expected seconds in (0, 3600]`);
+        if (!['quick', 'full'].includes(flags.check))
+          throw new Error(`--check: got "${flags.check}"; expected quick or full`);
         if (flags.npd && flags.nhc) throw new Error('--npd and --nhc: choose one plugin contract');
         config = loadConfig(flags.config).config;
         failOn = flags.failOn ?? config.slurm.failOn;
-        if (failOn !== 'critical' && failOn !== 'degraded') throw new Error(`--fail-on: got "${failOn.slice(0, 40)}"; expected critical or degraded`);
+        if (failOn !== 'critical' && failOn !== 'degraded')
+          throw new Error(`--fail-on: got "${failOn.slice(0, 40)}"; expected critical or degraded`);
       } catch (err) {
         if (!plugin) throw err;
         unknown(`config: ${(err as Error).message.replace(/\s*\n\s*-?\s*/g, ' ')}`);
@@ -117,12 +144,18 @@ export function registerHealthCommand(program: Command): void {
       if (flags.json) printJson(report);
       if (flags.npd) {
         const critical = report.status === 'critical';
-        if (!flags.json) say(critical ? nhcReason(report) : `OK ${report.status}${report.breached.length ? `: ${nhcReason(report)}` : ''}`);
+        if (!flags.json)
+          say(
+            critical
+              ? nhcReason(report)
+              : `OK ${report.status}${report.breached.length ? `: ${nhcReason(report)}` : ''}`,
+          );
         process.exitCode = critical && !flags.exitZero ? EXIT.problem : EXIT.ok;
         return;
       }
       if (!flags.nhc) {
-        if (!flags.json) process.stdout.write(`${report.status}${report.breached.length ? `: ${nhcReason(report)}` : ''}\n`);
+        if (!flags.json)
+          process.stdout.write(`${report.status}${report.breached.length ? `: ${nhcReason(report)}` : ''}\n`);
         process.exitCode = report.status !== 'healthy' && !flags.exitZero ? EXIT.problem : EXIT.ok;
         return;
       }
@@ -135,7 +168,10 @@ export function registerHealthCommand(program: Command): void {
 }
 
 /** Drains or resumes the node through the policy gate (audited); scontrol trouble goes to stderr. */
-async function reconcileSlurm(config: ReturnType<typeof loadConfig>['config'], o: { failing: boolean; reason: string; resume: boolean }): Promise<void> {
+async function reconcileSlurm(
+  config: ReturnType<typeof loadConfig>['config'],
+  o: { failing: boolean; reason: string; resume: boolean },
+): Promise<void> {
   const [{ reconcileSlurmNode }, { openDatabase }, { AuditLog }, { PolicyGate }, { systemClock }] = await Promise.all([
     import('../health/slurm.js'),
     import('../store/database.js'),
@@ -146,11 +182,16 @@ async function reconcileSlurm(config: ReturnType<typeof loadConfig>['config'], o
   const db = openDatabase(config.stateDir);
   try {
     const r = await reconcileSlurmNode(new PolicyGate(config.policy, new AuditLog(db), systemClock), o);
-    if (r.error) process.stderr.write(`overnight: slurm node ${r.node}: ${r.decision.act === 'none' ? r.decision.why : `${r.decision.act} failed`}: ${r.error}\n`);
-    else if (r.decision.act !== 'none') process.stderr.write(`overnight: slurm node ${r.node}: ${r.decision.act === 'drain' ? 'drained' : `resumed (${r.decision.why})`}\n`);
+    if (r.error)
+      process.stderr.write(
+        `overnight: slurm node ${r.node}: ${r.decision.act === 'none' ? r.decision.why : `${r.decision.act} failed`}: ${r.error}\n`,
+      );
+    else if (r.decision.act !== 'none')
+      process.stderr.write(
+        `overnight: slurm node ${r.node}: ${r.decision.act === 'drain' ? 'drained' : `resumed (${r.decision.why})`}\n`,
+      );
     else if (o.failing) process.stderr.write(`overnight: slurm node ${r.node}: ${r.decision.why}\n`);
   } finally {
     db.close();
   }
 }
-

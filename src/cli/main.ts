@@ -12,17 +12,65 @@ type Register = (program: Command) => void;
 
 /** name, description (as in the subcommand's file; a test keeps them equal), and its lazy loader. */
 export const SUBCOMMANDS: readonly { name: string; description: string; load: () => Promise<Register> }[] = [
-  { name: 'sample', description: 'print one host sample: memory, CPU, load, PSI, cgroup limits, filesystems', load: async () => (await import('./sample.js')).registerSampleCommand },
-  { name: 'serve', description: 'run the MCP server (healthCheck, ...) on stdio, or on Streamable HTTP with --http', load: async () => (await import('./serve.js')).registerServeCommand },
-  { name: 'audit', description: 'show the audit log: every destructive decision (allowed or refused) and its outcome', load: async () => (await import('./audit.js')).registerAuditCommand },
-  { name: 'progress', description: 'show tasks with progress bars (JSON when not on a terminal); `progress restore` puts artifacts back', load: async () => (await import('./progress.js')).registerProgressCommand },
-  { name: 'resources', description: 'list GPU leases and memory/disk reservations; `resources release <id>` releases one', load: async () => (await import('./resources.js')).registerResourcesCommand },
-  { name: 'record', description: 'run a command and report CPU, memory, pressure, cgroup and GPU signals over its run (to stderr), flagging untrustworthy conditions', load: async () => (await import('./record.js')).registerRecordCommand },
-  { name: 'monitor', description: 'watch, recover and escalate all night: health -> recovery -> progress -> resources -> sleep (woken by PSI, Xids, exits, deadlines)', load: async () => (await import('./monitor.js')).registerMonitorCommand },
-  { name: 'health', description: 'one health check; exits 1 when not healthy (0 with --exit-zero), 2 when it cannot tell; --nhc for Slurm, --npd for node-problem-detector', load: async () => (await import('./health.js')).registerHealthCommand },
-  { name: 'token', description: 'print a new random bearer token for server.token or $OVERNIGHT_TOKEN', load: async () => (await import('./token.js')).registerTokenCommand },
-  { name: 'events', description: 'show the event history: kernel log lines (Xid, OOM kills, hung tasks, I/O errors, ...), GPU events, recoveries and boots', load: async () => (await import('./events.js')).registerEventsCommand },
-  { name: 'report', description: 'the morning report: plots of the night with its events, task progress, recoveries and alerts', load: async () => (await import('./report.js')).registerReportCommand },
+  {
+    name: 'sample',
+    description: 'print one host sample: memory, CPU, load, PSI, cgroup limits, filesystems',
+    load: async () => (await import('./sample.js')).registerSampleCommand,
+  },
+  {
+    name: 'serve',
+    description: 'run the MCP server (healthCheck, ...) on stdio, or on Streamable HTTP with --http',
+    load: async () => (await import('./serve.js')).registerServeCommand,
+  },
+  {
+    name: 'audit',
+    description: 'show the audit log: every destructive decision (allowed or refused) and its outcome',
+    load: async () => (await import('./audit.js')).registerAuditCommand,
+  },
+  {
+    name: 'progress',
+    description: 'show tasks with progress bars (JSON when not on a terminal); `progress restore` puts artifacts back',
+    load: async () => (await import('./progress.js')).registerProgressCommand,
+  },
+  {
+    name: 'resources',
+    description: 'list GPU leases and memory/disk reservations; `resources release <id>` releases one',
+    load: async () => (await import('./resources.js')).registerResourcesCommand,
+  },
+  {
+    name: 'record',
+    description:
+      'run a command and report CPU, memory, pressure, cgroup and GPU signals over its run (to stderr), flagging untrustworthy conditions',
+    load: async () => (await import('./record.js')).registerRecordCommand,
+  },
+  {
+    name: 'monitor',
+    description:
+      'watch, recover and escalate all night: health -> recovery -> progress -> resources -> sleep (woken by PSI, Xids, exits, deadlines)',
+    load: async () => (await import('./monitor.js')).registerMonitorCommand,
+  },
+  {
+    name: 'health',
+    description:
+      'one health check; exits 1 when not healthy (0 with --exit-zero), 2 when it cannot tell; --nhc for Slurm, --npd for node-problem-detector',
+    load: async () => (await import('./health.js')).registerHealthCommand,
+  },
+  {
+    name: 'token',
+    description: 'print a new random bearer token for server.token or $OVERNIGHT_TOKEN',
+    load: async () => (await import('./token.js')).registerTokenCommand,
+  },
+  {
+    name: 'events',
+    description:
+      'show the event history: kernel log lines (Xid, OOM kills, hung tasks, I/O errors, ...), GPU events, recoveries and boots',
+    load: async () => (await import('./events.js')).registerEventsCommand,
+  },
+  {
+    name: 'report',
+    description: 'the morning report: plots of the night with its events, task progress, recoveries and alerts',
+    load: async () => (await import('./report.js')).registerReportCommand,
+  },
 ];
 
 function packageVersion(): string {
@@ -33,7 +81,8 @@ function packageVersion(): string {
 /** commander quotes string defaults (`(default: "full")`); show them as the user types them. */
 function unquoteDefaults(cmd: Command): void {
   for (const o of cmd.options as Option[]) {
-    if (typeof o.defaultValue === 'string' && o.defaultValueDescription === undefined) o.defaultValueDescription = o.defaultValue;
+    if (typeof o.defaultValue === 'string' && o.defaultValueDescription === undefined)
+      o.defaultValueDescription = o.defaultValue;
   }
   for (const sub of cmd.commands) unquoteDefaults(sub);
 }

@@ -21,7 +21,10 @@ function openLogFile(file: string): WriteStream {
     fd = openSync(file, 'a', 0o640);
   } catch (err) {
     const e = err as NodeJS.ErrnoException;
-    throw new CliError(`--log-file ${file}: cannot open it for appending (${e.code ?? 'error'}: ${e.message.replace(/^\w+: /, '').split(',')[0]}); create its directory (systemd: LogsDirectory=) or choose another path`, EX_CONFIG);
+    throw new CliError(
+      `--log-file ${file}: cannot open it for appending (${e.code ?? 'error'}: ${e.message.replace(/^\w+: /, '').split(',')[0]}); create its directory (systemd: LogsDirectory=) or choose another path`,
+      EX_CONFIG,
+    );
   }
   const stream = createWriteStream(file, { fd, flags: 'a' });
   // After a successful open, a write error (disk full) is reported once on stderr; the monitor goes on.
@@ -39,7 +42,10 @@ function loadConfigOrExit(file: string | undefined): ReturnType<typeof loadConfi
 }
 
 /** recover: on needs a scope: refuse to start when none is named and none is implied (PID 1 parent, session leader). */
-function checkRecoveryScope(config: { monitor: { recover: string }; policy: { scopeRoot?: number; scopeUnit?: string; scopeUser?: string | number } }): void {
+function checkRecoveryScope(config: {
+  monitor: { recover: string };
+  policy: { scopeRoot?: number; scopeUnit?: string; scopeUser?: string | number };
+}): void {
   if (config.monitor.recover !== 'on') return;
   const p = config.policy;
   if (p.scopeRoot !== undefined || p.scopeUnit !== undefined || p.scopeUser !== undefined) return;
@@ -60,7 +66,9 @@ interface MonitorFlags {
 export function registerMonitorCommand(program: Command): void {
   program
     .command('monitor')
-    .description('watch, recover and escalate all night: health -> recovery -> progress -> resources -> sleep (woken by PSI, Xids, exits, deadlines)')
+    .description(
+      'watch, recover and escalate all night: health -> recovery -> progress -> resources -> sleep (woken by PSI, Xids, exits, deadlines)',
+    )
     .option('--config <file>', 'configuration file')
     .option('--interval <seconds>', 'seconds between cycles (default: monitor.intervalSec, 300)')
     .option('--metrics <port>', 'serve Prometheus metrics on this port at /metrics')
@@ -71,7 +79,8 @@ export function registerMonitorCommand(program: Command): void {
     .action(async (flags: MonitorFlags) => {
       const { config, path } = loadConfigOrExit(flags.config);
       const interval = flags.interval === undefined ? config.monitor.intervalSec : Number(flags.interval);
-      if (!Number.isFinite(interval) || interval < 0.05) throw new Error(`--interval: got ${flags.interval}; expected seconds >= 0.05`);
+      if (!Number.isFinite(interval) || interval < 0.05)
+        throw new Error(`--interval: got ${flags.interval}; expected seconds >= 0.05`);
       const cycles = flags.cycles === undefined ? Infinity : Number(flags.cycles);
       checkRecoveryScope(config);
       const logFile = flags.logFile ? openLogFile(flags.logFile) : undefined;
@@ -105,7 +114,10 @@ export function registerMonitorCommand(program: Command): void {
           if (!live) out.write(`${JSON.stringify({ type: 'event', ...e })}\n`);
         },
         onCycle: (c, h) => {
-          if (live) process.stdout.write(`\x1b[2J\x1b[H${renderLiveView(c, h, ctx.progress.list(), monitor.events, intervalMs)}\n`);
+          if (live)
+            process.stdout.write(
+              `\x1b[2J\x1b[H${renderLiveView(c, h, ctx.progress.list(), monitor.events, intervalMs)}\n`,
+            );
           else out.write(`${JSON.stringify({ type: 'cycle', ...c })}\n`);
         },
       });
@@ -113,7 +125,10 @@ export function registerMonitorCommand(program: Command): void {
       const stop = () => ac.abort();
       process.once('SIGTERM', stop);
       process.once('SIGINT', stop);
-      if (!live) out.write(`${JSON.stringify({ type: 'start', config: path ?? 'defaults', interval_s: intervalMs / 1000, recover: config.monitor.recover, metrics: flags.metrics ? `http://${flags.metricsHost}:${metricsServer && (metricsServer.address() as { port: number }).port}/metrics` : null })}\n`);
+      if (!live)
+        out.write(
+          `${JSON.stringify({ type: 'start', config: path ?? 'defaults', interval_s: intervalMs / 1000, recover: config.monitor.recover, metrics: flags.metrics ? `http://${flags.metricsHost}:${metricsServer && (metricsServer.address() as { port: number }).port}/metrics` : null })}\n`,
+        );
       await monitor.run(ac.signal, cycles);
       notify('STOPPING=1');
       metricsServer?.close();

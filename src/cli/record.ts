@@ -15,12 +15,17 @@ interface RecordFlags {
 }
 
 export function renderReport(r: BenchmarkReport, command: string, exitCode: number | null): string {
-  const t = new Table({ head: ['signal', 'mean', 'p50', 'p95', 'p99', 'max'], style: { head: [], border: [] }, chars: { mid: '', 'left-mid': '', 'mid-mid': '', 'right-mid': '' } });
+  const t = new Table({
+    head: ['signal', 'mean', 'p50', 'p95', 'p99', 'max'],
+    style: { head: [], border: [] },
+    chars: { mid: '', 'left-mid': '', 'mid-mid': '', 'right-mid': '' },
+  });
   const fmt = (name: string, v: number | null) => {
     if (v === null) return '-';
     if (name.endsWith('_bytes')) return formatBytes(v);
     if (name.endsWith('_state')) return String.fromCharCode(Math.round(v));
-    if (name.startsWith('cpu_') || name.endsWith('_frac') || name.endsWith('_util') || name.endsWith('_throttle')) return formatPercent(v);
+    if (name.startsWith('cpu_') || name.endsWith('_frac') || name.endsWith('_util') || name.endsWith('_throttle'))
+      return formatPercent(v);
     return Number.isInteger(v) ? String(v) : v.toFixed(2);
   };
   for (const [name, s] of Object.entries(r.signals)) {
@@ -33,7 +38,9 @@ export function renderReport(r: BenchmarkReport, command: string, exitCode: numb
     `Wall time: ${(r.durationMs / 1000).toFixed(3)} s, ${r.samples} samples (interval p50 ${(r.intervalUs.p50 ?? 0).toFixed(0)} µs, p99 ${(r.intervalUs.p99 ?? 0).toFixed(0)} µs), sampler CPU ${r.threadCpuMs.toFixed(1)} ms`,
     ...readIntervalsLine(r),
     t.toString(),
-    r.trustworthy ? 'Trustworthy: yes (no throttling, pressure, steal, noisy neighbours or cgroup limits seen)' : `Trustworthy: NO\n${r.flags.map((f) => `  - ${f.flag}: ${f.detail}`).join('\n')}`,
+    r.trustworthy
+      ? 'Trustworthy: yes (no throttling, pressure, steal, noisy neighbours or cgroup limits seen)'
+      : `Trustworthy: NO\n${r.flags.map((f) => `  - ${f.flag}: ${f.detail}`).join('\n')}`,
   ];
   return lines.join('\n');
 }
@@ -41,14 +48,18 @@ export function renderReport(r: BenchmarkReport, command: string, exitCode: numb
 /** Says which groups were read less often than every sample (they repeat their value in between). */
 function readIntervalsLine(r: BenchmarkReport): string[] {
   const every = r.intervalUs.p50 ?? 0;
-  const slower = Object.entries(r.readIntervalsUs).filter(([g, us]) => g !== 'processes' && us! > every * 1.5);
-  return slower.length ? [`Read less often than every sample: ${slower.map(([g, us]) => `${g} every ${us! / 1000} ms`).join(', ')}`] : [];
+  const slower = Object.entries(r.readIntervalsUs).filter(([g, us]) => g !== 'processes' && us > every * 1.5);
+  return slower.length
+    ? [`Read less often than every sample: ${slower.map(([g, us]) => `${g} every ${us / 1000} ms`).join(', ')}`]
+    : [];
 }
 
 export function registerRecordCommand(program: Command): void {
   program
     .command('record')
-    .description('run a command and report CPU, memory, pressure, cgroup and GPU signals over its run (to stderr), flagging untrustworthy conditions')
+    .description(
+      'run a command and report CPU, memory, pressure, cgroup and GPU signals over its run (to stderr), flagging untrustworthy conditions',
+    )
     .option('--json', 'report as JSON')
     .option('--interval-ms <ms>', 'sampling interval', '10')
     .option('--gpus', 'include every GPU (NVML)')
@@ -57,19 +68,28 @@ export function registerRecordCommand(program: Command): void {
     .argument('<command...>', 'the command to run (after --)')
     .action(async (argv: string[], flags: RecordFlags) => {
       const ms = Number(flags.intervalMs);
-      if (!Number.isFinite(ms) || ms < 0.1 || ms > 60_000) throw new Error(`--interval-ms: got ${flags.intervalMs}; expected milliseconds in [0.1, 60000]`);
+      if (!Number.isFinite(ms) || ms < 0.1 || ms > 60_000)
+        throw new Error(`--interval-ms: got ${flags.intervalMs}; expected milliseconds in [0.1, 60000]`);
       const child = spawn(argv[0]!, argv.slice(1), { stdio: 'inherit' });
       await new Promise<void>((resolve, reject) => {
         child.once('spawn', resolve);
         child.once('error', reject);
       });
-      const sampler = new Sampler({ intervalUs: ms * 1000, signals: ['memory', 'cpu', 'psi', 'cgroup'], pids: [child.pid!], realtime: !!flags.realtime, ...(flags.gpus ? { gpus: 'all' as const, gpuIntervalUs: Math.max(ms * 1000, 10_000) } : {}) }).start();
+      const sampler = new Sampler({
+        intervalUs: ms * 1000,
+        signals: ['memory', 'cpu', 'psi', 'cgroup'],
+        pids: [child.pid!],
+        realtime: !!flags.realtime,
+        ...(flags.gpus ? { gpus: 'all' as const, gpuIntervalUs: Math.max(ms * 1000, 10_000) } : {}),
+      }).start();
       const forward = (sig: NodeJS.Signals) => () => child.kill(sig);
       process.on('SIGINT', forward('SIGINT'));
       process.on('SIGTERM', forward('SIGTERM'));
       const code = await new Promise<number | null>((resolve) => child.once('exit', (c) => resolve(c)));
       const report = benchmarkReport(sampler.stop(), sampler.options);
-      const text = flags.json ? JSON.stringify({ command: argv, exitCode: code, ...report }, null, 2) : renderReport(report, argv.join(' '), code);
+      const text = flags.json
+        ? JSON.stringify({ command: argv, exitCode: code, ...report }, null, 2)
+        : renderReport(report, argv.join(' '), code);
       if (flags.output) writeFileSync(flags.output, `${text}\n`);
       else process.stderr.write(`${text}\n`);
       process.exitCode = code ?? 1;

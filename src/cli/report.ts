@@ -35,7 +35,13 @@ export function registerReportCommand(program: Command): void {
       try {
         const { events } = await ingestOnce(db, config);
         const report = await buildNightReport(
-          { db, events, history: new MetricHistory(db, config.history.intervalSec * 1000), progress: new ProgressTracker(db, config, systemClock), config },
+          {
+            db,
+            events,
+            history: new MetricHistory(db, config.history.intervalSec * 1000),
+            progress: new ProgressTracker(db, config, systemClock),
+            config,
+          },
           sinceMs,
         );
         if (flags.out) {

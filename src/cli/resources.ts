@@ -19,10 +19,25 @@ export function registerResourcesCommand(program: Command): void {
       try {
         await ctx.resources.expireLeases('overnight resources');
         const leases = flags.all ? ctx.resources.leases.list() : ctx.resources.leases.active(null, Date.now());
-        if (flags.json || !process.stdout.isTTY) return printJson(leases);
+        if (flags.json || !process.stdout.isTTY) {
+          printJson(leases);
+          return;
+        }
         if (!leases.length) return void process.stdout.write('no active leases\n');
-        const t = new Table({ head: ['id', 'kind', 'task', 'amount', 'gpus / path', 'expires', 'released'], style: { head: [], border: [] } });
-        for (const l of leases) t.push([l.id, l.kind, l.task_id, l.kind === 'gpu' ? String(l.amount) : `${(l.amount / 2 ** 20).toFixed(0)} MB`, l.gpus?.join(',') ?? l.path ?? '', l.expires_at, l.released_at ?? '']);
+        const t = new Table({
+          head: ['id', 'kind', 'task', 'amount', 'gpus / path', 'expires', 'released'],
+          style: { head: [], border: [] },
+        });
+        for (const l of leases)
+          t.push([
+            l.id,
+            l.kind,
+            l.task_id,
+            l.kind === 'gpu' ? String(l.amount) : `${(l.amount / 2 ** 20).toFixed(0)} MB`,
+            l.gpus?.join(',') ?? l.path ?? '',
+            l.expires_at,
+            l.released_at ?? '',
+          ]);
         process.stdout.write(`${t.toString()}\n`);
       } finally {
         await ctx.close();

@@ -43,10 +43,17 @@ export function registerSampleCommand(program: Command): void {
 
 /** The readable table form of a host sample. */
 export function renderSample(s: HostSample): string {
-  const t = new Table({ head: ['signal', 'value'], style: { head: [], border: [] }, chars: { mid: '', 'left-mid': '', 'mid-mid': '', 'right-mid': '' } });
+  const t = new Table({
+    head: ['signal', 'value'],
+    style: { head: [], border: [] },
+    chars: { mid: '', 'left-mid': '', 'mid-mid': '', 'right-mid': '' },
+  });
   const m = s.memory;
   if (m) {
-    t.push(['memory used / total', `${formatBytes(m.used)} / ${formatBytes(m.total)} (${formatPercent(m.used / m.total)})`]);
+    t.push([
+      'memory used / total',
+      `${formatBytes(m.used)} / ${formatBytes(m.total)} (${formatPercent(m.used / m.total)})`,
+    ]);
     t.push(['memory available', formatBytes(m.available)]);
     t.push(['cached / buffers', `${formatBytes(m.cached)} / ${formatBytes(m.buffers)}`]);
     t.push(['swap used / total', `${formatBytes(m.swapTotal - m.swapFree)} / ${formatBytes(m.swapTotal)}`]);
@@ -54,30 +61,51 @@ export function renderSample(s: HostSample): string {
   const c = s.cpu;
   if (c) {
     const u = c.utilization;
-    t.push(['cpu busy', u ? `${formatPercent(u.busy)} (user ${formatPercent(u.user)}, system ${formatPercent(u.system)}, iowait ${formatPercent(u.iowait)}, steal ${formatPercent(u.steal)})` : '-']);
+    t.push([
+      'cpu busy',
+      u
+        ? `${formatPercent(u.busy)} (user ${formatPercent(u.user)}, system ${formatPercent(u.system)}, iowait ${formatPercent(u.iowait)}, steal ${formatPercent(u.steal)})`
+        : '-',
+    ]);
     t.push(['cpus', String(c.perCpu.length)]);
     t.push(['procs running / blocked', `${c.procsRunning} / ${c.procsBlocked}`]);
   }
-  if (s.load) t.push(['load 1/5/15', `${s.load.load1.toFixed(2)} ${s.load.load5.toFixed(2)} ${s.load.load15.toFixed(2)}`]);
+  if (s.load)
+    t.push(['load 1/5/15', `${s.load.load1.toFixed(2)} ${s.load.load5.toFixed(2)} ${s.load.load15.toFixed(2)}`]);
   if (s.uptime) t.push(['uptime', formatDuration(s.uptime.uptimeSec)]);
   if (s.psi) {
     for (const k of ['cpu', 'memory', 'io'] as const) {
       const p = s.psi[k];
-      if (p) t.push([`psi ${k} some/full avg10`, `${p.some?.avg10.toFixed(2) ?? '-'}% / ${p.full?.avg10.toFixed(2) ?? '-'}%`]);
+      if (p)
+        t.push([
+          `psi ${k} some/full avg10`,
+          `${p.some?.avg10.toFixed(2) ?? '-'}% / ${p.full?.avg10.toFixed(2) ?? '-'}%`,
+        ]);
     }
   }
   const cg = s.cgroup;
   if (cg) {
     t.push(['cgroup layout', cg.layout]);
     if (cg.memory) {
-      t.push([`cgroup memory (${cg.memory.source})`, `${formatBytes(cg.memory.usage)} of ${cg.memory.limit === null ? 'no limit' : formatBytes(cg.memory.limit)}`]);
+      t.push([
+        `cgroup memory (${cg.memory.source})`,
+        `${formatBytes(cg.memory.usage)} of ${cg.memory.limit === null ? 'no limit' : formatBytes(cg.memory.limit)}`,
+      ]);
     }
-    if (cg.cpu) t.push([`cgroup cpu (${cg.cpu.source})`, cg.cpu.limitCores === null ? 'no quota' : `${cg.cpu.limitCores.toFixed(2)} cores`]);
+    if (cg.cpu)
+      t.push([
+        `cgroup cpu (${cg.cpu.source})`,
+        cg.cpu.limitCores === null ? 'no quota' : `${cg.cpu.limitCores.toFixed(2)} cores`,
+      ]);
   }
   for (const f of s.filesystems) {
     if (f.error) t.push([`fs ${f.path}`, `unavailable: ${f.error.message}`]);
-    else t.push([`fs ${f.path}`, `${formatBytes(f.usedBytes)} used, ${formatBytes(f.availableBytes)} available of ${formatBytes(f.totalBytes)}`]);
+    else
+      t.push([
+        `fs ${f.path}`,
+        `${formatBytes(f.usedBytes)} used, ${formatBytes(f.availableBytes)} available of ${formatBytes(f.totalBytes)}`,
+      ]);
   }
-  for (const [part, why] of Object.entries(s.unavailable)) t.push([`${part}`, `unavailable: ${why.message}`]);
+  for (const [part, why] of Object.entries(s.unavailable)) t.push([part, `unavailable: ${why.message}`]);
   return t.toString();
 }

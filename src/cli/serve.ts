@@ -16,20 +16,24 @@ export function registerServeCommand(program: Command): void {
     .command('serve')
     .description('run the MCP server (healthCheck, ...) on stdio, or on Streamable HTTP with --http')
     .option('--http <port>', 'serve Streamable HTTP on this port at /mcp instead of stdio')
-    .option('--host <host>', 'address to bind with --http (default 127.0.0.1, or the configuration\'s server.host)')
+    .option('--host <host>', "address to bind with --http (default 127.0.0.1, or the configuration's server.host)")
     .option('--config <file>', 'configuration file (default $OVERNIGHT_CONFIG or ~/.config/overnight/config.json)')
     .action(async (flags: ServeFlags) => {
       const { config, path } = loadConfig(flags.config);
       const context = await createOvernightContext({ config, background: true });
       const { noScope } = context.gate.scopeOptions;
-      if (noScope) process.stderr.write(`overnight: no scope for recovery: ${noScope}; every process is refused until policy.scopeRoot, policy.scopeUnit or policy.scopeUser is set\n`);
+      if (noScope)
+        process.stderr.write(
+          `overnight: no scope for recovery: ${noScope}; every process is refused until policy.scopeRoot, policy.scopeUnit or policy.scopeUser is set\n`,
+        );
       if (flags.http === undefined) {
         process.stderr.write(`overnight: serving MCP on stdio (config: ${path ?? 'defaults'})\n`);
         await serveOnStdio(context, { maxMessageBytes: config.server.maxMessageBytes });
         return;
       }
       const port = Number(flags.http);
-      if (!Number.isInteger(port) || port < 0 || port > 65535) throw new Error(`--http: got ${flags.http}; expected a TCP port in [0, 65535]`);
+      if (!Number.isInteger(port) || port < 0 || port > 65535)
+        throw new Error(`--http: got ${flags.http}; expected a TCP port in [0, 65535]`);
       const host = flags.host ?? config.server.host;
       const server = await serveOnHttp(context, {
         port,
@@ -42,7 +46,9 @@ export function registerServeCommand(program: Command): void {
       });
       const addr = server.address();
       const actual = typeof addr === 'object' && addr ? addr.port : port;
-      process.stderr.write(`overnight: serving MCP on http://${host}:${actual}/mcp${config.server.token ? ' (bearer token required)' : ''}\n`);
+      process.stderr.write(
+        `overnight: serving MCP on http://${host}:${actual}/mcp${config.server.token ? ' (bearer token required)' : ''}\n`,
+      );
       await new Promise<void>((resolve) => {
         process.once('SIGTERM', resolve);
         process.once('SIGINT', resolve);

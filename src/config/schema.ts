@@ -18,7 +18,8 @@ export function fraction(what: string) {
 
 export function positiveMs(what: string, max = 24 * 3600_000) {
   return z.number().superRefine((v, ctx) => {
-    if (!Number.isFinite(v) || v <= 0 || v > max) ctx.addIssue({ code: 'custom', message: `got ${v}; ${what} is milliseconds in (0, ${max}]` });
+    if (!Number.isFinite(v) || v <= 0 || v > max)
+      ctx.addIssue({ code: 'custom', message: `got ${v}; ${what} is milliseconds in (0, ${max}]` });
   });
 }
 
@@ -61,13 +62,13 @@ export const probeSchema = z
   .strictObject({
     name: z.string().min(1).max(64),
     /** HTTP(S) URL answered with 2xx when healthy (e.g. a local inference server's /health). */
-    url: z.string().url().optional(),
+    url: z.url().optional(),
     /** Command (argv) that exits 0 when healthy. */
     command: z.array(z.string()).min(1).optional(),
     timeoutMs: positiveMs('timeoutMs', 120_000).default(5000),
     intervalMs: positiveMs('intervalMs').default(30_000),
   })
-  .refine((p) => Boolean(p.url) !== Boolean(p.command), { message: 'a probe has exactly one of url or command' });
+  .refine((p) => Boolean(p.url) !== Boolean(p.command), { error: 'a probe has exactly one of url or command' });
 
 export const policySchema = z.strictObject({
   /** Process names (comm) never to signal, in addition to the built-in list. */
@@ -135,7 +136,14 @@ export const watchSchema = z.strictObject({
   noProgressSec: z.number().min(0).default(1800),
   /** Heartbeat files a task touches while it makes progress; stale ones mark its process hung. */
   heartbeats: z
-    .array(z.strictObject({ path: z.string(), maxAgeSec: z.number().positive(), pid: z.number().int().positive().optional(), taskId: z.string().optional() }))
+    .array(
+      z.strictObject({
+        path: z.string(),
+        maxAgeSec: z.number().positive(),
+        pid: z.number().int().positive().optional(),
+        taskId: z.string().optional(),
+      }),
+    )
     .default([]),
 });
 
@@ -153,7 +161,11 @@ export const progressSchema = z.strictObject({
   /** Keep a content-addressed copy of each artifact at its checkpoint (for `overnight progress restore`). */
   storeArtifacts: z.boolean().default(false),
   /** Artifacts larger than this are recorded (hash, size) but not copied. */
-  maxArtifactBytes: z.number().int().positive().default(256 * 2 ** 20),
+  maxArtifactBytes: z
+    .number()
+    .int()
+    .positive()
+    .default(256 * 2 ** 20),
   /** Copies older than this many days (and no longer referenced by a task's last checkpoint) are deleted. */
   retentionDays: z.number().positive().default(7),
   /** A task with no checkpoint for this long (seconds) is stalled, unless its task entry says otherwise. */
@@ -164,12 +176,24 @@ export const progressSchema = z.strictObject({
    */
   artifactRoots: z.array(z.string().min(1)).min(1).optional(),
   /** Bytes one trackProgress call may hash in all (recording and re-checking artifacts); the rest is reported unhashed. */
-  maxHashBytesPerCall: z.number().int().positive().default(2 ** 30),
+  maxHashBytesPerCall: z
+    .number()
+    .int()
+    .positive()
+    .default(2 ** 30),
 });
 
 export const escalationSchema = z.strictObject({
   /** JSON webhooks (Slack-compatible or Alertmanager-compatible payloads by `format`). */
-  webhooks: z.array(z.strictObject({ url: z.string().url(), format: z.enum(['json', 'slack', 'alertmanager']).default('json'), timeoutMs: z.number().positive().default(5000) })).default([]),
+  webhooks: z
+    .array(
+      z.strictObject({
+        url: z.url(),
+        format: z.enum(['json', 'slack', 'alertmanager']).default('json'),
+        timeoutMs: z.number().positive().default(5000),
+      }),
+    )
+    .default([]),
   /** Commands run with the alert as JSON on stdin. */
   commands: z.array(z.array(z.string()).min(1)).default([]),
   /** Retries of a failed webhook, with exponential backoff. */
@@ -226,7 +250,11 @@ export const slurmSchema = z.strictObject({
 /** What the GPUs of this node must look like (GPUd's gpu counts, persistence, nvlink and fabric-manager components). */
 export const gpuExpectationsSchema = z.strictObject({
   /** An Xid counts in verdicts, plans and DCGM_FI_DEV_XID_ERRORS for this long after it happened (seconds). */
-  xidWindowSec: z.number().min(1).max(30 * 86_400).default(3600),
+  xidWindowSec: z
+    .number()
+    .min(1)
+    .max(30 * 86_400)
+    .default(3600),
   /** This many GPUs must be visible; fewer means one fell off the bus (critical). */
   expectedCount: z.number().int().min(0).max(1024).optional(),
   /** Every GPU's name must contain one of these ("H100", "A100-SXM4-80GB"); another model is degraded. */
@@ -235,7 +263,12 @@ export const gpuExpectationsSchema = z.strictObject({
   persistenceMode: z.boolean().default(false),
   /** NVLink counter growth per hour above which a link is degraded (NVML error counters). */
   nvlinkMaxErrorsPerHour: z
-    .strictObject({ replay: z.number().min(0).optional(), recovery: z.number().min(0).default(0), crcFlit: z.number().min(0).default(100), crcData: z.number().min(0).default(10) })
+    .strictObject({
+      replay: z.number().min(0).optional(),
+      recovery: z.number().min(0).default(0),
+      crcFlit: z.number().min(0).default(100),
+      crcData: z.number().min(0).default(10),
+    })
     .default({ recovery: 0, crcFlit: 100, crcData: 10 }),
 });
 
@@ -246,13 +279,46 @@ export const nodeChecksSchema = z.strictObject({
   infiniband: z
     .strictObject({
       /** Ports that must be ACTIVE, at least at rateGbps when given (NHC check_hw_ib). */
-      expected: z.array(z.strictObject({ device: z.string().min(1), port: z.number().int().min(1).max(255).default(1), rateGbps: z.number().positive().optional() })).default([]),
+      expected: z
+        .array(
+          z.strictObject({
+            device: z.string().min(1),
+            port: z.number().int().min(1).max(255).default(1),
+            rateGbps: z.number().positive().optional(),
+          }),
+        )
+        .default([]),
       /** Growth of a port counter (sysfs counters/<name>) above this many per hour is degraded. */
-      maxErrorsPerHour: z.record(z.string(), z.number().min(0)).default({ link_downed: 0, symbol_error: 10, link_error_recovery: 10, port_rcv_errors: 100, excessive_buffer_overrun_errors: 10, local_link_integrity_errors: 10 }),
+      maxErrorsPerHour: z.record(z.string(), z.number().min(0)).default({
+        link_downed: 0,
+        symbol_error: 10,
+        link_error_recovery: 10,
+        port_rcv_errors: 100,
+        excessive_buffer_overrun_errors: 10,
+        local_link_integrity_errors: 10,
+      }),
     })
-    .default({ expected: [], maxErrorsPerHour: { link_downed: 0, symbol_error: 10, link_error_recovery: 10, port_rcv_errors: 100, excessive_buffer_overrun_errors: 10, local_link_integrity_errors: 10 } }),
+    .default({
+      expected: [],
+      maxErrorsPerHour: {
+        link_downed: 0,
+        symbol_error: 10,
+        link_error_recovery: 10,
+        port_rcv_errors: 100,
+        excessive_buffer_overrun_errors: 10,
+        local_link_integrity_errors: 10,
+      },
+    }),
   /** Filesystems that must be mounted (and writable unless writable: false), NHC's check_fs_mount_rw. */
-  mounts: z.array(z.strictObject({ path: z.string().startsWith('/'), fsType: z.string().min(1).optional(), writable: z.boolean().default(true) })).default([]),
+  mounts: z
+    .array(
+      z.strictObject({
+        path: z.string().startsWith('/'),
+        fsType: z.string().min(1).optional(),
+        writable: z.boolean().default(true),
+      }),
+    )
+    .default([]),
   /** Daemons that must run: a name matched against comm or argv[0]'s basename, or a regex on the command line. */
   services: z
     .array(
@@ -267,7 +333,10 @@ export const nodeChecksSchema = z.strictObject({
               try {
                 new RegExp(v);
               } catch (err) {
-                ctx.addIssue({ code: 'custom', message: `got ${JSON.stringify(v.slice(0, 80))}; pattern is a JavaScript regular expression (${(err as Error).message})` });
+                ctx.addIssue({
+                  code: 'custom',
+                  message: `got ${JSON.stringify(v.slice(0, 80))}; pattern is a JavaScript regular expression (${(err as Error).message})`,
+                });
               }
             })
             .optional(),
@@ -277,7 +346,11 @@ export const nodeChecksSchema = z.strictObject({
     .default([]),
   /** NHC check_ps_unauth_users, report only: users with processes who are not allowed here. */
   unauthorizedUsers: z
-    .strictObject({ enabled: z.boolean().default(false), allowedUsers: z.array(z.string()).default([]), minUid: z.number().int().min(0).default(1000) })
+    .strictObject({
+      enabled: z.boolean().default(false),
+      allowedUsers: z.array(z.string()).default([]),
+      minUid: z.number().int().min(0).default(1000),
+    })
     .default({ enabled: false, allowedUsers: [], minUid: 1000 }),
   /** More zombies than this is degraded. */
   maxZombies: z.number().int().min(0).default(100),
@@ -288,17 +361,25 @@ export const nodeChecksSchema = z.strictObject({
 /** An operator's own check (NPD custom plugin / NHC script contract): exit 0 ok, 1 problem, 2 unknown; stdout's first line is the message. */
 export const operatorCheckSchema = z
   .strictObject({
-    name: z.string().min(1).max(64).regex(/^[A-Za-z0-9_.:-]+$/, 'letters, digits and _.:- only'),
+    name: z
+      .string()
+      .min(1)
+      .max(64)
+      .regex(/^[A-Za-z0-9_.:-]+$/, 'letters, digits and _.:- only'),
     /** argv; no shell. */
     command: z.array(z.string()).min(1).optional(),
     /** `dcgmi diag -r <level>` with its JSON parsed (an active test: never run unless configured). */
-    dcgmDiag: z.strictObject({ level: z.number().int().min(1).max(4).default(1), dcgmi: z.string().default('dcgmi') }).optional(),
+    dcgmDiag: z
+      .strictObject({ level: z.number().int().min(1).max(4).default(1), dcgmi: z.string().default('dcgmi') })
+      .optional(),
     intervalSec: z.number().min(1).max(86_400).default(300),
     timeoutSec: z.number().min(0.1).max(3600).default(30),
     /** What exit 1 means for the node. */
     severity: z.enum(['critical', 'degraded']).default('critical'),
   })
-  .refine((c) => Boolean(c.command) !== Boolean(c.dcgmDiag), { message: 'a check has exactly one of command or dcgmDiag' });
+  .refine((c) => Boolean(c.command) !== Boolean(c.dcgmDiag), {
+    error: 'a check has exactly one of command or dcgmDiag',
+  });
 
 export const configSchema = z.strictObject({
   thresholds: thresholdsSchema.default({}),
@@ -309,9 +390,13 @@ export const configSchema = z.strictObject({
       /** A breach counts once it holds over this many consecutive samples... */
       sustainSamples: z.number().int().min(1).max(100).default(2),
       /** ...and over at least this much wall time (ms) of readings; 0: a single reading over the limit is a breach. */
-      sustainMs: z.number().superRefine((v, ctx) => {
-        if (!Number.isFinite(v) || v < 0 || v > 3600_000) ctx.addIssue({ code: 'custom', message: `got ${v}; sustainMs is milliseconds in [0, 3600000]` });
-      }).default(10_000),
+      sustainMs: z
+        .number()
+        .superRefine((v, ctx) => {
+          if (!Number.isFinite(v) || v < 0 || v > 3600_000)
+            ctx.addIssue({ code: 'custom', message: `got ${v}; sustainMs is milliseconds in [0, 3600000]` });
+        })
+        .default(10_000),
     })
     .default({ clearMargin: 0.05, sustainSamples: 2, sustainMs: 10_000 }),
   probes: z.array(probeSchema).default([]),
@@ -335,20 +420,38 @@ export const configSchema = z.strictObject({
     .strictObject({
       host: z.string().default('127.0.0.1'),
       /** Bearer token required on HTTP when set (or OVERNIGHT_TOKEN); `overnight token` makes one. */
-      token: z.string().superRefine((v, ctx) => {
-        const why = weakTokenReason(v);
-        if (why) ctx.addIssue({ code: 'custom', message: `got ${JSON.stringify(v.length > 24 ? `${v.slice(0, 21)}...` : v)}; ${why}` });
-      }).optional(),
+      token: z
+        .string()
+        .superRefine((v, ctx) => {
+          const why = weakTokenReason(v);
+          if (why)
+            ctx.addIssue({
+              code: 'custom',
+              message: `got ${JSON.stringify(v.length > 24 ? `${v.slice(0, 21)}...` : v)}; ${why}`,
+            });
+        })
+        .optional(),
       /** Extra Origin hostnames allowed on HTTP (localhost is always allowed). */
       allowedOrigins: z.array(z.string()).default([]),
       /** Largest inbound MCP message (stdio line or HTTP body) in bytes; larger ones are refused with an error. */
-      maxMessageBytes: z.number().int().min(1024).max(1024 ** 3).default(10 * 1024 * 1024),
+      maxMessageBytes: z
+        .number()
+        .int()
+        .min(1024)
+        .max(1024 ** 3)
+        .default(10 * 1024 * 1024),
       /** HTTP: requests served at once; more wait in a queue. */
       maxConcurrentRequests: z.number().int().min(1).max(1024).default(16),
       /** HTTP: requests that may wait for a slot; past this they are answered 503 with Retry-After. */
       maxQueuedRequests: z.number().int().min(0).max(100_000).default(256),
     })
-    .default({ host: '127.0.0.1', allowedOrigins: [], maxMessageBytes: 10 * 1024 * 1024, maxConcurrentRequests: 16, maxQueuedRequests: 256 }),
+    .default({
+      host: '127.0.0.1',
+      allowedOrigins: [],
+      maxMessageBytes: 10 * 1024 * 1024,
+      maxConcurrentRequests: 16,
+      maxQueuedRequests: 256,
+    }),
   monitor: monitorSchema.default(monitorSchema.parse({})),
   kernelLog: kernelLogSchema.default(kernelLogSchema.parse({})),
   history: historySchema.default(historySchema.parse({})),

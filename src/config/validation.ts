@@ -24,14 +24,20 @@ export function capText(s: string, max = ECHO_MAX): string {
 export function describeValue(v: unknown): string {
   if (v === undefined) return 'nothing';
   if (typeof v === 'number' && !Number.isFinite(v)) return String(v);
-  if (typeof v === 'string') return v.length > ECHO_MAX ? `${JSON.stringify(v.slice(0, ECHO_MAX)).slice(0, -1)}…" (${v.length} characters)` : JSON.stringify(v);
-  let s: string;
+  if (typeof v === 'string')
+    return v.length > ECHO_MAX
+      ? `${JSON.stringify(v.slice(0, ECHO_MAX)).slice(0, -1)}…" (${v.length} characters)`
+      : JSON.stringify(v);
+  let s: string | undefined;
   try {
-    s = JSON.stringify(v) ?? String(v);
+    s = JSON.stringify(v);
   } catch {
-    s = Array.isArray(v) ? 'an array' : typeof v === 'object' && v !== null ? 'an object' : String(v);
+    if (Array.isArray(v)) s = 'an array';
+    else if (typeof v === 'object' && v !== null) s = 'an object';
   }
-  return capText(s);
+  // Left for String: what JSON cannot write (functions, symbols, bigints, an object whose toJSON gives nothing).
+  // eslint-disable-next-line @typescript-eslint/no-base-to-string -- those have their own toString, or nothing better to show
+  return capText(s ?? String(v));
 }
 
 export function invalidParameter(field: string, received: unknown, allowed: string, hint?: string): string {
@@ -42,7 +48,7 @@ export function invalidParameter(field: string, received: unknown, allowed: stri
 export function didYouMean(key: string, allowed: readonly string[]): string | undefined {
   // A key far longer than any allowed one is no typo (and edit distance on it is costly).
   if (!allowed.length || key.length > 64) return undefined;
-  const best = closest(key, allowed as string[]);
+  const best = closest(key, allowed);
   const d = levenshteinSmall(key.toLowerCase(), best.toLowerCase());
   return d <= Math.max(2, Math.floor(key.length / 3)) ? best : undefined;
 }
@@ -83,7 +89,9 @@ export function formatIssues(error: z.ZodError, root: unknown, prefix = '', sche
       const known = schema ? keysAt(schema, issue.path) : [];
       for (const k of issue.keys) {
         const guess = didYouMean(k, known);
-        lines.push(`${path ? `${path}.` : ''}${capText(k)}: unknown key${guess ? `; did you mean "${guess}"?` : ''}${known.length ? ` (known keys: ${known.join(', ')})` : ''}`);
+        lines.push(
+          `${path ? `${path}.` : ''}${capText(k)}: unknown key${guess ? `; did you mean "${guess}"?` : ''}${known.length ? ` (known keys: ${known.join(', ')})` : ''}`,
+        );
       }
       continue;
     }
@@ -100,7 +108,8 @@ function keysAt(schema: z.ZodType, path: readonly PropertyKey[]): string[] {
   let s: unknown = schema;
   const unwrap = (x: unknown): unknown => {
     for (let i = 0; i < 10; i++) {
-      const def = (x as { _zod?: { def?: { innerType?: unknown; type?: string; element?: unknown; in?: unknown } } })?._zod?.def;
+      const def = (x as { _zod?: { def?: { innerType?: unknown; type?: string; element?: unknown; in?: unknown } } })
+        ?._zod?.def;
       if (!def) return x;
       if (def.innerType) x = def.innerType;
       else if (def.type === 'pipe' && def.in) x = def.in;
@@ -110,7 +119,8 @@ function keysAt(schema: z.ZodType, path: readonly PropertyKey[]): string[] {
   };
   for (const k of path) {
     s = unwrap(s);
-    const def = (s as { _zod?: { def?: { type?: string; shape?: Record<string, unknown>; element?: unknown } } })?._zod?.def;
+    const def = (s as { _zod?: { def?: { type?: string; shape?: Record<string, unknown>; element?: unknown } } })?._zod
+      ?.def;
     if (def?.type === 'object' && def.shape) s = def.shape[String(k)];
     else if (def?.type === 'array') s = def.element;
     else return [];

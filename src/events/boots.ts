@@ -19,7 +19,9 @@ export interface BootInfo {
 export function currentBoot(): BootInfo {
   const bootId = readFileSync('/proc/sys/kernel/random/boot_id', 'utf8').trim();
   const m = /^btime (\d+)$/m.exec(readFileSync('/proc/stat', 'utf8'));
-  const bootTimeMs = m ? Number(m[1]) * 1000 : Date.now() - Number(readFileSync('/proc/uptime', 'utf8').split(' ')[0]) * 1000;
+  const bootTimeMs = m
+    ? Number(m[1]) * 1000
+    : Date.now() - Number(readFileSync('/proc/uptime', 'utf8').split(' ')[0]) * 1000;
   return { bootId, bootTimeMs };
 }
 
@@ -43,31 +45,39 @@ export class BootRegistry {
    */
   recordStart(boot: BootInfo = currentBoot(), nowMs = Date.now(), o: { daemon?: boolean } = {}): NodeEvent | null {
     let event: NodeEvent | null = null;
-    this.db.transaction(() => {
-      const known = prepared(this.db, 'SELECT boot_id FROM boots WHERE boot_id = ?').get(boot.bootId);
-      if (known) {
-        if (o.daemon !== false) prepared(this.db, 'UPDATE boots SET stopped_ms = NULL WHERE boot_id = ?').run(boot.bootId);
-        return;
-      }
-      const prev = prepared(this.db, 'SELECT boot_id, boot_time_ms, stopped_ms FROM boots ORDER BY boot_time_ms DESC LIMIT 1').get() as
-        | { boot_id: string; boot_time_ms: number; stopped_ms: number | null }
-        | undefined;
-      prepared(this.db, 'INSERT INTO boots (boot_id, boot_time_ms, first_seen_ms) VALUES (?, ?, ?)').run(boot.bootId, boot.bootTimeMs, nowMs);
-      const clean = prev ? prev.stopped_ms !== null : null;
-      event = {
-        source: 'boot',
-        kind: 'boot',
-        severity: prev && !clean ? 'warning' : 'info',
-        subject: prev ? { previousBootId: prev.boot_id, previousCleanStop: Boolean(clean) } : {},
-        message: prev
-          ? `node booted at ${new Date(boot.bootTimeMs).toISOString()}; the previous boot ${clean ? 'ended with a clean stop' : 'ended without a clean stop (crash, power loss or a hard reset)'}`
-          : `node booted at ${new Date(boot.bootTimeMs).toISOString()} (first boot in this history)`,
-        bootId: boot.bootId,
-        monoUs: 0,
-        timeMs: boot.bootTimeMs,
-        key: `boot:${boot.bootId}`,
-      };
-    }).immediate();
+    this.db
+      .transaction(() => {
+        const known = prepared(this.db, 'SELECT boot_id FROM boots WHERE boot_id = ?').get(boot.bootId);
+        if (known) {
+          if (o.daemon !== false)
+            prepared(this.db, 'UPDATE boots SET stopped_ms = NULL WHERE boot_id = ?').run(boot.bootId);
+          return;
+        }
+        const prev = prepared(
+          this.db,
+          'SELECT boot_id, boot_time_ms, stopped_ms FROM boots ORDER BY boot_time_ms DESC LIMIT 1',
+        ).get() as { boot_id: string; boot_time_ms: number; stopped_ms: number | null } | undefined;
+        prepared(this.db, 'INSERT INTO boots (boot_id, boot_time_ms, first_seen_ms) VALUES (?, ?, ?)').run(
+          boot.bootId,
+          boot.bootTimeMs,
+          nowMs,
+        );
+        const clean = prev ? prev.stopped_ms !== null : null;
+        event = {
+          source: 'boot',
+          kind: 'boot',
+          severity: prev && !clean ? 'warning' : 'info',
+          subject: prev ? { previousBootId: prev.boot_id, previousCleanStop: Boolean(clean) } : {},
+          message: prev
+            ? `node booted at ${new Date(boot.bootTimeMs).toISOString()}; the previous boot ${clean ? 'ended with a clean stop' : 'ended without a clean stop (crash, power loss or a hard reset)'}`
+            : `node booted at ${new Date(boot.bootTimeMs).toISOString()} (first boot in this history)`,
+          bootId: boot.bootId,
+          monoUs: 0,
+          timeMs: boot.bootTimeMs,
+          key: `boot:${boot.bootId}`,
+        };
+      })
+      .immediate();
     if (event) this.events.add([event]);
     return event;
   }

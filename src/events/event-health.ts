@@ -23,19 +23,38 @@ export interface EventAssessment {
   critical: string[];
   degraded: string[];
   /** Newest first, at most `limit`. */
-  recent: { time: string; source: string; kind: string; severity: string; message: string; subject: Record<string, unknown> }[];
+  recent: {
+    time: string;
+    source: string;
+    kind: string;
+    severity: string;
+    message: string;
+    subject: Record<string, unknown>;
+  }[];
   xids: StoredXid[];
   gpu_inventory?: GpuInventoryCheck;
   kernel_log: KernelLogStatus | { available: false; reason: string } | null;
 }
 
-const DEGRADING_KINDS = new Set(['hung_task', 'lockup', 'io_error', 'fs_error', 'mce', 'kernel_bug', 'sxid', 'kmsg_lost']);
+const DEGRADING_KINDS = new Set([
+  'hung_task',
+  'lockup',
+  'io_error',
+  'fs_error',
+  'mce',
+  'kernel_bug',
+  'sxid',
+  'kmsg_lost',
+]);
 
 function describe(e: StoredEvent): string {
   const s = e.subject;
   const who = s.pid !== undefined ? ` (pid ${s.pid}${s.comm ? ` ${s.comm}` : ''})` : '';
   const gpu = s.gpuIndex !== undefined ? `GPU ${s.gpuIndex} ` : s.pciBusId ? `GPU ${s.pciBusId} ` : '';
-  return `${new Date(e.timeMs).toISOString()} ${e.kind} ${gpu}${s.xid !== undefined ? `Xid ${s.xid}` : ''}${who}: ${e.message}`.replace(/\s+/g, ' ');
+  return `${new Date(e.timeMs).toISOString()} ${e.kind} ${gpu}${s.xid !== undefined ? `Xid ${s.xid}` : ''}${who}: ${e.message}`.replace(
+    /\s+/g,
+    ' ',
+  );
 }
 
 export class EventHealth {
@@ -50,12 +69,30 @@ export class EventHealth {
   /** Stores a successful GPU reset (any process's later checks then ignore that GPU's older Xids). */
   recordGpuReset(gpuIndex: number, busId: string | null, timeMs: number): void {
     const bus = busId ? normalizeBusId(busId) : undefined;
-    this.store.add([{ source: 'recovery', kind: 'gpu_reset', severity: 'info', subject: { gpuIndex, ...(bus ? { pciBusId: bus } : {}) }, message: `GPU ${gpuIndex}${bus ? ` (${bus})` : ''} was reset: its earlier Xids no longer describe it`, bootId: this.bootId, monoUs: null, timeMs, key: `gpu_reset:${gpuIndex}:${timeMs}` }]);
+    this.store.add([
+      {
+        source: 'recovery',
+        kind: 'gpu_reset',
+        severity: 'info',
+        subject: { gpuIndex, ...(bus ? { pciBusId: bus } : {}) },
+        message: `GPU ${gpuIndex}${bus ? ` (${bus})` : ''} was reset: its earlier Xids no longer describe it`,
+        bootId: this.bootId,
+        monoUs: null,
+        timeMs,
+        key: `gpu_reset:${gpuIndex}:${timeMs}`,
+      },
+    ]);
   }
 
   /** An Xid event a later reset of its GPU (by index or bus id) has superseded. */
   private supersededBy(resets: StoredEvent[]): (e: StoredEvent) => boolean {
-    return (e) => resets.some((r) => r.timeMs >= e.timeMs && ((r.subject.gpuIndex !== undefined && r.subject.gpuIndex === e.subject.gpuIndex) || (r.subject.pciBusId !== undefined && r.subject.pciBusId === e.subject.pciBusId)));
+    return (e) =>
+      resets.some(
+        (r) =>
+          r.timeMs >= e.timeMs &&
+          ((r.subject.gpuIndex !== undefined && r.subject.gpuIndex === e.subject.gpuIndex) ||
+            (r.subject.pciBusId !== undefined && r.subject.pciBusId === e.subject.pciBusId)),
+      );
   }
 
   /** Xids stored by any process (kernel log or NVML) within the Xid window, not superseded by a reset. */
@@ -74,7 +111,11 @@ export class EventHealth {
       }));
   }
 
-  assess(nowMs: number, gpus: { seen: { count: number; busIds: string[] | null } | null; otherwiseHealthy: boolean } | null, limit = 50): EventAssessment {
+  assess(
+    nowMs: number,
+    gpus: { seen: { count: number; busIds: string[] | null } | null; otherwiseHealthy: boolean } | null,
+    limit = 50,
+  ): EventAssessment {
     const sinceMs = nowMs - this.config.gpu.xidWindowSec * 1000;
     const window = this.store.list({ sinceMs, limit: 10_000 });
     const superseded = this.supersededBy(window.filter((e) => e.kind === 'gpu_reset'));
@@ -86,13 +127,21 @@ export class EventHealth {
       else if (e.kind === 'xid') degraded.push(describe(e));
       else if (e.kind === 'sxid' && e.severity === 'critical') critical.push(describe(e));
       else if (e.kind === 'fs_readonly') critical.push(describe(e));
-      else if (e.kind === 'oom_kill' && e.subject.inScope === true) degraded.push(`OOM kill in the agent's scope: ${describe(e)}`);
+      else if (e.kind === 'oom_kill' && e.subject.inScope === true)
+        degraded.push(`OOM kill in the agent's scope: ${describe(e)}`);
       else if (e.source === 'kmsg' && DEGRADING_KINDS.has(e.kind)) degraded.push(describe(e));
     }
     const out: EventAssessment = {
       critical,
       degraded,
-      recent: window.slice(0, limit).map((e) => ({ time: new Date(e.timeMs).toISOString(), source: e.source, kind: e.kind, severity: e.severity, message: e.message, subject: e.subject })),
+      recent: window.slice(0, limit).map((e) => ({
+        time: new Date(e.timeMs).toISOString(),
+        source: e.source,
+        kind: e.kind,
+        severity: e.severity,
+        message: e.message,
+        subject: e.subject,
+      })),
       xids: this.recentXids(nowMs),
       kernel_log: this.kernelLog(),
     };

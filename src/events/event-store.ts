@@ -83,13 +83,20 @@ export class EventStore {
   /** Stores events (one transaction); returns those that were new. */
   add(events: readonly NodeEvent[], cursor?: { bootId: string; seq: number }): NodeEvent[] {
     const fresh: NodeEvent[] = [];
-    this.db.transaction(() => {
-      for (const e of events) {
-        const r = this.insertStmt.run({ ...e, subject: JSON.stringify(e.subject), monoUs: e.monoUs === null ? null : Math.round(e.monoUs), timeMs: Math.round(e.timeMs) });
-        if (r.changes > 0) fresh.push(e);
-      }
-      if (cursor) this.cursorSet.run(cursor.bootId, cursor.seq, Date.now());
-    }).immediate();
+    this.db
+      .transaction(() => {
+        for (const e of events) {
+          const r = this.insertStmt.run({
+            ...e,
+            subject: JSON.stringify(e.subject),
+            monoUs: e.monoUs === null ? null : Math.round(e.monoUs),
+            timeMs: Math.round(e.timeMs),
+          });
+          if (r.changes > 0) fresh.push(e);
+        }
+        if (cursor) this.cursorSet.run(cursor.bootId, cursor.seq, Date.now());
+      })
+      .immediate();
     for (const e of fresh) for (const fn of this.listeners) fn(e);
     return fresh;
   }
@@ -102,12 +109,22 @@ export class EventStore {
   addNear(e: NodeEvent, windowMs: number): boolean {
     const subject = JSON.stringify(e.subject);
     let fresh = false;
-    this.db.transaction(() => {
-      const near = prepared(this.db, 'SELECT 1 FROM events WHERE source = ? AND kind = ? AND boot_id = ? AND subject = ? AND time_ms BETWEEN ? AND ? LIMIT 1')
-        .get(e.source, e.kind, e.bootId, subject, Math.floor(e.timeMs - windowMs), Math.ceil(e.timeMs + windowMs));
-      if (near) return;
-      fresh = this.insertStmt.run({ ...e, subject, monoUs: e.monoUs === null ? null : Math.round(e.monoUs), timeMs: Math.round(e.timeMs) }).changes > 0;
-    }).immediate();
+    this.db
+      .transaction(() => {
+        const near = prepared(
+          this.db,
+          'SELECT 1 FROM events WHERE source = ? AND kind = ? AND boot_id = ? AND subject = ? AND time_ms BETWEEN ? AND ? LIMIT 1',
+        ).get(e.source, e.kind, e.bootId, subject, Math.floor(e.timeMs - windowMs), Math.ceil(e.timeMs + windowMs));
+        if (near) return;
+        fresh =
+          this.insertStmt.run({
+            ...e,
+            subject,
+            monoUs: e.monoUs === null ? null : Math.round(e.monoUs),
+            timeMs: Math.round(e.timeMs),
+          }).changes > 0;
+      })
+      .immediate();
     if (fresh) for (const fn of this.listeners) fn(e);
     return fresh;
   }
@@ -135,7 +152,9 @@ export class EventStore {
       args.push(...q.sources);
     }
     if (q.minSeverity) {
-      const allowed = (Object.keys(SEVERITY_RANK) as EventSeverity[]).filter((s) => SEVERITY_RANK[s] >= SEVERITY_RANK[q.minSeverity!]);
+      const allowed = (Object.keys(SEVERITY_RANK) as EventSeverity[]).filter(
+        (s) => SEVERITY_RANK[s] >= SEVERITY_RANK[q.minSeverity!],
+      );
       where.push(`severity IN (${allowed.map(() => '?').join(',')})`);
       args.push(...allowed);
     }
@@ -146,14 +165,20 @@ export class EventStore {
 
   /** Counts by source, kind and severity (Prometheus' overnight_events_total). */
   counts(): EventCount[] {
-    return prepared(this.db, 'SELECT source, kind, severity, COUNT(*) AS count FROM events GROUP BY source, kind, severity').all() as EventCount[];
+    return prepared(
+      this.db,
+      'SELECT source, kind, severity, COUNT(*) AS count FROM events GROUP BY source, kind, severity',
+    ).all() as EventCount[];
   }
 
   /** Deletes events older than `retentionDays` and, beyond that, the oldest above `maxRows`. */
   prune(retentionDays: number, maxRows: number, nowMs = Date.now()): number {
     const cutoff = nowMs - retentionDays * 86_400_000;
     let n = prepared(this.db, 'DELETE FROM events WHERE time_ms < ?').run(cutoff).changes;
-    n += prepared(this.db, 'DELETE FROM events WHERE id IN (SELECT id FROM events ORDER BY time_ms DESC, id DESC LIMIT -1 OFFSET ?)').run(maxRows).changes;
+    n += prepared(
+      this.db,
+      'DELETE FROM events WHERE id IN (SELECT id FROM events ORDER BY time_ms DESC, id DESC LIMIT -1 OFFSET ?)',
+    ).run(maxRows).changes;
     prepared(this.db, 'DELETE FROM kmsg_cursor WHERE updated_ms < ?').run(cutoff);
     return n;
   }

@@ -27,7 +27,8 @@ export class GpuInventory {
   ) {}
 
   private stored(): { count: number; busIds: string[] } | null {
-    const r = prepared(this.db, 'SELECT value FROM node_facts WHERE key = ?').get(FACT) as { value: string } | undefined;
+    const r = prepared(this.db, 'SELECT value FROM node_facts WHERE key = ?').get(FACT) as
+      { value: string } | undefined;
     return r ? (JSON.parse(r.value) as { count: number; busIds: string[] }) : null;
   }
 
@@ -36,12 +37,20 @@ export class GpuInventory {
    * them, as a quick one does not) with the expectation; remembers them when none is stored yet,
    * the bus ids are known and the node is healthy otherwise.
    */
-  check(seenNow: { count: number; busIds: string[] | null } | null, otherwiseHealthy: boolean, nowMs = Date.now()): GpuInventoryCheck {
+  check(
+    seenNow: { count: number; busIds: string[] | null } | null,
+    otherwiseHealthy: boolean,
+    nowMs = Date.now(),
+  ): GpuInventoryCheck {
     const now = seenNow?.busIds?.map(normalizeBusId) ?? null;
     let stored = this.stored();
     if (!stored && now && now.length > 0 && otherwiseHealthy) {
       stored = { count: now.length, busIds: [...now].sort() };
-      prepared(this.db, 'INSERT OR IGNORE INTO node_facts (key, value, updated_ms) VALUES (?, ?, ?)').run(FACT, JSON.stringify(stored), nowMs);
+      prepared(this.db, 'INSERT OR IGNORE INTO node_facts (key, value, updated_ms) VALUES (?, ?, ?)').run(
+        FACT,
+        JSON.stringify(stored),
+        nowMs,
+      );
     }
     const expected = this.configured ?? stored?.count ?? null;
     const basis = this.configured !== undefined ? 'config' : stored ? 'first_healthy_boot' : null;
@@ -49,10 +58,13 @@ export class GpuInventory {
     const missing = stored && now ? stored.busIds.filter((b) => !now.includes(b)) : [];
     const out: GpuInventoryCheck = { expected, basis, seen, missing };
     if (expected !== null && expected > 0 && (seen ?? 0) < expected) {
-      const which = missing.length ? missing.map((b) => `GPU ${b} is gone`).join('; ') : `${expected - (seen ?? 0)} GPU(s) missing`;
-      out.problem = seen === null
-        ? `expected ${expected} GPU(s) (${basis === 'config' ? 'gpu.expectedCount' : 'seen at the first healthy boot'}) but NVML is not available: ${which}`
-        : `expected ${expected} GPU(s), found ${seen}: ${which}`;
+      const which = missing.length
+        ? missing.map((b) => `GPU ${b} is gone`).join('; ')
+        : `${expected - (seen ?? 0)} GPU(s) missing`;
+      out.problem =
+        seen === null
+          ? `expected ${expected} GPU(s) (${basis === 'config' ? 'gpu.expectedCount' : 'seen at the first healthy boot'}) but NVML is not available: ${which}`
+          : `expected ${expected} GPU(s), found ${seen}: ${which}`;
     }
     return out;
   }

@@ -14,12 +14,22 @@ export interface IngestResult {
   kernelLog: KernelLogStatus | null;
 }
 
-export async function ingestOnce(db: Db, config: Pick<OvernightConfig, 'kernelLog' | 'history'>, timeoutMs = 10_000): Promise<IngestResult> {
+export async function ingestOnce(
+  db: Db,
+  config: Pick<OvernightConfig, 'kernelLog' | 'history'>,
+  timeoutMs = 10_000,
+): Promise<IngestResult> {
   const events = new EventStore(db);
   const boot = currentBoot();
   new BootRegistry(db, events).recordStart(boot, Date.now(), { daemon: false });
   if (!config.kernelLog.enabled) return { events, kernelLog: null };
-  const watcher = new KernelLogWatcher({ native: loadNative(), store: events, boot, path: config.kernelLog.path, log: (m) => process.stderr.write(`${m}\n`) });
+  const watcher = new KernelLogWatcher({
+    native: loadNative(),
+    store: events,
+    boot,
+    path: config.kernelLog.path,
+    log: (m) => process.stderr.write(`${m}\n`),
+  });
   watcher.start();
   const status = await watcher.caughtUpWith(timeoutMs);
   watcher.stop();

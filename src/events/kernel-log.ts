@@ -76,7 +76,15 @@ export class KernelLogWatcher {
   private readonly waiters: (() => void)[] = [];
 
   constructor(private readonly o: KernelLogWatcherOptions) {
-    this.st = { available: false, path: o.path ?? '/dev/kmsg', lastSeq: -1, records: 0, events: 0, overruns: 0, lostRecords: 0 };
+    this.st = {
+      available: false,
+      path: o.path ?? '/dev/kmsg',
+      lastSeq: -1,
+      records: 0,
+      events: 0,
+      overruns: 0,
+      lostRecords: 0,
+    };
   }
 
   /** Opens the log and starts the reader thread; never throws for an unreadable log. */

@@ -24,7 +24,12 @@ export interface MatchContext {
 const FACILITY_KERN = 0;
 const FACILITY_USER = 1;
 
-const XID_SEVERITY: Record<XidSeverity, EventSeverity> = { fatal: 'critical', degraded: 'warning', application: 'warning', info: 'info' };
+const XID_SEVERITY: Record<XidSeverity, EventSeverity> = {
+  fatal: 'critical',
+  degraded: 'warning',
+  application: 'warning',
+  info: 'info',
+};
 const NUMERIC = new Set(['pid', 'xid', 'sxid', 'seconds', 'cpu', 'sector', 'block']);
 
 /**

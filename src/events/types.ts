@@ -6,7 +6,16 @@
 export type EventSource = 'kmsg' | 'nvml' | 'psi' | 'recovery' | 'monitor' | 'probe' | 'progress' | 'boot';
 export type EventSeverity = 'info' | 'warning' | 'critical';
 
-export const EVENT_SOURCES: readonly EventSource[] = ['kmsg', 'nvml', 'psi', 'recovery', 'monitor', 'probe', 'progress', 'boot'];
+export const EVENT_SOURCES: readonly EventSource[] = [
+  'kmsg',
+  'nvml',
+  'psi',
+  'recovery',
+  'monitor',
+  'probe',
+  'progress',
+  'boot',
+];
 
 /** What an event is about; every field optional. */
 export interface EventSubject {

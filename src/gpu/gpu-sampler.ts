@@ -25,7 +25,9 @@ export type GpuSampleOutcome =
   | (GpuSampleResult & { timedOut?: false; elapsedMs: number })
   | { available: false; timedOut: true; reason: string; code: 'TIMEOUT'; elapsedMs: number; stuckForMs: number };
 
-export type GpuActionOutcome = (GpuActionResult & { timedOut?: false }) | { ok: false; timedOut: true; code: 'TIMEOUT'; message: string; action: string; gpuIndex: number };
+export type GpuActionOutcome =
+  | (GpuActionResult & { timedOut?: false })
+  | { ok: false; timedOut: true; code: 'TIMEOUT'; message: string; action: string; gpuIndex: number };
 
 interface Pending {
   resolve: (v: { result: GpuSampleResult | GpuActionResult; elapsedUs: number } | null) => void;
@@ -84,15 +86,33 @@ export class GpuSampler {
     const stuck = this.busyForMs();
     if (stuck > timeoutMs) {
       // A previous call is still inside the driver: queueing behind it would only time out too.
-      return { available: false, timedOut: true, code: 'TIMEOUT', reason: `the GPU thread has been stuck in an NVML call for ${Math.round(stuck)} ms`, elapsedMs: 0, stuckForMs: stuck };
+      return {
+        available: false,
+        timedOut: true,
+        code: 'TIMEOUT',
+        reason: `the GPU thread has been stuck in an NVML call for ${Math.round(stuck)} ms`,
+        elapsedMs: 0,
+        stuckForMs: stuck,
+      };
     }
     const t0 = performance.now();
     const r = await this.submit(timeoutMs, (w, id) =>
-      w.sample(id, { quick: options.quick ?? false, processes: options.processes ?? true, ...(options.indices ? { indices: options.indices } : {}) }),
+      w.sample(id, {
+        quick: options.quick ?? false,
+        processes: options.processes ?? true,
+        ...(options.indices ? { indices: options.indices } : {}),
+      }),
     );
     const elapsedMs = performance.now() - t0;
     if (!r) {
-      return { available: false, timedOut: true, code: 'TIMEOUT', reason: `NVML did not answer within ${timeoutMs} ms`, elapsedMs, stuckForMs: this.busyForMs() };
+      return {
+        available: false,
+        timedOut: true,
+        code: 'TIMEOUT',
+        reason: `NVML did not answer within ${timeoutMs} ms`,
+        elapsedMs,
+        stuckForMs: this.busyForMs(),
+      };
     }
     return { ...(r.result as GpuSampleResult), elapsedMs };
   }
@@ -100,9 +120,22 @@ export class GpuSampler {
   /**
    * Runs an NVML setter on one GPU. Only the policy gate calls this (src/policy/): it changes the node.
    */
-  async action(gpuIndex: number, action: 'resetGpuLockedClocks' | 'resetMemoryLockedClocks' | 'resetApplicationsClocks' | 'setPersistenceMode', value = 0, timeoutMs = 10_000): Promise<GpuActionOutcome> {
+  async action(
+    gpuIndex: number,
+    action: 'resetGpuLockedClocks' | 'resetMemoryLockedClocks' | 'resetApplicationsClocks' | 'setPersistenceMode',
+    value = 0,
+    timeoutMs = 10_000,
+  ): Promise<GpuActionOutcome> {
     const r = await this.submit(timeoutMs, (w, id) => w.action(id, gpuIndex, action, value));
-    if (!r) return { ok: false, timedOut: true, code: 'TIMEOUT', message: `NVML did not answer within ${timeoutMs} ms`, action, gpuIndex };
+    if (!r)
+      return {
+        ok: false,
+        timedOut: true,
+        code: 'TIMEOUT',
+        message: `NVML did not answer within ${timeoutMs} ms`,
+        action,
+        gpuIndex,
+      };
     return r.result as GpuActionResult;
   }
 

@@ -29,7 +29,11 @@ export interface GpuLimits {
   xidWindowMs: number;
 }
 
-export const DEFAULT_GPU_LIMITS: GpuLimits = { retiredPagesMax: 60, pcieReplaysPerMinute: 8, xidWindowMs: 60 * 60 * 1000 };
+export const DEFAULT_GPU_LIMITS: GpuLimits = {
+  retiredPagesMax: 60,
+  pcieReplaysPerMinute: 8,
+  xidWindowMs: 60 * 60 * 1000,
+};
 
 export interface XidRecord {
   gpuIndex: number;
@@ -72,7 +76,8 @@ export function gpuVerdict(d: GpuDeviceSample, ctx: VerdictContext): GpuVerdict 
       degraded.push(`temperature ${t} °C at or above the slowdown threshold ${d.slowdownTemperatureC} °C`);
     }
   }
-  const throttled = d.clocksEventReasons?.names.filter((n) => HW_SLOWDOWN.includes(n) || n === 'sw_thermal_slowdown') ?? [];
+  const throttled =
+    d.clocksEventReasons?.names.filter((n) => HW_SLOWDOWN.includes(n) || n === 'sw_thermal_slowdown') ?? [];
   if (throttled.length) degraded.push(`clocks throttled: ${throttled.join(', ')}`);
   if ((d.eccUncorrectedVolatile ?? 0) > 0) {
     failed.push(`${d.eccUncorrectedVolatile} uncorrectable ECC errors since the last reset`);
@@ -96,8 +101,10 @@ export function gpuVerdict(d: GpuDeviceSample, ctx: VerdictContext): GpuVerdict 
     escalate(['reset_gpu']);
   }
   if (d.pcieReplayCounter != null && ctx.previousReplay && ctx.nowMs > ctx.previousReplay.timeMs) {
-    const perMin = ((d.pcieReplayCounter - ctx.previousReplay.counter) * 60_000) / (ctx.nowMs - ctx.previousReplay.timeMs);
-    if (perMin > limits.pcieReplaysPerMinute) degraded.push(`PCIe replay rate ${perMin.toFixed(1)}/min above ${limits.pcieReplaysPerMinute}/min`);
+    const perMin =
+      ((d.pcieReplayCounter - ctx.previousReplay.counter) * 60_000) / (ctx.nowMs - ctx.previousReplay.timeMs);
+    if (perMin > limits.pcieReplaysPerMinute)
+      degraded.push(`PCIe replay rate ${perMin.toFixed(1)}/min above ${limits.pcieReplaysPerMinute}/min`);
   }
   const notes: string[] = [];
   for (const x of ctx.recentXids ?? []) {
@@ -107,20 +114,37 @@ export function gpuVerdict(d: GpuDeviceSample, ctx: VerdictContext): GpuVerdict 
     if (c.severity === 'fatal') failed.push(line);
     else if (c.severity === 'degraded') degraded.push(line);
     // An application's fault (or one NVIDIA says to ignore) says nothing against the GPU: no status, no reset.
-    else notes.push(`${line} (${c.cause} error; ${c.severity === 'application' ? 'restart the application' : 'no action needed'}, the GPU is fine)`);
+    else
+      notes.push(
+        `${line} (${c.cause} error; ${c.severity === 'application' ? 'restart the application' : 'no action needed'}, the GPU is fine)`,
+      );
     if (c.severity === 'fatal' || c.severity === 'degraded') escalate(c.ladder);
   }
   const ra = d.recoveryAction;
   if (ra && ra !== 'none') {
-    const ladder: RecoveryStep[] = ra === 'gpu_reset' ? ['reset_gpu'] : ra === 'node_reboot' ? ['reboot_node'] : ['drain_node', 'reset_gpu'];
+    const ladder: RecoveryStep[] =
+      ra === 'gpu_reset' ? ['reset_gpu'] : ra === 'node_reboot' ? ['reboot_node'] : ['drain_node', 'reset_gpu'];
     failed.push(`the driver recommends recovery action "${ra}"`);
     escalate(ladder);
   }
   const status: GpuStatus = failed.length ? 'failed' : degraded.length ? 'degraded' : 'healthy';
-  return { index: d.index, uuid: d.uuid ?? null, status, reasons: [...failed, ...degraded], actions: status === 'healthy' ? [] : actions, ...(notes.length ? { notes } : {}) };
+  return {
+    index: d.index,
+    uuid: d.uuid ?? null,
+    status,
+    reasons: [...failed, ...degraded],
+    actions: status === 'healthy' ? [] : actions,
+    ...(notes.length ? { notes } : {}),
+  };
 }
 
-const SEVERITY: Record<RecoveryStep, number> = { none: 0, restart_application: 1, reset_gpu: 2, drain_node: 3, reboot_node: 4 };
+const SEVERITY: Record<RecoveryStep, number> = {
+  none: 0,
+  restart_application: 1,
+  reset_gpu: 2,
+  drain_node: 3,
+  reboot_node: 4,
+};
 function rank(ladder: RecoveryStep[]): number {
   return Math.max(0, ...ladder.map((s) => SEVERITY[s]));
 }
@@ -170,11 +194,17 @@ export class GpuHealthTracker {
   verdicts(devices: GpuDeviceSample[], nowMs: number): GpuVerdict[] {
     const recent = this.recentXids(nowMs);
     return devices.map((d) => {
-      const v = gpuVerdict(d, { nowMs, recentXids: recent, previousReplay: this.replay.get(d.index), limits: this.limits });
+      const v = gpuVerdict(d, {
+        nowMs,
+        recentXids: recent,
+        previousReplay: this.replay.get(d.index),
+        limits: this.limits,
+      });
       if (d.pcieReplayCounter != null) {
         const prev = this.replay.get(d.index);
         // Keep the older baseline for at least a minute so the rate is measured over a real interval.
-        if (!prev || nowMs - prev.timeMs >= 60_000) this.replay.set(d.index, { counter: d.pcieReplayCounter, timeMs: nowMs });
+        if (!prev || nowMs - prev.timeMs >= 60_000)
+          this.replay.set(d.index, { counter: d.pcieReplayCounter, timeMs: nowMs });
       }
       return v;
     });

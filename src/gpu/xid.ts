@@ -13,7 +13,15 @@ export type RecoveryStep = 'none' | 'restart_application' | 'reset_gpu' | 'drain
 /** The likely cause, as NVIDIA's listing names it. */
 export type XidCause = 'application' | 'driver' | 'hardware' | 'unknown';
 /** NVIDIA's "resolution bucket (immediate action)", lower-cased. */
-export type XidAction = 'ignore' | 'restart_app' | 'reset_gpu' | 'restart_bm' | 'contact_support' | 'workflow_xid_48' | 'workflow_nvlink_err' | 'xid_154_eval';
+export type XidAction =
+  | 'ignore'
+  | 'restart_app'
+  | 'reset_gpu'
+  | 'restart_bm'
+  | 'contact_support'
+  | 'workflow_xid_48'
+  | 'workflow_nvlink_err'
+  | 'xid_154_eval';
 
 export interface XidClassification {
   xid: number;
@@ -38,44 +46,92 @@ interface Entry {
 
 /** The table (one line per Xid, facts from NVIDIA's catalog; the rest is derived below). */
 const CATALOG: Record<number, Entry> = {
-  8: { cause: 'application', action: 'restart_app', description: 'GPU stopped processing: the channel timed out (an application or driver fault)' },
+  8: {
+    cause: 'application',
+    action: 'restart_app',
+    description: 'GPU stopped processing: the channel timed out (an application or driver fault)',
+  },
   9: { cause: 'driver', action: 'restart_bm', description: 'Driver error programming the GPU' },
   12: { cause: 'driver', action: 'restart_bm', description: 'Driver error handling a GPU exception' },
-  13: { cause: 'application', action: 'restart_app', description: 'Graphics engine exception: usually an application bug (out-of-range access, illegal instruction)' },
-  31: { cause: 'application', action: 'restart_app', description: 'GPU memory page fault: an application accessed an invalid address' },
+  13: {
+    cause: 'application',
+    action: 'restart_app',
+    description: 'Graphics engine exception: usually an application bug (out-of-range access, illegal instruction)',
+  },
+  31: {
+    cause: 'application',
+    action: 'restart_app',
+    description: 'GPU memory page fault: an application accessed an invalid address',
+  },
   32: { cause: 'driver', action: 'contact_support', description: 'Invalid or corrupted push buffer stream' },
   38: { cause: 'driver', action: 'reset_gpu', description: 'Driver firmware error' },
-  43: { cause: 'application', action: 'restart_app', description: 'GPU stopped processing: a channel was reset after an application fault; other applications are unaffected' },
-  45: { cause: 'application', action: 'ignore', description: 'Preemptive cleanup: the driver ended a context after an earlier error (or the application was killed)' },
+  43: {
+    cause: 'application',
+    action: 'restart_app',
+    description:
+      'GPU stopped processing: a channel was reset after an application fault; other applications are unaffected',
+  },
+  45: {
+    cause: 'application',
+    action: 'ignore',
+    description:
+      'Preemptive cleanup: the driver ended a context after an earlier error (or the application was killed)',
+  },
   48: { cause: 'hardware', action: 'workflow_xid_48', description: 'Double-bit ECC error: uncorrectable memory error' },
   56: { cause: 'driver', action: 'contact_support', description: 'Display engine error' },
   57: { cause: 'hardware', action: 'contact_support', description: 'Error programming the video memory interface' },
   58: { cause: 'hardware', action: 'contact_support', description: 'Unstable video memory interface detected' },
   61: { cause: 'driver', action: 'reset_gpu', description: 'Internal micro-controller breakpoint/warning' },
   62: { cause: 'driver', action: 'reset_gpu', description: 'Internal micro-controller halt' },
-  63: { cause: 'hardware', action: 'reset_gpu', severity: 'degraded', description: 'ECC page retirement or row remapping recorded: a GPU reset applies it' },
+  63: {
+    cause: 'hardware',
+    action: 'reset_gpu',
+    severity: 'degraded',
+    description: 'ECC page retirement or row remapping recorded: a GPU reset applies it',
+  },
   64: { cause: 'hardware', action: 'reset_gpu', description: 'ECC page retirement or row remapping failure' },
   68: { cause: 'application', action: 'restart_app', description: 'Video processor (NVDEC) exception' },
   69: { cause: 'application', action: 'restart_app', description: 'Graphics engine class error' },
   74: { cause: 'hardware', action: 'workflow_nvlink_err', description: 'NVLink error' },
-  79: { cause: 'hardware', action: 'restart_bm', description: 'GPU has fallen off the bus: it cannot be reset in place; drain and reboot the node' },
+  79: {
+    cause: 'hardware',
+    action: 'restart_bm',
+    description: 'GPU has fallen off the bus: it cannot be reset in place; drain and reboot the node',
+  },
   92: { cause: 'hardware', action: 'ignore', description: 'High single-bit ECC error rate (corrected)' },
-  94: { cause: 'hardware', action: 'restart_app', description: 'Contained ECC error: only the affected application must restart' },
-  95: { cause: 'hardware', action: 'reset_gpu', description: 'Uncontained ECC error: every application on the GPU is affected' },
+  94: {
+    cause: 'hardware',
+    action: 'restart_app',
+    description: 'Contained ECC error: only the affected application must restart',
+  },
+  95: {
+    cause: 'hardware',
+    action: 'reset_gpu',
+    description: 'Uncontained ECC error: every application on the GPU is affected',
+  },
   109: { cause: 'application', action: 'restart_app', description: 'Context switch timeout' },
   119: { cause: 'driver', action: 'reset_gpu', description: 'GSP RPC timeout' },
   120: { cause: 'driver', action: 'reset_gpu', description: 'GSP error' },
   121: { cause: 'hardware', action: 'reset_gpu', description: 'C2C link error' },
   123: { cause: 'driver', action: 'reset_gpu', description: 'SPI PMU RPC write failure' },
   136: { cause: 'hardware', action: 'reset_gpu', description: 'GPU power failure/fault' },
-  137: { cause: 'application', action: 'restart_app', description: 'NVLink FLA privilege error: an application used a fabric address it may not' },
+  137: {
+    cause: 'application',
+    action: 'restart_app',
+    description: 'NVLink FLA privilege error: an application used a fabric address it may not',
+  },
   140: { cause: 'hardware', action: 'reset_gpu', description: 'Unrecovered ECC error' },
   143: { cause: 'hardware', action: 'reset_gpu', description: 'GPU initialization failure' },
-  154: { cause: 'driver', action: 'xid_154_eval', description: 'GPU recovery action changed: follow the driver\'s recommended recovery action' },
+  154: {
+    cause: 'driver',
+    action: 'xid_154_eval',
+    description: "GPU recovery action changed: follow the driver's recommended recovery action",
+  },
 };
 
 /** NVLink-family Xids on newer GPUs (144-150) are handled like 74. */
-for (let x = 144; x <= 150; x++) CATALOG[x] = { cause: 'hardware', action: 'workflow_nvlink_err', description: 'NVLink error' };
+for (let x = 144; x <= 150; x++)
+  CATALOG[x] = { cause: 'hardware', action: 'workflow_nvlink_err', description: 'NVLink error' };
 
 const APP_LADDER: RecoveryStep[] = ['restart_application'];
 const RESET_LADDER: RecoveryStep[] = ['restart_application', 'reset_gpu', 'drain_node'];
@@ -94,7 +150,11 @@ function derive(e: Entry): Pick<XidClassification, 'severity' | 'ladder' | 'rese
     case 'contact_support':
       return { severity: e.severity ?? 'degraded', ladder: ['reset_gpu', 'drain_node'], resettable: true };
     default:
-      return { severity: e.severity ?? 'fatal', ladder: e.severity === 'degraded' ? ['restart_application', 'reset_gpu'] : RESET_LADDER, resettable: true };
+      return {
+        severity: e.severity ?? 'fatal',
+        ladder: e.severity === 'degraded' ? ['restart_application', 'reset_gpu'] : RESET_LADDER,
+        resettable: true,
+      };
   }
 }
 
@@ -109,7 +169,7 @@ export function classifyXid(xid: number): XidClassification {
     severity: 'degraded',
     ladder: RESET_LADDER,
     resettable: true,
-    description: 'Xid not in the catalog: see NVIDIA\'s Xid documentation',
+    description: "Xid not in the catalog: see NVIDIA's Xid documentation",
   };
 }
 

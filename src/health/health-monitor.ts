@@ -17,7 +17,15 @@ import { round } from '../util/stats.js';
 import { normalizeBusId } from '../events/kmsg-matcher.js';
 import { LatencyWindow } from './latency-window.js';
 import { WatchedCgroupResolver } from './watched-cgroup.js';
-import { cgroupStatus, cpuStatus, diskStatus, memoryStatus, pressureStatus, topProcesses, type MemoryStatus } from './metrics.js';
+import {
+  cgroupStatus,
+  cpuStatus,
+  diskStatus,
+  memoryStatus,
+  pressureStatus,
+  topProcesses,
+  type MemoryStatus,
+} from './metrics.js';
 import { NodeChecker, type NodeChecksReport } from '../node-checks/node-checker.js';
 import { ProbeRunner } from './probes.js';
 import { recommendations } from './recommendations.js';
@@ -33,7 +41,17 @@ import { feedReadings } from './feed.js';
 import type { CheckType, HealthReport } from './report.js';
 
 // The report's types live in report.ts; re-exported here, where their importers have always found them.
-export type { CheckType, CriticalFault, ErrorRates, HealthReport, HealthStatus, HealthSuspects, RecoveryCheck, RecoveryStatusMetric, ResponseTimes } from './report.js';
+export type {
+  CheckType,
+  CriticalFault,
+  ErrorRates,
+  HealthReport,
+  HealthStatus,
+  HealthSuspects,
+  RecoveryCheck,
+  RecoveryStatusMetric,
+  ResponseTimes,
+} from './report.js';
 
 export interface GpuSource {
   sample(options?: GpuSampleOptions): Promise<GpuSampleOutcome>;
@@ -137,7 +155,12 @@ export class HealthMonitor {
     if (this.background) return;
     if (this.options.sampler) this.sampler = this.options.sampler;
     else {
-      this.sampler = this.ownSampler = new Sampler({ intervalUs: intervalMs * 1000, signals: ['memory', 'cpu', 'psi', 'cgroup'], ringSize: 4096, ...extra }).start();
+      this.sampler = this.ownSampler = new Sampler({
+        intervalUs: intervalMs * 1000,
+        signals: ['memory', 'cpu', 'psi', 'cgroup'],
+        ringSize: 4096,
+        ...extra,
+      }).start();
     }
     this.background = setInterval(() => {
       try {
@@ -165,7 +188,11 @@ export class HealthMonitor {
     if (!this.sampler) return false;
     const b = this.sampler.read();
     if (!b.count) return true;
-    feedReadings(b, this.tracker, th, { now: this.clock.now(), monoNow: monotonicNowMs(), ownCgroupSpeaks: !this.watchedCgroup.configured });
+    feedReadings(b, this.tracker, th, {
+      now: this.clock.now(),
+      monoNow: monotonicNowMs(),
+      ownCgroupSpeaks: !this.watchedCgroup.configured,
+    });
     return true;
   }
 
@@ -191,11 +218,18 @@ export class HealthMonitor {
     return out;
   }
 
-  private observeHost(t: Partial<Thresholds>, opts: HostSampleOptions = {}): { sample: HostSample; memory: MemoryStatus; breaches: Breach[] } {
+  private observeHost(
+    t: Partial<Thresholds>,
+    opts: HostSampleOptions = {},
+  ): { sample: HostSample; memory: MemoryStatus; breaches: Breach[] } {
     const th = this.effectiveThresholds(t);
     const watched = this.options.cgroupPid ? null : this.watchedCgroup.resolve();
     const cgroupPid = this.options.cgroupPid ?? (watched && 'pid' in watched ? watched.pid : undefined);
-    const sample = this.reader().sample({ ...opts, ...(cgroupPid ? { cgroupPid } : {}), ...(watched && 'error' in watched ? { cgroup: false } : {}) });
+    const sample = this.reader().sample({
+      ...opts,
+      ...(cgroupPid ? { cgroupPid } : {}),
+      ...(watched && 'error' in watched ? { cgroup: false } : {}),
+    });
     // A watched cgroup that cannot be read is reported as such, never replaced by our own.
     if (watched && 'error' in watched) sample.unavailable.cgroup = { code: 'ENOENT', message: watched.error };
     const breaches: Breach[] = [];
@@ -224,7 +258,15 @@ export class HealthMonitor {
     if (cpu && !breaches.some((b) => b.metric === 'cpuPressure')) cpu.informational = true;
     for (const d of diskStatus(sample)) {
       if ('error' in d) continue;
-      add(this.tracker.observeLevel(`disk:${d.path}`, Math.max(d.used_fraction, d.inodes_used_fraction), th.disk, 'fraction', `filesystem ${d.path}`));
+      add(
+        this.tracker.observeLevel(
+          `disk:${d.path}`,
+          Math.max(d.used_fraction, d.inodes_used_fraction),
+          th.disk,
+          'fraction',
+          `filesystem ${d.path}`,
+        ),
+      );
     }
     return { sample, memory: mem, breaches };
   }
@@ -234,8 +276,16 @@ export class HealthMonitor {
    * metric is all a one-shot check (`overnight health`, NHC) will ever have, so it is judged as it
    * is; later ones count over the sustain window.
    */
-  private judgeCheckReading(metric: string, value: number, limit: number, unit: Breach['unit'], detail?: string): Breach | null {
-    return this.tracker.seen(metric) ? this.tracker.observe(metric, value, limit, unit, detail) : this.tracker.observeLevel(metric, value, limit, unit, detail);
+  private judgeCheckReading(
+    metric: string,
+    value: number,
+    limit: number,
+    unit: Breach['unit'],
+    detail?: string,
+  ): Breach | null {
+    return this.tracker.seen(metric)
+      ? this.tracker.observe(metric, value, limit, unit, detail)
+      : this.tracker.observeLevel(metric, value, limit, unit, detail);
   }
 
   /**
@@ -243,7 +293,11 @@ export class HealthMonitor {
    * GPU memory/utilization/temperature). `full`: everything, with per-GPU verdicts, disks, top
    * processes and suspects. `recovery`: a full check compared with the state before the last recovery.
    */
-  async checkSystemHealth(checkType: CheckType = 'quick', thresholds?: Partial<Thresholds>, opts: CheckOptions = {}): Promise<HealthReport> {
+  async checkSystemHealth(
+    checkType: CheckType = 'quick',
+    thresholds?: Partial<Thresholds>,
+    opts: CheckOptions = {},
+  ): Promise<HealthReport> {
     const t0 = performance.now();
     const full = checkType !== 'quick';
     const th = this.effectiveThresholds(thresholds);
@@ -263,7 +317,17 @@ export class HealthMonitor {
     const gpu = await this.gpuHealth(full);
     const { health: gpuHealth, verdicts } = gpu;
     if (gpu.outcome?.available) {
-      for (const d of gpu.outcome.devices) if (d.memory) add(this.judgeCheckReading(`gpu.${d.index}.memory`, d.memory.used / d.memory.total, th.gpu, 'fraction', `GPU ${d.index} memory`));
+      for (const d of gpu.outcome.devices)
+        if (d.memory)
+          add(
+            this.judgeCheckReading(
+              `gpu.${d.index}.memory`,
+              d.memory.used / d.memory.total,
+              th.gpu,
+              'fraction',
+              `GPU ${d.index} memory`,
+            ),
+          );
     }
     progress('GPUs sampled');
 
@@ -276,7 +340,16 @@ export class HealthMonitor {
       await this.probes.runDue();
       progress('probes run');
       const g = this.lastGpu?.outcome;
-      nodeChecks = await this.nodeChecks.run(table.table, !gpu.outcome ? { available: false, reason: NO_DRIVER } : g?.available ? g : g ? { available: false, reason: g.reason } : undefined);
+      nodeChecks = await this.nodeChecks.run(
+        table.table,
+        !gpu.outcome
+          ? { available: false, reason: NO_DRIVER }
+          : g?.available
+            ? g
+            : g
+              ? { available: false, reason: g.reason }
+              : undefined,
+      );
       progress('node checked');
     }
     const nodeFindings = nodeChecks?.findings ?? [];
@@ -284,11 +357,31 @@ export class HealthMonitor {
     // Response times and error rates: this server's tool calls and each probe (already windowed levels).
     const tools = this.toolCalls.summary();
     const probeSummaries = this.probes.summaries();
-    if (tools.p95Ms !== null && tools.count >= 5) add(this.tracker.observeLevel('responseTime', tools.p95Ms, th.responseTime, 'ms', 'tool calls'));
-    if (tools.errorRate !== null && tools.count >= 5) add(this.tracker.observeLevel('errorRate', tools.errorRate, th.errorRate, 'fraction', 'tool calls'));
+    if (tools.p95Ms !== null && tools.count >= 5)
+      add(this.tracker.observeLevel('responseTime', tools.p95Ms, th.responseTime, 'ms', 'tool calls'));
+    if (tools.errorRate !== null && tools.count >= 5)
+      add(this.tracker.observeLevel('errorRate', tools.errorRate, th.errorRate, 'fraction', 'tool calls'));
     for (const p of probeSummaries) {
-      if (p.summary.p95Ms !== null) add(this.tracker.observeLevel(`responseTime:${p.name}`, p.summary.p95Ms, th.responseTime, 'ms', `probe ${p.name}`));
-      if (p.summary.errorRate !== null) add(this.tracker.observeLevel(`errorRate:${p.name}`, p.summary.errorRate, th.errorRate, 'fraction', `probe ${p.name}`));
+      if (p.summary.p95Ms !== null)
+        add(
+          this.tracker.observeLevel(
+            `responseTime:${p.name}`,
+            p.summary.p95Ms,
+            th.responseTime,
+            'ms',
+            `probe ${p.name}`,
+          ),
+        );
+      if (p.summary.errorRate !== null)
+        add(
+          this.tracker.observeLevel(
+            `errorRate:${p.name}`,
+            p.summary.errorRate,
+            th.errorRate,
+            'fraction',
+            `probe ${p.name}`,
+          ),
+        );
     }
 
     const leaks = this.options.suspects?.leakSuspects() ?? [];
@@ -302,18 +395,47 @@ export class HealthMonitor {
     const newOomKills = oom !== null && this.lastOomKills !== null ? oom - this.lastOomKills : 0;
     if (oom !== null) this.lastOomKills = oom;
 
-    const criticalFaults = criticalFaultsOf({ memory, memoryLimit: th.memory, newOomKills, verdicts, breaches, nodeFindings });
-    const baseStatus = overallStatus(criticalFaults, { breaches, nodeFindings, verdicts, suspects: leaks.length + hangs.length + stalled.length });
+    const criticalFaults = criticalFaultsOf({
+      memory,
+      memoryLimit: th.memory,
+      newOomKills,
+      verdicts,
+      breaches,
+      nodeFindings,
+    });
+    const baseStatus = overallStatus(criticalFaults, {
+      breaches,
+      nodeFindings,
+      verdicts,
+      suspects: leaks.length + hangs.length + stalled.length,
+    });
     // The event history: a fatal Xid any process saw (with or without NVML here), OOM kills in
     // scope, kernel trouble, and GPUs missing against the expected count.
     const lastGpu = this.lastGpu?.outcome;
-    const gpuSeen = this.gpuSource() && lastGpu?.available ? { count: lastGpu.devices.length, busIds: lastGpu.devices.every((d) => d.busId) ? lastGpu.devices.map((d) => d.busId!) : null } : null;
-    const events = this.options.events?.assess(this.clock.now(), { seen: gpuSeen, otherwiseHealthy: baseStatus === 'healthy' }, full ? 50 : 0) ?? null;
+    const gpuSeen =
+      this.gpuSource() && lastGpu?.available
+        ? {
+            count: lastGpu.devices.length,
+            busIds: lastGpu.devices.every((d) => d.busId) ? lastGpu.devices.map((d) => d.busId!) : null,
+          }
+        : null;
+    const events =
+      this.options.events?.assess(
+        this.clock.now(),
+        { seen: gpuSeen, otherwiseHealthy: baseStatus === 'healthy' },
+        full ? 50 : 0,
+      ) ?? null;
     // Without NVML here, the Xids other processes stored are still this node's GPUs' history.
-    const gpuReport: GpuHealth = events && full && !gpuHealth.available ? { ...gpuHealth, recent_xids: events.xids } : gpuHealth;
+    const gpuReport: GpuHealth =
+      events && full && !gpuHealth.available ? { ...gpuHealth, recent_xids: events.xids } : gpuHealth;
     // Each event-history finding is a critical fault of its own (its message names the GPU, victim or device).
     for (const m of events?.critical ?? []) criticalFaults.push({ subject: `event:${m.slice(0, 120)}`, summary: m });
-    const status: HealthStatus = criticalFaults.length > 0 ? 'critical' : baseStatus !== 'healthy' || (events?.degraded.length ?? 0) > 0 ? 'degraded' : 'healthy';
+    const status: HealthStatus =
+      criticalFaults.length > 0
+        ? 'critical'
+        : baseStatus !== 'healthy' || (events?.degraded.length ?? 0) > 0
+          ? 'degraded'
+          : 'healthy';
 
     const report: HealthReport = {
       status,
@@ -326,7 +448,17 @@ export class HealthMonitor {
         memory_status: memory,
         ...latencyMetrics(this.config.responseWindowMs / 1000, tools, probeSummaries, newOomKills),
         recovery_status: rec
-          ? { last: last ? { id: last.id, operation_type: last.operation_type, status: last.status, finished_at: last.finished_at } : null, last_hour: rec.recentCounts(3600_000) }
+          ? {
+              last: last
+                ? {
+                    id: last.id,
+                    operation_type: last.operation_type,
+                    status: last.status,
+                    finished_at: last.finished_at,
+                  }
+                : null,
+              last_hour: rec.recentCounts(3600_000),
+            }
           : { last: null, note: 'no recovery engine attached' },
         cpu: { ...cpuStatus(sample), ...this.recentCpu() },
         pressure: pressureStatus(sample),
@@ -335,15 +467,35 @@ export class HealthMonitor {
         ...(processes ? { processes } : {}),
         ...(full ? { suspects: { memory_leaks: leaks, hangs, stalled_tasks: stalled } } : {}),
         ...(events
-          ? { events: { critical: events.critical, degraded: events.degraded, ...(full ? { recent: events.recent } : {}), ...(events.gpu_inventory ? { gpu_inventory: events.gpu_inventory } : {}), kernel_log: events.kernel_log } }
+          ? {
+              events: {
+                critical: events.critical,
+                degraded: events.degraded,
+                ...(full ? { recent: events.recent } : {}),
+                ...(events.gpu_inventory ? { gpu_inventory: events.gpu_inventory } : {}),
+                kernel_log: events.kernel_log,
+              },
+            }
           : {}),
         ...(nodeChecks ? { node_checks: nodeChecks } : {}),
       },
       breached: breaches,
       critical_faults: criticalFaults,
       recommendations: [
-        ...recommendations({ breached: breaches, memory, gpuVerdicts: verdicts, leaks, hangs, stalled, topByMemory: processes?.by_memory ?? [], checkType }),
-        ...nodeFindings.map((f) => ({ severity: f.severity === 'critical' ? ('critical' as const) : ('warning' as const), message: f.action ? `${f.message}: ${f.action}` : f.message })),
+        ...recommendations({
+          breached: breaches,
+          memory,
+          gpuVerdicts: verdicts,
+          leaks,
+          hangs,
+          stalled,
+          topByMemory: processes?.by_memory ?? [],
+          checkType,
+        }),
+        ...nodeFindings.map((f) => ({
+          severity: f.severity === 'critical' ? ('critical' as const) : ('warning' as const),
+          message: f.action ? `${f.message}: ${f.action}` : f.message,
+        })),
       ],
     };
     if (checkType === 'recovery') {
@@ -360,7 +512,9 @@ export class HealthMonitor {
    * is judged. Engines that need only the GPUs' state (a GPU reset and its verification) ask this
    * instead of running a whole check. `outcome` is null on a node without the NVIDIA library.
    */
-  async gpuHealth(full: boolean): Promise<{ health: GpuHealth; verdicts: GpuVerdict[]; outcome: GpuSampleOutcome | null }> {
+  async gpuHealth(
+    full: boolean,
+  ): Promise<{ health: GpuHealth; verdicts: GpuVerdict[]; outcome: GpuSampleOutcome | null }> {
     const source = this.gpuSource();
     if (!source) return { health: { available: false, reason: NO_DRIVER }, verdicts: [], outcome: null };
     const outcome = await source.sample({ quick: !full, processes: full, timeoutMs: this.config.gpuTimeoutMs });
@@ -370,16 +524,33 @@ export class HealthMonitor {
     // Xids other processes stored (a monitor's NVML events, the kernel log) count here too.
     this.feedStoredXids(now, outcome.devices);
     const verdicts = full ? this.gpuTracker.verdicts(outcome.devices, now) : [];
-    if (!full) for (const d of outcome.devices) if (d.lost || (d.temperatureC != null && d.slowdownTemperatureC != null && d.temperatureC >= d.slowdownTemperatureC)) verdicts.push(...this.gpuTracker.verdicts([d], now));
+    if (!full)
+      for (const d of outcome.devices)
+        if (
+          d.lost ||
+          (d.temperatureC != null && d.slowdownTemperatureC != null && d.temperatureC >= d.slowdownTemperatureC)
+        )
+          verdicts.push(...this.gpuTracker.verdicts([d], now));
     const recent = full ? { windowS: this.config.gpu.xidWindowSec, xids: this.gpuTracker.recentXids(now) } : undefined;
     return { health: gpuHealthOf(outcome, verdicts, recent), verdicts, outcome };
   }
 
   /** CPU busy over the last minute from the background sampler, when it runs. */
-  private recentCpu(): { busy_last_60s?: { mean: number | null; p95: number | null; max: number | null; samples: number } } {
+  private recentCpu(): {
+    busy_last_60s?: { mean: number | null; p95: number | null; max: number | null; samples: number };
+  } {
     const w = this.recentWindow(60_000);
     const b = w?.signals.cpu_busy;
-    return b ? { busy_last_60s: { mean: b.mean === null ? null : round(b.mean, 4), p95: b.p95 === null ? null : round(b.p95, 4), max: b.max, samples: w!.count } } : {};
+    return b
+      ? {
+          busy_last_60s: {
+            mean: b.mean === null ? null : round(b.mean, 4),
+            p95: b.p95 === null ? null : round(b.p95, 4),
+            max: b.max,
+            samples: w.count,
+          },
+        }
+      : {};
   }
 
   /** Scans the process table off the JS thread; CPU shares are since the previous scan. */
@@ -404,7 +575,9 @@ export class HealthMonitor {
   clearGpuXids(gpuIndex: number): void {
     this.gpuTracker.clearXids(gpuIndex);
     this.xidsClearedAt.set(gpuIndex, this.clock.now());
-    const dev = this.lastGpu?.outcome.available ? this.lastGpu.outcome.devices.find((d) => d.index === gpuIndex) : undefined;
+    const dev = this.lastGpu?.outcome.available
+      ? this.lastGpu.outcome.devices.find((d) => d.index === gpuIndex)
+      : undefined;
     this.options.events?.recordGpuReset?.(gpuIndex, dev?.busId ?? null, this.clock.now());
   }
 
@@ -419,13 +592,17 @@ export class HealthMonitor {
     // A kernel line names the GPU by bus id; the index is the one NVML gives that bus now.
     const byBus = new Map(devices.filter((d) => d.busId).map((d) => [normalizeBusId(d.busId!), d.index]));
     for (const s of stored) {
-      const x = s.gpuIndex === undefined && s.pciBusId && byBus.has(s.pciBusId) ? { ...s, gpuIndex: byBus.get(s.pciBusId)! } : s;
+      const x =
+        s.gpuIndex === undefined && s.pciBusId && byBus.has(s.pciBusId)
+          ? { ...s, gpuIndex: byBus.get(s.pciBusId)! }
+          : s;
       if (x.gpuIndex === undefined || x.timeMs <= (this.xidsClearedAt.get(x.gpuIndex) ?? -Infinity)) continue;
       const key = `${x.gpuIndex}:${x.xid}:${Math.round(x.timeMs)}`;
       if (this.fedXids.has(key)) continue;
       this.fedXids.add(key);
       // The same event recorded by this process's own subscription is not counted twice.
-      if (have.some((h) => h.gpuIndex === x.gpuIndex && h.xid === x.xid && Math.abs(h.timeMs - x.timeMs) < 5000)) continue;
+      if (have.some((h) => h.gpuIndex === x.gpuIndex && h.xid === x.xid && Math.abs(h.timeMs - x.timeMs) < 5000))
+        continue;
       this.gpuTracker.recordXid({ gpuIndex: x.gpuIndex, xid: x.xid, timeMs: x.timeMs });
     }
     if (this.fedXids.size > 5000) this.fedXids.clear();

@@ -28,7 +28,13 @@ const BUCKETS = 30;
 const MAX_US = 3600e6;
 
 function histogram(): Histogram {
-  return build({ lowestDiscernibleValue: 1, highestTrackableValue: MAX_US, numberOfSignificantValueDigits: 2, bitBucketSize: 32, useWebAssembly: false });
+  return build({
+    lowestDiscernibleValue: 1,
+    highestTrackableValue: MAX_US,
+    numberOfSignificantValueDigits: 2,
+    bitBucketSize: 32,
+    useWebAssembly: false,
+  });
 }
 
 interface Bucket {

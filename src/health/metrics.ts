@@ -9,7 +9,14 @@ import type { GpuDeviceSummary } from './gpu-health.js';
 
 export interface MemoryStatus {
   host: { total_bytes: number; available_bytes: number; used_bytes: number; used_fraction: number } | null;
-  cgroup: { usage_bytes: number | null; working_set_bytes: number | null; limit_bytes: number | null; used_fraction: number | null; oom_kills: number | null; source: string } | null;
+  cgroup: {
+    usage_bytes: number | null;
+    working_set_bytes: number | null;
+    limit_bytes: number | null;
+    used_fraction: number | null;
+    oom_kills: number | null;
+    source: string;
+  } | null;
   /** The tighter of host and cgroup: an agent dies at its cgroup limit long before the host runs out. */
   effective: { used_fraction: number; available_bytes: number; source: 'host' | 'cgroup' } | null;
   swap: { total_bytes: number; used_bytes: number } | null;
@@ -20,20 +27,39 @@ export interface MemoryStatus {
 
 export function memoryStatus(s: HostSample): MemoryStatus {
   const m = s.memory;
-  const host = m ? { total_bytes: m.total, available_bytes: m.available, used_bytes: m.used, used_fraction: round(m.used / m.total, 4) } : null;
+  const host = m
+    ? {
+        total_bytes: m.total,
+        available_bytes: m.available,
+        used_bytes: m.used,
+        used_fraction: round(m.used / m.total, 4),
+      }
+    : null;
   const cm = s.cgroup?.memory ?? null;
   let cgroup: MemoryStatus['cgroup'] = null;
   if (cm) {
     const ws = cm.workingSet ?? cm.usage;
     const frac = cm.limit !== null && ws !== null ? round(ws / cm.limit, 4) : null;
-    cgroup = { usage_bytes: cm.usage, working_set_bytes: ws, limit_bytes: cm.limit, used_fraction: frac, oom_kills: cm.events?.oomKill ?? null, source: cm.source };
+    cgroup = {
+      usage_bytes: cm.usage,
+      working_set_bytes: ws,
+      limit_bytes: cm.limit,
+      used_fraction: frac,
+      oom_kills: cm.events?.oomKill ?? null,
+      source: cm.source,
+    };
   }
   let effective: MemoryStatus['effective'] = null;
   if (host) {
     effective = { used_fraction: host.used_fraction, available_bytes: host.available_bytes, source: 'host' };
     if (cgroup?.used_fraction != null && cgroup.limit_bytes !== null && cgroup.working_set_bytes !== null) {
       const cgAvail = Math.max(0, cgroup.limit_bytes - cgroup.working_set_bytes);
-      if (cgroup.used_fraction > host.used_fraction) effective = { used_fraction: cgroup.used_fraction, available_bytes: Math.min(cgAvail, host.available_bytes), source: 'cgroup' };
+      if (cgroup.used_fraction > host.used_fraction)
+        effective = {
+          used_fraction: cgroup.used_fraction,
+          available_bytes: Math.min(cgAvail, host.available_bytes),
+          source: 'cgroup',
+        };
     }
   }
   const out: MemoryStatus = {
@@ -44,7 +70,11 @@ export function memoryStatus(s: HostSample): MemoryStatus {
     pressure_some_avg10: s.psi?.memory?.some?.avg10 ?? null,
     pressure_full_avg10: s.psi?.memory?.full?.avg10 ?? null,
   };
-  const un = Object.fromEntries(Object.entries(s.unavailable).filter(([k]) => k === 'memory' || k === 'cgroup' || k.startsWith('psi')).map(([k, v]) => [k, v.message]));
+  const un = Object.fromEntries(
+    Object.entries(s.unavailable)
+      .filter(([k]) => k === 'memory' || k === 'cgroup' || k.startsWith('psi'))
+      .map(([k, v]) => [k, v.message]),
+  );
   if (Object.keys(un).length) out.unavailable = un;
   return out;
 }
@@ -70,9 +100,17 @@ export function cpuStatus(s: HostSample) {
 export function pressureStatus(s: HostSample) {
   const line = (k: 'cpu' | 'memory' | 'io') => {
     const p = s.psi?.[k];
-    return p ? { some_avg10: p.some?.avg10 ?? null, some_avg60: p.some?.avg60 ?? null, full_avg10: p.full?.avg10 ?? null } : null;
+    return p
+      ? { some_avg10: p.some?.avg10 ?? null, some_avg60: p.some?.avg60 ?? null, full_avg10: p.full?.avg10 ?? null }
+      : null;
   };
-  return { available: s.psi !== null, cpu: line('cpu'), memory: line('memory'), io: line('io'), ...(s.psi ? {} : { reason: s.unavailable.psi?.message ?? 'PSI not available' }) };
+  return {
+    available: s.psi !== null,
+    cpu: line('cpu'),
+    memory: line('memory'),
+    io: line('io'),
+    ...(s.psi ? {} : { reason: s.unavailable.psi?.message ?? 'PSI not available' }),
+  };
 }
 
 export function cgroupStatus(s: HostSample) {
@@ -126,8 +164,21 @@ export function gpuDeviceSummary(d: GpuDeviceSample, v: GpuVerdict | undefined):
 
 /** The largest consumers, by RSS and by CPU share since the previous scan. */
 export function topProcesses(table: ProcessSample[], cpuShare: Map<number, number>, n = 5) {
-  const slim = (p: ProcessSample) => ({ pid: p.pid, comm: p.comm, state: p.state, rss_bytes: p.rss, cpu_fraction: round(cpuShare.get(p.pid) ?? 0, 4) });
-  const byMem = [...table].sort((a, b) => b.rss - a.rss).slice(0, n).map(slim);
-  const byCpu = [...table].filter((p) => (cpuShare.get(p.pid) ?? 0) > 0).sort((a, b) => cpuShare.get(b.pid)! - cpuShare.get(a.pid)!).slice(0, n).map(slim);
+  const slim = (p: ProcessSample) => ({
+    pid: p.pid,
+    comm: p.comm,
+    state: p.state,
+    rss_bytes: p.rss,
+    cpu_fraction: round(cpuShare.get(p.pid) ?? 0, 4),
+  });
+  const byMem = [...table]
+    .sort((a, b) => b.rss - a.rss)
+    .slice(0, n)
+    .map(slim);
+  const byCpu = [...table]
+    .filter((p) => (cpuShare.get(p.pid) ?? 0) > 0)
+    .sort((a, b) => cpuShare.get(b.pid)! - cpuShare.get(a.pid)!)
+    .slice(0, n)
+    .map(slim);
   return { by_memory: byMem, by_cpu: byCpu, total: table.length };
 }

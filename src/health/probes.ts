@@ -33,11 +33,14 @@ export async function runProbe(p: ProbeConfig): Promise<ProbeResult> {
     const [cmd, ...args] = p.command ?? [];
     if (!cmd) return { ok: false, ms: 0, error: 'probe has no url or command' };
     await new Promise<void>((resolve, reject) => {
-      execFile(cmd, args, { timeout: p.timeoutMs, killSignal: 'SIGKILL', maxBuffer: 1 << 20 }, (err) => (err ? reject(err) : resolve()));
+      execFile(cmd, args, { timeout: p.timeoutMs, killSignal: 'SIGKILL', maxBuffer: 1 << 20 }, (err) =>
+        // eslint-disable-next-line @typescript-eslint/prefer-promise-reject-errors -- err is an ExecFileException: an Error, typed with Omit<>s the rule cannot see through
+        err ? reject(err) : resolve(),
+      );
     });
     return { ok: true, ms: performance.now() - t0 };
   } catch (err) {
-    const e = err as { name?: string; code?: unknown; killed?: boolean; message?: string };
+    const e = err as { name?: string; code?: string | number | null; killed?: boolean; message?: string };
     const ms = performance.now() - t0;
     if (e.name === 'TimeoutError' || e.killed) return { ok: false, ms, error: `timed out after ${p.timeoutMs} ms` };
     return { ok: false, ms, error: e.code !== undefined ? `exit ${String(e.code)}` : (e.message ?? String(err)) };
@@ -94,6 +97,10 @@ export class ProbeRunner {
   }
 
   summaries(): { name: string; target: string; summary: LatencySummary }[] {
-    return this.probes.map((p) => ({ name: p.name, target: p.url ?? (p.command ?? []).join(' '), summary: this.windows.get(p.name)!.summary() }));
+    return this.probes.map((p) => ({
+      name: p.name,
+      target: p.url ?? (p.command ?? []).join(' '),
+      summary: this.windows.get(p.name)!.summary(),
+    }));
   }
 }

@@ -32,18 +32,27 @@ export interface RecommendationInput {
 export function recommendations(input: RecommendationInput): Recommendation[] {
   const out: Recommendation[] = [];
   for (const l of input.leaks) {
-    const eta = l.seconds_to_exhaustion !== null ? `; at this rate memory runs out in ${Math.round(l.seconds_to_exhaustion / 60)} min` : '';
+    const eta =
+      l.seconds_to_exhaustion !== null
+        ? `; at this rate memory runs out in ${Math.round(l.seconds_to_exhaustion / 60)} min`
+        : '';
     out.push({
       severity: l.seconds_to_exhaustion !== null && l.seconds_to_exhaustion < 1800 ? 'critical' : 'warning',
       message: `pid ${l.pid} (${l.comm}) is growing ${mbPerMin(l.slope_bytes_per_min)} (R² ${l.r2.toFixed(2)}, now ${gib(l.rss_bytes)})${eta}`,
-      tool: { name: 'recoverOperation', arguments: { operationType: 'memory_leak', context: { pid: l.pid, errorType: 'memory_leak' } } },
+      tool: {
+        name: 'recoverOperation',
+        arguments: { operationType: 'memory_leak', context: { pid: l.pid, errorType: 'memory_leak' } },
+      },
     });
   }
   for (const h of input.hangs) {
     out.push({
       severity: 'warning',
       message: `pid ${h.pid} (${h.comm}) looks hung: ${h.reason} (no progress for ${Math.round(h.no_progress_sec)} s)`,
-      tool: { name: 'recoverOperation', arguments: { operationType: 'process_hang', context: { pid: h.pid, errorType: 'process_hang' } } },
+      tool: {
+        name: 'recoverOperation',
+        arguments: { operationType: 'process_hang', context: { pid: h.pid, errorType: 'process_hang' } },
+      },
     });
   }
   for (const v of input.gpuVerdicts) {
@@ -54,7 +63,10 @@ export function recommendations(input: RecommendationInput): Recommendation[] {
       out.push({
         severity: v.status === 'failed' ? 'critical' : 'warning',
         message: `GPU ${v.index} (${v.uuid ?? 'unknown uuid'}) is ${v.status}: ${why}`,
-        tool: { name: 'recoverOperation', arguments: { operationType: 'gpu_reset', context: { errorType: 'gpu_fault', gpu: v.index } } },
+        tool: {
+          name: 'recoverOperation',
+          arguments: { operationType: 'gpu_reset', context: { errorType: 'gpu_fault', gpu: v.index } },
+        },
       });
     } else if (first === 'drain_node' || first === 'reboot_node') {
       out.push({
@@ -72,32 +84,61 @@ export function recommendations(input: RecommendationInput): Recommendation[] {
       out.push({
         severity: b.observed >= 0.95 ? 'critical' : 'warning',
         message: `memory at ${(b.observed * 100).toFixed(0)}% ${where} (limit ${(b.limit * 100).toFixed(0)}%)${top ? `; largest: pid ${top.pid} (${top.comm}) ${gib(top.rss_bytes)}` : input.checkType === 'quick' ? '; run healthCheck with checkType "full" to see the largest processes' : ''}`,
-        tool: { name: 'manageResources', arguments: { resourceType: 'memory', action: 'cleanup', parameters: { threshold: b.limit, priority: 'normal' }, dryRun: true } },
+        tool: {
+          name: 'manageResources',
+          arguments: {
+            resourceType: 'memory',
+            action: 'cleanup',
+            parameters: { threshold: b.limit, priority: 'normal' },
+            dryRun: true,
+          },
+        },
       });
     } else if (b.metric.startsWith('gpu.') && b.metric.endsWith('.memory')) {
       out.push({
         severity: 'warning',
         message: `${b.detail ?? b.metric}: memory at ${(b.observed * 100).toFixed(0)}% (limit ${(b.limit * 100).toFixed(0)}%)`,
-        tool: { name: 'manageResources', arguments: { resourceType: 'gpu', action: 'cleanup', parameters: { threshold: b.limit }, dryRun: true } },
+        tool: {
+          name: 'manageResources',
+          arguments: { resourceType: 'gpu', action: 'cleanup', parameters: { threshold: b.limit }, dryRun: true },
+        },
       });
     } else if (b.metric.startsWith('disk:')) {
       const p = b.metric.slice(5);
       out.push({
         severity: b.observed >= 0.98 ? 'critical' : 'warning',
         message: `filesystem ${p} at ${(b.observed * 100).toFixed(1)}% (limit ${(b.limit * 100).toFixed(0)}%)`,
-        tool: { name: 'manageResources', arguments: { resourceType: 'disk', action: 'cleanup', parameters: { threshold: b.limit }, dryRun: true } },
+        tool: {
+          name: 'manageResources',
+          arguments: { resourceType: 'disk', action: 'cleanup', parameters: { threshold: b.limit }, dryRun: true },
+        },
       });
     } else if (b.metric === 'responseTime' || b.metric.startsWith('responseTime:')) {
-      out.push({ severity: 'warning', message: `${b.detail ?? 'tool calls'}: p95 latency ${b.observed.toFixed(0)} ms over the ${b.limit} ms limit` });
+      out.push({
+        severity: 'warning',
+        message: `${b.detail ?? 'tool calls'}: p95 latency ${b.observed.toFixed(0)} ms over the ${b.limit} ms limit`,
+      });
     } else if (b.metric === 'cpu') {
       const waiting = b.informational ? '; no work is waiting for a CPU (PSI cpu), so this alone is not a fault' : '';
-      out.push({ severity: 'info', message: `CPU busy ${(b.observed * 100).toFixed(0)}% (limit ${(b.limit * 100).toFixed(0)}%)${waiting}${input.checkType === 'full' ? '' : '; run healthCheck "full" for the top CPU consumers'}` });
+      out.push({
+        severity: 'info',
+        message: `CPU busy ${(b.observed * 100).toFixed(0)}% (limit ${(b.limit * 100).toFixed(0)}%)${waiting}${input.checkType === 'full' ? '' : '; run healthCheck "full" for the top CPU consumers'}`,
+      });
     } else if (b.metric === 'cpuPressure') {
-      out.push({ severity: 'warning', message: `CPU contention: runnable tasks waited for a CPU ${b.observed.toFixed(1)}% of the last 10 s (limit ${b.limit}%)${input.checkType === 'full' ? '' : '; run healthCheck "full" for the top CPU consumers'}` });
+      out.push({
+        severity: 'warning',
+        message: `CPU contention: runnable tasks waited for a CPU ${b.observed.toFixed(1)}% of the last 10 s (limit ${b.limit}%)${input.checkType === 'full' ? '' : '; run healthCheck "full" for the top CPU consumers'}`,
+      });
     } else if (b.metric === 'memoryPressure') {
-      out.push({ severity: 'warning', message: `memory pressure: tasks stalled ${b.observed.toFixed(1)}% of the last 10 s waiting for memory (limit ${b.limit}%)` });
+      out.push({
+        severity: 'warning',
+        message: `memory pressure: tasks stalled ${b.observed.toFixed(1)}% of the last 10 s waiting for memory (limit ${b.limit}%)`,
+      });
     } else if (b.metric === 'errorRate' || b.metric.startsWith('errorRate:')) {
-      out.push({ severity: 'warning', message: `${b.detail ?? 'tool calls'}: error rate ${(b.observed * 100).toFixed(0)}% over the window (limit ${(b.limit * 100).toFixed(0)}%)` });
+      out.push({
+        severity: 'warning',
+        message: `${b.detail ?? 'tool calls'}: error rate ${(b.observed * 100).toFixed(0)}% over the window (limit ${(b.limit * 100).toFixed(0)}%)`,
+      });
     }
   }
   for (const t of input.stalled) {

@@ -15,7 +15,10 @@ export function compareWithLastRecovery(now: HealthReport, last: RecoveryRecord 
     };
   const before = last.before;
   // An informational breach (a busy CPU with nothing waiting) is not a problem a recovery left behind.
-  const stillBreached = now.breached.filter((b) => !b.informational).map((b) => b.metric).filter((m) => before.breached.includes(m));
+  const stillBreached = now.breached
+    .filter((b) => !b.informational)
+    .map((b) => b.metric)
+    .filter((m) => before.breached.includes(m));
   const gpuNow = gpuStatusesByIndex(now.metrics.gpu_health);
   const gpuStill = Object.entries(before.gpu_statuses)
     .filter(([i, s]) => s !== 'healthy' && gpuNow[i] && gpuNow[i] !== 'healthy')

@@ -34,7 +34,13 @@ export interface HealthReport {
     /** `full` checks: InfiniBand, mounts, daemons, users, zombies, descriptors, operators' checks. */
     node_checks?: NodeChecksReport;
     /** The event history's verdict; `recent` (newest first, bounded) on full checks. */
-    events?: { critical: string[]; degraded: string[]; recent?: NodeEventAssessment['recent']; gpu_inventory?: NodeEventAssessment['gpu_inventory']; kernel_log: NodeEventAssessment['kernel_log'] };
+    events?: {
+      critical: string[];
+      degraded: string[];
+      recent?: NodeEventAssessment['recent'];
+      gpu_inventory?: NodeEventAssessment['gpu_inventory'];
+      kernel_log: NodeEventAssessment['kernel_log'];
+    };
   };
   breached: Breach[];
   /** What makes the status critical, one entry per subject (a GPU, a filesystem, memory). */

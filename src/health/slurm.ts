@@ -20,9 +20,7 @@ export interface SlurmNodeState {
 }
 
 export type SlurmDecision =
-  | { act: 'drain'; reason: string }
-  | { act: 'resume'; why: string }
-  | { act: 'none'; why: string };
+  { act: 'drain'; reason: string } | { act: 'resume'; why: string } | { act: 'none'; why: string };
 
 /**
  * The node's name as Slurm knows it: slurmd exports SLURMD_NODENAME to the HealthCheckProgram,
@@ -41,7 +39,8 @@ export function parseShowNode(line: string): SlurmNodeState {
   return { name, state: state.toUpperCase().split('+'), reason: reason || null };
 }
 
-const drainedOrDown = (s: SlurmNodeState) => s.state.some((x) => x === 'DRAIN' || x === 'DRAINED' || x === 'DRAINING' || x === 'DOWN' || x === 'FAIL');
+const drainedOrDown = (s: SlurmNodeState) =>
+  s.state.some((x) => x === 'DRAIN' || x === 'DRAINED' || x === 'DRAINING' || x === 'DOWN' || x === 'FAIL');
 
 /**
  * What to do with the node, given whether the check failed. Pure: the caller acts.
@@ -51,11 +50,18 @@ export function decideSlurm(node: SlurmNodeState, failing: boolean, reason: stri
   const ours = node.reason?.startsWith(REASON_PREFIX) ?? false;
   const off = drainedOrDown(node);
   if (failing) {
-    if (off && !ours) return { act: 'none', why: `left alone: ${node.state.join('+')} by someone else (reason "${node.reason ?? ''}")` };
+    if (off && !ours)
+      return {
+        act: 'none',
+        why: `left alone: ${node.state.join('+')} by someone else (reason "${node.reason ?? ''}")`,
+      };
     if (off && node.reason === reason) return { act: 'none', why: 'already drained with this reason' };
     return { act: 'drain', reason };
   }
-  if (off && ours) return resume ? { act: 'resume', why: `the check passes again (was: ${node.reason})` } : { act: 'none', why: 'drained by overnight; slurm.resume is off' };
+  if (off && ours)
+    return resume
+      ? { act: 'resume', why: `the check passes again (was: ${node.reason})` }
+      : { act: 'none', why: 'drained by overnight; slurm.resume is off' };
   return { act: 'none', why: off ? `left alone: ${node.state.join('+')} by someone else` : 'in service' };
 }
 
@@ -83,7 +89,10 @@ export interface SlurmOutcome {
  * Reads the node, decides, and drains or resumes it through the gate. Never throws: a Slurm that
  * cannot be reached is an outcome with `error` (the exit code is the check's, not scontrol's).
  */
-export async function reconcileSlurmNode(gate: PolicyGate, opts: { failing: boolean; reason: string; resume: boolean; name?: string; timeoutMs?: number }): Promise<SlurmOutcome> {
+export async function reconcileSlurmNode(
+  gate: PolicyGate,
+  opts: { failing: boolean; reason: string; resume: boolean; name?: string; timeoutMs?: number },
+): Promise<SlurmOutcome> {
   const name = opts.name ?? slurmNodeName();
   const timeoutMs = opts.timeoutMs ?? 10_000;
   let node: SlurmNodeState;
@@ -94,9 +103,22 @@ export async function reconcileSlurmNode(gate: PolicyGate, opts: { failing: bool
   }
   const decision = decideSlurm(node, opts.failing, opts.reason, opts.resume);
   if (decision.act === 'none') return { node: name, decision };
-  const args = decision.act === 'drain' ? ['update', `nodename=${name}`, 'state=drain', `reason=${decision.reason}`] : ['update', `nodename=${name}`, 'state=resume'];
+  const args =
+    decision.act === 'drain'
+      ? ['update', `nodename=${name}`, 'state=drain', `reason=${decision.reason}`]
+      : ['update', `nodename=${name}`, 'state=resume'];
   const r = await gate.perform(
-    { actor: 'health --nhc', action: `slurm_${decision.act}`, target: { node: name }, inputs: { state: node.state.join('+'), previousReason: node.reason, ...(decision.act === 'drain' ? { reason: decision.reason } : {}) }, dryRun: false },
+    {
+      actor: 'health --nhc',
+      action: `slurm_${decision.act}`,
+      target: { node: name },
+      inputs: {
+        state: node.state.join('+'),
+        previousReason: node.reason,
+        ...(decision.act === 'drain' ? { reason: decision.reason } : {}),
+      },
+      dryRun: false,
+    },
     () => null,
     () => scontrol(args, timeoutMs).then(() => ({ done: true })),
   );

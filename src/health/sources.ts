@@ -37,7 +37,12 @@ export interface RecoveryRecord {
   finished_at: string;
   target?: { pid?: number; gpu?: number } | undefined;
   /** What was wrong before the recovery. */
-  before: { status: string; breached: string[]; memory_used_fraction: number | null; gpu_statuses: Record<string, string> };
+  before: {
+    status: string;
+    breached: string[];
+    memory_used_fraction: number | null;
+    gpu_statuses: Record<string, string>;
+  };
 }
 
 export interface RecoveryJournal {
@@ -71,7 +76,11 @@ export interface NodeEventSource {
   /** Xids any process stored (kernel log or NVML) within the Xid window. */
   recentXids(nowMs: number): { gpuIndex?: number; pciBusId?: string; xid: number; timeMs: number }[];
   /** `gpus.seen`: the GPUs NVML sees now (null without NVML), for the expected GPU count. */
-  assess(nowMs: number, gpus: { seen: { count: number; busIds: string[] | null } | null; otherwiseHealthy: boolean } | null, limit?: number): NodeEventAssessment;
+  assess(
+    nowMs: number,
+    gpus: { seen: { count: number; busIds: string[] | null } | null; otherwiseHealthy: boolean } | null,
+    limit?: number,
+  ): NodeEventAssessment;
   /** A successful GPU reset: that GPU's earlier Xids no longer describe it, in any process. */
   recordGpuReset?(gpuIndex: number, busId: string | null, timeMs: number): void;
 }

@@ -75,7 +75,14 @@ export class ThresholdTracker {
    * Records a reading of a sampled metric taken at `atMs` (default: now) and says whether the
    * metric is breached now. Readings must arrive in time order; an older one than the newest is ignored.
    */
-  observe(metric: string, value: number, limit: number, unit: Breach['unit'], detail?: string, atMs?: number): Breach | null {
+  observe(
+    metric: string,
+    value: number,
+    limit: number,
+    unit: Breach['unit'],
+    detail?: string,
+    atMs?: number,
+  ): Breach | null {
     const t = atMs ?? this.clock.now();
     const s = this.stateOf(metric);
     const newest = s.observations.at(-1);
@@ -84,7 +91,11 @@ export class ThresholdTracker {
       // Kept history serves a check that asks with another limit (a replay); the run itself is tracked as it goes.
       const keepFrom = t - Math.max(this.opts.sustainMs, 1000) * 2;
       let drop = 0;
-      while (drop < s.observations.length - 1 && (s.observations[drop]!.t < keepFrom || s.observations.length - drop > MAX_OBSERVATIONS)) drop++;
+      while (
+        drop < s.observations.length - 1 &&
+        (s.observations[drop]!.t < keepFrom || s.observations.length - drop > MAX_OBSERVATIONS)
+      )
+        drop++;
       if (drop) s.observations.splice(0, drop);
       if (limit !== s.limit) this.replay(s, s.observations.length - 1, limit, unit);
       this.step(s, s.observations, s.observations.length - 1, limit, unit);
@@ -129,14 +140,28 @@ export class ThresholdTracker {
     if (!s || !last) return null;
     // Asked with another limit than the readings were judged with (a check's own thresholds):
     // judge the kept readings again with this one, leaving the recorded verdict alone.
-    const v: Verdict = limit === s.limit ? s : this.replay(freshVerdict(), s.observations.length, limit, unit, s.observations);
+    const v: Verdict =
+      limit === s.limit ? s : this.replay(freshVerdict(), s.observations.length, limit, unit, s.observations);
     if (!v.breached) return null;
     const now = Math.max(this.clock.now(), last.t);
-    return { metric, observed: last.v, limit, unit, sustained_sec: Math.max(0, (now - (v.since ?? now)) / 1000), ...(detail ? { detail } : {}) };
+    return {
+      metric,
+      observed: last.v,
+      limit,
+      unit,
+      sustained_sec: Math.max(0, (now - (v.since ?? now)) / 1000),
+      ...(detail ? { detail } : {}),
+    };
   }
 
   /** Runs the state machine from the oldest kept reading up to (not including) index `end`. */
-  private replay<V extends Verdict>(v: V, end: number, limit: number, unit: Breach['unit'], obs = (v as unknown as MetricState).observations): V {
+  private replay<V extends Verdict>(
+    v: V,
+    end: number,
+    limit: number,
+    unit: Breach['unit'],
+    obs = (v as unknown as MetricState).observations,
+  ): V {
     Object.assign(v, freshVerdict());
     for (let i = 0; i < end; i++) this.step(v, obs, i, limit, unit);
     return v;

@@ -20,8 +20,10 @@ export class WatchedCgroupResolver {
     const { cgroup } = config.watch;
     const { scopeRoot, scopeUnit } = config.policy;
     this.root = cgroup === undefined ? scopeRoot : undefined;
-    if (cgroup !== undefined) this.sel = { sel: parseCgroupSelector(cgroup, 'watch.cgroup'), from: 'watch.cgroup', text: cgroup };
-    else if (scopeRoot === undefined && scopeUnit !== undefined) this.sel = { sel: parseCgroupSelector(scopeUnit, 'policy.scopeUnit'), from: 'policy.scopeUnit', text: scopeUnit };
+    if (cgroup !== undefined)
+      this.sel = { sel: parseCgroupSelector(cgroup, 'watch.cgroup'), from: 'watch.cgroup', text: cgroup };
+    else if (scopeRoot === undefined && scopeUnit !== undefined)
+      this.sel = { sel: parseCgroupSelector(scopeUnit, 'policy.scopeUnit'), from: 'policy.scopeUnit', text: scopeUnit };
     else this.sel = null;
   }
 
@@ -33,11 +35,17 @@ export class WatchedCgroupResolver {
   /** Called before each sample: the member pid is kept while it lives, looked up again when it exits. */
   resolve(): WatchedCgroup {
     if (this.root !== undefined) {
-      return existsSync(`/proc/${this.root}`) ? { pid: this.root, from: 'policy.scopeRoot' } : { error: `policy.scopeRoot pid ${this.root} is not running`, from: 'policy.scopeRoot' };
+      return existsSync(`/proc/${this.root}`)
+        ? { pid: this.root, from: 'policy.scopeRoot' }
+        : { error: `policy.scopeRoot pid ${this.root} is not running`, from: 'policy.scopeRoot' };
     }
     if (!this.sel) return null;
     if (this.cached === null || !existsSync(`/proc/${this.cached}`)) this.cached = memberOf(this.sel.sel);
-    if (this.cached === null) return { error: `${this.sel.from} ${this.sel.text}: no process in that cgroup (is the agent running?)`, from: this.sel.from };
+    if (this.cached === null)
+      return {
+        error: `${this.sel.from} ${this.sel.text}: no process in that cgroup (is the agent running?)`,
+        from: this.sel.from,
+      };
     return { pid: this.cached, from: this.sel.from };
   }
 }

@@ -30,10 +30,16 @@ const CHANNELS: Record<string, string> = {
 };
 
 /** One row of the history from the sources, or null when nothing was sampled in the interval. */
-export function historyRow(src: HistorySources, windowMs: number, nowMs: number, ownGpu?: { at: number; outcome: GpuSampleOutcome } | null): MetricValues | null {
+export function historyRow(
+  src: HistorySources,
+  windowMs: number,
+  nowMs: number,
+  ownGpu?: { at: number; outcome: GpuSampleOutcome } | null,
+): MetricValues | null {
   const w = src.recentWindow(windowMs);
   const row: MetricValues = {};
-  if (w && w.count > 0) for (const [ch, name] of Object.entries(CHANNELS)) if (w.signals[ch]) row[name] = w.signals[ch]!.mean;
+  if (w && w.count > 0)
+    for (const [ch, name] of Object.entries(CHANNELS)) if (w.signals[ch]) row[name] = w.signals[ch].mean;
   const last = src.lastGpuSample();
   const gpu = ownGpu && (!last || ownGpu.at >= last.at) ? ownGpu : last;
   if (gpu && gpu.outcome.available && nowMs - gpu.at <= windowMs * 3) {

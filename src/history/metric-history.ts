@@ -23,19 +23,28 @@ export class MetricHistory {
     private readonly db: Db,
     readonly intervalMs = 10_000,
   ) {
-    this.insert = db.prepare('INSERT OR IGNORE INTO metric_history (bucket, time_ms, boot_id, data) VALUES (?, ?, ?, ?)');
+    this.insert = db.prepare(
+      'INSERT OR IGNORE INTO metric_history (bucket, time_ms, boot_id, data) VALUES (?, ?, ?, ?)',
+    );
   }
 
   /** Records one row for the interval of `timeMs`; false when another process already had. */
   record(timeMs: number, bootId: string, values: MetricValues): boolean {
     const compact: MetricValues = {};
     // Four significant digits are more than a plot shows; they halve the bytes per row.
-    for (const [k, v] of Object.entries(values)) compact[k] = v === null || !Number.isFinite(v) ? null : Number(v.toPrecision(4));
-    return this.insert.run(Math.floor(timeMs / this.intervalMs), Math.round(timeMs), bootId, JSON.stringify(compact)).changes > 0;
+    for (const [k, v] of Object.entries(values))
+      compact[k] = v === null || !Number.isFinite(v) ? null : Number(v.toPrecision(4));
+    return (
+      this.insert.run(Math.floor(timeMs / this.intervalMs), Math.round(timeMs), bootId, JSON.stringify(compact))
+        .changes > 0
+    );
   }
 
   series(sinceMs: number, untilMs = Date.now()): MetricSeries {
-    const rows = prepared(this.db, 'SELECT time_ms, data FROM metric_history WHERE time_ms >= ? AND time_ms <= ? ORDER BY bucket').all(Math.floor(sinceMs), Math.ceil(untilMs)) as { time_ms: number; data: string }[];
+    const rows = prepared(
+      this.db,
+      'SELECT time_ms, data FROM metric_history WHERE time_ms >= ? AND time_ms <= ? ORDER BY bucket',
+    ).all(Math.floor(sinceMs), Math.ceil(untilMs)) as { time_ms: number; data: string }[];
     const t: number[] = [];
     const columns: Record<string, (number | null)[]> = {};
     rows.forEach((r, i) => {
@@ -54,8 +63,13 @@ export class MetricHistory {
   }
 
   prune(retentionDays: number, maxRows: number, nowMs = Date.now()): number {
-    let n = prepared(this.db, 'DELETE FROM metric_history WHERE time_ms < ?').run(nowMs - retentionDays * 86_400_000).changes;
-    n += prepared(this.db, 'DELETE FROM metric_history WHERE bucket IN (SELECT bucket FROM metric_history ORDER BY bucket DESC LIMIT -1 OFFSET ?)').run(maxRows).changes;
+    let n = prepared(this.db, 'DELETE FROM metric_history WHERE time_ms < ?').run(
+      nowMs - retentionDays * 86_400_000,
+    ).changes;
+    n += prepared(
+      this.db,
+      'DELETE FROM metric_history WHERE bucket IN (SELECT bucket FROM metric_history ORDER BY bucket DESC LIMIT -1 OFFSET ?)',
+    ).run(maxRows).changes;
     return n;
   }
 }

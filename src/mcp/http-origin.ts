@@ -39,7 +39,8 @@ export function originCheck(hostnames: readonly string[], ownPort: number, extra
     }
     const key = `${u.protocol}//${u.hostname}:${effectivePort(u)}`;
     if (full.has(key)) return undefined;
-    if (u.protocol === 'http:' && names.has(u.hostname.toLowerCase()) && effectivePort(u) === String(ownPort)) return undefined;
+    if (u.protocol === 'http:' && names.has(u.hostname.toLowerCase()) && effectivePort(u) === String(ownPort))
+      return undefined;
     return `Origin ${JSON.stringify(capText(origin))} is not this server (scheme, host and port must match); allowed: ${allowed}`;
   };
 }

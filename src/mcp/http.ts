@@ -40,7 +40,14 @@ function tokenMatches(header: string | undefined, token: string): boolean {
   return a.length === b.length && timingSafeEqual(a, b);
 }
 
-function jsonError(res: ServerResponse, status: number, code: number, message: string, id: string | number | null = null, headers: Record<string, string> = {}): void {
+function jsonError(
+  res: ServerResponse,
+  status: number,
+  code: number,
+  message: string,
+  id: string | number | null = null,
+  headers: Record<string, string> = {},
+): void {
   res.writeHead(status, { 'Content-Type': 'application/json', ...headers });
   res.end(JSON.stringify({ jsonrpc: '2.0', error: { code, message }, id }));
 }
@@ -64,7 +71,10 @@ async function readBody(req: IncomingMessage, max: number): Promise<string | und
   return Buffer.concat(parts).toString('utf8');
 }
 
-export async function serveOnHttp(context: OvernightContext, opts: HttpOptions): Promise<Server & { pool: ServerPool }> {
+export async function serveOnHttp(
+  context: OvernightContext,
+  opts: HttpOptions,
+): Promise<Server & { pool: ServerPool }> {
   const host = opts.host ?? '127.0.0.1';
   const maxBytes = opts.maxMessageBytes ?? 10 * 1024 * 1024;
   const extra = opts.allowedHosts ?? [];
@@ -89,17 +99,29 @@ export async function serveOnHttp(context: OvernightContext, opts: HttpOptions):
     }
     const body = await readBody(req, maxBytes);
     if (body === undefined) {
-      return jsonError(res, 413, -32600, `request body over the limit of ${maxBytes} bytes (server.maxMessageBytes); send large data as a file path, or raise server.maxMessageBytes`, null, { Connection: 'close' });
+      jsonError(
+        res,
+        413,
+        -32600,
+        `request body over the limit of ${maxBytes} bytes (server.maxMessageBytes); send large data as a file path, or raise server.maxMessageBytes`,
+        null,
+        { Connection: 'close' },
+      );
+      return;
     }
     let parsed: unknown;
     try {
       parsed = JSON.parse(body);
     } catch (e) {
-      return jsonError(res, 400, -32700, `parse error: ${(e as Error).message.slice(0, 120)}`);
+      jsonError(res, 400, -32700, `parse error: ${(e as Error).message.slice(0, 120)}`);
+      return;
     }
     for (const m of Array.isArray(parsed) ? parsed : [parsed]) {
       const why = refusalOf(m);
-      if (why) return jsonError(res, 400, INVALID_PARAMS, why, requestIdOf(m) ?? null);
+      if (why) {
+        jsonError(res, 400, INVALID_PARAMS, why, requestIdOf(m) ?? null);
+        return;
+      }
     }
     if (!Array.isArray(parsed) && (parsed as { method?: unknown } | null)?.method === 'subscriptions/listen') release();
     return handle(req, res, parsed);
@@ -110,10 +132,16 @@ export async function serveOnHttp(context: OvernightContext, opts: HttpOptions):
     const origin = req.headers.origin;
     if (origin !== undefined) {
       const why = checkOrigin(origin);
-      if (why) return jsonError(res, 403, -32000, why);
+      if (why) {
+        jsonError(res, 403, -32000, why);
+        return;
+      }
     }
     if (opts.token && !tokenMatches(req.headers.authorization, opts.token)) {
-      return jsonError(res, 401, -32001, 'missing or wrong bearer token', null, { 'WWW-Authenticate': 'Bearer realm="overnight"' });
+      jsonError(res, 401, -32001, 'missing or wrong bearer token', null, {
+        'WWW-Authenticate': 'Bearer realm="overnight"',
+      });
+      return;
     }
     const url = new URL(req.url ?? '/', 'http://localhost');
     if (url.pathname !== '/mcp') {
@@ -125,11 +153,22 @@ export async function serveOnHttp(context: OvernightContext, opts: HttpOptions):
     if (!slot) {
       req.resume();
       const { active, waiting } = gate.load;
-      return jsonError(res, 503, -32000, `server busy: ${active} requests running and ${waiting} waiting (server.maxConcurrentRequests, server.maxQueuedRequests); retry after ${retryAfter} s`, null, { 'Retry-After': retryAfter });
+      jsonError(
+        res,
+        503,
+        -32000,
+        `server busy: ${active} requests running and ${waiting} waiting (server.maxConcurrentRequests, server.maxQueuedRequests); retry after ${retryAfter} s`,
+        null,
+        { 'Retry-After': retryAfter },
+      );
+      return;
     }
     void slot.then(async (release) => {
       // A client that gave up while queued frees its slot without being served.
-      if (res.destroyed) return release();
+      if (res.destroyed) {
+        release();
+        return;
+      }
       res.once('close', release);
       try {
         await serve(req, res, release);

@@ -42,8 +42,11 @@ export function deeperThan(root: unknown, rootName: string, max = MAX_NESTING): 
     const f = stack.pop()!;
     if (f.value === null || typeof f.value !== 'object') continue;
     if (f.depth > max) return pathOf(f);
-    if (Array.isArray(f.value)) f.value.forEach((v, i) => stack.push({ value: v, depth: f.depth + 1, key: String(i), parent: f }));
-    else for (const [k, v] of Object.entries(f.value)) if (v !== null && typeof v === 'object') stack.push({ value: v, depth: f.depth + 1, key: k, parent: f });
+    if (Array.isArray(f.value))
+      f.value.forEach((v, i) => stack.push({ value: v, depth: f.depth + 1, key: String(i), parent: f }));
+    else
+      for (const [k, v] of Object.entries(f.value))
+        if (v !== null && typeof v === 'object') stack.push({ value: v, depth: f.depth + 1, key: k, parent: f });
   }
   return undefined;
 }

@@ -14,12 +14,20 @@ export function registerOvernightResources(server: McpServer, ctx: OvernightCont
     'overnight://events',
     {
       title: 'Node events',
-      description: 'The node\'s event history of the last 12 hours, newest first: kernel log (Xid, OOM kills, hung tasks, I/O errors, ...), NVML events, boots, alerts. JSON array.',
+      description:
+        "The node's event history of the last 12 hours, newest first: kernel log (Xid, OOM kills, hung tasks, I/O errors, ...), NVML events, boots, alerts. JSON array.",
       mimeType: 'application/json',
     },
     async (uri) => {
       const list = ctx.events.list({ sinceMs: ctx.clock.now() - WINDOW_MS, limit: 1000 });
-      const json = list.map((e) => ({ time: new Date(e.timeMs).toISOString(), source: e.source, kind: e.kind, severity: e.severity, message: e.message, subject: e.subject }));
+      const json = list.map((e) => ({
+        time: new Date(e.timeMs).toISOString(),
+        source: e.source,
+        kind: e.kind,
+        severity: e.severity,
+        message: e.message,
+        subject: e.subject,
+      }));
       return { contents: [{ uri: uri.href, mimeType: 'application/json', text: JSON.stringify(json) }] };
     },
   );
@@ -28,11 +36,16 @@ export function registerOvernightResources(server: McpServer, ctx: OvernightCont
     'overnight://report',
     {
       title: 'Night report',
-      description: 'The morning report\'s data for the last 12 hours: summary, series (metric history), events, recoveries, tasks, alerts. JSON object.',
+      description:
+        "The morning report's data for the last 12 hours: summary, series (metric history), events, recoveries, tasks, alerts. JSON object.",
       mimeType: 'application/json',
     },
     async (uri) => {
-      const report = await buildNightReport({ db: ctx.db, events: ctx.events, history: ctx.history, progress: ctx.progress, config: ctx.config }, ctx.clock.now() - WINDOW_MS, ctx.clock.now());
+      const report = await buildNightReport(
+        { db: ctx.db, events: ctx.events, history: ctx.history, progress: ctx.progress, config: ctx.config },
+        ctx.clock.now() - WINDOW_MS,
+        ctx.clock.now(),
+      );
       return { contents: [{ uri: uri.href, mimeType: 'application/json', text: JSON.stringify(report) }] };
     },
   );

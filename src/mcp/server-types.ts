@@ -6,7 +6,13 @@ export interface ToolConfig {
   description?: string;
   inputSchema?: z.ZodType;
   outputSchema?: z.ZodType;
-  annotations?: { title?: string; readOnlyHint?: boolean; destructiveHint?: boolean; idempotentHint?: boolean; openWorldHint?: boolean };
+  annotations?: {
+    title?: string;
+    readOnlyHint?: boolean;
+    destructiveHint?: boolean;
+    idempotentHint?: boolean;
+    openWorldHint?: boolean;
+  };
 }
 
 export interface McpServerLike {

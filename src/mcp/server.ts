@@ -34,7 +34,7 @@ export function createOvernightServer(context: OvernightContext): McpServer {
       'overnight-ops watches this node while you work unattended. Call healthCheck (quick) periodically; ' +
       'act on its recommendations; run healthCheck "recovery" after any recovery.',
   });
-  registerOvernightTools(server as unknown as McpServerLike, context);
+  registerOvernightTools(server, context);
   registerOvernightResources(server, context);
   registerEventLogging(server, context);
   return server;

@@ -1,5 +1,5 @@
 /** `overnight serve` on stdio: stdout carries the protocol, so every log line goes to stderr. */
-import type { JSONRPCMessage, MessageExtraInfo, Transport, TransportSendOptions } from '@modelcontextprotocol/server';
+import type { JSONRPCMessage, Transport, TransportSendOptions } from '@modelcontextprotocol/server';
 import { serveStdio, StdioServerTransport } from '@modelcontextprotocol/server/stdio';
 import type { OvernightContext } from '../context.js';
 import { INVALID_PARAMS, INVALID_REQUEST, refusalOf, requestIdOf } from './message-guard.js';
@@ -13,7 +13,7 @@ import { MessageLineLimiter } from './stdio-lines.js';
 class GuardedTransport implements Transport {
   onclose?: () => void;
   onerror?: (error: Error) => void;
-  onmessage?: <T extends JSONRPCMessage>(message: T, extra?: MessageExtraInfo) => void;
+  onmessage?: Transport['onmessage'];
 
   constructor(private readonly wire: StdioServerTransport) {}
 
@@ -25,7 +25,10 @@ class GuardedTransport implements Transport {
       if (!why) return this.onmessage?.(message);
       const id = requestIdOf(message);
       process.stderr.write(`overnight: mcp: refused a message: ${why}\n`);
-      if (id !== undefined) void this.wire.send({ jsonrpc: '2.0', id, error: { code: INVALID_PARAMS, message: why } }).catch((e: Error) => this.onerror?.(e));
+      if (id !== undefined)
+        void this.wire
+          .send({ jsonrpc: '2.0', id, error: { code: INVALID_PARAMS, message: why } })
+          .catch((e: unknown) => this.onerror?.(e as Error));
     };
     await this.wire.start();
   }
@@ -45,14 +48,19 @@ export interface StdioOptions {
 }
 
 export async function serveOnStdio(context: OvernightContext, opts: StdioOptions): Promise<void> {
+  // eslint-disable-next-line prefer-const -- the limiter's callback reads `wire`, which is built from the limiter below
   let wire: StdioServerTransport | undefined;
   const limiter = new MessageLineLimiter(opts.maxMessageBytes, ({ bytes, id }) => {
     const message =
       `message of ${bytes} bytes refused: the limit is ${opts.maxMessageBytes} bytes (server.maxMessageBytes). ` +
       'Send large data as a file path, or raise server.maxMessageBytes in the configuration.';
-    process.stderr.write(`overnight: mcp: ${message}${id === null ? ' (no request id found; nothing to answer)' : ''}\n`);
+    process.stderr.write(
+      `overnight: mcp: ${message}${id === null ? ' (no request id found; nothing to answer)' : ''}\n`,
+    );
     // JSON-RPC allows a null id when the request's own id cannot be read.
-    void wire?.send({ jsonrpc: '2.0', id: id as string | number, error: { code: INVALID_REQUEST, message } }).catch(() => undefined);
+    void wire
+      ?.send({ jsonrpc: '2.0', id: id as string | number, error: { code: INVALID_REQUEST, message } })
+      .catch(() => undefined);
   });
   process.stdin.pipe(limiter);
   // Lines reach the SDK whole and within the limit, so its own buffer never overflows.

@@ -16,7 +16,10 @@ export interface ToolResult {
 }
 
 export function ok(structured: object): ToolResult {
-  return { content: [{ type: 'text', text: JSON.stringify(structured) }], structuredContent: structured as Record<string, unknown> };
+  return {
+    content: [{ type: 'text', text: JSON.stringify(structured) }],
+    structuredContent: structured as Record<string, unknown>,
+  };
 }
 
 /** An isError result: what went wrong, and what to do next. */
@@ -33,12 +36,14 @@ export function strictShape<T extends z.ZodRawShape>(shape: T, where: string) {
         // A flood of unknown keys is summarised: the first few are named, the rest counted.
         const shown = iss.keys.slice(0, 5);
         const more = iss.keys.length - shown.length;
-        return shown
-          .map((k: string) => {
-            const guess = didYouMean(k, known);
-            return `${where}: unknown property "${capText(k)}"${guess ? `; did you mean "${guess}"?` : ''} (allowed: ${known.join(', ')})`;
-          })
-          .join('; ') + (more > 0 ? `; and ${more} more unknown properties` : '');
+        return (
+          shown
+            .map((k: string) => {
+              const guess = didYouMean(k, known);
+              return `${where}: unknown property "${capText(k)}"${guess ? `; did you mean "${guess}"?` : ''} (allowed: ${known.join(', ')})`;
+            })
+            .join('; ') + (more > 0 ? `; and ${more} more unknown properties` : '')
+        );
       }
       if (iss.code === 'invalid_type') return `got ${describeValue(iss.input)}; ${where} must be an object`;
       return undefined;
@@ -49,7 +54,9 @@ export function strictShape<T extends z.ZodRawShape>(shape: T, where: string) {
 /** An enum whose error names the value received and the allowed ones. */
 export function enumOf<const T extends readonly [string, ...string[]]>(values: T, description: string) {
   return z
-    .enum(values, { error: (iss) => `got ${describeValue(iss.input)}; expected one of ${values.map((v) => `"${v}"`).join(', ')}` })
+    .enum(values, {
+      error: (iss) => `got ${describeValue(iss.input)}; expected one of ${values.map((v) => `"${v}"`).join(', ')}`,
+    })
     .describe(description);
 }
 
@@ -70,7 +77,8 @@ export function boundedNumber(field: string, min: number, max: number, unit: str
   return z
     .number({ error: (iss) => `got ${describeValue(iss.input)}; ${field} must be a number of ${unit}` })
     .superRefine((v, ctx) => {
-      if (!Number.isFinite(v) || v < min || v > max) ctx.addIssue({ code: 'custom', message: `got ${v}; ${field} is ${unit} in [${min}, ${max}]` });
+      if (!Number.isFinite(v) || v < min || v > max)
+        ctx.addIssue({ code: 'custom', message: `got ${v}; ${field} is ${unit} in [${min}, ${max}]` });
     })
     .describe(description);
 }
@@ -88,13 +96,20 @@ export interface ToolContext {
  * Sends notifications/progress when the client asked for them (a progressToken in _meta).
  * `flush()` waits until every notification is written, so none arrives after the result.
  */
-export function progressReporter(ctx: ToolContext | undefined): { report?: (done: number, total: number, message: string) => void; flush: () => Promise<void> } {
+export function progressReporter(ctx: ToolContext | undefined): {
+  report?: (done: number, total: number, message: string) => void;
+  flush: () => Promise<void>;
+} {
   const token = ctx?.mcpReq?._meta?.progressToken;
   const pending: Promise<void>[] = [];
   if (token === undefined) return { flush: async () => undefined };
   return {
     report: (progress, total, message) => {
-      pending.push(ctx!.mcpReq.notify({ method: 'notifications/progress', params: { progressToken: token, progress, total, message } }).catch(() => undefined));
+      pending.push(
+        ctx!.mcpReq
+          .notify({ method: 'notifications/progress', params: { progressToken: token, progress, total, message } })
+          .catch(() => undefined),
+      );
     },
     flush: async () => {
       await Promise.all(pending);
@@ -110,7 +125,11 @@ export function progressReporter(ctx: ToolContext | undefined): { report?: (done
  * Wraps a handler: records its latency and outcome (for response_times / error_rates), and turns
  * an exception into an isError result so a bad request never takes the server down.
  */
-export function instrumented<A, C>(calls: LatencyWindow, tool: string, handler: (args: A, ctx: C) => Promise<ToolResult>) {
+export function instrumented<A, C>(
+  calls: LatencyWindow,
+  tool: string,
+  handler: (args: A, ctx: C) => Promise<ToolResult>,
+) {
   return async (args: A, ctx: C): Promise<ToolResult> => {
     const t0 = performance.now();
     try {

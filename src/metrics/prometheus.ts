@@ -59,14 +59,14 @@ import { NodeCheckMetrics } from './node-checks-metrics.js';
 
 export class OvernightMetrics {
   readonly registry = new client.Registry();
-  private readonly g: Record<string, client.Gauge<string>> = {};
+  private readonly g: Record<string, client.Gauge> = {};
   /** Totals the kernel or NVML keeps (PSI stall time, ECC, PCIe replays), by metric and label set. */
   private readonly totals: Record<string, Map<string, { labels: Record<string, string>; value: number }>> = {};
-  readonly recoveries: client.Counter<string>;
-  readonly cycles: client.Histogram<string>;
-  readonly alerts: client.Counter<string>;
-  readonly wakeups: client.Counter<string>;
-  readonly xids: client.Counter<string>;
+  readonly recoveries: client.Counter;
+  readonly cycles: client.Histogram;
+  readonly alerts: client.Counter;
+  readonly wakeups: client.Counter;
+  readonly xids: client.Counter;
   private readonly host = hostname();
   /** dcgm-exporter's label set per GPU index, from the last GPU reading. */
   private readonly gpuLabels = new Map<number, Record<string, string>>();
@@ -85,12 +85,23 @@ export class OvernightMetrics {
     // The per-type gauges (…_active_handles{type}) stay; their sums are what `sum()` gives.
     for (const n of TOTAL_GAUGES) this.registry.removeSingleMetric(prefix + n);
     // Node and GPU series are read when Prometheus asks, once per scrape for all of them.
-    const scraped = (name: string) => name.startsWith('node_') || name.startsWith('DCGM_') || name.startsWith('overnight_cgroup_') || name === 'overnight_gpu_healthy';
+    const scraped = (name: string) =>
+      name.startsWith('node_') ||
+      name.startsWith('DCGM_') ||
+      name.startsWith('overnight_cgroup_') ||
+      name === 'overnight_gpu_healthy';
     const refresh = () => this.refresh();
     const gauge = (name: string, help: string, labelNames: string[] = []) => {
-      this.g[name] = new client.Gauge({ name, help, labelNames, registers: [this.registry], ...(scraped(name) ? { collect: refresh } : {}) });
+      this.g[name] = new client.Gauge({
+        name,
+        help,
+        labelNames,
+        registers: [this.registry],
+        ...(scraped(name) ? { collect: refresh } : {}),
+      });
     };
-    for (const field of Object.keys(MEMINFO)) gauge(`node_memory_${field}_bytes`, `Memory information field ${field}_bytes.`);
+    for (const field of Object.keys(MEMINFO))
+      gauge(`node_memory_${field}_bytes`, `Memory information field ${field}_bytes.`);
     gauge('node_load1', '1m load average.');
     gauge('node_load5', '5m load average.');
     gauge('node_load15', '15m load average.');
@@ -98,7 +109,7 @@ export class OvernightMetrics {
     // running total, mirrored at each scrape (so rate() and counter-reset handling apply).
     const totals = this.totals;
     const counter = (name: string, help: string, labelNames: string[] = []) => {
-      const values = (totals[name] = new Map());
+      const values = (totals[name] = new Map<string, { labels: Record<string, string>; value: number }>());
       new client.Counter({
         name,
         help,
@@ -113,11 +124,26 @@ export class OvernightMetrics {
       });
     };
     counter('node_pressure_cpu_waiting_seconds_total', 'Total time in seconds that processes have waited for CPU time');
-    counter('node_pressure_memory_waiting_seconds_total', 'Total time in seconds that processes have waited for memory');
-    counter('node_pressure_memory_stalled_seconds_total', 'Total time in seconds no process could make progress due to memory congestion');
-    counter('node_pressure_io_waiting_seconds_total', 'Total time in seconds that processes have waited due to IO congestion');
-    counter('node_pressure_io_stalled_seconds_total', 'Total time in seconds no process could make progress due to IO congestion');
-    counter('node_pressure_cpu_stalled_seconds_total', 'Total time in seconds no process could make progress due to CPU congestion');
+    counter(
+      'node_pressure_memory_waiting_seconds_total',
+      'Total time in seconds that processes have waited for memory',
+    );
+    counter(
+      'node_pressure_memory_stalled_seconds_total',
+      'Total time in seconds no process could make progress due to memory congestion',
+    );
+    counter(
+      'node_pressure_io_waiting_seconds_total',
+      'Total time in seconds that processes have waited due to IO congestion',
+    );
+    counter(
+      'node_pressure_io_stalled_seconds_total',
+      'Total time in seconds no process could make progress due to IO congestion',
+    );
+    counter(
+      'node_pressure_cpu_stalled_seconds_total',
+      'Total time in seconds no process could make progress due to CPU congestion',
+    );
     // node_exporter's labels, one series per filesystem (not per configured path).
     const fs = ['device', 'fstype', 'mountpoint'];
     gauge('node_filesystem_size_bytes', 'Filesystem size in bytes.', fs);
@@ -153,13 +179,39 @@ export class OvernightMetrics {
     gauge('overnight_leak_suspects', 'Processes whose memory grows steadily.');
     gauge('overnight_hang_suspects', 'Processes that look hung.');
     gauge('overnight_monitor_last_cycle_timestamp_seconds', 'When the monitor last completed a cycle.');
-    this.recoveries = new client.Counter({ name: 'overnight_recoveries_total', help: 'Recoveries run, by operation and status.', labelNames: ['operation', 'status'], registers: [this.registry] });
-    this.alerts = new client.Counter({ name: 'overnight_alerts_total', help: 'Alerts, by outcome (sent, deduplicated, rate_limited).', labelNames: ['outcome'], registers: [this.registry] });
-    this.wakeups = new client.Counter({ name: 'overnight_monitor_wakeups_total', help: 'Monitor cycles, by what woke it.', labelNames: ['trigger'], registers: [this.registry] });
+    this.recoveries = new client.Counter({
+      name: 'overnight_recoveries_total',
+      help: 'Recoveries run, by operation and status.',
+      labelNames: ['operation', 'status'],
+      registers: [this.registry],
+    });
+    this.alerts = new client.Counter({
+      name: 'overnight_alerts_total',
+      help: 'Alerts, by outcome (sent, deduplicated, rate_limited).',
+      labelNames: ['outcome'],
+      registers: [this.registry],
+    });
+    this.wakeups = new client.Counter({
+      name: 'overnight_monitor_wakeups_total',
+      help: 'Monitor cycles, by what woke it.',
+      labelNames: ['trigger'],
+      registers: [this.registry],
+    });
     // Xids by class, so rules can alert on recent fatal ones only (Xid 13 is an application's bug).
-    this.xids = new client.Counter({ name: 'overnight_gpu_xid_errors_total', help: 'Xid errors reported by the driver, by GPU and Xid class (the classifier severity, in a label of its own so it cannot clash with alert severities).', labelNames: [...gpu, 'xid_class'], registers: [this.registry], collect: refresh });
+    this.xids = new client.Counter({
+      name: 'overnight_gpu_xid_errors_total',
+      help: 'Xid errors reported by the driver, by GPU and Xid class (the classifier severity, in a label of its own so it cannot clash with alert severities).',
+      labelNames: [...gpu, 'xid_class'],
+      registers: [this.registry],
+      collect: refresh,
+    });
     this.nodeChecks = new NodeCheckMetrics(this.registry);
-    this.cycles = new client.Histogram({ name: 'overnight_monitor_cycle_seconds', help: 'Time one monitor cycle took.', buckets: [0.001, 0.005, 0.01, 0.05, 0.1, 0.5, 1, 5, 30], registers: [this.registry] });
+    this.cycles = new client.Histogram({
+      name: 'overnight_monitor_cycle_seconds',
+      help: 'Time one monitor cycle took.',
+      buckets: [0.001, 0.005, 0.01, 0.05, 0.1, 0.5, 1, 5, 30],
+      registers: [this.registry],
+    });
   }
 
   set(name: string, value: number | null | undefined, labels: Record<string, string> = {}): void {
@@ -191,7 +243,14 @@ export class OvernightMetrics {
     this.set('node_pressure_io_waiting_seconds_total', secs(s.psi?.io?.some?.totalUs));
     this.set('node_pressure_io_stalled_seconds_total', secs(s.psi?.io?.full?.totalUs));
     this.set('node_pressure_cpu_stalled_seconds_total', secs(s.psi?.cpu?.full?.totalUs));
-    const fsNames = ['node_filesystem_size_bytes', 'node_filesystem_free_bytes', 'node_filesystem_avail_bytes', 'node_filesystem_files', 'node_filesystem_files_free', 'node_filesystem_readonly'];
+    const fsNames = [
+      'node_filesystem_size_bytes',
+      'node_filesystem_free_bytes',
+      'node_filesystem_avail_bytes',
+      'node_filesystem_files',
+      'node_filesystem_files_free',
+      'node_filesystem_readonly',
+    ];
     for (const n of fsNames) this.g[n]!.reset(); // an unmounted filesystem's series goes
     const seen = new Set<string>();
     const fsOk = s.filesystems.filter((f) => !f.error);
@@ -221,7 +280,11 @@ export class OvernightMetrics {
       const l = this.labelsOf(d);
       // A field a quick sample did not read (undefined) keeps its last value: a counter must not
       // vanish from one scrape to the next because the last reading was a quick one.
-      const put = <T>(name: string, v: T | null | undefined, f: (x: T) => number | null | undefined = (x) => x as number | null) => {
+      const put = <T>(
+        name: string,
+        v: T | null | undefined,
+        f: (x: T) => number | null | undefined = (x) => x as number | null,
+      ) => {
         if (v !== undefined) this.set(name, v === null ? null : f(v), l);
       };
       put('DCGM_FI_DEV_GPU_UTIL', d.utilization, (u) => Math.round(u.gpu * 100));
@@ -246,7 +309,14 @@ export class OvernightMetrics {
   /** dcgm-exporter's labels for a GPU; its Xid counters start at 0 the first time it is seen. */
   private labelsOf(d: GpuDeviceSample): Record<string, string> {
     // `device` is nvidia<minor> in dcgm-exporter; NVML numbers minors in index order on a plain node.
-    const l = { gpu: String(d.index), UUID: d.uuid ?? '', pci_bus_id: d.busId ?? '', device: `nvidia${d.index}`, modelName: d.name ?? '', Hostname: this.host };
+    const l = {
+      gpu: String(d.index),
+      UUID: d.uuid ?? '',
+      pci_bus_id: d.busId ?? '',
+      device: `nvidia${d.index}`,
+      modelName: d.name ?? '',
+      Hostname: this.host,
+    };
     const prev = this.gpuLabels.get(d.index);
     if (!prev || JSON.stringify(prev) !== JSON.stringify(l)) {
       for (const xid_class of XID_CLASSES) this.xids.inc({ ...l, xid_class }, 0);
@@ -266,7 +336,10 @@ export class OvernightMetrics {
   recordXid(gpuIndex: number, xid: number, severity: string): void {
     this.lastXid.set(gpuIndex, xid);
     const l = this.gpuLabels.get(gpuIndex);
-    if (l) return void this.xids.inc({ ...l, xid_class: severity });
+    if (l) {
+      this.xids.inc({ ...l, xid_class: severity });
+      return;
+    }
     // Before the first GPU reading the labels are unknown: counted once they are (labelsOf).
     const pending = this.pendingXids.get(gpuIndex) ?? new Map<string, number>();
     pending.set(severity, (pending.get(severity) ?? 0) + 1);
@@ -298,7 +371,8 @@ export class OvernightMetrics {
   }
 
   updateHealth(r: HealthReport, breachedKnown: Set<string>): void {
-    for (const s of ['healthy', 'degraded', 'critical']) this.set('overnight_health_status', s === r.status ? 1 : 0, { status: s });
+    for (const s of ['healthy', 'degraded', 'critical'])
+      this.set('overnight_health_status', s === r.status ? 1 : 0, { status: s });
     const now = new Set(r.breached.map((b) => b.metric));
     for (const m of new Set([...breachedKnown, ...now])) {
       this.set('overnight_threshold_breached', now.has(m) ? 1 : 0, { metric: m });
@@ -350,7 +424,7 @@ export async function serveMetrics(metrics: OvernightMetrics, port: number, host
       metrics
         .text()
         .then((t) => res.writeHead(200, { 'Content-Type': metrics.registry.contentType }).end(t))
-        .catch((err: Error) => res.writeHead(500).end(err.message));
+        .catch((err: unknown) => res.writeHead(500).end((err as Error).message));
     } else if (url === '/healthz') {
       res.writeHead(200, { 'Content-Type': 'text/plain' }).end('ok\n');
     } else {

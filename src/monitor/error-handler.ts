@@ -20,8 +20,10 @@ export interface HandledError {
 
 /** Maps an error (or its text) to the recovery that addresses it. */
 export function classifyError(error: unknown): OperationType | 'unknown' {
-  const text = `${(error as { code?: string })?.code ?? ''} ${(error as Error)?.message ?? String(error)}`.toLowerCase();
-  if (/out of memory|oom|enomem|cannot allocate|memory leak/.test(text)) return /cuda|gpu/.test(text) ? 'gpu_reset' : 'memory_leak';
+  const text =
+    `${(error as { code?: string })?.code ?? ''} ${(error as Error)?.message ?? String(error)}`.toLowerCase();
+  if (/out of memory|oom|enomem|cannot allocate|memory leak/.test(text))
+    return /cuda|gpu/.test(text) ? 'gpu_reset' : 'memory_leak';
   if (/xid|nvml|cuda|gpu|ecc|fallen off the bus/.test(text)) return 'gpu_reset';
   if (/timeout|timed out|hang|hung|deadlock|stuck|no progress/.test(text)) return 'process_hang';
   return 'unknown';
@@ -30,15 +32,25 @@ export function classifyError(error: unknown): OperationType | 'unknown' {
 export class OvernightErrorHandler {
   private consecutiveFailures = 0;
 
-  constructor(private readonly ctx: OvernightContext, private readonly mode: 'off' | 'dry_run' | 'on') {}
+  constructor(
+    private readonly ctx: OvernightContext,
+    private readonly mode: 'off' | 'dry_run' | 'on',
+  ) {}
 
   /** classify -> recover -> escalate (-> emergency shutdown after repeated failures, if enabled). */
-  async handleError(error: unknown, context: { taskId?: string; pid?: number; gpu?: number } = {}): Promise<HandledError> {
+  async handleError(
+    error: unknown,
+    context: { taskId?: string; pid?: number; gpu?: number } = {},
+  ): Promise<HandledError> {
     const classification = classifyError(error);
     process.stderr.write(`overnight: error (${classification}): ${(error as Error)?.message ?? String(error)}\n`);
     let recovery: RecoveryResult | null = null;
     if (classification !== 'unknown' && this.mode !== 'off') {
-      recovery = await this.ctx.recovery.recoverOperation(classification, { ...context, errorType: (error as Error)?.message ?? String(error) }, { dryRun: this.mode === 'dry_run', actor: 'monitor' });
+      recovery = await this.ctx.recovery.recoverOperation(
+        classification,
+        { ...context, errorType: (error as Error)?.message ?? String(error) },
+        { dryRun: this.mode === 'dry_run', actor: 'monitor' },
+      );
     }
     const recovered = recovery?.status === 'recovered';
     let escalated = false;
@@ -51,7 +63,12 @@ export class OvernightErrorHandler {
       });
       escalated = !r.deduplicated;
     }
-    return { classification, recovery, escalated, ...(recovered ? {} : { emergency: await this.noteFailure(recovered) }) };
+    return {
+      classification,
+      recovery,
+      escalated,
+      ...(recovered ? {} : { emergency: await this.noteFailure(recovered) }),
+    };
   }
 
   /** Counts consecutive unrecovered critical cycles; returns the emergency report when it fires. */
@@ -75,13 +92,40 @@ export class OvernightErrorHandler {
     for (const p of tree) {
       const v = this.ctx.gate.checkProcess(p.pid);
       if (!v.allowed) continue;
-      const r = await endProcess(this.ctx.gate, this.ctx.clock, v.process, { actor: 'emergency_shutdown', dryRun: this.mode !== 'on', inputs: { reason } });
+      const r = await endProcess(this.ctx.gate, this.ctx.clock, v.process, {
+        actor: 'emergency_shutdown',
+        dryRun: this.mode !== 'on',
+        inputs: { reason },
+      });
       if (r.gone || r.actions.some((a) => a.outcome === 'would_do')) stopped.push(p.pid);
     }
     const health = await this.ctx.health.checkSystemHealth('full');
-    const finalState = path.join(this.ctx.config.stateDir, `final-state-${new Date(this.ctx.clock.now()).toISOString().replace(/[:.]/g, '-')}.json`);
-    writeFileSync(finalState, JSON.stringify({ reason, at: new Date(this.ctx.clock.now()).toISOString(), stopped, dry_run: this.mode !== 'on', health, tasks: this.ctx.progress.list(), leases: this.ctx.resources.leases.active(null, this.ctx.clock.now()) }, null, 2));
-    await this.ctx.escalator.escalate({ key: `emergency:${finalState}`, severity: 'critical', summary: `emergency shutdown: ${reason}`, details: { stopped, finalState } });
+    const finalState = path.join(
+      this.ctx.config.stateDir,
+      `final-state-${new Date(this.ctx.clock.now()).toISOString().replace(/[:.]/g, '-')}.json`,
+    );
+    writeFileSync(
+      finalState,
+      JSON.stringify(
+        {
+          reason,
+          at: new Date(this.ctx.clock.now()).toISOString(),
+          stopped,
+          dry_run: this.mode !== 'on',
+          health,
+          tasks: this.ctx.progress.list(),
+          leases: this.ctx.resources.leases.active(null, this.ctx.clock.now()),
+        },
+        null,
+        2,
+      ),
+    );
+    await this.ctx.escalator.escalate({
+      key: `emergency:${finalState}`,
+      severity: 'critical',
+      summary: `emergency shutdown: ${reason}`,
+      details: { stopped, finalState },
+    });
     return { stopped, finalState };
   }
 }

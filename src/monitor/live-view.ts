@@ -7,7 +7,13 @@ import type { CycleReport, MonitorEvent } from './overnight-monitor.js';
 const color = (code: number, s: string) => (process.stdout.isTTY ? `\x1b[${code}m${s}\x1b[0m` : s);
 const statusColor = (s: string) => color(s === 'healthy' ? 32 : s === 'degraded' ? 33 : 31, s.toUpperCase());
 
-export function renderLiveView(c: CycleReport, h: HealthReport, tasks: { task_id: string; completion: number | null; stage: string | null }[], events: MonitorEvent[], intervalMs: number): string {
+export function renderLiveView(
+  c: CycleReport,
+  h: HealthReport,
+  tasks: { task_id: string; completion: number | null; stage: string | null }[],
+  events: MonitorEvent[],
+  intervalMs: number,
+): string {
   const m = h.metrics.memory_status;
   const lines = [
     `overnight monitor — ${c.at}  cycle ${c.duration_ms.toFixed(1)} ms  (woke: ${c.trigger}; every ${intervalMs / 1000} s)`,
@@ -18,11 +24,19 @@ export function renderLiveView(c: CycleReport, h: HealthReport, tasks: { task_id
   ];
   const gh = h.metrics.gpu_health;
   if (!gh.available) lines.push(`gpus    ${gh.reason}`);
-  for (const d of gpuDevices(gh)) lines.push(`gpu ${d.index}   ${statusColor(d.status)} util ${formatPercent(d.utilization_gpu, 0)} mem ${formatPercent(d.memory_used_fraction, 0)} ${d.temperature_c ?? '-'}°C ${d.reasons.join('; ')}`);
-  for (const d of h.metrics.disk) if ('used_fraction' in d) lines.push(`disk    ${d.path} ${formatPercent(d.used_fraction)} used, ${formatBytes(d.available_bytes)} free`);
+  for (const d of gpuDevices(gh))
+    lines.push(
+      `gpu ${d.index}   ${statusColor(d.status)} util ${formatPercent(d.utilization_gpu, 0)} mem ${formatPercent(d.memory_used_fraction, 0)} ${d.temperature_c ?? '-'}°C ${d.reasons.join('; ')}`,
+    );
+  for (const d of h.metrics.disk)
+    if ('used_fraction' in d)
+      lines.push(`disk    ${d.path} ${formatPercent(d.used_fraction)} used, ${formatBytes(d.available_bytes)} free`);
   lines.push('', 'tasks');
   if (!tasks.length) lines.push('  (none)');
-  for (const t of tasks.slice(0, 8)) lines.push(`  ${t.task_id.slice(0, 24).padEnd(24)} ${progressBar(t.completion ?? 0, 24)} ${t.stage ?? ''}${c.stalled_tasks.includes(t.task_id) ? color(31, ' STALLED') : ''}`);
+  for (const t of tasks.slice(0, 8))
+    lines.push(
+      `  ${t.task_id.slice(0, 24).padEnd(24)} ${progressBar(t.completion ?? 0, 24)} ${t.stage ?? ''}${c.stalled_tasks.includes(t.task_id) ? color(31, ' STALLED') : ''}`,
+    );
   lines.push('', 'recent events');
   for (const e of events.slice(-8)) lines.push(`  ${e.at.slice(11, 19)} ${e.kind.padEnd(9)} ${e.detail}`);
   if (!events.length) lines.push('  (none)');

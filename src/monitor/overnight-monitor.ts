@@ -52,12 +52,19 @@ export interface MonitorOptions {
 
 const realSleep = (ms: number, wake: AbortSignal) =>
   new Promise<void>((resolve) => {
-    if (wake.aborted) return resolve();
-    const t = setTimeout(resolve, ms);
-    wake.addEventListener('abort', () => {
-      clearTimeout(t);
+    if (wake.aborted) {
       resolve();
-    }, { once: true });
+      return;
+    }
+    const t = setTimeout(resolve, ms);
+    wake.addEventListener(
+      'abort',
+      () => {
+        clearTimeout(t);
+        resolve();
+      },
+      { once: true },
+    );
   });
 
 export class OvernightMonitor {
@@ -72,7 +79,10 @@ export class OvernightMonitor {
   private lastStatus: HealthReport['status'] = 'healthy';
   cycles = 0;
 
-  constructor(private readonly ctx: OvernightContext, private readonly o: MonitorOptions = {}) {
+  constructor(
+    private readonly ctx: OvernightContext,
+    private readonly o: MonitorOptions = {},
+  ) {
     this.intervalMs = o.intervalMs ?? ctx.config.monitor.intervalSec * 1000;
     this.errorHandler = new OvernightErrorHandler(ctx, ctx.config.monitor.recover);
     ctx.escalator.maxPerHour = ctx.config.monitor.maxAlertsPerHour;
@@ -94,7 +104,12 @@ export class OvernightMonitor {
           source: 'nvml',
           kind: 'xid',
           severity: c?.severity === 'fatal' ? 'critical' : c?.severity === 'info' ? 'info' : 'warning',
-          subject: { gpuIndex: e.gpuIndex, xid: e.xid, ...(e.uuid ? { uuid: e.uuid } : {}), ...(c ? { xidClass: c.severity } : {}) },
+          subject: {
+            gpuIndex: e.gpuIndex,
+            xid: e.xid,
+            ...(e.uuid ? { uuid: e.uuid } : {}),
+            ...(c ? { xidClass: c.severity } : {}),
+          },
           message: `GPU ${e.gpuIndex}: Xid ${e.xid}${c ? `: ${c.description}` : ''}`,
           bootId: this.ctx.boot.bootId,
           monoUs: null,
@@ -118,29 +133,41 @@ export class OvernightMonitor {
   subscribe(): void {
     const m = this.ctx.config.monitor;
     try {
-      const psi = new (loadNative().PsiTriggers)([{ resource: 'memory', stallUs: m.psiMemoryStallUs, windowUs: m.psiWindowUs }], (resource, error) => {
-        if (error) this.event('psi', `trigger error: ${error.message}`);
-        else {
-          this.event('psi', `${resource} stalled over ${m.psiMemoryStallUs / 1000} ms in ${m.psiWindowUs / 1e6} s`);
-          this.wake(`psi:${resource}`);
-        }
-      });
+      const psi = new (loadNative().PsiTriggers)(
+        [{ resource: 'memory', stallUs: m.psiMemoryStallUs, windowUs: m.psiWindowUs }],
+        (resource, error) => {
+          if (error) this.event('psi', `trigger error: ${error.message}`);
+          else {
+            this.event('psi', `${resource} stalled over ${m.psiMemoryStallUs / 1000} ms in ${m.psiWindowUs / 1e6} s`);
+            this.wake(`psi:${resource}`);
+          }
+        },
+      );
       this.stops.push(() => psi.stop());
     } catch (err) {
       this.event('psi', `no PSI trigger: ${(err as Error).message}`);
     }
     if (this.ctx.gpu) {
       try {
-        const sub = watchGpuEvents((e: GpuEvent) => {
-          if (e.type === 'error') return this.event('gpu', `event watcher: ${e.error?.code} in ${e.where}`);
-          if (e.xid !== undefined && e.gpuIndex !== undefined) {
-            this.ctx.health.recordXid(e.gpuIndex, e.xid, e.timeMs);
-            this.storeXid(e);
-            this.o.metrics?.recordXid(e.gpuIndex, e.xid, e.classification?.severity ?? 'degraded');
-            this.event('xid', `GPU ${e.gpuIndex}: Xid ${e.xid} (${e.classification?.severity}): ${e.classification?.description}`);
-            this.wake(`xid:${e.xid}`);
-          } else this.event('gpu', `GPU ${e.gpuIndex}: ${e.type}`);
-        }, { pollMs: 200 });
+        const sub = watchGpuEvents(
+          (e: GpuEvent) => {
+            if (e.type === 'error') {
+              this.event('gpu', `event watcher: ${e.error?.code} in ${e.where}`);
+              return;
+            }
+            if (e.xid !== undefined && e.gpuIndex !== undefined) {
+              this.ctx.health.recordXid(e.gpuIndex, e.xid, e.timeMs);
+              this.storeXid(e);
+              this.o.metrics?.recordXid(e.gpuIndex, e.xid, e.classification?.severity ?? 'degraded');
+              this.event(
+                'xid',
+                `GPU ${e.gpuIndex}: Xid ${e.xid} (${e.classification?.severity}): ${e.classification?.description}`,
+              );
+              this.wake(`xid:${e.xid}`);
+            } else this.event('gpu', `GPU ${e.gpuIndex}: ${e.type}`);
+          },
+          { pollMs: 200 },
+        );
         this.stops.push(() => sub.stop());
       } catch (err) {
         this.event('gpu', `no GPU events: ${(err as Error).message}`);
@@ -166,15 +193,18 @@ export class OvernightMonitor {
     // Synchronous up to the first wait: the process is identified (pid + start time) when the watch
     // is set up, before the first cycle, so an exit right after start-up is not mistaken for "never existed".
     void (async () => {
-      let starttime = 0;
+      let starttime: number;
       try {
         starttime = readProcess(pid, { io: false, wchan: false, statm: false }).starttime;
       } catch {
-        return this.event('exit', `watched pid ${pid} does not exist`);
+        this.event('exit', `watched pid ${pid} does not exist`);
+        return;
       }
       while (!stopped) {
         // Bounded waits on a pidfd, so a stopped monitor releases the worker thread quickly.
-        const exited = await loadNative().waitForExit(pid, starttime, 1000).catch(() => true);
+        const exited = await loadNative()
+          .waitForExit(pid, starttime, 1000)
+          .catch(() => true);
         if (stopped) return;
         if (exited) {
           this.event('exit', `watched pid ${pid} exited`);
@@ -193,7 +223,9 @@ export class OvernightMonitor {
     };
     for (const t of this.ctx.progress.list()) {
       if (!t.last_checkpoint_at || (t.completion ?? 0) >= 1) continue;
-      const limit = this.ctx.config.tasks.find((x) => x.id === t.task_id)?.checkpointIntervalSec ?? this.ctx.config.progress.stallSec;
+      const limit =
+        this.ctx.config.tasks.find((x) => x.id === t.task_id)?.checkpointIntervalSec ??
+        this.ctx.config.progress.stallSec;
       consider(Date.parse(t.last_checkpoint_at) + limit * 1000 + 1);
     }
     for (const hb of this.ctx.config.watch.heartbeats) {
@@ -216,7 +248,17 @@ export class OvernightMonitor {
       gpu: this.ctx.config.thresholds.gpu ?? alertTh,
       disk: this.ctx.config.thresholds.disk ?? alertTh,
     };
-    const cycle: CycleReport = { at: new Date(this.ctx.clock.now()).toISOString(), trigger, status: 'healthy', breached: [], recoveries: [], alerts: [], stalled_tasks: [], resources: [], duration_ms: 0 };
+    const cycle: CycleReport = {
+      at: new Date(this.ctx.clock.now()).toISOString(),
+      trigger,
+      status: 'healthy',
+      breached: [],
+      recoveries: [],
+      alerts: [],
+      stalled_tasks: [],
+      resources: [],
+      duration_ms: 0,
+    };
     // A full check (whole process table, GPU verdicts, probes) at most every 10 s, and whenever
     // something woke the monitor or the last check was not healthy; quick checks in between, with
     // the watch's suspects, keep sub-second intervals cheap.
@@ -227,30 +269,48 @@ export class OvernightMonitor {
     const checked = await this.ctx.health.checkSystemHealth(full ? 'full' : 'quick', th);
     if (full) this.lastFullAt = now;
     this.lastStatus = checked.status;
-    const health = full ? checked : withWatchSuspects(checked, this.ctx.watch.leakSuspects(), this.ctx.watch.hangSuspects());
+    const health = full
+      ? checked
+      : withWatchSuspects(checked, this.ctx.watch.leakSuspects(), this.ctx.watch.hangSuspects());
     cycle.status = health.status;
     cycle.breached = health.breached.map((b) => b.metric);
 
     // Recovery when degraded, as the policy and the monitor's mode allow.
     if (health.status !== 'healthy') {
       const todo: { op: OperationType; context: Record<string, unknown> }[] = [];
-      for (const l of health.metrics.suspects?.memory_leaks ?? []) todo.push({ op: 'memory_leak', context: { pid: l.pid } });
+      for (const l of health.metrics.suspects?.memory_leaks ?? [])
+        todo.push({ op: 'memory_leak', context: { pid: l.pid } });
       for (const h of health.metrics.suspects?.hangs ?? []) todo.push({ op: 'process_hang', context: { pid: h.pid } });
-      for (const d of gpuDevices(health.metrics.gpu_health)) if (d.status !== 'healthy') todo.push({ op: 'gpu_reset', context: { gpu: d.index } });
+      for (const d of gpuDevices(health.metrics.gpu_health))
+        if (d.status !== 'healthy') todo.push({ op: 'gpu_reset', context: { gpu: d.index } });
       for (const t of todo) {
         if (mode === 'off') {
-          const r = await this.ctx.escalator.escalate({ key: `${t.op}:${JSON.stringify(t.context)}`, severity: 'warning', summary: `${t.op} suspected (${JSON.stringify(t.context)}); the monitor does not recover (monitor.recover = off)`, details: t.context });
+          const r = await this.ctx.escalator.escalate({
+            key: `${t.op}:${JSON.stringify(t.context)}`,
+            severity: 'warning',
+            summary: `${t.op} suspected (${JSON.stringify(t.context)}); the monitor does not recover (monitor.recover = off)`,
+            details: t.context,
+          });
           cycle.alerts.push({ key: r.key, sent: !r.deduplicated });
           continue;
         }
-        const r = await this.ctx.recovery.recoverOperation(t.op, { ...t.context, errorType: `monitor: ${health.status}` }, { dryRun: mode === 'dry_run', actor: 'monitor' });
+        const r = await this.ctx.recovery.recoverOperation(
+          t.op,
+          { ...t.context, errorType: `monitor: ${health.status}` },
+          { dryRun: mode === 'dry_run', actor: 'monitor' },
+        );
         cycle.recoveries.push({ operation: t.op, target: r.target, status: r.status, message: r.message });
         this.o.metrics?.recoveries.inc({ operation: t.op, status: r.status });
         this.event('recovery', `${t.op} ${r.status}: ${r.message}`);
       }
       // One alert per critical subject: the same GPU's alert is not sent again when an unrelated breach comes or goes.
       for (const f of health.status === 'critical' ? health.critical_faults : []) {
-        const r = await this.ctx.escalator.escalate({ key: `critical:${f.subject}`, severity: 'critical', summary: `node critical: ${f.summary}`, details: { subject: f.subject, breached: health.breached } });
+        const r = await this.ctx.escalator.escalate({
+          key: `critical:${f.subject}`,
+          severity: 'critical',
+          summary: `node critical: ${f.summary}`,
+          details: { subject: f.subject, breached: health.breached },
+        });
         cycle.alerts.push({ key: r.key, sent: !r.deduplicated });
       }
     }
@@ -259,26 +319,51 @@ export class OvernightMonitor {
     const stalled = this.ctx.progress.stalledTasks(this.ctx.clock.now());
     for (const s of stalled) {
       cycle.stalled_tasks.push(s.task_id);
-      const r = await this.ctx.escalator.escalate({ key: `stalled:${s.task_id}`, severity: 'warning', summary: `task ${s.task_id} has not checkpointed for ${Math.round(s.stalled_for_sec / 60)} min (stage ${s.current_stage ?? '?'})`, details: { ...s } });
+      const r = await this.ctx.escalator.escalate({
+        key: `stalled:${s.task_id}`,
+        severity: 'warning',
+        summary: `task ${s.task_id} has not checkpointed for ${Math.round(s.stalled_for_sec / 60)} min (stage ${s.current_stage ?? '?'})`,
+        details: { ...s },
+      });
       cycle.alerts.push({ key: r.key, sent: !r.deduplicated });
-      if (!r.deduplicated) this.event('stalled', `task ${s.task_id}: no checkpoint for ${Math.round(s.stalled_for_sec)} s`);
+      if (!r.deduplicated)
+        this.event('stalled', `task ${s.task_id}: no checkpoint for ${Math.round(s.stalled_for_sec)} s`);
     }
 
     // Resource upkeep: expired leases, and filesystems over the threshold under the cleanup roots.
     const expired = await this.ctx.resources.expireLeases('monitor');
-    if (expired) cycle.resources.push({ action: 'expire_leases', status: 'success', message: `${expired} lease(s) expired and released` });
-    const diskBreach = health.breached.some((b) => b.metric.startsWith('disk:')) || (health.metrics.disk as { path: string; used_fraction?: number }[]).some((d) => (d.used_fraction ?? 0) > th.disk);
+    if (expired)
+      cycle.resources.push({
+        action: 'expire_leases',
+        status: 'success',
+        message: `${expired} lease(s) expired and released`,
+      });
+    const diskBreach =
+      health.breached.some((b) => b.metric.startsWith('disk:')) ||
+      (health.metrics.disk as { path: string; used_fraction?: number }[]).some((d) => (d.used_fraction ?? 0) > th.disk);
     const haveCleanupRoots = this.ctx.config.policy.cleanupRoots.length > 0;
     if (haveCleanupRoots && mode !== 'off') {
-      const r: ResourceResult = await this.ctx.resources.manageResources('disk', 'cleanup', { threshold: th.disk }, { dryRun: mode === 'dry_run', actor: 'monitor' });
+      const r: ResourceResult = await this.ctx.resources.manageResources(
+        'disk',
+        'cleanup',
+        { threshold: th.disk },
+        { dryRun: mode === 'dry_run', actor: 'monitor' },
+      );
       if (r.actions.length) {
         cycle.resources.push({ action: 'disk_cleanup', status: r.status, message: r.message });
         this.event('disk', `cleanup ${r.status}: ${r.message}`);
       }
     } else if (diskBreach) {
-      const full = (health.metrics.disk as { path: string; used_fraction?: number }[]).filter((d) => (d.used_fraction ?? 0) > th.disk || health.breached.some((b) => b.metric === `disk:${d.path}`));
+      const full = (health.metrics.disk as { path: string; used_fraction?: number }[]).filter(
+        (d) => (d.used_fraction ?? 0) > th.disk || health.breached.some((b) => b.metric === `disk:${d.path}`),
+      );
       for (const d of full) {
-        const r = await this.ctx.escalator.escalate({ key: `disk:full:${d.path}`, severity: 'warning', summary: `filesystem ${d.path} over ${Math.round(th.disk * 100)}% and no cleanup roots are configured`, details: { disk: d } });
+        const r = await this.ctx.escalator.escalate({
+          key: `disk:full:${d.path}`,
+          severity: 'warning',
+          summary: `filesystem ${d.path} over ${Math.round(th.disk * 100)}% and no cleanup roots are configured`,
+          details: { disk: d },
+        });
         cycle.alerts.push({ key: r.key, sent: !r.deduplicated });
       }
     }
@@ -290,7 +375,10 @@ export class OvernightMonitor {
 
     cycle.duration_ms = Math.round((performance.now() - t0) * 1000) / 1000;
     this.cycles++;
-    this.updateMetrics(health, stalled.map((s) => s.task_id));
+    this.updateMetrics(
+      health,
+      stalled.map((s) => s.task_id),
+    );
     this.o.metrics?.cycles.observe(cycle.duration_ms / 1000);
     this.o.metrics?.wakeups.inc({ trigger: trigger.split(':')[0]! });
     this.o.keepAlive?.();
@@ -324,7 +412,9 @@ export class OvernightMonitor {
           await this.runOnce(trigger);
         } catch (err) {
           this.event('error', (err as Error).message);
-          await this.errorHandler.handleError(err).catch((e2: Error) => this.event('error', `error handler: ${e2.message}`));
+          await this.errorHandler
+            .handleError(err)
+            .catch((e2: unknown) => this.event('error', `error handler: ${(e2 as Error).message}`));
         }
         if (signal?.aborted || i + 1 >= maxCycles) break;
         // A wake that came while the cycle ran (an Xid, an exit) is not lost: the next cycle runs at once.

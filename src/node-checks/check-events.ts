@@ -7,7 +7,14 @@ import type { EventSeverity, NodeEvent } from '../events/types.js';
 import type { OperatorCheckResult, OperatorChecks } from './operator-checks.js';
 
 export function checkEvent(r: OperatorCheckResult, bootId: string): NodeEvent {
-  const severity: EventSeverity = r.outcome === 'ok' ? 'info' : r.outcome === 'unknown' ? 'warning' : r.severity === 'critical' ? 'critical' : 'warning';
+  const severity: EventSeverity =
+    r.outcome === 'ok'
+      ? 'info'
+      : r.outcome === 'unknown'
+        ? 'warning'
+        : r.severity === 'critical'
+          ? 'critical'
+          : 'warning';
   const what = r.outcome === 'ok' ? 'passes again' : r.outcome === 'problem' ? 'found a problem' : 'could not tell';
   return {
     source: 'probe',

@@ -35,12 +35,30 @@ export function parseDcgmDiag(output: string): DcgmDiagSummary {
     // An opening brace with no closing one is output cut short (a killed dcgmi): not JSON either.
     doc = start >= 0 ? JSON.parse(end > start ? output.slice(start, end + 1) : output.slice(start)) : undefined;
   } catch (err) {
-    return { outcome: 'unknown', tests: 0, passed: 0, failed: [], warned: [], message: `dcgmi diag output is not JSON: ${(err as Error).message.slice(0, 120)}` };
+    return {
+      outcome: 'unknown',
+      tests: 0,
+      passed: 0,
+      failed: [],
+      warned: [],
+      message: `dcgmi diag output is not JSON: ${(err as Error).message.slice(0, 120)}`,
+    };
   }
-  const diag = (doc as Record<string, unknown> | undefined)?.['DCGM GPU Diagnostic'] as Record<string, unknown> | undefined;
+  const diag = (doc as Record<string, unknown> | undefined)?.['DCGM GPU Diagnostic'] as
+    Record<string, unknown> | undefined;
   if (!diag || !Array.isArray(diag.test_categories)) {
-    const err = str((doc as Record<string, unknown> | undefined)?.error) || output.trim().split('\n')[0]?.slice(0, 200) || 'empty output';
-    return { outcome: 'unknown', tests: 0, passed: 0, failed: [], warned: [], message: `no diagnostic result from dcgmi: ${err}` };
+    const err =
+      str((doc as Record<string, unknown> | undefined)?.error) ||
+      output.trim().split('\n')[0]?.slice(0, 200) ||
+      'empty output';
+    return {
+      outcome: 'unknown',
+      tests: 0,
+      passed: 0,
+      failed: [],
+      warned: [],
+      message: `no diagnostic result from dcgmi: ${err}`,
+    };
   }
   let tests = 0;
   let passed = 0;
@@ -54,7 +72,9 @@ export function parseDcgmDiag(output: string): DcgmDiagSummary {
       for (const r of asArray(t?.results) as Record<string, unknown>[]) {
         const status = str(r?.status);
         const gpus = r?.gpu_id !== undefined ? [str(r.gpu_id)] : asArray(r?.gpu_ids).map(str);
-        const warnings = asArray(r?.warnings).map((w) => (typeof w === 'object' && w ? str((w as Record<string, unknown>).warning) : str(w))).filter(Boolean);
+        const warnings = asArray(r?.warnings)
+          .map((w) => (typeof w === 'object' && w ? str((w as Record<string, unknown>).warning) : str(w)))
+          .filter(Boolean);
         if (/^pass$/i.test(status)) anyPass = true;
         if (!/^(fail|warn)/i.test(status)) continue;
         const f = bad.get(status) ?? { category: str(cat.category), test: str(t.name), status, gpus: [], warnings: [] };
@@ -66,7 +86,8 @@ export function parseDcgmDiag(output: string): DcgmDiagSummary {
       if (!bad.size && anyPass) passed++;
     }
   }
-  const fmt = (f: DcgmDiagFailure) => `${f.test}${f.gpus.length ? ` (GPU ${f.gpus.join(',')})` : ''}${f.warnings[0] ? `: ${f.warnings[0]}` : ''}`;
+  const fmt = (f: DcgmDiagFailure) =>
+    `${f.test}${f.gpus.length ? ` (GPU ${f.gpus.join(',')})` : ''}${f.warnings[0] ? `: ${f.warnings[0]}` : ''}`;
   const message = failed.length
     ? `dcgmi diag failed: ${failed.map(fmt).join('; ')}`.slice(0, 300)
     : warned.length

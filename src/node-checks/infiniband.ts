@@ -62,18 +62,36 @@ export class InfinibandVerdicts {
         const flag = (severity: 'critical' | 'degraded', message: string, action: string) => {
           reasons.push(message);
           if (severity === 'critical' || status === 'healthy') status = severity;
-          findings.push({ check: 'infiniband', severity, subject: key, message: `InfiniBand ${key}: ${message}`, action });
+          findings.push({
+            check: 'infiniband',
+            severity,
+            subject: key,
+            message: `InfiniBand ${key}: ${message}`,
+            action,
+          });
         };
         const active = p.state === IB_STATE_ACTIVE;
         const before = this.prev.get(key);
         const stateText = `${p.stateName ?? 'unreadable'}${p.physStateName ? `, physical ${p.physStateName}` : ''}`;
         if (exp && !active) {
-          flag('critical', `expected ACTIVE, is ${stateText}`, 'check the cable, the switch port and the subnet manager (ibstat, ibportstate); drain the node until the link is back');
+          flag(
+            'critical',
+            `expected ACTIVE, is ${stateText}`,
+            'check the cable, the switch port and the subnet manager (ibstat, ibportstate); drain the node until the link is back',
+          );
         } else if (!exp && before?.active && !active) {
-          flag('critical', `was ACTIVE, went ${stateText}`, 'check the cable and the switch port (ibstat); jobs using this port will fail');
+          flag(
+            'critical',
+            `was ACTIVE, went ${stateText}`,
+            'check the cable and the switch port (ibstat); jobs using this port will fail',
+          );
         }
         if (exp?.rateGbps !== undefined && active && p.rateGbps !== null && p.rateGbps < exp.rateGbps) {
-          flag('degraded', `rate ${p.rateGbps} Gb/s below the expected ${exp.rateGbps} Gb/s (${p.rateText})`, 'a link trained at a lower speed or width: reseat or replace the cable');
+          flag(
+            'degraded',
+            `rate ${p.rateGbps} Gb/s below the expected ${exp.rateGbps} Gb/s (${p.rateText})`,
+            'a link trained at a lower speed or width: reseat or replace the cable',
+          );
         }
         let rates: Record<string, number> | undefined;
         if (before && now - before.at >= MIN_INTERVAL_MS) {
@@ -86,11 +104,16 @@ export class InfinibandVerdicts {
             const rate = (cur - old) / hours;
             rates[name] = Math.round(rate * 1000) / 1000;
             if (cur > old && rate > limit) {
-              flag('degraded', `${name} grew by ${cur - old} in ${Math.round((now - before.at) / 1000)} s (${rates[name]}/h > ${limit}/h)`, 'a marginal link: check the cable and the switch port counters (perfquery); schedule a replacement');
+              flag(
+                'degraded',
+                `${name} grew by ${cur - old} in ${Math.round((now - before.at) / 1000)} s (${rates[name]}/h > ${limit}/h)`,
+                'a marginal link: check the cable and the switch port counters (perfquery); schedule a replacement',
+              );
             }
           }
         }
-        if (!before || now - before.at >= MIN_INTERVAL_MS) this.prev.set(key, { at: now, counters: p.counters, active });
+        if (!before || now - before.at >= MIN_INTERVAL_MS)
+          this.prev.set(key, { at: now, counters: p.counters, active });
         ports.push({
           device: d.name,
           port: p.port,

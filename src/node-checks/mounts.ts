@@ -24,7 +24,10 @@ export interface MountReport {
 
 const normalize = (p: string) => (p.length > 1 ? p.replace(/\/+$/, '') : p);
 
-export function judgeMounts(table: MountSample[], expected: MountExpectation[]): { mounts: MountReport[]; findings: NodeFinding[] } {
+export function judgeMounts(
+  table: MountSample[],
+  expected: MountExpectation[],
+): { mounts: MountReport[]; findings: NodeFinding[] } {
   const byPoint = new Map<string, MountSample>();
   for (const m of table) byPoint.set(m.mountPoint, m); // later lines over-mount earlier ones
   const mounts: MountReport[] = [];
@@ -44,8 +47,23 @@ export function judgeMounts(table: MountSample[], expected: MountExpectation[]):
       reason = `mounted read-only (${m.mountOptions}; ${m.superOptions})`;
       action = `the kernel remounts a filesystem read-only after I/O errors: check dmesg and the device, then remount ${path} rw`;
     }
-    mounts.push({ path, mounted: Boolean(m), fs_type: m?.fsType ?? null, source: m?.source ?? null, read_only: m ? m.readOnly : null, status: reason ? 'critical' : 'healthy', ...(reason ? { reason } : {}) });
-    if (reason) findings.push({ check: 'mount', severity: 'critical', subject: path, message: `filesystem ${path}: ${reason}`, action });
+    mounts.push({
+      path,
+      mounted: Boolean(m),
+      fs_type: m?.fsType ?? null,
+      source: m?.source ?? null,
+      read_only: m ? m.readOnly : null,
+      status: reason ? 'critical' : 'healthy',
+      ...(reason ? { reason } : {}),
+    });
+    if (reason)
+      findings.push({
+        check: 'mount',
+        severity: 'critical',
+        subject: path,
+        message: `filesystem ${path}: ${reason}`,
+        action,
+      });
   }
   return { mounts, findings };
 }

@@ -12,13 +12,29 @@ import { judgeFds, type FdReport } from './file-descriptors.js';
 import { InfinibandVerdicts, type IbPortReport } from './infiniband.js';
 import { judgeMounts, type MountReport } from './mounts.js';
 import { OperatorChecks, type OperatorCheckResult } from './operator-checks.js';
-import { judgeServices, judgeZombies, parsePasswd, treeOf, unauthorizedUsers, type ServiceReport, type UnauthorizedUser, type ZombieReport } from './processes.js';
+import {
+  judgeServices,
+  judgeZombies,
+  parsePasswd,
+  treeOf,
+  unauthorizedUsers,
+  type ServiceReport,
+  type UnauthorizedUser,
+  type ZombieReport,
+} from './processes.js';
 import type { NodeFinding, Unavailable } from './types.js';
 import { GpuInterconnectVerdicts, type InterconnectReport } from '../interconnect/gpu-interconnect.js';
 import type { GpuDeviceSample } from '../native-types.js';
 
 export interface NodeChecksReport {
-  infiniband: { available: true; sysfs_root: string; devices: { name: string; board_id: string; firmware_version: string; hca_type: string }[]; ports: IbPortReport[] } | (Unavailable & { sysfs_root: string });
+  infiniband:
+    | {
+        available: true;
+        sysfs_root: string;
+        devices: { name: string; board_id: string; firmware_version: string; hca_type: string }[];
+        ports: IbPortReport[];
+      }
+    | (Unavailable & { sysfs_root: string });
   mounts: { available: true; checked: MountReport[] } | Unavailable;
   services: ServiceReport[];
   unauthorized_users: { enabled: boolean; users: UnauthorizedUser[] };
@@ -82,19 +98,35 @@ export class NodeChecker {
    * Runs every node check; `processes` is the full check's process scan (with uid, state, cmdline),
    * `gpus` the full check's GPU sample (undefined: not judged; unavailable: NVML could not be used).
    */
-  async run(processes: ProcessSample[], gpus?: { available: true; deviceCount: number; devices: GpuDeviceSample[] } | { available: false; reason: string }): Promise<NodeChecksReport> {
+  async run(
+    processes: ProcessSample[],
+    gpus?: { available: true; deviceCount: number; devices: GpuDeviceSample[] } | { available: false; reason: string },
+  ): Promise<NodeChecksReport> {
     const t0 = performance.now();
     const nc = this.config.nodeChecks;
     const native = this.native();
     const root = sysfsRoot(this.config);
     // The policy's scope: the agent runner's tree (policy.scopeRoot, else this process's parent).
-    const tree = treeOf(processes, this.options.treeRoot ?? this.config.policy.scopeRoot ?? (process.ppid > 1 ? process.ppid : process.pid));
+    const tree = treeOf(
+      processes,
+      this.options.treeRoot ?? this.config.policy.scopeRoot ?? (process.ppid > 1 ? process.ppid : process.pid),
+    );
     const [ibDevs, mounts, fileNr, fds, passwd] = await Promise.all([
-      native.readInfiniband(root).then((d) => ({ ok: true as const, d }), (e: unknown) => ({ ok: false as const, e })),
-      nc.mounts.length ? native.readMounts(this.options.mountinfoPath ?? '/proc/self/mountinfo').then((d) => ({ ok: true as const, d }), (e: unknown) => ({ ok: false as const, e })) : null,
+      native.readInfiniband(root).then(
+        (d) => ({ ok: true as const, d }),
+        (e: unknown) => ({ ok: false as const, e }),
+      ),
+      nc.mounts.length
+        ? native.readMounts(this.options.mountinfoPath ?? '/proc/self/mountinfo').then(
+            (d) => ({ ok: true as const, d }),
+            (e: unknown) => ({ ok: false as const, e }),
+          )
+        : null,
       native.readFileNr(this.options.procRoot ?? '/proc').catch(() => null),
       native.readProcessFds(tree.slice(0, 256)),
-      nc.unauthorizedUsers.enabled && !this.users ? readFile(this.options.passwdPath ?? '/etc/passwd', 'utf8').catch(() => '') : null,
+      nc.unauthorizedUsers.enabled && !this.users
+        ? readFile(this.options.passwdPath ?? '/etc/passwd', 'utf8').catch(() => '')
+        : null,
       this.operatorChecks.runDue(),
     ]);
     if (passwd !== null) this.users = parsePasswd(passwd);
@@ -103,11 +135,26 @@ export class NodeChecker {
     let infiniband: NodeChecksReport['infiniband'];
     if (ibDevs.ok) {
       const j = this.ib.judge(ibDevs.d, this.clock.now());
-      infiniband = { available: true, sysfs_root: root, devices: ibDevs.d.map((d) => ({ name: d.name, board_id: d.boardId, firmware_version: d.firmwareVersion, hca_type: d.hcaType })), ports: j.ports };
+      infiniband = {
+        available: true,
+        sysfs_root: root,
+        devices: ibDevs.d.map((d) => ({
+          name: d.name,
+          board_id: d.boardId,
+          firmware_version: d.firmwareVersion,
+          hca_type: d.hcaType,
+        })),
+        ports: j.ports,
+      };
       findings.push(...j.findings);
     } else {
       const r = reasonOf(ibDevs.e);
-      infiniband = { available: false, sysfs_root: root, ...r, reason: r.code === 'ENOENT' ? `no InfiniBand devices (${root}/class/infiniband does not exist)` : r.reason };
+      infiniband = {
+        available: false,
+        sysfs_root: root,
+        ...r,
+        reason: r.code === 'ENOENT' ? `no InfiniBand devices (${root}/class/infiniband does not exist)` : r.reason,
+      };
       // Ports the operator expects and the node does not have are still a finding.
       findings.push(...this.ib.judge([], this.clock.now()).findings);
     }
@@ -121,9 +168,14 @@ export class NodeChecker {
       mountReport = { available: false, ...reasonOf(mounts.e) };
     }
 
-    const services = judgeServices(processes, nc.services.map((s) => (typeof s === 'string' ? { name: s } : s)));
+    const services = judgeServices(
+      processes,
+      nc.services.map((s) => (typeof s === 'string' ? { name: s } : s)),
+    );
     findings.push(...services.findings);
-    const users = nc.unauthorizedUsers.enabled ? unauthorizedUsers(processes, nc.unauthorizedUsers, this.users ?? new Map()) : { users: [], findings: [] };
+    const users = nc.unauthorizedUsers.enabled
+      ? unauthorizedUsers(processes, nc.unauthorizedUsers, this.users ?? new Map<number, string>())
+      : { users: [], findings: [] };
     findings.push(...users.findings);
     const zombies = judgeZombies(processes, nc.maxZombies);
     findings.push(...zombies.findings);
@@ -140,7 +192,13 @@ export class NodeChecker {
     const checks = this.operatorChecks.latest();
     for (const r of checks) {
       if (r.outcome !== 'problem') continue;
-      findings.push({ check: `check:${r.name}`, severity: r.severity, subject: r.name, message: `check ${r.name}: ${r.message}`, action: `see the check's own documentation; rerun it by hand to confirm` });
+      findings.push({
+        check: `check:${r.name}`,
+        severity: r.severity,
+        subject: r.name,
+        message: `check ${r.name}: ${r.message}`,
+        action: `see the check's own documentation; rerun it by hand to confirm`,
+      });
     }
     findings.sort((a, b) => (a.severity === b.severity ? 0 : a.severity === 'critical' ? -1 : 1));
     return {

@@ -34,7 +34,10 @@ export interface OperatorCheckResult {
 const MAX_OUTPUT = 1 << 20;
 
 /** Runs one check (exported for tests and for `overnight health`). Thread: JS; the work is a child process. */
-export function runOperatorCheck(c: OperatorCheckConfig, clock: Pick<Clock, 'now'> = Date): Promise<OperatorCheckResult> {
+export function runOperatorCheck(
+  c: OperatorCheckConfig,
+  clock: Pick<Clock, 'now'> = Date,
+): Promise<OperatorCheckResult> {
   const argv = c.dcgmDiag ? [c.dcgmDiag.dcgmi, 'diag', '-r', String(c.dcgmDiag.level), '-j'] : c.command!;
   const t0 = performance.now();
   return new Promise((resolve) => {
@@ -44,7 +47,14 @@ export function runOperatorCheck(c: OperatorCheckConfig, clock: Pick<Clock, 'now
     const done = (r: Omit<OperatorCheckResult, 'name' | 'duration_ms' | 'finished_at' | 'severity' | 'timed_out'>) => {
       if (settled) return;
       settled = true;
-      resolve({ name: c.name, ...r, timed_out: timedOut, duration_ms: Math.round((performance.now() - t0) * 1000) / 1000, finished_at: clock.now(), severity: c.severity });
+      resolve({
+        name: c.name,
+        ...r,
+        timed_out: timedOut,
+        duration_ms: Math.round((performance.now() - t0) * 1000) / 1000,
+        finished_at: clock.now(),
+        severity: c.severity,
+      });
     };
     const child = spawn(argv[0]!, argv.slice(1), { stdio: ['ignore', 'pipe', 'ignore'], detached: true });
     // Its own process group, so a timeout ends the script's children too (NPD does the same).
@@ -66,10 +76,14 @@ export function runOperatorCheck(c: OperatorCheckConfig, clock: Pick<Clock, 'now
     });
     child.on('close', (code, signal) => {
       clearTimeout(timer);
-      if (timedOut) return done({ outcome: 'unknown', message: `timed out after ${c.timeoutSec} s`, exit_code: null });
+      if (timedOut) {
+        done({ outcome: 'unknown', message: `timed out after ${c.timeoutSec} s`, exit_code: null });
+        return;
+      }
       if (c.dcgmDiag) {
         const s = parseDcgmDiag(out);
-        return done({ outcome: s.outcome, message: s.message, exit_code: code, details: s });
+        done({ outcome: s.outcome, message: s.message, exit_code: code, details: s });
+        return;
       }
       const first = out.split('\n', 1)[0]!.trim().slice(0, 500);
       const outcome: CheckOutcome = code === 0 ? 'ok' : code === 1 ? 'problem' : 'unknown';
@@ -94,10 +108,14 @@ export class OperatorChecks {
   /** Runs every check that is due (never run, or its interval has passed) and waits for them. */
   async runDue(): Promise<void> {
     const now = this.clock.now();
-    await Promise.all(this.checks.filter((c) => {
-      const last = this.results.get(c.name);
-      return !last || now - last.finished_at >= c.intervalSec * 1000;
-    }).map((c) => this.run(c)));
+    await Promise.all(
+      this.checks
+        .filter((c) => {
+          const last = this.results.get(c.name);
+          return !last || now - last.finished_at >= c.intervalSec * 1000;
+        })
+        .map((c) => this.run(c)),
+    );
   }
 
   /** Runs one check unless it is already running (then waits for that run). */
@@ -136,6 +154,8 @@ export class OperatorChecks {
 
   /** Runs by check and outcome since start (for overnight_check_runs_total). */
   runCounts(): { name: string; outcome: CheckOutcome; count: number }[] {
-    return [...this.runs].flatMap(([name, c]) => (Object.keys(c) as CheckOutcome[]).map((outcome) => ({ name, outcome, count: c[outcome] })));
+    return [...this.runs].flatMap(([name, c]) =>
+      (Object.keys(c) as CheckOutcome[]).map((outcome) => ({ name, outcome, count: c[outcome] })),
+    );
   }
 }

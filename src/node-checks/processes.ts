@@ -26,14 +26,24 @@ function matches(p: ProcessSample, s: ServiceSpec, re: RegExp | null): boolean {
   return p.comm === s.name || argv0 === s.name || (s.name.length > 15 && p.comm === s.name.slice(0, 15));
 }
 
-export function judgeServices(table: ProcessSample[], specs: ServiceSpec[]): { services: ServiceReport[]; findings: NodeFinding[] } {
+export function judgeServices(
+  table: ProcessSample[],
+  specs: ServiceSpec[],
+): { services: ServiceReport[]; findings: NodeFinding[] } {
   const services: ServiceReport[] = [];
   const findings: NodeFinding[] = [];
   for (const s of specs) {
     const re = s.pattern ? new RegExp(s.pattern) : null;
     const pids = table.filter((p) => p.state !== 'Z' && matches(p, s, re)).map((p) => p.pid);
     services.push({ name: s.name, running: pids.length > 0, pids: pids.slice(0, 16) });
-    if (!pids.length) findings.push({ check: 'service', severity: 'critical', subject: s.name, message: `${s.name} is not running`, action: `start it (systemctl start ${s.name}) and look at why it stopped (journalctl -u ${s.name})` });
+    if (!pids.length)
+      findings.push({
+        check: 'service',
+        severity: 'critical',
+        subject: s.name,
+        message: `${s.name} is not running`,
+        action: `start it (systemctl start ${s.name}) and look at why it stopped (journalctl -u ${s.name})`,
+      });
   }
   return { services, findings };
 }
@@ -46,7 +56,11 @@ export interface UnauthorizedUser {
 }
 
 /** Users (uid >= minUid, not root, not allowed) with processes; `names` maps uid to user name. */
-export function unauthorizedUsers(table: ProcessSample[], opts: { allowedUsers: string[]; minUid: number }, names: Map<number, string>): { users: UnauthorizedUser[]; findings: NodeFinding[] } {
+export function unauthorizedUsers(
+  table: ProcessSample[],
+  opts: { allowedUsers: string[]; minUid: number },
+  names: Map<number, string>,
+): { users: UnauthorizedUser[]; findings: NodeFinding[] } {
   const allowed = new Set(opts.allowedUsers);
   const byUid = new Map<number, number[]>();
   for (const p of table) {
@@ -58,13 +72,19 @@ export function unauthorizedUsers(table: ProcessSample[], opts: { allowedUsers: 
     list.push(p.pid);
     byUid.set(uid, list);
   }
-  const users = [...byUid].map(([uid, pids]) => ({ user: names.get(uid) ?? String(uid), uid, processes: pids.length, sample_pids: pids.slice(0, 8) }));
+  const users = [...byUid].map(([uid, pids]) => ({
+    user: names.get(uid) ?? String(uid),
+    uid,
+    processes: pids.length,
+    sample_pids: pids.slice(0, 8),
+  }));
   const findings: NodeFinding[] = users.map((u) => ({
     check: 'unauthorized_user',
     severity: 'degraded',
     subject: u.user,
     message: `user ${u.user} (uid ${u.uid}) has ${u.processes} process(es) here and is not allowed`,
-    action: 'reported only: nothing was signalled; end them by hand or add the user to nodeChecks.unauthorizedUsers.allowedUsers',
+    action:
+      'reported only: nothing was signalled; end them by hand or add the user to nodeChecks.unauthorizedUsers.allowedUsers',
   }));
   return { users, findings };
 }
@@ -76,7 +96,10 @@ export interface ZombieReport {
   top_parents: { ppid: number; zombies: number; comm: string | null }[];
 }
 
-export function judgeZombies(table: ProcessSample[], limit: number): { zombies: ZombieReport; findings: NodeFinding[] } {
+export function judgeZombies(
+  table: ProcessSample[],
+  limit: number,
+): { zombies: ZombieReport; findings: NodeFinding[] } {
   const byParent = new Map<number, number>();
   let count = 0;
   for (const p of table) {
@@ -85,10 +108,21 @@ export function judgeZombies(table: ProcessSample[], limit: number): { zombies: 
     byParent.set(p.ppid, (byParent.get(p.ppid) ?? 0) + 1);
   }
   const comm = new Map(table.map((p) => [p.pid, p.comm]));
-  const top = [...byParent].sort((a, b) => b[1] - a[1]).slice(0, 5).map(([ppid, zombies]) => ({ ppid, zombies, comm: comm.get(ppid) ?? null }));
+  const top = [...byParent]
+    .sort((a, b) => b[1] - a[1])
+    .slice(0, 5)
+    .map(([ppid, zombies]) => ({ ppid, zombies, comm: comm.get(ppid) ?? null }));
   const findings: NodeFinding[] =
     count > limit
-      ? [{ check: 'zombies', severity: 'degraded', subject: 'zombies', message: `${count} zombie processes (more than ${limit})${top[0] ? `; pid ${top[0].ppid} (${top[0].comm ?? '?'}) holds ${top[0].zombies}` : ''}`, action: 'the parent does not reap its children: restart it (its zombies go to init and are reaped)' }]
+      ? [
+          {
+            check: 'zombies',
+            severity: 'degraded',
+            subject: 'zombies',
+            message: `${count} zombie processes (more than ${limit})${top[0] ? `; pid ${top[0].ppid} (${top[0].comm ?? '?'}) holds ${top[0].zombies}` : ''}`,
+            action: 'the parent does not reap its children: restart it (its zombies go to init and are reaped)',
+          },
+        ]
       : [];
   return { zombies: { count, limit, top_parents: top }, findings };
 }

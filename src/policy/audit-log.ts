@@ -12,7 +12,15 @@ import { prepared } from '../store/statements.js';
  * releasing it gives the space back; it must not use up the budget a real recovery needs. Slurm node
  * states too: a spent budget must not keep a broken node taking jobs (nor a mended one idle).
  */
-export const NON_DESTRUCTIVE = ['lease_gpu', 'reserve_memory', 'reserve_disk', 'release_lease', 'restart_task', 'slurm_drain', 'slurm_resume'];
+export const NON_DESTRUCTIVE = [
+  'lease_gpu',
+  'reserve_memory',
+  'reserve_disk',
+  'release_lease',
+  'restart_task',
+  'slurm_drain',
+  'slurm_resume',
+];
 
 export interface AuditEntry {
   id: number;
@@ -97,12 +105,12 @@ export class AuditLog {
       phase: r.phase as AuditEntry['phase'],
       actor: r.actor as string,
       action: r.action as string,
-      target: JSON.parse(r.target as string),
+      target: JSON.parse(r.target as string) as unknown,
       allowed: r.allowed === 1,
       dry_run: r.dry_run === 1,
       reason: r.reason as string,
-      inputs: JSON.parse(r.inputs as string),
-      outcome: r.outcome === null ? null : JSON.parse(r.outcome as string),
+      inputs: JSON.parse(r.inputs as string) as unknown,
+      outcome: r.outcome === null ? null : (JSON.parse(r.outcome as string) as unknown),
     }));
   }
 }

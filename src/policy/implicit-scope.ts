@@ -11,8 +11,21 @@ import { BUILTIN_PROTECTED } from './process-scope.js';
 /** Parents that supervise rather than run agents: service managers, container inits, process supervisors. */
 const SUPERVISORS = new Set([
   ...BUILTIN_PROTECTED,
-  'tini', 'dumb-init', 'docker-init', 'catatonit', 'conmon', 'containerd-shim-runc-v2', 's6-svscan', 's6-supervise',
-  'runsv', 'runsvdir', 'supervisord', 'atd', 'tmux: server', 'screen', 'SCREEN',
+  'tini',
+  'dumb-init',
+  'docker-init',
+  'catatonit',
+  'conmon',
+  'containerd-shim-runc-v2',
+  's6-svscan',
+  's6-supervise',
+  'runsv',
+  'runsvdir',
+  'supervisord',
+  'atd',
+  'tmux: server',
+  'screen',
+  'SCREEN',
 ]);
 
 export type ImplicitScope = { root: number } | { root: null; reason: string };
@@ -34,14 +47,30 @@ export function implicitScope(pid = process.pid): ImplicitScope {
   if (!self) return { root: null, reason: `cannot read /proc/${pid}/stat` };
   const ppid = self.ppid;
   // 0: the parent lives outside our PID namespace (we are a container's init).
-  if (ppid <= 1) return { root: null, reason: `the parent process is ${ppid === 1 ? 'PID 1' : 'outside this PID namespace'} (systemd, a container, or a double fork), whose descendants are every process` };
-  if (self.sid === pid) return { root: null, reason: `this process is a session leader (started by setsid or a service manager), so its parent (pid ${ppid}) is not an agent runner` };
+  if (ppid <= 1)
+    return {
+      root: null,
+      reason: `the parent process is ${ppid === 1 ? 'PID 1' : 'outside this PID namespace'} (systemd, a container, or a double fork), whose descendants are every process`,
+    };
+  if (self.sid === pid)
+    return {
+      root: null,
+      reason: `this process is a session leader (started by setsid or a service manager), so its parent (pid ${ppid}) is not an agent runner`,
+    };
   const parent = statOf(ppid);
   if (!parent) return { root: null, reason: `the parent process (pid ${ppid}) is gone` };
-  if (SUPERVISORS.has(parent.comm)) return { root: null, reason: `the parent process is ${parent.comm} (pid ${ppid}), a service manager or supervisor, not an agent runner` };
+  if (SUPERVISORS.has(parent.comm))
+    return {
+      root: null,
+      reason: `the parent process is ${parent.comm} (pid ${ppid}), a service manager or supervisor, not an agent runner`,
+    };
   // A child inherits its parent's session at fork. A different session here, without having called
   // setsid ourselves, means the process that forked us is gone and a subreaper adopted us.
-  if (parent.sid !== self.sid) return { root: null, reason: `the parent process ${parent.comm} (pid ${ppid}) adopted this process as a subreaper (it is in session ${parent.sid}, this process in ${self.sid})` };
+  if (parent.sid !== self.sid)
+    return {
+      root: null,
+      reason: `the parent process ${parent.comm} (pid ${ppid}) adopted this process as a subreaper (it is in session ${parent.sid}, this process in ${self.sid})`,
+    };
   return { root: ppid };
 }
 

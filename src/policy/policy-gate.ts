@@ -51,7 +51,10 @@ export interface GateIdentity {
  * the parent process when it can be an agent runner, else no scope at all (everything refused).
  * Without a root, every process is watched (root 1) and the unit or user decides.
  */
-function scopeOf(policy: PolicyConfig, identity: GateIdentity): Pick<ScopeOptions, 'scopeRoot' | 'rootIsScope' | 'unit' | 'scopeUid' | 'noScope'> {
+function scopeOf(
+  policy: PolicyConfig,
+  identity: GateIdentity,
+): Pick<ScopeOptions, 'scopeRoot' | 'rootIsScope' | 'unit' | 'scopeUid' | 'noScope'> {
   const unit = policy.scopeUnit === undefined ? undefined : parseCgroupSelector(policy.scopeUnit, 'policy.scopeUnit');
   const scopeUid = policy.scopeUser === undefined ? undefined : resolveUid(policy.scopeUser, 'policy.scopeUser');
   const extra = { ...(unit ? { unit } : {}), ...(scopeUid !== undefined ? { scopeUid } : {}) };
@@ -104,13 +107,32 @@ export class PolicyGate {
     // but it does not spend any: only allowed real acts are counted.
     if (!reason && !NON_DESTRUCTIVE.includes(req.action)) {
       const used = this.audit.countAllowedSince(this.clock.now() - 3600_000);
-      if (used >= this.policy.maxActionsPerHour) reason = `the hourly budget of ${this.policy.maxActionsPerHour} destructive acts is used up (policy.maxActionsPerHour)`;
+      if (used >= this.policy.maxActionsPerHour)
+        reason = `the hourly budget of ${this.policy.maxActionsPerHour} destructive acts is used up (policy.maxActionsPerHour)`;
     }
     const allowed = reason === null;
     const why = reason ?? (req.dryRun ? 'allowed by the policy (dry run: nothing done)' : 'allowed by the policy');
-    const base = { request_id: requestId, actor: req.actor, action: req.action, target: req.target, allowed, dry_run: req.dryRun, reason: why, inputs: req.inputs ?? {} };
+    const base = {
+      request_id: requestId,
+      actor: req.actor,
+      action: req.action,
+      target: req.target,
+      allowed,
+      dry_run: req.dryRun,
+      reason: why,
+      inputs: req.inputs ?? {},
+    };
     this.audit.append({ ...base, ts: started, phase: 'decision', outcome: undefined });
-    const result: GateResult<T> = { request_id: requestId, action: req.action, target: req.target, allowed, dry_run: req.dryRun, reason: why, started_at: started, finished_at: started };
+    const result: GateResult<T> = {
+      request_id: requestId,
+      action: req.action,
+      target: req.target,
+      allowed,
+      dry_run: req.dryRun,
+      reason: why,
+      started_at: started,
+      finished_at: started,
+    };
     if (!allowed || req.dryRun) return result;
     try {
       result.outcome = await act();
@@ -119,19 +141,35 @@ export class PolicyGate {
       result.error = { ...(e.code ? { code: e.code } : {}), message: e.message ?? String(err) };
     }
     result.finished_at = new Date(this.clock.now()).toISOString();
-    this.audit.append({ ...base, ts: result.finished_at, phase: 'outcome', outcome: result.error ? { error: result.error } : (result.outcome ?? null) });
+    this.audit.append({
+      ...base,
+      ts: result.finished_at,
+      phase: 'outcome',
+      outcome: result.error ? { error: result.error } : (result.outcome ?? null),
+    });
     return result;
   }
 
   /** Records a refusal decided before any act was attempted (e.g. a target out of scope). */
   async refuse(req: GateRequest, reason: string): Promise<GateResult<never>> {
-    return this.perform(req, () => reason, async () => {
-      throw new Error('unreachable: refused');
-    });
+    return this.perform(
+      req,
+      () => reason,
+      async () => {
+        throw new Error('unreachable: refused');
+      },
+    );
   }
 
   /** Sends a signal to an in-scope process, pid-reuse safe (pidfd + starttime). */
-  signal(actor: string, pid: number, starttime: number, signal: NodeJS.Signals, dryRun: boolean, inputs: Record<string, unknown> = {}) {
+  signal(
+    actor: string,
+    pid: number,
+    starttime: number,
+    signal: NodeJS.Signals,
+    dryRun: boolean,
+    inputs: Record<string, unknown> = {},
+  ) {
     const num = osConstants.signals[signal];
     return this.perform(
       { actor, action: 'signal', target: { pid, starttime, signal }, inputs, dryRun },
@@ -139,11 +177,12 @@ export class PolicyGate {
         if (num === undefined) return `unknown signal ${signal}`;
         const v = this.checkProcess(pid);
         if (!v.allowed) return v.reason;
-        if (starttime && v.process.starttime !== starttime) return `pid ${pid} now names another process (starttime changed): it was reused`;
+        if (starttime && v.process.starttime !== starttime)
+          return `pid ${pid} now names another process (starttime changed): it was reused`;
         return null;
       },
       async () => {
-        loadNative().signalProcess(pid, starttime, num!);
+        loadNative().signalProcess(pid, starttime, num);
         return { delivered: true };
       },
     );

@@ -11,9 +11,34 @@ import type { ProcessSample } from '../native.js';
 
 /** Never acted on, whatever the configuration says. */
 export const BUILTIN_PROTECTED = [
-  'systemd', 'init', 'sshd', 'sshd-session', 'login', 'sudo', 'su', 'dbus-daemon', 'journald', 'systemd-journal',
-  'slurmd', 'slurmstepd', 'slurmctld', 'munged', 'dockerd', 'containerd', 'containerd-shim', 'kubelet', 'crond', 'cron',
-  'nvidia-persistenced', 'nv-hostengine', 'dcgm-exporter', 'nvidia-fabricmanager', 'Xorg', 'agetty', 'rsyslogd', 'process_api',
+  'systemd',
+  'init',
+  'sshd',
+  'sshd-session',
+  'login',
+  'sudo',
+  'su',
+  'dbus-daemon',
+  'journald',
+  'systemd-journal',
+  'slurmd',
+  'slurmstepd',
+  'slurmctld',
+  'munged',
+  'dockerd',
+  'containerd',
+  'containerd-shim',
+  'kubelet',
+  'crond',
+  'cron',
+  'nvidia-persistenced',
+  'nv-hostengine',
+  'dcgm-exporter',
+  'nvidia-fabricmanager',
+  'Xorg',
+  'agetty',
+  'rsyslogd',
+  'process_api',
 ];
 
 export interface ScopeOptions {
@@ -35,7 +60,8 @@ export interface ScopeOptions {
   allowOutsideScope: boolean;
 }
 
-export type ScopeVerdict = { allowed: true; process: ProcessSample } | { allowed: false; reason: string; process?: ProcessSample };
+export type ScopeVerdict =
+  { allowed: true; process: ProcessSample } | { allowed: false; reason: string; process?: ProcessSample };
 
 function ppidOf(pid: number): number | null {
   try {
@@ -79,7 +105,10 @@ export function executableNames(pid: number, cmdline: readonly string[] | undefi
 }
 
 /** Which protected name the process matches (by exe basename, argv[0] or the truncated comm), or null. */
-export function protectedName(p: Pick<ProcessSample, 'pid' | 'comm' | 'cmdline'>, names: readonly string[]): string | null {
+export function protectedName(
+  p: Pick<ProcessSample, 'pid' | 'comm' | 'cmdline'>,
+  names: readonly string[],
+): string | null {
   const exe = executableNames(p.pid, p.cmdline);
   for (const name of names) {
     if (exe.includes(name)) return `executable ${name}`;
@@ -93,9 +122,14 @@ export function checkProcessScope(pid: number, o: ScopeOptions): ScopeVerdict {
   if (!Number.isInteger(pid) || pid <= 0) return { allowed: false, reason: `pid ${pid} is not a process id` };
   if (pid === 1) return { allowed: false, reason: 'PID 1 (init) is never acted on' };
   if (pid === o.selfPid) return { allowed: false, reason: 'this is the overnight server itself' };
-  if (o.noScope) return { allowed: false, reason: `no scope: ${o.noScope}; set policy.scopeRoot, policy.scopeUnit or policy.scopeUser` };
+  if (o.noScope)
+    return {
+      allowed: false,
+      reason: `no scope: ${o.noScope}; set policy.scopeRoot, policy.scopeUnit or policy.scopeUser`,
+    };
   if (pid === o.scopeRoot) return { allowed: false, reason: `pid ${pid} is the agent runner itself (the scope root)` };
-  if (ancestorsOf(o.selfPid).includes(pid)) return { allowed: false, reason: `pid ${pid} is an ancestor of the overnight server` };
+  if (ancestorsOf(o.selfPid).includes(pid))
+    return { allowed: false, reason: `pid ${pid} is an ancestor of the overnight server` };
   let p: ProcessSample;
   try {
     p = readProcess(pid, { cmdline: true, io: false, wchan: false });
@@ -106,16 +140,31 @@ export function checkProcessScope(pid: number, o: ScopeOptions): ScopeVerdict {
   // root acting on an explicitly named unit acts on that unit's processes, whoever runs them.
   const wantUid = o.scopeUid ?? (o.uid === 0 && o.unit ? undefined : o.uid);
   if (wantUid !== undefined && p.uid !== wantUid) {
-    return { allowed: false, reason: `pid ${pid} (${p.comm}) belongs to uid ${p.uid}, not to ${o.scopeUid !== undefined ? 'policy.scopeUser' : 'this user'} (uid ${wantUid})`, process: p };
+    return {
+      allowed: false,
+      reason: `pid ${pid} (${p.comm}) belongs to uid ${p.uid}, not to ${o.scopeUid !== undefined ? 'policy.scopeUser' : 'this user'} (uid ${wantUid})`,
+      process: p,
+    };
   }
   const protectedAs = protectedName(p, [...BUILTIN_PROTECTED, ...o.protectedNames]);
-  if (protectedAs) return { allowed: false, reason: `pid ${pid} (${p.comm}) is on the protected-names list (${protectedAs})`, process: p };
+  if (protectedAs)
+    return {
+      allowed: false,
+      reason: `pid ${pid} (${p.comm}) is on the protected-names list (${protectedAs})`,
+      process: p,
+    };
   const line = `${p.comm} ${(p.cmdline ?? []).join(' ')}`;
   const denied = o.deny.find((re) => re.test(line));
-  if (denied) return { allowed: false, reason: `pid ${pid} (${p.comm}) matches the deny pattern ${denied}`, process: p };
-  if (o.allow.length && !o.allow.some((re) => re.test(line))) return { allowed: false, reason: `pid ${pid} (${p.comm}) matches no allow pattern`, process: p };
+  if (denied)
+    return { allowed: false, reason: `pid ${pid} (${p.comm}) matches the deny pattern ${denied}`, process: p };
+  if (o.allow.length && !o.allow.some((re) => re.test(line)))
+    return { allowed: false, reason: `pid ${pid} (${p.comm}) matches no allow pattern`, process: p };
   if (o.rootIsScope !== false && !o.allowOutsideScope && !ancestorsOf(pid).includes(o.scopeRoot)) {
-    return { allowed: false, reason: `pid ${pid} (${p.comm}) does not descend from the agent runner (pid ${o.scopeRoot})`, process: p };
+    return {
+      allowed: false,
+      reason: `pid ${pid} (${p.comm}) does not descend from the agent runner (pid ${o.scopeRoot})`,
+      process: p,
+    };
   }
   if (o.unit && !inCgroup(pid, o.unit)) {
     const name = 'unit' in o.unit ? o.unit.unit : o.unit.path;

@@ -14,7 +14,11 @@ export function resolveUid(user: string | number, field: string): number {
     /* no /etc/passwd: ask NSS below */
   }
   try {
-    const out = execFileSync('id', ['-u', '--', user], { encoding: 'utf8', timeout: 5000, stdio: ['ignore', 'pipe', 'ignore'] }).trim();
+    const out = execFileSync('id', ['-u', '--', user], {
+      encoding: 'utf8',
+      timeout: 5000,
+      stdio: ['ignore', 'pipe', 'ignore'],
+    }).trim();
     if (/^\d+$/.test(out)) return Number(out);
   } catch {
     /* not known to NSS either */

@@ -43,11 +43,13 @@ export function artifactRoots(config: Pick<OvernightConfig, 'progress' | 'tasks'
 export function refusalOf(realPath: string, roots: string[]): string | null {
   const bad = NEVER.find((n) => under(realPath, n));
   if (bad) return `${realPath} is under ${bad}, which is never an artifact`;
-  if (!roots.some((r) => under(realPath, r))) return `${realPath} is outside progress.artifactRoots [${roots.join(', ')}]`;
+  if (!roots.some((r) => under(realPath, r)))
+    return `${realPath} is outside progress.artifactRoots [${roots.join(', ')}]`;
   return null;
 }
 
-export type Opened = { fd: number; realPath: string; st: Stats } | { missing: true } | { refused: string } | { error: string };
+export type Opened =
+  { fd: number; realPath: string; st: Stats } | { missing: true } | { refused: string } | { error: string };
 
 /**
  * Opens an artifact for reading if it is allowed: checked on its real path before opening (so no

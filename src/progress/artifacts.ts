@@ -4,7 +4,18 @@
  * written beside it and renamed over it, so a reader never sees half a file).
  */
 import { createHash } from 'node:crypto';
-import { closeSync, createReadStream, existsSync, mkdirSync, openSync, readdirSync, renameSync, rmSync, statSync, unlinkSync } from 'node:fs';
+import {
+  closeSync,
+  createReadStream,
+  existsSync,
+  mkdirSync,
+  openSync,
+  readdirSync,
+  renameSync,
+  rmSync,
+  statSync,
+  unlinkSync,
+} from 'node:fs';
 import path from 'node:path';
 import { pipeline } from 'node:stream/promises';
 import { loadNative } from '../native.js';
@@ -28,7 +39,9 @@ export async function fileFacts(p: string): Promise<FileFacts> {
     return { exists: true, bytes: st.size, sha256: h.digest('hex') };
   } catch (err) {
     const code = (err as { code?: string }).code;
-    return code === 'ENOENT' ? { exists: false, bytes: null, sha256: null } : { exists: false, bytes: null, sha256: null, error: code ?? String(err) };
+    return code === 'ENOENT'
+      ? { exists: false, bytes: null, sha256: null }
+      : { exists: false, bytes: null, sha256: null, error: code ?? String(err) };
   }
 }
 
@@ -56,14 +69,27 @@ export async function inspectArtifact(p: string, o: InspectOptions): Promise<Ins
   try {
     if (!st.isFile()) return { exists: true, bytes: null, sha256: null, stored: false, error: 'not a regular file' };
     if (st.size > o.budget.left) {
-      return { exists: true, bytes: st.size, sha256: null, stored: false, not_hashed: `not hashed: ${st.size} bytes, and ${o.budget.left} of this call's ${o.budget.limit} bytes (progress.maxHashBytesPerCall) are left` };
+      return {
+        exists: true,
+        bytes: st.size,
+        sha256: null,
+        stored: false,
+        not_hashed: `not hashed: ${st.size} bytes, and ${o.budget.left} of this call's ${o.budget.limit} bytes (progress.maxHashBytesPerCall) are left`,
+      };
     }
     const copy = o.copyInto && st.size <= (o.maxCopyBytes ?? Infinity) ? o.copyInto.incoming() : null;
     try {
       const r = await o.pool.hash(fd, o.budget.left, copy?.fd);
       o.budget.left -= Math.min(o.budget.left, 'bytes' in r ? r.bytes : 0);
       if ('error' in r) return { exists: true, bytes: st.size, sha256: null, stored: false, error: r.error };
-      if ('exceeded' in r) return { exists: true, bytes: st.size, sha256: null, stored: false, not_hashed: `not hashed: it grew past the ${o.budget.limit} bytes one call may hash (progress.maxHashBytesPerCall)` };
+      if ('exceeded' in r)
+        return {
+          exists: true,
+          bytes: st.size,
+          sha256: null,
+          stored: false,
+          not_hashed: `not hashed: it grew past the ${o.budget.limit} bytes one call may hash (progress.maxHashBytesPerCall)`,
+        };
       const stored = copy ? (copy.commit(r.sha256), true) : false;
       return { exists: true, bytes: r.bytes, sha256: r.sha256, stored };
     } finally {
@@ -143,6 +169,8 @@ export class ArtifactStore {
     const facts = await fileFacts(blob);
     if (facts.sha256 !== sha) return { ok: false, error: `stored copy is corrupt (sha256 ${facts.sha256})` };
     const r = await loadNative().restoreFile(blob, path.resolve(target));
-    return r.ok ? { ok: true } : { ok: false, error: r.error ?? 'not restored', ...(r.refusedAt ? { refused_at: r.refusedAt } : {}) };
+    return r.ok
+      ? { ok: true }
+      : { ok: false, error: r.error ?? 'not restored', ...(r.refusedAt ? { refused_at: r.refusedAt } : {}) };
   }
 }

@@ -76,7 +76,8 @@ const MAX_HORIZON_SEC = 100 * 365 * 86_400;
 /** The largest time a Date can hold, in ms either side of the epoch. */
 const MAX_DATE_MS = 8.64e15;
 
-const isoOrNull = (ms: number) => (Number.isFinite(ms) && Math.abs(ms) <= MAX_DATE_MS ? new Date(ms).toISOString() : null);
+const isoOrNull = (ms: number) =>
+  Number.isFinite(ms) && Math.abs(ms) <= MAX_DATE_MS ? new Date(ms).toISOString() : null;
 /** Four decimals, without overflowing to Infinity for a huge rate. */
 const round4 = (x: number) => (Number.isFinite(x * 10_000) ? Math.round(x * 10_000) / 10_000 : x);
 const none = (reason: string): EtaResult => ({ estimate: null, reason });
@@ -87,13 +88,24 @@ const none = (reason: string): EtaResult => ({ estimate: null, reason });
  * gives `estimate: null` and the reason.
  */
 export function estimateEta(all: Point[], nowMs: number, window = 8): EtaResult {
-  if (!Number.isFinite(nowMs) || Math.abs(nowMs) > MAX_DATE_MS) return none(`the current time ${nowMs} is not a valid time`);
+  if (!Number.isFinite(nowMs) || Math.abs(nowMs) > MAX_DATE_MS)
+    return none(`the current time ${nowMs} is not a valid time`);
   const bad = all.findIndex((p) => !Number.isFinite(p.t) || Math.abs(p.t) > MAX_DATE_MS || !Number.isFinite(p.c));
-  if (bad >= 0) return none(`checkpoint ${bad + 1} has no valid time or completion (t ${all[bad]!.t}, completion ${all[bad]!.c})`);
+  if (bad >= 0)
+    return none(`checkpoint ${bad + 1} has no valid time or completion (t ${all[bad]!.t}, completion ${all[bad]!.c})`);
   const points = sinceLastRestart(all);
   const last = points[points.length - 1];
   if (!last) return none('no checkpoints yet');
-  if (last.c >= 1) return { estimate: { eta: new Date(last.t).toISOString(), seconds_remaining: 0, method: 'regression', rate_per_hour: 0, confidence: { low_seconds: 0, high_seconds: 0, level: 0.95 } } };
+  if (last.c >= 1)
+    return {
+      estimate: {
+        eta: new Date(last.t).toISOString(),
+        seconds_remaining: 0,
+        method: 'regression',
+        rate_per_hour: 0,
+        confidence: { low_seconds: 0, high_seconds: 0, level: 0.95 },
+      },
+    };
   if (points.length < 2) return none('one checkpoint so far: an estimate needs at least two');
   const recent = points.slice(-window);
   const noProgress = `no progress over the last ${recent.length} checkpoints: completion is not rising`;
@@ -113,19 +125,29 @@ export function estimateEta(all: Point[], nowMs: number, window = 8): EtaResult 
   }
   // A stall is progress too: if the last checkpoint is older than the usual gap, the time since it
   // passed with no progress, and the rate over [first recent, now] is the honest one.
-  const gaps = recent.slice(1).map((p, i) => p.t - recent[i]!.t).sort((a, b) => a - b);
+  const gaps = recent
+    .slice(1)
+    .map((p, i) => p.t - recent[i]!.t)
+    .sort((a, b) => a - b);
   const usualGap = gaps[Math.floor(gaps.length / 2)] ?? 0;
   if (nowMs - last.t > 2 * usualGap && nowMs > recent[0]!.t) {
     const overall = (last.c - recent[0]!.c) / ((nowMs - recent[0]!.t) / 1000);
     if (overall < rate) rate = overall;
   }
-  if (!Number.isFinite(rate)) return none(`the checkpoints' times are too close together to give a rate (${recent.length} checkpoints within ${recent[recent.length - 1]!.t - recent[0]!.t} ms)`);
+  if (!Number.isFinite(rate))
+    return none(
+      `the checkpoints' times are too close together to give a rate (${recent.length} checkpoints within ${recent[recent.length - 1]!.t - recent[0]!.t} ms)`,
+    );
   if (!(rate > 0)) return none(noProgress);
   const remaining = (1 - last.c) / rate;
-  if (!(remaining <= MAX_HORIZON_SEC)) return none(`progress is too slow to estimate: at ${rate * 3600} per hour the task would finish more than 100 years from its last checkpoint`);
+  if (!(remaining <= MAX_HORIZON_SEC))
+    return none(
+      `progress is too slow to estimate: at ${rate * 3600} per hour the task would finish more than 100 years from its last checkpoint`,
+    );
   const etaMs = Math.max(nowMs, last.t + remaining * 1000);
   const eta = isoOrNull(etaMs);
-  if (eta === null) return none(`the estimated completion time (${etaMs} ms since the epoch) is outside what a date can hold`);
+  if (eta === null)
+    return none(`the estimated completion time (${etaMs} ms since the epoch) is outside what a date can hold`);
   const z = 1.96;
   const spread = Number.isFinite(se) ? se : rate * 0.5;
   const lowRate = rate + z * spread;
@@ -140,7 +162,11 @@ export function estimateEta(all: Point[], nowMs: number, window = 8): EtaResult 
       method,
       rate_per_hour: round4(rate * 3600),
       // The slowest plausible rate may put the end past any useful horizon: then it is unbounded (null).
-      confidence: { low_seconds: Number.isFinite(low) ? Math.round(low) : 0, high_seconds: high <= MAX_HORIZON_SEC ? Math.round(high) : null, level: 0.95 },
+      confidence: {
+        low_seconds: Number.isFinite(low) ? Math.round(low) : 0,
+        high_seconds: high <= MAX_HORIZON_SEC ? Math.round(high) : null,
+        level: 0.95,
+      },
     },
   };
 }

@@ -91,7 +91,7 @@ export class HashPool {
       if (!p) return;
       this.pending.delete(m.id);
       const { id: _id, ...outcome } = m;
-      p.resolve(outcome as HashOutcome);
+      p.resolve(outcome);
       // Idle: let the process exit if nothing else keeps it alive.
       if (!this.pending.size) w.unref();
     });

@@ -17,7 +17,9 @@ export function parseCgroupSelector(text: string, field: string): CgroupSelector
   if (t.startsWith('/')) return { path: t.length > 1 ? t.replace(/\/+$/, '') : '/' };
   if (UNIT_SUFFIX.test(t) && !t.includes('/')) return { unit: t };
   const shown = t.length > 80 ? `${t.slice(0, 77)}...` : t;
-  throw new Error(`${field}: got "${shown}"; expected a cgroup path starting with "/" (e.g. /system.slice/agent.service) or a systemd unit name ending in .service, .scope or .slice`);
+  throw new Error(
+    `${field}: got "${shown}"; expected a cgroup path starting with "/" (e.g. /system.slice/agent.service) or a systemd unit name ending in .service, .scope or .slice`,
+  );
 }
 
 /** The cgroup paths of a process, one per hierarchy line ("0::/user.slice/..." for v2). Null if it is gone. */
@@ -55,7 +57,10 @@ export function inCgroup(pid: number, sel: CgroupSelector): boolean {
  */
 export function memberOf(sel: CgroupSelector): number | null {
   let below: number | null = null;
-  const pids = readdirSync('/proc').filter((n) => /^\d+$/.test(n)).map(Number).sort((x, y) => x - y);
+  const pids = readdirSync('/proc')
+    .filter((n) => /^\d+$/.test(n))
+    .map(Number)
+    .sort((x, y) => x - y);
   for (const pid of pids) {
     const paths = cgroupPathsOf(pid);
     if (!paths) continue;

@@ -12,7 +12,8 @@ function packFlags(o: HostSampleOptions = {}): number {
   optionBits ??= Object.entries(loadNative().hostOptionBits) as [HostFlag, number][];
   let flags = 0;
   for (const [k, bit] of optionBits) {
-    if (o[k] !== undefined && typeof o[k] !== 'boolean') throw new TypeError(`Invalid argument ${k}: expected a boolean, got ${typeof o[k]}`);
+    if (o[k] !== undefined && typeof o[k] !== 'boolean')
+      throw new TypeError(`Invalid argument ${k}: expected a boolean, got ${typeof o[k]}`);
     if (o[k] !== false) flags |= bit;
   }
   return flags;
@@ -20,13 +21,15 @@ function packFlags(o: HostSampleOptions = {}): number {
 
 function validPid(pid: number | undefined): number {
   if (pid === undefined) return 0;
-  if (!Number.isInteger(pid) || pid < 0) throw new TypeError(`Invalid argument cgroupPid: expected a pid >= 0 (0 = this process), got ${pid}`);
+  if (!Number.isInteger(pid) || pid < 0)
+    throw new TypeError(`Invalid argument cgroupPid: expected a pid >= 0 (0 = this process), got ${pid}`);
   return pid;
 }
 
 function validPaths(paths: string[] | undefined): string[] | undefined {
   if (paths === undefined) return undefined;
-  if (!Array.isArray(paths) || paths.some((p) => typeof p !== 'string')) throw new TypeError('Invalid argument paths: expected an array of strings');
+  if (!Array.isArray(paths) || paths.some((p) => typeof p !== 'string'))
+    throw new TypeError('Invalid argument paths: expected an array of strings');
   return paths;
 }
 

@@ -40,7 +40,8 @@ function devId(dev: number): string {
   return `${major}:${minor}`;
 }
 
-const under = (path: string, mountPoint: string) => mountPoint === '/' || path === mountPoint || path.startsWith(`${mountPoint}/`);
+const under = (path: string, mountPoint: string) =>
+  mountPoint === '/' || path === mountPoint || path.startsWith(`${mountPoint}/`);
 
 /**
  * The mount a path is on: the deepest mount point above its real path, the last mounted winning a
@@ -60,7 +61,8 @@ export function mountOf(path: string, mounts: MountEntry[]): MountEntry | null {
   }
   const deepest = (candidates: MountEntry[]) => {
     let best: MountEntry | null = null;
-    for (const m of candidates) if (under(real, m.mountPoint) && (!best || m.mountPoint.length >= best.mountPoint.length)) best = m;
+    for (const m of candidates)
+      if (under(real, m.mountPoint) && (!best || m.mountPoint.length >= best.mountPoint.length)) best = m;
     return best;
   };
   return deepest(mounts.filter((m) => m.devId === id)) ?? deepest(mounts);

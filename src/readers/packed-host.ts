@@ -6,7 +6,18 @@
  */
 import { loadNative } from '../native.js';
 import { compileReader } from './packed-layout.js';
-import type { CgroupSample, CpuTimes, CpuUtilization, FilesystemSample, HostSample, HostSampleOptions, MemorySample, Psi, PsiLine, Reason } from '../native.js';
+import type {
+  CgroupSample,
+  CpuTimes,
+  CpuUtilization,
+  FilesystemSample,
+  HostSample,
+  HostSampleOptions,
+  MemorySample,
+  Psi,
+  PsiLine,
+  Reason,
+} from '../native.js';
 
 type CgroupMemory = NonNullable<CgroupSample['memory']>;
 type CgroupMemoryNumbers = Omit<CgroupMemory, 'source' | 'events' | 'stat'>;
@@ -38,7 +49,20 @@ type Field = number | boolean | null;
 type Group = Record<string, Field>;
 
 /** The group names of native/napi/host_layout.h (OVN_HOST_GROUPS) this decoder reads. */
-export const HOST_GROUPS = ['memory', 'cpuCounts', 'cpuTimes', 'cpuUtil', 'load', 'uptime', 'psiLine', 'cgroupMemory', 'cgroupEvents', 'cgroupStat', 'cgroupCpu', 'filesystem'] as const;
+export const HOST_GROUPS = [
+  'memory',
+  'cpuCounts',
+  'cpuTimes',
+  'cpuUtil',
+  'load',
+  'uptime',
+  'psiLine',
+  'cgroupMemory',
+  'cgroupEvents',
+  'cgroupStat',
+  'cgroupCpu',
+  'filesystem',
+] as const;
 export type HostGroup = (typeof HOST_GROUPS)[number];
 
 interface CompiledLayout {
@@ -55,7 +79,8 @@ function hostLayout(): CompiledLayout {
   const read = {} as CompiledLayout['read'];
   for (const g of HOST_GROUPS) {
     const group = l[g];
-    if (!group) throw new Error(`the native addon exports no host layout group "${g}": rebuild it (npm run build:native)`);
+    if (!group)
+      throw new Error(`the native addon exports no host layout group "${g}": rebuild it (npm run build:native)`);
     names[g] = group.names;
     read[g] = compileReader(group, `host ${g}`) as (d: Float64Array, i: number) => Group;
   }
@@ -92,10 +117,12 @@ class Cursor {
     return present ? { some, full } : null;
   }
   /** CPU times or utilization: `cpu` is -1 for the all-CPU line, which carries no cpu field. */
-  perCpu<T>(name: 'cpuTimes' | 'cpuUtil'): T {
+  perCpu(name: 'cpuTimes'): CpuTimes;
+  perCpu(name: 'cpuUtil'): CpuUtilization;
+  perCpu(name: 'cpuTimes' | 'cpuUtil'): CpuTimes | CpuUtilization {
     const cpu = this.n();
     const rest = this.group(name);
-    return (cpu >= 0 ? { cpu, ...rest } : rest) as T;
+    return (cpu >= 0 ? { cpu, ...rest } : rest) as unknown as CpuTimes | CpuUtilization;
   }
 }
 
@@ -112,17 +139,23 @@ export function unpackHostSample(d: Float64Array, meta: PackedMeta, opts: HostSa
   const hasMem = c.b();
   const mem = c.group('memory') as unknown as MemorySample;
   const hasCpu = c.b();
-  const total = c.perCpu<CpuTimes>('cpuTimes');
-  const counts = c.group('cpuCounts') as { ctxt: number; processes: number; procsRunning: number; procsBlocked: number; btime: number };
+  const total = c.perCpu('cpuTimes');
+  const counts = c.group('cpuCounts') as {
+    ctxt: number;
+    processes: number;
+    procsRunning: number;
+    procsBlocked: number;
+    btime: number;
+  };
   const hasUtil = c.b();
-  const utilization = c.perCpu<CpuUtilization>('cpuUtil');
+  const utilization = c.perCpu('cpuUtil');
   const intervalSec = c.n();
   const nCpu = c.n();
   const perCpu: CpuTimes[] = [];
-  for (let i = 0; i < nCpu; i++) perCpu.push(c.perCpu<CpuTimes>('cpuTimes'));
+  for (let i = 0; i < nCpu; i++) perCpu.push(c.perCpu('cpuTimes'));
   const nUtil = c.n();
   const perCpuUtilization: CpuUtilization[] = [];
-  for (let i = 0; i < nUtil; i++) perCpuUtilization.push(c.perCpu<CpuUtilization>('cpuUtil'));
+  for (let i = 0; i < nUtil; i++) perCpuUtilization.push(c.perCpu('cpuUtil'));
   const hasLoad = c.b();
   const load = c.group('load') as unknown as LoadSample;
   const hasUptime = c.b();
@@ -149,7 +182,9 @@ export function unpackHostSample(d: Float64Array, meta: PackedMeta, opts: HostSa
     const ok = c.b();
     const f = c.group('filesystem') as unknown as FilesystemNumbers;
     const path = meta.paths[i] ?? opts.paths?.[i] ?? '';
-    filesystems.push(ok ? { path, ...f } : { path, error: meta.fsErrors[path] ?? { code: 'EIO', message: 'unavailable' } });
+    filesystems.push(
+      ok ? { path, ...f } : { path, error: meta.fsErrors[path] ?? { code: 'EIO', message: 'unavailable' } },
+    );
   }
   const m = meta.cgroup;
   const cgroup: CgroupSample | null = hasCg
@@ -160,7 +195,9 @@ export function unpackHostSample(d: Float64Array, meta: PackedMeta, opts: HostSa
         v1MemoryDir: m.v1MemoryDir,
         v1CpuDir: m.v1CpuDir,
         v1CpuacctDir: m.v1CpuacctDir,
-        memory: hasCgMem ? { source: m.memorySource ?? 'v2', ...cgMem, events: hasEvents ? events : null, stat: hasStat ? stat : null } : null,
+        memory: hasCgMem
+          ? { source: m.memorySource ?? 'v2', ...cgMem, events: hasEvents ? events : null, stat: hasStat ? stat : null }
+          : null,
         cpu: hasCgCpu ? { source: m.cpuSource ?? 'v2', ...cgCpu } : null,
         pressure: pCpu || pMem || pIo ? { cpu: pCpu, memory: pMem, io: pIo } : null,
         unavailable: m.unavailable,
@@ -170,7 +207,16 @@ export function unpackHostSample(d: Float64Array, meta: PackedMeta, opts: HostSa
     timeMs,
     monotonicMs,
     memory: hasMem ? mem : null,
-    cpu: hasCpu ? { total, perCpu, ...counts, utilization: hasUtil ? utilization : null, perCpuUtilization: hasUtil ? perCpuUtilization : null, intervalSec } : null,
+    cpu: hasCpu
+      ? {
+          total,
+          perCpu,
+          ...counts,
+          utilization: hasUtil ? utilization : null,
+          perCpuUtilization: hasUtil ? perCpuUtilization : null,
+          intervalSec,
+        }
+      : null,
     load: hasLoad ? load : null,
     uptime: hasUptime ? uptime : null,
     psi: psiWanted && (psiCpu || psiMemory || psiIo) ? { cpu: psiCpu, memory: psiMemory, io: psiIo } : null,

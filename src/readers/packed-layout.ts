@@ -13,7 +13,8 @@ export type PackedReader = (d: Float64Array, i: number) => Record<string, Packed
 export function compileReader(group: PackedGroupLayout, what: string): PackedReader {
   const fields = group.names.map((name, k) => {
     // The names come from our own addon, but they are spliced into code: accept identifiers only.
-    if (!/^[A-Za-z_][A-Za-z0-9_]*$/.test(name)) throw new Error(`bad field name in the ${what} layout: ${JSON.stringify(name)}`);
+    if (!/^[A-Za-z_][A-Za-z0-9_]*$/.test(name))
+      throw new Error(`bad field name in the ${what} layout: ${JSON.stringify(name)}`);
     const v = `d[i + ${k}]`;
     switch (group.kinds[k]) {
       case 'b':
@@ -29,5 +30,6 @@ export function compileReader(group: PackedGroupLayout, what: string): PackedRea
         throw new Error(`unknown field kind ${JSON.stringify(group.kinds[k])} for ${what}.${name}`);
     }
   });
+  // eslint-disable-next-line @typescript-eslint/no-implied-eval -- compiling the reader is the point (see above); the names are checked to be identifiers
   return new Function('d', 'i', `return { ${fields.join(', ')} };`) as PackedReader;
 }

@@ -27,7 +27,8 @@ export function createProcessTable(): ProcessTable {
   const t = new ProcessTable();
   return {
     scan: (o) => (needsObjects(o) ? t.scan(o) : unpackProcesses(t.scan({ ...o, packed: true }))),
-    scanAsync: async (o) => (needsObjects(o) ? t.scanAsync(o) : unpackProcesses(await t.scanAsync({ ...o, packed: true }))),
+    scanAsync: async (o) =>
+      needsObjects(o) ? t.scanAsync(o) : unpackProcesses(await t.scanAsync({ ...o, packed: true })),
     cachedPids: () => t.cachedPids(),
     clearCache: () => t.clearCache(),
   };

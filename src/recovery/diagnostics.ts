@@ -29,17 +29,36 @@ function read(path: string, unreadable: Record<string, string>, key: string, max
 
 function pySpy(pid: number): Promise<string | undefined> {
   return new Promise((resolve) => {
-    execFile('py-spy', ['dump', '--pid', String(pid)], { timeout: 10_000, maxBuffer: 1 << 20 }, (err, stdout) => resolve(err ? undefined : stdout.slice(0, 16_384)));
+    execFile('py-spy', ['dump', '--pid', String(pid)], { timeout: 10_000, maxBuffer: 1 << 20 }, (err, stdout) =>
+      resolve(err ? undefined : stdout.slice(0, 16_384)),
+    );
   });
 }
 
-export async function captureDiagnostics(pid: number, opts: { gate?: PolicyGate; starttime?: number; dryRun?: boolean; actor?: string } = {}): Promise<Diagnostics> {
+export async function captureDiagnostics(
+  pid: number,
+  opts: { gate?: PolicyGate; starttime?: number; dryRun?: boolean; actor?: string } = {},
+): Promise<Diagnostics> {
   const unreadable: Record<string, string> = {};
   const statusText = read(`/proc/${pid}/status`, unreadable, 'status') ?? '';
   const status: Record<string, string> = {};
   for (const line of statusText.split('\n')) {
     const [k, ...v] = line.split(':');
-    if (k && ['Name', 'State', 'PPid', 'Threads', 'VmRSS', 'SigBlk', 'SigIgn', 'voluntary_ctxt_switches', 'nonvoluntary_ctxt_switches'].includes(k)) status[k] = v.join(':').trim();
+    if (
+      k &&
+      [
+        'Name',
+        'State',
+        'PPid',
+        'Threads',
+        'VmRSS',
+        'SigBlk',
+        'SigIgn',
+        'voluntary_ctxt_switches',
+        'nonvoluntary_ctxt_switches',
+      ].includes(k)
+    )
+      status[k] = v.join(':').trim();
   }
   const d: Diagnostics = {
     pid,
@@ -51,8 +70,14 @@ export async function captureDiagnostics(pid: number, opts: { gate?: PolicyGate;
   };
   const sig = opts.gate?.policy.stackDumpSignal as NodeJS.Signals | undefined;
   if (sig && opts.gate) {
-    const r = await opts.gate.signal(opts.actor ?? 'diagnostics', pid, opts.starttime ?? 0, sig, opts.dryRun ?? false, { purpose: 'stack dump before recovery' });
-    d.stack_dump_signal = { signal: sig, sent: r.allowed && !r.dry_run && !r.error, reason: r.error?.message ?? r.reason };
+    const r = await opts.gate.signal(opts.actor ?? 'diagnostics', pid, opts.starttime ?? 0, sig, opts.dryRun ?? false, {
+      purpose: 'stack dump before recovery',
+    });
+    d.stack_dump_signal = {
+      signal: sig,
+      sent: r.allowed && !r.dry_run && !r.error,
+      reason: r.error?.message ?? r.reason,
+    };
   }
   const spy = await pySpy(pid);
   if (spy) d.py_spy = spy;

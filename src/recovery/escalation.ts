@@ -26,9 +26,19 @@ export interface DeliveryReport {
 
 export function webhookPayload(a: Alert, format: 'json' | 'slack' | 'alertmanager', at: Date) {
   const node = hostname();
-  if (format === 'slack') return { text: `*[${a.severity.toUpperCase()}]* ${node}: ${a.summary}`, attachments: [{ text: '```' + JSON.stringify(a.details, null, 2).slice(0, 3000) + '```' }] };
+  if (format === 'slack')
+    return {
+      text: `*[${a.severity.toUpperCase()}]* ${node}: ${a.summary}`,
+      attachments: [{ text: '```' + JSON.stringify(a.details, null, 2).slice(0, 3000) + '```' }],
+    };
   if (format === 'alertmanager')
-    return [{ labels: { alertname: 'OvernightOps', severity: a.severity, instance: node, key: a.key }, annotations: { summary: a.summary, description: JSON.stringify(a.details).slice(0, 4000) }, startsAt: at.toISOString() }];
+    return [
+      {
+        labels: { alertname: 'OvernightOps', severity: a.severity, instance: node, key: a.key },
+        annotations: { summary: a.summary, description: JSON.stringify(a.details).slice(0, 4000) },
+        startsAt: at.toISOString(),
+      },
+    ];
   return { node, at: at.toISOString(), ...a };
 }
 
@@ -61,7 +71,7 @@ export class Escalator {
     while (this.sentTimes.length && now - this.sentTimes[0]! > 3600_000) this.sentTimes.shift();
     if (this.sentTimes.length >= this.maxPerHour) {
       this.counts.rateLimited++;
-      return { key: a.key, deduplicated: true, channels: [], rateLimited: true } as DeliveryReport;
+      return { key: a.key, deduplicated: true, channels: [], rateLimited: true };
     }
     this.sentTimes.push(now);
     this.lastSent.set(a.key, now);
@@ -85,7 +95,12 @@ export class Escalator {
     let error = '';
     for (let attempt = 1; attempt <= this.cfg.retries + 1; attempt++) {
       try {
-        const res = await fetch(w.url, { method: 'POST', headers: { 'content-type': 'application/json' }, body, signal: AbortSignal.timeout(w.timeoutMs) });
+        const res = await fetch(w.url, {
+          method: 'POST',
+          headers: { 'content-type': 'application/json' },
+          body,
+          signal: AbortSignal.timeout(w.timeoutMs),
+        });
         if (res.ok) return { channel: `webhook ${w.url}`, ok: true, attempts: attempt };
         error = `HTTP ${res.status}`;
       } catch (err) {
@@ -99,8 +114,17 @@ export class Escalator {
   private command(argv: string[], a: Alert): Promise<DeliveryReport['channels'][number]> {
     return new Promise((resolve) => {
       const child = spawn(argv[0]!, argv.slice(1), { stdio: ['pipe', 'ignore', 'ignore'], timeout: 30_000 });
-      child.on('error', (err) => resolve({ channel: `command ${argv[0]}`, ok: false, attempts: 1, error: err.message }));
-      child.on('exit', (code) => resolve({ channel: `command ${argv[0]}`, ok: code === 0, attempts: 1, ...(code === 0 ? {} : { error: `exit ${code}` }) }));
+      child.on('error', (err) =>
+        resolve({ channel: `command ${argv[0]}`, ok: false, attempts: 1, error: err.message }),
+      );
+      child.on('exit', (code) =>
+        resolve({
+          channel: `command ${argv[0]}`,
+          ok: code === 0,
+          attempts: 1,
+          ...(code === 0 ? {} : { error: `exit ${code}` }),
+        }),
+      );
       child.stdin.end(JSON.stringify({ node: hostname(), ...a }));
     });
   }

@@ -41,7 +41,13 @@ export class HangDetector {
     const key = progressKey(p);
     const t = this.tracks.get(p.pid);
     if (!t || t.starttime !== p.starttime) {
-      this.tracks.set(p.pid, { starttime: p.starttime, counters: key, lastChange: now, state: p.state, stateSince: now });
+      this.tracks.set(p.pid, {
+        starttime: p.starttime,
+        counters: key,
+        lastChange: now,
+        state: p.state,
+        stateSince: now,
+      });
       return;
     }
     if (t.counters !== key) {
@@ -64,11 +70,22 @@ export class HangDetector {
     if (!t) return { hung: false, reason: 'not watched', noProgressSec: 0 };
     const still = (now - t.lastChange) / 1000;
     const inState = (now - t.stateSince) / 1000;
-    if (t.state === 'T' || t.state === 't') return { hung: true, reason: `stopped (state ${t.state}) for ${Math.round(inState)} s`, noProgressSec: still };
-    if (t.state === 'D' && now - t.stateSince >= this.opts.dStateMs) return { hung: true, reason: `in uninterruptible sleep (D) for ${Math.round(inState)} s`, noProgressSec: still };
-    if (t.state === 'Z') return { hung: false, reason: 'zombie: exited, waiting for its parent to reap it', noProgressSec: still };
+    if (t.state === 'T' || t.state === 't')
+      return { hung: true, reason: `stopped (state ${t.state}) for ${Math.round(inState)} s`, noProgressSec: still };
+    if (t.state === 'D' && now - t.stateSince >= this.opts.dStateMs)
+      return { hung: true, reason: `in uninterruptible sleep (D) for ${Math.round(inState)} s`, noProgressSec: still };
+    if (t.state === 'Z')
+      return { hung: false, reason: 'zombie: exited, waiting for its parent to reap it', noProgressSec: still };
     if (this.opts.noProgressMs > 0 && now - t.lastChange >= this.opts.noProgressMs)
-      return { hung: true, reason: `no CPU time, context switches or io for ${Math.round(still)} s`, noProgressSec: still };
-    return { hung: false, reason: t.state === 'R' || now - t.lastChange < 2000 ? 'making progress' : `idle for ${Math.round(still)} s`, noProgressSec: still };
+      return {
+        hung: true,
+        reason: `no CPU time, context switches or io for ${Math.round(still)} s`,
+        noProgressSec: still,
+      };
+    return {
+      hung: false,
+      reason: t.state === 'R' || now - t.lastChange < 2000 ? 'making progress' : `idle for ${Math.round(still)} s`,
+      noProgressSec: still,
+    };
   }
 }

@@ -97,7 +97,11 @@ export class ProcessWatch implements SuspectSource {
     this.hostReader ??= createHostReader();
     if (!this.source) {
       // No host signal: no sampling thread; intervalUs 0: no scanner thread either (scans on demand).
-      this.source = new Sampler({ intervalUs: 1_000_000, signals: [], processes: { descendantsOf: this.o.scopeRoot, intervalUs: 0 } }).start();
+      this.source = new Sampler({
+        intervalUs: 1_000_000,
+        signals: [],
+        processes: { descendantsOf: this.o.scopeRoot, intervalUs: 0 },
+      }).start();
       this.ownsSource = true;
     }
     await this.source.scanProcesses();
@@ -113,7 +117,10 @@ export class ProcessWatch implements SuspectSource {
     const now = this.o.clock.now();
     for (const scan of scans) this.ingest(scan.processes, now - Math.max(0, monoNow - scan.monotonicMs));
     this.lastObserved = now - Math.max(0, monoNow - scans[scans.length - 1]!.monotonicMs);
-    if (this.hostReader) this.headroom = memoryStatus(this.hostReader.sample({ cpu: false, load: false, psi: false })).effective?.available_bytes ?? null;
+    if (this.hostReader)
+      this.headroom =
+        memoryStatus(this.hostReader.sample({ cpu: false, load: false, psi: false })).effective?.available_bytes ??
+        null;
     this.adjustCadence();
   }
 
@@ -124,9 +131,15 @@ export class ProcessWatch implements SuspectSource {
    * Only while started (a watch scanning on demand is scanned by whoever asks).
    */
   private adjustCadence(): void {
-    const fast = this.timer !== undefined && this.headroom !== null && [...this.watched.values()].some((w) => this.growsUrgently(w.rss));
+    const fast =
+      this.timer !== undefined &&
+      this.headroom !== null &&
+      [...this.watched.values()].some((w) => this.growsUrgently(w.rss));
     if (fast && !this.fastTimer) {
-      this.fastTimer = setInterval(() => void this.observe(this.fastScanMs / 2).catch(() => undefined), this.fastScanMs);
+      this.fastTimer = setInterval(
+        () => void this.observe(this.fastScanMs / 2).catch(() => undefined),
+        this.fastScanMs,
+      );
       this.fastTimer.unref();
     } else if (!fast && this.fastTimer) {
       clearInterval(this.fastTimer);
@@ -176,7 +189,11 @@ export class ProcessWatch implements SuspectSource {
     if (this.timer) return;
     // On a shared sampler that scans every intervalMs itself, the timer only drains (a scan of its
     // own only if the scanner has fallen a half interval behind); on its own, it asks for a scan.
-    this.timer = setInterval(() => void this.observe(this.ownsSource || !this.source ? intervalMs / 2 : intervalMs * 1.5).catch(() => undefined), intervalMs);
+    this.timer = setInterval(
+      () =>
+        void this.observe(this.ownsSource || !this.source ? intervalMs / 2 : intervalMs * 1.5).catch(() => undefined),
+      intervalMs,
+    );
     this.timer.unref();
     void this.observe().catch(() => undefined);
   }
@@ -239,9 +256,20 @@ export class ProcessWatch implements SuspectSource {
       const a = analyzeRss(w.rss, this.leakOpts, this.headroom);
       if (!a.isLeak || !this.alive(pid, w)) continue;
       const eta = this.headroom !== null && a.slopeBytesPerMin > 0 ? (this.headroom / a.slopeBytesPerMin) * 60 : null;
-      out.push({ pid, comm: w.comm, rss_bytes: w.last.rss, slope_bytes_per_min: Math.round(a.slopeBytesPerMin), r2: round(a.r2, 3), seconds_to_exhaustion: eta === null ? null : Math.round(eta) });
+      out.push({
+        pid,
+        comm: w.comm,
+        rss_bytes: w.last.rss,
+        slope_bytes_per_min: Math.round(a.slopeBytesPerMin),
+        r2: round(a.r2, 3),
+        seconds_to_exhaustion: eta === null ? null : Math.round(eta),
+      });
     }
-    return out.sort((a, b) => (a.seconds_to_exhaustion ?? Infinity) - (b.seconds_to_exhaustion ?? Infinity) || b.slope_bytes_per_min - a.slope_bytes_per_min);
+    return out.sort(
+      (a, b) =>
+        (a.seconds_to_exhaustion ?? Infinity) - (b.seconds_to_exhaustion ?? Infinity) ||
+        b.slope_bytes_per_min - a.slope_bytes_per_min,
+    );
   }
 
   hangSuspects(): HangSuspect[] {
@@ -249,11 +277,18 @@ export class ProcessWatch implements SuspectSource {
     const out: HangSuspect[] = [];
     for (const [pid, w] of this.watched) {
       const v = this.hang.verdict(pid, now);
-      if (v.hung && this.alive(pid, w)) out.push({ pid, comm: w.comm, state: w.last.state, reason: v.reason, no_progress_sec: round(v.noProgressSec, 1) });
+      if (v.hung && this.alive(pid, w))
+        out.push({
+          pid,
+          comm: w.comm,
+          state: w.last.state,
+          reason: v.reason,
+          no_progress_sec: round(v.noProgressSec, 1),
+        });
     }
     for (const hb of this.o.config.watch.heartbeats) {
       if (!hb.pid || out.some((h) => h.pid === hb.pid)) continue;
-      let age: number | null = null;
+      let age: number | null;
       try {
         age = (Date.now() - statSync(hb.path).mtimeMs) / 1000;
       } catch {
@@ -261,7 +296,16 @@ export class ProcessWatch implements SuspectSource {
       }
       const w = this.watched.get(hb.pid);
       if (w && (age === null || age > hb.maxAgeSec)) {
-        out.push({ pid: hb.pid, comm: w.comm, state: w.last.state, reason: age === null ? `heartbeat file ${hb.path} is missing` : `heartbeat file ${hb.path} is ${Math.round(age)} s old (limit ${hb.maxAgeSec} s)`, no_progress_sec: round(age ?? 0, 1) });
+        out.push({
+          pid: hb.pid,
+          comm: w.comm,
+          state: w.last.state,
+          reason:
+            age === null
+              ? `heartbeat file ${hb.path} is missing`
+              : `heartbeat file ${hb.path} is ${Math.round(age)} s old (limit ${hb.maxAgeSec} s)`,
+          no_progress_sec: round(age ?? 0, 1),
+        });
       }
     }
     return out.sort((a, b) => b.no_progress_sec - a.no_progress_sec);

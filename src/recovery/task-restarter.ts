@@ -32,7 +32,12 @@ export class TaskRestarter {
     return Math.min(this.capMs, 1000 * 2 ** (b.attempts - 1));
   }
 
-  async restart(taskId: string | undefined, actor: string, dryRun: boolean, sleep = (ms: number): Promise<unknown> => delay(ms)) {
+  async restart(
+    taskId: string | undefined,
+    actor: string,
+    dryRun: boolean,
+    sleep = (ms: number): Promise<unknown> => delay(ms),
+  ) {
     const task = this.tasks.find((t) => t.id === taskId);
     if (!taskId || !task?.restart) return null;
     const delayMs = this.nextDelayMs(taskId);
@@ -43,8 +48,12 @@ export class TaskRestarter {
         if (delayMs) await sleep(delayMs);
         const prev = this.state.get(taskId);
         const stable = !prev || this.clock.now() - prev.lastStart >= this.stableMs;
-        this.state.set(taskId, { attempts: stable ? 1 : prev!.attempts + 1, lastStart: this.clock.now() });
-        const child = spawn(task.restart![0]!, task.restart!.slice(1), { cwd: task.cwd, detached: true, stdio: 'ignore' });
+        this.state.set(taskId, { attempts: stable ? 1 : prev.attempts + 1, lastStart: this.clock.now() });
+        const child = spawn(task.restart![0]!, task.restart!.slice(1), {
+          cwd: task.cwd,
+          detached: true,
+          stdio: 'ignore',
+        });
         const pid = await new Promise<number>((resolve, reject) => {
           child.once('spawn', () => resolve(child.pid!));
           child.once('error', reject);

@@ -40,7 +40,12 @@ export interface LadderOptions {
   inputs?: Record<string, unknown>;
 }
 
-export async function endProcess(gate: PolicyGate, clock: Clock, p: ProcessSample, options: LadderOptions): Promise<LadderResult> {
+export async function endProcess(
+  gate: PolicyGate,
+  clock: Clock,
+  p: ProcessSample,
+  options: LadderOptions,
+): Promise<LadderResult> {
   const o = {
     ...options,
     termGraceMs: options.termGraceMs ?? gate.policy.termGraceSec * 1000,
@@ -51,14 +56,37 @@ export async function endProcess(gate: PolicyGate, clock: Clock, p: ProcessSampl
   const target = { pid: p.pid, comm: p.comm, starttime: p.starttime };
   const send = async (signal: NodeJS.Signals, why: string) => {
     const r = await gate.signal(o.actor, p.pid, p.starttime, signal, o.dryRun, { ...o.inputs, why });
-    const outcome: ActionTaken['outcome'] = !r.allowed ? 'refused' : r.dry_run ? 'would_do' : r.error ? (r.error.code === 'ESRCH' ? 'skipped' : 'failed') : 'done';
-    actions.push({ step: signal, target, outcome, detail: r.error ? `${why}: ${r.error.message}` : !r.allowed ? r.reason : why, started_at: r.started_at, finished_at: r.finished_at, request_id: r.request_id });
+    const outcome: ActionTaken['outcome'] = !r.allowed
+      ? 'refused'
+      : r.dry_run
+        ? 'would_do'
+        : r.error
+          ? r.error.code === 'ESRCH'
+            ? 'skipped'
+            : 'failed'
+          : 'done';
+    actions.push({
+      step: signal,
+      target,
+      outcome,
+      detail: r.error ? `${why}: ${r.error.message}` : !r.allowed ? r.reason : why,
+      started_at: r.started_at,
+      finished_at: r.finished_at,
+      request_id: r.request_id,
+    });
     return { outcome, gone: r.error?.code === 'ESRCH' };
   };
   const wait = async (ms: number, what: string) => {
     const t0 = iso();
     const exited = await loadNative().waitForExit(p.pid, p.starttime, ms);
-    actions.push({ step: 'wait', target, outcome: 'done', detail: exited ? `${what}: exited` : `${what}: still running after ${ms} ms`, started_at: t0, finished_at: iso() });
+    actions.push({
+      step: 'wait',
+      target,
+      outcome: 'done',
+      detail: exited ? `${what}: exited` : `${what}: still running after ${ms} ms`,
+      started_at: t0,
+      finished_at: iso(),
+    });
     return exited;
   };
 
@@ -69,7 +97,8 @@ export async function endProcess(gate: PolicyGate, clock: Clock, p: ProcessSampl
   if (o.checkpointSignal) {
     const r = await send(o.checkpointSignal, 'ask it to checkpoint before it is ended');
     if (r.outcome === 'refused') return { actions, gone: false, refused: true, rssBefore: p.rss };
-    if (r.outcome === 'done' && (await wait(Math.min(o.termGraceMs, 5000), 'after the checkpoint signal'))) return { actions, gone: true, refused: false, rssBefore: p.rss };
+    if (r.outcome === 'done' && (await wait(Math.min(o.termGraceMs, 5000), 'after the checkpoint signal')))
+      return { actions, gone: true, refused: false, rssBefore: p.rss };
   }
   const term = await send('SIGTERM', 'ask it to exit');
   if (term.outcome === 'refused') return { actions, gone: false, refused: true, rssBefore: p.rss };
@@ -113,7 +142,11 @@ export interface MemoryRelease {
  * A process stuck in exit (D state while unmapping, pages pinned by a driver) stays unreleased.
  * Runs on the JS thread; each poll is one /proc read.
  */
-export async function awaitMemoryReleased(p: Pick<ProcessSample, 'pid' | 'starttime'>, timeoutMs = 5000, stepMs = 50): Promise<MemoryRelease> {
+export async function awaitMemoryReleased(
+  p: Pick<ProcessSample, 'pid' | 'starttime'>,
+  timeoutMs = 5000,
+  stepMs = 50,
+): Promise<MemoryRelease> {
   const end = Date.now() + timeoutMs;
   for (;;) {
     let now: ProcessSample;
@@ -124,7 +157,8 @@ export async function awaitMemoryReleased(p: Pick<ProcessSample, 'pid' | 'startt
     }
     if (now.starttime !== p.starttime) return { released: true, state: 'gone', residentBytes: 0 };
     const resident = now.statm ? now.statm.resident : now.rss;
-    if ((now.state === 'Z' || now.state === 'X') && resident === 0) return { released: true, state: now.state, residentBytes: 0 };
+    if ((now.state === 'Z' || now.state === 'X') && resident === 0)
+      return { released: true, state: now.state, residentBytes: 0 };
     if (Date.now() >= end) return { released: false, state: now.state, residentBytes: resident };
     await new Promise((r) => setTimeout(r, stepMs));
   }

@@ -68,7 +68,9 @@ export interface ReportSources {
 const iso = (ms: number) => new Date(ms).toISOString();
 
 function recoveries(db: Db, sinceMs: number): ReportRecovery[] {
-  const rows = db.prepare(`SELECT * FROM recoveries WHERE finished_at >= ? AND status != 'dry_run' ORDER BY started_at`).all(iso(sinceMs)) as Record<string, string>[];
+  const rows = db
+    .prepare(`SELECT * FROM recoveries WHERE finished_at >= ? AND status != 'dry_run' ORDER BY started_at`)
+    .all(iso(sinceMs)) as Record<string, string>[];
   return rows.map((r) => {
     const before = JSON.parse(r.before ?? '{}') as { status?: string; breached?: string[] };
     const result = JSON.parse(r.result ?? '{}') as { message?: string };
@@ -78,7 +80,7 @@ function recoveries(db: Db, sinceMs: number): ReportRecovery[] {
       status: r.status!,
       started_at: r.started_at!,
       finished_at: r.finished_at!,
-      target: JSON.parse(r.target ?? 'null'),
+      target: JSON.parse(r.target ?? 'null') as unknown,
       why: `node ${before.status ?? 'unknown'}${before.breached?.length ? `; breached: ${before.breached.join(', ')}` : ''}`,
       outcome: result.message ?? r.status!,
     };
@@ -88,7 +90,9 @@ function recoveries(db: Db, sinceMs: number): ReportRecovery[] {
 async function tasks(db: Db, progress: ReportSources['progress'], sinceMs: number): Promise<ReportTask[]> {
   const out: ReportTask[] = [];
   for (const t of progress.list()) {
-    const cps = db.prepare('SELECT t_ms, stage, completion FROM checkpoints WHERE task_id = ? AND t_ms >= ? ORDER BY seq').all(t.task_id, sinceMs) as { t_ms: number; stage: string; completion: number }[];
+    const cps = db
+      .prepare('SELECT t_ms, stage, completion FROM checkpoints WHERE task_id = ? AND t_ms >= ? ORDER BY seq')
+      .all(t.task_id, sinceMs) as { t_ms: number; stage: string; completion: number }[];
     if (!cps.length) continue;
     const r = await progress.report(t.task_id);
     out.push({
@@ -110,12 +114,16 @@ function summarize(r: Omit<NightReport, 'summary'>): NightReport['summary'] {
   const failedRec = r.recoveries.filter((x) => x.status !== 'recovered');
   const verdict = crit.length || failedRec.length ? 'bad' : warn.length || r.recoveries.length ? 'troubled' : 'good';
   const hours = ((Date.parse(r.until) - Date.parse(r.since)) / 3600_000).toFixed(1);
-  const kinds = Object.entries(r.events_by_kind).sort((a, b) => b[1] - a[1]).map(([k, n]) => `${n} ${k}`).join(', ');
-  const line1 = verdict === 'good'
-    ? `The night went well: ${hours} h on ${r.node} without kernel trouble, recoveries or alerts.`
-    : verdict === 'troubled'
-      ? `The night had trouble but held: ${warn.length} warning event(s) and ${r.recoveries.length} recovery(ies) in ${hours} h on ${r.node}.`
-      : `The night went badly: ${crit.length} critical event(s)${failedRec.length ? ` and ${failedRec.length} failed recovery(ies)` : ''} in ${hours} h on ${r.node}${crit[0] ? `; first: ${crit[crit.length - 1]!.kind} at ${crit[crit.length - 1]!.time}` : ''}.`;
+  const kinds = Object.entries(r.events_by_kind)
+    .sort((a, b) => b[1] - a[1])
+    .map(([k, n]) => `${n} ${k}`)
+    .join(', ');
+  const line1 =
+    verdict === 'good'
+      ? `The night went well: ${hours} h on ${r.node} without kernel trouble, recoveries or alerts.`
+      : verdict === 'troubled'
+        ? `The night had trouble but held: ${warn.length} warning event(s) and ${r.recoveries.length} recovery(ies) in ${hours} h on ${r.node}.`
+        : `The night went badly: ${crit.length} critical event(s)${failedRec.length ? ` and ${failedRec.length} failed recovery(ies)` : ''} in ${hours} h on ${r.node}${crit[0] ? `; first: ${crit[crit.length - 1]!.kind} at ${crit[crit.length - 1]!.time}` : ''}.`;
   const line2 = `Events: ${kinds || 'none'}. Recoveries: ${r.recoveries.length ? r.recoveries.map((x) => `${x.operation_type} ${x.status}`).join(', ') : 'none'}. Alerts sent: ${r.alerts.length}.`;
   const line3 = r.tasks.length
     ? `Tasks: ${r.tasks.map((t) => `${t.task_id} ${t.completion === null ? '?' : Math.round(t.completion * 100)}%${t.stalled ? ' (stalled)' : t.eta ? ` (ETA ${t.eta})` : ''}`).join('; ')}.`
@@ -124,9 +132,20 @@ function summarize(r: Omit<NightReport, 'summary'>): NightReport['summary'] {
 }
 
 /** Builds the report for [sinceMs, untilMs]. */
-export async function buildNightReport(src: ReportSources, sinceMs: number, untilMs = Date.now()): Promise<NightReport> {
+export async function buildNightReport(
+  src: ReportSources,
+  sinceMs: number,
+  untilMs = Date.now(),
+): Promise<NightReport> {
   const stored = src.events.list({ sinceMs, limit: 100_000 }).filter((e) => e.timeMs <= untilMs);
-  const all: ReportEvent[] = stored.map((e) => ({ time: iso(e.timeMs), source: e.source, kind: e.kind, severity: e.severity, message: e.message, subject: e.subject }));
+  const all: ReportEvent[] = stored.map((e) => ({
+    time: iso(e.timeMs),
+    source: e.source,
+    kind: e.kind,
+    severity: e.severity,
+    message: e.message,
+    subject: e.subject,
+  }));
   const events = all.filter((e) => e.kind !== 'alert');
   const byKind: Record<string, number> = {};
   for (const e of events) byKind[e.kind] = (byKind[e.kind] ?? 0) + 1;

@@ -19,9 +19,14 @@ function uplotAssets(): { js: string; css: string } {
   return assets;
 }
 
-const esc = (s: unknown) => String(s).replace(/[&<>"']/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c]!);
+const esc = (s: unknown) =>
+  String(s).replace(/[&<>"']/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c]!);
 /** JSON inside <script>: no "</script>" or "<!--" can end it early. */
-const scriptJson = (v: unknown) => JSON.stringify(v).replace(/</g, '\\u003c').replace(/\u2028/g, '\\u2028').replace(/\u2029/g, '\\u2029');
+const scriptJson = (v: unknown) =>
+  JSON.stringify(v)
+    .replace(/</g, '\\u003c')
+    .replace(/\u2028/g, '\\u2028')
+    .replace(/\u2029/g, '\\u2029');
 
 function table(head: string[], rows: unknown[][], cls = ''): string {
   if (!rows.length) return '<p class="none">none</p>';
@@ -36,11 +41,14 @@ function eventsByKind(events: ReportEvent[]): string {
   if (!groups.size) return '<p class="none">none</p>';
   return [...groups.entries()]
     .sort((a, b) => b[1].length - a[1].length)
-    .map(([kind, list]) => `<details class="kind" data-kind="${esc(kind)}" open><summary>${esc(kind)} <span class="n">${list.length}</span></summary>${table(
-      ['time', 'source', 'severity', 'message'],
-      list.map((e) => [e.time, e.source, e.severity, e.message]),
-      'events',
-    )}</details>`)
+    .map(
+      ([kind, list]) =>
+        `<details class="kind" data-kind="${esc(kind)}" open><summary>${esc(kind)} <span class="n">${list.length}</span></summary>${table(
+          ['time', 'source', 'severity', 'message'],
+          list.map((e) => [e.time, e.source, e.severity, e.message]),
+          'events',
+        )}</details>`,
+    )
     .join('');
 }
 
@@ -121,9 +129,27 @@ h1{font-size:20px;margin:0 0 8px}h2{font-size:16px;margin:24px 0 8px;border-bott
 <div class="range">${esc(r.since)} to ${esc(r.until)} (generated ${esc(r.generated_at)})</div>
 <section id="summary" class="${verdictClass}" data-verdict="${esc(r.summary.verdict)}">${r.summary.lines.map((l) => `<p>${esc(l)}</p>`).join('')}</section>
 <h2>Node over the night</h2><div id="plots"></div>
-<h2>Tasks</h2><div id="tasks">${table(['task', 'stage', 'completion', 'ETA', 'stalled'], r.tasks.map((t) => [t.task_id, t.current_stage ?? '-', t.completion === null ? '-' : `${Math.round(t.completion * 100)}%`, t.eta ?? t.eta_reason ?? '-', t.stalled ? 'yes' : 'no']), 'tasks')}</div><div id="task-plots"></div>
-<h2>Recoveries</h2><div id="recoveries">${table(['started', 'what', 'target', 'why', 'outcome', 'status'], r.recoveries.map((x) => [x.started_at, x.operation_type, JSON.stringify(x.target), x.why, x.outcome, x.status]), 'recoveries')}</div>
-<h2>Alerts sent</h2><div id="alerts">${table(['time', 'severity', 'summary'], r.alerts.map((a) => [a.time, a.severity, a.message]), 'alerts')}</div>
+<h2>Tasks</h2><div id="tasks">${table(
+    ['task', 'stage', 'completion', 'ETA', 'stalled'],
+    r.tasks.map((t) => [
+      t.task_id,
+      t.current_stage ?? '-',
+      t.completion === null ? '-' : `${Math.round(t.completion * 100)}%`,
+      t.eta ?? t.eta_reason ?? '-',
+      t.stalled ? 'yes' : 'no',
+    ]),
+    'tasks',
+  )}</div><div id="task-plots"></div>
+<h2>Recoveries</h2><div id="recoveries">${table(
+    ['started', 'what', 'target', 'why', 'outcome', 'status'],
+    r.recoveries.map((x) => [x.started_at, x.operation_type, JSON.stringify(x.target), x.why, x.outcome, x.status]),
+    'recoveries',
+  )}</div>
+<h2>Alerts sent</h2><div id="alerts">${table(
+    ['time', 'severity', 'summary'],
+    r.alerts.map((a) => [a.time, a.severity, a.message]),
+    'alerts',
+  )}</div>
 <h2>Events by kind</h2><div id="events">${eventsByKind(r.events)}</div>
 <script id="report-data" type="application/json">${scriptJson(r)}</script>
 <script>${js}</script>

@@ -15,7 +15,8 @@ export function renderNightText(r: NightReport): string {
   }
   if (r.recoveries.length) {
     out.push('Recoveries:');
-    for (const x of r.recoveries) out.push(`  ${x.started_at} ${x.operation_type} ${x.status}: ${x.outcome.slice(0, 120)} (why: ${x.why})`);
+    for (const x of r.recoveries)
+      out.push(`  ${x.started_at} ${x.operation_type} ${x.status}: ${x.outcome.slice(0, 120)} (why: ${x.why})`);
     out.push('');
   }
   if (r.alerts.length) {

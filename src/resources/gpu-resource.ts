@@ -10,9 +10,26 @@ import { readProcess } from '../readers/processes.js';
 import { endProcess } from '../recovery/terminate.js';
 import { PRIORITY_EFFECTS } from './sizes.js';
 import type { Lease } from './leases.js';
-import { actionOf, actionsOfLadder, refusalOf, type ResourceAction, type ResourceDeps, type ResourceParameters, type ResourceResult, type RunOptions } from './types.js';
+import {
+  actionOf,
+  actionsOfLadder,
+  refusalOf,
+  type ResourceAction,
+  type ResourceDeps,
+  type ResourceParameters,
+  type ResourceResult,
+  type RunOptions,
+} from './types.js';
 
-const noGpu = (action: ResourceResult['action'], reason: string): ResourceResult => ({ status: 'refused', resource_type: 'gpu', action, message: reason, current_usage: { available: false }, available: { gpus: 0 }, actions: [] });
+const noGpu = (action: ResourceResult['action'], reason: string): ResourceResult => ({
+  status: 'refused',
+  resource_type: 'gpu',
+  action,
+  message: reason,
+  current_usage: { available: false },
+  available: { gpus: 0 },
+  actions: [],
+});
 
 async function devices(d: ResourceDeps): Promise<GpuDeviceSample[] | string> {
   if (!d.gpu) return 'this node has no NVIDIA GPU (libnvidia-ml.so.1 not found)';
@@ -41,36 +58,75 @@ export async function optimizeGpu(d: ResourceDeps, p: ResourceParameters, o: Run
   const apply = PRIORITY_EFFECTS[o.priority].applySettings;
   for (const g of devs) {
     if (g.persistenceMode === false) {
-      if (!apply) actions.push({ step: 'setPersistenceMode', target: { gpu: g.index }, outcome: 'skipped', detail: 'persistence mode is off; priority low reports only' });
+      if (!apply)
+        actions.push({
+          step: 'setPersistenceMode',
+          target: { gpu: g.index },
+          outcome: 'skipped',
+          detail: 'persistence mode is off; priority low reports only',
+        });
       else {
         const r = await d.gate.perform(
           { actor: d.actor, action: 'gpu_persistence', target: { gpu: g.index }, dryRun: o.dryRun },
-          () => (!d.config.policy.allowGpuSettings ? 'GPU settings are not allowed (policy.allowGpuSettings is false)' : !d.gate.isRoot ? 'persistence mode needs root' : null),
+          () =>
+            !d.config.policy.allowGpuSettings
+              ? 'GPU settings are not allowed (policy.allowGpuSettings is false)'
+              : !d.gate.isRoot
+                ? 'persistence mode needs root'
+                : null,
           () => d.gpu!.action(g.index, 'setPersistenceMode', 1),
         );
-        actions.push(actionOf('setPersistenceMode', r, { gpu: g.index }, 'persistence mode on: NVML init stays fast and the driver keeps state'));
+        actions.push(
+          actionOf(
+            'setPersistenceMode',
+            r,
+            { gpu: g.index },
+            'persistence mode on: NVML init stays fast and the driver keeps state',
+          ),
+        );
       }
     }
     if (apply) {
       const r = await d.gate.perform(
-        { actor: d.actor, action: 'gpu_clock_reset', target: { gpu: g.index, call: 'resetApplicationsClocks' }, dryRun: o.dryRun },
-        () => (!d.config.policy.allowGpuSettings ? 'GPU settings are not allowed (policy.allowGpuSettings is false)' : null),
+        {
+          actor: d.actor,
+          action: 'gpu_clock_reset',
+          target: { gpu: g.index, call: 'resetApplicationsClocks' },
+          dryRun: o.dryRun,
+        },
+        () =>
+          !d.config.policy.allowGpuSettings ? 'GPU settings are not allowed (policy.allowGpuSettings is false)' : null,
         () => d.gpu!.action(g.index, 'resetApplicationsClocks'),
       );
       actions.push(actionOf('resetApplicationsClocks', r, { gpu: g.index }, 'application clocks back to default'));
     }
   }
   const u = usageOf(d, devs);
-  const ranked = [...u.rows].sort((a, b) => (a.utilization_gpu ?? 0) + (a.memory_used_fraction ?? 0) - ((b.utilization_gpu ?? 0) + (b.memory_used_fraction ?? 0)));
+  const ranked = [...u.rows].sort(
+    (a, b) =>
+      (a.utilization_gpu ?? 0) +
+      (a.memory_used_fraction ?? 0) -
+      ((b.utilization_gpu ?? 0) + (b.memory_used_fraction ?? 0)),
+  );
   return {
     status: o.dryRun ? 'dry_run' : 'success',
     resource_type: 'gpu',
     action: 'optimize',
-    message: `least-loaded GPUs: ${ranked.slice(0, 3).map((r) => r.index).join(', ')}`,
+    message: `least-loaded GPUs: ${ranked
+      .slice(0, 3)
+      .map((r) => r.index)
+      .join(', ')}`,
     current_usage: u.current_usage,
     available: u.available,
     actions,
-    report: { least_loaded: ranked.map((r) => ({ index: r.index, uuid: r.uuid, utilization_gpu: r.utilization_gpu, memory_used_fraction: r.memory_used_fraction })) },
+    report: {
+      least_loaded: ranked.map((r) => ({
+        index: r.index,
+        uuid: r.uuid,
+        utilization_gpu: r.utilization_gpu,
+        memory_used_fraction: r.memory_used_fraction,
+      })),
+    },
   };
 }
 
@@ -93,15 +149,29 @@ export async function cleanupGpu(d: ResourceDeps, p: ResourceParameters, o: RunO
         why = undefined;
       }
       if (!why) {
-        actions.push({ step: 'keep process', target: { pid: gp.pid, gpu: g.index }, outcome: 'skipped', detail: 'neither orphaned nor hung: left alone' });
+        actions.push({
+          step: 'keep process',
+          target: { pid: gp.pid, gpu: g.index },
+          outcome: 'skipped',
+          detail: 'neither orphaned nor hung: left alone',
+        });
         continue;
       }
       const v = d.gate.checkProcess(gp.pid);
       if (!v.allowed) {
-        actions.push({ step: 'skip process', target: { pid: gp.pid, gpu: g.index }, outcome: 'refused', detail: `${why}; ${v.reason}` });
+        actions.push({
+          step: 'skip process',
+          target: { pid: gp.pid, gpu: g.index },
+          outcome: 'refused',
+          detail: `${why}; ${v.reason}`,
+        });
         continue;
       }
-      const ladder = await endProcess(d.gate, d.clock, v.process, { actor: d.actor, dryRun: o.dryRun, inputs: { resource: 'gpu', gpu: g.index, why } });
+      const ladder = await endProcess(d.gate, d.clock, v.process, {
+        actor: d.actor,
+        dryRun: o.dryRun,
+        inputs: { resource: 'gpu', gpu: g.index, why },
+      });
       actions.push(...actionsOfLadder(ladder.actions, { gpu: g.index }));
     }
   }
@@ -113,7 +183,12 @@ export async function cleanupGpu(d: ResourceDeps, p: ResourceParameters, o: RunO
     for (const g of targets) {
       const before = devs.find((x) => x.index === g.index)?.memory?.used ?? 0;
       const now = after.find((x) => x.index === g.index)?.memory?.used ?? 0;
-      actions.push({ step: 'verify', target: { gpu: g.index }, outcome: now < before ? 'done' : 'failed', detail: `GPU memory used ${Math.round(before / 2 ** 20)} MB -> ${Math.round(now / 2 ** 20)} MB` });
+      actions.push({
+        step: 'verify',
+        target: { gpu: g.index },
+        outcome: now < before ? 'done' : 'failed',
+        detail: `GPU memory used ${Math.round(before / 2 ** 20)} MB -> ${Math.round(now / 2 ** 20)} MB`,
+      });
     }
   }
   const u = usageOf(d, after);
@@ -121,7 +196,9 @@ export async function cleanupGpu(d: ResourceDeps, p: ResourceParameters, o: RunO
     status: o.dryRun ? 'dry_run' : actions.some((a) => a.outcome === 'failed') ? 'partial' : 'success',
     resource_type: 'gpu',
     action: 'cleanup',
-    message: actions.length ? `${actions.filter((a) => a.step === 'SIGTERM' && a.outcome !== 'refused').length} process(es) ended` : 'no orphaned or hung process holds a GPU: nothing to do',
+    message: actions.length
+      ? `${actions.filter((a) => a.step === 'SIGTERM' && a.outcome !== 'refused').length} process(es) ended`
+      : 'no orphaned or hung process holds a GPU: nothing to do',
     current_usage: u.current_usage,
     available: u.available,
     actions,
@@ -131,7 +208,8 @@ export async function cleanupGpu(d: ResourceDeps, p: ResourceParameters, o: RunO
 export async function reserveGpu(d: ResourceDeps, p: ResourceParameters, o: RunOptions): Promise<ResourceResult> {
   const devs = await devices(d);
   if (typeof devs === 'string') return noGpu('reserve', devs);
-  const count = p.gpus?.length ?? p.count ?? (p.threshold !== undefined && p.threshold >= 1 ? Math.floor(p.threshold) : 1);
+  const count =
+    p.gpus?.length ?? p.count ?? (p.threshold !== undefined && p.threshold >= 1 ? Math.floor(p.threshold) : 1);
   const taskId = p.taskId ?? 'unnamed';
   const durationSec = p.durationSec ?? 3600;
   const busy = new Set(devs.filter((g) => (g.processes?.length ?? 0) > 0).map((g) => g.index));
@@ -142,16 +220,31 @@ export async function reserveGpu(d: ResourceDeps, p: ResourceParameters, o: RunO
     const free = devs.map((x) => x.index).filter((i) => !leased.has(i) && !busy.has(i));
     const want = p.gpus ?? free.slice(0, count);
     const unavailable = want.filter((i) => leased.has(i) || busy.has(i));
-    if (unavailable.length) return { refusal: `GPU(s) ${unavailable.join(', ')} are leased or in use (leased: ${[...leased].join(', ') || 'none'}; with processes: ${[...busy].join(', ') || 'none'})` };
-    if (want.length < count) return { refusal: `${count} GPU(s) asked; ${free.length} free (leased: ${[...leased].join(', ') || 'none'}; with processes: ${[...busy].join(', ') || 'none'})` };
+    if (unavailable.length)
+      return {
+        refusal: `GPU(s) ${unavailable.join(', ')} are leased or in use (leased: ${[...leased].join(', ') || 'none'}; with processes: ${[...busy].join(', ') || 'none'})`,
+      };
+    if (want.length < count)
+      return {
+        refusal: `${count} GPU(s) asked; ${free.length} free (leased: ${[...leased].join(', ') || 'none'}; with processes: ${[...busy].join(', ') || 'none'})`,
+      };
     return { amount: want.length, gpus: want };
   };
   const missing = p.gpus?.find((i) => !devs.some((g) => g.index === i));
   const r = await d.gate.perform(
-    { actor: d.actor, action: 'lease_gpu', target: { count, gpus: p.gpus ?? null, taskId }, inputs: { priority: o.priority, durationSec }, dryRun: o.dryRun },
+    {
+      actor: d.actor,
+      action: 'lease_gpu',
+      target: { count, gpus: p.gpus ?? null, taskId },
+      inputs: { priority: o.priority, durationSec },
+      dryRun: o.dryRun,
+    },
     // The numbers decide at the gate too (a dry run says whether it would be refused); the grant
     // checks again inside its transaction.
-    () => (missing !== undefined ? `GPU ${missing} does not exist (this node has ${devs.length})` : refusalOf(decide(d.leases.active('gpu', d.clock.now())))),
+    () =>
+      missing !== undefined
+        ? `GPU ${missing} does not exist (this node has ${devs.length})`
+        : refusalOf(decide(d.leases.active('gpu', d.clock.now()))),
     async () => {
       const g = d.leases.grant('gpu', d.clock.now(), { taskId, durationSec, priority: o.priority }, decide);
       if ('refusal' in g) refusal = g.refusal;
@@ -161,8 +254,26 @@ export async function reserveGpu(d: ResourceDeps, p: ResourceParameters, o: RunO
   );
   const u = usageOf(d, devs);
   const act = actionOf('lease_gpu', r, { count }, lease ? `lease ${lease.id}` : (refusal ?? ''));
-  if (o.dryRun) return { status: r.allowed ? 'dry_run' : 'refused', resource_type: 'gpu', action: 'reserve', message: r.allowed ? `would lease ${count} GPU(s) for ${taskId}` : r.reason, current_usage: u.current_usage, available: u.available, actions: [act] };
-  if (!r.allowed || refusal) return { status: 'refused', resource_type: 'gpu', action: 'reserve', message: refusal ?? r.reason, current_usage: u.current_usage, available: u.available, actions: [act] };
+  if (o.dryRun)
+    return {
+      status: r.allowed ? 'dry_run' : 'refused',
+      resource_type: 'gpu',
+      action: 'reserve',
+      message: r.allowed ? `would lease ${count} GPU(s) for ${taskId}` : r.reason,
+      current_usage: u.current_usage,
+      available: u.available,
+      actions: [act],
+    };
+  if (!r.allowed || refusal)
+    return {
+      status: 'refused',
+      resource_type: 'gpu',
+      action: 'reserve',
+      message: refusal ?? r.reason,
+      current_usage: u.current_usage,
+      available: u.available,
+      actions: [act],
+    };
   const uuids = lease!.gpus!.map((i) => devs.find((g) => g.index === i)?.uuid ?? String(i));
   return {
     status: 'success',

@@ -33,14 +33,21 @@ export class LeaseStore {
   active(kind: LeaseKind | null, nowMs: number): Lease[] {
     const now = new Date(nowMs).toISOString();
     const rows = kind
-      ? prepared(this.db, `SELECT * FROM leases WHERE kind = ? AND released_at IS NULL AND expires_at > ? ORDER BY created_at`).all(kind, now)
-      : prepared(this.db, `SELECT * FROM leases WHERE released_at IS NULL AND expires_at > ? ORDER BY created_at`).all(now);
+      ? prepared(
+          this.db,
+          `SELECT * FROM leases WHERE kind = ? AND released_at IS NULL AND expires_at > ? ORDER BY created_at`,
+        ).all(kind, now)
+      : prepared(this.db, `SELECT * FROM leases WHERE released_at IS NULL AND expires_at > ? ORDER BY created_at`).all(
+          now,
+        );
     return (rows as Record<string, unknown>[]).map(fromRow);
   }
 
   /** Leases past their expiry that were never released (to clean up after). */
   expired(nowMs: number): Lease[] {
-    const rows = prepared(this.db, `SELECT * FROM leases WHERE released_at IS NULL AND expires_at <= ?`).all(new Date(nowMs).toISOString());
+    const rows = prepared(this.db, `SELECT * FROM leases WHERE released_at IS NULL AND expires_at <= ?`).all(
+      new Date(nowMs).toISOString(),
+    );
     return (rows as Record<string, unknown>[]).map(fromRow);
   }
 
@@ -75,18 +82,38 @@ export class LeaseStore {
         expires_at: new Date(nowMs + req.durationSec * 1000).toISOString(),
         released_at: null,
       };
-      prepared(this.db, `INSERT INTO leases (id, kind, task_id, amount, gpus, path, priority, holder_pid, created_at, expires_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`)
-        .run(lease.id, kind, lease.task_id, lease.amount, lease.gpus ? JSON.stringify(lease.gpus) : null, lease.path, lease.priority, lease.holder_pid, lease.created_at, lease.expires_at);
+      prepared(
+        this.db,
+        `INSERT INTO leases (id, kind, task_id, amount, gpus, path, priority, holder_pid, created_at, expires_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+      ).run(
+        lease.id,
+        kind,
+        lease.task_id,
+        lease.amount,
+        lease.gpus ? JSON.stringify(lease.gpus) : null,
+        lease.path,
+        lease.priority,
+        lease.holder_pid,
+        lease.created_at,
+        lease.expires_at,
+      );
       return { lease };
     });
     return tx.immediate();
   }
 
   release(id: string, nowMs: number): boolean {
-    return prepared(this.db, `UPDATE leases SET released_at = ? WHERE id = ? AND released_at IS NULL`).run(new Date(nowMs).toISOString(), id).changes > 0;
+    return (
+      prepared(this.db, `UPDATE leases SET released_at = ? WHERE id = ? AND released_at IS NULL`).run(
+        new Date(nowMs).toISOString(),
+        id,
+      ).changes > 0
+    );
   }
 
   list(limit = 100): Lease[] {
-    return (prepared(this.db, `SELECT * FROM leases ORDER BY created_at DESC LIMIT ?`).all(limit) as Record<string, unknown>[]).map(fromRow);
+    return (
+      prepared(this.db, `SELECT * FROM leases ORDER BY created_at DESC LIMIT ?`).all(limit) as Record<string, unknown>[]
+    ).map(fromRow);
   }
 }

@@ -11,7 +11,16 @@ import { createHostReader } from '../readers/host.js';
 import { awaitMemoryReleased, endProcess, privateBytes } from '../recovery/terminate.js';
 import { PRIORITY_EFFECTS, parseSize } from './sizes.js';
 import type { Lease } from './leases.js';
-import { actionOf, actionsOfLadder, refusalOf, type ResourceAction, type ResourceDeps, type ResourceParameters, type ResourceResult, type RunOptions } from './types.js';
+import {
+  actionOf,
+  actionsOfLadder,
+  refusalOf,
+  type ResourceAction,
+  type ResourceDeps,
+  type ResourceParameters,
+  type ResourceResult,
+  type RunOptions,
+} from './types.js';
 
 const MB = 2 ** 20;
 
@@ -22,13 +31,23 @@ function sampleMemory() {
 function usage(d: ResourceDeps) {
   const m = sampleMemory();
   const reserved = d.leases.active('memory', d.clock.now()).reduce((a, l) => a + l.amount, 0);
-  const total = m.effective?.source === 'cgroup' ? (m.cgroup?.limit_bytes ?? m.host?.total_bytes ?? 0) : (m.host?.total_bytes ?? 0);
+  const total =
+    m.effective?.source === 'cgroup' ? (m.cgroup?.limit_bytes ?? m.host?.total_bytes ?? 0) : (m.host?.total_bytes ?? 0);
   return {
     m,
     total,
     reserved,
-    current_usage: { used_fraction: m.effective?.used_fraction ?? null, source: m.effective?.source ?? null, host: m.host, cgroup: m.cgroup },
-    available: { bytes: m.effective?.available_bytes ?? null, reserved_bytes: reserved, unreserved_bytes: m.effective ? Math.max(0, m.effective.available_bytes - reserved) : null },
+    current_usage: {
+      used_fraction: m.effective?.used_fraction ?? null,
+      source: m.effective?.source ?? null,
+      host: m.host,
+      cgroup: m.cgroup,
+    },
+    available: {
+      bytes: m.effective?.available_bytes ?? null,
+      reserved_bytes: reserved,
+      unreserved_bytes: m.effective ? Math.max(0, m.effective.available_bytes - reserved) : null,
+    },
   };
 }
 
@@ -36,7 +55,10 @@ export async function optimizeMemory(d: ResourceDeps, p: ResourceParameters, o: 
   const u = usage(d);
   const actions: ResourceAction[] = [];
   const procs = await listProcessesAsync();
-  const top = procs.sort((a, b) => b.rss - a.rss).slice(0, 5).map((x) => ({ pid: x.pid, comm: x.comm, rss_bytes: x.rss }));
+  const top = procs
+    .sort((a, b) => b.rss - a.rss)
+    .slice(0, 5)
+    .map((x) => ({ pid: x.pid, comm: x.comm, rss_bytes: x.rss }));
   const leaks = d.watch.leakSuspects();
   if (PRIORITY_EFFECTS[o.priority].applySettings) {
     for (const [step, file, value] of [
@@ -45,7 +67,12 @@ export async function optimizeMemory(d: ResourceDeps, p: ResourceParameters, o: 
     ] as const) {
       const r = await d.gate.perform(
         { actor: d.actor, action: step, target: { file }, dryRun: o.dryRun },
-        () => (!d.config.policy.allowCacheDrop ? 'dropping caches is not allowed (policy.allowCacheDrop is false)' : !d.gate.isRoot ? `${step} needs root` : null),
+        () =>
+          !d.config.policy.allowCacheDrop
+            ? 'dropping caches is not allowed (policy.allowCacheDrop is false)'
+            : !d.gate.isRoot
+              ? `${step} needs root`
+              : null,
         async () => {
           await writeFile(file, value);
           return { written: value };
@@ -65,7 +92,12 @@ export async function optimizeMemory(d: ResourceDeps, p: ResourceParameters, o: 
     current_usage: after.current_usage,
     available: after.available,
     actions,
-    report: { top_consumers: top, leak_suspects: leaks, freed_bytes: after.m.effective && u.m.effective ? after.m.effective.available_bytes - u.m.effective.available_bytes : null },
+    report: {
+      top_consumers: top,
+      leak_suspects: leaks,
+      freed_bytes:
+        after.m.effective && u.m.effective ? after.m.effective.available_bytes - u.m.effective.available_bytes : null,
+    },
   };
 }
 
@@ -76,16 +108,27 @@ export async function cleanupMemory(d: ResourceDeps, p: ResourceParameters, o: R
   const base = { resource_type: 'memory' as const, action: 'cleanup' as const };
   const used = () => u.m.effective?.used_fraction ?? 0;
   if (used() <= threshold) {
-    return { ...base, status: o.dryRun ? 'dry_run' : 'success', message: `memory at ${Math.round(used() * 100)}% is already under ${Math.round(threshold * 100)}%: nothing to do`, current_usage: u.current_usage, available: u.available, actions };
+    return {
+      ...base,
+      status: o.dryRun ? 'dry_run' : 'success',
+      message: `memory at ${Math.round(used() * 100)}% is already under ${Math.round(threshold * 100)}%: nothing to do`,
+      current_usage: u.current_usage,
+      available: u.available,
+      actions,
+    };
   }
   await d.watch.observe();
   const victims = PRIORITY_EFFECTS[o.priority].victims;
   const order: { pid: number; why: string }[] = [];
-  if (victims.includes('leak')) for (const l of d.watch.leakSuspects()) order.push({ pid: l.pid, why: `leaking ${Math.round(l.slope_bytes_per_min / MB)} MB/min` });
-  if (victims.includes('hang')) for (const h of d.watch.hangSuspects()) order.push({ pid: h.pid, why: `hung: ${h.reason}` });
+  if (victims.includes('leak'))
+    for (const l of d.watch.leakSuspects())
+      order.push({ pid: l.pid, why: `leaking ${Math.round(l.slope_bytes_per_min / MB)} MB/min` });
+  if (victims.includes('hang'))
+    for (const h of d.watch.hangSuspects()) order.push({ pid: h.pid, why: `hung: ${h.reason}` });
   if (victims.includes('largest')) {
     const inScope = await listProcessesAsync({ descendantsOf: d.watch.scopeRoot });
-    for (const x of inScope.sort((a, b) => b.rss - a.rss)) order.push({ pid: x.pid, why: `largest in scope (${Math.round(x.rss / MB)} MB)` });
+    for (const x of inScope.sort((a, b) => b.rss - a.rss))
+      order.push({ pid: x.pid, why: `largest in scope (${Math.round(x.rss / MB)} MB)` });
   }
   const tried = new Set<number>();
   for (const c of order) {
@@ -101,17 +144,35 @@ export async function cleanupMemory(d: ResourceDeps, p: ResourceParameters, o: R
     if (!o.dryRun) u = usage(d);
     const held = privateBytes(v.process);
     const before = u.m.effective?.available_bytes ?? 0;
-    const ladder = await endProcess(d.gate, d.clock, v.process, { actor: d.actor, dryRun: o.dryRun, inputs: { resource: 'memory', why: c.why } });
+    const ladder = await endProcess(d.gate, d.clock, v.process, {
+      actor: d.actor,
+      dryRun: o.dryRun,
+      inputs: { resource: 'memory', why: c.why },
+    });
     actions.push(...actionsOfLadder(ladder.actions));
     if (o.dryRun) {
       // Assume its memory would come back, to list who else would be needed.
-      u = { ...u, m: { ...u.m, effective: u.m.effective ? { ...u.m.effective, used_fraction: u.m.effective.used_fraction - v.process.rss / Math.max(1, u.total), available_bytes: u.m.effective.available_bytes + v.process.rss } : null } };
+      u = {
+        ...u,
+        m: {
+          ...u.m,
+          effective: u.m.effective
+            ? {
+                ...u.m.effective,
+                used_fraction: u.m.effective.used_fraction - v.process.rss / Math.max(1, u.total),
+                available_bytes: u.m.effective.available_bytes + v.process.rss,
+              }
+            : null,
+        },
+      };
       continue;
     }
     // Verify its memory came back before choosing anyone else: the kernel has torn down its address
     // space. The node-wide change in available memory is reported beside it, not judged: on a shared
     // node the neighbours' allocations move it as much as the victim's exit does.
-    const release = ladder.gone ? await awaitMemoryReleased(v.process) : { released: false, state: 'running', residentBytes: v.process.rss };
+    const release = ladder.gone
+      ? await awaitMemoryReleased(v.process)
+      : { released: false, state: 'running', residentBytes: v.process.rss };
     u = usage(d);
     const freed = (u.m.effective?.available_bytes ?? 0) - before;
     actions.push({
@@ -127,7 +188,9 @@ export async function cleanupMemory(d: ResourceDeps, p: ResourceParameters, o: R
   return {
     ...base,
     status: o.dryRun ? 'dry_run' : under ? 'success' : actions.some((a) => a.outcome === 'done') ? 'partial' : 'failed',
-    message: under ? `memory at ${Math.round(used() * 100)}% is under ${Math.round(threshold * 100)}%` : `memory still at ${Math.round(used() * 100)}% (threshold ${Math.round(threshold * 100)}%): no more allowed candidates at priority ${o.priority}`,
+    message: under
+      ? `memory at ${Math.round(used() * 100)}% is under ${Math.round(threshold * 100)}%`
+      : `memory still at ${Math.round(used() * 100)}% (threshold ${Math.round(threshold * 100)}%): no more allowed candidates at priority ${o.priority}`,
     current_usage: o.dryRun ? usage(d).current_usage : u.current_usage,
     available: o.dryRun ? usage(d).available : u.available,
     actions,
@@ -137,8 +200,24 @@ export async function cleanupMemory(d: ResourceDeps, p: ResourceParameters, o: R
 export async function reserveMemory(d: ResourceDeps, p: ResourceParameters, o: RunOptions): Promise<ResourceResult> {
   const u = usage(d);
   const base = { resource_type: 'memory' as const, action: 'reserve' as const };
-  const bytes = p.size !== undefined ? parseSize(p.size) : p.threshold !== undefined ? (p.threshold <= 1 ? Math.floor(p.threshold * u.total) : Math.floor(p.threshold)) : null;
-  if (bytes === null || bytes <= 0) return { ...base, status: 'refused', message: 'say how much to reserve: parameters.size (bytes or "8G") or parameters.threshold (a fraction of capacity <= 1, or bytes)', current_usage: u.current_usage, available: u.available, actions: [] };
+  const bytes =
+    p.size !== undefined
+      ? parseSize(p.size)
+      : p.threshold !== undefined
+        ? p.threshold <= 1
+          ? Math.floor(p.threshold * u.total)
+          : Math.floor(p.threshold)
+        : null;
+  if (bytes === null || bytes <= 0)
+    return {
+      ...base,
+      status: 'refused',
+      message:
+        'say how much to reserve: parameters.size (bytes or "8G") or parameters.threshold (a fraction of capacity <= 1, or bytes)',
+      current_usage: u.current_usage,
+      available: u.available,
+      actions: [],
+    };
   const headroom = Math.floor(u.total * PRIORITY_EFFECTS[o.priority].headroomFraction);
   const avail = u.m.effective?.available_bytes ?? 0;
   const taskId = p.taskId ?? 'unnamed';
@@ -148,10 +227,20 @@ export async function reserveMemory(d: ResourceDeps, p: ResourceParameters, o: R
   const decide = (active: Lease[]): { amount: number } | { refusal: string } => {
     const others = active.reduce((a, l) => a + l.amount, 0);
     const room = avail - others - headroom;
-    return room >= bytes ? { amount: bytes } : { refusal: `${Math.round(bytes / MB)} MB asked; available ${Math.round(avail / MB)} MB - reserved by others ${Math.round(others / MB)} MB - headroom ${Math.round(headroom / MB)} MB (priority ${o.priority}) = ${Math.round(room / MB)} MB` };
+    return room >= bytes
+      ? { amount: bytes }
+      : {
+          refusal: `${Math.round(bytes / MB)} MB asked; available ${Math.round(avail / MB)} MB - reserved by others ${Math.round(others / MB)} MB - headroom ${Math.round(headroom / MB)} MB (priority ${o.priority}) = ${Math.round(room / MB)} MB`,
+        };
   };
   const r = await d.gate.perform(
-    { actor: d.actor, action: 'reserve_memory', target: { bytes, taskId }, inputs: { priority: o.priority, durationSec }, dryRun: o.dryRun },
+    {
+      actor: d.actor,
+      action: 'reserve_memory',
+      target: { bytes, taskId },
+      inputs: { priority: o.priority, durationSec },
+      dryRun: o.dryRun,
+    },
     // The numbers decide at the gate (so a dry run and the audit log say the truth); the grant
     // checks them again inside its transaction, against a lease granted in between.
     () => refusalOf(decide(d.leases.active('memory', d.clock.now()))),
@@ -163,7 +252,31 @@ export async function reserveMemory(d: ResourceDeps, p: ResourceParameters, o: R
     },
   );
   const after = usage(d);
-  if (o.dryRun) return { ...base, status: r.allowed ? 'dry_run' : 'refused', message: r.allowed ? `would reserve ${Math.round(bytes / MB)} MB for ${taskId}` : r.reason, current_usage: after.current_usage, available: after.available, actions: [actionOf('reserve_memory', r, { bytes }, '')] };
-  if (!r.allowed || refusal) return { ...base, status: 'refused', message: refusal ?? r.reason, current_usage: after.current_usage, available: after.available, actions: [actionOf('reserve_memory', r, { bytes }, refusal ?? '')] };
-  return { ...base, status: 'success', message: `reserved ${Math.round(bytes / MB)} MB for ${taskId} until ${lease!.expires_at}`, current_usage: after.current_usage, available: after.available, actions: [actionOf('reserve_memory', r, { bytes }, `lease ${lease!.id}`)], lease: lease! };
+  if (o.dryRun)
+    return {
+      ...base,
+      status: r.allowed ? 'dry_run' : 'refused',
+      message: r.allowed ? `would reserve ${Math.round(bytes / MB)} MB for ${taskId}` : r.reason,
+      current_usage: after.current_usage,
+      available: after.available,
+      actions: [actionOf('reserve_memory', r, { bytes }, '')],
+    };
+  if (!r.allowed || refusal)
+    return {
+      ...base,
+      status: 'refused',
+      message: refusal ?? r.reason,
+      current_usage: after.current_usage,
+      available: after.available,
+      actions: [actionOf('reserve_memory', r, { bytes }, refusal ?? '')],
+    };
+  return {
+    ...base,
+    status: 'success',
+    message: `reserved ${Math.round(bytes / MB)} MB for ${taskId} until ${lease!.expires_at}`,
+    current_usage: after.current_usage,
+    available: after.available,
+    actions: [actionOf('reserve_memory', r, { bytes }, `lease ${lease!.id}`)],
+    lease: lease!,
+  };
 }

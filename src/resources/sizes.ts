@@ -12,7 +12,10 @@ export const PRIORITIES = ['low', 'normal', 'high', 'critical'] as const;
 export type Priority = (typeof PRIORITIES)[number];
 
 /** What priority changes, in one place (documented in the README's table). */
-export const PRIORITY_EFFECTS: Record<Priority, { headroomFraction: number; minFileAgeMs: number; applySettings: boolean; victims: ('leak' | 'hang' | 'largest')[] }> = {
+export const PRIORITY_EFFECTS: Record<
+  Priority,
+  { headroomFraction: number; minFileAgeMs: number; applySettings: boolean; victims: ('leak' | 'hang' | 'largest')[] }
+> = {
   low: { headroomFraction: 0.2, minFileAgeMs: 7 * 86_400_000, applySettings: false, victims: ['leak'] },
   normal: { headroomFraction: 0.1, minFileAgeMs: 86_400_000, applySettings: true, victims: ['leak', 'hang'] },
   high: { headroomFraction: 0.05, minFileAgeMs: 3600_000, applySettings: true, victims: ['leak', 'hang', 'largest'] },

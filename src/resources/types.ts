@@ -64,7 +64,12 @@ export interface RunOptions {
 }
 
 /** A gate result turned into a result action. */
-export function actionOf(step: string, r: { allowed: boolean; dry_run: boolean; reason: string; request_id: string; error?: { message: string } }, target: Record<string, unknown>, done: string): ResourceAction {
+export function actionOf(
+  step: string,
+  r: { allowed: boolean; dry_run: boolean; reason: string; request_id: string; error?: { message: string } },
+  target: Record<string, unknown>,
+  done: string,
+): ResourceAction {
   return {
     step,
     target,
@@ -76,7 +81,13 @@ export function actionOf(step: string, r: { allowed: boolean; dry_run: boolean; 
 
 /** The process ladder's steps as result actions (without their times), each target extended by `extra`. */
 export function actionsOfLadder(ladder: readonly ActionTaken[], extra: Record<string, unknown> = {}): ResourceAction[] {
-  return ladder.map((a) => ({ step: a.step, target: { ...a.target, ...extra }, outcome: a.outcome, detail: a.detail, ...(a.request_id ? { request_id: a.request_id } : {}) }));
+  return ladder.map((a) => ({
+    step: a.step,
+    target: { ...a.target, ...extra },
+    outcome: a.outcome,
+    detail: a.detail,
+    ...(a.request_id ? { request_id: a.request_id } : {}),
+  }));
 }
 
 /** The refusal in a lease decision, or null (for a gate's refusal check). */

@@ -4,7 +4,14 @@
  * ring buffer; the JS thread reads typed-array batches and rolling statistics and is never blocked.
  */
 import os from 'node:os';
-import { loadNative, type ChannelStats, type NativeProcessChannelOptions, type NativeSampler, type NativeSamplerReport, type ProcessSample } from '../native.js';
+import {
+  loadNative,
+  type ChannelStats,
+  type NativeProcessChannelOptions,
+  type NativeSampler,
+  type NativeSamplerReport,
+  type ProcessSample,
+} from '../native.js';
 import { unpackProcesses } from '../readers/packed-processes.js';
 import { checkSamplerOptions } from './options.js';
 
@@ -149,7 +156,10 @@ export class Sampler {
   /** Process scans published since the previous call, oldest first (needs `processes`). */
   readProcesses(): { scans: ProcessScan[]; lost: number } {
     const r = this.native.readProcesses();
-    return { scans: r.scans.map((s) => ({ monotonicMs: s.monotonicMs, processes: unpackProcesses(s.processes) })), lost: r.lost };
+    return {
+      scans: r.scans.map((s) => ({ monotonicMs: s.monotonicMs, processes: unpackProcesses(s.processes) })),
+      lost: r.lost,
+    };
   }
 
   /** Scans the process channel now (on a worker thread); the scan is then in readProcesses(). */
@@ -167,31 +177,71 @@ export class Sampler {
    * The report flags conditions that make a benchmark result untrustworthy.
    */
   static record(options: Partial<SamplerOptions> = {}): { sampler: Sampler; stop: () => BenchmarkReport } {
-    const sampler = new Sampler({ intervalUs: 10_000, signals: ['memory', 'cpu', 'psi', 'cgroup'], ...options }).start();
+    const sampler = new Sampler({
+      intervalUs: 10_000,
+      signals: ['memory', 'cpu', 'psi', 'cgroup'],
+      ...options,
+    }).start();
     return { sampler, stop: () => benchmarkReport(sampler.stop(), sampler.options) };
   }
 }
 
 /** Flags the conditions that make a measurement untrustworthy. */
-export function benchmarkReport(r: NativeSamplerReport, options: Partial<SamplerOptions> = {}, cpus = os.cpus().length): BenchmarkReport {
+export function benchmarkReport(
+  r: NativeSamplerReport,
+  options: Partial<SamplerOptions> = {},
+  cpus = os.cpus().length,
+): BenchmarkReport {
   const flags: BenchmarkReport['flags'] = [];
   const s = r.signals;
   const pct = (x: number) => `${(x * 100).toFixed(1)}%`;
   for (const [name, st] of Object.entries(s)) {
-    if (name.endsWith('_thermal_throttle') && (st.max ?? 0) > 0) flags.push({ flag: 'gpu_thermal_throttling', detail: `${name.split('_')[0]} thermally throttled ${pct(st.mean ?? 0)} of the run` });
-    if (name.endsWith('_power_throttle') && (st.max ?? 0) > 0) flags.push({ flag: 'gpu_power_throttling', detail: `${name.split('_')[0]} power-capped or slowed ${pct(st.mean ?? 0)} of the run` });
+    if (name.endsWith('_thermal_throttle') && (st.max ?? 0) > 0)
+      flags.push({
+        flag: 'gpu_thermal_throttling',
+        detail: `${name.split('_')[0]} thermally throttled ${pct(st.mean ?? 0)} of the run`,
+      });
+    if (name.endsWith('_power_throttle') && (st.max ?? 0) > 0)
+      flags.push({
+        flag: 'gpu_power_throttling',
+        detail: `${name.split('_')[0]} power-capped or slowed ${pct(st.mean ?? 0)} of the run`,
+      });
   }
   const mem = s.psi_memory_some_avg10;
   const stall = s.psi_memory_stall_frac;
-  if ((mem?.max ?? 0) > 5 || (stall?.mean ?? 0) > 0.01) flags.push({ flag: 'memory_pressure', detail: `tasks stalled on memory (PSI some avg10 up to ${(mem?.max ?? 0).toFixed(1)}%, ${pct(stall?.mean ?? 0)} of the run)` });
-  if ((s.cpu_steal?.mean ?? 0) > 0.02) flags.push({ flag: 'cpu_steal', detail: `the hypervisor took ${pct(s.cpu_steal!.mean!)} of CPU time (steal)` });
+  if ((mem?.max ?? 0) > 5 || (stall?.mean ?? 0) > 0.01)
+    flags.push({
+      flag: 'memory_pressure',
+      detail: `tasks stalled on memory (PSI some avg10 up to ${(mem?.max ?? 0).toFixed(1)}%, ${pct(stall?.mean ?? 0)} of the run)`,
+    });
+  if ((s.cpu_steal?.mean ?? 0) > 0.02)
+    flags.push({ flag: 'cpu_steal', detail: `the hypervisor took ${pct(s.cpu_steal!.mean!)} of CPU time (steal)` });
   const busyCores = (s.cpu_busy?.mean ?? 0) * cpus;
-  const ownCores = Object.entries(s).filter(([n]) => n.startsWith('pid') && n.endsWith('_cpu_cores')).reduce((a, [, st]) => a + (st.mean ?? 0), 0);
+  const ownCores = Object.entries(s)
+    .filter(([n]) => n.startsWith('pid') && n.endsWith('_cpu_cores'))
+    .reduce((a, [, st]) => a + (st.mean ?? 0), 0);
   const samplerCores = r.durationMs ? (r.threadCpuMs + r.processThreadCpuMs) / r.durationMs : 0;
-  if (busyCores - ownCores - samplerCores > 0.5) flags.push({ flag: 'other_processes_busy', detail: `other processes used ${(busyCores - ownCores - samplerCores).toFixed(2)} cores on average` });
+  if (busyCores - ownCores - samplerCores > 0.5)
+    flags.push({
+      flag: 'other_processes_busy',
+      detail: `other processes used ${(busyCores - ownCores - samplerCores).toFixed(2)} cores on average`,
+    });
   const grew = (n: string) => (s[n]?.max ?? 0) - (s[n]?.min ?? 0) > 0;
-  if (grew('cg_mem_max_events') || grew('cg_oom_kills') || grew('cg_failcnt') || (s.cg_cpu_throttled_frac?.mean ?? 0) > 0.01) flags.push({ flag: 'cgroup_limit_hit', detail: 'the cgroup hit its memory limit or throttled its CPU during the run' });
-  const expected = r.durationMs * 1000 / (options.intervalUs ?? 10_000);
-  if (r.missedDeadlines > Math.max(2, expected * 0.05)) flags.push({ flag: 'sampler_fell_behind', detail: `${r.missedDeadlines} sampling deadlines were missed: the node was overloaded` });
+  if (
+    grew('cg_mem_max_events') ||
+    grew('cg_oom_kills') ||
+    grew('cg_failcnt') ||
+    (s.cg_cpu_throttled_frac?.mean ?? 0) > 0.01
+  )
+    flags.push({
+      flag: 'cgroup_limit_hit',
+      detail: 'the cgroup hit its memory limit or throttled its CPU during the run',
+    });
+  const expected = (r.durationMs * 1000) / (options.intervalUs ?? 10_000);
+  if (r.missedDeadlines > Math.max(2, expected * 0.05))
+    flags.push({
+      flag: 'sampler_fell_behind',
+      detail: `${r.missedDeadlines} sampling deadlines were missed: the node was overloaded`,
+    });
   return { ...r, trustworthy: flags.length === 0, flags };
 }

@@ -141,13 +141,15 @@ export function openDatabase(stateDir: string, file = 'overnight.db'): Db {
  */
 export function migrate(db: Db, migrations: readonly string[]): void {
   for (;;) {
-    const applied = db.transaction(() => {
-      const v = db.pragma('user_version', { simple: true }) as number;
-      if (v >= migrations.length) return false;
-      db.exec(migrations[v]!);
-      db.pragma(`user_version = ${v + 1}`);
-      return true;
-    }).immediate();
+    const applied = db
+      .transaction(() => {
+        const v = db.pragma('user_version', { simple: true }) as number;
+        if (v >= migrations.length) return false;
+        db.exec(migrations[v]!);
+        db.pragma(`user_version = ${v + 1}`);
+        return true;
+      })
+      .immediate();
     if (!applied) return;
   }
 }

@@ -14,7 +14,7 @@ const cache = new WeakMap<Db, Map<string, Statement>>();
 /** `db.prepare(sql)`, compiled on first use and reused afterwards. */
 export function prepared(db: Db, sql: string): Statement {
   let byText = cache.get(db);
-  if (!byText) cache.set(db, (byText = new Map()));
+  if (!byText) cache.set(db, (byText = new Map<string, Statement>()));
   let s = byText.get(sql);
   if (!s) {
     if (byText.size >= MAX_PER_DB) byText.clear();

@@ -6,10 +6,21 @@ import { describe, expect, it } from 'vitest';
 import { root } from '../helpers/isolated.js';
 import { CLI, writeConfig } from '../helpers/mcp.js';
 
-function cli(args: string[], env: Record<string, string> = {}): Promise<{ code: number; stdout: string; stderr: string }> {
+function cli(
+  args: string[],
+  env: Record<string, string> = {},
+): Promise<{ code: number; stdout: string; stderr: string }> {
   return new Promise((resolve) => {
-    execFile(process.execPath, [CLI, ...args], { env: { ...process.env, OVERNIGHT_NVML_LIBRARY: '/none', ...env }, timeout: 60_000 }, (err, stdout, stderr) =>
-      resolve({ code: err ? (typeof (err as { code?: unknown }).code === 'number' ? (err as { code: number }).code : -1) : 0, stdout, stderr }),
+    execFile(
+      process.execPath,
+      [CLI, ...args],
+      { env: { ...process.env, OVERNIGHT_NVML_LIBRARY: '/none', ...env }, timeout: 60_000 },
+      (err, stdout, stderr) =>
+        resolve({
+          code: err ? (typeof (err as { code?: unknown }).code === 'number' ? (err as { code: number }).code : -1) : 0,
+          stdout,
+          stderr,
+        }),
     );
   });
 }
@@ -18,21 +29,27 @@ describe('overnight CLI basics', () => {
   it('--version prints the package version; bare `overnight` prints the help on stdout and exits 0', async () => {
     const v = await cli(['--version']);
     expect(v.code).toBe(0);
-    expect(v.stdout.trim()).toBe((JSON.parse(readFileSync(path.join(root, 'package.json'), 'utf8')) as { version: string }).version);
+    expect(v.stdout.trim()).toBe(
+      (JSON.parse(readFileSync(path.join(root, 'package.json'), 'utf8')) as { version: string }).version,
+    );
     const bare = await cli([]);
     expect(bare.code).toBe(0);
     expect(bare.stdout).toMatch(/^Usage: overnight \[options\] \[command\]/);
-    for (const c of ['sample', 'serve', 'audit', 'progress', 'resources', 'record', 'monitor', 'health', 'token']) expect(bare.stdout).toMatch(new RegExp(`^  ${c} `, 'm'));
+    for (const c of ['sample', 'serve', 'audit', 'progress', 'resources', 'record', 'monitor', 'health', 'token'])
+      expect(bare.stdout).toMatch(new RegExp(`^  ${c} `, 'm'));
     const unknown = await cli(['helth']);
     expect(unknown.code).not.toBe(0);
     expect(unknown.stderr).toMatch(/unknown command 'helth'/);
   });
 
   it('the top-level help (built without loading subcommands) says what each subcommand file says', async () => {
-    const { SUBCOMMANDS, buildProgram } = await import(path.join(root, 'dist/cli/main.js'));
+    // The built CLI, typed as its source.
+    const { SUBCOMMANDS, buildProgram } = (await import(
+      path.join(root, 'dist/cli/main.js')
+    )) as typeof import('../../src/cli/main.js');
     const full = await buildProgram();
-    for (const s of SUBCOMMANDS as { name: string; description: string }[]) {
-      expect(full.commands.find((c: { name(): string }) => c.name() === s.name)?.description(), s.name).toBe(s.description);
+    for (const s of SUBCOMMANDS) {
+      expect(full.commands.find((c) => c.name() === s.name)?.description(), s.name).toBe(s.description);
     }
   });
 
@@ -54,7 +71,13 @@ describe('overnight CLI basics', () => {
   });
 
   it('refuses placeholder and weak tokens (file and environment) and `overnight token` makes one that is accepted', async () => {
-    for (const token of ['set me (or OVERNIGHT_TOKEN), at least 16 characters', 'REPLACE with the output of `overnight token`', 'short', 'aaaaaaaaaaaaaaaaaaaa', '<your-token-here-please>']) {
+    for (const token of [
+      'set me (or OVERNIGHT_TOKEN), at least 16 characters',
+      'REPLACE with the output of `overnight token`',
+      'short',
+      'aaaaaaaaaaaaaaaaaaaa',
+      '<your-token-here-please>',
+    ]) {
       const { file } = writeConfig({ server: { token } });
       const r = await cli(['audit', '--config', file]);
       expect(r.code, token).toBe(1);

@@ -3,11 +3,18 @@ import { execFile } from 'node:child_process';
 import { describe, expect, it } from 'vitest';
 import { CLI, writeConfig } from '../helpers/mcp.js';
 
-function health(args: string[], config: Record<string, unknown>, env: Record<string, string> = {}): Promise<{ code: number; stdout: string; stderr: string }> {
+function health(
+  args: string[],
+  config: Record<string, unknown>,
+  env: Record<string, string> = {},
+): Promise<{ code: number; stdout: string; stderr: string }> {
   const { file } = writeConfig(config);
   return new Promise((resolve) => {
-    execFile(process.execPath, [CLI, 'health', '--nhc', '--config', file, ...args], { env: { ...process.env, OVERNIGHT_NVML_LIBRARY: '/none', ...env }, timeout: 60_000 }, (err, stdout, stderr) =>
-      resolve({ code: err ? ((err as { code?: number }).code ?? 1) : 0, stdout, stderr }),
+    execFile(
+      process.execPath,
+      [CLI, 'health', '--nhc', '--config', file, ...args],
+      { env: { ...process.env, OVERNIGHT_NVML_LIBRARY: '/none', ...env }, timeout: 60_000 },
+      (err, stdout, stderr) => resolve({ code: err ? ((err as { code?: number }).code ?? 1) : 0, stdout, stderr }),
     );
   });
 }
@@ -43,7 +50,10 @@ describe('overnight health --nhc --fail-on', () => {
   }, 60_000);
 
   it('with --drain where Slurm cannot be reached: the exit code and line of the check, the scontrol failure on stderr', async () => {
-    const r = await health(['--fail-on', 'degraded', '--drain'], tiny, { PATH: '/nonexistent', SLURMD_NODENAME: 'gpu-017' });
+    const r = await health(['--fail-on', 'degraded', '--drain'], tiny, {
+      PATH: '/nonexistent',
+      SLURMD_NODENAME: 'gpu-017',
+    });
     expect(r.code).toBe(1);
     expect(r.stdout).toMatch(/^overnight: memory [^\n]+\n$/);
     expect(r.stderr).toMatch(/slurm node gpu-017: cannot read the node: scontrol show node -o gpu-017: .*ENOENT/);

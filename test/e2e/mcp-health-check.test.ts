@@ -8,43 +8,79 @@ let conn: Conn;
 beforeAll(async () => {
   // A slow command probe makes a full check take ~300 ms, so its progress is spread over time.
   // sustainMs 0: a breach shows on the first reading, so the breach tests need not wait out a window.
-  conn = await connectStdio({ thresholds: { memory: 0.85 }, hysteresis: { sustainMs: 0, sustainSamples: 1 }, probes: [{ name: 'slow', command: ['sleep', '0.3'], timeoutMs: 5000, intervalMs: 1 }] });
+  conn = await connectStdio({
+    thresholds: { memory: 0.85 },
+    hysteresis: { sustainMs: 0, sustainSamples: 1 },
+    probes: [{ name: 'slow', command: ['sleep', '0.3'], timeoutMs: 5000, intervalMs: 1 }],
+  });
 });
 afterAll(async () => conn?.close());
 
 describe('the MCP server over stdio', () => {
-  it('lists healthCheck with the design\'s input schema, an output schema and read-only annotations', async () => {
+  it("lists healthCheck with the design's input schema, an output schema and read-only annotations", async () => {
     const { tools } = await conn.client.listTools();
     const hc = tools.find((t) => t.name === 'healthCheck')!;
     expect(hc).toBeTruthy();
-    const props = hc.inputSchema.properties as Record<string, { type?: string; enum?: string[]; properties?: Record<string, { type: string }> }>;
-    expect(props.checkType!.type).toBe('string');
-    expect(props.checkType!.enum).toEqual(['quick', 'full', 'recovery']);
-    expect(Object.keys(props.thresholds!.properties!)).toEqual(expect.arrayContaining(['memory', 'gpu', 'responseTime']));
-    for (const k of ['memory', 'gpu', 'responseTime']) expect(props.thresholds!.properties![k]!.type).toBe('number');
+    const props = hc.inputSchema.properties as Record<
+      string,
+      { type?: string; enum?: string[]; properties?: Record<string, { type: string }> }
+    >;
+    expect(props.checkType.type).toBe('string');
+    expect(props.checkType.enum).toEqual(['quick', 'full', 'recovery']);
+    expect(Object.keys(props.thresholds.properties!)).toEqual(
+      expect.arrayContaining(['memory', 'gpu', 'responseTime']),
+    );
+    for (const k of ['memory', 'gpu', 'responseTime']) expect(props.thresholds.properties![k].type).toBe('number');
     expect(hc.inputSchema.required ?? []).toEqual([]);
     expect(hc.outputSchema).toBeTruthy();
     expect(hc.annotations).toMatchObject({ readOnlyHint: true, destructiveHint: false });
     expect(hc.description!.length).toBeGreaterThan(100);
   });
 
-  it.each(['quick', 'full', 'recovery'] as const)('answers checkType %s with the design\'s result fields', async (checkType) => {
-    const r = structured<{ status: string; check_type: string; metrics: Record<string, unknown>; recommendations: unknown[]; breached: unknown[]; thresholds: { memory: number }; recovery_check?: { problem_resolved: unknown } }>(
-      await conn.client.callTool({ name: 'healthCheck', arguments: { checkType } }),
-    );
-    expect(['healthy', 'degraded', 'critical']).toContain(r.status);
-    expect(r.check_type).toBe(checkType);
-    for (const k of ['gpu_health', 'memory_status', 'response_times', 'error_rates', 'recovery_status', 'cpu', 'pressure', 'cgroup', 'disk']) expect(r.metrics).toHaveProperty(k);
-    expect(r.metrics.gpu_health).toMatchObject({ available: false });
-    expect(Array.isArray(r.recommendations)).toBe(true);
-    expect(r.thresholds.memory).toBe(0.85); // from the configuration file
-    if (checkType !== 'quick') expect(r.metrics).toHaveProperty('processes');
-    if (checkType === 'recovery') expect(r.recovery_check).toHaveProperty('problem_resolved');
-  });
+  it.each(['quick', 'full', 'recovery'] as const)(
+    "answers checkType %s with the design's result fields",
+    async (checkType) => {
+      const r = structured<{
+        status: string;
+        check_type: string;
+        metrics: Record<string, unknown>;
+        recommendations: unknown[];
+        breached: unknown[];
+        thresholds: { memory: number };
+        recovery_check?: { problem_resolved: unknown };
+      }>(await conn.client.callTool({ name: 'healthCheck', arguments: { checkType } }));
+      expect(['healthy', 'degraded', 'critical']).toContain(r.status);
+      expect(r.check_type).toBe(checkType);
+      for (const k of [
+        'gpu_health',
+        'memory_status',
+        'response_times',
+        'error_rates',
+        'recovery_status',
+        'cpu',
+        'pressure',
+        'cgroup',
+        'disk',
+      ])
+        expect(r.metrics).toHaveProperty(k);
+      expect(r.metrics.gpu_health).toMatchObject({ available: false });
+      expect(Array.isArray(r.recommendations)).toBe(true);
+      expect(r.thresholds.memory).toBe(0.85); // from the configuration file
+      if (checkType !== 'quick') expect(r.metrics).toHaveProperty('processes');
+      if (checkType === 'recovery') expect(r.recovery_check).toHaveProperty('problem_resolved');
+    },
+  );
 
   it('reports a breached threshold with the observed value, and an actionable recommendation', async () => {
-    const r = structured<{ status: string; breached: { metric: string; observed: number; limit: number }[]; recommendations: { message: string; tool?: { name: string } }[] }>(
-      await conn.client.callTool({ name: 'healthCheck', arguments: { checkType: 'full', thresholds: { memory: 0.001, disk: 0.001 } } }),
+    const r = structured<{
+      status: string;
+      breached: { metric: string; observed: number; limit: number }[];
+      recommendations: { message: string; tool?: { name: string } }[];
+    }>(
+      await conn.client.callTool({
+        name: 'healthCheck',
+        arguments: { checkType: 'full', thresholds: { memory: 0.001, disk: 0.001 } },
+      }),
     );
     expect(r.status).not.toBe('healthy');
     const mem = r.breached.find((b) => b.metric === 'memory')!;
@@ -58,7 +94,10 @@ describe('the MCP server over stdio', () => {
 
   it('sends progress notifications for a full check when asked', async () => {
     const seen: { progress: number; total?: number; message?: string }[] = [];
-    await conn.client.callTool({ name: 'healthCheck', arguments: { checkType: 'full' } }, { onprogress: (p) => seen.push(p) });
+    await conn.client.callTool(
+      { name: 'healthCheck', arguments: { checkType: 'full' } },
+      { onprogress: (p) => seen.push(p) },
+    );
     // The client drops a notification it processes after the result; the early steps arrive first.
     expect(seen.length).toBeGreaterThanOrEqual(3);
     expect(seen[0]).toMatchObject({ progress: 1, total: 5, message: 'host sampled' });
@@ -74,7 +113,7 @@ describe('the MCP server over stdio', () => {
     [{ thresholds: [] }, /thresholds: got \[\]; thresholds must be an object/],
     [{ checkType: 'quick', extra: true }, /unknown property "extra"/],
   ])('refuses %j with a message naming the field, the value and what is allowed', async (args, pattern) => {
-    const text = errorText(await conn.client.callTool({ name: 'healthCheck', arguments: args as Record<string, unknown> }));
+    const text = errorText(await conn.client.callTool({ name: 'healthCheck', arguments: args }));
     expect(text).toMatch(pattern);
   });
 
@@ -86,9 +125,12 @@ describe('the MCP server over stdio', () => {
 
   it('records its own tool calls in response_times and error_rates', async () => {
     const get = async () =>
-      structured<{ metrics: { response_times: { tool_calls: { count: number; p95_ms: number } }; error_rates: { tool_calls: { count: number; errors: number } } } }>(
-        await conn.client.callTool({ name: 'healthCheck', arguments: { checkType: 'quick' } }),
-      );
+      structured<{
+        metrics: {
+          response_times: { tool_calls: { count: number; p95_ms: number } };
+          error_rates: { tool_calls: { count: number; errors: number } };
+        };
+      }>(await conn.client.callTool({ name: 'healthCheck', arguments: { checkType: 'quick' } }));
     const a = await get();
     const b = await get();
     // Each result counts the calls completed before it: the one before is in, this one is not yet.
@@ -105,7 +147,10 @@ describe('the MCP server over stdio', () => {
 describe('raw protocol abuse', () => {
   it('survives garbage, wrong shapes and unknown methods, and still answers', async () => {
     const { file } = writeConfig();
-    const p = spawn(process.execPath, [CLI, 'serve', '--config', file], { stdio: ['pipe', 'pipe', 'ignore'], env: { ...process.env, OVERNIGHT_NVML_LIBRARY: '/none' } });
+    const p = spawn(process.execPath, [CLI, 'serve', '--config', file], {
+      stdio: ['pipe', 'pipe', 'ignore'],
+      env: { ...process.env, OVERNIGHT_NVML_LIBRARY: '/none' },
+    });
     let out = '';
     p.stdout.on('data', (d) => (out += d));
     const lines = [
@@ -123,7 +168,10 @@ describe('raw protocol abuse', () => {
     const t0 = Date.now();
     while (!out.includes('"id":6') && Date.now() - t0 < 10_000) await new Promise((r) => setTimeout(r, 50));
     p.kill();
-    const msgs = out.trim().split('\n').map((l) => JSON.parse(l) as { id?: number; error?: { code: number }; result?: { isError?: boolean } });
+    const msgs = out
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l) as { id?: number; error?: { code: number }; result?: { isError?: boolean } });
     const byId = new Map(msgs.map((m) => [m.id, m]));
     expect(byId.get(2)!.error!.code).toBe(-32602);
     expect(byId.get(3)!.result!.isError).toBe(true);

@@ -12,8 +12,18 @@ let proc: ChildProcess;
 let port = 0;
 
 beforeAll(async () => {
-  const { file } = writeConfig({ server: { allowedOrigins: ['https://proxy.example:8443'], maxConcurrentRequests: 1, maxQueuedRequests: 1, maxMessageBytes: 1024 * 1024 } });
-  proc = spawn(process.execPath, [CLI, 'serve', '--http', '0', '--config', file], { stdio: ['ignore', 'ignore', 'pipe'], env: { ...process.env, OVERNIGHT_NVML_LIBRARY: '/none' } });
+  const { file } = writeConfig({
+    server: {
+      allowedOrigins: ['https://proxy.example:8443'],
+      maxConcurrentRequests: 1,
+      maxQueuedRequests: 1,
+      maxMessageBytes: 1024 * 1024,
+    },
+  });
+  proc = spawn(process.execPath, [CLI, 'serve', '--http', '0', '--config', file], {
+    stdio: ['ignore', 'ignore', 'pipe'],
+    env: { ...process.env, OVERNIGHT_NVML_LIBRARY: '/none' },
+  });
   let err = '';
   proc.stderr!.on('data', (d) => (err += d));
   const t0 = Date.now();
@@ -27,25 +37,45 @@ afterAll(() => {
   proc?.kill();
 });
 
-const init = JSON.stringify({ jsonrpc: '2.0', id: 1, method: 'initialize', params: { protocolVersion: '2025-06-18', capabilities: {}, clientInfo: { name: 'raw', version: '1' } } });
+const init = JSON.stringify({
+  jsonrpc: '2.0',
+  id: 1,
+  method: 'initialize',
+  params: { protocolVersion: '2025-06-18', capabilities: {}, clientInfo: { name: 'raw', version: '1' } },
+});
 
-function post(headers: Record<string, string>, body: string): Promise<{ status: number; headers: IncomingMessage['headers']; body: string }> {
+function post(
+  headers: Record<string, string>,
+  body: string,
+): Promise<{ status: number; headers: IncomingMessage['headers']; body: string }> {
   return new Promise((resolve, reject) => {
-    const req = request({ host: '127.0.0.1', port, path: '/mcp', method: 'POST', agent: false, headers: { 'content-type': 'application/json', accept: 'application/json, text/event-stream', ...headers } }, (res) => {
-      let b = '';
-      res.on('data', (d) => (b += d));
-      res.on('end', () => resolve({ status: res.statusCode!, headers: res.headers, body: b }));
-    });
+    const req = request(
+      {
+        host: '127.0.0.1',
+        port,
+        path: '/mcp',
+        method: 'POST',
+        agent: false,
+        headers: { 'content-type': 'application/json', accept: 'application/json, text/event-stream', ...headers },
+      },
+      (res) => {
+        let b = '';
+        res.on('data', (d) => (b += d));
+        res.on('end', () => resolve({ status: res.statusCode!, headers: res.headers, body: b }));
+      },
+    );
     req.on('error', reject);
     req.end(body);
   });
 }
 
-describe('Origin: scheme, host and port must be the server\'s own', () => {
+describe("Origin: scheme, host and port must be the server's own", () => {
   it('refuses another port, another scheme and a foreign host; accepts its own and a configured full origin', async () => {
     const wrongPort = await post({ origin: 'http://localhost:1' }, init);
     expect(wrongPort.status).toBe(403);
-    expect((JSON.parse(wrongPort.body) as { error: { message: string } }).error.message).toMatch(/Origin "http:\/\/localhost:1" is not this server \(scheme, host and port must match\); allowed: .*http:\/\/localhost:\d+/);
+    expect((JSON.parse(wrongPort.body) as { error: { message: string } }).error.message).toMatch(
+      /Origin "http:\/\/localhost:1" is not this server \(scheme, host and port must match\); allowed: .*http:\/\/localhost:\d+/,
+    );
     expect((await post({ origin: `https://localhost:${port}` }, init)).status).toBe(403);
     expect((await post({ origin: `http://evil.example:${port}` }, init)).status).toBe(403);
     expect((await post({ origin: 'null' }, init)).status).toBe(403);
@@ -68,7 +98,15 @@ describe('bodies', () => {
   });
 
   it('refuses a body over server.maxMessageBytes with 413 naming the limit', async () => {
-    const r = await post({}, JSON.stringify({ jsonrpc: '2.0', id: 8, method: 'tools/call', params: { name: 'healthCheck', arguments: { note: 'x'.repeat(2 * 1024 * 1024) } } }));
+    const r = await post(
+      {},
+      JSON.stringify({
+        jsonrpc: '2.0',
+        id: 8,
+        method: 'tools/call',
+        params: { name: 'healthCheck', arguments: { note: 'x'.repeat(2 * 1024 * 1024) } },
+      }),
+    );
     expect(r.status).toBe(413);
     expect(r.body).toMatch(/over the limit of 1048576 bytes \(server\.maxMessageBytes\)/);
   });
@@ -78,16 +116,33 @@ describe('past the request queue', () => {
   it('answers 503 with Retry-After, and still serves the requests it queued', async () => {
     // Three requests whose bodies are not finished: one holds the only slot, one waits in the
     // queue of one, and the third — whichever the server saw last — is turned away at once.
-    const open: { req: ClientRequest; res: Promise<{ status: number; retryAfter: string | undefined; body: string }> }[] = [];
+    const open: {
+      req: ClientRequest;
+      res: Promise<{ status: number; retryAfter: string | undefined; body: string }>;
+    }[] = [];
     try {
       for (let i = 0; i < 3; i++) {
         let req!: ClientRequest;
         const res = new Promise<{ status: number; retryAfter: string | undefined; body: string }>((resolve, reject) => {
-          req = request({ host: '127.0.0.1', port, path: '/mcp', method: 'POST', agent: false, headers: { 'content-type': 'application/json', accept: 'application/json, text/event-stream', 'content-length': String(Buffer.byteLength(init)) } }, (r) => {
-            let b = '';
-            r.on('data', (d) => (b += d));
-            r.on('end', () => resolve({ status: r.statusCode!, retryAfter: r.headers['retry-after'] as string | undefined, body: b }));
-          });
+          req = request(
+            {
+              host: '127.0.0.1',
+              port,
+              path: '/mcp',
+              method: 'POST',
+              agent: false,
+              headers: {
+                'content-type': 'application/json',
+                accept: 'application/json, text/event-stream',
+                'content-length': String(Buffer.byteLength(init)),
+              },
+            },
+            (r) => {
+              let b = '';
+              r.on('data', (d) => (b += d));
+              r.on('end', () => resolve({ status: r.statusCode!, retryAfter: r.headers['retry-after'], body: b }));
+            },
+          );
           req.on('error', reject);
         });
         req.write(init.slice(0, 10));
@@ -96,7 +151,9 @@ describe('past the request queue', () => {
       const first = await Promise.race(open.map((o, i) => o.res.then((r) => ({ i, r }))));
       expect(first.r.status).toBe(503);
       expect(first.r.retryAfter).toBe('1');
-      expect((JSON.parse(first.r.body) as { error: { message: string } }).error.message).toMatch(/server busy: 1 requests running and 1 waiting .*retry after 1 s/);
+      expect((JSON.parse(first.r.body) as { error: { message: string } }).error.message).toMatch(
+        /server busy: 1 requests running and 1 waiting .*retry after 1 s/,
+      );
       // The other two are served, one after the other, once their bodies arrive.
       const rest = open.filter((_, i) => i !== first.i);
       for (const o of rest) o.req.end(init.slice(10));

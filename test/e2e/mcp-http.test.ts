@@ -10,7 +10,10 @@ let port = 0;
 
 beforeAll(async () => {
   const { file } = writeConfig({ server: { token: TOKEN } });
-  proc = spawn(process.execPath, [CLI, 'serve', '--http', '0', '--config', file], { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, OVERNIGHT_NVML_LIBRARY: '/none' } });
+  proc = spawn(process.execPath, [CLI, 'serve', '--http', '0', '--config', file], {
+    stdio: ['ignore', 'pipe', 'pipe'],
+    env: { ...process.env, OVERNIGHT_NVML_LIBRARY: '/none' },
+  });
   let err = '';
   proc.stderr!.on('data', (d) => (err += d));
   const t0 = Date.now();
@@ -24,24 +27,44 @@ afterAll(() => proc?.kill());
 
 function raw(headers: Record<string, string>, body = '{}'): Promise<number> {
   return new Promise((resolve, reject) => {
-    const req = request({ host: '127.0.0.1', port, path: '/mcp', method: 'POST', headers: { 'content-type': 'application/json', accept: 'application/json, text/event-stream', ...headers } }, (res) => {
-      res.resume();
-      resolve(res.statusCode!);
-    });
+    const req = request(
+      {
+        host: '127.0.0.1',
+        port,
+        path: '/mcp',
+        method: 'POST',
+        headers: { 'content-type': 'application/json', accept: 'application/json, text/event-stream', ...headers },
+      },
+      (res) => {
+        res.resume();
+        resolve(res.statusCode!);
+      },
+    );
     req.on('error', reject);
     req.end(body);
   });
 }
 
-const init = JSON.stringify({ jsonrpc: '2.0', id: 1, method: 'initialize', params: { protocolVersion: '2025-06-18', capabilities: {}, clientInfo: { name: 'raw', version: '1' } } });
+const init = JSON.stringify({
+  jsonrpc: '2.0',
+  id: 1,
+  method: 'initialize',
+  params: { protocolVersion: '2025-06-18', capabilities: {}, clientInfo: { name: 'raw', version: '1' } },
+});
 
 describe('Streamable HTTP transport', () => {
   it('binds to 127.0.0.1 and serves healthCheck to a client with the token', async () => {
     const client = new Client({ name: 'http-test', version: '1' });
-    await client.connect(new StreamableHTTPClientTransport(new URL(`http://127.0.0.1:${port}/mcp`), { requestInit: { headers: { Authorization: `Bearer ${TOKEN}` } } }));
+    await client.connect(
+      new StreamableHTTPClientTransport(new URL(`http://127.0.0.1:${port}/mcp`), {
+        requestInit: { headers: { Authorization: `Bearer ${TOKEN}` } },
+      }),
+    );
     const { tools } = await client.listTools();
     expect(tools.map((t) => t.name)).toContain('healthCheck');
-    const r = structured<{ status: string }>(await client.callTool({ name: 'healthCheck', arguments: { checkType: 'quick' } }));
+    const r = structured<{ status: string }>(
+      await client.callTool({ name: 'healthCheck', arguments: { checkType: 'quick' } }),
+    );
     expect(['healthy', 'degraded', 'critical']).toContain(r.status);
     await client.close();
   });

@@ -18,13 +18,15 @@ afterAll(async () => {
 });
 
 describe('recoverOperation over MCP', () => {
-  it('has the design\'s schema (operationType required) and destructive annotations', async () => {
+  it("has the design's schema (operationType required) and destructive annotations", async () => {
     const { tools } = await client.listTools();
     const t = tools.find((x) => x.name === 'recoverOperation')!;
     const props = t.inputSchema.properties as Record<string, { enum?: string[]; properties?: Record<string, unknown> }>;
-    expect(props.operationType!.enum).toEqual(['memory_leak', 'gpu_reset', 'process_hang']);
+    expect(props.operationType.enum).toEqual(['memory_leak', 'gpu_reset', 'process_hang']);
     expect(t.inputSchema.required).toEqual(['operationType']);
-    expect(Object.keys(props.context!.properties!)).toEqual(expect.arrayContaining(['taskId', 'errorType', 'timestamp']));
+    expect(Object.keys(props.context.properties!)).toEqual(
+      expect.arrayContaining(['taskId', 'errorType', 'timestamp']),
+    );
     // force is an additive extra beside dryRun: the design's fields are unchanged.
     expect(Object.keys(props)).toEqual(['operationType', 'context', 'dryRun', 'force']);
     expect((props.force as { type?: string }).type).toBe('boolean');
@@ -33,22 +35,40 @@ describe('recoverOperation over MCP', () => {
 
   it('refuses a missing or wrong operationType clearly', async () => {
     expect(errorText(await client.callTool({ name: 'recoverOperation', arguments: {} }))).toMatch(/operationType/);
-    expect(errorText(await client.callTool({ name: 'recoverOperation', arguments: { operationType: 'reboot' } }))).toMatch(/got "reboot"; expected one of "memory_leak", "gpu_reset", "process_hang"/);
-    expect(errorText(await client.callTool({ name: 'recoverOperation', arguments: { operationType: 'process_hang', context: { pid: 'abc' } } }))).toMatch(/context\.pid: got "abc"/);
+    expect(
+      errorText(await client.callTool({ name: 'recoverOperation', arguments: { operationType: 'reboot' } })),
+    ).toMatch(/got "reboot"; expected one of "memory_leak", "gpu_reset", "process_hang"/);
+    expect(
+      errorText(
+        await client.callTool({
+          name: 'recoverOperation',
+          arguments: { operationType: 'process_hang', context: { pid: 'abc' } },
+        }),
+      ),
+    ).toMatch(/context\.pid: got "abc"/);
   });
 
-  it('dry-runs a stopped child (the server\'s descendant scope is the test process) and leaves it alone; audit shows it', async () => {
+  it("dry-runs a stopped child (the server's descendant scope is the test process) and leaves it alone; audit shows it", async () => {
     const c = spawnNode(scripts.idle());
     await firstLine(c);
     c.kill('SIGSTOP');
     await waitFor(() => procState(c.pid!) === 'T');
     const r = structured<{ status: string; actions_taken: { step: string; outcome: string }[] }>(
-      await client.callTool({ name: 'recoverOperation', arguments: { operationType: 'process_hang', context: { pid: c.pid, taskId: 'e2e' }, dryRun: true } }),
+      await client.callTool({
+        name: 'recoverOperation',
+        arguments: { operationType: 'process_hang', context: { pid: c.pid, taskId: 'e2e' }, dryRun: true },
+      }),
     );
     expect(r.status).toBe('dry_run');
-    expect(r.actions_taken.map((a) => `${a.step}:${a.outcome}`)).toEqual(['SIGCONT:would_do', 'SIGTERM:would_do', 'SIGKILL:would_do']);
+    expect(r.actions_taken.map((a) => `${a.step}:${a.outcome}`)).toEqual([
+      'SIGCONT:would_do',
+      'SIGTERM:would_do',
+      'SIGKILL:would_do',
+    ]);
     expect(procState(c.pid!)).toBe('T');
-    const audit = JSON.parse(execFileSync(process.execPath, [CLI, 'audit', '--json', '--config', cfg.file], { encoding: 'utf8' })) as { target: { pid?: number }; dry_run: boolean; inputs: { taskId?: string } }[];
+    const audit = JSON.parse(
+      execFileSync(process.execPath, [CLI, 'audit', '--json', '--config', cfg.file], { encoding: 'utf8' }),
+    ) as { target: { pid?: number }; dry_run: boolean; inputs: { taskId?: string } }[];
     const mine = audit.filter((e) => e.target.pid === c.pid);
     expect(mine.length).toBe(3);
     expect(mine.every((e) => e.dry_run && e.inputs.taskId === 'e2e')).toBe(true);
@@ -59,7 +79,12 @@ describe('recoverOperation over MCP', () => {
     const c = spawnNode(scripts.idle());
     await firstLine(c);
     const call = async (extra: Record<string, unknown>) =>
-      structured<{ status: string; dry_run: boolean; message: string }>(await client.callTool({ name: 'recoverOperation', arguments: { operationType: 'memory_leak', context: { pid: c.pid }, ...extra } }));
+      structured<{ status: string; dry_run: boolean; message: string }>(
+        await client.callTool({
+          name: 'recoverOperation',
+          arguments: { operationType: 'memory_leak', context: { pid: c.pid }, ...extra },
+        }),
+      );
     expect(await call({ dryRun: true })).toMatchObject({ status: 'refused', dry_run: true });
     const refused = await call({});
     expect(refused).toMatchObject({ status: 'refused', dry_run: false });
@@ -67,8 +92,14 @@ describe('recoverOperation over MCP', () => {
     expect(procState(c.pid!)).not.toBeNull();
     expect(await call({ force: true })).toMatchObject({ status: 'recovered', dry_run: false });
     await waitFor(() => procState(c.pid!) === null || procState(c.pid!) === 'Z');
-    const audit = JSON.parse(execFileSync(process.execPath, [CLI, 'audit', '--json', '--config', cfg.file], { encoding: 'utf8' })) as { action: string; allowed: boolean; target: { pid?: number }; inputs: { forced?: string } }[];
-    expect(audit.filter((e) => e.target.pid === c.pid && e.action === 'signal' && e.allowed).every((e) => /^no leak evidence/.test(e.inputs.forced ?? ''))).toBe(true);
+    const audit = JSON.parse(
+      execFileSync(process.execPath, [CLI, 'audit', '--json', '--config', cfg.file], { encoding: 'utf8' }),
+    ) as { action: string; allowed: boolean; target: { pid?: number }; inputs: { forced?: string } }[];
+    expect(
+      audit
+        .filter((e) => e.target.pid === c.pid && e.action === 'signal' && e.allowed)
+        .every((e) => /^no leak evidence/.test(e.inputs.forced ?? '')),
+    ).toBe(true);
   });
 
   it('really recovers it when asked', async () => {
@@ -76,10 +107,17 @@ describe('recoverOperation over MCP', () => {
     await firstLine(c);
     c.kill('SIGSTOP');
     await waitFor(() => procState(c.pid!) === 'T');
-    const r = structured<{ status: string }>(await client.callTool({ name: 'recoverOperation', arguments: { operationType: 'process_hang', context: { pid: c.pid } } }));
+    const r = structured<{ status: string }>(
+      await client.callTool({
+        name: 'recoverOperation',
+        arguments: { operationType: 'process_hang', context: { pid: c.pid } },
+      }),
+    );
     expect(r.status).toBe('recovered');
     await waitFor(() => procState(c.pid!) === null || procState(c.pid!) === 'Z');
-    const h = structured<{ recovery_check: { last_recovery: { operation_type: string }; problem_resolved: boolean } }>(await client.callTool({ name: 'healthCheck', arguments: { checkType: 'recovery' } }));
+    const h = structured<{ recovery_check: { last_recovery: { operation_type: string }; problem_resolved: boolean } }>(
+      await client.callTool({ name: 'healthCheck', arguments: { checkType: 'recovery' } }),
+    );
     expect(h.recovery_check.last_recovery.operation_type).toBe('process_hang');
   });
 });

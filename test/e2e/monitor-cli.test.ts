@@ -7,10 +7,16 @@ import { CLI, writeConfig } from '../helpers/mcp.js';
 import { FakeNvmlConfig, buildFakeNvml, fakeGpus } from '../helpers/fake-nvml.js';
 import { firstLine, killAll, scripts, spawnNode, waitFor } from '../helpers/children.js';
 
-function runCli(args: string[], env: Record<string, string> = {}): Promise<{ code: number; stdout: string; stderr: string }> {
+function runCli(
+  args: string[],
+  env: Record<string, string> = {},
+): Promise<{ code: number; stdout: string; stderr: string }> {
   return new Promise((resolve) => {
-    execFile(process.execPath, [CLI, ...args], { env: { ...process.env, OVERNIGHT_NVML_LIBRARY: '/none', ...env }, timeout: 60_000 }, (err, stdout, stderr) =>
-      resolve({ code: err ? ((err as { code?: number }).code ?? 1) : 0, stdout, stderr }),
+    execFile(
+      process.execPath,
+      [CLI, ...args],
+      { env: { ...process.env, OVERNIGHT_NVML_LIBRARY: '/none', ...env }, timeout: 60_000 },
+      (err, stdout, stderr) => resolve({ code: err ? ((err as { code?: number }).code ?? 1) : 0, stdout, stderr }),
     );
   });
 }
@@ -19,18 +25,31 @@ describe('overnight monitor (CLI)', () => {
   it('writes JSON lines off a terminal and serves Prometheus metrics named like node_exporter and dcgm-exporter', async () => {
     const { file } = writeConfig();
     const fake = new FakeNvmlConfig({ devices: fakeGpus(2) });
-    const p = spawn(process.execPath, [CLI, 'monitor', '--config', file, '--interval', '0.3', '--cycles', '8', '--metrics', '0'], {
-      env: { ...process.env, OVERNIGHT_NVML_LIBRARY: buildFakeNvml().full, OVERNIGHT_FAKE_NVML_CONFIG: fake.path },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
+    const p = spawn(
+      process.execPath,
+      [CLI, 'monitor', '--config', file, '--interval', '0.3', '--cycles', '8', '--metrics', '0'],
+      {
+        env: { ...process.env, OVERNIGHT_NVML_LIBRARY: buildFakeNvml().full, OVERNIGHT_FAKE_NVML_CONFIG: fake.path },
+        stdio: ['ignore', 'pipe', 'pipe'],
+      },
+    );
     let err = '';
     p.stderr.on('data', (d) => (err += d));
     const t0 = Date.now();
     while (!/"type":"cycle"/.test(err) && Date.now() - t0 < 20_000) await new Promise((r) => setTimeout(r, 50));
-    const start = JSON.parse(err.split('\n')[0]!) as { type: string; metrics: string };
+    const start = JSON.parse(err.split('\n')[0]) as { type: string; metrics: string };
     expect(start.type).toBe('start');
     const text = await (await fetch(start.metrics)).text();
-    for (const name of ['node_memory_MemAvailable_bytes', 'node_load1', 'node_pressure_memory_waiting_seconds_total', 'DCGM_FI_DEV_GPU_UTIL', 'DCGM_FI_DEV_FB_USED', 'overnight_health_status', 'overnight_monitor_cycle_seconds_bucket', 'overnight_monitor_process_cpu_seconds_total']) {
+    for (const name of [
+      'node_memory_MemAvailable_bytes',
+      'node_load1',
+      'node_pressure_memory_waiting_seconds_total',
+      'DCGM_FI_DEV_GPU_UTIL',
+      'DCGM_FI_DEV_FB_USED',
+      'overnight_health_status',
+      'overnight_monitor_cycle_seconds_bucket',
+      'overnight_monitor_process_cpu_seconds_total',
+    ]) {
       expect(text).toContain(name);
     }
     // Running totals are counters, as node_exporter and dcgm-exporter declare them.
@@ -41,21 +60,37 @@ describe('overnight monitor (CLI)', () => {
     expect(text).toContain('# TYPE DCGM_FI_DEV_GPU_UTIL gauge');
     const code = await new Promise<number | null>((r) => p.on('exit', r));
     expect(code).toBe(0);
-    const cycles = err.trim().split('\n').map((l) => JSON.parse(l) as { type: string }).filter((l) => l.type === 'cycle');
+    const cycles = err
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l) as { type: string })
+      .filter((l) => l.type === 'cycle');
     expect(cycles).toHaveLength(8);
   }, 40_000);
 
   it('sends sd_notify READY=1 and WATCHDOG=1 to $NOTIFY_SOCKET', async () => {
     const sock = path.join(mkdtempSync(path.join(tmpdir(), 'ovn-notify-')), 'notify.sock');
-    const py = spawn('python3', ['-u', '-c', `import socket\ns=socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)\ns.bind(${JSON.stringify(sock)})\nprint('listening', flush=True)\nwhile True:\n    print(s.recv(4096).decode().replace(chr(10), ' '), flush=True)`], { stdio: ['ignore', 'pipe', 'inherit'] });
+    const py = spawn(
+      'python3',
+      [
+        '-u',
+        '-c',
+        `import socket\ns=socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)\ns.bind(${JSON.stringify(sock)})\nprint('listening', flush=True)\nwhile True:\n    print(s.recv(4096).decode().replace(chr(10), ' '), flush=True)`,
+      ],
+      { stdio: ['ignore', 'pipe', 'inherit'] },
+    );
     let got = '';
     py.stdout.on('data', (d) => (got += d));
     while (!got.includes('listening')) await new Promise((r) => setTimeout(r, 20));
     const { file } = writeConfig();
-    const r = await runCli(['monitor', '--config', file, '--interval', '0.2', '--cycles', '3', '--json'], { NOTIFY_SOCKET: sock });
+    const r = await runCli(['monitor', '--config', file, '--interval', '0.2', '--cycles', '3', '--json'], {
+      NOTIFY_SOCKET: sock,
+    });
     expect(r.code).toBe(0);
     // The datagrams are queued on the socket; wait (bounded) until the listener has printed them.
-    await waitFor(() => got.includes('READY=1') && (got.match(/WATCHDOG=1/g)?.length ?? 0) >= 3, 30_000).catch(() => undefined);
+    await waitFor(() => got.includes('READY=1') && (got.match(/WATCHDOG=1/g)?.length ?? 0) >= 3, 30_000).catch(
+      () => undefined,
+    );
     py.kill();
     expect(got).toContain('READY=1');
     expect(got.match(/WATCHDOG=1/g)!.length).toBeGreaterThanOrEqual(3);
@@ -66,7 +101,10 @@ describe('overnight monitor (CLI)', () => {
     const child = spawnNode(scripts.idle());
     await firstLine(child);
     const { file } = writeConfig({ monitor: { watchPids: [child.pid!], intervalSec: 60 } });
-    const p = spawn(process.execPath, [CLI, 'monitor', '--config', file, '--cycles', '2', '--json'], { env: { ...process.env, OVERNIGHT_NVML_LIBRARY: '/none' }, stdio: ['ignore', 'ignore', 'pipe'] });
+    const p = spawn(process.execPath, [CLI, 'monitor', '--config', file, '--cycles', '2', '--json'], {
+      env: { ...process.env, OVERNIGHT_NVML_LIBRARY: '/none' },
+      stdio: ['ignore', 'ignore', 'pipe'],
+    });
     let err = '';
     p.stderr.on('data', (d) => (err += d));
     while (!/"type":"cycle"/.test(err)) await new Promise((r) => setTimeout(r, 50));
@@ -74,7 +112,12 @@ describe('overnight monitor (CLI)', () => {
     child.kill('SIGKILL');
     await new Promise((r) => p.on('exit', r));
     expect(Date.now() - t0).toBeLessThan(20_000);
-    const last = err.trim().split('\n').map((l) => JSON.parse(l) as { type: string; trigger?: string }).filter((l) => l.type === 'cycle').at(-1)!;
+    const last = err
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l) as { type: string; trigger?: string })
+      .filter((l) => l.type === 'cycle')
+      .at(-1)!;
     expect(last.trigger).toBe(`exit:${child.pid}`);
     killAll();
   }, 40_000);
@@ -86,8 +129,11 @@ describe('overnight health --nhc (Slurm HealthCheckProgram)', () => {
     const ok = await runCli(['health', '--nhc', '--config', file]);
     expect(ok.code).toBe(0);
     expect(ok.stdout).toMatch(/^OK (healthy|degraded)\n$/);
-    const fake = new FakeNvmlConfig({ devices: [{ ...fakeGpus(1)[0]!, remapFailure: 1 }] });
-    const bad = await runCli(['health', '--nhc', '--config', file], { OVERNIGHT_NVML_LIBRARY: buildFakeNvml().full, OVERNIGHT_FAKE_NVML_CONFIG: fake.path });
+    const fake = new FakeNvmlConfig({ devices: [{ ...fakeGpus(1)[0], remapFailure: 1 }] });
+    const bad = await runCli(['health', '--nhc', '--config', file], {
+      OVERNIGHT_NVML_LIBRARY: buildFakeNvml().full,
+      OVERNIGHT_FAKE_NVML_CONFIG: fake.path,
+    });
     expect(bad.code).toBe(1);
     expect(bad.stdout.trim().split('\n')).toHaveLength(1);
     expect(bad.stdout).toMatch(/^overnight: GPU 0: row remapping failed/);

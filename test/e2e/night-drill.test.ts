@@ -47,7 +47,7 @@ describe.skipIf(!tmpfs)('night drill', () => {
       let body = '';
       req.on('data', (d) => (body += d));
       req.on('end', () => {
-        alerts.push(JSON.parse(body));
+        alerts.push(JSON.parse(body) as { summary: string; key: string });
         res.writeHead(200).end('ok');
       });
     });
@@ -63,7 +63,13 @@ describe.skipIf(!tmpfs)('night drill', () => {
         thresholds: { disk: 0.8 },
         watch: { warmupSec: 0, leakMinWindowSec: 60, leakMinSlopeMbPerMin: 5, noProgressSec: 0 },
         progress: { stallSec: 600 },
-        policy: { cleanupRoots: [scratch], allowGpuSettings: true, allowGpuReset: false, termGraceSec: 1, maxActionsPerHour: 1000 },
+        policy: {
+          cleanupRoots: [scratch],
+          allowGpuSettings: true,
+          allowGpuReset: false,
+          termGraceSec: 1,
+          maxActionsPerHour: 1000,
+        },
         monitor: { recover: 'on', intervalSec: 30 },
         escalation: { webhooks: [{ url: `http://127.0.0.1:${port}/alert`, format: 'json' }], dedupSec: 3600 },
       }),
@@ -77,7 +83,12 @@ describe.skipIf(!tmpfs)('night drill', () => {
     await Promise.all([firstLine(leaker), firstLine(hung), firstLine(gpuHolder)]);
     hung.kill('SIGSTOP');
     await waitFor(() => procState(hung.pid!) === 'T');
-    fake.write({ devices: [{ ...fakeGpus(1)[0]!, liveProcesses: true, processes: [{ pid: gpuHolder.pid!, usedMemory: 8 * 2 ** 30 }] }], events: [] });
+    fake.write({
+      devices: [
+        { ...fakeGpus(1)[0], liveProcesses: true, processes: [{ pid: gpuHolder.pid!, usedMemory: 8 * 2 ** 30 }] },
+      ],
+      events: [],
+    });
     for (let i = 0; i < 11; i++) {
       writeFileSync(path.join(scratch, `ckpt-${i}.bin`), Buffer.alloc(5 * 2 ** 20, 1));
       const old = new Date(Date.now() - (20 - i) * 86400_000);
@@ -104,17 +115,29 @@ describe.skipIf(!tmpfs)('night drill', () => {
 
     // Leak: detected and ended by the monitor, recorded in the audit log.
     const audit = ctx.audit.list({ limit: 10_000 });
-    const signalled = (pid: number) => audit.filter((e) => e.action === 'signal' && (e.target as { pid: number }).pid === pid && e.allowed && !e.dry_run && e.actor === 'monitor');
+    const signalled = (pid: number) =>
+      audit.filter(
+        (e) =>
+          e.action === 'signal' &&
+          (e.target as { pid: number }).pid === pid &&
+          e.allowed &&
+          !e.dry_run &&
+          e.actor === 'monitor',
+      );
     expect(signalled(leaker.pid!).length).toBeGreaterThan(0);
     await waitFor(() => procState(leaker.pid!) === null || procState(leaker.pid!) === 'Z');
     // Hang: continued and ended.
-    expect(signalled(hung.pid!).map((e) => (e.target as { signal: string }).signal)).toEqual(expect.arrayContaining(['SIGCONT', 'SIGTERM']));
+    expect(signalled(hung.pid!).map((e) => (e.target as { signal: string }).signal)).toEqual(
+      expect.arrayContaining(['SIGCONT', 'SIGTERM']),
+    );
     // Xid on a GPU held by a child: the woken monitor ended the holder, reset clocks, was refused the
     // reset by the policy, and escalated.
     expect(cycles.some((c) => c.trigger.startsWith('xid'))).toBe(true);
     expect(signalled(gpuHolder.pid!).length).toBeGreaterThan(0);
     expect(readFileSync(nvmlLog, 'utf8')).toMatch(/nvmlDeviceResetGpuLockedClocks 0/);
-    expect(audit.some((e) => e.action === 'gpu_reset' && !e.allowed && /allowGpuReset is false/.test(e.reason))).toBe(true);
+    expect(audit.some((e) => e.action === 'gpu_reset' && !e.allowed && /allowGpuReset is false/.test(e.reason))).toBe(
+      true,
+    );
     expect(alerts.some((a) => /gpu_reset recovery escalated/.test(a.summary))).toBe(true);
     // Disk: the oldest files deleted until the scratch filesystem is under 80 %.
     expect(readdirSync(scratch).length).toBeLessThan(11);
@@ -129,7 +152,9 @@ describe.skipIf(!tmpfs)('night drill', () => {
     expect(text).toMatch(/overnight_recoveries_total\{operation="process_hang",status="recovered"\} [1-9]/);
     expect(text).toMatch(/overnight_recoveries_total\{operation="gpu_reset",status="escalated"\} [1-9]/);
     expect(text).toMatch(/overnight_task_stalled\{task="night-task"\} 1/);
-    expect(text).toMatch(/DCGM_FI_DEV_XID_ERRORS\{gpu="0",UUID="GPU-fake-0",pci_bus_id="00000000:10:00.0",device="nvidia0",modelName="Fake H100",Hostname="[^"]+"\} 48/);
+    expect(text).toMatch(
+      /DCGM_FI_DEV_XID_ERRORS\{gpu="0",UUID="GPU-fake-0",pci_bus_id="00000000:10:00.0",device="nvidia0",modelName="Fake H100",Hostname="[^"]+"\} 48/,
+    );
     // Xid 48 (double-bit ECC) is fatal; counted under the GPU's labels though no scrape preceded it.
     expect(text).toMatch(/overnight_gpu_xid_errors_total\{gpu="0",UUID="GPU-fake-0",[^}]*xid_class="fatal"\} 1/);
     expect(text).toMatch(/node_filesystem_avail_bytes\{device="[^"]+",fstype="[^"]+",mountpoint="\/"\}/);

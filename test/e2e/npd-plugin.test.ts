@@ -23,7 +23,9 @@ interface NpdResult {
   ms: number;
 }
 
-const example = JSON.parse(readFileSync(path.join(root, 'examples/kubernetes/overnight-plugin-monitor.json'), 'utf8')) as {
+const example = JSON.parse(
+  readFileSync(path.join(root, 'examples/kubernetes/overnight-plugin-monitor.json'), 'utf8'),
+) as {
   pluginConfig: { timeout: string; max_output_length: number };
   rules: { path: string; args: string[]; timeout: string }[];
 };
@@ -42,13 +44,21 @@ afterEach(() => {
 });
 
 /** The example's rule with our CLI in place of the installed path, as NPD runs it. */
-function runLikeNpd(args: string[], env: Record<string, string> = {}, timeoutMs = Math.min(seconds(example.rules[0]!.timeout), seconds(example.pluginConfig.timeout))): Promise<NpdResult> {
-  const rule = example.rules[0]!;
-  expect(path.basename(rule.args[0]!)).toBe('overnight.js');
+function runLikeNpd(
+  args: string[],
+  env: Record<string, string> = {},
+  timeoutMs = Math.min(seconds(example.rules[0].timeout), seconds(example.pluginConfig.timeout)),
+): Promise<NpdResult> {
+  const rule = example.rules[0];
+  expect(path.basename(rule.args[0])).toBe('overnight.js');
   return new Promise((resolve) => {
     const t0 = performance.now();
     // util.Exec sets Setpgid; detached gives the child its own process group (and session) too.
-    const child = spawn(process.execPath, [CLI, ...args], { detached: true, stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, OVERNIGHT_NVML_LIBRARY: '/none', ...env } });
+    const child = spawn(process.execPath, [CLI, ...args], {
+      detached: true,
+      stdio: ['ignore', 'pipe', 'pipe'],
+      env: { ...process.env, OVERNIGHT_NVML_LIBRARY: '/none', ...env },
+    });
     groups.push(child.pid!);
     let killed = false;
     const timer = setTimeout(() => {
@@ -66,7 +76,14 @@ function runLikeNpd(args: string[], env: Record<string, string> = {}, timeoutMs 
       let message = raw.trim();
       if (killed) message = `Timeout when running plugin "${rule.path}": state - signal: killed. output - "${message}"`;
       message = Buffer.from(message).subarray(0, example.pluginConfig.max_output_length).toString('utf8');
-      resolve({ status: code === 0 ? 'OK' : code === 1 ? 'NonOK' : 'Unknown', exitCode: code, message, raw, killed, ms: performance.now() - t0 });
+      resolve({
+        status: code === 0 ? 'OK' : code === 1 ? 'NonOK' : 'Unknown',
+        exitCode: code,
+        message,
+        raw,
+        killed,
+        ms: performance.now() - t0,
+      });
     });
   });
 }
@@ -78,11 +95,11 @@ function expectOneShortLine(r: NpdResult): void {
   expect(Buffer.byteLength(r.raw.trimEnd())).toBeLessThanOrEqual(example.pluginConfig.max_output_length);
 }
 
-const npdArgs = (config: string, ...extra: string[]) => [...example.rules[0]!.args.slice(1, -1), config, ...extra];
+const npdArgs = (config: string, ...extra: string[]) => [...example.rules[0].args.slice(1, -1), config, ...extra];
 
 describe('overnight health --npd under node-problem-detector', () => {
   it('the example rule runs `health --npd --config FILE`', () => {
-    expect(example.rules[0]!.args.slice(1)).toEqual(['health', '--npd', '--config', '/etc/overnight/config.json']);
+    expect(example.rules[0].args.slice(1)).toEqual(['health', '--npd', '--config', '/etc/overnight/config.json']);
     expect(seconds(example.pluginConfig.timeout)).toBe(5000);
     expect(example.pluginConfig.max_output_length).toBe(80);
   });
@@ -100,7 +117,11 @@ describe('overnight health --npd under node-problem-detector', () => {
   it('two lost GPUs: exit 1 (problem), the reason cut to 80 bytes by the plugin itself', async () => {
     const { file } = writeConfig({ paths: [] });
     const fake = new FakeNvmlConfig({ devices: fakeGpus(2).map((g) => ({ ...g, lost: true })) });
-    const r = await runLikeNpd(npdArgs(file, '--timeout', '60'), { OVERNIGHT_NVML_LIBRARY: buildFakeNvml().full, OVERNIGHT_FAKE_NVML_CONFIG: fake.path }, 90_000);
+    const r = await runLikeNpd(
+      npdArgs(file, '--timeout', '60'),
+      { OVERNIGHT_NVML_LIBRARY: buildFakeNvml().full, OVERNIGHT_FAKE_NVML_CONFIG: fake.path },
+      90_000,
+    );
     expect(r.killed).toBe(false);
     expect(r.status).toBe('NonOK');
     expect(r.message).toMatch(/^GPU 0: the driver reports the GPU as lost/);
@@ -109,8 +130,11 @@ describe('overnight health --npd under node-problem-detector', () => {
     expectOneShortLine(r);
   }, 120_000);
 
-  it('a check that hangs: with the default timeout it answers Unknown (exit 2) before NPD\'s 5 s kill', async () => {
-    const { file } = writeConfig({ paths: [], probes: [{ name: 'hangs', command: ['sleep', '60'], timeoutMs: 60_000 }] });
+  it("a check that hangs: with the default timeout it answers Unknown (exit 2) before NPD's 5 s kill", async () => {
+    const { file } = writeConfig({
+      paths: [],
+      probes: [{ name: 'hangs', command: ['sleep', '60'], timeoutMs: 60_000 }],
+    });
     const r = await runLikeNpd(npdArgs(file));
     expect(r.killed, `killed by the 5 s timeout after ${r.ms.toFixed(0)} ms`).toBe(false);
     expect(r.exitCode).toBe(2);
@@ -130,8 +154,15 @@ describe('overnight health --npd under node-problem-detector', () => {
 
 function cli(args: string[]): Promise<{ code: number; stdout: string }> {
   return new Promise((resolve) => {
-    const child = execFile(process.execPath, [CLI, ...args], { env: { ...process.env, OVERNIGHT_NVML_LIBRARY: '/none' }, timeout: 90_000 }, (err, stdout) =>
-      resolve({ code: err ? (typeof (err as { code?: unknown }).code === 'number' ? (err as { code: number }).code : -1) : 0, stdout }),
+    const child = execFile(
+      process.execPath,
+      [CLI, ...args],
+      { env: { ...process.env, OVERNIGHT_NVML_LIBRARY: '/none' }, timeout: 90_000 },
+      (err, stdout) =>
+        resolve({
+          code: err ? (typeof (err as { code?: unknown }).code === 'number' ? (err as { code: number }).code : -1) : 0,
+          stdout,
+        }),
     );
     groups.push(child.pid!);
   });

@@ -57,7 +57,8 @@ function compare(ours: Map<string, Family>, theirs: Map<string, Family>): { prob
         continue;
       }
       compared++;
-      if (Math.abs(tv - v) > tolerance(name)) problems.push(`${name}{${labels}}: ours ${v}, node_exporter ${tv} (tolerance ${tolerance(name)})`);
+      if (Math.abs(tv - v) > tolerance(name))
+        problems.push(`${name}{${labels}}: ours ${v}, node_exporter ${tv} (tolerance ${tolerance(name)})`);
     }
   }
   return { problems, compared };
@@ -87,7 +88,20 @@ describe.skipIf(!haveExporter)('Prometheus exposition against prometheus-node-ex
     const port = await freePort();
     exporterUrl = `http://127.0.0.1:${port}/metrics`;
     // Only the collectors whose series we emit.
-    exporter = spawn(EXPORTER, [`--web.listen-address=127.0.0.1:${port}`, '--collector.disable-defaults', '--collector.meminfo', '--collector.loadavg', '--collector.pressure', '--collector.filesystem', '--collector.filefd', '--collector.infiniband'], { stdio: 'ignore' });
+    exporter = spawn(
+      EXPORTER,
+      [
+        `--web.listen-address=127.0.0.1:${port}`,
+        '--collector.disable-defaults',
+        '--collector.meminfo',
+        '--collector.loadavg',
+        '--collector.pressure',
+        '--collector.filesystem',
+        '--collector.filefd',
+        '--collector.infiniband',
+      ],
+      { stdio: 'ignore' },
+    );
     await waitForHttp(exporterUrl);
     await waitForHttp(monitor.url);
   }, 120_000);
@@ -99,20 +113,29 @@ describe.skipIf(!haveExporter)('Prometheus exposition against prometheus-node-ex
     for (const d of dirs) rmSync(d, { recursive: true, force: true });
   });
 
-  it('emits every node_* series with node_exporter\'s name, TYPE, labels and value', async () => {
+  it("emits every node_* series with node_exporter's name, TYPE, labels and value", async () => {
     // Scraped at the same moment. A loadavg or PSI update can fall between the two reads; a pair
     // that straddles one is scraped again (up to 5 pairs), and one pair must agree entirely.
     let last: { problems: string[]; compared: number } = { problems: ['not scraped'], compared: 0 };
     let ours = new Map<string, Family>();
     for (let i = 0; i < 5 && last.problems.length; i++) {
-      const [a, b] = await Promise.all([fetch(monitor!.url).then((r) => r.text()), fetch(exporterUrl).then((r) => r.text())]);
+      const [a, b] = await Promise.all([
+        fetch(monitor!.url).then((r) => r.text()),
+        fetch(exporterUrl).then((r) => r.text()),
+      ]);
       ours = parseExposition(a);
       last = compare(ours, parseExposition(b));
     }
     expect(last.problems).toEqual([]);
     // meminfo (17) + loadavg (3) + pressure (5) + filesystem (6 per filesystem)
     expect(last.compared).toBeGreaterThanOrEqual(17 + 3 + 5 + 6 * (tmpfsDir ? 2 : 1));
-    for (const n of ['node_pressure_io_stalled_seconds_total', 'node_pressure_cpu_waiting_seconds_total', 'node_memory_MemAvailable_bytes', 'node_load1']) expect(ours.has(n), n).toBe(true);
+    for (const n of [
+      'node_pressure_io_stalled_seconds_total',
+      'node_pressure_cpu_waiting_seconds_total',
+      'node_memory_MemAvailable_bytes',
+      'node_load1',
+    ])
+      expect(ours.has(n), n).toBe(true);
     // One series per filesystem, labelled as node_exporter labels it.
     const size = [...ours.get('node_filesystem_size_bytes')!.series.keys()];
     expect(size.filter((k) => k.includes('mountpoint="/"'))).toHaveLength(1);
@@ -120,31 +143,41 @@ describe.skipIf(!haveExporter)('Prometheus exposition against prometheus-node-ex
     if (tmpfsDir) expect(size).toContain(`device="overnight-test",fstype="tmpfs",mountpoint="${tmpfsDir}"`);
   }, 60_000);
 
-  it.skipIf(!root)('reads the node at scrape time, not once per monitor cycle (300 s here)', async () => {
-    const avail = async () => {
-      const f = parseExposition(await (await fetch(monitor!.url)).text()).get('node_filesystem_avail_bytes')!;
-      return f.series.get(`device="overnight-test",fstype="tmpfs",mountpoint="${tmpfsDir}"`)!;
-    };
-    const before = await avail();
-    mkdirSync(path.join(tmpfsDir!, 'd'), { recursive: true });
-    writeFileSync(path.join(tmpfsDir!, 'd', 'blob'), Buffer.alloc(16 * MiB, 1));
-    // The tmpfs is ours alone: the next scrape sees exactly our 16 MiB gone.
-    const after = await avail();
-    expect(before - after).toBeGreaterThanOrEqual(16 * MiB);
-    // ... and no monitor cycle ran in between (the first one at start is the only one).
-    expect(monitor!.stderr().match(/"type":"cycle"/g)?.length ?? 0).toBeLessThanOrEqual(1);
-  }, 30_000);
+  it.skipIf(!root)(
+    'reads the node at scrape time, not once per monitor cycle (300 s here)',
+    async () => {
+      const avail = async () => {
+        const f = parseExposition(await (await fetch(monitor!.url)).text()).get('node_filesystem_avail_bytes')!;
+        return f.series.get(`device="overnight-test",fstype="tmpfs",mountpoint="${tmpfsDir}"`)!;
+      };
+      const before = await avail();
+      mkdirSync(path.join(tmpfsDir!, 'd'), { recursive: true });
+      writeFileSync(path.join(tmpfsDir!, 'd', 'blob'), Buffer.alloc(16 * MiB, 1));
+      // The tmpfs is ours alone: the next scrape sees exactly our 16 MiB gone.
+      const after = await avail();
+      expect(before - after).toBeGreaterThanOrEqual(16 * MiB);
+      // ... and no monitor cycle ran in between (the first one at start is the only one).
+      expect(monitor!.stderr().match(/"type":"cycle"/g)?.length ?? 0).toBeLessThanOrEqual(1);
+    },
+    30_000,
+  );
 
-  it.skipIf(!havePromtool)('passes `promtool check metrics` on a live scrape, but for the lints node_exporter\'s own names draw', async () => {
-    const lint = (text: string) => {
-      const r = spawnSync('promtool', ['check', 'metrics'], { input: text, encoding: 'utf8' });
-      return (r.stdout + r.stderr).split('\n').filter(Boolean);
-    };
-    const ours = lint(await (await fetch(monitor!.url)).text());
-    const theirs = new Set(lint(await (await fetch(exporterUrl)).text()));
-    // node_memory_MemTotal_bytes and the like are node_exporter's names: promtool flags them there too.
-    const own = ours.filter((l) => !theirs.has(l));
-    expect(own).toEqual([]);
-    expect(ours.every((l) => /^node_memory_\w+ metric names should be written in 'snake_case' not 'camelCase'$/.test(l))).toBe(true);
-  }, 30_000);
+  it.skipIf(!havePromtool)(
+    "passes `promtool check metrics` on a live scrape, but for the lints node_exporter's own names draw",
+    async () => {
+      const lint = (text: string) => {
+        const r = spawnSync('promtool', ['check', 'metrics'], { input: text, encoding: 'utf8' });
+        return (r.stdout + r.stderr).split('\n').filter(Boolean);
+      };
+      const ours = lint(await (await fetch(monitor!.url)).text());
+      const theirs = new Set(lint(await (await fetch(exporterUrl)).text()));
+      // node_memory_MemTotal_bytes and the like are node_exporter's names: promtool flags them there too.
+      const own = ours.filter((l) => !theirs.has(l));
+      expect(own).toEqual([]);
+      expect(
+        ours.every((l) => /^node_memory_\w+ metric names should be written in 'snake_case' not 'camelCase'$/.test(l)),
+      ).toBe(true);
+    },
+    30_000,
+  );
 });

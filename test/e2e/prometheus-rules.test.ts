@@ -54,7 +54,10 @@ describe.skipIf(!havePrometheus)('a real Prometheus scraping the monitor', () =>
     const fake = new FakeNvmlConfig({ devices: fakeGpus(2) });
     const { file, dir } = writeConfig({ monitor: { intervalSec: 300 } });
     dirs.push(dir);
-    const monitor = await startMonitor(file, [], { OVERNIGHT_NVML_LIBRARY: buildFakeNvml().full, OVERNIGHT_FAKE_NVML_CONFIG: fake.path });
+    const monitor = await startMonitor(file, [], {
+      OVERNIGHT_NVML_LIBRARY: buildFakeNvml().full,
+      OVERNIGHT_FAKE_NVML_CONFIG: fake.path,
+    });
     children.push(monitor.child);
     const target = new URL(monitor.url).host;
 
@@ -73,27 +76,51 @@ describe.skipIf(!havePrometheus)('a real Prometheus scraping the monitor', () =>
     expect((lint.stdout + lint.stderr).split('\n').filter((l) => l && !allowed.some((a) => a.test(l)))).toEqual([]);
     const host = hostname();
     const fb = ours.get('DCGM_FI_DEV_FB_USED')!;
-    expect(fb.series.get(`Hostname="${host}",UUID="GPU-fake-1",device="nvidia1",gpu="1",modelName="Fake H100",pci_bus_id="00000000:11:00.0"`)).toBe(2048);
-    expect(ours.get('overnight_gpu_xid_errors_total')!.series.get(`Hostname="${host}",UUID="GPU-fake-1",device="nvidia1",gpu="1",modelName="Fake H100",pci_bus_id="00000000:11:00.0",xid_class="fatal"`)).toBe(0);
+    expect(
+      fb.series.get(
+        `Hostname="${host}",UUID="GPU-fake-1",device="nvidia1",gpu="1",modelName="Fake H100",pci_bus_id="00000000:11:00.0"`,
+      ),
+    ).toBe(2048);
+    expect(
+      ours
+        .get('overnight_gpu_xid_errors_total')!
+        .series.get(
+          `Hostname="${host}",UUID="GPU-fake-1",device="nvidia1",gpu="1",modelName="Fake H100",pci_bus_id="00000000:11:00.0",xid_class="fatal"`,
+        ),
+    ).toBe(0);
     for (const [name, f] of ours) if (f.type !== 'counter') expect(name.endsWith('_total'), name).toBe(false);
 
     const promDir = mkdtempSync(path.join(tmpdir(), 'ovn-prometheus-'));
     dirs.push(promDir);
     const cfg = path.join(promDir, 'prometheus.yml');
-    writeFileSync(cfg, [
-      'global: { scrape_interval: 1s, evaluation_interval: 1s }',
-      `rule_files: [${JSON.stringify(path.join(EXAMPLES, 'overnight-rules.yml'))}]`,
-      'scrape_configs:',
-      '  - job_name: overnight',
-      `    static_configs: [{ targets: [${JSON.stringify(target)}] }]`,
-      '',
-    ].join('\n'));
+    writeFileSync(
+      cfg,
+      [
+        'global: { scrape_interval: 1s, evaluation_interval: 1s }',
+        `rule_files: [${JSON.stringify(path.join(EXAMPLES, 'overnight-rules.yml'))}]`,
+        'scrape_configs:',
+        '  - job_name: overnight',
+        `    static_configs: [{ targets: [${JSON.stringify(target)}] }]`,
+        '',
+      ].join('\n'),
+    );
     const port = await freePort();
-    const prom = spawn('prometheus', [`--config.file=${cfg}`, `--storage.tsdb.path=${path.join(promDir, 'data')}`, `--web.listen-address=127.0.0.1:${port}`], { stdio: 'ignore' });
+    const prom = spawn(
+      'prometheus',
+      [
+        `--config.file=${cfg}`,
+        `--storage.tsdb.path=${path.join(promDir, 'data')}`,
+        `--web.listen-address=127.0.0.1:${port}`,
+      ],
+      { stdio: 'ignore' },
+    );
     children.push(prom);
     const api = `http://127.0.0.1:${port}/api/v1`;
     const query = async (q: string) => {
-      const r = (await (await fetch(`${api}/query?query=${encodeURIComponent(q)}`)).json()) as { status: string; data: { result: { metric: Record<string, string>; value: [number, string] }[] } };
+      const r = (await (await fetch(`${api}/query?query=${encodeURIComponent(q)}`)).json()) as {
+        status: string;
+        data: { result: { metric: Record<string, string>; value: [number, string] }[] };
+      };
       return r.status === 'success' ? r.data.result : [];
     };
     const until = async <T>(what: string, f: () => Promise<T | undefined>, timeoutMs = 60_000): Promise<T> => {
@@ -107,7 +134,14 @@ describe.skipIf(!havePrometheus)('a real Prometheus scraping the monitor', () =>
     };
     await waitForHttp(`http://127.0.0.1:${port}/-/ready`, 60_000);
     // Two scrapes of the zeroed Xid counters, so increase() has a baseline.
-    await until('two scrapes', async () => (Number((await query('count_over_time(overnight_gpu_xid_errors_total{xid_class="fatal",gpu="1"}[1m])'))[0]?.value[1] ?? 0) >= 2 ? true : undefined));
+    await until('two scrapes', async () =>
+      Number(
+        (await query('count_over_time(overnight_gpu_xid_errors_total{xid_class="fatal",gpu="1"}[1m])'))[0]?.value[1] ??
+          0,
+      ) >= 2
+        ? true
+        : undefined,
+    );
 
     fake.injectXid(0, 13); // an application's fault: counted, no page
     fake.injectXid(1, 79); // fallen off the bus: pages
@@ -116,7 +150,7 @@ describe.skipIf(!havePrometheus)('a real Prometheus scraping the monitor', () =>
       return r.length ? r : undefined;
     });
     expect(firing.map((a) => a.metric.gpu)).toEqual(['1']);
-    expect(firing[0]!.metric.pci_bus_id).toBe('00000000:11:00.0');
+    expect(firing[0].metric.pci_bus_id).toBe('00000000:11:00.0');
     const app = await query('overnight_gpu_xid_errors_total{xid_class="application",gpu="0"}');
     expect(app[0]?.value[1]).toBe('1');
 
@@ -125,6 +159,11 @@ describe.skipIf(!havePrometheus)('a real Prometheus scraping the monitor', () =>
       const r = await query('ALERTS{alertname="OvernightMonitorDown"}');
       return r.length ? r : undefined;
     });
-    expect(down[0]!.metric).toMatchObject({ alertstate: 'pending', job: 'overnight', instance: target, severity: 'critical' });
+    expect(down[0].metric).toMatchObject({
+      alertstate: 'pending',
+      job: 'overnight',
+      instance: target,
+      severity: 'critical',
+    });
   }, 180_000);
 });

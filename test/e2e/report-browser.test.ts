@@ -18,7 +18,7 @@ import { seedNight } from '../helpers/night.js';
 const run = promisify(execFile);
 
 describe.skipIf(!haveChromium)('the HTML report in headless Chromium', () => {
-  it('draws every plot offline with the scripted night\'s events, recovery, alert and task, and no console error', async () => {
+  it("draws every plot offline with the scripted night's events, recovery, alert and task, and no console error", async () => {
     const dir = mkdtempSync(path.join(os.tmpdir(), 'ovn-report-'));
     const m = uniqueMarker();
     const night = await seedNight(path.join(dir, 'state'), 8, m);
@@ -26,12 +26,28 @@ describe.skipIf(!haveChromium)('the HTML report in headless Chromium', () => {
     writeFileSync(config, JSON.stringify({ stateDir: path.join(dir, 'state'), kernelLog: { enabled: false } }));
     const html = path.join(dir, 'night.html');
     const env = { ...process.env, OVERNIGHT_NVML_LIBRARY: '/none' };
-    const r = await run(process.execPath, [CLI, 'report', '--since', '9h', '--out', html, '--json', '--config', config], { env, timeout: 120_000, maxBuffer: 64 * 2 ** 20 });
-    const data = JSON.parse(r.stdout) as { series: { t: number[] }; events: { kind: string }[]; recoveries: unknown[]; tasks: { task_id: string }[]; alerts: unknown[]; summary: { verdict: string; lines: string[] } };
+    const r = await run(
+      process.execPath,
+      [CLI, 'report', '--since', '9h', '--out', html, '--json', '--config', config],
+      { env, timeout: 120_000, maxBuffer: 64 * 2 ** 20 },
+    );
+    const data = JSON.parse(r.stdout) as {
+      series: { t: number[] };
+      events: { kind: string }[];
+      recoveries: unknown[];
+      tasks: { task_id: string }[];
+      alerts: unknown[];
+      summary: { verdict: string; lines: string[] };
+    };
     expect(data.series.t.length).toBe(night.rows);
     // The report command notes this boot too (a `boot` event when the machine booted within 9 h).
     const notBoot = (k: string | undefined) => k !== 'boot';
-    expect(data.events.map((e) => e.kind).filter(notBoot).sort()).toEqual([...night.kinds].sort());
+    expect(
+      data.events
+        .map((e) => e.kind)
+        .filter(notBoot)
+        .sort(),
+    ).toEqual([...night.kinds].sort());
     expect(data.recoveries).toHaveLength(1);
     expect(data.alerts).toHaveLength(1);
     expect(data.tasks.map((t) => t.task_id)).toEqual([night.taskId]);

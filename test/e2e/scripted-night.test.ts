@@ -40,20 +40,34 @@ describe.skipIf(!canWriteKmsg() || !haveChromium)('a scripted night', () => {
       history: { intervalSec: 1 },
       // This test process is the agent: its children are in scope.
       policy: { scopeRoot: process.pid, termGraceSec: 1 },
-      watch: { intervalSec: 0.2, warmupSec: 0, leakMinWindowSec: 2, leakMinSlopeMbPerMin: 100, leakMinR2: 0.5, noProgressSec: 0 },
+      watch: {
+        intervalSec: 0.2,
+        warmupSec: 0,
+        leakMinWindowSec: 2,
+        leakMinSlopeMbPerMin: 100,
+        leakMinR2: 0.5,
+        noProgressSec: 0,
+      },
       monitor: { recover: 'on', intervalSec: 0.5 },
     };
     const config = path.join(dir, 'config.json');
     writeFileSync(config, JSON.stringify(configObj));
     const db = openDatabase(stateDir);
     const mine = (kind?: string) =>
-      (db.prepare(`SELECT kind FROM events WHERE source = 'kmsg' AND message LIKE ? ${kind ? 'AND kind = ?' : ''}`).all(...[`%${m}%`, ...(kind ? [kind] : [])]) as { kind: string }[]).map((r) => r.kind);
+      (
+        db
+          .prepare(`SELECT kind FROM events WHERE source = 'kmsg' AND message LIKE ? ${kind ? 'AND kind = ?' : ''}`)
+          .all(...[`%${m}%`, ...(kind ? [kind] : [])]) as { kind: string }[]
+      ).map((r) => r.kind);
     const startMonitor = async () => {
-      const p = spawn(process.execPath, [CLI, 'monitor', '--config', config, '--interval', '0.5', '--json'], { env, stdio: ['ignore', 'ignore', 'pipe'] });
+      const p = spawn(process.execPath, [CLI, 'monitor', '--config', config, '--interval', '0.5', '--json'], {
+        env,
+        stdio: ['ignore', 'ignore', 'pipe'],
+      });
       monitors.push(p);
       let err = '';
-      p.stderr!.on('data', (d) => (err += d));
-      await waitFor(() => /"type":"cycle"/.test(err), 60_000, 'the monitor\'s first cycle');
+      p.stderr.on('data', (d) => (err += d));
+      await waitFor(() => /"type":"cycle"/.test(err), 60_000, "the monitor's first cycle");
       return p;
     };
     const progress = new ProgressTracker(db, parseConfig(configObj), systemClock);
@@ -84,10 +98,23 @@ describe.skipIf(!canWriteKmsg() || !haveChromium)('a scripted night', () => {
     const leaker = spawnNode(scripts.leak(20));
     await firstLine(leaker);
     const leakerExit = new Promise((r) => leaker.once('exit', r));
-    await waitFor(() => db.prepare(`SELECT 1 FROM recoveries WHERE operation_type = 'memory_leak' AND status = 'recovered' AND target LIKE ?`).get(`%${leaker.pid}%`), 90_000, 'the monitor recovering the leak');
+    await waitFor(
+      () =>
+        db
+          .prepare(
+            `SELECT 1 FROM recoveries WHERE operation_type = 'memory_leak' AND status = 'recovered' AND target LIKE ?`,
+          )
+          .get(`%${leaker.pid}%`),
+      90_000,
+      'the monitor recovering the leak',
+    );
     await leakerExit;
     await progress.trackCodingProgress(taskId, [{ stage: 'test', completion: 0.8 }]);
-    await waitFor(() => (db.prepare('SELECT COUNT(*) AS n FROM metric_history').get() as { n: number }).n >= 3, 30_000, 'metric history rows');
+    await waitFor(
+      () => (db.prepare('SELECT COUNT(*) AS n FROM metric_history').get() as { n: number }).n >= 3,
+      30_000,
+      'metric history rows',
+    );
     monitor.kill('SIGTERM');
     await new Promise((r) => monitor.once('exit', r));
 
@@ -96,7 +123,14 @@ describe.skipIf(!canWriteKmsg() || !haveChromium)('a scripted night', () => {
     const story = ['hung_task', 'io_error', 'oom_kill', 'xid'];
 
     // 1. overnight events --json
-    const ev = JSON.parse((await run(process.execPath, [CLI, 'events', '--json', '--since', '1h', '--config', config], { env, timeout: 60_000 })).stdout) as { source: string; kind: string; message: string; subject: { inScope?: boolean } }[];
+    const ev = JSON.parse(
+      (
+        await run(process.execPath, [CLI, 'events', '--json', '--since', '1h', '--config', config], {
+          env,
+          timeout: 60_000,
+        })
+      ).stdout,
+    ) as { source: string; kind: string; message: string; subject: { inScope?: boolean } }[];
     // (The monitor's critical alerts quote the Xid line too: they are source monitor, kind alert.)
     const evMine = ev.filter((e) => e.source === 'kmsg' && e.message.includes(m));
     expect(evMine.map((e) => e.kind).sort()).toEqual(story);
@@ -105,13 +139,28 @@ describe.skipIf(!canWriteKmsg() || !haveChromium)('a scripted night', () => {
     // 2. healthCheck full from a freshly started serve
     const conn = await connectStdio(configObj);
     try {
-      const r = structured<{ status: string; metrics: { events: { recent: { source: string; kind: string; message: string }[]; critical: string[]; degraded: string[] }; recovery_status: { last: { operation_type: string; status: string } | null } } }>(
-        await conn.client.callTool({ name: 'healthCheck', arguments: { checkType: 'full' } }),
-      );
+      const r = structured<{
+        status: string;
+        metrics: {
+          events: {
+            recent: { source: string; kind: string; message: string }[];
+            critical: string[];
+            degraded: string[];
+          };
+          recovery_status: { last: { operation_type: string; status: string } | null };
+        };
+      }>(await conn.client.callTool({ name: 'healthCheck', arguments: { checkType: 'full' } }));
       expect(r.status).toBe('critical');
-      expect(r.metrics.events.recent.filter((e) => e.source === 'kmsg' && e.message.includes(m)).map((e) => e.kind).sort()).toEqual(story);
+      expect(
+        r.metrics.events.recent
+          .filter((e) => e.source === 'kmsg' && e.message.includes(m))
+          .map((e) => e.kind)
+          .sort(),
+      ).toEqual(story);
       expect(r.metrics.events.critical.some((c) => c.includes(m) && c.includes('Xid 79'))).toBe(true);
-      expect(r.metrics.events.degraded.some((d) => d.includes(`OOM kill in the agent's scope`) && d.includes(m))).toBe(true);
+      expect(r.metrics.events.degraded.some((d) => d.includes(`OOM kill in the agent's scope`) && d.includes(m))).toBe(
+        true,
+      );
       expect(r.metrics.recovery_status.last).toMatchObject({ operation_type: 'memory_leak', status: 'recovered' });
     } finally {
       await conn.close();
@@ -119,11 +168,32 @@ describe.skipIf(!canWriteKmsg() || !haveChromium)('a scripted night', () => {
 
     // 3. overnight report --json, and 4. the HTML in Chromium
     const html = path.join(dir, 'night.html');
-    const rep = JSON.parse((await run(process.execPath, [CLI, 'report', '--since', '1h', '--json', '--out', html, '--config', config], { env, timeout: 120_000, maxBuffer: 64 * 2 ** 20 })).stdout) as {
-      summary: { verdict: string }; series: { t: number[] }; events: { source: string; kind: string; message: string }[]; recoveries: { operation_type: string; status: string; target: { pid?: number } }[]; tasks: { task_id: string; completion: number }[];
+    const rep = JSON.parse(
+      (
+        await run(process.execPath, [CLI, 'report', '--since', '1h', '--json', '--out', html, '--config', config], {
+          env,
+          timeout: 120_000,
+          maxBuffer: 64 * 2 ** 20,
+        })
+      ).stdout,
+    ) as {
+      summary: { verdict: string };
+      series: { t: number[] };
+      events: { source: string; kind: string; message: string }[];
+      recoveries: { operation_type: string; status: string; target: { pid?: number } }[];
+      tasks: { task_id: string; completion: number }[];
     };
-    expect(rep.events.filter((e) => e.source === 'kmsg' && e.message.includes(m)).map((e) => e.kind).sort()).toEqual(story);
-    expect(rep.recoveries.some((x) => x.operation_type === 'memory_leak' && x.status === 'recovered' && x.target.pid === leaker.pid)).toBe(true);
+    expect(
+      rep.events
+        .filter((e) => e.source === 'kmsg' && e.message.includes(m))
+        .map((e) => e.kind)
+        .sort(),
+    ).toEqual(story);
+    expect(
+      rep.recoveries.some(
+        (x) => x.operation_type === 'memory_leak' && x.status === 'recovered' && x.target.pid === leaker.pid,
+      ),
+    ).toBe(true);
     expect(rep.tasks.find((t) => t.task_id === taskId)).toMatchObject({ completion: 0.8 });
     expect(rep.series.t.length).toBeGreaterThanOrEqual(3);
     expect(rep.summary.verdict).toBe('bad');
@@ -133,7 +203,13 @@ describe.skipIf(!canWriteKmsg() || !haveChromium)('a scripted night', () => {
     expect(seen.requests).toEqual([]);
     expect(seen.verdict).toBe('bad');
     for (const k of story) expect(seen.kinds).toContain(k);
-    for (const line of [`${m}:8101 blocked`, `dev ${m}, sector 4096`, `Killed process ${victim.pid} (${m})`, `name=${m}, GPU has fallen off the bus`]) expect(seen.events).toContain(line);
+    for (const line of [
+      `${m}:8101 blocked`,
+      `dev ${m}, sector 4096`,
+      `Killed process ${victim.pid} (${m})`,
+      `name=${m}, GPU has fallen off the bus`,
+    ])
+      expect(seen.events).toContain(line);
     expect(seen.tasks).toContain(taskId);
     expect(seen.recoveries).toContain('memory_leak');
     expect(seen.plots).toBeGreaterThanOrEqual(4); // memory, cpu, psi, the task

@@ -15,7 +15,8 @@ import { CLI } from '../helpers/mcp.js';
 import { freePort, stopChild } from '../helpers/prometheus.js';
 
 const SLURMCTLD = ['/usr/sbin/slurmctld', '/usr/bin/slurmctld'].find((p) => existsSync(p));
-if (!SLURMCTLD) console.warn('slurm-nhc.test.ts: skipped: slurmctld is not installed (apt-get install slurm-wlm munge)');
+if (!SLURMCTLD)
+  console.warn('slurm-nhc.test.ts: skipped: slurmctld is not installed (apt-get install slurm-wlm munge)');
 
 describe.skipIf(!SLURMCTLD)('overnight health --nhc --drain under a real Slurm', () => {
   const daemons: ChildProcess[] = [];
@@ -26,10 +27,10 @@ describe.skipIf(!SLURMCTLD)('overnight health --nhc --drain under a real Slurm',
     rmSync(dir, { recursive: true, force: true });
   });
 
-  it('drains an unhealthy node with its reason, resumes it when healthy, and leaves an admin\'s drain alone', async () => {
+  it("drains an unhealthy node with its reason, resumes it when healthy, and leaves an admin's drain alone", async () => {
     chmodSync(dir, 0o755); // munged wants its socket's directory traversable by all
     const node = `ovn-test-${process.pid}`; // not the host name: the drain must use $SLURMD_NODENAME
-    const host = hostname().split('.')[0]!;
+    const host = hostname().split('.')[0];
     const conf = path.join(dir, 'slurm.conf');
     const sock = path.join(dir, 'munge.sock');
     const env = { ...process.env, SLURM_CONF: conf };
@@ -41,58 +42,80 @@ describe.skipIf(!SLURMCTLD)('overnight health --nhc --drain under a real Slurm',
     const log = path.join(dir, 'healthcheck.log');
     // What slurmd runs: it exports SLURMD_NODENAME and little else, so the wrapper sets the rest.
     const wrapper = path.join(dir, 'overnight-nhc');
-    writeFileSync(wrapper, [
-      '#!/bin/sh',
-      `export SLURM_CONF=${conf} OVERNIGHT_NVML_LIBRARY=${buildFakeNvml().full} OVERNIGHT_FAKE_NVML_CONFIG=${fake.path}`,
-      `echo "start $SLURMD_NODENAME" >> ${log}`,
-      `${process.execPath} ${CLI} health --nhc --drain --timeout 30 --config ${ovnConfig} >> ${log} 2>&1`,
-      'rc=$?',
-      `echo "end $rc" >> ${log}`,
-      'exit $rc',
-      '',
-    ].join('\n'), { mode: 0o755 });
+    writeFileSync(
+      wrapper,
+      [
+        '#!/bin/sh',
+        `export SLURM_CONF=${conf} OVERNIGHT_NVML_LIBRARY=${buildFakeNvml().full} OVERNIGHT_FAKE_NVML_CONFIG=${fake.path}`,
+        `echo "start $SLURMD_NODENAME" >> ${log}`,
+        `${process.execPath} ${CLI} health --nhc --drain --timeout 30 --config ${ovnConfig} >> ${log} 2>&1`,
+        'rc=$?',
+        `echo "end $rc" >> ${log}`,
+        'exit $rc',
+        '',
+      ].join('\n'),
+      { mode: 0o755 },
+    );
 
     // munge with a key of its own.
     writeFileSync(path.join(dir, 'munge.key'), execFileSync('head', ['-c', '1024', '/dev/urandom']), { mode: 0o600 });
-    const munged = spawn('munged', ['-F', '--force', `--socket=${sock}`, `--key-file=${path.join(dir, 'munge.key')}`, `--pid-file=${path.join(dir, 'munged.pid')}`, `--seed-file=${path.join(dir, 'munged.seed')}`, `--log-file=${path.join(dir, 'munged.log')}`], { stdio: 'ignore' });
+    const munged = spawn(
+      'munged',
+      [
+        '-F',
+        '--force',
+        `--socket=${sock}`,
+        `--key-file=${path.join(dir, 'munge.key')}`,
+        `--pid-file=${path.join(dir, 'munged.pid')}`,
+        `--seed-file=${path.join(dir, 'munged.seed')}`,
+        `--log-file=${path.join(dir, 'munged.log')}`,
+      ],
+      { stdio: 'ignore' },
+    );
     daemons.push(munged);
 
     const [ctldPort, slurmdPort] = [await freePort(), await freePort()];
     for (const d of ['ctld', 'slurmd']) mkdirSync(path.join(dir, d));
-    writeFileSync(conf, [
-      'ClusterName=overnight-test',
-      `SlurmctldHost=${host}(127.0.0.1)`,
-      `SlurmctldPort=${ctldPort}`,
-      `SlurmdPort=${slurmdPort}`,
-      'AuthType=auth/munge',
-      'CredType=cred/munge',
-      `AuthInfo=socket=${sock}`,
-      'SlurmUser=root',
-      `StateSaveLocation=${path.join(dir, 'ctld')}`,
-      `SlurmdSpoolDir=${path.join(dir, 'slurmd')}`,
-      `SlurmctldPidFile=${path.join(dir, 'slurmctld.pid')}`,
-      `SlurmdPidFile=${path.join(dir, 'slurmd.pid')}`,
-      `SlurmctldLogFile=${path.join(dir, 'slurmctld.log')}`,
-      `SlurmdLogFile=${path.join(dir, 'slurmd.log')}`,
-      'ProctrackType=proctrack/linuxproc',
-      'TaskPlugin=task/none',
-      'JobAcctGatherType=jobacct_gather/none',
-      'AccountingStorageType=accounting_storage/none',
-      'SelectType=select/linear',
-      'MpiDefault=none',
-      'SwitchType=switch/none',
-      'ReturnToService=2',
-      `HealthCheckProgram=${wrapper}`,
-      'HealthCheckInterval=10',
-      'HealthCheckNodeState=ANY',
-      `NodeName=${node} NodeHostname=${host} NodeAddr=127.0.0.1 CPUs=1 RealMemory=100 State=UNKNOWN`,
-      `PartitionName=debug Nodes=${node} Default=YES MaxTime=INFINITE State=UP`,
-      '',
-    ].join('\n'));
+    writeFileSync(
+      conf,
+      [
+        'ClusterName=overnight-test',
+        `SlurmctldHost=${host}(127.0.0.1)`,
+        `SlurmctldPort=${ctldPort}`,
+        `SlurmdPort=${slurmdPort}`,
+        'AuthType=auth/munge',
+        'CredType=cred/munge',
+        `AuthInfo=socket=${sock}`,
+        'SlurmUser=root',
+        `StateSaveLocation=${path.join(dir, 'ctld')}`,
+        `SlurmdSpoolDir=${path.join(dir, 'slurmd')}`,
+        `SlurmctldPidFile=${path.join(dir, 'slurmctld.pid')}`,
+        `SlurmdPidFile=${path.join(dir, 'slurmd.pid')}`,
+        `SlurmctldLogFile=${path.join(dir, 'slurmctld.log')}`,
+        `SlurmdLogFile=${path.join(dir, 'slurmd.log')}`,
+        'ProctrackType=proctrack/linuxproc',
+        'TaskPlugin=task/none',
+        'JobAcctGatherType=jobacct_gather/none',
+        'AccountingStorageType=accounting_storage/none',
+        'SelectType=select/linear',
+        'MpiDefault=none',
+        'SwitchType=switch/none',
+        'ReturnToService=2',
+        `HealthCheckProgram=${wrapper}`,
+        'HealthCheckInterval=10',
+        'HealthCheckNodeState=ANY',
+        `NodeName=${node} NodeHostname=${host} NodeAddr=127.0.0.1 CPUs=1 RealMemory=100 State=UNKNOWN`,
+        `PartitionName=debug Nodes=${node} Default=YES MaxTime=INFINITE State=UP`,
+        '',
+      ].join('\n'),
+    );
     const until = async (what: string, pred: () => boolean, timeoutMs: number) => {
       const t0 = Date.now();
       while (!pred()) {
-        if (Date.now() - t0 > timeoutMs) throw new Error(`${what}: not within ${timeoutMs} ms. node: ${show()}\nhealth checks:\n${readLog().slice(-2000)}`);
+        if (Date.now() - t0 > timeoutMs)
+          throw new Error(
+            `${what}: not within ${timeoutMs} ms. node: ${show()}\nhealth checks:\n${readLog().slice(-2000)}`,
+          );
         await new Promise((r) => setTimeout(r, 250));
       }
     };
@@ -118,7 +141,11 @@ describe.skipIf(!SLURMCTLD)('overnight health --nhc --drain under a real Slurm',
 
     // 1. Uncorrectable ECC errors: slurmd's health check drains the node with our reason.
     fake.write({ devices: fakeGpus(1, { eccUncVol: 3 }) });
-    await until('drained by overnight', () => state().includes('DRAIN') && reason().startsWith('overnight: GPU 0'), 60_000);
+    await until(
+      'drained by overnight',
+      () => state().includes('DRAIN') && reason().startsWith('overnight: GPU 0'),
+      60_000,
+    );
     expect(reason()).toBe('overnight: GPU 0: 3 uncorrectable ECC errors since the last reset');
     expect(readLog()).toContain(`start ${node}`); // slurmd passed SLURMD_NODENAME
 
@@ -140,7 +167,9 @@ describe.skipIf(!SLURMCTLD)('overnight health --nhc --drain under a real Slurm',
     expect(reason()).toBe('admin: replacing a fan');
 
     // Both of our acts are in the audit log, with the node's name.
-    const audit = JSON.parse(execFileSync(process.execPath, [CLI, 'audit', '--json', '--config', ovnConfig], { encoding: 'utf8' })) as { action: string; phase: string; target: { node: string }; outcome: unknown }[];
+    const audit = JSON.parse(
+      execFileSync(process.execPath, [CLI, 'audit', '--json', '--config', ovnConfig], { encoding: 'utf8' }),
+    ) as { action: string; phase: string; target: { node: string }; outcome: unknown }[];
     const acts = audit.filter((e) => e.phase === 'outcome').map((e) => `${e.action} ${e.target.node}`);
     expect(acts).toContain(`slurm_drain ${node}`);
     expect(acts).toContain(`slurm_resume ${node}`);

@@ -15,10 +15,22 @@ import { CLI, writeConfig } from '../helpers/mcp.js';
 const UNIT = path.join(root, 'examples/systemd/overnight-monitor.service');
 const env = { ...process.env, OVERNIGHT_NVML_LIBRARY: '/none' };
 
-function run(cmd: string, args: string[], options: { cwd?: string; timeout?: number } = {}): Promise<{ code: number; stdout: string; stderr: string }> {
+function run(
+  cmd: string,
+  args: string[],
+  options: { cwd?: string; timeout?: number } = {},
+): Promise<{ code: number; stdout: string; stderr: string }> {
   return new Promise((resolve) => {
-    execFile(cmd, args, { env, timeout: options.timeout ?? 60_000, ...(options.cwd ? { cwd: options.cwd } : {}) }, (err, stdout, stderr) =>
-      resolve({ code: err ? (typeof (err as { code?: unknown }).code === 'number' ? (err as { code: number }).code : 1) : 0, stdout, stderr }),
+    execFile(
+      cmd,
+      args,
+      { env, timeout: options.timeout ?? 60_000, ...(options.cwd ? { cwd: options.cwd } : {}) },
+      (err, stdout, stderr) =>
+        resolve({
+          code: err ? (typeof (err as { code?: unknown }).code === 'number' ? (err as { code: number }).code : 1) : 0,
+          stdout,
+          stderr,
+        }),
     );
   });
 }
@@ -55,9 +67,9 @@ describe('the systemd unit', () => {
     // V8's JIT maps writable+executable memory: this directive would crash node at start.
     expect(text).not.toMatch(/^MemoryDenyWriteExecute=/m);
     // The log file sits in the directory systemd creates for the unit, the state in its StateDirectory.
-    const logsDir = /^LogsDirectory=(\S+)/m.exec(text)![1]!;
-    const stateDir = /^StateDirectory=(\S+)/m.exec(text)![1]!;
-    expect(/--log-file (\S+)/.exec(text)![1]!.startsWith(`/var/log/${logsDir}/`)).toBe(true);
+    const logsDir = /^LogsDirectory=(\S+)/m.exec(text)![1];
+    const stateDir = /^StateDirectory=(\S+)/m.exec(text)![1];
+    expect(/--log-file (\S+)/.exec(text)![1].startsWith(`/var/log/${logsDir}/`)).toBe(true);
     expect(text).toContain(`OVERNIGHT_STATE_DIR=/var/lib/${stateDir}`);
     expect(text).toMatch(/^RestartPreventExitStatus=78$/m);
   });
@@ -65,14 +77,36 @@ describe('the systemd unit', () => {
   it('a log file that cannot be opened is one line naming the path, exit 78 (EX_CONFIG)', async () => {
     const { file, dir } = writeConfig();
     const log = path.join(dir, 'missing-dir', 'monitor.jsonl');
-    const r = await run(process.execPath, [CLI, 'monitor', '--config', file, '--cycles', '1', '--interval', '0.1', '--log-file', log]);
+    const r = await run(process.execPath, [
+      CLI,
+      'monitor',
+      '--config',
+      file,
+      '--cycles',
+      '1',
+      '--interval',
+      '0.1',
+      '--log-file',
+      log,
+    ]);
     expect(r.code).toBe(78);
     expect(r.stderr.trim().split('\n')).toHaveLength(1);
     expect(r.stderr).toContain(log);
     expect(r.stderr).toContain('ENOENT');
     // With the directory there (what LogsDirectory= does), the same command logs its cycles.
     mkdirSync(path.dirname(log));
-    const ok = await run(process.execPath, [CLI, 'monitor', '--config', file, '--cycles', '1', '--interval', '0.1', '--log-file', log]);
+    const ok = await run(process.execPath, [
+      CLI,
+      'monitor',
+      '--config',
+      file,
+      '--cycles',
+      '1',
+      '--interval',
+      '0.1',
+      '--log-file',
+      log,
+    ]);
     expect(ok.code).toBe(0);
     expect(readFileSync(log, 'utf8')).toMatch(/"type":"cycle"/);
     // An invalid configuration is EX_CONFIG too (RestartPreventExitStatus=78: no restart loop).
@@ -88,7 +122,14 @@ describe('recover: on without an implicit scope', () => {
     const { file, dir } = writeConfig({ monitor: { recover: 'on' } });
     const err = path.join(dir, 'stderr');
     // sh exits at once: the monitor is orphaned and re-parented to PID 1 (or the nearest subreaper).
-    const r = await run('sh', ['-c', `"$0" "$1" monitor --config "$2" --cycles 1 --interval 0.1 --json >/dev/null 2>"$3" & echo $!`, process.execPath, CLI, file, err]);
+    const r = await run('sh', [
+      '-c',
+      `"$0" "$1" monitor --config "$2" --cycles 1 --interval 0.1 --json >/dev/null 2>"$3" & echo $!`,
+      process.execPath,
+      CLI,
+      file,
+      err,
+    ]);
     const pid = Number(r.stdout.trim());
     expect(pid).toBeGreaterThan(1);
     await until(() => !alive(pid), 30_000, 'the orphaned monitor to exit');
@@ -121,7 +162,17 @@ print(os.waitstatus_to_exitcode(status), flush=True)
 
   it('started by its agent runner (an ordinary parent), recover: on starts with the parent as scope', async () => {
     const { file } = writeConfig({ monitor: { recover: 'on' } });
-    const r = await run(process.execPath, [CLI, 'monitor', '--config', file, '--cycles', '1', '--interval', '0.1', '--json']);
+    const r = await run(process.execPath, [
+      CLI,
+      'monitor',
+      '--config',
+      file,
+      '--cycles',
+      '1',
+      '--interval',
+      '0.1',
+      '--json',
+    ]);
     expect(r.stderr).toMatch(/"type":"start".*"recover":"on"/);
     expect(r.code).toBe(0);
   });
@@ -130,10 +181,14 @@ print(os.waitstatus_to_exitcode(status), flush=True)
 // Creating memory cgroups needs root (CI runs as root). The agent's cgroup lives in cgroup v1's
 // memory hierarchy here, or in the v2 tree on a unified host.
 const v1 = '/sys/fs/cgroup/memory';
-const cgroupRoot = existsSync(`${v1}/memory.limit_in_bytes`) ? v1 : existsSync('/sys/fs/cgroup/cgroup.controllers') ? '/sys/fs/cgroup' : null;
+const cgroupRoot = existsSync(`${v1}/memory.limit_in_bytes`)
+  ? v1
+  : existsSync('/sys/fs/cgroup/cgroup.controllers')
+    ? '/sys/fs/cgroup'
+    : null;
 const asRoot = process.getuid?.() === 0;
 
-describe.skipIf(!asRoot || !cgroupRoot)('watch.cgroup: memory judged in the agent\'s cgroup', () => {
+describe.skipIf(!asRoot || !cgroupRoot)("watch.cgroup: memory judged in the agent's cgroup", () => {
   const made: string[] = [];
   const children: number[] = [];
   afterAll(() => {
@@ -180,9 +235,22 @@ describe.skipIf(!asRoot || !cgroupRoot)('watch.cgroup: memory judged in the agen
 
     const health = async (config: Record<string, unknown>) => {
       const { file } = writeConfig(config);
-      const r = await run(process.execPath, [CLI, 'health', '--json', '--check', 'quick', '--exit-zero', '--config', file]);
+      const r = await run(process.execPath, [
+        CLI,
+        'health',
+        '--json',
+        '--check',
+        'quick',
+        '--exit-zero',
+        '--config',
+        file,
+      ]);
       expect(r.stderr).toBe('');
-      return JSON.parse(r.stdout) as { metrics: { memory_status: { cgroup: { limit_bytes: number | null } | null; unavailable?: Record<string, string> } } };
+      return JSON.parse(r.stdout) as {
+        metrics: {
+          memory_status: { cgroup: { limit_bytes: number | null } | null; unavailable?: Record<string, string> };
+        };
+      };
     };
     const own = await health({});
     expect(own.metrics.memory_status.cgroup?.limit_bytes ?? null).not.toBe(limit);
@@ -195,9 +263,15 @@ describe.skipIf(!asRoot || !cgroupRoot)('watch.cgroup: memory judged in the agen
     expect(byScope.metrics.memory_status.cgroup?.limit_bytes).toBe(limit);
 
     process.kill(agent.pid!, 'SIGKILL');
-    await until(() => readFileSync(path.join(dir, 'cgroup.procs'), 'utf8').trim() === '', 30_000, 'the agent to leave its cgroup');
+    await until(
+      () => readFileSync(path.join(dir, 'cgroup.procs'), 'utf8').trim() === '',
+      30_000,
+      'the agent to leave its cgroup',
+    );
     const empty = await health({ watch: { cgroup: unit } });
     expect(empty.metrics.memory_status.cgroup).toBeNull();
-    expect(empty.metrics.memory_status.unavailable?.cgroup).toContain(`watch.cgroup ${unit}: no process in that cgroup`);
+    expect(empty.metrics.memory_status.unavailable?.cgroup).toContain(
+      `watch.cgroup ${unit}: no process in that cgroup`,
+    );
   });
 });

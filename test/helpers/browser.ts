@@ -35,7 +35,16 @@ export async function renderInChromium(html: string, artifactName: string): Prom
     executablePath: CHROMIUM,
     headless: true,
     userDataDir: path.join(dir, `profile-${artifactName}`),
-    args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run', '--disable-dev-shm-usage'],
+    args: [
+      '--headless',
+      '--no-sandbox',
+      '--disable-gpu',
+      '--disable-background-networking',
+      '--disable-component-update',
+      '--disable-sync',
+      '--no-first-run',
+      '--disable-dev-shm-usage',
+    ],
   });
   try {
     const page = await browser.newPage();
@@ -59,14 +68,18 @@ export async function renderInChromium(html: string, artifactName: string): Prom
     await page.waitForSelector('body[data-plots]', { timeout: 60_000 });
     const seen = await page.evaluate(() => ({
       plots: Number(document.body.dataset.plots),
-      canvases: [...document.querySelectorAll('.plot')].map((p) => ({ id: (p as HTMLElement).dataset.plot ?? '', canvas: !!p.querySelector('canvas'), w: p.querySelector('canvas')?.width ?? 0 })),
+      canvases: [...document.querySelectorAll('.plot')].map((p) => ({
+        id: (p as HTMLElement).dataset.plot ?? '',
+        canvas: !!p.querySelector('canvas'),
+        w: p.querySelector('canvas')?.width ?? 0,
+      })),
       // Pixels of the memory plot that are not white: the lines were drawn.
       inked: (() => {
-        const c = document.querySelector('[data-plot="memory"] canvas') as HTMLCanvasElement | null;
+        const c = document.querySelector<HTMLCanvasElement>('[data-plot="memory"] canvas');
         if (!c) return 0;
         const d = c.getContext('2d')!.getImageData(0, 0, c.width, c.height).data;
         let n = 0;
-        for (let i = 0; i < d.length; i += 4) if (d[i + 3]! > 0 && (d[i]! < 200 || d[i + 1]! < 200 || d[i + 2]! < 200)) n++;
+        for (let i = 0; i < d.length; i += 4) if (d[i + 3] > 0 && (d[i] < 200 || d[i + 1] < 200 || d[i + 2] < 200)) n++;
         return n;
       })(),
       verdict: document.getElementById('summary')!.dataset.verdict ?? '',

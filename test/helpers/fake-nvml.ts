@@ -10,12 +10,26 @@ const sources = ['fake_nvml.c', 'json.c', 'json.h'].map((f) => path.join(dir, f)
 
 /** Compiles both variants with the system compiler (when missing or older than the sources). */
 export function buildFakeNvml(): { full: string; legacy: string } {
-  const out = { full: path.join(dir, 'build/full/libnvidia-ml.so.1'), legacy: path.join(dir, 'build/legacy/libnvidia-ml.so.1') };
+  const out = {
+    full: path.join(dir, 'build/full/libnvidia-ml.so.1'),
+    legacy: path.join(dir, 'build/legacy/libnvidia-ml.so.1'),
+  };
   const newest = Math.max(...sources.map((s) => statSync(s).mtimeMs));
   for (const [variant, lib] of Object.entries(out)) {
     if (existsSync(lib) && statSync(lib).mtimeMs > newest) continue;
     mkdirSync(path.dirname(lib), { recursive: true });
-    const args = ['-O2', '-shared', '-fPIC', '-fvisibility=hidden', '-Wall', '-o', lib, sources[0]!, sources[1]!, '-lpthread'];
+    const args = [
+      '-O2',
+      '-shared',
+      '-fPIC',
+      '-fvisibility=hidden',
+      '-Wall',
+      '-o',
+      lib,
+      sources[0],
+      sources[1],
+      '-lpthread',
+    ];
     if (variant === 'legacy') args.unshift('-DFAKE_LEGACY');
     execFileSync(process.env.CC ?? 'cc', args, { stdio: 'inherit' });
   }

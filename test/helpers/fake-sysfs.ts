@@ -11,7 +11,12 @@ export interface FakeIbPort {
   counters?: Record<string, number | string>;
 }
 
-export const ACTIVE: FakeIbPort = { state: '4: ACTIVE', physState: '5: LinkUp', rate: '200 Gb/sec (4X HDR)', linkLayer: 'InfiniBand' };
+export const ACTIVE: FakeIbPort = {
+  state: '4: ACTIVE',
+  physState: '5: LinkUp',
+  rate: '200 Gb/sec (4X HDR)',
+  linkLayer: 'InfiniBand',
+};
 
 export function makeSysfsRoot(): string {
   return mkdtempSync(path.join(tmpdir(), 'overnight-sysfs-'));
@@ -29,6 +34,15 @@ export function writeIbPort(root: string, device: string, port: number, p: FakeI
   if (p.physState !== undefined) writeFileSync(path.join(dir, 'phys_state'), `${p.physState}\n`);
   if (p.rate !== undefined) writeFileSync(path.join(dir, 'rate'), `${p.rate}\n`);
   if (p.linkLayer !== undefined) writeFileSync(path.join(dir, 'link_layer'), `${p.linkLayer}\n`);
-  const counters = { symbol_error: 0, link_downed: 0, link_error_recovery: 0, port_rcv_errors: 0, excessive_buffer_overrun_errors: 0, port_rcv_data: 1000, port_xmit_data: 2000, ...p.counters };
+  const counters = {
+    symbol_error: 0,
+    link_downed: 0,
+    link_error_recovery: 0,
+    port_rcv_errors: 0,
+    excessive_buffer_overrun_errors: 0,
+    port_rcv_data: 1000,
+    port_xmit_data: 2000,
+    ...p.counters,
+  };
   for (const [k, v] of Object.entries(counters)) writeFileSync(path.join(dir, 'counters', k), `${v}\n`);
 }

@@ -26,7 +26,11 @@ export function injectKmsg(line: string, level = 3): void {
 }
 
 /** Polls `cond` every 50 ms until it returns a truthy value or `timeoutMs` passes. */
-export async function waitFor<T>(cond: () => T | undefined | null | false, timeoutMs = 20_000, what = 'condition'): Promise<T> {
+export async function waitFor<T>(
+  cond: () => T | undefined | null | false,
+  timeoutMs = 20_000,
+  what = 'condition',
+): Promise<T> {
   const end = Date.now() + timeoutMs;
   for (;;) {
     const v = cond();

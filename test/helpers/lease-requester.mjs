@@ -9,7 +9,14 @@ const ctx = await createOvernightContext({ config: parseConfig({ stateDir }) });
 process.stdout.write('ready\n');
 while (!existsSync(goFile)) await new Promise((r) => setTimeout(r, 5));
 const r = await ctx.resources.manageResources(resourceType, 'reserve', JSON.parse(paramsJson));
-process.stdout.write(JSON.stringify({ status: r.status, gpus: r.lease?.gpus ?? null, amount: r.lease?.amount ?? null, message: r.message }));
+process.stdout.write(
+  JSON.stringify({
+    status: r.status,
+    gpus: r.lease?.gpus ?? null,
+    amount: r.lease?.amount ?? null,
+    message: r.message,
+  }),
+);
 ctx.gpu?.close();
 await ctx.close();
 process.exit(0);

@@ -20,7 +20,12 @@ export interface SeededNight {
   rows: number;
 }
 
-export async function seedNight(stateDir: string, hours: number, marker: string, endMs = Date.now()): Promise<SeededNight> {
+export async function seedNight(
+  stateDir: string,
+  hours: number,
+  marker: string,
+  endMs = Date.now(),
+): Promise<SeededNight> {
   const db = openDatabase(stateDir);
   const startMs = endMs - hours * 3600_000;
   const history = new MetricHistory(db, 10_000);
@@ -49,15 +54,49 @@ export async function seedNight(stateDir: string, hours: number, marker: string,
     }
   })();
   const at = (f: number) => Math.round(startMs + f * (endMs - startMs));
-  const ev = (f: number, kind: string, severity: NodeEvent['severity'], message: string, subject: NodeEvent['subject']): NodeEvent => ({
-    source: 'kmsg', kind, severity, message, subject, bootId: boot, monoUs: null, timeMs: at(f), key: `seed:${marker}:${kind}:${f}`,
+  const ev = (
+    f: number,
+    kind: string,
+    severity: NodeEvent['severity'],
+    message: string,
+    subject: NodeEvent['subject'],
+  ): NodeEvent => ({
+    source: 'kmsg',
+    kind,
+    severity,
+    message,
+    subject,
+    bootId: boot,
+    monoUs: null,
+    timeMs: at(f),
+    key: `seed:${marker}:${kind}:${f}`,
   });
   events.add([
-    ev(0.2, 'hung_task', 'warning', `INFO: task ${marker}:4101 blocked for more than 120 seconds.`, { comm: marker, pid: 4101, seconds: 120 }),
-    ev(0.45, 'oom_kill', 'warning', `Memory cgroup out of memory: Killed process 4102 (${marker}) total-vm:9000kB`, { pid: 4102, comm: marker, inScope: true }),
-    ev(0.7, 'io_error', 'warning', `blk_update_request: I/O error, dev ${marker}, sector 2048 op 0x0:(READ)`, { device: marker, sector: 2048 }),
-    ev(0.9, 'xid', 'critical', `NVRM: Xid (PCI:0000:3b:00): 79, pid=4103, name=${marker}, GPU has fallen off the bus.`, { xid: 79, pciBusId: '0000:3b:00.0', xidClass: 'fatal' }),
-    { ...ev(0.6, 'alert', 'critical', `memory leak in ${marker} recovered`, { key: `leak:${marker}` }), source: 'monitor' },
+    ev(0.2, 'hung_task', 'warning', `INFO: task ${marker}:4101 blocked for more than 120 seconds.`, {
+      comm: marker,
+      pid: 4101,
+      seconds: 120,
+    }),
+    ev(0.45, 'oom_kill', 'warning', `Memory cgroup out of memory: Killed process 4102 (${marker}) total-vm:9000kB`, {
+      pid: 4102,
+      comm: marker,
+      inScope: true,
+    }),
+    ev(0.7, 'io_error', 'warning', `blk_update_request: I/O error, dev ${marker}, sector 2048 op 0x0:(READ)`, {
+      device: marker,
+      sector: 2048,
+    }),
+    ev(
+      0.9,
+      'xid',
+      'critical',
+      `NVRM: Xid (PCI:0000:3b:00): 79, pid=4103, name=${marker}, GPU has fallen off the bus.`,
+      { xid: 79, pciBusId: '0000:3b:00.0', xidClass: 'fatal' },
+    ),
+    {
+      ...ev(0.6, 'alert', 'critical', `memory leak in ${marker} recovered`, { key: `leak:${marker}` }),
+      source: 'monitor',
+    },
   ]);
   new RecoveryJournalStore(db).record({
     id: `rec-${marker}`,

@@ -21,16 +21,17 @@ export function parseExposition(text: string): Map<string, Family> {
     if (!line.trim()) continue;
     const type = /^# TYPE (\S+) (\S+)$/.exec(line);
     if (type) {
-      fam(type[1]!).type = type[2]!;
+      fam(type[1]).type = type[2]!;
       continue;
     }
     if (line.startsWith('#')) continue;
     const m = /^([a-zA-Z_:][a-zA-Z0-9_:]*)(?:\{(.*)\})? (\S+)(?: \d+)?$/.exec(line);
     if (!m) throw new Error(`unparsable exposition line: ${line}`);
     const labels: string[] = [];
-    for (const l of (m[2] ?? '').matchAll(/([a-zA-Z_][a-zA-Z0-9_]*)="((?:[^"\\]|\\.)*)"/g)) labels.push(`${l[1]}="${l[2]}"`);
+    for (const l of (m[2] ?? '').matchAll(/([a-zA-Z_][a-zA-Z0-9_]*)="((?:[^"\\]|\\.)*)"/g))
+      labels.push(`${l[1]}="${l[2]}"`);
     const value = m[3] === '+Inf' ? Infinity : m[3] === '-Inf' ? -Infinity : Number(m[3]);
-    fam(m[1]!).series.set(labels.sort().join(','), value);
+    fam(m[1]).series.set(labels.sort().join(','), value);
   }
   return out;
 }
@@ -65,13 +66,17 @@ export async function waitForHttp(url: string, timeoutMs = 30_000): Promise<stri
 }
 
 /** `overnight monitor --metrics 0 --json`; resolves with its /metrics URL once it has started. */
-export async function startMonitor(configFile: string, args: string[] = [], env: Record<string, string> = {}): Promise<{ child: ChildProcess; url: string; stderr: () => string }> {
+export async function startMonitor(
+  configFile: string,
+  args: string[] = [],
+  env: Record<string, string> = {},
+): Promise<{ child: ChildProcess; url: string; stderr: () => string }> {
   const child = spawn(process.execPath, [CLI, 'monitor', '--config', configFile, '--metrics', '0', '--json', ...args], {
     env: { ...process.env, OVERNIGHT_NVML_LIBRARY: '/none', ...env },
     stdio: ['ignore', 'ignore', 'pipe'],
   });
   let err = '';
-  child.stderr!.on('data', (d) => (err += d));
+  child.stderr.on('data', (d) => (err += d));
   const t0 = Date.now();
   while (!/"type":"start"/.test(err)) {
     if (child.exitCode !== null) throw new Error(`monitor exited ${child.exitCode}: ${err}`);

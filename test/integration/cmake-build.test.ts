@@ -4,6 +4,7 @@ import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
+import type { NativeBinding } from '../../src/native.js';
 
 const root = path.resolve(__dirname, '../..');
 const require = createRequire(import.meta.url);
@@ -19,13 +20,14 @@ describe('cmake-js build', () => {
         stdio: ['ignore', 'ignore', 'pipe'],
         timeout: 300_000,
       });
-      const binding = require(path.join(out, 'Release/overnight_native.node'));
+      const binding = require(path.join(out, 'Release/overnight_native.node')) as NativeBinding;
       const packed = new binding.HostReader().samplePacked(binding.hostOptionBits.memory, 0);
       expect(packed.numbers).toBeInstanceOf(Float64Array);
       expect(packed.numbers[3]).toBeGreaterThan(0); // after timeMs, monotonicMs and the memory flag: MemTotal
-      expect(binding.hostLayout).toEqual(require(path.join(root, 'build/Release/overnight_native.node')).hostLayout);
+      const built = require(path.join(root, 'build/Release/overnight_native.node')) as NativeBinding;
+      expect(binding.hostLayout).toEqual(built.hostLayout);
       expect(typeof binding.ProcessTable).toBe('function');
-      expect(Object.keys(binding).sort()).toEqual(Object.keys(require(path.join(root, 'build/Release/overnight_native.node'))).sort());
+      expect(Object.keys(binding).sort()).toEqual(Object.keys(built).sort());
     } finally {
       rmSync(out, { recursive: true, force: true });
     }

@@ -24,7 +24,12 @@ async function receiver(failFirst: number) {
     });
   });
   await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
-  return { url: `http://127.0.0.1:${(server.address() as { port: number }).port}/hook`, bodies, calls: () => calls, close: () => server.close() };
+  return {
+    url: `http://127.0.0.1:${(server.address() as { port: number }).port}/hook`,
+    bodies,
+    calls: () => calls,
+    close: () => server.close(),
+  };
 }
 
 describe('escalation channels', () => {
@@ -46,13 +51,24 @@ describe('escalation channels', () => {
     const sleeps: number[] = [];
     const e = new Escalator(cfg, clock, async (ms) => void sleeps.push(ms));
     e.maxPerHour = 2;
-    const alert = { key: 'gpu:0:xid79', severity: 'critical' as const, summary: 'GPU 0 fell off the bus', details: { gpu: 0 } };
+    const alert = {
+      key: 'gpu:0:xid79',
+      severity: 'critical' as const,
+      summary: 'GPU 0 fell off the bus',
+      details: { gpu: 0 },
+    };
     const r = await e.escalate(alert);
     expect(r.channels.find((c) => c.channel.includes(flaky.url))).toMatchObject({ ok: true, attempts: 3 });
     expect(sleeps).toEqual([500, 1000]);
     expect((slack.bodies[0] as { text: string }).text).toMatch(/\[CRITICAL\].*GPU 0 fell off the bus/);
-    expect((am.bodies[0] as { labels: { alertname: string; severity: string } }[])[0]!.labels).toMatchObject({ alertname: 'OvernightOps', severity: 'critical' });
-    expect(JSON.parse(readFileSync(cmdOut, 'utf8'))).toMatchObject({ key: 'gpu:0:xid79', summary: 'GPU 0 fell off the bus' });
+    expect((am.bodies[0] as { labels: { alertname: string; severity: string } }[])[0].labels).toMatchObject({
+      alertname: 'OvernightOps',
+      severity: 'critical',
+    });
+    expect(JSON.parse(readFileSync(cmdOut, 'utf8'))).toMatchObject({
+      key: 'gpu:0:xid79',
+      summary: 'GPU 0 fell off the bus',
+    });
     expect((await e.escalate(alert)).deduplicated).toBe(true);
     await e.escalate({ ...alert, key: 'other' });
     const limited = await e.escalate({ ...alert, key: 'third' });
@@ -64,12 +80,16 @@ describe('escalation channels', () => {
   });
 });
 
-describe('emergency shutdown (the error handler\'s last resort)', () => {
+describe("emergency shutdown (the error handler's last resort)", () => {
   it('in dry-run mode lists the agent tree it would stop and writes the final state', async () => {
     const { createOvernightContext } = await import('../../src/context.js');
     const { OvernightErrorHandler } = await import('../../src/monitor/error-handler.js');
     const dir = mkdtempSync(path.join(tmpdir(), 'ovn-emerg-'));
-    const ctx = await createOvernightContext({ config: parseConfig({ stateDir: dir }), identity: { scopeRoot: process.pid, selfPid: process.pid }, health: { gpu: null } });
+    const ctx = await createOvernightContext({
+      config: parseConfig({ stateDir: dir }),
+      identity: { scopeRoot: process.pid, selfPid: process.pid },
+      health: { gpu: null },
+    });
     const child = spawnNode(scripts.idle());
     await firstLine(child);
     const r = await new OvernightErrorHandler(ctx, 'dry_run').emergencyShutdown('test');

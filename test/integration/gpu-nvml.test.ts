@@ -62,27 +62,51 @@ describe('NVML loader against the fake library', () => {
   });
 
   it('nulls only the field that is NOT_SUPPORTED or NO_PERMISSION, with the NVML code', async () => {
-    config.write({ devices: fakeGpus(1, { returns: { nvmlDeviceGetPowerUsage: 'NOT_SUPPORTED', nvmlDeviceGetTotalEccErrors: 'NO_PERMISSION' } }) });
+    config.write({
+      devices: fakeGpus(1, {
+        returns: { nvmlDeviceGetPowerUsage: 'NOT_SUPPORTED', nvmlDeviceGetTotalEccErrors: 'NO_PERMISSION' },
+      }),
+    });
     const [d] = await devices();
-    expect(d!.powerW).toBeNull();
-    expect(d!.errors.powerW!.code).toBe('NVML_ERROR_NOT_SUPPORTED');
-    expect(d!.errors.powerW!.message).toBe('Not Supported');
-    expect(d!.eccUncorrectedVolatile).toBeNull();
-    expect(d!.errors.eccUncorrectedVolatile!.code).toBe('NVML_ERROR_NO_PERMISSION');
-    expect(d!.temperatureC).toBe(40);
+    expect(d.powerW).toBeNull();
+    expect(d.errors.powerW.code).toBe('NVML_ERROR_NOT_SUPPORTED');
+    expect(d.errors.powerW.message).toBe('Not Supported');
+    expect(d.eccUncorrectedVolatile).toBeNull();
+    expect(d.errors.eccUncorrectedVolatile.code).toBe('NVML_ERROR_NO_PERMISSION');
+    expect(d.temperatureC).toBe(40);
   });
 
   it('decodes clocks-event reasons and processes', async () => {
-    config.write({ devices: fakeGpus(1, { reasons: 0x40 | 0x80 | 0x1, processes: [{ pid: 4242, usedMemory: 2 ** 30 }, { pid: 4343, usedMemory: null }] }) });
+    config.write({
+      devices: fakeGpus(1, {
+        reasons: 0x40 | 0x80 | 0x1,
+        processes: [
+          { pid: 4242, usedMemory: 2 ** 30 },
+          { pid: 4343, usedMemory: null },
+        ],
+      }),
+    });
     const [d] = await devices();
-    expect(d!.clocksEventReasons!.names).toEqual(['gpu_idle', 'hw_thermal_slowdown', 'hw_power_brake_slowdown']);
-    expect(d!.processes).toEqual([{ pid: 4242, usedMemory: 2 ** 30 }, { pid: 4343, usedMemory: null }]);
+    expect(d.clocksEventReasons!.names).toEqual(['gpu_idle', 'hw_thermal_slowdown', 'hw_power_brake_slowdown']);
+    expect(d.processes).toEqual([
+      { pid: 4242, usedMemory: 2 ** 30 },
+      { pid: 4343, usedMemory: null },
+    ]);
   });
 
   it('survives a driver that fills _v3 process entries with a wider (32-byte) layout', async () => {
-    config.write({ devices: fakeGpus(1, { processStride: 32, processes: [{ pid: 101, usedMemory: 5 }, { pid: 202, usedMemory: 6 }, { pid: 303, usedMemory: 7 }] }) });
+    config.write({
+      devices: fakeGpus(1, {
+        processStride: 32,
+        processes: [
+          { pid: 101, usedMemory: 5 },
+          { pid: 202, usedMemory: 6 },
+          { pid: 303, usedMemory: 7 },
+        ],
+      }),
+    });
     const [d] = await devices();
-    expect(d!.processes!.map((p) => p.pid)).toEqual([101, 202, 303]);
+    expect(d.processes!.map((p) => p.pid)).toEqual([101, 202, 303]);
   });
 
   it('reports a call past its deadline as timed out without blocking the event loop', async () => {
@@ -104,7 +128,7 @@ describe('NVML loader against the fake library', () => {
     config.write({ devices: fakeGpus(1) });
     // Once the slow call returns, the thread answers again: poll for that (bounded), not for a guessed 1.5 s.
     let back = false;
-    for (const end = Date.now() + 30_000; !back && Date.now() < end; ) {
+    for (const end = Date.now() + 30_000; !back && Date.now() < end;) {
       back = (await sampler.sample()).available;
       if (!back) await new Promise((r) => setTimeout(r, 100));
     }
@@ -113,7 +137,8 @@ describe('NVML loader against the fake library', () => {
 
   it('delivers injected Xid events to a subscription, classified, until stopped', async () => {
     config.write({ devices: fakeGpus(2), events: [] });
-    const events: { xid?: number; gpuIndex?: number; classification?: { severity: string; resettable: boolean } }[] = [];
+    const events: { xid?: number; gpuIndex?: number; classification?: { severity: string; resettable: boolean } }[] =
+      [];
     const sub = watchGpuEvents((e) => events.push(e), { pollMs: 20 });
     await new Promise((r) => setTimeout(r, 100));
     config.injectXid(1, 79);
@@ -121,9 +146,12 @@ describe('NVML loader against the fake library', () => {
     const t0 = Date.now();
     while (events.length < 2 && Date.now() - t0 < 5000) await new Promise((r) => setTimeout(r, 20));
     sub.stop();
-    expect(events.map((e) => [e.gpuIndex, e.xid])).toEqual([[1, 79], [0, 13]]);
-    expect(events[0]!.classification).toMatchObject({ severity: 'fatal', resettable: false });
-    expect(events[1]!.classification!.severity).toBe('application');
+    expect(events.map((e) => [e.gpuIndex, e.xid])).toEqual([
+      [1, 79],
+      [0, 13],
+    ]);
+    expect(events[0].classification).toMatchObject({ severity: 'fatal', resettable: false });
+    expect(events[1].classification!.severity).toBe('application');
     config.injectXid(0, 48);
     await new Promise((r) => setTimeout(r, 150));
     expect(events).toHaveLength(2);
@@ -131,12 +159,12 @@ describe('NVML loader against the fake library', () => {
 
   it('sees a GPU that becomes lost', async () => {
     config.write({ devices: fakeGpus(2) });
-    expect((await devices())[1]!.lost).toBe(false);
-    config.write({ devices: [fakeGpus(2)[0]!, { ...fakeGpus(2)[1]!, lost: true }] });
+    expect((await devices())[1].lost).toBe(false);
+    config.write({ devices: [fakeGpus(2)[0], { ...fakeGpus(2)[1], lost: true }] });
     const ds = await devices();
-    expect(ds[0]!.lost).toBe(false);
-    expect(ds[1]!.lost).toBe(true);
-    expect(ds[1]!.errors.handle!.code).toBe('NVML_ERROR_GPU_IS_LOST');
+    expect(ds[0].lost).toBe(false);
+    expect(ds[1].lost).toBe(true);
+    expect(ds[1].errors.handle.code).toBe('NVML_ERROR_GPU_IS_LOST');
   });
 
   it('runs setters on the GPU thread (recorded by the fake)', async () => {
@@ -154,7 +182,9 @@ describe('NVML in other processes', () => {
   beforeAll(() => buildFakeNvml());
 
   it('without the library: available false with the reason, and no crash', () => {
-    const r = runIsolated<GpuSampleResult>('return await d.gpuSampler().sample();', { OVERNIGHT_NVML_LIBRARY: '/nonexistent/libnvidia-ml.so.1' });
+    const r = runIsolated<GpuSampleResult>('return await d.gpuSampler().sample();', {
+      OVERNIGHT_NVML_LIBRARY: '/nonexistent/libnvidia-ml.so.1',
+    });
     expect(r.available).toBe(false);
     if (r.available) return;
     expect(r.reason).toBe('/nonexistent/libnvidia-ml.so.1 not found');
@@ -163,19 +193,22 @@ describe('NVML in other processes', () => {
 
   it('falls back to old entry points, and a missing function nulls its field', () => {
     const legacy = new FakeNvmlConfig({ devices: fakeGpus(1, { processes: [{ pid: 77, usedMemory: 123 }] }) });
-    const r = runIsolated<{ info: { functions: Record<string, string | null>; processInfoStride: number }; sample: GpuSampleResult }>(
-      'return { info: d.nvmlInfo(), sample: await d.gpuSampler().sample() };',
-      { OVERNIGHT_NVML_LIBRARY: buildFakeNvml().legacy, OVERNIGHT_FAKE_NVML_CONFIG: legacy.path },
-    );
+    const r = runIsolated<{
+      info: { functions: Record<string, string | null>; processInfoStride: number };
+      sample: GpuSampleResult;
+    }>('return { info: d.nvmlInfo(), sample: await d.gpuSampler().sample() };', {
+      OVERNIGHT_NVML_LIBRARY: buildFakeNvml().legacy,
+      OVERNIGHT_FAKE_NVML_CONFIG: legacy.path,
+    });
     expect(r.info.functions.init).toBe('nvmlInit');
     expect(r.info.functions.computeProcesses).toBe('nvmlDeviceGetComputeRunningProcesses');
     expect(r.info.functions.remappedRows).toBeNull();
     expect(r.info.processInfoStride).toBe(16);
     expect(r.sample.available).toBe(true);
     if (!r.sample.available) return;
-    const dev = r.sample.devices[0]!;
+    const dev = r.sample.devices[0];
     expect(dev.remappedRows).toBeNull();
-    expect(dev.errors.remappedRows!.code).toBe('NVML_ERROR_FUNCTION_NOT_FOUND');
+    expect(dev.errors.remappedRows.code).toBe('NVML_ERROR_FUNCTION_NOT_FOUND');
     expect(dev.memory!.reserved).toBeNull();
     expect(dev.processes).toEqual([{ pid: 77, usedMemory: 123 }]);
     expect(dev.busId).toBe('0000:10:00.0');

@@ -15,7 +15,7 @@ const { gpuSampler } = await import('../../src/gpu/gpu-sampler.js');
 afterAll(() => gpuSampler().close());
 
 describe('HealthMonitor (the library form)', () => {
-  it('passes the design\'s testHealthMonitoring', async () => {
+  it("passes the design's testHealthMonitoring", async () => {
     const monitor = new HealthMonitor();
     const status = await monitor.checkSystemHealth();
     expect(status.metrics.gpu_health).not.toBeUndefined();
@@ -23,10 +23,13 @@ describe('HealthMonitor (the library form)', () => {
   });
 
   it('reports GPUs from the fake NVML, and a GPU over its memory threshold', async () => {
-    fake.write({ devices: [fakeGpus(1)[0]!, { ...fakeGpus(2)[1]!, memUsed: 78 * 2 ** 30 }] });
+    fake.write({ devices: [fakeGpus(1)[0], { ...fakeGpus(2)[1], memUsed: 78 * 2 ** 30 }] });
     const monitor = new HealthMonitor({ config: parseConfig({ hysteresis: { sustainSamples: 1, sustainMs: 0 } }) });
     const r = await monitor.checkSystemHealth('quick');
-    const gh = r.metrics.gpu_health as { available: boolean; devices: { index: number; memory_used_fraction: number }[] };
+    const gh = r.metrics.gpu_health as {
+      available: boolean;
+      devices: { index: number; memory_used_fraction: number }[];
+    };
     expect(gh.available).toBe(true);
     expect(gh.devices).toHaveLength(2);
     expect(r.breached.map((b) => b.metric)).toContain('gpu.1.memory');
@@ -35,7 +38,7 @@ describe('HealthMonitor (the library form)', () => {
   });
 
   it('marks the node critical when a GPU fails, naming the GPU and the way out', async () => {
-    fake.write({ devices: [fakeGpus(1)[0]!, { ...fakeGpus(2)[1]!, remapFailure: 1 }] });
+    fake.write({ devices: [fakeGpus(1)[0], { ...fakeGpus(2)[1], remapFailure: 1 }] });
     const monitor = new HealthMonitor();
     const r = await monitor.checkSystemHealth('full');
     expect(r.status).toBe('critical');
@@ -51,7 +54,9 @@ describe('HealthMonitor (the library form)', () => {
     const check = async () => {
       const r = await monitor.checkSystemHealth('full');
       const dev = gpuDevices(r.metrics.gpu_health).find((d) => d.index === 1)!;
-      const resets = r.recommendations.filter((x) => x.tool?.name === 'recoverOperation' && x.tool.arguments.operationType === 'gpu_reset');
+      const resets = r.recommendations.filter(
+        (x) => x.tool?.name === 'recoverOperation' && x.tool.arguments.operationType === 'gpu_reset',
+      );
       const metrics = new OvernightMetrics({ lastXids: () => monitor.lastXids() });
       const outcome = monitor.lastGpuSample()!.outcome;
       metrics.updateGpus(outcome.available ? outcome.devices : []);
@@ -105,7 +110,9 @@ describe('HealthMonitor (the library form)', () => {
     });
     const r = await monitor.checkSystemHealth('full');
     server.close();
-    const probes = (r.metrics.error_rates as { probes: { name: string; errors: number; rate: number; last_error?: string }[] }).probes;
+    const probes = (
+      r.metrics.error_rates as { probes: { name: string; errors: number; rate: number; last_error?: string }[] }
+    ).probes;
     expect(probes.find((p) => p.name === 'inference')!.errors).toBe(0);
     expect(probes.find((p) => p.name === 'broken')!.last_error).toBe('HTTP 503');
     expect(probes.find((p) => p.name === 'slow-cmd')!.last_error).toMatch(/timed out after 200 ms/);

@@ -27,7 +27,8 @@ function meminfo(): { total: number; used: number } {
 const spike = `const keep = []; for (let i = 0; i < ${SPIKE_GIB}; i++) keep.push(Buffer.alloc(${GiB}, 1)); setInterval(() => keep[0][0]++, 1000);`;
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-const exited = (c: ChildProcess) => new Promise<void>((r) => (c.exitCode !== null || c.signalCode !== null ? r() : c.once('exit', () => r())));
+const exited = (c: ChildProcess) =>
+  new Promise<void>((r) => (c.exitCode !== null || c.signalCode !== null ? r() : c.once('exit', () => r())));
 
 let monitor: HealthMonitor | undefined;
 const children: ChildProcess[] = [];
@@ -42,7 +43,11 @@ afterEach(async () => {
 
 async function startedMonitor(memoryLimit: number): Promise<HealthMonitor> {
   const m = new HealthMonitor({
-    config: parseConfig({ sampleIntervalMs: 100, thresholds: { memory: memoryLimit }, hysteresis: { sustainMs: SUSTAIN_MS, sustainSamples: 2 } }),
+    config: parseConfig({
+      sampleIntervalMs: 100,
+      thresholds: { memory: memoryLimit },
+      hysteresis: { sustainMs: SUSTAIN_MS, sustainSamples: 2 },
+    }),
     gpu: null,
   });
   m.start();
@@ -68,19 +73,31 @@ class ScriptedReadings implements BackgroundReadings {
       v.push(used * 100 * GiB, (1 - used) * 100 * GiB);
     }
     const values = Float64Array.from(v);
-    return { count: t.length, channels, timestamps: Float64Array.from(t), values, lost: 0, column: (n: string) => Float64Array.from(t.map((_, i) => values[i * 2 + channels.indexOf(n)]!)) };
+    return {
+      count: t.length,
+      channels,
+      timestamps: Float64Array.from(t),
+      values,
+      lost: 0,
+      column: (n: string) => Float64Array.from(t.map((_, i) => values[i * 2 + channels.indexOf(n)])),
+    };
   }
   window(): ReturnType<BackgroundReadings['window']> {
     return { count: 0, signals: {} };
   }
 }
 
-describe('the sustain window is wall time over the sampler\'s readings', () => {
+describe("the sustain window is wall time over the sampler's readings", () => {
   it('quick every 100 ms through a 1 s spike of the readings never reports it; a spike held past sustainMs does', async () => {
     const readings = new ScriptedReadings();
-    monitor = new HealthMonitor({ config: parseConfig({ thresholds: { memory: 0.8 }, hysteresis: { sustainMs: 3000, sustainSamples: 2 } }), gpu: null, sampler: readings });
+    monitor = new HealthMonitor({
+      config: parseConfig({ thresholds: { memory: 0.8 }, hysteresis: { sustainMs: 3000, sustainSamples: 2 } }),
+      gpu: null,
+      sampler: readings,
+    });
     monitor.start(100);
-    const quickMemory = async () => (await monitor!.checkSystemHealth('quick')).breached.find((b) => b.metric === 'memory');
+    const quickMemory = async () =>
+      (await monitor!.checkSystemHealth('quick')).breached.find((b) => b.metric === 'memory');
 
     const t0 = monotonicNowMs();
     readings.spikeFrom = t0 + 500;
@@ -113,7 +130,10 @@ describe('the sustain window is wall time over the sampler\'s readings', () => {
 
   it('a real memory spike held by a child is reported once it has lasted the sustain window', async () => {
     const base = meminfo();
-    if (base.total - base.used < (SPIKE_GIB + 4) * GiB) throw new Error(`this test needs ${SPIKE_GIB + 4} GiB available (has ${((base.total - base.used) / GiB).toFixed(1)})`);
+    if (base.total - base.used < (SPIKE_GIB + 4) * GiB)
+      throw new Error(
+        `this test needs ${SPIKE_GIB + 4} GiB available (has ${((base.total - base.used) / GiB).toFixed(1)})`,
+      );
     // The limit sits half the spike above today's use: only the spike crosses it.
     const limitBytes = base.used + (SPIKE_GIB / 2) * GiB;
     monitor = await startedMonitor(limitBytes / base.total);
@@ -129,13 +149,15 @@ describe('the sustain window is wall time over the sampler\'s readings', () => {
     // The sampler saw the spike over the limit for the whole sustain window before it was reported.
     expect(breach.sustained_sec).toBeGreaterThanOrEqual(SUSTAIN_MS / 1000);
     expect(Date.now() - heldAt).toBeGreaterThanOrEqual(SUSTAIN_MS);
-    expect(monitor.recentWindow(120_000)!.signals.mem_used_bytes!.max!).toBeGreaterThan(limitBytes);
+    expect(monitor.recentWindow(120_000)!.signals.mem_used_bytes.max!).toBeGreaterThan(limitBytes);
   }, 180_000);
 });
 
 describe('quick reports the CPUs', () => {
-  it('metrics.cpu.cpus is the node\'s CPU count and load1_per_cpu is set', async () => {
-    const cpus = readFileSync('/proc/stat', 'utf8').split('\n').filter((l) => /^cpu\d+ /.test(l)).length;
+  it("metrics.cpu.cpus is the node's CPU count and load1_per_cpu is set", async () => {
+    const cpus = readFileSync('/proc/stat', 'utf8')
+      .split('\n')
+      .filter((l) => /^cpu\d+ /.test(l)).length;
     const m = new HealthMonitor({ gpu: null });
     const r = await m.checkSystemHealth('quick');
     expect(r.metrics.cpu.cpus).toBe(cpus);

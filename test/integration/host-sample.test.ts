@@ -5,7 +5,7 @@ import { createHostReader, sampleHost } from '../../src/readers/host.js';
 
 /** /proc/stat's aggregate cpu line, parsed in TypeScript (independent of the native parser). */
 function tsCpuLine(): number[] {
-  const line = readFileSync('/proc/stat', 'utf8').split('\n')[0]!;
+  const line = readFileSync('/proc/stat', 'utf8').split('\n')[0];
   return line.trim().split(/\s+/).slice(1).map(Number);
 }
 
@@ -13,11 +13,17 @@ describe('host sample: memory', () => {
   it('agrees with free -b (total exactly, available within 64 MiB)', () => {
     const s = sampleHost();
     const out = execFileSync('free', ['-b'], { encoding: 'utf8' });
-    const mem = out.split('\n').find((l) => l.startsWith('Mem:'))!.trim().split(/\s+/).slice(1).map(Number);
+    const mem = out
+      .split('\n')
+      .find((l) => l.startsWith('Mem:'))!
+      .trim()
+      .split(/\s+/)
+      .slice(1)
+      .map(Number);
     const [total, , , , , available] = mem;
     expect(s.memory).not.toBeNull();
     expect(s.memory!.total).toBe(total);
-    expect(Math.abs(s.memory!.available - available!)).toBeLessThan(64 * 1024 * 1024);
+    expect(Math.abs(s.memory!.available - available)).toBeLessThan(64 * 1024 * 1024);
     expect(s.memory!.used).toBe(s.memory!.total - s.memory!.available);
     expect(s.memory!.availableEstimated).toBe(false);
   });
@@ -31,8 +37,8 @@ describe('host sample: cpu', () => {
     const t = s.cpu!.total;
     const native = [t.user, t.nice, t.system, t.idle, t.iowait, t.irq, t.softirq, t.steal];
     native.forEach((v, i) => {
-      expect(v).toBeGreaterThanOrEqual(before[i]!);
-      expect(v).toBeLessThanOrEqual(after[i]!);
+      expect(v).toBeGreaterThanOrEqual(before[i]);
+      expect(v).toBeLessThanOrEqual(after[i]);
     });
     expect(s.cpu!.perCpu.length).toBeGreaterThan(0);
     expect(s.cpu!.ctxt).toBeGreaterThan(0);
@@ -82,7 +88,7 @@ describe('host sample: load, uptime, PSI', () => {
 });
 
 describe('host sample: cgroup', () => {
-  it('finds this process\'s cgroup and reads its memory and cpu files', () => {
+  it("finds this process's cgroup and reads its memory and cpu files", () => {
     const s = sampleHost();
     const cg = s.cgroup!;
     expect(cg).not.toBeNull();
@@ -100,7 +106,7 @@ describe('host sample: cgroup', () => {
     expect(s.cgroup).not.toBeNull();
     const gone = sampleHost({ cgroupPid: 2 ** 22 + 12345 });
     expect(gone.cgroup).toBeNull();
-    expect(gone.unavailable.cgroup!.code).toBe('ESRCH');
+    expect(gone.unavailable.cgroup.code).toBe('ESRCH');
   });
 });
 
@@ -109,10 +115,10 @@ describe('host sample: filesystems', () => {
     const s = sampleHost({ paths: ['/', '/definitely/not/here'] });
     const [root, missing] = s.filesystems;
     const st = statfsSync('/');
-    expect(root!.totalBytes).toBe(st.blocks * st.bsize);
-    expect(root!.totalInodes).toBe(st.files);
-    expect(missing!.error!.code).toBe('ENOENT');
-    expect(missing!.error!.path).toBe('/definitely/not/here');
+    expect(root.totalBytes).toBe(st.blocks * st.bsize);
+    expect(root.totalInodes).toBe(st.files);
+    expect(missing.error!.code).toBe('ENOENT');
+    expect(missing.error!.path).toBe('/definitely/not/here');
   });
 
   it('rejects bad options with a TypeError naming the field', () => {

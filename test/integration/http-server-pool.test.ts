@@ -19,12 +19,26 @@ afterEach(async () => {
 });
 
 function legacyInit(port: number): Promise<number> {
-  const body = JSON.stringify({ jsonrpc: '2.0', id: 1, method: 'initialize', params: { protocolVersion: '2025-06-18', capabilities: {}, clientInfo: { name: 'raw', version: '1' } } });
+  const body = JSON.stringify({
+    jsonrpc: '2.0',
+    id: 1,
+    method: 'initialize',
+    params: { protocolVersion: '2025-06-18', capabilities: {}, clientInfo: { name: 'raw', version: '1' } },
+  });
   return new Promise((resolve, reject) => {
-    const req = request({ host: '127.0.0.1', port, path: '/mcp', method: 'POST', headers: { 'content-type': 'application/json', accept: 'application/json, text/event-stream' } }, (res) => {
-      res.resume();
-      res.on('end', () => resolve(res.statusCode!));
-    });
+    const req = request(
+      {
+        host: '127.0.0.1',
+        port,
+        path: '/mcp',
+        method: 'POST',
+        headers: { 'content-type': 'application/json', accept: 'application/json, text/event-stream' },
+      },
+      (res) => {
+        res.resume();
+        res.on('end', () => resolve(res.statusCode!));
+      },
+    );
     req.on('error', reject);
     req.end(body);
   });
@@ -48,14 +62,17 @@ describe('HTTP server instances', () => {
       clients.push(c);
     }
     for (let round = 0; round < 20; round++) {
-      const results = await Promise.all(clients.map((c) => c.callTool({ name: 'healthCheck', arguments: { checkType: 'quick' } })));
-      for (const r of results) expect((r.structuredContent as { status: string }).status).toMatch(/healthy|degraded|critical/);
+      const results = await Promise.all(
+        clients.map((c) => c.callTool({ name: 'healthCheck', arguments: { checkType: 'quick' } })),
+      );
+      for (const r of results)
+        expect((r.structuredContent as { status: string }).status).toMatch(/healthy|degraded|critical/);
       expect(await legacyInit(port)).toBe(200);
     }
     // A bad call on a reused instance is still refused, and a good one after it still served.
-    const bad = await clients[0]!.callTool({ name: 'healthCheck', arguments: { checkType: 'nope' } });
+    const bad = await clients[0].callTool({ name: 'healthCheck', arguments: { checkType: 'nope' } });
     expect(bad.isError).toBe(true);
-    expect((await clients[1]!.callTool({ name: 'healthCheck', arguments: {} })).isError).toBeFalsy();
+    expect((await clients[1].callTool({ name: 'healthCheck', arguments: {} })).isError).toBeFalsy();
     // 80+ requests; at most a few instances at once were ever needed.
     expect(server.pool.created).toBeLessThanOrEqual(8);
   });

@@ -20,15 +20,34 @@ describe('readInfiniband (native sysfs reader)', () => {
   it('reads state, physical state, rate, link layer and every counter of every port', async () => {
     const root = fresh();
     writeIbPort(root, 'mlx5_0', 1, { ...ACTIVE, counters: { symbol_error: 7, link_downed: 2 } });
-    writeIbPort(root, 'mlx5_1', 1, { state: '1: DOWN', physState: '3: Disabled', rate: '10 Gb/sec (4X SDR)', linkLayer: 'InfiniBand' });
-    writeIbPort(root, 'mlx5_1', 2, { state: '4: ACTIVE', physState: '5: LinkUp', rate: '2.5 Gb/sec (1X SDR)', linkLayer: 'Ethernet' });
+    writeIbPort(root, 'mlx5_1', 1, {
+      state: '1: DOWN',
+      physState: '3: Disabled',
+      rate: '10 Gb/sec (4X SDR)',
+      linkLayer: 'InfiniBand',
+    });
+    writeIbPort(root, 'mlx5_1', 2, {
+      state: '4: ACTIVE',
+      physState: '5: LinkUp',
+      rate: '2.5 Gb/sec (1X SDR)',
+      linkLayer: 'Ethernet',
+    });
     const devs = await native.readInfiniband(root);
     expect(devs.map((d) => d.name)).toEqual(['mlx5_0', 'mlx5_1']);
     expect(devs[0]).toMatchObject({ boardId: 'MT_0000000223', firmwareVersion: '28.39.1002', hcaType: 'MT4123' });
-    const p = devs[0]!.ports[0]!;
-    expect(p).toMatchObject({ port: 1, state: 4, stateName: 'ACTIVE', physState: 5, physStateName: 'LinkUp', rateGbps: 200, rateText: '200 Gb/sec (4X HDR)', linkLayer: 'InfiniBand' });
+    const p = devs[0].ports[0];
+    expect(p).toMatchObject({
+      port: 1,
+      state: 4,
+      stateName: 'ACTIVE',
+      physState: 5,
+      physStateName: 'LinkUp',
+      rateGbps: 200,
+      rateText: '200 Gb/sec (4X HDR)',
+      linkLayer: 'InfiniBand',
+    });
     expect(p.counters).toMatchObject({ symbol_error: 7, link_downed: 2, port_rcv_data: 1000 });
-    expect(devs[1]!.ports.map((x) => [x.port, x.state, x.physStateName, x.rateGbps, x.linkLayer])).toEqual([
+    expect(devs[1].ports.map((x) => [x.port, x.state, x.physStateName, x.rateGbps, x.linkLayer])).toEqual([
       [1, 1, 'Disabled', 10, 'InfiniBand'],
       [2, 4, 'LinkUp', 2.5, 'Ethernet'],
     ]);
@@ -38,8 +57,8 @@ describe('readInfiniband (native sysfs reader)', () => {
     const root = fresh();
     writeIbPort(root, 'mlx5_0', 1, { physState: '2: Polling' });
     const [d] = await native.readInfiniband(root);
-    expect(d!.ports[0]).toMatchObject({ state: null, physState: 2, rateGbps: null });
-    expect(d!.ports[0]!.error?.code).toBe('ENOENT');
+    expect(d.ports[0]).toMatchObject({ state: null, physState: 2, rateGbps: null });
+    expect(d.ports[0].error?.code).toBe('ENOENT');
     await expect(native.readInfiniband(fresh())).rejects.toMatchObject({ code: 'ENOENT' });
   });
 });
@@ -54,14 +73,21 @@ describe('InfiniBand verdicts through the node checker', () => {
     writeIbPort(root, 'mlx5_1', 1, { ...ACTIVE, rate: '100 Gb/sec (4X EDR)' });
     writeIbPort(root, 'mlx5_2', 1, ACTIVE);
     const clock = new ManualClock();
-    const c = checker(root, clock, { expected: [{ device: 'mlx5_0', port: 1 }, { device: 'mlx5_1', port: 1, rateGbps: 200 }, { device: 'mlx5_2', port: 1, rateGbps: 200 }, { device: 'mlx5_3', port: 1 }] });
+    const c = checker(root, clock, {
+      expected: [
+        { device: 'mlx5_0', port: 1 },
+        { device: 'mlx5_1', port: 1, rateGbps: 200 },
+        { device: 'mlx5_2', port: 1, rateGbps: 200 },
+        { device: 'mlx5_3', port: 1 },
+      ],
+    });
     const r = await c.run([]);
     expect(r.infiniband.available).toBe(true);
     const bySubject = Object.fromEntries(r.findings.filter((f) => f.check === 'infiniband').map((f) => [f.subject, f]));
     expect(bySubject['mlx5_0/1']).toMatchObject({ severity: 'critical' });
-    expect(bySubject['mlx5_0/1']!.message).toContain('expected ACTIVE, is DOWN, physical Polling');
+    expect(bySubject['mlx5_0/1'].message).toContain('expected ACTIVE, is DOWN, physical Polling');
     expect(bySubject['mlx5_1/1']).toMatchObject({ severity: 'degraded' });
-    expect(bySubject['mlx5_1/1']!.message).toContain('rate 100 Gb/s below the expected 200 Gb/s');
+    expect(bySubject['mlx5_1/1'].message).toContain('rate 100 Gb/s below the expected 200 Gb/s');
     expect(bySubject['mlx5_3/1']).toMatchObject({ severity: 'critical' });
     expect(bySubject['mlx5_2/1']).toBeUndefined();
     if (r.infiniband.available) expect(r.infiniband.ports.find((p) => p.device === 'mlx5_2')!.status).toBe('healthy');
@@ -84,9 +110,17 @@ describe('InfiniBand verdicts through the node checker', () => {
     // one symbol error in 10 minutes is 6/h: under the default 10/h
     expect(msgs.some((m) => m.includes('mlx5_0/1: symbol_error'))).toBe(false);
     clock.advance(60_000);
-    writeIbPort(root, 'mlx5_1', 1, { ...ACTIVE, state: '1: DOWN', physState: '3: Disabled', counters: { symbol_error: 20 } });
+    writeIbPort(root, 'mlx5_1', 1, {
+      ...ACTIVE,
+      state: '1: DOWN',
+      physState: '3: Disabled',
+      counters: { symbol_error: 20 },
+    });
     const down = await c.run([]);
-    expect(down.findings.find((f) => f.subject === 'mlx5_1/1')).toMatchObject({ severity: 'critical', message: 'InfiniBand mlx5_1/1: was ACTIVE, went DOWN, physical Disabled' });
+    expect(down.findings.find((f) => f.subject === 'mlx5_1/1')).toMatchObject({
+      severity: 'critical',
+      message: 'InfiniBand mlx5_1/1: was ACTIVE, went DOWN, physical Disabled',
+    });
   });
 
   it('no InfiniBand: unavailable with the reason, and OVERNIGHT_SYSFS_ROOT is the default root', async () => {
@@ -114,6 +148,8 @@ describe('InfiniBand verdicts through the node checker', () => {
     expect(text).toContain('node_infiniband_symbol_error_total{device="mlx5_0",port="1"} 3');
     expect(text).toContain('node_infiniband_port_data_received_bytes_total{device="mlx5_0",port="1"} 1000');
     expect(text).toContain('# TYPE node_infiniband_link_downed_total counter');
-    expect(text).toContain('node_infiniband_info{device="mlx5_0",board_id="MT_0000000223",firmware_version="28.39.1002",hca_type="MT4123"} 1');
+    expect(text).toContain(
+      'node_infiniband_info{device="mlx5_0",board_id="MT_0000000223",firmware_version="28.39.1002",hca_type="MT4123"} 1',
+    );
   });
 });

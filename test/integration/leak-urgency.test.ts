@@ -26,7 +26,12 @@ beforeAll(async () => {
   const config = parseConfig({ stateDir: mkdtempSync(path.join(tmpdir(), 'ovn-urgency-')) });
   // Defaults, as shipped: the point of this file.
   expect(config.watch).toMatchObject({ intervalSec: 5, warmupSec: 30, leakMinWindowSec: 120, leakFastWindowSec: 15 });
-  ctx = await createOvernightContext({ config, identity: { scopeRoot: process.pid, selfPid: process.pid }, health: { gpu: null }, background: true });
+  ctx = await createOvernightContext({
+    config,
+    identity: { scopeRoot: process.pid, selfPid: process.pid },
+    health: { gpu: null },
+    background: true,
+  });
 });
 afterAll(async () => {
   killAll();
@@ -48,11 +53,13 @@ describe('leak urgency at the default settings', () => {
 
     // Bounded wait for the verdict; 100 s is generous for a loaded machine, and still under the
     // 150 s (warm-up + window) the patient rule needs: only the urgency rule can meet it.
-    await waitFor(() => ctx.watch.leakSuspects().some((s) => s.pid === kids.fast!.pid), 100_000, 200);
+    await waitFor(() => ctx.watch.leakSuspects().some((s) => s.pid === kids.fast.pid), 100_000, 200);
     const caughtSec = (Date.now() - started) / 1000;
     const verdict = ctx.watch.analyzeLeak(kids.fast.pid!);
     expect(verdict.reason).toMatch(/^steep growth of .* so \d+ s of evidence suffice$/);
-    console.error(`[leak-urgency] 50 MB/s leak caught after ${caughtSec.toFixed(1)} s (window ${verdict.windowSec.toFixed(1)} s, ${verdict.points} points, R² ${verdict.r2.toFixed(3)}); load ${(await import('node:os')).loadavg()[0]!.toFixed(2)}`);
+    console.error(
+      `[leak-urgency] 50 MB/s leak caught after ${caughtSec.toFixed(1)} s (window ${verdict.windowSec.toFixed(1)} s, ${verdict.points} points, R² ${verdict.r2.toFixed(3)}); load ${(await import('node:os')).loadavg()[0].toFixed(2)}`,
+    );
 
     // The cadence tightened while it grew: at the 5 s default, 15 s hold at most 4 scans (the
     // fast cadence aims at 12; a loaded machine delays timers and scans, so more than 4 is the claim).
@@ -60,22 +67,25 @@ describe('leak urgency at the default settings', () => {
     expect(h.filter((p) => p.t >= h.at(-1)!.t - 15_000).length).toBeGreaterThan(4);
 
     const suspects = ctx.watch.leakSuspects().map((s) => s.pid);
-    for (const name of ['slow', 'plateau', 'step', 'flat', 'spin']) expect(suspects, name).not.toContain(kids[name]!.pid);
-    expect(ctx.watch.analyzeLeak(kids.slow.pid!).reason).toMatch(/window \d+ s is shorter than 120 s|samples after the warm-up/);
+    for (const name of ['slow', 'plateau', 'step', 'flat', 'spin'])
+      expect(suspects, name).not.toContain(kids[name].pid);
+    expect(ctx.watch.analyzeLeak(kids.slow.pid!).reason).toMatch(
+      /window \d+ s is shorter than 120 s|samples after the warm-up/,
+    );
 
     const r = await ctx.recovery.recoverOperation('memory_leak', { pid: kids.fast.pid });
     expect(r.status).toBe('recovered');
     expect((r.target as { leak: { evidence: string } }).leak.evidence).toMatch(/^steep growth/);
-    await waitFor(() => !alive(kids.fast!), 30_000);
-    for (const name of ['slow', 'plateau', 'step', 'flat', 'spin']) expect(alive(kids[name]!), name).toBe(true);
+    await waitFor(() => !alive(kids.fast), 30_000);
+    for (const name of ['slow', 'plateau', 'step', 'flat', 'spin']) expect(alive(kids[name]), name).toBe(true);
   }, 240_000);
 
   it('the neighbours are still no leak, and pointed at, they are refused for want of evidence', async () => {
     for (const name of ['slow', 'plateau', 'step', 'flat', 'spin']) {
-      const r = await ctx.recovery.recoverOperation('memory_leak', { pid: kids[name]!.pid });
+      const r = await ctx.recovery.recoverOperation('memory_leak', { pid: kids[name].pid });
       expect(r.status, name).toBe('refused');
       expect(r.message, name).toMatch(/shows no leak/);
-      expect(alive(kids[name]!), name).toBe(true);
+      expect(alive(kids[name]), name).toBe(true);
     }
   });
 });

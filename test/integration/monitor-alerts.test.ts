@@ -36,10 +36,16 @@ describe('alert de-duplication', () => {
   it('keys each critical fault on its own subject, not on the whole breach set', async () => {
     const [g0, g1] = fakeGpus(2) as [ReturnType<typeof fakeGpus>[number], ReturnType<typeof fakeGpus>[number]];
     const monitor = new OvernightMonitor(ctx, { events: false });
-    const criticalAlerts = async () => (await monitor.runOnce('test')).alerts.filter((a) => a.key.startsWith('critical:'));
+    const criticalAlerts = async () =>
+      (await monitor.runOnce('test')).alerts.filter((a) => a.key.startsWith('critical:'));
 
     // Cycle 1: GPU 1 has failed (row remapping failure), GPU 0's memory is over the threshold.
-    fake.write({ devices: [{ ...g0, memUsed: 78 * GiB }, { ...g1, remapFailure: 1 }] });
+    fake.write({
+      devices: [
+        { ...g0, memUsed: 78 * GiB },
+        { ...g1, remapFailure: 1 },
+      ],
+    });
     const c1 = await monitor.runOnce('test');
     expect(c1.status).toBe('critical');
     expect(c1.breached).toContain('gpu.0.memory');
@@ -50,10 +56,17 @@ describe('alert de-duplication', () => {
     fake.write({ devices: [g0, { ...g1, remapFailure: 1 }] });
     const c2 = await monitor.runOnce('test');
     expect(c2.breached).not.toContain('gpu.0.memory');
-    expect(c2.alerts.filter((a) => a.key.startsWith('critical:'))).toEqual([{ key: 'critical:gpu:GPU-fake-1', sent: false }]);
+    expect(c2.alerts.filter((a) => a.key.startsWith('critical:'))).toEqual([
+      { key: 'critical:gpu:GPU-fake-1', sent: false },
+    ]);
 
     // Cycle 3: GPU 0 fails too: its own alert is sent, GPU 1's still is not.
-    fake.write({ devices: [{ ...g0, remapFailure: 1 }, { ...g1, remapFailure: 1 }] });
+    fake.write({
+      devices: [
+        { ...g0, remapFailure: 1 },
+        { ...g1, remapFailure: 1 },
+      ],
+    });
     expect(await criticalAlerts()).toEqual([
       { key: 'critical:gpu:GPU-fake-0', sent: true },
       { key: 'critical:gpu:GPU-fake-1', sent: false },

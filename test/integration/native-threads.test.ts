@@ -31,8 +31,8 @@ describe('native threads', () => {
         s.stop();
       }
     }
-    expect(durations[1]!).toBeLessThan(1_000);
-    expect(durations[0]!).toBeLessThan(500);
-    process.stderr.write(`stop() at 1 s: ${durations[0]!.toFixed(2)} ms, at 60 s: ${durations[1]!.toFixed(2)} ms\n`);
+    expect(durations[1]).toBeLessThan(1_000);
+    expect(durations[0]).toBeLessThan(500);
+    process.stderr.write(`stop() at 1 s: ${durations[0].toFixed(2)} ms, at 60 s: ${durations[1].toFixed(2)} ms\n`);
   });
 });

@@ -29,15 +29,32 @@ describe('mounts (check_fs_mount_rw)', () => {
 
   it('missing, wrong type and read-only are critical; escaped paths are unescaped', async () => {
     const mi = path.join(tmp, 'mountinfo');
-    writeFileSync(mi, [
-      '22 1 8:1 / / rw,relatime shared:1 - ext4 /dev/sda1 rw,errors=remount-ro',
-      '30 22 0:40 / /scratch rw,relatime shared:2 - xfs /dev/nvme0n1 ro,attr2',
-      '31 22 0:41 / /home rw,relatime shared:3 - nfs4 fs:/home rw,vers=4.2',
-      '32 22 0:42 / /data\\040set rw master:4 - lustre 10.0.0.1@o2ib:/fs rw',
-      '33 22 0:43 / /ro-by-mount ro,relatime - ext4 /dev/sdb rw',
-      'garbage line',
-    ].join('\n') + '\n');
-    const r = await checker({ mounts: [{ path: '/' }, { path: '/scratch' }, { path: '/home', fsType: 'lustre' }, { path: '/data set/', fsType: 'lustre' }, { path: '/gone' }, { path: '/ro-by-mount' }, { path: '/ro-by-mount', writable: false }] }, {}, { mountinfoPath: mi }).run([]);
+    writeFileSync(
+      mi,
+      [
+        '22 1 8:1 / / rw,relatime shared:1 - ext4 /dev/sda1 rw,errors=remount-ro',
+        '30 22 0:40 / /scratch rw,relatime shared:2 - xfs /dev/nvme0n1 ro,attr2',
+        '31 22 0:41 / /home rw,relatime shared:3 - nfs4 fs:/home rw,vers=4.2',
+        '32 22 0:42 / /data\\040set rw master:4 - lustre 10.0.0.1@o2ib:/fs rw',
+        '33 22 0:43 / /ro-by-mount ro,relatime - ext4 /dev/sdb rw',
+        'garbage line',
+      ].join('\n') + '\n',
+    );
+    const r = await checker(
+      {
+        mounts: [
+          { path: '/' },
+          { path: '/scratch' },
+          { path: '/home', fsType: 'lustre' },
+          { path: '/data set/', fsType: 'lustre' },
+          { path: '/gone' },
+          { path: '/ro-by-mount' },
+          { path: '/ro-by-mount', writable: false },
+        ],
+      },
+      {},
+      { mountinfoPath: mi },
+    ).run([]);
     expect(r.mounts.available).toBe(true);
     const checked = r.mounts.available ? r.mounts.checked : [];
     expect(checked.map((m) => [m.path, m.status])).toEqual([
@@ -71,9 +88,22 @@ describe('processes: daemons, unauthorized users, zombies', () => {
       if (t.some((p) => p.cmdline?.join(' ') === 'sleep 31415.926')) break;
       await new Promise((r) => setTimeout(r, 50));
     }
-    const r = await checker({ services: ['nvidia-persistenced', { name: 'marker', pattern: '^sleep 31415\\.926$' }, 'sleep'] }).run(t);
-    expect(r.services.map((s) => [s.name, s.running])).toEqual([['nvidia-persistenced', false], ['marker', true], ['sleep', true]]);
-    expect(r.findings).toContainEqual(expect.objectContaining({ check: 'service', severity: 'critical', subject: 'nvidia-persistenced', message: 'nvidia-persistenced is not running' }));
+    const r = await checker({
+      services: ['nvidia-persistenced', { name: 'marker', pattern: '^sleep 31415\\.926$' }, 'sleep'],
+    }).run(t);
+    expect(r.services.map((s) => [s.name, s.running])).toEqual([
+      ['nvidia-persistenced', false],
+      ['marker', true],
+      ['sleep', true],
+    ]);
+    expect(r.findings).toContainEqual(
+      expect.objectContaining({
+        check: 'service',
+        severity: 'critical',
+        subject: 'nvidia-persistenced',
+        message: 'nvidia-persistenced is not running',
+      }),
+    );
     expect(r.findings.filter((f) => f.check === 'service')).toHaveLength(1);
   });
 
@@ -86,7 +116,9 @@ describe('processes: daemons, unauthorized users, zombies', () => {
     const u = r.unauthorized_users.users.find((x) => x.uid === 65534);
     expect(u).toMatchObject({ user: 'nobody' });
     expect(u!.sample_pids).toContain(child.pid);
-    expect(r.findings).toContainEqual(expect.objectContaining({ check: 'unauthorized_user', severity: 'degraded', subject: 'nobody' }));
+    expect(r.findings).toContainEqual(
+      expect.objectContaining({ check: 'unauthorized_user', severity: 'degraded', subject: 'nobody' }),
+    );
     expect(procState(child.pid!)).not.toBeNull(); // report only
     const allowed = await checker({ unauthorizedUsers: { enabled: true, allowedUsers: ['nobody'] } }).run(t);
     expect(allowed.unauthorized_users.users.find((x) => x.uid === 65534)).toBeUndefined();
@@ -116,18 +148,22 @@ describe('file descriptors', () => {
     expect(nr.allocated).toBeGreaterThan(0);
     expect(nr.max).toBeGreaterThan(nr.allocated);
     // A quiet child with 40 extra descriptors: its count does not move while we look.
-    const child = spawnNode(`const fs=require('fs'); const keep=[]; for (let i=0;i<40;i++) keep.push(fs.openSync('/dev/null','r')); console.log('ready'); setInterval(()=>{}, 1<<30);`);
+    const child = spawnNode(
+      `const fs=require('fs'); const keep=[]; for (let i=0;i<40;i++) keep.push(fs.openSync('/dev/null','r')); console.log('ready'); setInterval(()=>{}, 1<<30);`,
+    );
     await firstLine(child);
     const [it, gone] = await native.readProcessFds([child.pid!, 2 ** 22 + 17]);
-    expect(it!.open).toBe(readdirSync(`/proc/${child.pid}/fd`).length);
-    expect(it!.open).toBeGreaterThanOrEqual(40);
-    expect(it!.softLimit).toBeGreaterThan(0);
+    expect(it.open).toBe(readdirSync(`/proc/${child.pid}/fd`).length);
+    expect(it.open).toBeGreaterThanOrEqual(40);
+    expect(it.softLimit).toBeGreaterThan(0);
     expect(gone).toMatchObject({ open: null, error: { code: 'ENOENT' } });
     expect(() => native.readProcessFds([0])).toThrow(/pids/);
   });
 
   it('a process of the agent tree near its RLIMIT_NOFILE is flagged, and a full file table is critical', async () => {
-    const child = spawnNode(`const fs=require('fs'); const keep=[]; for (let i=0;i<70;i++) keep.push(fs.openSync('/dev/null','r')); console.log('ready'); setInterval(()=>{}, 1<<30);`);
+    const child = spawnNode(
+      `const fs=require('fs'); const keep=[]; for (let i=0;i<70;i++) keep.push(fs.openSync('/dev/null','r')); console.log('ready'); setInterval(()=>{}, 1<<30);`,
+    );
     await firstLine(child);
     const { execFileSync } = await import('node:child_process');
     execFileSync('prlimit', [`--pid=${child.pid}`, '--nofile=100:100']);
@@ -139,8 +175,12 @@ describe('file descriptors', () => {
     const mine = r.file_descriptors.processes.find((p) => p.pid === child.pid)!;
     expect(mine.soft_limit).toBe(100);
     expect(mine.open).toBeGreaterThanOrEqual(70);
-    expect(r.findings).toContainEqual(expect.objectContaining({ check: 'file_descriptors', subject: `pid ${child.pid}`, severity: 'degraded' }));
+    expect(r.findings).toContainEqual(
+      expect.objectContaining({ check: 'file_descriptors', subject: `pid ${child.pid}`, severity: 'degraded' }),
+    );
     expect(r.file_descriptors.system).toEqual({ allocated: 990, max: 1000, used_fraction: 0.99 });
-    expect(r.findings).toContainEqual(expect.objectContaining({ check: 'file_descriptors', subject: 'file-max', severity: 'critical' }));
+    expect(r.findings).toContainEqual(
+      expect.objectContaining({ check: 'file_descriptors', subject: 'file-max', severity: 'critical' }),
+    );
   });
 });

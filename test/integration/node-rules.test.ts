@@ -10,9 +10,19 @@ afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
 describe('alert rules for the node checks (the real promtool)', () => {
   it('are valid and fire on the series overnight-ops exports', () => {
-    copyFileSync(path.join(root, 'examples/prometheus/overnight-node-rules.yml'), path.join(dir, 'overnight-node-rules.yml'));
-    copyFileSync(path.join(root, 'test/fixtures/prometheus/node-rules.test.yml'), path.join(dir, 'node-rules.test.yml'));
-    expect(execFileSync('promtool', ['check', 'rules', 'overnight-node-rules.yml'], { cwd: dir, encoding: 'utf8' })).toContain('SUCCESS: 10 rules found');
-    expect(execFileSync('promtool', ['test', 'rules', 'node-rules.test.yml'], { cwd: dir, encoding: 'utf8' })).toContain('SUCCESS');
+    copyFileSync(
+      path.join(root, 'examples/prometheus/overnight-node-rules.yml'),
+      path.join(dir, 'overnight-node-rules.yml'),
+    );
+    copyFileSync(
+      path.join(root, 'test/fixtures/prometheus/node-rules.test.yml'),
+      path.join(dir, 'node-rules.test.yml'),
+    );
+    expect(
+      execFileSync('promtool', ['check', 'rules', 'overnight-node-rules.yml'], { cwd: dir, encoding: 'utf8' }),
+    ).toContain('SUCCESS: 10 rules found');
+    expect(
+      execFileSync('promtool', ['test', 'rules', 'node-rules.test.yml'], { cwd: dir, encoding: 'utf8' }),
+    ).toContain('SUCCESS');
   });
 });

@@ -17,7 +17,8 @@ const script = (name: string, body: string) => {
   chmodSync(p, 0o755);
   return p;
 };
-const check = (name: string, command: string[], extra: object = {}) => parseConfig({ checks: [{ name, command, ...extra }] }).checks[0]!;
+const check = (name: string, command: string[], extra: object = {}) =>
+  parseConfig({ checks: [{ name, command, ...extra }] }).checks[0];
 
 describe("operators' own checks (NPD/NHC contract)", () => {
   it('exit 0 ok, 1 problem, 2 unknown; the first stdout line is the message', async () => {
@@ -34,7 +35,9 @@ describe("operators' own checks (NPD/NHC contract)", () => {
 
   it('a check past its timeout is unknown, and its children are killed with it', async () => {
     const pidFile = path.join(tmp, 'grandchild.pid');
-    const r = await runOperatorCheck(check('slow', [script('slow.sh', `sleep 300 & echo $! > ${pidFile}; wait`)], { timeoutSec: 0.5 }));
+    const r = await runOperatorCheck(
+      check('slow', [script('slow.sh', `sleep 300 & echo $! > ${pidFile}; wait`)], { timeoutSec: 0.5 }),
+    );
     expect(r).toMatchObject({ outcome: 'unknown', timed_out: true, message: 'timed out after 0.5 s' });
     const { readFileSync } = await import('node:fs');
     const grandchild = Number(readFileSync(pidFile, 'utf8'));
@@ -62,8 +65,11 @@ describe("operators' own checks (NPD/NHC contract)", () => {
   it('dcgmDiag checks run `dcgmi diag -r 1 -j` and judge its JSON (a fake dcgmi here)', async () => {
     const fixtures = path.join(path.dirname(fileURLToPath(import.meta.url)), '../fixtures/dcgm');
     copyFileSync(path.join(fixtures, 'diag-r1-fail.json'), path.join(tmp, 'diag.json'));
-    const dcgmi = script('dcgmi', `[ "$1 $2 $3 $4" = "diag -r 1 -j" ] || { echo "bad args: $*"; exit 3; }\ncat ${tmp}/diag.json`);
-    const c = parseConfig({ checks: [{ name: 'dcgm', dcgmDiag: { dcgmi } }] }).checks[0]!;
+    const dcgmi = script(
+      'dcgmi',
+      `[ "$1 $2 $3 $4" = "diag -r 1 -j" ] || { echo "bad args: $*"; exit 3; }\ncat ${tmp}/diag.json`,
+    );
+    const c = parseConfig({ checks: [{ name: 'dcgm', dcgmDiag: { dcgmi } }] }).checks[0];
     const r = await runOperatorCheck(c);
     expect(r.outcome).toBe('problem');
     expect(r.message).toContain('Page Retirement/Row Remap (GPU 1)');
@@ -81,10 +87,20 @@ describe("operators' own checks (NPD/NHC contract)", () => {
     const monitor = new HealthMonitor({ config, gpu: null });
     const report = await monitor.checkSystemHealth('full');
     const nc = report.metrics.node_checks!;
-    expect(nc.operator_checks.map((c) => [c.name, c.outcome])).toEqual([['gpu-burn', 'problem'], ['nfs-latency', 'problem'], ['fine', 'ok']]);
+    expect(nc.operator_checks.map((c) => [c.name, c.outcome])).toEqual([
+      ['gpu-burn', 'problem'],
+      ['nfs-latency', 'problem'],
+      ['fine', 'ok'],
+    ]);
     expect(report.status).toBe('critical');
-    expect(nc.findings[0]).toMatchObject({ check: 'check:gpu-burn', severity: 'critical', message: 'check gpu-burn: GPU 2 fell off the bus' });
-    expect(report.recommendations.some((r) => r.severity === 'critical' && r.message.includes('GPU 2 fell off the bus'))).toBe(true);
+    expect(nc.findings[0]).toMatchObject({
+      check: 'check:gpu-burn',
+      severity: 'critical',
+      message: 'check gpu-burn: GPU 2 fell off the bus',
+    });
+    expect(
+      report.recommendations.some((r) => r.severity === 'critical' && r.message.includes('GPU 2 fell off the bus')),
+    ).toBe(true);
     const m = new OvernightMetrics();
     m.updateHealth(report, new Set());
     const text = await m.text();
@@ -96,8 +112,8 @@ describe("operators' own checks (NPD/NHC contract)", () => {
   });
 });
 
-describe('operators\' checks in the event history', () => {
-  it('stores each change of a check\'s outcome (not every run) as an event every process can read', async () => {
+describe("operators' checks in the event history", () => {
+  it("stores each change of a check's outcome (not every run) as an event every process can read", async () => {
     const { createOvernightContext } = await import('../../src/context.js');
     const dir = mkdtempSync(path.join(tmp, 'state-'));
     const flag = path.join(dir, 'broken');
@@ -105,21 +121,32 @@ describe('operators\' checks in the event history', () => {
     // Fails while the flag file exists, passes once it is gone.
     const probe = script('flaky-disk', `if [ -e '${flag}' ]; then echo "scratch disk missing"; exit 1; fi\necho fine`);
     const ctx = await createOvernightContext({
-      config: parseConfig({ stateDir: dir, kernelLog: { enabled: false }, checks: [{ name: 'scratch', command: [probe], severity: 'critical' }] }),
+      config: parseConfig({
+        stateDir: dir,
+        kernelLog: { enabled: false },
+        checks: [{ name: 'scratch', command: [probe], severity: 'critical' }],
+      }),
       identity: { scopeRoot: process.pid, selfPid: process.pid },
       health: { gpu: null },
     });
     try {
       const checks = ctx.health.nodeChecks.operatorChecks;
       const stored = () => ctx.events.list({}).filter((e) => e.kind === 'operator_check');
-      await checks.run(checks.checks[0]!);
-      await checks.run(checks.checks[0]!); // still failing: no second event
+      await checks.run(checks.checks[0]);
+      await checks.run(checks.checks[0]); // still failing: no second event
       expect(stored()).toHaveLength(1);
-      expect(stored()[0]).toMatchObject({ source: 'probe', severity: 'critical', subject: { check: 'scratch', outcome: 'problem' } });
-      expect(stored()[0]!.message).toBe('check scratch found a problem: scratch disk missing');
+      expect(stored()[0]).toMatchObject({
+        source: 'probe',
+        severity: 'critical',
+        subject: { check: 'scratch', outcome: 'problem' },
+      });
+      expect(stored()[0].message).toBe('check scratch found a problem: scratch disk missing');
       rmSync(flag);
-      await checks.run(checks.checks[0]!);
-      expect(stored().map((e) => [e.severity, e.subject.outcome])).toEqual([['info', 'ok'], ['critical', 'problem']]); // newest first
+      await checks.run(checks.checks[0]);
+      expect(stored().map((e) => [e.severity, e.subject.outcome])).toEqual([
+        ['info', 'ok'],
+        ['critical', 'problem'],
+      ]); // newest first
     } finally {
       await ctx.close();
     }

@@ -22,10 +22,10 @@ describe('statements prepared once', () => {
     const db = ctx.db;
     let prepares = 0;
     const real = db.prepare.bind(db);
-    db.prepare = ((sql: string) => {
+    db.prepare = (sql: string) => {
       prepares++;
       return real(sql);
-    }) as typeof db.prepare;
+    };
     const round = async (i: number) => {
       await ctx!.health.checkSystemHealth('quick');
       ctx!.progress.list();

@@ -3,13 +3,8 @@ import { copyFileSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import {
-  listDescendants,
-  listProcesses,
-  listProcessesAsync,
-  readProcess,
-} from '../../src/readers/processes.js';
-import { loadNative, type PackedProcessRows, type ProcessSample } from '../../src/native.js';
+import { listDescendants, listProcesses, listProcessesAsync, readProcess } from '../../src/readers/processes.js';
+import { loadNative } from '../../src/native.js';
 import { unpackProcesses } from '../../src/readers/packed-processes.js';
 import { firstLine, killAll, procState, scripts, spawnCommand, spawnNode, waitFor } from '../helpers/children.js';
 
@@ -18,7 +13,7 @@ afterAll(killAll);
 function ps(pid: number): { ppid: number; stat: string; rssKb: number } {
   const out = execFileSync('ps', ['-o', 'pid=,ppid=,stat=,rss=', '-p', String(pid)], { encoding: 'utf8' }).trim();
   const [, ppid, stat, rss] = out.split(/\s+/);
-  return { ppid: Number(ppid), stat: stat!, rssKb: Number(rss) };
+  return { ppid: Number(ppid), stat: stat, rssKb: Number(rss) };
 }
 
 describe('readProcess', () => {
@@ -128,7 +123,7 @@ describe('process table', () => {
     expect(grandkids).toHaveLength(2);
     for (const g of grandkids) expect(g.starttime).toBeGreaterThanOrEqual(sh.starttime);
     const withRoot = listProcesses({ descendantsOf: c.pid!, includeRoot: true });
-    expect(withRoot[0]!.pid).toBe(c.pid);
+    expect(withRoot[0].pid).toBe(c.pid);
     c.kill('SIGKILL');
   });
 
@@ -147,16 +142,21 @@ describe('process table', () => {
 
   it('carries io counters in the packed (typed-array) form, equal to the object form', async () => {
     const reader = spawnCommand('sh', ['-c', 'head -c 300000000 /dev/zero > /dev/null; sleep 30']);
-    await waitFor(() => procState(reader.pid!) === 'S' && (readProcess(reader.pid!).io?.rchar ?? 0) >= 300_000_000, 10_000);
+    await waitFor(
+      () => procState(reader.pid!) === 'S' && (readProcess(reader.pid!).io?.rchar ?? 0) >= 300_000_000,
+      10_000,
+    );
     const table = new (loadNative().ProcessTable)();
-    const packed = unpackProcesses(table.scan({ packed: true, io: true, descendantsOf: process.pid }) as PackedProcessRows);
-    const objects = table.scan({ io: true, descendantsOf: process.pid }) as ProcessSample[];
+    const packed = unpackProcesses(table.scan({ packed: true, io: true, descendantsOf: process.pid }));
+    const objects = table.scan({ io: true, descendantsOf: process.pid });
     const fromPacked = packed.find((p) => p.pid === reader.pid)!;
     const fromObjects = objects.find((p) => p.pid === reader.pid)!;
     expect(fromPacked.io).toEqual(fromObjects.io);
     expect(fromPacked.io!.rchar).toBeGreaterThanOrEqual(300_000_000);
     // Without io asked for, the packed rows say nothing about io (not zeros).
-    expect(unpackProcesses(table.scan({ packed: true, descendantsOf: process.pid }) as PackedProcessRows).find((p) => p.pid === reader.pid)!.io).toBeUndefined();
+    expect(
+      unpackProcesses(table.scan({ packed: true, descendantsOf: process.pid })).find((p) => p.pid === reader.pid)!.io,
+    ).toBeUndefined();
     reader.kill('SIGKILL');
   });
 

@@ -17,7 +17,14 @@ beforeAll(async () => {
       stateDir: mkdtempSync(path.join(tmpdir(), 'ovn-watch-')),
       sampleIntervalMs: 100,
       kernelLog: { enabled: false }, // not about the (shared) kernel log
-      watch: { intervalSec: 0.2, warmupSec: 0, leakMinWindowSec: 2, leakMinSlopeMbPerMin: 100, leakMinR2: 0.8, noProgressSec: 1 },
+      watch: {
+        intervalSec: 0.2,
+        warmupSec: 0,
+        leakMinWindowSec: 2,
+        leakMinSlopeMbPerMin: 100,
+        leakMinR2: 0.8,
+        noProgressSec: 1,
+      },
     }),
     health: { gpu: null },
     identity: { scopeRoot: process.pid, selfPid: process.pid },
@@ -30,7 +37,7 @@ afterAll(async () => {
 });
 
 describe('ProcessWatch on the shared sampler', () => {
-  it('builds leak slopes and hang windows from the sampler thread\'s periodic scans', async () => {
+  it("builds leak slopes and hang windows from the sampler thread's periodic scans", async () => {
     const leaker = spawnNode(scripts.leak(50));
     const idle = spawnNode(scripts.idle());
     await Promise.all([firstLine(leaker), firstLine(idle)]);
@@ -47,10 +54,12 @@ describe('ProcessWatch on the shared sampler', () => {
     // The watch's timer drains and does not add scans of its own: about one scan a period (the
     // scanner never scans faster than its period; the first scan and a late timer may add a couple).
     expect(snap.processScans).toBeLessThanOrEqual((snap.durationMs / 200) * 1.25 + 3);
-    for (let i = 1; i < points.length; i++) expect(points[i]!.t).toBeGreaterThan(points[i - 1]!.t);
+    for (let i = 1; i < points.length; i++) expect(points[i].t).toBeGreaterThan(points[i - 1].t);
     // The same sampler feeds the thresholds: host samples at 10 Hz.
     expect(snap.samples).toBeGreaterThan(10);
-    expect(ctx.watch.hangSuspects().find((h) => h.pid === idle.pid)!.reason).toMatch(/no CPU time, context switches or io/);
+    expect(ctx.watch.hangSuspects().find((h) => h.pid === idle.pid)!.reason).toMatch(
+      /no CPU time, context switches or io/,
+    );
     expect(ctx.watch.leakSuspects().some((s) => s.pid === idle.pid)).toBe(false);
   });
 });

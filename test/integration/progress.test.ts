@@ -1,5 +1,19 @@
 import { spawn } from 'node:child_process';
-import { closeSync, ftruncateSync, lstatSync, mkdirSync, mkdtempSync, openSync, readdirSync, readFileSync, realpathSync, rmSync, symlinkSync, unlinkSync, writeFileSync } from 'node:fs';
+import {
+  closeSync,
+  ftruncateSync,
+  lstatSync,
+  mkdirSync,
+  mkdtempSync,
+  openSync,
+  readdirSync,
+  readFileSync,
+  realpathSync,
+  rmSync,
+  symlinkSync,
+  unlinkSync,
+  writeFileSync,
+} from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -20,7 +34,7 @@ function setup(extra: Record<string, unknown> = {}) {
 }
 
 describe('ProgressTracker (the library form)', () => {
-  it('passes the design\'s testProgressTracking', async () => {
+  it("passes the design's testProgressTracking", async () => {
     const { tracker } = setup();
     const progress = await tracker.trackCodingProgress('task-123');
     expect(progress.stages_completed).not.toBeUndefined();
@@ -43,11 +57,11 @@ describe('ProgressTracker (the library form)', () => {
     expect(r.current_stage).toMatchObject({ stage: 'implement', completion: 0.5, checkpoints: 2 });
     expect(r.estimated_completion!.seconds_remaining).toBeGreaterThan(0);
     expect(r.artifacts_generated[0]).toMatchObject({ path: a, exists: true, bytes: 2, changed: false });
-    expect(r.artifacts_generated[0]!.sha256_recorded).toMatch(/^[0-9a-f]{64}$/);
+    expect(r.artifacts_generated[0].sha256_recorded).toMatch(/^[0-9a-f]{64}$/);
     expect(r.validation_status).toEqual({ valid: true, reasons: [] });
     writeFileSync(a, 'v2');
     const changed = await tracker.trackCodingProgress('t1');
-    expect(changed.artifacts_generated[0]!.changed).toBe(true);
+    expect(changed.artifacts_generated[0].changed).toBe(true);
     expect(changed.validation_status.reasons[0]).toMatch(/changed since checkpoint 2/);
     unlinkSync(a);
     expect((await tracker.trackCodingProgress('t1')).validation_status.reasons[0]).toMatch(/is missing/);
@@ -72,7 +86,12 @@ describe('ProgressTracker (the library form)', () => {
     ['completion NaN', 't', [{ stage: 's', completion: NaN }], /got NaN/],
     ['empty taskId', '', [], /taskId must not be empty/],
     ['enormous taskId', 'x'.repeat(300), [], /taskId of 300 characters; at most 256/],
-    ['too many artifacts', 't', [{ stage: 's', completion: 0.1, artifacts: Array.from({ length: 101 }, (_, i) => `/tmp/a${i}`) }], /at most 100 artifacts/],
+    [
+      'too many artifacts',
+      't',
+      [{ stage: 's', completion: 0.1, artifacts: Array.from({ length: 101 }, (_, i) => `/tmp/a${i}`) }],
+      /at most 100 artifacts/,
+    ],
     ['a path with NUL', 't', [{ stage: 's', completion: 0.1, artifacts: ['/tmp/a\u0000b'] }], /must not contain NUL/],
   ])('refuses %s, and stores nothing of the call', async (_n, taskId, cps, pattern) => {
     const { tracker, db } = setup();
@@ -82,20 +101,27 @@ describe('ProgressTracker (the library form)', () => {
   });
 
   it('reports a task without a checkpoint for longer than its interval as stalled', async () => {
-    const { tracker, clock } = setup({ progress: { stallSec: 600 }, tasks: [{ id: 'strict', checkpointIntervalSec: 60 }] });
+    const { tracker, clock } = setup({
+      progress: { stallSec: 600 },
+      tasks: [{ id: 'strict', checkpointIntervalSec: 60 }],
+    });
     await tracker.trackCodingProgress('loose', [{ stage: 's', completion: 0.1 }]);
     await tracker.trackCodingProgress('strict', [{ stage: 's', completion: 0.1 }]);
     clock.advance(120_000);
     expect(tracker.stalledTasks(clock.now()).map((t) => t.task_id)).toEqual(['strict']);
     clock.advance(600_000);
-    expect(tracker.stalledTasks(clock.now()).map((t) => t.task_id).sort()).toEqual(['loose', 'strict']);
+    expect(
+      tracker
+        .stalledTasks(clock.now())
+        .map((t) => t.task_id)
+        .sort(),
+    ).toEqual(['loose', 'strict']);
     expect((await tracker.trackCodingProgress('loose')).stalled.stalled).toBe(true);
   });
 
-  it('restores a task\'s artifacts as they were at its last good checkpoint, verified by hash', async () => {
+  it("restores a task's artifacts as they were at its last good checkpoint, verified by hash", async () => {
     const { dir, tracker } = setup({ progress: { storeArtifacts: true } });
     const a = path.join(dir, 'out.txt');
-    const b = path.join(dir, 'sub', 'more.txt');
     writeFileSync(a, 'checkpoint one');
     await tracker.trackCodingProgress('r', [{ stage: 's', completion: 0.2, artifacts: [a] }]);
     writeFileSync(a, 'checkpoint two');
@@ -109,7 +135,6 @@ describe('ProgressTracker (the library form)', () => {
     expect(first.restored).toEqual([{ path: a, ok: true }]);
     expect(readFileSync(a, 'utf8')).toBe('checkpoint one');
     expect((await tracker.restore('r', 9)).reason).toMatch(/no checkpoint 9/);
-    void b;
     // Retention: the copy only checkpoint 1 used goes once it is old; the last checkpoint's stays.
     expect(tracker.pruneStoredCopies(Date.now() + 8 * 86_400_000, true)).toBe(1);
     expect((await tracker.restore('r', 1)).checkpoint).toBeNull();
@@ -125,14 +150,14 @@ describe('restore and artifacts: symlinks, confinement, bounded hashing', () => 
     mkdirSync(d, { recursive: true });
     mkdirSync(victim);
     writeFileSync(path.join(d, 'file.txt'), 'recorded');
-    writeFileSync(path.join(victim, 'file.txt'), 'the victim\'s own');
+    writeFileSync(path.join(victim, 'file.txt'), "the victim's own");
     await tracker.trackCodingProgress('rs', [{ stage: 's', completion: 0.5, artifacts: [path.join(d, 'file.txt')] }]);
     rmSync(d, { recursive: true });
     symlinkSync(victim, d);
     const r = await tracker.restore('rs');
     expect(r.restored[0]).toMatchObject({ ok: false, refused_at: d });
-    expect(r.restored[0]!.error).toMatch(new RegExp(`${d.replace(/[/.]/g, '\\$&')} is a symlink`));
-    expect(readFileSync(path.join(victim, 'file.txt'), 'utf8')).toBe('the victim\'s own');
+    expect(r.restored[0].error).toMatch(new RegExp(`${d.replace(/[/.]/g, '\\$&')} is a symlink`));
+    expect(readFileSync(path.join(victim, 'file.txt'), 'utf8')).toBe("the victim's own");
     // A missing directory is created again, and a symlink at the file itself is replaced, not followed.
     rmSync(d);
     const again = await tracker.restore('rs');
@@ -140,9 +165,9 @@ describe('restore and artifacts: symlinks, confinement, bounded hashing', () => 
     expect(readFileSync(path.join(d, 'file.txt'), 'utf8')).toBe('recorded');
     rmSync(path.join(d, 'file.txt'));
     symlinkSync(path.join(victim, 'file.txt'), path.join(d, 'file.txt'));
-    expect((await tracker.restore('rs')).restored[0]!.ok).toBe(true);
+    expect((await tracker.restore('rs')).restored[0].ok).toBe(true);
     expect(lstatSync(path.join(d, 'file.txt')).isSymbolicLink()).toBe(false);
-    expect(readFileSync(path.join(victim, 'file.txt'), 'utf8')).toBe('the victim\'s own');
+    expect(readFileSync(path.join(victim, 'file.txt'), 'utf8')).toBe("the victim's own");
   });
 
   it('refuses artifacts under /proc, /sys, /dev or outside progress.artifactRoots, naming the roots; stores nothing', async () => {
@@ -150,19 +175,49 @@ describe('restore and artifacts: symlinks, confinement, bounded hashing', () => 
     const outside = mkdtempSync(path.join(tmpdir(), 'ovn-outside-'));
     writeFileSync(path.join(outside, 'secret'), 'token');
     symlinkSync(path.join(outside, 'secret'), path.join(dir, 'link-out'));
-    for (const bad of ['/etc/shadow', '/proc/self/environ', '/sys/kernel/uevent_seqnum', '/dev/zero', path.join(outside, 'secret'), path.join(dir, 'link-out')]) {
+    for (const bad of [
+      '/etc/shadow',
+      '/proc/self/environ',
+      '/sys/kernel/uevent_seqnum',
+      '/dev/zero',
+      path.join(outside, 'secret'),
+      path.join(dir, 'link-out'),
+    ]) {
       const call = tracker.trackCodingProgress('conf', [{ stage: 's', completion: 0.1, artifacts: [bad] }]);
-      const err = await call.then(() => null, (e: Error) => e.message);
-      expect(err).toMatch(/checkpoints\.0\.artifacts\.0: .*(is under \/(proc|sys|dev)|outside progress\.artifactRoots \[)/);
-      expect(err).toMatch(bad.startsWith('/proc') || bad.startsWith('/sys') || bad.startsWith('/dev') ? /never an artifact/ : new RegExp(`\\[${realpathSync(dir).replace(/[/.]/g, '\\$&')}\\]`));
+      const err = await call.then(
+        () => null,
+        (e: unknown) => (e as Error).message,
+      );
+      expect(err).toMatch(
+        /checkpoints\.0\.artifacts\.0: .*(is under \/(proc|sys|dev)|outside progress\.artifactRoots \[)/,
+      );
+      expect(err).toMatch(
+        bad.startsWith('/proc') || bad.startsWith('/sys') || bad.startsWith('/dev')
+          ? /never an artifact/
+          : new RegExp(`\\[${realpathSync(dir).replace(/[/.]/g, '\\$&')}\\]`),
+      );
     }
     expect((db.prepare('SELECT COUNT(*) AS n FROM checkpoints').get() as { n: number }).n).toBe(0);
-    expect(readdirSync(path.join(dir, 'state')).includes('artifacts') ? readdirSync(path.join(dir, 'state', 'artifacts')).filter((x) => !x.startsWith('.')) : []).toEqual([]);
+    expect(
+      readdirSync(path.join(dir, 'state')).includes('artifacts')
+        ? readdirSync(path.join(dir, 'state', 'artifacts')).filter((x) => !x.startsWith('.'))
+        : [],
+    ).toEqual([]);
     // The default roots: the server's working directory and the task's registered directory.
     const cfg = parseConfig({ stateDir: path.join(dir, 'state2'), tasks: [{ id: 'reg', cwd: outside }] });
     const t2 = new ProgressTracker(openDatabase(cfg.stateDir), cfg, new ManualClock());
-    expect((await t2.trackCodingProgress('reg', [{ stage: 's', completion: 0.1, artifacts: [path.join(outside, 'secret')] }])).recorded).toBe(1);
-    await expect(t2.trackCodingProgress('other', [{ stage: 's', completion: 0.1, artifacts: [path.join(outside, 'secret')] }])).rejects.toThrow(new RegExp(`outside progress\\.artifactRoots \\[${realpathSync(process.cwd()).replace(/[/.]/g, '\\$&')}\\]`));
+    expect(
+      (
+        await t2.trackCodingProgress('reg', [
+          { stage: 's', completion: 0.1, artifacts: [path.join(outside, 'secret')] },
+        ])
+      ).recorded,
+    ).toBe(1);
+    await expect(
+      t2.trackCodingProgress('other', [{ stage: 's', completion: 0.1, artifacts: [path.join(outside, 'secret')] }]),
+    ).rejects.toThrow(
+      new RegExp(`outside progress\\.artifactRoots \\[${realpathSync(process.cwd()).replace(/[/.]/g, '\\$&')}\\]`),
+    );
   });
 
   it('hashes at most progress.maxHashBytesPerCall bytes per call and says which artifacts were left unhashed', async () => {
@@ -174,12 +229,16 @@ describe('restore and artifacts: symlinks, confinement, bounded hashing', () => 
     closeSync(fd);
     const small = path.join(dir, 'small.bin');
     writeFileSync(small, Buffer.alloc(2 * 2 ** 20, 7));
-    const r = await tracker.trackCodingProgress('bounded', [{ stage: 's', completion: 0.1, artifacts: [small, ...Array.from({ length: 99 }, () => big)] }]);
+    const r = await tracker.trackCodingProgress('bounded', [
+      { stage: 's', completion: 0.1, artifacts: [small, ...Array.from({ length: 99 }, () => big)] },
+    ]);
     expect(r.recorded).toBe(1);
     const a = new Map(r.artifacts_generated.map((x) => [x.path, x]));
     expect(a.get(small)!.sha256_now).toMatch(/^[0-9a-f]{64}$/);
     expect(a.get(big)!.sha256_now).toBeNull();
-    expect(a.get(big)!.not_hashed).toMatch(/not hashed: 2147483648 bytes, and \d+ of this call's 3145728 bytes \(progress\.maxHashBytesPerCall\) are left/);
+    expect(a.get(big)!.not_hashed).toMatch(
+      /not hashed: 2147483648 bytes, and \d+ of this call's 3145728 bytes \(progress\.maxHashBytesPerCall\) are left/,
+    );
   });
 });
 
@@ -197,7 +256,9 @@ describe('durability under SIGKILL and concurrency', () => {
       // acknowledgements, not by the clock: after its k-th ack plus a random number of the writes
       // that follow (k >= 3), so the kill lands in the middle of a write however slow the machine is.
       const runs = ['shared', 'shared', `own-${round}`].map((task, i) => {
-        const p = spawn(process.execPath, [writer, dist, stateDir, task, String(round * 100 + i * 10)], { stdio: ['ignore', 'pipe', 'inherit'] });
+        const p = spawn(process.execPath, [writer, dist, stateDir, task, String(round * 100 + i * 10)], {
+          stdio: ['ignore', 'pipe', 'inherit'],
+        });
         live.add(p);
         p.once('exit', () => live.delete(p));
         const killAt = 3 + Math.floor(Math.random() * 8);
@@ -215,7 +276,13 @@ describe('durability under SIGKILL and concurrency', () => {
         });
         return new Promise<void>((resolve, reject) => {
           // A writer that dies before its kill (a crash, not our SIGKILL) fails the test with what it said.
-          p.once('exit', (code, signal) => (signal === 'SIGKILL' ? resolve() : reject(new Error(`writer ${task} exited ${code ?? signal} after ${mine} acks, before its kill at ${killAt}`))));
+          p.once('exit', (code, signal) =>
+            signal === 'SIGKILL'
+              ? resolve()
+              : reject(
+                  new Error(`writer ${task} exited ${code ?? signal} after ${mine} acks, before its kill at ${killAt}`),
+                ),
+          );
           // Bounded: a writer that never gets to its k-th ack in 30 s is killed and reported.
           const guard = setTimeout(() => {
             p.kill('SIGKILL');
@@ -233,12 +300,18 @@ describe('durability under SIGKILL and concurrency', () => {
     expect(acked.length).toBeGreaterThan(20);
     const db = openDatabase(stateDir);
     expect(db.pragma('integrity_check', { simple: true })).toBe('ok');
-    const rows = db.prepare('SELECT task_id, completion FROM checkpoints').all() as { task_id: string; completion: number }[];
+    const rows = db.prepare('SELECT task_id, completion FROM checkpoints').all() as {
+      task_id: string;
+      completion: number;
+    }[];
     const stored = new Set(rows.map((r) => `${r.task_id} ${r.completion}`));
     const missing = acked.filter((a) => !stored.has(a));
     expect(missing).toEqual([]);
     // seq numbers per task are unique and dense: no lost or doubled write
-    const seqs = db.prepare(`SELECT task_id, COUNT(*) AS n, MAX(seq) AS m FROM checkpoints GROUP BY task_id`).all() as { n: number; m: number }[];
+    const seqs = db.prepare(`SELECT task_id, COUNT(*) AS n, MAX(seq) AS m FROM checkpoints GROUP BY task_id`).all() as {
+      n: number;
+      m: number;
+    }[];
     for (const s of seqs) expect(s.n).toBe(s.m);
     db.close();
   }, 300_000);

@@ -68,7 +68,7 @@ function auditFor(pid: number) {
 }
 
 describe('recoverOperation on a healthy machine', () => {
-  it('passes the design\'s testRecovery: recovered, saying nothing had to be done', async () => {
+  it("passes the design's testRecovery: recovered, saying nothing had to be done", async () => {
     const r = await ctx.recovery.recoverOperation('memory_leak');
     expect(r.status).toBe('recovered');
     expect(r.nothing_to_do).toBe(true);
@@ -99,7 +99,10 @@ describe('memory leaks', () => {
     const r = await ctx.recovery.recoverOperation('memory_leak', { taskId: 't-1' }, { dryRun: true });
     expect(r.status).toBe('dry_run');
     expect(r.target!.pid).toBe(leaker.pid);
-    expect(r.actions_taken.map((a) => [a.step, a.outcome])).toEqual([['SIGTERM', 'would_do'], ['SIGKILL', 'would_do']]);
+    expect(r.actions_taken.map((a) => [a.step, a.outcome])).toEqual([
+      ['SIGTERM', 'would_do'],
+      ['SIGKILL', 'would_do'],
+    ]);
     expect(alive(leaker)).toBe(true);
     const rows = auditFor(leaker.pid!);
     expect(rows.length).toBeGreaterThan(0);
@@ -116,7 +119,7 @@ describe('memory leaks', () => {
     expect(alive(flat)).toBe(true);
     const rows = auditFor(leaker.pid!).filter((e) => !e.dry_run);
     expect(rows.map((e) => e.phase)).toEqual(['decision', 'outcome']);
-    expect((rows[0]!.inputs as { taskId: string }).taskId).toBe('t-1');
+    expect((rows[0].inputs as { taskId: string }).taskId).toBe('t-1');
     expect(ctx.journal.lastRecovery()!.operation_type).toBe('memory_leak');
   });
 });
@@ -126,15 +129,32 @@ describe('memory_leak pointed at a process without leak evidence', () => {
     const idle = spawnNode(scripts.idle());
     await firstLine(idle);
     for (const dryRun of [true, false]) {
-      const r = await ctx.recovery.recoverOperation('memory_leak', { pid: idle.pid, taskId: 'no-evidence' }, { dryRun });
+      const r = await ctx.recovery.recoverOperation(
+        'memory_leak',
+        { pid: idle.pid, taskId: 'no-evidence' },
+        { dryRun },
+      );
       expect(r).toMatchObject({ status: 'refused', dry_run: dryRun, actions_taken: [] });
       // Names what is missing (the watch's own verdict) and what a leak needs, and the way out.
-      expect(r.message).toMatch(new RegExp(`pid ${idle.pid} \\(node\\) shows no leak: (only \\d+ samples|window \\d+ s is shorter|growth)`));
+      expect(r.message).toMatch(
+        new RegExp(`pid ${idle.pid} \\(node\\) shows no leak: (only \\d+ samples|window \\d+ s is shorter|growth)`),
+      );
       expect(r.message).toMatch(/at least 100 MB\/min with R² >= 0.8.*force: true/);
       expect(alive(idle)).toBe(true);
     }
-    expect(auditFor(idle.pid!).filter((e) => e.action === 'memory_leak').map((e) => [e.allowed, e.dry_run])).toEqual([[false, true], [false, false]]);
-    const forced = await ctx.recovery.recoverOperation('memory_leak', { pid: idle.pid, taskId: 'no-evidence' }, { force: true });
+    expect(
+      auditFor(idle.pid!)
+        .filter((e) => e.action === 'memory_leak')
+        .map((e) => [e.allowed, e.dry_run]),
+    ).toEqual([
+      [false, true],
+      [false, false],
+    ]);
+    const forced = await ctx.recovery.recoverOperation(
+      'memory_leak',
+      { pid: idle.pid, taskId: 'no-evidence' },
+      { force: true },
+    );
     expect(forced).toMatchObject({ status: 'recovered', dry_run: false });
     expect(forced.message).toMatch(/forced \(no leak evidence/);
     await waitFor(() => !alive(idle));
@@ -159,7 +179,7 @@ describe('right after a recovery', () => {
     const h = await ctx.health.checkSystemHealth('recovery');
     expect(h.metrics.suspects!.memory_leaks.map((l) => (l as { pid: number }).pid)).not.toContain(leaker.pid);
     expect(h.recovery_check).toMatchObject({ target_still_suspect: false });
-    expect(String(h.recovery_check!.explanation)).not.toContain(`pid ${leaker.pid}`);
+    expect(h.recovery_check!.explanation).not.toContain(`pid ${leaker.pid}`);
     // A scan published before the exit does not bring it back.
     await ctx.watch.observe();
     expect(ctx.watch.leakSuspects().map((l) => l.pid)).not.toContain(leaker.pid);
@@ -211,7 +231,7 @@ describe('hangs', () => {
 });
 
 describe('task restart', () => {
-  it('restarts the task\'s registered command after ending its process, and backs off', async () => {
+  it("restarts the task's registered command after ending its process, and backs off", async () => {
     const c = spawnNode(scripts.idle());
     await firstLine(c);
     c.kill('SIGSTOP');
@@ -247,7 +267,7 @@ describe('out of scope: never signalled, in any mode', () => {
     spawnCommand('kill', ['-9', String(orphan)]);
   });
 
-  it('another user\'s process, even a child of the runner', async () => {
+  it("another user's process, even a child of the runner", async () => {
     const other = spawnCommand('sleep', ['60'], { uid: 65534, gid: 65534 });
     await waitFor(() => procState(other.pid!) === 'S');
     for (const op of ['memory_leak', 'process_hang'] as const) {
@@ -273,7 +293,10 @@ describe('out of scope: never signalled, in any mode', () => {
     chmodSync(bin, 0o755);
     const daemon = spawnCommand(bin, ['60']);
     try {
-      await waitFor(() => procState(daemon.pid!) === 'S' && readProcess(daemon.pid!).comm === 'nvidia-persiste', 30_000);
+      await waitFor(
+        () => procState(daemon.pid!) === 'S' && readProcess(daemon.pid!).comm === 'nvidia-persiste',
+        30_000,
+      );
       for (const dryRun of [true, false]) {
         // force asks to skip the leak evidence, never the policy.
         const r = await ctx.recovery.recoverOperation('memory_leak', { pid: daemon.pid }, { dryRun, force: true });
@@ -290,7 +313,9 @@ describe('out of scope: never signalled, in any mode', () => {
 
   it('PID 1 and the runner itself', async () => {
     expect((await ctx.recovery.recoverOperation('process_hang', { pid: 1 })).message).toMatch(/PID 1/);
-    expect((await ctx.recovery.recoverOperation('process_hang', { pid: process.pid })).message).toMatch(/agent runner itself|overnight server itself/);
+    expect((await ctx.recovery.recoverOperation('process_hang', { pid: process.pid })).message).toMatch(
+      /agent runner itself|overnight server itself/,
+    );
   });
 });
 
@@ -298,12 +323,20 @@ describe('GPU faults (fake NVML)', () => {
   it('ends the process holding the GPU, resets clocks and the GPU, and verifies', async () => {
     const holder = spawnNode(scripts.idle());
     await firstLine(holder);
-    fake.write({ devices: [{ ...fakeGpus(1)[0]!, processes: [{ pid: holder.pid!, usedMemory: 2 ** 30 }] }, fakeGpus(2)[1]!] });
+    fake.write({
+      devices: [{ ...fakeGpus(1)[0], processes: [{ pid: holder.pid!, usedMemory: 2 ** 30 }] }, fakeGpus(2)[1]],
+    });
     ctx.health.recordXid(0, 48, Date.now());
     const dry = await ctx.recovery.recoverOperation('gpu_reset', {}, { dryRun: true });
     expect(dry.status).toBe('dry_run');
     expect(alive(holder)).toBe(true);
-    expect(dry.actions_taken.map((a) => a.step)).toEqual(['SIGTERM', 'SIGKILL', 'resetGpuLockedClocks', 'resetApplicationsClocks', 'reset_gpu']);
+    expect(dry.actions_taken.map((a) => a.step)).toEqual([
+      'SIGTERM',
+      'SIGKILL',
+      'resetGpuLockedClocks',
+      'resetApplicationsClocks',
+      'reset_gpu',
+    ]);
     const r = await ctx.recovery.recoverOperation('gpu_reset', { xid: 48 });
     expect(r.status).toBe('recovered');
     await waitFor(() => !alive(holder));
@@ -325,18 +358,25 @@ describe('GPU faults (fake NVML)', () => {
 });
 
 describe('concurrent recoverOperation calls', () => {
-  it('each refusal is audited with its own call\'s actor and dryRun, however the calls interleave', async () => {
+  it("each refusal is audited with its own call's actor and dryRun, however the calls interleave", async () => {
     fake.write({ devices: fakeGpus(2) });
     // Six calls at once for GPUs that do not exist: each awaits a GPU sample and a full check before
     // its refusal, so the calls interleave; a manager that kept "the current call" in a field would
     // audit most refusals with the last caller's actor and flag.
     const calls = [10, 11, 12, 13, 14, 15].map((gpu, i) => ({ gpu, actor: `agent-${gpu}`, dryRun: i % 2 === 0 }));
-    const results = await Promise.all(calls.map((c) => ctx.recovery.recoverOperation('gpu_reset', { gpu: c.gpu }, { actor: c.actor, dryRun: c.dryRun })));
+    const results = await Promise.all(
+      calls.map((c) =>
+        ctx.recovery.recoverOperation('gpu_reset', { gpu: c.gpu }, { actor: c.actor, dryRun: c.dryRun }),
+      ),
+    );
     for (const [i, r] of results.entries()) {
-      expect(r).toMatchObject({ status: 'refused', dry_run: calls[i]!.dryRun });
-      expect(r.message).toMatch(new RegExp(`GPU ${calls[i]!.gpu} does not exist`));
+      expect(r).toMatchObject({ status: 'refused', dry_run: calls[i].dryRun });
+      expect(r.message).toMatch(new RegExp(`GPU ${calls[i].gpu} does not exist`));
     }
-    const rowsFor = (gpu: number) => ctx.audit.list({ limit: 1000 }).filter((e) => e.action === 'gpu_reset' && (e.target as { gpu?: number }).gpu === gpu);
+    const rowsFor = (gpu: number) =>
+      ctx.audit
+        .list({ limit: 1000 })
+        .filter((e) => e.action === 'gpu_reset' && (e.target as { gpu?: number }).gpu === gpu);
     // The refusals are written without being awaited by the call: wait for all six rows.
     await waitFor(() => calls.every((c) => rowsFor(c.gpu).length > 0));
     for (const c of calls) {

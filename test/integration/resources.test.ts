@@ -1,5 +1,15 @@
 import { execFileSync, spawn } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, statSync, symlinkSync, utimesSync, writeFileSync, rmSync } from 'node:fs';
+import {
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readFileSync,
+  statSync,
+  symlinkSync,
+  utimesSync,
+  writeFileSync,
+  rmSync,
+} from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -45,7 +55,15 @@ beforeAll(async () => {
     config: parseConfig({
       stateDir: path.join(base, 'state'),
       watch: { warmupSec: 0, leakMinWindowSec: 2, leakMinSlopeMbPerMin: 100 },
-      policy: { cleanupRoots: [scratch], reservationDir: scratch, allowGpuSettings: true, allowCacheDrop: true, allowOutsideScope: true, termGraceSec: 1, maxActionsPerHour: 1000 },
+      policy: {
+        cleanupRoots: [scratch],
+        reservationDir: scratch,
+        allowGpuSettings: true,
+        allowCacheDrop: true,
+        allowOutsideScope: true,
+        termGraceSec: 1,
+        maxActionsPerHour: 1000,
+      },
     }),
     identity: { scopeRoot: process.pid, selfPid: process.pid },
   });
@@ -65,7 +83,8 @@ afterAll(async () => {
   }
 });
 
-const old = (p: string, days: number) => utimesSync(p, new Date(Date.now() - days * 86400_000), new Date(Date.now() - days * 86400_000));
+const old = (p: string, days: number) =>
+  utimesSync(p, new Date(Date.now() - days * 86400_000), new Date(Date.now() - days * 86400_000));
 function fill(p: string, mb: number, ageDays = 0) {
   writeFileSync(p, Buffer.alloc(mb * MB, 7));
   if (ageDays) old(p, ageDays);
@@ -89,19 +108,25 @@ describe.skipIf(!tmpfs)('disk (a 64 MB tmpfs)', () => {
 
     const dry = await ctx.resources.manageResources('disk', 'cleanup', { threshold: 0.4 }, { dryRun: true });
     expect(dry.status).toBe('dry_run');
-    expect(dry.actions[0]!.detail).toMatch(/would delete .* oldest first/);
+    expect(dry.actions[0].detail).toMatch(/would delete .* oldest first/);
     expect(existsSync(path.join(scratch, 'sub', 'older-still.bin'))).toBe(true);
 
     const r = await ctx.resources.manageResources('disk', 'cleanup', { threshold: 0.4, priority: 'normal' });
     expect(r.status).toBe('success');
-    const fs = (r.current_usage.filesystems as { used_fraction: number }[])[0]!;
+    const fs = (r.current_usage.filesystems as { used_fraction: number }[])[0];
     expect(fs.used_fraction).toBeLessThanOrEqual(0.4);
     expect(existsSync(path.join(scratch, 'sub', 'older-still.bin'))).toBe(false); // the oldest went first
     expect(existsSync(locked)).toBe(true); // flocked: skipped
     expect(existsSync(path.join(scratch, 'fresh.bin'))).toBe(true); // younger than a day at priority normal
     expect(existsSync(path.join(outside, 'precious.bin'))).toBe(true);
     expect(existsSync(path.join(nested, 'mounted.bin'))).toBe(true);
-    const report = (r.report!.roots as { skipped: { skipped: string }[]; symlinks_not_followed: number; other_filesystems_not_crossed: number }[])[0]!;
+    const report = (
+      r.report!.roots as {
+        skipped: { skipped: string }[];
+        symlinks_not_followed: number;
+        other_filesystems_not_crossed: number;
+      }[]
+    )[0];
     expect(report.skipped.map((s) => s.skipped)).toContain('locked (flock)');
     expect(report.symlinks_not_followed).toBe(2);
     expect(report.other_filesystems_not_crossed).toBe(1);
@@ -120,8 +145,8 @@ describe.skipIf(!tmpfs)('disk (a 64 MB tmpfs)', () => {
     rmSync(d, { recursive: true });
     symlinkSync(outside, d);
     const [o] = await loadNative().deleteUnder(scratch, ['swap/inner/victim.bin']);
-    expect(o!.deleted).toBe(false);
-    expect(o!.skipped).toMatch(/symlink/);
+    expect(o.deleted).toBe(false);
+    expect(o.skipped).toMatch(/symlink/);
     expect(existsSync(path.join(outside, 'inner', 'victim.bin'))).toBe(true);
   });
 
@@ -140,17 +165,33 @@ describe.skipIf(!tmpfs)('disk (a 64 MB tmpfs)', () => {
     expect(big.status).toBe('refused');
     expect(big.message).toMatch(/MB asked/);
     // A dry run of the same says it would be refused, and why; a dry run that fits says dry_run.
-    const dryBig = await ctx.resources.manageResources('disk', 'reserve', { size: '1G', taskId: 'job-2' }, { dryRun: true });
+    const dryBig = await ctx.resources.manageResources(
+      'disk',
+      'reserve',
+      { size: '1G', taskId: 'job-2' },
+      { dryRun: true },
+    );
     expect(dryBig).toMatchObject({ status: 'refused', dry_run: true });
     expect(dryBig.message).toMatch(/1024 MB asked; \d+ MB available/);
-    expect(await ctx.resources.manageResources('disk', 'reserve', { size: '1M', taskId: 'job-2' }, { dryRun: true })).toMatchObject({ status: 'dry_run', dry_run: true });
-    const dryMem = await ctx.resources.manageResources('memory', 'reserve', { size: '100T', taskId: 'job-2' }, { dryRun: true });
+    expect(
+      await ctx.resources.manageResources('disk', 'reserve', { size: '1M', taskId: 'job-2' }, { dryRun: true }),
+    ).toMatchObject({ status: 'dry_run', dry_run: true });
+    const dryMem = await ctx.resources.manageResources(
+      'memory',
+      'reserve',
+      { size: '100T', taskId: 'job-2' },
+      { dryRun: true },
+    );
     expect(dryMem).toMatchObject({ status: 'refused', dry_run: true });
     expect(dryMem.message).toMatch(/MB asked; available \d+ MB/);
     const rel = await ctx.resources.manageResources('disk', 'reserve', { release: r.lease!.id });
     expect(rel.status).toBe('success');
     expect(existsSync(file)).toBe(false);
-    const short = await ctx.resources.manageResources('disk', 'reserve', { size: 1 * MB, durationSec: 1, taskId: 'job-3' });
+    const short = await ctx.resources.manageResources('disk', 'reserve', {
+      size: 1 * MB,
+      durationSec: 1,
+      taskId: 'job-3',
+    });
     await new Promise((res) => setTimeout(res, 1200));
     const next = await ctx.resources.manageResources('disk', 'optimize', {});
     expect(next.expired_leases_released).toBe(1);
@@ -159,10 +200,10 @@ describe.skipIf(!tmpfs)('disk (a 64 MB tmpfs)', () => {
 
   it('optimize reports the largest consumers', async () => {
     const r = await ctx.resources.manageResources('disk', 'optimize', {});
-    const c = (r.report!.consumers as { root: string; largest_files: { path: string }[] }[])[0]!;
+    const c = (r.report!.consumers as { root: string; largest_files: { path: string }[] }[])[0];
     expect(c.root).toBe(scratch);
     expect(c.largest_files.length).toBeGreaterThan(0);
-    expect(r.actions[0]!.outcome).toBe('reported');
+    expect(r.actions[0].outcome).toBe('reported');
   });
 });
 
@@ -178,7 +219,8 @@ describe('memory', () => {
       await new Promise((r) => setTimeout(r, 200));
     }
     expect(ctx.watch.leakSuspects().map((s) => s.pid)).toContain(leaker.pid);
-    const cur = (await ctx.resources.manageResources('memory', 'optimize', { priority: 'low' })).current_usage.used_fraction as number;
+    const cur = (await ctx.resources.manageResources('memory', 'optimize', { priority: 'low' })).current_usage
+      .used_fraction as number;
     const threshold = cur - 0.002;
     const r = await ctx.resources.manageResources('memory', 'cleanup', { threshold, priority: 'normal' });
     expect(r.actions.find((a) => a.step === 'SIGTERM')!.target.pid).toBe(leaker.pid);
@@ -195,7 +237,7 @@ describe('memory', () => {
     expect(procState(flat.pid!)).toBe('S');
   });
 
-  it('verifies the victim\'s own memory came back even while a neighbour allocates at that moment', async () => {
+  it("verifies the victim's own memory came back even while a neighbour allocates at that moment", async () => {
     const leaker = spawnNode(scripts.leak(50));
     await firstLine(leaker);
     // The neighbour takes 600 MB the moment the leaker is gone: a node-wide "available memory rose"
@@ -211,7 +253,8 @@ describe('memory', () => {
       await ctx.watch.observe();
       await new Promise((r) => setTimeout(r, 200));
     }
-    const cur = (await ctx.resources.manageResources('memory', 'optimize', { priority: 'low' })).current_usage.used_fraction as number;
+    const cur = (await ctx.resources.manageResources('memory', 'optimize', { priority: 'low' })).current_usage
+      .used_fraction as number;
     const r = await ctx.resources.manageResources('memory', 'cleanup', { threshold: cur - 0.002, priority: 'normal' });
     const verify = r.actions.find((a) => a.step === 'verify' && a.target.pid === leaker.pid)!;
     expect(verify.outcome).toBe('done');
@@ -222,7 +265,11 @@ describe('memory', () => {
 
   it('optimize drops caches and compacts where the policy allows (root here), reporting top consumers', async () => {
     const r = await ctx.resources.manageResources('memory', 'optimize', {});
-    expect(r.actions.map((a) => `${a.step}:${a.outcome}`)).toEqual(process.getuid!() === 0 ? ['drop_caches:done', 'compact_memory:done'] : ['drop_caches:refused', 'compact_memory:refused']);
+    expect(r.actions.map((a) => `${a.step}:${a.outcome}`)).toEqual(
+      process.getuid!() === 0
+        ? ['drop_caches:done', 'compact_memory:done']
+        : ['drop_caches:refused', 'compact_memory:refused'],
+    );
     expect((r.report!.top_consumers as unknown[]).length).toBe(5);
   });
 
@@ -239,10 +286,17 @@ describe('memory', () => {
 
 describe('gpu (fake NVML)', () => {
   it('optimize turns persistence mode on and names the least-loaded GPUs', async () => {
-    fake.write({ devices: [{ ...fakeGpus(2)[0]!, persistence: 0, utilGpu: 90 }, { ...fakeGpus(2)[1]!, utilGpu: 5 }] });
+    fake.write({
+      devices: [
+        { ...fakeGpus(2)[0], persistence: 0, utilGpu: 90 },
+        { ...fakeGpus(2)[1], utilGpu: 5 },
+      ],
+    });
     const r = await ctx.resources.manageResources('gpu', 'optimize', {});
-    expect(r.actions.find((a) => a.step === 'setPersistenceMode')!.outcome).toBe(process.getuid!() === 0 ? 'done' : 'refused');
-    expect((r.report!.least_loaded as { index: number }[])[0]!.index).toBe(1);
+    expect(r.actions.find((a) => a.step === 'setPersistenceMode')!.outcome).toBe(
+      process.getuid!() === 0 ? 'done' : 'refused',
+    );
+    expect((r.report!.least_loaded as { index: number }[])[0].index).toBe(1);
     if (process.getuid!() === 0) expect(readFileSync(nvmlLog, 'utf8')).toMatch(/nvmlDeviceSetPersistenceMode 0 1/);
   });
 
@@ -253,7 +307,19 @@ describe('gpu (fake NVML)', () => {
     await waitFor(() => procState(orphan) === 'S' && readProcess(orphan).ppid !== sh.pid);
     const worker = spawnNode(scripts.spin());
     await firstLine(worker);
-    fake.write({ devices: [{ ...fakeGpus(1)[0]!, liveProcesses: true, memUsed: 2 ** 30, processes: [{ pid: orphan, usedMemory: 10 * 2 ** 30 }, { pid: worker.pid!, usedMemory: 5 * 2 ** 30 }] }] });
+    fake.write({
+      devices: [
+        {
+          ...fakeGpus(1)[0],
+          liveProcesses: true,
+          memUsed: 2 ** 30,
+          processes: [
+            { pid: orphan, usedMemory: 10 * 2 ** 30 },
+            { pid: worker.pid!, usedMemory: 5 * 2 ** 30 },
+          ],
+        },
+      ],
+    });
     const r = await ctx.resources.manageResources('gpu', 'cleanup', {}, {});
     expect(r.actions.find((a) => a.step === 'SIGTERM')!.target.pid).toBe(orphan);
     expect(r.actions.find((a) => a.step === 'keep process')!.target.pid).toBe(worker.pid);
@@ -265,7 +331,13 @@ describe('gpu (fake NVML)', () => {
   it('reserve leases free GPUs only, returning CUDA_VISIBLE_DEVICES, and refuses when none is left', async () => {
     const busy = spawnNode(scripts.idle());
     await firstLine(busy);
-    fake.write({ devices: [{ ...fakeGpus(3)[0]!, liveProcesses: true, processes: [{ pid: busy.pid!, usedMemory: 2 ** 30 }] }, fakeGpus(3)[1]!, fakeGpus(3)[2]!] });
+    fake.write({
+      devices: [
+        { ...fakeGpus(3)[0], liveProcesses: true, processes: [{ pid: busy.pid!, usedMemory: 2 ** 30 }] },
+        fakeGpus(3)[1],
+        fakeGpus(3)[2],
+      ],
+    });
     const a = await ctx.resources.manageResources('gpu', 'reserve', { count: 1, taskId: 'a' });
     expect(a.status).toBe('success');
     expect(a.lease!.gpus).toEqual([1]);
@@ -285,24 +357,38 @@ describe('concurrent reservations from several processes never oversubscribe', (
     fake.write({ devices: fakeGpus(3) });
     const go = path.join(base, `go-${Date.now()}`);
     const procs = Array.from({ length: 4 }, () =>
-      spawn(process.execPath, [path.join(repo, 'test/helpers/lease-requester.mjs'), path.join(repo, 'dist'), path.join(base, 'state'), 'gpu', JSON.stringify({ count: 1, taskId: 'race' }), go], {
-        stdio: ['ignore', 'pipe', 'inherit'],
-        env: process.env,
-      }),
+      spawn(
+        process.execPath,
+        [
+          path.join(repo, 'test/helpers/lease-requester.mjs'),
+          path.join(repo, 'dist'),
+          path.join(base, 'state'),
+          'gpu',
+          JSON.stringify({ count: 1, taskId: 'race' }),
+          go,
+        ],
+        {
+          stdio: ['ignore', 'pipe', 'inherit'],
+          env: process.env,
+        },
+      ),
     );
     let ready = 0;
-    const outputs = procs.map((p) => new Promise<string>((resolve) => {
-      let out = '';
-      p.stdout!.on('data', (d) => {
-        out += d;
-        // Each requester says "ready" once it waits for the starting gun.
-        while (out.startsWith('ready\n')) {
-          ready++;
-          out = out.slice(6);
-        }
-      });
-      p.on('exit', () => resolve(out));
-    }));
+    const outputs = procs.map(
+      (p) =>
+        new Promise<string>((resolve) => {
+          let out = '';
+          p.stdout.on('data', (d) => {
+            out += d;
+            // Each requester says "ready" once it waits for the starting gun.
+            while (out.startsWith('ready\n')) {
+              ready++;
+              out = out.slice(6);
+            }
+          });
+          p.on('exit', () => resolve(out));
+        }),
+    );
     await waitFor(() => ready === procs.length, 60_000);
     writeFileSync(go, '');
     const results = (await Promise.all(outputs)).map((o) => JSON.parse(o) as { status: string; gpus: number[] | null });

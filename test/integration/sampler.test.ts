@@ -9,7 +9,7 @@ import { FakeNvmlConfig, fakeGpus, useFakeNvml } from '../helpers/fake-nvml.js';
 import { firstLine, killAll, scripts, spawnGroup, spawnNode, waitFor } from '../helpers/children.js';
 import { CLI } from '../helpers/mcp.js';
 
-const fake = new FakeNvmlConfig({ devices: [{ ...fakeGpus(1)[0]!, reasons: 0x40, powerMw: 123_000 }] });
+const fake = new FakeNvmlConfig({ devices: [{ ...fakeGpus(1)[0], reasons: 0x40, powerMw: 123_000 }] });
 useFakeNvml('full', fake);
 // Each test's children (and a shell's grandchildren) end with the test, passed or failed.
 afterEach(killAll);
@@ -36,10 +36,10 @@ describe('Sampler', () => {
     expect(a.count).toBeGreaterThan(50);
     expect(a.timestamps).toBeInstanceOf(Float64Array);
     expect(a.values.length).toBe(a.count * a.channels.length);
-    for (let i = 1; i < a.count; i++) expect(a.timestamps[i]!).toBeGreaterThan(a.timestamps[i - 1]!);
-    expect(b.timestamps[0]!).toBeGreaterThan(a.timestamps[a.count - 1]!);
+    for (let i = 1; i < a.count; i++) expect(a.timestamps[i]).toBeGreaterThan(a.timestamps[i - 1]);
+    expect(b.timestamps[0]).toBeGreaterThan(a.timestamps[a.count - 1]);
     const avail = a.column('mem_available_bytes');
-    expect(avail[0]!).toBeGreaterThan(0);
+    expect(avail[0]).toBeGreaterThan(0);
     expect(report.samples).toBeGreaterThanOrEqual(a.count + b.count);
     expect(report.intervalUs.p50).toBeGreaterThan(0);
     expect(report.threadCpuMs).toBeGreaterThan(0);
@@ -59,18 +59,18 @@ describe('Sampler', () => {
     const rss: number[] = [];
     await waitFor(() => {
       rss.push(...s.read().column(`pid${big.pid}_rss_bytes`));
-      return rss.length > 0 && Number.isNaN(rss[rss.length - 1]!);
+      return rss.length > 0 && Number.isNaN(rss[rss.length - 1]);
     }, 30_000);
     const r = s.stop();
     const ticks1 = cpuTicks(spin.pid!);
     const wallSec = (performance.now() - t0) / 1000;
-    expect(r.signals[`pid${big.pid}_rss_bytes`]!.max!).toBeGreaterThan(200 * 2 ** 20);
+    expect(r.signals[`pid${big.pid}_rss_bytes`].max!).toBeGreaterThan(200 * 2 ** 20);
     // The sampled CPU share agrees with the kernel's own count of the spinner's CPU time over the
     // run (which on a loaded machine may be far below one core), not with a guessed share.
     const kernelCores = (ticks1 - ticks0) / 100 / wallSec;
-    expect(r.signals[`pid${spin.pid}_cpu_cores`]!.mean!).toBeGreaterThan(0);
-    expect(Math.abs(r.signals[`pid${spin.pid}_cpu_cores`]!.mean! - kernelCores)).toBeLessThan(0.1 + 0.3 * kernelCores);
-    expect(String.fromCharCode(r.signals[`pid${spin.pid}_state`]!.max!)).toBe('R');
+    expect(r.signals[`pid${spin.pid}_cpu_cores`].mean!).toBeGreaterThan(0);
+    expect(Math.abs(r.signals[`pid${spin.pid}_cpu_cores`].mean! - kernelCores)).toBeLessThan(0.1 + 0.3 * kernelCores);
+    expect(String.fromCharCode(r.signals[`pid${spin.pid}_state`].max!)).toBe('R');
     expect(rss.some((v) => !Number.isNaN(v))).toBe(true);
   });
 
@@ -80,7 +80,7 @@ describe('Sampler', () => {
     await waitFor(() => (w = s.window(100)).count > 10, 60_000);
     s.stop();
     expect(w.count).toBeLessThanOrEqual(52);
-    const m = w.signals.mem_used_bytes!;
+    const m = w.signals.mem_used_bytes;
     expect(m.min!).toBeLessThanOrEqual(m.p50!);
     expect(m.p50!).toBeLessThanOrEqual(m.p99!);
     expect(m.p99!).toBeLessThanOrEqual(m.max!);
@@ -97,13 +97,15 @@ describe('Sampler', () => {
     const w = s.window(60_000);
     expect(w.count).toBe(all.count);
     expect(all.count).toBeGreaterThan(5000);
-    const rss = Array.from(all.column(`pid${leak.pid}_rss_bytes`)).filter((v) => !Number.isNaN(v)).sort((a, b) => a - b);
-    const st = w.signals[`pid${leak.pid}_rss_bytes`]!;
+    const rss = Array.from(all.column(`pid${leak.pid}_rss_bytes`))
+      .filter((v) => !Number.isNaN(v))
+      .sort((a, b) => a - b);
+    const st = w.signals[`pid${leak.pid}_rss_bytes`];
     expect(st.count).toBe(rss.length);
     expect(st.min).toBe(rss[0]);
     expect(st.max).toBe(rss[rss.length - 1]);
     expect(st.mean! / (rss.reduce((a, b) => a + b, 0) / rss.length)).toBeCloseTo(1, 9);
-    const rank = (q: number) => rss[Math.min(rss.length - 1, Math.max(0, Math.round(q * (rss.length - 1))))]!;
+    const rank = (q: number) => rss[Math.min(rss.length - 1, Math.max(0, Math.round(q * (rss.length - 1))))];
     // The RSS grows, so a percentile off by more than a percent of rank would show.
     expect(st.p50!).toBeGreaterThanOrEqual(rank(0.49));
     expect(st.p50!).toBeLessThanOrEqual(rank(0.51));
@@ -116,8 +118,8 @@ describe('Sampler', () => {
     const s = new Sampler({ intervalUs: 2000, signals: [], gpus: 'all' }).start();
     await samplesTaken(s, 10);
     const r = s.stop();
-    expect(r.signals.gpu0_power_w!.mean).toBeCloseTo(123, 3);
-    expect(r.signals.gpu0_thermal_throttle!.max).toBe(1);
+    expect(r.signals.gpu0_power_w.mean).toBeCloseTo(123, 3);
+    expect(r.signals.gpu0_thermal_throttle.max).toBe(1);
   });
 
   it('flags what makes a benchmark untrustworthy: another process taking the CPU, GPU throttling', async () => {
@@ -135,13 +137,27 @@ describe('Sampler', () => {
 
   it('refuses bad options', () => {
     expect(() => new Sampler({ intervalUs: 10 })).toThrow(/intervalUs: got 10/);
-    expect(() => new Sampler({ intervalUs: 1000, pids: ['x' as unknown as number] })).toThrow(/pids\.0: got "x"; expected a pid > 0/);
-    expect(() => new Sampler({ intervalUs: 1000, cpuIntervalUs: -5 })).toThrow(/cpuIntervalUs.*microseconds in \[0, 3600000000\]/);
-    expect(() => new Sampler({ intervalUs: 1000, processes: { descendantsOf: 1, keep: 0 } })).toThrow(/processes\.keep.*\[1, 1024\]/);
-    expect(() => new Sampler({ intervalUs: 1000, processes: { descendantsOf: -3 } })).toThrow(/processes\.descendantsOf/);
-    expect(() => new Sampler({ intervalUs: 1000, realtime: 'yes' as unknown as boolean })).toThrow(/realtime: got "yes"; expected true or false/);
-    expect(() => new Sampler({ intervalUs: 1000, signal: ['memory'] } as unknown as SamplerOptions)).toThrow(/signal: unknown key; did you mean "signals"\?/);
-    expect(() => new Sampler({ intervalUs: 1000, signals: ['mem' as Signal] })).toThrow(/signals\.0: got "mem"; expected one of memory, cpu, psi, cgroup/);
+    expect(() => new Sampler({ intervalUs: 1000, pids: ['x' as unknown as number] })).toThrow(
+      /pids\.0: got "x"; expected a pid > 0/,
+    );
+    expect(() => new Sampler({ intervalUs: 1000, cpuIntervalUs: -5 })).toThrow(
+      /cpuIntervalUs.*microseconds in \[0, 3600000000\]/,
+    );
+    expect(() => new Sampler({ intervalUs: 1000, processes: { descendantsOf: 1, keep: 0 } })).toThrow(
+      /processes\.keep.*\[1, 1024\]/,
+    );
+    expect(() => new Sampler({ intervalUs: 1000, processes: { descendantsOf: -3 } })).toThrow(
+      /processes\.descendantsOf/,
+    );
+    expect(() => new Sampler({ intervalUs: 1000, realtime: 'yes' as unknown as boolean })).toThrow(
+      /realtime: got "yes"; expected true or false/,
+    );
+    expect(() => new Sampler({ intervalUs: 1000, signal: ['memory'] } as unknown as SamplerOptions)).toThrow(
+      /signal: unknown key; did you mean "signals"\?/,
+    );
+    expect(() => new Sampler({ intervalUs: 1000, signals: ['mem' as Signal] })).toThrow(
+      /signals\.0: got "mem"; expected one of memory, cpu, psi, cgroup/,
+    );
     const plain = new Sampler({ intervalUs: 1000, signals: [] });
     expect(() => plain.readProcesses()).toThrow(/processes.*descendantsOf/);
   });
@@ -160,7 +176,7 @@ describe('Sampler', () => {
     for (const v of known) expect(v).toBeGreaterThanOrEqual(0);
     let changes = 0;
     const stall = b.column('psi_memory_stall_frac');
-    for (let i = 1; i < b.count; i++) if (stall[i] !== stall[i - 1] && !Number.isNaN(stall[i]!)) changes++;
+    for (let i = 1; i < b.count; i++) if (stall[i] !== stall[i - 1] && !Number.isNaN(stall[i])) changes++;
     expect(changes).toBeLessThanOrEqual(Math.ceil(b.count / 9));
     // Asked for every sample, every sample it is.
     const every = new Sampler({ intervalUs: 2000, signals: ['cpu'], cpuIntervalUs: 0 }).start();
@@ -174,7 +190,11 @@ describe('Sampler', () => {
   it('scans a process tree on its own thread (periodically and on demand), with io counters', async () => {
     // A shell that starts a reader of /dev/zero and a sleeper: both descendants of this process.
     const sh = spawnGroup('sh', ['-c', 'head -c 2000000000 /dev/zero > /dev/null & sleep 30 & wait']);
-    const s = new Sampler({ intervalUs: 1000, signals: [], processes: { descendantsOf: process.pid, intervalUs: 100_000 } }).start();
+    const s = new Sampler({
+      intervalUs: 1000,
+      signals: [],
+      processes: { descendantsOf: process.pid, intervalUs: 100_000 },
+    }).start();
     let tree: ProcessSample[] = [];
     // Every scan published so far, read or dropped: the report's processScans counts at least these.
     let published = 0;
@@ -185,7 +205,7 @@ describe('Sampler', () => {
     };
     await waitFor(() => {
       const scans = read().scans;
-      if (scans.length) tree = scans[scans.length - 1]!.processes;
+      if (scans.length) tree = scans[scans.length - 1].processes;
       return tree.some((p) => p.comm === 'sleep') && tree.some((p) => p.comm === 'head');
     }, 30_000);
     const head = tree.find((p) => p.comm === 'head')!;
@@ -200,7 +220,7 @@ describe('Sampler', () => {
     await s.scanProcesses();
     const { scans } = read();
     expect(scans.length).toBeGreaterThanOrEqual(1);
-    expect(scans[scans.length - 1]!.monotonicMs).toBeGreaterThanOrEqual(before);
+    expect(scans[scans.length - 1].monotonicMs).toBeGreaterThanOrEqual(before);
     // Periodic scans besides the on-demand one: wait for them (bounded) rather than for a guessed time.
     await waitFor(() => (read(), published >= 3), 30_000);
     // Nothing sampled at 1 kHz (no host signal), so the only thread that ran was the scanner's.
@@ -220,7 +240,11 @@ describe('Sampler', () => {
       }
       return undefined;
     };
-    const plain = new Sampler({ intervalUs: 1000, signals: ['memory'], processes: { descendantsOf: process.pid, intervalUs: 100_000 } }).start();
+    const plain = new Sampler({
+      intervalUs: 1000,
+      signals: ['memory'],
+      processes: { descendantsOf: process.pid, intervalUs: 100_000 },
+    }).start();
     // The threads name themselves once running: wait for that (bounded), not for a guessed 50 ms.
     await waitFor(() => policyOf('ovn-sampler') !== undefined && policyOf('ovn-procscan') !== undefined, 30_000);
     expect(policyOf('ovn-sampler')).toBe(0); // SCHED_OTHER
@@ -231,13 +255,18 @@ describe('Sampler', () => {
     await samplesTaken(rt, 21);
     const policy = policyOf('ovn-sampler');
     const r = rt.stop();
-    if (policy === 1) expect(r.warnings).toEqual([]); // SCHED_FIFO
+    if (policy === 1)
+      expect(r.warnings).toEqual([]); // SCHED_FIFO
     else expect(r.warnings.join('\n')).toMatch(/realtime: SCHED_FIFO refused .*CAP_SYS_NICE/);
     expect(r.samples).toBeGreaterThan(20);
   });
 
   it('keeps only the last `keep` scans for a reader that falls behind, and counts the rest as lost', async () => {
-    const s = new Sampler({ intervalUs: 1000, signals: [], processes: { descendantsOf: process.pid, keep: 2 } }).start();
+    const s = new Sampler({
+      intervalUs: 1000,
+      signals: [],
+      processes: { descendantsOf: process.pid, keep: 2 },
+    }).start();
     for (let i = 0; i < 5; i++) await s.scanProcesses();
     const r = s.readProcesses();
     expect(r.scans.length).toBe(2);
@@ -252,12 +281,21 @@ describe('overnight record', () => {
     const out = path.join(mkdtempSync(path.join(tmpdir(), 'ovn-rec-')), 'report.json');
     let status = 0;
     try {
-      execFileSync(process.execPath, [CLI, 'record', '--json', '--interval-ms', '5', '--output', out, '--', 'sh', '-c', 'sleep 0.2; exit 3'], { stdio: 'ignore' });
+      execFileSync(
+        process.execPath,
+        [CLI, 'record', '--json', '--interval-ms', '5', '--output', out, '--', 'sh', '-c', 'sleep 0.2; exit 3'],
+        { stdio: 'ignore' },
+      );
     } catch (err) {
       status = (err as { status: number }).status;
     }
     expect(status).toBe(3);
-    const report = JSON.parse(readFileSync(out, 'utf8')) as { exitCode: number; samples: number; signals: Record<string, unknown>; trustworthy: boolean };
+    const report = JSON.parse(readFileSync(out, 'utf8')) as {
+      exitCode: number;
+      samples: number;
+      signals: Record<string, unknown>;
+      trustworthy: boolean;
+    };
     expect(report.exitCode).toBe(3);
     expect(report.samples).toBeGreaterThan(10);
     expect(Object.keys(report.signals).some((k) => /^pid\d+_cpu_cores$/.test(k))).toBe(true);
@@ -265,18 +303,20 @@ describe('overnight record', () => {
 });
 
 describe('PSI triggers', () => {
-  it('fire when tasks stall on the CPU (three spinners on this machine\'s cores)', async () => {
+  it("fire when tasks stall on the CPU (three spinners on this machine's cores)", async () => {
     const { loadNative } = await import('../../src/native.js');
     const { cpus } = await import('node:os');
     let fired = '';
     const t = new (loadNative().PsiTriggers)([{ resource: 'cpu', stallUs: 50_000, windowUs: 2_000_000 }], (r) => {
       fired ||= r;
     });
-    const kids = await Promise.all(Array.from({ length: cpus().length + 1 }, async () => {
-      const k = spawnNode(scripts.spin());
-      await firstLine(k);
-      return k;
-    }));
+    const kids = await Promise.all(
+      Array.from({ length: cpus().length + 1 }, async () => {
+        const k = spawnNode(scripts.spin());
+        await firstLine(k);
+        return k;
+      }),
+    );
     const end = Date.now() + 8000;
     while (!fired && Date.now() < end) await sleep(50);
     t.stop();
@@ -286,6 +326,12 @@ describe('PSI triggers', () => {
 
   it('says why a trigger cannot be armed', async () => {
     const { loadNative } = await import('../../src/native.js');
-    expect(() => new (loadNative().PsiTriggers)([{ resource: 'memory', stallUs: 5_000_000, windowUs: 1_000_000 }], () => undefined)).toThrow(/EINVAL.*trigger/);
+    expect(
+      () =>
+        new (loadNative().PsiTriggers)(
+          [{ resource: 'memory', stallUs: 5_000_000, windowUs: 1_000_000 }],
+          () => undefined,
+        ),
+    ).toThrow(/EINVAL.*trigger/);
   });
 });

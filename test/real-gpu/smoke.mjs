@@ -14,15 +14,24 @@ const first = await sampler.sample({ timeoutMs: 30_000 });
 const second = await sampler.sample();
 const quick = await sampler.sample({ quick: true });
 const out = {
-  loader: { loaded: info.loaded, libraryPath: info.libraryPath, error: info.error, processInfoStride: info.processInfoStride },
-  missingFunctions: Object.entries(info.functions).filter(([, s]) => !s).map(([k]) => k),
+  loader: {
+    loaded: info.loaded,
+    libraryPath: info.libraryPath,
+    error: info.error,
+    processInfoStride: info.processInfoStride,
+  },
+  missingFunctions: Object.entries(info.functions)
+    .filter(([, s]) => !s)
+    .map(([k]) => k),
   resolved: info.functions,
   firstSample: first,
   secondSampleMs: second.elapsedMs,
   quickSampleMs: quick.elapsedMs,
 };
 if (second.available) {
-  out.unsupportedFields = Object.fromEntries(second.devices.map((d) => [d.index, Object.fromEntries(Object.entries(d.errors).map(([k, v]) => [k, v.code]))]));
+  out.unsupportedFields = Object.fromEntries(
+    second.devices.map((d) => [d.index, Object.fromEntries(Object.entries(d.errors).map(([k, v]) => [k, v.code]))]),
+  );
   out.verdicts = new GpuHealthTracker().verdicts(second.devices, Date.now());
 }
 // The sampler with GPU signals at 1 kHz (GPU queries every 10 ms), and a full health check.
@@ -31,7 +40,12 @@ const { HealthMonitor } = await import('../../dist/health/health-monitor.js');
 const rec = new Sampler({ intervalUs: 1000, signals: ['memory', 'cpu'], gpus: 'all', gpuIntervalUs: 10_000 }).start();
 await new Promise((r) => setTimeout(r, 1000));
 const samplerReport = rec.stop();
-out.sampler = { samples: samplerReport.samples, threadCpuMs: samplerReport.threadCpuMs, intervalUs: samplerReport.intervalUs, gpu: Object.fromEntries(Object.entries(samplerReport.signals).filter(([k]) => k.startsWith('gpu'))) };
+out.sampler = {
+  samples: samplerReport.samples,
+  threadCpuMs: samplerReport.threadCpuMs,
+  intervalUs: samplerReport.intervalUs,
+  gpu: Object.fromEntries(Object.entries(samplerReport.signals).filter(([k]) => k.startsWith('gpu'))),
+};
 const health = await new HealthMonitor().checkSystemHealth('full');
 out.healthCheck = { status: health.status, gpu_health: health.metrics.gpu_health, duration_ms: health.duration_ms };
 // NVLink (nvmlDeviceGetNvLinkState/Version/RemotePciInfo/ErrorCounter) and NVSwitch fabric
@@ -40,13 +54,25 @@ out.healthCheck = { status: health.status, gpu_health: health.metrics.gpu_health
 if (second.available) {
   out.interconnect = second.devices.map((d) => ({
     index: d.index,
-    nvlinks: d.nvlinks ? { count: d.nvlinks.length, active: d.nvlinks.filter((l) => l.active).length, first: d.nvlinks[0] ?? null } : d.errors.nvlinks ?? null,
+    nvlinks: d.nvlinks
+      ? { count: d.nvlinks.length, active: d.nvlinks.filter((l) => l.active).length, first: d.nvlinks[0] ?? null }
+      : (d.errors.nvlinks ?? null),
     fabric: d.fabric ?? d.errors.fabric ?? null,
     persistenceMode: d.persistenceMode,
   }));
 }
 const nc = health.metrics.node_checks;
-out.nodeChecks = nc && { findings: nc.findings, gpu_interconnect: nc.gpu_interconnect && { ...nc.gpu_interconnect, gpus: nc.gpu_interconnect.gpus.map((g) => ({ ...g, nvlink: g.nvlink && g.nvlink.length })) }, infiniband: nc.infiniband.available ? { ports: nc.infiniband.ports.length, first: nc.infiniband.ports[0] } : nc.infiniband, duration_ms: nc.duration_ms };
+out.nodeChecks = nc && {
+  findings: nc.findings,
+  gpu_interconnect: nc.gpu_interconnect && {
+    ...nc.gpu_interconnect,
+    gpus: nc.gpu_interconnect.gpus.map((g) => ({ ...g, nvlink: g.nvlink && g.nvlink.length })),
+  },
+  infiniband: nc.infiniband.available
+    ? { ports: nc.infiniband.ports.length, first: nc.infiniband.ports[0] }
+    : nc.infiniband,
+  duration_ms: nc.duration_ms,
+};
 const events = [];
 const sub = watchGpuEvents((e) => events.push(e), { pollMs: 200 });
 await new Promise((r) => setTimeout(r, seconds * 1000));

@@ -8,7 +8,9 @@ import { ManualClock } from '../../src/util/clock.js';
 describe('task restart backoff', () => {
   it('doubles up to the cap and resets after a stable run', async () => {
     const clock = new ManualClock();
-    const gate = { perform: async (_r: unknown, _c: unknown, act: () => Promise<unknown>) => ({ outcome: await act() }) };
+    const gate = {
+      perform: async (_r: unknown, _c: unknown, act: () => Promise<unknown>) => ({ outcome: await act() }),
+    };
     const t = new TaskRestarter([{ id: 'x', restart: ['true'] }], gate as never, clock, 600_000, 8000);
     const delays: number[] = [];
     for (let i = 0; i < 6; i++) {
@@ -24,41 +26,78 @@ describe('task restart backoff', () => {
 
 const MB = 2 ** 20;
 const opts = { warmupMs: 10_000, minWindowMs: 60_000, minPoints: 6, minSlopeBytesPerMin: 5 * MB, minR2: 0.8 };
-const series = (n: number, stepMs: number, f: (i: number) => number): RssPoint[] => Array.from({ length: n }, (_, i) => ({ t: i * stepMs, rss: f(i) }));
+const series = (n: number, stepMs: number, f: (i: number) => number): RssPoint[] =>
+  Array.from({ length: n }, (_, i) => ({ t: i * stepMs, rss: f(i) }));
 
 describe('leak detector', () => {
   it('flags steady growth with its slope', () => {
-    const a = analyzeRss(series(60, 5000, (i) => 500 * MB + i * 2 * MB + (i % 3) * 0.2 * MB), opts);
+    const a = analyzeRss(
+      series(60, 5000, (i) => 500 * MB + i * 2 * MB + (i % 3) * 0.2 * MB),
+      opts,
+    );
     expect(a.isLeak).toBe(true);
     expect(a.slopeBytesPerMin / MB).toBeCloseTo(24, 0);
     expect(a.r2).toBeGreaterThan(0.99);
   });
 
   it('rejects a plateau (growth that stopped)', () => {
-    const a = analyzeRss(series(60, 5000, (i) => 500 * MB + Math.min(i, 25) * 4 * MB), opts);
+    const a = analyzeRss(
+      series(60, 5000, (i) => 500 * MB + Math.min(i, 25) * 4 * MB),
+      opts,
+    );
     expect(a.isLeak).toBe(false);
     expect(a.reason).toMatch(/plateau/);
   });
 
   it('rejects step-then-flat (one allocation)', () => {
-    const a = analyzeRss(series(60, 5000, (i) => (i < 40 ? 100 * MB : 600 * MB)), opts);
+    const a = analyzeRss(
+      series(60, 5000, (i) => (i < 40 ? 100 * MB : 600 * MB)),
+      opts,
+    );
     expect(a.isLeak).toBe(false);
   });
 
   it('waits for the warm-up and the minimum window', () => {
-    expect(analyzeRss(series(5, 1000, (i) => i * 100 * MB), opts).reason).toMatch(/samples after the warm-up|window/);
-    expect(analyzeRss(series(10, 1000, (i) => i * 100 * MB), { ...opts, warmupMs: 0 }).reason).toMatch(/window .* shorter/);
+    expect(
+      analyzeRss(
+        series(5, 1000, (i) => i * 100 * MB),
+        opts,
+      ).reason,
+    ).toMatch(/samples after the warm-up|window/);
+    expect(
+      analyzeRss(
+        series(10, 1000, (i) => i * 100 * MB),
+        { ...opts, warmupMs: 0 },
+      ).reason,
+    ).toMatch(/window .* shorter/);
   });
 
   it('does not call a flat or shrinking process a leak', () => {
-    expect(analyzeRss(series(60, 5000, () => 2000 * MB), opts).isLeak).toBe(false);
-    expect(analyzeRss(series(60, 5000, (i) => 2000 * MB - i * MB), opts).isLeak).toBe(false);
+    expect(
+      analyzeRss(
+        series(60, 5000, () => 2000 * MB),
+        opts,
+      ).isLeak,
+    ).toBe(false);
+    expect(
+      analyzeRss(
+        series(60, 5000, (i) => 2000 * MB - i * MB),
+        opts,
+      ).isLeak,
+    ).toBe(false);
   });
 });
 
 describe('leak detector: the evidence needed scales with urgency', () => {
   // The defaults: 30 s warm-up, 120 s window, 5 MB/min, R² 0.8, fast window 15 s; 1 s scans.
-  const d = { warmupMs: 30_000, minWindowMs: 120_000, minPoints: 6, minSlopeBytesPerMin: 5 * MB, minR2: 0.8, fastWindowMs: 15_000 };
+  const d = {
+    warmupMs: 30_000,
+    minWindowMs: 120_000,
+    minPoints: 6,
+    minSlopeBytesPerMin: 5 * MB,
+    minR2: 0.8,
+    fastWindowMs: 15_000,
+  };
   const headroom = 20 * 1024 * MB;
   const jitter = (i: number) => ((i * 7919) % 13) * 0.3 * MB;
 
@@ -66,7 +105,9 @@ describe('leak detector: the evidence needed scales with urgency', () => {
     const line = (n: number) => series(n, 1000, (i) => 200 * MB + i * 50 * MB + jitter(i));
     const a = analyzeRss(line(17), d, headroom);
     expect(a.isLeak).toBe(true);
-    expect(a.reason).toMatch(/steep growth of 3\d{3}\.\d MB\/min over 1[56] s .*runs out in about \d+ s, so 15 s of evidence suffice/);
+    expect(a.reason).toMatch(
+      /steep growth of 3\d{3}\.\d MB\/min over 1[56] s .*runs out in about \d+ s, so 15 s of evidence suffice/,
+    );
     expect(analyzeRss(line(12), d, headroom).isLeak).toBe(false); // 11 s is not enough
     expect(analyzeRss(line(17), d, null).isLeak).toBe(false); // without the headroom, no urgency: the long window
     expect(analyzeRss(line(17), { ...d, fastWindowMs: undefined }, headroom).isLeak).toBe(false);
@@ -95,12 +136,28 @@ describe('leak detector: the evidence needed scales with urgency', () => {
     expect(analyzeRss(step, d, headroom).isLeak).toBe(false);
     const saw = series(20, 1000, (i) => 200 * MB + i * 20 * MB + (i % 2 ? 300 * MB : 0));
     expect(analyzeRss(saw, d, headroom).isLeak).toBe(false);
-    expect(analyzeRss(series(20, 1000, () => 3000 * MB), d, headroom).isLeak).toBe(false);
+    expect(
+      analyzeRss(
+        series(20, 1000, () => 3000 * MB),
+        d,
+        headroom,
+      ).isLeak,
+    ).toBe(false);
   });
 });
 
 describe('hang detector', () => {
-  const proc = (state: string, utime: number, ctx = 10): ProcessSample => ({ pid: 42, starttime: 7, state, utime, stime: 0, voluntaryCtxSwitches: ctx, nonvoluntaryCtxSwitches: 0, io: { rchar: 1, wchar: 1, syscr: 1, syscw: 1, readBytes: 0, writeBytes: 0, cancelledWriteBytes: 0 } }) as unknown as ProcessSample;
+  const proc = (state: string, utime: number, ctx = 10): ProcessSample =>
+    ({
+      pid: 42,
+      starttime: 7,
+      state,
+      utime,
+      stime: 0,
+      voluntaryCtxSwitches: ctx,
+      nonvoluntaryCtxSwitches: 0,
+      io: { rchar: 1, wchar: 1, syscr: 1, syscw: 1, readBytes: 0, writeBytes: 0, cancelledWriteBytes: 0 },
+    }) as unknown as ProcessSample;
 
   it('a busy process is never hung, however long', () => {
     const h = new HangDetector({ dStateMs: 120_000, noProgressMs: 60_000 });
@@ -116,7 +173,7 @@ describe('hang detector', () => {
     expect(v.reason).toMatch(/no CPU time, context switches or io for 70 s/);
   });
 
-  it('D state longer than the limit is a hang (the kernel\'s hung-task rule); shorter is not', () => {
+  it("D state longer than the limit is a hang (the kernel's hung-task rule); shorter is not", () => {
     const h = new HangDetector({ dStateMs: 120_000, noProgressMs: 0 });
     h.observe(proc('D', 5), 0);
     expect(h.verdict(42, 60_000).hung).toBe(false);
@@ -128,7 +185,7 @@ describe('hang detector', () => {
     const h = new HangDetector({ dStateMs: 120_000, noProgressMs: 0 });
     h.observe(proc('T', 5), 0);
     expect(h.verdict(42, 0).hung).toBe(true);
-    h.observe({ ...proc('S', 0), starttime: 99 } as ProcessSample, 1000);
+    h.observe({ ...proc('S', 0), starttime: 99 }, 1000);
     expect(h.verdict(42, 1000).hung).toBe(false);
   });
 });

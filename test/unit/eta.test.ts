@@ -61,15 +61,34 @@ describe('ETA on synthetic timelines', () => {
   it('needs two checkpoints; says why otherwise; done means zero', () => {
     expect((estimateEta([], 0) as { reason: string }).reason).toMatch(/no checkpoints/);
     expect((estimateEta([{ t: 0, c: 0.1 }], 0) as { reason: string }).reason).toMatch(/two/);
-    expect(estimateEta([{ t: 0, c: 0.1 }, { t: H, c: 0.3 }], H).estimate!.method).toBe('ema');
-    expect(estimateEta([{ t: 0, c: 0.5 }, { t: H, c: 1 }], 2 * H).estimate!.seconds_remaining).toBe(0);
+    expect(
+      estimateEta(
+        [
+          { t: 0, c: 0.1 },
+          { t: H, c: 0.3 },
+        ],
+        H,
+      ).estimate!.method,
+    ).toBe('ema');
+    expect(
+      estimateEta(
+        [
+          { t: 0, c: 0.5 },
+          { t: H, c: 1 },
+        ],
+        2 * H,
+      ).estimate!.seconds_remaining,
+    ).toBe(0);
   });
 });
 
 describe('ETA never throws', () => {
   it('the same completion reported three times gives no estimate and says why (issue 13 §2)', () => {
     const base = 1795769307550;
-    const r = estimateEta([0, 60_000, 120_000].map((d) => ({ t: base + d, c: 0.3 })), base + 121_000);
+    const r = estimateEta(
+      [0, 60_000, 120_000].map((d) => ({ t: base + d, c: 0.3 })),
+      base + 121_000,
+    );
     expect(r.estimate).toBeNull();
     expect((r as { reason: string }).reason).toMatch(/no progress over the last 3 checkpoints/);
   });
@@ -81,28 +100,59 @@ describe('ETA never throws', () => {
     t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
     return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
   };
-  const specials = [0, 5e-324, 2.2e-308, 1e-300, 1e-20, 1e-9, 0.3, 0.999999999, 1, 1.5, -0.5, 1e15, 8.64e15, 8.64e15 + 1, 1e300, Number.MAX_VALUE, -Number.MAX_VALUE, Infinity, -Infinity, NaN];
+  const specials = [
+    0,
+    5e-324,
+    2.2e-308,
+    1e-300,
+    1e-20,
+    1e-9,
+    0.3,
+    0.999999999,
+    1,
+    1.5,
+    -0.5,
+    1e15,
+    8.64e15,
+    8.64e15 + 1,
+    1e300,
+    Number.MAX_VALUE,
+    -Number.MAX_VALUE,
+    Infinity,
+    -Infinity,
+    NaN,
+  ];
 
   it('fuzz: random series (equal, decreasing, denormal, huge times and values) give an estimate or a reason', () => {
     const seed = Number(process.env.ETA_FUZZ_SEED ?? Date.now()) >>> 0;
     const rnd = mulberry32(seed);
-    const pick = <T>(xs: T[]) => xs[Math.floor(rnd() * xs.length)]!;
+    const pick = <T>(xs: T[]) => xs[Math.floor(rnd() * xs.length)];
     const kinds = ['equal', 'decreasing', 'denormal', 'huge-time', 'huge-value', 'random', 'special'] as const;
     for (let i = 0; i < Number(process.env.ETA_FUZZ_CASES ?? 5000); i++) {
       const kind = pick([...kinds]);
       const n = Math.floor(rnd() * 12);
-      const t0 = kind === 'huge-time' ? pick([1e15, 8.64e15 - 1e6, 8.64e15, 1e16, 1e300, Number.MAX_VALUE]) : 1795769307550 * rnd();
-      const step = kind === 'huge-time' ? pick([0, 1, 1e-300, 1e12, 1e300]) : pick([0, 1, 1000, 60_000, 3600_000 * rnd()]);
+      const t0 =
+        kind === 'huge-time'
+          ? pick([1e15, 8.64e15 - 1e6, 8.64e15, 1e16, 1e300, Number.MAX_VALUE])
+          : 1795769307550 * rnd();
+      const step =
+        kind === 'huge-time' ? pick([0, 1, 1e-300, 1e12, 1e300]) : pick([0, 1, 1000, 60_000, 3600_000 * rnd()]);
       const c0 = rnd();
       const pts: Point[] = Array.from({ length: n }, (_, k) => {
         const t = t0 + k * step;
         switch (kind) {
-          case 'equal': return { t, c: c0 };
-          case 'decreasing': return { t, c: Math.max(0, c0 - k * 0.001 * rnd()) };
-          case 'denormal': return { t, c: pick([0, 5e-324, 1e-310, 2.2e-308]) * k };
-          case 'huge-value': return { t, c: pick([1e300, -1e300, Number.MAX_VALUE, 1 + 1e-15, c0]) };
-          case 'special': return { t: pick(specials), c: pick(specials) };
-          default: return { t, c: rnd() };
+          case 'equal':
+            return { t, c: c0 };
+          case 'decreasing':
+            return { t, c: Math.max(0, c0 - k * 0.001 * rnd()) };
+          case 'denormal':
+            return { t, c: pick([0, 5e-324, 1e-310, 2.2e-308]) * k };
+          case 'huge-value':
+            return { t, c: pick([1e300, -1e300, Number.MAX_VALUE, 1 + 1e-15, c0]) };
+          case 'special':
+            return { t: pick(specials), c: pick(specials) };
+          default:
+            return { t, c: rnd() };
         }
       });
       const now = kind === 'special' ? pick(specials) : (pts.at(-1)?.t ?? t0) + pick([0, 1000, 1e12, -1000]);
@@ -110,7 +160,10 @@ describe('ETA never throws', () => {
       try {
         r = estimateEta(pts, now);
       } catch (err) {
-        throw new Error(`seed ${seed}, case ${i} (${kind}): estimateEta threw ${String(err)} for ${JSON.stringify({ pts, now })}`);
+        throw new Error(
+          `seed ${seed}, case ${i} (${kind}): estimateEta threw ${String(err)} for ${JSON.stringify({ pts, now })}`,
+          { cause: err },
+        );
       }
       const where = `seed ${seed}, case ${i} (${kind}) ${JSON.stringify({ pts, now }).slice(0, 300)}`;
       if (r.estimate === null) {

@@ -23,14 +23,23 @@ afterEach(() => {
 });
 
 const ev = (over: Partial<NodeEvent> & Pick<NodeEvent, 'kind' | 'key'>): NodeEvent => ({
-  source: 'kmsg', severity: 'warning', subject: {}, message: over.kind, bootId: 'b1', monoUs: null, timeMs: Date.now(), ...over,
+  source: 'kmsg',
+  severity: 'warning',
+  subject: {},
+  message: over.kind,
+  bootId: 'b1',
+  monoUs: null,
+  timeMs: Date.now(),
+  ...over,
 });
 
 describe('EventStore', () => {
   it('stores a key once, lists newest first with filters, prunes by age and rows', () => {
     const s = new EventStore(db);
     const now = Date.now();
-    expect(s.add([ev({ kind: 'xid', key: 'k1', timeMs: now - 1000 }), ev({ kind: 'oom_kill', key: 'k2', timeMs: now })])).toHaveLength(2);
+    expect(
+      s.add([ev({ kind: 'xid', key: 'k1', timeMs: now - 1000 }), ev({ kind: 'oom_kill', key: 'k2', timeMs: now })]),
+    ).toHaveLength(2);
     expect(s.add([ev({ kind: 'xid', key: 'k1', timeMs: now - 1000 })])).toHaveLength(0);
     expect(s.list().map((e) => e.key)).toEqual(['k2', 'k1']);
     expect(s.list({ kinds: ['xid'] }).map((e) => e.key)).toEqual(['k1']);
@@ -67,7 +76,10 @@ describe('BootRegistry', () => {
     expect(second).toMatchObject({ severity: 'info', subject: { previousBootId: 'boot-1', previousCleanStop: true } });
     // boot-2 never stops cleanly: power loss.
     const third = r.recordStart({ bootId: 'boot-3', bootTimeMs: 3000 });
-    expect(third).toMatchObject({ severity: 'warning', subject: { previousBootId: 'boot-2', previousCleanStop: false } });
+    expect(third).toMatchObject({
+      severity: 'warning',
+      subject: { previousBootId: 'boot-2', previousCleanStop: false },
+    });
     expect(s.list({ kinds: ['boot'] })).toHaveLength(3);
   });
 });
@@ -86,7 +98,11 @@ describe('GpuInventory', () => {
     expect(new GpuInventory(db, undefined).check(null, true).problem).toMatch(/NVML is not available/);
   });
   it('gpu.expectedCount wins over the remembered count', () => {
-    expect(new GpuInventory(db, 8).check({ count: 1, busIds: ['0000:3b:00.0'] }, true)).toMatchObject({ expected: 8, basis: 'config', problem: expect.stringMatching(/expected 8 GPU\(s\), found 1/) });
+    expect(new GpuInventory(db, 8).check({ count: 1, busIds: ['0000:3b:00.0'] }, true)).toMatchObject({
+      expected: 8,
+      basis: 'config',
+      problem: expect.stringMatching(/expected 8 GPU\(s\), found 1/) as string,
+    });
     expect(new GpuInventory(db, 0).check(null, true).problem).toBeUndefined();
   });
 });
@@ -96,13 +112,23 @@ describe('the health check with the event history', () => {
     const store = new EventStore(db);
     store.add(events);
     const config = parseConfig({ hysteresis: { sustainSamples: 1 }, ...extra });
-    const monitor = new HealthMonitor({ config, gpu: null, events: new EventHealth(store, config, new GpuInventory(db, config.gpu.expectedCount)) });
+    const monitor = new HealthMonitor({
+      config,
+      gpu: null,
+      events: new EventHealth(store, config, new GpuInventory(db, config.gpu.expectedCount)),
+    });
     return monitor.checkSystemHealth('full', { memory: 1, disk: 1, cpu: 1 });
   };
 
   it('a fatal Xid within gpu.xidWindowSec is critical without NVML, listed newest first with recent_xids', async () => {
     const r = await check([
-      ev({ kind: 'xid', key: 'x', severity: 'critical', subject: { xid: 79, pciBusId: '0000:3b:00.0', xidClass: 'fatal' }, message: 'NVRM: Xid (PCI:0000:3b:00): 79, GPU has fallen off the bus.' }),
+      ev({
+        kind: 'xid',
+        key: 'x',
+        severity: 'critical',
+        subject: { xid: 79, pciBusId: '0000:3b:00.0', xidClass: 'fatal' },
+        message: 'NVRM: Xid (PCI:0000:3b:00): 79, GPU has fallen off the bus.',
+      }),
       ev({ kind: 'hung_task', key: 'h', timeMs: Date.now() - 10_000 }),
     ]);
     expect(r.status).toBe('critical');
@@ -112,14 +138,26 @@ describe('the health check with the event history', () => {
     expect(r.metrics.gpu_health.recent_xids).toEqual([expect.objectContaining({ xid: 79, pciBusId: '0000:3b:00.0' })]);
   });
 
-  it('a GPU reset recorded by any process supersedes that GPU\'s earlier Xids, not another GPU\'s', async () => {
+  it("a GPU reset recorded by any process supersedes that GPU's earlier Xids, not another GPU's", async () => {
     const store = new EventStore(db);
     const config = parseConfig({});
     const h = new EventHealth(store, config, null, () => null, 'b1');
     const t = Date.now() - 60_000;
     store.add([
-      ev({ kind: 'xid', key: 'x0', severity: 'critical', subject: { xid: 48, gpuIndex: 0, xidClass: 'fatal' }, timeMs: t }),
-      ev({ kind: 'xid', key: 'x1', severity: 'critical', subject: { xid: 48, pciBusId: '0000:3b:00.0', xidClass: 'fatal' }, timeMs: t }),
+      ev({
+        kind: 'xid',
+        key: 'x0',
+        severity: 'critical',
+        subject: { xid: 48, gpuIndex: 0, xidClass: 'fatal' },
+        timeMs: t,
+      }),
+      ev({
+        kind: 'xid',
+        key: 'x1',
+        severity: 'critical',
+        subject: { xid: 48, pciBusId: '0000:3b:00.0', xidClass: 'fatal' },
+        timeMs: t,
+      }),
     ]);
     expect(h.assess(Date.now(), null).critical).toHaveLength(2);
     h.recordGpuReset(0, '00000000:11:00.0', t + 1000);
@@ -130,7 +168,10 @@ describe('the health check with the event history', () => {
   });
 
   it('an Xid older than the window no longer counts', async () => {
-    const r = await check([ev({ kind: 'xid', key: 'x', subject: { xid: 79, xidClass: 'fatal' }, timeMs: Date.now() - 7200_000 })], { gpu: { xidWindowSec: 3600 } });
+    const r = await check(
+      [ev({ kind: 'xid', key: 'x', subject: { xid: 79, xidClass: 'fatal' }, timeMs: Date.now() - 7200_000 })],
+      { gpu: { xidWindowSec: 3600 } },
+    );
     expect((r.metrics.events as { critical: string[] }).critical).toEqual([]);
   });
 
@@ -152,7 +193,11 @@ describe('overnight_events_total', () => {
     const store = new EventStore(db);
     const metrics = new OvernightMetrics();
     metrics.attachEvents(store);
-    store.add([ev({ kind: 'xid', key: 'a', severity: 'critical' }), ev({ kind: 'xid', key: 'b', severity: 'critical' }), ev({ kind: 'oom_kill', key: 'c' })]);
+    store.add([
+      ev({ kind: 'xid', key: 'a', severity: 'critical' }),
+      ev({ kind: 'xid', key: 'b', severity: 'critical' }),
+      ev({ kind: 'oom_kill', key: 'c' }),
+    ]);
     let text = await metrics.registry.metrics();
     expect(text).toContain('# TYPE overnight_events_total counter');
     expect(text).toMatch(/^overnight_events_total\{source="kmsg",kind="xid",severity="critical"\} 2$/m);

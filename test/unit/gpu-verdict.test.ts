@@ -23,7 +23,7 @@ const healthy: GpuDeviceSample = {
 };
 
 describe('Xid classifier', () => {
-  it('follows NVIDIA\'s catalog and DCGM\'s fatal set', () => {
+  it("follows NVIDIA's catalog and DCGM's fatal set", () => {
     for (const x of [48, 74, 79, 95, 119, 120, 140]) expect(classifyXid(x).severity).toBe('fatal');
     for (const x of [13, 31, 43, 68, 109]) expect(classifyXid(x).severity).toBe('application');
     expect(classifyXid(45).severity).toBe('info');
@@ -46,12 +46,32 @@ describe('GPU verdicts', () => {
     ['temperature at slowdown', { temperatureC: 89 }, 'degraded', /slowdown threshold/],
     ['temperature at shutdown', { temperatureC: 93 }, 'failed', /shutdown threshold/],
     ['hardware slowdown', { clocksEventReasons: { mask: 8, names: ['hw_slowdown'] } }, 'degraded', /hw_slowdown/],
-    ['power brake', { clocksEventReasons: { mask: 0x80, names: ['hw_power_brake_slowdown'] } }, 'degraded', /power_brake/],
+    [
+      'power brake',
+      { clocksEventReasons: { mask: 0x80, names: ['hw_power_brake_slowdown'] } },
+      'degraded',
+      /power_brake/,
+    ],
     ['uncorrectable ECC', { eccUncorrectedVolatile: 2 }, 'failed', /uncorrectable ECC/],
-    ['retired pages over the limit', { retiredPagesSingleBit: 50, retiredPagesDoubleBit: 10 }, 'failed', /retired pages/],
+    [
+      'retired pages over the limit',
+      { retiredPagesSingleBit: 50, retiredPagesDoubleBit: 10 },
+      'failed',
+      /retired pages/,
+    ],
     ['retirement pending', { retiredPagesPending: true }, 'degraded', /reset applies/],
-    ['row remap pending', { remappedRows: { correctable: 1, uncorrectable: 0, pending: true, failure: false } }, 'degraded', /remapping pending/],
-    ['row remap failure', { remappedRows: { correctable: 0, uncorrectable: 3, pending: false, failure: true } }, 'failed', /spare rows/],
+    [
+      'row remap pending',
+      { remappedRows: { correctable: 1, uncorrectable: 0, pending: true, failure: false } },
+      'degraded',
+      /remapping pending/,
+    ],
+    [
+      'row remap failure',
+      { remappedRows: { correctable: 0, uncorrectable: 3, pending: false, failure: true } },
+      'failed',
+      /spare rows/,
+    ],
     ['driver recovery action', { recoveryAction: 'gpu_reset' }, 'failed', /gpu_reset/],
     ['lost GPU', { lost: true }, 'failed', /lost/],
   ] as const)('%s', (_name, patch, status, reason) => {
@@ -64,7 +84,13 @@ describe('GPU verdicts', () => {
 
   it('counts recent Xids only, and escalates to the worst ladder', () => {
     const now = 10 * 3600_000;
-    const v = gpuVerdict(healthy, { nowMs: now, recentXids: [{ gpuIndex: 0, xid: 13, timeMs: now - 1000 }, { gpuIndex: 0, xid: 79, timeMs: now - 2000 }] });
+    const v = gpuVerdict(healthy, {
+      nowMs: now,
+      recentXids: [
+        { gpuIndex: 0, xid: 13, timeMs: now - 1000 },
+        { gpuIndex: 0, xid: 79, timeMs: now - 2000 },
+      ],
+    });
     expect(v.status).toBe('failed');
     expect(v.actions).toEqual(['drain_node', 'reboot_node']);
     const old = gpuVerdict(healthy, { nowMs: now, recentXids: [{ gpuIndex: 0, xid: 79, timeMs: now - 2 * 3600_000 }] });
@@ -73,7 +99,7 @@ describe('GPU verdicts', () => {
     expect(other.status).toBe('healthy');
   });
 
-  it('classifies per NVIDIA\'s catalog: cause, immediate action, resettable', () => {
+  it("classifies per NVIDIA's catalog: cause, immediate action, resettable", () => {
     for (const x of [13, 31, 43, 45, 68, 109]) expect(classifyXid(x).cause).toBe('application');
     expect(classifyXid(13).action).toBe('restart_app');
     expect(classifyXid(45).action).toBe('ignore');
@@ -97,7 +123,13 @@ describe('GPU verdicts', () => {
       expect(v.actions).toEqual([]);
       expect(v.notes![0]).toMatch(new RegExp(`^Xid ${xid} 1 s ago: .*the GPU is fine`));
     }
-    const v = gpuVerdict(healthy, { nowMs: now, recentXids: [{ gpuIndex: 0, xid: 13, timeMs: now - 1000 }, { gpuIndex: 0, xid: 48, timeMs: now - 500 }] });
+    const v = gpuVerdict(healthy, {
+      nowMs: now,
+      recentXids: [
+        { gpuIndex: 0, xid: 13, timeMs: now - 1000 },
+        { gpuIndex: 0, xid: 48, timeMs: now - 500 },
+      ],
+    });
     expect(v.status).toBe('failed');
     expect(v.actions).toContain('reset_gpu');
     expect(v.reasons.some((r) => r.startsWith('Xid 13'))).toBe(false);
@@ -108,18 +140,21 @@ describe('GPU verdicts', () => {
     t.recordXid({ gpuIndex: 0, xid: 48, timeMs: 1000 });
     t.recordXid({ gpuIndex: 0, xid: 13, timeMs: 2000 });
     t.recordXid({ gpuIndex: 1, xid: 79, timeMs: 3000 });
-    expect([...t.lastXids(10_000)]).toEqual([[0, 13], [1, 79]]);
-    expect(t.verdicts([healthy], 10_000)[0]!.status).toBe('failed');
+    expect([...t.lastXids(10_000)]).toEqual([
+      [0, 13],
+      [1, 79],
+    ]);
+    expect(t.verdicts([healthy], 10_000)[0].status).toBe('failed');
     expect([...t.lastXids(62_500)]).toEqual([[1, 79]]);
-    expect(t.verdicts([healthy], 62_500)[0]!.status).toBe('healthy');
+    expect(t.verdicts([healthy], 62_500)[0].status).toBe('healthy');
     expect(t.lastXids(70_000).size).toBe(0);
   });
 
   it('measures the PCIe replay rate across samples', () => {
     const t = new GpuHealthTracker();
-    expect(t.verdicts([{ ...healthy, pcieReplayCounter: 100 }], 0)[0]!.status).toBe('healthy');
-    expect(t.verdicts([{ ...healthy, pcieReplayCounter: 103 }], 60_000)[0]!.status).toBe('healthy');
-    const v = t.verdicts([{ ...healthy, pcieReplayCounter: 150 }], 120_000)[0]!;
+    expect(t.verdicts([{ ...healthy, pcieReplayCounter: 100 }], 0)[0].status).toBe('healthy');
+    expect(t.verdicts([{ ...healthy, pcieReplayCounter: 103 }], 60_000)[0].status).toBe('healthy');
+    const v = t.verdicts([{ ...healthy, pcieReplayCounter: 150 }], 120_000)[0];
     expect(v.status).toBe('degraded');
     expect(v.reasons[0]).toMatch(/PCIe replay rate/);
   });

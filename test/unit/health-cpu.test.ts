@@ -18,14 +18,32 @@ function reader(state: { busy: number; cpuWait: number; memUsed?: number }): Nat
       ({
         timeMs: Date.now(),
         monotonicMs: 0,
-        memory: { total: 64e9, available: 64e9 - (state.memUsed ?? 16e9), used: state.memUsed ?? 16e9, swapTotal: 0, swapFree: 0 },
+        memory: {
+          total: 64e9,
+          available: 64e9 - (state.memUsed ?? 16e9),
+          used: state.memUsed ?? 16e9,
+          swapTotal: 0,
+          swapFree: 0,
+        },
         cpu: {
-          total: cpuTimes, perCpu: [cpuTimes, cpuTimes, cpuTimes, cpuTimes], ctxt: 0, processes: 0, procsRunning: 4, procsBlocked: 0, btime: 0,
-          utilization: { ...cpuTimes, busy: state.busy, idle: 1 - state.busy }, perCpuUtilization: null, intervalSec: 1,
+          total: cpuTimes,
+          perCpu: [cpuTimes, cpuTimes, cpuTimes, cpuTimes],
+          ctxt: 0,
+          processes: 0,
+          procsRunning: 4,
+          procsBlocked: 0,
+          btime: 0,
+          utilization: { ...cpuTimes, busy: state.busy, idle: 1 - state.busy },
+          perCpuUtilization: null,
+          intervalSec: 1,
         },
         load: { load1: 4, load5: 4, load15: 4, runnable: 4, threads: 100, lastPid: 1 },
         uptime: null,
-        psi: { cpu: { some: psiLine(state.cpuWait), full: null }, memory: { some: psiLine(0), full: psiLine(0) }, io: null },
+        psi: {
+          cpu: { some: psiLine(state.cpuWait), full: null },
+          memory: { some: psiLine(0), full: psiLine(0) },
+          io: null,
+        },
         cgroup: null,
         filesystems: [],
         unavailable: {},
@@ -41,7 +59,12 @@ describe('CPU saturation', () => {
   it('is informational while no work waits for a CPU; degraded once PSI cpu stall passes thresholds.cpuPressure', async () => {
     const clock = new ManualClock();
     const state = { busy: 1, cpuWait: 2 };
-    const monitor = new HealthMonitor({ clock, hostReader: reader(state), gpu: null, config: parseConfig({ hysteresis: { sustainMs: 0, sustainSamples: 1 } }) });
+    const monitor = new HealthMonitor({
+      clock,
+      hostReader: reader(state),
+      gpu: null,
+      config: parseConfig({ hysteresis: { sustainMs: 0, sustainSamples: 1 } }),
+    });
     const a = await monitor.checkSystemHealth('quick');
     const cpu = a.breached.find((b) => b.metric === 'cpu')!;
     expect(cpu.observed).toBe(1);
@@ -58,14 +81,23 @@ describe('CPU saturation', () => {
     expect(b.breached.find((x) => x.metric === 'cpu')!.informational).toBeUndefined();
     expect(b.status).toBe('degraded');
     expect(b.thresholds.cpuPressure).toBe(50);
-    expect(b.recommendations.some((r) => r.severity === 'warning' && /waited for a CPU 80\.0%/.test(r.message))).toBe(true);
+    expect(b.recommendations.some((r) => r.severity === 'warning' && /waited for a CPU 80\.0%/.test(r.message))).toBe(
+      true,
+    );
   });
 
   it('the limit for PSI cpu stall is configurable', async () => {
     const state = { busy: 1, cpuWait: 30 };
-    const cfg = (cpuPressure: number) => parseConfig({ thresholds: { cpuPressure }, hysteresis: { sustainMs: 0, sustainSamples: 1 } });
-    expect((await new HealthMonitor({ hostReader: reader(state), gpu: null, config: cfg(50) }).checkSystemHealth('quick')).status).toBe('healthy');
-    expect((await new HealthMonitor({ hostReader: reader(state), gpu: null, config: cfg(20) }).checkSystemHealth('quick')).status).toBe('degraded');
+    const cfg = (cpuPressure: number) =>
+      parseConfig({ thresholds: { cpuPressure }, hysteresis: { sustainMs: 0, sustainSamples: 1 } });
+    expect(
+      (await new HealthMonitor({ hostReader: reader(state), gpu: null, config: cfg(50) }).checkSystemHealth('quick'))
+        .status,
+    ).toBe('healthy');
+    expect(
+      (await new HealthMonitor({ hostReader: reader(state), gpu: null, config: cfg(20) }).checkSystemHealth('quick'))
+        .status,
+    ).toBe('degraded');
     expect(() => parseConfig({ thresholds: { cpuPressure: 150 } })).toThrow(/cpuPressure/);
   });
 });

@@ -25,16 +25,25 @@ afterEach(() => {
 });
 
 const boot = { bootId: 'boot-a', bootTimeMs: 0 };
-const batch = (over: Partial<KmsgBatch>): KmsgBatch => ({ records: [], lost: [], overruns: 0, ended: false, caughtUp: false, ...over });
+const batch = (over: Partial<KmsgBatch>): KmsgBatch => ({
+  records: [],
+  lost: [],
+  overruns: 0,
+  ended: false,
+  caughtUp: false,
+  ...over,
+});
 
-function withBatches(feed: (push: (b: KmsgBatch) => void, opts: { afterSeq?: number }) => void): Pick<NativeBinding, 'KernelLogReader'> {
+function withBatches(
+  feed: (push: (b: KmsgBatch) => void, opts: { afterSeq?: number }) => void,
+): Pick<NativeBinding, 'KernelLogReader'> {
   return {
     KernelLogReader: class {
       constructor(_path: string, opts: { afterSeq?: number }, onBatch: (b: KmsgBatch) => void) {
         queueMicrotask(() => feed(onBatch, opts));
       }
       stop() {}
-    } as unknown as NativeBinding['KernelLogReader'],
+    },
   };
 }
 
@@ -42,7 +51,16 @@ describe('KernelLogWatcher', () => {
   it('stores one kmsg_lost event per lost range and moves the cursor past it', async () => {
     const store = new EventStore(db);
     const native = withBatches((push) =>
-      push(batch({ records: [{ seq: 120, level: 3, facility: 0, monoUs: 1, text: 'INFO: task x:1 blocked for more than 120 seconds.' }], lost: [{ from: 100, to: 119 }], overruns: 1, caughtUp: true })),
+      push(
+        batch({
+          records: [
+            { seq: 120, level: 3, facility: 0, monoUs: 1, text: 'INFO: task x:1 blocked for more than 120 seconds.' },
+          ],
+          lost: [{ from: 100, to: 119 }],
+          overruns: 1,
+          caughtUp: true,
+        }),
+      ),
     );
     const w = new KernelLogWatcher({ native, store, boot });
     w.start();
@@ -51,7 +69,7 @@ describe('KernelLogWatcher', () => {
     const lost = store.list({ kinds: ['kmsg_lost'] });
     expect(lost).toHaveLength(1);
     expect(lost[0]).toMatchObject({ severity: 'warning', subject: { seqFrom: 100, seqTo: 119, count: 20 } });
-    expect(lost[0]!.message).toMatch(/20 kernel log record\(s\) lost \(sequence 100-119\)/);
+    expect(lost[0].message).toMatch(/20 kernel log record\(s\) lost \(sequence 100-119\)/);
     expect(store.kmsgCursor('boot-a')).toBe(120);
   });
 
@@ -61,7 +79,11 @@ describe('KernelLogWatcher', () => {
     let asked: number | undefined;
     const native = withBatches((push, opts) => {
       asked = opts.afterSeq;
-      push(batch({ records: [{ seq: 42, level: 3, facility: 1, monoUs: 1, text: 'Out of memory: Killed process 7 (x)' }] }));
+      push(
+        batch({
+          records: [{ seq: 42, level: 3, facility: 1, monoUs: 1, text: 'Out of memory: Killed process 7 (x)' }],
+        }),
+      );
       push(batch({ error: Object.assign(new Error('EIO: i/o error, read'), { code: 'EIO' }) }));
     });
     const w = new KernelLogWatcher({ native, store, boot });
@@ -75,6 +97,8 @@ describe('KernelLogWatcher', () => {
 
   it('an open refused with EACCES is unavailable with the capability named, never a throw', () => {
     const native = {
+      // A stand-in for the native class whose constructor fails: a class, since the watcher calls `new` on it.
+      // eslint-disable-next-line @typescript-eslint/no-extraneous-class -- only the throwing constructor matters here
       KernelLogReader: class {
         constructor() {
           throw Object.assign(new Error("EACCES: permission denied, open '/dev/kmsg'"), { code: 'EACCES' });

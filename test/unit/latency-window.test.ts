@@ -21,7 +21,11 @@ describe('LatencyWindow (time-bucketed HDR histograms)', () => {
     expect(s.errors).toBe(400);
     expect(s.errorRate).toBeCloseTo(0.02, 4);
     expect(s.lastError).toBe('err 19950');
-    for (const [q, got] of [[0.5, s.p50Ms], [0.95, s.p95Ms], [0.99, s.p99Ms]] as const) {
+    for (const [q, got] of [
+      [0.5, s.p50Ms],
+      [0.95, s.p95Ms],
+      [0.99, s.p99Ms],
+    ] as const) {
       const exact = quantile(values, q)!;
       expect(Math.abs(got! - exact) / exact).toBeLessThan(0.01 + 0.01 / exact); // 1 % (and the 0.01 ms rounding)
     }

@@ -52,7 +52,12 @@ describe('nesting guard', () => {
       for (let i = 1; i < n; i++) v = { a: v };
       return v;
     };
-    const call = (args: unknown) => ({ jsonrpc: '2.0', id: 1, method: 'tools/call', params: { name: 'x', arguments: args } });
+    const call = (args: unknown) => ({
+      jsonrpc: '2.0',
+      id: 1,
+      method: 'tools/call',
+      params: { name: 'x', arguments: args },
+    });
     expect(refusalOf(call(nest(64)))).toBeUndefined();
     expect(refusalOf(call(nest(65)))).toMatch(/nested deeper than 64 levels/);
   });

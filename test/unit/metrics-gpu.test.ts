@@ -4,11 +4,30 @@ import { OvernightMetrics } from '../../src/metrics/prometheus.js';
 import type { GpuDeviceSample } from '../../src/native.js';
 
 const full = {
-  index: 0, uuid: 'GPU-0', name: 'Fake H100', temperatureC: 50, utilization: { gpu: 0.5, memory: 0.1 }, memory: { used: 2 ** 30, free: 2 ** 30, total: 2 ** 31 },
-  pcieReplayCounter: 7, eccUncorrectedVolatile: 0, eccCorrectedVolatile: 3, remappedRows: { correctable: 0, uncorrectable: 0, pending: false, failure: false }, lost: false, errors: {},
+  index: 0,
+  uuid: 'GPU-0',
+  name: 'Fake H100',
+  temperatureC: 50,
+  utilization: { gpu: 0.5, memory: 0.1 },
+  memory: { used: 2 ** 30, free: 2 ** 30, total: 2 ** 31 },
+  pcieReplayCounter: 7,
+  eccUncorrectedVolatile: 0,
+  eccCorrectedVolatile: 3,
+  remappedRows: { correctable: 0, uncorrectable: 0, pending: false, failure: false },
+  lost: false,
+  errors: {},
 } as unknown as GpuDeviceSample;
 /** A quick sample reads memory, utilization and temperature only: the other fields are absent. */
-const quick = { index: 0, uuid: 'GPU-0', name: 'Fake H100', temperatureC: 51, utilization: { gpu: 0.6, memory: 0.1 }, memory: full.memory, lost: false, errors: {} } as unknown as GpuDeviceSample;
+const quick = {
+  index: 0,
+  uuid: 'GPU-0',
+  name: 'Fake H100',
+  temperatureC: 51,
+  utilization: { gpu: 0.6, memory: 0.1 },
+  memory: full.memory,
+  lost: false,
+  errors: {},
+} as unknown as GpuDeviceSample;
 
 const series = (text: string, name: string) => new RegExp(`^${name}\\{gpu="0",[^}]*\\} (\\S+)$`, 'm').exec(text)?.[1];
 

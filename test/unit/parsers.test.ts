@@ -3,7 +3,8 @@ import { loadNative } from '../../src/native.js';
 
 const { parsers } = loadNative();
 
-const v2Mountinfo = '30 23 0:26 / /sys/fs/cgroup rw,nosuid,nodev,noexec,relatime shared:4 - cgroup2 cgroup2 rw,nsdelegate\n';
+const v2Mountinfo =
+  '30 23 0:26 / /sys/fs/cgroup rw,nosuid,nodev,noexec,relatime shared:4 - cgroup2 cgroup2 rw,nsdelegate\n';
 const v1Mountinfo = [
   '32 31 0:29 / /sys/fs/cgroup/cpu,cpuacct rw,relatime - cgroup cgroup rw,cpu,cpuacct',
   '35 31 0:32 / /sys/fs/cgroup/memory rw,relatime - cgroup cgroup rw,memory',
@@ -18,7 +19,10 @@ describe('cgroup path resolution', () => {
   });
 
   it('handles cgroup v1 with co-mounted cpu,cpuacct', () => {
-    const p = parsers.cgroupPaths('4:memory:/slurm/uid_1000/job_42\n2:cpu,cpuacct:/slurm/uid_1000/job_42\n', v1Mountinfo)!;
+    const p = parsers.cgroupPaths(
+      '4:memory:/slurm/uid_1000/job_42\n2:cpu,cpuacct:/slurm/uid_1000/job_42\n',
+      v1Mountinfo,
+    )!;
     expect(p.layout).toBe('v1');
     expect(p.v1MemoryDir).toBe('/sys/fs/cgroup/memory/slurm/uid_1000/job_42');
     expect(p.v1CpuDir).toBe('/sys/fs/cgroup/cpu,cpuacct/slurm/uid_1000/job_42');
@@ -33,7 +37,7 @@ describe('cgroup path resolution', () => {
     expect(p.v1MemoryDir).toBe('/sys/fs/cgroup/memory/job');
   });
 
-  it('maps a container\'s namespaced mount root (root is a prefix of the path)', () => {
+  it("maps a container's namespaced mount root (root is a prefix of the path)", () => {
     const mi = '30 23 0:26 /kubepods/pod1 /sys/fs/cgroup rw - cgroup2 cgroup2 rw\n';
     const p = parsers.cgroupPaths('0::/kubepods/pod1/ctr\n', mi)!;
     expect(p.v2Dir).toBe('/sys/fs/cgroup/ctr');
@@ -51,7 +55,9 @@ describe('cgroup path resolution', () => {
 
 describe('/proc parsers', () => {
   it('parses a comm with spaces and parentheses', () => {
-    const p = parsers.procStat('42 (a) b (c) S 1 42 42 0 -1 4194560 10 0 0 0 7 3 0 0 20 0 1 0 100 1000 5 18446744073709551615')!;
+    const p = parsers.procStat(
+      '42 (a) b (c) S 1 42 42 0 -1 4194560 10 0 0 0 7 3 0 0 20 0 1 0 100 1000 5 18446744073709551615',
+    )!;
     expect(p.comm).toBe('a) b (c');
     expect(p.state).toBe('S');
     expect(p.ppid).toBe(1);
@@ -67,7 +73,9 @@ describe('/proc parsers', () => {
   });
 
   it('estimates MemAvailable on old kernels', () => {
-    const m = parsers.meminfo('MemTotal: 1000 kB\nMemFree: 100 kB\nBuffers: 10 kB\nCached: 200 kB\nSReclaimable: 5 kB\n')!;
+    const m = parsers.meminfo(
+      'MemTotal: 1000 kB\nMemFree: 100 kB\nBuffers: 10 kB\nCached: 200 kB\nSReclaimable: 5 kB\n',
+    )!;
     expect(m.availableEstimated).toBe(true);
     expect(m.available).toBe(315 * 1024);
     expect(m.used).toBe(685 * 1024);

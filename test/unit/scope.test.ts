@@ -13,7 +13,11 @@ import { openDatabase } from '../../src/store/database.js';
 import { ManualClock } from '../../src/util/clock.js';
 
 const gate = (policy: Record<string, unknown>) =>
-  new PolicyGate(parseConfig({ policy }).policy, new AuditLog(openDatabase(mkdtempSync(path.join(tmpdir(), 'ovn-scope-')))), new ManualClock());
+  new PolicyGate(
+    parseConfig({ policy }).policy,
+    new AuditLog(openDatabase(mkdtempSync(path.join(tmpdir(), 'ovn-scope-')))),
+    new ManualClock(),
+  );
 
 const kids: number[] = [];
 afterEach(() => {
@@ -41,7 +45,7 @@ describe('scope', () => {
     // libuv returns from spawn once the child has exec'd, so setsid() has already run.
     const c = spawn('sleep', ['60'], { detached: true, stdio: 'ignore' });
     kids.push(c.pid!);
-    const v = implicitScope(c.pid!);
+    const v = implicitScope(c.pid);
     expect(v.root).toBeNull();
     expect(v.root === null ? v.reason : '').toMatch(/session leader/);
   });
@@ -58,7 +62,11 @@ describe('scope', () => {
     expect(gate({ scopeUser: userInfo().username }).checkProcess(pid).allowed).toBe(true);
     const nobody = gate({ scopeUser: 'nobody' }).checkProcess(pid);
     expect(nobody.allowed ? '' : nobody.reason).toMatch(/not to policy.scopeUser/);
-    expect(() => gate({ scopeUser: 'no-such-user-xyz' })).toThrow(/policy.scopeUser: got "no-such-user-xyz"; expected a user name/);
-    expect(() => parseCgroupSelector('agent', 'policy.scopeUnit')).toThrow(/policy.scopeUnit: got "agent"; expected a cgroup path/);
+    expect(() => gate({ scopeUser: 'no-such-user-xyz' })).toThrow(
+      /policy.scopeUser: got "no-such-user-xyz"; expected a user name/,
+    );
+    expect(() => parseCgroupSelector('agent', 'policy.scopeUnit')).toThrow(
+      /policy.scopeUnit: got "agent"; expected a cgroup path/,
+    );
   });
 });

@@ -2,12 +2,17 @@ import { describe, expect, it } from 'vitest';
 import { decideSlurm, parseShowNode, slurmNodeName, type SlurmNodeState } from '../../src/health/slurm.js';
 
 // One line of `scontrol show node -o` from slurm-wlm 22.05 (trimmed in the middle).
-const LINE = 'NodeName=ovn-node-1 Arch=x86_64 CoresPerSocket=1  CPUAlloc=0 CPUEfctv=1 NodeAddr=127.0.0.1 NodeHostName=vm Version=22.05.8 RealMemory=1000 State=IDLE+DRAIN ThreadsPerCore=1 ExtSensorsTemp=n/s Reason=admin: bad fan [root@2026-11-27T10:02:31]';
+const LINE =
+  'NodeName=ovn-node-1 Arch=x86_64 CoresPerSocket=1  CPUAlloc=0 CPUEfctv=1 NodeAddr=127.0.0.1 NodeHostName=vm Version=22.05.8 RealMemory=1000 State=IDLE+DRAIN ThreadsPerCore=1 ExtSensorsTemp=n/s Reason=admin: bad fan [root@2026-11-27T10:02:31]';
 
 describe('Slurm node state (NHC conventions)', () => {
   it('parses scontrol show node -o: state flags, and the reason without [user@time]', () => {
     expect(parseShowNode(LINE)).toEqual({ name: 'ovn-node-1', state: ['IDLE', 'DRAIN'], reason: 'admin: bad fan' });
-    expect(parseShowNode('NodeName=n1 State=IDLE ThreadsPerCore=1')).toEqual({ name: 'n1', state: ['IDLE'], reason: null });
+    expect(parseShowNode('NodeName=n1 State=IDLE ThreadsPerCore=1')).toEqual({
+      name: 'n1',
+      state: ['IDLE'],
+      reason: null,
+    });
     expect(() => parseShowNode('Node n1 not found')).toThrow(/no NodeName\/State in "Node n1 not found"/);
   });
 
@@ -16,7 +21,11 @@ describe('Slurm node state (NHC conventions)', () => {
     expect(slurmNodeName({})).not.toContain('.');
   });
 
-  const node = (state: string, reason: string | null): SlurmNodeState => ({ name: 'n', state: state.split('+'), reason });
+  const node = (state: string, reason: string | null): SlurmNodeState => ({
+    name: 'n',
+    state: state.split('+'),
+    reason,
+  });
   const R = 'overnight: GPU 0: lost';
   it('drains a node in service that fails, with our reason', () => {
     expect(decideSlurm(node('IDLE', null), true, R, true)).toEqual({ act: 'drain', reason: R });

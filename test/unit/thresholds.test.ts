@@ -125,7 +125,11 @@ describe('ThresholdTracker', () => {
 });
 
 describe('memory status: the tighter of host and cgroup', () => {
-  const host = (used: number, total: number, cg: { usage: number; limit: number | null; inactiveFile: number } | null): HostSample =>
+  const host = (
+    used: number,
+    total: number,
+    cg: { usage: number; limit: number | null; inactiveFile: number } | null,
+  ): HostSample =>
     ({
       timeMs: 0,
       monotonicMs: 0,
@@ -137,8 +141,30 @@ describe('memory status: the tighter of host and cgroup', () => {
       filesystems: [],
       unavailable: {},
       cgroup: cg
-        ? { layout: 'v2', v2Path: '/x', v2Dir: '/sys/fs/cgroup/x', v1MemoryDir: null, v1CpuDir: null, v1CpuacctDir: null, cpu: null, pressure: null, unavailable: {},
-            memory: { source: 'v2', usage: cg.usage, limit: cg.limit, high: null, workingSet: cg.usage - cg.inactiveFile, swapUsage: 0, swapLimit: null, failcnt: null, maxUsage: null, events: { low: 0, high: 0, max: 0, oom: 0, oomKill: 2, underOom: false }, stat: null } }
+        ? {
+            layout: 'v2',
+            v2Path: '/x',
+            v2Dir: '/sys/fs/cgroup/x',
+            v1MemoryDir: null,
+            v1CpuDir: null,
+            v1CpuacctDir: null,
+            cpu: null,
+            pressure: null,
+            unavailable: {},
+            memory: {
+              source: 'v2',
+              usage: cg.usage,
+              limit: cg.limit,
+              high: null,
+              workingSet: cg.usage - cg.inactiveFile,
+              swapUsage: 0,
+              swapLimit: null,
+              failcnt: null,
+              maxUsage: null,
+              events: { low: 0, high: 0, max: 0, oom: 0, oomKill: 2, underOom: false },
+              stat: null,
+            },
+          }
         : null,
     }) as unknown as HostSample;
 
@@ -151,8 +177,12 @@ describe('memory status: the tighter of host and cgroup', () => {
   });
 
   it('uses the host when the cgroup has no limit, or is looser', () => {
-    expect(memoryStatus(host(50e9, 64e9, { usage: 10e9, limit: null, inactiveFile: 0 })).effective!.source).toBe('host');
-    expect(memoryStatus(host(60e9, 64e9, { usage: 10e9, limit: 100e9, inactiveFile: 0 })).effective!.source).toBe('host');
+    expect(memoryStatus(host(50e9, 64e9, { usage: 10e9, limit: null, inactiveFile: 0 })).effective!.source).toBe(
+      'host',
+    );
+    expect(memoryStatus(host(60e9, 64e9, { usage: 10e9, limit: 100e9, inactiveFile: 0 })).effective!.source).toBe(
+      'host',
+    );
     expect(memoryStatus(host(60e9, 64e9, null)).effective!.used_fraction).toBeCloseTo(60 / 64, 4);
   });
 });
@@ -170,7 +200,7 @@ describe('tool instrumentation', () => {
     await bad({}, {});
     const r = await boom({}, {});
     expect(r.isError).toBe(true);
-    expect(r.content[0]!.text).toMatch(/t failed: kaput/);
+    expect(r.content[0].text).toMatch(/t failed: kaput/);
     const s = w.summary();
     expect(s.count).toBe(3);
     expect(s.errors).toBe(2);

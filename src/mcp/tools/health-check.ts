@@ -3,7 +3,16 @@
  */
 import { z } from 'zod';
 import type { HealthMonitor } from '../../health/health-monitor.js';
-import { boundedNumber, enumOf, fractionArg, instrumented, ok, progressReporter, strictShape, type ToolContext } from '../tool-kit.js';
+import {
+  boundedNumber,
+  enumOf,
+  fractionArg,
+  instrumented,
+  ok,
+  progressReporter,
+  strictShape,
+  type ToolContext,
+} from '../tool-kit.js';
 import type { McpServerLike } from '../server-types.js';
 import {
   cgroupSchema,
@@ -31,15 +40,32 @@ export const healthCheckInput = strictShape(
     ).optional(),
     thresholds: strictShape(
       {
-        memory: fractionArg('thresholds.memory', 'Memory in use that counts as degraded, as a fraction of capacity in (0, 1] (the tighter of host memory and the cgroup limit). Default from the configuration (0.8).').optional(),
-        gpu: fractionArg('thresholds.gpu', 'GPU memory in use that counts as degraded, fraction of each GPU\'s memory in (0, 1]. Default 0.8.').optional(),
-        responseTime: boundedNumber('thresholds.responseTime', 1, 3_600_000, 'milliseconds', 'p95 latency (ms) of this server\'s tool calls and configured probes above which the node counts as degraded. Default 2000.').optional(),
-        disk: fractionArg('thresholds.disk', 'Extra (not in the original design): filesystem usage (bytes or inodes) that counts as degraded, fraction in (0, 1]. Default 0.9.').optional(),
+        memory: fractionArg(
+          'thresholds.memory',
+          'Memory in use that counts as degraded, as a fraction of capacity in (0, 1] (the tighter of host memory and the cgroup limit). Default from the configuration (0.8).',
+        ).optional(),
+        gpu: fractionArg(
+          'thresholds.gpu',
+          "GPU memory in use that counts as degraded, fraction of each GPU's memory in (0, 1]. Default 0.8.",
+        ).optional(),
+        responseTime: boundedNumber(
+          'thresholds.responseTime',
+          1,
+          3_600_000,
+          'milliseconds',
+          "p95 latency (ms) of this server's tool calls and configured probes above which the node counts as degraded. Default 2000.",
+        ).optional(),
+        disk: fractionArg(
+          'thresholds.disk',
+          'Extra (not in the original design): filesystem usage (bytes or inodes) that counts as degraded, fraction in (0, 1]. Default 0.9.',
+        ).optional(),
       },
       'thresholds',
     )
       .optional()
-      .describe('Limits for this call; omitted ones come from the configuration. A breach must hold over the sustain window, and clears with hysteresis.'),
+      .describe(
+        'Limits for this call; omitted ones come from the configuration. A breach must hold over the sustain window, and clears with hysteresis.',
+      ),
   },
   'arguments',
 );
@@ -72,8 +98,17 @@ export const healthCheckOutput = z.looseObject({
         services: z.array(z.looseObject({ name: z.string(), running: z.boolean() })),
         zombies: z.looseObject({ count: z.number() }),
         file_descriptors: z.looseObject({}),
-        operator_checks: z.array(z.looseObject({ name: z.string(), outcome: z.enum(['ok', 'problem', 'unknown']), message: z.string() })),
-        findings: z.array(z.looseObject({ check: z.string(), severity: z.enum(['critical', 'degraded']), subject: z.string(), message: z.string() })),
+        operator_checks: z.array(
+          z.looseObject({ name: z.string(), outcome: z.enum(['ok', 'problem', 'unknown']), message: z.string() }),
+        ),
+        findings: z.array(
+          z.looseObject({
+            check: z.string(),
+            severity: z.enum(['critical', 'degraded']),
+            subject: z.string(),
+            message: z.string(),
+          }),
+        ),
       })
       .optional(),
   }),
@@ -95,7 +130,13 @@ export function registerHealthCheck(server: McpServerLike, health: HealthMonitor
         'Call "quick" often (it is cheap), "full" when something looks wrong, and "recovery" after recoverOperation.',
       inputSchema: healthCheckInput,
       outputSchema: healthCheckOutput,
-      annotations: { title: 'Node health check', readOnlyHint: true, destructiveHint: false, idempotentHint: true, openWorldHint: false },
+      annotations: {
+        title: 'Node health check',
+        readOnlyHint: true,
+        destructiveHint: false,
+        idempotentHint: true,
+        openWorldHint: false,
+      },
     },
     instrumented(health.toolCalls, 'healthCheck', async (args: z.infer<typeof healthCheckInput>, ctx: ToolContext) => {
       const progress = progressReporter(ctx);

@@ -25,16 +25,36 @@ export const manageResourcesInput = strictShape(
       {
         threshold: z
           .number({ error: (iss) => `got ${describeValue(iss.input)}; parameters.threshold must be a number` })
-          .positive({ message: 'parameters.threshold must be > 0' })
+          .positive({ error: 'parameters.threshold must be > 0' })
           .optional()
-          .describe('cleanup: the usage fraction in (0, 1] to bring the resource under (default: the configured threshold). reserve: the amount — GPUs: a count; memory/disk: a fraction of capacity (<= 1) or bytes (> 1).'),
-        priority: enumOf(['low', 'normal', 'high', 'critical'], 'low: report only, leak suspects only, files older than 7 days, 20 % memory headroom. normal (default): apply safe settings, + hung processes, files older than 1 day, 10 % headroom. high: + largest processes in scope, files older than 1 hour, 5 % headroom. critical: any age, no headroom.').optional(),
-        size: sizeField('parameters.size').optional().describe('Extra: explicit size for a memory or disk reservation (bytes, or "8G").'),
+          .describe(
+            'cleanup: the usage fraction in (0, 1] to bring the resource under (default: the configured threshold). reserve: the amount — GPUs: a count; memory/disk: a fraction of capacity (<= 1) or bytes (> 1).',
+          ),
+        priority: enumOf(
+          ['low', 'normal', 'high', 'critical'],
+          'low: report only, leak suspects only, files older than 7 days, 20 % memory headroom. normal (default): apply safe settings, + hung processes, files older than 1 day, 10 % headroom. high: + largest processes in scope, files older than 1 hour, 5 % headroom. critical: any age, no headroom.',
+        ).optional(),
+        size: sizeField('parameters.size')
+          .optional()
+          .describe('Extra: explicit size for a memory or disk reservation (bytes, or "8G").'),
         count: countField('parameters.count', 1, 64, 'GPUs').optional().describe('Extra: how many GPUs to lease.'),
-        gpus: z.array(gpuIndexField('parameters.gpus[]')).max(64).optional().describe('Extra: lease exactly these GPU indices (reserve), or clean only these (cleanup).'),
+        gpus: z
+          .array(gpuIndexField('parameters.gpus[]'))
+          .max(64)
+          .optional()
+          .describe('Extra: lease exactly these GPU indices (reserve), or clean only these (cleanup).'),
         taskId: taskIdField('parameters.taskId').optional().describe('Extra: the task a reservation is for.'),
-        durationSec: boundedNumber('parameters.durationSec', 1, 7 * 86400, 'seconds', 'Extra: how long a reservation lasts (default 3600); it is released at expiry.').optional(),
-        release: z.string().uuid({ message: 'a lease id' }).optional().describe('Extra: release this lease (returned by an earlier reserve) instead of acting.'),
+        durationSec: boundedNumber(
+          'parameters.durationSec',
+          1,
+          7 * 86400,
+          'seconds',
+          'Extra: how long a reservation lasts (default 3600); it is released at expiry.',
+        ).optional(),
+        release: z
+          .uuid({ error: 'a lease id' })
+          .optional()
+          .describe('Extra: release this lease (returned by an earlier reserve) instead of acting.'),
         path: z.string().min(1).max(4096).optional().describe('Extra (disk): one of the configured cleanup roots.'),
       },
       'parameters',
@@ -45,9 +65,22 @@ export const manageResourcesInput = strictShape(
 );
 
 /** One filesystem under a cleanup root or a watched path (disk). */
-const filesystemUsage = z.looseObject({ path: z.string(), total_bytes: z.number(), available_bytes: z.number(), used_fraction: z.number(), inodes_used_fraction: z.number() });
+const filesystemUsage = z.looseObject({
+  path: z.string(),
+  total_bytes: z.number(),
+  available_bytes: z.number(),
+  used_fraction: z.number(),
+  inodes_used_fraction: z.number(),
+});
 /** One GPU as a lease sees it (gpu). */
-const gpuUsage = z.looseObject({ index: z.number().int(), uuid: z.string().nullable(), memory_used_fraction: reading, utilization_gpu: reading, processes: z.number().int().nullable(), leased: z.boolean() });
+const gpuUsage = z.looseObject({
+  index: z.number().int(),
+  uuid: z.string().nullable(),
+  memory_used_fraction: reading,
+  utilization_gpu: reading,
+  processes: z.number().int().nullable(),
+  leased: z.boolean(),
+});
 /**
  * Usage by resource: memory (the effective fraction and its source, with the host and cgroup parts),
  * gpu (each GPU, or available: false without NVML), disk (each filesystem); empty when the call was
@@ -89,15 +122,25 @@ export function registerManageResources(server: McpServerLike, resources: Resour
     {
       title: 'Manage GPU, memory and disk',
       description:
-        'Optimize, clean up or reserve GPU, memory and disk for overnight work, without harming anyone: only processes and paths the operator\'s policy allows are touched, ' +
+        "Optimize, clean up or reserve GPU, memory and disk for overnight work, without harming anyone: only processes and paths the operator's policy allows are touched, " +
         'one at a time with verification, every decision audited. Reservations (GPU leases with the CUDA_VISIBLE_DEVICES to use, memory admission, fallocated disk) expire and never oversubscribe. ' +
         'Use dryRun to preview (a dry run the real run would see refused says status "refused", with dry_run: true). Result: status, current_usage, available, actions, and the lease for reservations.',
       inputSchema: manageResourcesInput,
       outputSchema: manageResourcesOutput,
-      annotations: { title: 'Manage GPU, memory and disk', readOnlyHint: false, destructiveHint: true, idempotentHint: false, openWorldHint: false },
+      annotations: {
+        title: 'Manage GPU, memory and disk',
+        readOnlyHint: false,
+        destructiveHint: true,
+        idempotentHint: false,
+        openWorldHint: false,
+      },
     },
     instrumented(calls, 'manageResources', async (args: z.infer<typeof manageResourcesInput>) =>
-      ok(await resources.manageResources(args.resourceType, args.action, args.parameters ?? {}, { dryRun: args.dryRun ?? false })),
+      ok(
+        await resources.manageResources(args.resourceType, args.action, args.parameters ?? {}, {
+          dryRun: args.dryRun ?? false,
+        }),
+      ),
     ),
   );
 }

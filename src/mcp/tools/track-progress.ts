@@ -9,13 +9,18 @@ import type { ProgressTracker } from '../../progress/progress-tracker.js';
 import { instrumented, ok, strictShape } from '../tool-kit.js';
 import type { McpServerLike } from '../server-types.js';
 
-export const trackProgressInput = strictShape({ taskId: taskIdSchema, checkpoints: checkpointsSchema.optional() }, 'arguments');
+export const trackProgressInput = strictShape(
+  { taskId: taskIdSchema, checkpoints: checkpointsSchema.optional() },
+  'arguments',
+);
 
 export const trackProgressOutput = z.looseObject({
   task_id: z.string(),
   stages_completed: z.number(),
   current_stage: z.looseObject({ stage: z.string(), completion: z.number() }).nullable(),
-  estimated_completion: z.looseObject({ eta: z.string(), seconds_remaining: z.number(), method: z.string() }).nullable(),
+  estimated_completion: z
+    .looseObject({ eta: z.string(), seconds_remaining: z.number(), method: z.string() })
+    .nullable(),
   artifacts_generated: z.array(z.looseObject({ path: z.string(), exists: z.boolean() })),
   validation_status: z.looseObject({ valid: z.boolean(), reasons: z.array(z.string()) }),
 });
@@ -33,8 +38,16 @@ export function registerTrackProgress(server: McpServerLike, tracker: ProgressTr
         'Call with only taskId to read.',
       inputSchema: trackProgressInput,
       outputSchema: trackProgressOutput,
-      annotations: { title: 'Track task progress', readOnlyHint: false, destructiveHint: false, idempotentHint: false, openWorldHint: false },
+      annotations: {
+        title: 'Track task progress',
+        readOnlyHint: false,
+        destructiveHint: false,
+        idempotentHint: false,
+        openWorldHint: false,
+      },
     },
-    instrumented(calls, 'trackProgress', async (args: z.infer<typeof trackProgressInput>) => ok(await tracker.trackCodingProgress(args.taskId, args.checkpoints))),
+    instrumented(calls, 'trackProgress', async (args: z.infer<typeof trackProgressInput>) =>
+      ok(await tracker.trackCodingProgress(args.taskId, args.checkpoints)),
+    ),
   );
 }
