@@ -6,6 +6,7 @@ void registerHostBinding(Napi::Env env, Napi::Object exports);
 void registerProcessBinding(Napi::Env env, Napi::Object exports);
 void registerParserBinding(Napi::Env env, Napi::Object exports);
 void registerGpuBinding(Napi::Env env, Napi::Object exports);
+void registerGpuEventsBinding(Napi::Env env, Napi::Object exports);
 void registerControlBinding(Napi::Env env, Napi::Object exports);
 void registerFsBinding(Napi::Env env, Napi::Object exports);
 void registerSamplerBinding(Napi::Env env, Napi::Object exports);
@@ -19,6 +20,7 @@ static Napi::Object Init(Napi::Env env, Napi::Object exports) {
   ovn::registerProcessBinding(env, exports);
   ovn::registerParserBinding(env, exports);
   ovn::registerGpuBinding(env, exports);
+  ovn::registerGpuEventsBinding(env, exports);
   ovn::registerControlBinding(env, exports);
   ovn::registerFsBinding(env, exports);
   ovn::registerSamplerBinding(env, exports);
