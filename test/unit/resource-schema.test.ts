@@ -42,7 +42,7 @@ describe("manageResources' output schema", () => {
       current_usage: { gpus: [{ ...gpu.current_usage.gpus[0], index: 'zero' }] },
     });
     expect(bad.success).toBe(false);
-    expect(bad.error!.issues[0]!.path).toEqual(['current_usage', 'gpus', 0, 'index']);
+    expect(bad.error!.issues[0].path).toEqual(['current_usage', 'gpus', 0, 'index']);
     expect(manageResourcesOutput.safeParse({ ...disk, available: { filesystems: [{ path: 7 }] } }).success).toBe(false);
   });
 });
