@@ -120,15 +120,23 @@ export function registerHealthCommand(program: Command): void {
         if (failOn !== 'critical' && failOn !== 'degraded')
           throw new Error(`--fail-on: got "${failOn.slice(0, 40)}"; expected critical or degraded`);
       } catch (err) {
-        if (!plugin) throw err;
+        // "Cannot tell" is exit 2 for every mode (and a plugin's one line on stdout), never "problem".
         unknown(`config: ${(err as Error).message.replace(/\s*\n\s*-?\s*/g, ' ')}`);
+        if (!plugin) process.stderr.write(`overnight: ${(err as Error).message}\n`);
         return;
       }
       // Counted from process start: the plugin's caller times the whole process, start-up included.
       const timeoutMs = Math.max(100, timeoutS * 1000 - process.uptime() * 1000);
       // The event history (stored by serve and monitor, plus what the kernel log holds that no one
       // stored yet) counts too: a fatal Xid an hour ago still drains the node.
-      const db = openDatabase(config.stateDir);
+      let db: ReturnType<typeof openDatabase>;
+      try {
+        db = openDatabase(config.stateDir);
+      } catch (err) {
+        // An unwritable or missing state directory: the check cannot tell, it is not the node's problem.
+        unknown(`state: ${(err as Error).message}`);
+        return;
+      }
       const { events, kernelLog } = await ingestOnce(db, config, Math.min(5000, timeoutMs / 4));
       const monitor = new HealthMonitor({
         config: { ...config, gpuTimeoutMs: Math.min(config.gpuTimeoutMs, timeoutMs / 2) },

@@ -4,11 +4,35 @@ import { loadConfig } from '../config/load.js';
 import { createOvernightContext } from '../context.js';
 import { serveOnHttp } from '../mcp/http.js';
 import { serveOnStdio } from '../mcp/stdio.js';
+import { CliError, EX_CONFIG } from './errors.js';
 
 interface ServeFlags {
   http?: string;
   host?: string;
   config?: string;
+}
+
+/** 127.0.0.0/8, ::1 and localhost: reachable from this node only. */
+export function isLoopback(host: string): boolean {
+  const h = host.replace(/^\[|\]$/g, '').toLowerCase();
+  return h === 'localhost' || h === '::1' || /^127(\.\d{1,3}){3}$/.test(h);
+}
+
+/**
+ * The tools end processes, delete files and reserve space as this server's user: without a bearer
+ * token, HTTP is refused on any address other hosts can reach, and on loopback the operator is told
+ * that every local user can call them.
+ */
+function checkHttpExposure(host: string, token: string | undefined): void {
+  if (token) return;
+  if (!isLoopback(host))
+    throw new CliError(
+      `--http on ${host} without server.token: anyone who can reach this port could act on the node as uid ${process.getuid?.() ?? '?'}; set server.token (\`overnight token\` prints one) or bind 127.0.0.1`,
+      EX_CONFIG,
+    );
+  process.stderr.write(
+    `overnight: no server.token: every local user can call the tools over HTTP on ${host} (they act as uid ${process.getuid?.() ?? '?'}); set server.token to require a bearer token\n`,
+  );
 }
 
 export function registerServeCommand(program: Command): void {
@@ -20,6 +44,7 @@ export function registerServeCommand(program: Command): void {
     .option('--config <file>', 'configuration file (default $OVERNIGHT_CONFIG or ~/.config/overnight/config.json)')
     .action(async (flags: ServeFlags) => {
       const { config, path } = loadConfig(flags.config);
+      if (flags.http !== undefined) checkHttpExposure(flags.host ?? config.server.host, config.server.token);
       const context = await createOvernightContext({ config, background: true });
       const { noScope } = context.gate.scopeOptions;
       if (noScope)

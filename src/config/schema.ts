@@ -403,7 +403,14 @@ export const configSchema = z.strictObject({
   /** Filesystems to watch. */
   paths: z.array(z.string()).default(['/']),
   /** Where durable state (SQLite) lives. */
-  stateDir: z.string().optional(),
+  stateDir: z
+    .string()
+    .min(1)
+    // Kernel filesystems hold no database (and Node's recursive mkdir never returns under /proc).
+    .refine((d) => !/^\/(proc|sys|dev)(\/|$)/.test(path.resolve(d)), {
+      error: 'a directory for the SQLite database, not under /proc, /sys or /dev',
+    })
+    .optional(),
   /** Sliding window for response times and error rates (ms). */
   responseWindowMs: positiveMs('responseWindowMs').default(300_000),
   /** Background sampling interval of the server's history (ms). */

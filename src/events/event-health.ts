@@ -21,6 +21,11 @@ export interface StoredXid {
 
 export interface EventAssessment {
   critical: string[];
+  /**
+   * What each `critical` entry is about, index for index: one GPU, one switch, one device, the GPU
+   * inventory. Alerts are keyed on these, so a GPU that logged twenty fatal Xids is one fault.
+   */
+  critical_subjects: string[];
   degraded: string[];
   /** Newest first, at most `limit`. */
   recent: {
@@ -120,19 +125,27 @@ export class EventHealth {
     const window = this.store.list({ sinceMs, limit: 10_000 });
     const superseded = this.supersededBy(window.filter((e) => e.kind === 'gpu_reset'));
     const critical: string[] = [];
+    const criticalSubjects: string[] = [];
+    const crit = (subject: string, message: string) => {
+      critical.push(message);
+      criticalSubjects.push(subject);
+    };
+    const of = (e: StoredEvent) =>
+      String(e.subject.gpuIndex ?? e.subject.pciBusId ?? e.subject.device ?? e.subject.path ?? 'node');
     const degraded: string[] = [];
     for (const e of window) {
       if (e.kind === 'xid' && superseded(e)) continue;
-      if (e.kind === 'xid' && e.subject.xidClass === 'fatal') critical.push(`fatal ${describe(e)}`);
+      if (e.kind === 'xid' && e.subject.xidClass === 'fatal') crit(`gpu:${of(e)}`, `fatal ${describe(e)}`);
       else if (e.kind === 'xid') degraded.push(describe(e));
-      else if (e.kind === 'sxid' && e.severity === 'critical') critical.push(describe(e));
-      else if (e.kind === 'fs_readonly') critical.push(describe(e));
+      else if (e.kind === 'sxid' && e.severity === 'critical') crit(`nvswitch:${of(e)}`, describe(e));
+      else if (e.kind === 'fs_readonly') crit(`fs_readonly:${of(e)}`, describe(e));
       else if (e.kind === 'oom_kill' && e.subject.inScope === true)
         degraded.push(`OOM kill in the agent's scope: ${describe(e)}`);
       else if (e.source === 'kmsg' && DEGRADING_KINDS.has(e.kind)) degraded.push(describe(e));
     }
     const out: EventAssessment = {
       critical,
+      critical_subjects: criticalSubjects,
       degraded,
       recent: window.slice(0, limit).map((e) => ({
         time: new Date(e.timeMs).toISOString(),
@@ -147,7 +160,7 @@ export class EventHealth {
     };
     if (this.inventory && gpus) {
       out.gpu_inventory = this.inventory.check(gpus.seen, gpus.otherwiseHealthy, nowMs);
-      if (out.gpu_inventory.problem) critical.push(out.gpu_inventory.problem);
+      if (out.gpu_inventory.problem) crit('gpu_inventory', out.gpu_inventory.problem);
     }
     return out;
   }

@@ -429,7 +429,13 @@ export class HealthMonitor {
     const gpuReport: GpuHealth =
       events && full && !gpuHealth.available ? { ...gpuHealth, recent_xids: events.xids } : gpuHealth;
     // Each event-history finding is a critical fault of its own (its message names the GPU, victim or device).
-    for (const m of events?.critical ?? []) criticalFaults.push({ subject: `event:${m.slice(0, 120)}`, summary: m });
+    // One fault per subject (newest event first), so a GPU that logged twenty fatal Xids is one alert.
+    const seen = new Set<string>();
+    (events?.critical ?? []).forEach((m, i) => {
+      const subject = `event:${events!.critical_subjects[i] ?? m}`;
+      if (!seen.has(subject)) criticalFaults.push({ subject, summary: m });
+      seen.add(subject);
+    });
     const status: HealthStatus =
       criticalFaults.length > 0
         ? 'critical'

@@ -65,6 +65,8 @@ export interface StalledTaskSource {
 /** What the node's event history says now (src/events/event-health.ts). */
 export interface NodeEventAssessment {
   critical: string[];
+  /** The subject of each `critical` entry (a GPU, a switch, a device), index for index. */
+  critical_subjects: string[];
   degraded: string[];
   recent: unknown[];
   xids: { gpuIndex?: number; pciBusId?: string; xid: number; timeMs: number; source: string }[];

@@ -81,3 +81,33 @@ describe('Streamable HTTP transport', () => {
     expect(await raw({ authorization: `Bearer ${TOKEN}`, origin: `http://localhost:${port}` }, init)).toBe(200);
   });
 });
+
+describe('HTTP without a bearer token', () => {
+  const serveOnce = (host: string) =>
+    new Promise<{ code: number | null; stderr: string }>((resolve) => {
+      const { file } = writeConfig({ server: { host } });
+      const p = spawn(process.execPath, [CLI, 'serve', '--http', '0', '--config', file], {
+        stdio: ['ignore', 'ignore', 'pipe'],
+        env: Object.fromEntries(
+          Object.entries({ ...process.env, OVERNIGHT_NVML_LIBRARY: '/none' }).filter(([k]) => k !== 'OVERNIGHT_TOKEN'),
+        ),
+      });
+      let stderr = '';
+      p.stderr.on('data', (d: Buffer) => {
+        stderr += d.toString();
+        // Serving on loopback: it said what it had to say, and stays up; end it.
+        if (stderr.includes('serving MCP on http')) p.kill('SIGTERM');
+      });
+      p.on('exit', (code) => resolve({ code, stderr }));
+    });
+
+  it('refuses to serve a non-loopback address, naming server.token; on loopback it warns that every local user can call the tools', async () => {
+    const open = await serveOnce('0.0.0.0');
+    expect(open.code).toBe(78);
+    expect(open.stderr).toMatch(
+      /--http on 0\.0\.0\.0 without server\.token: anyone who can reach this port could act on the node/,
+    );
+    const local = await serveOnce('127.0.0.1');
+    expect(local.stderr).toMatch(/no server\.token: every local user can call the tools over HTTP on 127\.0\.0\.1/);
+  }, 60_000);
+});

@@ -5,7 +5,7 @@
  * anything else Unknown. And `--nhc`'s "unknown" cases.
  */
 import { execFile, spawn } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { buildFakeNvml, fakeGpus, FakeNvmlConfig } from '../helpers/fake-nvml.js';
@@ -178,6 +178,19 @@ describe('overnight health --nhc and the plain check', () => {
     const c = await cli(['health', '--nhc', '--config', bad.file]);
     expect(c.code).toBe(2);
     expect(c.stdout).toMatch(/^overnight: UNKNOWN config: .*monitor\.recovr: unknown key; did you mean "recover"\?/);
+  }, 120_000);
+
+  it('a state directory that cannot be opened is unknown (2) for --npd, --nhc and plain health alike, never "problem"', async () => {
+    // A regular file where the state directory's parent should be: mkdir fails with ENOTDIR.
+    const { dir } = writeConfig({});
+    const blocker = path.join(dir, 'not-a-dir');
+    writeFileSync(blocker, '');
+    const { file } = writeConfig({ stateDir: path.join(blocker, 'state') });
+    for (const mode of [['--npd'], ['--nhc'], []]) {
+      const r = await cli(['health', ...mode, '--timeout', '60', '--config', file]);
+      expect(r.code, mode.join(' ') || 'plain').toBe(2);
+      expect(r.stdout).toMatch(/UNKNOWN state: .*ENOTDIR/);
+    }
   }, 120_000);
 
   it('plain `health` exits 1 when not healthy, 0 with --exit-zero', async () => {

@@ -35,3 +35,11 @@ describe('configuration', () => {
     expect(() => loadConfig(bad)).toThrow(/not valid JSON/);
   });
 });
+
+describe('stateDir', () => {
+  it('refuses a state directory under /proc, /sys or /dev (Node would loop forever creating it)', () => {
+    for (const d of ['/proc/nope', '/sys/x', '/dev/shm/../null/x'])
+      expect(() => parseConfig({ stateDir: d }), d).toThrow(/stateDir.*not under \/proc, \/sys or \/dev/s);
+    expect(parseConfig({ stateDir: '/tmp/ovn-state' }).stateDir).toBe('/tmp/ovn-state');
+  });
+});

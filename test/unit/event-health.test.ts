@@ -120,6 +120,27 @@ describe('the health check with the event history', () => {
     return monitor.checkSystemHealth('full', { memory: 1, disk: 1, cpu: 1 });
   };
 
+  it('many fatal Xids of one GPU are one critical fault (one alert), a second GPU another', async () => {
+    const xid = (key: string, bus: string, ago: number) =>
+      ev({
+        kind: 'xid',
+        key,
+        severity: 'critical',
+        timeMs: Date.now() - ago,
+        subject: { xid: 79, pciBusId: bus, xidClass: 'fatal' },
+        message: `Xid 79 on ${bus}`,
+      });
+    const r = await check([
+      xid('a', '0000:3b:00.0', 3000),
+      xid('b', '0000:3b:00.0', 2000),
+      xid('c', '0000:3b:00.0', 1000),
+      xid('d', '0000:86:00.0', 500),
+    ]);
+    expect(r.status).toBe('critical');
+    const faults = r.critical_faults.filter((f) => f.subject.startsWith('event:'));
+    expect(faults.map((f) => f.subject)).toEqual(['event:gpu:0000:86:00.0', 'event:gpu:0000:3b:00.0']);
+  });
+
   it('a fatal Xid within gpu.xidWindowSec is critical without NVML, listed newest first with recent_xids', async () => {
     const r = await check([
       ev({
