@@ -572,6 +572,11 @@ export class HealthMonitor {
     return this.lastHost;
   }
 
+  /** Xids any process stored (kernel log, another process's NVML events) within gpu.xidWindowSec. */
+  storedXids(nowMs = this.clock.now()): { gpuIndex?: number; pciBusId?: string; xid: number; timeMs: number }[] {
+    return this.options.events?.recentXids(nowMs) ?? [];
+  }
+
   /** The last GPU outcome (for engines that need GPU state without sampling again). */
   lastGpuSample(): { at: number; outcome: GpuSampleOutcome } | null {
     return this.lastGpu;

@@ -385,7 +385,21 @@ export class RecoveryManager {
     const { context, dryRun, actor } = call;
     const gpu = this.o.gpu;
     const actions: ActionTaken[] = [];
-    if (!gpu)
+    if (!gpu) {
+      // Without NVML nothing can be reset here, but the kernel log may still say a GPU is gone:
+      // that is for a person (drain and reboot), not "nothing to do".
+      const xids = [
+        ...this.o.health.storedXids().map((x) => x.xid),
+        ...(context.xid !== undefined ? [context.xid] : []),
+      ];
+      const unfixable = xids.map(classifyXid).find((c) => !c.resettable);
+      if (unfixable)
+        return this.escalate(
+          `a GPU of this node logged Xid ${unfixable.xid} (${unfixable.description}) and NVML cannot be loaded here to reset anything: drain the node and reboot it`,
+          { xids },
+          actions,
+          {},
+        );
       return {
         status: 'recovered' as RecoveryStatus,
         nothing_to_do: true,
@@ -394,6 +408,7 @@ export class RecoveryManager {
         actions_taken: actions,
         new_state: {},
       };
+    }
     const sample = await gpu.sample({ timeoutMs: this.o.config.gpuTimeoutMs });
     if (!sample.available)
       return this.escalate(`GPUs cannot be read: ${sample.reason}`, null, actions, { gpu: sample });

@@ -33,6 +33,21 @@ describe('recoverOperation over MCP', () => {
     expect(t.annotations).toMatchObject({ destructiveHint: true, readOnlyHint: false });
   });
 
+  it('gpu_reset on a node without NVML: nothing to reset, but an unresettable Xid is escalated (drain and reboot), not "recovered"', async () => {
+    const plain = structured(
+      await client.callTool({ name: 'recoverOperation', arguments: { operationType: 'gpu_reset', dryRun: true } }),
+    );
+    expect(plain).toMatchObject({ status: 'dry_run', nothing_to_do: true });
+    const r = structured(
+      await client.callTool({
+        name: 'recoverOperation',
+        arguments: { operationType: 'gpu_reset', context: { xid: 79 } },
+      }),
+    );
+    expect(r.status).toBe('escalated');
+    expect(String(r.message)).toMatch(/Xid 79 .*drain the node and reboot it/);
+  });
+
   it('refuses a missing or wrong operationType clearly', async () => {
     expect(errorText(await client.callTool({ name: 'recoverOperation', arguments: {} }))).toMatch(/operationType/);
     expect(
