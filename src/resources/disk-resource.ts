@@ -8,7 +8,7 @@ import { existsSync, mkdirSync, statfsSync, unlinkSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { loadNative, type TreeEntry } from '../native.js';
-import { PRIORITY_EFFECTS, parseSize } from './sizes.js';
+import { PRIORITY_EFFECTS, reservationBytes } from './sizes.js';
 import {
   actionOf,
   type ResourceAction,
@@ -223,14 +223,7 @@ export async function reserveDisk(d: ResourceDeps, p: ResourceParameters, o: Run
   const dir = reservationDir(d);
   mkdirSync(dir, { recursive: true, mode: 0o700 });
   const u = fsUsage(dir);
-  const bytes =
-    p.size !== undefined
-      ? parseSize(p.size)
-      : p.threshold !== undefined
-        ? p.threshold <= 1
-          ? Math.floor(p.threshold * u.total_bytes)
-          : Math.floor(p.threshold)
-        : null;
+  const bytes = reservationBytes(p, u.total_bytes);
   if (bytes === null || bytes <= 0)
     return {
       ...base,

@@ -9,7 +9,7 @@ import { memoryStatus } from '../health/metrics.js';
 import { listProcessesAsync } from '../readers/processes.js';
 import { createHostReader } from '../readers/host.js';
 import { awaitMemoryReleased, endProcess, privateBytes } from '../recovery/terminate.js';
-import { PRIORITY_EFFECTS, parseSize } from './sizes.js';
+import { PRIORITY_EFFECTS, reservationBytes } from './sizes.js';
 import type { Lease } from './leases.js';
 import {
   actionOf,
@@ -200,14 +200,7 @@ export async function cleanupMemory(d: ResourceDeps, p: ResourceParameters, o: R
 export async function reserveMemory(d: ResourceDeps, p: ResourceParameters, o: RunOptions): Promise<ResourceResult> {
   const u = usage(d);
   const base = { resource_type: 'memory' as const, action: 'reserve' as const };
-  const bytes =
-    p.size !== undefined
-      ? parseSize(p.size)
-      : p.threshold !== undefined
-        ? p.threshold <= 1
-          ? Math.floor(p.threshold * u.total)
-          : Math.floor(p.threshold)
-        : null;
+  const bytes = reservationBytes(p, u.total);
   if (bytes === null || bytes <= 0)
     return {
       ...base,

@@ -8,6 +8,19 @@ export function parseSize(v: number | string): number | null {
   return Math.floor(Number(m[1]) * mult);
 }
 
+/**
+ * The bytes a reservation asks for: `size` (bytes or "8G"), else `threshold` as a fraction of the
+ * capacity (<= 1) or as bytes (> 1); null when neither is given or the size cannot be read.
+ */
+export function reservationBytes(
+  p: { size?: number | string | undefined; threshold?: number | undefined },
+  capacity: number,
+): number | null {
+  if (p.size !== undefined) return parseSize(p.size);
+  if (p.threshold === undefined) return null;
+  return p.threshold <= 1 ? Math.floor(p.threshold * capacity) : Math.floor(p.threshold);
+}
+
 export const PRIORITIES = ['low', 'normal', 'high', 'critical'] as const;
 export type Priority = (typeof PRIORITIES)[number];
 
