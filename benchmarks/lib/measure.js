@@ -1,6 +1,6 @@
 // Timing helpers shared by the benchmarks: medians and p99 of per-call wall time.
 import { execFileSync } from 'node:child_process';
-import { mkdirSync, existsSync, statSync } from 'node:fs';
+import { mkdirSync, existsSync, readFileSync, statSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -76,4 +76,51 @@ export function fmtUs(us) {
 
 export function ratio(a, b) {
   return `${(a / b).toFixed(2)}x`;
+}
+
+/** The 1-, 5- and 15-minute load averages, as /proc/loadavg gives them ("0.52 0.61 0.70"). */
+export function loadAverage() {
+  return readFileSync('/proc/loadavg', 'utf8').split(' ').slice(0, 3).join(' ');
+}
+
+/**
+ * Interleaves cases round by round (A B C, then C B A, ...: ABAB with the order alternating so no case always
+ * runs first) so that a machine that gets busier or quieter during the run moves every case alike. Each round
+ * times `perRound` calls of each case after `warmup` untimed ones (first round only). Returns, per case name, the
+ * median of the round medians (the figure to quote), the p99 over all calls and the round medians themselves, plus
+ * the load average before and after the run (quote it beside the figures).
+ *
+ * cases: { name: fn } where fn is sync or returns a promise (awaited).
+ */
+export async function interleave(cases, { rounds = 15, perRound = 200, warmup = 20 } = {}) {
+  const names = Object.keys(cases);
+  const loadBefore = loadAverage();
+  const perCase = Object.fromEntries(names.map((n) => [n, { roundMedians: [], all: [] }]));
+  for (const n of names) for (let i = 0; i < warmup; i++) await cases[n]();
+  for (let r = 0; r < rounds; r++) {
+    const order = r % 2 === 0 ? names : [...names].reverse();
+    for (const n of order) {
+      const fn = cases[n];
+      const t = new Float64Array(perRound);
+      for (let i = 0; i < perRound; i++) {
+        const t0 = process.hrtime.bigint();
+        const p = fn();
+        if (p && typeof p.then === 'function') await p;
+        t[i] = Number(process.hrtime.bigint() - t0) / 1000;
+      }
+      perCase[n].roundMedians.push(median(t));
+      for (const v of t) perCase[n].all.push(v);
+    }
+  }
+  const out = { load: { before: loadBefore, after: loadAverage() }, rounds, perRound };
+  for (const n of names) {
+    const { roundMedians, all } = perCase[n];
+    out[n] = { medianUs: median(roundMedians), p99Us: summarize(all).p99Us, roundMedians, n: all.length };
+  }
+  return out;
+}
+
+/** "1.23 → 1.40": the 1-minute load average before and after, for a table's load column. */
+export function loadColumn(load) {
+  return `${load.before.split(' ')[0]} → ${load.after.split(' ')[0]}`;
 }
