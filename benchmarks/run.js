@@ -1,12 +1,24 @@
-// `npm run bench`: runs every benchmark in one process, prints markdown tables, and writes
-// benchmarks/results/latest.json (merged: benchmarks not run keep their last figures).
-// Usage: node benchmarks/run.js [name...]
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+// `npm run bench`: runs every benchmark in one process, prints its table with the load average before and after it,
+// merges the results into benchmarks/results/latest.json (benchmarks not run keep their last figures, each with its
+// own date) and re-renders the generated part of benchmarks/README.md from that file.
+//
+// Usage: node benchmarks/run.js [name...]          measure (all by default), write latest.json, render the README
+//        node benchmarks/run.js --render            re-render the README from latest.json, measure nothing
+//        node benchmarks/run.js --results FILE ...  write the measurements to FILE instead (e.g.
+//                                                   results/h100-2026-11-28.json on a GPU machine: rendered as its
+//                                                   own section); --readme FILE renders into another README
+// Bounded by default: each benchmark has BENCH_TIMEOUT_S (150 s) and the whole run BENCH_BUDGET_S (600 s, times
+// BENCH_SCALE); a benchmark that throws or times out is recorded as failed, the rest are rendered, and the exit
+// code is 1. A time-out ends the run (the stuck benchmark would skew the ones after it).
+import { spawnSync } from 'node:child_process';
+import { existsSync, mkdirSync, readFileSync, readdirSync, writeFileSync, renameSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { benchDir } from './lib/measure.js';
+import { fileURLToPath } from 'node:url';
+import { benchDir, loadAverage } from './lib/measure.js';
+import { renderGenerated, spliceReadme, table } from './lib/render.js';
 
-const all = [
+export const all = [
   'host-sample',
   'process-scan',
   'gpu-sample',
@@ -17,35 +29,157 @@ const all = [
   'monitor-cost',
   'node-checks',
   'kernel-log',
+  'cli-startup',
+  'psi-reaction',
 ];
-const wanted = process.argv.slice(2).length ? process.argv.slice(2) : all;
 
-function table(head, rows) {
-  const lines = [`| ${head.join(' | ')} |`, `| ${head.map(() => '---').join(' | ')} |`];
-  for (const r of rows) lines.push(`| ${r.join(' | ')} |`);
-  return lines.join('\n');
+function usage(msg) {
+  console.error(`run.js: ${msg}\nusage: node benchmarks/run.js [--render] [--results FILE] [--readme FILE] [name...]`);
+  process.exit(64);
 }
 
-const results = {};
-const machine = `${os.cpus().length} × ${os.cpus()[0]?.model ?? 'cpu'}, ${(os.totalmem() / 2 ** 30).toFixed(0)} GiB, Linux ${os.release()}, Node ${process.version}`;
-console.log(`# overnight-ops benchmarks — ${new Date().toISOString().slice(0, 10)}\n\nMachine: ${machine}\n`);
-for (const name of wanted) {
-  let mod;
-  try {
-    mod = await import(`./${name}.js`);
-  } catch (err) {
-    if (err?.code === 'ERR_MODULE_NOT_FOUND' && String(err.message).includes(`${name}.js`)) continue;
-    throw err;
+function parseArgs(argv) {
+  const o = { render: false, results: path.join(benchDir, 'results/latest.json'), readme: null, names: [] };
+  for (let i = 0; i < argv.length; i++) {
+    const a = argv[i];
+    if (a === '--render') o.render = true;
+    else if (a === '--results' || a === '--readme') {
+      const v = argv[++i];
+      if (!v) usage(`${a} needs a file`);
+      o[a.slice(2)] = path.resolve(v);
+    } else if (a.startsWith('-')) usage(`unknown option ${JSON.stringify(a.slice(0, 40))}`);
+    else if (!all.includes(a)) usage(`unknown benchmark ${JSON.stringify(a.slice(0, 40))}; one of: ${all.join(', ')}`);
+    else o.names.push(a);
   }
-  const r = await mod.run();
-  results[name] = { ...r, date: new Date().toISOString(), machine };
-  console.log(`## ${r.title}\n\n${table(r.head, r.rows)}\n`);
-  for (const n of r.notes ?? []) console.log(`- ${n}`);
-  console.log('');
+  o.readme ??= path.join(path.dirname(path.dirname(o.results)), 'README.md');
+  return o;
 }
-// Merge: a run of some benchmarks keeps the latest figures of the others (each says when and where).
-const file = path.join(benchDir, 'results/latest.json');
-mkdirSync(path.dirname(file), { recursive: true });
-const previous = existsSync(file) ? JSON.parse(readFileSync(file, 'utf8')) : {};
-const merged = { ...(previous.results ?? {}), ...results };
-writeFileSync(file, JSON.stringify({ date: new Date().toISOString(), machine, results: merged }, null, 2));
+
+const readJson = (f) => JSON.parse(readFileSync(f, 'utf8'));
+
+function writeAtomic(file, text) {
+  mkdirSync(path.dirname(file), { recursive: true });
+  writeFileSync(`${file}.tmp`, text);
+  renameSync(`${file}.tmp`, file);
+}
+
+/** Renders README's generated part from the results directory: latest.json, then the other machines' files. */
+export function renderReadme(resultsDir, readmeFile) {
+  const latestFile = path.join(resultsDir, 'latest.json');
+  const latest = existsSync(latestFile) ? readJson(latestFile) : { results: {} };
+  const others = existsSync(resultsDir)
+    ? readdirSync(resultsDir)
+        .filter((f) => f.endsWith('.json') && f !== 'latest.json')
+        .sort()
+        .map((file) => ({ file, data: readJson(path.join(resultsDir, file)) }))
+    : [];
+  const readme = existsSync(readmeFile) ? readFileSync(readmeFile, 'utf8') : '# Benchmarks\n';
+  writeAtomic(readmeFile, spliceReadme(readme, renderGenerated(latest, { others, order: all })));
+}
+
+const seconds = (name, dflt) => {
+  const v = Number(process.env[name] ?? dflt);
+  if (!Number.isFinite(v) || v <= 0) usage(`${name} must be a positive number of seconds, got ${process.env[name]}`);
+  return v;
+};
+
+async function measure(opts) {
+  const scale = Number(process.env.BENCH_SCALE ?? 1) || 1;
+  const perBench = seconds('BENCH_TIMEOUT_S', 150 * scale);
+  const budget = seconds('BENCH_BUDGET_S', 600 * scale);
+  const cpus = os.cpus().length;
+  const machine = `${cpus} × ${os.cpus()[0]?.model?.trim() ?? 'cpu'}, ${(os.totalmem() / 2 ** 30).toFixed(0)} GiB, Linux ${os.release()}, Node ${process.version}`;
+  console.log(`# overnight-ops benchmarks — ${new Date().toISOString()}\n\nMachine: ${machine}\n`);
+  const results = {};
+  let failed = 0;
+  const t0 = Date.now();
+  for (const name of opts.names.length ? opts.names : all) {
+    let mod;
+    try {
+      mod = await import(`./${name}.js`);
+    } catch (err) {
+      if (err?.code === 'ERR_MODULE_NOT_FOUND' && String(err.message).includes(`${name}.js`)) continue;
+      throw err;
+    }
+    const left = budget - (Date.now() - t0) / 1000;
+    if (left <= 0) {
+      console.log(`## ${name}: not run, the run's budget of ${budget} s is spent (BENCH_BUDGET_S)\n`);
+      failed++;
+      continue;
+    }
+    const limit = Math.min(perBench, left);
+    const before = loadAverage();
+    console.log(`## ${name} — load average before: ${before}`);
+    const date = new Date().toISOString();
+    const start = Date.now();
+    let timer;
+    try {
+      const r = await Promise.race([
+        mod.run(),
+        new Promise((_, reject) => {
+          timer = setTimeout(() => reject(new Error(`did not finish in ${limit.toFixed(0)} s`)), limit * 1000);
+        }),
+      ]);
+      const durationS = (Date.now() - start) / 1000;
+      // A benchmark reports the load over its measured part; the runner's own before/after is the fallback.
+      const load = r.load?.before ? r.load : { before, after: loadAverage() };
+      results[name] = { ...r, load, date, machine, cpus, durationS };
+      console.log(`\n### ${r.title}\n`);
+      if (r.head?.length) console.log(`${table(r.head, r.rows ?? [])}\n`);
+      for (const n of r.notes ?? []) console.log(`- ${n}`);
+      for (const t of r.targets ?? [])
+        console.log(`- target: ${t.what}: ${t.value} (goal ${t.goal}) ${t.met ? 'met' : 'NOT met'}`);
+    } catch (err) {
+      failed++;
+      const msg = String(err?.stack ?? err)
+        .split('\n')
+        .slice(0, 3)
+        .join(' / ');
+      console.error(`\n${name} FAILED: ${msg}`);
+      results[name] = {
+        title: name,
+        error: String(err?.message ?? err).slice(0, 300),
+        date,
+        machine,
+        cpus,
+        load: { before, after: loadAverage() },
+      };
+      if (String(err?.message).startsWith('did not finish')) {
+        clearTimeout(timer);
+        console.error('stopping: a benchmark still running would skew the ones after it');
+        break;
+      }
+    } finally {
+      clearTimeout(timer);
+    }
+    console.log(`\n${name}: ${((Date.now() - start) / 1000).toFixed(1)} s, load average after: ${loadAverage()}\n`);
+  }
+  // Merge: a run of some benchmarks keeps the latest figures of the others (each says when and where).
+  const previous = existsSync(opts.results) ? readJson(opts.results) : {};
+  const merged = { ...(previous.results ?? {}), ...results };
+  writeAtomic(
+    opts.results,
+    `${JSON.stringify({ date: new Date().toISOString(), machine, results: merged }, null, 2)}\n`,
+  );
+  return failed;
+}
+
+async function main() {
+  const opts = parseArgs(process.argv.slice(2));
+  // monitor-cost forces collections between phases; give it gc() without asking every caller for the flag.
+  if (!opts.render && typeof globalThis.gc !== 'function' && !process.env.OVERNIGHT_BENCH_CHILD) {
+    const r = spawnSync(process.execPath, ['--expose-gc', fileURLToPath(import.meta.url), ...process.argv.slice(2)], {
+      stdio: 'inherit',
+      env: { ...process.env, OVERNIGHT_BENCH_CHILD: '1' },
+    });
+    process.exit(r.status ?? 1);
+  }
+  const failed = opts.render ? 0 : await measure(opts);
+  renderReadme(path.dirname(opts.results), opts.readme);
+  console.log(`README rendered: ${path.relative(process.cwd(), opts.readme)}`);
+  if (failed) console.error(`${failed} benchmark(s) failed or were not run`);
+  // Exit now: a timed-out benchmark may still hold handles open.
+  process.exit(failed ? 1 : 0);
+}
+
+if (process.argv[1] && path.resolve(process.argv[1]) === fileURLToPath(import.meta.url)) await main();

@@ -90,17 +90,23 @@ export function loadAverage() {
  * median of the round medians (the figure to quote), the p99 over all calls and the round medians themselves, plus
  * the load average before and after the run (quote it beside the figures).
  *
- * cases: { name: fn } where fn is sync or returns a promise (awaited).
+ * cases: { name: fn } where fn is sync or returns a promise (awaited). before: { name: fn }, optional, run untimed
+ * before each of that case's rounds (and before its warm-up).
  */
-export async function interleave(cases, { rounds = 15, perRound = 200, warmup = 20 } = {}) {
+export async function interleave(cases, { rounds = 15, perRound = 200, warmup = 20, before = {} } = {}) {
   const names = Object.keys(cases);
   const loadBefore = loadAverage();
   const perCase = Object.fromEntries(names.map((n) => [n, { roundMedians: [], all: [] }]));
-  for (const n of names) for (let i = 0; i < warmup; i++) await cases[n]();
+  for (const n of names) {
+    await before[n]?.();
+    for (let i = 0; i < warmup; i++) await cases[n]();
+  }
   for (let r = 0; r < rounds; r++) {
     const order = r % 2 === 0 ? names : [...names].reverse();
     for (const n of order) {
       const fn = cases[n];
+      // Untimed set-up of a case's round (e.g. switching the fake NVML's configuration).
+      await before[n]?.();
       const t = new Float64Array(perRound);
       for (let i = 0; i < perRound; i++) {
         const t0 = process.hrtime.bigint();
@@ -123,4 +129,52 @@ export async function interleave(cases, { rounds = 15, perRound = 200, warmup = 
 /** "1.23 → 1.40": the 1-minute load average before and after, for a table's load column. */
 export function loadColumn(load) {
   return `${load.before.split(' ')[0]} → ${load.after.split(' ')[0]}`;
+}
+
+/**
+ * interleave() for measures that are not a call's wall time (a thread's CPU share over a window, an event-loop
+ * delay): each case is run once per round, ABAB with the order alternating, and returns an object of numbers.
+ * Returns, per case, the median over rounds of each field, every round's values, and the load average before and
+ * after.
+ *
+ * cases: { name: async () => ({ field: number, ... }) }
+ */
+export async function interleaveRounds(cases, { rounds = 5 } = {}) {
+  const names = Object.keys(cases);
+  const loadBefore = loadAverage();
+  const perCase = Object.fromEntries(names.map((n) => [n, []]));
+  for (let r = 0; r < rounds; r++) {
+    const order = r % 2 === 0 ? names : [...names].reverse();
+    for (const n of order) perCase[n].push(await cases[n]());
+  }
+  const out = { load: { before: loadBefore, after: loadAverage() }, rounds };
+  for (const n of names) {
+    const values = perCase[n];
+    const fields = Object.keys(values[0] ?? {}).filter((k) => typeof values[0][k] === 'number');
+    out[n] = { rounds: values, ...Object.fromEntries(fields.map((f) => [f, median(values.map((v) => v[f]))])) };
+  }
+  return out;
+}
+
+/** A benchmark's load average over its whole run: the first before and the last after. */
+export function spanLoad(first, last = first) {
+  return { before: first.before, after: last.after };
+}
+
+/**
+ * One of the issue's goals with the measured value: met is computed, never written by hand.
+ * op: '<=' | '<' | '>=' | '>'; unit is appended to the value and the limit in the text.
+ */
+export function target(what, measured, op, limit, fmt = (v) => String(v)) {
+  const met = Number.isFinite(measured)
+    ? { '<=': measured <= limit, '<': measured < limit, '>=': measured >= limit, '>': measured > limit }[op]
+    : false;
+  if (met === undefined) throw new Error(`target(): op must be one of <=, <, >=, >; got ${JSON.stringify(op)}`);
+  return { what, value: fmt(measured), goal: `${op} ${fmt(limit)}`, met, measured, limit };
+}
+
+/** Scales a benchmark's default amount of work by BENCH_SCALE (e.g. 3 on a quiet machine; at least 1 unit). */
+export function scaled(n) {
+  const f = Number(process.env.BENCH_SCALE ?? '1');
+  return Math.max(1, Math.round(n * (Number.isFinite(f) && f > 0 ? f : 1)));
 }

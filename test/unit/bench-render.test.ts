@@ -1,0 +1,186 @@
+// The renderer behind `npm run bench` / `node benchmarks/run.js --render`: benchmarks/README.md's figures come from
+// results/latest.json, with date, machine, load average and targets; the hand-written head is never touched.
+import { execFile } from 'node:child_process';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { fileURLToPath, pathToFileURL } from 'node:url';
+import { promisify } from 'node:util';
+import { afterEach, describe, expect, it } from 'vitest';
+
+const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
+const runJs = path.join(root, 'benchmarks/run.js');
+
+interface Target {
+  what: string;
+  value: string;
+  goal: string;
+  met: boolean;
+}
+interface Render {
+  BEGIN: string;
+  END: string;
+  renderGenerated(latest: unknown, o?: { others?: { file: string; data: unknown }[]; order?: string[] }): string;
+  spliceReadme(readme: string, generated: string): string;
+}
+interface Measure {
+  target(what: string, measured: number, op: string, limit: number, fmt?: (v: number) => string): Target;
+  interleaveRounds(
+    cases: Record<string, () => Promise<Record<string, number>>>,
+    o: { rounds: number },
+  ): Promise<Record<string, unknown> & { load: { before: string; after: string } }>;
+}
+// Plain JS modules (benchmarks/ is not part of the TypeScript build): imported by URL, typed here.
+const render = (await import(pathToFileURL(path.join(root, 'benchmarks/lib/render.js')).href)) as Render;
+const measure = (await import(pathToFileURL(path.join(root, 'benchmarks/lib/measure.js')).href)) as Measure;
+
+const sampler = {
+  title: 'Sampler: thread CPU vs the C limit',
+  head: ['case', 'thread CPU', 'C limit', 'vs C'],
+  rows: [
+    ['1 ms, default', '2.61 %', '2.20 %', '1.19x'],
+    ['100 µs | memory', '21.0 %', '20.1 %', '1.04x'],
+  ],
+  notes: ['timer floor: 1.9 % of a core at 1 ms'],
+  load: { before: '0.41 0.52 0.60', after: '0.55 0.53 0.60' },
+  targets: [
+    measure.target('1 kHz thread CPU', 2.61, '<', 3, (v) => `${v} %`),
+    measure.target('p99 jitter', 240, '<', 200, (v) => `${v} µs`),
+  ],
+  date: '2026-11-27T13:02:11.000Z',
+  machine: '2 × AMD EPYC, 24 GiB',
+  cpus: 2,
+  durationS: 61.2,
+};
+const latest = {
+  date: '2026-11-27T13:05:00.000Z',
+  machine: '2 × AMD EPYC, 24 GiB',
+  results: {
+    sampler,
+    'kernel-log': {
+      title: 'kernel-log',
+      error: 'ENOENT: /dev/kmsg',
+      date: '2026-11-27T13:04:00.000Z',
+      machine: '2 × AMD EPYC, 24 GiB',
+      load: { before: '1.00 1.00 1.00', after: '1.10 1.00 1.00' },
+    },
+  },
+};
+
+describe('benchmarks README renderer', () => {
+  it('renders each benchmark with its date, machine, load average, table, notes and computed targets', () => {
+    const out = render.renderGenerated(latest, { order: ['gpu-sample', 'sampler', 'kernel-log'] });
+    expect(out.startsWith(render.BEGIN)).toBe(true);
+    expect(out.endsWith(render.END)).toBe(true);
+    // The table, a cell's '|' escaped so it stays one column.
+    expect(out).toContain('| case | thread CPU | C limit | vs C |');
+    expect(out).toContain('| 1 ms, default | 2.61 % | 2.20 % | 1.19x |');
+    expect(out).toContain('| 100 µs \\| memory | 21.0 % | 20.1 % | 1.04x |');
+    expect(out).toContain('- timer floor: 1.9 % of a core at 1 ms');
+    expect(out).toContain(
+      'Measured 2026-11-27 13:02 UTC on 2 × AMD EPYC, 24 GiB; load average 0.41 0.52 0.60 before, 0.55 0.53 0.60 after (1/5/15 min, 2 CPUs); ran 61 s.',
+    );
+    // Targets: met is computed from the measured value and the goal, in the section and in the summary.
+    expect(out).toContain('| 1 kHz thread CPU | 2.61 % | < 3 % | met |');
+    expect(out).toContain('| p99 jitter | 240 µs | < 200 µs | **not met** |');
+    expect(out).toContain('| sampler | p99 jitter | 240 µs | < 200 µs | **not met** | 2026-11-27 13:02 UTC |');
+    // A benchmark that threw says so, with no figures; order follows run.js's list.
+    expect(out).toContain('**Failed in that run:** ENOENT: /dev/kmsg. No figures.');
+    expect(out).toContain('| kernel-log | failed in the last run |');
+    expect(out.indexOf('— `sampler`')).toBeLessThan(out.indexOf('— `kernel-log`'));
+  });
+
+  it('computes met from the value (never by hand) and refuses an unknown comparison', () => {
+    expect(measure.target('x', 1.2, '<=', 1.2).met).toBe(true);
+    expect(measure.target('x', 1.21, '<=', 1.2).met).toBe(false);
+    expect(measure.target('x', 600, '>=', 500).met).toBe(true);
+    expect(measure.target('x', Number.NaN, '<', 3).met).toBe(false);
+    expect(() => measure.target('x', 1, '=<', 2)).toThrow(/op must be one of/);
+  });
+
+  it('renders another machine in the current format as its own section and lists old-format files by name', () => {
+    const h100 = { date: '2026-11-28T09:00:00.000Z', machine: '16 × Xeon, H100', results: { sampler } };
+    const old = {
+      date: '2026-11-24T10:42:13.264Z',
+      machine: '16 × Xeon',
+      results: { 'gpu-sample': { title: 't', head: [], rows: [] } },
+    };
+    const out = render.renderGenerated(latest, {
+      order: ['sampler'],
+      others: [
+        { file: 'h100-2026-11-28.json', data: h100 },
+        { file: 'h100-2026-11-24.json', data: old },
+      ],
+    });
+    expect(out).toContain('## h100-2026-11-28.json: 16 × Xeon, H100, 2026-11-28 09:00 UTC');
+    expect(out).toContain('results/h100-2026-11-24.json');
+    expect(out).not.toContain('## h100-2026-11-24.json');
+  });
+
+  it('keeps the hand-written head and anything after the end marker byte for byte', () => {
+    const head = '# Benchmarks\r\n\nHow to run:  trailing spaces  \n\t`npm run bench` — ✓ ünïcode\n\n';
+    const tail = '\n\nafter the figures\n';
+    const first = render.spliceReadme(
+      `${head}${render.BEGIN}\nold figures 9.99 ms\n${render.END}${tail}`,
+      render.renderGenerated(latest),
+    );
+    expect(first.startsWith(head + render.BEGIN)).toBe(true);
+    expect(first.endsWith(render.END + tail)).toBe(true);
+    expect(first).not.toContain('9.99 ms');
+    // Rendering again is a fixed point, and a README without markers gets them appended after its text.
+    expect(render.spliceReadme(first, render.renderGenerated(latest))).toBe(first);
+    const fresh = render.spliceReadme('# Benchmarks\n', render.renderGenerated(latest));
+    expect(fresh.startsWith(`# Benchmarks\n\n${render.BEGIN}`)).toBe(true);
+    expect(() => render.spliceReadme(`x ${render.BEGIN} y`, 'g')).toThrow(/but not the other/);
+  });
+
+  it('interleaveRounds alternates the order of the cases every round and takes the median over rounds', async () => {
+    const order: string[] = [];
+    let a = 0;
+    const r = await measure.interleaveRounds(
+      {
+        a: async () => (order.push('a'), { v: [5, 1, 3][a++] }),
+        b: async () => (order.push('b'), { v: 7 }),
+      },
+      { rounds: 3 },
+    );
+    expect(order).toEqual(['a', 'b', 'b', 'a', 'a', 'b']);
+    expect((r.a as { v: number }).v).toBe(3);
+    expect(r.load.before).toMatch(/^\d+\.\d+ \d+\.\d+ \d+\.\d+$/);
+  });
+});
+
+describe('node benchmarks/run.js --render', () => {
+  let dir = '';
+  afterEach(() => rmSync(dir, { recursive: true, force: true }));
+
+  it('rewrites only the generated part of a README from latest.json, measuring nothing', async () => {
+    dir = mkdtempSync(path.join(tmpdir(), 'ovn-bench-render-'));
+    mkdirSync(path.join(dir, 'results'));
+    const results = path.join(dir, 'results/latest.json');
+    writeFileSync(results, JSON.stringify(latest));
+    const head = '# Benchmarks\n\nHand-written: how to run.  \n\n';
+    writeFileSync(path.join(dir, 'README.md'), `${head}${render.BEGIN}\nstale\n${render.END}\n`);
+    const { stdout } = await promisify(execFile)(process.execPath, [runJs, '--render', '--results', results], {
+      timeout: 60_000,
+    });
+    expect(stdout).toContain('README rendered');
+    const readme = readFileSync(path.join(dir, 'README.md'), 'utf8');
+    expect(readme.startsWith(head + render.BEGIN)).toBe(true);
+    expect(readme).not.toContain('stale');
+    expect(readme).toContain('| 1 ms, default | 2.61 % | 2.20 % | 1.19x |');
+    expect(readme).toContain('| p99 jitter | 240 µs | < 200 µs | **not met** |');
+    expect(readme.endsWith(`${render.END}\n`)).toBe(true);
+  });
+
+  it('refuses an unknown benchmark name, naming it and the allowed ones', async () => {
+    const err = await promisify(execFile)(process.execPath, [runJs, '--render', 'no-such-bench'], {
+      timeout: 60_000,
+    }).then(
+      () => null,
+      (e: unknown) => e as { code: number; stderr: string },
+    );
+    expect(err?.code).toBe(64);
+    expect(err?.stderr).toMatch(/unknown benchmark "no-such-bench"; one of: host-sample, .*psi-reaction/);
+  });
+});
