@@ -1,10 +1,13 @@
 // The night's journal: the kernel-log reader thread's CPU at idle, how many kernel records per
 // second the parser + catalog handle (and the real reader over the whole ring buffer), the metric
-// history's bytes per node-day, and the morning report's build time for a 24 h night.
+// history's bytes per node-day, and the morning report's build time for a 24 h night (issue 15 asks for these four
+// figures; no goal is set on them, so the benchmark states no targets). There is no peer to alternate with: each
+// figure is a rate or a size of our own, given with the load average over the run (the idle thread's CPU is its own
+// schedstat, which load does not inflate; the rates are what a loaded node would see).
 import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { benchDir, median } from './lib/measure.js';
+import { benchDir, loadAverage, median, scaled } from './lib/measure.js';
 
 const dist = (p) => import(path.join(benchDir, '../dist', p));
 const { loadNative } = await dist('native.js');
@@ -171,13 +174,14 @@ async function reportBuild() {
 }
 
 export async function run() {
-  const idle = await idleCost(20);
+  const before = loadAverage();
+  const idle = await idleCost(scaled(10));
   const rate = parseMatchRate();
   const ring = await ringRate();
   const host = historyBytesPerDay(0);
   const eight = historyBytesPerDay(8);
   const rep = await reportBuild();
-  const load = readFileSync('/proc/loadavg', 'utf8').split(' ').slice(0, 3).join(' ');
+  const load = { before, after: loadAverage() };
   return {
     title: 'Kernel log, event history and morning report',
     head: ['measure', 'figure', 'detail'],
@@ -213,7 +217,9 @@ export async function run() {
         `8,641 rows, 200 events, one task; HTML ${(rep.htmlBytes / 2 ** 10).toFixed(0)} KiB`,
       ],
     ],
-    notes: [`load average during the run: ${load}`],
-    raw: { idle, rate, ring, host, eight, rep, load },
+    notes: ['no peer or limit: rates and sizes of our own, for the record (issue 15)'],
+    load,
+    targets: [],
+    raw: { idle, rate, ring, host, eight, rep },
   };
 }

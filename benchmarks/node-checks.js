@@ -1,18 +1,19 @@
 // The added cost of the node checks in a full health check: InfiniBand (8 ports on a fake sysfs
 // tree), NVLink (8 GPUs x 18 links through the fake NVML) and NVSwitch fabric, mounts, daemons,
 // users, zombies and descriptors, against the same full check on PCIe-only GPUs with nothing
-// configured. The two configurations alternate in rounds in one process (same NVML library, same
-// machine load), so the difference is the added cost. Also: the node checker alone, and one
-// operator check (a spawned script).
+// configured. The two configurations alternate in rounds in one process (interleave(): same NVML library, same
+// machine load, the fake's configuration switched untimed before each round), so the difference is the added cost;
+// the GPU sample with and without the NVLink links alternates the same way. Also: the node checker alone, and one
+// operator check (a spawned script). No issue sets a goal on these, so no targets: the table is for the record.
 import { mkdtempSync, mkdirSync, renameSync, rmSync, writeFileSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { benchDir, fmtUs, timeAsync } from './lib/measure.js';
-
-const median = (a) => [...a].sort((x, y) => x - y)[Math.floor(a.length / 2)];
+import { buildFakeNvml } from './lib/fake-nvml.js';
+import { benchDir, fmtUs, interleave, loadAverage, loadColumn, scaled, timeAsync } from './lib/measure.js';
 
 export async function run() {
-  const lib = path.join(benchDir, '../test/fixtures/fake-nvml/build/full/libnvidia-ml.so.1');
+  const loadFirst = loadAverage();
+  const lib = buildFakeNvml();
   const tmp = mkdtempSync(path.join(tmpdir(), 'overnight-bench-nc-'));
   try {
     const base = JSON.parse(readFileSync(path.join(benchDir, 'fixtures/fake-nvml-8gpu.json'), 'utf8'));
@@ -86,71 +87,85 @@ export async function run() {
     const sampleOn = await (useNvml(hgx), on.checkSystemHealth('full'));
     const links = sampleOn.metrics.node_checks.gpu_interconnect.gpus.reduce((a, g) => a + (g.nvlink?.length ?? 0), 0);
     const ports = sampleOn.metrics.node_checks.infiniband.ports.length;
-    const offT = [];
-    const onT = [];
-    const rounds = 6;
+    const rounds = scaled(6);
     const per = 15;
-    for (let r = 0; r < rounds; r++) {
-      useNvml(base);
-      const a = await timeAsync(() => off.checkSystemHealth('full'), { iterations: per, warmup: 2 });
-      useNvml(hgx);
-      const b = await timeAsync(() => on.checkSystemHealth('full'), { iterations: per, warmup: 2 });
-      offT.push(a.medianUs);
-      onT.push(b.medianUs);
-    }
+    const full = await interleave(
+      { off: () => off.checkSystemHealth('full'), on: () => on.checkSystemHealth('full') },
+      { rounds, perRound: per, warmup: 2, before: { off: () => useNvml(base), on: () => useNvml(hgx) } },
+    );
     const nc = on.nodeChecks;
     const table = await (
       await import('../dist/readers/processes.js')
     )
       .createProcessTable()
       .scanAsync({ status: true, cmdline: true });
+    useNvml(hgx);
     const gpu = await gpuSampler().sample();
     const checker = await timeAsync(() => nc.run(table, gpu), { iterations: 100, warmup: 5 });
-    useNvml(base);
-    const gpuOff = await timeAsync(() => gpuSampler().sample(), { iterations: 100, warmup: 5 });
-    useNvml(hgx);
-    const gpuOn = await timeAsync(() => gpuSampler().sample(), { iterations: 100, warmup: 5 });
+    const gpus = await interleave(
+      { off: () => gpuSampler().sample(), on: () => gpuSampler().sample() },
+      { rounds, perRound: 15, warmup: 3, before: { off: () => useNvml(base), on: () => useNvml(hgx) } },
+    );
+    const gpuOff = gpus.off;
+    const gpuOn = gpus.on;
+    const lcGpuAfter = gpus.load.after;
     const check = await timeAsync(() => runOperatorCheck(allOn.checks[0]), { iterations: 30, warmup: 3 });
     gpuSampler().close();
-    const mOff = median(offT);
-    const mOn = median(onT);
+    const mOff = full.off.medianUs;
+    const mOn = full.on.medianUs;
+    const lc = loadColumn(full.load);
+    const lcGpu = loadColumn(gpus.load);
     return {
       title: `Node checks in a full health check (8 GPUs x 18 NVLink links + fabric on the fake NVML, ${ports} InfiniBand ports on a fake sysfs, 3 mounts, 2 daemons, users, zombies, descriptors)`,
-      head: ['what', 'median', 'p99', 'note'],
+      head: ['what', 'median', 'p99', 'note', 'load (1 min)'],
       rows: [
         [
           'full check, node checks unconfigured, PCIe-only GPUs',
           fmtUs(mOff),
-          '',
-          `median of ${rounds} round medians (${per} checks each)`,
+          fmtUs(full.off.p99Us),
+          `median of ${rounds} interleaved round medians (${per} checks each)`,
+          lc,
         ],
         [
           'full check, everything on',
           fmtUs(mOn),
-          '',
+          fmtUs(full.on.p99Us),
           `added: ${fmtUs(mOn - mOff)} (${(((mOn - mOff) / mOff) * 100).toFixed(0)} %)`,
+          lc,
         ],
         [
           'node checker alone (all on, ' + links + ' links judged)',
           fmtUs(checker.medianUs),
           fmtUs(checker.p99Us),
-          'native reads on libuv workers',
+          'native reads on libuv workers; 100 calls',
+          lc,
         ],
-        ['GPU full sample, PCIe-only GPUs', fmtUs(gpuOff.medianUs), fmtUs(gpuOff.p99Us), ''],
+        [
+          'GPU full sample, PCIe-only GPUs',
+          fmtUs(gpuOff.medianUs),
+          fmtUs(gpuOff.p99Us),
+          'interleaved with the next row',
+          lcGpu,
+        ],
         [
           'GPU full sample, 18 NVLink links + fabric per GPU',
           fmtUs(gpuOn.medianUs),
           fmtUs(gpuOn.p99Us),
           `+${fmtUs(gpuOn.medianUs - gpuOff.medianUs)} for 1000 more NVML calls (125 per GPU)`,
+          lcGpu,
         ],
         [
           'one operator check (spawned /bin/sh script)',
           fmtUs(check.medianUs),
           fmtUs(check.p99Us),
-          'runs on its own interval, not every check',
+          'runs on its own interval, not every check; 30 runs',
+          loadColumn({ before: lcGpuAfter, after: loadAverage() }),
         ],
       ],
-      raw: { offRoundMediansUs: offT, onRoundMediansUs: onT, checker, gpuOff, gpuOn, check },
+      notes: ['no issue sets a goal on these figures: no targets'],
+      load: { before: loadFirst, after: loadAverage() },
+      targets: [],
+      raw: { full, checker, gpus, check },
     };
   } finally {
     rmSync(tmp, { recursive: true, force: true });

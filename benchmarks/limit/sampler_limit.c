@@ -1,12 +1,18 @@
 // The physical limit of a sampling thread on this machine: wake on absolute CLOCK_MONOTONIC
 // deadlines and pread the same files the sampler reads, at the same cadences, and nothing else (no
-// parsing, no ring, no statistics). Prints JSON: samples, thread CPU, duration, gap p50/p99.
+// parsing, no ring, no statistics). It waits the way native/sampler/sampler.cc does since stop()
+// became wakeable: a condition variable's timed wait on the monotonic clock (one futex wait with an
+// absolute deadline), with the thread's timer slack at 1 µs as the sampler sets it, so the floor it
+// measures is the sampler's own. Prints JSON: samples, thread CPU, duration, gap p50/p99.
 // usage: sampler_limit <intervalUs> <durationMs> [<path>:<everyNthSample> ...]
 #define _GNU_SOURCE
+#include <errno.h>
 #include <fcntl.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/prctl.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -23,13 +29,23 @@ static int cmp(const void* a, const void* b) {
 
 int main(int argc, char** argv) {
   if (argc < 3) return 2;
+  prctl(PR_SET_TIMERSLACK, 1000UL, 0UL, 0UL, 0UL);
+  pthread_condattr_t ca;
+  pthread_condattr_init(&ca);
+  pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
+  pthread_cond_t cv;
+  pthread_cond_init(&cv, &ca);
+  pthread_mutex_t mu = PTHREAD_MUTEX_INITIALIZER;
   unsigned long long interval = strtoull(argv[1], 0, 10) * 1000ULL;
   unsigned long long duration = strtoull(argv[2], 0, 10) * 1000000ULL;
+  if (!interval || !duration) return 2;
   int n = argc - 3, fds[32], every[32];
   static char buf[1 << 16];
-  for (int i = 0; i < n && i < 32; i++) {
+  if (n > 32) n = 32;
+  for (int i = 0; i < n; i++) {
     char* colon = strrchr(argv[3 + i], ':');
     every[i] = colon ? atoi(colon + 1) : 1;
+    if (every[i] < 1) every[i] = 1;
     if (colon) *colon = 0;
     fds[i] = open(argv[3 + i], O_RDONLY | O_CLOEXEC);
   }
@@ -39,8 +55,10 @@ int main(int argc, char** argv) {
   for (unsigned long long k = 0; next - start < duration; k++) {
     next += interval;
     struct timespec d = {(time_t)(next / 1000000000ULL), (long)(next % 1000000000ULL)};
-    while (clock_nanosleep(CLOCK_MONOTONIC, TIMER_ABSTIME, &d, NULL)) {
+    pthread_mutex_lock(&mu);
+    while (pthread_cond_timedwait(&cv, &mu, &d) != ETIMEDOUT) {
     }
+    pthread_mutex_unlock(&mu);
     unsigned long long t = now_ns(CLOCK_MONOTONIC);
     for (int i = 0; i < n; i++)
       if (fds[i] >= 0 && k % (unsigned long long)every[i] == 0 && pread(fds[i], buf, sizeof buf, 0) < 0) return 1;
