@@ -53,7 +53,7 @@ export async function run() {
   const n = first.deviceCount;
   const limitBin = compile('limit/nvml_limit.c', 'nvml_limit', ['-ldl']);
   const per = 50;
-  const rounds = scaled(12);
+  const rounds = scaled(20);
   const limitRun = (extra = []) =>
     JSON.parse(execFileSync(limitBin, [lib, String(per), ...extra], { encoding: 'utf8', env: process.env }));
   for (let i = 0; i < 20; i++) await sampler.sample(); // warm-up, untimed

@@ -24,7 +24,7 @@ export async function run() {
       const r = await ours.callTool({ name: 'healthCheck', arguments: { checkType } });
       serverMs[checkType].push(r.structuredContent.duration_ms);
     };
-    const rounds = scaled(6);
+    const rounds = scaled(10);
     const per = 30;
     const r = await interleave(
       {

@@ -87,7 +87,7 @@ export async function run() {
     const sampleOn = await (useNvml(hgx), on.checkSystemHealth('full'));
     const links = sampleOn.metrics.node_checks.gpu_interconnect.gpus.reduce((a, g) => a + (g.nvlink?.length ?? 0), 0);
     const ports = sampleOn.metrics.node_checks.infiniband.ports.length;
-    const rounds = scaled(6);
+    const rounds = scaled(10);
     const per = 15;
     const full = await interleave(
       { off: () => off.checkSystemHealth('full'), on: () => on.checkSystemHealth('full') },

@@ -7,7 +7,7 @@
 //        node benchmarks/run.js --results FILE ...  write the measurements to FILE instead (e.g.
 //                                                   results/h100-2026-11-28.json on a GPU machine: rendered as its
 //                                                   own section); --readme FILE renders into another README
-// Bounded by default: each benchmark has BENCH_TIMEOUT_S (150 s) and the whole run BENCH_BUDGET_S (600 s, times
+// Bounded by default: each benchmark has BENCH_TIMEOUT_S (150 s) and the whole run BENCH_BUDGET_S (900 s, times
 // BENCH_SCALE); a benchmark that throws or times out is recorded as failed, the rest are rendered, and the exit
 // code is 1. A time-out ends the run (the stuck benchmark would skew the ones after it).
 import { spawnSync } from 'node:child_process';
@@ -86,14 +86,15 @@ const seconds = (name, dflt) => {
 async function measure(opts) {
   const scale = Number(process.env.BENCH_SCALE ?? 1) || 1;
   const perBench = seconds('BENCH_TIMEOUT_S', 150 * scale);
-  const budget = seconds('BENCH_BUDGET_S', 600 * scale);
+  const budget = seconds('BENCH_BUDGET_S', 900 * scale);
   const cpus = os.cpus().length;
   const machine = `${cpus} × ${os.cpus()[0]?.model?.trim() ?? 'cpu'}, ${(os.totalmem() / 2 ** 30).toFixed(0)} GiB, Linux ${os.release()}, Node ${process.version}`;
   console.log(`# overnight-ops benchmarks — ${new Date().toISOString()}\n\nMachine: ${machine}\n`);
   const results = {};
   let failed = 0;
   const t0 = Date.now();
-  for (const name of opts.names.length ? opts.names : all) {
+  const names = opts.names.length ? opts.names : all;
+  for (const [i, name] of names.entries()) {
     let mod;
     try {
       mod = await import(`./${name}.js`);
@@ -146,7 +147,11 @@ async function measure(opts) {
       };
       if (String(err?.message).startsWith('did not finish')) {
         clearTimeout(timer);
-        console.error('stopping: a benchmark still running would skew the ones after it');
+        const rest = names.slice(i + 1);
+        console.error(
+          `stopping: a benchmark still running would skew the ones after it; not run: ${rest.join(', ') || 'none'}`,
+        );
+        failed += rest.length;
         break;
       }
     } finally {

@@ -61,8 +61,8 @@ export async function run() {
   const rounds = scaled(5);
   const loadFirst = loadAverage();
   const limitBin = compile('limit/sampler_limit.c', 'sampler_limit', ['-lpthread']);
-  const cLimit = (args) => {
-    const c = JSON.parse(execFileSync(limitBin, args, { encoding: 'utf8' }));
+  const cLimit = (args, env = process.env) => {
+    const c = JSON.parse(execFileSync(limitBin, args, { encoding: 'utf8', env }));
     return { cpu: (c.threadCpuMs / c.durationMs) * 100, p50: c.gapP50, p99: c.gapP99 };
   };
   const cases = [
@@ -116,7 +116,13 @@ export async function run() {
   }
   // The timer's own floor (the C loop waking and reading nothing): what no sampler can go below.
   const floor = await interleaveRounds(
-    { '1 ms': async () => cLimit(['1000', String(roundMs)]), '100 µs': async () => cLimit(['100', String(roundMs)]) },
+    {
+      '1 ms': async () => cLimit(['1000', String(roundMs)]),
+      // The same wake-ups in clock_nanosleep, as the sampler waited before stop() became wakeable.
+      '1 ms, nanosleep': async () =>
+        cLimit(['1000', String(roundMs)], { ...process.env, SAMPLER_LIMIT_WAIT: 'nanosleep' }),
+      '100 µs': async () => cLimit(['100', String(roundMs)]),
+    },
     { rounds: Math.max(3, Math.round(rounds / 2)) },
   );
   raw.timerFloor = floor;
@@ -186,7 +192,7 @@ export async function run() {
     ],
     rows,
     notes: [
-      `timer floor (the C loop waking and reading nothing): ${floor['1 ms'].cpu.toFixed(2)} % of a core at 1 ms, ${floor['100 µs'].cpu.toFixed(2)} % at 100 µs (load ${loadColumn(floor.load)})`,
+      `timer floor (the C loop waking and reading nothing): ${floor['1 ms'].cpu.toFixed(2)} % of a core at 1 ms (gap p99 ${fmtUs(floor['1 ms'].p99)}), ${floor['100 µs'].cpu.toFixed(2)} % at 100 µs; waiting in clock_nanosleep instead of the condition variable, alternating with it: ${floor['1 ms, nanosleep'].cpu.toFixed(2)} % at 1 ms (gap p99 ${fmtUs(floor['1 ms, nanosleep'].p99)}) (load ${loadColumn(floor.load)})`,
       `window(10 s) at 1 kHz (${ws.channels.length} channels, 10,000 samples): ${fmtUs(median(windowUs))} on the JS thread (median of 21)`,
       `process channel: ${pr.processScans} scans of 20 descendants in 2 s, ${fmtUs(perScanUs)} of scanner-thread CPU a scan`,
       `event-loop delay (monitorEventLoopDelay, 1 ms timer work), median of ${loop.rounds} alternating rounds: without the sampler p50 ${us(loop.without.p50)} / p99 ${us(loop.without.p99)}; with the 1 kHz sampler p50 ${us(loop.with.p50)} / p99 ${us(loop.with.p99)} (load ${loadColumn(loop.load)})`,

@@ -57,7 +57,7 @@ export function renderBenchmark(name, r, level = '##') {
   for (const n of r.notes ?? []) out.push(`- ${String(n).replace(/\r?\n/g, ' ')}`);
   if (r.notes?.length) out.push('');
   if (r.targets?.length) {
-    out.push('Targets:', '', table(['target', 'measured', 'goal', ''], targetRows(r.targets)), '');
+    out.push('Targets:', '', table(['target', 'measured', 'goal', 'result'], targetRows(r.targets)), '');
   }
   return out.join('\n');
 }
@@ -71,7 +71,7 @@ function summary(names, results) {
     for (const t of r.targets ?? []) rows.push([name, t.what, t.value, t.goal, metText(t), when(r.date)]);
   }
   if (!rows.length) return '';
-  return table(['benchmark', 'target', 'measured', 'goal', '', 'measured on'], rows);
+  return table(['benchmark', 'target', 'measured', 'goal', 'result', 'measured on'], rows);
 }
 
 /** Benchmark names in run.js's order first, then any others the results hold. */

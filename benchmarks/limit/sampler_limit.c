@@ -3,7 +3,9 @@
 // parsing, no ring, no statistics). It waits the way native/sampler/sampler.cc does since stop()
 // became wakeable: a condition variable's timed wait on the monotonic clock (one futex wait with an
 // absolute deadline), with the thread's timer slack at 1 µs as the sampler sets it, so the floor it
-// measures is the sampler's own. Prints JSON: samples, thread CPU, duration, gap p50/p99.
+// measures is the sampler's own. With SAMPLER_LIMIT_WAIT=nanosleep it sleeps in clock_nanosleep(TIMER_ABSTIME)
+// instead, as the sampler did before stop() became wakeable: the two floors side by side say what the change cost.
+// Prints JSON: samples, thread CPU, duration, gap p50/p99.
 // usage: sampler_limit <intervalUs> <durationMs> [<path>:<everyNthSample> ...]
 #define _GNU_SOURCE
 #include <errno.h>
@@ -39,6 +41,8 @@ int main(int argc, char** argv) {
   unsigned long long interval = strtoull(argv[1], 0, 10) * 1000ULL;
   unsigned long long duration = strtoull(argv[2], 0, 10) * 1000000ULL;
   if (!interval || !duration) return 2;
+  const char* wait = getenv("SAMPLER_LIMIT_WAIT");
+  int nanosleepWait = wait && !strcmp(wait, "nanosleep");
   int n = argc - 3, fds[32], every[32];
   static char buf[1 << 16];
   if (n > 32) n = 32;
@@ -55,10 +59,15 @@ int main(int argc, char** argv) {
   for (unsigned long long k = 0; next - start < duration; k++) {
     next += interval;
     struct timespec d = {(time_t)(next / 1000000000ULL), (long)(next % 1000000000ULL)};
-    pthread_mutex_lock(&mu);
-    while (pthread_cond_timedwait(&cv, &mu, &d) != ETIMEDOUT) {
+    if (nanosleepWait) {
+      while (clock_nanosleep(CLOCK_MONOTONIC, TIMER_ABSTIME, &d, NULL)) {
+      }
+    } else {
+      pthread_mutex_lock(&mu);
+      while (pthread_cond_timedwait(&cv, &mu, &d) != ETIMEDOUT) {
+      }
+      pthread_mutex_unlock(&mu);
     }
-    pthread_mutex_unlock(&mu);
     unsigned long long t = now_ns(CLOCK_MONOTONIC);
     for (int i = 0; i < n; i++)
       if (fds[i] >= 0 && k % (unsigned long long)every[i] == 0 && pread(fds[i], buf, sizeof buf, 0) < 0) return 1;
