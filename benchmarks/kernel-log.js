@@ -217,7 +217,10 @@ export async function run() {
         `8,641 rows, 200 events, one task; HTML ${(rep.htmlBytes / 2 ** 10).toFixed(0)} KiB`,
       ],
     ],
-    notes: ['no peer or limit: rates and sizes of our own, for the record (issue 15)'],
+    notes: [
+      `load average ${load.before} before, ${load.after} after`,
+      'no peer or limit: rates and sizes of our own, for the record (issue 15)',
+    ],
     load,
     targets: [],
     raw: { idle, rate, ring, host, eight, rep },

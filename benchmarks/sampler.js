@@ -176,6 +176,12 @@ export async function run() {
     target('1 kHz sampler (default read intervals): thread CPU', def.ours.cpu, '<', 3, pct),
     target('1 kHz sampler: p99 jitter (p99 gap − 1 ms)', Math.max(0, def.ours.p99 - 1000), '<', 200, us),
   ];
+  // Where the C loop doing the same reads is itself over the goal, no implementation can meet it on this machine
+  // at this load: say so beside the figures rather than leave a bare "not met".
+  const limitNote =
+    def.limit.cpu >= 3
+      ? `the C loop doing the same reads at 1 kHz used ${def.limit.cpu.toFixed(2)} % of a core in the same rounds: the 3 % goal is below this machine's limit at this load`
+      : `the C loop doing the same reads at 1 kHz used ${def.limit.cpu.toFixed(2)} % of a core in the same rounds`;
   return {
     title: `Sampler: achieved interval, jitter and thread CPU vs the C limit (median of ${rounds} alternating rounds of ${roundMs / 1000} s per case)`,
     head: [
@@ -196,6 +202,7 @@ export async function run() {
       `window(10 s) at 1 kHz (${ws.channels.length} channels, 10,000 samples): ${fmtUs(median(windowUs))} on the JS thread (median of 21)`,
       `process channel: ${pr.processScans} scans of 20 descendants in 2 s, ${fmtUs(perScanUs)} of scanner-thread CPU a scan`,
       `event-loop delay (monitorEventLoopDelay, 1 ms timer work), median of ${loop.rounds} alternating rounds: without the sampler p50 ${us(loop.without.p50)} / p99 ${us(loop.without.p99)}; with the 1 kHz sampler p50 ${us(loop.with.p50)} / p99 ${us(loop.with.p99)} (load ${loadColumn(loop.load)})`,
+      limitNote,
       'the C limit waits as the sampler does (condition variable on CLOCK_MONOTONIC, timer slack 1 µs); "vs C" is thread CPU over the C loop doing the same reads in the alternate rounds',
     ],
     load: { before: loadFirst, after: loadAverage() },
