@@ -100,7 +100,19 @@ async function measure(opts) {
       mod = await import(`./${name}.js`);
     } catch (err) {
       if (err?.code === 'ERR_MODULE_NOT_FOUND' && String(err.message).includes(`${name}.js`)) continue;
-      throw err;
+      // Any other import failure (a syntax error, a missing dist/ build) is that benchmark's failure, not the run's.
+      failed++;
+      console.error(`\n${name} FAILED to load: ${String(err?.message ?? err).split('\n')[0]}`);
+      const load = { before: loadAverage(), after: loadAverage() };
+      results[name] = {
+        title: name,
+        error: `failed to load: ${String(err?.message ?? err).slice(0, 300)}`,
+        date: new Date().toISOString(),
+        machine,
+        cpus,
+        load,
+      };
+      continue;
     }
     const left = budget - (Date.now() - t0) / 1000;
     if (left <= 0) {
