@@ -153,7 +153,7 @@ async function phase(server, clients, calls, call) {
 export async function run({
   clients = Number(process.env.BENCH_HTTP_CLIENTS ?? 100),
   calls = Number(process.env.BENCH_HTTP_CALLS ?? 100),
-  plainCalls = Number(process.env.BENCH_HTTP_PLAIN_CALLS ?? 50),
+  plainCalls = Number(process.env.BENCH_HTTP_PLAIN_CALLS ?? 20),
 } = {}) {
   const dir = mkdtempSync(path.join(tmpdir(), 'ovn-bench-http-'));
   const config = path.join(dir, 'config.json');

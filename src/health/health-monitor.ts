@@ -38,7 +38,7 @@ import { CpuShares } from './cpu-shares.js';
 import { criticalFaultsOf, latencyMetrics, overallStatus } from './status.js';
 import { feedReadings } from './feed.js';
 import { QUICK_MAX_AGE_CAP_MS, Reused } from './quick-cache.js';
-import type { NodeEventAssessment } from './sources.js';
+import type { NodeEventAssessment, RecoveryRecord, StalledTask } from './sources.js';
 
 import type { CheckType, HealthReport } from './report.js';
 
@@ -121,6 +121,11 @@ export class HealthMonitor {
   private quickMaxAgeMs = 0;
   private readonly quickHost = new Reused<HostSample>();
   private readonly quickEvents = new Reused<NodeEventAssessment | null>();
+  private readonly quickTasks = new Reused<StalledTask[]>();
+  private readonly quickJournal = new Reused<{
+    last: RecoveryRecord | null;
+    lastHour: { recovered: number; failed: number; escalated: number };
+  } | null>();
   /** The sampler's 60 s window: recomputed only when new samples arrived (and at most once per tick). */
   private readonly cpuWindow = new Reused<ReturnType<BackgroundReadings['window']> | null>();
 
@@ -219,6 +224,8 @@ export class HealthMonitor {
     this.quickMaxAgeMs = 0;
     this.quickHost.invalidate();
     this.quickEvents.invalidate();
+    this.quickTasks.invalidate();
+    this.quickJournal.invalidate();
     this.cpuWindow.invalidate();
     this.probes.stop();
     this.nodeChecks.operatorChecks.stop();
@@ -416,9 +423,14 @@ export class HealthMonitor {
 
     const leaks = this.options.suspects?.leakSuspects() ?? [];
     const hangs = this.options.suspects?.hangSuspects() ?? [];
-    const stalled = this.options.tasks?.stalledTasks(this.clock.now()) ?? [];
+    // The store's answers (stalled tasks, the recovery journal) are SQLite queries, a third of a
+    // quick check's own time: a quick check reuses them for one sampler tick too; full checks ask afresh.
+    const stalled = this.quickTasks.get(reuseMs, () => this.options.tasks?.stalledTasks(this.clock.now()) ?? []).value;
     const rec = this.options.recoveries;
-    const last = rec?.lastRecovery() ?? null;
+    const journal = this.quickJournal.get(reuseMs, () =>
+      rec ? { last: rec.lastRecovery(), lastHour: rec.recentCounts(3600_000) } : null,
+    ).value;
+    const last = journal?.last ?? null;
 
     // OOM kills since the previous check are critical: the kernel already killed something.
     const oom = memory.cgroup?.oom_kills ?? null;
@@ -499,7 +511,7 @@ export class HealthMonitor {
                     finished_at: last.finished_at,
                   }
                 : null,
-              last_hour: rec.recentCounts(3600_000),
+              last_hour: journal?.lastHour ?? rec.recentCounts(3600_000),
             }
           : { last: null, note: 'no recovery engine attached' },
         cpu: { ...cpuStatus(sample), ...this.recentCpu() },

@@ -119,4 +119,32 @@ describe('quick checks reuse the host reading for one sampler tick', () => {
     for (let i = 0; i < 5; i++) await monitor.checkSystemHealth('quick');
     expect(hostReader.reads).toBe(5);
   });
+
+  it('asks the store (recovery journal, stalled tasks) at most once per tick for quick checks, every time for full ones', async () => {
+    const asked = { journal: 0, tasks: 0 };
+    monitor = new HealthMonitor({
+      config: parseConfig({}),
+      gpu: null,
+      hostReader: countingReader(),
+      sampler: quietReadings,
+      recoveries: {
+        lastRecovery: () => (asked.journal++, null),
+        recentCounts: () => ({ recovered: 0, failed: 0, escalated: 0 }),
+      },
+      tasks: { stalledTasks: () => (asked.tasks++, []) },
+    });
+    const tickMs = 300;
+    monitor.start(tickMs);
+    const t0 = monotonicNowMs();
+    for (let i = 0; i < 30; i++) await monitor.checkSystemHealth('quick');
+    const bound = 1 + Math.ceil((monotonicNowMs() - t0) / tickMs);
+    expect(asked.journal).toBeLessThanOrEqual(bound);
+    expect(asked.tasks).toBeLessThanOrEqual(bound);
+    expect(asked.journal).toBeLessThan(30);
+    const before = { ...asked };
+    await monitor.checkSystemHealth('full');
+    await monitor.checkSystemHealth('full');
+    expect(asked.journal).toBe(before.journal + 2);
+    expect(asked.tasks).toBe(before.tasks + 2);
+  });
 });
