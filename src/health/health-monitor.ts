@@ -37,6 +37,8 @@ import { compareWithLastRecovery } from './recovery-check.js';
 import { CpuShares } from './cpu-shares.js';
 import { criticalFaultsOf, latencyMetrics, overallStatus } from './status.js';
 import { feedReadings } from './feed.js';
+import { QUICK_MAX_AGE_CAP_MS, Reused } from './quick-cache.js';
+import type { NodeEventAssessment, RecoveryRecord, StalledTask } from './sources.js';
 
 import type { CheckType, HealthReport } from './report.js';
 
@@ -115,6 +117,17 @@ export class HealthMonitor {
   private sampler: BackgroundReadings | undefined;
   private ownSampler: Sampler | undefined;
   private readonly watchedCgroup: WatchedCgroupResolver;
+  /** While the background sampler runs: how old a quick check's host reading and event verdict may be (see quick-cache.ts). */
+  private quickMaxAgeMs = 0;
+  private readonly quickHost = new Reused<HostSample>();
+  private readonly quickEvents = new Reused<NodeEventAssessment | null>();
+  private readonly quickTasks = new Reused<StalledTask[]>();
+  private readonly quickJournal = new Reused<{
+    last: RecoveryRecord | null;
+    lastHour: { recovered: number; failed: number; escalated: number };
+  } | null>();
+  /** The sampler's 60 s window: recomputed only when new samples arrived (and at most once per tick). */
+  private readonly cpuWindow = new Reused<ReturnType<BackgroundReadings['window']> | null>();
 
   constructor(private readonly options: HealthMonitorOptions = {}) {
     this.config = options.config ?? parseConfig({});
@@ -162,6 +175,7 @@ export class HealthMonitor {
         ...extra,
       }).start();
     }
+    this.quickMaxAgeMs = Math.min(intervalMs, QUICK_MAX_AGE_CAP_MS);
     this.background = setInterval(() => {
       try {
         this.feedFromSampler();
@@ -188,6 +202,7 @@ export class HealthMonitor {
     if (!this.sampler) return false;
     const b = this.sampler.read();
     if (!b.count) return true;
+    this.cpuWindow.invalidate();
     feedReadings(b, this.tracker, th, {
       now: this.clock.now(),
       monoNow: monotonicNowMs(),
@@ -206,6 +221,12 @@ export class HealthMonitor {
     this.background = undefined;
     this.ownSampler?.stop();
     this.sampler = this.ownSampler = undefined;
+    this.quickMaxAgeMs = 0;
+    this.quickHost.invalidate();
+    this.quickEvents.invalidate();
+    this.quickTasks.invalidate();
+    this.quickJournal.invalidate();
+    this.cpuWindow.invalidate();
     this.probes.stop();
     this.nodeChecks.operatorChecks.stop();
   }
@@ -218,20 +239,31 @@ export class HealthMonitor {
     return out;
   }
 
+  /**
+   * `reuseMs` > 0 (quick checks while the background sampler runs): a host reading at most that old
+   * is reused instead of reading /proc again; `ageMs` says how old the one used is.
+   */
   private observeHost(
     t: Partial<Thresholds>,
     opts: HostSampleOptions = {},
-  ): { sample: HostSample; memory: MemoryStatus; breaches: Breach[] } {
+    reuseMs = 0,
+  ): { sample: HostSample; memory: MemoryStatus; breaches: Breach[]; ageMs: number } {
     const th = this.effectiveThresholds(t);
     const watched = this.options.cgroupPid ? null : this.watchedCgroup.resolve();
     const cgroupPid = this.options.cgroupPid ?? (watched && 'pid' in watched ? watched.pid : undefined);
-    const sample = this.reader().sample({
-      ...opts,
-      ...(cgroupPid ? { cgroupPid } : {}),
-      ...(watched && 'error' in watched ? { cgroup: false } : {}),
-    });
-    // A watched cgroup that cannot be read is reported as such, never replaced by our own.
-    if (watched && 'error' in watched) sample.unavailable.cgroup = { code: 'ENOENT', message: watched.error };
+    const take = () => {
+      const s = this.reader().sample({
+        ...opts,
+        ...(cgroupPid ? { cgroupPid } : {}),
+        ...(watched && 'error' in watched ? { cgroup: false } : {}),
+      });
+      // A watched cgroup that cannot be read is reported as such, never replaced by our own.
+      if (watched && 'error' in watched) s.unavailable.cgroup = { code: 'ENOENT', message: watched.error };
+      return s;
+    };
+    // A full check always reads afresh, and leaves its reading for the quick checks after it.
+    const key = `${cgroupPid ?? ''}:${watched && 'error' in watched ? watched.error : ''}`;
+    const { value: sample, ageMs } = this.quickHost.get(reuseMs, take, key);
     const breaches: Breach[] = [];
     const add = (b: Breach | null) => b && breaches.push(b);
     const mem = memoryStatus(sample);
@@ -268,7 +300,7 @@ export class HealthMonitor {
         ),
       );
     }
-    return { sample, memory: mem, breaches };
+    return { sample, memory: mem, breaches, ageMs };
   }
 
   /**
@@ -309,7 +341,12 @@ export class HealthMonitor {
     };
 
     // perCpu even for quick: the CPU count (and load per CPU) comes from the per-CPU lines.
-    const { sample, memory, breaches } = this.observeHost(th, { perCpu: true, paths: this.config.paths, psi: true });
+    const reuseMs = full ? 0 : this.quickMaxAgeMs;
+    const { sample, memory, breaches, ageMs } = this.observeHost(
+      th,
+      { perCpu: true, paths: this.config.paths, psi: true },
+      reuseMs,
+    );
     const add = (b: Breach | null) => b && breaches.push(b);
     this.lastHost = sample;
     progress('host sampled');
@@ -386,9 +423,14 @@ export class HealthMonitor {
 
     const leaks = this.options.suspects?.leakSuspects() ?? [];
     const hangs = this.options.suspects?.hangSuspects() ?? [];
-    const stalled = this.options.tasks?.stalledTasks(this.clock.now()) ?? [];
+    // The store's answers (stalled tasks, the recovery journal) are SQLite queries, a third of a
+    // quick check's own time: a quick check reuses them for one sampler tick too; full checks ask afresh.
+    const stalled = this.quickTasks.get(reuseMs, () => this.options.tasks?.stalledTasks(this.clock.now()) ?? []).value;
     const rec = this.options.recoveries;
-    const last = rec?.lastRecovery() ?? null;
+    const journal = this.quickJournal.get(reuseMs, () =>
+      rec ? { last: rec.lastRecovery(), lastHour: rec.recentCounts(3600_000) } : null,
+    ).value;
+    const last = journal?.last ?? null;
 
     // OOM kills since the previous check are critical: the kernel already killed something.
     const oom = memory.cgroup?.oom_kills ?? null;
@@ -419,12 +461,17 @@ export class HealthMonitor {
             busIds: lastGpu.devices.every((d) => d.busId) ? lastGpu.devices.map((d) => d.busId!) : null,
           }
         : null;
-    const events =
+    // A quick check reuses the history's verdict for one sampler tick (it lists no events, and the
+    // verdict reads every event in the Xid window: its cost grows with the night's history).
+    const assessEvents = () =>
       this.options.events?.assess(
         this.clock.now(),
         { seen: gpuSeen, otherwiseHealthy: baseStatus === 'healthy' },
         full ? 50 : 0,
       ) ?? null;
+    const events = full
+      ? assessEvents()
+      : this.quickEvents.get(reuseMs, assessEvents, `${JSON.stringify(gpuSeen)}:${baseStatus === 'healthy'}`).value;
     // Without NVML here, the Xids other processes stored are still this node's GPUs' history.
     const gpuReport: GpuHealth =
       events && full && !gpuHealth.available ? { ...gpuHealth, recent_xids: events.xids } : gpuHealth;
@@ -448,6 +495,7 @@ export class HealthMonitor {
       check_type: checkType,
       timestamp: new Date(this.clock.now()).toISOString(),
       duration_ms: 0,
+      sample_age_ms: round(ageMs, 1),
       thresholds: th,
       metrics: {
         gpu_health: gpuReport,
@@ -463,7 +511,7 @@ export class HealthMonitor {
                     finished_at: last.finished_at,
                   }
                 : null,
-              last_hour: rec.recentCounts(3600_000),
+              last_hour: journal?.lastHour ?? rec.recentCounts(3600_000),
             }
           : { last: null, note: 'no recovery engine attached' },
         cpu: { ...cpuStatus(sample), ...this.recentCpu() },
@@ -545,7 +593,7 @@ export class HealthMonitor {
   private recentCpu(): {
     busy_last_60s?: { mean: number | null; p95: number | null; max: number | null; samples: number };
   } {
-    const w = this.recentWindow(60_000);
+    const w = this.cpuWindow.get(this.quickMaxAgeMs, () => this.recentWindow(60_000)).value;
     const b = w?.signals.cpu_busy;
     return b
       ? {

@@ -18,6 +18,11 @@ export interface HealthReport {
   check_type: CheckType;
   timestamp: string;
   duration_ms: number;
+  /**
+   * How old the host reading is (ms): 0 on full checks; a quick check while the background sampler
+   * runs reuses one for up to one sampler tick (at most 1 s) instead of reading /proc on every call.
+   */
+  sample_age_ms: number;
   thresholds: Required<Thresholds>;
   metrics: {
     gpu_health: GpuHealth;

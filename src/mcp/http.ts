@@ -6,10 +6,11 @@
  */
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { timingSafeEqual } from 'node:crypto';
-import { createMcpHandler } from '@modelcontextprotocol/server';
+import { createMcpHandler, isLegacyRequest } from '@modelcontextprotocol/server';
 import { hostHeaderValidation, toNodeHandler } from '@modelcontextprotocol/node';
 import type { OvernightContext } from '../context.js';
 import { RequestGate } from './http-gate.js';
+import { legacyJsonFirst } from './http-legacy.js';
 import { originCheck, type OriginCheck } from './http-origin.js';
 import { INVALID_PARAMS, refusalOf, requestIdOf } from './message-guard.js';
 import { createOvernightServer } from './server.js';
@@ -86,8 +87,19 @@ export async function serveOnHttp(
   const onerror = (err: Error) => process.stderr.write(`overnight: mcp http: ${err.message}\n`);
   // One pool of server instances for every request: built once, reused after each exchange.
   const pool = new ServerPool(() => createOvernightServer(context));
-  const mcp = createMcpHandler(() => pool.take(), { onerror, maxRequestBodySize: maxBytes });
-  const handle = toNodeHandler(mcp, { onerror, maxRequestBodySize: maxBytes });
+  // The modern (2026-07-28) leg is the SDK's; 2025-era requests go to our stateless leg, which
+  // answers with one JSON body unless progress was asked for (see http-legacy.ts).
+  const modern = createMcpHandler(() => pool.take(), { onerror, maxRequestBodySize: maxBytes, legacy: 'reject' });
+  const legacy = legacyJsonFirst(() => pool.take(), onerror, maxBytes);
+  const handle = toNodeHandler(
+    {
+      fetch: async (request, options) =>
+        (await isLegacyRequest(request, options?.parsedBody, { maxRequestBodySize: maxBytes }))
+          ? legacy(request, options)
+          : modern.fetch(request, options),
+    },
+    { onerror, maxRequestBodySize: maxBytes },
+  );
 
   /** Runs once the request holds a slot: body checks, then the SDK's handler. */
   async function serve(req: IncomingMessage, res: ServerResponse, release: () => void): Promise<void> {

@@ -27,6 +27,30 @@ export function registerOvernightTools(server: McpServerLike, context: Overnight
   registerManageResources(server, context.resources, context.health.toolCalls);
 }
 
+/** Each output schema's JSON Schema, converted once per process (see sharingSchemaJson). */
+const outputSchemaJson = new WeakMap<object, Record<string, unknown>>();
+
+/**
+ * The SDK converts a tool's zod output schema to JSON Schema on the first call of each server
+ * instance (healthCheck's: 5-17 ms on these machines). `serve --http` keeps a pool of instances,
+ * and a burst of new clients made each new one pay it on the request path; the schemas are
+ * module constants, so one conversion serves every instance.
+ */
+function sharingSchemaJson(server: McpServer): McpServerLike {
+  return {
+    registerTool(name, config, cb) {
+      const tool = server.registerTool(name, config, cb) as { outputSchemaJson?: Record<string, unknown> };
+      const schema = config.outputSchema;
+      if (schema) {
+        const json = outputSchemaJson.get(schema);
+        if (json) tool.outputSchemaJson = json;
+        else if (tool.outputSchemaJson) outputSchemaJson.set(schema, tool.outputSchemaJson);
+      }
+      return tool;
+    },
+  };
+}
+
 export function createOvernightServer(context: OvernightContext): McpServer {
   const server = new McpServer(SERVER_INFO, {
     capabilities: { tools: {}, resources: {}, logging: {} },
@@ -34,7 +58,7 @@ export function createOvernightServer(context: OvernightContext): McpServer {
       'overnight-ops watches this node while you work unattended. Call healthCheck (quick) periodically; ' +
       'act on its recommendations; run healthCheck "recovery" after any recovery.',
   });
-  registerOvernightTools(server, context);
+  registerOvernightTools(sharingSchemaJson(server), context);
   registerOvernightResources(server, context);
   registerEventLogging(server, context);
   return server;

@@ -11,6 +11,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { parseConfig } from '../../src/config/load.js';
 import { createOvernightContext } from '../../src/context.js';
 import { serveOnHttp } from '../../src/mcp/http.js';
+import { createOvernightServer } from '../../src/mcp/server.js';
 
 let stop: (() => Promise<void>) | undefined;
 afterEach(async () => {
@@ -75,5 +76,34 @@ describe('HTTP server instances', () => {
     expect((await clients[1].callTool({ name: 'healthCheck', arguments: {} })).isError).toBeFalsy();
     // 80+ requests; at most a few instances at once were ever needed.
     expect(server.pool.created).toBeLessThanOrEqual(8);
+  });
+
+  it('every instance shares one JSON Schema of each output schema, and lists it over the wire', async () => {
+    const stateDir = mkdtempSync(path.join(tmpdir(), 'ovn-pool-'));
+    const context = await createOvernightContext({ config: { ...parseConfig({}), stateDir }, health: { gpu: null } });
+    const server = await serveOnHttp(context, { port: 0 });
+    const client = new Client({ name: 'schema', version: '1' });
+    stop = async () => {
+      await client.close().catch(() => undefined);
+      await new Promise((r) => server.close(r));
+      server.closeAllConnections();
+    };
+    type Tools = Record<string, { outputSchemaJson?: Record<string, unknown> }>;
+    const toolsOf = (s: ReturnType<typeof createOvernightServer>) =>
+      (s as unknown as { _registeredTools: Tools })._registeredTools;
+    const a = toolsOf(createOvernightServer(context));
+    const b = toolsOf(createOvernightServer(context));
+    for (const name of ['healthCheck', 'recoverOperation', 'trackProgress', 'manageResources']) {
+      expect(a[name]?.outputSchemaJson).toBeDefined();
+      expect(b[name]?.outputSchemaJson).toBe(a[name]?.outputSchemaJson);
+    }
+    // What a client is told is that same schema.
+    await client.connect(
+      new StreamableHTTPClientTransport(new URL(`http://127.0.0.1:${(server.address() as { port: number }).port}/mcp`)),
+    );
+    const listed = (await client.listTools()).tools.find((t) => t.name === 'healthCheck');
+    expect(listed?.outputSchema).toEqual(JSON.parse(JSON.stringify(a.healthCheck?.outputSchemaJson)));
+    const r = await client.callTool({ name: 'healthCheck', arguments: { checkType: 'quick' } });
+    expect(r.isError).toBeFalsy();
   });
 });

@@ -75,6 +75,8 @@ export const healthCheckOutput = z.looseObject({
   check_type: z.enum(['quick', 'full', 'recovery']),
   timestamp: z.string(),
   duration_ms: z.number(),
+  /** How old the host reading is (ms); a quick check reuses one for up to one sampler tick (≤ 1 s). */
+  sample_age_ms: z.number().optional(),
   thresholds: z.looseObject({ memory: z.number(), gpu: z.number(), responseTime: z.number() }),
   metrics: z.looseObject({
     gpu_health: gpuHealthSchema,
