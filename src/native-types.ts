@@ -283,11 +283,8 @@ export interface NativeHostReader {
   resetCpuBaseline(): void;
 }
 
-export interface PackedScan {
-  numbers: Float64Array;
-  comms: string[];
-  fields: number;
-}
+/** A packed scan: the same form as the sampler's process rows. */
+export type PackedScan = PackedProcessRows;
 
 export interface NativeProcessTable {
   scan(options?: ProcessScanOptions & { packed?: false }): ProcessSample[];
@@ -541,7 +538,9 @@ export interface NativeSampler {
 /** The packed form of process rows (decoded by src/readers/packed-processes.ts). */
 export interface PackedProcessRows {
   numbers: Float64Array;
-  comms: string[];
+  /** Every row's comm, NUL-separated (a comm cannot contain NUL): one string instead of one per row. */
+  comms: string;
+  rows: number;
   fields: number;
 }
 
