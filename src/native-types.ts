@@ -264,11 +264,12 @@ export interface PackedGroupLayout {
 
 /** The raw binding class: only the packed form (readers/host.ts builds the objects). */
 export interface NativeHostReaderBinding {
+  /** The numbers alone while the strings are unchanged; with `meta` (the strings) when they changed. */
   samplePacked(
     flags: number,
     cgroupPid: number,
     paths?: string[],
-  ): { numbers: Float64Array; meta?: import('./readers/packed-host.js').PackedMeta };
+  ): Float64Array | { numbers: Float64Array; meta: import('./readers/packed-host.js').PackedMeta };
   resetCpuBaseline(): void;
 }
 

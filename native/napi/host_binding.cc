@@ -51,7 +51,7 @@ class HostReaderWrap : public Napi::ObjectWrap<HostReaderWrap> {
  private:
   // samplePacked(flags, cgroupPid, paths?): options as a bit mask (OVN_HOST_OPTION_BITS, exported as
   // hostOptionBits) — reading an options object costs ~2 µs of N-API lookups per call.
-  // Returns { numbers: Float64Array, meta?: object }; meta only when its strings changed.
+  // Returns the Float64Array, or { numbers: Float64Array, meta } when the strings changed.
   Napi::Value SamplePacked(const Napi::CallbackInfo& info) {
     Napi::Env env = info.Env();
     if (info.Length() < 2 || !info[0].IsNumber() || !info[1].IsNumber())
@@ -67,18 +67,13 @@ class HostReaderWrap : public Napi::ObjectWrap<HostReaderWrap> {
     if (info.Length() > 2 && info[2].IsArray()) appendStrings(info[2].As<Napi::Array>(), "paths", opts.paths);
     HostSample s;
     reader_.sample(opts, s);
-    std::string sig;
-    std::vector<std::pair<std::string, SysError>> reasons;
-    packHostSample(opts, s, packed_, sig, reasons);
+    packHostSample(opts, s, packed_, sig_, reasons_);
     Napi::Float64Array nums = Napi::Float64Array::New(env, packed_.size());
     std::copy(packed_.begin(), packed_.end(), nums.Data());
-    JsObject out(env);
-    out.val("numbers", nums);
-    if (sig != lastSig_) {
-      lastSig_ = sig;
-      out.val("meta", packedMetaToJs(env, opts, s, reasons));
-    }
-    return out.object();
+    // The usual answer is the array alone; { numbers, meta } only when the strings changed.
+    if (sig_ == lastSig_) return nums;
+    lastSig_.swap(sig_);
+    return JsObject(env).val("numbers", nums).val("meta", packedMetaToJs(env, opts, s, reasons_)).object();
   }
 
   Napi::Value Reset(const Napi::CallbackInfo& info) {
@@ -87,7 +82,10 @@ class HostReaderWrap : public Napi::ObjectWrap<HostReaderWrap> {
   }
 
   HostReader reader_;
+  // Kept from one sample to the next so that their capacity is reused.
   std::vector<double> packed_;
+  std::string sig_;
+  std::vector<std::pair<std::string, SysError>> reasons_;
   std::string lastSig_ = "\x01never sent";  // the first call always sends meta
 };
 

@@ -1,9 +1,10 @@
 // The packed form of process samples: one Float64Array row of kPackedFields numbers per process,
-// plus the comms in one NUL-separated string (one string instead of one per process). Building ~30 properties per process through N-API costs more than reading
-// /proc does; JS builds the objects from typed arrays far faster.
+// plus the comms in one NUL-separated string (one string instead of one per process). Building
+// ~30 properties per process through N-API costs more than reading /proc does; JS builds the
+// objects from typed arrays far faster.
 // The row's fields are defined once, in the tables below (X(kind, name, expr), kinds as in
 // host_layout.h, plus c: a character); processLayout exports them and
-// src/sampling/packed-processes.ts decodes each row by those names.
+// src/readers/packed-processes.ts decodes each row by those names.
 // Thread: packRows is plain C++ (a worker thread packs a large scan, so the JS thread only copies
 // one array and one string); packedToJs, toPacked and processLayout run on the JS thread.
 #pragma once

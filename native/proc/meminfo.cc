@@ -13,11 +13,13 @@ bool parseMemInfo(std::string_view text, MemInfo& m) {
   bool sawTotal = false;
   while (p < end) {
     const char* key = p;
-    while (p < end && *p != ':' && *p != '\n') ++p;
-    if (p >= end || *p != ':') {
+    const char* colon = static_cast<const char*>(std::memchr(p, ':', static_cast<size_t>(end - p)));
+    const char* nl = static_cast<const char*>(std::memchr(p, '\n', static_cast<size_t>(end - p)));
+    if (!colon || (nl && nl < colon)) {
       skipToNextLine(p, end);
       continue;
     }
+    p = colon;
     std::string_view k(key, static_cast<size_t>(p - key));
     ++p;
     uint64_t v = parseU64(p, end);
