@@ -264,7 +264,10 @@ export interface PackedGroupLayout {
 
 /** The raw binding class: only the packed form (readers/host.ts builds the objects). */
 export interface NativeHostReaderBinding {
-  /** The numbers alone while the strings are unchanged; with `meta` (the strings) when they changed. */
+  /**
+   * The numbers alone while the strings are unchanged; with `meta` (the strings) when they changed.
+   * The array is the reader's own, rewritten by its next sample.
+   */
   samplePacked(
     flags: number,
     cgroupPid: number,

@@ -51,7 +51,8 @@ class HostReaderWrap : public Napi::ObjectWrap<HostReaderWrap> {
  private:
   // samplePacked(flags, cgroupPid, paths?): options as a bit mask (OVN_HOST_OPTION_BITS, exported as
   // hostOptionBits) — reading an options object costs ~2 µs of N-API lookups per call.
-  // Returns the Float64Array, or { numbers: Float64Array, meta } when the strings changed.
+  // Returns the Float64Array, or { numbers: Float64Array, meta } when the strings changed. The array
+  // is this reader's own and is overwritten by its next sample: decode (or copy) it at once.
   Napi::Value SamplePacked(const Napi::CallbackInfo& info) {
     Napi::Env env = info.Env();
     if (info.Length() < 2 || !info[0].IsNumber() || !info[1].IsNumber())
@@ -68,7 +69,11 @@ class HostReaderWrap : public Napi::ObjectWrap<HostReaderWrap> {
     HostSample s;
     reader_.sample(opts, s);
     packHostSample(opts, s, packed_, sig_, reasons_);
-    Napi::Float64Array nums = Napi::Float64Array::New(env, packed_.size());
+    // One array, rewritten by every sample (a new ArrayBuffer each call cost more than decoding it);
+    // the JS side decodes it at once and hands out copies only through samplePacked.
+    if (numbers_.IsEmpty() || numbers_.Value().ElementLength() != packed_.size())
+      numbers_ = Napi::Persistent(Napi::Float64Array::New(env, packed_.size()));
+    Napi::Float64Array nums = numbers_.Value();
     std::copy(packed_.begin(), packed_.end(), nums.Data());
     // The usual answer is the array alone; { numbers, meta } only when the strings changed.
     if (sig_ == lastSig_) return nums;
@@ -86,6 +91,7 @@ class HostReaderWrap : public Napi::ObjectWrap<HostReaderWrap> {
   std::vector<double> packed_;
   std::string sig_;
   std::vector<std::pair<std::string, SysError>> reasons_;
+  Napi::Reference<Napi::Float64Array> numbers_;
   std::string lastSig_ = "\x01never sent";  // the first call always sends meta
 };
 

@@ -58,10 +58,11 @@ export function createHostReader(): NativeHostReader {
       return unpackHostSample(p.numbers, meta, options);
     },
     samplePacked: (flags, pid, paths) => {
+      // The addon rewrites one array on every sample: callers of this method get their own copy.
       const p = r.samplePacked(flags, pid, paths);
-      if (p instanceof Float64Array) return { numbers: p };
+      if (p instanceof Float64Array) return { numbers: p.slice() };
       meta = p.meta; // sample() relies on the last meta sent, whichever method received it
-      return p;
+      return { numbers: p.numbers.slice(), meta: p.meta };
     },
     resetCpuBaseline: () => r.resetCpuBaseline(),
   };
