@@ -8,21 +8,21 @@ type HostFlag = 'cpu' | 'perCpu' | 'memory' | 'load' | 'psi' | 'cgroup';
 
 /** samplePacked's option bits, as the addon exports them (OVN_HOST_OPTION_BITS in native/napi/host_layout.h). */
 let bits: Record<HostFlag, number> | undefined;
-function flagOf(o: HostSampleOptions, k: HostFlag, value: boolean | undefined): number {
-  if (value === undefined || value === true) return bits![k];
-  if (value === false) return 0;
-  throw new TypeError(`Invalid argument ${k}: expected a boolean, got ${typeof o[k]}`);
+function flagOf(k: HostFlag, value: unknown): number {
+  if (value === undefined) return bits![k];
+  if (typeof value !== 'boolean') throw new TypeError(`Invalid argument ${k}: expected a boolean, got ${typeof value}`);
+  return value ? bits![k] : 0;
 }
 // Each option read by its name (not by looping over keys): a fixed-shape read on every call.
 function packFlags(o: HostSampleOptions = {}): number {
   bits ??= loadNative().hostOptionBits as Record<HostFlag, number>;
   return (
-    flagOf(o, 'cpu', o.cpu) |
-    flagOf(o, 'perCpu', o.perCpu) |
-    flagOf(o, 'memory', o.memory) |
-    flagOf(o, 'load', o.load) |
-    flagOf(o, 'psi', o.psi) |
-    flagOf(o, 'cgroup', o.cgroup)
+    flagOf('cpu', o.cpu) |
+    flagOf('perCpu', o.perCpu) |
+    flagOf('memory', o.memory) |
+    flagOf('load', o.load) |
+    flagOf('psi', o.psi) |
+    flagOf('cgroup', o.cgroup)
   );
 }
 

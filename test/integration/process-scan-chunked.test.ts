@@ -2,6 +2,7 @@
 // to the event loop. These tests check that this delivery changes nothing: the same rows, field
 // for field, as the one-shot sync scan and as the addon's own objects, for a few hundred real
 // children (one with a comm holding a space, a parenthesis, a newline and a non-ASCII letter).
+import { execFileSync } from 'node:child_process';
 import { copyFileSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -51,7 +52,7 @@ describe('chunked delivery of the async scan', () => {
     expect(asyncRows.length).toBeGreaterThan(ROWS_PER_CHUNK); // more than one chunk was decoded
     const syncRows = table.scan();
     const { ProcessTable } = loadNative();
-    const objects = new ProcessTable().scan() as ProcessSample[];
+    const objects = new ProcessTable().scan();
     const a = children(asyncRows);
     expect(a).toHaveLength(CHILDREN + 1);
     expect(a).toEqual(children(syncRows));
@@ -84,5 +85,27 @@ describe('chunked delivery of the async scan', () => {
     const ranWhileDecoding = await new Promise<boolean>((resolve) => setImmediate(() => resolve(!done)));
     expect(ranWhileDecoding).toBe(true);
     expect(await decoding).toHaveLength(packed.rows);
+  });
+});
+
+describe('kept-open pid files', () => {
+  it('are budgeted across all tables of a process: half its fd limit, and scans stay complete beyond it', () => {
+    // A child with a 64-descriptor limit: all its tables together may keep 16 pids (32 fds) open.
+    const addon = path.resolve(__dirname, '../../build/Release/overnight_native.node');
+    const script = `
+      const { ProcessTable } = require(${JSON.stringify(addon)});
+      const a = new ProcessTable(), b = new ProcessTable();
+      const na = a.scan().length, nb = b.scan().length, again = a.scan().length;
+      console.log(JSON.stringify({ na, nb, again, kept: a.cachedPids() + b.cachedPids(), keptA: a.cachedPids() }));`;
+    const out = execFileSync('sh', ['-c', 'ulimit -n 64 && exec "$0" -e "$1"', process.execPath, script], {
+      encoding: 'utf8',
+    });
+    const r = JSON.parse(out) as { na: number; nb: number; again: number; kept: number; keptA: number };
+    expect(r.na).toBeGreaterThan(CHILDREN); // this test file's children are there too
+    expect(r.keptA).toBe(16); // the first table took the whole budget
+    expect(r.kept).toBe(16); // the second one got none of it
+    // Pids beyond the budget are read with open/read/close: no process is left out.
+    expect(Math.abs(r.nb - r.na)).toBeLessThan(r.na / 10);
+    expect(Math.abs(r.again - r.na)).toBeLessThan(r.na / 10);
   });
 });
