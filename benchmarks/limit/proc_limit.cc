@@ -6,10 +6,12 @@
 //   run <name> <iterations>                 pread every file of the set at offset 0, then statvfs
 //   scan <iterations>                       /proc/<pid>/{stat,status} of every pid, kept-open fds
 //   noop                                    answers at once (the round trip, to subtract)
-// Answers {"us":<wall time of the iterations>,"items":<files or processes>} or {"error":...}.
+// Answers {"us":<wall time of the iterations>,"items":<files or processes>} or {"error":...}; `run`
+// adds "cpuUs", the CPU time (user + system, getrusage) the iterations took.
 // Usage: proc_limit serve
 #include <dirent.h>
 #include <fcntl.h>
+#include <sys/resource.h>
 #include <sys/statvfs.h>
 #include <time.h>
 #include <unistd.h>
@@ -28,6 +30,13 @@ static double nowUs() {
   timespec ts;
   clock_gettime(CLOCK_MONOTONIC, &ts);
   return ts.tv_sec * 1e6 + ts.tv_nsec / 1e3;
+}
+
+// CPU time of this process (user + system), for the CPU-time column beside the wall time.
+static double cpuUs() {
+  rusage r;
+  getrusage(RUSAGE_SELF, &r);
+  return (r.ru_utime.tv_sec + r.ru_stime.tv_sec) * 1e6 + r.ru_utime.tv_usec + r.ru_stime.tv_usec;
 }
 
 static char buf[1 << 16];
@@ -124,9 +133,10 @@ int main(int argc, char** argv) {
       if (it == sets.end()) {
         std::printf("{\"error\":\"no set %s\"}\n", name.c_str());
       } else {
-        double t0 = nowUs();
+        double t0 = nowUs(), c0 = cpuUs();
         runSet(it->second, iters);
-        std::printf("{\"us\":%.3f,\"items\":%zu}\n", nowUs() - t0, it->second.fds.size());
+        double c1 = cpuUs();
+        std::printf("{\"us\":%.3f,\"cpuUs\":%.0f,\"items\":%zu}\n", nowUs() - t0, c1 - c0, it->second.fds.size());
       }
     } else if (cmd == "scan") {
       long iters = 0;
