@@ -17,7 +17,7 @@ import pidusage from 'pidusage';
 import si from 'systeminformation';
 import { createProcessTable } from '../dist/readers/processes.js';
 import { startProcLimit } from './limit/proc-limit.js';
-import { fmtUs, interleave, loadAverage, loadColumn, timeAsync, timeSpaced } from './lib/measure.js';
+import { fmtUs, interleave, loadAverage, loadColumn, median, timeAsync, timeSpaced } from './lib/measure.js';
 
 function nodeScan() {
   const out = [];
@@ -184,7 +184,7 @@ export async function run() {
       fmtUs(s.asyncUs),
       per(s.asyncUs),
       `${(s.asyncUs / s.limitUs).toFixed(2)}×`,
-      `${s.worstAsyncMs.toFixed(1)} ms (idle loop: ${s.worstIdleMs.toFixed(1)} ms)`,
+      `${s.worstAsyncMs.toFixed(1)} ms, median round ${median(s.delays.async).toFixed(1)} ms (idle loop: ${s.worstIdleMs.toFixed(1)} ms, median round ${median(s.delays.idle).toFixed(1)} ms)`,
       load,
     ]);
   }
@@ -252,7 +252,7 @@ export async function run() {
     ],
     rows,
     notes: [
-      'worst event-loop delay: p100 of monitorEventLoopDelay (1 ms resolution) over every async scan of the size, beside the p100 of an idle loop over windows of the same length in the same rounds (what the machine alone costs the loop)',
+      "worst event-loop delay: p100 of monitorEventLoopDelay (1 ms resolution) over every async scan of the size (and the median over rounds of each round's worst), beside the same for an idle loop over windows of the same length in the same rounds (what the machine alone costs the loop)",
       `load average before ${loadBefore}, after ${loadAverage()}`,
     ],
     load: { before: loadBefore, after: loadAverage() },
