@@ -1,11 +1,23 @@
-// Process-table scan: the addon vs the C limit (same files, kept-open fds) vs Node's
-// readdirSync + readFileSync vs systeminformation.processes() and pidusage on the same pids.
-import { execFileSync } from 'node:child_process';
+// Process-table scan at 100, 1,000 and 5,000 processes (the machine's own plus `sleep` children
+// started in one process group and killed at the end):
+//  - the sync scan (listProcesses()) against the C limit (benchmarks/limit/proc_limit.cc: stat and
+//    status of every pid, kept open, nothing else), interleaved in ABAB rounds (interleave());
+//  - the async scan (listProcessesAsync(): the scan and the packing on a worker thread, the rows
+//    decoded on the main thread in chunks that yield) and the event loop's worst delay (p100 of
+//    perf_hooks.monitorEventLoopDelay) while it runs, beside the worst delay of an idle loop over a
+//    window of the same length in the same rounds: on a loaded machine the idle figure is the
+//    floor (the scheduler's share), and the difference is what the scan costs the loop;
+//  - Node's readdirSync + readFileSync, pidusage and systeminformation as peers, at the smallest size.
+// The C limit's pipe round trip is measured in the same rounds (`noop`) and subtracted.
+// OVN_BENCH_SCAN_SIZES="100,1000,5000" picks the sizes; OVN_BENCH_SCAN_ROUNDS scales the rounds.
+import { spawn } from 'node:child_process';
 import { readdirSync, readFileSync } from 'node:fs';
+import { monitorEventLoopDelay } from 'node:perf_hooks';
 import pidusage from 'pidusage';
 import si from 'systeminformation';
 import { createProcessTable } from '../dist/readers/processes.js';
-import { compile, fmtUs, ratio, timeAsync, timeSpaced, timeSync } from './lib/measure.js';
+import { startProcLimit } from './limit/proc-limit.js';
+import { fmtUs, interleave, loadAverage, loadColumn, median, timeAsync, timeSpaced } from './lib/measure.js';
 
 function nodeScan() {
   const out = [];
@@ -31,35 +43,220 @@ function nodeScan() {
   return out;
 }
 
-export async function run() {
+const sleepMs = (ms) => new Promise((r) => setTimeout(r, ms));
+const countProcesses = () => readdirSync('/proc').filter((n) => n.charCodeAt(0) >= 49 && n.charCodeAt(0) <= 57).length;
+
+/** Starts `n` sleeping children in a new process group; resolves once they all run `sleep`. */
+async function startSleepers(n, groups) {
+  const sh = spawn('sh', ['-c', `i=0; while [ $i -lt ${n} ]; do sleep 3600 & i=$((i+1)); done; wait`], {
+    detached: true,
+    stdio: 'ignore',
+  });
+  groups.push(sh.pid);
+  const deadline = Date.now() + 180_000;
+  for (;;) {
+    const kids = readdirSync('/proc').filter((name) => {
+      if (name.charCodeAt(0) < 49 || name.charCodeAt(0) > 57) return false;
+      try {
+        const s = readFileSync(`/proc/${name}/stat`, 'latin1');
+        const rest = s.slice(s.lastIndexOf(')') + 2).split(' ');
+        return Number(rest[1]) === sh.pid && s.includes('(sleep)');
+      } catch {
+        return false;
+      }
+    }).length;
+    if (kids >= n) return;
+    if (Date.now() > deadline) throw new Error(`only ${kids} of ${n} sleep children started in 180 s`);
+    await sleepMs(200);
+  }
+}
+
+/** One size: sync vs C limit, async scan and the loop's worst delay vs an idle window. */
+async function measureSize(limit, rounds) {
   const table = createProcessTable();
   const n = table.scan().length;
-  const limitBin = compile('limit/proc_limit.cc', 'proc_limit');
-  const limit = JSON.parse(execFileSync(limitBin, ['scan', '1000'], { encoding: 'utf8' }));
-  const addon = timeSync(() => table.scan(), { iterations: 1000, warmup: 50 });
-  const addonAsync = await timeAsync(() => table.scanAsync(), { iterations: 300, warmup: 10 });
-  const node = timeSync(nodeScan, { iterations: 300, warmup: 20 });
-  const pids = table.scan().map((p) => p.pid);
-  const pu = await timeAsync(() => pidusage(pids).catch(() => null), { iterations: 30, warmup: 3 });
-  // processes() hands back its previous result when called again too soon: space the calls.
-  const siP = await timeSpaced(() => si.processes(), 1100, 5);
-  const per = (x) => x / n;
-  const rows = [
-    ['C limit (stat+status, kept-open fds)', limit, '1.00x'],
-    ['overnight-ops listProcesses()', addon, ratio(addon.medianUs, limit.medianUs)],
-    ['overnight-ops listProcessesAsync()', addonAsync, ratio(addonAsync.medianUs, limit.medianUs)],
-    ['Node readdirSync + readFileSync', node, ratio(node.medianUs, limit.medianUs)],
-    ['pidusage (same pids)', pu, ratio(pu.medianUs, limit.medianUs)],
-    ['systeminformation processes()', siP, ratio(siP.medianUs, limit.medianUs)],
-  ];
+  // A batch of scans per call keeps each case's call well above the timer's and the pipe's noise.
+  const batch = Math.max(1, Math.round(2000 / n));
+  const delays = { async: [], idle: [] };
+  let lastAsyncMs = 10;
+  const h = monitorEventLoopDelay({ resolution: 1 });
+  const r = await interleave(
+    {
+      limit: () => limit.scan(batch),
+      sync: () => {
+        for (let i = 0; i < batch; i++) table.scan();
+      },
+      async: async () => {
+        h.reset();
+        h.enable();
+        const t0 = performance.now();
+        for (let i = 0; i < batch; i++) await table.scanAsync();
+        lastAsyncMs = performance.now() - t0;
+        h.disable();
+        delays.async.push(h.max / 1e6);
+      },
+      idle: async () => {
+        h.reset();
+        h.enable();
+        await sleepMs(lastAsyncMs);
+        h.disable();
+        delays.idle.push(h.max / 1e6);
+      },
+      roundTrip: () => limit.noop(),
+    },
+    { rounds, perRound: 1, warmup: 1 },
+  );
+  const per = (name) => r[name].medianUs / batch;
+  const limitUs = Math.max(0, r.limit.medianUs - r.roundTrip.medianUs) / batch;
   return {
-    title: `Process-table scan (${n} processes; median and p99 per scan, and per process)`,
-    head: ['implementation', 'median', 'p99', 'per process', 'vs C limit'],
-    rows: rows.map(([name, t, r]) => [name, fmtUs(t.medianUs), fmtUs(t.p99Us), fmtUs(per(t.medianUs)), r]),
-    notes: [
-      `addon / C limit per process: ${(addon.medianUs / limit.medianUs).toFixed(2)}x (target <= 1.5x)`,
-      `systeminformation processes() / addon: ${(siP.medianUs / addon.medianUs).toFixed(0)}x, pidusage / addon: ${(pu.medianUs / addon.medianUs).toFixed(1)}x (target >= 20x)`,
+    n,
+    batch,
+    load: r.load,
+    limitUs,
+    syncUs: per('sync'),
+    asyncUs: per('async'),
+    worstAsyncMs: Math.max(...delays.async),
+    worstIdleMs: Math.max(...delays.idle),
+    delays,
+    raw: r,
+  };
+}
+
+export async function run() {
+  const sizes = (process.env.OVN_BENCH_SCAN_SIZES ?? '100,1000,5000').split(',').map(Number);
+  const rounds = Number(process.env.OVN_BENCH_SCAN_ROUNDS ?? 7);
+  const loadBefore = loadAverage();
+  const limit = startProcLimit();
+  const groups = [];
+  const results = [];
+  let peers;
+  try {
+    for (const size of sizes.sort((a, b) => a - b)) {
+      const missing = size - countProcesses();
+      if (missing > 0) await startSleepers(missing, groups);
+      results.push(await measureSize(limit, rounds));
+      if (results.length === 1) {
+        // The peers at the smallest size only (systeminformation takes ~1 ms a process).
+        const table = createProcessTable();
+        const pids = table.scan().map((p) => p.pid);
+        const node = await interleave({ node: nodeScan, addon: () => table.scan() }, { rounds: 5, perRound: 10 });
+        const pu = await timeAsync(() => pidusage(pids).catch(() => null), { iterations: 20, warmup: 3 });
+        // processes() hands back its previous result when called again too soon: space the calls.
+        const siP = await timeSpaced(() => si.processes(), 1100, 4);
+        peers = { n: pids.length, node, pidusage: pu, si: siP };
+      }
+    }
+  } finally {
+    limit.close();
+    for (const g of groups) {
+      try {
+        process.kill(-g, 'SIGKILL');
+      } catch {
+        /* already gone */
+      }
+    }
+  }
+  const rows = [];
+  for (const s of results) {
+    const load = loadColumn(s.load);
+    const per = (us) => fmtUs(us / s.n);
+    rows.push([
+      `${s.n}`,
+      'C limit (stat + status, kept-open fds)',
+      fmtUs(s.limitUs),
+      per(s.limitUs),
+      '1.00×',
+      '',
+      load,
+    ]);
+    rows.push([
+      `${s.n}`,
+      '**overnight-ops listProcesses()**',
+      fmtUs(s.syncUs),
+      per(s.syncUs),
+      `**${(s.syncUs / s.limitUs).toFixed(2)}×**`,
+      '',
+      load,
+    ]);
+    rows.push([
+      `${s.n}`,
+      'overnight-ops listProcessesAsync()',
+      fmtUs(s.asyncUs),
+      per(s.asyncUs),
+      `${(s.asyncUs / s.limitUs).toFixed(2)}×`,
+      `${s.worstAsyncMs.toFixed(1)} ms, median round ${median(s.delays.async).toFixed(1)} ms (idle loop: ${s.worstIdleMs.toFixed(1)} ms, median round ${median(s.delays.idle).toFixed(1)} ms)`,
+      load,
+    ]);
+  }
+  const base = peers.node.addon.medianUs;
+  const peerLoad = loadColumn(peers.node.load);
+  rows.push([
+    `${peers.n}`,
+    'Node readdirSync + readFileSync',
+    fmtUs(peers.node.node.medianUs),
+    fmtUs(peers.node.node.medianUs / peers.n),
+    `${(peers.node.node.medianUs / base).toFixed(2)}× of ours`,
+    '',
+    peerLoad,
+  ]);
+  rows.push([
+    `${peers.n}`,
+    'pidusage (same pids; reads stat only)',
+    fmtUs(peers.pidusage.medianUs),
+    fmtUs(peers.pidusage.medianUs / peers.n),
+    `${(peers.pidusage.medianUs / base).toFixed(1)}× of ours`,
+    '',
+    peerLoad,
+  ]);
+  rows.push([
+    `${peers.n}`,
+    'systeminformation processes()',
+    fmtUs(peers.si.medianUs),
+    fmtUs(peers.si.medianUs / peers.n),
+    `${(peers.si.medianUs / base).toFixed(0)}× of ours`,
+    '',
+    peerLoad,
+  ]);
+  const targets = [];
+  for (const s of results) {
+    targets.push({
+      what: `listProcesses() / C limit at ${s.n} processes`,
+      value: Number((s.syncUs / s.limitUs).toFixed(2)),
+      goal: '≤ 1.5×',
+      met: s.syncUs / s.limitUs <= 1.5,
+    });
+    targets.push({
+      what: `worst event-loop delay during listProcessesAsync() at ${s.n} processes`,
+      value: Number(s.worstAsyncMs.toFixed(1)),
+      goal: '≤ 10 ms',
+      met: s.worstAsyncMs <= 10,
+    });
+  }
+  const siX = peers.si.medianUs / base;
+  targets.push({
+    what: `systeminformation processes() / listProcesses() at ${peers.n} processes`,
+    value: Number(siX.toFixed(0)),
+    goal: '≥ 20×',
+    met: siX >= 20,
+  });
+  return {
+    title: `Process-table scan at ${results.map((s) => s.n).join(', ')} processes (median of ${rounds} interleaved rounds per size)`,
+    head: [
+      'processes',
+      'implementation',
+      'median per scan',
+      'per process',
+      'vs C limit',
+      'worst event-loop delay',
+      'load 1 min',
     ],
-    raw: { n, limit, addon, addonAsync, node, pidusage: pu, si: siP },
+    rows,
+    notes: [
+      "worst event-loop delay: p100 of monitorEventLoopDelay (1 ms resolution) over every async scan of the size (and the median over rounds of each round's worst), beside the same for an idle loop over windows of the same length in the same rounds (what the machine alone costs the loop)",
+      `load average before ${loadBefore}, after ${loadAverage()}`,
+    ],
+    load: { before: loadBefore, after: loadAverage() },
+    targets,
+    raw: { results, peers },
   };
 }

@@ -264,11 +264,15 @@ export interface PackedGroupLayout {
 
 /** The raw binding class: only the packed form (readers/host.ts builds the objects). */
 export interface NativeHostReaderBinding {
+  /**
+   * The numbers alone while the strings are unchanged; with `meta` (the strings) when they changed.
+   * The array is the reader's own, rewritten by its next sample.
+   */
   samplePacked(
     flags: number,
     cgroupPid: number,
     paths?: string[],
-  ): { numbers: Float64Array; meta?: import('./readers/packed-host.js').PackedMeta };
+  ): Float64Array | { numbers: Float64Array; meta: import('./readers/packed-host.js').PackedMeta };
   resetCpuBaseline(): void;
 }
 
@@ -283,11 +287,8 @@ export interface NativeHostReader {
   resetCpuBaseline(): void;
 }
 
-export interface PackedScan {
-  numbers: Float64Array;
-  comms: string[];
-  fields: number;
-}
+/** A packed scan: the same form as the sampler's process rows. */
+export type PackedScan = PackedProcessRows;
 
 export interface NativeProcessTable {
   scan(options?: ProcessScanOptions & { packed?: false }): ProcessSample[];
@@ -541,7 +542,9 @@ export interface NativeSampler {
 /** The packed form of process rows (decoded by src/readers/packed-processes.ts). */
 export interface PackedProcessRows {
   numbers: Float64Array;
-  comms: string[];
+  /** Every row's comm, NUL-separated (a comm cannot contain NUL): one string instead of one per row. */
+  comms: string;
+  rows: number;
   fields: number;
 }
 

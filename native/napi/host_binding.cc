@@ -51,7 +51,8 @@ class HostReaderWrap : public Napi::ObjectWrap<HostReaderWrap> {
  private:
   // samplePacked(flags, cgroupPid, paths?): options as a bit mask (OVN_HOST_OPTION_BITS, exported as
   // hostOptionBits) — reading an options object costs ~2 µs of N-API lookups per call.
-  // Returns { numbers: Float64Array, meta?: object }; meta only when its strings changed.
+  // Returns the Float64Array, or { numbers: Float64Array, meta } when the strings changed. The array
+  // is this reader's own and is overwritten by its next sample: decode (or copy) it at once.
   Napi::Value SamplePacked(const Napi::CallbackInfo& info) {
     Napi::Env env = info.Env();
     if (info.Length() < 2 || !info[0].IsNumber() || !info[1].IsNumber())
@@ -67,18 +68,17 @@ class HostReaderWrap : public Napi::ObjectWrap<HostReaderWrap> {
     if (info.Length() > 2 && info[2].IsArray()) appendStrings(info[2].As<Napi::Array>(), "paths", opts.paths);
     HostSample s;
     reader_.sample(opts, s);
-    std::string sig;
-    std::vector<std::pair<std::string, SysError>> reasons;
-    packHostSample(opts, s, packed_, sig, reasons);
-    Napi::Float64Array nums = Napi::Float64Array::New(env, packed_.size());
+    packHostSample(opts, s, packed_, sig_, reasons_);
+    // One array, rewritten by every sample (a new ArrayBuffer each call cost more than decoding it);
+    // the JS side decodes it at once and hands out copies only through samplePacked.
+    if (numbers_.IsEmpty() || numbers_.Value().ElementLength() != packed_.size())
+      numbers_ = Napi::Persistent(Napi::Float64Array::New(env, packed_.size()));
+    Napi::Float64Array nums = numbers_.Value();
     std::copy(packed_.begin(), packed_.end(), nums.Data());
-    JsObject out(env);
-    out.val("numbers", nums);
-    if (sig != lastSig_) {
-      lastSig_ = sig;
-      out.val("meta", packedMetaToJs(env, opts, s, reasons));
-    }
-    return out.object();
+    // The usual answer is the array alone; { numbers, meta } only when the strings changed.
+    if (sig_ == lastSig_) return nums;
+    lastSig_.swap(sig_);
+    return JsObject(env).val("numbers", nums).val("meta", packedMetaToJs(env, opts, s, reasons_)).object();
   }
 
   Napi::Value Reset(const Napi::CallbackInfo& info) {
@@ -87,7 +87,11 @@ class HostReaderWrap : public Napi::ObjectWrap<HostReaderWrap> {
   }
 
   HostReader reader_;
+  // Kept from one sample to the next so that their capacity is reused.
   std::vector<double> packed_;
+  std::string sig_;
+  std::vector<std::pair<std::string, SysError>> reasons_;
+  Napi::Reference<Napi::Float64Array> numbers_;
   std::string lastSig_ = "\x01never sent";  // the first call always sends meta
 };
 

@@ -15,16 +15,18 @@
 namespace ovn {
 namespace {
 
+// Writes into the caller's vector, which keeps its capacity from one sample to the next (a fresh
+// vector grew by doubling, eight reallocations a sample).
 class Packer {
  public:
+  explicit Packer(std::vector<double>& v) : v_(v) { v_.clear(); }
   void n(double v) { v_.push_back(v); }
   void u(uint64_t v) { v_.push_back(static_cast<double>(v)); }
   void b(bool v) { v_.push_back(v ? 1.0 : 0.0); }
   void o(double v) { v_.push_back(v); }
-  std::vector<double>& data() { return v_; }
 
  private:
-  std::vector<double> v_;
+  std::vector<double>& v_;
 };
 
 // An optional count: NaN when the source lacks it or says "unlimited".
@@ -62,7 +64,7 @@ void meta(std::string& sig, const std::string& k, const std::string& v) {
 // The sequence of groups below is mirrored by unpackHostSample (src/sampling/packed-host.ts).
 void packHostSample(const HostOptions& opts, const HostSample& s, std::vector<double>& out, std::string& sig,
                     std::vector<std::pair<std::string, SysError>>& reasons) {
-  Packer p;
+  Packer p(out);
   p.n(s.timeMs);
   p.n(static_cast<double>(s.monotonicNs) / 1e6);
   const MemInfo& m = s.memory.value;
@@ -112,7 +114,6 @@ void packHostSample(const HostOptions& opts, const HostSample& s, std::vector<do
     OVN_HOST_FILESYSTEM(OVN_PACK)
   }
 #undef OVN_PACK
-  out.swap(p.data());
 
   // Strings and reasons: the signature says whether JS's cached meta object is still right.
   sig.clear();

@@ -6,10 +6,12 @@
 
 namespace ovn {
 
-Napi::Value toPacked(Napi::Env env, const std::vector<const ProcessInfo*>& ps) {
-  Napi::Float64Array nums = Napi::Float64Array::New(env, ps.size() * kPackedFields);
-  Napi::Array comms = Napi::Array::New(env, ps.size());
-  double* d = nums.Data();
+void packRows(const std::vector<const ProcessInfo*>& ps, PackedRows& out) {
+  out.numbers.resize(ps.size() * kPackedFields);
+  out.comms.clear();
+  out.comms.reserve(ps.size() * 16);
+  out.rows = ps.size();
+  double* d = out.numbers.data();
   const double nan = std::nan("");
   for (size_t i = 0; i < ps.size(); ++i) {
     const ProcessInfo& p = *ps[i];
@@ -23,9 +25,27 @@ Napi::Value toPacked(Napi::Env env, const std::vector<const ProcessInfo*>& ps) {
       for (size_t k = 0; k < kProcessIoFields; ++k) *r++ = nan;
     }
 #undef OVN_PUT
-    comms.Set(static_cast<uint32_t>(i), Napi::String::New(env, p.comm));
+    // A comm cannot contain NUL (the kernel stores it NUL-terminated), so NUL separates them.
+    if (i > 0) out.comms.push_back('\0');
+    out.comms += p.comm;
   }
-  return JsObject(env).val("numbers", nums).val("comms", comms).num("fields", kPackedFields).object();
+}
+
+Napi::Value packedToJs(Napi::Env env, const PackedRows& rows) {
+  Napi::Float64Array nums = Napi::Float64Array::New(env, rows.numbers.size());
+  std::copy(rows.numbers.begin(), rows.numbers.end(), nums.Data());
+  return JsObject(env)
+      .val("numbers", nums)
+      .val("comms", Napi::String::New(env, rows.comms))
+      .num("rows", static_cast<double>(rows.rows))
+      .num("fields", kPackedFields)
+      .object();
+}
+
+Napi::Value toPacked(Napi::Env env, const std::vector<const ProcessInfo*>& ps) {
+  PackedRows rows;
+  packRows(ps, rows);
+  return packedToJs(env, rows);
 }
 
 Napi::Object processLayout(Napi::Env env) {

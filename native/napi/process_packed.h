@@ -1,13 +1,16 @@
 // The packed form of process samples: one Float64Array row of kPackedFields numbers per process,
-// plus comm strings. Building ~30 properties per process through N-API costs more than reading
-// /proc does; JS builds the objects from typed arrays far faster.
+// plus the comms in one NUL-separated string (one string instead of one per process). Building
+// ~30 properties per process through N-API costs more than reading /proc does; JS builds the
+// objects from typed arrays far faster.
 // The row's fields are defined once, in the tables below (X(kind, name, expr), kinds as in
 // host_layout.h, plus c: a character); processLayout exports them and
-// src/sampling/packed-processes.ts decodes each row by those names.
-// Thread: JS thread only (creates JS values).
+// src/readers/packed-processes.ts decodes each row by those names.
+// Thread: packRows is plain C++ (a worker thread packs a large scan, so the JS thread only copies
+// one array and one string); packedToJs, toPacked and processLayout run on the JS thread.
 #pragma once
 #include <napi.h>
 
+#include <string>
 #include <vector>
 
 #include "../proc/process.h"
@@ -41,6 +44,15 @@ constexpr size_t kProcessIoFields = 0 OVN_PROCESS_IO(OVN_COUNT);
 #undef OVN_COUNT
 constexpr size_t kPackedFields = kProcessRowFields + kProcessIoFields;
 
+struct PackedRows {
+  std::vector<double> numbers;  // rows * kPackedFields
+  std::string comms;            // NUL-separated, one per row
+  size_t rows = 0;
+};
+
+void packRows(const std::vector<const ProcessInfo*>& ps, PackedRows& out);
+// { numbers: Float64Array, comms: string (NUL-separated), rows, fields }
+Napi::Value packedToJs(Napi::Env env, const PackedRows& rows);
 Napi::Value toPacked(Napi::Env env, const std::vector<const ProcessInfo*>& ps);
 
 // { row: { names, kinds }, io: { names, kinds } }

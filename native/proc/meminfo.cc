@@ -12,19 +12,23 @@ bool parseMemInfo(std::string_view text, MemInfo& m) {
   const char* end = p + text.size();
   bool sawTotal = false;
   while (p < end) {
+    // The line's end first, then its colon within it: each byte is looked at once.
     const char* key = p;
-    while (p < end && *p != ':' && *p != '\n') ++p;
-    if (p >= end || *p != ':') {
-      skipToNextLine(p, end);
+    const char* nl = static_cast<const char*>(std::memchr(p, '\n', static_cast<size_t>(end - p)));
+    const char* lineEnd = nl ? nl : end;
+    const char* next = nl ? nl + 1 : end;
+    const char* colon = static_cast<const char*>(std::memchr(p, ':', static_cast<size_t>(lineEnd - p)));
+    if (!colon) {
+      p = next;
       continue;
     }
-    std::string_view k(key, static_cast<size_t>(p - key));
-    ++p;
-    uint64_t v = parseU64(p, end);
-    skipSpaces(p, end);
+    std::string_view k(key, static_cast<size_t>(colon - key));
+    p = colon + 1;
+    uint64_t v = parseU64(p, lineEnd);
+    skipSpaces(p, lineEnd);
     // Values carry a "kB" unit except the HugePages_* counts.
-    if (p + 1 < end && p[0] == 'k' && p[1] == 'B') v *= 1024;
-    skipToNextLine(p, end);
+    if (p + 1 < lineEnd && p[0] == 'k' && p[1] == 'B') v *= 1024;
+    p = next;
     // Dispatch on the first letter to keep the comparison chain short.
     switch (k.empty() ? 0 : k[0]) {
       case 'M':

@@ -1,6 +1,7 @@
 // Small allocation-free parsers for /proc text. All take string_views over a read buffer.
 #pragma once
 #include <cstdint>
+#include <cstring>
 #include <string_view>
 
 namespace ovn {
@@ -54,8 +55,9 @@ inline void skipSpaces(const char*& p, const char* end) {
 }
 
 inline void skipToNextLine(const char*& p, const char* end) {
-  while (p < end && *p != '\n') ++p;
-  if (p < end) ++p;
+  // memchr: /proc/stat's intr and softirq lines are thousands of characters long.
+  const void* nl = p < end ? std::memchr(p, '\n', static_cast<size_t>(end - p)) : nullptr;
+  p = nl ? static_cast<const char*>(nl) + 1 : end;
 }
 
 inline std::string_view nextToken(const char*& p, const char* end) {

@@ -4,6 +4,7 @@
 // so a reused pid is never read through a stale fd.
 // Thread: scan() may run on a worker thread; a mutex serializes scans of one table.
 #pragma once
+#include <atomic>
 #include <mutex>
 #include <unordered_map>
 #include <vector>
@@ -16,6 +17,9 @@ namespace ovn {
 class ProcessTable {
  public:
   ProcessTable();
+  ~ProcessTable();
+  ProcessTable(const ProcessTable&) = delete;
+  ProcessTable& operator=(const ProcessTable&) = delete;
   // Scans /proc. Pids that vanish mid-scan are skipped. With `onlyDescendantsOf` > 0, status and
   // the optional files are read only for that process's descendants (and it, with includeRoot):
   // a first pass reads stat alone to build the tree.
@@ -30,7 +34,13 @@ class ProcessTable {
     uint32_t lastSeen = 0;
   };
   std::mutex mu_;
+  // Whether one more pid may be kept open (takes a slot of the process-wide budget).
+  bool takeSlot();
+  void releaseSlots(size_t n);
   std::unordered_map<int, PidFiles> cache_;
+  // Kept-open pids are counted process-wide (a monitor has several tables: its own, the default
+  // one and the sampler's): together they hold at most half the fd limit.
+  static std::atomic<size_t> keptPids_;
   size_t maxCachedPids_;
   uint32_t generation_ = 0;
   std::string buf_;

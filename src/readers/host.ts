@@ -7,16 +7,23 @@ let defaultReader: NativeHostReader | undefined;
 type HostFlag = 'cpu' | 'perCpu' | 'memory' | 'load' | 'psi' | 'cgroup';
 
 /** samplePacked's option bits, as the addon exports them (OVN_HOST_OPTION_BITS in native/napi/host_layout.h). */
-let optionBits: [HostFlag, number][] | undefined;
+let bits: Record<HostFlag, number> | undefined;
+function flagOf(k: HostFlag, value: unknown): number {
+  if (value === undefined) return bits![k];
+  if (typeof value !== 'boolean') throw new TypeError(`Invalid argument ${k}: expected a boolean, got ${typeof value}`);
+  return value ? bits![k] : 0;
+}
+// Each option read by its name (not by looping over keys): a fixed-shape read on every call.
 function packFlags(o: HostSampleOptions = {}): number {
-  optionBits ??= Object.entries(loadNative().hostOptionBits) as [HostFlag, number][];
-  let flags = 0;
-  for (const [k, bit] of optionBits) {
-    if (o[k] !== undefined && typeof o[k] !== 'boolean')
-      throw new TypeError(`Invalid argument ${k}: expected a boolean, got ${typeof o[k]}`);
-    if (o[k] !== false) flags |= bit;
-  }
-  return flags;
+  bits ??= loadNative().hostOptionBits as Record<HostFlag, number>;
+  return (
+    flagOf('cpu', o.cpu) |
+    flagOf('perCpu', o.perCpu) |
+    flagOf('memory', o.memory) |
+    flagOf('load', o.load) |
+    flagOf('psi', o.psi) |
+    flagOf('cgroup', o.cgroup)
+  );
 }
 
 function validPid(pid: number | undefined): number {
@@ -46,10 +53,17 @@ export function createHostReader(): NativeHostReader {
   return {
     sample(options?: HostSampleOptions): HostSample {
       const p = r.samplePacked(packFlags(options), validPid(options?.cgroupPid), validPaths(options?.paths));
-      if (p.meta) meta = p.meta;
-      return unpackHostSample(p.numbers, meta!, options);
+      if (p instanceof Float64Array) return unpackHostSample(p, meta!, options);
+      meta = p.meta;
+      return unpackHostSample(p.numbers, meta, options);
     },
-    samplePacked: (flags, pid, paths) => r.samplePacked(flags, pid, paths),
+    samplePacked: (flags, pid, paths) => {
+      // The addon rewrites one array on every sample: callers of this method get their own copy.
+      const p = r.samplePacked(flags, pid, paths);
+      if (p instanceof Float64Array) return { numbers: p.slice() };
+      meta = p.meta; // sample() relies on the last meta sent, whichever method received it
+      return { numbers: p.numbers.slice(), meta: p.meta };
+    },
     resetCpuBaseline: () => r.resetCpuBaseline(),
   };
 }

@@ -7,14 +7,31 @@
 import type { PackedGroupLayout } from '../native.js';
 
 export type PackedValue = number | boolean | string | null;
-export type PackedReader = (d: Float64Array, i: number) => Record<string, PackedValue>;
+export type PackedReader = (d: Float64Array, i: number, ...extra: unknown[]) => Record<string, PackedValue>;
 
-/** kinds: n number, u count, b boolean (1/0), o optional (NaN → null), c a character code (→ string). */
-export function compileReader(group: PackedGroupLayout, what: string): PackedReader {
+/** Properties passed in as arguments around the packed ones: `before` come first, `after` last. */
+export interface ExtraFields {
+  before?: string[];
+  after?: string[];
+}
+
+const checkName = (name: string, what: string) => {
+  // The names come from our own addon, but they are spliced into code: accept identifiers only.
+  if (!/^[A-Za-z_][A-Za-z0-9_]*$/.test(name))
+    throw new Error(`bad field name in the ${what} layout: ${JSON.stringify(name)}`);
+};
+
+/**
+ * kinds: n number, u count, b boolean (1/0), o optional (NaN → null), c a character code (→ string).
+ * With `extra`, the reader takes those values as further arguments (d, i, ...before, ...after) and
+ * places them in the same literal: one fixed-shape object instead of a spread into a second one.
+ */
+export function compileReader(group: PackedGroupLayout, what: string, extra: ExtraFields = {}): PackedReader {
+  const before = extra.before ?? [];
+  const after = extra.after ?? [];
+  for (const name of [...before, ...after]) checkName(name, what);
   const fields = group.names.map((name, k) => {
-    // The names come from our own addon, but they are spliced into code: accept identifiers only.
-    if (!/^[A-Za-z_][A-Za-z0-9_]*$/.test(name))
-      throw new Error(`bad field name in the ${what} layout: ${JSON.stringify(name)}`);
+    checkName(name, what);
     const v = `d[i + ${k}]`;
     switch (group.kinds[k]) {
       case 'b':
@@ -30,6 +47,7 @@ export function compileReader(group: PackedGroupLayout, what: string): PackedRea
         throw new Error(`unknown field kind ${JSON.stringify(group.kinds[k])} for ${what}.${name}`);
     }
   });
+  const props = [...before, ...fields, ...after];
   // eslint-disable-next-line @typescript-eslint/no-implied-eval -- compiling the reader is the point (see above); the names are checked to be identifiers
-  return new Function('d', 'i', `return { ${fields.join(', ')} };`) as PackedReader;
+  return new Function('d', 'i', ...before, ...after, `return { ${props.join(', ')} };`) as PackedReader;
 }
