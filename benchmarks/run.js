@@ -15,6 +15,7 @@ const all = [
   'http-load',
   'sampler',
   'monitor-cost',
+  'cli-startup',
   'node-checks',
   'kernel-log',
 ];
