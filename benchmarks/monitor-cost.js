@@ -95,6 +95,8 @@ function startMonitor(dir, name, metrics) {
     const start = lines().find((l) => l.type === 'start');
     return start && lines().some((l) => l.type === 'cycle') ? start : undefined;
   });
+  // Awaited later: until then a failure must not be an unhandled rejection (which ends the process).
+  ready.catch(() => {});
   return { p, lines, ready };
 }
 
@@ -156,6 +158,7 @@ export async function run() {
         await sleep(Math.max(0, 1000 - (Date.now() - t0)));
       }
     })();
+    scraper.catch(() => {}); // awaited (and its error thrown) after the windows
     await sleep(warmupS * 1000); // start-up (module load, first cycles, first scrapes) is not steady state
     const loadBefore = loadAverage();
     const per = cases.map(() => ({ cpu: [], ticks: 0, rss: [] }));
