@@ -16,7 +16,8 @@
 // critical and every cycle a full check (KERNEL_LOG=1 turns the reader on). The status of the cycles is
 // reported: a node judged degraded (e.g. CPU pressure on a loaded machine) runs a full check each cycle.
 //
-// Env: WINDOWS (default 6), WINDOW_S (default 15), WARMUP_S (default 8).
+// Env: WINDOWS (default 6), WINDOW_S (default 15), WARMUP_S (default 8); OVERNIGHT_BASE_CLI=path/to/bin/overnight.js
+// adds that build's two monitors to the same windows (a before/after).
 import { spawn } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
@@ -68,7 +69,7 @@ async function scrape(url, expect) {
   return body.length;
 }
 
-function startMonitor(dir, name, metrics) {
+function startMonitor(dir, name, metrics, cli = path.join(benchDir, '../bin/overnight.js')) {
   const cfg = path.join(dir, `${name}.json`);
   const log = path.join(dir, `${name}.jsonl`);
   writeFileSync(
@@ -78,7 +79,7 @@ function startMonitor(dir, name, metrics) {
       kernelLog: { enabled: process.env.KERNEL_LOG === '1' },
     }),
   );
-  const args = [path.join(benchDir, '../bin/overnight.js'), 'monitor', '--config', cfg, '--interval', '1'];
+  const args = [cli, 'monitor', '--config', cfg, '--interval', '1'];
   args.push('--log-file', log, ...(metrics ? ['--metrics', '0'] : []));
   const p = spawn(process.execPath, args, { stdio: ['ignore', 'ignore', 'pipe'] });
   let stderr = '';
@@ -118,6 +119,11 @@ export async function run() {
     const monA = startMonitor(dir, 'unscraped', false);
     const monB = startMonitor(dir, 'scraped', true);
     procs.push(monA.p, monB.p);
+    // OVERNIGHT_BASE_CLI: another build's monitors in the same windows (a before/after).
+    const base = process.env.OVERNIGHT_BASE_CLI ? path.resolve(process.env.OVERNIGHT_BASE_CLI) : null;
+    const baseA = base ? startMonitor(dir, 'base-unscraped', false, base) : null;
+    const baseB = base ? startMonitor(dir, 'base-scraped', true, base) : null;
+    if (baseA && baseB) procs.push(baseA.p, baseB.p);
     const haveExporter = existsSync(EXPORTER);
     const exporters = [];
     if (haveExporter) {
@@ -133,13 +139,28 @@ export async function run() {
     }
     const startB = await monB.ready;
     await monA.ready;
+    const baseUrl = baseB ? (await baseB.ready).metrics : undefined;
+    if (baseA) await baseA.ready;
     const monUrl = startB.metrics;
     await scrape(monUrl, 'node_memory_MemTotal_bytes');
 
     const cases = [
-      { name: '`overnight monitor --interval 1`, not scraped', pid: monA.p.pid, mon: monA },
-      { name: '`overnight monitor --interval 1`, scraped each second', pid: monB.p.pid, mon: monB, url: monUrl },
+      { key: 'a', name: '`overnight monitor --interval 1`, not scraped', pid: monA.p.pid, mon: monA },
+      {
+        key: 'b',
+        name: '`overnight monitor --interval 1`, scraped each second',
+        pid: monB.p.pid,
+        mon: monB,
+        url: monUrl,
+      },
+      ...(baseA && baseB
+        ? [
+            { name: 'before: monitor, not scraped', pid: baseA.p.pid, mon: baseA },
+            { name: 'before: monitor, scraped each second', pid: baseB.p.pid, mon: baseB, url: baseUrl },
+          ]
+        : []),
       ...exporters.map((e) => ({
+        key: e.name === 'scraped' ? 'd' : 'c',
         name: `node_exporter ${e.name === 'scraped' ? 'scraped each second' : 'not scraped'}`,
         pid: e.p.pid,
         url: e.name === 'scraped' ? e.url : undefined,
@@ -186,6 +207,7 @@ export async function run() {
       const statuses = {};
       for (const l of cycles) statuses[l.status] = (statuses[l.status] ?? 0) + 1;
       return {
+        key: c.key,
         name: c.name,
         cpuPct: (per[k].ticks / USER_HZ / wall) * 100,
         windowsPct: per[k].cpu,
@@ -193,7 +215,8 @@ export async function run() {
         ...(c.mon ? { cycles: cycles.length, statuses } : {}),
       };
     });
-    const [a, b, c, d] = results;
+    const byKey = Object.fromEntries(results.map((r) => [r.key, r]));
+    const { a, b, c, d } = byKey;
     const fmt = (x) => `${x.toFixed(2)} %`;
     const rows = results.map((r) => [
       r.name,
