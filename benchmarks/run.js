@@ -27,6 +27,7 @@ export const all = [
   'http-load',
   'sampler',
   'monitor-cost',
+  'cli-startup',
   'node-checks',
   'kernel-log',
   'cli-startup',

@@ -1,13 +1,13 @@
 /** `overnight monitor`: the overnight loop as a daemon (live view on a terminal, JSON lines otherwise). */
 import { createWriteStream, openSync, type WriteStream } from 'node:fs';
+import type { Server } from 'node:http';
 import type { Command } from 'commander';
 import { loadConfig } from '../config/load.js';
 import { createOvernightContext } from '../context.js';
-import { OvernightMetrics, serveMetrics } from '../metrics/prometheus.js';
+import type { OvernightMetrics } from '../metrics/prometheus.js';
 import { renderLiveView } from '../monitor/live-view.js';
 import { OvernightMonitor } from '../monitor/overnight-monitor.js';
 import { loadNative } from '../native.js';
-import { scrapeSources } from '../metrics/scrape-sources.js';
 import { implicitScope, noScopeMessage } from '../policy/implicit-scope.js';
 import { CliError, EX_CONFIG } from './errors.js';
 
@@ -87,9 +87,18 @@ export function registerMonitorCommand(program: Command): void {
       // One background Sampler, as in `serve`: host samples for the thresholds between cycles, and the
       // agent's processes scanned on its own thread for leak slopes and hang windows.
       const ctx = await createOvernightContext({ config, background: true });
-      const metrics = flags.metrics !== undefined ? new OvernightMetrics(scrapeSources(ctx)) : undefined;
-      metrics?.attachEvents(ctx.events);
-      const metricsServer = metrics ? await serveMetrics(metrics, Number(flags.metrics), flags.metricsHost) : undefined;
+      // prom-client and the exposition are loaded only with --metrics (about 10 MB of RSS otherwise unused).
+      let metrics: OvernightMetrics | undefined;
+      let metricsServer: Server | undefined;
+      if (flags.metrics !== undefined) {
+        const [{ OvernightMetrics, serveMetrics }, { scrapeSources }] = await Promise.all([
+          import('../metrics/prometheus.js'),
+          import('../metrics/scrape-sources.js'),
+        ]);
+        metrics = new OvernightMetrics(scrapeSources(ctx));
+        metrics.attachEvents(ctx.events);
+        metricsServer = await serveMetrics(metrics, Number(flags.metrics), flags.metricsHost);
+      }
       const out: WriteStream | NodeJS.WriteStream = logFile ?? process.stderr;
       const live = !flags.json && !flags.logFile && process.stdout.isTTY;
       // systemd: READY=1 after the first cycle, WATCHDOG=1 every cycle; cycles run at least twice per WatchdogSec.
