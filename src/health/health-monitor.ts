@@ -37,6 +37,7 @@ import { compareWithLastRecovery } from './recovery-check.js';
 import { CpuShares } from './cpu-shares.js';
 import { criticalFaultsOf, latencyMetrics, overallStatus } from './status.js';
 import { feedReadings } from './feed.js';
+import { judgeMemoryStalls, memoryStallRecommendation, type MemoryStallSource } from './memory-stall.js';
 
 import type { CheckType, HealthReport } from './report.js';
 
@@ -115,6 +116,7 @@ export class HealthMonitor {
   private sampler: BackgroundReadings | undefined;
   private ownSampler: Sampler | undefined;
   private readonly watchedCgroup: WatchedCgroupResolver;
+  private memoryStallSource: MemoryStallSource | null = null;
 
   constructor(private readonly options: HealthMonitorOptions = {}) {
     this.config = options.config ?? parseConfig({});
@@ -172,6 +174,11 @@ export class HealthMonitor {
     this.background.unref();
     this.probes.start();
     this.nodeChecks.operatorChecks.start();
+  }
+
+  /** The monitor's pressure watch: its measured memory stalls become findings of every check while attached. */
+  attachMemoryStalls(source: MemoryStallSource | null): void {
+    this.memoryStallSource = source;
   }
 
   /** The background Sampler (one per server or monitor process), while started. */
@@ -312,6 +319,9 @@ export class HealthMonitor {
     const { sample, memory, breaches } = this.observeHost(th, { perCpu: true, paths: this.config.paths, psi: true });
     const add = (b: Breach | null) => b && breaches.push(b);
     this.lastHost = sample;
+    const stallReadings = this.memoryStallSource?.memoryStalls() ?? null;
+    const stalls = judgeMemoryStalls(stallReadings ?? [], this.tracker, th);
+    breaches.push(...stalls.breaches);
     progress('host sampled');
 
     const gpu = await this.gpuHealth(full);
@@ -403,6 +413,7 @@ export class HealthMonitor {
       breaches,
       nodeFindings,
     });
+    criticalFaults.push(...stalls.faults);
     const baseStatus = overallStatus(criticalFaults, {
       breaches,
       nodeFindings,
@@ -467,7 +478,7 @@ export class HealthMonitor {
             }
           : { last: null, note: 'no recovery engine attached' },
         cpu: { ...cpuStatus(sample), ...this.recentCpu() },
-        pressure: pressureStatus(sample),
+        pressure: { ...pressureStatus(sample), ...(stallReadings ? { memory_stall: stallReadings } : {}) },
         cgroup: cgroupStatus(sample),
         disk: diskStatus(sample),
         ...(processes ? { processes } : {}),
@@ -498,6 +509,7 @@ export class HealthMonitor {
           topByMemory: processes?.by_memory ?? [],
           checkType,
         }),
+        ...stalls.breaches.map((b) => memoryStallRecommendation(b, th.memoryStallCritical)),
         ...nodeFindings.map((f) => ({
           severity: f.severity === 'critical' ? ('critical' as const) : ('warning' as const),
           message: f.action ? `${f.message}: ${f.action}` : f.message,
