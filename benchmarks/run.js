@@ -17,6 +17,7 @@ const all = [
   'monitor-cost',
   'node-checks',
   'kernel-log',
+  'psi-reaction',
 ];
 const wanted = process.argv.slice(2).length ? process.argv.slice(2) : all;
 
