@@ -51,10 +51,12 @@ if (whyNot) console.warn(`memory-stall.test: the thrashing-cgroup test is skippe
 const THRASH = `
 import mmap, os, sys
 path, size = sys.argv[1], int(sys.argv[2])
-fd = os.open(path, os.O_RDONLY)
+# Written from inside the limited cgroup, so that every page of it is charged there from the start.
+fd = os.open(path, os.O_RDWR | os.O_CREAT | os.O_TRUNC, 0o600)
+chunk = b'\\x07' * (1 << 20)
+for _ in range(size >> 20):
+    os.write(fd, chunk)
 os.fsync(fd)
-# Its pages must be charged to this cgroup: drop the copies the writer left in the page cache.
-os.posix_fadvise(fd, 0, 0, os.POSIX_FADV_DONTNEED)
 m = mmap.mmap(fd, size, prot=mmap.PROT_READ)
 print('ready', os.getpid(), flush=True)
 s = 0
@@ -64,7 +66,7 @@ while True:
 `;
 
 /** A child thrashing in a cgroup of its own (limit below its mapped file); dispose() ends it and removes the cgroups. */
-async function thrashingChild(dir: string, limit = 96 * MiB, fileSize = 160 * MiB) {
+async function thrashingChild(dir: string, limit = 64 * MiB, fileSize = 96 * MiB) {
   const name = `ovn-stall-${process.pid}-${Date.now()}`;
   const v2 = path.join(UNIFIED, name);
   const v1 = v2Memory ? null : path.join(V1_MEMORY, name);
@@ -76,8 +78,8 @@ async function thrashingChild(dir: string, limit = 96 * MiB, fileSize = 160 * Mi
     writeFileSync(path.join(v2, 'memory.max'), String(limit));
     if (existsSync(path.join(v2, 'memory.swap.max'))) writeFileSync(path.join(v2, 'memory.swap.max'), '0');
   }
+  // Written by the child inside its cgroup, so that its pages are charged there and nowhere else.
   const file = path.join(dir, 'mapped');
-  writeFileSync(file, Buffer.alloc(fileSize, 7));
   writeFileSync(path.join(dir, 'thrash.py'), THRASH);
   const join = [v2, ...(v1 ? [v1] : [])].map((d) => `echo $$ > ${d}/cgroup.procs`).join('; ');
   const child: ChildProcess = spawn(
