@@ -8,7 +8,9 @@
 // critical:memory_stall:<cg>). Beside it: when the monitor's polled totals first woke it, and when
 // the kernel's own cgroup trigger first woke it (the wake-up the monitor had before this fallback).
 // Needs root and a cgroup hierarchy that can limit memory; elsewhere it says why and measures nothing.
-// PSI_REACTION_RUNS (default 4) runs, each with a fresh cgroup, child and monitor.
+// PSI_REACTION_RUNS (default 4) runs, each with a fresh cgroup, child and monitor. How hard the child
+// thrashes varies from run to run on a shared VM (its cgroup stalled 5-40 % of the time in the runs
+// measured while this was written), so a run whose child never reaches the onset is listed, not counted.
 import { spawn } from 'node:child_process';
 import {
   closeSync,
@@ -111,6 +113,9 @@ async function oneRun(i, dir, dist) {
     stdio: ['pipe', 'ignore', 'inherit'],
     detached: true,
   });
+  // The monitor finds the agent's cgroup through the runner: wait until the runner has joined it.
+  const joined = () => readFileSync(path.join(v2, 'cgroup.procs'), 'utf8').split('\n').includes(String(runner.pid));
+  for (let k = 0; k < 500 && !joined(); k++) await new Promise((r) => setTimeout(r, 20));
   const { createOvernightContext, parseConfig } = dist;
   const { OvernightMonitor } = await import('../dist/monitor/overnight-monitor.js');
   const ctx = await createOvernightContext({
