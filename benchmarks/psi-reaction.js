@@ -73,7 +73,7 @@ const tick = () => {
     while (hist.length > 1 && now - hist[1][0] >= windowUs / 1000) hist.shift();
     if (total - hist[0][1] >= stallUs) { parentPort.postMessage({ onset: now, stallUs: total - hist[0][1] }); return; }
   }
-  setTimeout(tick, 2);
+  setTimeout(tick, workerData.everyMs);
 };
 tick();
 `;
@@ -110,10 +110,11 @@ async function oneRun(i, dir, dist) {
   // waits for a start line on stdin, so the monitor is watching before the stall begins.
   const join = [v2, ...(v1 ? [v1] : [])].map((d) => `echo $$ > ${d}/cgroup.procs`).join('; ');
   const runner = spawn('sh', ['-c', `${join}; read go; python3 ${path.join(dir, 'thrash.py')} ${file} ${size}`], {
-    stdio: ['pipe', 'ignore', 'inherit'],
+    stdio: ['pipe', 'pipe', 'inherit'],
     detached: true,
   });
   // The monitor finds the agent's cgroup through the runner: wait until the runner has joined it.
+  runner.stdout.resume(); // its "ready" line, drained
   const joined = () => readFileSync(path.join(v2, 'cgroup.procs'), 'utf8').split('\n').includes(String(runner.pid));
   for (let k = 0; k < 500 && !joined(); k++) await new Promise((r) => setTimeout(r, 20));
   const { createOvernightContext, parseConfig } = dist;
@@ -155,7 +156,12 @@ async function oneRun(i, dir, dist) {
   const pollFile = path.join(dir, 'onset-poll.cjs');
   writeFileSync(pollFile, ONSET_POLL);
   const worker = new Worker(pollFile, {
-    workerData: { file: path.join(v2, 'memory.pressure'), stallUs: m.psiMemoryStallUs, windowUs: m.psiWindowUs },
+    workerData: {
+      file: path.join(v2, 'memory.pressure'),
+      stallUs: m.psiMemoryStallUs,
+      windowUs: m.psiWindowUs,
+      everyMs: Number(process.env.PSI_REACTION_ONSET_POLL_MS ?? 2),
+    },
   });
   let pollError = null;
   worker.on('message', (msg) => {
