@@ -7,6 +7,7 @@ import { setTimeout as delay } from 'node:timers/promises';
 import { z } from 'zod';
 import { capText, describeValue, didYouMean } from '../config/validation.js';
 import type { LatencyWindow } from '../health/latency-window.js';
+import type { ToolContext } from './server-types.js';
 
 export interface ToolResult {
   [key: string]: unknown;
@@ -81,15 +82,6 @@ export function boundedNumber(field: string, min: number, max: number, unit: str
         ctx.addIssue({ code: 'custom', message: `got ${v}; ${field} is ${unit} in [${min}, ${max}]` });
     })
     .describe(description);
-}
-
-/** Minimal view of the SDK's handler context that the tools use. */
-export interface ToolContext {
-  mcpReq: {
-    signal: AbortSignal;
-    _meta?: { progressToken?: string | number; [k: string]: unknown };
-    notify: (n: { method: string; params?: Record<string, unknown> }) => Promise<void>;
-  };
 }
 
 /**

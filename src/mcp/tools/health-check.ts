@@ -3,17 +3,8 @@
  */
 import { z } from 'zod';
 import type { HealthMonitor } from '../../health/health-monitor.js';
-import {
-  boundedNumber,
-  enumOf,
-  fractionArg,
-  instrumented,
-  ok,
-  progressReporter,
-  strictShape,
-  type ToolContext,
-} from '../tool-kit.js';
-import type { McpServerLike } from '../server-types.js';
+import { boundedNumber, enumOf, fractionArg, instrumented, ok, progressReporter, strictShape } from '../tool-kit.js';
+import type { McpServerLike, ToolContext } from '../server-types.js';
 import {
   cgroupSchema,
   cpuSchema,
