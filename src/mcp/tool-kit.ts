@@ -41,7 +41,10 @@ export function strictShape<T extends z.ZodRawShape>(shape: T, where: string) {
           shown
             .map((k: string) => {
               const guess = didYouMean(k, known);
-              return `${where}: unknown property "${capText(k)}"${guess ? `; did you mean "${guess}"?` : ''} (allowed: ${known.join(', ')})`;
+              return (
+                `${where}: unknown property "${capText(k)}"${guess ? `; did you mean "${guess}"?` : ''} ` +
+                `(allowed: ${known.join(', ')})`
+              );
             })
             .join('; ') + (more > 0 ? `; and ${more} more unknown properties` : '')
         );

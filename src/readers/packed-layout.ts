@@ -30,6 +30,7 @@ export function compileReader(group: PackedGroupLayout, what: string): PackedRea
         throw new Error(`unknown field kind ${JSON.stringify(group.kinds[k])} for ${what}.${name}`);
     }
   });
-  // eslint-disable-next-line @typescript-eslint/no-implied-eval -- compiling the reader is the point (see above); the names are checked to be identifiers
+  /* eslint-disable-next-line @typescript-eslint/no-implied-eval --
+     compiling the reader is the point (see above); the names are checked to be identifiers */
   return new Function('d', 'i', `return { ${fields.join(', ')} };`) as PackedReader;
 }
