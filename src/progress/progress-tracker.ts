@@ -175,7 +175,7 @@ export class ProgressTracker implements StalledTaskSource {
   private storedButUnread(taskId: string, err: unknown): ProgressReport {
     const why =
       `the checkpoint(s) were stored; reading the task's progress back failed: ` +
-      `${(err as Error)?.message ?? String(err)}`;
+      ((err as Error)?.message ?? String(err));
     return {
       task_id: taskId,
       stages_completed: 0,

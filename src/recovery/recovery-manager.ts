@@ -553,7 +553,7 @@ export class RecoveryManager {
         nothing_to_do: false,
         message:
           `the GPU reset would be refused: ` +
-          `${resetRefused.map((a) => `GPU ${a.target.gpu as number}: ${a.detail}`).join('; ')}`,
+          resetRefused.map((a) => `GPU ${a.target.gpu as number}: ${a.detail}`).join('; '),
         target: { gpus: targets.map((t) => t.index) },
         actions_taken: actions,
         new_state: {},
