@@ -44,6 +44,7 @@ const node0 = median(times.get('node -e 0'));
 for (const [name] of cases) {
   const m = median(times.get(name));
   console.log(
-    `${name.padEnd(24)} median ${m.toFixed(0).padStart(5)} ms  (${(m / node0).toFixed(2)}x node -e 0, +${(m - node0).toFixed(0)} ms)`,
+    `${name.padEnd(24)} median ${m.toFixed(0).padStart(5)} ms  (${(m / node0).toFixed(2)}x node -e 0, ` +
+      `+${(m - node0).toFixed(0)} ms)`,
   );
 }

@@ -53,7 +53,9 @@ export async function run() {
   try {
     execFileSync('nvidia-smi', ['-L'], { stdio: 'ignore' });
     const q =
-      '--query-gpu=index,uuid,name,pci.bus_id,utilization.gpu,utilization.memory,memory.total,memory.used,memory.free,temperature.gpu,power.draw,power.limit,clocks.sm,clocks.mem,clocks_event_reasons.active,ecc.errors.uncorrected.volatile.total,retired_pages.pending,pstate,persistence_mode,compute_mode';
+      '--query-gpu=index,uuid,name,pci.bus_id,utilization.gpu,utilization.memory,memory.total,memory.used,' +
+      'memory.free,temperature.gpu,power.draw,power.limit,clocks.sm,clocks.mem,clocks_event_reasons.active,' +
+      'ecc.errors.uncorrected.volatile.total,retired_pages.pending,pstate,persistence_mode,compute_mode';
     smi = await timeAsync(() => execFileSync('nvidia-smi', [q, '--format=csv,noheader']), {
       iterations: 20,
       warmup: 2,
@@ -82,7 +84,8 @@ export async function run() {
   ];
   if (smi)
     notes.push(
-      `nvidia-smi / addon: full sample ${(smi.medianUs / addon.medianUs).toFixed(0)}x; like for like, the quick fields: ${(smiQuick.medianUs / quick.medianUs).toFixed(0)}x (target >= 100x)`,
+      `nvidia-smi / addon: full sample ${(smi.medianUs / addon.medianUs).toFixed(0)}x; like for like, the quick ` +
+        `fields: ${(smiQuick.medianUs / quick.medianUs).toFixed(0)}x (target >= 100x)`,
     );
   if (limit.perCallUs)
     notes.push(

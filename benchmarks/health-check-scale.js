@@ -104,7 +104,8 @@ export async function run({ calls = Number(process.env.BENCH_HC_CALLS ?? 10_000)
         ],
       ],
       notes: [
-        `${calls} calls took ${growSec.toFixed(1)} s; the bare server registers one tool with an empty input schema and does no work`,
+        `${calls} calls took ${growSec.toFixed(1)} s; the bare server registers one tool with an empty input ` +
+          `schema and does no work`,
       ],
       raw: {
         calls,

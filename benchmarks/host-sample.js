@@ -106,8 +106,11 @@ export async function run() {
     head: ['implementation', 'median', 'p99', 'vs C limit'],
     notes: [
       `addon / C limit: ${(addon.medianUs / limit.medianUs).toFixed(2)}x (target <= 1.3x)`,
-      `like for like: systeminformation mem() / our memory part: ${(siMem.medianUs / memOnly.medianUs).toFixed(0)}x; currentLoad() / our cpu part: ${(siLoad.medianUs / cpuOnly.medianUs).toFixed(0)}x (target >= 20x)`,
-      `whole sample vs systeminformation mem() + currentLoad(): ${((siMem.medianUs + siLoad.medianUs) / addon.medianUs).toFixed(0)}x`,
+      `like for like: systeminformation mem() / our memory part: ` +
+        `${(siMem.medianUs / memOnly.medianUs).toFixed(0)}x; currentLoad() / our cpu part: ` +
+        `${(siLoad.medianUs / cpuOnly.medianUs).toFixed(0)}x (target >= 20x)`,
+      `whole sample vs systeminformation mem() + currentLoad(): ` +
+        `${((siMem.medianUs + siLoad.medianUs) / addon.medianUs).toFixed(0)}x`,
     ],
     raw: { addon, limit, node, siMem, siLoad, memOnly, cpuOnly, files: files.length },
   };

@@ -155,7 +155,8 @@ export async function run({
         ['throughput', `${rate.toFixed(0)} calls/s (${wallS.toFixed(1)} s)`, '≥ 500 calls/s'],
         [
           'server RSS before → right after → 5 s later',
-          `${rssBefore.toFixed(1)} → ${rssPeak.toFixed(1)} → ${rssAfter.toFixed(1)} MiB (${((rssAfter / rssBefore - 1) * 100).toFixed(1)} %)`,
+          `${rssBefore.toFixed(1)} → ${rssPeak.toFixed(1)} → ${rssAfter.toFixed(1)} MiB ` +
+            `(${((rssAfter / rssBefore - 1) * 100).toFixed(1)} %)`,
           'within 10 % of the start',
         ],
         ['load average before → after', `${loadBefore} → ${loadAfter}`, ''],

@@ -28,7 +28,8 @@ export async function run() {
       ['full', fmtUs(full.medianUs), fmtUs(full.p99Us), `${serverFull.toFixed(3)} ms`],
     ],
     notes: [
-      'full includes an async scan of the whole process table and probe runs; GPU sampling is skipped when no NVIDIA driver is present',
+      'full includes an async scan of the whole process table and probe runs; GPU sampling is skipped when no ' +
+        'NVIDIA driver is present',
     ],
     raw: { quick, full, serverMs, serverFull },
   };

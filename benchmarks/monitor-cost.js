@@ -88,7 +88,8 @@ export async function run() {
       [
         `simulated hour: 3600 cycles in ${hour.wall.toFixed(0)} s`,
         '-',
-        `RSS every 600 cycles: ${hour.rss.map((r) => r.toFixed(1)).join(', ')} MB (growth after warm-up ${growth.toFixed(1)} MB)`,
+        `RSS every 600 cycles: ${hour.rss.map((r) => r.toFixed(1)).join(', ')} MB (growth after warm-up ` +
+          `${growth.toFixed(1)} MB)`,
       ],
     ],
     notes: ['targets at 1 s: under 0.5 % of a core and under 80 MB; no RSS growth over the simulated hour'],

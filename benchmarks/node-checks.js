@@ -115,7 +115,9 @@ export async function run() {
     const mOff = median(offT);
     const mOn = median(onT);
     return {
-      title: `Node checks in a full health check (8 GPUs x 18 NVLink links + fabric on the fake NVML, ${ports} InfiniBand ports on a fake sysfs, 3 mounts, 2 daemons, users, zombies, descriptors)`,
+      title:
+        `Node checks in a full health check (8 GPUs x 18 NVLink links + fabric on the fake NVML, ${ports} ` +
+        `InfiniBand ports on a fake sysfs, 3 mounts, 2 daemons, users, zombies, descriptors)`,
       head: ['what', 'median', 'p99', 'note'],
       rows: [
         [

@@ -58,7 +58,8 @@ export async function run() {
     rows: rows.map(([name, t, r]) => [name, fmtUs(t.medianUs), fmtUs(t.p99Us), fmtUs(per(t.medianUs)), r]),
     notes: [
       `addon / C limit per process: ${(addon.medianUs / limit.medianUs).toFixed(2)}x (target <= 1.5x)`,
-      `systeminformation processes() / addon: ${(siP.medianUs / addon.medianUs).toFixed(0)}x, pidusage / addon: ${(pu.medianUs / addon.medianUs).toFixed(1)}x (target >= 20x)`,
+      `systeminformation processes() / addon: ${(siP.medianUs / addon.medianUs).toFixed(0)}x, pidusage / addon: ` +
+        `${(pu.medianUs / addon.medianUs).toFixed(1)}x (target >= 20x)`,
     ],
     raw: { n, limit, addon, addonAsync, node, pidusage: pu, si: siP },
   };

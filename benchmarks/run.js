@@ -27,7 +27,9 @@ function table(head, rows) {
 }
 
 const results = {};
-const machine = `${os.cpus().length} × ${os.cpus()[0]?.model ?? 'cpu'}, ${(os.totalmem() / 2 ** 30).toFixed(0)} GiB, Linux ${os.release()}, Node ${process.version}`;
+const machine =
+  `${os.cpus().length} × ${os.cpus()[0]?.model ?? 'cpu'}, ${(os.totalmem() / 2 ** 30).toFixed(0)} ` +
+  `GiB, Linux ${os.release()}, Node ${process.version}`;
 console.log(`# overnight-ops benchmarks — ${new Date().toISOString().slice(0, 10)}\n\nMachine: ${machine}\n`);
 for (const name of wanted) {
   let mod;

@@ -129,14 +129,21 @@ export async function run() {
   s.stop();
   raw.eventLoop = { without, with: withS };
   return {
-    title: `Sampler: achieved interval, jitter and thread CPU vs the C limit running alongside (median of ${rounds} × ${runFor / 1000} s per case)`,
+    title:
+      `Sampler: achieved interval, jitter and thread CPU vs the C limit running alongside (median of ` +
+      `${rounds} × ${runFor / 1000} s per case)`,
     head: ['case', 'read intervals', 'gap p50', 'gap p99', 'thread CPU (of one core)', 'C limit CPU', 'vs C', 'missed'],
     rows,
     notes: [
-      `window(10 s) at 1 kHz (${ws.channels.length} channels, 10,000 samples): ${fmtUs(median(windowUs))} on the JS thread`,
-      `timer floor (C, wake-ups only): ${floor1ms.toFixed(2)} % of a core at 1 ms, ${floor100us.toFixed(2)} % at 100 µs`,
-      `process channel: ${pr.processScans} scans of 20 descendants in ${runFor / 1000} s, ${fmtUs(perScanUs)} of scanner-thread CPU a scan`,
-      `event-loop delay (monitorEventLoopDelay, 1 ms timer work): without sampler p50 ${without.p50.toFixed(0)} µs / p99 ${without.p99.toFixed(0)} µs; with the 1 kHz sampler p50 ${withS.p50.toFixed(0)} µs / p99 ${withS.p99.toFixed(0)} µs`,
+      `window(10 s) at 1 kHz (${ws.channels.length} channels, 10,000 samples): ${fmtUs(median(windowUs))} on the ` +
+        `JS thread`,
+      `timer floor (C, wake-ups only): ${floor1ms.toFixed(2)} % of a core at 1 ms, ${floor100us.toFixed(2)} % at ` +
+        `100 µs`,
+      `process channel: ${pr.processScans} scans of 20 descendants in ${runFor / 1000} s, ${fmtUs(perScanUs)} of ` +
+        `scanner-thread CPU a scan`,
+      `event-loop delay (monitorEventLoopDelay, 1 ms timer work): without sampler p50 ${without.p50.toFixed(0)} ` +
+        `µs / p99 ${without.p99.toFixed(0)} µs; with the 1 kHz sampler p50 ${withS.p50.toFixed(0)} µs / p99 ` +
+        `${withS.p99.toFixed(0)} µs`,
       'targets: 1 kHz under 3 % of one core, p99 jitter under 200 µs, no measurable change in event-loop delay',
     ],
     raw,
