@@ -30,7 +30,6 @@ export const all = [
   'cli-startup',
   'node-checks',
   'kernel-log',
-  'cli-startup',
   'psi-reaction',
 ];
 

@@ -549,11 +549,42 @@ export interface PackedProcessRows {
 }
 
 export interface PsiTriggerSpec {
-  resource: 'memory' | 'cpu' | 'io';
+  /** A system-wide resource (/proc/pressure/<resource>), when no path is given. */
+  resource?: 'memory' | 'cpu' | 'io';
+  /** Any pressure file, e.g. a cgroup v2 <cgroup>/memory.pressure. */
+  path?: string;
+  /** What events call this file (default: the resource, else the path). */
+  name?: string;
+  /** false: only polled (no kernel trigger written). */
+  arm?: boolean;
   full?: boolean;
   stallUs?: number;
   /** A multiple of 2 s without CAP_SYS_RESOURCE. */
   windowUs?: number;
+}
+
+/** A trigger's wake-up: the kernel's ("trigger"), the polled totals' ("poll"), or a failure ("error"). */
+export interface PsiTriggerEvent {
+  name: string;
+  path: string;
+  kind: 'trigger' | 'poll' | 'error';
+  /** Stall measured within the window from the polled totals (0 when not known). */
+  stallUs: number;
+  windowUs: number;
+  error?: Reason;
+}
+
+/** One pressure file's stall over a window, from the polled totals. */
+export interface PsiStall {
+  name: string;
+  path: string;
+  known: boolean;
+  totalUs: number;
+  stallUs: number;
+  /** The span the stall is over (less than the window asked for while the history is short). */
+  coveredUs: number;
+  /** Age of the newest total. */
+  ageUs: number;
 }
 
 /** One InfiniBand (or RoCE) port from sysfs: <root>/class/infiniband/<device>/ports/<port>. */
@@ -671,8 +702,9 @@ export interface NativeBinding {
   ) => { stop(): void };
   PsiTriggers: new (
     specs: PsiTriggerSpec[],
-    onEvent: (resource: string, error: Reason | null) => void,
-  ) => { stop(): void };
+    onEvent: (name: string, error: Reason | null, event: PsiTriggerEvent) => void,
+    options?: { pollUs?: number },
+  ) => { stop(): void; stalls(windowUs: number): PsiStall[] };
   /** sd_notify(3) to $NOTIFY_SOCKET; false when not running under systemd. */
   sdNotify(message: string): boolean;
   Sampler: new (options?: NativeSamplerOptions) => NativeSampler;

@@ -13,42 +13,64 @@ namespace {
 class PsiTriggersWrap : public Napi::ObjectWrap<PsiTriggersWrap> {
  public:
   static Napi::Function Define(Napi::Env env) {
-    return DefineClass(env, "PsiTriggers", {InstanceMethod<&PsiTriggersWrap::Stop>("stop")});
+    return DefineClass(
+        env, "PsiTriggers",
+        {InstanceMethod<&PsiTriggersWrap::Stop>("stop"), InstanceMethod<&PsiTriggersWrap::Stalls>("stalls")});
   }
 
-  // new PsiTriggers([{ resource, full, stallUs, windowUs }], onEvent(resource, error?))
+  // new PsiTriggers([{ path | resource, name, full, stallUs, windowUs, arm }], onEvent(name, error?, event), { pollUs
+  // }) event: { name, path, kind: "trigger" | "poll" | "error", stallUs, windowUs, error? }.
   explicit PsiTriggersWrap(const Napi::CallbackInfo& info) : Napi::ObjectWrap<PsiTriggersWrap>(info) {
     Napi::Env env = info.Env();
     if (info.Length() < 2 || !info[0].IsArray() || !info[1].IsFunction())
-      throw invalidArg(env, "arguments", "(specs[], onEvent)");
+      throw invalidArg(env, "arguments", "(specs[], onEvent, options?)");
     std::vector<PsiTriggerSpec> specs;
     Napi::Array a = info[0].As<Napi::Array>();
     for (uint32_t i = 0; i < a.Length(); ++i) {
-      if (!a.Get(i).IsObject()) throw invalidArg(env, "specs", "objects { resource, full, stallUs, windowUs }");
+      if (!a.Get(i).IsObject())
+        throw invalidArg(env, "specs", "objects { path or resource, name, full, stallUs, windowUs, arm }");
       Napi::Object o = a.Get(i).As<Napi::Object>();
       PsiTriggerSpec s;
-      s.resource = optString(o, "resource", "memory");
-      if (s.resource != "memory" && s.resource != "cpu" && s.resource != "io")
-        throw invalidArg(env, "resource", "\"memory\", \"cpu\" or \"io\"");
+      // Any pressure file (a cgroup's memory.pressure), or a system-wide resource by name.
+      s.path = optString(o, "path", "");
+      if (s.path.empty()) {
+        std::string resource = optString(o, "resource", "memory");
+        if (resource != "memory" && resource != "cpu" && resource != "io")
+          throw invalidArg(env, "resource", "\"memory\", \"cpu\" or \"io\"");
+        s.path = "/proc/pressure/" + resource;
+        s.name = resource;
+      }
+      s.name = optString(o, "name", s.name.empty() ? s.path : s.name);
       s.full = optBool(o, "full", false);
+      s.arm = optBool(o, "arm", true);
       s.stallUs = static_cast<uint64_t>(optInt(o, "stallUs", 150000));
       s.windowUs = static_cast<uint64_t>(optInt(o, "windowUs", 2000000));
       specs.push_back(s);
     }
+    uint64_t pollUs = 0;
+    if (info.Length() > 2 && info[2].IsObject())
+      pollUs = static_cast<uint64_t>(optInt(info[2].As<Napi::Object>(), "pollUs", 0));
     tsfn_ = Napi::ThreadSafeFunction::New(env, info[1].As<Napi::Function>(), "overnight:psi", 0, 1);
     tsfn_.Unref(env);  // a trigger alone does not keep Node alive; the monitor's loop does
     Napi::ThreadSafeFunction tsfn = tsfn_;
     SysError e = PsiTriggerWatcher::create(
-        specs,
-        [tsfn](const std::string& resource, const SysError& err) mutable {
-          auto* payload = new std::pair<std::string, SysError>(resource, err);
-          if (tsfn.NonBlockingCall(payload, [](Napi::Env env, Napi::Function cb, std::pair<std::string, SysError>* p) {
-                std::unique_ptr<std::pair<std::string, SysError>> owned(p);
+        specs, pollUs,
+        [tsfn](const PsiEvent& ev) mutable {
+          auto* payload = new PsiEvent(ev);
+          if (tsfn.NonBlockingCall(payload, [](Napi::Env env, Napi::Function cb, PsiEvent* p) {
+                std::unique_ptr<PsiEvent> owned(p);
                 if (!env) return;
                 guarded(env, "overnight:psi", [&] {
+                  Napi::Object o = Napi::Object::New(env);
+                  o.Set("name", p->name);
+                  o.Set("path", p->path);
+                  o.Set("kind", p->kind);
+                  o.Set("stallUs", static_cast<double>(p->stallUs));
+                  o.Set("windowUs", static_cast<double>(p->windowUs));
+                  if (!p->err.ok()) o.Set("error", reasonToJs(env, p->err));
                   callSafely(env, cb,
-                             {Napi::String::New(env, p->first),
-                              p->second.ok() ? env.Null() : Napi::Value(env, reasonToJs(env, p->second))});
+                             {Napi::String::New(env, p->name),
+                              p->err.ok() ? env.Null() : Napi::Value(env, reasonToJs(env, p->err)), o});
                 });
               }) != napi_ok)
             delete payload;
@@ -71,6 +93,27 @@ class PsiTriggersWrap : public Napi::ObjectWrap<PsiTriggersWrap> {
       watcher_.reset();
     }
     return info.Env().Undefined();
+  }
+  // stalls(windowUs): [{ name, path, known, totalUs, stallUs, coveredUs, ageUs }] from the polled totals.
+  Napi::Value Stalls(const Napi::CallbackInfo& info) {
+    Napi::Env env = info.Env();
+    if (info.Length() < 1 || !info[0].IsNumber() || info[0].As<Napi::Number>().DoubleValue() <= 0)
+      throw invalidArg(env, "windowUs", "a positive number of microseconds");
+    Napi::Array out = Napi::Array::New(env);
+    if (!watcher_) return out;
+    uint32_t i = 0;
+    for (const PsiStall& s : watcher_->stalls(static_cast<uint64_t>(info[0].As<Napi::Number>().DoubleValue()))) {
+      Napi::Object o = Napi::Object::New(env);
+      o.Set("name", s.name);
+      o.Set("path", s.path);
+      o.Set("known", s.known);
+      o.Set("totalUs", static_cast<double>(s.totalUs));
+      o.Set("stallUs", static_cast<double>(s.stallUs));
+      o.Set("coveredUs", static_cast<double>(s.coveredUs));
+      o.Set("ageUs", static_cast<double>(s.ageUs));
+      out.Set(i++, o);
+    }
+    return out;
   }
   Napi::ThreadSafeFunction tsfn_;
   std::unique_ptr<PsiTriggerWatcher> watcher_;

@@ -54,6 +54,13 @@ export const thresholdsSchema = z.strictObject({
   cpuPressure: z.number().min(0).max(100).optional(),
   /** PSI memory "some" avg10, percent of time stalled (0-100). */
   memoryPressure: z.number().min(0).max(100).optional(),
+  /**
+   * Memory stall of the agent's cgroup (and system-wide) over the PSI trigger window
+   * (monitor.psiWindowUs), percent of wall time some task waited for memory, measured from the PSI
+   * totals: over it, a warning finding; over memoryStallCritical, critical (and recovery may act).
+   */
+  memoryStall: z.number().min(0).max(100).optional(),
+  memoryStallCritical: z.number().min(0).max(100).optional(),
   /** Error rate of tool calls and probes over the window, fraction. */
   errorRate: fraction('errorRate').optional(),
 });
@@ -219,6 +226,11 @@ export const monitorSchema = z.strictObject({
   psiMemoryStallUs: z.number().int().positive().default(200_000),
   /** PSI trigger window (µs): a multiple of 2 s without CAP_SYS_RESOURCE. */
   psiWindowUs: z.number().int().positive().default(2_000_000),
+  /**
+   * Also read the PSI totals every this many ms and wake when the stall within the window passes
+   * psiMemoryStallUs (the kernel's own trigger can be tens of seconds late under thrashing); 0: off.
+   */
+  psiPollMs: z.number().int().min(0).max(10_000).default(100),
   /** Processes whose exit wakes the monitor at once (pidfd); the agent runner is added when policy.scopeRoot is set. */
   watchPids: z.array(z.number().int().positive()).max(16).default([]),
 });
@@ -482,6 +494,8 @@ export const DEFAULT_THRESHOLDS: Required<Thresholds> = {
   cpu: 0.95,
   cpuPressure: 50,
   memoryPressure: 20,
+  memoryStall: 10,
+  memoryStallCritical: 30,
   errorRate: 0.2,
 };
 

@@ -39,6 +39,7 @@ import { criticalFaultsOf, latencyMetrics, overallStatus } from './status.js';
 import { feedReadings } from './feed.js';
 import { QUICK_MAX_AGE_CAP_MS, Reused } from './quick-cache.js';
 import type { NodeEventAssessment, RecoveryRecord, StalledTask } from './sources.js';
+import { judgeMemoryStalls, memoryStallRecommendation, type MemoryStallSource } from './memory-stall.js';
 
 import type { CheckType, HealthReport } from './report.js';
 
@@ -128,6 +129,7 @@ export class HealthMonitor {
   } | null>();
   /** The sampler's 60 s window: recomputed only when new samples arrived (and at most once per tick). */
   private readonly cpuWindow = new Reused<ReturnType<BackgroundReadings['window']> | null>();
+  private memoryStallSource: MemoryStallSource | null = null;
 
   constructor(private readonly options: HealthMonitorOptions = {}) {
     this.config = options.config ?? parseConfig({});
@@ -186,6 +188,11 @@ export class HealthMonitor {
     this.background.unref();
     this.probes.start();
     this.nodeChecks.operatorChecks.start();
+  }
+
+  /** The monitor's pressure watch: its measured memory stalls become findings of every check while attached. */
+  attachMemoryStalls(source: MemoryStallSource | null): void {
+    this.memoryStallSource = source;
   }
 
   /** The background Sampler (one per server or monitor process), while started. */
@@ -349,6 +356,9 @@ export class HealthMonitor {
     );
     const add = (b: Breach | null) => b && breaches.push(b);
     this.lastHost = sample;
+    const stallReadings = this.memoryStallSource?.memoryStalls() ?? null;
+    const stalls = judgeMemoryStalls(stallReadings ?? [], this.tracker, th);
+    breaches.push(...stalls.breaches);
     progress('host sampled');
 
     const gpu = await this.gpuHealth(full);
@@ -445,6 +455,7 @@ export class HealthMonitor {
       breaches,
       nodeFindings,
     });
+    criticalFaults.push(...stalls.faults);
     const baseStatus = overallStatus(criticalFaults, {
       breaches,
       nodeFindings,
@@ -515,7 +526,7 @@ export class HealthMonitor {
             }
           : { last: null, note: 'no recovery engine attached' },
         cpu: { ...cpuStatus(sample), ...this.recentCpu() },
-        pressure: pressureStatus(sample),
+        pressure: { ...pressureStatus(sample), ...(stallReadings ? { memory_stall: stallReadings } : {}) },
         cgroup: cgroupStatus(sample),
         disk: diskStatus(sample),
         ...(processes ? { processes } : {}),
@@ -546,6 +557,7 @@ export class HealthMonitor {
           topByMemory: processes?.by_memory ?? [],
           checkType,
         }),
+        ...stalls.breaches.map((b) => memoryStallRecommendation(b, th.memoryStallCritical)),
         ...nodeFindings.map((f) => ({
           severity: f.severity === 'critical' ? ('critical' as const) : ('warning' as const),
           message: f.action ? `${f.message}: ${f.action}` : f.message,

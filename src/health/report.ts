@@ -5,6 +5,7 @@
 import type { Thresholds } from '../config/schema.js';
 import type { NodeChecksReport } from '../node-checks/node-checker.js';
 import type { GpuHealth } from './gpu-health.js';
+import type { MemoryStallReading } from './memory-stall.js';
 import type { cgroupStatus, cpuStatus, diskStatus, MemoryStatus, pressureStatus, topProcesses } from './metrics.js';
 import type { Recommendation } from './recommendations.js';
 import type { HangSuspect, LeakSuspect, NodeEventAssessment, StalledTask } from './sources.js';
@@ -31,7 +32,8 @@ export interface HealthReport {
     error_rates: ErrorRates;
     recovery_status: RecoveryStatusMetric;
     cpu: ReturnType<typeof cpuStatus>;
-    pressure: ReturnType<typeof pressureStatus>;
+    /** memory_stall: the monitor's measured stall per subject (agent's cgroup, system), while it watches. */
+    pressure: ReturnType<typeof pressureStatus> & { memory_stall?: MemoryStallReading[] };
     cgroup: ReturnType<typeof cgroupStatus>;
     disk: ReturnType<typeof diskStatus>;
     processes?: ReturnType<typeof topProcesses>;

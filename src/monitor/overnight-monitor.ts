@@ -15,6 +15,7 @@ import type { ResourceResult } from '../resources/types.js';
 import { loadNative } from '../native.js';
 import { readProcess } from '../readers/processes.js';
 import { OvernightErrorHandler } from './error-handler.js';
+import { PressureWatch } from './pressure-watch.js';
 import { gpuDevices } from '../health/gpu-health.js';
 import type { HangSuspect, LeakSuspect } from '../health/sources.js';
 
@@ -77,6 +78,7 @@ export class OvernightMonitor {
   private readonly breachedKnown = new Set<string>();
   private lastFullAt = -Infinity;
   private lastStatus: HealthReport['status'] = 'healthy';
+  private pressure: PressureWatch | null = null;
   cycles = 0;
 
   constructor(
@@ -132,21 +134,14 @@ export class OvernightMonitor {
   /** Subscribes to what should wake the monitor at once. Failures to subscribe are events, not errors. */
   subscribe(): void {
     const m = this.ctx.config.monitor;
-    try {
-      const psi = new (loadNative().PsiTriggers)(
-        [{ resource: 'memory', stallUs: m.psiMemoryStallUs, windowUs: m.psiWindowUs }],
-        (resource, error) => {
-          if (error) this.event('psi', `trigger error: ${error.message}`);
-          else {
-            this.event('psi', `${resource} stalled over ${m.psiMemoryStallUs / 1000} ms in ${m.psiWindowUs / 1e6} s`);
-            this.wake(`psi:${resource}`);
-          }
-        },
-      );
-      this.stops.push(() => psi.stop());
-    } catch (err) {
-      this.event('psi', `no PSI trigger: ${(err as Error).message}`);
-    }
+    // Memory pressure: kernel triggers and polled totals, system-wide and the agent's cgroup.
+    const pressure = new PressureWatch(this.ctx, { wake: (r) => this.wake(r), log: (k, d) => this.event(k, d) });
+    pressure.start();
+    this.pressure = pressure;
+    this.stops.push(() => {
+      pressure.stop();
+      this.pressure = null;
+    });
     if (this.ctx.gpu) {
       try {
         const sub = watchGpuEvents(
@@ -314,6 +309,9 @@ export class OvernightMonitor {
         cycle.alerts.push({ key: r.key, sent: !r.deduplicated });
       }
     }
+
+    // Memory stall: its warning alert, and with recovery the largest process in the stalled cgroup.
+    await this.pressure?.react(health, mode, cycle);
 
     // Progress: stalled tasks are alerts.
     const stalled = this.ctx.progress.stalledTasks(this.ctx.clock.now());
