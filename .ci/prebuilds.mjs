@@ -76,7 +76,8 @@ function check() {
   }
   const fail = (why) => {
     console.error(
-      `prebuilds: refusing to pack prebuilds/: ${why}. Remove prebuilds/ or run \`npm run build:prebuilds\` (on the oldest glibc you support).`,
+      `prebuilds: refusing to pack prebuilds/: ${why}. Remove prebuilds/ or run \`npm run build:prebuilds\` (on ` +
+        `the oldest glibc you support).`,
     );
     process.exit(1);
   };

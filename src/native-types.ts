@@ -402,7 +402,10 @@ export interface GpuDeviceSample {
   recoveryAction?: string | null;
   /** Full samples: the populated NVLink links; null with errors.nvlinks NVML_ERROR_NOT_SUPPORTED on a PCIe-only GPU. */
   nvlinks?: NvLinkSample[] | null;
-  /** Full samples: NVSwitch fabric registration; null with errors.fabric NVML_ERROR_NOT_SUPPORTED outside NVSwitch systems. */
+  /**
+   * Full samples: NVSwitch fabric registration; null with errors.fabric NVML_ERROR_NOT_SUPPORTED outside NVSwitch
+   * systems.
+   */
   fabric?: GpuFabricSample | null;
   /** true when the driver says the GPU is lost (NVML_ERROR_GPU_IS_LOST) */
   lost: boolean;

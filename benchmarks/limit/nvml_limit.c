@@ -48,12 +48,16 @@ int main(int argc, char **argv) {
   SYM(fds, nvmlDeviceGetName); SYM(fds, nvmlDeviceGetUUID);
   SYM(fdp, nvmlDeviceGetMemoryInfo_v2); SYM(fdp, nvmlDeviceGetUtilizationRates); SYM(fdp, nvmlDeviceGetPciInfo_v3);
   SYM(fdiu, nvmlDeviceGetTemperature); SYM(fdiu, nvmlDeviceGetTemperatureThreshold); SYM(fdiu, nvmlDeviceGetClockInfo);
-  SYM(fdu, nvmlDeviceGetPowerUsage); SYM(fdu, nvmlDeviceGetEnforcedPowerLimit); SYM(fdu, nvmlDeviceGetPcieReplayCounter);
+  SYM(fdu, nvmlDeviceGetPowerUsage); SYM(fdu, nvmlDeviceGetEnforcedPowerLimit);
+  SYM(fdu, nvmlDeviceGetPcieReplayCounter);
   SYM2(fdull, reasons, "nvmlDeviceGetCurrentClocksEventReasons", "nvmlDeviceGetCurrentClocksThrottleReasons");
-  SYM(fecc, nvmlDeviceGetTotalEccErrors); SYM(fret, nvmlDeviceGetRetiredPages); SYM(fdi, nvmlDeviceGetRetiredPagesPendingStatus);
+  SYM(fecc, nvmlDeviceGetTotalEccErrors); SYM(fret, nvmlDeviceGetRetiredPages);
+  SYM(fdi, nvmlDeviceGetRetiredPagesPendingStatus);
   SYM(frr, nvmlDeviceGetRemappedRows); SYM(fdi, nvmlDeviceGetPerformanceState); SYM(fdi, nvmlDeviceGetPersistenceMode);
-  SYM(fdi, nvmlDeviceGetComputeMode); SYM(fproc, nvmlDeviceGetComputeRunningProcesses_v3); SYM(ffv, nvmlDeviceGetFieldValues);
-  SYM(flu, nvmlDeviceGetNvLinkState); SYM(flu, nvmlDeviceGetNvLinkVersion); SYM(flp, nvmlDeviceGetNvLinkRemotePciInfo_v2);
+  SYM(fdi, nvmlDeviceGetComputeMode); SYM(fproc, nvmlDeviceGetComputeRunningProcesses_v3);
+  SYM(ffv, nvmlDeviceGetFieldValues);
+  SYM(flu, nvmlDeviceGetNvLinkState); SYM(flu, nvmlDeviceGetNvLinkVersion);
+  SYM(flp, nvmlDeviceGetNvLinkRemotePciInfo_v2);
   SYM(flc, nvmlDeviceGetNvLinkErrorCounter); SYM(fdp, nvmlDeviceGetGpuFabricInfoV);
   if (init() != 0) { fprintf(stderr, "init failed\n"); return 1; }
   unsigned n = 0;
@@ -96,7 +100,9 @@ int main(int argc, char **argv) {
       nvmlDeviceGetPerformanceState(dv, &i32);
       nvmlDeviceGetPersistenceMode(dv, &i32);
       nvmlDeviceGetComputeMode(dv, &i32);
-      if (nvmlDeviceGetFieldValues) { memset(big, 0, sizeof big); *(unsigned *)big = 230; nvmlDeviceGetFieldValues(dv, 1, big); }
+      if (nvmlDeviceGetFieldValues) {
+        memset(big, 0, sizeof big); *(unsigned *)big = 230; nvmlDeviceGetFieldValues(dv, 1, big);
+      }
       /* NVLink and fabric, as the addon reads them: link 0 NOT_SUPPORTED ends the walk (PCIe-only). */
       for (unsigned l = 0; nvmlDeviceGetNvLinkState && l < 18; l++) {
         int r = nvmlDeviceGetNvLinkState(dv, l, &u);
@@ -106,7 +112,9 @@ int main(int argc, char **argv) {
         if (nvmlDeviceGetNvLinkRemotePciInfo_v2) nvmlDeviceGetNvLinkRemotePciInfo_v2(dv, l, big);
         for (int k = 0; k < 4; k++) nvmlDeviceGetNvLinkErrorCounter(dv, l, k, &ull);
       }
-      if (nvmlDeviceGetGpuFabricInfoV) { memset(big, 0, sizeof big); *(unsigned *)big = 36 | (2u << 24); nvmlDeviceGetGpuFabricInfoV(dv, big); }
+      if (nvmlDeviceGetGpuFabricInfoV) {
+        memset(big, 0, sizeof big); *(unsigned *)big = 36 | (2u << 24); nvmlDeviceGetGpuFabricInfoV(dv, big);
+      }
       u = 0;
       if (nvmlDeviceGetComputeRunningProcesses_v3) {
         nvmlDeviceGetComputeRunningProcesses_v3(dv, &u, NULL);
@@ -148,10 +156,16 @@ int main(int argc, char **argv) {
     PERCALL("remappedRows", if (nvmlDeviceGetRemappedRows) nvmlDeviceGetRemappedRows(dv, &a, &b, &c2, &d));
     PERCALL("pcieReplayCounter", nvmlDeviceGetPcieReplayCounter(dv, &u));
     PERCALL("performanceState", nvmlDeviceGetPerformanceState(dv, &i32));
-    PERCALL("computeRunningProcesses_v3", (u = 0, nvmlDeviceGetComputeRunningProcesses_v3 ? nvmlDeviceGetComputeRunningProcesses_v3(dv, &u, NULL) : 0));
-    PERCALL("fieldValues_recoveryAction", if (nvmlDeviceGetFieldValues) { memset(big, 0, sizeof big); *(unsigned *)big = 230; nvmlDeviceGetFieldValues(dv, 1, big); });
+    PERCALL("computeRunningProcesses_v3", (u = 0, nvmlDeviceGetComputeRunningProcesses_v3
+                                                      ? nvmlDeviceGetComputeRunningProcesses_v3(dv, &u, NULL)
+                                                      : 0));
+    PERCALL("fieldValues_recoveryAction", if (nvmlDeviceGetFieldValues) {
+      memset(big, 0, sizeof big); *(unsigned *)big = 230; nvmlDeviceGetFieldValues(dv, 1, big);
+    });
     PERCALL("nvLinkState", if (nvmlDeviceGetNvLinkState) nvmlDeviceGetNvLinkState(dv, 0, &u));
-    PERCALL("gpuFabricInfoV", if (nvmlDeviceGetGpuFabricInfoV) { memset(big, 0, sizeof big); *(unsigned *)big = 36 | (2u << 24); nvmlDeviceGetGpuFabricInfoV(dv, big); });
+    PERCALL("gpuFabricInfoV", if (nvmlDeviceGetGpuFabricInfoV) {
+      memset(big, 0, sizeof big); *(unsigned *)big = 36 | (2u << 24); nvmlDeviceGetGpuFabricInfoV(dv, big);
+    });
     printf("}");
   }
   printf("}\n");

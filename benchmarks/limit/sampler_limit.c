@@ -74,9 +74,11 @@ int main(int argc, char** argv) {
     if (last && count < cap) gaps[count++] = (double)(t - last) / 1000.0;
     last = t;
   }
-  double cpuMs = (double)(now_ns(CLOCK_THREAD_CPUTIME_ID) - cpu0) / 1e6, durMs = (double)(now_ns(CLOCK_MONOTONIC) - start) / 1e6;
+  double cpuMs = (double)(now_ns(CLOCK_THREAD_CPUTIME_ID) - cpu0) / 1e6;
+  double durMs = (double)(now_ns(CLOCK_MONOTONIC) - start) / 1e6;
   qsort(gaps, count, sizeof(double), cmp);
-  printf("{\"samples\":%zu,\"threadCpuMs\":%.3f,\"durationMs\":%.3f,\"gapP50\":%.1f,\"gapP99\":%.1f}\n", count + 1, cpuMs, durMs,
+  printf("{\"samples\":%zu,\"threadCpuMs\":%.3f,\"durationMs\":%.3f,\"gapP50\":%.1f,\"gapP99\":%.1f}\n",
+         count + 1, cpuMs, durMs,
          count ? gaps[count / 2] : 0.0, count ? gaps[(size_t)(count * 0.99)] : 0.0);
   return 0;
 }

@@ -22,8 +22,9 @@
   X(b, availableEstimated, !m.hasAvailable)
 
 // CpuStat c (the scalars besides the times)
-#define OVN_HOST_CPU_COUNTS(X) \
-  X(u, ctxt, c.ctxt) X(u, processes, c.processes) X(u, procsRunning, c.procsRunning) X(u, procsBlocked, c.procsBlocked) X(u, btime, c.btime)
+#define OVN_HOST_CPU_COUNTS(X)                                                       \
+  X(u, ctxt, c.ctxt) X(u, processes, c.processes) X(u, procsRunning, c.procsRunning) \
+  X(u, procsBlocked, c.procsBlocked) X(u, btime, c.btime)
 
 // CpuTimes t (written after the CPU's number, -1 for all CPUs)
 #define OVN_HOST_CPU_TIMES(X)                                                                                   \
@@ -38,8 +39,9 @@
   X(n, guest, x.guest)
 
 // LoadAvg l
-#define OVN_HOST_LOAD(X) \
-  X(n, load1, l.load1) X(n, load5, l.load5) X(n, load15, l.load15) X(u, runnable, l.runnable) X(u, threads, l.threads) X(u, lastPid, l.lastPid)
+#define OVN_HOST_LOAD(X)                                                                      \
+  X(n, load1, l.load1) X(n, load5, l.load5) X(n, load15, l.load15) X(u, runnable, l.runnable) \
+  X(u, threads, l.threads) X(u, lastPid, l.lastPid)
 
 // Uptime up
 #define OVN_HOST_UPTIME(X) X(n, uptimeSec, up.uptimeSec) X(n, idleSec, up.idleSec)
@@ -59,8 +61,9 @@
   X(u, low, gm.eventsLow) X(u, high, gm.eventsHigh) X(u, max, gm.eventsMax) X(u, oom, gm.eventsOom)             \
   X(u, oomKill, gm.eventsOomKill) X(b, underOom, gm.underOom)
 
-#define OVN_HOST_CG_STAT(X) \
-  X(u, anon, gm.anon) X(u, file, gm.file) X(u, inactiveFile, gm.inactiveFile) X(u, activeFile, gm.activeFile) X(u, shmem, gm.shmem)
+#define OVN_HOST_CG_STAT(X)                                                                                   \
+  X(u, anon, gm.anon) X(u, file, gm.file) X(u, inactiveFile, gm.inactiveFile) X(u, activeFile, gm.activeFile) \
+  X(u, shmem, gm.shmem)
 
 // CgroupCpu gc
 #define OVN_HOST_CG_CPU(X)                                                                                      \

@@ -17,7 +17,8 @@
 // Per pid, named pid<N>_<channel>.
 #define OVN_SAMPLER_PID(X) X(cpu_cores) X(rss_bytes) X(state)
 // Per GPU, named gpu<N>_<channel>.
-#define OVN_SAMPLER_GPU(X) X(util) X(mem_used_bytes) X(power_w) X(sm_clock_mhz) X(temp_c) X(thermal_throttle) X(power_throttle)
+#define OVN_SAMPLER_GPU(X) \
+  X(util) X(mem_used_bytes) X(power_w) X(sm_clock_mhz) X(temp_c) X(thermal_throttle) X(power_throttle)
 
 namespace ovn::channel {
 #define OVN_ENUM(name) name,

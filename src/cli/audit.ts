@@ -44,7 +44,9 @@ export function registerAuditCommand(program: Command): void {
       db.close();
       if (!entries.length) {
         // Say so (on stderr when stdout carries JSON): an empty table looks like a broken command.
-        const what = `no audit entries${flags.since || flags.action ? ' match the filters' : ''} in ${config.stateDir} (the policy gate records a decision each time something asks to act)`;
+        const what =
+          `no audit entries${flags.since || flags.action ? ' match the filters' : ''} in ` +
+          `${config.stateDir} (the policy gate records a decision each time something asks to act)`;
         if (flags.json || !process.stdout.isTTY) {
           process.stderr.write(`overnight: ${what}\n`);
           printJson(entries);

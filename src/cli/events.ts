@@ -19,7 +19,8 @@ export function registerEventsCommand(program: Command): void {
   program
     .command('events')
     .description(
-      'show the event history: kernel log lines (Xid, OOM kills, hung tasks, I/O errors, ...), GPU events, recoveries and boots',
+      'show the event history: kernel log lines (Xid, OOM kills, hung tasks, I/O errors, ...), GPU events, ' +
+        'recoveries and boots',
     )
     .option('--since <duration>', 'only events newer than this (30m, 12h, 7d)', '12h')
     .option('--kind <kinds>', 'only these kinds, comma-separated (xid,oom_kill,hung_task,...)')

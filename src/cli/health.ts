@@ -70,7 +70,8 @@ export function registerHealthCommand(program: Command): void {
   program
     .command('health')
     .description(
-      'one health check; exits 1 when not healthy (0 with --exit-zero), 2 when it cannot tell; --nhc for Slurm, --npd for node-problem-detector',
+      'one health check; exits 1 when not healthy (0 with --exit-zero), 2 when it cannot tell; --nhc for Slurm, ' +
+        '--npd for node-problem-detector',
     )
     .option('--config <file>', 'configuration file')
     .option(
@@ -79,15 +80,18 @@ export function registerHealthCommand(program: Command): void {
     )
     .option(
       '--npd',
-      `Kubernetes node-problem-detector plugin: exit 0 OK, 1 problem (critical), 2 unknown; one line of at most ${NPD_MAX_OUTPUT} bytes`,
+      `Kubernetes node-problem-detector plugin: exit 0 OK, 1 problem (critical), 2 unknown; one line of at most ` +
+        `${NPD_MAX_OUTPUT} bytes`,
     )
     .option(
       '--drain',
-      'with --nhc: drain the node ($SLURMD_NODENAME) when the check fails, reason "overnight: ..."; resume it when the check passes again',
+      'with --nhc: drain the node ($SLURMD_NODENAME) when the check fails, reason "overnight: ..."; resume it ' +
+        'when the check passes again',
     )
     .option(
       '--fail-on <status>',
-      'with --nhc: the status that fails the check: critical, or degraded (degraded and critical) (default: slurm.failOn, critical)',
+      'with --nhc: the status that fails the check: critical, or degraded (degraded and critical) (default: ' +
+        'slurm.failOn, critical)',
     )
     .option('--no-resume', 'with --drain: never resume a node, even one drained by overnight (default: slurm.resume)')
     .option('--json', 'print the whole report as JSON')
@@ -146,7 +150,8 @@ export function registerHealthCommand(program: Command): void {
       const report = await Promise.race([monitor.checkSystemHealth(flags.check), timer]).finally(() => db.close());
       if (!report) {
         unknown(`health check timed out after ${timeoutS} s`);
-        // A hung GPU query or probe may hold the event loop: leave now (stdout is a pipe or file: written synchronously).
+        // A hung GPU query or probe may hold the event loop: leave now (stdout is a pipe or file: written
+        // synchronously).
         process.exit(process.exitCode);
       }
       if (flags.json) printJson(report);
@@ -192,7 +197,8 @@ async function reconcileSlurm(
     const r = await reconcileSlurmNode(new PolicyGate(config.policy, new AuditLog(db), systemClock), o);
     if (r.error)
       process.stderr.write(
-        `overnight: slurm node ${r.node}: ${r.decision.act === 'none' ? r.decision.why : `${r.decision.act} failed`}: ${r.error}\n`,
+        `overnight: slurm node ${r.node}: ` +
+          `${r.decision.act === 'none' ? r.decision.why : `${r.decision.act} failed`}: ${r.error}\n`,
       );
     else if (r.decision.act !== 'none')
       process.stderr.write(

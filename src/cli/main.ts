@@ -40,19 +40,22 @@ export const SUBCOMMANDS: readonly { name: string; description: string; load: ()
   {
     name: 'record',
     description:
-      'run a command and report CPU, memory, pressure, cgroup and GPU signals over its run (to stderr), flagging untrustworthy conditions',
+      'run a command and report CPU, memory, pressure, cgroup and GPU signals over its run (to stderr), flagging ' +
+      'untrustworthy conditions',
     load: async () => (await import('./record.js')).registerRecordCommand,
   },
   {
     name: 'monitor',
     description:
-      'watch, recover and escalate all night: health -> recovery -> progress -> resources -> sleep (woken by PSI, Xids, exits, deadlines)',
+      'watch, recover and escalate all night: health -> recovery -> progress -> resources -> sleep (woken by ' +
+      'PSI, Xids, exits, deadlines)',
     load: async () => (await import('./monitor.js')).registerMonitorCommand,
   },
   {
     name: 'health',
     description:
-      'one health check; exits 1 when not healthy (0 with --exit-zero), 2 when it cannot tell; --nhc for Slurm, --npd for node-problem-detector',
+      'one health check; exits 1 when not healthy (0 with --exit-zero), 2 when it cannot tell; --nhc for Slurm, ' +
+      '--npd for node-problem-detector',
     load: async () => {
       // A one-shot check validates its configuration once: zod's compiled (eval-generated) parsers
       // cost more to build than they save on one parse (~20 ms of start-up, which Slurm and NPD pay on
@@ -69,7 +72,8 @@ export const SUBCOMMANDS: readonly { name: string; description: string; load: ()
   {
     name: 'events',
     description:
-      'show the event history: kernel log lines (Xid, OOM kills, hung tasks, I/O errors, ...), GPU events, recoveries and boots',
+      'show the event history: kernel log lines (Xid, OOM kills, hung tasks, I/O errors, ...), GPU events, ' +
+      'recoveries and boots',
     load: async () => (await import('./events.js')).registerEventsCommand,
   },
   {

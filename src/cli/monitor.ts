@@ -22,7 +22,9 @@ function openLogFile(file: string): WriteStream {
   } catch (err) {
     const e = err as NodeJS.ErrnoException;
     throw new CliError(
-      `--log-file ${file}: cannot open it for appending (${e.code ?? 'error'}: ${e.message.replace(/^\w+: /, '').split(',')[0]}); create its directory (systemd: LogsDirectory=) or choose another path`,
+      `--log-file ${file}: cannot open it for appending (${e.code ?? 'error'}: ` +
+        `${e.message.replace(/^\w+: /, '').split(',')[0]}); create its directory (systemd: LogsDirectory=) or ` +
+        `choose another path`,
       EX_CONFIG,
     );
   }
@@ -67,7 +69,8 @@ export function registerMonitorCommand(program: Command): void {
   program
     .command('monitor')
     .description(
-      'watch, recover and escalate all night: health -> recovery -> progress -> resources -> sleep (woken by PSI, Xids, exits, deadlines)',
+      'watch, recover and escalate all night: health -> recovery -> progress -> resources -> sleep (woken by ' +
+        'PSI, Xids, exits, deadlines)',
     )
     .option('--config <file>', 'configuration file')
     .option('--interval <seconds>', 'seconds between cycles (default: monitor.intervalSec, 300)')
@@ -136,7 +139,16 @@ export function registerMonitorCommand(program: Command): void {
       process.once('SIGINT', stop);
       if (!live)
         out.write(
-          `${JSON.stringify({ type: 'start', config: path ?? 'defaults', interval_s: intervalMs / 1000, recover: config.monitor.recover, metrics: flags.metrics ? `http://${flags.metricsHost}:${metricsServer && (metricsServer.address() as { port: number }).port}/metrics` : null })}\n`,
+          `${JSON.stringify({
+            type: 'start',
+            config: path ?? 'defaults',
+            interval_s: intervalMs / 1000,
+            recover: config.monitor.recover,
+            metrics: flags.metrics
+              ? `http://${flags.metricsHost}:${metricsServer && (metricsServer.address() as { port: number }).port}` +
+                '/metrics'
+              : null,
+          })}\n`,
         );
       await monitor.run(ac.signal, cycles);
       notify('STOPPING=1');

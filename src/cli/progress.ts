@@ -36,10 +36,14 @@ export function registerProgressCommand(program: Command): void {
             return;
           }
           const eta = r.estimated_completion
-            ? `ETA ${r.estimated_completion.eta} (in ${formatDuration(r.estimated_completion.seconds_remaining)}, ${r.estimated_completion.method})`
+            ? `ETA ${r.estimated_completion.eta} (in ` +
+              `${formatDuration(r.estimated_completion.seconds_remaining)}, ${r.estimated_completion.method})`
             : `ETA unknown: ${r.estimated_completion_reason}`;
           process.stdout.write(
-            `${r.task_id}  ${progressBar(r.current_stage?.completion ?? 0, 30)}  stage ${r.current_stage?.stage ?? '-'}\n  ${eta}\n  ${r.checkpoints} checkpoints, ${r.stages_completed} stages completed${r.stalled.stalled ? `, STALLED for ${formatDuration(r.stalled.for_sec)}` : ''}\n`,
+            `${r.task_id}  ${progressBar(r.current_stage?.completion ?? 0, 30)}  stage ` +
+              `${r.current_stage?.stage ?? '-'}\n  ${eta}\n  ${r.checkpoints} checkpoints, ` +
+              `${r.stages_completed} stages completed` +
+              `${r.stalled.stalled ? `, STALLED for ${formatDuration(r.stalled.for_sec)}` : ''}\n`,
           );
           for (const a of r.artifacts_generated)
             process.stdout.write(`  ${a.exists ? (a.changed ? 'changed' : 'ok     ') : 'MISSING'} ${a.path}\n`);
@@ -56,7 +60,8 @@ export function registerProgressCommand(program: Command): void {
         const width = Math.max(...tasks.map((x) => x.task_id.length));
         for (const x of tasks)
           process.stdout.write(
-            `${x.task_id.padEnd(width)}  ${progressBar(x.completion ?? 0, 30)}  ${x.stage ?? '-'}  (${x.checkpoints} checkpoints, last ${x.last_checkpoint_at ?? 'never'})\n`,
+            `${x.task_id.padEnd(width)}  ${progressBar(x.completion ?? 0, 30)}  ${x.stage ?? '-'}  ` +
+              `(${x.checkpoints} checkpoints, last ${x.last_checkpoint_at ?? 'never'})\n`,
           );
       } finally {
         db.close();

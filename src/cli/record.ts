@@ -35,7 +35,9 @@ export function renderReport(r: BenchmarkReport, command: string, exitCode: numb
   const lines = [
     `Command: ${command}`,
     `Exit status: ${exitCode ?? 'killed'}`,
-    `Wall time: ${(r.durationMs / 1000).toFixed(3)} s, ${r.samples} samples (interval p50 ${(r.intervalUs.p50 ?? 0).toFixed(0)} µs, p99 ${(r.intervalUs.p99 ?? 0).toFixed(0)} µs), sampler CPU ${r.threadCpuMs.toFixed(1)} ms`,
+    `Wall time: ${(r.durationMs / 1000).toFixed(3)} s, ${r.samples} samples (interval p50 ` +
+      `${(r.intervalUs.p50 ?? 0).toFixed(0)} µs, p99 ${(r.intervalUs.p99 ?? 0).toFixed(0)} µs), sampler CPU ` +
+      `${r.threadCpuMs.toFixed(1)} ms`,
     ...readIntervalsLine(r),
     t.toString(),
     r.trustworthy
@@ -58,7 +60,8 @@ export function registerRecordCommand(program: Command): void {
   program
     .command('record')
     .description(
-      'run a command and report CPU, memory, pressure, cgroup and GPU signals over its run (to stderr), flagging untrustworthy conditions',
+      'run a command and report CPU, memory, pressure, cgroup and GPU signals over its run (to stderr), flagging ' +
+        'untrustworthy conditions',
     )
     .option('--json', 'report as JSON')
     .option('--interval-ms <ms>', 'sampling interval', '10')

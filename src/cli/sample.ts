@@ -64,7 +64,8 @@ export function renderSample(s: HostSample): string {
     t.push([
       'cpu busy',
       u
-        ? `${formatPercent(u.busy)} (user ${formatPercent(u.user)}, system ${formatPercent(u.system)}, iowait ${formatPercent(u.iowait)}, steal ${formatPercent(u.steal)})`
+        ? `${formatPercent(u.busy)} (user ${formatPercent(u.user)}, system ${formatPercent(u.system)}, iowait ` +
+          `${formatPercent(u.iowait)}, steal ${formatPercent(u.steal)})`
         : '-',
     ]);
     t.push(['cpus', String(c.perCpu.length)]);

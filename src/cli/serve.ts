@@ -27,11 +27,13 @@ function checkHttpExposure(host: string, token: string | undefined): void {
   if (token) return;
   if (!isLoopback(host))
     throw new CliError(
-      `--http on ${host} without server.token: anyone who can reach this port could act on the node as uid ${process.getuid?.() ?? '?'}; set server.token (\`overnight token\` prints one) or bind 127.0.0.1`,
+      `--http on ${host} without server.token: anyone who can reach this port could act on the node as uid ` +
+        `${process.getuid?.() ?? '?'}; set server.token (\`overnight token\` prints one) or bind 127.0.0.1`,
       EX_CONFIG,
     );
   process.stderr.write(
-    `overnight: no server.token: every local user can call the tools over HTTP on ${host} (they act as uid ${process.getuid?.() ?? '?'}); set server.token to require a bearer token\n`,
+    `overnight: no server.token: every local user can call the tools over HTTP on ${host} (they act as uid ` +
+      `${process.getuid?.() ?? '?'}); set server.token to require a bearer token\n`,
   );
 }
 
@@ -49,7 +51,8 @@ export function registerServeCommand(program: Command): void {
       const { noScope } = context.gate.scopeOptions;
       if (noScope)
         process.stderr.write(
-          `overnight: no scope for recovery: ${noScope}; every process is refused until policy.scopeRoot, policy.scopeUnit or policy.scopeUser is set\n`,
+          `overnight: no scope for recovery: ${noScope}; every process is refused until policy.scopeRoot, ` +
+            `policy.scopeUnit or policy.scopeUser is set\n`,
         );
       if (flags.http === undefined) {
         process.stderr.write(`overnight: serving MCP on stdio (config: ${path ?? 'defaults'})\n`);
@@ -72,7 +75,8 @@ export function registerServeCommand(program: Command): void {
       const addr = server.address();
       const actual = typeof addr === 'object' && addr ? addr.port : port;
       process.stderr.write(
-        `overnight: serving MCP on http://${host}:${actual}/mcp${config.server.token ? ' (bearer token required)' : ''}\n`,
+        `overnight: serving MCP on http://${host}:${actual}/mcp` +
+          `${config.server.token ? ' (bearer token required)' : ''}\n`,
       );
       await new Promise<void>((resolve) => {
         process.once('SIGTERM', resolve);

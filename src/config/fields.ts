@@ -84,7 +84,9 @@ export function timestampField(field: string) {
           : '';
       ctx.addIssue({
         code: 'custom',
-        message: `got ${describeValue(v)}; ${field} is milliseconds since the epoch, an integer in [${lo}, ${hi}] (${new Date(lo).toISOString()} .. ${new Date(hi).toISOString()})${hint}`,
+        message:
+          `got ${describeValue(v)}; ${field} is milliseconds since the epoch, an integer in [${lo}, ` +
+          `${hi}] (${new Date(lo).toISOString()} .. ${new Date(hi).toISOString()})${hint}`,
       });
     });
 }

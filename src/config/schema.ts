@@ -50,7 +50,9 @@ export const thresholdsSchema = z.strictObject({
   disk: fraction('disk').optional(),
   /** CPU busy, fraction of all CPUs: informational on its own (a busy compute node is normal), see cpuPressure. */
   cpu: fraction('cpu').optional(),
-  /** PSI cpu "some" avg10, percent of time some runnable task waited for a CPU (0-100): over it, the node is degraded. */
+  /**
+   * PSI cpu "some" avg10, percent of time some runnable task waited for a CPU (0-100): over it, the node is degraded.
+   */
   cpuPressure: z.number().min(0).max(100).optional(),
   /** PSI memory "some" avg10, percent of time stalled (0-100). */
   memoryPressure: z.number().min(0).max(100).optional(),
@@ -182,7 +184,9 @@ export const progressSchema = z.strictObject({
    * server's working directory and the task's registered directory (tasks[].cwd).
    */
   artifactRoots: z.array(z.string().min(1)).min(1).optional(),
-  /** Bytes one trackProgress call may hash in all (recording and re-checking artifacts); the rest is reported unhashed. */
+  /**
+   * Bytes one trackProgress call may hash in all (recording and re-checking artifacts); the rest is reported unhashed.
+   */
   maxHashBytesPerCall: z
     .number()
     .int()
@@ -212,11 +216,20 @@ export const escalationSchema = z.strictObject({
 export const monitorSchema = z.strictObject({
   /** The design's default: check every 300 s (any interval down to sub-second). */
   intervalSec: z.number().min(0.05).max(86_400).default(300),
-  /** The design's alert threshold: memory, GPU memory and disk usage that count as degraded, unless thresholds say otherwise. */
+  /**
+   * The design's alert threshold: memory, GPU memory and disk usage that count as degraded, unless thresholds say
+   * otherwise.
+   */
   alertThreshold: fraction('alertThreshold').default(0.8),
-  /** What the monitor does about problems: "off" only alerts, "dry_run" reports what recovery would do, "on" recovers (through the policy). */
+  /**
+   * What the monitor does about problems: "off" only alerts, "dry_run" reports what recovery would do, "on" recovers
+   * (through the policy).
+   */
   recover: z.enum(['off', 'dry_run', 'on']).default('dry_run'),
-  /** Last resort when recovery and escalation both fail repeatedly: stop the agent's process tree gracefully and write the final state. */
+  /**
+   * Last resort when recovery and escalation both fail repeatedly: stop the agent's process tree gracefully and write
+   * the final state.
+   */
   emergencyShutdown: z.boolean().default(false),
   /** Consecutive failed cycles (critical and unrecovered) before the emergency shutdown. */
   emergencyAfterFailures: z.number().int().min(1).max(100).default(5),
@@ -253,7 +266,10 @@ export const historySchema = z.strictObject({
 
 /** `overnight health --nhc` as Slurm's HealthCheckProgram (LBNL NHC's conventions). */
 export const slurmSchema = z.strictObject({
-  /** The least healthy status that still passes: "critical" fails only critical nodes, "degraded" fails degraded ones too. */
+  /**
+   * The least healthy status that still passes: "critical" fails only critical nodes, "degraded" fails degraded ones
+   * too.
+   */
   failOn: z.enum(['degraded', 'critical']).default('critical'),
   /** Resume a node that this agent drained (reason "overnight: ...") once the check passes. */
   resume: z.boolean().default(true),
@@ -347,7 +363,9 @@ export const nodeChecksSchema = z.strictObject({
               } catch (err) {
                 ctx.addIssue({
                   code: 'custom',
-                  message: `got ${JSON.stringify(v.slice(0, 80))}; pattern is a JavaScript regular expression (${(err as Error).message})`,
+                  message:
+                    `got ${JSON.stringify(v.slice(0, 80))}; pattern is a JavaScript regular expression ` +
+                    `(${(err as Error).message})`,
                 });
               }
             })
@@ -366,11 +384,17 @@ export const nodeChecksSchema = z.strictObject({
     .default({ enabled: false, allowedUsers: [], minUid: 1000 }),
   /** More zombies than this is degraded. */
   maxZombies: z.number().int().min(0).default(100),
-  /** Open files against file-max (and each agent process against its RLIMIT_NOFILE) above this is degraded; above 0.95 critical. */
+  /**
+   * Open files against file-max (and each agent process against its RLIMIT_NOFILE) above this is degraded; above 0.95
+   * critical.
+   */
   maxFdFraction: fraction('nodeChecks.maxFdFraction').default(0.8),
 });
 
-/** An operator's own check (NPD custom plugin / NHC script contract): exit 0 ok, 1 problem, 2 unknown; stdout's first line is the message. */
+/**
+ * An operator's own check (NPD custom plugin / NHC script contract): exit 0 ok, 1 problem, 2 unknown; stdout's first
+ * line is the message.
+ */
 export const operatorCheckSchema = z
   .strictObject({
     name: z
@@ -397,7 +421,9 @@ export const configSchema = z.strictObject({
   thresholds: thresholdsSchema.default({}),
   hysteresis: z
     .strictObject({
-      /** A breached threshold clears only below limit - clearMargin (fractions) or limit * (1 - clearMargin) (ms, %). */
+      /**
+       * A breached threshold clears only below limit - clearMargin (fractions) or limit * (1 - clearMargin) (ms, %).
+       */
       clearMargin: z.number().min(0).max(0.5).default(0.05),
       /** A breach counts once it holds over this many consecutive samples... */
       sustainSamples: z.number().int().min(1).max(100).default(2),

@@ -36,7 +36,8 @@ export function describeValue(v: unknown): string {
     else if (typeof v === 'object' && v !== null) s = 'an object';
   }
   // Left for String: what JSON cannot write (functions, symbols, bigints, an object whose toJSON gives nothing).
-  // eslint-disable-next-line @typescript-eslint/no-base-to-string -- those have their own toString, or nothing better to show
+  /* eslint-disable-next-line @typescript-eslint/no-base-to-string --
+     those have their own toString, or nothing better to show */
   return capText(s ?? String(v));
 }
 
@@ -89,9 +90,9 @@ export function formatIssues(error: z.ZodError, root: unknown, prefix = '', sche
       const known = schema ? keysAt(schema, issue.path) : [];
       for (const k of issue.keys) {
         const guess = didYouMean(k, known);
-        lines.push(
-          `${path ? `${path}.` : ''}${capText(k)}: unknown key${guess ? `; did you mean "${guess}"?` : ''}${known.length ? ` (known keys: ${known.join(', ')})` : ''}`,
-        );
+        const hint = guess ? `; did you mean "${guess}"?` : '';
+        const listed = known.length ? ` (known keys: ${known.join(', ')})` : '';
+        lines.push(`${path ? `${path}.` : ''}${capText(k)}: unknown key${hint}${listed}`);
       }
       continue;
     }

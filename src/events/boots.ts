@@ -69,7 +69,8 @@ export class BootRegistry {
           severity: prev && !clean ? 'warning' : 'info',
           subject: prev ? { previousBootId: prev.boot_id, previousCleanStop: Boolean(clean) } : {},
           message: prev
-            ? `node booted at ${new Date(boot.bootTimeMs).toISOString()}; the previous boot ${clean ? 'ended with a clean stop' : 'ended without a clean stop (crash, power loss or a hard reset)'}`
+            ? `node booted at ${new Date(boot.bootTimeMs).toISOString()}; the previous boot ` +
+              (clean ? 'ended with a clean stop' : 'ended without a clean stop (crash, power loss or a hard reset)')
             : `node booted at ${new Date(boot.bootTimeMs).toISOString()} (first boot in this history)`,
           bootId: boot.bootId,
           monoUs: 0,

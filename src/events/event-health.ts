@@ -56,10 +56,10 @@ function describe(e: StoredEvent): string {
   const s = e.subject;
   const who = s.pid !== undefined ? ` (pid ${s.pid}${s.comm ? ` ${s.comm}` : ''})` : '';
   const gpu = s.gpuIndex !== undefined ? `GPU ${s.gpuIndex} ` : s.pciBusId ? `GPU ${s.pciBusId} ` : '';
-  return `${new Date(e.timeMs).toISOString()} ${e.kind} ${gpu}${s.xid !== undefined ? `Xid ${s.xid}` : ''}${who}: ${e.message}`.replace(
-    /\s+/g,
-    ' ',
-  );
+  return (
+    `${new Date(e.timeMs).toISOString()} ${e.kind} ` +
+    `${gpu}${s.xid !== undefined ? `Xid ${s.xid}` : ''}${who}: ${e.message}`
+  ).replace(/\s+/g, ' ');
 }
 
 export class EventHealth {

@@ -113,7 +113,8 @@ export class EventStore {
       .transaction(() => {
         const near = prepared(
           this.db,
-          'SELECT 1 FROM events WHERE source = ? AND kind = ? AND boot_id = ? AND subject = ? AND time_ms BETWEEN ? AND ? LIMIT 1',
+          'SELECT 1 FROM events WHERE source = ? AND kind = ? AND boot_id = ? AND subject = ? AND time_ms ' +
+            'BETWEEN ? AND ? LIMIT 1',
         ).get(e.source, e.kind, e.bootId, subject, Math.floor(e.timeMs - windowMs), Math.ceil(e.timeMs + windowMs));
         if (near) return;
         fresh =
@@ -158,7 +159,9 @@ export class EventStore {
       where.push(`severity IN (${allowed.map(() => '?').join(',')})`);
       args.push(...allowed);
     }
-    const sql = `SELECT * FROM events ${where.length ? 'WHERE ' + where.join(' AND ') : ''} ORDER BY time_ms DESC, id DESC LIMIT ?`;
+    const sql =
+      `SELECT * FROM events ${where.length ? 'WHERE ' + where.join(' AND ') : ''} ORDER BY time_ms ` +
+      `DESC, id DESC LIMIT ?`;
     args.push(q.limit ?? 1000);
     return (prepared(this.db, sql).all(...args) as Row[]).map(fromRow);
   }

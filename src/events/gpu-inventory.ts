@@ -63,7 +63,9 @@ export class GpuInventory {
         : `${expected - (seen ?? 0)} GPU(s) missing`;
       out.problem =
         seen === null
-          ? `expected ${expected} GPU(s) (${basis === 'config' ? 'gpu.expectedCount' : 'seen at the first healthy boot'}) but NVML is not available: ${which}`
+          ? `expected ${expected} GPU(s) ` +
+            `(${basis === 'config' ? 'gpu.expectedCount' : 'seen at the first healthy boot'}) but NVML is not ` +
+            `available: ${which}`
           : `expected ${expected} GPU(s), found ${seen}: ${which}`;
     }
     return out;

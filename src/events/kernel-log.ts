@@ -48,7 +48,11 @@ function dmesgRestrict(): string {
 /** The reason a reader cannot open the log, with the capability that would let it. */
 export function unavailableReason(path: string, err: Error & { code?: string }): string {
   if (err.code === 'EPERM' || err.code === 'EACCES')
-    return `${err.code}: cannot read ${path}: reading the kernel log needs CAP_SYSLOG while kernel.dmesg_restrict = ${dmesgRestrict()} (run as root, grant CAP_SYSLOG, or set kernel.dmesg_restrict = 0)`;
+    return (
+      `${err.code}: cannot read ${path}: reading the kernel log needs CAP_SYSLOG while ` +
+      `kernel.dmesg_restrict = ${dmesgRestrict()} (run as root, grant CAP_SYSLOG, or set ` +
+      `kernel.dmesg_restrict = 0)`
+    );
   return `${err.code ?? 'ERROR'}: cannot read ${path}: ${err.message}`;
 }
 
@@ -150,7 +154,9 @@ export class KernelLogWatcher {
         kind: 'kmsg_lost',
         severity: 'warning',
         subject: { seqFrom: lost.from, seqTo: lost.to, count: n },
-        message: `${n} kernel log record(s) lost (sequence ${lost.from}-${lost.to}): the ring buffer overwrote them before they were read`,
+        message:
+          `${n} kernel log record(s) lost (sequence ${lost.from}-${lost.to}): the ring buffer overwrote ` +
+          `them before they were read`,
         bootId: boot.bootId,
         monoUs: null,
         timeMs: Date.now(),

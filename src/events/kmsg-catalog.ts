@@ -28,7 +28,8 @@ export const KMSG_RULES: readonly KmsgRule[] = [
     kind: 'xid',
     severity: 'warning',
     pattern: new RegExp(
-      String.raw`NVRM: Xid \(${PCI}\): (?<xid>\d+)(?:, pid='?(?<pid>\d+|<unknown>)'?, name=(?<comm>[^,]*))?,? ?(?<detail>.*)$`,
+      String.raw`NVRM: Xid \(${PCI}\): (?<xid>\d+)` +
+        String.raw`(?:, pid='?(?<pid>\d+|<unknown>)'?, name=(?<comm>[^,]*))?,? ?(?<detail>.*)$`,
     ),
   },
   // nvidia-nvswitch3: SXid (PCI:0000:86:00.0): 12028, Non-fatal, Link 32 egress non-posted PRIV error (First)

@@ -116,7 +116,8 @@ export function gpuVerdict(d: GpuDeviceSample, ctx: VerdictContext): GpuVerdict 
     // An application's fault (or one NVIDIA says to ignore) says nothing against the GPU: no status, no reset.
     else
       notes.push(
-        `${line} (${c.cause} error; ${c.severity === 'application' ? 'restart the application' : 'no action needed'}, the GPU is fine)`,
+        `${line} (${c.cause} error; ` +
+          `${c.severity === 'application' ? 'restart the application' : 'no action needed'}, the GPU is fine)`,
       );
     if (c.severity === 'fatal' || c.severity === 'degraded') escalate(c.ladder);
   }

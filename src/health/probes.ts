@@ -34,7 +34,8 @@ export async function runProbe(p: ProbeConfig): Promise<ProbeResult> {
     if (!cmd) return { ok: false, ms: 0, error: 'probe has no url or command' };
     await new Promise<void>((resolve, reject) => {
       execFile(cmd, args, { timeout: p.timeoutMs, killSignal: 'SIGKILL', maxBuffer: 1 << 20 }, (err) =>
-        // eslint-disable-next-line @typescript-eslint/prefer-promise-reject-errors -- err is an ExecFileException: an Error, typed with Omit<>s the rule cannot see through
+        /* eslint-disable-next-line @typescript-eslint/prefer-promise-reject-errors --
+           err is an ExecFileException: an Error, typed with Omit<>s the rule cannot see through */
         err ? reject(err) : resolve(),
       );
     });

@@ -38,7 +38,9 @@ export function recommendations(input: RecommendationInput): Recommendation[] {
         : '';
     out.push({
       severity: l.seconds_to_exhaustion !== null && l.seconds_to_exhaustion < 1800 ? 'critical' : 'warning',
-      message: `pid ${l.pid} (${l.comm}) is growing ${mbPerMin(l.slope_bytes_per_min)} (R² ${l.r2.toFixed(2)}, now ${gib(l.rss_bytes)})${eta}`,
+      message:
+        `pid ${l.pid} (${l.comm}) is growing ${mbPerMin(l.slope_bytes_per_min)} (R² ${l.r2.toFixed(2)}, ` +
+        `now ${gib(l.rss_bytes)})${eta}`,
       tool: {
         name: 'recoverOperation',
         arguments: { operationType: 'memory_leak', context: { pid: l.pid, errorType: 'memory_leak' } },
@@ -71,19 +73,29 @@ export function recommendations(input: RecommendationInput): Recommendation[] {
     } else if (first === 'drain_node' || first === 'reboot_node') {
       out.push({
         severity: 'critical',
-        message: `GPU ${v.index} (${v.uuid ?? 'unknown uuid'}) is ${v.status}: ${why}. A reset cannot fix this: drain the node (Slurm: scontrol update nodename=$(hostname -s) state=drain reason="GPU ${v.index} ${v.status}") and reboot it`,
+        message:
+          `GPU ${v.index} (${v.uuid ?? 'unknown uuid'}) is ${v.status}: ${why}. A reset cannot fix this: ` +
+          `drain the node (Slurm: scontrol update nodename=$(hostname -s) state=drain reason="GPU ${v.index} ` +
+          `${v.status}") and reboot it`,
       });
     } else {
       out.push({ severity: 'warning', message: `GPU ${v.index} is ${v.status}: ${why}` });
     }
   }
+  const topCpuHint = input.checkType === 'full' ? '' : '; run healthCheck "full" for the top CPU consumers';
   for (const b of input.breached) {
     if (b.metric === 'memory' && !input.leaks.length) {
       const top = input.topByMemory[0];
       const where = input.memory.effective?.source === 'cgroup' ? 'of the cgroup limit' : 'of host memory';
+      const largest = top
+        ? `; largest: pid ${top.pid} (${top.comm}) ${gib(top.rss_bytes)}`
+        : input.checkType === 'quick'
+          ? '; run healthCheck with checkType "full" to see the largest processes'
+          : '';
       out.push({
         severity: b.observed >= 0.95 ? 'critical' : 'warning',
-        message: `memory at ${(b.observed * 100).toFixed(0)}% ${where} (limit ${(b.limit * 100).toFixed(0)}%)${top ? `; largest: pid ${top.pid} (${top.comm}) ${gib(top.rss_bytes)}` : input.checkType === 'quick' ? '; run healthCheck with checkType "full" to see the largest processes' : ''}`,
+        message:
+          `memory at ${(b.observed * 100).toFixed(0)}% ${where} (limit ${(b.limit * 100).toFixed(0)}%)` + largest,
         tool: {
           name: 'manageResources',
           arguments: {
@@ -97,7 +109,9 @@ export function recommendations(input: RecommendationInput): Recommendation[] {
     } else if (b.metric.startsWith('gpu.') && b.metric.endsWith('.memory')) {
       out.push({
         severity: 'warning',
-        message: `${b.detail ?? b.metric}: memory at ${(b.observed * 100).toFixed(0)}% (limit ${(b.limit * 100).toFixed(0)}%)`,
+        message:
+          `${b.detail ?? b.metric}: memory at ${(b.observed * 100).toFixed(0)}% (limit ` +
+          `${(b.limit * 100).toFixed(0)}%)`,
         tool: {
           name: 'manageResources',
           arguments: { resourceType: 'gpu', action: 'cleanup', parameters: { threshold: b.limit }, dryRun: true },
@@ -122,29 +136,39 @@ export function recommendations(input: RecommendationInput): Recommendation[] {
       const waiting = b.informational ? '; no work is waiting for a CPU (PSI cpu), so this alone is not a fault' : '';
       out.push({
         severity: 'info',
-        message: `CPU busy ${(b.observed * 100).toFixed(0)}% (limit ${(b.limit * 100).toFixed(0)}%)${waiting}${input.checkType === 'full' ? '' : '; run healthCheck "full" for the top CPU consumers'}`,
+        message:
+          `CPU busy ${(b.observed * 100).toFixed(0)}% (limit ` +
+          `${(b.limit * 100).toFixed(0)}%)${waiting}${topCpuHint}`,
       });
     } else if (b.metric === 'cpuPressure') {
       out.push({
         severity: 'warning',
-        message: `CPU contention: runnable tasks waited for a CPU ${b.observed.toFixed(1)}% of the last 10 s (limit ${b.limit}%)${input.checkType === 'full' ? '' : '; run healthCheck "full" for the top CPU consumers'}`,
+        message:
+          `CPU contention: runnable tasks waited for a CPU ${b.observed.toFixed(1)}% of the last 10 s ` +
+          `(limit ${b.limit}%)${topCpuHint}`,
       });
     } else if (b.metric === 'memoryPressure') {
       out.push({
         severity: 'warning',
-        message: `memory pressure: tasks stalled ${b.observed.toFixed(1)}% of the last 10 s waiting for memory (limit ${b.limit}%)`,
+        message:
+          `memory pressure: tasks stalled ${b.observed.toFixed(1)}% of the last 10 s waiting for memory ` +
+          `(limit ${b.limit}%)`,
       });
     } else if (b.metric === 'errorRate' || b.metric.startsWith('errorRate:')) {
       out.push({
         severity: 'warning',
-        message: `${b.detail ?? 'tool calls'}: error rate ${(b.observed * 100).toFixed(0)}% over the window (limit ${(b.limit * 100).toFixed(0)}%)`,
+        message:
+          `${b.detail ?? 'tool calls'}: error rate ${(b.observed * 100).toFixed(0)}% over the window ` +
+          `(limit ${(b.limit * 100).toFixed(0)}%)`,
       });
     }
   }
   for (const t of input.stalled) {
     out.push({
       severity: 'warning',
-      message: `task ${t.task_id} has not checkpointed for ${Math.round(t.stalled_for_sec / 60)} min (stage ${t.current_stage ?? 'unknown'})`,
+      message:
+        `task ${t.task_id} has not checkpointed for ${Math.round(t.stalled_for_sec / 60)} min (stage ` +
+        `${t.current_stage ?? 'unknown'})`,
       tool: { name: 'trackProgress', arguments: { taskId: t.task_id } },
     });
   }

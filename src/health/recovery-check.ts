@@ -33,6 +33,11 @@ export function compareWithLastRecovery(now: HealthReport, last: RecoveryRecord 
     stillBreached.length === 0 && gpuStill.length === 0 && !targetStillThere && now.status !== 'critical';
   const memBefore = before.memory_used_fraction;
   const memNow = now.metrics.memory_status.effective?.used_fraction ?? null;
+  const remaining = [
+    ...stillBreached,
+    ...gpuStill.map((g) => `GPU ${g}`),
+    ...(targetStillThere ? [`pid ${last.target!.pid}`] : []),
+  ];
   return {
     last_recovery: {
       id: last.id,
@@ -50,6 +55,6 @@ export function compareWithLastRecovery(now: HealthReport, last: RecoveryRecord 
     problem_resolved: resolved,
     explanation: resolved
       ? `the conditions present before ${last.operation_type} recovery are gone`
-      : `still present after ${last.operation_type} recovery: ${[...stillBreached, ...gpuStill.map((g) => `GPU ${g}`), ...(targetStillThere ? [`pid ${last.target!.pid}`] : [])].join(', ') || `status ${now.status}`}`,
+      : `still present after ${last.operation_type} recovery: ${remaining.join(', ') || `status ${now.status}`}`,
   };
 }

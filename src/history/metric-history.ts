@@ -68,7 +68,8 @@ export class MetricHistory {
     ).changes;
     n += prepared(
       this.db,
-      'DELETE FROM metric_history WHERE bucket IN (SELECT bucket FROM metric_history ORDER BY bucket DESC LIMIT -1 OFFSET ?)',
+      'DELETE FROM metric_history WHERE bucket IN (SELECT bucket FROM metric_history ORDER BY bucket DESC LIMIT ' +
+        '-1 OFFSET ?)',
     ).run(maxRows).changes;
     return n;
   }

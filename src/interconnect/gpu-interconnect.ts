@@ -175,7 +175,8 @@ export class GpuInterconnectVerdicts {
           degraded_bandwidth: degradedBandwidth(f.healthMask),
         };
         const restart =
-          'restart the fabric manager (systemctl restart nvidia-fabricmanager) and check its log (/var/log/fabricmanager.log); multi-GPU jobs cannot run until it completes';
+          'restart the fabric manager (systemctl restart nvidia-fabricmanager) and check its log ' +
+          '(/var/log/fabricmanager.log); multi-GPU jobs cannot run until it completes';
         if (f.state === 'completed' && f.status && f.status.code !== 'NVML_SUCCESS')
           add(
             'fabric',
@@ -256,7 +257,8 @@ export class GpuInterconnectVerdicts {
         'critical',
         subject,
         `${subject} was up and went down`,
-        'reset the GPU when idle (recoverOperation gpu_error) or drain the node; check the NVSwitch/bridge (nvidia-smi nvlink -s)',
+        'reset the GPU when idle (recoverOperation gpu_error) or drain the node; check the NVSwitch/bridge ' +
+          '(nvidia-smi nvlink -s)',
       );
     let rates: NvLinkReport['error_rates_per_hour'];
     if (before && now - before.at >= 1000) {
@@ -274,7 +276,8 @@ export class GpuInterconnectVerdicts {
             'nvlink',
             'degraded',
             subject,
-            `${subject}: ${k} errors grew by ${cur - old} in ${Math.round((now - before.at) / 1000)} s (${rates[k]}/h > ${limit}/h)`,
+            `${subject}: ${k} errors grew by ${cur - old} in ${Math.round((now - before.at) / 1000)} s ` +
+              `(${rates[k]}/h > ${limit}/h)`,
             'a marginal link: watch it (dcgmi diag -r 2), plan a GPU/baseboard replacement if it keeps growing',
           );
       }

@@ -41,6 +41,9 @@ export function originCheck(hostnames: readonly string[], ownPort: number, extra
     if (full.has(key)) return undefined;
     if (u.protocol === 'http:' && names.has(u.hostname.toLowerCase()) && effectivePort(u) === String(ownPort))
       return undefined;
-    return `Origin ${JSON.stringify(capText(origin))} is not this server (scheme, host and port must match); allowed: ${allowed}`;
+    return (
+      `Origin ${JSON.stringify(capText(origin))} is not this server (scheme, host and port must match); ` +
+      `allowed: ${allowed}`
+    );
   };
 }

@@ -115,7 +115,8 @@ export async function serveOnHttp(
         res,
         413,
         -32600,
-        `request body over the limit of ${maxBytes} bytes (server.maxMessageBytes); send large data as a file path, or raise server.maxMessageBytes`,
+        `request body over the limit of ${maxBytes} bytes (server.maxMessageBytes); send large data as a file ` +
+          `path, or raise server.maxMessageBytes`,
         null,
         { Connection: 'close' },
       );
@@ -169,7 +170,8 @@ export async function serveOnHttp(
         res,
         503,
         -32000,
-        `server busy: ${active} requests running and ${waiting} waiting (server.maxConcurrentRequests, server.maxQueuedRequests); retry after ${retryAfter} s`,
+        `server busy: ${active} requests running and ${waiting} waiting (server.maxConcurrentRequests, ` +
+          `server.maxQueuedRequests); retry after ${retryAfter} s`,
         null,
         { 'Retry-After': retryAfter },
       );

@@ -26,7 +26,8 @@ export function registerEventLogging(server: McpServer, ctx: OvernightContext): 
     if (SEVERITY.indexOf(level) < SEVERITY.indexOf(chosen)) return;
     if (!server.isConnected()) return;
     void server
-      // eslint-disable-next-line @typescript-eslint/no-deprecated -- MCP logging is this feature; clients of the current protocol still use it
+      /* eslint-disable-next-line @typescript-eslint/no-deprecated --
+         MCP logging is this feature; clients of the current protocol still use it */
       .sendLoggingMessage({
         level,
         logger: `overnight.${e.source}`,

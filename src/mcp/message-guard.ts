@@ -68,7 +68,10 @@ export function refusalOf(message: unknown): string | undefined {
   // arguments sit one level below params: measure them on their own so "64" is what the caller sees.
   const where = isCall ? deeperThan(m.params.arguments, 'arguments') : deeperThan(m.params, 'params', MAX_NESTING + 1);
   if (!where) return undefined;
-  return `${where}: nested deeper than ${MAX_NESTING} levels; no overnight-ops input needs more, so the request is refused (flatten the value, or send data as a file path)`;
+  return (
+    `${where}: nested deeper than ${MAX_NESTING} levels; no overnight-ops input needs more, so the request ` +
+    `is refused (flatten the value, or send data as a file path)`
+  );
 }
 
 /** The id of a request (to answer it), or undefined for a notification. */

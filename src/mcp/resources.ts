@@ -15,7 +15,8 @@ export function registerOvernightResources(server: McpServer, ctx: OvernightCont
     {
       title: 'Node events',
       description:
-        "The node's event history of the last 12 hours, newest first: kernel log (Xid, OOM kills, hung tasks, I/O errors, ...), NVML events, boots, alerts. JSON array.",
+        "The node's event history of the last 12 hours, newest first: kernel log (Xid, OOM kills, hung tasks, I/O " +
+        'errors, ...), NVML events, boots, alerts. JSON array.',
       mimeType: 'application/json',
     },
     async (uri) => {
@@ -37,7 +38,8 @@ export function registerOvernightResources(server: McpServer, ctx: OvernightCont
     {
       title: 'Night report',
       description:
-        "The morning report's data for the last 12 hours: summary, series (metric history), events, recoveries, tasks, alerts. JSON object.",
+        "The morning report's data for the last 12 hours: summary, series (metric history), events, recoveries, " +
+        'tasks, alerts. JSON object.',
       mimeType: 'application/json',
     },
     async (uri) => {

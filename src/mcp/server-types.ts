@@ -1,21 +1,11 @@
-/** The part of the SDK's McpServer the tool files use (keeps tool files free of SDK generics). */
-import type { z } from 'zod';
+/**
+ * The part of the SDK's McpServer the tool files use, in the SDK's own types: a tool file can be
+ * handed a real McpServer or anything with the same registerTool (the design's HPCServiceFactory
+ * takes a server someone already has).
+ */
+import type { McpServer, ServerContext } from '@modelcontextprotocol/server';
 
-export interface ToolConfig {
-  title?: string;
-  description?: string;
-  inputSchema?: z.ZodType;
-  outputSchema?: z.ZodType;
-  annotations?: {
-    title?: string;
-    readOnlyHint?: boolean;
-    destructiveHint?: boolean;
-    idempotentHint?: boolean;
-    openWorldHint?: boolean;
-  };
-}
+export type McpServerLike = Pick<McpServer, 'registerTool'>;
 
-export interface McpServerLike {
-  // eslint-disable-next-line @typescript-eslint/no-explicit-any
-  registerTool(name: string, config: ToolConfig, cb: (args: any, ctx: any) => Promise<any>): unknown;
-}
+/** What a tool callback receives besides its arguments (cancellation, _meta, notifications). */
+export type ToolContext = ServerContext;

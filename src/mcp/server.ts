@@ -55,8 +55,8 @@ export function createOvernightServer(context: OvernightContext): McpServer {
   const server = new McpServer(SERVER_INFO, {
     capabilities: { tools: {}, resources: {}, logging: {} },
     instructions:
-      'overnight-ops watches this node while you work unattended. Call healthCheck (quick) periodically; ' +
-      'act on its recommendations; run healthCheck "recovery" after any recovery.',
+      'overnight-ops watches this node while you work unattended. Call healthCheck (quick) periodically; act on its ' +
+      'recommendations; run healthCheck "recovery" after any recovery.',
   });
   registerOvernightTools(sharingSchemaJson(server), context);
   registerOvernightResources(server, context);

@@ -7,6 +7,7 @@ import { setTimeout as delay } from 'node:timers/promises';
 import { z } from 'zod';
 import { capText, describeValue, didYouMean } from '../config/validation.js';
 import type { LatencyWindow } from '../health/latency-window.js';
+import type { ToolContext } from './server-types.js';
 
 export interface ToolResult {
   [key: string]: unknown;
@@ -40,7 +41,10 @@ export function strictShape<T extends z.ZodRawShape>(shape: T, where: string) {
           shown
             .map((k: string) => {
               const guess = didYouMean(k, known);
-              return `${where}: unknown property "${capText(k)}"${guess ? `; did you mean "${guess}"?` : ''} (allowed: ${known.join(', ')})`;
+              return (
+                `${where}: unknown property "${capText(k)}"${guess ? `; did you mean "${guess}"?` : ''} ` +
+                `(allowed: ${known.join(', ')})`
+              );
             })
             .join('; ') + (more > 0 ? `; and ${more} more unknown properties` : '')
         );
@@ -81,15 +85,6 @@ export function boundedNumber(field: string, min: number, max: number, unit: str
         ctx.addIssue({ code: 'custom', message: `got ${v}; ${field} is ${unit} in [${min}, ${max}]` });
     })
     .describe(description);
-}
-
-/** Minimal view of the SDK's handler context that the tools use. */
-export interface ToolContext {
-  mcpReq: {
-    signal: AbortSignal;
-    _meta?: { progressToken?: string | number; [k: string]: unknown };
-    notify: (n: { method: string; params?: Record<string, unknown> }) => Promise<void>;
-  };
 }
 
 /**

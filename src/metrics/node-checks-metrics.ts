@@ -28,7 +28,9 @@ export const IB_COUNTERS: Record<string, { name: string; help: string; scale?: n
   },
   excessive_buffer_overrun_errors: {
     name: 'excessive_buffer_overrun_errors_total',
-    help: 'Number of times that OverrunErrors consecutive flow control update periods occurred, each having at least one overrun error.',
+    help:
+      'Number of times that OverrunErrors consecutive flow control update periods occurred, each having at ' +
+      'least one overrun error.',
   },
   port_rcv_errors: {
     name: 'port_errors_received_total',
@@ -125,7 +127,8 @@ export class NodeCheckMetrics {
     add(
       'gauge',
       'node_infiniband_physical_state_id',
-      'Physical state of the InfiniBand port (0: no change, 1: sleep, 2: polling, 3: disable, 4: shift, 5: link up, 6: link error recover, 7: phytest)',
+      'Physical state of the InfiniBand port (0: no change, 1: sleep, 2: polling, 3: disable, 4: shift, 5: link ' +
+        'up, 6: link error recover, 7: phytest)',
       port,
     );
     add('gauge', 'node_infiniband_rate_bytes_per_second', 'Maximum signal transfer rate', port);

@@ -50,7 +50,10 @@ const MEMINFO: Record<string, NumericMemoryField> = {
   SwapFree: 'swapFree',
 };
 
-/** The classifier's Xid classes (src/gpu/xid.ts): each GPU's counter starts at 0 for each, so increase() sees the first Xid. */
+/**
+ * The classifier's Xid classes (src/gpu/xid.ts): each GPU's counter starts at 0 for each, so increase() sees the first
+ * Xid.
+ */
 const XID_CLASSES = ['info', 'application', 'degraded', 'fatal'] as const satisfies readonly XidSeverity[];
 
 /** prom-client's default gauges that end in _total (promtool: "non-counter metrics should not have _total"). */
@@ -200,7 +203,9 @@ export class OvernightMetrics {
     // Xids by class, so rules can alert on recent fatal ones only (Xid 13 is an application's bug).
     this.xids = new client.Counter({
       name: 'overnight_gpu_xid_errors_total',
-      help: 'Xid errors reported by the driver, by GPU and Xid class (the classifier severity, in a label of its own so it cannot clash with alert severities).',
+      help:
+        'Xid errors reported by the driver, by GPU and Xid class (the classifier severity, in a label of its ' +
+        'own so it cannot clash with alert severities).',
       labelNames: [...gpu, 'xid_class'],
       registers: [this.registry],
       collect: refresh,

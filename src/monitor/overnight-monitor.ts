@@ -283,7 +283,9 @@ export class OvernightMonitor {
           const r = await this.ctx.escalator.escalate({
             key: `${t.op}:${JSON.stringify(t.context)}`,
             severity: 'warning',
-            summary: `${t.op} suspected (${JSON.stringify(t.context)}); the monitor does not recover (monitor.recover = off)`,
+            summary:
+              `${t.op} suspected (${JSON.stringify(t.context)}); the monitor does not recover ` +
+              `(monitor.recover = off)`,
             details: t.context,
           });
           cycle.alerts.push({ key: r.key, sent: !r.deduplicated });
@@ -320,7 +322,9 @@ export class OvernightMonitor {
       const r = await this.ctx.escalator.escalate({
         key: `stalled:${s.task_id}`,
         severity: 'warning',
-        summary: `task ${s.task_id} has not checkpointed for ${Math.round(s.stalled_for_sec / 60)} min (stage ${s.current_stage ?? '?'})`,
+        summary:
+          `task ${s.task_id} has not checkpointed for ${Math.round(s.stalled_for_sec / 60)} min (stage ` +
+          `${s.current_stage ?? '?'})`,
         details: { ...s },
       });
       cycle.alerts.push({ key: r.key, sent: !r.deduplicated });

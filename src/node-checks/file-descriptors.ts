@@ -57,7 +57,9 @@ export function judgeFds(
         check: 'file_descriptors',
         severity: sev(f),
         subject: `pid ${p.pid}`,
-        message: `pid ${p.pid} (${comms.get(p.pid) ?? '?'}) has ${p.open} of ${p.softLimit} descriptors open (${(f * 100).toFixed(1)} %)`,
+        message:
+          `pid ${p.pid} (${comms.get(p.pid) ?? '?'}) has ${p.open} of ${p.softLimit} descriptors open ` +
+          `(${(f * 100).toFixed(1)} %)`,
         action: 'a descriptor leak: restart the process, or raise its RLIMIT_NOFILE (LimitNOFILE=, ulimit -n)',
       });
   }

@@ -77,7 +77,8 @@ export class InfinibandVerdicts {
           flag(
             'critical',
             `expected ACTIVE, is ${stateText}`,
-            'check the cable, the switch port and the subnet manager (ibstat, ibportstate); drain the node until the link is back',
+            'check the cable, the switch port and the subnet manager (ibstat, ibportstate); drain the node until ' +
+              'the link is back',
           );
         } else if (!exp && before?.active && !active) {
           flag(
@@ -106,7 +107,8 @@ export class InfinibandVerdicts {
             if (cur > old && rate > limit) {
               flag(
                 'degraded',
-                `${name} grew by ${cur - old} in ${Math.round((now - before.at) / 1000)} s (${rates[name]}/h > ${limit}/h)`,
+                `${name} grew by ${cur - old} in ${Math.round((now - before.at) / 1000)} s (${rates[name]}/h > ` +
+                  `${limit}/h)`,
                 'a marginal link: check the cable and the switch port counters (perfquery); schedule a replacement',
               );
             }
@@ -137,7 +139,9 @@ export class InfinibandVerdicts {
         check: 'infiniband',
         severity: 'critical',
         subject: key,
-        message: `InfiniBand ${key}: expected port not found${devices.length ? ` (present: ${[...seen].join(', ').slice(0, 200)})` : ' (no InfiniBand device)'}`,
+        message:
+          `InfiniBand ${key}: expected port not found` +
+          (devices.length ? ` (present: ${[...seen].join(', ').slice(0, 200)})` : ' (no InfiniBand device)'),
         action: `check that the HCA ${e.device} is seated and its driver (mlx5_ib) is loaded`,
       });
     }

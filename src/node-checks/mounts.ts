@@ -45,7 +45,9 @@ export function judgeMounts(
       action = `remount ${path} from the right source`;
     } else if (e.writable && m.readOnly) {
       reason = `mounted read-only (${m.mountOptions}; ${m.superOptions})`;
-      action = `the kernel remounts a filesystem read-only after I/O errors: check dmesg and the device, then remount ${path} rw`;
+      action =
+        `the kernel remounts a filesystem read-only after I/O errors: check dmesg and the device, then ` +
+        `remount ${path} rw`;
     }
     mounts.push({
       path,

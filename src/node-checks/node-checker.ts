@@ -41,7 +41,10 @@ export interface NodeChecksReport {
   zombies: ZombieReport;
   file_descriptors: FdReport;
   operator_checks: OperatorCheckResult[];
-  /** NVLink, NVSwitch fabric and fabric manager, persistence mode, GPU count and models (null: no GPU sample in this check). */
+  /**
+   * NVLink, NVSwitch fabric and fabric manager, persistence mode, GPU count and models (null: no GPU sample in this
+   * check).
+   */
   gpu_interconnect: InterconnectReport | null;
   /** Every problem found, critical first. */
   findings: NodeFinding[];

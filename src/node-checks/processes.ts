@@ -84,7 +84,8 @@ export function unauthorizedUsers(
     subject: u.user,
     message: `user ${u.user} (uid ${u.uid}) has ${u.processes} process(es) here and is not allowed`,
     action:
-      'reported only: nothing was signalled; end them by hand or add the user to nodeChecks.unauthorizedUsers.allowedUsers',
+      'reported only: nothing was signalled; end them by hand or add the user to ' +
+      'nodeChecks.unauthorizedUsers.allowedUsers',
   }));
   return { users, findings };
 }
@@ -119,7 +120,9 @@ export function judgeZombies(
             check: 'zombies',
             severity: 'degraded',
             subject: 'zombies',
-            message: `${count} zombie processes (more than ${limit})${top[0] ? `; pid ${top[0].ppid} (${top[0].comm ?? '?'}) holds ${top[0].zombies}` : ''}`,
+            message:
+              `${count} zombie processes (more than ${limit})` +
+              (top[0] ? `; pid ${top[0].ppid} (${top[0].comm ?? '?'}) holds ${top[0].zombies}` : ''),
             action: 'the parent does not reap its children: restart it (its zombies go to init and are reaped)',
           },
         ]

@@ -4,7 +4,9 @@ export type FindingSeverity = 'critical' | 'degraded';
 
 /** One problem a node check found; critical ones fail the node (health --nhc drains it). */
 export interface NodeFinding {
-  /** Which check: "infiniband", "mount", "service", "unauthorized_user", "zombies", "file_descriptors", "check:<name>" */
+  /**
+   * Which check: "infiniband", "mount", "service", "unauthorized_user", "zombies", "file_descriptors", "check:<name>"
+   */
   check: string;
   severity: FindingSeverity;
   /** What it is about: "mlx5_0/1", "/scratch", "nvidia-persistenced", ... */

@@ -54,7 +54,8 @@ export class AuditLog {
        VALUES (@ts, @request_id, @phase, @actor, @action, @target, @allowed, @dry_run, @reason, @inputs, @outcome)`,
     );
     this.countStmt = db.prepare(
-      `SELECT COUNT(*) AS n FROM audit WHERE phase = 'decision' AND allowed = 1 AND dry_run = 0 AND ts >= ? AND action NOT IN (${NON_DESTRUCTIVE.map(() => '?').join(', ')})`,
+      `SELECT COUNT(*) AS n FROM audit WHERE phase = 'decision' AND allowed = 1 AND dry_run = 0 AND ts >= ? AND ` +
+        `action NOT IN (${NON_DESTRUCTIVE.map(() => '?').join(', ')})`,
     );
   }
 

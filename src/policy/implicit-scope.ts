@@ -50,31 +50,42 @@ export function implicitScope(pid = process.pid): ImplicitScope {
   if (ppid <= 1)
     return {
       root: null,
-      reason: `the parent process is ${ppid === 1 ? 'PID 1' : 'outside this PID namespace'} (systemd, a container, or a double fork), whose descendants are every process`,
+      reason:
+        `the parent process is ${ppid === 1 ? 'PID 1' : 'outside this PID namespace'} (systemd, a ` +
+        `container, or a double fork), whose descendants are every process`,
     };
   if (self.sid === pid)
     return {
       root: null,
-      reason: `this process is a session leader (started by setsid or a service manager), so its parent (pid ${ppid}) is not an agent runner`,
+      reason:
+        `this process is a session leader (started by setsid or a service manager), so its parent (pid ` +
+        `${ppid}) is not an agent runner`,
     };
   const parent = statOf(ppid);
   if (!parent) return { root: null, reason: `the parent process (pid ${ppid}) is gone` };
   if (SUPERVISORS.has(parent.comm))
     return {
       root: null,
-      reason: `the parent process is ${parent.comm} (pid ${ppid}), a service manager or supervisor, not an agent runner`,
+      reason:
+        `the parent process is ${parent.comm} (pid ${ppid}), a service manager or supervisor, not an ` + `agent runner`,
     };
   // A child inherits its parent's session at fork. A different session here, without having called
   // setsid ourselves, means the process that forked us is gone and a subreaper adopted us.
   if (parent.sid !== self.sid)
     return {
       root: null,
-      reason: `the parent process ${parent.comm} (pid ${ppid}) adopted this process as a subreaper (it is in session ${parent.sid}, this process in ${self.sid})`,
+      reason:
+        `the parent process ${parent.comm} (pid ${ppid}) adopted this process as a subreaper (it is in ` +
+        `session ${parent.sid}, this process in ${self.sid})`,
     };
   return { root: ppid };
 }
 
 /** The one-line error for recovery with no scope; names the three settings. */
 export function noScopeMessage(reason: string): string {
-  return `monitor.recover is "on" but there is no implicit scope: ${reason}. Name the processes recovery may act on: policy.scopeRoot (the agent runner's pid), policy.scopeUnit (its systemd unit or cgroup path, e.g. "agent.service") or policy.scopeUser (its user)`;
+  return (
+    `monitor.recover is "on" but there is no implicit scope: ${reason}. Name the processes recovery may act ` +
+    `on: policy.scopeRoot (the agent runner's pid), policy.scopeUnit (its systemd unit or cgroup path, e.g. ` +
+    `"agent.service") or policy.scopeUser (its user)`
+  );
 }

@@ -108,7 +108,9 @@ export class PolicyGate {
     if (!reason && !NON_DESTRUCTIVE.includes(req.action)) {
       const used = this.audit.countAllowedSince(this.clock.now() - 3600_000);
       if (used >= this.policy.maxActionsPerHour)
-        reason = `the hourly budget of ${this.policy.maxActionsPerHour} destructive acts is used up (policy.maxActionsPerHour)`;
+        reason =
+          `the hourly budget of ${this.policy.maxActionsPerHour} destructive acts is used up ` +
+          `(policy.maxActionsPerHour)`;
     }
     const allowed = reason === null;
     const why = reason ?? (req.dryRun ? 'allowed by the policy (dry run: nothing done)' : 'allowed by the policy');

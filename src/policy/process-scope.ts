@@ -142,7 +142,9 @@ export function checkProcessScope(pid: number, o: ScopeOptions): ScopeVerdict {
   if (wantUid !== undefined && p.uid !== wantUid) {
     return {
       allowed: false,
-      reason: `pid ${pid} (${p.comm}) belongs to uid ${p.uid}, not to ${o.scopeUid !== undefined ? 'policy.scopeUser' : 'this user'} (uid ${wantUid})`,
+      reason:
+        `pid ${pid} (${p.comm}) belongs to uid ${p.uid}, not to ` +
+        `${o.scopeUid !== undefined ? 'policy.scopeUser' : 'this user'} (uid ${wantUid})`,
       process: p,
     };
   }

@@ -1,7 +1,7 @@
 /**
- * Artifacts: inspecting an agent's file (confined, hashed on the hash worker within a budget), a content-addressed store of copies under the state
- * directory, and restoring a file from it (natively: no symlink on the way to the target followed,
- * written beside it and renamed over it, so a reader never sees half a file).
+ * Artifacts: inspecting an agent's file (confined, hashed on the hash worker within a budget), a content-addressed
+ * store of copies under the state directory, and restoring a file from it (natively: no symlink on the way to the
+ * target followed, written beside it and renamed over it, so a reader never sees half a file).
  */
 import { createHash } from 'node:crypto';
 import {
@@ -74,7 +74,9 @@ export async function inspectArtifact(p: string, o: InspectOptions): Promise<Ins
         bytes: st.size,
         sha256: null,
         stored: false,
-        not_hashed: `not hashed: ${st.size} bytes, and ${o.budget.left} of this call's ${o.budget.limit} bytes (progress.maxHashBytesPerCall) are left`,
+        not_hashed:
+          `not hashed: ${st.size} bytes, and ${o.budget.left} of this call's ${o.budget.limit} bytes ` +
+          `(progress.maxHashBytesPerCall) are left`,
       };
     }
     const copy = o.copyInto && st.size <= (o.maxCopyBytes ?? Infinity) ? o.copyInto.incoming() : null;
@@ -88,7 +90,9 @@ export async function inspectArtifact(p: string, o: InspectOptions): Promise<Ins
           bytes: st.size,
           sha256: null,
           stored: false,
-          not_hashed: `not hashed: it grew past the ${o.budget.limit} bytes one call may hash (progress.maxHashBytesPerCall)`,
+          not_hashed:
+            `not hashed: it grew past the ${o.budget.limit} bytes one call may hash ` +
+            `(progress.maxHashBytesPerCall)`,
         };
       const stored = copy ? (copy.commit(r.sha256), true) : false;
       return { exists: true, bytes: r.bytes, sha256: r.sha256, stored };

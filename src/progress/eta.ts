@@ -136,13 +136,15 @@ export function estimateEta(all: Point[], nowMs: number, window = 8): EtaResult 
   }
   if (!Number.isFinite(rate))
     return none(
-      `the checkpoints' times are too close together to give a rate (${recent.length} checkpoints within ${recent[recent.length - 1]!.t - recent[0]!.t} ms)`,
+      `the checkpoints' times are too close together to give a rate (${recent.length} checkpoints within ` +
+        `${recent[recent.length - 1]!.t - recent[0]!.t} ms)`,
     );
   if (!(rate > 0)) return none(noProgress);
   const remaining = (1 - last.c) / rate;
   if (!(remaining <= MAX_HORIZON_SEC))
     return none(
-      `progress is too slow to estimate: at ${rate * 3600} per hour the task would finish more than 100 years from its last checkpoint`,
+      `progress is too slow to estimate: at ${rate * 3600} per hour the task would finish more than 100 years ` +
+        `from its last checkpoint`,
     );
   const etaMs = Math.max(nowMs, last.t + remaining * 1000);
   const eta = isoOrNull(etaMs);

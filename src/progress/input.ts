@@ -60,7 +60,8 @@ export const checkpointSchema = z.strictObject({
     .max(LIMITS.artifactsMax, { error: `at most ${LIMITS.artifactsMax} artifacts per checkpoint` })
     .optional()
     .describe(
-      "Files this checkpoint produced: a path, or { path, sha256 }. Relative paths are resolved against the server's working directory.",
+      'Files this checkpoint produced: a path, or { path, sha256 }. Relative paths are resolved against the ' +
+        "server's working directory.",
     ),
 });
 

@@ -130,7 +130,8 @@ export class ProgressTracker implements StalledTaskSource {
       const write = this.db.transaction(() => {
         statement(
           this.db,
-          `INSERT INTO tasks (task_id, created_at, updated_at) VALUES (?, ?, ?) ON CONFLICT(task_id) DO UPDATE SET updated_at = excluded.updated_at`,
+          `INSERT INTO tasks (task_id, created_at, updated_at) VALUES (?, ?, ?) ON CONFLICT(task_id) DO UPDATE ` +
+            `SET updated_at = excluded.updated_at`,
         ).run(input.taskId, iso(now), iso(now));
         const nextSeq = statement(this.db, `SELECT COALESCE(MAX(seq), 0) + 1 AS s FROM checkpoints WHERE task_id = ?`);
         const insCp = statement(
@@ -172,7 +173,9 @@ export class ProgressTracker implements StalledTaskSource {
 
   /** The answer to a write that was stored but whose progress could not be read back. */
   private storedButUnread(taskId: string, err: unknown): ProgressReport {
-    const why = `the checkpoint(s) were stored; reading the task's progress back failed: ${(err as Error)?.message ?? String(err)}`;
+    const why =
+      `the checkpoint(s) were stored; reading the task's progress back failed: ` +
+      ((err as Error)?.message ?? String(err));
     return {
       task_id: taskId,
       stages_completed: 0,
@@ -203,7 +206,8 @@ export class ProgressTracker implements StalledTaskSource {
       (
         statement(
           this.db,
-          `SELECT a.sha256 FROM artifacts a JOIN checkpoints c ON c.id = a.checkpoint_id WHERE c.seq = (SELECT MAX(seq) FROM checkpoints x WHERE x.task_id = c.task_id) AND a.sha256 IS NOT NULL`,
+          `SELECT a.sha256 FROM artifacts a JOIN checkpoints c ON c.id = a.checkpoint_id WHERE c.seq = (SELECT ` +
+            `MAX(seq) FROM checkpoints x WHERE x.task_id = c.task_id) AND a.sha256 IS NOT NULL`,
         ).all() as { sha256: string }[]
       ).map((r) => r.sha256),
     );
@@ -258,7 +262,8 @@ export class ProgressTracker implements StalledTaskSource {
     // Artifacts: the latest record of each path, checked against the file as it is now.
     const arts = statement(
       this.db,
-      `SELECT a.path, a.bytes, a.sha256, a.stored, c.seq FROM artifacts a JOIN checkpoints c ON c.id = a.checkpoint_id WHERE c.task_id = ? ORDER BY c.seq`,
+      `SELECT a.path, a.bytes, a.sha256, a.stored, c.seq FROM artifacts a JOIN checkpoints c ON c.id = ` +
+        `a.checkpoint_id WHERE c.task_id = ? ORDER BY c.seq`,
     ).all(taskId) as { path: string; bytes: number | null; sha256: string | null; stored: number; seq: number }[];
     const latest = new Map<string, (typeof arts)[number]>();
     for (const a of arts) latest.set(a.path, a);
@@ -275,7 +280,8 @@ export class ProgressTracker implements StalledTaskSource {
       if (!now$.exists) reasons.push(`artifact ${a.path} is missing (recorded at checkpoint ${a.seq})`);
       else if (changed)
         reasons.push(
-          `artifact ${a.path} changed since checkpoint ${a.seq} (sha256 ${a.sha256!.slice(0, 12)}… -> ${now$.sha256!.slice(0, 12)}…)`,
+          `artifact ${a.path} changed since checkpoint ${a.seq} (sha256 ${a.sha256!.slice(0, 12)}… -> ` +
+            `${now$.sha256!.slice(0, 12)}…)`,
         );
       artifacts.push({
         path: a.path,
@@ -329,8 +335,10 @@ export class ProgressTracker implements StalledTaskSource {
   }[] {
     return statement(
       this.db,
-      `SELECT t.task_id, c.stage, c.completion, c.t_ms, (SELECT COUNT(*) FROM checkpoints x WHERE x.task_id = t.task_id) AS n
-         FROM tasks t LEFT JOIN checkpoints c ON c.task_id = t.task_id AND c.seq = (SELECT MAX(seq) FROM checkpoints y WHERE y.task_id = t.task_id)
+      `SELECT t.task_id, c.stage, c.completion, c.t_ms,
+              (SELECT COUNT(*) FROM checkpoints x WHERE x.task_id = t.task_id) AS n
+         FROM tasks t LEFT JOIN checkpoints c
+           ON c.task_id = t.task_id AND c.seq = (SELECT MAX(seq) FROM checkpoints y WHERE y.task_id = t.task_id)
          ORDER BY t.updated_at DESC`,
     )
       .all()

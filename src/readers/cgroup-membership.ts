@@ -18,7 +18,8 @@ export function parseCgroupSelector(text: string, field: string): CgroupSelector
   if (UNIT_SUFFIX.test(t) && !t.includes('/')) return { unit: t };
   const shown = t.length > 80 ? `${t.slice(0, 77)}...` : t;
   throw new Error(
-    `${field}: got "${shown}"; expected a cgroup path starting with "/" (e.g. /system.slice/agent.service) or a systemd unit name ending in .service, .scope or .slice`,
+    `${field}: got "${shown}"; expected a cgroup path starting with "/" (e.g. /system.slice/agent.service) or a ` +
+      `systemd unit name ending in .service, .scope or .slice`,
   );
 }
 

@@ -48,6 +48,7 @@ export function compileReader(group: PackedGroupLayout, what: string, extra: Ext
     }
   });
   const props = [...before, ...fields, ...after];
-  // eslint-disable-next-line @typescript-eslint/no-implied-eval -- compiling the reader is the point (see above); the names are checked to be identifiers
+  /* eslint-disable-next-line @typescript-eslint/no-implied-eval --
+     compiling the reader is the point (see above); the names are checked to be identifiers */
   return new Function('d', 'i', ...before, ...after, `return { ${props.join(', ')} };`) as PackedReader;
 }

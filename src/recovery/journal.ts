@@ -9,7 +9,8 @@ export class RecoveryJournalStore implements RecoveryJournal {
   record(r: RecoveryRecord & { result: unknown; context?: unknown }): void {
     prepared(
       this.db,
-      `INSERT INTO recoveries (id, operation_type, status, started_at, finished_at, target, before, result, context) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+      `INSERT INTO recoveries (id, operation_type, status, started_at, finished_at, target, before, result, ` +
+        `context) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`,
     ).run(
       r.id,
       r.operation_type,

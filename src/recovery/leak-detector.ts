@@ -126,7 +126,10 @@ export function analyzeRss(
     if (v.windowSec * 1000 >= neededMs) {
       return {
         ...v,
-        reason: `steep growth of ${(v.slopeBytesPerMin / 2 ** 20).toFixed(1)} MB/min over ${Math.round(v.windowSec)} s (R² ${v.r2.toFixed(2)}): available memory runs out in about ${Math.round(secondsLeft)} s, so ${Math.round(neededMs / 1000)} s of evidence suffice`,
+        reason:
+          `steep growth of ${(v.slopeBytesPerMin / 2 ** 20).toFixed(1)} MB/min over ` +
+          `${Math.round(v.windowSec)} s (R² ${v.r2.toFixed(2)}): available memory runs out in about ` +
+          `${Math.round(secondsLeft)} s, so ${Math.round(neededMs / 1000)} s of evidence suffice`,
       };
     }
     if (whole || win >= o.minWindowMs) break;
@@ -152,7 +155,9 @@ function judge(pts: RssPoint[], o: LeakOptions, minWindowMs: number, minR2: numb
     return {
       ...base,
       isLeak: false,
-      reason: `growth ${(slope / 2 ** 20).toFixed(2)} MB/min is below ${(o.minSlopeBytesPerMin / 2 ** 20).toFixed(2)} MB/min`,
+      reason:
+        `growth ${(slope / 2 ** 20).toFixed(2)} MB/min is below ` +
+        `${(o.minSlopeBytesPerMin / 2 ** 20).toFixed(2)} MB/min`,
     };
   // Plateau: the recent half must still grow at a good fraction of the overall rate.
   const half = Math.floor(pts.length / 2);
@@ -177,6 +182,8 @@ function judge(pts: RssPoint[], o: LeakOptions, minWindowMs: number, minR2: numb
   return {
     ...base,
     isLeak: true,
-    reason: `steady growth of ${(slope / 2 ** 20).toFixed(1)} MB/min over ${Math.round(windowMs / 1000)} s (R² ${r2.toFixed(2)})`,
+    reason:
+      `steady growth of ${(slope / 2 ** 20).toFixed(1)} MB/min over ${Math.round(windowMs / 1000)} s (R² ` +
+      `${r2.toFixed(2)})`,
   };
 }

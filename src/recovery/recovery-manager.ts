@@ -211,8 +211,10 @@ export class RecoveryManager {
         status: (memBreached ? 'failed' : 'recovered') as RecoveryStatus,
         nothing_to_do: !memBreached,
         message: memBreached
-          ? `memory is at ${Math.round((memBefore?.used_fraction ?? 0) * 100)}% but no process in scope is leaking; free memory with manageResources (memory cleanup) or widen the watch window`
-          : `no process in scope is leaking and memory is at ${Math.round((memBefore?.used_fraction ?? 0) * 100)}%: nothing had to be done`,
+          ? `memory is at ${Math.round((memBefore?.used_fraction ?? 0) * 100)}% but no process in scope is ` +
+            `leaking; free memory with manageResources (memory cleanup) or widen the watch window`
+          : `no process in scope is leaking and memory is at ` +
+            `${Math.round((memBefore?.used_fraction ?? 0) * 100)}%: nothing had to be done`,
         target: null,
         actions_taken: [],
         new_state: { memory_status: before.metrics.memory_status, leak_suspects: suspects },
@@ -234,7 +236,8 @@ export class RecoveryManager {
     if (forced && !call.force)
       return this.refused(
         call,
-        `pid ${p.pid} (${p.comm}) shows no leak: ${analysis.reason}. ${this.leakEvidenceNeeded()}; or pass force: true to end it anyway (audited as forced)`,
+        `pid ${p.pid} (${p.comm}) shows no leak: ${analysis.reason}. ${this.leakEvidenceNeeded()}; or pass ` +
+          `force: true to end it anyway (audited as forced)`,
         [],
         target,
         'evidence',
@@ -266,11 +269,18 @@ export class RecoveryManager {
     const held = privateBytes(p);
     const release = gone ? await awaitMemoryReleased(p) : null;
     const memoryBack = release?.released === true;
+    const stillResident = release
+      ? `process exited but ${release.state} with ${Math.round(release.residentBytes / MB)} MB still resident`
+      : '';
     ladder.actions.push({
       step: 'verify',
       target: { pid: p.pid },
       outcome: gone && memoryBack ? 'done' : 'failed',
-      detail: `${gone ? (memoryBack ? 'process gone, address space released' : `process exited but ${release!.state} with ${Math.round(release!.residentBytes / MB)} MB still resident`) : 'process still present'}; it held ${Math.round(held / MB)} MB of its own; node available memory ${freed !== null ? `${freed >= 0 ? '+' : ''}${Math.round(freed / MB)} MB` : 'unknown'} (node-wide, other processes included)`,
+      detail:
+        `${gone ? (memoryBack ? 'process gone, address space released' : stillResident) : 'process still present'}; ` +
+        `it held ${Math.round(held / MB)} MB of its own; node available memory ` +
+        `${freed !== null ? `${freed >= 0 ? '+' : ''}${Math.round(freed / MB)} MB` : 'unknown'} (node-wide, ` +
+        `other processes included)`,
       started_at: this.iso(),
       finished_at: this.iso(),
     });
@@ -278,7 +288,8 @@ export class RecoveryManager {
       status: (gone ? 'recovered' : 'failed') as RecoveryStatus,
       nothing_to_do: false,
       message: gone
-        ? `ended pid ${p.pid} (${p.comm}), ${forced ? `forced (${forced})` : `which was ${analysis.reason}`}${memoryBack ? '; its memory came back' : '; its address space is not yet released'}`
+        ? `ended pid ${p.pid} (${p.comm}), ${forced ? `forced (${forced})` : `which was ${analysis.reason}`}` +
+          (memoryBack ? '; its memory came back' : '; its address space is not yet released')
         : `pid ${p.pid} (${p.comm}) is still running after SIGKILL`,
       target,
       actions_taken: ladder.actions,
@@ -300,7 +311,8 @@ export class RecoveryManager {
         status: 'recovered' as RecoveryStatus,
         nothing_to_do: true,
         message:
-          'no process in scope is hung (stopped, in D state too long, without progress, or with a stale heartbeat): nothing had to be done',
+          'no process in scope is hung (stopped, in D state too long, without progress, or with a stale ' +
+          'heartbeat): nothing had to be done',
         target: null,
         actions_taken: [],
         new_state: { hang_suspects: suspects },
@@ -328,7 +340,8 @@ export class RecoveryManager {
     if (busy && !call.force) {
       return this.refused(
         call,
-        `pid ${p.pid} (${p.comm}) is making progress (state ${p.state}, CPU time moving): a busy process is not a hang, so it was left alone; pass force: true to end it anyway (audited as forced)`,
+        `pid ${p.pid} (${p.comm}) is making progress (state ${p.state}, CPU time moving): a busy process is not ` +
+          `a hang, so it was left alone; pass force: true to end it anyway (audited as forced)`,
         [],
         { pid: p.pid, comm: p.comm, state: p.state },
         'evidence',
@@ -373,7 +386,8 @@ export class RecoveryManager {
       nothing_to_do: false,
       message: gone
         ? `ended hung pid ${p.pid} (${p.comm}): ${evidence}`
-        : `pid ${p.pid} (${p.comm}) is still present after SIGKILL (state ${p.state}): it may be stuck in the kernel; escalate`,
+        : `pid ${p.pid} (${p.comm}) is still present after SIGKILL (state ${p.state}): it may be stuck in the ` +
+          `kernel; escalate`,
       target,
       actions_taken: ladder.actions,
       new_state: { hang_suspects: this.o.watch.hangSuspects() },
@@ -395,7 +409,8 @@ export class RecoveryManager {
       const unfixable = xids.map(classifyXid).find((c) => !c.resettable);
       if (unfixable)
         return this.escalate(
-          `a GPU of this node logged Xid ${unfixable.xid} (${unfixable.description}) and NVML cannot be loaded here to reset anything: drain the node and reboot it`,
+          `a GPU of this node logged Xid ${unfixable.xid} (${unfixable.description}) and NVML cannot be loaded ` +
+            `here to reset anything: drain the node and reboot it`,
           { xids },
           actions,
           {},
@@ -536,7 +551,9 @@ export class RecoveryManager {
       return {
         status: 'refused' as RecoveryStatus,
         nothing_to_do: false,
-        message: `the GPU reset would be refused: ${resetRefused.map((a) => `GPU ${a.target.gpu as number}: ${a.detail}`).join('; ')}`,
+        message:
+          `the GPU reset would be refused: ` +
+          resetRefused.map((a) => `GPU ${a.target.gpu as number}: ${a.detail}`).join('; '),
         target: { gpus: targets.map((t) => t.index) },
         actions_taken: actions,
         new_state: {},
@@ -618,7 +635,12 @@ export class RecoveryManager {
   /** What a leak verdict needs, in the configured numbers (for a refusal that says what is missing). */
   private leakEvidenceNeeded(): string {
     const w = this.o.config.watch;
-    return `A leak is steady RSS growth of at least ${w.leakMinSlopeMbPerMin} MB/min with R² >= ${w.leakMinR2}, watched for ${w.warmupSec} s of warm-up and then at least ${w.leakMinWindowSec} s (watch.*); a steep one that would exhaust memory soon needs only 1/30 of the time it leaves (at least ${w.leakFastWindowSec} s, R² >= 0.95)`;
+    return (
+      `A leak is steady RSS growth of at least ${w.leakMinSlopeMbPerMin} MB/min with R² >= ${w.leakMinR2}, ` +
+      `watched for ${w.warmupSec} s of warm-up and then at least ${w.leakMinWindowSec} s (watch.*); a steep ` +
+      `one that would exhaust memory soon needs only 1/30 of the time it leaves (at least ` +
+      `${w.leakFastWindowSec} s, R² >= 0.95)`
+    );
   }
 
   private escalate(

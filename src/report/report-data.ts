@@ -81,7 +81,9 @@ function recoveries(db: Db, sinceMs: number): ReportRecovery[] {
       started_at: r.started_at!,
       finished_at: r.finished_at!,
       target: JSON.parse(r.target ?? 'null') as unknown,
-      why: `node ${before.status ?? 'unknown'}${before.breached?.length ? `; breached: ${before.breached.join(', ')}` : ''}`,
+      why:
+        `node ${before.status ?? 'unknown'}` +
+        (before.breached?.length ? `; breached: ${before.breached.join(', ')}` : ''),
       outcome: result.message ?? r.status!,
     };
   });
@@ -108,6 +110,11 @@ async function tasks(db: Db, progress: ReportSources['progress'], sinceMs: numbe
   return out;
 }
 
+function taskText(t: ReportTask): string {
+  const state = t.stalled ? ' (stalled)' : t.eta ? ` (ETA ${t.eta})` : '';
+  return `${t.task_id} ${t.completion === null ? '?' : Math.round(t.completion * 100)}%${state}`;
+}
+
 function summarize(r: Omit<NightReport, 'summary'>): NightReport['summary'] {
   const crit = r.events.filter((e) => e.severity === 'critical' && e.kind !== 'alert');
   const warn = r.events.filter((e) => e.severity === 'warning' && e.kind !== 'alert');
@@ -122,12 +129,16 @@ function summarize(r: Omit<NightReport, 'summary'>): NightReport['summary'] {
     verdict === 'good'
       ? `The night went well: ${hours} h on ${r.node} without kernel trouble, recoveries or alerts.`
       : verdict === 'troubled'
-        ? `The night had trouble but held: ${warn.length} warning event(s) and ${r.recoveries.length} recovery(ies) in ${hours} h on ${r.node}.`
-        : `The night went badly: ${crit.length} critical event(s)${failedRec.length ? ` and ${failedRec.length} failed recovery(ies)` : ''} in ${hours} h on ${r.node}${crit[0] ? `; first: ${crit[crit.length - 1]!.kind} at ${crit[crit.length - 1]!.time}` : ''}.`;
-  const line2 = `Events: ${kinds || 'none'}. Recoveries: ${r.recoveries.length ? r.recoveries.map((x) => `${x.operation_type} ${x.status}`).join(', ') : 'none'}. Alerts sent: ${r.alerts.length}.`;
-  const line3 = r.tasks.length
-    ? `Tasks: ${r.tasks.map((t) => `${t.task_id} ${t.completion === null ? '?' : Math.round(t.completion * 100)}%${t.stalled ? ' (stalled)' : t.eta ? ` (ETA ${t.eta})` : ''}`).join('; ')}.`
-    : 'Tasks: none reported progress.';
+        ? `The night had trouble but held: ${warn.length} warning event(s) and ${r.recoveries.length} ` +
+          `recovery(ies) in ${hours} h on ${r.node}.`
+        : `The night went badly: ${crit.length} critical event(s)` +
+          `${failedRec.length ? ` and ${failedRec.length} failed recovery(ies)` : ''} in ${hours} h on ` +
+          `${r.node}${crit[0] ? `; first: ${crit[crit.length - 1]!.kind} at ${crit[crit.length - 1]!.time}` : ''}.`;
+  const line2 =
+    `Events: ${kinds || 'none'}. Recoveries: ` +
+    `${r.recoveries.length ? r.recoveries.map((x) => `${x.operation_type} ${x.status}`).join(', ') : 'none'}. ` +
+    `Alerts sent: ${r.alerts.length}.`;
+  const line3 = r.tasks.length ? `Tasks: ${r.tasks.map(taskText).join('; ')}.` : 'Tasks: none reported progress.';
   return { verdict, lines: [line1, line2, line3] };
 }
 

@@ -103,7 +103,9 @@ export async function optimizeDisk(d: ResourceDeps, p: ResourceParameters, o: Ru
     status: o.dryRun ? 'dry_run' : 'success',
     resource_type: 'disk',
     action: 'optimize',
-    message: `${consumers.length} cleanup root(s) and ${caches.length} cache(s) reported${Array.isArray(rs) ? '' : `; ${rs.refusal}`}`,
+    message:
+      `${consumers.length} cleanup root(s) and ${caches.length} cache(s) reported` +
+      (Array.isArray(rs) ? '' : `; ${rs.refusal}`),
     current_usage: { filesystems: usage },
     available: { filesystems: usage.map((u) => ({ path: u.path, available_bytes: u.available_bytes })) },
     actions: [
@@ -175,7 +177,9 @@ export async function cleanupDisk(d: ResourceDeps, p: ResourceParameters, o: Run
         'delete',
         r,
         { root, files: chosen.length },
-        `deleted ${del.length} of ${chosen.length} files (${Math.round(del.reduce((a, x) => a + x.freed, 0) / MB)} MB); skipped ${skip.length}${skip.length ? ` (${[...new Set(skip.map((x) => x.skipped))].join(', ')})` : ''}`,
+        `deleted ${del.length} of ${chosen.length} files ` +
+          `(${Math.round(del.reduce((a, x) => a + x.freed, 0) / MB)} MB); skipped ` +
+          `${skip.length}${skip.length ? ` (${[...new Set(skip.map((x) => x.skipped))].join(', ')})` : ''}`,
       );
       if (o.dryRun)
         act.detail = `would delete ${chosen.length} files, oldest first (${Math.round(sum / MB)} MB): ${chosen
@@ -229,7 +233,8 @@ export async function reserveDisk(d: ResourceDeps, p: ResourceParameters, o: Run
       ...base,
       status: 'refused',
       message:
-        'say how much to reserve: parameters.size (bytes or "10G") or parameters.threshold (a fraction of the filesystem <= 1, or bytes)',
+        'say how much to reserve: parameters.size (bytes or "10G") or parameters.threshold (a fraction of the ' +
+        'filesystem <= 1, or bytes)',
       current_usage: { filesystems: [u] },
       available: { bytes: u.available_bytes },
       actions: [],
@@ -250,7 +255,8 @@ export async function reserveDisk(d: ResourceDeps, p: ResourceParameters, o: Run
     },
     () =>
       u.available_bytes - headroom < bytes
-        ? `${Math.round(bytes / MB)} MB asked; ${Math.round(u.available_bytes / MB)} MB available, ${Math.round(headroom / MB)} MB kept free at priority ${o.priority}`
+        ? `${Math.round(bytes / MB)} MB asked; ${Math.round(u.available_bytes / MB)} MB available, ` +
+          `${Math.round(headroom / MB)} MB kept free at priority ${o.priority}`
         : null,
     async () => {
       await loadNative().reserveSpace(file, bytes);

@@ -222,11 +222,15 @@ export async function reserveGpu(d: ResourceDeps, p: ResourceParameters, o: RunO
     const unavailable = want.filter((i) => leased.has(i) || busy.has(i));
     if (unavailable.length)
       return {
-        refusal: `GPU(s) ${unavailable.join(', ')} are leased or in use (leased: ${[...leased].join(', ') || 'none'}; with processes: ${[...busy].join(', ') || 'none'})`,
+        refusal:
+          `GPU(s) ${unavailable.join(', ')} are leased or in use (leased: ` +
+          `${[...leased].join(', ') || 'none'}; with processes: ${[...busy].join(', ') || 'none'})`,
       };
     if (want.length < count)
       return {
-        refusal: `${count} GPU(s) asked; ${free.length} free (leased: ${[...leased].join(', ') || 'none'}; with processes: ${[...busy].join(', ') || 'none'})`,
+        refusal:
+          `${count} GPU(s) asked; ${free.length} free (leased: ${[...leased].join(', ') || 'none'}; with ` +
+          `processes: ${[...busy].join(', ') || 'none'})`,
       };
     return { amount: want.length, gpus: want };
   };
@@ -279,7 +283,9 @@ export async function reserveGpu(d: ResourceDeps, p: ResourceParameters, o: RunO
     status: 'success',
     resource_type: 'gpu',
     action: 'reserve',
-    message: `leased GPU(s) ${lease!.gpus!.join(', ')} to ${taskId} until ${lease!.expires_at}; set CUDA_VISIBLE_DEVICES=${uuids.join(',')}`,
+    message:
+      `leased GPU(s) ${lease!.gpus!.join(', ')} to ${taskId} until ${lease!.expires_at}; set ` +
+      `CUDA_VISIBLE_DEVICES=${uuids.join(',')}`,
     current_usage: u.current_usage,
     available: u.available,
     actions: [act],

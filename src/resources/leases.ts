@@ -84,7 +84,8 @@ export class LeaseStore {
       };
       prepared(
         this.db,
-        `INSERT INTO leases (id, kind, task_id, amount, gpus, path, priority, holder_pid, created_at, expires_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+        `INSERT INTO leases (id, kind, task_id, amount, gpus, path, priority, holder_pid, created_at, ` +
+          `expires_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
       ).run(
         lease.id,
         kind,

@@ -180,8 +180,11 @@ export async function cleanupMemory(d: ResourceDeps, p: ResourceParameters, o: R
       target: { pid: c.pid },
       outcome: release.released ? 'done' : 'failed',
       detail: release.released
-        ? `exited and its address space is released: its ${Math.round(held / MB)} MB of private memory went back to the kernel; node available memory ${freed >= 0 ? '+' : ''}${Math.round(freed / MB)} MB meanwhile (node-wide, other processes included)`
-        : `not released: pid ${c.pid} is ${release.state} with ${Math.round(release.residentBytes / MB)} MB still resident`,
+        ? `exited and its address space is released: its ${Math.round(held / MB)} MB of private memory went back ` +
+          `to the kernel; node available memory ${freed >= 0 ? '+' : ''}${Math.round(freed / MB)} MB meanwhile ` +
+          `(node-wide, other processes included)`
+        : `not released: pid ${c.pid} is ${release.state} with ${Math.round(release.residentBytes / MB)} MB ` +
+          `still resident`,
     });
   }
   const under = used() <= threshold;
@@ -190,7 +193,8 @@ export async function cleanupMemory(d: ResourceDeps, p: ResourceParameters, o: R
     status: o.dryRun ? 'dry_run' : under ? 'success' : actions.some((a) => a.outcome === 'done') ? 'partial' : 'failed',
     message: under
       ? `memory at ${Math.round(used() * 100)}% is under ${Math.round(threshold * 100)}%`
-      : `memory still at ${Math.round(used() * 100)}% (threshold ${Math.round(threshold * 100)}%): no more allowed candidates at priority ${o.priority}`,
+      : `memory still at ${Math.round(used() * 100)}% (threshold ${Math.round(threshold * 100)}%): no more ` +
+        `allowed candidates at priority ${o.priority}`,
     current_usage: o.dryRun ? usage(d).current_usage : u.current_usage,
     available: o.dryRun ? usage(d).available : u.available,
     actions,
@@ -206,7 +210,8 @@ export async function reserveMemory(d: ResourceDeps, p: ResourceParameters, o: R
       ...base,
       status: 'refused',
       message:
-        'say how much to reserve: parameters.size (bytes or "8G") or parameters.threshold (a fraction of capacity <= 1, or bytes)',
+        'say how much to reserve: parameters.size (bytes or "8G") or parameters.threshold (a fraction of ' +
+        'capacity <= 1, or bytes)',
       current_usage: u.current_usage,
       available: u.available,
       actions: [],
@@ -223,7 +228,10 @@ export async function reserveMemory(d: ResourceDeps, p: ResourceParameters, o: R
     return room >= bytes
       ? { amount: bytes }
       : {
-          refusal: `${Math.round(bytes / MB)} MB asked; available ${Math.round(avail / MB)} MB - reserved by others ${Math.round(others / MB)} MB - headroom ${Math.round(headroom / MB)} MB (priority ${o.priority}) = ${Math.round(room / MB)} MB`,
+          refusal:
+            `${Math.round(bytes / MB)} MB asked; available ${Math.round(avail / MB)} MB - reserved by ` +
+            `others ${Math.round(others / MB)} MB - headroom ${Math.round(headroom / MB)} MB (priority ` +
+            `${o.priority}) = ${Math.round(room / MB)} MB`,
         };
   };
   const r = await d.gate.perform(

@@ -212,7 +212,9 @@ export function benchmarkReport(
   if ((mem?.max ?? 0) > 5 || (stall?.mean ?? 0) > 0.01)
     flags.push({
       flag: 'memory_pressure',
-      detail: `tasks stalled on memory (PSI some avg10 up to ${(mem?.max ?? 0).toFixed(1)}%, ${pct(stall?.mean ?? 0)} of the run)`,
+      detail:
+        `tasks stalled on memory (PSI some avg10 up to ${(mem?.max ?? 0).toFixed(1)}%, ` +
+        `${pct(stall?.mean ?? 0)} of the run)`,
     });
   if ((s.cpu_steal?.mean ?? 0) > 0.02)
     flags.push({ flag: 'cpu_steal', detail: `the hypervisor took ${pct(s.cpu_steal!.mean!)} of CPU time (steal)` });

@@ -70,7 +70,7 @@ describe('overnight CLI basics', () => {
     expect(r.stderr).toMatch(/^overnight: no audit entries in .*state/);
   });
 
-  it('refuses placeholder and weak tokens (file and environment) and `overnight token` makes one that is accepted', async () => {
+  it('refuses placeholder and weak tokens (file and env); `overnight token` makes one that is accepted', async () => {
     for (const token of [
       'set me (or OVERNIGHT_TOKEN), at least 16 characters',
       'REPLACE with the output of `overnight token`',

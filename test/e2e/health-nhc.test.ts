@@ -49,7 +49,7 @@ describe('overnight health --nhc --fail-on', () => {
     expect(c.stdout).toMatch(/slurm\.failOn/);
   }, 60_000);
 
-  it('with --drain where Slurm cannot be reached: the exit code and line of the check, the scontrol failure on stderr', async () => {
+  it('--drain, Slurm unreachable: exit code and line of the check, the scontrol failure on stderr', async () => {
     const r = await health(['--fail-on', 'degraded', '--drain'], tiny, {
       PATH: '/nonexistent',
       SLURMD_NODENAME: 'gpu-017',

@@ -27,7 +27,7 @@ const cli = async (args: string[]) => {
 afterAll(() => killAll());
 
 describe.skipIf(!canWriteKmsg())('kernel events on every surface', () => {
-  it('overnight events --json lists injected lines newest first with the documented fields; --kind filters', async () => {
+  it('overnight events --json lists injected lines newest first, documented fields; --kind filters', async () => {
     const m = uniqueMarker();
     const { file } = writeConfig({ kernelLog: { enabled: true } });
     injectKmsg(`NVRM: Xid (PCI:0000:3b:00): 79, pid=3131, name=${m}, GPU has fallen off the bus.`);

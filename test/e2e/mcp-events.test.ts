@@ -52,7 +52,8 @@ describe('MCP resources and logging over stdio', () => {
     }
     expect(messages.filter((x) => x.data.message.includes(before))).toEqual([]);
 
-    // eslint-disable-next-line @typescript-eslint/no-deprecated -- this tests the server's MCP logging, which the protocol still has
+    /* eslint-disable-next-line @typescript-eslint/no-deprecated --
+       this tests the server's MCP logging, which the protocol still has */
     await conn.client.setLoggingLevel('critical');
     const m = uniqueMarker();
     injectKmsg(`INFO: task ${m}:7002 blocked for more than 120 seconds.`); // warning: below critical

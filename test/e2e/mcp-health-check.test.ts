@@ -156,12 +156,15 @@ describe('raw protocol abuse', () => {
     const lines = [
       'this is not json',
       '[1,2,3]',
-      '{"jsonrpc":"2.0","id":1,"method":"initialize","params":{"protocolVersion":"2025-06-18","capabilities":{},"clientInfo":{"name":"raw","version":"1"}}}',
+      '{"jsonrpc":"2.0","id":1,"method":"initialize","params":{"protocolVersion":"2025-06-18","capabilities":{},' +
+        '"clientInfo":{"name":"raw","version":"1"}}}',
       '{"jsonrpc":"2.0","method":"notifications/initialized"}',
       '{"jsonrpc":"2.0","id":2,"method":"tools/call","params":{"name":"healthCheck","arguments":"notanobject"}}',
-      '{"jsonrpc":"2.0","id":3,"method":"tools/call","params":{"name":"healthCheck","arguments":{"thresholds":{"memory":null}}}}',
+      '{"jsonrpc":"2.0","id":3,"method":"tools/call",' +
+        '"params":{"name":"healthCheck","arguments":{"thresholds":{"memory":null}}}}',
       '{"jsonrpc":"2.0","id":4,"method":"no/such/method"}',
-      `{"jsonrpc":"2.0","id":5,"method":"tools/call","params":{"name":"healthCheck","arguments":{"checkType":"${'x'.repeat(100000)}"}}}`,
+      '{"jsonrpc":"2.0","id":5,"method":"tools/call",' +
+        `"params":{"name":"healthCheck","arguments":{"checkType":"${'x'.repeat(100000)}"}}}`,
       '{"jsonrpc":"2.0","id":6,"method":"tools/call","params":{"name":"healthCheck","arguments":{}}}',
     ];
     for (const l of lines) p.stdin.write(`${l}\n`);

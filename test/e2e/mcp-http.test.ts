@@ -101,7 +101,7 @@ describe('HTTP without a bearer token', () => {
       p.on('exit', (code) => resolve({ code, stderr }));
     });
 
-  it('refuses to serve a non-loopback address, naming server.token; on loopback it warns that every local user can call the tools', async () => {
+  it('refuses to serve a non-loopback address, naming server.token; warns on loopback (any local user)', async () => {
     const open = await serveOnce('0.0.0.0');
     expect(open.code).toBe(78);
     expect(open.stderr).toMatch(

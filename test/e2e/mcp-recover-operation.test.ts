@@ -33,7 +33,7 @@ describe('recoverOperation over MCP', () => {
     expect(t.annotations).toMatchObject({ destructiveHint: true, readOnlyHint: false });
   });
 
-  it('gpu_reset on a node without NVML: nothing to reset, but an unresettable Xid is escalated (drain and reboot), not "recovered"', async () => {
+  it('gpu_reset on a node without NVML: an unresettable Xid escalates (drain, reboot), not "recovered"', async () => {
     const plain = structured(
       await client.callTool({ name: 'recoverOperation', arguments: { operationType: 'gpu_reset', dryRun: true } }),
     );
@@ -63,7 +63,7 @@ describe('recoverOperation over MCP', () => {
     ).toMatch(/context\.pid: got "abc"/);
   });
 
-  it("dry-runs a stopped child (the server's descendant scope is the test process) and leaves it alone; audit shows it", async () => {
+  it("dry-runs a stopped child (in the server's descendant scope), leaves it alone; audit shows it", async () => {
     const c = spawnNode(scripts.idle());
     await firstLine(c);
     c.kill('SIGSTOP');

@@ -182,7 +182,8 @@ describe('restore and hashing from the command line and the server', () => {
       server.kill('SIGTERM');
       const t1 = await exited;
       process.stderr.write(
-        `SIGTERM to exit while hashing: ${t1 - t0} ms (load ${readFileSync('/proc/loadavg', 'utf8').split(' ').slice(0, 3).join(' ')})\n`,
+        `SIGTERM to exit while hashing: ${t1 - t0} ms (load ` +
+          `${readFileSync('/proc/loadavg', 'utf8').split(' ').slice(0, 3).join(' ')})\n`,
       );
       // The rest of 200 GiB would take minutes; the server must not wait for it.
       expect(t1 - t0).toBeLessThan(20_000);

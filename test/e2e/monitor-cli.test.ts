@@ -22,7 +22,7 @@ function runCli(
 }
 
 describe('overnight monitor (CLI)', () => {
-  it('writes JSON lines off a terminal and serves Prometheus metrics named like node_exporter and dcgm-exporter', async () => {
+  it('writes JSON lines off a terminal; serves metrics named like node_exporter and dcgm-exporter', async () => {
     const { file } = writeConfig();
     const fake = new FakeNvmlConfig({ devices: fakeGpus(2) });
     const p = spawn(
@@ -75,7 +75,9 @@ describe('overnight monitor (CLI)', () => {
       [
         '-u',
         '-c',
-        `import socket\ns=socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)\ns.bind(${JSON.stringify(sock)})\nprint('listening', flush=True)\nwhile True:\n    print(s.recv(4096).decode().replace(chr(10), ' '), flush=True)`,
+        `import socket\ns=socket.socket(socket.AF_UNIX, ` +
+          `socket.SOCK_DGRAM)\ns.bind(${JSON.stringify(sock)})\nprint('listening', flush=True)\nwhile ` +
+          `True:\n    print(s.recv(4096).decode().replace(chr(10), ' '), flush=True)`,
       ],
       { stdio: ['ignore', 'pipe', 'inherit'] },
     );

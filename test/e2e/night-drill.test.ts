@@ -153,7 +153,10 @@ describe.skipIf(!tmpfs)('night drill', () => {
     expect(text).toMatch(/overnight_recoveries_total\{operation="gpu_reset",status="escalated"\} [1-9]/);
     expect(text).toMatch(/overnight_task_stalled\{task="night-task"\} 1/);
     expect(text).toMatch(
-      /DCGM_FI_DEV_XID_ERRORS\{gpu="0",UUID="GPU-fake-0",pci_bus_id="00000000:10:00.0",device="nvidia0",modelName="Fake H100",Hostname="[^"]+"\} 48/,
+      new RegExp(
+        String.raw`DCGM_FI_DEV_XID_ERRORS\{gpu="0",UUID="GPU-fake-0",pci_bus_id="00000000:10:00.0",` +
+          String.raw`device="nvidia0",modelName="Fake H100",Hostname="[^"]+"\} 48`,
+      ),
     );
     // Xid 48 (double-bit ECC) is fatal; counted under the GPU's labels though no scrape preceded it.
     expect(text).toMatch(/overnight_gpu_xid_errors_total\{gpu="0",UUID="GPU-fake-0",[^}]*xid_class="fatal"\} 1/);

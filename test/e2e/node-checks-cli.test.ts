@@ -23,7 +23,7 @@ const root = makeSysfsRoot();
 afterAll(() => rmSync(root, { recursive: true, force: true }));
 
 describe('overnight health --nhc with the node checks (built CLI)', () => {
-  it('an expected InfiniBand port that is down drains the node with a one-line reason; the JSON has the typed section', async () => {
+  it('an expected InfiniBand port down drains the node with a one-line reason; JSON has the section', async () => {
     writeIbPort(root, 'mlx5_0', 1, ACTIVE);
     writeIbPort(root, 'mlx5_1', 1, { ...ACTIVE, state: '1: DOWN', physState: '2: Polling' });
     const { file } = writeConfig({

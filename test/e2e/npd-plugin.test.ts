@@ -169,7 +169,7 @@ function cli(args: string[]): Promise<{ code: number; stdout: string }> {
 }
 
 describe('overnight health --nhc and the plain check', () => {
-  it('--nhc: a timeout is unknown (exit 2, not 1) and says so on stdout; a config error is printed on stdout', async () => {
+  it('--nhc: a timeout is unknown (exit 2, not 1) and says so on stdout; a config error goes to stdout', async () => {
     const hang = writeConfig({ paths: [], probes: [{ name: 'hangs', command: ['sleep', '60'], timeoutMs: 60_000 }] });
     const t = await cli(['health', '--nhc', '--timeout', '2', '--config', hang.file]);
     expect(t.code).toBe(2);
@@ -180,7 +180,7 @@ describe('overnight health --nhc and the plain check', () => {
     expect(c.stdout).toMatch(/^overnight: UNKNOWN config: .*monitor\.recovr: unknown key; did you mean "recover"\?/);
   }, 120_000);
 
-  it('a state directory that cannot be opened is unknown (2) for --npd, --nhc and plain health alike, never "problem"', async () => {
+  it('a state directory that cannot be opened is unknown (2) for --npd, --nhc, health; never "problem"', async () => {
     // A regular file where the state directory's parent should be: mkdir fails with ENOTDIR.
     const { dir } = writeConfig({});
     const blocker = path.join(dir, 'not-a-dir');

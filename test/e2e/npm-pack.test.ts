@@ -56,7 +56,7 @@ async function ok(cmd: string, args: string[], cwd: string, env: Record<string, 
 }
 
 describe('npm pack + install into an empty directory', () => {
-  it('packs deterministically what a consumer needs, refuses stray prebuilds, and installs, imports and runs', async () => {
+  it('packs deterministically what a consumer needs, refuses stray prebuilds; installs, imports, runs', async () => {
     const tmp = mkdtempSync(path.join(tmpdir(), 'ovn-pack-'));
     // 1. A clean copy: the files git knows (tracked and not ignored), nothing built, its own commit.
     const copy = path.join(tmp, 'src');
@@ -179,7 +179,8 @@ describe('npm pack + install into an empty directory', () => {
       [
         '--input-type=module',
         '-e',
-        "import { sampleHost } from 'overnight-ops'; const s = sampleHost(); process.stdout.write(JSON.stringify({ total: s.memory.total, load: s.load !== null }));",
+        "import { sampleHost } from 'overnight-ops'; const s = sampleHost(); " +
+          'process.stdout.write(JSON.stringify({ total: s.memory.total, load: s.load !== null }));',
       ],
       consumer,
     );

@@ -50,7 +50,7 @@ describe.skipIf(!havePrometheus)('a real Prometheus scraping the monitor', () =>
     for (const d of dirs) rmSync(d, { recursive: true, force: true });
   });
 
-  it('sees dcgm-exporter labels, fires GpuXidError on a fatal Xid only, and OvernightMonitorDown once the monitor is gone', async () => {
+  it('sees dcgm-exporter labels; GpuXidError on a fatal Xid only; OvernightMonitorDown once it is gone', async () => {
     const fake = new FakeNvmlConfig({ devices: fakeGpus(2) });
     const { file, dir } = writeConfig({ monitor: { intervalSec: 300 } });
     dirs.push(dir);
@@ -78,14 +78,16 @@ describe.skipIf(!havePrometheus)('a real Prometheus scraping the monitor', () =>
     const fb = ours.get('DCGM_FI_DEV_FB_USED')!;
     expect(
       fb.series.get(
-        `Hostname="${host}",UUID="GPU-fake-1",device="nvidia1",gpu="1",modelName="Fake H100",pci_bus_id="00000000:11:00.0"`,
+        `Hostname="${host}",UUID="GPU-fake-1",device="nvidia1",gpu="1",modelName="Fake ` +
+          `H100",pci_bus_id="00000000:11:00.0"`,
       ),
     ).toBe(2048);
     expect(
       ours
         .get('overnight_gpu_xid_errors_total')!
         .series.get(
-          `Hostname="${host}",UUID="GPU-fake-1",device="nvidia1",gpu="1",modelName="Fake H100",pci_bus_id="00000000:11:00.0",xid_class="fatal"`,
+          `Hostname="${host}",UUID="GPU-fake-1",device="nvidia1",gpu="1",modelName="Fake ` +
+            `H100",pci_bus_id="00000000:11:00.0",xid_class="fatal"`,
         ),
     ).toBe(0);
     for (const [name, f] of ours) if (f.type !== 'counter') expect(name.endsWith('_total'), name).toBe(false);

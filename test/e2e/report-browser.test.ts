@@ -18,7 +18,7 @@ import { seedNight } from '../helpers/night.js';
 const run = promisify(execFile);
 
 describe.skipIf(!haveChromium)('the HTML report in headless Chromium', () => {
-  it("draws every plot offline with the scripted night's events, recovery, alert and task, and no console error", async () => {
+  it("draws every plot offline with the night's events, recovery, alert and task; no console error", async () => {
     const dir = mkdtempSync(path.join(os.tmpdir(), 'ovn-report-'));
     const m = uniqueMarker();
     const night = await seedNight(path.join(dir, 'state'), 8, m);

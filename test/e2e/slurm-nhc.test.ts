@@ -27,7 +27,7 @@ describe.skipIf(!SLURMCTLD)('overnight health --nhc --drain under a real Slurm',
     rmSync(dir, { recursive: true, force: true });
   });
 
-  it("drains an unhealthy node with its reason, resumes it when healthy, and leaves an admin's drain alone", async () => {
+  it("drains an unhealthy node with its reason, resumes it when healthy, leaves an admin's drain alone", async () => {
     chmodSync(dir, 0o755); // munged wants its socket's directory traversable by all
     const node = `ovn-test-${process.pid}`; // not the host name: the drain must use $SLURMD_NODENAME
     const host = hostname().split('.')[0];
@@ -46,7 +46,8 @@ describe.skipIf(!SLURMCTLD)('overnight health --nhc --drain under a real Slurm',
       wrapper,
       [
         '#!/bin/sh',
-        `export SLURM_CONF=${conf} OVERNIGHT_NVML_LIBRARY=${buildFakeNvml().full} OVERNIGHT_FAKE_NVML_CONFIG=${fake.path}`,
+        `export SLURM_CONF=${conf} OVERNIGHT_NVML_LIBRARY=${buildFakeNvml().full} ` +
+          `OVERNIGHT_FAKE_NVML_CONFIG=${fake.path}`,
         `echo "start $SLURMD_NODENAME" >> ${log}`,
         `${process.execPath} ${CLI} health --nhc --drain --timeout 30 --config ${ovnConfig} >> ${log} 2>&1`,
         'rc=$?',

@@ -118,7 +118,7 @@ describe('the systemd unit', () => {
 });
 
 describe('recover: on without an implicit scope', () => {
-  it('started by a double fork (parent PID 1 here), the monitor refuses to start and says which settings to give', async () => {
+  it('started by a double fork (parent PID 1), the monitor refuses to start, naming the settings to give', async () => {
     const { file, dir } = writeConfig({ monitor: { recover: 'on' } });
     const err = path.join(dir, 'stderr');
     // sh exits at once: the monitor is orphaned and re-parented to PID 1 (or the nearest subreaper).
@@ -140,12 +140,15 @@ describe('recover: on without an implicit scope', () => {
     expect(text.trim().split('\n')).toHaveLength(1);
   });
 
-  it('adopted by a subreaper after a daemon-style double fork (fork, setsid, fork), it exits 78; with policy.scopeUser it starts', async () => {
+  it('adopted by a subreaper after fork, setsid, fork: exits 78; with policy.scopeUser it starts', async () => {
     // A subreaper (PR_SET_CHILD_SUBREAPER = 36) that reaps the orphan and reports its exit status.
     const reaper = (config: string, err: string) => `
 import ctypes, os, subprocess, sys
 assert ctypes.CDLL(None, use_errno=True).prctl(36, 1, 0, 0, 0) == 0
-subprocess.run(['setsid', 'sh', '-c', '"$0" "$1" monitor --config "$2" --cycles 1 --interval 0.1 --json >/dev/null 2>"$3" &', ${JSON.stringify(process.execPath)}, ${JSON.stringify(CLI)}, ${JSON.stringify(config)}, ${JSON.stringify(err)}], check=True)
+subprocess.run(['setsid', 'sh', '-c',
+                '"$0" "$1" monitor --config "$2" --cycles 1 --interval 0.1 --json >/dev/null 2>"$3" &',
+                ${JSON.stringify(process.execPath)}, ${JSON.stringify(CLI)},
+                ${JSON.stringify(config)}, ${JSON.stringify(err)}], check=True)
 pid, status = os.wait()
 print(os.waitstatus_to_exitcode(status), flush=True)
 `;

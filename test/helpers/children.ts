@@ -55,7 +55,8 @@ export const scripts = {
     `const b = Buffer.alloc(${mb} * 1024 * 1024, 1); console.log('ready'); setInterval(() => b[0]++, 1000);`,
   /** Grows by `mbPerSec` MiB a second, in 10 steps a second. */
   leak: (mbPerSec: number) =>
-    `const keep = []; console.log('ready'); setInterval(() => keep.push(Buffer.alloc(${mbPerSec} * 1024 * 102.4, 1)), 100);`,
+    `const keep = []; console.log('ready'); setInterval(() => keep.push(Buffer.alloc(${mbPerSec} * 1024 * 102.4, ` +
+    `1)), 100);`,
   /** Burns CPU forever. */
   spin: () => `console.log('ready'); for (;;) {}`,
   /** Sleeps forever, doing nothing (no CPU, no context switches, no io). */

@@ -6,7 +6,8 @@ import { fileURLToPath } from 'node:url';
 export const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 
 /** `body` runs in an async function with `dist` imported as `d`; it returns a JSON-able value. */
-// eslint-disable-next-line @typescript-eslint/no-unnecessary-type-parameters -- T is the caller's declared shape of the JSON the snippet returns
+/* eslint-disable-next-line @typescript-eslint/no-unnecessary-type-parameters --
+   T is the caller's declared shape of the JSON the snippet returns */
 export function runIsolated<T>(body: string, env: Record<string, string | undefined> = {}): T {
   const script =
     `const d = await import(${JSON.stringify(path.join(root, 'dist/index.js'))});\n` +

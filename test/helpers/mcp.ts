@@ -42,7 +42,8 @@ export async function connectStdio(
   return { client, close: () => client.close(), stderr: () => stderr };
 }
 
-// eslint-disable-next-line @typescript-eslint/no-unnecessary-type-parameters -- T is the caller's declared shape of the tool's structured result
+/* eslint-disable-next-line @typescript-eslint/no-unnecessary-type-parameters --
+   T is the caller's declared shape of the tool's structured result */
 export function structured<T = Record<string, unknown>>(r: unknown): T {
   const res = r as { structuredContent?: unknown; content?: { text: string }[]; isError?: boolean };
   if (res.isError) throw new Error(`tool error: ${res.content?.[0]?.text}`);

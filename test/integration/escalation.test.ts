@@ -33,7 +33,7 @@ async function receiver(failFirst: number) {
 }
 
 describe('escalation channels', () => {
-  it('retries a failing webhook with backoff, sends Slack and Alertmanager payloads, de-duplicates and rate-limits', async () => {
+  it('retries a failing webhook with backoff; Slack and Alertmanager payloads; dedupes, rate-limits', async () => {
     const flaky = await receiver(2);
     const slack = await receiver(0);
     const am = await receiver(0);

@@ -129,7 +129,7 @@ describe('NVLink and NVSwitch through the fake NVML', () => {
     expect(text).toContain('overnight_fabric_manager_running 1');
   });
 
-  it('failed or unstarted fabric registration is critical with the fabric manager restart; a missing fabric manager is critical', async () => {
+  it('fabric registration failed or not started: critical (restart it); fabric manager missing: critical', async () => {
     const devs = hgx(3);
     devs[0].fabric = { state: 3, status: 'TIMEOUT', cliqueId: 0 };
     devs[1].fabric = { state: 1 };
@@ -148,7 +148,7 @@ describe('NVLink and NVSwitch through the fake NVML', () => {
     expect(r.status).toBe('critical');
   });
 
-  it('persistence mode off where expected is degraded; fewer GPUs than expected critical; another model degraded', async () => {
+  it('persistence off where expected degraded; fewer GPUs than expected: critical; other model: degraded', async () => {
     fake.write({
       devices: [
         ...fakeGpus(1, { persistence: 0 }),

@@ -36,7 +36,8 @@ describe('NVML loader against the fake library', () => {
   });
 
   it.each([0, 1, 8])('samples %i GPUs with every field', async (n) => {
-    // every field: one NVLink link and a completed fabric registration too (a PCIe-only GPU reports NOT_SUPPORTED for those)
+    // every field: one NVLink link and a completed fabric registration too (a PCIe-only GPU reports NOT_SUPPORTED for
+    // those)
     config.write({ devices: fakeGpus(n).map((g) => ({ ...g, nvlinks: [{ active: true }], fabric: { state: 3 } })) });
     const s = await sampler.sample();
     expect(s.available).toBe(true);

@@ -47,7 +47,7 @@ describe('HealthMonitor (the library form)', () => {
     expect(r.recommendations.find((x) => x.message.startsWith('GPU 1'))!.message).toMatch(/drain the node/);
   });
 
-  it('an application Xid (13) neither degrades the GPU nor suggests a reset; Xid state and DCGM_FI_DEV_XID_ERRORS expire after gpu.xidWindowSec', async () => {
+  it('application Xid (13): GPU not degraded, no reset; Xid state and metric expire (gpu.xidWindowSec)', async () => {
     fake.write({ devices: fakeGpus(2) });
     const clock = new ManualClock(Date.now());
     const monitor = new HealthMonitor({ clock, config: parseConfig({ gpu: { xidWindowSec: 60 } }) });

@@ -24,7 +24,9 @@ function meminfo(): { total: number; used: number } {
 }
 
 /** Allocates SPIKE_GIB GiB (touching every page) and holds it until killed. */
-const spike = `const keep = []; for (let i = 0; i < ${SPIKE_GIB}; i++) keep.push(Buffer.alloc(${GiB}, 1)); setInterval(() => keep[0][0]++, 1000);`;
+const spike =
+  `const keep = []; for (let i = 0; i < ${SPIKE_GIB}; i++) keep.push(Buffer.alloc(${GiB}, 1)); ` +
+  `setInterval(() => keep[0][0]++, 1000);`;
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 const exited = (c: ChildProcess) =>
@@ -88,7 +90,7 @@ class ScriptedReadings implements BackgroundReadings {
 }
 
 describe("the sustain window is wall time over the sampler's readings", () => {
-  it('quick every 100 ms through a 1 s spike of the readings never reports it; a spike held past sustainMs does', async () => {
+  it('quick every 100 ms through a 1 s spike never reports it; a spike held past sustainMs does', async () => {
     const readings = new ScriptedReadings();
     monitor = new HealthMonitor({
       config: parseConfig({ thresholds: { memory: 0.8 }, hysteresis: { sustainMs: 3000, sustainSamples: 2 } }),

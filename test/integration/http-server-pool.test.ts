@@ -46,7 +46,7 @@ function legacyInit(port: number): Promise<number> {
 }
 
 describe('HTTP server instances', () => {
-  it('serves 60 calls from 3 clients (and legacy initializes) with a handful of instances, not one per request', async () => {
+  it('serves 60 calls from 3 clients (and legacy initializes) with a few instances, not one per request', async () => {
     const stateDir = mkdtempSync(path.join(tmpdir(), 'ovn-pool-'));
     const context = await createOvernightContext({ config: { ...parseConfig({}), stateDir }, health: { gpu: null } });
     const server = await serveOnHttp(context, { port: 0 });

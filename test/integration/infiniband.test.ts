@@ -149,7 +149,8 @@ describe('InfiniBand verdicts through the node checker', () => {
     expect(text).toContain('node_infiniband_port_data_received_bytes_total{device="mlx5_0",port="1"} 1000');
     expect(text).toContain('# TYPE node_infiniband_link_downed_total counter');
     expect(text).toContain(
-      'node_infiniband_info{device="mlx5_0",board_id="MT_0000000223",firmware_version="28.39.1002",hca_type="MT4123"} 1',
+      'node_infiniband_info{device="mlx5_0",board_id="MT_0000000223",' +
+        'firmware_version="28.39.1002",hca_type="MT4123"} 1',
     );
   });
 });

@@ -16,7 +16,8 @@ import type { ChildProcess } from 'node:child_process';
 
 /** Grows `mbPerSec` MiB a second in 10 steps a second, up to `capMb`, then stays flat. */
 const leakUpTo = (mbPerSec: number, capMb: number) =>
-  `const keep = []; let mb = 0; console.log('ready'); const t = setInterval(() => { if (mb >= ${capMb}) return; keep.push(Buffer.alloc(${mbPerSec} * 1024 * 102.4, 1)); mb += ${mbPerSec} / 10; }, 100);`;
+  `const keep = []; let mb = 0; console.log('ready'); const t = setInterval(() => { if (mb >= ${capMb}) return; ` +
+  `keep.push(Buffer.alloc(${mbPerSec} * 1024 * 102.4, 1)); mb += ${mbPerSec} / 10; }, 100);`;
 
 let ctx: OvernightContext;
 const kids: Record<string, ChildProcess> = {};
@@ -39,7 +40,7 @@ afterAll(async () => {
 });
 
 describe('leak urgency at the default settings', () => {
-  it('catches a 50 MB/s leak in seconds and ends it; the slow leak, plateau, step, flat and spinning children stay', async () => {
+  it('catches a 50 MB/s leak in seconds and ends it; slow leak, plateau, step, flat, spinner stay', async () => {
     const started = Date.now();
     // The cap only bounds what the test can take from a shared node (60 s of growth); caught
     // in time, the leaker never reaches it.
@@ -58,7 +59,9 @@ describe('leak urgency at the default settings', () => {
     const verdict = ctx.watch.analyzeLeak(kids.fast.pid!);
     expect(verdict.reason).toMatch(/^steep growth of .* so \d+ s of evidence suffice$/);
     console.error(
-      `[leak-urgency] 50 MB/s leak caught after ${caughtSec.toFixed(1)} s (window ${verdict.windowSec.toFixed(1)} s, ${verdict.points} points, R² ${verdict.r2.toFixed(3)}); load ${(await import('node:os')).loadavg()[0].toFixed(2)}`,
+      `[leak-urgency] 50 MB/s leak caught after ${caughtSec.toFixed(1)} s (window ` +
+        `${verdict.windowSec.toFixed(1)} s, ${verdict.points} points, R² ${verdict.r2.toFixed(3)}); load ` +
+        (await import('node:os')).loadavg()[0].toFixed(2),
     );
 
     // The cadence tightened while it grew: at the 5 s default, 15 s hold at most 4 scans (the

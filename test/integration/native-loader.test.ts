@@ -16,7 +16,9 @@ describe('native loader', () => {
       cpSync(path.join(root, 'dist/native.js'), path.join(dir, 'dist/native.js'));
       cpSync(path.join(root, 'dist/native-types.js'), path.join(dir, 'dist/native-types.js'));
       symlinkSync(path.join(root, 'node_modules'), path.join(dir, 'node_modules'));
-      const script = `import('./dist/native.js').then(m => { try { m.loadNative(); console.log('loaded'); } catch (e) { console.log(e.code + ' ' + e.message); } })`;
+      const script =
+        `import('./dist/native.js').then(m => { try { m.loadNative(); console.log('loaded'); } ` +
+        `catch (e) { console.log(e.code + ' ' + e.message); } })`;
       const out = execFileSync(process.execPath, ['-e', script], { cwd: dir, encoding: 'utf8' });
       expect(out).toContain('ERR_OVERNIGHT_NATIVE_MISSING');
       expect(out).toContain('npm run build:native');

@@ -149,7 +149,8 @@ describe('file descriptors', () => {
     expect(nr.max).toBeGreaterThan(nr.allocated);
     // A quiet child with 40 extra descriptors: its count does not move while we look.
     const child = spawnNode(
-      `const fs=require('fs'); const keep=[]; for (let i=0;i<40;i++) keep.push(fs.openSync('/dev/null','r')); console.log('ready'); setInterval(()=>{}, 1<<30);`,
+      `const fs=require('fs'); const keep=[]; for (let i=0;i<40;i++) keep.push(fs.openSync('/dev/null','r')); ` +
+        `console.log('ready'); setInterval(()=>{}, 1<<30);`,
     );
     await firstLine(child);
     const [it, gone] = await native.readProcessFds([child.pid!, 2 ** 22 + 17]);
@@ -162,7 +163,8 @@ describe('file descriptors', () => {
 
   it('a process of the agent tree near its RLIMIT_NOFILE is flagged, and a full file table is critical', async () => {
     const child = spawnNode(
-      `const fs=require('fs'); const keep=[]; for (let i=0;i<70;i++) keep.push(fs.openSync('/dev/null','r')); console.log('ready'); setInterval(()=>{}, 1<<30);`,
+      `const fs=require('fs'); const keep=[]; for (let i=0;i<70;i++) keep.push(fs.openSync('/dev/null','r')); ` +
+        `console.log('ready'); setInterval(()=>{}, 1<<30);`,
     );
     await firstLine(child);
     const { execFileSync } = await import('node:child_process');

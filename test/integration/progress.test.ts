@@ -170,7 +170,7 @@ describe('restore and artifacts: symlinks, confinement, bounded hashing', () => 
     expect(readFileSync(path.join(victim, 'file.txt'), 'utf8')).toBe("the victim's own");
   });
 
-  it('refuses artifacts under /proc, /sys, /dev or outside progress.artifactRoots, naming the roots; stores nothing', async () => {
+  it('refuses artifacts in /proc, /sys, /dev or outside progress.artifactRoots (named); stores nothing', async () => {
     const { dir, tracker, db } = setup({ progress: { storeArtifacts: true } });
     const outside = mkdtempSync(path.join(tmpdir(), 'ovn-outside-'));
     writeFileSync(path.join(outside, 'secret'), 'token');
@@ -220,7 +220,7 @@ describe('restore and artifacts: symlinks, confinement, bounded hashing', () => 
     );
   });
 
-  it('hashes at most progress.maxHashBytesPerCall bytes per call and says which artifacts were left unhashed', async () => {
+  it('hashes at most progress.maxHashBytesPerCall bytes per call; names the artifacts left unhashed', async () => {
     const { dir, tracker } = setup({ progress: { maxHashBytesPerCall: 3 * 2 ** 20 } });
     // A 2 GiB sparse file, a hundred times: without the bound this is 200 GiB of hashing.
     const big = path.join(dir, 'sparse.bin');

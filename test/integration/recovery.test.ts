@@ -125,7 +125,7 @@ describe('memory leaks', () => {
 });
 
 describe('memory_leak pointed at a process without leak evidence', () => {
-  it('refuses and says what evidence is missing, in a dry run too; force: true ends it, audited as forced', async () => {
+  it('refuses, saying what evidence is missing, in a dry run too; force: true ends it, audited as forced', async () => {
     const idle = spawnNode(scripts.idle());
     await firstLine(idle);
     for (const dryRun of [true, false]) {

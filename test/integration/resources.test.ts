@@ -91,7 +91,7 @@ function fill(p: string, mb: number, ageDays = 0) {
 }
 
 describe.skipIf(!tmpfs)('disk (a 64 MB tmpfs)', () => {
-  it('cleanup deletes oldest first under the root only: no symlink followed, no mount crossed, flocked files kept', async () => {
+  it('cleanup deletes oldest first within the root; follows no symlink, crosses no mount, keeps flocked', async () => {
     for (let i = 0; i < 10; i++) fill(path.join(scratch, `old-${i}.bin`), 5, 10 - i * 0.5);
     fill(path.join(scratch, 'fresh.bin'), 5);
     mkdirSync(path.join(scratch, 'sub'));
@@ -208,7 +208,7 @@ describe.skipIf(!tmpfs)('disk (a 64 MB tmpfs)', () => {
 });
 
 describe('memory', () => {
-  it('cleanup ends the leak suspect first, one at a time with verification, and spares the big flat process', async () => {
+  it('cleanup ends the leak suspect first, one at a time, verified; spares the big flat process', async () => {
     const leaker = spawnNode(scripts.leak(50));
     const flat = spawnNode(scripts.allocateOnce(300));
     await Promise.all([firstLine(leaker), firstLine(flat)]);
@@ -243,7 +243,8 @@ describe('memory', () => {
     // The neighbour takes 600 MB the moment the leaker is gone: a node-wide "available memory rose"
     // test around the kill sees the node lose memory, though the leaker's came back.
     const neighbour = spawnNode(`const pid = ${leaker.pid}; console.log('ready'); const keep = [];
-      const t = setInterval(() => { try { process.kill(pid, 0); } catch { clearInterval(t); keep.push(Buffer.alloc(600 * 1024 * 1024, 1)); console.log('took'); } }, 2);
+      const t = setInterval(() => { try { process.kill(pid, 0); } catch {
+        clearInterval(t); keep.push(Buffer.alloc(600 * 1024 * 1024, 1)); console.log('took'); } }, 2);
       setInterval(() => keep.length, 1 << 30);`);
     await firstLine(neighbour);
     let took = false;

@@ -86,7 +86,7 @@ describe('Sampler', () => {
     expect(m.p99!).toBeLessThanOrEqual(m.max!);
   });
 
-  it('answers a long window with exact count, min, max and mean, and percentiles within a rank of a percent', async () => {
+  it('answers a long window with exact count, min, max and mean; percentiles within a rank of a percent', async () => {
     const leak = spawnNode(scripts.leak(20));
     await firstLine(leak);
     // ~7,500 samples: more than the 4,096 the window sorts per channel.

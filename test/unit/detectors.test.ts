@@ -113,7 +113,7 @@ describe('leak detector: the evidence needed scales with urgency', () => {
     expect(analyzeRss(line(17), { ...d, fastWindowMs: undefined }, headroom).isLeak).toBe(false);
   });
 
-  it('needs more evidence the more time is left: 400 MB/min is judged after ~20 s with 4 GiB left, ~100 s with 20 GiB', () => {
+  it('needs more evidence the more time is left: 400 MB/min judged at ~20 s with 4 GiB, ~100 s with 20 GiB', () => {
     // 4 GiB / 400 MB/min = 614 s left: 1/30 of it is ~20 s; 20 GiB: 3072 s left, ~102 s.
     const line = (n: number) => series(n, 1000, (i) => 200 * MB + (i * 400 * MB) / 60 + jitter(i) / 10);
     expect(analyzeRss(line(25), d, 4 * 1024 * MB).isLeak).toBe(true);

@@ -89,7 +89,8 @@ describe('GpuInventory', () => {
     const inv = new GpuInventory(db, undefined);
     const two = { count: 2, busIds: ['00000000:3B:00.0', '00000000:86:00.0'] };
     expect(inv.check(two, false).expected).toBeNull(); // not healthy: not remembered
-    expect(inv.check({ count: 2, busIds: null }, true).expected).toBeNull(); // a quick sample without bus ids: not remembered
+    // A quick sample without bus ids: not remembered.
+    expect(inv.check({ count: 2, busIds: null }, true).expected).toBeNull();
     expect(inv.check(two, true)).toMatchObject({ expected: 2, seen: 2, basis: 'first_healthy_boot' });
     expect(inv.check({ count: 2, busIds: null }, true).problem).toBeUndefined(); // both there, bus ids unread
     const c = inv.check({ count: 1, busIds: ['00000000:86:00.0'] }, true);

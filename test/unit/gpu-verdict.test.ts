@@ -115,7 +115,7 @@ describe('GPU verdicts', () => {
     expect(classifyXid(9999).cause).toBe('unknown');
   });
 
-  it('an application Xid (13) leaves the GPU healthy with no reset on the plan; a note says restart the application', () => {
+  it('an application Xid (13) leaves the GPU healthy, no reset planned; a note says restart the application', () => {
     const now = 10 * 3600_000;
     for (const xid of [13, 31, 43, 45, 109]) {
       const v = gpuVerdict(healthy, { nowMs: now, recentXids: [{ gpuIndex: 0, xid, timeMs: now - 1000 }] });

@@ -56,7 +56,7 @@ function reader(state: { busy: number; cpuWait: number; memUsed?: number }): Nat
 }
 
 describe('CPU saturation', () => {
-  it('is informational while no work waits for a CPU; degraded once PSI cpu stall passes thresholds.cpuPressure', async () => {
+  it('informational while no work waits for a CPU; degraded once PSI cpu stall > thresholds.cpuPressure', async () => {
     const clock = new ManualClock();
     const state = { busy: 1, cpuWait: 2 };
     const monitor = new HealthMonitor({
@@ -103,7 +103,7 @@ describe('CPU saturation', () => {
 });
 
 describe('checks without a background sampler', () => {
-  it('a one-shot check (overnight health, NHC) judges its single reading; later checks count over the sustain window', async () => {
+  it('a one-shot check (health, NHC) judges its one reading; later checks count over the sustain window', async () => {
     const clock = new ManualClock();
     const state = { busy: 0.1, cpuWait: 0, memUsed: 0.9 * 64e9 };
     const monitor = new HealthMonitor({ clock, hostReader: reader(state), gpu: null });

@@ -7,7 +7,8 @@ import { mountOf, parseMountInfo, readMounts } from '../../src/readers/mounts.js
 describe('mount points from /proc/self/mountinfo', () => {
   it('parses fields, optional fields and \\ooo escapes', () => {
     const m = parseMountInfo(
-      '36 35 98:0 /mnt1 /mnt\\040two rw,noatime master:1 shared:2 - ext3 /dev/root rw,errors=continue\n27 1 254:0 / / rw - ext4 /dev/vda rw\n',
+      '36 35 98:0 /mnt1 /mnt\\040two rw,noatime master:1 shared:2 - ext3 /dev/root rw,errors=continue\n27 1 ' +
+        '254:0 / / rw - ext4 /dev/vda rw\n',
     );
     expect(m).toEqual([
       { devId: '98:0', mountPoint: '/mnt two', fstype: 'ext3', device: '/dev/root' },

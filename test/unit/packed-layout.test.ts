@@ -145,7 +145,8 @@ const processRow = {
   voluntaryCtxSwitches: true,
   nonvoluntaryCtxSwitches: true,
   swap: true,
-} satisfies Keys<Omit<ProcessSample, 'comm' | 'io' | 'statm' | 'ioError' | 'wchan' | 'cmdline'>>; // those four: object-form reads only
+  // those four: object-form reads only
+} satisfies Keys<Omit<ProcessSample, 'comm' | 'io' | 'statm' | 'ioError' | 'wchan' | 'cmdline'>>;
 const processIo = {
   rchar: true,
   wchar: true,

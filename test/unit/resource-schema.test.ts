@@ -36,7 +36,8 @@ describe("manageResources' output schema", () => {
       available: { filesystems: [{ path: '/', available_bytes: 1 }] },
     };
     expect(manageResourcesOutput.safeParse(disk).success).toBe(true);
-    expect(manageResourcesOutput.safeParse({ ...base, current_usage: {}, available: {} }).success).toBe(true); // refused before reading
+    // Refused before reading: nothing to report.
+    expect(manageResourcesOutput.safeParse({ ...base, current_usage: {}, available: {} }).success).toBe(true);
     const bad = manageResourcesOutput.safeParse({
       ...gpu,
       current_usage: { gpus: [{ ...gpu.current_usage.gpus[0], index: 'zero' }] },

@@ -3,7 +3,9 @@ import { decideSlurm, parseShowNode, slurmNodeName, type SlurmNodeState } from '
 
 // One line of `scontrol show node -o` from slurm-wlm 22.05 (trimmed in the middle).
 const LINE =
-  'NodeName=ovn-node-1 Arch=x86_64 CoresPerSocket=1  CPUAlloc=0 CPUEfctv=1 NodeAddr=127.0.0.1 NodeHostName=vm Version=22.05.8 RealMemory=1000 State=IDLE+DRAIN ThreadsPerCore=1 ExtSensorsTemp=n/s Reason=admin: bad fan [root@2026-11-27T10:02:31]';
+  'NodeName=ovn-node-1 Arch=x86_64 CoresPerSocket=1  CPUAlloc=0 CPUEfctv=1 NodeAddr=127.0.0.1 NodeHostName=vm ' +
+  'Version=22.05.8 RealMemory=1000 State=IDLE+DRAIN ThreadsPerCore=1 ExtSensorsTemp=n/s Reason=admin: bad ' +
+  'fan [root@2026-11-27T10:02:31]';
 
 describe('Slurm node state (NHC conventions)', () => {
   it('parses scontrol show node -o: state flags, and the reason without [user@time]', () => {

@@ -18,8 +18,9 @@ export const manageResourcesInput = strictShape(
     action: enumOf(
       ['optimize', 'cleanup', 'reserve'],
       'optimize: report (and, policy permitting, apply safe settings: GPU persistence/clock resets, cache drop). ' +
-        'cleanup: bring usage under parameters.threshold (end orphaned/hung/leaking allowed processes; delete oldest files under configured roots). ' +
-        'reserve: lease GPUs, admit a memory reservation, or fallocate disk space for a task.',
+        'cleanup: bring usage under parameters.threshold (end orphaned/hung/leaking allowed processes; delete oldest ' +
+        'files under configured roots). reserve: lease GPUs, admit a memory reservation, or fallocate disk space for ' +
+        'a task.',
     ),
     parameters: strictShape(
       {
@@ -28,11 +29,14 @@ export const manageResourcesInput = strictShape(
           .positive({ error: 'parameters.threshold must be > 0' })
           .optional()
           .describe(
-            'cleanup: the usage fraction in (0, 1] to bring the resource under (default: the configured threshold). reserve: the amount — GPUs: a count; memory/disk: a fraction of capacity (<= 1) or bytes (> 1).',
+            'cleanup: the usage fraction in (0, 1] to bring the resource under (default: the configured threshold). ' +
+              'reserve: the amount — GPUs: a count; memory/disk: a fraction of capacity (<= 1) or bytes (> 1).',
           ),
         priority: enumOf(
           ['low', 'normal', 'high', 'critical'],
-          'low: report only, leak suspects only, files older than 7 days, 20 % memory headroom. normal (default): apply safe settings, + hung processes, files older than 1 day, 10 % headroom. high: + largest processes in scope, files older than 1 hour, 5 % headroom. critical: any age, no headroom.',
+          'low: report only, leak suspects only, files older than 7 days, 20 % memory headroom. normal (default): ' +
+            'apply safe settings, + hung processes, files older than 1 day, 10 % headroom. high: + largest processes ' +
+            'in scope, files older than 1 hour, 5 % headroom. critical: any age, no headroom.',
         ).optional(),
         size: sizeField('parameters.size')
           .optional()
@@ -122,9 +126,12 @@ export function registerManageResources(server: McpServerLike, resources: Resour
     {
       title: 'Manage GPU, memory and disk',
       description:
-        "Optimize, clean up or reserve GPU, memory and disk for overnight work, without harming anyone: only processes and paths the operator's policy allows are touched, " +
-        'one at a time with verification, every decision audited. Reservations (GPU leases with the CUDA_VISIBLE_DEVICES to use, memory admission, fallocated disk) expire and never oversubscribe. ' +
-        'Use dryRun to preview (a dry run the real run would see refused says status "refused", with dry_run: true). Result: status, current_usage, available, actions, and the lease for reservations.',
+        'Optimize, clean up or reserve GPU, memory and disk for overnight work, without harming anyone: only ' +
+        "processes and paths the operator's policy allows are touched, one at a time with verification, every " +
+        'decision audited. Reservations (GPU leases with the CUDA_VISIBLE_DEVICES to use, memory admission, ' +
+        'fallocated disk) expire and never oversubscribe. Use dryRun to preview (a dry run the real run would see ' +
+        'refused says status "refused", with dry_run: true). Result: status, current_usage, available, actions, and ' +
+        'the lease for reservations.',
       inputSchema: manageResourcesInput,
       outputSchema: manageResourcesOutput,
       annotations: {

@@ -15,9 +15,10 @@ export const recoverOperationInput = strictShape(
   {
     operationType: enumOf(
       ['memory_leak', 'gpu_reset', 'process_hang'],
-      'memory_leak: end the leaking process (context.pid, else the strongest leak suspect: steady RSS growth, ranked by time to exhaustion). ' +
-        'process_hang: capture diagnostics, then end the hung process (stopped, D state too long, no progress, stale heartbeat; never a busy one). ' +
-        'gpu_reset: end allowed processes holding the faulty GPU, reset clocks, reset the GPU (root, policy permitting), verify; unfixable Xids (79) escalate.',
+      'memory_leak: end the leaking process (context.pid, else the strongest leak suspect: steady RSS growth, ranked ' +
+        'by time to exhaustion). process_hang: capture diagnostics, then end the hung process (stopped, D state too ' +
+        'long, no progress, stale heartbeat; never a busy one). gpu_reset: end allowed processes holding the faulty ' +
+        'GPU, reset clocks, reset the GPU (root, policy permitting), verify; unfixable Xids (79) escalate.',
     ),
     context: strictShape(
       {
@@ -50,13 +51,16 @@ export const recoverOperationInput = strictShape(
       .boolean()
       .optional()
       .describe(
-        'Extra: say exactly what would be done, and do nothing. A tool argument can only ask for less than the policy allows, never more.',
+        'Extra: say exactly what would be done, and do nothing. A tool argument can only ask for less than the ' +
+          'policy allows, never more.',
       ),
     force: z
       .boolean()
       .optional()
       .describe(
-        'Extra: end the process named by context.pid even without the evidence otherwise needed (no leak slope for memory_leak, busy for process_hang); audited as forced. Never overrides the policy (scope, protected names, budget).',
+        'Extra: end the process named by context.pid even without the evidence otherwise needed (no leak slope for ' +
+          'memory_leak, busy for process_hang); audited as forced. Never overrides the policy (scope, protected ' +
+          'names, budget).',
       ),
   },
   'arguments',
@@ -94,10 +98,12 @@ export function registerRecoverOperation(server: McpServerLike, recovery: Recove
     {
       title: 'Recover from an operational issue',
       description:
-        "Recover from operational issues on this node: a memory leak, a hung process, or a faulty GPU. Acts only on processes the operator's policy allows " +
-        '(by default your own descendants; never PID 1, system daemons, other users), writes every decision to the audit log, verifies the problem is gone ' +
-        'and escalates what it cannot fix. Use dryRun first to see what it would do. Result: status recovered | failed | escalated | refused | dry_run (with dry_run: true, a dry run the real run would see refused says "refused"), actions_taken, new_state. ' +
-        'Afterwards run healthCheck with checkType "recovery".',
+        'Recover from operational issues on this node: a memory leak, a hung process, or a faulty GPU. Acts only on ' +
+        "processes the operator's policy allows (by default your own descendants; never PID 1, system daemons, other " +
+        'users), writes every decision to the audit log, verifies the problem is gone and escalates what it cannot ' +
+        'fix. Use dryRun first to see what it would do. Result: status recovered | failed | escalated | refused | ' +
+        'dry_run (with dry_run: true, a dry run the real run would see refused says "refused"), actions_taken, ' +
+        'new_state. Afterwards run healthCheck with checkType "recovery".',
       inputSchema: recoverOperationInput,
       outputSchema: recoverOperationOutput,
       annotations: {

@@ -31,11 +31,13 @@ export function registerTrackProgress(server: McpServerLike, tracker: ProgressTr
     {
       title: 'Track task progress',
       description:
-        'Record checkpoints of your task and read its progress. Each checkpoint is { stage, completion (the whole task, a fraction in [0, 1]), artifacts (paths, or { path, sha256 }) }; ' +
-        'a call is stored atomically and acknowledged only once it is on disk, so after a crash at 3 a.m. the morning knows exactly what was done. ' +
-        'Returns task_id, stages_completed, current_stage, estimated_completion (ISO time, seconds remaining, method, confidence band; null with the reason until there is enough data), ' +
-        'artifacts_generated (exists, bytes, sha256 then and now) and validation_status (completion going backwards, missing or changed artifacts, stages out of order). ' +
-        'Call with only taskId to read.',
+        'Record checkpoints of your task and read its progress. Each checkpoint is { stage, completion (the whole ' +
+        'task, a fraction in [0, 1]), artifacts (paths, or { path, sha256 }) }; a call is stored atomically and ' +
+        'acknowledged only once it is on disk, so after a crash at 3 a.m. the morning knows exactly what was done. ' +
+        'Returns task_id, stages_completed, current_stage, estimated_completion (ISO time, seconds remaining, ' +
+        'method, confidence band; null with the reason until there is enough data), artifacts_generated (exists, ' +
+        'bytes, sha256 then and now) and validation_status (completion going backwards, missing or changed ' +
+        'artifacts, stages out of order). Call with only taskId to read.',
       inputSchema: trackProgressInput,
       outputSchema: trackProgressOutput,
       annotations: {
