@@ -4,7 +4,7 @@
  * `HPCServiceFactory#initializeOvernightTools()` is the design's spelling of the same.
  * One file per tool under tools/.
  */
-import { McpServer } from '@modelcontextprotocol/server';
+import { McpServer, type RegisteredTool } from '@modelcontextprotocol/server';
 import { createRequire } from 'node:module';
 import { createOvernightContext, type ContextOptions, type OvernightContext } from '../context.js';
 import type { McpServerLike } from './server-types.js';
@@ -39,12 +39,13 @@ const outputSchemaJson = new WeakMap<object, Record<string, unknown>>();
 function sharingSchemaJson(server: McpServer): McpServerLike {
   return {
     registerTool(name, config, cb) {
-      const tool = server.registerTool(name, config, cb) as { outputSchemaJson?: Record<string, unknown> };
+      const tool = server.registerTool(name, config, cb);
+      const shared = tool as RegisteredTool & { outputSchemaJson?: Record<string, unknown> };
       const schema = config.outputSchema;
       if (schema) {
         const json = outputSchemaJson.get(schema);
-        if (json) tool.outputSchemaJson = json;
-        else if (tool.outputSchemaJson) outputSchemaJson.set(schema, tool.outputSchemaJson);
+        if (json) shared.outputSchemaJson = json;
+        else if (shared.outputSchemaJson) outputSchemaJson.set(schema, shared.outputSchemaJson);
       }
       return tool;
     },
