@@ -2,12 +2,13 @@
  * The GPUs' side of a check: samples them (when the NVIDIA library is here) and judges them with
  * the Xid ledger, and keeps the last outcome for engines that need GPU state without sampling again.
  */
-import type { OvernightConfig } from '../config/schema.js';
+import type { OvernightConfig, Thresholds } from '../config/schema.js';
 import type { GpuVerdict } from '../gpu/verdict.js';
 import { gpuSampler, nvmlInfo, type GpuSampleOptions, type GpuSampleOutcome } from '../gpu/gpu-sampler.js';
 import type { NodeChecker } from '../node-checks/node-checker.js';
 import type { Clock } from '../util/clock.js';
 import { gpuHealthOf, NO_DRIVER, type GpuHealth } from './gpu-health.js';
+import type { Breach } from './thresholds.js';
 import type { XidLedger } from './xid-ledger.js';
 
 export interface GpuSource {
@@ -94,4 +95,26 @@ export class GpuObserver {
     const g = this.last?.outcome;
     return g?.available ? g : g ? { available: false, reason: g.reason } : undefined;
   }
+}
+
+/** Each GPU's memory use, judged as a reading the check took itself (`judge`, see HostObserver). */
+export function gpuMemoryBreaches(
+  outcome: GpuSampleOutcome | null,
+  th: Required<Thresholds>,
+  judge: (metric: string, value: number, limit: number, unit: Breach['unit'], detail?: string) => Breach | null,
+): Breach[] {
+  if (!outcome?.available) return [];
+  const breaches: Breach[] = [];
+  for (const d of outcome.devices) {
+    if (!d.memory) continue;
+    const b = judge(
+      `gpu.${d.index}.memory`,
+      d.memory.used / d.memory.total,
+      th.gpu,
+      'fraction',
+      `GPU ${d.index} memory`,
+    );
+    if (b) breaches.push(b);
+  }
+  return breaches;
 }

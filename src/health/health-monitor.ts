@@ -4,8 +4,9 @@
  * thresholds with a sustain window and hysteresis. Takes its clock, host reader, GPU sampler and
  * process table as parameters (tests inject them; defaults are the real ones). An orchestrator:
  * the host (host-observer.ts), the GPUs (gpu-observer.ts, xid-ledger.ts), the store's inputs
- * (node-inputs.ts), a full check's survey (node-survey.ts) and the report (assemble-report.ts)
- * are each their own file; this owns the background Sampler's life and the order of a check.
+ * (node-inputs.ts), a full check's survey (node-survey.ts), progress (check-progress.ts) and the
+ * report (assemble-report.ts) are each their own file; this owns the background Sampler's life and
+ * the order of a check.
  */
 import { parseConfig } from '../config/load.js';
 import type { OvernightConfig, Thresholds } from '../config/schema.js';
@@ -27,7 +28,8 @@ import { criticalFaultsOf, overallStatus } from './status.js';
 import { QUICK_MAX_AGE_CAP_MS } from './quick-cache.js';
 import { judgeMemoryStalls, type MemoryStallSource } from './memory-stall.js';
 import { HostObserver, type BackgroundReadings } from './host-observer.js';
-import { GpuObserver, type GpuSource } from './gpu-observer.js';
+import { GpuObserver, gpuMemoryBreaches, type GpuSource } from './gpu-observer.js';
+import { checkProgress, type CheckOptions } from './check-progress.js';
 import { XidLedger, type StoredXid } from './xid-ledger.js';
 import { NodeInputs } from './node-inputs.js';
 import { NodeSurvey, type NodeSurveyReport } from './node-survey.js';
@@ -50,6 +52,7 @@ export type {
 } from './report.js';
 export type { BackgroundReadings } from './host-observer.js';
 export type { GpuSource } from './gpu-observer.js';
+export type { CheckOptions } from './check-progress.js';
 
 export interface HealthMonitorOptions {
   config?: OvernightConfig;
@@ -75,14 +78,6 @@ export interface HealthMonitorOptions {
   /** The node checker (default: one built from the config). */
   nodeChecks?: NodeChecker;
 }
-
-export interface CheckOptions {
-  signal?: AbortSignal;
-  /** Called as a long check makes progress (the MCP tool turns these into notifications). */
-  onProgress?: (done: number, total: number, message: string) => void;
-}
-
-const abortError = () => Object.assign(new Error('the health check was cancelled'), { name: 'AbortError' });
 
 export class HealthMonitor {
   readonly config: OvernightConfig;
@@ -184,12 +179,7 @@ export class HealthMonitor {
     const t0 = performance.now();
     const full = checkType !== 'quick';
     const th = this.host.thresholds(thresholds);
-    const steps = checkType === 'recovery' ? 6 : full ? 5 : 2;
-    let step = 0;
-    const progress = (msg: string) => {
-      if (opts.signal?.aborted) throw abortError();
-      opts.onProgress?.(++step, steps, msg);
-    };
+    const progress = checkProgress(checkType, opts);
 
     // perCpu even for quick: the CPU count (and load per CPU) comes from the per-CPU lines.
     const reuseMs = full ? 0 : this.host.quickMaxAgeMs;
@@ -201,7 +191,7 @@ export class HealthMonitor {
     progress('host sampled');
 
     const gpu = await this.gpuHealth(full);
-    breaches.push(...this.gpuMemoryBreaches(gpu.outcome, th));
+    breaches.push(...gpuMemoryBreaches(gpu.outcome, th, this.host.judgeCheckReading.bind(this.host)));
     progress('GPUs sampled');
 
     let survey: NodeSurveyReport | undefined;
@@ -262,22 +252,6 @@ export class HealthMonitor {
     }
     report.duration_ms = round(performance.now() - t0, 3);
     return report;
-  }
-
-  /** Each GPU's memory use, judged as a reading the check took itself. */
-  private gpuMemoryBreaches(outcome: GpuSampleOutcome | null, th: Required<Thresholds>) {
-    if (!outcome?.available) return [];
-    return outcome.devices.flatMap((d) => {
-      if (!d.memory) return [];
-      const b = this.host.judgeCheckReading(
-        `gpu.${d.index}.memory`,
-        d.memory.used / d.memory.total,
-        th.gpu,
-        'fraction',
-        `GPU ${d.index} memory`,
-      );
-      return b ? [b] : [];
-    });
   }
 
   /**
