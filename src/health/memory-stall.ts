@@ -51,7 +51,10 @@ export function judgeMemoryStalls(
     if (r.stall_percent >= th.memoryStallCritical)
       faults.push({
         subject: memoryStallFaultSubject(r.subject),
-        summary: `tasks ${r.scope === 'system' ? 'on the node' : `in cgroup ${r.subject}`} stalled on memory ${r.stall_percent.toFixed(1)}% of the last ${r.window_s.toFixed(1)} s (critical at ${th.memoryStallCritical}%)`,
+        summary:
+          `tasks ${r.scope === 'system' ? 'on the node' : `in cgroup ${r.subject}`} stalled on memory ` +
+          `${r.stall_percent.toFixed(1)}% of the last ${r.window_s.toFixed(1)} s ` +
+          `(critical at ${th.memoryStallCritical}%)`,
       });
   }
   return { breaches, faults };
@@ -67,8 +70,9 @@ export function memoryStallRecommendation(
     severity: critical ? 'critical' : 'warning',
     message:
       `memory stall ${b.detail ?? ''}: tasks waited for memory ${b.observed.toFixed(1)}% of the PSI window ` +
-      `(warning at ${b.limit}%, critical at ${criticalAt}%): the working set does not fit its memory limit and the ` +
-      `kernel is reclaiming and refaulting pages. Raise the cgroup's memory limit, run fewer jobs at once, or end the ` +
-      `largest process in scope (recoverOperation memory_leak with its pid${critical ? '; the monitor does so with recover: on' : ''})`,
+      `(warning at ${b.limit}%, critical at ${criticalAt}%): the working set does not fit its memory limit ` +
+      `and the kernel is reclaiming and refaulting pages. Raise the cgroup's memory limit, run fewer jobs at ` +
+      `once, or end the largest process in scope (recoverOperation memory_leak with its pid` +
+      `${critical ? '; the monitor does so with recover: on' : ''})`,
   };
 }

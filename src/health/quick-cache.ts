@@ -2,11 +2,11 @@
  * What a `quick` check may reuse while the background sampler runs. A quick check at a few hundred
  * calls a second used to re-read /proc (the host sample), recompute the sampler's 60 s window and
  * re-query the store (event history, recovery journal, stalled tasks) on every call, although none
- * of them needs to be fresher than the sampler's own cadence: the sampler is the node's clock of record, and its readings feed the
- * thresholds already. So each of those inputs is taken at most once per `maxAgeMs` (one sampler
- * tick, never more than 1 s) and reused in between; the report then says how old the host reading
- * is (`sample_age_ms`). Ages are measured on the monotonic clock, since the readings are of the
- * real node whatever clock the engine runs on. Main thread only.
+ * of them needs to be fresher than the sampler's own cadence: the sampler is the node's clock of
+ * record, and its readings feed the thresholds already. So each of those inputs is taken at most
+ * once per `maxAgeMs` (one sampler tick, never more than 1 s) and reused in between; the report
+ * then says how old the host reading is (`sample_age_ms`). Ages are measured on the monotonic
+ * clock, since the readings are of the real node whatever clock the engine runs on. Main thread only.
  */
 import { monotonicNowMs } from '../util/clock.js';
 
