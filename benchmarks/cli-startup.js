@@ -19,7 +19,10 @@ import { benchDir, interleave, loadColumn } from './lib/measure.js';
 
 const TARGETS = { '--help': 300, 'health --nhc': 400 };
 
-/** One process to completion; throws when it did not run to an exit the command allows (so a broken CLI is not timed as fast). */
+/**
+ * One process to completion; throws when it did not run to an exit the command allows (so a broken CLI is not timed
+ * as fast).
+ */
 function runner(args, env, okStatus) {
   return () => {
     const r = spawnSync(process.execPath, args, { env, stdio: ['ignore', 'pipe', 'pipe'], encoding: 'utf8' });
@@ -39,7 +42,8 @@ export async function run() {
     const config = path.join(dir, 'config.json');
     writeFileSync(config, JSON.stringify({ stateDir: path.join(dir, 'state') }));
     const env = { ...process.env, OVERNIGHT_NVML_LIBRARY: '/none' };
-    // health exits 0/1 by the node's state (a loaded or test-scarred node is degraded or critical), 2 only when it cannot tell.
+    // health exits 0/1 by the node's state (a loaded or test-scarred node is degraded or critical), 2 only when it
+    // cannot tell.
     const health = [0, 1];
     const clis = [['', path.join(benchDir, '../bin/overnight.js')]];
     if (process.env.OVERNIGHT_BASE_CLI) clis.push(['before: ', path.resolve(process.env.OVERNIGHT_BASE_CLI)]);
@@ -75,8 +79,10 @@ export async function run() {
       head: ['command', 'median', 'max (p99)', 'over node -e 0', 'target', 'load 1 min'],
       rows,
       notes: [
-        `${rounds} interleaved rounds × ${perRound} runs of each case (ABAB, order alternating); load average ${r.load.before} before, ${r.load.after} after`,
-        'health runs against a fresh state directory without NVML; its kernel-log ingest reads the whole ring buffer, as it does on a node',
+        `${rounds} interleaved rounds × ${perRound} runs of each case (ABAB, order alternating); load average ` +
+          `${r.load.before} before, ${r.load.after} after`,
+        'health runs against a fresh state directory without NVML; its kernel-log ingest reads the whole ring ' +
+          'buffer, as it does on a node',
         ...targets.map((t) => `target ${t.what}: ${t.value} ms, goal ${t.goal}: ${t.met ? 'met' : 'NOT met'}`),
       ],
       load: r.load,

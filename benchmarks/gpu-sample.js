@@ -32,7 +32,9 @@ function findRealNvml() {
 }
 
 const SMI_FIELDS =
-  'index,uuid,name,pci.bus_id,utilization.gpu,utilization.memory,memory.total,memory.used,memory.free,temperature.gpu,power.draw,power.limit,clocks.sm,clocks.mem,clocks_event_reasons.active,ecc.errors.uncorrected.volatile.total,retired_pages.pending,pstate,persistence_mode,compute_mode';
+  'index,uuid,name,pci.bus_id,utilization.gpu,utilization.memory,memory.total,memory.used,memory.free,' +
+  'temperature.gpu,power.draw,power.limit,clocks.sm,clocks.mem,clocks_event_reasons.active,' +
+  'ecc.errors.uncorrected.volatile.total,retired_pages.pending,pstate,persistence_mode,compute_mode';
 const SMI_QUICK = 'utilization.gpu,memory.used,temperature.gpu,power.draw';
 
 export async function run() {
@@ -124,9 +126,11 @@ export async function run() {
   sampler.close();
   const notes = [
     `library: ${lib} (${kind}); ${n} GPUs; driver ${first.driverVersion}`,
-    `median of ${rounds} alternating rounds of ${per} samples each (addon, quick, C limit); p99: median of the rounds' p99; load ${loadColumn(r.load)}`,
+    `median of ${rounds} alternating rounds of ${per} samples each (addon, quick, C limit); p99: median of the ` +
+      `rounds' p99; load ${loadColumn(r.load)}`,
     smi
-      ? `nvidia-smi over the full sample ${(smi.full.medianUs / r.addon.medianUs).toFixed(0)}x; like for like, the quick fields: ${(smi.quick.medianUs / smi.ours.medianUs).toFixed(0)}x`
+      ? `nvidia-smi over the full sample ${(smi.full.medianUs / r.addon.medianUs).toFixed(0)}x; like for like, ` +
+        `the quick fields: ${(smi.quick.medianUs / smi.ours.medianUs).toFixed(0)}x`
       : 'nvidia-smi: not installed here',
   ];
   if (perCall)

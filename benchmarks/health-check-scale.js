@@ -65,7 +65,9 @@ export async function run({
 
     const load = { before: loadGrowth.before, after: rt.load.after };
     return {
-      title: `healthCheck quick at scale: server-side cost over ${calls} calls, round trip vs a bare SDK server (stdio)`,
+      title:
+        `healthCheck quick at scale: server-side cost over ${calls} calls, round trip vs a bare SDK server ` +
+        `(stdio)`,
       head: ['measure', 'value', 'reference', 'ratio (goal)', 'load average'],
       rows: [
         [
@@ -98,9 +100,12 @@ export async function run({
         ],
       ],
       notes: [
-        `${calls} calls took ${growSec.toFixed(1)} s; the bare server registers one tool with an empty input schema and does no work`,
-        'quick reuses the host reading, the event-history verdict and the sampler 60 s window for one sampler tick (sampleIntervalMs, at most 1 s); full checks read afresh',
-        'the kernel log is off in the server configuration (a shared test machine ring holds other tests injected Xid lines)',
+        `${calls} calls took ${growSec.toFixed(1)} s; the bare server registers one tool with an empty input ` +
+          `schema and does no work`,
+        'quick reuses the host reading, the event-history verdict and the sampler 60 s window for one sampler ' +
+          'tick (sampleIntervalMs, at most 1 s); full checks read afresh',
+        'the kernel log is off in the server configuration (a shared test machine ring holds other tests ' +
+          'injected Xid lines)',
       ],
       load,
       targets: [

@@ -210,7 +210,9 @@ export async function run() {
     },
   ];
   return {
-    title: `Host sample, host part and cgroup part each against its own C limit (per sample; median of ${rounds} interleaved rounds of ${batch}-sample batches)`,
+    title:
+      `Host sample, host part and cgroup part each against its own C limit (per sample; median of ${rounds} ` +
+      `interleaved rounds of ${batch}-sample batches)`,
     head: [
       'implementation',
       'wall time per sample',
@@ -221,9 +223,13 @@ export async function run() {
     ],
     rows,
     notes: [
-      `C limit round trip over its pipe: ${fmtUs(rt)} per batch of ${batch}, measured in the same rounds and subtracted (${((rt / r.limitWhole.medianUs) * 100).toFixed(1)} % of the whole-sample batch)`,
-      `like for like: systeminformation mem() / our memory part: ${siMemX.toFixed(0)}×; currentLoad() / our CPU part: ${siLoadX.toFixed(0)}× (target ≥ 20×)`,
-      'the targets are judged on wall time (median of round medians); CPU time (median over rounds of user + system per sample: getrusage in the C limit, process.cpuUsage() here) leaves out the waits for a CPU that a loaded machine adds to both',
+      `C limit round trip over its pipe: ${fmtUs(rt)} per batch of ${batch}, measured in the same rounds and ` +
+        `subtracted (${((rt / r.limitWhole.medianUs) * 100).toFixed(1)} % of the whole-sample batch)`,
+      `like for like: systeminformation mem() / our memory part: ${siMemX.toFixed(0)}×; currentLoad() / our ` +
+        `CPU part: ${siLoadX.toFixed(0)}× (target ≥ 20×)`,
+      'the targets are judged on wall time (median of round medians); CPU time (median over rounds of user + ' +
+        'system per sample: getrusage in the C limit, process.cpuUsage() here) leaves out the waits for a CPU ' +
+        'that a loaded machine adds to both',
       `load average before ${r.load.before}, after ${r.load.after}`,
     ],
     load: r.load,

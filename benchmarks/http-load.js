@@ -230,7 +230,10 @@ export async function run({
         row(`SDK StreamableHTTP, cold wave (${clients} × 1)`, viaSdk.cold, clients),
         [
           'server RSS: start → with SDK clients connected → after both loads, clients gone and a GC',
-          `${rssStart.toFixed(1)} → ${rssPeak.toFixed(1)} → ${rssAfter.toFixed(1)} MiB (${((rssRatio - 1) * 100).toFixed(1)} %); V8 heap used ${heapStart.toFixed(1)} → ${heapAfter.toFixed(1)} MiB, committed ${heapTotalStart.toFixed(1)} → ${heapTotalAfter.toFixed(1)} MiB`,
+          `${rssStart.toFixed(1)} → ${rssPeak.toFixed(1)} → ${rssAfter.toFixed(1)} MiB ` +
+            `(${((rssRatio - 1) * 100).toFixed(1)} %); V8 heap used ${heapStart.toFixed(1)} → ` +
+            `${heapAfter.toFixed(1)} MiB, committed ${heapTotalStart.toFixed(1)} → ${heapTotalAfter.toFixed(1)} ` +
+            `MiB`,
           '',
           '',
           '',
@@ -238,9 +241,12 @@ export async function run({
         ],
       ],
       notes: [
-        "clients and server share this machine's cores: the server CPU per call bounds the rate one core could carry; the rest of a round trip is the client and the scheduler",
-        '"start" = RSS after the cold wave and a GC; "afterwards" = after every client disconnected and a GC (SIGUSR2 → gc() in benchmarks/fixtures/serve-with-gc.js), read 0.5 s later',
-        "the kernel log is off in the server's configuration (a shared test machine's ring holds other tests' injected Xid lines)",
+        "clients and server share this machine's cores: the server CPU per call bounds the rate one core could " +
+          'carry; the rest of a round trip is the client and the scheduler',
+        '"start" = RSS after the cold wave and a GC; "afterwards" = after every client disconnected and a GC ' +
+          '(SIGUSR2 → gc() in benchmarks/fixtures/serve-with-gc.js), read 0.5 s later',
+        "the kernel log is off in the server's configuration (a shared test machine's ring holds other tests' " +
+          'injected Xid lines)',
       ],
       load,
       targets,

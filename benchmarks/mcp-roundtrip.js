@@ -65,8 +65,10 @@ export async function run() {
         ],
       ],
       notes: [
-        `median of ${rounds} interleaved round medians of ${per} calls each (p99 over all ${r.quick.n} calls of a case)`,
-        'full includes an async scan of the whole process table and probe runs; GPU sampling is skipped when no NVIDIA driver is present',
+        `median of ${rounds} interleaved round medians of ${per} calls each (p99 over all ${r.quick.n} calls ` +
+          `of a case)`,
+        'full includes an async scan of the whole process table and probe runs; GPU sampling is skipped when ' +
+          'no NVIDIA driver is present',
       ],
       load: r.load,
       targets: [],

@@ -259,9 +259,13 @@ export async function run() {
       head: ['process', 'CPU (% of one core)', 'per window', 'RSS (max)', 'cycles by status', 'load 1 min'],
       rows,
       notes: [
-        `${windows} windows of ${windowS} s after ${warmupS} s of warm-up; ${scrapes} scrapes of each scraped target; load average ${loadBefore} before, ${loadAfter} after (1 min at each window's end: ${loads.join(', ')})`,
+        `${windows} windows of ${windowS} s after ${warmupS} s of warm-up; ${scrapes} scrapes of each scraped ` +
+          `target; load average ${loadBefore} before, ${loadAfter} after (1 min at each window's end: ` +
+          `${loads.join(', ')})`,
         haveExporter
-          ? `scraped: monitor ${ratio(b.cpuPct, d.cpuPct)} node_exporter's CPU; not scraped: ${ratio(a.cpuPct, c.cpuPct)} (node_exporter does nothing between scrapes); RSS ${ratio(b.rssMb, d.rssMb)} node_exporter's`
+          ? `scraped: monitor ${ratio(b.cpuPct, d.cpuPct)} node_exporter's CPU; not scraped: ` +
+            `${ratio(a.cpuPct, c.cpuPct)} (node_exporter does nothing between scrapes); RSS ` +
+            `${ratio(b.rssMb, d.rssMb)} node_exporter's`
           : `${EXPORTER} not installed: no peer measured`,
         ...targets.map((t) => `target ${t.what}: ${t.value}, goal ${t.goal}: ${t.met ? 'met' : 'NOT met'}`),
       ],

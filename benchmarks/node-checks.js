@@ -116,7 +116,9 @@ export async function run() {
     const lc = loadColumn(full.load);
     const lcGpu = loadColumn(gpus.load);
     return {
-      title: `Node checks in a full health check (8 GPUs x 18 NVLink links + fabric on the fake NVML, ${ports} InfiniBand ports on a fake sysfs, 3 mounts, 2 daemons, users, zombies, descriptors)`,
+      title:
+        `Node checks in a full health check (8 GPUs x 18 NVLink links + fabric on the fake NVML, ${ports} ` +
+        `InfiniBand ports on a fake sysfs, 3 mounts, 2 daemons, users, zombies, descriptors)`,
       head: ['what', 'median', 'p99', 'note', 'load (1 min)'],
       rows: [
         [

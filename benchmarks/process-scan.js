@@ -184,7 +184,8 @@ export async function run() {
       fmtUs(s.asyncUs),
       per(s.asyncUs),
       `${(s.asyncUs / s.limitUs).toFixed(2)}×`,
-      `${s.worstAsyncMs.toFixed(1)} ms, median round ${median(s.delays.async).toFixed(1)} ms (idle loop: ${s.worstIdleMs.toFixed(1)} ms, median round ${median(s.delays.idle).toFixed(1)} ms)`,
+      `${s.worstAsyncMs.toFixed(1)} ms, median round ${median(s.delays.async).toFixed(1)} ms (idle loop: ` +
+        `${s.worstIdleMs.toFixed(1)} ms, median round ${median(s.delays.idle).toFixed(1)} ms)`,
       load,
     ]);
   }
@@ -240,7 +241,9 @@ export async function run() {
     met: siX >= 20,
   });
   return {
-    title: `Process-table scan at ${results.map((s) => s.n).join(', ')} processes (median of ${rounds} interleaved rounds per size)`,
+    title:
+      `Process-table scan at ${results.map((s) => s.n).join(', ')} processes (median of ${rounds} interleaved ` +
+      `rounds per size)`,
     head: [
       'processes',
       'implementation',
@@ -252,7 +255,9 @@ export async function run() {
     ],
     rows,
     notes: [
-      "worst event-loop delay: p100 of monitorEventLoopDelay (1 ms resolution) over every async scan of the size (and the median over rounds of each round's worst), beside the same for an idle loop over windows of the same length in the same rounds (what the machine alone costs the loop)",
+      'worst event-loop delay: p100 of monitorEventLoopDelay (1 ms resolution) over every async scan of the ' +
+        "size (and the median over rounds of each round's worst), beside the same for an idle loop over windows " +
+        'of the same length in the same rounds (what the machine alone costs the loop)',
       `load average before ${loadBefore}, after ${loadAverage()}`,
     ],
     load: { before: loadBefore, after: loadAverage() },

@@ -328,7 +328,8 @@ export async function run() {
     '',
     measured ? `${Math.round(med)} / ${Math.round(max)} ms` : withOnset.length ? 'an alert was missing' : 'no onset',
     kernels.length
-      ? `${Math.round(median(kernels))} / ${Math.round(Math.max(...kernels))} ms (${kernels.length} of ${withOnset.length} fired)`
+      ? `${Math.round(median(kernels))} / ${Math.round(Math.max(...kernels))} ms (${kernels.length} of ` +
+        `${withOnset.length} fired)`
       : 'never fired',
     '',
   ]);
@@ -356,11 +357,18 @@ export async function run() {
     rows,
     notes: [
       `load average ${loadBefore} before, ${loadAfter} after (1, 5, 15 min)`,
-      'onset: a worker thread reads the cgroup memory.pressure every 2 ms; the first reading whose `some total` grew by monitor.psiMemoryStallUs within monitor.psiWindowUs (defaults: 200 ms in 2 s)',
-      'alert: the escalator sending the cgroup memory-stall alert; polled wake: the monitor woken by its own poll of the PSI totals (monitor.psiPollMs); kernel trigger: the cgroup trigger written to memory.pressure',
-      'poll cost: process CPU time while polling two pressure files every 1 ms, on the native watcher thread or from a JS timer, minus the watcher without the poll (interleaved, 4 rounds of 2 s each, medians), scaled to the default monitor.psiPollMs of 100 ms',
-      `a run whose child did not reach the onset within ${ONSET_WAIT_MS / 1000} s (PSI_REACTION_ONSET_WAIT_MS) is listed as "none" and left out of the median and max`,
-      `the kernel trigger is waited for up to ${KERNEL_WAIT_MS / 1000} s after the onset; "none" means it had not fired by then`,
+      'onset: a worker thread reads the cgroup memory.pressure every 2 ms; the first reading whose `some ' +
+        'total` grew by monitor.psiMemoryStallUs within monitor.psiWindowUs (defaults: 200 ms in 2 s)',
+      'alert: the escalator sending the cgroup memory-stall alert; polled wake: the monitor woken by its own ' +
+        'poll of the PSI totals (monitor.psiPollMs); kernel trigger: the cgroup trigger written to ' +
+        'memory.pressure',
+      'poll cost: process CPU time while polling two pressure files every 1 ms, on the native watcher thread ' +
+        'or from a JS timer, minus the watcher without the poll (interleaved, 4 rounds of 2 s each, medians), ' +
+        'scaled to the default monitor.psiPollMs of 100 ms',
+      `a run whose child did not reach the onset within ${ONSET_WAIT_MS / 1000} s (PSI_REACTION_ONSET_WAIT_MS) ` +
+        `is listed as "none" and left out of the median and max`,
+      `the kernel trigger is waited for up to ${KERNEL_WAIT_MS / 1000} s after the onset; "none" means it had ` +
+        `not fired by then`,
     ],
     load: { before: loadBefore, after: loadAfter },
     targets: [

@@ -88,7 +88,9 @@ async function measure(opts) {
   const perBench = seconds('BENCH_TIMEOUT_S', 150 * scale);
   const budget = seconds('BENCH_BUDGET_S', 900 * scale);
   const cpus = os.cpus().length;
-  const machine = `${cpus} × ${os.cpus()[0]?.model?.trim() ?? 'cpu'}, ${(os.totalmem() / 2 ** 30).toFixed(0)} GiB, Linux ${os.release()}, Node ${process.version}`;
+  const machine =
+    `${cpus} × ${os.cpus()[0]?.model?.trim() ?? 'cpu'}, ${(os.totalmem() / 2 ** 30).toFixed(0)} GiB, Linux ` +
+    `${os.release()}, Node ${process.version}`;
   console.log(`# overnight-ops benchmarks — ${new Date().toISOString()}\n\nMachine: ${machine}\n`);
   const results = {};
   let failed = 0;

@@ -180,10 +180,13 @@ export async function run() {
   // at this load: say so beside the figures rather than leave a bare "not met".
   const limitNote =
     def.limit.cpu >= 3
-      ? `the C loop doing the same reads at 1 kHz used ${def.limit.cpu.toFixed(2)} % of a core in the same rounds: the 3 % goal is below this machine's limit at this load`
+      ? `the C loop doing the same reads at 1 kHz used ${def.limit.cpu.toFixed(2)} % of a core in the same ` +
+        `rounds: the 3 % goal is below this machine's limit at this load`
       : `the C loop doing the same reads at 1 kHz used ${def.limit.cpu.toFixed(2)} % of a core in the same rounds`;
   return {
-    title: `Sampler: achieved interval, jitter and thread CPU vs the C limit (median of ${rounds} alternating rounds of ${roundMs / 1000} s per case)`,
+    title:
+      `Sampler: achieved interval, jitter and thread CPU vs the C limit (median of ${rounds} alternating rounds ` +
+      `of ${roundMs / 1000} s per case)`,
     head: [
       'case',
       'read intervals',
@@ -198,12 +201,21 @@ export async function run() {
     ],
     rows,
     notes: [
-      `timer floor (the C loop waking and reading nothing): ${floor['1 ms'].cpu.toFixed(2)} % of a core at 1 ms (gap p99 ${fmtUs(floor['1 ms'].p99)}), ${floor['100 µs'].cpu.toFixed(2)} % at 100 µs; waiting in clock_nanosleep instead of the condition variable, alternating with it: ${floor['1 ms, nanosleep'].cpu.toFixed(2)} % at 1 ms (gap p99 ${fmtUs(floor['1 ms, nanosleep'].p99)}) (load ${loadColumn(floor.load)})`,
-      `window(10 s) at 1 kHz (${ws.channels.length} channels, 10,000 samples): ${fmtUs(median(windowUs))} on the JS thread (median of 21)`,
-      `process channel: ${pr.processScans} scans of 20 descendants in 2 s, ${fmtUs(perScanUs)} of scanner-thread CPU a scan`,
-      `event-loop delay (monitorEventLoopDelay, 1 ms timer work), median of ${loop.rounds} alternating rounds: without the sampler p50 ${us(loop.without.p50)} / p99 ${us(loop.without.p99)}; with the 1 kHz sampler p50 ${us(loop.with.p50)} / p99 ${us(loop.with.p99)} (load ${loadColumn(loop.load)})`,
+      `timer floor (the C loop waking and reading nothing): ${floor['1 ms'].cpu.toFixed(2)} % of a core at 1 ` +
+        `ms (gap p99 ${fmtUs(floor['1 ms'].p99)}), ${floor['100 µs'].cpu.toFixed(2)} % at 100 µs; waiting in ` +
+        `clock_nanosleep instead of the condition variable, alternating with it: ` +
+        `${floor['1 ms, nanosleep'].cpu.toFixed(2)} % at 1 ms (gap p99 ${fmtUs(floor['1 ms, nanosleep'].p99)}) ` +
+        `(load ${loadColumn(floor.load)})`,
+      `window(10 s) at 1 kHz (${ws.channels.length} channels, 10,000 samples): ${fmtUs(median(windowUs))} on ` +
+        `the JS thread (median of 21)`,
+      `process channel: ${pr.processScans} scans of 20 descendants in 2 s, ${fmtUs(perScanUs)} of ` +
+        `scanner-thread CPU a scan`,
+      `event-loop delay (monitorEventLoopDelay, 1 ms timer work), median of ${loop.rounds} alternating rounds: ` +
+        `without the sampler p50 ${us(loop.without.p50)} / p99 ${us(loop.without.p99)}; with the 1 kHz sampler ` +
+        `p50 ${us(loop.with.p50)} / p99 ${us(loop.with.p99)} (load ${loadColumn(loop.load)})`,
       limitNote,
-      'the C limit waits as the sampler does (condition variable on CLOCK_MONOTONIC, timer slack 1 µs); "vs C" is thread CPU over the C loop doing the same reads in the alternate rounds',
+      'the C limit waits as the sampler does (condition variable on CLOCK_MONOTONIC, timer slack 1 µs); "vs C" ' +
+        'is thread CPU over the C loop doing the same reads in the alternate rounds',
     ],
     load: { before: loadFirst, after: loadAverage() },
     targets,

@@ -97,7 +97,8 @@ export function renderGenerated(latest, { others = [], order = [] } = {}) {
   const names = ordered(results, order);
   const out = [
     BEGIN,
-    '<!-- Written by `npm run bench` / `node benchmarks/run.js --render` from results/latest.json: edit the head above, not this part. -->',
+    '<!-- Written by `npm run bench` / `node benchmarks/run.js --render` from results/latest.json: edit the ' +
+      'head above, not this part. -->',
     '',
     '## Figures of the last run',
     '',
@@ -108,7 +109,8 @@ export function renderGenerated(latest, { others = [], order = [] } = {}) {
   }
   const runs = [...new Set(names.map((n) => when(results[n].date).slice(0, 10)))].sort();
   out.push(
-    `From results/latest.json (benchmarks measured ${runs.join(', ')}; each section says when, where and under what load). ` +
+    `From results/latest.json (benchmarks measured ${runs.join(', ')}; each section says when, where and under ` +
+      `what load). ` +
       'Ratios are to a limit or peer measured in the same run.',
     '',
   );

@@ -115,10 +115,8 @@ export class PressureWatch implements MemoryStallSource {
     const stalled = ev.stallUs
       ? `${Math.round(ev.stallUs / 1000)} ms`
       : `over ${this.ctx.config.monitor.psiMemoryStallUs / 1000} ms`;
-    this.hooks.log(
-      'psi',
-      `${ev.kind === 'poll' ? 'polled totals' : 'kernel trigger'}: memory stalled ${stalled} in ${ev.windowUs / 1e6} s (${who})`,
-    );
+    const source = ev.kind === 'poll' ? 'polled totals' : 'kernel trigger';
+    this.hooks.log('psi', `${source}: memory stalled ${stalled} in ${ev.windowUs / 1e6} s (${who})`);
     this.hooks.wake(`${ev.kind === 'poll' ? 'psi-poll' : 'psi'}:${ev.name === SYSTEM ? 'system' : 'cgroup'}`);
   }
 
@@ -157,7 +155,9 @@ export class PressureWatch implements MemoryStallSource {
       const r = await this.ctx.escalator.escalate({
         key: `memory_stall:warning:${subject}`,
         severity: 'warning',
-        summary: `memory stall ${b.detail}: tasks waited for memory ${b.observed.toFixed(1)}% of the PSI window (limit ${b.limit}%)`,
+        summary:
+          `memory stall ${b.detail}: tasks waited for memory ${b.observed.toFixed(1)}% ` +
+          `of the PSI window (limit ${b.limit}%)`,
         details: { breach: b, readings },
       });
       cycle.alerts.push({ key: r.key, sent: !r.deduplicated });
@@ -179,7 +179,8 @@ export class PressureWatch implements MemoryStallSource {
       'memory_leak',
       {
         pid: target.pid,
-        errorType: `monitor: memory stall ${stall?.stall_percent ?? '?'}% in cgroup ${cg.path}; largest process in scope`,
+        errorType:
+          `monitor: memory stall ${stall?.stall_percent ?? '?'}% in cgroup ${cg.path}; ` + 'largest process in scope',
       },
       // Thrashing shows no leak slope: the stall is the evidence, and the audit log records the ending as forced.
       { dryRun: mode === 'dry_run', actor: 'monitor', force: true },

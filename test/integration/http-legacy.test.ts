@@ -45,7 +45,8 @@ function post(port: number, message: object): Promise<{ status: number; type: st
 }
 
 describe('the 2025-era HTTP leg', () => {
-  it('answers a call without a progressToken as one JSON body, and one with it as SSE with progress first', async () => {
+  const name = 'answers a call without a progressToken as one JSON body, and one with it as SSE with progress first';
+  it(name, async () => {
     const stateDir = mkdtempSync(path.join(tmpdir(), 'ovn-legacy-'));
     const context = await createOvernightContext({
       config: { ...parseConfig({ kernelLog: { enabled: false } }), stateDir },

@@ -65,7 +65,10 @@ while True:
         s += m[off]
 `;
 
-/** A child thrashing in a cgroup of its own (limit below its mapped file); dispose() ends it and removes the cgroups. */
+/**
+ * A child thrashing in a cgroup of its own (limit below its mapped file); dispose() ends it and removes the
+ * cgroups.
+ */
 async function thrashingChild(dir: string, limit = 64 * MiB, fileSize = 96 * MiB) {
   const name = `ovn-stall-${process.pid}-${Date.now()}`;
   const v2 = path.join(UNIFIED, name);
@@ -146,7 +149,7 @@ describe('PSI triggers on any pressure file', () => {
 });
 
 describe.skipIf(whyNot !== null)('memory stall in the agent cgroup', () => {
-  it('wakes the monitor, becomes a finding, alerts once per subject and starts the dry-run ladder on the child', async () => {
+  it('wakes the monitor, is a finding, alerts once per subject, starts the dry-run ladder on the child', async () => {
     const dir = mkdtempSync(path.join(tmpdir(), 'ovn-stall-'));
     const kid = await thrashingChild(dir);
     const ctx = await createOvernightContext({

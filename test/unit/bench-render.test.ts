@@ -78,7 +78,8 @@ describe('benchmarks README renderer', () => {
     expect(out).toContain('| 100 µs \\| memory | 21.0 % | 20.1 % | 1.04x |');
     expect(out).toContain('- timer floor: 1.9 % of a core at 1 ms');
     expect(out).toContain(
-      'Measured 2026-11-27 13:02 UTC on 2 × AMD EPYC, 24 GiB; load average 0.41 0.52 0.60 before, 0.55 0.53 0.60 after (1/5/15 min, 2 CPUs); ran 61 s.',
+      'Measured 2026-11-27 13:02 UTC on 2 × AMD EPYC, 24 GiB; load average 0.41 0.52 0.60 before, 0.55 0.53 ' +
+        '0.60 after (1/5/15 min, 2 CPUs); ran 61 s.',
     );
     // Targets: met is computed from the measured value and the goal, in the section and in the summary.
     expect(out).toContain('| 1 kHz thread CPU | 2.61 % | < 3 % | met |');

@@ -120,7 +120,10 @@ describe('quick checks reuse the host reading for one sampler tick', () => {
     expect(hostReader.reads).toBe(5);
   });
 
-  it('asks the store (recovery journal, stalled tasks) at most once per tick for quick checks, every time for full ones', async () => {
+  const name =
+    'asks the store (recovery journal, stalled tasks) at most ' +
+    'once per tick for quick checks, every time for full ones';
+  it(name, async () => {
     const asked = { journal: 0, tasks: 0 };
     monitor = new HealthMonitor({
       config: parseConfig({}),

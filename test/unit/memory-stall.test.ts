@@ -23,7 +23,10 @@ describe('memory stall findings', () => {
     expect([th.memoryStall, th.memoryStallCritical]).toEqual([10, 30]);
   });
 
-  it('warns over memoryStall, is a critical fault of its own subject over memoryStallCritical, and clears with hysteresis', () => {
+  const name =
+    'warns over memoryStall, is a critical fault of its own subject ' +
+    'over memoryStallCritical, and clears with hysteresis';
+  it(name, () => {
     const t = new ThresholdTracker(new ManualClock(), { clearMargin: 0.1, sustainSamples: 3, sustainMs: 10_000 });
     expect(judgeMemoryStalls([reading('/agent', 9.9)], t, th)).toEqual({ breaches: [], faults: [] });
     const warn = judgeMemoryStalls([reading('/agent', 12), reading('system', 3)], t, th);
