@@ -14,8 +14,7 @@ import { spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { pathToFileURL } from 'node:url';
-import { benchDir, interleave, loadColumn } from './lib/measure.js';
+import { benchDir, interleave, loadColumn, runIfMain } from './lib/measure.js';
 
 const TARGETS = { '--help': 300, 'health --nhc': 400 };
 
@@ -94,10 +93,4 @@ export async function run() {
   }
 }
 
-// `node benchmarks/cli-startup.js` on its own prints the table.
-if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) {
-  const r = await run();
-  console.log(`| ${r.head.join(' | ')} |\n|${r.head.map(() => ' --- |').join('')}`);
-  for (const row of r.rows) console.log(`| ${row.join(' | ')} |`);
-  for (const n of r.notes) console.log(`- ${n}`);
-}
+await runIfMain(import.meta.url, run);

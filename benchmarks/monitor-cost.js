@@ -23,8 +23,7 @@ import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'no
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { pathToFileURL } from 'node:url';
-import { benchDir, loadAverage } from './lib/measure.js';
+import { benchDir, loadAverage, runIfMain } from './lib/measure.js';
 
 const EXPORTER = '/usr/bin/prometheus-node-exporter';
 const TARGETS = { cpuUnscraped: 0.5, rssMb: 60 };
@@ -279,10 +278,4 @@ export async function run() {
   }
 }
 
-// `node benchmarks/monitor-cost.js` on its own prints the table.
-if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) {
-  const r = await run();
-  console.log(`| ${r.head.join(' | ')} |\n|${r.head.map(() => ' --- |').join('')}`);
-  for (const row of r.rows) console.log(`| ${row.join(' | ')} |`);
-  for (const n of r.notes) console.log(`- ${n}`);
-}
+await runIfMain(import.meta.url, run);

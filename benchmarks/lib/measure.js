@@ -2,7 +2,7 @@
 import { execFileSync } from 'node:child_process';
 import { mkdirSync, existsSync, readFileSync, statSync } from 'node:fs';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { fileURLToPath, pathToFileURL } from 'node:url';
 
 export const benchDir = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 
@@ -177,4 +177,13 @@ export function target(what, measured, op, limit, fmt = (v) => String(v)) {
 export function scaled(n) {
   const f = Number(process.env.BENCH_SCALE ?? '1');
   return Math.max(1, Math.round(n * (Number.isFinite(f) && f > 0 ? f : 1)));
+}
+
+/** `node benchmarks/<name>.js` on its own: runs it and prints its table and notes (`npm run bench` renders them). */
+export async function runIfMain(moduleUrl, run) {
+  if (moduleUrl !== pathToFileURL(process.argv[1] ?? '').href) return;
+  const r = await run();
+  console.log(`| ${r.head.join(' | ')} |\n|${r.head.map(() => ' --- |').join('')}`);
+  for (const row of r.rows) console.log(`| ${row.join(' | ')} |`);
+  for (const n of r.notes) console.log(`- ${n}`);
 }
