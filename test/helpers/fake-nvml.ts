@@ -1,39 +1,12 @@
 /** Builds the fake libnvidia-ml.so.1 (full and legacy variants) and writes its configuration. */
-import { execFileSync } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, renameSync, statSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, renameSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
-
-const dir = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../fixtures/fake-nvml');
-const sources = ['fake_nvml.c', 'json.c', 'json.h'].map((f) => path.join(dir, f));
+import { buildFakeNvmlVariants } from '../fixtures/fake-nvml/build.mjs';
 
 /** Compiles both variants with the system compiler (when missing or older than the sources). */
 export function buildFakeNvml(): { full: string; legacy: string } {
-  const out = {
-    full: path.join(dir, 'build/full/libnvidia-ml.so.1'),
-    legacy: path.join(dir, 'build/legacy/libnvidia-ml.so.1'),
-  };
-  const newest = Math.max(...sources.map((s) => statSync(s).mtimeMs));
-  for (const [variant, lib] of Object.entries(out)) {
-    if (existsSync(lib) && statSync(lib).mtimeMs > newest) continue;
-    mkdirSync(path.dirname(lib), { recursive: true });
-    const args = [
-      '-O2',
-      '-shared',
-      '-fPIC',
-      '-fvisibility=hidden',
-      '-Wall',
-      '-o',
-      lib,
-      sources[0],
-      sources[1],
-      '-lpthread',
-    ];
-    if (variant === 'legacy') args.unshift('-DFAKE_LEGACY');
-    execFileSync(process.env.CC ?? 'cc', args, { stdio: 'inherit' });
-  }
-  return out;
+  return buildFakeNvmlVariants();
 }
 
 export interface FakeGpu {
