@@ -2,15 +2,31 @@
 // A child thrashes in a cgroup of its own (a mapped file larger than its memory limit, every page
 // touched over and over; the v1 memory controller sets the limit on a hybrid machine, the unified
 // tree's cgroup gives the per-cgroup memory.pressure). A worker thread reads that memory.pressure
-// every 2 ms: the onset is its first reading whose `some total` grew by monitor.psiMemoryStallUs
-// within monitor.psiWindowUs (the trigger's own condition, observed independently of the monitor).
-// The end is the monitor's alert for the cgroup (the escalator sending memory_stall:warning:<cg> or
-// critical:memory_stall:<cg>). Beside it: when the monitor's polled totals first woke it, and when
-// the kernel's own cgroup trigger first woke it (the wake-up the monitor had before this fallback).
+// every 20 ms (PSI_REACTION_ONSET_POLL_MS): the onset is its first reading whose `some total` grew by
+// monitor.psiMemoryStallUs within monitor.psiWindowUs (the trigger's own condition, observed
+// independently of the monitor). The end is the monitor's alert for the cgroup (the escalator sending
+// memory_stall:warning:<cg> or critical:memory_stall:<cg>). Beside it: when the monitor's polled
+// totals first woke it, and when the kernel's own cgroup trigger first woke it.
 // Needs root and a cgroup hierarchy that can limit memory; elsewhere it says why and measures nothing.
-// PSI_REACTION_RUNS (default 4) runs, each with a fresh cgroup, child and monitor. How hard the child
-// thrashes varies from run to run on a shared VM (its cgroup stalled 5-40 % of the time in the runs
-// measured while this was written), so a run whose child never reaches the onset is listed, not counted.
+// PSI_REACTION_RUNS (default 4) runs, each with a fresh cgroup, child and monitor.
+//
+// Why not a 2 ms onset poll: reading a pressure file folds the per-CPU stall times into its total
+// (collect_percpu_times), weighting each CPU's stall by that CPU's non-idle time converted to whole
+// jiffies. Reads less than a jiffy apart (4 ms at HZ=250, 10 ms at HZ=100) give every CPU the weight 0
+// and the stall of that interval is dropped from the total, for every reader of the file, the monitor
+// included. A 2 ms poll therefore hid most of the stall it was looking for: with the same thrashing
+// child, 3-48 % `some` per second with a 2 ms reader beside it, 63-74 % with a 20 ms reader or none
+// (HZ=250, measured while this was written). On a busy machine the poll thread ran late, its reads
+// were further apart and the stall got through: hence onsets under load and none on a quiet machine.
+// 20 ms is two jiffies at HZ=100 and adds at most 20 ms to the onset against a 2.5 s goal.
+// Why several thrashing workers: margin. Without swap the only reclaimable memory is the file's page
+// cache, and the stall is the time in the memcg's direct reclaim (per-page unmapping of the mapped
+// file) and in waits for workingset refaults. One worker given a CPU of its own (SCHED_FIFO) stalled
+// its cgroup 21-24 % of the time, close to the 10 % threshold on a slow-I/O day. The child forks
+// PSI_REACTION_WORKERS (default twice the CPUs, 4 to 16) processes that scan the same mapping from
+// staggered offsets: each page is mapped several times (more unmapping work in reclaim), they charge
+// the memcg at once and queue on its reclaim. A run whose child never reaches the onset is listed,
+// not counted; the child's measured stall is in the table either way.
 import { spawn } from 'node:child_process';
 import {
   closeSync,
@@ -24,7 +40,7 @@ import {
   rmSync,
   writeFileSync,
 } from 'node:fs';
-import { tmpdir } from 'node:os';
+import os, { tmpdir } from 'node:os';
 import path from 'node:path';
 import { Worker } from 'node:worker_threads';
 import { loadAverage, median } from './lib/measure.js';
@@ -35,11 +51,13 @@ const V1_MEMORY = '/sys/fs/cgroup/memory';
 const GOAL_MS = 2500;
 const KERNEL_WAIT_MS = 15_000;
 const ONSET_WAIT_MS = Number(process.env.PSI_REACTION_ONSET_WAIT_MS ?? 30_000);
+// Not below a jiffy or two: faster reads of a pressure file drop stall from its total (see above).
+const ONSET_POLL_MS = Number(process.env.PSI_REACTION_ONSET_POLL_MS ?? 20);
 const debug = process.env.PSI_REACTION_DEBUG ? (...a) => console.error('[psi-reaction]', ...a) : () => {};
 
 const THRASH = `
 import mmap, os, sys
-path, size = sys.argv[1], int(sys.argv[2])
+path, size, workers = sys.argv[1], int(sys.argv[2]), int(sys.argv[3])
 # Written from inside the limited cgroup, so that every page of it is charged there from the start.
 fd = os.open(path, os.O_RDWR | os.O_CREAT | os.O_TRUNC, 0o600)
 chunk = b'\\x07' * (1 << 20)
@@ -47,14 +65,28 @@ for _ in range(size >> 20):
     os.write(fd, chunk)
 os.fsync(fd)
 m = mmap.mmap(fd, size, prot=mmap.PROT_READ)
-print('ready', os.getpid(), flush=True)
+# The workers share the mapping (one page cache, one memcg); each starts its scan at its own offset.
+k = 0
+for w in range(1, workers):
+    if os.fork() == 0:
+        k = w
+        break
+if k == 0:
+    print('ready', os.getpid(), flush=True)
+start = size // workers * k // 4096 * 4096
 s = 0
 while True:
-    for off in range(0, size, 4096):
+    for off in range(start, size, 4096):
+        s += m[off]
+    for off in range(0, start, 4096):
         s += m[off]
 `;
+// Twice the CPUs the benchmark may use, at least 4 (the cgroup's own runqueue contention), at most 16.
+const WORKERS = Number(
+  process.env.PSI_REACTION_WORKERS ?? Math.min(16, Math.max(4, 2 * (os.availableParallelism?.() ?? os.cpus().length))),
+);
 
-// The 2 ms onset poll, on its own thread so the monitor's work on the main thread cannot delay it.
+// The onset poll, on its own thread so the monitor's work on the main thread cannot delay it.
 const ONSET_POLL = `
 const { parentPort, workerData } = require('node:worker_threads');
 const fs = require('node:fs');
@@ -85,6 +117,11 @@ function unavailable() {
   return null;
 }
 
+// The cgroup's memory.pressure `some total` (µs).
+function someTotal(cgroupDir) {
+  return Number(/^some .*total=(\d+)/m.exec(readFileSync(path.join(cgroupDir, 'memory.pressure'), 'utf8'))[1]);
+}
+
 function unifiedRoot() {
   return existsSync(`${UNIFIED}/cgroup.procs`) ? UNIFIED : '/sys/fs/cgroup';
 }
@@ -109,12 +146,21 @@ async function oneRun(i, dir, dist) {
   // The runner (a shell) is the scope root; its python child is the one that thrashes. The shell
   // waits for a start line on stdin, so the monitor is watching before the stall begins.
   const join = [v2, ...(v1 ? [v1] : [])].map((d) => `echo $$ > ${d}/cgroup.procs`).join('; ');
-  const runner = spawn('sh', ['-c', `${join}; read go; python3 ${path.join(dir, 'thrash.py')} ${file} ${size}`], {
-    stdio: ['pipe', 'pipe', 'inherit'],
-    detached: true,
-  });
+  const runner = spawn(
+    'sh',
+    ['-c', `${join}; read go; python3 ${path.join(dir, 'thrash.py')} ${file} ${size} ${WORKERS}`],
+    {
+      stdio: ['pipe', 'pipe', 'inherit'],
+      detached: true,
+    },
+  );
   // The monitor finds the agent's cgroup through the runner: wait until the runner has joined it.
-  runner.stdout.resume(); // its "ready" line, drained
+  // Its "ready" line (the file written, the scan begins): from there on the child's stall is measured.
+  let ready = null;
+  runner.stdout.on('data', (d) => {
+    if (ready === null && d.includes('ready'))
+      ready = { at: performance.timeOrigin + performance.now(), some: someTotal(v2) };
+  });
   const joined = () => readFileSync(path.join(v2, 'cgroup.procs'), 'utf8').split('\n').includes(String(runner.pid));
   for (let k = 0; k < 500 && !joined(); k++) await new Promise((r) => setTimeout(r, 20));
   const { createOvernightContext, parseConfig } = dist;
@@ -151,6 +197,7 @@ async function oneRun(i, dir, dist) {
     },
   });
   const stop = new AbortController();
+  let stallPercent = null;
   const running = monitor.run(stop.signal);
   // A .cjs file of its own: an eval'd worker would inherit the parent's module type.
   const pollFile = path.join(dir, 'onset-poll.cjs');
@@ -160,7 +207,7 @@ async function oneRun(i, dir, dist) {
       file: path.join(v2, 'memory.pressure'),
       stallUs: m.psiMemoryStallUs,
       windowUs: m.psiWindowUs,
-      everyMs: Number(process.env.PSI_REACTION_ONSET_POLL_MS ?? 2),
+      everyMs: ONSET_POLL_MS,
     },
   });
   let pollError = null;
@@ -183,6 +230,9 @@ async function oneRun(i, dir, dist) {
     // The kernel's own trigger, for comparison: given a while longer, not for ever.
     if (t.onset !== null) await wait(() => t.kernel !== null, Math.max(0, t.onset + KERNEL_WAIT_MS - now()));
   } finally {
+    // How hard the child stalled its cgroup while it scanned (the evidence when no onset came).
+    if (ready !== null && now() - ready.at > 100)
+      stallPercent = ((someTotal(v2) - ready.some) / 1000 / (now() - ready.at)) * 100;
     debug('cleaning up');
     await worker.terminate();
     debug('worker ended');
@@ -209,6 +259,8 @@ async function oneRun(i, dir, dist) {
   rmSync(file, { force: true });
   const rel = (x) => (x === null || t.onset === null ? null : x - t.onset);
   return {
+    stallPercent,
+    startToReadyMs: ready === null ? null : ready.at - t.start,
     startToOnsetMs: t.onset === null ? null : t.onset - t.start,
     onsetToPollMs: rel(t.poll),
     onsetToAlertMs: rel(t.alert),
@@ -276,13 +328,14 @@ async function pollCost(dist, pollMs) {
 }
 
 export async function run() {
-  const title = 'Reaction to memory pressure: onset (2 ms poll of the cgroup PSI total) → monitor alert';
+  const title = `Reaction to memory pressure: onset (${ONSET_POLL_MS} ms poll of the cgroup PSI total) → monitor alert`;
   const head = [
     'run',
     'start → onset',
     'onset → polled wake',
     'onset → alert',
     'onset → kernel cgroup trigger',
+    'child stall (some, while it scanned)',
     'load avg',
   ];
   const why = unavailable();
@@ -291,7 +344,7 @@ export async function run() {
     return {
       title,
       head,
-      rows: [['-', '-', '-', `not measured: ${why}`, '-', loadBefore]],
+      rows: [['-', '-', '-', `not measured: ${why}`, '-', '-', loadBefore]],
       notes: [`not measured on this machine: ${why}`],
       load: { before: loadBefore, after: loadAverage() },
       targets: [{ what: 'onset → alert, max over runs (ms)', value: null, goal: `≤ ${GOAL_MS}`, met: false }],
@@ -312,6 +365,7 @@ export async function run() {
     ms(r.onsetToPollMs),
     ms(r.onsetToAlertMs),
     r.onsetToKernelMs === null ? `none within ${KERNEL_WAIT_MS / 1000} s` : ms(r.onsetToKernelMs),
+    r.stallPercent === null ? '-' : `${r.stallPercent.toFixed(0)} %`,
     r.load.split(' ')[0],
   ]);
   // Only runs whose child reached the onset say anything about the reaction; an onset without an
@@ -331,6 +385,9 @@ export async function run() {
       ? `${Math.round(median(kernels))} / ${Math.round(Math.max(...kernels))} ms (${kernels.length} of ` +
         `${withOnset.length} fired)`
       : 'never fired',
+    results.some((r) => r.stallPercent !== null)
+      ? `median ${median(results.filter((r) => r.stallPercent !== null).map((r) => r.stallPercent)).toFixed(0)} %`
+      : '',
     '',
   ]);
   const cost = await pollCost(dist, 100);
@@ -340,12 +397,14 @@ export async function run() {
     `${cost.nativePercent.toFixed(3)} % of a core at 100 ms`,
     `${(cost.nativeUs / cost.jsUs).toFixed(2)}x the JS timer`,
     '',
+    '',
     cost.load.before.split(' ')[0],
   ]);
   rows.push([
     'poll cost (JS timer, for comparison)',
     `${cost.jsUs.toFixed(1)} µs a poll (2 files)`,
     `${cost.jsPercent.toFixed(3)} % of a core at 100 ms`,
+    '',
     '',
     '',
     cost.load.after.split(' ')[0],
@@ -357,7 +416,8 @@ export async function run() {
     rows,
     notes: [
       `load average ${loadBefore} before, ${loadAfter} after (1, 5, 15 min)`,
-      'onset: a worker thread reads the cgroup memory.pressure every 2 ms; the first reading whose `some ' +
+      `onset: a worker thread reads the cgroup memory.pressure every ${ONSET_POLL_MS} ms (not faster: reads under ` +
+        'a jiffy apart drop stall from the kernel total); the first reading whose `some ' +
         'total` grew by monitor.psiMemoryStallUs within monitor.psiWindowUs (defaults: 200 ms in 2 s)',
       'alert: the escalator sending the cgroup memory-stall alert; polled wake: the monitor woken by its own ' +
         'poll of the PSI totals (monitor.psiPollMs); kernel trigger: the cgroup trigger written to ' +
@@ -365,6 +425,9 @@ export async function run() {
       'poll cost: process CPU time while polling two pressure files every 1 ms, on the native watcher thread ' +
         'or from a JS timer, minus the watcher without the poll (interleaved, 4 rounds of 2 s each, medians), ' +
         'scaled to the default monitor.psiPollMs of 100 ms',
+      `the child: ${WORKERS} processes (PSI_REACTION_WORKERS) scanning a 96 MiB mapped file in a 64 MiB ` +
+        'memory limit; child stall: the share of the time from its first scan to the end of the run (the ' +
+        'kernel trigger or its wait) that its cgroup memory.pressure counted as `some` stall',
       `a run whose child did not reach the onset within ${ONSET_WAIT_MS / 1000} s (PSI_REACTION_ONSET_WAIT_MS) ` +
         `is listed as "none" and left out of the median and max`,
       `the kernel trigger is waited for up to ${KERNEL_WAIT_MS / 1000} s after the onset; "none" means it had ` +
