@@ -242,8 +242,17 @@ export const monitorSchema = z.strictObject({
   /**
    * Also read the PSI totals every this many ms and wake when the stall within the window passes
    * psiMemoryStallUs (the kernel's own trigger can be tens of seconds late under thrashing); 0: off.
+   * At least 10 ms: the kernel weighs each CPU's stall by its non-idle time in whole jiffies (4 ms at
+   * HZ=250), so reads closer than that drop the stall in between from the totals, for every reader.
    */
-  psiPollMs: z.number().int().min(0).max(10_000).default(100),
+  psiPollMs: z
+    .number()
+    .int()
+    .max(10_000)
+    .refine((v) => v === 0 || v >= 10, {
+      error: 'monitor.psiPollMs must be 0 (off) or at least 10 ms (faster reads hide stall from the PSI totals)',
+    })
+    .default(100),
   /** Processes whose exit wakes the monitor at once (pidfd); the agent runner is added when policy.scopeRoot is set. */
   watchPids: z.array(z.number().int().positive()).max(16).default([]),
 });

@@ -20,6 +20,7 @@ describe('configuration', () => {
     [{ probes: [{ name: 'x', url: 'http://127.0.0.1/health', command: ['true'] }] }, /exactly one of url or command/],
     [{ monitor: { intervalSec: -1 } }, /monitor\.intervalSec: got -1/],
     [{ server: { token: 'short' } }, /server\.token/],
+    [{ monitor: { psiPollMs: 2 } }, /monitor\.psiPollMs: got 2; .*0 \(off\) or at least 10 ms/],
   ])('rejects %j clearly', (raw, pattern) => {
     expect(() => parseConfig(raw)).toThrow(pattern);
   });
