@@ -39,33 +39,51 @@ export function weakTokenReason(token: string): string | null {
   return null;
 }
 
-export const thresholdsSchema = z.strictObject({
-  /** Memory in use (the tighter of host and cgroup), fraction of capacity. */
-  memory: fraction('memory').optional(),
-  /** GPU memory in use, fraction of each GPU's capacity. */
-  gpu: fraction('gpu').optional(),
-  /** p95 of tool-call and probe latency, milliseconds. */
-  responseTime: positiveMs('responseTime').optional(),
-  /** Filesystem usage (bytes or inodes), fraction. */
-  disk: fraction('disk').optional(),
-  /** CPU busy, fraction of all CPUs: informational on its own (a busy compute node is normal), see cpuPressure. */
-  cpu: fraction('cpu').optional(),
-  /**
-   * PSI cpu "some" avg10, percent of time some runnable task waited for a CPU (0-100): over it, the node is degraded.
-   */
-  cpuPressure: z.number().min(0).max(100).optional(),
-  /** PSI memory "some" avg10, percent of time stalled (0-100). */
-  memoryPressure: z.number().min(0).max(100).optional(),
-  /**
-   * Memory stall of the agent's cgroup (and system-wide) over the PSI trigger window
-   * (monitor.psiWindowUs), percent of wall time some task waited for memory, measured from the PSI
-   * totals: over it, a warning finding; over memoryStallCritical, critical (and recovery may act).
-   */
-  memoryStall: z.number().min(0).max(100).optional(),
-  memoryStallCritical: z.number().min(0).max(100).optional(),
-  /** Error rate of tool calls and probes over the window, fraction. */
-  errorRate: fraction('errorRate').optional(),
-});
+export const thresholdsSchema = z
+  .strictObject({
+    /** Memory in use (the tighter of host and cgroup), fraction of capacity. */
+    memory: fraction('memory').optional(),
+    /** GPU memory in use, fraction of each GPU's capacity. */
+    gpu: fraction('gpu').optional(),
+    /** p95 of tool-call and probe latency, milliseconds. */
+    responseTime: positiveMs('responseTime').optional(),
+    /** Filesystem usage (bytes or inodes), fraction. */
+    disk: fraction('disk').optional(),
+    /** CPU busy, fraction of all CPUs: informational on its own (a busy compute node is normal), see cpuPressure. */
+    cpu: fraction('cpu').optional(),
+    /**
+     * PSI cpu "some" avg10, percent of time some runnable task waited for a CPU (0-100): over it, the node is degraded.
+     */
+    cpuPressure: z.number().min(0).max(100).optional(),
+    /** PSI memory "some" avg10, percent of time stalled (0-100). */
+    memoryPressure: z.number().min(0).max(100).optional(),
+    /**
+     * Memory stall of the agent's cgroup (and system-wide) over the PSI trigger window
+     * (monitor.psiWindowUs), percent of wall time some task waited for memory, measured from the PSI
+     * totals: over it, a warning finding; over memoryStallCritical, critical (and recovery may act).
+     */
+    memoryStall: z.number().gt(0).max(100).optional(),
+    memoryStallCritical: z.number().gt(0).max(100).optional(),
+    /** Error rate of tool calls and probes over the window, fraction. */
+    errorRate: fraction('errorRate').optional(),
+  })
+  .superRefine((t, ctx) => {
+    // Critical is judged only past the warning level: a critical level below it would never be reached.
+    const warn = t.memoryStall ?? DEFAULT_THRESHOLDS.memoryStall;
+    const critical = t.memoryStallCritical ?? DEFAULT_THRESHOLDS.memoryStallCritical;
+    if (critical < warn) {
+      // Name the level the operator set (the other one is its default).
+      const key = t.memoryStallCritical !== undefined ? 'memoryStallCritical' : 'memoryStall';
+      ctx.addIssue({
+        code: 'custom',
+        path: [key],
+        input: key === 'memoryStall' ? warn : critical,
+        message:
+          `critical must be at least the warning level: thresholds.memoryStallCritical is ${critical} ` +
+          `and thresholds.memoryStall ${warn}${t.memoryStallCritical === undefined ? ' (critical by default)' : ''}`,
+      });
+    }
+  });
 
 export const probeSchema = z
   .strictObject({
@@ -213,49 +231,71 @@ export const escalationSchema = z.strictObject({
   dedupSec: z.number().min(0).default(900),
 });
 
-export const monitorSchema = z.strictObject({
-  /** The design's default: check every 300 s (any interval down to sub-second). */
-  intervalSec: z.number().min(0.05).max(86_400).default(300),
-  /**
-   * The design's alert threshold: memory, GPU memory and disk usage that count as degraded, unless thresholds say
-   * otherwise.
-   */
-  alertThreshold: fraction('alertThreshold').default(0.8),
-  /**
-   * What the monitor does about problems: "off" only alerts, "dry_run" reports what recovery would do, "on" recovers
-   * (through the policy).
-   */
-  recover: z.enum(['off', 'dry_run', 'on']).default('dry_run'),
-  /**
-   * Last resort when recovery and escalation both fail repeatedly: stop the agent's process tree gracefully and write
-   * the final state.
-   */
-  emergencyShutdown: z.boolean().default(false),
-  /** Consecutive failed cycles (critical and unrecovered) before the emergency shutdown. */
-  emergencyAfterFailures: z.number().int().min(1).max(100).default(5),
-  /** At most this many alerts an hour, whatever their keys. */
-  maxAlertsPerHour: z.number().int().min(1).max(10_000).default(30),
-  /** Wake at once when memory stalls this long (µs) within the PSI window. */
-  psiMemoryStallUs: z.number().int().positive().default(200_000),
-  /** PSI trigger window (µs): a multiple of 2 s without CAP_SYS_RESOURCE. */
-  psiWindowUs: z.number().int().positive().default(2_000_000),
-  /**
-   * Also read the PSI totals every this many ms and wake when the stall within the window passes
-   * psiMemoryStallUs (the kernel's own trigger can be tens of seconds late under thrashing); 0: off.
-   * At least 10 ms: the kernel weighs each CPU's stall by its non-idle time in whole jiffies (4 ms at
-   * HZ=250), so reads closer than that drop the stall in between from the totals, for every reader.
-   */
-  psiPollMs: z
-    .number()
-    .int()
-    .max(10_000)
-    .refine((v) => v === 0 || v >= 10, {
-      error: 'monitor.psiPollMs must be 0 (off) or at least 10 ms (faster reads hide stall from the PSI totals)',
-    })
-    .default(100),
-  /** Processes whose exit wakes the monitor at once (pidfd); the agent runner is added when policy.scopeRoot is set. */
-  watchPids: z.array(z.number().int().positive()).max(16).default([]),
-});
+export const monitorSchema = z
+  .strictObject({
+    /** The design's default: check every 300 s (any interval down to sub-second). */
+    intervalSec: z.number().min(0.05).max(86_400).default(300),
+    /**
+     * The design's alert threshold: memory, GPU memory and disk usage that count as degraded, unless thresholds say
+     * otherwise.
+     */
+    alertThreshold: fraction('alertThreshold').default(0.8),
+    /**
+     * What the monitor does about problems: "off" only alerts, "dry_run" reports what recovery would do, "on" recovers
+     * (through the policy).
+     */
+    recover: z.enum(['off', 'dry_run', 'on']).default('dry_run'),
+    /**
+     * Last resort when recovery and escalation both fail repeatedly: stop the agent's process tree gracefully and write
+     * the final state.
+     */
+    emergencyShutdown: z.boolean().default(false),
+    /** Consecutive failed cycles (critical and unrecovered) before the emergency shutdown. */
+    emergencyAfterFailures: z.number().int().min(1).max(100).default(5),
+    /** At most this many alerts an hour, whatever their keys. */
+    maxAlertsPerHour: z.number().int().min(1).max(10_000).default(30),
+    /** Wake at once when memory stalls this long (µs) within the PSI window. */
+    psiMemoryStallUs: z.number().int().positive().default(200_000),
+    /**
+     * PSI trigger window (µs): the kernel takes 0.5-10 s, and a multiple of 2 s without CAP_SYS_RESOURCE;
+     * psiMemoryStallUs must fit in it.
+     */
+    psiWindowUs: z
+      .number()
+      .int()
+      .min(500_000, { error: "monitor.psiWindowUs is at least 500000 µs (0.5 s, the kernel's shortest PSI window)" })
+      .max(10_000_000, { error: "monitor.psiWindowUs is at most 10000000 µs (10 s, the kernel's longest PSI window)" })
+      .default(2_000_000),
+    /**
+     * Also read the PSI totals every this many ms and wake when the stall within the window passes
+     * psiMemoryStallUs (the kernel's own trigger can be tens of seconds late under thrashing); 0: off.
+     * At least 10 ms: the kernel weighs each CPU's stall by its non-idle time in whole jiffies (4 ms at
+     * HZ=250), so reads closer than that drop the stall in between from the totals, for every reader.
+     */
+    psiPollMs: z
+      .number()
+      .int()
+      .max(10_000)
+      .refine((v) => v === 0 || v >= 10, {
+        error: 'monitor.psiPollMs must be 0 (off) or at least 10 ms (faster reads hide stall from the PSI totals)',
+      })
+      .default(100),
+    /**
+     * Processes whose exit wakes the monitor at once (pidfd); the agent runner is added when
+     * policy.scopeRoot is set.
+     */
+    watchPids: z.array(z.number().int().positive()).max(16).default([]),
+  })
+  .superRefine((m, ctx) => {
+    const windowOk = m.psiWindowUs >= 500_000 && m.psiWindowUs <= 10_000_000; // else already reported
+    if (windowOk && m.psiMemoryStallUs > m.psiWindowUs)
+      ctx.addIssue({
+        code: 'custom',
+        path: ['psiMemoryStallUs'],
+        input: m.psiMemoryStallUs,
+        message: `monitor.psiMemoryStallUs must fit in monitor.psiWindowUs (${m.psiWindowUs} µs)`,
+      });
+  });
 
 export const kernelLogSchema = z.strictObject({
   /** Read the kernel log (/dev/kmsg) on a native thread and store matched lines as events. */

@@ -20,6 +20,9 @@ describe('configuration', () => {
     [{ probes: [{ name: 'x', url: 'http://127.0.0.1/health', command: ['true'] }] }, /exactly one of url or command/],
     [{ monitor: { intervalSec: -1 } }, /monitor\.intervalSec: got -1/],
     [{ server: { token: 'short' } }, /server\.token/],
+    [{ thresholds: { memoryStall: 50 } }, /thresholds\.memoryStall: got 50; critical must be at least the warning/],
+    [{ monitor: { psiWindowUs: 1 } }, /monitor\.psiWindowUs: got 1; .*at least 500000/],
+    [{ monitor: { psiMemoryStallUs: 3e6 } }, /monitor\.psiMemoryStallUs: got 3000000; .*must fit in/],
     [{ monitor: { psiPollMs: 2 } }, /monitor\.psiPollMs: got 2; .*0 \(off\) or at least 10 ms/],
   ])('rejects %j clearly', (raw, pattern) => {
     expect(() => parseConfig(raw)).toThrow(pattern);
