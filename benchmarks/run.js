@@ -6,7 +6,10 @@
 //        node benchmarks/run.js --render            re-render the README from latest.json, measure nothing
 //        node benchmarks/run.js --results FILE ...  write the measurements to FILE instead (e.g.
 //                                                   results/h100-2026-11-28.json on a GPU machine: rendered as its
-//                                                   own section); --readme FILE renders into another README
+//                                                   own section beside its directory's latest.json)
+//        node benchmarks/run.js --render --results FILE   render FILE as the last run, the other files of its
+//                                                   directory as other machines
+//        --readme FILE.md renders into another README; the default is always benchmarks/README.md
 // Bounded by default: each benchmark has BENCH_TIMEOUT_S (150 s) and the whole run BENCH_BUDGET_S (900 s, times
 // BENCH_SCALE); a benchmark that throws or times out is recorded as failed, the rest are rendered, and the exit
 // code is 1. A time-out ends the run (the stuck benchmark would skew the ones after it).
@@ -38,20 +41,27 @@ function usage(msg) {
   process.exit(64);
 }
 
-function parseArgs(argv) {
-  const o = { render: false, results: path.join(benchDir, 'results/latest.json'), readme: null, names: [] };
+export function parseArgs(argv) {
+  const o = {
+    render: false,
+    results: path.join(benchDir, 'results/latest.json'),
+    readme: path.join(benchDir, 'README.md'),
+    names: [],
+  };
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i];
     if (a === '--render') o.render = true;
     else if (a === '--results' || a === '--readme') {
       const v = argv[++i];
-      if (!v) usage(`${a} needs a file`);
+      // `--results --readme` is a forgotten file name, not a file called "--readme" (that wrote ../README.md).
+      if (!v || v.startsWith('--')) usage(`${a} needs a file`);
+      if (a === '--readme' && !v.endsWith('.md'))
+        usage(`--readme must name a .md file, got ${JSON.stringify(v.slice(0, 80))}`);
       o[a.slice(2)] = path.resolve(v);
     } else if (a.startsWith('-')) usage(`unknown option ${JSON.stringify(a.slice(0, 40))}`);
     else if (!all.includes(a)) usage(`unknown benchmark ${JSON.stringify(a.slice(0, 40))}; one of: ${all.join(', ')}`);
     else o.names.push(a);
   }
-  o.readme ??= path.join(path.dirname(path.dirname(o.results)), 'README.md');
   return o;
 }
 
@@ -63,13 +73,13 @@ function writeAtomic(file, text) {
   renameSync(`${file}.tmp`, file);
 }
 
-/** Renders README's generated part from the results directory: latest.json, then the other machines' files. */
-export function renderReadme(resultsDir, readmeFile) {
-  const latestFile = path.join(resultsDir, 'latest.json');
-  const latest = existsSync(latestFile) ? readJson(latestFile) : { results: {} };
+/** Renders README's generated part: lastFile as the last run, then the other files of its directory. */
+export function renderReadme(lastFile, readmeFile) {
+  const resultsDir = path.dirname(lastFile);
+  const latest = existsSync(lastFile) ? readJson(lastFile) : { results: {} };
   const others = existsSync(resultsDir)
     ? readdirSync(resultsDir)
-        .filter((f) => f.endsWith('.json') && f !== 'latest.json')
+        .filter((f) => f.endsWith('.json') && f !== path.basename(lastFile))
         .sort()
         .map((file) => ({ file, data: readJson(path.join(resultsDir, file)) }))
     : [];
@@ -194,7 +204,10 @@ async function main() {
     process.exit(r.status ?? 1);
   }
   const failed = opts.render ? 0 : await measure(opts);
-  renderReadme(path.dirname(opts.results), opts.readme);
+  // --render --results FILE renders FILE's runs; after a measurement into another machine's FILE, its directory's
+  // latest.json stays the last run and FILE is its own section (FILE is the last run where there is no latest.json).
+  const latestFile = path.join(path.dirname(opts.results), 'latest.json');
+  renderReadme(opts.render || !existsSync(latestFile) ? opts.results : latestFile, opts.readme);
   console.log(`README rendered: ${path.relative(process.cwd(), opts.readme)}`);
   if (failed) console.error(`${failed} benchmark(s) failed or were not run`);
   // Exit now: a timed-out benchmark may still hold handles open.
