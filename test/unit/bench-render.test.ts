@@ -135,6 +135,20 @@ describe('benchmarks README renderer', () => {
     expect(() => render.spliceReadme(`x ${render.BEGIN} y`, 'g')).toThrow(/but not the other/);
   });
 
+  it('renders an entry that is not a benchmark result as invalid, never a TypeError', () => {
+    const bad = { results: { zzz: null, yyy: { title: 'y', date: '2026-11-27T13:00:00.000Z', rows: 'x' }, sampler } };
+    const out = render.renderGenerated(bad, { order: ['sampler'] });
+    expect(out).toContain('### zzz — `zzz`');
+    expect(out).toContain('**Failed in that run:** invalid entry in the results: null is not an object. No figures.');
+    expect(out).toContain('invalid entry in the results: its rows is not a list');
+    expect(out).toContain('| 1 ms, default | 2.61 % | 2.20 % | 1.19x |');
+  });
+
+  it('says so when the end marker comes before the begin marker', () => {
+    const readme = `# B\n${render.END}\nmiddle\n${render.BEGIN}\n`;
+    expect(() => render.spliceReadme(readme, 'g')).toThrow(/bench:end --> comes before its <!-- bench:begin/);
+  });
+
   it('interleaveRounds alternates the order of the cases every round and takes the median over rounds', async () => {
     const order: string[] = [];
     let a = 0;
