@@ -241,6 +241,45 @@ describe('node benchmarks/run.js --render', () => {
     expect(o.results).toBe('/tmp/x/mine.json');
   });
 
+  it('names an invalid JSON file in results/ in one line, with no stack, and leaves the README alone', async () => {
+    dir = mkdtempSync(path.join(tmpdir(), 'ovn-bench-render-'));
+    mkdirSync(path.join(dir, 'results'));
+    writeFileSync(path.join(dir, 'results/latest.json'), JSON.stringify(latest));
+    writeFileSync(path.join(dir, 'results/h100-broken.json'), `{"results": {"sampler": ${'9'.repeat(5000)}`);
+    const readme = path.join(dir, 'README.md');
+    writeFileSync(readme, '# mine\n');
+    const err = await run(['--render', '--results', path.join(dir, 'results/latest.json'), '--readme', readme], dir);
+    expect(err?.code).toBe(1);
+    expect(err?.stderr).toMatch(/^run\.js: \S*h100-broken\.json is not a readable JSON file: /);
+    expect(err?.stderr).not.toMatch(/\n\s+at /);
+    expect(err!.stderr.length).toBeLessThan(600);
+    expect(readFileSync(readme, 'utf8')).toBe('# mine\n');
+  });
+
+  it('names the README whose end marker precedes its begin marker', async () => {
+    dir = mkdtempSync(path.join(tmpdir(), 'ovn-bench-render-'));
+    writeFileSync(path.join(dir, 'latest.json'), JSON.stringify(latest));
+    const readme = path.join(dir, 'B.md');
+    writeFileSync(readme, `${render.END}\n${render.BEGIN}\n`);
+    const err = await run(['--render', '--results', path.join(dir, 'latest.json'), '--readme', readme], dir);
+    expect(err?.code).toBe(1);
+    expect(err?.stderr).toContain(`run.js: ${readme}: README's ${render.END} comes before its ${render.BEGIN}`);
+  });
+
+  it('a full run reads latest.json before measuring: a corrupt one stops it at once, naming the file', async () => {
+    dir = mkdtempSync(path.join(tmpdir(), 'ovn-bench-render-'));
+    const results = path.join(dir, 'latest.json');
+    writeFileSync(results, '{"results": {"sampler": {"title": "half-writ');
+    // A budget spent at once: without the check the run would still start (and print its header), measuring nothing.
+    const env = { ...process.env, BENCH_BUDGET_S: '0.001' };
+    const err = await run(['--results', results, '--readme', path.join(dir, 'R.md'), 'host-sample'], dir, env);
+    expect(err?.code).toBe(1);
+    expect(err?.stderr).toContain(`run.js: ${results} is not a readable JSON file`);
+    expect(err?.stdout).not.toContain('overnight-ops benchmarks');
+    expect(readFileSync(results, 'utf8')).toBe('{"results": {"sampler": {"title": "half-writ');
+    expect(existsSync(path.join(dir, 'R.md'))).toBe(false);
+  });
+
   it('refuses an unknown benchmark name, naming it and the allowed ones', async () => {
     const err = await promisify(execFile)(process.execPath, [runJs, '--render', 'no-such-bench'], {
       timeout: 60_000,
