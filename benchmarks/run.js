@@ -6,7 +6,10 @@
 //        node benchmarks/run.js --render            re-render the README from latest.json, measure nothing
 //        node benchmarks/run.js --results FILE ...  write the measurements to FILE instead (e.g.
 //                                                   results/h100-2026-11-28.json on a GPU machine: rendered as its
-//                                                   own section); --readme FILE renders into another README
+//                                                   own section beside its directory's latest.json)
+//        node benchmarks/run.js --render --results FILE   render FILE as the last run, the other files of its
+//                                                   directory as other machines
+//        --readme FILE.md renders into another README; the default is always benchmarks/README.md
 // Bounded by default: each benchmark has BENCH_TIMEOUT_S (150 s) and the whole run BENCH_BUDGET_S (900 s, times
 // BENCH_SCALE); a benchmark that throws or times out is recorded as failed, the rest are rendered, and the exit
 // code is 1. A time-out ends the run (the stuck benchmark would skew the ones after it).
@@ -38,24 +41,49 @@ function usage(msg) {
   process.exit(64);
 }
 
-function parseArgs(argv) {
-  const o = { render: false, results: path.join(benchDir, 'results/latest.json'), readme: null, names: [] };
+export function parseArgs(argv) {
+  const o = {
+    render: false,
+    results: path.join(benchDir, 'results/latest.json'),
+    readme: path.join(benchDir, 'README.md'),
+    names: [],
+  };
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i];
     if (a === '--render') o.render = true;
     else if (a === '--results' || a === '--readme') {
       const v = argv[++i];
-      if (!v) usage(`${a} needs a file`);
+      // `--results --readme` is a forgotten file name, not a file called "--readme" (that wrote ../README.md).
+      if (!v || v.startsWith('--')) usage(`${a} needs a file`);
+      if (a === '--readme' && !v.endsWith('.md'))
+        usage(`--readme must name a .md file, got ${JSON.stringify(v.slice(0, 80))}`);
       o[a.slice(2)] = path.resolve(v);
     } else if (a.startsWith('-')) usage(`unknown option ${JSON.stringify(a.slice(0, 40))}`);
     else if (!all.includes(a)) usage(`unknown benchmark ${JSON.stringify(a.slice(0, 40))}; one of: ${all.join(', ')}`);
     else o.names.push(a);
   }
-  o.readme ??= path.join(path.dirname(path.dirname(o.results)), 'README.md');
   return o;
 }
 
-const readJson = (f) => JSON.parse(readFileSync(f, 'utf8'));
+/** Bad input (a results file, a README): reported as one line naming the file, never as a stack. */
+class InputError extends Error {}
+
+/** A results file's content: a JSON object whose `results`, when present, is an object of benchmark entries. */
+function readJson(file) {
+  let data;
+  try {
+    data = JSON.parse(readFileSync(file, 'utf8'));
+  } catch (err) {
+    throw new InputError(`${file} is not a readable JSON file: ${String(err?.message ?? err).slice(0, 160)}`);
+  }
+  const isObject = (v) => v !== null && typeof v === 'object' && !Array.isArray(v);
+  if (!isObject(data) || (data.results !== undefined && !isObject(data.results)))
+    throw new InputError(
+      `${file} is not a results file: expected {"results": {"<benchmark>": {...}}}, got ` +
+        `${JSON.stringify(data).slice(0, 80)}`,
+    );
+  return data;
+}
 
 function writeAtomic(file, text) {
   mkdirSync(path.dirname(file), { recursive: true });
@@ -63,18 +91,31 @@ function writeAtomic(file, text) {
   renameSync(`${file}.tmp`, file);
 }
 
-/** Renders README's generated part from the results directory: latest.json, then the other machines' files. */
-export function renderReadme(resultsDir, readmeFile) {
-  const latestFile = path.join(resultsDir, 'latest.json');
-  const latest = existsSync(latestFile) ? readJson(latestFile) : { results: {} };
+/**
+ * README's new text, generated from lastFile as the last run, then the other files of its directory. Reads and
+ * validates every input, so that a full run calls it before measuring and stops at once on a corrupt file.
+ */
+function renderedReadme(lastFile, readmeFile) {
+  const resultsDir = path.dirname(lastFile);
+  const latest = existsSync(lastFile) ? readJson(lastFile) : { results: {} };
   const others = existsSync(resultsDir)
     ? readdirSync(resultsDir)
-        .filter((f) => f.endsWith('.json') && f !== 'latest.json')
+        .filter((f) => f.endsWith('.json') && f !== path.basename(lastFile))
         .sort()
         .map((file) => ({ file, data: readJson(path.join(resultsDir, file)) }))
     : [];
   const readme = existsSync(readmeFile) ? readFileSync(readmeFile, 'utf8') : '# Benchmarks\n';
-  writeAtomic(readmeFile, spliceReadme(readme, renderGenerated(latest, { others, order: all })));
+  const generated = renderGenerated(latest, { others, order: all });
+  try {
+    return spliceReadme(readme, generated);
+  } catch (err) {
+    throw new InputError(`${readmeFile}: ${String(err?.message ?? err).slice(0, 200)}`);
+  }
+}
+
+/** Renders README's generated part: lastFile as the last run, then the other files of its directory. */
+export function renderReadme(lastFile, readmeFile) {
+  writeAtomic(readmeFile, renderedReadme(lastFile, readmeFile));
 }
 
 const seconds = (name, dflt) => {
@@ -83,7 +124,7 @@ const seconds = (name, dflt) => {
   return v;
 };
 
-async function measure(opts) {
+async function measure(opts, previous) {
   const scale = Number(process.env.BENCH_SCALE ?? 1) || 1;
   const perBench = seconds('BENCH_TIMEOUT_S', 150 * scale);
   const budget = seconds('BENCH_BUDGET_S', 900 * scale);
@@ -174,7 +215,6 @@ async function measure(opts) {
     console.log(`\n${name}: ${((Date.now() - start) / 1000).toFixed(1)} s, load average after: ${loadAverage()}\n`);
   }
   // Merge: a run of some benchmarks keeps the latest figures of the others (each says when and where).
-  const previous = existsSync(opts.results) ? readJson(opts.results) : {};
   const merged = { ...(previous.results ?? {}), ...results };
   writeAtomic(
     opts.results,
@@ -185,6 +225,20 @@ async function measure(opts) {
 
 async function main() {
   const opts = parseArgs(process.argv.slice(2));
+  // --render --results FILE renders FILE's runs; after a measurement into another machine's FILE, its directory's
+  // latest.json stays the last run and FILE is its own section (FILE is the last run where there is no latest.json).
+  const latestFile = path.join(path.dirname(opts.results), 'latest.json');
+  const lastFile = () => (opts.render || !existsSync(latestFile) ? opts.results : latestFile);
+  let previous;
+  try {
+    // Before measuring: a corrupt results file or README stops the run now, not after minutes of figures are lost.
+    previous = existsSync(opts.results) ? readJson(opts.results) : {};
+    renderedReadme(lastFile(), opts.readme);
+  } catch (err) {
+    if (!(err instanceof InputError)) throw err;
+    console.error(`run.js: ${err.message}`);
+    process.exit(1);
+  }
   // monitor-cost forces collections between phases; give it gc() without asking every caller for the flag.
   if (!opts.render && typeof globalThis.gc !== 'function' && !process.env.OVERNIGHT_BENCH_CHILD) {
     const r = spawnSync(process.execPath, ['--expose-gc', fileURLToPath(import.meta.url), ...process.argv.slice(2)], {
@@ -193,8 +247,14 @@ async function main() {
     });
     process.exit(r.status ?? 1);
   }
-  const failed = opts.render ? 0 : await measure(opts);
-  renderReadme(path.dirname(opts.results), opts.readme);
+  const failed = opts.render ? 0 : await measure(opts, previous);
+  try {
+    renderReadme(lastFile(), opts.readme);
+  } catch (err) {
+    if (!(err instanceof InputError)) throw err;
+    console.error(`run.js: ${err.message}`);
+    process.exit(1);
+  }
   console.log(`README rendered: ${path.relative(process.cwd(), opts.readme)}`);
   if (failed) console.error(`${failed} benchmark(s) failed or were not run`);
   // Exit now: a timed-out benchmark may still hold handles open.

@@ -81,6 +81,32 @@ function ordered(results, order) {
   return names;
 }
 
+/** The fields a renderer walks as lists; anything else there would be a TypeError mid-render. */
+const LISTS = ['head', 'rows', 'notes', 'targets'];
+
+/** Why a benchmark's entry cannot be rendered, or null when it can. */
+function invalidEntry(r) {
+  if (r === null || typeof r !== 'object' || Array.isArray(r))
+    return `${String(JSON.stringify(r) ?? r).slice(0, 60)} is not an object`;
+  for (const k of LISTS) if (r[k] != null && !Array.isArray(r[k])) return `its ${k} is not a list`;
+  if (r.rows?.some((row) => !Array.isArray(row))) return 'a row of its table is not a list';
+  if (r.targets?.some((t) => t === null || typeof t !== 'object')) return 'a target is not an object';
+  return null;
+}
+
+/** The results with every entry that cannot be rendered replaced by a failure saying why (never a TypeError). */
+function checked(results) {
+  const out = {};
+  for (const [name, r] of Object.entries(results ?? {})) {
+    const why = invalidEntry(r);
+    out[name] = why
+      ? { ...(why.endsWith('not an object') ? {} : r), error: `invalid entry in the results: ${why}` }
+      : r;
+    if (why) for (const k of LISTS) delete out[name][k];
+  }
+  return out;
+}
+
 /** A results file is in the current format when every benchmark in it says its load average or why it failed. */
 export function isCurrentFormat(data) {
   const rs = Object.values(data?.results ?? {});
@@ -93,7 +119,7 @@ export function isCurrentFormat(data) {
  * sections when in the current format, listed as skipped otherwise); order: run.js's list of benchmarks.
  */
 export function renderGenerated(latest, { others = [], order = [] } = {}) {
-  const results = latest?.results ?? {};
+  const results = checked(latest?.results);
   const names = ordered(results, order);
   const out = [
     BEGIN,
@@ -121,10 +147,11 @@ export function renderGenerated(latest, { others = [], order = [] } = {}) {
   const skipped = others.filter((o) => !isCurrentFormat(o.data));
   for (const { file, data } of current) {
     out.push(`## ${file}: ${data.machine ?? 'machine not recorded'}, ${when(data.date)}`, '');
-    const on = ordered(data.results, order);
-    const s = summary(on, data.results);
+    const rs = checked(data.results);
+    const on = ordered(rs, order);
+    const s = summary(on, rs);
     if (s) out.push(s, '');
-    for (const name of on) out.push(renderBenchmark(name, data.results[name], '###'));
+    for (const name of on) out.push(renderBenchmark(name, rs[name], '###'));
   }
   if (skipped.length) {
     out.push(
@@ -145,6 +172,9 @@ export function renderGenerated(latest, { others = [], order = [] } = {}) {
 export function spliceReadme(readme, generated) {
   const b = readme.indexOf(BEGIN);
   const e = readme.indexOf(END, b + BEGIN.length);
+  const firstEnd = readme.indexOf(END);
+  if (b >= 0 && firstEnd >= 0 && firstEnd < b)
+    throw new Error(`README's ${END} comes before its ${BEGIN}: put the markers back in order by hand`);
   if (b < 0 || e < 0) {
     if (b >= 0 || readme.includes(END)) throw new Error(`README has one of ${BEGIN} / ${END} but not the other`);
     return `${readme}${readme.endsWith('\n') ? '' : '\n'}\n${generated}\n`;

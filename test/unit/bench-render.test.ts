@@ -1,7 +1,7 @@
 // The renderer behind `npm run bench` / `node benchmarks/run.js --render`: benchmarks/README.md's figures come from
 // results/latest.json, with date, machine, load average and targets; the hand-written head is never touched.
 import { execFile } from 'node:child_process';
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
@@ -135,6 +135,20 @@ describe('benchmarks README renderer', () => {
     expect(() => render.spliceReadme(`x ${render.BEGIN} y`, 'g')).toThrow(/but not the other/);
   });
 
+  it('renders an entry that is not a benchmark result as invalid, never a TypeError', () => {
+    const bad = { results: { zzz: null, yyy: { title: 'y', date: '2026-11-27T13:00:00.000Z', rows: 'x' }, sampler } };
+    const out = render.renderGenerated(bad, { order: ['sampler'] });
+    expect(out).toContain('### zzz — `zzz`');
+    expect(out).toContain('**Failed in that run:** invalid entry in the results: null is not an object. No figures.');
+    expect(out).toContain('invalid entry in the results: its rows is not a list');
+    expect(out).toContain('| 1 ms, default | 2.61 % | 2.20 % | 1.19x |');
+  });
+
+  it('says so when the end marker comes before the begin marker', () => {
+    const readme = `# B\n${render.END}\nmiddle\n${render.BEGIN}\n`;
+    expect(() => render.spliceReadme(readme, 'g')).toThrow(/bench:end --> comes before its <!-- bench:begin/);
+  });
+
   it('interleaveRounds alternates the order of the cases every round and takes the median over rounds', async () => {
     const order: string[] = [];
     let a = 0;
@@ -151,6 +165,14 @@ describe('benchmarks README renderer', () => {
   });
 });
 
+/** Runs run.js; null when it exits 0, else its exit code and stderr. */
+function run(args: string[], cwd: string, env: NodeJS.ProcessEnv = process.env) {
+  return promisify(execFile)(process.execPath, [runJs, ...args], { cwd, env, timeout: 60_000 }).then(
+    () => null,
+    (e: unknown) => e as { code: number; stdout: string; stderr: string },
+  );
+}
+
 describe('node benchmarks/run.js --render', () => {
   let dir = '';
   afterEach(() => rmSync(dir, { recursive: true, force: true }));
@@ -162,9 +184,8 @@ describe('node benchmarks/run.js --render', () => {
     writeFileSync(results, JSON.stringify(latest));
     const head = '# Benchmarks\n\nHand-written: how to run.  \n\n';
     writeFileSync(path.join(dir, 'README.md'), `${head}${render.BEGIN}\nstale\n${render.END}\n`);
-    const { stdout } = await promisify(execFile)(process.execPath, [runJs, '--render', '--results', results], {
-      timeout: 60_000,
-    });
+    const args = [runJs, '--render', '--results', results, '--readme', path.join(dir, 'README.md')];
+    const { stdout } = await promisify(execFile)(process.execPath, args, { timeout: 60_000 });
     expect(stdout).toContain('README rendered');
     const readme = readFileSync(path.join(dir, 'README.md'), 'utf8');
     expect(readme.startsWith(head + render.BEGIN)).toBe(true);
@@ -172,6 +193,91 @@ describe('node benchmarks/run.js --render', () => {
     expect(readme).toContain('| 1 ms, default | 2.61 % | 2.20 % | 1.19x |');
     expect(readme).toContain('| p99 jitter | 240 µs | < 200 µs | **not met** |');
     expect(readme.endsWith(`${render.END}\n`)).toBe(true);
+  });
+
+  it('refuses an option as the value of --results / --readme and a non-.md --readme, writing nothing', async () => {
+    dir = mkdtempSync(path.join(tmpdir(), 'ovn-bench-render-'));
+    const cwd = path.join(dir, 'a/b');
+    mkdirSync(cwd, { recursive: true });
+    for (const [args, msg] of [
+      [['--render', '--results', '--readme'], /--results needs a file/],
+      [['--render', '--readme', '--results', 'x.json'], /--readme needs a file/],
+      [['--render', '--readme', 'notes.txt'], /--readme must name a \.md file, got "notes.txt"/],
+    ] as const) {
+      const err = await run([...args], cwd);
+      expect(err?.code).toBe(64);
+      expect(err?.stderr).toMatch(msg);
+    }
+    // The old parse took "--readme" as the results file and wrote the README two levels above it.
+    expect(existsSync(path.join(dir, 'a/README.md'))).toBe(false);
+    expect(readdirSync(cwd)).toEqual([]);
+  });
+
+  it('--render --results FILE renders FILE as the last run, the other files of its dir as other machines', async () => {
+    dir = mkdtempSync(path.join(tmpdir(), 'ovn-bench-render-'));
+    mkdirSync(path.join(dir, 'x'));
+    const mine = { ...latest, machine: 'mine-machine', results: { sampler: { ...sampler, machine: 'mine-machine' } } };
+    writeFileSync(path.join(dir, 'x/mine.json'), JSON.stringify(mine));
+    writeFileSync(path.join(dir, 'x/latest.json'), JSON.stringify({ ...latest, machine: 'latest-machine' }));
+    const readme = path.join(dir, 'out/README.md');
+    const err = await run(['--render', '--results', path.join(dir, 'x/mine.json'), '--readme', readme], dir);
+    expect(err).toBeNull();
+    const text = readFileSync(readme, 'utf8');
+    const last = text.slice(text.indexOf('## Figures of the last run'), text.indexOf('## latest.json'));
+    expect(last).toContain('on mine-machine;');
+    expect(last).not.toContain('ENOENT: /dev/kmsg');
+    expect(text).toContain('## latest.json: latest-machine, 2026-11-27 13:05 UTC');
+    expect(text).not.toContain('## mine.json');
+    // Never a README derived from the results file's place (that was /tmp/README.md for /tmp/x/mine.json).
+    expect(existsSync(path.join(dir, 'README.md'))).toBe(false);
+  });
+
+  it('defaults the README to benchmarks/README.md whatever --results says', async () => {
+    const runMod = (await import(pathToFileURL(runJs).href)) as {
+      parseArgs: (argv: string[]) => { readme: string; results: string };
+    };
+    const o = runMod.parseArgs(['--render', '--results', '/tmp/x/mine.json']);
+    expect(o.readme).toBe(path.join(root, 'benchmarks/README.md'));
+    expect(o.results).toBe('/tmp/x/mine.json');
+  });
+
+  it('names an invalid JSON file in results/ in one line, with no stack, and leaves the README alone', async () => {
+    dir = mkdtempSync(path.join(tmpdir(), 'ovn-bench-render-'));
+    mkdirSync(path.join(dir, 'results'));
+    writeFileSync(path.join(dir, 'results/latest.json'), JSON.stringify(latest));
+    writeFileSync(path.join(dir, 'results/h100-broken.json'), `{"results": {"sampler": ${'9'.repeat(5000)}`);
+    const readme = path.join(dir, 'README.md');
+    writeFileSync(readme, '# mine\n');
+    const err = await run(['--render', '--results', path.join(dir, 'results/latest.json'), '--readme', readme], dir);
+    expect(err?.code).toBe(1);
+    expect(err?.stderr).toMatch(/^run\.js: \S*h100-broken\.json is not a readable JSON file: /);
+    expect(err?.stderr).not.toMatch(/\n\s+at /);
+    expect(err!.stderr.length).toBeLessThan(600);
+    expect(readFileSync(readme, 'utf8')).toBe('# mine\n');
+  });
+
+  it('names the README whose end marker precedes its begin marker', async () => {
+    dir = mkdtempSync(path.join(tmpdir(), 'ovn-bench-render-'));
+    writeFileSync(path.join(dir, 'latest.json'), JSON.stringify(latest));
+    const readme = path.join(dir, 'B.md');
+    writeFileSync(readme, `${render.END}\n${render.BEGIN}\n`);
+    const err = await run(['--render', '--results', path.join(dir, 'latest.json'), '--readme', readme], dir);
+    expect(err?.code).toBe(1);
+    expect(err?.stderr).toContain(`run.js: ${readme}: README's ${render.END} comes before its ${render.BEGIN}`);
+  });
+
+  it('a full run reads latest.json before measuring: a corrupt one stops it at once, naming the file', async () => {
+    dir = mkdtempSync(path.join(tmpdir(), 'ovn-bench-render-'));
+    const results = path.join(dir, 'latest.json');
+    writeFileSync(results, '{"results": {"sampler": {"title": "half-writ');
+    // A budget spent at once: without the check the run would still start (and print its header), measuring nothing.
+    const env = { ...process.env, BENCH_BUDGET_S: '0.001' };
+    const err = await run(['--results', results, '--readme', path.join(dir, 'R.md'), 'host-sample'], dir, env);
+    expect(err?.code).toBe(1);
+    expect(err?.stderr).toContain(`run.js: ${results} is not a readable JSON file`);
+    expect(err?.stdout).not.toContain('overnight-ops benchmarks');
+    expect(readFileSync(results, 'utf8')).toBe('{"results": {"sampler": {"title": "half-writ');
+    expect(existsSync(path.join(dir, 'R.md'))).toBe(false);
   });
 
   it('refuses an unknown benchmark name, naming it and the allowed ones', async () => {
