@@ -2,6 +2,7 @@
 import type { Command } from 'commander';
 import Table from 'cli-table3';
 import { loadConfig } from '../config/load.js';
+import { describeValue } from '../config/validation.js';
 import { ingestOnce } from '../events/ingest.js';
 import { openDatabase } from '../store/database.js';
 import { parseDuration } from './audit.js';
@@ -40,7 +41,7 @@ export function registerEventsCommand(program: Command): void {
         : undefined;
       if (kinds?.some((k) => !/^[a-z_]{1,40}$/.test(k)))
         throw new Error(
-          `--kind: got "${flags.kind!.slice(0, 80)}"; expected comma-separated kinds such as xid,oom_kill,hung_task`,
+          `--kind: got ${describeValue(flags.kind)}; expected comma-separated kinds such as xid,oom_kill,hung_task`,
         );
       const { config } = loadConfig(flags.config);
       const db = openDatabase(config.stateDir);
