@@ -118,4 +118,16 @@ describe('overnight CLI basics', () => {
     expect(r.code).toBe(2);
     expect(r.stderr).toContain('overnight: --drain: only with --nhc');
   }, 30_000);
+
+  it('events --kind refuses an unknown kind, listing the known ones (it returned [] and exit 0)', async () => {
+    const { file } = writeConfig();
+    const r = await cli(['events', '--kind', 'xid,nope', '--json', '--config', file]);
+    expect(r.code).toBe(1);
+    expect(r.stdout).toBe('');
+    expect(r.stderr).toMatch(/^overnight: --kind: unknown "nope"; expected comma-separated kinds from: .*\boom_kill\b/);
+    expect(r.stderr).toMatch(/\bxid\b/);
+    const ok = await cli(['events', '--kind', 'xid', '--json', '--config', file]);
+    expect(ok.code).toBe(0);
+    expect(Array.isArray(JSON.parse(ok.stdout))).toBe(true);
+  }, 60_000);
 });
