@@ -2,6 +2,7 @@
 import type { Command } from 'commander';
 import Table from 'cli-table3';
 import { loadConfig } from '../config/load.js';
+import { describeValue } from '../config/validation.js';
 import { AuditLog } from '../policy/audit-log.js';
 import { openDatabase } from '../store/database.js';
 import { printJson } from './format.js';
@@ -17,7 +18,7 @@ interface AuditFlags {
 /** "90s", "15m", "2h", "1d" -> milliseconds. */
 export function parseDuration(text: string): number {
   const m = /^(\d+(?:\.\d+)?)\s*(s|m|h|d)$/.exec(text.trim());
-  if (!m) throw new Error(`--since: got "${text}"; expected a duration such as 30m, 2h or 1d`);
+  if (!m) throw new Error(`--since: got ${describeValue(text)}; expected a duration such as 30m, 2h or 1d`);
   return Number(m[1]) * { s: 1e3, m: 60e3, h: 3600e3, d: 86400e3 }[m[2] as 's' | 'm' | 'h' | 'd'];
 }
 

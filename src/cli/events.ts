@@ -2,10 +2,15 @@
 import type { Command } from 'commander';
 import Table from 'cli-table3';
 import { loadConfig } from '../config/load.js';
+import { describeValue } from '../config/validation.js';
 import { ingestOnce } from '../events/ingest.js';
+import { KMSG_RULES } from '../events/kmsg-catalog.js';
 import { openDatabase } from '../store/database.js';
 import { parseDuration } from './audit.js';
 import { printJson } from './format.js';
+
+/** Kinds written by sources other than the kernel-log catalog (boots, GPU resets, alerts, node checks, NVML). */
+const OTHER_KINDS = ['boot', 'gpu_reset', 'kmsg_lost', 'alert', 'operator_check', 'xid'];
 
 interface EventsFlags {
   since: string;
@@ -40,7 +45,7 @@ export function registerEventsCommand(program: Command): void {
         : undefined;
       if (kinds?.some((k) => !/^[a-z_]{1,40}$/.test(k)))
         throw new Error(
-          `--kind: got "${flags.kind!.slice(0, 80)}"; expected comma-separated kinds such as xid,oom_kill,hung_task`,
+          `--kind: got ${describeValue(flags.kind)}; expected comma-separated kinds such as xid,oom_kill,hung_task`,
         );
       const { config } = loadConfig(flags.config);
       const db = openDatabase(config.stateDir);
@@ -49,6 +54,20 @@ export function registerEventsCommand(program: Command): void {
         const { events, kernelLog } = await ingestOnce(db, config);
         if (kernelLog && !kernelLog.available)
           process.stderr.write(`overnight: kernel log not read: ${kernelLog.reason}\n`);
+        if (kinds) {
+          // Known: what the kernel-log catalog and the other sources write, and whatever the store holds.
+          const known = new Set([
+            ...KMSG_RULES.map((r) => r.kind),
+            ...OTHER_KINDS,
+            ...events.counts().map((c) => c.kind),
+          ]);
+          const unknown = kinds.filter((k) => !known.has(k));
+          if (unknown.length)
+            throw new Error(
+              `--kind: unknown ${unknown.map((k) => describeValue(k)).join(', ')}; expected comma-separated kinds ` +
+                `from: ${[...known].sort().join(', ')}`,
+            );
+        }
         const list = events.list({ sinceMs, ...(kinds ? { kinds } : {}), limit });
         if (flags.json || !process.stdout.isTTY) {
           printJson(

@@ -9,6 +9,7 @@
  */
 import type { Command } from 'commander';
 import { loadConfig } from '../config/load.js';
+import { describeValue } from '../config/validation.js';
 import { HealthMonitor, type CheckType, type HealthReport } from '../health/health-monitor.js';
 import { EventHealth } from '../events/event-health.js';
 import { GpuInventory } from '../events/gpu-inventory.js';
@@ -115,10 +116,13 @@ export function registerHealthCommand(program: Command): void {
       const timeoutS = flags.timeout === undefined ? (flags.npd ? NPD_DEFAULT_TIMEOUT_S : 30) : Number(flags.timeout);
       try {
         if (!Number.isFinite(timeoutS) || timeoutS <= 0 || timeoutS > 3600)
-          throw new Error(`--timeout: got "${flags.timeout}"; expected seconds in (0, 3600]`);
+          throw new Error(`--timeout: got ${describeValue(flags.timeout)}; expected seconds in (0, 3600]`);
         if (!['quick', 'full'].includes(flags.check))
-          throw new Error(`--check: got "${flags.check}"; expected quick or full`);
+          throw new Error(`--check: got ${describeValue(flags.check)}; expected quick or full`);
         if (flags.npd && flags.nhc) throw new Error('--npd and --nhc: choose one plugin contract');
+        // Without --nhc the drain would be silently skipped: the operator asked for it, so say so.
+        if (flags.drain && !flags.nhc)
+          throw new Error('--drain: only with --nhc (Slurm HealthCheckProgram); add --nhc');
         config = loadConfig(flags.config).config;
         failOn = flags.failOn ?? config.slurm.failOn;
         if (failOn !== 'critical' && failOn !== 'degraded')

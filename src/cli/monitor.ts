@@ -1,5 +1,5 @@
 /** `overnight monitor`: the overnight loop as a daemon (live view on a terminal, JSON lines otherwise). */
-import { createWriteStream, openSync, type WriteStream } from 'node:fs';
+import { createWriteStream, openSync, statSync, type WriteStream } from 'node:fs';
 import type { Server } from 'node:http';
 import type { Command } from 'commander';
 import { loadConfig } from '../config/load.js';
@@ -10,6 +10,7 @@ import { OvernightMonitor } from '../monitor/overnight-monitor.js';
 import { loadNative } from '../native.js';
 import { implicitScope, noScopeMessage } from '../policy/implicit-scope.js';
 import { CliError, EX_CONFIG } from './errors.js';
+import { listenHost, port, positiveInt, secondsIn } from './flag-values.js';
 
 /**
  * Opens the log file before anything starts, so that a missing directory or a permission problem is
@@ -36,6 +37,9 @@ function openLogFile(file: string): WriteStream {
 
 /** A configuration error is EX_CONFIG: systemd's RestartPreventExitStatus=78 stops the restart loop. */
 function loadConfigOrExit(file: string | undefined): ReturnType<typeof loadConfig> {
+  // A directory would surface as a bare EISDIR without the path.
+  if (file !== undefined && statSync(file, { throwIfNoEntry: false })?.isDirectory())
+    throw new CliError(`--config ${file}: is a directory; expected a JSON configuration file`, EX_CONFIG);
   try {
     return loadConfig(file);
   } catch (err) {
@@ -57,12 +61,12 @@ function checkRecoveryScope(config: {
 
 interface MonitorFlags {
   config?: string;
-  interval?: string;
-  metrics?: string;
+  interval?: number;
+  metrics?: number;
   metricsHost: string;
   logFile?: string;
   json?: boolean;
-  cycles?: string;
+  cycles?: number;
 }
 
 export function registerMonitorCommand(program: Command): void {
@@ -73,18 +77,21 @@ export function registerMonitorCommand(program: Command): void {
         'PSI, Xids, exits, deadlines)',
     )
     .option('--config <file>', 'configuration file')
-    .option('--interval <seconds>', 'seconds between cycles (default: monitor.intervalSec, 300)')
-    .option('--metrics <port>', 'serve Prometheus metrics on this port at /metrics')
-    .option('--metrics-host <host>', 'address for --metrics', '127.0.0.1')
+    // The bounds of monitor.intervalSec: past 2^31 ms, setTimeout fires after 1 ms (a busy loop).
+    .option(
+      '--interval <seconds>',
+      'seconds between cycles, 0.05 to 86400 (default: monitor.intervalSec, 300)',
+      secondsIn('--interval', 0.05, 86_400, EX_CONFIG),
+    )
+    .option('--metrics <port>', 'serve Prometheus metrics on this port at /metrics', port('--metrics', EX_CONFIG))
+    .option('--metrics-host <host>', 'address for --metrics', listenHost('--metrics-host', EX_CONFIG), '127.0.0.1')
     .option('--log-file <file>', 'append JSON lines here instead of stderr')
     .option('--json', 'JSON lines even on a terminal')
-    .option('--cycles <n>', 'stop after n cycles (default: run until SIGTERM)')
+    .option('--cycles <n>', 'stop after n cycles (default: run until SIGTERM)', positiveInt('--cycles', EX_CONFIG))
     .action(async (flags: MonitorFlags) => {
       const { config, path } = loadConfigOrExit(flags.config);
-      const interval = flags.interval === undefined ? config.monitor.intervalSec : Number(flags.interval);
-      if (!Number.isFinite(interval) || interval < 0.05)
-        throw new Error(`--interval: got ${flags.interval}; expected seconds >= 0.05`);
-      const cycles = flags.cycles === undefined ? Infinity : Number(flags.cycles);
+      const interval = flags.interval ?? config.monitor.intervalSec;
+      const cycles = flags.cycles ?? Infinity;
       checkRecoveryScope(config);
       const logFile = flags.logFile ? openLogFile(flags.logFile) : undefined;
       // One background Sampler, as in `serve`: host samples for the thresholds between cycles, and the
@@ -100,7 +107,7 @@ export function registerMonitorCommand(program: Command): void {
         ]);
         metrics = new OvernightMetrics(scrapeSources(ctx));
         metrics.attachEvents(ctx.events);
-        metricsServer = await serveMetrics(metrics, Number(flags.metrics), flags.metricsHost);
+        metricsServer = await serveMetrics(metrics, flags.metrics, flags.metricsHost);
       }
       const out: WriteStream | NodeJS.WriteStream = logFile ?? process.stderr;
       const live = !flags.json && !flags.logFile && process.stdout.isTTY;
@@ -144,10 +151,11 @@ export function registerMonitorCommand(program: Command): void {
             config: path ?? 'defaults',
             interval_s: intervalMs / 1000,
             recover: config.monitor.recover,
-            metrics: flags.metrics
-              ? `http://${flags.metricsHost}:${metricsServer && (metricsServer.address() as { port: number }).port}` +
-                '/metrics'
-              : null,
+            metrics:
+              flags.metrics !== undefined
+                ? `http://${flags.metricsHost}:${metricsServer && (metricsServer.address() as { port: number }).port}` +
+                  '/metrics'
+                : null,
           })}\n`,
         );
       await monitor.run(ac.signal, cycles);

@@ -73,7 +73,9 @@ export function registerRecordCommand(program: Command): void {
       const ms = Number(flags.intervalMs);
       if (!Number.isFinite(ms) || ms < 0.1 || ms > 60_000)
         throw new Error(`--interval-ms: got ${flags.intervalMs}; expected milliseconds in [0.1, 60000]`);
-      const child = spawn(argv[0]!, argv.slice(1), { stdio: 'inherit' });
+      // Its own process group (detached: setsid), so a signal reaches what the command started too:
+      // `sh -c 'sleep 302; ...'` killed by pid alone leaves the sleep behind.
+      const child = spawn(argv[0]!, argv.slice(1), { stdio: 'inherit', detached: true });
       await new Promise<void>((resolve, reject) => {
         child.once('spawn', resolve);
         child.once('error', reject);
@@ -85,10 +87,19 @@ export function registerRecordCommand(program: Command): void {
         realtime: !!flags.realtime,
         ...(flags.gpus ? { gpus: 'all' as const, gpuIntervalUs: Math.max(ms * 1000, 10_000) } : {}),
       }).start();
-      const forward = (sig: NodeJS.Signals) => () => child.kill(sig);
-      process.on('SIGINT', forward('SIGINT'));
-      process.on('SIGTERM', forward('SIGTERM'));
+      const signalGroup = (sig: NodeJS.Signals) => {
+        try {
+          process.kill(-child.pid!, sig);
+        } catch {
+          // ESRCH: the group is empty already.
+        }
+      };
+      process.on('SIGINT', () => signalGroup('SIGINT'));
+      process.on('SIGTERM', () => signalGroup('SIGTERM'));
+      // Whatever the command left running in its group does not outlive record (its own exit, or a crash).
+      process.once('exit', () => signalGroup('SIGTERM'));
       const code = await new Promise<number | null>((resolve) => child.once('exit', (c) => resolve(c)));
+      signalGroup('SIGTERM');
       const report = benchmarkReport(sampler.stop(), sampler.options);
       const text = flags.json
         ? JSON.stringify({ command: argv, exitCode: code, ...report }, null, 2)

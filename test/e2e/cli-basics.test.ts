@@ -94,4 +94,40 @@ describe('overnight CLI basics', () => {
     const good = writeConfig({ server: { token: t1 } });
     expect((await cli(['audit', '--config', good.file])).code).toBe(0);
   });
+
+  it('echoes a bad flag value bounded (60 characters and the length), never whole', async () => {
+    const { file } = writeConfig();
+    const long = `${'x'.repeat(299)}Z`;
+    const cut = `"${'x'.repeat(60)}…" (300 characters)`;
+    const runs = [
+      { args: ['health', '--check', long], flag: '--check', code: 2 },
+      { args: ['health', '--timeout', long], flag: '--timeout', code: 2 },
+      { args: ['events', '--since', long], flag: '--since', code: 1 },
+    ];
+    for (const { args, flag, code } of runs) {
+      const r = await cli([...args, '--config', file]);
+      expect(r.code).toBe(code);
+      expect(r.stderr).toContain(`overnight: ${flag}: got ${cut}; expected`);
+      expect(r.stderr + r.stdout).not.toContain('Z');
+    }
+  }, 60_000);
+
+  it('health --drain without --nhc is refused, not silently ignored', async () => {
+    const { file } = writeConfig();
+    const r = await cli(['health', '--drain', '--config', file]);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toContain('overnight: --drain: only with --nhc');
+  }, 30_000);
+
+  it('events --kind refuses an unknown kind, listing the known ones (it returned [] and exit 0)', async () => {
+    const { file } = writeConfig();
+    const r = await cli(['events', '--kind', 'xid,nope', '--json', '--config', file]);
+    expect(r.code).toBe(1);
+    expect(r.stdout).toBe('');
+    expect(r.stderr).toMatch(/^overnight: --kind: unknown "nope"; expected comma-separated kinds from: .*\boom_kill\b/);
+    expect(r.stderr).toMatch(/\bxid\b/);
+    const ok = await cli(['events', '--kind', 'xid', '--json', '--config', file]);
+    expect(ok.code).toBe(0);
+    expect(Array.isArray(JSON.parse(ok.stdout))).toBe(true);
+  }, 60_000);
 });

@@ -125,6 +125,38 @@ describe('overnight monitor (CLI)', () => {
   }, 40_000);
 });
 
+describe('overnight monitor: bad flags', () => {
+  // Each is refused before start-up, naming the flag, with exit 78 (EX_CONFIG: systemd stops, no restart loop).
+  // Before: a huge --interval overflowed setTimeout (1 ms sleeps, a busy loop) and --cycles 0/abc ran nothing, rc 0.
+  const cases: [string[], RegExp][] = [
+    [['--interval', '3000000', '--cycles', '20'], /^overnight: --interval: got "3000000"; expected seconds from 0\.05/],
+    [['--interval', 'abc'], /^overnight: --interval: got "abc"; expected seconds/],
+    [['--cycles', 'abc'], /^overnight: --cycles: got "abc"; expected a positive integer/],
+    [['--cycles', '0'], /^overnight: --cycles: got "0"; expected a positive integer/],
+    [['--cycles', '-3'], /^overnight: --cycles: got "-3"; expected a positive integer/],
+    [['--metrics', 'abc', '--cycles', '1'], /^overnight: --metrics: got "abc"; expected a TCP port/],
+    [['--metrics-host', '256.1.1.1', '--cycles', '1'], /^overnight: --metrics-host: got "256\.1\.1\.1"; expected/],
+  ];
+  it.each(cases)(
+    'refuses %j with exit 78',
+    async (args, message) => {
+      const { file } = writeConfig();
+      const r = await runCli(['monitor', '--config', file, '--json', ...args]);
+      expect(r.stderr).toMatch(message);
+      expect(r.stderr.trim().split('\n')).toHaveLength(1);
+      expect(r.code).toBe(78);
+    },
+    30_000,
+  );
+
+  it('says a --config that is a directory is one, with the path', async () => {
+    const dir = mkdtempSync(path.join(tmpdir(), 'overnight-cfgdir-'));
+    const r = await runCli(['monitor', '--config', dir, '--cycles', '1', '--json']);
+    expect(r.stderr.trim()).toBe(`overnight: --config ${dir}: is a directory; expected a JSON configuration file`);
+    expect(r.code).toBe(78);
+  }, 30_000);
+});
+
 describe('overnight health --nhc (Slurm HealthCheckProgram)', () => {
   it('exits 0 on a healthy node and 1 with a one-line reason on a critical one', async () => {
     const { file } = writeConfig();
