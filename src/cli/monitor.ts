@@ -11,6 +11,7 @@ import { loadNative } from '../native.js';
 import { implicitScope, noScopeMessage } from '../policy/implicit-scope.js';
 import { CliError, EX_CONFIG } from './errors.js';
 import { listenHost, port, positiveInt, secondsIn } from './flag-values.js';
+import { closeHttpServer } from './serve-shutdown.js';
 
 /**
  * Opens the log file before anything starts, so that a missing directory or a permission problem is
@@ -160,7 +161,8 @@ export function registerMonitorCommand(program: Command): void {
         );
       await monitor.run(ac.signal, cycles);
       notify('STOPPING=1');
-      metricsServer?.close();
+      // Not awaited: a stalled scraper is cut off after the grace while the rest shuts down.
+      if (metricsServer) void closeHttpServer(metricsServer);
       ctx.gpu?.close();
       await ctx.close();
       if (out !== process.stderr) (out as WriteStream).end();

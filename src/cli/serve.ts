@@ -5,6 +5,7 @@ import { createOvernightContext } from '../context.js';
 import { serveOnHttp } from '../mcp/http.js';
 import { serveOnStdio } from '../mcp/stdio.js';
 import { CliError, EX_CONFIG } from './errors.js';
+import { closeHttpServer } from './serve-shutdown.js';
 
 interface ServeFlags {
   http?: string;
@@ -82,6 +83,6 @@ export function registerServeCommand(program: Command): void {
         process.once('SIGTERM', resolve);
         process.once('SIGINT', resolve);
       });
-      server.close();
+      await closeHttpServer(server);
     });
 }

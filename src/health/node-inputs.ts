@@ -59,8 +59,11 @@ export class NodeInputs {
   /** The report's recovery_status and the last recovery (which a recovery check compares with). */
   recoveries(reuseMs: number): { metric: RecoveryStatusMetric; last: RecoveryRecord | null } {
     const rec = this.sources.recoveries;
-    const journal = this.quickJournal.get(reuseMs, () =>
-      rec ? { last: rec.lastRecovery(), lastHour: rec.recentCounts(3600_000) } : null,
+    // Keyed on this process's journal writes: a check right after our own recovery sees it.
+    const journal = this.quickJournal.get(
+      reuseMs,
+      () => (rec ? { last: rec.lastRecovery(), lastHour: rec.recentCounts(3600_000) } : null),
+      String(rec?.writes ?? 0),
     ).value;
     const last = journal?.last ?? null;
     if (!rec) return { metric: { last: null, note: 'no recovery engine attached' }, last };

@@ -46,6 +46,8 @@ export interface RecoveryRecord {
 }
 
 export interface RecoveryJournal {
+  /** Records this process has written: a quick check's reused journal reading is kept only while it stands. */
+  readonly writes?: number;
   lastRecovery(): RecoveryRecord | null;
   /** Counts for the recovery_status metric. */
   recentCounts(windowMs: number): { recovered: number; failed: number; escalated: number };

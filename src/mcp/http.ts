@@ -31,6 +31,8 @@ export interface HttpOptions {
   maxQueued?: number;
   /** Seconds a client refused with 503 is asked to wait (Retry-After; default 1). */
   retryAfterSec?: number;
+  /** Milliseconds a client has to send its request headers, and then its body (408 past it; default 10 s). */
+  bodyTimeoutMs?: number;
 }
 
 function tokenMatches(header: string | undefined, token: string): boolean {
@@ -53,23 +55,44 @@ function jsonError(
   res.end(JSON.stringify({ jsonrpc: '2.0', error: { code, message }, id }));
 }
 
-/** Reads a request body of at most `max` bytes; undefined (and the request drained) when larger. */
-async function readBody(req: IncomingMessage, max: number): Promise<string | undefined> {
-  if (Number(req.headers['content-length'] ?? 0) > max) {
-    req.resume();
-    return undefined;
-  }
-  const parts: Buffer[] = [];
-  let size = 0;
-  for await (const chunk of req as AsyncIterable<Buffer>) {
-    size += chunk.length;
-    if (size > max) {
+type BodyRead = { body: string } | { refused: 'large' | 'slow' | 'gone' };
+
+/**
+ * Reads a request body of at most `max` bytes within `timeoutMs`. Runs before the request takes a
+ * concurrency slot, so a client that announces a body and never sends it holds no slot, and is cut
+ * off after the timeout instead of Node's 300 s requestTimeout.
+ */
+function readBody(req: IncomingMessage, max: number, timeoutMs: number): Promise<BodyRead> {
+  return new Promise((resolve) => {
+    if (Number(req.headers['content-length'] ?? 0) > max) {
       req.resume();
-      return undefined;
+      resolve({ refused: 'large' });
+      return;
     }
-    parts.push(chunk);
-  }
-  return Buffer.concat(parts).toString('utf8');
+    const parts: Buffer[] = [];
+    let size = 0;
+    let settled = false;
+    const finish = (r: BodyRead): void => {
+      if (settled) return;
+      settled = true;
+      clearTimeout(timer);
+      req.off('data', onData);
+      resolve(r);
+    };
+    const timer = setTimeout(() => finish({ refused: 'slow' }), timeoutMs);
+    const onData = (chunk: Buffer): void => {
+      size += chunk.length;
+      if (size <= max) parts.push(chunk);
+      else {
+        finish({ refused: 'large' });
+        req.resume();
+      }
+    };
+    req.on('data', onData);
+    req.once('end', () => finish({ body: Buffer.concat(parts).toString('utf8') }));
+    req.once('error', () => finish({ refused: 'gone' }));
+    req.once('close', () => finish({ refused: 'gone' }));
+  });
 }
 
 export async function serveOnHttp(
@@ -84,6 +107,7 @@ export async function serveOnHttp(
   let checkOrigin: OriginCheck = () => 'the server is not listening yet';
   const gate = new RequestGate(opts.maxConcurrent ?? 16, opts.maxQueued ?? 256);
   const retryAfter = String(opts.retryAfterSec ?? 1);
+  const bodyTimeoutMs = opts.bodyTimeoutMs ?? 10_000;
   const onerror = (err: Error) => process.stderr.write(`overnight: mcp http: ${err.message}\n`);
   // One pool of server instances for every request: built once, reused after each exchange.
   const pool = new ServerPool(() => createOvernightServer(context));
@@ -101,26 +125,18 @@ export async function serveOnHttp(
     { onerror, maxRequestBodySize: maxBytes },
   );
 
-  /** Runs once the request holds a slot: body checks, then the SDK's handler. */
-  async function serve(req: IncomingMessage, res: ServerResponse, release: () => void): Promise<void> {
+  /** Runs once the request holds a slot (a POST's body was read before): body checks, then the SDK's handler. */
+  async function serve(
+    req: IncomingMessage,
+    res: ServerResponse,
+    release: () => void,
+    body: string | undefined,
+  ): Promise<void> {
     // GET/DELETE (stream resumption, session end) and long-lived subscription streams cost nothing
     // while idle: they give their slot back at once, so 16 open streams cannot starve tool calls.
-    if (req.method !== 'POST') {
+    if (body === undefined) {
       release();
       return handle(req, res);
-    }
-    const body = await readBody(req, maxBytes);
-    if (body === undefined) {
-      jsonError(
-        res,
-        413,
-        -32600,
-        `request body over the limit of ${maxBytes} bytes (server.maxMessageBytes); send large data as a file ` +
-          `path, or raise server.maxMessageBytes`,
-        null,
-        { Connection: 'close' },
-      );
-      return;
     }
     let parsed: unknown;
     try {
@@ -141,6 +157,15 @@ export async function serveOnHttp(
   }
 
   const server = createServer((req, res) => {
+    admit(req, res).catch((err: unknown) => {
+      onerror(err as Error);
+      if (!res.headersSent) res.writeHead(500).end();
+    });
+  });
+  // Headers have the same bound as a body (Node's default is 60 s).
+  server.headersTimeout = bodyTimeoutMs;
+
+  async function admit(req: IncomingMessage, res: ServerResponse): Promise<void> {
     if (!checkHost(req, res)) return;
     const origin = req.headers.origin;
     if (origin !== undefined) {
@@ -162,6 +187,31 @@ export async function serveOnHttp(
       res.end('overnight-ops: the MCP endpoint is /mcp\n');
       return;
     }
+    let body: string | undefined;
+    if (req.method === 'POST') {
+      const read = await readBody(req, maxBytes, bodyTimeoutMs);
+      if ('refused' in read) {
+        if (read.refused === 'large')
+          jsonError(
+            res,
+            413,
+            -32600,
+            `request body over the limit of ${maxBytes} bytes (server.maxMessageBytes); send large data as a ` +
+              `file path, or raise server.maxMessageBytes`,
+            null,
+            { Connection: 'close' },
+          );
+        else if (read.refused === 'slow') {
+          // The rest of the body may never come: answer, then drop the connection.
+          res.once('finish', () => req.socket.destroy());
+          jsonError(res, 408, -32000, `request body not received within ${bodyTimeoutMs} ms`, null, {
+            Connection: 'close',
+          });
+        }
+        return;
+      }
+      body = read.body;
+    }
     const slot = gate.enter();
     if (!slot) {
       req.resume();
@@ -177,7 +227,7 @@ export async function serveOnHttp(
       );
       return;
     }
-    void slot.then(async (release) => {
+    await slot.then(async (release) => {
       // A client that gave up while queued frees its slot without being served.
       if (res.destroyed) {
         release();
@@ -185,13 +235,13 @@ export async function serveOnHttp(
       }
       res.once('close', release);
       try {
-        await serve(req, res, release);
+        await serve(req, res, release, body);
       } catch (err) {
         onerror(err as Error);
         if (!res.headersSent) res.writeHead(500).end();
       }
     });
-  });
+  }
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
     server.listen(opts.port, host, () => resolve());

@@ -4,9 +4,12 @@ import type { Db } from '../store/database.js';
 import { prepared } from '../store/statements.js';
 
 export class RecoveryJournalStore implements RecoveryJournal {
+  writes = 0;
+
   constructor(private readonly db: Db) {}
 
   record(r: RecoveryRecord & { result: unknown; context?: unknown }): void {
+    this.writes++;
     prepared(
       this.db,
       `INSERT INTO recoveries (id, operation_type, status, started_at, finished_at, target, before, result, ` +

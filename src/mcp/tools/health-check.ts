@@ -127,7 +127,8 @@ export function registerHealthCheck(server: McpServerLike, health: HealthMonitor
         "ports, required mounts and daemons, zombies, file descriptors and the operator's own checks. Returns status " +
         'healthy | degraded | critical, the breached thresholds with observed values, and recommendations naming the ' +
         'process, GPU or path and the tool call that would fix it. Call "quick" often (it is cheap), "full" when ' +
-        'something looks wrong, and "recovery" after recoverOperation.',
+        'something looks wrong, and "recovery" after recoverOperation. "quick" may reuse readings up to one sampler ' +
+        'tick (at most 1 s) old and reports their age in sample_age_ms.',
       inputSchema: healthCheckInput,
       outputSchema: healthCheckOutput,
       annotations: {
