@@ -1,5 +1,5 @@
 /** `overnight record -- <command>`: runs a command and reports the node over its run, like /usr/bin/time -v. */
-import { spawn } from 'node:child_process';
+import { spawn, type ChildProcess } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
 import type { Command } from 'commander';
 import Table from 'cli-table3';
@@ -75,21 +75,14 @@ export function registerRecordCommand(program: Command): void {
         throw new Error(`--interval-ms: got ${flags.intervalMs}; expected milliseconds in [0.1, 60000]`);
       // Its own process group (detached: setsid), so a signal reaches what the command started too:
       // `sh -c 'sleep 302; ...'` killed by pid alone leaves the sleep behind.
-      const child = spawn(argv[0]!, argv.slice(1), { stdio: 'inherit', detached: true });
-      await new Promise<void>((resolve, reject) => {
-        child.once('spawn', resolve);
-        child.once('error', reject);
-      });
-      const sampler = new Sampler({
-        intervalUs: ms * 1000,
-        signals: ['memory', 'cpu', 'psi', 'cgroup'],
-        pids: [child.pid!],
-        realtime: !!flags.realtime,
-        ...(flags.gpus ? { gpus: 'all' as const, gpuIntervalUs: Math.max(ms * 1000, 10_000) } : {}),
-      }).start();
+      // Forwarding is in place before the command exists: a SIGTERM that came while spawn() or the sampler
+      // started would otherwise kill record by default and leave the command's whole group running. A signal
+      // caught in that window is delivered by the handler once spawn() has returned (handlers run on the loop).
+      let child: ChildProcess | undefined;
       const signalGroup = (sig: NodeJS.Signals) => {
+        if (child?.pid === undefined) return;
         try {
-          process.kill(-child.pid!, sig);
+          process.kill(-child.pid, sig);
         } catch {
           // ESRCH: the group is empty already.
         }
@@ -98,7 +91,20 @@ export function registerRecordCommand(program: Command): void {
       process.on('SIGTERM', () => signalGroup('SIGTERM'));
       // Whatever the command left running in its group does not outlive record (its own exit, or a crash).
       process.once('exit', () => signalGroup('SIGTERM'));
-      const code = await new Promise<number | null>((resolve) => child.once('exit', (c) => resolve(c)));
+      child = spawn(argv[0]!, argv.slice(1), { stdio: 'inherit', detached: true });
+      const started = child;
+      await new Promise<void>((resolve, reject) => {
+        started.once('spawn', resolve);
+        started.once('error', reject);
+      });
+      const sampler = new Sampler({
+        intervalUs: ms * 1000,
+        signals: ['memory', 'cpu', 'psi', 'cgroup'],
+        pids: [started.pid!],
+        realtime: !!flags.realtime,
+        ...(flags.gpus ? { gpus: 'all' as const, gpuIntervalUs: Math.max(ms * 1000, 10_000) } : {}),
+      }).start();
+      const code = await new Promise<number | null>((resolve) => started.once('exit', (c) => resolve(c)));
       signalGroup('SIGTERM');
       const report = benchmarkReport(sampler.stop(), sampler.options);
       const text = flags.json
