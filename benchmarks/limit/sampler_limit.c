@@ -15,6 +15,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/prctl.h>
+#include <sys/timerfd.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -43,6 +44,7 @@ int main(int argc, char** argv) {
   if (!interval || !duration) return 2;
   const char* wait = getenv("SAMPLER_LIMIT_WAIT");
   int nanosleepWait = wait && !strcmp(wait, "nanosleep");
+  int timerfdWait = wait && !strcmp(wait, "timerfd");
   int n = argc - 3, fds[32], every[32];
   static char buf[1 << 16];
   if (n > 32) n = 32;
@@ -56,10 +58,26 @@ int main(int argc, char** argv) {
   size_t cap = duration / interval + 16, count = 0;
   double* gaps = malloc(cap * sizeof(double));
   unsigned long long start = now_ns(CLOCK_MONOTONIC), next = start, last = 0, cpu0 = now_ns(CLOCK_THREAD_CPUTIME_ID);
+  int tfd = -1;
+  if (timerfdWait) {
+    // One periodic timer armed once: each wake-up is a read() of its expiration count, with no
+    // timer to set up per sample.
+    tfd = timerfd_create(CLOCK_MONOTONIC, TFD_CLOEXEC);
+    if (tfd < 0) return 1;
+    unsigned long long first = start + interval;
+    struct itimerspec its = {{(time_t)(interval / 1000000000ULL), (long)(interval % 1000000000ULL)},
+                             {(time_t)(first / 1000000000ULL), (long)(first % 1000000000ULL)}};
+    if (timerfd_settime(tfd, TFD_TIMER_ABSTIME, &its, NULL) < 0) return 1;
+  }
   for (unsigned long long k = 0; next - start < duration; k++) {
     next += interval;
     struct timespec d = {(time_t)(next / 1000000000ULL), (long)(next % 1000000000ULL)};
-    if (nanosleepWait) {
+    if (timerfdWait) {
+      unsigned long long expirations;
+      while (read(tfd, &expirations, sizeof expirations) < 0 && errno == EINTR) {
+      }
+      if (expirations > 1) next += (expirations - 1) * interval;  // missed wake-ups are skipped, not replayed
+    } else if (nanosleepWait) {
       while (clock_nanosleep(CLOCK_MONOTONIC, TIMER_ABSTIME, &d, NULL)) {
       }
     } else {

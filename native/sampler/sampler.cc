@@ -6,7 +6,6 @@
 #include <time.h>
 
 #include <algorithm>
-#include <chrono>
 #include <cmath>
 #include <cstdio>
 #include <cstring>
@@ -15,6 +14,7 @@
 #include "../nvml/nvml_loader.h"
 #include "../proc/process.h"
 #include "channels.h"
+#include "meminfo_head.h"
 
 namespace ovn {
 namespace ch = channel;
@@ -41,12 +41,15 @@ bool Sampler::Cadence::due(uint64_t t) {
 
 Sampler::Sampler(SamplerOptions o) : o_(std::move(o)) {
   if (o_.intervalUs < 50) o_.intervalUs = 50;
-  hostOpts_.memory = o_.memory;
-  hostOpts_.cpu = o_.cpu;
-  hostOpts_.perCpu = false;
-  hostOpts_.psi = o_.psi;
-  hostOpts_.cgroup = o_.cgroup;
-  hostOpts_.load = false;  // loadavg and uptime add two reads per sample and change only every 5 s
+  pthread_condattr_t ca;
+  pthread_condattr_init(&ca);
+  pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);  // deadlines are absolute CLOCK_MONOTONIC times
+  pthread_cond_init(&wakeCv_, &ca);
+  pthread_condattr_destroy(&ca);
+  // The HostReader reads the cgroup group only; loadavg and uptime are not sampled (they change
+  // only every 5 s).
+  cgroupOpts_.memory = cgroupOpts_.cpu = cgroupOpts_.perCpu = cgroupOpts_.psi = cgroupOpts_.load = false;
+  cgroupOpts_.cgroup = true;
   if (o_.allGpus || !o_.gpus.empty()) {
     if (nvml::ensureInit() == nvml::SUCCESS) {
       if (o_.allGpus) {
@@ -90,7 +93,10 @@ Sampler::Sampler(SamplerOptions o) : o_(std::move(o)) {
   pidStart_.assign(o_.pids.size(), 0);
 }
 
-Sampler::~Sampler() { stop(); }
+Sampler::~Sampler() {
+  stop();
+  pthread_cond_destroy(&wakeCv_);
+}
 
 void Sampler::buildChannels() {
   auto add = [&](const std::string& s) { channels_.push_back(s); };
@@ -151,16 +157,27 @@ void Sampler::run() {
   const uint64_t interval = o_.intervalUs * 1000;
   uint64_t next = monotonicNowNs();
   uint64_t last = 0;
-  while (!stop_.load(std::memory_order_relaxed)) {
-    {
-      // steady_clock is CLOCK_MONOTONIC here (libstdc++ on Linux), and wait_until on it becomes one
-      // futex wait with an absolute monotonic deadline: the same one syscall and timer slack as
-      // clock_nanosleep(TIMER_ABSTIME), but stop() can wake it.
-      std::unique_lock<std::mutex> lock(wakeMu_);
-      const std::chrono::steady_clock::time_point deadline{std::chrono::nanoseconds(next)};
-      if (wakeCv_.wait_until(lock, deadline, [this] { return stop_.load(std::memory_order_relaxed); })) break;
+  for (;;) {
+    // One futex wait with an absolute monotonic deadline: the same one syscall and timer slack as
+    // clock_nanosleep(TIMER_ABSTIME) (measured alike: the benchmark's timer floor), but stop() can
+    // wake it. A periodic timerfd measured no cheaper. Returns on the deadline or on stop.
+    const timespec deadline{static_cast<time_t>(next / 1'000'000'000ULL), static_cast<long>(next % 1'000'000'000ULL)};
+    pthread_mutex_lock(&wakeMu_);
+    bool stopping;
+    while (!(stopping = stop_.load(std::memory_order_relaxed)) &&
+           pthread_cond_timedwait(&wakeCv_, &wakeMu_, &deadline) != ETIMEDOUT) {
     }
+    pthread_mutex_unlock(&wakeMu_);
+    if (stopping) break;
+    // The one clock read a sample: its timestamp, and how late this wake-up is.
     uint64_t t = monotonicNowNs();
+    if (t >= next + interval) {
+      // Fell behind (a slow read, a preempted thread): skip the missed deadlines instead of bursting.
+      uint64_t behind = (t - next) / interval;
+      std::lock_guard<std::mutex> lock(statsMu_);
+      missed_ += behind;
+      next += behind * interval;
+    }
     double* slot = ring_->slot();
     slot[0] = static_cast<double>(t) / 1e6;
     sampleOnce(slot + 1, t);
@@ -173,14 +190,6 @@ void Sampler::run() {
     }
     last = t;
     next += interval;
-    uint64_t after = monotonicNowNs();
-    if (after > next + interval) {
-      // Fell behind (a slow read, a preempted thread): skip the missed deadlines instead of bursting.
-      uint64_t behind = (after - next) / interval;
-      std::lock_guard<std::mutex> lock(statsMu_);
-      missed_ += behind;
-      next += behind * interval;
-    }
   }
   double cpuMs = currentThreadCpuMs();
   std::lock_guard<std::mutex> lock(statsMu_);
@@ -201,86 +210,104 @@ void Sampler::sampleOnce(double* v, uint64_t t) {
 
 void Sampler::sampleHost(double* v, uint64_t t) {
   if (hostLast_.empty()) return;
-  HostOptions due = hostOpts_;
-  due.cpu = o_.cpu && cpuCadence_.due(t);
-  due.psi = o_.psi && psiCadence_.due(t);
-  due.cgroup = o_.cgroup && cgroupCadence_.due(t);
-  if (due.memory || due.cpu || due.psi || due.cgroup) {
-    HostSample s;
-    host_.sample(due, s);
-    double* h = hostLast_.data();
-    if (o_.memory) {
-      const MemInfo& m = s.memory.value;
-      bool ok = s.memory.available;
-      h[ch::memory::mem_used_bytes] = ok ? static_cast<double>(m.used()) : NAN;
-      h[ch::memory::mem_available_bytes] = ok ? static_cast<double>(m.available) : NAN;
-      h[ch::memory::swap_used_bytes] = ok ? static_cast<double>(m.swapTotal - m.swapFree) : NAN;
-      h += ch::memory::count;
-    }
-    if (o_.cpu) {
-      if (due.cpu) {
-        // No tick elapsed since the last read: the utilization is the last one, not unknown.
-        const CpuUtilization& u = s.utilization;
-        if (s.hasUtilization) {
-          h[ch::cpu::cpu_busy] = u.busy, h[ch::cpu::cpu_user] = u.user, h[ch::cpu::cpu_system] = u.system;
-          h[ch::cpu::cpu_iowait] = u.iowait, h[ch::cpu::cpu_steal] = u.steal;
-        } else if (!s.cpu.available) {
-          for (int i = ch::cpu::cpu_busy; i <= ch::cpu::cpu_steal; ++i) h[i] = NAN;
-        }
-        bool ok = s.cpu.available;
-        double cdt = havePrevCpu_ ? static_cast<double>(t - prevCpuNs_) / 1e9 : 0;
-        h[ch::cpu::procs_running] = ok ? static_cast<double>(s.cpu.value.procsRunning) : NAN;
-        h[ch::cpu::procs_blocked] = ok ? static_cast<double>(s.cpu.value.procsBlocked) : NAN;
-        h[ch::cpu::ctxt_per_s] =
-            ok && havePrevCpu_ && cdt > 0 ? static_cast<double>(s.cpu.value.ctxt - prevCtxt_) / cdt : NAN;
-        if (ok) prevCtxt_ = s.cpu.value.ctxt;
-        havePrevCpu_ = ok;
-        prevCpuNs_ = t;
-      }
-      h += ch::cpu::count;
-    }
-    if (o_.psi) {
-      if (due.psi) {
-        h[ch::psi::psi_cpu_some_avg10] = s.psiCpu.available ? s.psiCpu.value.some.avg10 : NAN;
-        h[ch::psi::psi_memory_some_avg10] = s.psiMemory.available ? s.psiMemory.value.some.avg10 : NAN;
-        h[ch::psi::psi_memory_full_avg10] =
-            s.psiMemory.available && s.psiMemory.value.full.present ? s.psiMemory.value.full.avg10 : NAN;
-        h[ch::psi::psi_io_some_avg10] = s.psiIo.available ? s.psiIo.value.some.avg10 : NAN;
-        uint64_t tot = s.psiMemory.available ? s.psiMemory.value.some.totalUs : 0;
-        double pdt = havePrevPsi_ ? static_cast<double>(t - prevPsiNs_) / 1e9 : 0;
-        h[ch::psi::psi_memory_stall_frac] = s.psiMemory.available && havePrevPsi_ && pdt > 0
-                                                ? static_cast<double>(tot - prevPsiMemTotal_) / (pdt * 1e6)
-                                                : NAN;
-        prevPsiMemTotal_ = tot;
-        havePrevPsi_ = s.psiMemory.available;
-        prevPsiNs_ = t;
-      }
-      h += ch::psi::count;
-    }
-    if (o_.cgroup && due.cgroup) {
-      bool ok = s.cgroup.available;
-      const CgroupMemory& m = s.cgroup.value.memory;
-      const CgroupCpu& c = s.cgroup.value.cpu;
-      using namespace ch::cgroup;
-      h[cg_mem_usage_bytes] = ok && m.hasUsage ? static_cast<double>(m.usage) : NAN;
-      h[cg_mem_working_set_bytes] = ok && m.hasUsage && m.hasStat ? static_cast<double>(m.workingSet()) : NAN;
-      h[cg_mem_limit_bytes] = ok && m.hasLimit && m.limit != kUnlimited ? static_cast<double>(m.limit) : NAN;
-      h[cg_mem_max_events] = ok && m.hasEvents ? static_cast<double>(m.eventsMax) : NAN;
-      h[cg_oom_kills] = ok && m.hasEvents ? static_cast<double>(m.eventsOomKill) : NAN;
-      h[cg_failcnt] = ok && m.hasFailcnt ? static_cast<double>(m.failcnt) : NAN;
-      bool cpuOk = ok && c.hasStat && c.nrPeriods > prevPeriods_ && prevPeriods_ > 0;
-      if (cpuOk)
-        h[cg_cpu_throttled_frac] =
-            static_cast<double>(c.nrThrottled - prevThrottled_) / static_cast<double>(c.nrPeriods - prevPeriods_);
-      else if (!(ok && c.hasStat))
-        h[cg_cpu_throttled_frac] = NAN;
-      if (ok && c.hasStat) {
-        prevPeriods_ = c.nrPeriods;
-        prevThrottled_ = c.nrThrottled;
-      }
-    }
+  // Each group writes its slots of hostLast_ when it is due; between reads a slot repeats its value.
+  double* h = hostLast_.data();
+  if (o_.memory) {
+    readMemory(h);
+    h += ch::memory::count;
   }
-  for (size_t i = 0; i < hostLast_.size(); ++i) v[i] = hostLast_[i];
+  if (o_.cpu) {
+    if (cpuCadence_.due(t)) readCpu(h, t);
+    h += ch::cpu::count;
+  }
+  if (o_.psi) {
+    if (psiCadence_.due(t)) readPsi(h, t);
+    h += ch::psi::count;
+  }
+  if (o_.cgroup && cgroupCadence_.due(t)) readCgroup(h);
+  std::copy(hostLast_.begin(), hostLast_.end(), v);
+}
+
+void Sampler::readMemory(double* h) {
+  MemInfoHead m;
+  bool ok = memFile_.read(buf_).ok() && parseMemInfoHead(buf_, m);
+  h[ch::memory::mem_used_bytes] = ok ? static_cast<double>(m.used()) : NAN;
+  h[ch::memory::mem_available_bytes] = ok ? static_cast<double>(m.available) : NAN;
+  h[ch::memory::swap_used_bytes] = ok ? static_cast<double>(m.swapTotal - m.swapFree) : NAN;
+}
+
+void Sampler::readCpu(double* h, uint64_t t) {
+  using namespace ch::cpu;
+  bool ok = statFile_.read(buf_).ok() && parseCpuStat(buf_, cpuStat_);
+  if (!ok) {
+    for (int i = cpu_busy; i < count; ++i) h[i] = NAN;
+    havePrevCpu_ = false;
+    return;
+  }
+  // No tick elapsed since the baseline: the utilization is the last one, not unknown, and the
+  // baseline stays so that the next read measures over a real interval.
+  CpuUtilization u;
+  bool hasUtil = havePrevCpuTimes_ && cpuUtilization(prevCpuTimes_, cpuStat_.all, u);
+  if (hasUtil) {
+    h[cpu_busy] = u.busy, h[cpu_user] = u.user, h[cpu_system] = u.system;
+    h[cpu_iowait] = u.iowait, h[cpu_steal] = u.steal;
+  }
+  if (!havePrevCpuTimes_ || hasUtil) {
+    prevCpuTimes_ = cpuStat_.all;
+    havePrevCpuTimes_ = true;
+  }
+  const CpuStat& c = cpuStat_;
+  double cdt = havePrevCpu_ ? static_cast<double>(t - prevCpuNs_) / 1e9 : 0;
+  h[procs_running] = static_cast<double>(c.procsRunning);
+  h[procs_blocked] = static_cast<double>(c.procsBlocked);
+  h[ctxt_per_s] = havePrevCpu_ && cdt > 0 ? static_cast<double>(c.ctxt - prevCtxt_) / cdt : NAN;
+  prevCtxt_ = c.ctxt;
+  havePrevCpu_ = true;
+  prevCpuNs_ = t;
+}
+
+void Sampler::readPsi(double* h, uint64_t t) {
+  using namespace ch::psi;
+  Psi cpu, mem, io;
+  bool cpuOk = psiFiles_[0].read(buf_).ok() && parsePsi(buf_, cpu);
+  bool memOk = psiFiles_[1].read(buf_).ok() && parsePsi(buf_, mem);
+  bool ioOk = psiFiles_[2].read(buf_).ok() && parsePsi(buf_, io);
+  h[psi_cpu_some_avg10] = cpuOk ? cpu.some.avg10 : NAN;
+  h[psi_memory_some_avg10] = memOk ? mem.some.avg10 : NAN;
+  h[psi_memory_full_avg10] = memOk && mem.full.present ? mem.full.avg10 : NAN;
+  h[psi_io_some_avg10] = ioOk ? io.some.avg10 : NAN;
+  uint64_t tot = memOk ? mem.some.totalUs : 0;
+  double pdt = havePrevPsi_ ? static_cast<double>(t - prevPsiNs_) / 1e9 : 0;
+  h[psi_memory_stall_frac] =
+      memOk && havePrevPsi_ && pdt > 0 ? static_cast<double>(tot - prevPsiMemTotal_) / (pdt * 1e6) : NAN;
+  prevPsiMemTotal_ = tot;
+  havePrevPsi_ = memOk;
+  prevPsiNs_ = t;
+}
+
+void Sampler::readCgroup(double* h) {
+  HostSample s;
+  host_.sample(cgroupOpts_, s);
+  bool ok = s.cgroup.available;
+  const CgroupMemory& m = s.cgroup.value.memory;
+  const CgroupCpu& c = s.cgroup.value.cpu;
+  using namespace ch::cgroup;
+  h[cg_mem_usage_bytes] = ok && m.hasUsage ? static_cast<double>(m.usage) : NAN;
+  h[cg_mem_working_set_bytes] = ok && m.hasUsage && m.hasStat ? static_cast<double>(m.workingSet()) : NAN;
+  h[cg_mem_limit_bytes] = ok && m.hasLimit && m.limit != kUnlimited ? static_cast<double>(m.limit) : NAN;
+  h[cg_mem_max_events] = ok && m.hasEvents ? static_cast<double>(m.eventsMax) : NAN;
+  h[cg_oom_kills] = ok && m.hasEvents ? static_cast<double>(m.eventsOomKill) : NAN;
+  h[cg_failcnt] = ok && m.hasFailcnt ? static_cast<double>(m.failcnt) : NAN;
+  bool cpuOk = ok && c.hasStat && c.nrPeriods > prevPeriods_ && prevPeriods_ > 0;
+  if (cpuOk)
+    h[cg_cpu_throttled_frac] =
+        static_cast<double>(c.nrThrottled - prevThrottled_) / static_cast<double>(c.nrPeriods - prevPeriods_);
+  else if (!(ok && c.hasStat))
+    h[cg_cpu_throttled_frac] = NAN;
+  if (ok && c.hasStat) {
+    prevPeriods_ = c.nrPeriods;
+    prevThrottled_ = c.nrThrottled;
+  }
 }
 
 void Sampler::samplePids(double* v, uint64_t t, double dt) {
@@ -419,11 +446,10 @@ SamplerReport Sampler::snapshot() const {
 
 SamplerReport Sampler::stop() {
   if (running_.load()) {
-    {
-      std::lock_guard<std::mutex> lock(wakeMu_);  // so the thread cannot miss the wake-up between check and wait
-      stop_.store(true);
-    }
-    wakeCv_.notify_all();
+    pthread_mutex_lock(&wakeMu_);  // so the thread cannot miss the wake-up between check and wait
+    stop_.store(true);
+    pthread_cond_broadcast(&wakeCv_);
+    pthread_mutex_unlock(&wakeMu_);
     if (thread_.joinable()) thread_.join();
     if (scanner_) scanner_->stop();
     std::lock_guard<std::mutex> lock(statsMu_);

@@ -10,8 +10,9 @@
 // Thread: start/stop/read/stats from the JS thread; sampling on the sampler's own thread; process
 // scans on the ProcessScanner's thread.
 #pragma once
+#include <pthread.h>
+
 #include <atomic>
-#include <condition_variable>
 #include <memory>
 #include <mutex>
 #include <string>
@@ -83,6 +84,10 @@ class Sampler {
   void sampleOnce(double* values, uint64_t nowNs);
   void buildChannels();
   void sampleHost(double* v, uint64_t t);
+  void readMemory(double* h);
+  void readCpu(double* h, uint64_t t);
+  void readPsi(double* h, uint64_t t);
+  void readCgroup(double* h);
   void samplePids(double* v, uint64_t t, double dt);
   void sampleGpus(double* v, uint64_t t);
 
@@ -97,15 +102,27 @@ class Sampler {
   std::vector<std::string> channels_;
   std::unique_ptr<SampleRing> ring_;
   std::atomic<bool> running_{false}, stop_{false};
-  std::mutex wakeMu_;               // guards stop_ changes seen by the waiting thread
-  std::condition_variable wakeCv_;  // the sampling thread sleeps here until its next deadline
+  // The sampling thread sleeps on wakeCv_ (bound to CLOCK_MONOTONIC) until its next deadline; wakeMu_
+  // guards stop_ changes seen by the waiting thread. Plain pthreads rather than
+  // std::condition_variable: its wait_until reads the clock again after every wait to tell a
+  // timeout from a wake-up, one more clock read a sample than the wait itself needs.
+  pthread_mutex_t wakeMu_ = PTHREAD_MUTEX_INITIALIZER;
+  pthread_cond_t wakeCv_;
   std::thread thread_;
   uint64_t readCursor_ = 0;
   uint64_t droppedByReader_ = 0;
 
-  // Sampler-thread state.
+  // Sampler-thread state. The memory, CPU and PSI groups are read here from kept-open files into
+  // one reused buffer and parsed for their channels only (no HostSample, no mutex, no map lookup
+  // by path a read); the cgroup group, read every 10 ms, goes through a HostReader.
+  KeptOpenFile memFile_{"/proc/meminfo"}, statFile_{"/proc/stat"};
+  KeptOpenFile psiFiles_[3] = {KeptOpenFile("/proc/pressure/cpu"), KeptOpenFile("/proc/pressure/memory"),
+                               KeptOpenFile("/proc/pressure/io")};
+  CpuStat cpuStat_;        // reused: its per-CPU vector keeps its capacity between reads
+  CpuTimes prevCpuTimes_;  // the utilization baseline (kept while no jiffy has passed)
+  bool havePrevCpuTimes_ = false;
   HostReader host_;
-  HostOptions hostOpts_;
+  HostOptions cgroupOpts_;
   std::unique_ptr<ProcessScanner> scanner_;
   Cadence cpuCadence_, psiCadence_, cgroupCadence_, gpuCadence_;
   std::vector<double> hostLast_;  // the host channels' latest values, repeated between reads

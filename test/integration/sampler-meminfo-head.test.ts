@@ -1,0 +1,75 @@
+import { execFileSync, spawnSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { root } from '../helpers/isolated.js';
+
+// The sampler parses /proc/meminfo only up to SwapFree (native/sampler/meminfo_head.cc); its four
+// fields must equal the full parser's on this machine's file and on layouts it does not have.
+describe("the sampler's early-stopping meminfo parse", () => {
+  let dir = '';
+  let bin = '';
+  beforeAll(() => {
+    dir = mkdtempSync(path.join(tmpdir(), 'ovn-meminfo-head-'));
+    bin = path.join(dir, 'meminfo_head_check');
+    execFileSync(
+      'c++',
+      [
+        '-std=c++17',
+        '-O1',
+        '-o',
+        bin,
+        path.join(root, 'test/native/meminfo_head_check.cc'),
+        path.join(root, 'native/sampler/meminfo_head.cc'),
+        path.join(root, 'native/proc/meminfo.cc'),
+      ],
+      { stdio: 'inherit', timeout: 240_000 },
+    );
+  }, 300_000);
+  afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+  const check = (text: string) => {
+    const f = path.join(dir, `m${Math.random().toString(36).slice(2)}`);
+    writeFileSync(f, text);
+    const r = spawnSync(bin, [f], { encoding: 'utf8' });
+    return { status: r.status, out: r.stdout.trim() };
+  };
+
+  it("agrees with parseMemInfo on this machine's /proc/meminfo", () => {
+    const r = check(readFileSync('/proc/meminfo', 'utf8'));
+    expect(r).toMatchObject({ status: 0 });
+    expect(r.out).toMatch(/^ok total=[1-9]\d* available=\d+ swapTotal=\d+ swapFree=\d+$/);
+  });
+
+  it('agrees without MemAvailable (pre-3.14: estimated from free, cached, buffers, SReclaimable past SwapFree)', () => {
+    const text = [
+      'MemTotal:        1000 kB',
+      'MemFree:          100 kB',
+      'Buffers:           20 kB',
+      'Cached:           300 kB',
+      'SwapTotal:        500 kB',
+      'SwapFree:         400 kB',
+      'Shmem:             10 kB',
+      'SReclaimable:      40 kB',
+      '',
+    ].join('\n');
+    const r = check(text);
+    expect(r.status).toBe(0);
+    expect(r.out).toBe(`ok total=${1000 * 1024} available=${460 * 1024} swapTotal=${500 * 1024} swapFree=${400 * 1024}`);
+  });
+
+  it('agrees with no swap lines, with lines in another order, and rejects text without MemTotal', () => {
+    const noSwap = 'MemAvailable:  700 kB\nMemTotal: 2000 kB\nMemFree: 5 kB\nHugePages_Total: 4\n';
+    expect(check(noSwap)).toEqual({
+      status: 0,
+      out: `ok total=${2000 * 1024} available=${700 * 1024} swapTotal=0 swapFree=0`,
+    });
+    // No trailing newline, last field cut short.
+    expect(check('MemTotal: 10 kB\nSwapFree: 3 kB\nMemAvailable: 7 kB\nSwapTotal: 9').status).toBe(0);
+    expect(check('MemFree: 5 kB\nMemAvailable: 7 kB\n')).toEqual({
+      status: 0,
+      out: 'rejected total=0 available=7168 swapTotal=0 swapFree=0',
+    });
+  });
+});
