@@ -7,21 +7,16 @@
 // BENCH_SAMPLER_ROUND_MS (1 s) each and quotes the median of the rounds, with the load average over the pair: on
 // these VMs a 2 s figure moves by a whole percent of a core from one minute to the next, and alternating rounds
 // move both sides alike. Targets (issue 17 §6 and the sampler's design): at 1 kHz with the default read intervals
-// under 3 % of one core and p99 jitter (p99 gap minus the interval) under 200 µs.
+// under 3 % of one core and p99 jitter (p99 gap minus the interval) under 200 µs. Those absolute goals sit below
+// what the C loop itself achieves on a loaded VM (its timer wake-ups alone cost ~4 % of a core here), so two more
+// targets judge the sampler against the C loop measured in the same rounds: thread CPU ≤ 1.2× the C loop's (the
+// sampler parses and keeps statistics for 16 channels the C loop only reads; 1.2× is the GPU sample's bar, below
+// the host sample's 1.3×), and p99 jitter ≤ the C loop's + 100 µs (both wait the same way, so what is left is the
+// length of a tick, a few µs, and round-to-round noise). The absolute targets stay in the table.
 import { execFileSync, spawn } from 'node:child_process';
 import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { Sampler } from '../dist/sampler/sampler.js';
-import {
-  compile,
-  fmtUs,
-  interleaveRounds,
-  loadAverage,
-  loadColumn,
-  median,
-  ratio,
-  scaled,
-  target,
-} from './lib/measure.js';
+import { compile, fmtUs, interleaveRounds, loadAverage, loadColumn, median, scaled, target } from './lib/measure.js';
 
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 
@@ -52,6 +47,12 @@ function limitArgs(report, intervalUs) {
   return out;
 }
 
+// Thread CPU as a share of one core at the nominal rate: CPU per sample taken × samples per second asked for.
+// On a loaded machine both loops skip missed deadlines (hundreds a second at load 9), and a thread that took half
+// its samples must not look twice as cheap; the share it actually used is kept in raw as measuredCpu.
+const atFullRate = (threadCpuMs, samples, intervalUs) =>
+  (threadCpuMs / Math.max(1, samples) / (intervalUs / 1000)) * 100;
+
 const DEFAULT_CASE = '1 ms, memory+cpu+psi (default read intervals)';
 
 export async function run() {
@@ -63,7 +64,13 @@ export async function run() {
   const limitBin = compile('limit/sampler_limit.c', 'sampler_limit', ['-lpthread']);
   const cLimit = (args, env = process.env) => {
     const c = JSON.parse(execFileSync(limitBin, args, { encoding: 'utf8', env }));
-    return { cpu: (c.threadCpuMs / c.durationMs) * 100, p50: c.gapP50, p99: c.gapP99 };
+    return {
+      cpu: atFullRate(c.threadCpuMs, c.samples, Number(args[0])),
+      measuredCpu: (c.threadCpuMs / c.durationMs) * 100,
+      p50: c.gapP50,
+      p99: c.gapP99,
+      samples: c.samples,
+    };
   };
   const cases = [
     ['10 ms, memory+cpu+psi', { intervalUs: 10_000 }],
@@ -86,7 +93,8 @@ export async function run() {
           await sleep(roundMs);
           const rep = s.stop();
           return {
-            cpu: (rep.threadCpuMs / rep.durationMs) * 100,
+            cpu: atFullRate(rep.threadCpuMs, rep.samples, opts.intervalUs),
+            measuredCpu: (rep.threadCpuMs / rep.durationMs) * 100,
             p50: rep.intervalUs.p50,
             p99: rep.intervalUs.p99,
             missed: rep.missedDeadlines,
@@ -98,7 +106,9 @@ export async function run() {
       },
       { rounds },
     );
-    raw[name] = { ...r, intervalUs: opts.intervalUs, readIntervalsUs: intervals };
+    // The ratio of each round's pair (adjacent in time), then their median: steadier than a ratio of medians.
+    const vsC = median(r.ours.rounds.map((o, i) => o.cpu / r.limit.rounds[i].cpu));
+    raw[name] = { ...r, vsC, intervalUs: opts.intervalUs, readIntervalsUs: intervals };
     rows.push([
       name,
       Object.entries(intervals)
@@ -109,7 +119,7 @@ export async function run() {
       fmtUs(r.limit.p99),
       `${r.ours.cpu.toFixed(2)} %`,
       `${r.limit.cpu.toFixed(2)} %`,
-      ratio(r.ours.cpu, r.limit.cpu),
+      `${vsC.toFixed(2)}x`,
       String(r.ours.missed),
       loadColumn(r.load),
     ]);
@@ -122,6 +132,12 @@ export async function run() {
       '1 ms, nanosleep': async () =>
         cLimit(['1000', String(roundMs)], { ...process.env, SAMPLER_LIMIT_WAIT: 'nanosleep' }),
       '100 µs': async () => cLimit(['100', String(roundMs)]),
+      // A periodic timerfd armed once (no timer set up per wake-up): not cheaper here, so the sampler keeps the
+      // condition variable stop() can wake.
+      '1 ms, timerfd': async () => cLimit(['1000', String(roundMs)], { ...process.env, SAMPLER_LIMIT_WAIT: 'timerfd' }),
+      // The kernel's default 50 µs timer slack instead of the 1 µs the sampler sets: what the prctl buys.
+      '1 ms, 50 µs slack': async () =>
+        cLimit(['1000', String(roundMs)], { ...process.env, SAMPLER_LIMIT_SLACK_NS: '50000' }),
     },
     { rounds: Math.max(3, Math.round(rounds / 2)) },
   );
@@ -175,6 +191,20 @@ export async function run() {
   const targets = [
     target('1 kHz sampler (default read intervals): thread CPU', def.ours.cpu, '<', 3, pct),
     target('1 kHz sampler: p99 jitter (p99 gap − 1 ms)', Math.max(0, def.ours.p99 - 1000), '<', 200, us),
+    target(
+      '1 kHz sampler: thread CPU vs the C loop doing the same reads (same rounds)',
+      def.vsC,
+      '<=',
+      1.2,
+      (v) => `${v.toFixed(2)}x`,
+    ),
+    target(
+      "1 kHz sampler: p99 jitter vs the C loop's p99 jitter + 100 µs (same rounds)",
+      Math.max(0, def.ours.p99 - 1000),
+      '<=',
+      Math.max(0, def.limit.p99 - 1000) + 100,
+      us,
+    ),
   ];
   // Where the C loop doing the same reads is itself over the goal, no implementation can meet it on this machine
   // at this load: say so beside the figures rather than leave a bare "not met".
@@ -193,7 +223,7 @@ export async function run() {
       'gap p50',
       'gap p99',
       'C limit gap p99',
-      'thread CPU (of one core)',
+      'thread CPU at the full rate (of one core)',
       'C limit CPU',
       'vs C',
       'missed deadlines',
@@ -204,7 +234,10 @@ export async function run() {
       `timer floor (the C loop waking and reading nothing): ${floor['1 ms'].cpu.toFixed(2)} % of a core at 1 ` +
         `ms (gap p99 ${fmtUs(floor['1 ms'].p99)}), ${floor['100 µs'].cpu.toFixed(2)} % at 100 µs; waiting in ` +
         `clock_nanosleep instead of the condition variable, alternating with it: ` +
-        `${floor['1 ms, nanosleep'].cpu.toFixed(2)} % at 1 ms (gap p99 ${fmtUs(floor['1 ms, nanosleep'].p99)}) ` +
+        `${floor['1 ms, nanosleep'].cpu.toFixed(2)} % at 1 ms (gap p99 ${fmtUs(floor['1 ms, nanosleep'].p99)}); ` +
+        `on a periodic timerfd ${floor['1 ms, timerfd'].cpu.toFixed(2)} % (gap p99 ` +
+        `${fmtUs(floor['1 ms, timerfd'].p99)}); with the default 50 µs timer slack instead of 1 µs ` +
+        `${floor['1 ms, 50 µs slack'].cpu.toFixed(2)} % (gap p99 ${fmtUs(floor['1 ms, 50 µs slack'].p99)}) ` +
         `(load ${loadColumn(floor.load)})`,
       `window(10 s) at 1 kHz (${ws.channels.length} channels, 10,000 samples): ${fmtUs(median(windowUs))} on ` +
         `the JS thread (median of 21)`,
@@ -214,8 +247,10 @@ export async function run() {
         `without the sampler p50 ${us(loop.without.p50)} / p99 ${us(loop.without.p99)}; with the 1 kHz sampler ` +
         `p50 ${us(loop.with.p50)} / p99 ${us(loop.with.p99)} (load ${loadColumn(loop.load)})`,
       limitNote,
-      'the C limit waits as the sampler does (condition variable on CLOCK_MONOTONIC, timer slack 1 µs); "vs C" ' +
-        'is thread CPU over the C loop doing the same reads in the alternate rounds',
+      'thread CPU is CPU per sample taken × the asked rate (both loops skip missed deadlines under load); ' +
+        'the C limit waits as the sampler does (condition variable on CLOCK_MONOTONIC, timer slack 1 µs, missed ' +
+        'deadlines skipped); "vs C" is the median over rounds of thread CPU over the C loop doing the same reads ' +
+        'in the adjacent round',
     ],
     load: { before: loadFirst, after: loadAverage() },
     targets,

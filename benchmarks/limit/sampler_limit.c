@@ -4,7 +4,11 @@
 // became wakeable: a condition variable's timed wait on the monotonic clock (one futex wait with an
 // absolute deadline), with the thread's timer slack at 1 µs as the sampler sets it, so the floor it
 // measures is the sampler's own. With SAMPLER_LIMIT_WAIT=nanosleep it sleeps in clock_nanosleep(TIMER_ABSTIME)
-// instead, as the sampler did before stop() became wakeable: the two floors side by side say what the change cost.
+// instead, as the sampler did before stop() became wakeable: the two floors side by side say what the change cost;
+// with SAMPLER_LIMIT_WAIT=timerfd it reads a periodic timerfd armed once (no timer set up per wake-up).
+// SAMPLER_LIMIT_SLACK_NS sets the timer slack instead of 1 µs (the kernel's default is 50 µs), to measure what
+// the sampler's prctl buys in jitter. Like the sampler, a wake-up more than one interval late skips the missed
+// deadlines instead of bursting through them, so both take the same number of samples under load.
 // Prints JSON: samples, thread CPU, duration, gap p50/p99.
 // usage: sampler_limit <intervalUs> <durationMs> [<path>:<everyNthSample> ...]
 #define _GNU_SOURCE
@@ -32,7 +36,8 @@ static int cmp(const void* a, const void* b) {
 
 int main(int argc, char** argv) {
   if (argc < 3) return 2;
-  prctl(PR_SET_TIMERSLACK, 1000UL, 0UL, 0UL, 0UL);
+  const char* slack = getenv("SAMPLER_LIMIT_SLACK_NS");
+  prctl(PR_SET_TIMERSLACK, slack ? strtoul(slack, 0, 10) : 1000UL, 0UL, 0UL, 0UL);
   pthread_condattr_t ca;
   pthread_condattr_init(&ca);
   pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
@@ -87,6 +92,7 @@ int main(int argc, char** argv) {
       pthread_mutex_unlock(&mu);
     }
     unsigned long long t = now_ns(CLOCK_MONOTONIC);
+    if (t >= next + interval) next += (t - next) / interval * interval;  // skip, as the sampler does
     for (int i = 0; i < n; i++)
       if (fds[i] >= 0 && k % (unsigned long long)every[i] == 0 && pread(fds[i], buf, sizeof buf, 0) < 0) return 1;
     if (last && count < cap) gaps[count++] = (double)(t - last) / 1000.0;
