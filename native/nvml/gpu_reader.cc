@@ -190,6 +190,7 @@ Return ensureInit(double* initMs) {
 void sampleGpus(const GpuSampleOptions& opts, GpuSample& out) {
   double t0 = monotonicNowUs();
   const Api& a = api();
+  out.quick = opts.quick;
   out.libraryPath = a.libraryPath;
   out.libraryLoaded = a.loaded;
   if (!a.loaded) {

@@ -86,6 +86,7 @@ struct GpuSampleOptions {
 };
 
 struct GpuSample {
+  bool quick = false;  // the options' quick: each device carries the quick fields only
   bool libraryLoaded = false;
   std::string libraryPath, loadError;
   Return initRet = ERROR_UNINITIALIZED;

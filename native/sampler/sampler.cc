@@ -446,8 +446,12 @@ SamplerReport Sampler::snapshot() const {
 
 SamplerReport Sampler::stop() {
   if (running_.load()) {
-    pthread_mutex_lock(&wakeMu_);  // so the thread cannot miss the wake-up between check and wait
+    // Set before taking the mutex: a thread that is behind never sleeps and re-takes the mutex at
+    // once each tick (glibc's mutex lets it barge ahead of this waiter), but it checks stop_ every
+    // tick. Taking the mutex before the broadcast means a thread that checked stop_ just before the
+    // store is already inside its wait, so it cannot miss the wake-up.
     stop_.store(true);
+    pthread_mutex_lock(&wakeMu_);
     pthread_cond_broadcast(&wakeCv_);
     pthread_mutex_unlock(&wakeMu_);
     if (thread_.joinable()) thread_.join();

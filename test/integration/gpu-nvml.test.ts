@@ -77,6 +77,56 @@ describe('NVML loader against the fake library', () => {
     expect(d.temperatureC).toBe(40);
   });
 
+  it('keeps a fixed set and order of keys per device: fields not asked for are absent, failed ones null', async () => {
+    // The device objects are built by a JS literal from a packed row of numbers (native/napi/gpu_convert.cc):
+    // the shape must not depend on which queries failed, and a quick or processes: false sample leaves keys out.
+    config.write({
+      devices: [
+        ...fakeGpus(1, {
+          retiredPending: 1,
+          remapPending: 1,
+          returns: { nvmlDeviceGetTemperature: 'TIMEOUT', nvmlDeviceGetRemappedRows: 'NOT_SUPPORTED' },
+        }),
+        { ...fakeGpus(2)[1], lost: true },
+      ],
+    });
+    const full = [
+      'index', 'uuid', 'name', 'busId', 'utilization', 'memory', 'temperatureC', 'slowdownTemperatureC',
+      'shutdownTemperatureC', 'maxOperatingTemperatureC', 'powerW', 'powerLimitW', 'smClockMhz', 'memClockMhz',
+      'graphicsClockMhz', 'clocksEventReasons', 'eccCorrectedVolatile', 'eccUncorrectedVolatile',
+      'eccCorrectedAggregate', 'eccUncorrectedAggregate', 'retiredPagesSingleBit', 'retiredPagesDoubleBit',
+      'retiredPagesPending', 'remappedRows', 'pcieReplayCounter', 'performanceState', 'persistenceMode',
+      'computeMode', 'processes', 'recoveryAction', 'nvlinks', 'fabric', 'lost', 'sampleUs', 'errors',
+    ]; // prettier-ignore
+    const quick = ['index', 'uuid', 'name', 'utilization', 'memory', 'temperatureC', 'powerW', 'processes'];
+    const tail = ['lost', 'sampleUs', 'errors'];
+    const cases: [object, string[]][] = [
+      [{}, full],
+      [{ processes: false }, full.filter((k) => k !== 'processes')],
+      [{ quick: true }, [...quick, ...tail]],
+      [{ quick: true, processes: false }, [...quick.filter((k) => k !== 'processes'), ...tail]],
+    ];
+    for (const [opts, keys] of cases) {
+      const [d, lost] = await devices(opts);
+      expect(Object.keys(d)).toEqual(keys);
+      expect(d.temperatureC).toBeNull();
+      expect(d.errors.temperatureC.code).toBe('NVML_ERROR_TIMEOUT');
+      expect(d.utilization).toEqual({ gpu: 0, memory: expect.any(Number) });
+      expect(d.memory).toEqual({ total: 80 * 2 ** 30, used: 2 ** 30, free: 79 * 2 ** 30 - 5e8, reserved: 5e8 });
+      expect(Object.keys(lost)).toEqual(['index', 'errors', 'lost']);
+      expect(lost).toMatchObject({ index: 1, lost: true, errors: { handle: { code: 'NVML_ERROR_GPU_IS_LOST' } } });
+      if (keys === full) {
+        expect(d.retiredPagesPending).toBe(true);
+        expect(d.persistenceMode).toBe(true);
+        expect(d.remappedRows).toBeNull();
+        // a GPU without NVLink or fabric answers NOT_SUPPORTED for both
+        expect(Object.keys(d.errors)).toEqual(['temperatureC', 'remappedRows', 'nvlinks', 'fabric']);
+        expect(d.clocksEventReasons).toEqual({ mask: 0, names: [] });
+        expect(d.computeMode).toBe('default');
+      }
+    }
+  });
+
   it('decodes clocks-event reasons and processes', async () => {
     config.write({
       devices: fakeGpus(1, {

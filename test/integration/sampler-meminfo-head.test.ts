@@ -56,7 +56,9 @@ describe("the sampler's early-stopping meminfo parse", () => {
     ].join('\n');
     const r = check(text);
     expect(r.status).toBe(0);
-    expect(r.out).toBe(`ok total=${1000 * 1024} available=${460 * 1024} swapTotal=${500 * 1024} swapFree=${400 * 1024}`);
+    expect(r.out).toBe(
+      `ok total=${1000 * 1024} available=${460 * 1024} swapTotal=${500 * 1024} swapFree=${400 * 1024}`,
+    );
   });
 
   it('agrees with no swap lines, with lines in another order, and rejects text without MemTotal', () => {
