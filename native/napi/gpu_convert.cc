@@ -40,7 +40,9 @@ void field(Napi::Env env, JsObject& o, Napi::Object& errors, const char* name, c
 // each device object from its row with object literals. Setting ~70 properties a GPU one
 // napi_set_named_property at a time (a key string internalized and a map transition looked up in
 // the runtime for each) was the addon's largest cost over the same NVML calls in C; a literal in JS
-// gets V8's inline caches. Strings, arrays and the rare nested parts stay built here.
+// gets V8's inline caches. The row also carries each failed field's NVML code, from which the JS
+// side builds `errors` (each code described once by nvmlError). Strings, arrays and the rare nested
+// parts (processes, NVLink, fabric) stay built here.
 // clang-format off
 #define OVN_GPU_SLOTS(X)                                                                                        \
   X(utilGpu) X(utilMemory) X(memTotal) X(memUsed) X(memFree) X(memReserved) X(temperatureC)                    \
@@ -53,21 +55,58 @@ void field(Napi::Env env, JsObject& o, Napi::Object& errors, const char* name, c
 #define OVN_SLOT_ENUM(name) name,
 enum Slot : int { OVN_GPU_SLOTS(OVN_SLOT_ENUM) kSlots };
 #undef OVN_SLOT_ENUM
+// After the slots, one NVML code per field that can fail (NaN: ok or not asked for), in the order
+// `errors` lists them: X(key in JS, GpuDevice member).
+// clang-format off
+#define OVN_GPU_ERRORS(X)                                                                                       \
+  X(uuid, uuid) X(name, name) X(busId, busId) X(utilization, utilization) X(memory, memory)                     \
+  X(temperatureC, temperature) X(slowdownTemperatureC, tempSlowdown) X(shutdownTemperatureC, tempShutdown)      \
+  X(maxOperatingTemperatureC, tempGpuMax) X(powerW, powerMw) X(powerLimitW, powerLimitMw)                       \
+  X(smClockMhz, smClockMhz) X(memClockMhz, memClockMhz) X(graphicsClockMhz, graphicsClockMhz)                   \
+  X(clocksEventReasons, clocksEventReasons) X(eccCorrectedVolatile, eccCorrectedVolatile)                       \
+  X(eccUncorrectedVolatile, eccUncorrectedVolatile) X(eccCorrectedAggregate, eccCorrectedAggregate)             \
+  X(eccUncorrectedAggregate, eccUncorrectedAggregate) X(retiredPagesSingleBit, retiredPagesSbe)                 \
+  X(retiredPagesDoubleBit, retiredPagesDbe) X(retiredPagesPending, retiredPagesPending)                         \
+  X(remappedRows, remappedRows) X(pcieReplayCounter, pcieReplayCounter) X(performanceState, performanceState)   \
+  X(persistenceMode, persistenceMode) X(computeMode, computeMode) X(processes, processes)                       \
+  X(recoveryAction, recoveryAction) X(nvlinks, nvlinks) X(fabric, fabric)
+// clang-format on
+#define OVN_ERR_ENUM(key, member) err_##key,
+enum ErrorSlot : int { OVN_GPU_ERRORS(OVN_ERR_ENUM) kErrors };
+#undef OVN_ERR_ENUM
+constexpr int kWidth = kSlots + kErrors;
 
 // The builder's source. Its slot constants are generated from OVN_GPU_SLOTS, so the two sides
 // cannot drift. Key order is the one this file always produced. A field not asked for (quick
 // samples, processes: false) is absent; a failed one is null with its code in `errors`.
 std::string builderSource() {
-  std::string src = "(function () {\n'use strict';\nconst W = " + std::to_string(kSlots) + ";\n";
+  std::string src = "(function (describe) {\n'use strict';\nconst W = " + std::to_string(kWidth) +
+                    ", S = " + std::to_string(kSlots) + ", E = " + std::to_string(kErrors) + ";\nconst errNames = [";
+#define OVN_ERR_NAME(key, member) src += "'" #key "',";
+  OVN_GPU_ERRORS(OVN_ERR_NAME)
+#undef OVN_ERR_NAME
+  src += "];\n";
 #define OVN_SLOT_CONST(name) src += std::string("const ") + #name + " = " + std::to_string(name) + ";\n";
   OVN_GPU_SLOTS(OVN_SLOT_CONST)
 #undef OVN_SLOT_CONST
   src += R"JS(
 const num = (x) => (x !== x ? null : x);
 const bool = (x) => (x !== x ? null : x !== 0);
+// { code, message } of an NVML return code: described once by the addon, a fresh object each time.
+const described = new Map();
+const nvmlError = (c) => {
+  let d = described.get(c);
+  if (d === undefined) described.set(c, (d = describe(c)));
+  return { code: d.code, message: d.message };
+};
 return function device(v, i, index, uuid, name, busId, cerNames, computeMode, processes, recoveryAction, nvlinks,
-                       fabric, lost, sampleUs, errors, quick) {
+                       fabric, lost, sampleUs, quick) {
   const o = i * W;
+  const errors = {};
+  for (let k = 0; k < E; k++) {
+    const c = v[o + S + k];
+    if (c === c) errors[errNames[k]] = nvmlError(c);
+  }
   const ug = v[o + utilGpu];
   const utilization = ug !== ug ? null : { gpu: ug, memory: v[o + utilMemory] };
   const mt = v[o + memTotal];
@@ -113,7 +152,7 @@ return function device(v, i, index, uuid, name, busId, cerNames, computeMode, pr
   })JS";
   std::string noProcesses = full;
   noProcesses.erase(noProcesses.find("    processes,\n"), std::string("    processes,\n").size());
-  src += "  if (processes === undefined) return " + noProcesses + ";\n  return " + full + ";\n};\n})()";
+  src += "  if (processes === undefined) return " + noProcesses + ";\n  return " + full + ";\n};\n})";
 
   return src;
 }
@@ -132,8 +171,12 @@ Napi::Function builder(Napi::Env env) {
     }
   }
   napi_value src = Napi::String::New(env, builderSource());
-  napi_value fn;
-  NAPI_THROW_IF_FAILED(env, napi_run_script(env, src, &fn), Napi::Function());
+  napi_value outer, fn;
+  NAPI_THROW_IF_FAILED(env, napi_run_script(env, src, &outer), Napi::Function());
+  napi_value describe = Napi::Function::New(env, [](const Napi::CallbackInfo& info) -> Napi::Value {
+    return Napi::Value(info.Env(), nvmlError(info.Env(), static_cast<Return>(info[0].As<Napi::Number>().Int32Value())));
+  });
+  NAPI_THROW_IF_FAILED(env, napi_call_function(env, env.Undefined(), outer, 1, &describe, &fn), Napi::Function());
   napi_ref ref;
   NAPI_THROW_IF_FAILED(env, napi_create_reference(env, fn, 1, &ref), Napi::Function());
   {
@@ -161,10 +204,10 @@ void slot(double* row, Slot k, const Field<T>& f, Conv conv) {
   row[k] = f.ok() ? conv(f.value) : NAN;
 }
 
-// Records errors[name] for a field that was asked for and failed.
+// The NVML code of a field that was asked for and failed; NaN otherwise.
 template <class T>
-void noteError(Napi::Env env, Napi::Object& errors, const char* name, const Field<T>& f) {
-  if (f.requested() && !f.ok()) errors.Set(name, nvmlError(env, f.ret));
+double errorCode(const Field<T>& f) {
+  return f.requested() && !f.ok() ? static_cast<double>(f.ret) : NAN;
 }
 
 // A string-like or nested field as a JS value: undefined when not asked for (left out), null when
@@ -224,38 +267,9 @@ napi_value deviceToJs(Napi::Env env, const Napi::Function& build, napi_value row
   slot(row, persistenceMode, g.persistenceMode, d);
 
   // errors, in the order the fields appear.
-  Napi::Object errors = Napi::Object::New(env);
-  noteError(env, errors, "uuid", g.uuid);
-  noteError(env, errors, "name", g.name);
-  noteError(env, errors, "busId", g.busId);
-  noteError(env, errors, "utilization", g.utilization);
-  noteError(env, errors, "memory", g.memory);
-  noteError(env, errors, "temperatureC", g.temperature);
-  noteError(env, errors, "slowdownTemperatureC", g.tempSlowdown);
-  noteError(env, errors, "shutdownTemperatureC", g.tempShutdown);
-  noteError(env, errors, "maxOperatingTemperatureC", g.tempGpuMax);
-  noteError(env, errors, "powerW", g.powerMw);
-  noteError(env, errors, "powerLimitW", g.powerLimitMw);
-  noteError(env, errors, "smClockMhz", g.smClockMhz);
-  noteError(env, errors, "memClockMhz", g.memClockMhz);
-  noteError(env, errors, "graphicsClockMhz", g.graphicsClockMhz);
-  noteError(env, errors, "clocksEventReasons", g.clocksEventReasons);
-  noteError(env, errors, "eccCorrectedVolatile", g.eccCorrectedVolatile);
-  noteError(env, errors, "eccUncorrectedVolatile", g.eccUncorrectedVolatile);
-  noteError(env, errors, "eccCorrectedAggregate", g.eccCorrectedAggregate);
-  noteError(env, errors, "eccUncorrectedAggregate", g.eccUncorrectedAggregate);
-  noteError(env, errors, "retiredPagesSingleBit", g.retiredPagesSbe);
-  noteError(env, errors, "retiredPagesDoubleBit", g.retiredPagesDbe);
-  noteError(env, errors, "retiredPagesPending", g.retiredPagesPending);
-  noteError(env, errors, "remappedRows", g.remappedRows);
-  noteError(env, errors, "pcieReplayCounter", g.pcieReplayCounter);
-  noteError(env, errors, "performanceState", g.performanceState);
-  noteError(env, errors, "persistenceMode", g.persistenceMode);
-  noteError(env, errors, "computeMode", g.computeMode);
-  noteError(env, errors, "processes", g.processes);
-  noteError(env, errors, "recoveryAction", g.recoveryAction);
-  noteError(env, errors, "nvlinks", g.nvlinks);
-  noteError(env, errors, "fabric", g.fabric);
+#define OVN_ERR_CODE(key, member) row[kSlots + err_##key] = errorCode(g.member);
+  OVN_GPU_ERRORS(OVN_ERR_CODE)
+#undef OVN_ERR_CODE
 
   napi_value cerNames = env.Null();
   if (g.clocksEventReasons.ok()) {
@@ -329,7 +343,6 @@ napi_value deviceToJs(Napi::Env env, const Napi::Function& build, napi_value row
                        fabric,
                        Napi::Boolean::New(env, lost),
                        num(g.sampleUs),
-                       errors,
                        Napi::Boolean::New(env, quick)};
   napi_value out;
   NAPI_THROW_IF_FAILED(env, napi_call_function(env, env.Undefined(), build, std::size(argv), argv, &out), nullptr);
@@ -362,14 +375,14 @@ napi_value sampleToJs(Napi::Env env, const GpuSample& s) {
   Napi::Function build = builder(env);
   // One row of slots per device.
   const size_t n = s.devices.size();
-  Napi::ArrayBuffer buf = Napi::ArrayBuffer::New(env, std::max<size_t>(1, n) * kSlots * sizeof(double));
-  Napi::Float64Array rows = Napi::Float64Array::New(env, n * kSlots, buf, 0);
+  Napi::ArrayBuffer buf = Napi::ArrayBuffer::New(env, std::max<size_t>(1, n) * kWidth * sizeof(double));
+  Napi::Float64Array rows = Napi::Float64Array::New(env, n * kWidth, buf, 0);
   double* data = rows.Data();
   Napi::Array devs = Napi::Array::New(env, n);
   for (size_t i = 0; i < n; ++i) {
     const GpuDevice& g = s.devices[i];
     napi_value d = g.handleRet != SUCCESS ? lostDeviceToJs(env, g)
-                                          : deviceToJs(env, build, rows, i, g, data + i * kSlots, s.quick);
+                                          : deviceToJs(env, build, rows, i, g, data + i * kWidth, s.quick);
     devs.Set(static_cast<uint32_t>(i), d);
   }
   return o.boolean("available", true)
