@@ -15,6 +15,7 @@ import {
   interleaveRounds,
   loadAverage,
   loadColumn,
+  median,
   ratio,
   scaled,
   target,
@@ -59,10 +60,20 @@ export async function run() {
   const limitRun = (extra = []) =>
     JSON.parse(execFileSync(limitBin, [lib, String(per), ...extra], { encoding: 'utf8', env: process.env }));
   for (let i = 0; i < 20; i++) await sampler.sample(); // warm-up, untimed
+  // The time each full sample spent inside the NVML calls on the GPU thread (the reader's own clock): the rest of
+  // the round trip is the addon's own cost (the hop to the GPU thread and back, and building the JS objects).
+  const insideUs = [];
   const r = await interleaveRounds(
     {
       limit: async () => limitRun(),
-      addon: () => timeAsync(() => sampler.sample(), { iterations: per, warmup: 2 }),
+      addon: () =>
+        timeAsync(
+          async () => {
+            const s = await sampler.sample();
+            if (s.available) insideUs.push(s.totalUs);
+          },
+          { iterations: per, warmup: 2 },
+        ),
       quick: () => timeAsync(() => sampler.sample({ quick: true, processes: false }), { iterations: per, warmup: 2 }),
     },
     { rounds },
@@ -133,6 +144,12 @@ export async function run() {
         `the quick fields: ${(smi.quick.medianUs / smi.ours.medianUs).toFixed(0)}x`
       : 'nvidia-smi: not installed here',
   ];
+  const inside = median(insideUs);
+  notes.push(
+    `of the full sample's ${fmtUs(r.addon.medianUs)}, ${fmtUs(inside)} (median) was spent inside the NVML calls ` +
+      `on the GPU thread; the addon's own cost (the hop to the GPU thread and back, and building the JS objects) is ` +
+      `the rest: ${fmtUs(Math.max(0, r.addon.medianUs - inside))}`,
+  );
   if (perCall)
     notes.push(
       `per-call cost on GPU 0 (µs, median): ${Object.entries(perCall)
@@ -153,6 +170,6 @@ export async function run() {
     notes,
     load: { before: loadFirst, after: loadAverage() },
     targets,
-    raw: { lib, kind, n, rounds: r, perCallUs: perCall, smi },
+    raw: { lib, kind, n, rounds: r, perCallUs: perCall, smi, insideNvmlUs: inside },
   };
 }
