@@ -17,7 +17,10 @@ uint64_t MemInfo::*fieldOf(const char* key, size_t len) {
     case 5:
       return is("Shmem") ? &MemInfo::shmem : is("Dirty") ? &MemInfo::dirty : nullptr;
     case 6:
-      return is("Cached") ? &MemInfo::cached : is("Active") ? &MemInfo::active : is("Mapped") ? &MemInfo::mapped : nullptr;
+      return is("Cached")   ? &MemInfo::cached
+             : is("Active") ? &MemInfo::active
+             : is("Mapped") ? &MemInfo::mapped
+                            : nullptr;
     case 7:
       return is("MemFree") ? &MemInfo::free : is("Buffers") ? &MemInfo::buffers : nullptr;
     case 8:

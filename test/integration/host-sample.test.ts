@@ -138,7 +138,14 @@ describe('host sample: filesystems', () => {
     expect(none.cgroup).toBeNull();
     expect(none.filesystems).toEqual([]);
     expect(none.unavailable).toEqual({});
-    const swapped = r.sample({ cpu: false, memory: false, load: false, psi: false, cgroup: false, paths: ['/nope', '/'] });
+    const swapped = r.sample({
+      cpu: false,
+      memory: false,
+      load: false,
+      psi: false,
+      cgroup: false,
+      paths: ['/nope', '/'],
+    });
     expect(swapped.filesystems[0]).toEqual({ path: '/nope', error: expect.objectContaining({ code: 'ENOENT' }) });
     expect(swapped.filesystems[1]!.path).toBe('/');
     expect(swapped.filesystems[1]!.totalBytes).toBe(full.filesystems[0]!.totalBytes);
