@@ -72,9 +72,12 @@ class HostReaderWrap : public Napi::ObjectWrap<HostReaderWrap> {
     packHostSample(opts, s, packed_, sig_, reasons_);
     // One array, rewritten by every sample (a new ArrayBuffer each call cost more than decoding it);
     // the JS side decodes it at once and hands out copies only through samplePacked.
-    if (numbers_.IsEmpty() || numbers_.Value().ElementLength() != packed_.size())
-      numbers_ = Napi::Persistent(Napi::Float64Array::New(env, packed_.size()));
-    Napi::Float64Array nums = numbers_.Value();
+    // One reference lookup and one typed-array query a call (each Value() costs both).
+    Napi::Float64Array nums = numbers_.IsEmpty() ? Napi::Float64Array() : numbers_.Value();
+    if (nums.IsEmpty() || nums.ElementLength() != packed_.size()) {
+      nums = Napi::Float64Array::New(env, packed_.size());
+      numbers_ = Napi::Persistent(nums);
+    }
     std::copy(packed_.begin(), packed_.end(), nums.Data());
     // The usual answer is the array alone; { numbers, meta } only when the strings changed.
     if (sig_ == lastSig_) return nums;

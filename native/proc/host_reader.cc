@@ -137,8 +137,8 @@ void HostReader::sample(const HostOptions& opts, HostSample& s) {
   }
   if (opts.cgroup)
     sampleCgroup(opts.cgroupPid, s.cgroup);
-  else
-    resetPart(s.cgroup);
+  else if (s.cgroup.available || !s.cgroup.error.ok())
+    resetPart(s.cgroup);  // only when an earlier sample filled it: a reset builds a CgroupSample
   // Resized, not cleared: the entries (and their path strings' capacity) are reused.
   s.filesystems.resize(opts.paths.size());
   for (size_t i = 0; i < opts.paths.size(); ++i) {
