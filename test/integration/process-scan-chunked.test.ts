@@ -109,7 +109,7 @@ describe("chunked delivery of the sampler's process scans", () => {
       counting = false;
       expect(chunked.lost).toBe(0);
       expect(chunked.scans).toHaveLength(1);
-      const rows = chunked.scans[0]!.processes;
+      const rows = chunked.scans[0].processes;
       expect(rows.length).toBe(CHILDREN + 1);
       expect(rows.length).toBeGreaterThan(ROWS_PER_CHUNK); // more than one chunk
       expect(turns).toBeGreaterThan(0); // the loop ran while the rows were decoded

@@ -103,7 +103,9 @@ describe('/proc parsers', () => {
 
   it('parses PSI "full" lines and skips unknown keys, bare words and unknown kinds', () => {
     const p = parsers.psi(
-      'some avg10=1.50 extra=7 avg60=2.25 word avg300=3.00 total=12\nother avg10=9.00\nfull avg10=0.10 avg60=0.20 avg300=0.30 total=99',
+      'some avg10=1.50 extra=7 avg60=2.25 word avg300=3.00 total=12\n' +
+        'other avg10=9.00\n' +
+        'full avg10=0.10 avg60=0.20 avg300=0.30 total=99',
     )!;
     expect(p.some).toEqual({ avg10: 1.5, avg60: 2.25, avg300: 3, totalUs: 12 });
     expect(p.full).toEqual({ avg10: 0.1, avg60: 0.2, avg300: 0.3, totalUs: 99 });
