@@ -7,6 +7,8 @@
 //    perf_hooks.monitorEventLoopDelay) while it runs, beside the worst delay of an idle loop over a
 //    window of the same length in the same rounds: on a loaded machine the idle figure is the
 //    floor (the scheduler's share), and the difference is what the scan costs the loop;
+//  - the background sampler's process channel over every process: a scan on its thread, then
+//    readProcessesChunked() (as ProcessWatch drains it), with the loop's worst delay measured the same way;
 //  - Node's readdirSync + readFileSync, pidusage and systeminformation as peers, at the smallest size.
 // The C limit's pipe round trip is measured in the same rounds (`noop`) and subtracted.
 // OVN_BENCH_SCAN_SIZES="100,1000,5000" picks the sizes; OVN_BENCH_SCAN_ROUNDS scales the rounds.
@@ -16,6 +18,7 @@ import { monitorEventLoopDelay } from 'node:perf_hooks';
 import pidusage from 'pidusage';
 import si from 'systeminformation';
 import { createProcessTable } from '../dist/readers/processes.js';
+import { Sampler } from '../dist/sampler/sampler.js';
 import { startProcLimit } from './limit/proc-limit.js';
 import { fmtUs, interleave, loadAverage, loadColumn, median, timeAsync, timeSpaced } from './lib/measure.js';
 
@@ -77,7 +80,9 @@ async function measureSize(limit, rounds) {
   const n = table.scan().length;
   // A batch of scans per call keeps each case's call well above the timer's and the pipe's noise.
   const batch = Math.max(1, Math.round(2000 / n));
-  const delays = { async: [], idle: [] };
+  const delays = { async: [], sampler: [], idle: [] };
+  const sampler = new Sampler({ intervalUs: 1_000_000, signals: [], processes: { descendantsOf: 0, intervalUs: 0 } });
+  sampler.start();
   let lastAsyncMs = 10;
   const h = monitorEventLoopDelay({ resolution: 1 });
   const r = await interleave(
@@ -95,6 +100,16 @@ async function measureSize(limit, rounds) {
         h.disable();
         delays.async.push(h.max / 1e6);
       },
+      sampler: async () => {
+        h.reset();
+        h.enable();
+        for (let i = 0; i < batch; i++) {
+          await sampler.scanProcesses();
+          await sampler.readProcessesChunked();
+        }
+        h.disable();
+        delays.sampler.push(h.max / 1e6);
+      },
       idle: async () => {
         h.reset();
         h.enable();
@@ -105,7 +120,7 @@ async function measureSize(limit, rounds) {
       roundTrip: () => limit.noop(),
     },
     { rounds, perRound: 1, warmup: 1 },
-  );
+  ).finally(() => sampler.stop());
   const per = (name) => r[name].medianUs / batch;
   const limitUs = Math.max(0, r.limit.medianUs - r.roundTrip.medianUs) / batch;
   return {
@@ -115,7 +130,9 @@ async function measureSize(limit, rounds) {
     limitUs,
     syncUs: per('sync'),
     asyncUs: per('async'),
+    samplerUs: per('sampler'),
     worstAsyncMs: Math.max(...delays.async),
+    worstSamplerMs: Math.max(...delays.sampler),
     worstIdleMs: Math.max(...delays.idle),
     delays,
     raw: r,
@@ -188,6 +205,15 @@ export async function run() {
         `${s.worstIdleMs.toFixed(1)} ms, median round ${median(s.delays.idle).toFixed(1)} ms)`,
       load,
     ]);
+    rows.push([
+      `${s.n}`,
+      'sampler process channel: scanProcesses() + readProcessesChunked()',
+      fmtUs(s.samplerUs),
+      per(s.samplerUs),
+      `${(s.samplerUs / s.limitUs).toFixed(2)}× (reads io too)`,
+      `${s.worstSamplerMs.toFixed(1)} ms, median round ${median(s.delays.sampler).toFixed(1)} ms`,
+      load,
+    ]);
   }
   const base = peers.node.addon.medianUs;
   const peerLoad = loadColumn(peers.node.load);
@@ -231,6 +257,12 @@ export async function run() {
       value: Number(s.worstAsyncMs.toFixed(1)),
       goal: '≤ 10 ms',
       met: s.worstAsyncMs <= 10,
+    });
+    targets.push({
+      what: `worst event-loop delay during the sampler's process scan read at ${s.n} processes`,
+      value: Number(s.worstSamplerMs.toFixed(1)),
+      goal: '≤ 10 ms',
+      met: s.worstSamplerMs <= 10,
     });
   }
   const siX = peers.si.medianUs / base;

@@ -58,7 +58,8 @@ class HostReaderWrap : public Napi::ObjectWrap<HostReaderWrap> {
     if (info.Length() < 2 || !info[0].IsNumber() || !info[1].IsNumber())
       throw invalidArg(env, "flags, cgroupPid", "numbers");
     uint32_t f = info[0].As<Napi::Number>().Uint32Value();
-    HostOptions opts;
+    HostOptions& opts = opts_;  // reused: its paths vector keeps its capacity
+    opts.paths.clear();
 #define OVN_BIT(bit, name) opts.name = (f & bit) != 0;
     OVN_HOST_OPTION_BITS(OVN_BIT)
 #undef OVN_BIT
@@ -66,14 +67,17 @@ class HostReaderWrap : public Napi::ObjectWrap<HostReaderWrap> {
     if (!(pid >= 0 && pid <= INT32_MAX)) throw invalidArg(env, "cgroupPid", "a pid >= 0 (0 = this process)");
     opts.cgroupPid = static_cast<int>(pid);
     if (info.Length() > 2 && info[2].IsArray()) appendStrings(info[2].As<Napi::Array>(), "paths", opts.paths);
-    HostSample s;
+    HostSample& s = sample_;
     reader_.sample(opts, s);
     packHostSample(opts, s, packed_, sig_, reasons_);
     // One array, rewritten by every sample (a new ArrayBuffer each call cost more than decoding it);
     // the JS side decodes it at once and hands out copies only through samplePacked.
-    if (numbers_.IsEmpty() || numbers_.Value().ElementLength() != packed_.size())
-      numbers_ = Napi::Persistent(Napi::Float64Array::New(env, packed_.size()));
-    Napi::Float64Array nums = numbers_.Value();
+    // One reference lookup and one typed-array query a call (each Value() costs both).
+    Napi::Float64Array nums = numbers_.IsEmpty() ? Napi::Float64Array() : numbers_.Value();
+    if (nums.IsEmpty() || nums.ElementLength() != packed_.size()) {
+      nums = Napi::Float64Array::New(env, packed_.size());
+      numbers_ = Napi::Persistent(nums);
+    }
     std::copy(packed_.begin(), packed_.end(), nums.Data());
     // The usual answer is the array alone; { numbers, meta } only when the strings changed.
     if (sig_ == lastSig_) return nums;
@@ -87,7 +91,10 @@ class HostReaderWrap : public Napi::ObjectWrap<HostReaderWrap> {
   }
 
   HostReader reader_;
-  // Kept from one sample to the next so that their capacity is reused.
+  // Kept from one sample to the next so that their capacity is reused (a fresh HostSample cost
+  // its per-CPU and filesystem vectors' allocations on every call).
+  HostOptions opts_;
+  HostSample sample_;
   std::vector<double> packed_;
   std::string sig_;
   std::vector<std::pair<std::string, SysError>> reasons_;

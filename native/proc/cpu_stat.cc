@@ -18,7 +18,10 @@ static void parseTimes(const char*& p, const char* end, CpuTimes& t) {
 }
 
 bool parseCpuStat(std::string_view text, CpuStat& s) {
+  // Every field reset, but the per-CPU vector keeps its capacity (the reader reuses `s`).
+  s.all = CpuTimes{};
   s.perCpu.clear();
+  s.ctxt = s.processes = s.procsRunning = s.procsBlocked = s.btime = 0;
   bool sawAll = false;
   const char* p = text.data();
   const char* end = p + text.size();

@@ -9,19 +9,28 @@ void HostReader::resetCpuBaseline() {
   hasPrevCpu_ = false;
 }
 
+// Parses the file where it was read (no copy) into the previous sample's value (no allocation:
+// CpuStat's per-CPU vector keeps its capacity). Each parser sets every field it owns.
 template <class T, class Parse>
-static void readPart(KeptOpenFiles& files, std::string& buf, const char* path, Sourced<T>& out, Parse parse) {
-  SysError e = files.read(path, buf);
+static void readPart(KeptOpenFile& file, std::string& spill, Sourced<T>& out, Parse parse) {
+  std::string_view text;
+  SysError e = file.readView(text, spill);
+  if (e.ok() && !parse(text, out.value)) e = SysError::fromErrno(EINVAL, "parse", file.path());
   if (!e.ok()) {
-    out.fail(e);
+    out.value = T{};  // as a fresh sample has it: nothing of the previous one shows
+    out.fail(std::move(e));
     return;
   }
-  T v;
-  if (!parse(buf, v)) {
-    out.fail(SysError::fromErrno(EINVAL, "parse", path));
-    return;
-  }
-  out.set(std::move(v));
+  out.available = true;
+  if (!out.error.ok()) out.error = SysError{};
+}
+
+// A part not asked for: as a fresh sample has it.
+template <class T>
+static void resetPart(Sourced<T>& part) {
+  part.available = false;
+  part.value = T{};
+  if (!part.error.ok()) part.error = SysError{};
 }
 
 void HostReader::sampleCgroup(int pid, Sourced<CgroupSample>& out) {
@@ -36,6 +45,7 @@ void HostReader::sampleCgroup(int pid, Sourced<CgroupSample>& out) {
   }
   SysError e = cgroupFile_->read(buf_);
   if (!e.ok()) {
+    out.value = CgroupSample{};
     if (e.err == ENOENT) e.err = ESRCH;
     e.pid = pid;
     out.fail(e);
@@ -45,12 +55,14 @@ void HostReader::sampleCgroup(int pid, Sourced<CgroupSample>& out) {
     std::string mountinfo;
     SysError me = readFileOnce("/proc/self/mountinfo", mountinfo, 4 << 20);
     if (!me.ok()) {
+      out.value = CgroupSample{};
       out.fail(me);
       return;
     }
     CgroupPaths paths;
     if (!resolveCgroupPaths(buf_, mountinfo, paths)) {
       cgroupPid_ = -1;
+      out.value = CgroupSample{};
       out.fail(SysError::fromErrno(ENOENT, "resolve", "no cgroup or cgroup2 mount for this process"));
       return;
     }
@@ -68,9 +80,18 @@ void HostReader::sample(const HostOptions& opts, HostSample& s) {
   std::lock_guard<std::mutex> lock(mu_);
   s.timeMs = wallNowMs();
   s.monotonicNs = monotonicNowNs();
-  if (opts.memory) readPart(files_, buf_, "/proc/meminfo", s.memory, parseMemInfo);
-  if (opts.cpu) {
-    readPart(files_, buf_, "/proc/stat", s.cpu, parseCpuStat);
+  s.hasUtilization = false;
+  s.utilization = CpuUtilization{};
+  s.perCpuUtilization.clear();
+  s.utilizationIntervalSec = 0;
+  if (opts.memory)
+    readPart(meminfo_, spill_, s.memory, parseMemInfo);
+  else
+    resetPart(s.memory);
+  if (!opts.cpu) {
+    resetPart(s.cpu);
+  } else {
+    readPart(stat_, spill_, s.cpu, parseCpuStat);
     if (s.cpu.available) {
       const CpuStat& cur = s.cpu.value;
       if (hasPrevCpu_) {
@@ -99,26 +120,34 @@ void HostReader::sample(const HostOptions& opts, HostSample& s) {
     }
   }
   if (opts.load) {
-    readPart(files_, buf_, "/proc/loadavg", s.load, parseLoadAvg);
-    readPart(files_, buf_, "/proc/uptime", s.uptime, parseUptime);
+    readPart(loadavg_, spill_, s.load, parseLoadAvg);
+    readPart(uptime_, spill_, s.uptime, parseUptime);
+  } else {
+    resetPart(s.load);
+    resetPart(s.uptime);
   }
   if (opts.psi) {
-    readPart(files_, buf_, "/proc/pressure/cpu", s.psiCpu, parsePsi);
-    readPart(files_, buf_, "/proc/pressure/memory", s.psiMemory, parsePsi);
-    readPart(files_, buf_, "/proc/pressure/io", s.psiIo, parsePsi);
+    readPart(psiCpu_, spill_, s.psiCpu, parsePsi);
+    readPart(psiMemory_, spill_, s.psiMemory, parsePsi);
+    readPart(psiIo_, spill_, s.psiIo, parsePsi);
+  } else {
+    resetPart(s.psiCpu);
+    resetPart(s.psiMemory);
+    resetPart(s.psiIo);
   }
-  if (opts.cgroup) sampleCgroup(opts.cgroupPid, s.cgroup);
-  s.filesystems.clear();
-  for (const std::string& p : opts.paths) {
-    Sourced<FsUsage> fs;
-    FsUsage u;
-    SysError e = statFilesystem(p, u);
-    if (e.ok())
-      fs.set(std::move(u));
-    else
-      fs.fail(e);
-    fs.value.path = p;
-    s.filesystems.push_back(std::move(fs));
+  if (opts.cgroup)
+    sampleCgroup(opts.cgroupPid, s.cgroup);
+  else if (s.cgroup.available || !s.cgroup.error.ok())
+    resetPart(s.cgroup);  // only when an earlier sample filled it: a reset builds a CgroupSample
+  // Resized, not cleared: the entries (and their path strings' capacity) are reused.
+  s.filesystems.resize(opts.paths.size());
+  for (size_t i = 0; i < opts.paths.size(); ++i) {
+    Sourced<FsUsage>& fs = s.filesystems[i];
+    SysError e = statFilesystem(opts.paths[i], fs.value);
+    fs.available = e.ok();
+    if (!fs.available) fs.value = FsUsage{};
+    fs.error = std::move(e);
+    fs.value.path = opts.paths[i];
   }
 }
 

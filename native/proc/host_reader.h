@@ -50,6 +50,8 @@ struct HostSample {
 
 class HostReader {
  public:
+  // Fills `out`, which may be the previous sample's (its vectors' capacity is reused); parts not
+  // asked for are reset, so nothing of an earlier sample shows through.
   void sample(const HostOptions& opts, HostSample& out);
   // Forget the previous CPU sample (the next sample has no utilization).
   void resetCpuBaseline();
@@ -57,8 +59,12 @@ class HostReader {
  private:
   void sampleCgroup(int pid, Sourced<CgroupSample>& out);
   std::mutex mu_;
-  KeptOpenFiles files_;
-  std::string buf_;
+  // The host files, each its own kept-open member: a lookup by path in a map cost a std::string
+  // (a malloc for the longer /proc/pressure/* names) per file per sample.
+  KeptOpenFile meminfo_{"/proc/meminfo"}, stat_{"/proc/stat"}, loadavg_{"/proc/loadavg"}, uptime_{"/proc/uptime"};
+  KeptOpenFile psiCpu_{"/proc/pressure/cpu"}, psiMemory_{"/proc/pressure/memory"}, psiIo_{"/proc/pressure/io"};
+  std::string buf_;    // /proc/<pid>/cgroup, kept to compare with the next sample's
+  std::string spill_;  // a host file longer than one read (never seen for these files)
   CpuStat prevCpu_;
   bool hasPrevCpu_ = false;
   uint64_t prevCpuNs_ = 0;

@@ -25,30 +25,57 @@ SysError KeptOpenFile::openFd() {
   return {};
 }
 
-SysError KeptOpenFile::preadAll(std::string& out) {
-  // The first (and for /proc and /sys files the only) pread goes into a per-thread scratch buffer
-  // and is copied out at its real length: growing `out` to its capacity before each read
-  // zero-filled ~3 KB per file, 17 times a cgroup sample.
-  constexpr size_t kScratch = 64 << 10;
+namespace {
+constexpr size_t kScratch = 64 << 10;
+char* scratchBuffer() {
   thread_local std::unique_ptr<char[]> scratch;
   if (!scratch) scratch.reset(new char[kScratch]);
+  return scratch.get();
+}
+}  // namespace
+
+SysError KeptOpenFile::preadView(std::string_view& view, std::string& spill) {
+  // The first (and for /proc and /sys files the only) pread goes into a per-thread scratch buffer
+  // and is parsed there: growing a string to its capacity before each read zero-filled ~3 KB per
+  // file, and copying it out cost a memcpy per file the C limit does not pay.
+  char* scratch = scratchBuffer();
   ssize_t n;
   do {
-    n = ::pread(fd_, scratch.get(), kScratch, 0);
+    n = ::pread(fd_, scratch, kScratch, 0);
   } while (n < 0 && errno == EINTR);
   if (n < 0) {
     int e = errno;
-    out.clear();
+    view = {};
     return SysError::fromErrno(e, "read", path_);
   }
-  out.assign(scratch.get(), static_cast<size_t>(n));
+  view = std::string_view(scratch, static_cast<size_t>(n));
   // seq_file-backed /proc files and kernfs /sys files return the whole content in one read when the
   // buffer is large enough; the extra pread that would return 0 costs ~1 µs, so skip it.
   if (n == 0 || (oneShot_ && static_cast<size_t>(n) < kScratch)) return {};
-  size_t len = static_cast<size_t>(n);
+  spill.assign(scratch, static_cast<size_t>(n));
+  SysError e = preadRest(spill);
+  view = e.ok() ? std::string_view(spill) : std::string_view();
+  return e;
+}
+
+SysError KeptOpenFile::preadAll(std::string& out) {
+  std::string_view v;
+  SysError e = preadView(v, out);
+  if (!e.ok()) {
+    out.clear();
+    return e;
+  }
+  if (v.data() != out.data()) out.assign(v.data(), v.size());
+  return {};
+}
+
+// Appends the rest of a file whose first kScratch bytes are already in `out`.
+SysError KeptOpenFile::preadRest(std::string& out) {
+  char* scratch = scratchBuffer();
+  size_t len = out.size();
   for (;;) {
     if (len >= (8u << 20)) break;  // no file we read is this big; stop runaway growth
-    ssize_t m = ::pread(fd_, scratch.get(), kScratch, static_cast<off_t>(len));
+    ssize_t m = ::pread(fd_, scratch, kScratch, static_cast<off_t>(len));
     if (m < 0) {
       if (errno == EINTR) continue;
       int e = errno;
@@ -56,7 +83,7 @@ SysError KeptOpenFile::preadAll(std::string& out) {
       return SysError::fromErrno(e, "read", path_);
     }
     if (m == 0) break;
-    out.append(scratch.get(), static_cast<size_t>(m));
+    out.append(scratch, static_cast<size_t>(m));
     len += static_cast<size_t>(m);
     if (oneShot_ && static_cast<size_t>(m) < kScratch) break;
   }
@@ -77,6 +104,21 @@ SysError KeptOpenFile::read(std::string& out) {
   SysError oe = openFd();
   if (!oe.ok()) return oe;
   return preadAll(out);
+}
+
+SysError KeptOpenFile::readView(std::string_view& view, std::string& spill) {
+  if (fd_ < 0) {
+    SysError e = openFd();
+    if (!e.ok()) return e;
+    return preadView(view, spill);
+  }
+  SysError e = preadView(view, spill);
+  if (e.ok()) return e;
+  // A stale fd, as in read().
+  close();
+  SysError oe = openFd();
+  if (!oe.ok()) return oe;
+  return preadView(view, spill);
 }
 
 SysError readFileOnce(const char* path, std::string& out, size_t maxBytes) {

@@ -24,11 +24,18 @@ class KeptOpenFile {
 
   // Reads the whole file into `out` (reusing its capacity). Returns an error on failure.
   SysError read(std::string& out);
+  // Reads the whole file and points `view` at it, without a copy when it came in one read (every
+  // /proc and /sys file we read): the view is then into a per-thread scratch buffer, valid until
+  // this thread's next read of any KeptOpenFile. A longer file is assembled in `spill`.
+  SysError readView(std::string_view& view, std::string& spill);
   void close();
+  const std::string& path() const { return path_; }
 
  private:
   SysError openFd();
   SysError preadAll(std::string& out);
+  SysError preadView(std::string_view& view, std::string& spill);
+  SysError preadRest(std::string& out);
   std::string path_;
   bool oneShot_;  // kernel-generated file: a short read means the end was reached
   int fd_ = -1;

@@ -8,21 +8,22 @@ type HostFlag = 'cpu' | 'perCpu' | 'memory' | 'load' | 'psi' | 'cgroup';
 
 /** samplePacked's option bits, as the addon exports them (OVN_HOST_OPTION_BITS in native/napi/host_layout.h). */
 let bits: Record<HostFlag, number> | undefined;
-function flagOf(k: HostFlag, value: unknown): number {
-  if (value === undefined) return bits![k];
+function flagOf(k: HostFlag, value: unknown, bit: number): number {
+  if (value === undefined) return bit;
   if (typeof value !== 'boolean') throw new TypeError(`Invalid argument ${k}: expected a boolean, got ${typeof value}`);
-  return value ? bits![k] : 0;
+  return value ? bit : 0;
 }
-// Each option read by its name (not by looping over keys): a fixed-shape read on every call.
+// Each option and each bit read by its name (not by looping over keys, nor bits[k], which was a
+// megamorphic keyed load in the profile): fixed-shape reads on every call.
 function packFlags(o: HostSampleOptions = {}): number {
-  bits ??= loadNative().hostOptionBits as Record<HostFlag, number>;
+  const b = (bits ??= loadNative().hostOptionBits as Record<HostFlag, number>);
   return (
-    flagOf('cpu', o.cpu) |
-    flagOf('perCpu', o.perCpu) |
-    flagOf('memory', o.memory) |
-    flagOf('load', o.load) |
-    flagOf('psi', o.psi) |
-    flagOf('cgroup', o.cgroup)
+    flagOf('cpu', o.cpu, b.cpu) |
+    flagOf('perCpu', o.perCpu, b.perCpu) |
+    flagOf('memory', o.memory, b.memory) |
+    flagOf('load', o.load, b.load) |
+    flagOf('psi', o.psi, b.psi) |
+    flagOf('cgroup', o.cgroup, b.cgroup)
   );
 }
 

@@ -21,6 +21,8 @@ import { analyzeRss, EVIDENCE_FRACTION, type LeakAnalysis, type LeakOptions, typ
 const MAX_POINTS = 600;
 /** Ended processes remembered (pid -> starttime), so a scan published before the exit cannot bring one back. */
 const MAX_ENDED = 1024;
+/** Processes ingested per turn of the event loop (a few hundred µs of work). */
+const INGEST_SLICE = 500;
 
 interface Watched {
   starttime: number;
@@ -32,6 +34,8 @@ interface Watched {
 /** What the watch needs of a Sampler with a process channel over the descendants of scopeRoot. */
 export interface ProcessScanSource {
   readProcesses(): { scans: ProcessScan[]; lost: number };
+  /** The same, decoded in chunks that yield to the event loop (preferred when there). */
+  readProcessesChunked?(): Promise<{ scans: ProcessScan[]; lost: number }>;
   scanProcesses(): Promise<void>;
   stop(): unknown;
 }
@@ -85,12 +89,18 @@ export class ProcessWatch implements SuspectSource {
    * is younger than `minGapMs` (a monitor cycle right after a periodic scan shares it).
    */
   observe(minGapMs = 0): Promise<void> {
-    this.drain();
-    if (minGapMs && this.o.clock.now() - this.lastObserved < minGapMs && !this.busy) return Promise.resolve();
-    this.busy ??= this.scanNow().finally(() => {
+    // One cycle at a time: a drain yields to the event loop between chunks, and two drains
+    // interleaving would ingest scans out of order.
+    this.busy ??= this.cycle(minGapMs).finally(() => {
       this.busy = undefined;
     });
     return this.busy;
+  }
+
+  private async cycle(minGapMs: number): Promise<void> {
+    await this.drain();
+    if (minGapMs && this.o.clock.now() - this.lastObserved < minGapMs) return;
+    await this.scanNow();
   }
 
   private async scanNow(): Promise<void> {
@@ -105,17 +115,18 @@ export class ProcessWatch implements SuspectSource {
       this.ownsSource = true;
     }
     await this.source.scanProcesses();
-    this.drain();
+    await this.drain();
   }
 
   /** Feeds every published scan, at its own time mapped onto the clock (the newest read is "now"). */
-  private drain(): void {
-    if (!this.source) return;
-    const { scans } = this.source.readProcesses();
+  private async drain(): Promise<void> {
+    const source = this.source;
+    if (!source) return;
+    const { scans } = source.readProcessesChunked ? await source.readProcessesChunked() : source.readProcesses();
     if (!scans.length) return;
     const monoNow = monotonicNowMs();
     const now = this.o.clock.now();
-    for (const scan of scans) this.ingest(scan.processes, now - Math.max(0, monoNow - scan.monotonicMs));
+    for (const scan of scans) await this.ingest(scan.processes, now - Math.max(0, monoNow - scan.monotonicMs));
     this.lastObserved = now - Math.max(0, monoNow - scans[scans.length - 1]!.monotonicMs);
     if (this.hostReader)
       this.headroom =
@@ -157,9 +168,12 @@ export class ProcessWatch implements SuspectSource {
     return secondsLeft * EVIDENCE_FRACTION * 1000 < this.leakOpts.minWindowMs;
   }
 
-  private ingest(procs: ProcessSample[], at: number): void {
+  private async ingest(procs: ProcessSample[], at: number): Promise<void> {
     const seen = new Set<number>();
+    let n = 0;
     for (const p of procs) {
+      // Thousands of processes in scope: let the event loop in between slices.
+      if (++n % INGEST_SLICE === 0) await new Promise<void>((resolve) => setImmediate(resolve));
       if (p.kernelThread || p.pid === process.pid || this.ended.get(p.pid) === p.starttime) continue;
       seen.add(p.pid);
       let w = this.watched.get(p.pid);

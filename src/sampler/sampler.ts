@@ -12,7 +12,7 @@ import {
   type NativeSamplerReport,
   type ProcessSample,
 } from '../native.js';
-import { unpackProcesses } from '../readers/packed-processes.js';
+import { unpackProcesses, unpackProcessesChunked } from '../readers/packed-processes.js';
 import { checkSamplerOptions } from './options.js';
 
 export { monotonicNowMs } from '../util/clock.js';
@@ -160,6 +160,19 @@ export class Sampler {
       scans: r.scans.map((s) => ({ monotonicMs: s.monotonicMs, processes: unpackProcesses(s.processes) })),
       lost: r.lost,
     };
+  }
+
+  /**
+   * readProcesses() for the event loop's sake: each scan's rows decoded a chunk at a time with a
+   * yield in between (unpackProcessesChunked), so a scan of thousands of processes never holds the
+   * loop for its whole decode. The scans are taken from the channel at once, as readProcesses() does.
+   */
+  async readProcessesChunked(): Promise<{ scans: ProcessScan[]; lost: number }> {
+    const r = this.native.readProcesses();
+    const scans: ProcessScan[] = [];
+    for (const s of r.scans)
+      scans.push({ monotonicMs: s.monotonicMs, processes: await unpackProcessesChunked(s.processes) });
+    return { scans, lost: r.lost };
   }
 
   /** Scans the process channel now (on a worker thread); the scan is then in readProcesses(). */

@@ -121,6 +121,42 @@ describe('host sample: filesystems', () => {
     expect(missing.error!.path).toBe('/definitely/not/here');
   });
 
+  it('reuses nothing of an earlier sample of the same reader: parts not asked for are null, paths as asked', () => {
+    // The addon keeps one sample per reader and refills it: a part read before and not asked for
+    // now must not show through, and a path that failed must not keep an earlier path's figures.
+    const r = createHostReader();
+    const full = r.sample({ paths: ['/', '/definitely/not/here'] });
+    expect(full.memory).not.toBeNull();
+    expect(full.cpu).not.toBeNull();
+    expect(full.filesystems.map((f) => f.path)).toEqual(['/', '/definitely/not/here']);
+    const none = r.sample({ cpu: false, memory: false, load: false, psi: false, cgroup: false, paths: [] });
+    expect(none.memory).toBeNull();
+    expect(none.cpu).toBeNull();
+    expect(none.load).toBeNull();
+    expect(none.uptime).toBeNull();
+    expect(none.psi).toBeNull();
+    expect(none.cgroup).toBeNull();
+    expect(none.filesystems).toEqual([]);
+    expect(none.unavailable).toEqual({});
+    const swapped = r.sample({
+      cpu: false,
+      memory: false,
+      load: false,
+      psi: false,
+      cgroup: false,
+      paths: ['/nope', '/'],
+    });
+    const [nope, root] = swapped.filesystems;
+    expect(Object.keys(nope).sort()).toEqual(['error', 'path']); // no figures left from '/' in that slot
+    expect(nope.path).toBe('/nope');
+    expect(nope.error!.code).toBe('ENOENT');
+    expect(root.path).toBe('/');
+    expect(root.totalBytes).toBe(full.filesystems[0].totalBytes);
+    const again = r.sample({ cgroup: false, paths: ['/'] });
+    expect(again.memory!.total).toBe(full.memory!.total);
+    expect(again.cpu!.perCpu.length).toBe(full.cpu!.perCpu.length);
+  });
+
   it('rejects bad options with a TypeError naming the field', () => {
     expect(() => sampleHost({ paths: 'x' as unknown as string[] })).toThrow(/paths: expected an array/);
     expect(() => sampleHost({ cgroupPid: -1 })).toThrow(/cgroupPid/);

@@ -10,6 +10,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadNative, type ProcessSample } from '../../src/native.js';
 import { unpackProcesses, unpackProcessesChunked, ROWS_PER_CHUNK } from '../../src/readers/packed-processes.js';
 import { createProcessTable, listDescendants } from '../../src/readers/processes.js';
+import { Sampler } from '../../src/sampler/sampler.js';
 import { killAll, spawnGroup, waitFor } from '../helpers/children.js';
 
 const CHILDREN = 300;
@@ -85,6 +86,42 @@ describe('chunked delivery of the async scan', () => {
     const ranWhileDecoding = await new Promise<boolean>((resolve) => setImmediate(() => resolve(!done)));
     expect(ranWhileDecoding).toBe(true);
     expect(await decoding).toHaveLength(packed.rows);
+  });
+});
+
+describe("chunked delivery of the sampler's process scans", () => {
+  it('hands out the rows of the one-shot sync scan of the same tree, decoded across turns of the loop', async () => {
+    const s = new Sampler({
+      intervalUs: 1_000_000,
+      signals: [],
+      processes: { descendantsOf: leader, intervalUs: 0, io: false },
+    }).start();
+    try {
+      await s.scanProcesses();
+      let turns = 0;
+      let counting = true;
+      const tick = () => {
+        turns++;
+        if (counting) setImmediate(tick);
+      };
+      setImmediate(tick);
+      const chunked = await s.readProcessesChunked();
+      counting = false;
+      expect(chunked.lost).toBe(0);
+      expect(chunked.scans).toHaveLength(1);
+      const rows = chunked.scans[0].processes;
+      expect(rows.length).toBe(CHILDREN + 1);
+      expect(rows.length).toBeGreaterThan(ROWS_PER_CHUNK); // more than one chunk
+      expect(turns).toBeGreaterThan(0); // the loop ran while the rows were decoded
+      const byPid = (a: ProcessSample, b: ProcessSample) => a.pid - b.pid;
+      // Sleeping children: nothing in their rows changes between the two scans.
+      expect([...rows].sort(byPid)).toEqual(listDescendants(leader).sort(byPid));
+      expect(rows.filter((p) => p.comm === ODD_COMM)).toHaveLength(1);
+      // Taken from the channel: a second read has nothing new.
+      expect((await s.readProcessesChunked()).scans).toHaveLength(0);
+    } finally {
+      s.stop();
+    }
   });
 });
 

@@ -81,6 +81,37 @@ describe('/proc parsers', () => {
     expect(m.used).toBe(685 * 1024);
   });
 
+  it('reads meminfo keys past skipped keys, a line without a colon and a last line without a newline', () => {
+    const m = parsers.meminfo(
+      [
+        'Zswapped:        7 kB',
+        'no colon on this line',
+        'MemTotal:       2048 kB',
+        'MemFreeish:      9 kB', // a key that only starts like one we keep
+        'MemFree:         512 kB',
+        'MemAvailable:   1024 kB',
+        'HugePages_Total:    3', // a count, no unit
+      ].join('\n'),
+    )!;
+    expect(m.total).toBe(2048 * 1024);
+    expect(m.free).toBe(512 * 1024);
+    expect(m.available).toBe(1024 * 1024);
+    expect(m.availableEstimated).toBe(false);
+    expect(m.hugePagesTotal).toBe(3);
+    expect(parsers.meminfo('MemFree: 1 kB\nMemTotalx: 2 kB\n')).toBeNull(); // no MemTotal
+  });
+
+  it('parses PSI "full" lines and skips unknown keys, bare words and unknown kinds', () => {
+    const p = parsers.psi(
+      'some avg10=1.50 extra=7 avg60=2.25 word avg300=3.00 total=12\n' +
+        'other avg10=9.00\n' +
+        'full avg10=0.10 avg60=0.20 avg300=0.30 total=99',
+    )!;
+    expect(p.some).toEqual({ avg10: 1.5, avg60: 2.25, avg300: 3, totalUs: 12 });
+    expect(p.full).toEqual({ avg10: 0.1, avg60: 0.2, avg300: 0.3, totalUs: 99 });
+    expect(parsers.psi('full avg10=0.10 avg60=0.20 avg300=0.30 total=1\n')).toBeNull(); // "some" is required
+  });
+
   it('parses PSI exactly and without a "full" line', () => {
     const p = parsers.psi('some avg10=0.34 avg60=1.07 avg300=12.50 total=4126559\n')!;
     expect(p.some!.avg10).toBe(0.34);
