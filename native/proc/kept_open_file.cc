@@ -145,10 +145,4 @@ SysError readFileOnce(const char* path, std::string& out, size_t maxBytes) {
   return {};
 }
 
-SysError KeptOpenFiles::read(const std::string& path, std::string& out) {
-  auto it = files_.find(path);
-  if (it == files_.end()) it = files_.emplace(path, KeptOpenFile(path)).first;
-  return it->second.read(out);
-}
-
 }  // namespace ovn

@@ -44,15 +44,4 @@ class KeptOpenFile {
 // Reads a file once with open/read/close (for files read rarely, or per-pid files in bulk).
 SysError readFileOnce(const char* path, std::string& out, size_t maxBytes = 1 << 20);
 
-// A set of kept-open files keyed by path, created on first use.
-class KeptOpenFiles {
- public:
-  SysError read(const std::string& path, std::string& out);
-  void clear() { files_.clear(); }
-  size_t size() const { return files_.size(); }
-
- private:
-  std::unordered_map<std::string, KeptOpenFile> files_;
-};
-
 }  // namespace ovn
