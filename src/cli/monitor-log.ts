@@ -92,7 +92,7 @@ export class MonitorLog {
     const rest = Buffer.from(this.held.join(''));
     this.held = [];
     try {
-      for (let off = 0; off < rest.length; ) off += writeSync(this.fd, rest, off);
+      for (let off = 0; off < rest.length;) off += writeSync(this.fd, rest, off);
     } catch (err) {
       this.fail(err as Error);
     }
