@@ -55,7 +55,12 @@ describe('median pairwise slope (Theil–Sen) by selection', () => {
 
   it('a shorter series after a longer one uses only its own pairs (the scratch buffer is reused)', () => {
     const long = Array.from({ length: 120 }, (_, i) => i);
-    expect(medianPairwiseSlope(long, long.map((x) => 9 * x))).toBe(9);
+    expect(
+      medianPairwiseSlope(
+        long,
+        long.map((x) => 9 * x),
+      ),
+    ).toBe(9);
     expect(medianPairwiseSlope([0, 1, 2], [0, 1, 2])).toBe(1);
     expect(medianPairwiseSlope([0, 1], [5, 3])).toBe(-2);
   });
