@@ -16,7 +16,7 @@
 // critical and every cycle a full check (KERNEL_LOG=1 turns the reader on). The status of the cycles is
 // reported: a node judged degraded (e.g. CPU pressure on a loaded machine) runs a full check each cycle.
 //
-// Env: WINDOWS (default 6), WINDOW_S (default 15), WARMUP_S (default 8); OVERNIGHT_BASE_CLI=path/to/bin/overnight.js
+// Env: WINDOWS (default 5), WINDOW_S (default 15), WARMUP_S (default 8); OVERNIGHT_BASE_CLI=path/to/bin/overnight.js
 // adds that build's two monitors to the same windows (a before/after); RELAXED=1 gives every monitor thresholds
 // that a loaded machine does not breach (CPU, PSI, memory, disk), so that on a shared machine the healthy cadence
 // is measured rather than the degraded one (the cycles-by-status column says which was measured).
@@ -117,7 +117,7 @@ async function stop(p) {
 }
 
 export async function run() {
-  const windows = Number(process.env.WINDOWS ?? 6);
+  const windows = Number(process.env.WINDOWS ?? 5);
   const windowS = Number(process.env.WINDOW_S ?? 15);
   const warmupS = Number(process.env.WARMUP_S ?? 8);
   const dir = mkdtempSync(path.join(tmpdir(), 'ovn-bench-mon-'));
