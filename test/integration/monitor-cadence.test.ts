@@ -19,7 +19,7 @@ const ctx = await createOvernightContext({
     stateDir: path.join(dir, 'state'),
     kernelLog: { enabled: false },
     monitor: { recover: 'off', fullCheckSec: 30 },
-    // Nothing on this (possibly loaded) test machine may make the node unhealthy: the cadence under test is the healthy one.
+    // Nothing on this (possibly loaded) test machine may make the node unhealthy: the healthy cadence is under test.
     thresholds: { memory: 1, cpu: 1, disk: 1, memoryPressure: 100, cpuPressure: 100 },
   }),
   clock,

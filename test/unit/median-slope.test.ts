@@ -6,7 +6,7 @@ import { quantile } from '../../src/util/stats.js';
 function reference(xs: number[], ys: number[]): number {
   const slopes: number[] = [];
   for (let i = 0; i < xs.length; i++)
-    for (let j = i + 1; j < xs.length; j++) if (xs[j]! !== xs[i]!) slopes.push((ys[j]! - ys[i]!) / (xs[j]! - xs[i]!));
+    for (let j = i + 1; j < xs.length; j++) if (xs[j] !== xs[i]) slopes.push((ys[j] - ys[i]) / (xs[j] - xs[i]));
   return quantile(slopes, 0.5) ?? 0;
 }
 
