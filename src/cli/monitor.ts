@@ -1,5 +1,5 @@
 /** `overnight monitor`: the overnight loop as a daemon (live view on a terminal, JSON lines otherwise). */
-import { createWriteStream, openSync, statSync, type WriteStream } from 'node:fs';
+import { statSync } from 'node:fs';
 import type { Server } from 'node:http';
 import type { Command } from 'commander';
 import { loadConfig } from '../config/load.js';
@@ -11,30 +11,8 @@ import { loadNative } from '../native.js';
 import { implicitScope, noScopeMessage } from '../policy/implicit-scope.js';
 import { CliError, EX_CONFIG } from './errors.js';
 import { listenHost, port, positiveInt, secondsIn } from './flag-values.js';
+import { MonitorLog } from './monitor-log.js';
 import { closeHttpServer } from './serve-shutdown.js';
-
-/**
- * Opens the log file before anything starts, so that a missing directory or a permission problem is
- * one line naming the path and exit 78 (EX_CONFIG), not a stream 'error' after start-up and a restart loop.
- */
-function openLogFile(file: string): WriteStream {
-  let fd: number;
-  try {
-    fd = openSync(file, 'a', 0o640);
-  } catch (err) {
-    const e = err as NodeJS.ErrnoException;
-    throw new CliError(
-      `--log-file ${file}: cannot open it for appending (${e.code ?? 'error'}: ` +
-        `${e.message.replace(/^\w+: /, '').split(',')[0]}); create its directory (systemd: LogsDirectory=) or ` +
-        `choose another path`,
-      EX_CONFIG,
-    );
-  }
-  const stream = createWriteStream(file, { fd, flags: 'a' });
-  // After a successful open, a write error (disk full) is reported once on stderr; the monitor goes on.
-  stream.once('error', (err) => process.stderr.write(`overnight: --log-file ${file}: ${err.message}\n`));
-  return stream;
-}
 
 /** A configuration error is EX_CONFIG: systemd's RestartPreventExitStatus=78 stops the restart loop. */
 function loadConfigOrExit(file: string | undefined): ReturnType<typeof loadConfig> {
@@ -94,7 +72,7 @@ export function registerMonitorCommand(program: Command): void {
       const interval = flags.interval ?? config.monitor.intervalSec;
       const cycles = flags.cycles ?? Infinity;
       checkRecoveryScope(config);
-      const logFile = flags.logFile ? openLogFile(flags.logFile) : undefined;
+      const logFile = flags.logFile ? MonitorLog.open(flags.logFile) : undefined;
       // One background Sampler, as in `serve`: host samples for the thresholds between cycles, and the
       // agent's processes scanned on its own thread for leak slopes and hang windows.
       const ctx = await createOvernightContext({ config, background: true });
@@ -110,7 +88,11 @@ export function registerMonitorCommand(program: Command): void {
         metrics.attachEvents(ctx.events);
         metricsServer = await serveMetrics(metrics, flags.metrics, flags.metricsHost);
       }
-      const out: WriteStream | NodeJS.WriteStream = logFile ?? process.stderr;
+      // `now`: lines an operator waits for; healthy routine cycles may be held back a few seconds (monitor-log.ts).
+      const emit = (obj: object, now: boolean) => {
+        if (logFile) logFile.line(obj, now);
+        else process.stderr.write(`${JSON.stringify(obj)}\n`);
+      };
       const live = !flags.json && !flags.logFile && process.stdout.isTTY;
       // systemd: READY=1 after the first cycle, WATCHDOG=1 every cycle; cycles run at least twice per WatchdogSec.
       const watchdogMs = process.env.WATCHDOG_USEC ? Number(process.env.WATCHDOG_USEC) / 1000 : Infinity;
@@ -120,7 +102,7 @@ export function registerMonitorCommand(program: Command): void {
         try {
           loadNative().sdNotify(msg);
         } catch (err) {
-          out.write(`${JSON.stringify({ type: 'sd_notify', error: (err as Error).message })}\n`);
+          emit({ type: 'sd_notify', error: (err as Error).message }, true);
         }
       };
       const monitor = new OvernightMonitor(ctx, {
@@ -131,14 +113,23 @@ export function registerMonitorCommand(program: Command): void {
           ready = true;
         },
         onEvent: (e) => {
-          if (!live) out.write(`${JSON.stringify({ type: 'event', ...e })}\n`);
+          if (!live) emit({ type: 'event', ...e }, true);
         },
         onCycle: (c, h) => {
           if (live)
             process.stdout.write(
               `\x1b[2J\x1b[H${renderLiveView(c, h, ctx.progress.list(), monitor.events, intervalMs)}\n`,
             );
-          else out.write(`${JSON.stringify({ type: 'cycle', ...c })}\n`);
+          else
+            emit(
+              { type: 'cycle', ...c },
+              monitor.cycles === 1 ||
+                c.status !== 'healthy' ||
+                c.recoveries.length > 0 ||
+                c.alerts.length > 0 ||
+                c.resources.length > 0 ||
+                c.emergency !== undefined,
+            );
         },
       });
       const ac = new AbortController();
@@ -146,8 +137,8 @@ export function registerMonitorCommand(program: Command): void {
       process.once('SIGTERM', stop);
       process.once('SIGINT', stop);
       if (!live)
-        out.write(
-          `${JSON.stringify({
+        emit(
+          {
             type: 'start',
             config: path ?? 'defaults',
             interval_s: intervalMs / 1000,
@@ -157,7 +148,8 @@ export function registerMonitorCommand(program: Command): void {
                 ? `http://${flags.metricsHost}:${metricsServer && (metricsServer.address() as { port: number }).port}` +
                   '/metrics'
                 : null,
-          })}\n`,
+          },
+          true,
         );
       await monitor.run(ac.signal, cycles);
       notify('STOPPING=1');
@@ -165,6 +157,6 @@ export function registerMonitorCommand(program: Command): void {
       if (metricsServer) void closeHttpServer(metricsServer);
       ctx.gpu?.close();
       await ctx.close();
-      if (out !== process.stderr) (out as WriteStream).end();
+      await logFile?.close();
     });
 }

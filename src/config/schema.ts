@@ -236,6 +236,12 @@ export const monitorSchema = z
     /** The design's default: check every 300 s (any interval down to sub-second). */
     intervalSec: z.number().min(0.05).max(86_400).default(300),
     /**
+     * At intervals shorter than this, a healthy node gets a full check (process table, node checks, GPU verdicts,
+     * probes) at most every this many seconds and quick checks in between; a node that is not healthy, or a wake-up
+     * (PSI, Xid, exit, deadline), gets one at most every 2 s (or this, if shorter).
+     */
+    fullCheckSec: z.number().min(0.05).max(86_400).default(30),
+    /**
      * The design's alert threshold: memory, GPU memory and disk usage that count as degraded, unless thresholds say
      * otherwise.
      */

@@ -255,11 +255,15 @@ export class OvernightMonitor {
       duration_ms: 0,
     };
     // A full check (whole process table, GPU verdicts, probes) whenever something woke the monitor,
-    // at most every 10 s while healthy and every 2 s while not; quick checks in between, with the
-    // watch's suspects, keep sub-second intervals cheap. A full check costs ~30 ms here: one on every
-    // cycle of a node that stays degraded for hours was half the monitor's CPU at a 1 s interval.
+    // at most every monitor.fullCheckSec (30 s) while healthy and every 2 s while not; quick checks in
+    // between, with the watch's suspects, keep sub-second intervals cheap. A full check costs ~30 ms
+    // here: one on every cycle of a node that stays degraded for hours was half the monitor's CPU at a
+    // 1 s interval, and one every 10 s while healthy still a fifth of it. What only a full check sees
+    // (node checks, zombies, daemons) is found within fullCheckSec; Xids, kernel events, PSI and exits
+    // wake the monitor into a full check at once.
     const now = this.ctx.clock.now();
-    const fullEveryMs = this.lastStatus === 'healthy' ? 10_000 : 2_000;
+    const fullCheckMs = this.ctx.config.monitor.fullCheckSec * 1000;
+    const fullEveryMs = this.lastStatus === 'healthy' ? fullCheckMs : Math.min(2_000, fullCheckMs);
     const full = trigger !== 'interval' || now - this.lastFullAt >= fullEveryMs;
     // Leak slopes and hang windows need a sample every few seconds, not every cycle.
     await this.ctx.watch.observe(this.ctx.config.watch.intervalSec * 1000);

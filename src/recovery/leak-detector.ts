@@ -8,7 +8,7 @@
  * proportional to the time left (EVIDENCE_FRACTION of it, at least fastWindowMs): waiting two
  * minutes to be sure about a leak that ends the node in five is the wrong trade.
  */
-import { quantile } from '../util/stats.js';
+import { medianPairwiseSlope } from './median-slope.js';
 
 export interface RssPoint {
   /** ms */
@@ -41,12 +41,8 @@ export interface LeakAnalysis {
   points: number;
 }
 
-function theilSen(xs: number[], ys: number[]): number {
-  const slopes: number[] = [];
-  for (let i = 0; i < xs.length; i++)
-    for (let j = i + 1; j < xs.length; j++) if (xs[j]! !== xs[i]!) slopes.push((ys[j]! - ys[i]!) / (xs[j]! - xs[i]!));
-  return quantile(slopes, 0.5) ?? 0; // the median pairwise slope
-}
+/** The median pairwise slope (selection, not a sort: see median-slope.ts). */
+const theilSen = medianPairwiseSlope;
 
 function leastSquaresR2(xs: number[], ys: number[]): number {
   const n = xs.length;

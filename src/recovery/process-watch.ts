@@ -29,6 +29,8 @@ interface Watched {
   comm: string;
   last: ProcessSample;
   rss: RssPoint[];
+  /** The last leak verdict and what it was judged on (the newest point and the headroom). */
+  leak?: { t: number; n: number; headroom: number | null; a: LeakAnalysis };
 }
 
 /** What the watch needs of a Sampler with a process channel over the descendants of scopeRoot. */
@@ -256,7 +258,8 @@ export class ProcessWatch implements SuspectSource {
   }
 
   analyzeLeak(pid: number): LeakAnalysis {
-    return analyzeRss(this.watched.get(pid)?.rss ?? [], this.leakOpts, this.headroom);
+    const w = this.watched.get(pid);
+    return w ? this.leakVerdict(w) : analyzeRss([], this.leakOpts, this.headroom);
   }
 
   hangVerdict(pid: number) {
@@ -264,10 +267,24 @@ export class ProcessWatch implements SuspectSource {
   }
 
   /** Leak suspects ranked by projected time to exhaustion, then by slope (never by size alone). */
+  /**
+   * A process's leak verdict, judged again only when a scan added a point or the headroom changed: the
+   * monitor asks every cycle (each second at a 1 s interval), the history grows every watch.intervalSec.
+   */
+  private leakVerdict(w: Watched): LeakAnalysis {
+    const last = w.rss[w.rss.length - 1];
+    const t = last?.t ?? -1;
+    const c = w.leak;
+    if (c && c.t === t && c.n === w.rss.length && c.headroom === this.headroom) return c.a;
+    const a = analyzeRss(w.rss, this.leakOpts, this.headroom);
+    w.leak = { t, n: w.rss.length, headroom: this.headroom, a };
+    return a;
+  }
+
   leakSuspects(): LeakSuspect[] {
     const out: LeakSuspect[] = [];
     for (const [pid, w] of this.watched) {
-      const a = analyzeRss(w.rss, this.leakOpts, this.headroom);
+      const a = this.leakVerdict(w);
       if (!a.isLeak || !this.alive(pid, w)) continue;
       const eta = this.headroom !== null && a.slopeBytesPerMin > 0 ? (this.headroom / a.slopeBytesPerMin) * 60 : null;
       out.push({
