@@ -170,6 +170,11 @@ export async function serveOnHttp(
   });
   // Headers have the same bound as a body (Node's default is 60 s).
   server.headersTimeout = bodyTimeoutMs;
+  // Idle keep-alive connections live 60 s, not Node's 5 s. Clients close theirs first (undici after
+  // the server's hint less 1 s); at 5 s, a client whose event loop lagged over a second under load
+  // sent its next call on a socket this server was closing ("other side closed"): 92 of 1000 SDK
+  // calls failed so on the loaded 2-core VM once the fast lane made sockets idle between calls.
+  server.keepAliveTimeout = 60_000;
 
   async function admit(req: IncomingMessage, res: ServerResponse): Promise<void> {
     if (!checkHost(req, res)) return;
