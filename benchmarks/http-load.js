@@ -205,7 +205,7 @@ function combine(rounds, load) {
 export async function run({
   clients = Number(process.env.BENCH_HTTP_CLIENTS ?? 100),
   calls = Number(process.env.BENCH_HTTP_CALLS ?? 100),
-  plainCalls = Number(process.env.BENCH_HTTP_PLAIN_CALLS ?? 100),
+  plainCalls = Number(process.env.BENCH_HTTP_PLAIN_CALLS ?? 50),
   rounds = Number(process.env.BENCH_HTTP_ROUNDS ?? 5),
   warmup = Number(process.env.BENCH_HTTP_WARMUP ?? 5),
   settleMs = Number(process.env.BENCH_HTTP_SETTLE_MS ?? 10_000),
