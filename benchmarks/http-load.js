@@ -23,7 +23,7 @@
 // after the clients left and after the idle time is reported beside it: V8 returns the memory at
 // its next GC, which an idle server may not run for minutes.
 // BENCH_HTTP_CLIENTS, BENCH_HTTP_CALLS (per SDK client, all rounds) and BENCH_HTTP_PLAIN_CALLS
-// (per plain client) scale the run.
+// (per plain client) scale the run; BENCH_HTTP_NODE_FLAGS passes Node/V8 flags to the server alone.
 import { Client, StreamableHTTPClientTransport } from '@modelcontextprotocol/client';
 import { spawn } from 'node:child_process';
 import { Agent, request } from 'node:http';
@@ -31,7 +31,16 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { setTimeout as delay } from 'node:timers/promises';
-import { benchDir, fmtUs, interleaveRounds, loadAverage, loadColumn, median, summarize, target } from './lib/measure.js';
+import {
+  benchDir,
+  fmtUs,
+  interleaveRounds,
+  loadAverage,
+  loadColumn,
+  median,
+  summarize,
+  target,
+} from './lib/measure.js';
 
 const rssMiB = (pid) => Number(/VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))[1]) / 1024;
 /** utime + stime of a process in ms (Linux USER_HZ is 100 on every architecture Node supports). */
@@ -43,7 +52,17 @@ const cpuMs = (pid) => {
 async function startServer(config) {
   const proc = spawn(
     process.execPath,
-    ['--expose-gc', path.join(benchDir, 'fixtures/serve-with-gc.js'), 'serve', '--http', '0', '--config', config],
+    [
+      '--expose-gc',
+      // Node/V8 flags for the server only, to measure one (e.g. --max-semi-space-size=4) against the default.
+      ...(process.env.BENCH_HTTP_NODE_FLAGS ?? '').split(' ').filter(Boolean),
+      path.join(benchDir, 'fixtures/serve-with-gc.js'),
+      'serve',
+      '--http',
+      '0',
+      '--config',
+      config,
+    ],
     {
       stdio: ['ignore', 'ignore', 'pipe'],
       env: { ...process.env, OVERNIGHT_NVML_LIBRARY: process.env.OVERNIGHT_NVML_LIBRARY ?? '' },
@@ -102,7 +121,6 @@ function serverConnections(port) {
   }
   return n;
 }
-
 
 /** Runs `calls` sequential calls on each of the `clients` at once; latencies in µs, errors counted. */
 async function drive(clients, calls, call) {

@@ -103,7 +103,7 @@ describe('the stateless fast lane', () => {
     }
   });
 
-  it('keeps an idle keep-alive connection open past Node\'s 5 s, so a lagging client does not reuse a closing socket', async () => {
+  it("keeps an idle keep-alive connection open past Node's 5 s, so a lagging client does not reuse a closing socket", async () => {
     const { port } = await start();
     const agent = new Agent({ keepAlive: true, maxSockets: 1 });
     try {
