@@ -14,14 +14,13 @@
 // says what rate one core could carry at most, whatever the machine's load; the load average is
 // printed beside every figure.
 //
-// RSS: "start" is read after the plain client's cold wave (its 100 connections open, before the SDK
-// clients connect), after a full GC (benchmarks/fixtures/serve-with-gc.js: SIGUSR2 → gc()) and 0.5 s. "Afterwards": every
-// client has gone (the SDK clients close(); the server is stateless, so there is no session to
-// DELETE and nothing per client to expire), the server then sits idle for BENCH_HTTP_SETTLE_MS
-// (10 s: V8 sizes its young generation by the allocation rate of the last seconds, so a GC in the
-// load's tail keeps it at the load's size), then the same GC and 0.5 s. RSS without any GC right
-// after the clients left and after the idle time is reported beside it: V8 returns the memory at
-// its next GC, which an idle server may not run for minutes.
+// RSS: "start" is read after the plain client's cold wave (its 100 connections open, before the
+// SDK clients connect), after a full GC (benchmarks/fixtures/serve-with-gc.js: SIGUSR2 → gc()) and
+// 0.5 s. "Afterwards": every client has gone (the SDK clients close(); the server is stateless, so
+// there is no session to DELETE and nothing per client to expire), the server then sits idle for
+// BENCH_HTTP_SETTLE_MS (10 s), then the same GC and 0.5 s. RSS without any GC right after the
+// clients left and after the idle time is reported beside it (V8 returns the memory at its next
+// GC, which an idle server may not run for minutes), and after a second GC.
 // BENCH_HTTP_CLIENTS, BENCH_HTTP_CALLS (per SDK client, all rounds) and BENCH_HTTP_PLAIN_CALLS
 // (per plain client) scale the run; BENCH_HTTP_NODE_FLAGS passes Node/V8 flags to the server alone.
 import { Client, StreamableHTTPClientTransport } from '@modelcontextprotocol/client';
@@ -108,7 +107,7 @@ function serverConnections(port) {
   const hex = `:${Number(port).toString(16).toUpperCase().padStart(4, '0')}`;
   let n = 0;
   for (const f of ['/proc/net/tcp', '/proc/net/tcp6']) {
-    let text = '';
+    let text;
     try {
       text = readFileSync(f, 'utf8');
     } catch {
@@ -330,9 +329,9 @@ export async function run({
           `${mib(rssStart)} → ${mib(rssPeak)} → ${mib(rssGone)} → ${mib(rssIdle)} → ${mib(rssAfter)} MiB ` +
             `(${((rssRatio - 1) * 100).toFixed(1)} %); V8 heap used ${mib(heapStart)} → ${mib(heapAfter)} MiB, ` +
             `committed ${mib(heapTotalStart)} → ${mib(heapTotalAfter)} MiB (new space ${mib(start.newSpaceMiB)} → ` +
-            `${mib(after.newSpaceMiB)}, old ${mib(start.oldSpaceMiB)} → ${mib(after.oldSpaceMiB)}); after a second GC ` +
-            `${mib(again.rss)} MiB (${((again.rss / rssStart - 1) * 100).toFixed(1)} %; new space ${mib(again.newSpaceMiB)}, ` +
-            `old ${mib(again.oldSpaceMiB)})`,
+            `${mib(after.newSpaceMiB)}, old ${mib(start.oldSpaceMiB)} → ${mib(after.oldSpaceMiB)}); ` +
+            `after a second GC ${mib(again.rss)} MiB (${((again.rss / rssStart - 1) * 100).toFixed(1)} %; ` +
+            `new space ${mib(again.newSpaceMiB)}, old ${mib(again.oldSpaceMiB)})`,
           '',
           '',
           '',

@@ -76,7 +76,9 @@ const quick = (id: unknown) => ({
 });
 
 describe('the stateless fast lane', () => {
-  it('answers 40 concurrent calls that all use id 1 (and string ids) each under its own id, with no per-request server', async () => {
+  const sameIds =
+    'answers 40 concurrent calls that all use id 1 (and string ids) each under its own id, no server each';
+  it(sameIds, async () => {
     const { server, port } = await start();
     const agent = new Agent({ keepAlive: true, maxSockets: 20 });
     try {
@@ -103,7 +105,9 @@ describe('the stateless fast lane', () => {
     }
   });
 
-  it("keeps an idle keep-alive connection open past Node's 5 s, so a lagging client does not reuse a closing socket", async () => {
+  const keepAlive =
+    "keeps an idle keep-alive connection past Node's 5 s: a lagging client does not reuse a closing socket";
+  it(keepAlive, async () => {
     const { port } = await start();
     const agent = new Agent({ keepAlive: true, maxSockets: 1 });
     try {
