@@ -15,6 +15,7 @@ import { originCheck, type OriginCheck } from './http-origin.js';
 import { INVALID_PARAMS, refusalOf, requestIdOf } from './message-guard.js';
 import { createOvernightServer } from './server.js';
 import { ServerPool } from './server-pool.js';
+import { StatelessLane } from './http-stateless.js';
 
 export interface HttpOptions {
   port: number;
@@ -98,7 +99,7 @@ function readBody(req: IncomingMessage, max: number, timeoutMs: number): Promise
 export async function serveOnHttp(
   context: OvernightContext,
   opts: HttpOptions,
-): Promise<Server & { pool: ServerPool }> {
+): Promise<Server & { pool: ServerPool; lane: StatelessLane }> {
   const host = opts.host ?? '127.0.0.1';
   const maxBytes = opts.maxMessageBytes ?? 10 * 1024 * 1024;
   const extra = opts.allowedHosts ?? [];
@@ -115,6 +116,8 @@ export async function serveOnHttp(
   // answers with one JSON body unless progress was asked for (see http-legacy.ts).
   const modern = createMcpHandler(() => pool.take(), { onerror, maxRequestBodySize: maxBytes, legacy: 'reject' });
   const legacy = legacyJsonFirst(() => pool.take(), onerror, maxBytes);
+  // Plain 2025-era requests (one request, no session, no progress) skip all of the above.
+  const lane = new StatelessLane(createOvernightServer(context));
   const handle = toNodeHandler(
     {
       fetch: async (request, options) =>
@@ -152,6 +155,9 @@ export async function serveOnHttp(
         return;
       }
     }
+    const plain = lane.accepts(req, parsed);
+    // The slot is released when the response closes (see admit).
+    if (plain) return lane.serve(plain, res);
     if (!Array.isArray(parsed) && (parsed as { method?: unknown } | null)?.method === 'subscriptions/listen') release();
     return handle(req, res, parsed);
   }
@@ -164,6 +170,11 @@ export async function serveOnHttp(
   });
   // Headers have the same bound as a body (Node's default is 60 s).
   server.headersTimeout = bodyTimeoutMs;
+  // Idle keep-alive connections live 60 s, not Node's 5 s. Clients close theirs first (undici after
+  // the server's hint less 1 s); at 5 s, a client whose event loop lagged over a second under load
+  // sent its next call on a socket this server was closing ("other side closed"): 92 of 1000 SDK
+  // calls failed so on the loaded 2-core VM once the fast lane made sockets idle between calls.
+  server.keepAliveTimeout = 60_000;
 
   async function admit(req: IncomingMessage, res: ServerResponse): Promise<void> {
     if (!checkHost(req, res)) return;
@@ -248,6 +259,9 @@ export async function serveOnHttp(
   });
   const addr = server.address();
   checkOrigin = originCheck(names, typeof addr === 'object' && addr ? addr.port : opts.port, extra);
-  server.on('close', () => void context.close());
-  return Object.assign(server, { pool });
+  server.on('close', () => {
+    void lane.close().catch(() => undefined);
+    void context.close();
+  });
+  return Object.assign(server, { pool, lane });
 }
