@@ -12,8 +12,6 @@
  */
 import {
   isJSONRPCErrorResponse,
-  isJSONRPCNotification,
-  isJSONRPCRequest,
   isJSONRPCResultResponse,
   LATEST_PROTOCOL_VERSION,
   SUPPORTED_PROTOCOL_VERSIONS,
@@ -45,7 +43,10 @@ export function envelopeProblem(v: unknown): string | undefined {
     return `id: got ${describeValue(m.id)}; expected a string or a number`;
   if ('params' in m && (m.params === null || typeof m.params !== 'object'))
     return `params: got ${describeValue(m.params)}; expected an object`;
-  const ok = isJSONRPCRequest(v) || isJSONRPCNotification(v) || isJSONRPCResultResponse(v) || isJSONRPCErrorResponse(v);
+  // A request or notification passed the checks above; the SDK's guards (zod, ~µs each) judge the rest.
+  if (typeof m.method === 'string')
+    return 'result' in m || 'error' in m ? 'a message has "method" or "result"/"error", not both' : undefined;
+  const ok = isJSONRPCResultResponse(v) || isJSONRPCErrorResponse(v);
   return ok
     ? undefined
     : 'not a JSON-RPC request, notification or response (no "method", or "id" with "result"/"error")';
@@ -151,7 +152,8 @@ export class StdioFrames {
         if (id !== undefined) batch.answers.push(errorAnswer(id, INVALID_PARAMS, refusal));
         continue;
       }
-      if (id !== undefined && isJSONRPCRequest(e)) batch.waiting.set(id, (batch.waiting.get(id) ?? 0) + 1);
+      if (id !== undefined && typeof (e as { method?: unknown }).method === 'string')
+        batch.waiting.set(id, (batch.waiting.get(id) ?? 0) + 1);
       lines.push(Buffer.from(`${JSON.stringify(e)}\n`));
     }
     if (batch.waiting.size) this.batches.push(batch);
