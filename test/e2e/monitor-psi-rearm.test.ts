@@ -23,15 +23,22 @@ let monitor: ChildProcess | undefined;
 /** Moves a process into a cgroup (its cgroup.procs). */
 const moveInto = (cgDir: string, pid: number) => writeFileSync(path.join(cgDir, 'cgroup.procs'), String(pid));
 
-afterEach(() => {
+let member: ChildProcess | undefined;
+
+afterEach(async () => {
   monitor?.kill('SIGKILL');
+  // Out of the cgroup first: a killed member stays in it until it has exited, and rmdir needs it empty.
+  try {
+    if (member?.pid && existsSync(dir)) moveInto(UNIFIED, member.pid);
+  } catch {
+    /* already gone */
+  }
   killAll();
-  // The member is gone (or moved out) before the directory can go.
-  for (let i = 0; i < 50 && existsSync(dir); i++) {
+  for (let i = 0; i < 100 && existsSync(dir); i++) {
     try {
       rmdirSync(dir);
     } catch {
-      /* still has a member for a moment after its kill */
+      await new Promise((r) => setTimeout(r, 100));
     }
   }
 });
@@ -52,7 +59,7 @@ async function armed(metricsUrl: string): Promise<{ cgroup: number | null; syste
 describe.skipIf(!usable)('monitor: PSI trigger of a re-created cgroup', () => {
   it('is reported gone when the cgroup is removed and armed again when it comes back', async () => {
     mkdirSync(dir);
-    const member = spawnNode(scripts.idle());
+    member = spawnNode(scripts.idle());
     moveInto(dir, member.pid!);
     const { file } = writeConfig({ watch: { cgroup: `/${name}` } });
     monitor = spawn(process.execPath, [CLI, 'monitor', '--config', file, '--interval', '0.5', '--metrics', '0'], {
