@@ -168,6 +168,11 @@ export async function createOvernightContext(options: ContextOptions = {}): Prom
     );
     recorder.start();
   }
+  // De-duplication survives a restart: the alerts recorded below are what the escalator checks.
+  escalator.history = {
+    lastSent: (key, sinceMs) => events.lastAlertAt(key, sinceMs),
+    sentSince: (sinceMs) => events.alertTimesSince(sinceMs),
+  };
   escalator.onSent = (a, report) => {
     const at = clock.now();
     events.add([

@@ -174,6 +174,29 @@ export class EventStore {
     ).all() as EventCount[];
   }
 
+  /**
+   * When the alert with this key was last recorded (by any process) at or after `sinceMs`, or
+   * undefined. The escalator's de-duplication reads it, so a restarted monitor (or a second
+   * process on the node) does not send again what was sent within the window.
+   */
+  lastAlertAt(key: string, sinceMs: number): number | undefined {
+    const r = prepared(
+      this.db,
+      "SELECT MAX(time_ms) AS t FROM events WHERE kind = 'alert' AND time_ms >= ? " +
+        "AND json_extract(subject, '$.key') = ?",
+    ).get(Math.floor(sinceMs), key) as { t: number | null } | undefined;
+    return r?.t ?? undefined;
+  }
+
+  /** The times of the alerts recorded at or after `sinceMs`, oldest first (the hourly cap counts them). */
+  alertTimesSince(sinceMs: number): number[] {
+    return (
+      prepared(this.db, "SELECT time_ms AS t FROM events WHERE kind = 'alert' AND time_ms >= ? ORDER BY time_ms").all(
+        Math.floor(sinceMs),
+      ) as { t: number }[]
+    ).map((r) => r.t);
+  }
+
   /** Deletes events older than `retentionDays` and, beyond that, the oldest above `maxRows`. */
   prune(retentionDays: number, maxRows: number, nowMs = Date.now()): number {
     const cutoff = nowMs - retentionDays * 86_400_000;

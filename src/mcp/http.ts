@@ -12,7 +12,8 @@ import type { OvernightContext } from '../context.js';
 import { RequestGate } from './http-gate.js';
 import { legacyJsonFirst } from './http-legacy.js';
 import { originCheck, type OriginCheck } from './http-origin.js';
-import { INVALID_PARAMS, refusalOf, requestIdOf } from './message-guard.js';
+import { INVALID_PARAMS, INVALID_REQUEST, refusalOf, requestIdOf } from './message-guard.js';
+import { batchRefusal, headerRefusesBatches } from './batch-rule.js';
 import { createOvernightServer } from './server.js';
 import { ServerPool } from './server-pool.js';
 import { StatelessLane } from './http-stateless.js';
@@ -146,6 +147,12 @@ export async function serveOnHttp(
       parsed = JSON.parse(body);
     } catch (e) {
       jsonError(res, 400, -32700, `parse error: ${(e as Error).message.slice(0, 120)}`);
+      return;
+    }
+    // Without the header, Streamable HTTP assumes 2025-03-26 (which has batches), as the SDK does.
+    const version = req.headers['mcp-protocol-version'];
+    if (Array.isArray(parsed) && parsed.length && typeof version === 'string' && headerRefusesBatches(version)) {
+      jsonError(res, 400, INVALID_REQUEST, batchRefusal(version, 'send one message per request'), null);
       return;
     }
     for (const m of Array.isArray(parsed) ? parsed : [parsed]) {

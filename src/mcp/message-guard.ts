@@ -6,6 +6,7 @@
  * Runs on the main thread; the walk is iterative, so no depth can overflow the stack here.
  */
 import { capText, describeValue } from '../config/validation.js';
+import { paramsRefusal } from './request-params.js';
 
 /** Deepest nesting of objects/arrays accepted inside a message's params (tool arguments included). */
 export const MAX_NESTING = 64;
@@ -58,7 +59,7 @@ export function deeperThan(root: unknown, rootName: string, max = MAX_NESTING): 
 export function refusalOf(message: unknown): string | undefined {
   if (message === null || typeof message !== 'object') return undefined;
   const m = message as { method?: unknown; params?: { arguments?: unknown; name?: unknown } };
-  if (m.params === null || typeof m.params !== 'object') return undefined;
+  if (m.params === null || typeof m.params !== 'object') return paramsRefusal(message);
   // The SDK's "tool not found" error echoes the name whole: a name past the 128 characters a tool
   // name may have (SEP-986) is refused here with a bounded echo instead.
   if (m.method === 'tools/call' && typeof m.params.name === 'string' && m.params.name.length > MAX_TOOL_NAME) {
@@ -67,7 +68,7 @@ export function refusalOf(message: unknown): string | undefined {
   const isCall = m.method === 'tools/call' && m.params.arguments !== undefined;
   // arguments sit one level below params: measure them on their own so "64" is what the caller sees.
   const where = isCall ? deeperThan(m.params.arguments, 'arguments') : deeperThan(m.params, 'params', MAX_NESTING + 1);
-  if (!where) return undefined;
+  if (!where) return paramsRefusal(message);
   return (
     `${where}: nested deeper than ${MAX_NESTING} levels; no overnight-ops input needs more, so the request ` +
     `is refused (flatten the value, or send data as a file path)`

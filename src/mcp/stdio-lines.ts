@@ -25,9 +25,14 @@ export class MessageLineLimiter extends Transform {
   private head: Buffer = Buffer.alloc(0);
   private tail: Buffer = Buffer.alloc(0);
 
+  /**
+   * `inspect`, when given, sees each whole line within the limit and returns the lines to pass on
+   * (none, the line, or several: see stdio-frames.ts).
+   */
   constructor(
     private readonly maxBytes: number,
     private readonly onOversize: (m: OversizeMessage) => void,
+    private readonly inspect?: (line: Buffer) => Buffer[],
   ) {
     super();
   }
@@ -79,7 +84,9 @@ export class MessageLineLimiter extends Transform {
       this.dropping = false;
       this.head = this.tail = Buffer.alloc(0);
     } else if (this.size) {
-      this.push(Buffer.concat([...this.parts, Buffer.from('\n')]));
+      const line = Buffer.concat([...this.parts, Buffer.from('\n')]);
+      if (!this.inspect) this.push(line);
+      else for (const out of this.inspect(line)) this.push(out);
     }
     this.parts = [];
     this.size = 0;

@@ -5,6 +5,7 @@ import type { OvernightContext } from '../context.js';
 import { INVALID_PARAMS, INVALID_REQUEST, refusalOf, requestIdOf } from './message-guard.js';
 import { createOvernightServer } from './server.js';
 import { MessageLineLimiter } from './stdio-lines.js';
+import { StdioFrames } from './stdio-frames.js';
 
 /**
  * The stdio wire with the message guard in front: a refused message is answered (or, for a
@@ -15,7 +16,10 @@ class GuardedTransport implements Transport {
   onerror?: (error: Error) => void;
   onmessage?: Transport['onmessage'];
 
-  constructor(private readonly wire: StdioServerTransport) {}
+  constructor(
+    private readonly wire: StdioServerTransport,
+    private readonly frames: StdioFrames,
+  ) {}
 
   async start(): Promise<void> {
     this.wire.onclose = () => this.onclose?.();
@@ -34,7 +38,9 @@ class GuardedTransport implements Transport {
   }
 
   send(message: JSONRPCMessage, _options?: TransportSendOptions): Promise<void> {
-    return this.wire.send(message);
+    // A batch element's answer waits for its siblings; the array goes out with the last one.
+    const out = this.frames.outgoing(message);
+    return out === undefined ? Promise.resolve() : this.wire.send(out as JSONRPCMessage);
   }
 
   close(): Promise<void> {
@@ -50,23 +56,31 @@ export interface StdioOptions {
 export async function serveOnStdio(context: OvernightContext, opts: StdioOptions): Promise<void> {
   // eslint-disable-next-line prefer-const -- the limiter's callback reads `wire`, which is built from the limiter below
   let wire: StdioServerTransport | undefined;
-  const limiter = new MessageLineLimiter(opts.maxMessageBytes, ({ bytes, id }) => {
-    const message =
-      `message of ${bytes} bytes refused: the limit is ${opts.maxMessageBytes} bytes (server.maxMessageBytes). ` +
-      'Send large data as a file path, or raise server.maxMessageBytes in the configuration.';
-    process.stderr.write(
-      `overnight: mcp: ${message}${id === null ? ' (no request id found; nothing to answer)' : ''}\n`,
-    );
-    // JSON-RPC allows a null id when the request's own id cannot be read.
-    void wire
-      ?.send({ jsonrpc: '2.0', id: id as string | number, error: { code: INVALID_REQUEST, message } })
-      .catch(() => undefined);
+  // Answers for lines the SDK never sees (not JSON, batches, no JSON-RPC message): written directly.
+  const frames = new StdioFrames((message) => {
+    void wire?.send(message as JSONRPCMessage).catch(() => undefined);
   });
+  const limiter = new MessageLineLimiter(
+    opts.maxMessageBytes,
+    ({ bytes, id }) => {
+      const message =
+        `message of ${bytes} bytes refused: the limit is ${opts.maxMessageBytes} bytes (server.maxMessageBytes). ` +
+        'Send large data as a file path, or raise server.maxMessageBytes in the configuration.';
+      process.stderr.write(
+        `overnight: mcp: ${message}${id === null ? ' (no request id found; nothing to answer)' : ''}\n`,
+      );
+      // JSON-RPC allows a null id when the request's own id cannot be read.
+      void wire
+        ?.send({ jsonrpc: '2.0', id: id as string | number, error: { code: INVALID_REQUEST, message } })
+        .catch(() => undefined);
+    },
+    (line) => frames.inspect(line),
+  );
   process.stdin.pipe(limiter);
   // Lines reach the SDK whole and within the limit, so its own buffer never overflows.
   wire = new StdioServerTransport(limiter, process.stdout, { maxBufferSize: opts.maxMessageBytes + 2 });
   const handle = serveStdio(() => createOvernightServer(context), {
-    transport: new GuardedTransport(wire),
+    transport: new GuardedTransport(wire, frames),
     onerror: (err) => process.stderr.write(`overnight: mcp: ${err.message}\n`),
   });
   await new Promise<void>((resolve) => {

@@ -70,6 +70,8 @@ export class OvernightMetrics {
   readonly alerts: client.Counter;
   readonly wakeups: client.Counter;
   readonly xids: client.Counter;
+  /** The monitor's PSI triggers at scrape time (set by the monitor once it has armed them). */
+  psiTriggers: (() => { name: string; path: string; mode: string; armed: boolean; rearms: number }[]) | undefined;
   private readonly host = hostname();
   /** dcgm-exporter's label set per GPU index, from the last GPU reading. */
   private readonly gpuLabels = new Map<number, Record<string, string>>();
@@ -193,6 +195,29 @@ export class OvernightMetrics {
       help: 'Alerts, by outcome (sent, deduplicated, rate_limited).',
       labelNames: ['outcome'],
       registers: [this.registry],
+    });
+    // Which pressure files the monitor watches and whether each is armed now (a watched cgroup that
+    // was removed reads 0 until it is re-created and re-armed; rearms counts those).
+    const psi = () => this.psiTriggers?.() ?? [];
+    new client.Gauge({
+      name: 'overnight_psi_trigger_armed',
+      help: 'PSI memory trigger per watched pressure file: 1 armed, 0 file gone (cgroup removed); mode kernel or poll.',
+      labelNames: ['name', 'path', 'mode'],
+      registers: [this.registry],
+      collect() {
+        this.reset();
+        for (const t of psi()) this.set({ name: t.name, path: t.path, mode: t.mode }, t.armed ? 1 : 0);
+      },
+    });
+    new client.Counter({
+      name: 'overnight_psi_trigger_rearms_total',
+      help: 'Times a watched cgroup pressure file was armed again after its cgroup was removed and re-created.',
+      labelNames: ['name'],
+      registers: [this.registry],
+      collect() {
+        this.reset();
+        for (const t of psi()) if (t.name !== 'system') this.inc({ name: t.name }, t.rearms);
+      },
     });
     this.wakeups = new client.Counter({
       name: 'overnight_monitor_wakeups_total',

@@ -138,6 +138,7 @@ export class OvernightMonitor {
     const pressure = new PressureWatch(this.ctx, { wake: (r) => this.wake(r), log: (k, d) => this.event(k, d) });
     pressure.start();
     this.pressure = pressure;
+    if (this.o.metrics) this.o.metrics.psiTriggers = () => pressure.triggers();
     this.stops.push(() => {
       pressure.stop();
       this.pressure = null;

@@ -9,7 +9,7 @@
  * recovers, the largest process in the stalled cgroup is ended through recoverOperation (policy gate,
  * audit log). Thread: everything here runs on the JS thread.
  */
-import { readdirSync, readFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import type { OvernightContext } from '../context.js';
 import { memoryStallFaultSubject, type MemoryStallReading, type MemoryStallSource } from '../health/memory-stall.js';
@@ -42,12 +42,37 @@ export function agentCgroupV2(pid: number): { path: string; file: string } | { r
 }
 
 type Native = { stop(): void; stalls(windowUs: number): PsiStall[] };
+type Spec = PsiTriggerSpec & { path: string; name: string };
+
+/** How often a removed cgroup's path is looked for again (the system-wide trigger covers the gap). */
+const REARM_CHECK_MS = 500;
+
+/** One watched pressure file as the monitor's metrics show it. */
+export interface PsiTriggerState {
+  name: string;
+  path: string;
+  /** kernel: a PSI trigger written (and the totals polled); poll: polled totals only. */
+  mode: 'kernel' | 'poll';
+  /** false while the file is gone (its cgroup removed) and not yet re-armed. */
+  armed: boolean;
+  /** Times the file was armed again after its cgroup was removed and re-created. */
+  rearms: number;
+}
 
 export class PressureWatch implements MemoryStallSource {
   private native: Native | null = null;
   /** The agent's cgroup being watched (null: system-wide only). */
   cgroup: { path: string; file: string } | null = null;
   private readonly lastRecovery = new Map<string, number>();
+  /** The cgroup's spec as armed at start (re-armed the same way when its path comes back). */
+  private cgroupSpec: Spec | null = null;
+  /** The cgroup's own watcher after a re-arm (the first one's fd for it died with the old cgroup). */
+  private rearmed: Native | null = null;
+  /** Set while the cgroup's file is gone: its path is looked for every REARM_CHECK_MS. */
+  private lostTimer: NodeJS.Timeout | null = null;
+  private rearms = 0;
+  /** The files armed at start, with the mode each got. */
+  private specs: Spec[] = [];
 
   constructor(
     private readonly ctx: OvernightContext,
@@ -64,9 +89,7 @@ export class PressureWatch implements MemoryStallSource {
     const pid = watched && 'pid' in watched ? watched.pid : process.pid;
     const cg = watched && 'error' in watched ? { reason: watched.error } : agentCgroupV2(pid);
     const base = { stallUs: m.psiMemoryStallUs, windowUs: m.psiWindowUs };
-    const specs: (PsiTriggerSpec & { path: string; name: string })[] = [
-      { path: '/proc/pressure/memory', name: SYSTEM, ...base },
-    ];
+    const specs: Spec[] = [{ path: '/proc/pressure/memory', name: SYSTEM, ...base }];
     if ('file' in cg) specs.push({ path: cg.file, name: cg.path, ...base });
     else this.hooks.log('psi', `no cgroup trigger: ${cg.reason}; watching system-wide memory pressure only`);
     while (specs.length) {
@@ -97,17 +120,80 @@ export class PressureWatch implements MemoryStallSource {
       }
     }
     this.cgroup = this.native && specs.some((s) => s.name !== SYSTEM) && 'file' in cg ? cg : null;
+    this.specs = this.native ? specs : [];
+    this.cgroupSpec = (this.cgroup && specs.find((s) => s.name !== SYSTEM)) || null;
     this.ctx.health.attachMemoryStalls(this.native && m.psiPollMs > 0 ? this : null);
   }
 
   stop(): void {
+    if (this.lostTimer) clearInterval(this.lostTimer);
+    this.lostTimer = null;
+    this.rearmed?.stop();
+    this.rearmed = null;
     this.native?.stop();
     this.native = null;
     this.ctx.health.attachMemoryStalls(null);
   }
 
+  /** Each watched file: its mode, whether it is armed now, and how often it was re-armed. */
+  triggers(): PsiTriggerState[] {
+    if (!this.native) return [];
+    return this.specs.map((s) => {
+      const cgroup = s === this.cgroupSpec;
+      return {
+        name: s.name,
+        path: s.path,
+        mode: s.arm === false ? 'poll' : 'kernel',
+        armed: !cgroup || this.lostTimer === null,
+        rearms: cgroup ? this.rearms : 0,
+      };
+    });
+  }
+
+  /**
+   * The watched cgroup's file went away (POLLERR: the cgroup was removed, e.g. its job ended). A job
+   * restarted in a cgroup of the same path gets a new file, which no trigger watches; so its path is
+   * looked for until it exists again and then armed afresh. The system-wide trigger and poll, in the
+   * first watcher, keep running all along and cover the gap.
+   */
+  private cgroupLost(): void {
+    const spec = this.cgroupSpec;
+    if (!spec || this.lostTimer) return;
+    this.rearmed?.stop();
+    this.rearmed = null;
+    this.hooks.log('psi', `cgroup ${spec.name}: ${spec.path} is gone; system-wide pressure covers it until it is back`);
+    this.lostTimer = setInterval(() => this.tryRearm(), REARM_CHECK_MS);
+    this.lostTimer.unref();
+  }
+
+  private tryRearm(): void {
+    const spec = this.cgroupSpec;
+    if (!spec || !existsSync(spec.path)) return;
+    try {
+      const w = new (loadNative().PsiTriggers)([spec], (_n, _e, ev) => this.onEvent(ev), {
+        pollUs: this.ctx.config.monitor.psiPollMs * 1000,
+      });
+      if (this.lostTimer) clearInterval(this.lostTimer);
+      this.lostTimer = null;
+      this.rearmed = w;
+      this.rearms++;
+      this.hooks.log(
+        'psi',
+        `cgroup ${spec.name}: ${spec.path} is back; re-armed (${spec.arm === false ? 'polled' : 'kernel trigger'})`,
+      );
+    } catch (err) {
+      // Created but not yet populated, or removed again meanwhile: the next check tries again.
+      const msg = (err as Error).message;
+      if (!/ENOENT|ENODEV/.test(msg)) this.hooks.log('psi', `cgroup ${spec.name}: re-arm failed: ${msg}; retrying`);
+    }
+  }
+
   private onEvent(ev: PsiTriggerEvent): void {
     const who = ev.name === SYSTEM ? 'system-wide' : `cgroup ${ev.name}`;
+    if (ev.kind === 'error' && ev.name !== SYSTEM && ev.name === this.cgroupSpec?.name && ev.path) {
+      this.cgroupLost();
+      return;
+    }
     if (ev.kind === 'error') {
       this.hooks.log('psi', `trigger error on ${ev.path || 'the watcher'}: ${ev.error?.message ?? 'unknown'}`);
       return;
@@ -125,7 +211,12 @@ export class PressureWatch implements MemoryStallSource {
     if (!this.native) return [];
     const m = this.ctx.config.monitor;
     const out: MemoryStallReading[] = [];
-    for (const s of this.native.stalls(m.psiWindowUs)) {
+    // After a re-arm the cgroup's readings come from its new watcher; the first one's are of the old file.
+    const stalls = this.native
+      .stalls(m.psiWindowUs)
+      .filter((s) => s.name === SYSTEM || !this.cgroupSpec || (!this.rearmed && !this.lostTimer));
+    if (this.rearmed) stalls.push(...this.rearmed.stalls(m.psiWindowUs));
+    for (const s of stalls) {
       // Half a window at least, and read recently: a short or stale span says little.
       if (!s.known || s.coveredUs < m.psiWindowUs / 2 || s.ageUs > m.psiPollMs * 1000 * 5 + 1_000_000) continue;
       out.push({

@@ -1,7 +1,9 @@
 /**
  * Escalation when recovery fails: configured webhooks (JSON, Slack-compatible or
  * Alertmanager-compatible; retried with exponential backoff), commands (the alert as JSON on
- * stdin), and the log (stderr). The same alert key is sent at most once per dedup window.
+ * stdin), and the log (stderr). The same alert key is sent at most once per dedup window, also
+ * across a restart: with a history attached, the sends recorded in the state database count too
+ * (a monitor in a crash loop would otherwise re-send every active alert on each start).
  */
 import { spawn } from 'node:child_process';
 import { hostname } from 'node:os';
@@ -42,6 +44,14 @@ export function webhookPayload(a: Alert, format: 'json' | 'slack' | 'alertmanage
   return { node, at: at.toISOString(), ...a };
 }
 
+/** Alerts already sent, as recorded in the state database (by this process or an earlier one). */
+export interface AlertHistory {
+  /** The time the alert with this key was last sent at or after `sinceMs`, or undefined. */
+  lastSent(key: string, sinceMs: number): number | undefined;
+  /** The times of all alerts sent at or after `sinceMs`, oldest first. */
+  sentSince(sinceMs: number): number[];
+}
+
 export class Escalator {
   private readonly lastSent = new Map<string, number>();
   private readonly sentTimes: number[] = [];
@@ -50,6 +60,9 @@ export class Escalator {
   maxPerHour = Infinity;
   /** Told of each alert sent (the context stores it in the event history for the morning report). */
   onSent: ((a: Alert, report: DeliveryReport) => void) | undefined;
+  /** Where earlier sends are remembered (the context attaches the event store). */
+  history: AlertHistory | undefined;
+  private seeded = false;
 
   constructor(
     private readonly cfg: OvernightConfig['escalation'],
@@ -63,8 +76,12 @@ export class Escalator {
 
   async escalate(a: Alert): Promise<DeliveryReport> {
     const now = this.clock.now();
-    const last = this.lastSent.get(a.key);
-    if (last !== undefined && now - last < this.cfg.dedupSec * 1000) {
+    const windowMs = this.cfg.dedupSec * 1000;
+    this.seedFromHistory(now);
+    let last = this.lastSent.get(a.key);
+    // Memory answers while it says "sent within the window"; otherwise the database may know better.
+    if (last === undefined || now - last >= windowMs) last = this.remembered(a.key, now - windowMs) ?? last;
+    if (last !== undefined && now - last < windowMs) {
       this.counts.deduplicated++;
       return { key: a.key, deduplicated: true, channels: [] };
     }
@@ -88,6 +105,33 @@ export class Escalator {
       /* recording the alert must not undo sending it */
     }
     return report;
+  }
+
+  /** Once per process: the hourly cap starts from the sends recorded in the last hour. */
+  private seedFromHistory(now: number): void {
+    if (this.seeded || !this.history) return;
+    this.seeded = true;
+    try {
+      const earlier = this.history.sentSince(now - 3600_000);
+      this.sentTimes.unshift(...earlier.filter((t) => t <= now));
+    } catch (err) {
+      process.stderr.write(`overnight: alert history unreadable (hourly cap starts at 0): ${(err as Error).message}\n`);
+    }
+  }
+
+  /** The last recorded send of `key` since `sinceMs`; a history that cannot be read means "none". */
+  private remembered(key: string, sinceMs: number): number | undefined {
+    if (!this.history) return undefined;
+    try {
+      const t = this.history.lastSent(key, sinceMs);
+      if (t !== undefined) this.lastSent.set(key, t);
+      return t;
+    } catch (err) {
+      process.stderr.write(
+        `overnight: alert history unreadable (de-duplication in memory only): ${(err as Error).message}\n`,
+      );
+      return undefined;
+    }
   }
 
   private async webhook(w: OvernightConfig['escalation']['webhooks'][number], a: Alert) {

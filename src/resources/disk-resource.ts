@@ -8,7 +8,7 @@ import { existsSync, mkdirSync, statfsSync, unlinkSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { loadNative, type TreeEntry } from '../native.js';
-import { PRIORITY_EFFECTS, reservationBytes } from './sizes.js';
+import { PRIORITY_EFFECTS, reservationBasis, reservationBytes } from './sizes.js';
 import {
   actionOf,
   type ResourceAction,
@@ -234,7 +234,7 @@ export async function reserveDisk(d: ResourceDeps, p: ResourceParameters, o: Run
       status: 'refused',
       message:
         'say how much to reserve: parameters.size (bytes or "10G") or parameters.threshold (a fraction of the ' +
-        'filesystem <= 1, or bytes)',
+        'filesystem in (0, 1])',
       current_usage: { filesystems: [u] },
       available: { bytes: u.available_bytes },
       actions: [],
@@ -296,7 +296,9 @@ export async function reserveDisk(d: ResourceDeps, p: ResourceParameters, o: Run
   return {
     ...base,
     status: 'success',
-    message: `reserved ${Math.round(bytes / MB)} MB for ${taskId} at ${file} until ${lease!.expires_at}`,
+    message:
+      `reserved ${Math.round(bytes / MB)} MB (${reservationBasis(p, u.total_bytes)}) for ${taskId} at ${file} ` +
+      `until ${lease!.expires_at}`,
     current_usage: { filesystems: [after] },
     available: { bytes: after.available_bytes },
     actions: [act],

@@ -209,7 +209,12 @@ export async function reserveGpu(d: ResourceDeps, p: ResourceParameters, o: RunO
   const devs = await devices(d);
   if (typeof devs === 'string') return noGpu('reserve', devs);
   const count =
-    p.gpus?.length ?? p.count ?? (p.threshold !== undefined && p.threshold >= 1 ? Math.floor(p.threshold) : 1);
+    p.gpus?.length ??
+    p.count ??
+    // threshold is a fraction (the design's): that share of the node's GPUs, at least one.
+    (p.threshold !== undefined && p.threshold > 0 && p.threshold <= 1
+      ? Math.max(1, Math.ceil(p.threshold * devs.length))
+      : 1);
   const taskId = p.taskId ?? 'unnamed';
   const durationSec = p.durationSec ?? 3600;
   const busy = new Set(devs.filter((g) => (g.processes?.length ?? 0) > 0).map((g) => g.index));

@@ -9,7 +9,7 @@ import { memoryStatus } from '../health/metrics.js';
 import { listProcessesAsync } from '../readers/processes.js';
 import { createHostReader } from '../readers/host.js';
 import { awaitMemoryReleased, endProcess, privateBytes } from '../recovery/terminate.js';
-import { PRIORITY_EFFECTS, reservationBytes } from './sizes.js';
+import { PRIORITY_EFFECTS, reservationBasis, reservationBytes } from './sizes.js';
 import type { Lease } from './leases.js';
 import {
   actionOf,
@@ -211,7 +211,7 @@ export async function reserveMemory(d: ResourceDeps, p: ResourceParameters, o: R
       status: 'refused',
       message:
         'say how much to reserve: parameters.size (bytes or "8G") or parameters.threshold (a fraction of ' +
-        'capacity <= 1, or bytes)',
+        'capacity in (0, 1])',
       current_usage: u.current_usage,
       available: u.available,
       actions: [],
@@ -257,7 +257,9 @@ export async function reserveMemory(d: ResourceDeps, p: ResourceParameters, o: R
     return {
       ...base,
       status: r.allowed ? 'dry_run' : 'refused',
-      message: r.allowed ? `would reserve ${Math.round(bytes / MB)} MB for ${taskId}` : r.reason,
+      message: r.allowed
+        ? `would reserve ${Math.round(bytes / MB)} MB (${reservationBasis(p, u.total)}) for ${taskId}`
+        : r.reason,
       current_usage: after.current_usage,
       available: after.available,
       actions: [actionOf('reserve_memory', r, { bytes }, '')],
@@ -274,7 +276,9 @@ export async function reserveMemory(d: ResourceDeps, p: ResourceParameters, o: R
   return {
     ...base,
     status: 'success',
-    message: `reserved ${Math.round(bytes / MB)} MB for ${taskId} until ${lease!.expires_at}`,
+    message:
+      `reserved ${Math.round(bytes / MB)} MB (${reservationBasis(p, u.total)}) for ${taskId} until ` +
+      lease!.expires_at,
     current_usage: after.current_usage,
     available: after.available,
     actions: [actionOf('reserve_memory', r, { bytes }, `lease ${lease!.id}`)],

@@ -10,15 +10,26 @@ export function parseSize(v: number | string): number | null {
 
 /**
  * The bytes a reservation asks for: `size` (bytes or "8G"), else `threshold` as a fraction of the
- * capacity (<= 1) or as bytes (> 1); null when neither is given or the size cannot be read.
+ * capacity in (0, 1]; null when neither is given, the size cannot be read, or the threshold is no
+ * fraction (the design's threshold is a fraction: a threshold of 5e9 was once taken as bytes,
+ * silently; now it is refused and the caller told to use size).
  */
 export function reservationBytes(
   p: { size?: number | string | undefined; threshold?: number | undefined },
   capacity: number,
 ): number | null {
   if (p.size !== undefined) return parseSize(p.size);
-  if (p.threshold === undefined) return null;
-  return p.threshold <= 1 ? Math.floor(p.threshold * capacity) : Math.floor(p.threshold);
+  if (p.threshold === undefined || !(p.threshold > 0 && p.threshold <= 1)) return null;
+  return Math.floor(p.threshold * capacity);
+}
+
+/** How a reservation's amount was asked for, said in its result ("0.1 of 16384 MB capacity"). */
+export function reservationBasis(
+  p: { size?: number | string | undefined; threshold?: number | undefined },
+  capacity: number,
+): string {
+  if (p.size !== undefined) return `parameters.size ${JSON.stringify(p.size)}`;
+  return `parameters.threshold ${p.threshold} of ${Math.round(capacity / 2 ** 20)} MB capacity`;
 }
 
 export const PRIORITIES = ['low', 'normal', 'high', 'critical'] as const;

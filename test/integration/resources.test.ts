@@ -351,6 +351,17 @@ describe('gpu (fake NVML)', () => {
     await ctx.resources.release(a.lease!.id);
     busy.kill('SIGKILL');
   });
+
+  it('reserve with threshold leases that share of the GPUs (a fraction, never a count)', async () => {
+    fake.write({ devices: fakeGpus(4) });
+    const half = await ctx.resources.manageResources('gpu', 'reserve', { threshold: 0.5, taskId: 'half' });
+    expect(half.status).toBe('success');
+    expect(half.lease!.gpus).toHaveLength(2);
+    const least = await ctx.resources.manageResources('gpu', 'reserve', { threshold: 0.1, taskId: 'least' });
+    expect(least.lease!.gpus).toHaveLength(1); // at least one
+    await ctx.resources.release(half.lease!.id);
+    await ctx.resources.release(least.lease!.id);
+  });
 });
 
 describe('concurrent reservations from several processes never oversubscribe', () => {

@@ -12,6 +12,14 @@ import { countField, gpuIndexField, sizeField, taskIdField } from '../../config/
 import { boundedNumber, enumOf, instrumented, ok, strictShape } from '../tool-kit.js';
 import type { McpServerLike } from '../server-types.js';
 
+/** What parameters.threshold allows, with the field to use for what the caller probably meant. */
+function thresholdRule(v: number): string {
+  const rule = 'parameters.threshold is a fraction in (0, 1]';
+  if (!Number.isFinite(v) || v <= 0) return rule;
+  if (v <= 100) return `${rule}; did you mean ${v / 100}? (a GPU count goes in parameters.count)`;
+  return `${rule}; give bytes as parameters.size (a number, or "8G")`;
+}
+
 export const manageResourcesInput = strictShape(
   {
     resourceType: enumOf(['gpu', 'memory', 'disk'], 'Which resource.'),
@@ -26,11 +34,17 @@ export const manageResourcesInput = strictShape(
       {
         threshold: z
           .number({ error: (iss) => `got ${describeValue(iss.input)}; parameters.threshold must be a number` })
-          .positive({ error: 'parameters.threshold must be > 0' })
+          .superRefine((v, ctx) => {
+            // The design's threshold is a fraction (alert_threshold = 0.8); amounts have their own fields.
+            if (Number.isFinite(v) && v > 0 && v <= 1) return;
+            ctx.addIssue({ code: 'custom', message: `got ${v}; ${thresholdRule(v)}` });
+          })
           .optional()
           .describe(
-            'cleanup: the usage fraction in (0, 1] to bring the resource under (default: the configured threshold). ' +
-              'reserve: the amount — GPUs: a count; memory/disk: a fraction of capacity (<= 1) or bytes (> 1).',
+            'A fraction in (0, 1], never an amount. cleanup: the usage fraction to bring the resource under ' +
+              '(default: the configured threshold). reserve: the share of capacity to reserve (memory: of ' +
+              'MemTotal; disk: of the filesystem; GPUs: of the GPUs, at least one). Amounts: parameters.size ' +
+              '(bytes or "8G") for memory/disk, parameters.count for GPUs.',
           ),
         priority: enumOf(
           ['low', 'normal', 'high', 'critical'],

@@ -1,0 +1,179 @@
+/**
+ * What arrives on the stdio wire before it is a single JSON-RPC message: a line that is not JSON,
+ * a batch (a JSON array), or JSON that is no JSON-RPC message. The SDK's stdio transport skips
+ * the first silently and drops the others with a log line, so the client waits for an answer that
+ * never comes. Here each gets one: -32700 Parse error, or -32600 Invalid Request naming what is
+ * wrong, and the server keeps serving.
+ *
+ * Batches: MCP 2025-03-26 made servers accept JSON-RPC batches and 2025-06-18 removed them. On a
+ * connection that negotiated 2025-03-26 or older, a batch's elements are served one by one and
+ * their answers go back as one array (as the HTTP transport answers); on a newer one (or before
+ * initialize) the batch is refused as a whole with -32600. Runs on the main thread.
+ */
+import {
+  isJSONRPCErrorResponse,
+  isJSONRPCResultResponse,
+  LATEST_PROTOCOL_VERSION,
+  SUPPORTED_PROTOCOL_VERSIONS,
+  type JSONRPCMessage,
+} from '@modelcontextprotocol/server';
+import { capText, describeValue } from '../config/validation.js';
+import { batchesAllowed, batchRefusal } from './batch-rule.js';
+import { INVALID_PARAMS, INVALID_REQUEST, refusalOf, requestIdOf } from './message-guard.js';
+
+export const PARSE_ERROR = -32700;
+
+type Id = string | number;
+type ErrorAnswer = { jsonrpc: '2.0'; id: Id | null; error: { code: number; message: string } };
+
+const errorAnswer = (id: Id | null, code: number, message: string): ErrorAnswer => ({
+  jsonrpc: '2.0',
+  id,
+  error: { code, message },
+});
+
+/** Why a parsed value is no JSON-RPC 2.0 message, or undefined when it is one. */
+export function envelopeProblem(v: unknown): string | undefined {
+  if (v === null || typeof v !== 'object' || Array.isArray(v))
+    return `a JSON-RPC message is an object; got ${describeValue(v)}`;
+  const m = v as Record<string, unknown>;
+  if (m.jsonrpc !== '2.0') return `jsonrpc: got ${describeValue(m.jsonrpc)}; expected "2.0"`;
+  if ('method' in m && typeof m.method !== 'string') return `method: got ${describeValue(m.method)}; expected a string`;
+  if ('id' in m && typeof m.id !== 'string' && typeof m.id !== 'number')
+    return `id: got ${describeValue(m.id)}; expected a string or a number`;
+  if ('params' in m && (m.params === null || typeof m.params !== 'object'))
+    return `params: got ${describeValue(m.params)}; expected an object`;
+  // A request or notification passed the checks above; the SDK's guards (zod, ~µs each) judge the rest.
+  if (typeof m.method === 'string')
+    return 'result' in m || 'error' in m ? 'a message has "method" or "result"/"error", not both' : undefined;
+  const ok = isJSONRPCResultResponse(v) || isJSONRPCErrorResponse(v);
+  return ok
+    ? undefined
+    : 'not a JSON-RPC request, notification or response (no "method", or "id" with "result"/"error")';
+}
+
+interface PendingBatch {
+  /** Request ids still to be answered (a count each: a careless batch may repeat one). */
+  waiting: Map<Id, number>;
+  answers: unknown[];
+}
+
+/**
+ * One per stdio connection. `inspect` is handed each whole line before the SDK reads it and
+ * returns the lines the SDK may read; `outgoing` is handed each message the server sends and
+ * returns what to write (a batch's answers are held until the last one is ready).
+ */
+export class StdioFrames {
+  private version: string | undefined;
+  private readonly batches: PendingBatch[] = [];
+
+  /** `reply` writes one answer (or a batch's array of answers) to the client. */
+  constructor(private readonly reply: (message: unknown) => void) {}
+
+  /** Lines (each ending in "\n") for the SDK: the line itself, a batch's elements, or none. */
+  inspect(line: Buffer): Buffer[] {
+    let parsed: unknown;
+    try {
+      parsed = JSON.parse(line.toString('utf8').replace(/\r?\n$/, ''));
+    } catch (e) {
+      this.refuse(
+        null,
+        PARSE_ERROR,
+        `parse error: ${capText((e as Error).message, 120)}; send one JSON-RPC message per line`,
+      );
+      return [];
+    }
+    if (Array.isArray(parsed)) return this.batch(parsed);
+    const why = envelopeProblem(parsed);
+    if (why) {
+      this.refuse(idIn(parsed), INVALID_REQUEST, `invalid request: ${why}`);
+      return [];
+    }
+    this.noteInitialize(parsed);
+    return [line[line.length - 1] === 10 ? line : Buffer.concat([line, Buffer.from('\n')])];
+  }
+
+  /** What to write for a message the server sends; undefined while it waits in a batch. */
+  outgoing(message: JSONRPCMessage): unknown {
+    const m = message as {
+      id?: unknown;
+      method?: unknown;
+      result?: { protocolVersion?: unknown; serverInfo?: unknown };
+    };
+    // The initialize answer carries the negotiated version (the one thing a server sends with serverInfo).
+    if (m.result && typeof m.result.protocolVersion === 'string' && m.result.serverInfo)
+      this.version = m.result.protocolVersion;
+    if (m.method !== undefined || (typeof m.id !== 'string' && typeof m.id !== 'number')) return message;
+    const batch = this.batches.find((b) => b.waiting.has(m.id as Id));
+    if (!batch) return message;
+    this.collect(batch, m.id, message);
+    return undefined;
+  }
+
+  /**
+   * The version the server will answer initialize with (the client's if supported, else the
+   * latest), known as the request passes: a batch right behind it is judged by it, not by the
+   * absence of an answer still being built. `outgoing` confirms it from the answer.
+   */
+  private noteInitialize(m: unknown): void {
+    const { method, params } = m as { method?: unknown; params?: { protocolVersion?: unknown } };
+    if (method !== 'initialize') return;
+    const asked = params?.protocolVersion;
+    this.version =
+      typeof asked === 'string' && SUPPORTED_PROTOCOL_VERSIONS.includes(asked) ? asked : LATEST_PROTOCOL_VERSION;
+  }
+
+  private refuse(id: Id | null, code: number, message: string): void {
+    process.stderr.write(`overnight: mcp: refused a message: ${message}\n`);
+    this.reply(errorAnswer(id, code, message));
+  }
+
+  private batch(elements: unknown[]): Buffer[] {
+    if (!elements.length) {
+      this.refuse(null, INVALID_REQUEST, 'invalid request: an empty JSON-RPC batch');
+      return [];
+    }
+    if (!batchesAllowed(this.version)) {
+      this.refuse(null, INVALID_REQUEST, batchRefusal(this.version));
+      return [];
+    }
+    const batch: PendingBatch = { waiting: new Map(), answers: [] };
+    const lines: Buffer[] = [];
+    for (const e of elements) {
+      // Each element gets the checks a single message gets; a bad one is answered inside the array.
+      const why = envelopeProblem(e);
+      if (why) {
+        batch.answers.push(errorAnswer(idIn(e), INVALID_REQUEST, `invalid request: ${why}`));
+        continue;
+      }
+      const refusal = refusalOf(e);
+      const id = requestIdOf(e);
+      if (refusal) {
+        if (id !== undefined) batch.answers.push(errorAnswer(id, INVALID_PARAMS, refusal));
+        continue;
+      }
+      if (id !== undefined && typeof (e as { method?: unknown }).method === 'string')
+        batch.waiting.set(id, (batch.waiting.get(id) ?? 0) + 1);
+      lines.push(Buffer.from(`${JSON.stringify(e)}\n`));
+    }
+    if (batch.waiting.size) this.batches.push(batch);
+    else if (batch.answers.length) this.reply(batch.answers); // only notifications and refusals
+    return lines;
+  }
+
+  private collect(batch: PendingBatch, id: Id, message: unknown): void {
+    batch.answers.push(message);
+    const left = (batch.waiting.get(id) ?? 1) - 1;
+    if (left > 0) batch.waiting.set(id, left);
+    else batch.waiting.delete(id);
+    if (batch.waiting.size) return;
+    this.batches.splice(this.batches.indexOf(batch), 1);
+    this.reply(batch.answers);
+  }
+}
+
+/** The id of a value that failed the envelope check, when it has a usable one (else null). */
+function idIn(v: unknown): Id | null {
+  const id = (v as { id?: unknown } | null)?.id;
+  return typeof id === 'string' || typeof id === 'number' ? id : null;
+}
