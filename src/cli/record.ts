@@ -78,11 +78,12 @@ export function registerRecordCommand(program: Command): void {
       // Forwarding is in place before the command exists: a SIGTERM that came while spawn() or the sampler
       // started would otherwise kill record by default and leave the command's whole group running. A signal
       // caught in that window is delivered by the handler once spawn() has returned (handlers run on the loop).
-      let child: ChildProcess | undefined;
+      const command: { child?: ChildProcess } = {};
       const signalGroup = (sig: NodeJS.Signals) => {
-        if (child?.pid === undefined) return;
+        const pid = command.child?.pid;
+        if (pid === undefined) return;
         try {
-          process.kill(-child.pid, sig);
+          process.kill(-pid, sig);
         } catch {
           // ESRCH: the group is empty already.
         }
@@ -91,8 +92,8 @@ export function registerRecordCommand(program: Command): void {
       process.on('SIGTERM', () => signalGroup('SIGTERM'));
       // Whatever the command left running in its group does not outlive record (its own exit, or a crash).
       process.once('exit', () => signalGroup('SIGTERM'));
-      child = spawn(argv[0]!, argv.slice(1), { stdio: 'inherit', detached: true });
-      const started = child;
+      const started = spawn(argv[0]!, argv.slice(1), { stdio: 'inherit', detached: true });
+      command.child = started;
       await new Promise<void>((resolve, reject) => {
         started.once('spawn', resolve);
         started.once('error', reject);

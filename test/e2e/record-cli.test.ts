@@ -75,7 +75,7 @@ describe('overnight record', () => {
     let sh: number | undefined;
     try {
       // Polled tightly: the point is to signal before record has finished starting up.
-      for (const t0 = Date.now(); sh === undefined && Date.now() - t0 < 20_000; ) {
+      for (const t0 = Date.now(); sh === undefined && Date.now() - t0 < 20_000;) {
         sh = childrenOf(p.pid!)[0];
         if (sh === undefined) await new Promise((r) => setImmediate(r));
       }
