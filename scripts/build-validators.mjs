@@ -73,6 +73,7 @@ function compile(schema, reading, what) {
     strict: true,
     allowUnionTypes: true, // zod writes a nullable as type: ["string", "null"]
     allErrors: false, // the first error is enough: zod names the issues of a refused result
+    messages: false, // zod words the issues; the first error's place is all this code reports
     inlineRefs: false, // each hoisted object schema stays a function of its own (see hoistObjects)
   });
   ajv.addKeyword({
