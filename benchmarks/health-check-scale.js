@@ -7,14 +7,17 @@
 //  3. how stale a quick check's host reading may be: while the background sampler runs, quick reuses
 //     its host reading, event verdict and 60 s window for one sampler tick (1 s by default, never
 //     more); the largest `sample_age_ms` seen over the N calls must stay within it.
+//  4. where a round trip's time goes: the CPU each side spends per call (the server's main thread, from
+//     /proc/<pid>/schedstat; the client's whole process, from process.cpuUsage()), quick vs ping, in
+//     interleaved rounds. What is left of the wall time is the two wake-ups across the pipes.
 // The server runs with the kernel log off: on a shared test machine the ring holds the Xid lines
 // other tests inject, and every report would then carry (and this benchmark measure) that history.
 import { Client } from '@modelcontextprotocol/client';
 import { StdioClientTransport } from '@modelcontextprotocol/client/stdio';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { benchDir, fmtUs, interleave, loadAverage, loadColumn, median } from './lib/measure.js';
+import { benchDir, fmtUs, interleave, interleaveRounds, loadAverage, loadColumn, median } from './lib/measure.js';
 
 async function connect(args, env = {}) {
   const transport = new StdioClientTransport({
@@ -25,21 +28,39 @@ async function connect(args, env = {}) {
   });
   const client = new Client({ name: 'bench', version: '1' });
   await client.connect(transport);
-  return client;
+  return { client, pid: transport.pid };
+}
+
+/** CPU time (ns) the main thread of process `pid` has run: the first field of /proc/<pid>/schedstat. */
+const mainThreadNs = (pid) => Number(readFileSync(`/proc/${pid}/schedstat`, 'utf8').split(' ')[0]);
+
+/** µs of CPU per call: the server's main thread and this (client) process, over `n` calls of `call`. */
+async function cpuPerCall(pid, call, n) {
+  const s0 = mainThreadNs(pid);
+  const c0 = process.cpuUsage();
+  const t0 = process.hrtime.bigint();
+  for (let i = 0; i < n; i++) await call();
+  const wallUs = Number(process.hrtime.bigint() - t0) / 1000 / n;
+  const c = process.cpuUsage(c0);
+  return { serverUs: (mainThreadNs(pid) - s0) / 1000 / n, clientUs: (c.user + c.system) / n, wallUs };
 }
 
 export async function run({
   calls = Number(process.env.BENCH_HC_CALLS ?? 3000),
   rounds = Number(process.env.BENCH_HC_ROUNDS ?? 15),
   perRound = 100,
+  cpuRounds = 6,
+  cpuCalls = 300,
 } = {}) {
   const dir = mkdtempSync(path.join(tmpdir(), 'ovn-bench-hc-'));
   const config = path.join(dir, 'config.json');
   writeFileSync(config, JSON.stringify({ stateDir: path.join(dir, 'state'), kernelLog: { enabled: false } }));
-  const ours = await connect([path.join(benchDir, '../bin/overnight.js'), 'serve', '--config', config], {
+  const oursSide = await connect([path.join(benchDir, '../bin/overnight.js'), 'serve', '--config', config], {
     OVERNIGHT_NVML_LIBRARY: process.env.OVERNIGHT_NVML_LIBRARY ?? '',
   });
-  const bare = await connect([path.join(benchDir, 'fixtures/bare-sdk-server.js')]);
+  const bareSide = await connect([path.join(benchDir, 'fixtures/bare-sdk-server.js')]);
+  const ours = oursSide.client;
+  const bare = bareSide.client;
   const quick = () => ours.callTool({ name: 'healthCheck', arguments: { checkType: 'quick' } });
   const ping = () => bare.callTool({ name: 'ping', arguments: {} });
   try {
@@ -63,7 +84,20 @@ export async function run({
     const rt = await interleave({ quick, ping }, { rounds, perRound, warmup: 50 });
     const ratio = rt.quick.medianUs / rt.ping.medianUs;
 
-    const load = { before: loadGrowth.before, after: rt.load.after };
+    // 4. CPU per call on each side, quick vs ping, interleaved round by round.
+    const cpu = await interleaveRounds(
+      { quick: () => cpuPerCall(oursSide.pid, quick, cpuCalls), ping: () => cpuPerCall(bareSide.pid, ping, cpuCalls) },
+      { rounds: cpuRounds },
+    );
+    const cpuRow = (what, field) => [
+      `${what}, median of ${cpuRounds} ABAB rounds of ${cpuCalls} calls (quick / ping)`,
+      fmtUs(cpu.quick[field]),
+      fmtUs(cpu.ping[field]),
+      `${(cpu.quick[field] / cpu.ping[field]).toFixed(2)}× (+${fmtUs(cpu.quick[field] - cpu.ping[field])})`,
+      loadColumn(cpu.load),
+    ];
+
+    const load = { before: loadGrowth.before, after: cpu.load.after };
     return {
       title:
         `healthCheck quick at scale: server-side cost over ${calls} calls, round trip vs a bare SDK server ` +
@@ -91,6 +125,8 @@ export async function run({
           `${(rt.quick.p99Us / rt.ping.p99Us).toFixed(2)}×`,
           loadColumn(rt.load),
         ],
+        cpuRow("CPU per call, server's main thread", 'serverUs'),
+        cpuRow('CPU per call, client process', 'clientUs'),
         [
           `largest sample_age_ms over the ${calls} quick calls (host reading reused for one sampler tick)`,
           `${maxAgeMs.toFixed(1)} ms`,
@@ -106,6 +142,9 @@ export async function run({
           'tick (sampleIntervalMs, at most 1 s); full checks read afresh',
         'the kernel log is off in the server configuration (a shared test machine ring holds other tests ' +
           'injected Xid lines)',
+        "CPU per call: the server's main thread (where the SDK, the tool and its validation run; the sampler " +
+          'thread is not counted) and the whole client process; the rest of a round trip is the wake-ups ' +
+          'across the two pipes',
       ],
       load,
       targets: [
@@ -137,6 +176,10 @@ export async function run({
       roundTripRatio: ratio,
       roundsQuick: rt.quick.roundMedians,
       roundsPing: rt.ping.roundMedians,
+      cpuPerCallUs: {
+        quick: { server: cpu.quick.serverUs, client: cpu.quick.clientUs, wall: cpu.quick.wallUs },
+        ping: { server: cpu.ping.serverUs, client: cpu.ping.clientUs, wall: cpu.ping.wallUs },
+      },
       maxSampleAgeMs: maxAgeMs,
     };
   } finally {

@@ -35,7 +35,14 @@ function partOf(src, file) {
 /** Resolves a relative specifier the way tsc's NodeNext does for our sources (.js written, .ts on disk). */
 function resolve(fromFile, spec) {
   const base = path.resolve(path.dirname(fromFile), spec);
-  const candidates = [base, base.replace(/\.js$/, '.ts'), base.replace(/\.mjs$/, '.mts'), `${base}.ts`];
+  // A `.d.ts` declares a module generated into dist/ at build time (scripts/build-validators.mjs).
+  const candidates = [
+    base,
+    base.replace(/\.js$/, '.ts'),
+    base.replace(/\.mjs$/, '.mts'),
+    `${base}.ts`,
+    base.replace(/\.js$/, '.d.ts'),
+  ];
   for (const c of candidates) {
     try {
       if (statSync(c).isFile()) return c;

@@ -13,5 +13,9 @@ export default function setup(): void {
   if (!existsSync(path.join(root, 'dist/cli/main.js'))) {
     throw new Error('dist/ is missing: run `npm install` (or `npm run build:ts`) before `npm test`');
   }
+  // Sources import the validators compiled into dist/ by scripts/build-validators.mjs (see vitest.config.js).
+  if (!existsSync(path.join(root, 'dist/mcp/tools/health-check-output.validate.js'))) {
+    throw new Error('dist/ has no compiled validators: run `npm run build:ts` before `npm test`');
+  }
   buildFakeNvml();
 }

@@ -3,26 +3,56 @@ import type { JSONRPCMessage, Transport, TransportSendOptions } from '@modelcont
 import { serveStdio, StdioServerTransport } from '@modelcontextprotocol/server/stdio';
 import type { OvernightContext } from '../context.js';
 import { INVALID_PARAMS, INVALID_REQUEST, refusalOf, requestIdOf } from './message-guard.js';
+import { lineWithNotedJson } from './result-json.js';
 import { createOvernightServer } from './server.js';
 import { MessageLineLimiter } from './stdio-lines.js';
 import { StdioFrames } from './stdio-frames.js';
 
 /**
+ * Writes one line as the SDK's stdio transport writes a message: resolved once written (or, past
+ * the stream's high-water mark, once drained), rejected on a write error.
+ */
+function writeLine(out: NodeJS.WritableStream, line: string): Promise<void> {
+  return new Promise((resolve, reject) => {
+    const onError = (e: Error) => {
+      out.off('drain', onDrain);
+      reject(e);
+    };
+    const onDrain = () => {
+      out.off('error', onError);
+      resolve();
+    };
+    out.once('error', onError);
+    if (out.write(line)) {
+      out.off('error', onError);
+      resolve();
+    } else out.once('drain', onDrain);
+  });
+}
+
+/**
  * The stdio wire with the message guard in front: a refused message is answered (or, for a
- * notification, logged) here and never reaches the SDK's connection or a tool.
+ * notification, logged) here and never reaches the SDK's connection or a tool. A tool result whose
+ * JSON `ok()` already made is written with that JSON (result-json.ts); anything else goes through
+ * the SDK's transport, which writes to the same stream, so lines keep their order.
  */
 class GuardedTransport implements Transport {
   onclose?: () => void;
   onerror?: (error: Error) => void;
   onmessage?: Transport['onmessage'];
+  private closed = false;
 
   constructor(
     private readonly wire: StdioServerTransport,
     private readonly frames: StdioFrames,
+    private readonly out: NodeJS.WritableStream,
   ) {}
 
   async start(): Promise<void> {
-    this.wire.onclose = () => this.onclose?.();
+    this.wire.onclose = () => {
+      this.closed = true;
+      this.onclose?.();
+    };
     this.wire.onerror = (e) => this.onerror?.(e);
     this.wire.onmessage = (message: JSONRPCMessage) => {
       const why = refusalOf(message);
@@ -40,10 +70,14 @@ class GuardedTransport implements Transport {
   send(message: JSONRPCMessage, _options?: TransportSendOptions): Promise<void> {
     // A batch element's answer waits for its siblings; the array goes out with the last one.
     const out = this.frames.outgoing(message);
-    return out === undefined ? Promise.resolve() : this.wire.send(out as JSONRPCMessage);
+    if (out === undefined) return Promise.resolve();
+    if (out !== message) return this.wire.send(out as JSONRPCMessage);
+    const line = this.closed ? undefined : lineWithNotedJson(message);
+    return line === undefined ? this.wire.send(message) : writeLine(this.out, line);
   }
 
   close(): Promise<void> {
+    this.closed = true;
     return this.wire.close();
   }
 }
@@ -80,7 +114,7 @@ export async function serveOnStdio(context: OvernightContext, opts: StdioOptions
   // Lines reach the SDK whole and within the limit, so its own buffer never overflows.
   wire = new StdioServerTransport(limiter, process.stdout, { maxBufferSize: opts.maxMessageBytes + 2 });
   const handle = serveStdio(() => createOvernightServer(context), {
-    transport: new GuardedTransport(wire, frames),
+    transport: new GuardedTransport(wire, frames, process.stdout),
     onerror: (err) => process.stderr.write(`overnight: mcp: ${err.message}\n`),
   });
   await new Promise<void>((resolve) => {

@@ -7,6 +7,7 @@ import { setTimeout as delay } from 'node:timers/promises';
 import { z } from 'zod';
 import { capText, describeValue, didYouMean } from '../config/validation.js';
 import type { LatencyWindow } from '../health/latency-window.js';
+import { noteResultJson } from './result-json.js';
 import type { ToolContext } from './server-types.js';
 
 export interface ToolResult {
@@ -17,10 +18,10 @@ export interface ToolResult {
 }
 
 export function ok(structured: object): ToolResult {
-  return {
-    content: [{ type: 'text', text: JSON.stringify(structured) }],
-    structuredContent: structured as Record<string, unknown>,
-  };
+  const text = JSON.stringify(structured);
+  // The stdio transport writes this text for the object too, instead of serialising it again.
+  noteResultJson(structured, text);
+  return { content: [{ type: 'text', text }], structuredContent: structured as Record<string, unknown> };
 }
 
 /** An isError result: what went wrong, and what to do next. */
