@@ -11,6 +11,7 @@ import { loadNative } from '../native.js';
 import { implicitScope, noScopeMessage } from '../policy/implicit-scope.js';
 import { CliError, EX_CONFIG } from './errors.js';
 import { listenHost, port, positiveInt, secondsIn } from './flag-values.js';
+import { listenError } from './listen-error.js';
 import { MonitorLog } from './monitor-log.js';
 import { closeHttpServer } from './serve-shutdown.js';
 
@@ -86,7 +87,20 @@ export function registerMonitorCommand(program: Command): void {
         ]);
         metrics = new OvernightMetrics(scrapeSources(ctx));
         metrics.attachEvents(ctx.events);
-        metricsServer = await serveMetrics(metrics, flags.metrics, flags.metricsHost);
+        try {
+          metricsServer = await serveMetrics(metrics, flags.metrics, flags.metricsHost);
+        } catch (err) {
+          // The background sampler would keep the process alive: close before reporting.
+          ctx.gpu?.close();
+          await ctx.close();
+          await logFile?.close();
+          throw listenError(err, {
+            portFlag: '--metrics',
+            port: flags.metrics,
+            hostFlag: '--metrics-host',
+            host: flags.metricsHost,
+          });
+        }
       }
       // `now`: lines an operator waits for; healthy routine cycles may be held back a few seconds (monitor-log.ts).
       const emit = (obj: object, now: boolean) => {

@@ -5,10 +5,12 @@ import { createOvernightContext } from '../context.js';
 import { serveOnHttp } from '../mcp/http.js';
 import { serveOnStdio } from '../mcp/stdio.js';
 import { CliError, EX_CONFIG } from './errors.js';
+import { listenHost, port } from './flag-values.js';
+import { listenError } from './listen-error.js';
 import { closeHttpServer } from './serve-shutdown.js';
 
 interface ServeFlags {
-  http?: string;
+  http?: number;
   host?: string;
   config?: string;
 }
@@ -42,8 +44,12 @@ export function registerServeCommand(program: Command): void {
   program
     .command('serve')
     .description('run the MCP server (healthCheck, ...) on stdio, or on Streamable HTTP with --http')
-    .option('--http <port>', 'serve Streamable HTTP on this port at /mcp instead of stdio')
-    .option('--host <host>', "address to bind with --http (default 127.0.0.1, or the configuration's server.host)")
+    .option('--http <port>', 'serve Streamable HTTP on this port at /mcp instead of stdio', port('--http', EX_CONFIG))
+    .option(
+      '--host <host>',
+      "address to bind with --http (default 127.0.0.1, or the configuration's server.host)",
+      listenHost('--host', EX_CONFIG),
+    )
     .option('--config <file>', 'configuration file (default $OVERNIGHT_CONFIG or ~/.config/overnight/config.json)')
     .action(async (flags: ServeFlags) => {
       const { config, path } = loadConfig(flags.config);
@@ -60,19 +66,29 @@ export function registerServeCommand(program: Command): void {
         await serveOnStdio(context, { maxMessageBytes: config.server.maxMessageBytes });
         return;
       }
-      const port = Number(flags.http);
-      if (!Number.isInteger(port) || port < 0 || port > 65535)
-        throw new Error(`--http: got ${flags.http}; expected a TCP port in [0, 65535]`);
+      const port = flags.http;
       const host = flags.host ?? config.server.host;
-      const server = await serveOnHttp(context, {
-        port,
-        host,
-        token: config.server.token,
-        allowedHosts: config.server.allowedOrigins,
-        maxMessageBytes: config.server.maxMessageBytes,
-        maxConcurrent: config.server.maxConcurrentRequests,
-        maxQueued: config.server.maxQueuedRequests,
-      });
+      let server: Awaited<ReturnType<typeof serveOnHttp>>;
+      try {
+        server = await serveOnHttp(context, {
+          port,
+          host,
+          token: config.server.token,
+          allowedHosts: config.server.allowedOrigins,
+          maxMessageBytes: config.server.maxMessageBytes,
+          maxConcurrent: config.server.maxConcurrentRequests,
+          maxQueued: config.server.maxQueuedRequests,
+        });
+      } catch (err) {
+        // The background sampler would keep the process alive: close before reporting.
+        await context.close();
+        throw listenError(err, {
+          portFlag: '--http',
+          port,
+          hostFlag: flags.host !== undefined ? '--host' : 'server.host',
+          host,
+        });
+      }
       const addr = server.address();
       const actual = typeof addr === 'object' && addr ? addr.port : port;
       process.stderr.write(

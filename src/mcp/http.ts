@@ -263,6 +263,10 @@ export async function serveOnHttp(
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
     server.listen(opts.port, host, () => resolve());
+  }).catch(async (err: unknown) => {
+    // Not listening: 'close' below never fires; the caller closes the context and reports the flag.
+    await lane.close().catch(() => undefined);
+    throw err;
   });
   const addr = server.address();
   checkOrigin = originCheck(names, typeof addr === 'object' && addr ? addr.port : opts.port, extra);
