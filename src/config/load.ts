@@ -1,6 +1,13 @@
 /** Loads and validates the configuration file, with clear errors at start-up. */
 import { existsSync, readFileSync } from 'node:fs';
-import { configSchema, defaultConfigPath, defaultStateDir, weakTokenReason, type OvernightConfig } from './schema.js';
+import {
+  CONFIG_SECRETS,
+  configSchema,
+  defaultConfigPath,
+  defaultStateDir,
+  weakTokenReason,
+  type OvernightConfig,
+} from './schema.js';
 import { formatIssues, ValidationError } from './validation.js';
 
 export interface LoadedConfig {
@@ -35,7 +42,8 @@ export function loadConfig(explicitPath?: string): LoadedConfig {
 /** Validates a configuration object (from a file or from code). */
 export function parseConfig(raw: unknown, where = 'configuration'): OvernightConfig & { stateDir: string } {
   const r = configSchema.safeParse(raw);
-  if (!r.success) throw new ValidationError(formatIssues(r.error, raw, '', configSchema), `invalid ${where}`);
+  if (!r.success)
+    throw new ValidationError(formatIssues(r.error, raw, '', configSchema, CONFIG_SECRETS), `invalid ${where}`);
   const token = r.data.server.token ?? process.env.OVERNIGHT_TOKEN;
   const weak = r.data.server.token === undefined && token !== undefined ? weakTokenReason(token) : null;
   if (weak) throw new ValidationError([`OVERNIGHT_TOKEN: ${weak}`], `invalid environment`);

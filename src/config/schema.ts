@@ -5,6 +5,7 @@
 import os from 'node:os';
 import path from 'node:path';
 import { z } from 'zod';
+import type { SecretPath } from './validation.js';
 
 /** A fraction of capacity in (0, 1], with a hint for percentages ("80" -> "did you mean 0.8?"). */
 export function fraction(what: string) {
@@ -472,6 +473,17 @@ export const operatorCheckSchema = z
     error: 'a check has exactly one of command or dcgmDiag',
   });
 
+/**
+ * The configuration's secrets, named once: error messages describe them and never echo them. Webhook
+ * URLs carry their credentials in the path (Slack's /services/T../B../<secret>) or the user info, and an
+ * escalation command's argv may hold an Authorization header or a token.
+ */
+export const CONFIG_SECRETS: readonly SecretPath[] = [
+  ['server', 'token'],
+  ['escalation', 'webhooks', '*', 'url'],
+  ['escalation', 'commands', '*'],
+];
+
 export const configSchema = z.strictObject({
   thresholds: thresholdsSchema.default({}),
   hysteresis: z
@@ -527,7 +539,8 @@ export const configSchema = z.strictObject({
           if (why)
             ctx.addIssue({
               code: 'custom',
-              message: `got ${JSON.stringify(v.length > 24 ? `${v.slice(0, 21)}...` : v)}; ${why}`,
+              // No "got <value>": formatIssues describes a secret without echoing it (CONFIG_SECRETS).
+              message: why,
             });
         })
         .optional(),

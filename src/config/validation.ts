@@ -68,6 +68,59 @@ function levenshteinSmall(a: string, b: string): number {
   return row[b.length]!;
 }
 
+/**
+ * Paths of secret values, '*' for any array index or key. A message about a value at (or inside) one
+ * says what is wrong with it (type, length, character classes) and never echoes any of it: errors go
+ * to stderr, journald, Slurm's node reason and NPD's status line, which more people read than the file.
+ */
+export type SecretPath = readonly string[];
+
+function matches(pattern: SecretPath, path: readonly PropertyKey[], upTo = pattern.length): boolean {
+  for (let i = 0; i < upTo; i++) if (pattern[i] !== '*' && pattern[i] !== String(path[i])) return false;
+  return true;
+}
+
+/** True when `path` is a secret path or lies under one. */
+export function isSecretPath(path: readonly PropertyKey[], secrets: readonly SecretPath[]): boolean {
+  return secrets.some((p) => path.length >= p.length && matches(p, path));
+}
+
+/** True when a secret path lies strictly under `path`. */
+function leadsToSecret(path: readonly PropertyKey[], secrets: readonly SecretPath[]): boolean {
+  return secrets.some((p) => p.length > path.length && matches(p, path, path.length));
+}
+
+/** A secret described without any of its characters: its type, length and the classes of characters in it. */
+export function describeSecret(v: unknown): string {
+  if (Array.isArray(v)) return `a secret array (not shown) of ${v.length} items`;
+  if (typeof v !== 'string') return `a secret value (not shown) of type ${v === null ? 'null' : typeof v}`;
+  const classes = (
+    [
+      [/[a-z]/, 'lowercase letters'],
+      [/[A-Z]/, 'uppercase letters'],
+      [/\d/, 'digits'],
+      [/\s/, 'whitespace'],
+      [/[^a-zA-Z\d\s]/, 'other characters'],
+    ] as const
+  )
+    .filter(([re]) => re.test(v))
+    .map(([, name]) => name);
+  return `a secret string (not shown) of ${v.length} characters${classes.length ? `: ${classes.join(', ')}` : ''}`;
+}
+
+/** A copy of `root` with every value at a secret path replaced by its description (for containers' messages). */
+function redact(root: unknown, secrets: readonly SecretPath[], path: PropertyKey[] = []): unknown {
+  if (isSecretPath(path, secrets)) return `[${describeSecret(root)}]`;
+  // Only containers on the way to a secret are copied; everything else is returned as it is, but a
+  // string where a container of secrets belongs is most likely the secret put one level too high.
+  if (!leadsToSecret(path, secrets)) return root;
+  if (typeof root === 'string' && path.length > 0) return `[${describeSecret(root)}]`;
+  if (root === null || typeof root !== 'object') return root;
+  const out: Record<string, unknown> | unknown[] = Array.isArray(root) ? [] : {};
+  for (const [k, v] of Object.entries(root)) (out as Record<string, unknown>)[k] = redact(v, secrets, [...path, k]);
+  return out;
+}
+
 /** A value at a path of an object. */
 function at(root: unknown, path: readonly PropertyKey[]): unknown {
   let v: unknown = root;
@@ -82,24 +135,41 @@ function at(root: unknown, path: readonly PropertyKey[]): unknown {
  * Formats zod issues as uniform lines. `root` is the validated input, so the received value can
  * be named; `prefix` names where it came from ("config", "thresholds").
  */
-export function formatIssues(error: z.ZodError, root: unknown, prefix = '', schema?: z.ZodType): string[] {
+export function formatIssues(
+  error: z.ZodError,
+  root: unknown,
+  prefix = '',
+  schema?: z.ZodType,
+  secrets: readonly SecretPath[] = [],
+): string[] {
   const lines: string[] = [];
+  const shown = secrets.length ? redact(root, secrets) : root;
   for (const issue of error.issues) {
-    const path = [prefix, ...issue.path.map(String)].filter(Boolean).join('.');
+    // The root has no name of its own: "(top level)" rather than an empty field.
+    const dotted = [prefix, ...issue.path.map(String)].filter(Boolean).join('.');
+    const path = dotted || '(top level)';
     if (issue.code === 'unrecognized_keys') {
       const known = schema ? keysAt(schema, issue.path) : [];
       for (const k of issue.keys) {
         const guess = didYouMean(k, known);
         const hint = guess ? `; did you mean "${guess}"?` : '';
         const listed = known.length ? ` (known keys: ${known.join(', ')})` : '';
-        lines.push(`${path ? `${path}.` : ''}${capText(k)}: unknown key${hint}${listed}`);
+        lines.push(`${dotted ? `${dotted}.` : ''}${capText(k)}: unknown key${hint}${listed}`);
       }
       continue;
     }
-    const received = at(root, issue.path);
-    // Messages we wrote ourselves already carry the value; zod's own get it added.
-    if (issue.message.startsWith('got ')) lines.push(`${path}: ${issue.message}`);
-    else lines.push(`${path}: got ${describeValue(received)}; ${issue.message}`);
+    const value = at(root, issue.path);
+    // A string where a container of secrets belongs is treated as the secret (see redact).
+    const secret =
+      isSecretPath(issue.path, secrets) ||
+      (typeof value === 'string' && issue.path.length > 0 && leadsToSecret(issue.path, secrets));
+    const received = secret ? describeSecret(value) : describeValue(at(shown, issue.path));
+    // Messages we wrote ourselves already carry the value (never at a secret path: see SecretPath); zod's
+    // own get it added.
+    if (issue.message.startsWith('got ') && !secret) lines.push(`${path}: ${issue.message}`);
+    // A message of ours at a secret path would hold the value: only the description is kept then.
+    else if (issue.message.startsWith('got ')) lines.push(`${path}: got ${received}; not a valid value here`);
+    else lines.push(`${path}: got ${received}; ${issue.message}`);
   }
   return lines;
 }

@@ -58,4 +58,10 @@ describe('overnight health --nhc --fail-on', () => {
     expect(r.stdout).toMatch(/^overnight: memory [^\n]+\n$/);
     expect(r.stderr).toMatch(/slurm node gpu-017: cannot read the node: scontrol show node -o gpu-017: .*ENOENT/);
   }, 60_000);
+
+  it('never echoes a bad server.token on the Slurm line or on stderr', async () => {
+    const r = await health([], { server: { token: 'correct horse battery staple' } });
+    expect(r.stdout + r.stderr).toMatch(/server\.token: got a secret string \(not shown\) of 28 characters/);
+    for (const word of ['correct', 'horse', 'battery', 'staple']) expect(r.stdout + r.stderr).not.toContain(word);
+  }, 60_000);
 });

@@ -47,3 +47,58 @@ describe('stateDir', () => {
     expect(parseConfig({ stateDir: '/tmp/ovn-state' }).stateDir).toBe('/tmp/ovn-state');
   });
 });
+
+describe('configuration errors', () => {
+  // A secret's characters never appear in an error: stderr, journald and Slurm's node reason are read by many.
+  const messageOf = (raw: unknown): string => {
+    try {
+      parseConfig(raw);
+    } catch (err) {
+      return (err as Error).message;
+    }
+    throw new Error('accepted');
+  };
+  it.each([
+    [
+      { server: { token: 'correct horse battery staple' } },
+      'correct',
+      /server\.token: got a secret string \(not shown\) of 28 characters: lowercase letters, whitespace; a token has no whitespace/,
+    ],
+    [
+      { server: { token: 'Zq9#short' } },
+      'Zq9',
+      /server\.token: got a secret string \(not shown\) of 9 characters: .*at least 16/,
+    ],
+    [
+      { escalation: { webhooks: [{ url: 'hooks.slack.com/services/T0/B0/Sekr3tPart' }] } },
+      'Sekr3t',
+      /escalation\.webhooks\.0\.url: got a secret string \(not shown\) of \d+ characters/,
+    ],
+    [
+      { escalation: { webhooks: 'https://user:Sekr3tPw@alerts.example.org/hook' } },
+      'Sekr3t',
+      /escalation\.webhooks: got a secret string \(not shown\) of \d+ characters/,
+    ],
+    [
+      { escalation: { webhooks: [{ url: 'https://user:Sekr3tPw@alerts.example.org/hook', format: 'xml' }] } },
+      'Sekr3t',
+      /escalation\.webhooks\.0\.format: got "xml"/,
+    ],
+    [
+      { escalation: { commands: [['curl', '-H', 'Authorization: Bearer Sekr3t'], []] } },
+      'Sekr3t',
+      /escalation\.commands\.1: got a secret array \(not shown\) of 0 items/,
+    ],
+  ])('never echoes a secret: %j', (raw, secretPart, pattern) => {
+    const msg = messageOf(raw);
+    expect(msg).toMatch(pattern);
+    expect(msg).not.toContain(secretPart);
+  });
+
+  it('names the top level when the file is not an object', () => {
+    expect(messageOf([1])).toMatch(
+      /^invalid configuration:\n {2}- \(top level\): got \[1\]; .*expected object, received array$/,
+    );
+    expect(messageOf('x')).toMatch(/\(top level\): got "x"; /);
+  });
+});
