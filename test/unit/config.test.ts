@@ -62,7 +62,7 @@ describe('configuration errors', () => {
     [
       { server: { token: 'correct horse battery staple' } },
       'correct',
-      /server\.token: got a secret string \(not shown\) of 28 characters: lowercase letters, whitespace; a token has no whitespace/,
+      /server\.token: got a secret string \(not shown\) of 28 characters: lowercase letters, whitespace; a token has/,
     ],
     [
       { server: { token: 'Zq9#short' } },
