@@ -134,9 +134,11 @@ export function registerMonitorCommand(program: Command): void {
             process.stdout.write(
               `\x1b[2J\x1b[H${renderLiveView(c, h, ctx.progress.list(), monitor.events, intervalMs)}\n`,
             );
-          else
+          else {
+            // `check`: full or quick (monitor.fullCheckSec), next to what triggered the cycle.
+            const { at, trigger, ...rest } = c;
             emit(
-              { type: 'cycle', ...c },
+              { type: 'cycle', at, trigger, check: h.check_type, ...rest },
               monitor.cycles === 1 ||
                 c.status !== 'healthy' ||
                 c.recoveries.length > 0 ||
@@ -144,6 +146,7 @@ export function registerMonitorCommand(program: Command): void {
                 c.resources.length > 0 ||
                 c.emergency !== undefined,
             );
+          }
         },
       });
       const ac = new AbortController();

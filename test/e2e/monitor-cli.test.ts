@@ -125,6 +125,24 @@ describe('overnight monitor (CLI)', () => {
   }, 40_000);
 });
 
+describe('overnight monitor: cycle lines', () => {
+  it('say whether each cycle was a full or a quick check (monitor.fullCheckSec)', async () => {
+    const { file } = writeConfig({ monitor: { fullCheckSec: 3600 } });
+    const r = await runCli(['monitor', '--config', file, '--json', '--interval', '0.05', '--cycles', '10']);
+    expect(r.code).toBe(0);
+    const cycles = r.stderr
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l) as { type: string; trigger: string; check: string })
+      .filter((l) => l.type === 'cycle');
+    expect(cycles).toHaveLength(10);
+    // The first cycle, and any cycle something woke, is a full check; interval cycles in between are quick.
+    expect(cycles[0]).toMatchObject({ trigger: 'start', check: 'full' });
+    for (const c of cycles) expect(c.trigger === 'interval' ? ['full', 'quick'] : ['full']).toContain(c.check);
+    expect(cycles.some((c) => c.check === 'quick')).toBe(true);
+  }, 60_000);
+});
+
 describe('overnight monitor: bad flags', () => {
   // Each is refused before start-up, naming the flag, with exit 78 (EX_CONFIG: systemd stops, no restart loop).
   // Before: a huge --interval overflowed setTimeout (1 ms sleeps, a busy loop) and --cycles 0/abc ran nothing, rc 0.
