@@ -5,6 +5,8 @@
  * monitor's CPU. Everything an operator waits for is written at once: the start line, the first
  * cycle, events, and any cycle that is not healthy or that recovered, alerted or acted. A SIGKILL can
  * lose at most `holdMs` of healthy cycle lines; an orderly stop writes everything (synchronously).
+ * SIGHUP (logrotate's postrotate) reopens the path: held lines go to the old file first, then new
+ * lines to a file created at the path.
  */
 import { closeSync, openSync, write, writeSync } from 'node:fs';
 import { CliError, EX_CONFIG } from './errors.js';
@@ -23,7 +25,7 @@ export class MonitorLog {
 
   private constructor(
     private readonly file: string,
-    private readonly fd: number,
+    private fd: number,
     private readonly holdMs: number,
   ) {}
 
@@ -83,19 +85,53 @@ export class MonitorLog {
     process.stderr.write(`overnight: --log-file ${this.file}: ${err.message}\n`);
   }
 
+  /**
+   * Writes what is held to the file open now (after the write in flight), then opens the path again
+   * (creating it when logrotate moved it away) and closes the old one. When the path cannot be opened
+   * the monitor keeps writing to the old file, and says so once on stderr.
+   */
+  async reopen(): Promise<void> {
+    if (this.timer) clearTimeout(this.timer);
+    this.timer = undefined;
+    // A write's callback may start the next one: wait until none is in flight, then switch synchronously.
+    while (this.writing) await this.writing;
+    if (this.closed) return;
+    this.writeHeld();
+    let fd: number;
+    try {
+      fd = openSync(this.file, 'a', 0o640);
+    } catch (err) {
+      process.stderr.write(
+        `overnight: --log-file ${this.file}: cannot reopen it (${(err as Error).message}); still writing to ` +
+          `the file open before\n`,
+      );
+      return;
+    }
+    closeSync(this.fd);
+    this.fd = fd;
+    // A new file: a write error there (the disk freed by the rotation) is worth reporting again.
+    this.failed = false;
+  }
+
+  /** Writes the held lines synchronously (on reopen and close, when no write is in flight). */
+  private writeHeld(): void {
+    const rest = Buffer.from(this.held.join(''));
+    this.held = [];
+    this.heldBytes = 0;
+    try {
+      for (let off = 0; off < rest.length;) off += writeSync(this.fd, rest, off);
+    } catch (err) {
+      this.fail(err as Error);
+    }
+  }
+
   /** Writes what is held (after the write in flight, if any) and closes the file. */
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
     if (this.timer) clearTimeout(this.timer);
     await this.writing;
-    const rest = Buffer.from(this.held.join(''));
-    this.held = [];
-    try {
-      for (let off = 0; off < rest.length;) off += writeSync(this.fd, rest, off);
-    } catch (err) {
-      this.fail(err as Error);
-    }
+    this.writeHeld();
     closeSync(this.fd);
   }
 }

@@ -150,9 +150,17 @@ export function registerMonitorCommand(program: Command): void {
         },
       });
       const ac = new AbortController();
-      const stop = () => ac.abort();
+      let stoppedBy: NodeJS.Signals | undefined;
+      const stop = (signal: NodeJS.Signals) => {
+        stoppedBy = signal;
+        ac.abort();
+      };
       process.once('SIGTERM', stop);
       process.once('SIGINT', stop);
+      // SIGHUP (logrotate's postrotate) ends a Node process by default: here it writes what is held
+      // and reopens --log-file at its path; the monitor goes on.
+      const hup = () => void logFile?.reopen();
+      process.on('SIGHUP', hup);
       if (!live)
         emit(
           {
@@ -170,6 +178,10 @@ export function registerMonitorCommand(program: Command): void {
         );
       await monitor.run(ac.signal, cycles);
       notify('STOPPING=1');
+      process.off('SIGHUP', hup);
+      // The last line of an orderly stop (written at once, with everything held before it).
+      if (stoppedBy && !live)
+        emit({ type: 'stopped', at: new Date().toISOString(), signal: stoppedBy, cycles: monitor.cycles }, true);
       // Not awaited: a stalled scraper is cut off after the grace while the rest shuts down.
       if (metricsServer) void closeHttpServer(metricsServer);
       ctx.gpu?.close();

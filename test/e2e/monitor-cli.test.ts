@@ -1,5 +1,5 @@
 import { execFile, spawn } from 'node:child_process';
-import { mkdtempSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, renameSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -141,6 +141,48 @@ describe('overnight monitor: cycle lines', () => {
     for (const c of cycles) expect(c.trigger === 'interval' ? ['full', 'quick'] : ['full']).toContain(c.check);
     expect(cycles.some((c) => c.check === 'quick')).toBe(true);
   }, 60_000);
+});
+
+describe('overnight monitor: --log-file rotation and stop', () => {
+  it('SIGHUP reopens --log-file (logrotate) and the monitor goes on; SIGTERM writes a final stopped line', async () => {
+    const { file, dir } = writeConfig();
+    const log = path.join(dir, 'monitor.jsonl');
+    const p = spawn(process.execPath, [CLI, 'monitor', '--config', file, '--interval', '0.1', '--log-file', log], {
+      env: { ...process.env, OVERNIGHT_NVML_LIBRARY: '/none' },
+      stdio: ['ignore', 'ignore', 'pipe'],
+    });
+    let err = '';
+    p.stderr.on('data', (d) => (err += d));
+    const exited = new Promise<number | null>((r) => p.on('exit', (code) => r(code)));
+    const read = (f: string) => (existsSync(f) ? readFileSync(f, 'utf8') : '');
+    const parsed = (f: string) =>
+      read(f)
+        .split('\n')
+        .filter(Boolean)
+        .map((l) => JSON.parse(l) as { type: string; signal?: string; cycles?: number });
+    try {
+      await waitFor(() => /"type":"cycle"/.test(read(log)), 30_000);
+      // logrotate without copytruncate: move the file away, then signal.
+      renameSync(log, `${log}.1`);
+      p.kill('SIGHUP');
+      // Healthy cycle lines are held up to 5 s: the new file appears with the next written line.
+      await waitFor(() => /"type":"cycle"/.test(read(log)), 30_000);
+      expect(p.exitCode).toBeNull();
+      p.kill('SIGTERM');
+      expect(await exited).toBe(0);
+    } finally {
+      p.kill('SIGKILL');
+    }
+    const before = parsed(`${log}.1`);
+    const after = parsed(log);
+    expect(before[0].type).toBe('start');
+    const last = after[after.length - 1];
+    expect(last).toMatchObject({ type: 'stopped', signal: 'SIGTERM' });
+    // No cycle line was lost across the rotation or at the stop: the held ones were written first.
+    const cycles = [...before, ...after].filter((l) => l.type === 'cycle').length;
+    expect(cycles).toBe(last.cycles);
+    expect(err).toBe('');
+  }, 90_000);
 });
 
 describe('overnight monitor: bad flags', () => {

@@ -1,4 +1,4 @@
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, renameSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
@@ -67,5 +67,39 @@ describe('the monitor log file', () => {
     b.line({ n: 2 }, true);
     await b.close();
     expect(lines(file).map((l) => l.n)).toEqual([1, 2]);
+  });
+
+  it('reopen: held lines go to the rotated file, later lines to a new file at the path', async () => {
+    const file = logPath();
+    const log = MonitorLog.open(file, 3600_000);
+    try {
+      log.line({ n: 1 }, true);
+      log.line({ n: 2 }, false);
+      renameSync(file, `${file}.1`);
+      await log.reopen();
+      expect(lines(`${file}.1`).map((l) => l.n)).toEqual([1, 2]);
+      expect(readFileSync(file, 'utf8')).toBe('');
+      log.line({ n: 3 }, false);
+    } finally {
+      await log.close();
+    }
+    expect(lines(file).map((l) => l.n)).toEqual([3]);
+  });
+
+  it('reopen: when the path cannot be opened, keeps writing to the file open before', async () => {
+    const file = logPath();
+    const log = MonitorLog.open(file, 3600_000);
+    const moved = `${path.dirname(file)}-moved`;
+    dirs.push(moved);
+    try {
+      log.line({ n: 1 }, false);
+      // The directory goes away (renamed): the path cannot be created again.
+      renameSync(path.dirname(file), moved);
+      await log.reopen();
+      log.line({ n: 2 }, false);
+    } finally {
+      await log.close();
+    }
+    expect(lines(path.join(moved, path.basename(file))).map((l) => l.n)).toEqual([1, 2]);
   });
 });
