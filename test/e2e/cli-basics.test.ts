@@ -81,7 +81,11 @@ describe('overnight CLI basics', () => {
       const { file } = writeConfig({ server: { token } });
       const r = await cli(['audit', '--config', file]);
       expect(r.code, token).toBe(1);
-      expect(r.stderr).toMatch(/server\.token: got ".*"; .*run `overnight token`/);
+      // Described (length, character classes), never echoed: not even its first word.
+      expect(r.stderr).toMatch(
+        /server\.token: got a secret string \(not shown\) of \d+ characters.*run `overnight token`/,
+      );
+      expect(r.stderr).not.toContain(token.slice(0, 5));
     }
     const { file } = writeConfig();
     const env = await cli(['audit', '--config', file], { OVERNIGHT_TOKEN: 'changeme-changeme-changeme' });
