@@ -4,6 +4,7 @@
  * stops instead of restarting into the same busy port. Before, the listen error surfaced bare while
  * the background sampler kept the process alive.
  */
+import { capText } from '../config/validation.js';
 import { CliError, EX_CONFIG } from './errors.js';
 
 export interface ListenFlags {
@@ -18,6 +19,8 @@ export interface ListenFlags {
 /** The error a failed listen() becomes; anything that is not a bind error is returned as it is. */
 export function listenError(err: unknown, f: ListenFlags): unknown {
   const code = (err as NodeJS.ErrnoException | null)?.code;
+  // server.host comes from the file unchecked: bounded like any echoed value.
+  f = { ...f, host: capText(f.host) };
   const port = `${f.portFlag} ${f.port}`;
   const host = `${f.hostFlag} ${f.host}`;
   switch (code) {
@@ -42,7 +45,7 @@ export function listenError(err: unknown, f: ListenFlags): unknown {
     case 'ENOTFOUND':
     case 'EAI_AGAIN':
       return new CliError(
-        `${host}: cannot resolve "${f.host.slice(0, 64)}" (${code}); expected an IP address or a resolvable name`,
+        `${host}: cannot resolve "${f.host}" (${code}); expected an IP address or a resolvable name`,
         EX_CONFIG,
       );
     default:
