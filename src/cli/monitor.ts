@@ -1,8 +1,6 @@
 /** `overnight monitor`: the overnight loop as a daemon (live view on a terminal, JSON lines otherwise). */
-import { statSync } from 'node:fs';
 import type { Server } from 'node:http';
 import type { Command } from 'commander';
-import { loadConfig } from '../config/load.js';
 import { createOvernightContext } from '../context.js';
 import type { OvernightMetrics } from '../metrics/prometheus.js';
 import { renderLiveView } from '../monitor/live-view.js';
@@ -12,20 +10,9 @@ import { implicitScope, noScopeMessage } from '../policy/implicit-scope.js';
 import { CliError, EX_CONFIG } from './errors.js';
 import { listenHost, port, positiveInt, secondsIn } from './flag-values.js';
 import { listenError } from './listen-error.js';
+import { loadConfigOrExit } from './config-option.js';
 import { MonitorLog } from './monitor-log.js';
 import { closeHttpServer } from './serve-shutdown.js';
-
-/** A configuration error is EX_CONFIG: systemd's RestartPreventExitStatus=78 stops the restart loop. */
-function loadConfigOrExit(file: string | undefined): ReturnType<typeof loadConfig> {
-  // A directory would surface as a bare EISDIR without the path.
-  if (file !== undefined && statSync(file, { throwIfNoEntry: false })?.isDirectory())
-    throw new CliError(`--config ${file}: is a directory; expected a JSON configuration file`, EX_CONFIG);
-  try {
-    return loadConfig(file);
-  } catch (err) {
-    throw new CliError((err as Error).message, EX_CONFIG);
-  }
-}
 
 /** recover: on needs a scope: refuse to start when none is named and none is implied (PID 1 parent, session leader). */
 function checkRecoveryScope(config: {

@@ -1,6 +1,6 @@
 /** `overnight serve`: the MCP server on stdio (default) or Streamable HTTP. */
 import type { Command } from 'commander';
-import { loadConfig } from '../config/load.js';
+import { loadConfigOrExit } from './config-option.js';
 import { createOvernightContext } from '../context.js';
 import { serveOnHttp } from '../mcp/http.js';
 import { serveOnStdio } from '../mcp/stdio.js';
@@ -52,7 +52,7 @@ export function registerServeCommand(program: Command): void {
     )
     .option('--config <file>', 'configuration file (default $OVERNIGHT_CONFIG or ~/.config/overnight/config.json)')
     .action(async (flags: ServeFlags) => {
-      const { config, path } = loadConfig(flags.config);
+      const { config, path } = loadConfigOrExit(flags.config);
       if (flags.http !== undefined) checkHttpExposure(flags.host ?? config.server.host, config.server.token);
       const context = await createOvernightContext({ config, background: true });
       const { noScope } = context.gate.scopeOptions;
