@@ -1,5 +1,5 @@
 /** `overnight record -- <command>`: runs a command and reports the node over its run, like /usr/bin/time -v. */
-import { spawn, type ChildProcess } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import { accessSync, constants as fsConstants, statSync, writeFileSync } from 'node:fs';
 import { constants as osConstants } from 'node:os';
 import path from 'node:path';
@@ -7,6 +7,7 @@ import type { Command } from 'commander';
 import Table from 'cli-table3';
 import { Sampler, benchmarkReport, type BenchmarkReport } from '../sampler/sampler.js';
 import { formatBytes, formatPercent } from '../util/format.js';
+import { killGroup, spawnGroup } from '../util/process-group.js';
 import { CliError, EX_CONFIG } from './errors.js';
 
 /** Signals record passes on to the command's group: ^C, kill, a closed SSH terminal (HUP), ^\\ (QUIT). */
@@ -130,13 +131,7 @@ export function registerRecordCommand(program: Command): void {
       // caught in that window is delivered by the handler once spawn() has returned (handlers run on the loop).
       const command: { child?: ChildProcess; stoppedBy?: NodeJS.Signals } = {};
       const signalGroup = (sig: NodeJS.Signals) => {
-        const pid = command.child?.pid;
-        if (pid === undefined) return;
-        try {
-          process.kill(-pid, sig);
-        } catch {
-          // ESRCH: the group is empty already.
-        }
+        if (command.child) killGroup(command.child, sig);
       };
       // A handler keeps record alive to write its report; the signal that stopped it sets its exit status.
       for (const sig of FORWARDED)
@@ -148,7 +143,7 @@ export function registerRecordCommand(program: Command): void {
         });
       // Whatever the command left running in its group does not outlive record (its own exit, or a crash).
       process.once('exit', () => signalGroup('SIGTERM'));
-      const started = spawn(argv[0]!, argv.slice(1), { stdio: 'inherit', detached: true });
+      const started = spawnGroup(argv, 'inherit');
       command.child = started;
       await new Promise<void>((resolve, reject) => {
         started.once('spawn', resolve);
