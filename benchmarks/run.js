@@ -12,7 +12,8 @@
 //        --readme FILE.md renders into another README; the default is always benchmarks/README.md
 // Bounded by default: each benchmark has BENCH_TIMEOUT_S (150 s) and the whole run BENCH_BUDGET_S (900 s, times
 // BENCH_SCALE); a benchmark that throws or times out is recorded as failed, the rest are rendered, and the exit
-// code is 1. A time-out ends the run (the stuck benchmark would skew the ones after it).
+// code is 1. A time-out ends the run (the stuck benchmark would skew the ones after it). Exit codes: 64 a usage
+// error, 66 --render with no --results file, 1 a failed benchmark or an unreadable results file or README.
 import { spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, readdirSync, writeFileSync, renameSync } from 'node:fs';
 import os from 'node:os';
@@ -225,6 +226,15 @@ async function measure(opts, previous) {
 
 async function main() {
   const opts = parseArgs(process.argv.slice(2));
+  // --render has nothing to render without its results file: rendering "no results" over the README's figures
+  // would lose them. EX_NOINPUT (66), as sysexits.h has it for a missing input file.
+  if (opts.render && !existsSync(opts.results)) {
+    console.error(
+      `run.js: --results: ${JSON.stringify(opts.results.slice(0, 200))} does not exist; --render needs a results ` +
+        'file written by a run (benchmarks/results/*.json). The README was left as it was.',
+    );
+    process.exit(66);
+  }
   // --render --results FILE renders FILE's runs; after a measurement into another machine's FILE, its directory's
   // latest.json stays the last run and FILE is its own section (FILE is the last run where there is no latest.json).
   const latestFile = path.join(path.dirname(opts.results), 'latest.json');

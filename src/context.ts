@@ -222,6 +222,9 @@ export async function createOvernightContext(options: ContextOptions = {}): Prom
     history,
     kernelLog,
     async close() {
+      // Alerts the monitor handed off are delivered and recorded before the database closes (bounded by the
+      // webhook and command time-outs).
+      await escalator.settled();
       await progress.close();
       kernelLog?.stop();
       recorder?.stop();

@@ -1,10 +1,47 @@
 /** `overnight record -- <command>`: runs a command and reports the node over its run, like /usr/bin/time -v. */
-import { spawn, type ChildProcess } from 'node:child_process';
-import { writeFileSync } from 'node:fs';
+import type { ChildProcess } from 'node:child_process';
+import { accessSync, constants as fsConstants, statSync, writeFileSync } from 'node:fs';
+import { constants as osConstants } from 'node:os';
+import path from 'node:path';
 import type { Command } from 'commander';
 import Table from 'cli-table3';
 import { Sampler, benchmarkReport, type BenchmarkReport } from '../sampler/sampler.js';
 import { formatBytes, formatPercent } from '../util/format.js';
+import { killGroup, spawnGroup } from '../util/process-group.js';
+import { CliError, EX_CONFIG } from './errors.js';
+
+/** Signals record passes on to the command's group: ^C, kill, a closed SSH terminal (HUP), ^\\ (QUIT). */
+const FORWARDED = ['SIGINT', 'SIGTERM', 'SIGHUP', 'SIGQUIT'] as const;
+
+/** How a shell reports a process ended by a signal: 128 + its number. */
+function signalExit(sig: NodeJS.Signals): number {
+  return 128 + (osConstants.signals[sig] ?? 0);
+}
+
+/** Refuses an --output that cannot be written before the command runs (the run would be lost otherwise). */
+function checkWritable(file: string): void {
+  const refuse = (why: string): never => {
+    throw new CliError(`--output: cannot write ${JSON.stringify(file.slice(0, 200))}: ${why}`, EX_CONFIG);
+  };
+  let isDir: boolean;
+  try {
+    isDir = statSync(file).isDirectory();
+  } catch {
+    // Not there yet: its directory must take a new file.
+    try {
+      accessSync(path.dirname(path.resolve(file)), fsConstants.W_OK | fsConstants.X_OK);
+    } catch (err) {
+      refuse(`its directory is not writable (${(err as Error).message})`);
+    }
+    return;
+  }
+  if (isDir) refuse('it is a directory; expected a file path');
+  try {
+    accessSync(file, fsConstants.W_OK);
+  } catch (err) {
+    refuse((err as Error).message);
+  }
+}
 
 interface RecordFlags {
   json?: boolean;
@@ -14,7 +51,12 @@ interface RecordFlags {
   output?: string;
 }
 
-export function renderReport(r: BenchmarkReport, command: string, exitCode: number | null): string {
+export function renderReport(
+  r: BenchmarkReport,
+  command: string,
+  exitCode: number | null,
+  signal: NodeJS.Signals | null = null,
+): string {
   const t = new Table({
     head: ['signal', 'mean', 'p50', 'p95', 'p99', 'max'],
     style: { head: [], border: [] },
@@ -34,11 +76,19 @@ export function renderReport(r: BenchmarkReport, command: string, exitCode: numb
   }
   const lines = [
     `Command: ${command}`,
-    `Exit status: ${exitCode ?? 'killed'}`,
+    `Exit status: ${exitCode ?? `killed by ${signal ?? 'a signal'}`}`,
     `Wall time: ${(r.durationMs / 1000).toFixed(3)} s, ${r.samples} samples (interval p50 ` +
       `${(r.intervalUs.p50 ?? 0).toFixed(0)} µs, p99 ${(r.intervalUs.p99 ?? 0).toFixed(0)} µs), sampler CPU ` +
       `${r.threadCpuMs.toFixed(1)} ms`,
-    ...readIntervalsLine(r),
+    // Fewer than two samples is a snapshot, not a run: say so rather than print a distribution of one.
+    ...(r.samples < 2
+      ? [
+          r.samples === 0
+            ? 'No samples: the command ended within the first interval; use a smaller --interval-ms.'
+            : 'One sample: the command ended within the first interval; the figures are a single reading, ' +
+              'not a distribution over its run. Use a smaller --interval-ms.',
+        ]
+      : readIntervalsLine(r)),
     t.toString(),
     r.trustworthy
       ? 'Trustworthy: yes (no throttling, pressure, steal, noisy neighbours or cgroup limits seen)'
@@ -73,26 +123,27 @@ export function registerRecordCommand(program: Command): void {
       const ms = Number(flags.intervalMs);
       if (!Number.isFinite(ms) || ms < 0.1 || ms > 60_000)
         throw new Error(`--interval-ms: got ${flags.intervalMs}; expected milliseconds in [0.1, 60000]`);
+      if (flags.output !== undefined) checkWritable(flags.output);
       // Its own process group (detached: setsid), so a signal reaches what the command started too:
       // `sh -c 'sleep 302; ...'` killed by pid alone leaves the sleep behind.
       // Forwarding is in place before the command exists: a SIGTERM that came while spawn() or the sampler
       // started would otherwise kill record by default and leave the command's whole group running. A signal
       // caught in that window is delivered by the handler once spawn() has returned (handlers run on the loop).
-      const command: { child?: ChildProcess } = {};
+      const command: { child?: ChildProcess; stoppedBy?: NodeJS.Signals } = {};
       const signalGroup = (sig: NodeJS.Signals) => {
-        const pid = command.child?.pid;
-        if (pid === undefined) return;
-        try {
-          process.kill(-pid, sig);
-        } catch {
-          // ESRCH: the group is empty already.
-        }
+        if (command.child) killGroup(command.child, sig);
       };
-      process.on('SIGINT', () => signalGroup('SIGINT'));
-      process.on('SIGTERM', () => signalGroup('SIGTERM'));
+      // A handler keeps record alive to write its report; the signal that stopped it sets its exit status.
+      for (const sig of FORWARDED)
+        process.on(sig, () => {
+          command.stoppedBy ??= sig;
+          // A hung-up terminal fails writes (EIO): the report is lost there, but record still ends its command.
+          if (sig === 'SIGHUP') process.stderr.on('error', () => undefined);
+          signalGroup(sig);
+        });
       // Whatever the command left running in its group does not outlive record (its own exit, or a crash).
       process.once('exit', () => signalGroup('SIGTERM'));
-      const started = spawn(argv[0]!, argv.slice(1), { stdio: 'inherit', detached: true });
+      const started = spawnGroup(argv, 'inherit');
       command.child = started;
       await new Promise<void>((resolve, reject) => {
         started.once('spawn', resolve);
@@ -105,14 +156,29 @@ export function registerRecordCommand(program: Command): void {
         realtime: !!flags.realtime,
         ...(flags.gpus ? { gpus: 'all' as const, gpuIntervalUs: Math.max(ms * 1000, 10_000) } : {}),
       }).start();
-      const code = await new Promise<number | null>((resolve) => started.once('exit', (c) => resolve(c)));
+      const [code, signal] = await new Promise<[number | null, NodeJS.Signals | null]>((resolve) =>
+        started.once('exit', (c, s) => resolve([c, s])),
+      );
       signalGroup('SIGTERM');
       const report = benchmarkReport(sampler.stop(), sampler.options);
       const text = flags.json
-        ? JSON.stringify({ command: argv, exitCode: code, ...report }, null, 2)
-        : renderReport(report, argv.join(' '), code);
-      if (flags.output) writeFileSync(flags.output, `${text}\n`);
-      else process.stderr.write(`${text}\n`);
-      process.exitCode = code ?? 1;
+        ? JSON.stringify({ command: argv, exitCode: code, signal, ...report }, null, 2)
+        : renderReport(report, argv.join(' '), code, signal);
+      if (flags.output) {
+        try {
+          writeFileSync(flags.output, `${text}\n`);
+        } catch (err) {
+          // The run is not lost: the report goes to stderr instead, after a line that says why.
+          process.stderr.write(
+            `overnight: --output: could not write the report (${(err as Error).message}); here it is\n`,
+          );
+          process.stderr.write(`${text}\n`);
+          process.exitCode = EX_CONFIG;
+          return;
+        }
+      } else process.stderr.write(`${text}\n`);
+      // As a shell would: stopped by a signal (record's own, or the command's) is 128 + its number.
+      const stoppedBy = command.stoppedBy ?? signal;
+      process.exitCode = stoppedBy ? signalExit(stoppedBy) : (code ?? 1);
     });
 }

@@ -287,7 +287,7 @@ export class OvernightMonitor {
         if (d.status !== 'healthy') todo.push({ op: 'gpu_reset', context: { gpu: d.index } });
       for (const t of todo) {
         if (mode === 'off') {
-          const r = await this.ctx.escalator.escalate({
+          const r = this.ctx.escalator.notify({
             key: `${t.op}:${JSON.stringify(t.context)}`,
             severity: 'warning',
             summary:
@@ -309,7 +309,7 @@ export class OvernightMonitor {
       }
       // One alert per critical subject: the same GPU's alert is not sent again when an unrelated breach comes or goes.
       for (const f of health.status === 'critical' ? health.critical_faults : []) {
-        const r = await this.ctx.escalator.escalate({
+        const r = this.ctx.escalator.notify({
           key: `critical:${f.subject}`,
           severity: 'critical',
           summary: `node critical: ${f.summary}`,
@@ -326,7 +326,7 @@ export class OvernightMonitor {
     const stalled = this.ctx.progress.stalledTasks(this.ctx.clock.now());
     for (const s of stalled) {
       cycle.stalled_tasks.push(s.task_id);
-      const r = await this.ctx.escalator.escalate({
+      const r = this.ctx.escalator.notify({
         key: `stalled:${s.task_id}`,
         severity: 'warning',
         summary:
@@ -367,7 +367,7 @@ export class OvernightMonitor {
         (d) => (d.used_fraction ?? 0) > th.disk || health.breached.some((b) => b.metric === `disk:${d.path}`),
       );
       for (const d of full) {
-        const r = await this.ctx.escalator.escalate({
+        const r = this.ctx.escalator.notify({
           key: `disk:full:${d.path}`,
           severity: 'warning',
           summary: `filesystem ${d.path} over ${Math.round(th.disk * 100)}% and no cleanup roots are configured`,

@@ -243,7 +243,7 @@ export class PressureWatch implements MemoryStallSource {
       if (!b.metric.startsWith('memoryStall:')) continue;
       const subject = b.metric.slice('memoryStall:'.length);
       if (critical.has(memoryStallFaultSubject(subject))) continue;
-      const r = await this.ctx.escalator.escalate({
+      const r = this.ctx.escalator.notify({
         key: `memory_stall:warning:${subject}`,
         severity: 'warning',
         summary:

@@ -6,7 +6,7 @@
  * feed the health status, the metrics and the report. `dcgmDiag` checks run `dcgmi diag -r N -j`
  * and judge its JSON instead of the exit code.
  */
-import { spawn } from 'node:child_process';
+import { groupTimeout, spawnGroup } from '../util/process-group.js';
 import type { z } from 'zod';
 import type { operatorCheckSchema } from '../config/schema.js';
 import type { Clock } from '../util/clock.js';
@@ -42,7 +42,6 @@ export function runOperatorCheck(
   const t0 = performance.now();
   return new Promise((resolve) => {
     let out = '';
-    let timedOut = false;
     let settled = false;
     const done = (r: Omit<OperatorCheckResult, 'name' | 'duration_ms' | 'finished_at' | 'severity' | 'timed_out'>) => {
       if (settled) return;
@@ -50,33 +49,26 @@ export function runOperatorCheck(
       resolve({
         name: c.name,
         ...r,
-        timed_out: timedOut,
+        timed_out: timer.fired,
         duration_ms: Math.round((performance.now() - t0) * 1000) / 1000,
         finished_at: clock.now(),
         severity: c.severity,
       });
     };
-    const child = spawn(argv[0]!, argv.slice(1), { stdio: ['ignore', 'pipe', 'ignore'], detached: true });
-    // Its own process group, so a timeout ends the script's children too (NPD does the same).
-    const timer = setTimeout(() => {
-      timedOut = true;
-      try {
-        process.kill(-child.pid!, 'SIGKILL');
-      } catch {
-        child.kill('SIGKILL');
-      }
-    }, c.timeoutSec * 1000);
-    child.stdout.setEncoding('utf8');
-    child.stdout.on('data', (d: string) => {
+    // Its own process group, so a timeout ends the script's children too.
+    const child = spawnGroup(argv, ['ignore', 'pipe', 'ignore']);
+    const timer = groupTimeout(child, c.timeoutSec * 1000);
+    child.stdout!.setEncoding('utf8');
+    child.stdout!.on('data', (d: string) => {
       if (out.length < MAX_OUTPUT) out += d;
     });
     child.on('error', (err) => {
-      clearTimeout(timer);
+      timer.clear();
       done({ outcome: 'unknown', message: `could not run ${argv[0]}: ${err.message}`, exit_code: null });
     });
     child.on('close', (code, signal) => {
-      clearTimeout(timer);
-      if (timedOut) {
+      timer.clear();
+      if (timer.fired) {
         done({ outcome: 'unknown', message: `timed out after ${c.timeoutSec} s`, exit_code: null });
         return;
       }

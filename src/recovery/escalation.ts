@@ -5,11 +5,11 @@
  * across a restart: with a history attached, the sends recorded in the state database count too
  * (a monitor in a crash loop would otherwise re-send every active alert on each start).
  */
-import { spawn } from 'node:child_process';
 import { hostname } from 'node:os';
 import { setTimeout as delay } from 'node:timers/promises';
 import type { OvernightConfig } from '../config/schema.js';
 import type { Clock } from '../util/clock.js';
+import { groupTimeout, spawnGroup } from '../util/process-group.js';
 
 export interface Alert {
   /** Same key = same fault: de-duplicated within the window. */
@@ -24,6 +24,8 @@ export interface DeliveryReport {
   deduplicated: boolean;
   rateLimited?: boolean;
   channels: { channel: string; ok: boolean; attempts: number; error?: string }[];
+  /** notify(): the channels are being delivered in the background (only the log line is in `channels`). */
+  delivering?: boolean;
 }
 
 export function webhookPayload(a: Alert, format: 'json' | 'slack' | 'alertmanager', at: Date) {
@@ -58,11 +60,14 @@ export class Escalator {
   /** Alerts delivered and suppressed, for metrics. */
   readonly counts = { sent: 0, deduplicated: 0, rateLimited: 0 };
   maxPerHour = Infinity;
+  /** How long an escalation command may run before its whole process group is killed. */
+  commandTimeoutMs = 30_000;
   /** Told of each alert sent (the context stores it in the event history for the morning report). */
   onSent: ((a: Alert, report: DeliveryReport) => void) | undefined;
   /** Where earlier sends are remembered (the context attaches the event store). */
   history: AlertHistory | undefined;
   private seeded = false;
+  private readonly inFlight = new Set<Promise<DeliveryReport>>();
 
   constructor(
     private readonly cfg: OvernightConfig['escalation'],
@@ -74,7 +79,31 @@ export class Escalator {
     return this.cfg.webhooks.length > 0 || this.cfg.commands.length > 0;
   }
 
+  /** Decides (de-duplication, hourly cap) and delivers to every channel, concurrently; resolves when all are done. */
   async escalate(a: Alert): Promise<DeliveryReport> {
+    const refused = this.decide(a);
+    return refused ?? this.deliver(a);
+  }
+
+  /**
+   * Decides now and delivers in the background: for the monitor's cycle, which must not wait on a slow webhook
+   * or a hung command once per alert. settled() waits for what is still being delivered.
+   */
+  notify(a: Alert): DeliveryReport {
+    const refused = this.decide(a);
+    if (refused) return refused;
+    const delivery = this.deliver(a).finally(() => this.inFlight.delete(delivery));
+    this.inFlight.add(delivery);
+    return { key: a.key, deduplicated: false, channels: [{ channel: 'log', ok: true, attempts: 1 }], delivering: true };
+  }
+
+  /** Waits for the alerts notify() is still delivering (each bounded by its webhook and command time-outs). */
+  async settled(): Promise<void> {
+    while (this.inFlight.size) await Promise.allSettled([...this.inFlight]);
+  }
+
+  /** The report of an alert that is not sent (de-duplicated or over the hourly cap); undefined when it is to be. */
+  private decide(a: Alert): DeliveryReport | undefined {
     const now = this.clock.now();
     const windowMs = this.cfg.dedupSec * 1000;
     this.seedFromHistory(now);
@@ -93,11 +122,19 @@ export class Escalator {
     this.sentTimes.push(now);
     this.lastSent.set(a.key, now);
     this.counts.sent++;
-    const channels: DeliveryReport['channels'] = [];
+    return undefined;
+  }
+
+  private async deliver(a: Alert): Promise<DeliveryReport> {
     process.stderr.write(`overnight: ESCALATION [${a.severity}] ${a.summary}\n`);
-    channels.push({ channel: 'log', ok: true, attempts: 1 });
-    for (const w of this.cfg.webhooks) channels.push(await this.webhook(w, a));
-    for (const c of this.cfg.commands) channels.push(await this.command(c, a));
+    // Concurrently: one slow channel (a webhook retrying, a command at its time-out) does not hold up the others.
+    const channels: DeliveryReport['channels'] = [
+      { channel: 'log', ok: true, attempts: 1 },
+      ...(await Promise.all([
+        ...this.cfg.webhooks.map((w) => this.webhook(w, a)),
+        ...this.cfg.commands.map((c) => this.command(c, a)),
+      ])),
+    ];
     const report = { key: a.key, deduplicated: false, channels };
     try {
       this.onSent?.(a, report);
@@ -157,19 +194,26 @@ export class Escalator {
 
   private command(argv: string[], a: Alert): Promise<DeliveryReport['channels'][number]> {
     return new Promise((resolve) => {
-      const child = spawn(argv[0]!, argv.slice(1), { stdio: ['pipe', 'ignore', 'ignore'], timeout: 30_000 });
-      child.on('error', (err) =>
-        resolve({ channel: `command ${argv[0]}`, ok: false, attempts: 1, error: err.message }),
-      );
-      child.on('exit', (code) =>
-        resolve({
-          channel: `command ${argv[0]}`,
-          ok: code === 0,
-          attempts: 1,
-          ...(code === 0 ? {} : { error: `exit ${code}` }),
-        }),
-      );
-      child.stdin.end(JSON.stringify({ node: hostname(), ...a }));
+      // Its own process group: the time-out ends what the command started too (`sh -c '...; sleep'`).
+      const child = spawnGroup(argv, ['pipe', 'ignore', 'ignore']);
+      const timer = groupTimeout(child, this.commandTimeoutMs);
+      const channel = `command ${argv[0]}`;
+      child.on('error', (err) => {
+        timer.clear();
+        resolve({ channel, ok: false, attempts: 1, error: err.message });
+      });
+      child.on('exit', (code, signal) => {
+        timer.clear();
+        const error = timer.fired
+          ? `timed out after ${this.commandTimeoutMs / 1000} s (process group killed)`
+          : code !== 0
+            ? `exit ${code ?? signal}`
+            : undefined;
+        resolve({ channel, ok: !error, attempts: 1, ...(error ? { error } : {}) });
+      });
+      // A command that does not read its stdin closes the pipe: EPIPE is its business, not a crash of ours.
+      child.stdin!.on('error', () => undefined);
+      child.stdin!.end(JSON.stringify({ node: hostname(), ...a }));
     });
   }
 }

@@ -35,6 +35,28 @@ describe('manageResources parameters.threshold', () => {
     expect(errorText(cleanup)).toMatch(/parameters\.threshold: got 1\.5; .*fraction in \(0, 1\]/);
   });
 
+  it('the hint fits the resource: a percentage is said as its fraction, the GPU count only for GPUs', async () => {
+    const call = (resourceType: string, action: string, parameters: Record<string, unknown>) =>
+      client.callTool({ name: 'manageResources', arguments: { resourceType, action, parameters, dryRun: true } });
+    const memory80 = errorText(await call('memory', 'cleanup', { threshold: 80 }));
+    expect(memory80).toMatch(/parameters\.threshold: got 80; .*did you mean 0\.8\? \(80 % is 0\.8\)/);
+    expect(memory80).not.toMatch(/GPU/);
+    const disk = errorText(await call('disk', 'cleanup', { threshold: 1.5 }));
+    expect(disk).toMatch(/did you mean 0\.015\? \(1\.5 % is 0\.015\)/);
+    expect(disk).not.toMatch(/GPU/);
+    expect(errorText(await call('gpu', 'cleanup', { threshold: 80 }))).toMatch(
+      /80 % is 0\.8; a GPU count goes in parameters\.count/,
+    );
+    expect(errorText(await call('memory', 'reserve', { threshold: 5e9 }))).not.toMatch(/GPU/);
+  });
+
+  it('size and threshold together are refused, naming both (neither is silently ignored)', async () => {
+    for (const type of ['memory', 'disk']) {
+      const text = errorText(await reserve(type, { size: '1M', threshold: 0.1, taskId: 'both' }));
+      expect(text).toMatch(/got both parameters\.size \("1M"\) and parameters\.threshold \(0\.1\); give one/);
+    }
+  });
+
   it('a fraction reserves that share of capacity, and the result says so', async () => {
     const r = structured<{ status: string; message: string; actions: { target: { bytes?: number } }[] }>(
       await reserve('memory', { threshold: 0.01, taskId: 'fraction' }),

@@ -1,4 +1,4 @@
-import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { createServer } from 'node:http';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -31,6 +31,73 @@ async function receiver(failFirst: number) {
     close: () => server.close(),
   };
 }
+
+/** Live (not zombie) pids whose command line is exactly `argv`; a unique sleep length finds this test's own. */
+function pidsRunning(argv: string[]): number[] {
+  const want = argv.join('\0') + '\0';
+  return readdirSync('/proc')
+    .filter((d) => /^\d+$/.test(d))
+    .filter((d) => {
+      try {
+        return (
+          readFileSync(`/proc/${d}/cmdline`, 'utf8') === want &&
+          !/^\d+ \(.*\) Z/.test(readFileSync(`/proc/${d}/stat`, 'utf8'))
+        );
+      } catch {
+        return false;
+      }
+    })
+    .map(Number);
+}
+
+const hungAlert = { key: 'k', severity: 'warning' as const, summary: 'test alert', details: {} };
+
+describe('escalation commands', () => {
+  it('a command past its time-out is killed with its whole process group: nothing it started is left', async () => {
+    const cfg = parseConfig({ escalation: { commands: [['sh', '-c', 'cat >/dev/null; sleep 336; echo done']] } });
+    const e = new Escalator(cfg.escalation, new ManualClock());
+    e.commandTimeoutMs = 1000;
+    try {
+      const r = await e.escalate(hungAlert);
+      expect(r.channels.find((c) => c.channel === 'command sh')).toMatchObject({
+        ok: false,
+        error: 'timed out after 1 s (process group killed)',
+      });
+      // SIGKILL to the group is delivered before kill() returns; reaping by init may lag on a loaded machine.
+      for (const t0 = Date.now(); pidsRunning(['sleep', '336']).length && Date.now() - t0 < 10_000;)
+        await new Promise((r) => setTimeout(r, 50));
+      expect(pidsRunning(['sleep', '336'])).toEqual([]);
+    } finally {
+      for (const pid of pidsRunning(['sleep', '336'])) process.kill(pid, 'SIGKILL');
+    }
+  }, 30_000);
+
+  it('notify() decides at once and delivers alerts concurrently; settled() waits for them', async () => {
+    const dir = mkdtempSync(path.join(tmpdir(), 'ovn-esc-'));
+    // Each run marks its start, then waits until two have started: delivered one after another, the first would
+    // wait for a second that never comes and time out.
+    const script = `cat >/dev/null; touch ${dir}/started.$$; while [ $(ls ${dir} | wc -l) -lt 2 ]; do sleep 0.05; done`;
+    const cfg = parseConfig({ escalation: { commands: [['sh', '-c', script]] } });
+    const e = new Escalator(cfg.escalation, new ManualClock());
+    e.commandTimeoutMs = 20_000;
+    const sent: { key: string; ok: boolean[] }[] = [];
+    e.onSent = (a, report) => sent.push({ key: a.key, ok: report.channels.map((c) => c.ok) });
+    try {
+      const a = e.notify({ ...hungAlert, key: 'a' });
+      const b = e.notify({ ...hungAlert, key: 'b' });
+      expect([a.delivering, b.delivering, a.deduplicated, b.deduplicated]).toEqual([true, true, false, false]);
+      expect(e.notify({ ...hungAlert, key: 'a' }).deduplicated).toBe(true);
+      expect(sent).toEqual([]);
+      await e.settled();
+      expect(sent.sort((x, y) => x.key.localeCompare(y.key))).toEqual([
+        { key: 'a', ok: [true, true] },
+        { key: 'b', ok: [true, true] },
+      ]);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  }, 60_000);
+});
 
 describe('escalation channels', () => {
   it('retries a failing webhook with backoff; Slack and Alertmanager payloads; dedupes, rate-limits', async () => {

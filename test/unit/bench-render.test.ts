@@ -232,6 +232,19 @@ describe('node benchmarks/run.js --render', () => {
     expect(existsSync(path.join(dir, 'README.md'))).toBe(false);
   });
 
+  it('refuses --render with a missing --results file (exit 66 naming --results), README untouched', async () => {
+    dir = mkdtempSync(path.join(tmpdir(), 'ovn-bench-render-'));
+    const readme = path.join(dir, 'README.md');
+    const before = `# Benchmarks\n\n${render.BEGIN}\n| figures | kept |\n${render.END}\n`;
+    writeFileSync(readme, before);
+    const missing = path.join(dir, 'nonexistent.json');
+    const err = await run(['--render', '--results', missing, '--readme', readme], dir);
+    expect(err?.code).toBe(66);
+    expect(err?.stderr).toContain(`run.js: --results: "${missing}" does not exist`);
+    expect(readFileSync(readme, 'utf8')).toBe(before);
+    expect(readdirSync(dir)).toEqual(['README.md']);
+  });
+
   it('defaults the README to benchmarks/README.md whatever --results says', async () => {
     const runMod = (await import(pathToFileURL(runJs).href)) as {
       parseArgs: (argv: string[]) => { readme: string; results: string };

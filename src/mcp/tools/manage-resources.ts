@@ -12,12 +12,18 @@ import { countField, gpuIndexField, sizeField, taskIdField } from '../../config/
 import { boundedNumber, enumOf, instrumented, ok, strictShape } from '../tool-kit.js';
 import type { McpServerLike } from '../server-types.js';
 
-/** What parameters.threshold allows, with the field to use for what the caller probably meant. */
-function thresholdRule(v: number): string {
+/** What parameters.threshold allows, with the field for what the caller probably meant on this resource. */
+function thresholdRule(v: number, resourceType: string): string {
   const rule = 'parameters.threshold is a fraction in (0, 1]';
   if (!Number.isFinite(v) || v <= 0) return rule;
-  if (v <= 100) return `${rule}; did you mean ${v / 100}? (a GPU count goes in parameters.count)`;
-  return `${rule}; give bytes as parameters.size (a number, or "8G")`;
+  const amount =
+    resourceType === 'gpu'
+      ? 'a GPU count goes in parameters.count'
+      : 'give bytes as parameters.size (a number, or "8G")';
+  if (v > 100) return `${rule}; ${amount}`;
+  // Looks like a percentage: say what that percentage is as a fraction.
+  const fraction = Number((v / 100).toPrecision(12));
+  return `${rule}; did you mean ${fraction}? (${v} % is ${fraction}${resourceType === 'gpu' ? `; ${amount}` : ''})`;
 }
 
 export const manageResourcesInput = strictShape(
@@ -34,17 +40,13 @@ export const manageResourcesInput = strictShape(
       {
         threshold: z
           .number({ error: (iss) => `got ${describeValue(iss.input)}; parameters.threshold must be a number` })
-          .superRefine((v, ctx) => {
-            // The design's threshold is a fraction (alert_threshold = 0.8); amounts have their own fields.
-            if (Number.isFinite(v) && v > 0 && v <= 1) return;
-            ctx.addIssue({ code: 'custom', message: `got ${v}; ${thresholdRule(v)}` });
-          })
+          // The range is checked with resourceType in view (below): its hint names that resource's amount field.
           .optional()
           .describe(
-            'A fraction in (0, 1], never an amount. cleanup: the usage fraction to bring the resource under ' +
-              '(default: the configured threshold). reserve: the share of capacity to reserve (memory: of ' +
-              'MemTotal; disk: of the filesystem; GPUs: of the GPUs, at least one). Amounts: parameters.size ' +
-              '(bytes or "8G") for memory/disk, parameters.count for GPUs.',
+            'A fraction in (0, 1], never an amount; not with parameters.size. cleanup: the usage fraction ' +
+              'to bring the resource under (default: the configured threshold). reserve: the share of capacity ' +
+              'to reserve (memory: of MemTotal; disk: of the filesystem; GPUs: of the GPUs, at least one). ' +
+              'Amounts: parameters.size (bytes or "8G") for memory/disk, parameters.count for GPUs.',
           ),
         priority: enumOf(
           ['low', 'normal', 'high', 'critical'],
@@ -80,7 +82,26 @@ export const manageResourcesInput = strictShape(
     dryRun: z.boolean().optional().describe('Extra: list exactly what would happen, and do nothing.'),
   },
   'arguments',
-);
+).superRefine((args, ctx) => {
+  const p = args.parameters;
+  const t = p?.threshold;
+  // The design's threshold is a fraction (alert_threshold = 0.8); amounts have their own fields.
+  if (t !== undefined && !(Number.isFinite(t) && t > 0 && t <= 1))
+    ctx.addIssue({
+      code: 'custom',
+      path: ['parameters', 'threshold'],
+      message: `got ${t}; ${thresholdRule(t, args.resourceType)}`,
+    });
+  // Two amounts for one request: refused rather than one silently ignored.
+  if (t !== undefined && p?.size !== undefined)
+    ctx.addIssue({
+      code: 'custom',
+      path: ['parameters'],
+      message:
+        `got both parameters.size (${describeValue(p.size)}) and parameters.threshold (${t}); give one: size is ` +
+        'an amount (bytes or "8G"), threshold a fraction of capacity in (0, 1]',
+    });
+});
 
 /** One filesystem under a cleanup root or a watched path (disk). */
 const filesystemUsage = z.looseObject({
