@@ -5,6 +5,7 @@ import { constants as osConstants } from 'node:os';
 import path from 'node:path';
 import type { Command } from 'commander';
 import Table from 'cli-table3';
+import { capText } from '../config/validation.js';
 import { Sampler, benchmarkReport, type BenchmarkReport } from '../sampler/sampler.js';
 import { formatBytes, formatPercent } from '../util/format.js';
 import { killGroup, spawnGroup } from '../util/process-group.js';
@@ -147,7 +148,15 @@ export function registerRecordCommand(program: Command): void {
       command.child = started;
       await new Promise<void>((resolve, reject) => {
         started.once('spawn', resolve);
-        started.once('error', reject);
+        // As a shell reports it: 127 when the command is not found, 126 when it cannot be run.
+        started.once('error', (e: NodeJS.ErrnoException) =>
+          reject(
+            new CliError(
+              `record: ${capText(argv[0]!)}: ${e.code === 'ENOENT' ? 'command not found' : e.message}`,
+              e.code === 'ENOENT' ? 127 : 126,
+            ),
+          ),
+        );
       });
       const sampler = new Sampler({
         intervalUs: ms * 1000,
