@@ -12,7 +12,14 @@ import type { OvernightContext } from '../context.js';
 import { RequestGate } from './http-gate.js';
 import { legacyJsonFirst } from './http-legacy.js';
 import { originCheck, type OriginCheck } from './http-origin.js';
-import { INVALID_PARAMS, INVALID_REQUEST, refusalOf, requestIdOf } from './message-guard.js';
+import {
+  answerableId,
+  envelopeProblem,
+  INVALID_PARAMS,
+  INVALID_REQUEST,
+  refusalOf,
+  requestIdOf,
+} from './message-guard.js';
 import { batchRefusal, headerRefusesBatches } from './batch-rule.js';
 import { createOvernightServer } from './server.js';
 import { ServerPool } from './server-pool.js';
@@ -155,7 +162,17 @@ export async function serveOnHttp(
       jsonError(res, 400, INVALID_REQUEST, batchRefusal(version, 'send one message per request'), null);
       return;
     }
-    for (const m of Array.isArray(parsed) ? parsed : [parsed]) {
+    const messages: unknown[] = Array.isArray(parsed) ? parsed : [parsed];
+    // The envelope checks stdio makes, in its words (the SDK's own says only "not a valid JSON-RPC message").
+    for (const [i, m] of messages.entries()) {
+      const why = envelopeProblem(m);
+      if (why) {
+        const where = Array.isArray(parsed) ? `batch element ${i}: ` : '';
+        jsonError(res, 400, INVALID_REQUEST, `invalid request: ${where}${why}`, answerableId(m));
+        return;
+      }
+    }
+    for (const m of messages) {
       const why = refusalOf(m);
       if (why) {
         jsonError(res, 400, INVALID_PARAMS, why, requestIdOf(m) ?? null);

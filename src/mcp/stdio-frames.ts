@@ -13,15 +13,20 @@
  * still unanswered after BATCH_WAIT_MS is answered with what it has. Runs on the main thread.
  */
 import {
-  isJSONRPCErrorResponse,
-  isJSONRPCResultResponse,
   LATEST_PROTOCOL_VERSION,
   SUPPORTED_PROTOCOL_VERSIONS,
   type JSONRPCMessage,
 } from '@modelcontextprotocol/server';
-import { capText, describeValue } from '../config/validation.js';
+import { capText } from '../config/validation.js';
 import { batchesAllowed, batchRefusal } from './batch-rule.js';
-import { INVALID_PARAMS, INVALID_REQUEST, refusalOf, requestIdOf } from './message-guard.js';
+import {
+  answerableId,
+  envelopeProblem,
+  INVALID_PARAMS,
+  INVALID_REQUEST,
+  refusalOf,
+  requestIdOf,
+} from './message-guard.js';
 
 export const PARSE_ERROR = -32700;
 export const INTERNAL_ERROR = -32603;
@@ -42,26 +47,6 @@ const errorAnswer = (id: Id | null, code: number, message: string): ErrorAnswer 
   id,
   error: { code, message },
 });
-
-/** Why a parsed value is no JSON-RPC 2.0 message, or undefined when it is one. */
-export function envelopeProblem(v: unknown): string | undefined {
-  if (v === null || typeof v !== 'object' || Array.isArray(v))
-    return `a JSON-RPC message is an object; got ${describeValue(v)}`;
-  const m = v as Record<string, unknown>;
-  if (m.jsonrpc !== '2.0') return `jsonrpc: got ${describeValue(m.jsonrpc)}; expected "2.0"`;
-  if ('method' in m && typeof m.method !== 'string') return `method: got ${describeValue(m.method)}; expected a string`;
-  if ('id' in m && typeof m.id !== 'string' && typeof m.id !== 'number')
-    return `id: got ${describeValue(m.id)}; expected a string or a number`;
-  if ('params' in m && (m.params === null || typeof m.params !== 'object'))
-    return `params: got ${describeValue(m.params)}; expected an object`;
-  // A request or notification passed the checks above; the SDK's guards (zod, ~µs each) judge the rest.
-  if (typeof m.method === 'string')
-    return 'result' in m || 'error' in m ? 'a message has "method" or "result"/"error", not both' : undefined;
-  const ok = isJSONRPCResultResponse(v) || isJSONRPCErrorResponse(v);
-  return ok
-    ? undefined
-    : 'not a JSON-RPC request, notification or response (no "method", or "id" with "result"/"error")';
-}
 
 interface PendingBatch {
   /** Request ids still to be answered (a count each: a careless batch may repeat one). */
@@ -110,7 +95,7 @@ export class StdioFrames {
     if (Array.isArray(parsed)) return this.batch(parsed);
     const why = envelopeProblem(parsed);
     if (why) {
-      this.refuse(idIn(parsed), INVALID_REQUEST, `invalid request: ${why}`);
+      this.refuse(answerableId(parsed), INVALID_REQUEST, `invalid request: ${why}`);
       return [];
     }
     this.noteInitialize(parsed);
@@ -187,7 +172,7 @@ export class StdioFrames {
       const why = envelopeProblem(e);
       if (why) {
         logRefusal(`invalid request: ${why}`);
-        batch.answers.push(errorAnswer(idIn(e), INVALID_REQUEST, `invalid request: ${why}`));
+        batch.answers.push(errorAnswer(answerableId(e), INVALID_REQUEST, `invalid request: ${why}`));
         continue;
       }
       const method = (e as { method?: unknown }).method;
@@ -247,10 +232,4 @@ export class StdioFrames {
 
 function logRefusal(message: string): void {
   process.stderr.write(`overnight: mcp: refused a message: ${message}\n`);
-}
-
-/** The id of a value that failed the envelope check, when it has a usable one (else null). */
-function idIn(v: unknown): Id | null {
-  const id = (v as { id?: unknown } | null)?.id;
-  return typeof id === 'string' || typeof id === 'number' ? id : null;
 }

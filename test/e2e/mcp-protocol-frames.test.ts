@@ -108,6 +108,33 @@ class RawServer {
   }
 }
 
+/** Lines with a bad envelope, the id the answer carries, and the -32600 text (the same on stdio and HTTP). */
+const ENVELOPE_CASES: [string, string | number | null, string][] = [
+  ['{"jsonrpc":"2.0","id":null,"method":"ping"}', null, 'invalid request: id: got null; expected a string or a number'],
+  [
+    '{"jsonrpc":"2.0","id":1.5,"method":"ping"}',
+    1.5,
+    'invalid request: id: got 1.5; expected a string or an integer within ±9007199254740991',
+  ],
+  [
+    '{"jsonrpc":"2.0","id":1152921504606846976,"method":"ping"}',
+    null,
+    'invalid request: id: got 1152921504606847000 (as parsed); ' +
+      'expected a string or an integer within ±9007199254740991',
+  ],
+  [
+    '{"jsonrpc":"2.0","id":3,"method":"ping","result":{}}',
+    3,
+    'invalid request: a message has "method" or "result"/"error", not both',
+  ],
+  [
+    '{"jsonrpc":"2.0","id":4,"method":"tools/call",' +
+      '"params":{"name":"healthCheck","arguments":{},"_meta":{"progressToken":null}}}',
+    4,
+    'invalid request: params._meta.progressToken: got null; expected a string or an integer',
+  ],
+];
+
 const servers: RawServer[] = [];
 function server(): RawServer {
   const s = new RawServer();
@@ -279,6 +306,17 @@ describe('raw stdio lines', () => {
     await s.stderrMatches(/refused a message: invalid request: initialize must be sent alone/);
   });
 
+  it('envelope errors name the field; ids past 2^53 and fractional ids are refused, not dropped', async () => {
+    const s = server();
+    await s.initialize('2025-06-18');
+    for (const [body, id, message] of ENVELOPE_CASES) {
+      s.write(body);
+      const e = await s.take((m) => (m as Answer).error?.message === message, body);
+      expect(e, body).toEqual({ jsonrpc: '2.0', id, error: { code: -32600, message } });
+    }
+    await s.pings('after-envelopes');
+  });
+
   it('an invalid element inside a batch is logged to stderr as a single invalid message is', async () => {
     const s = server();
     expect(await s.initialize('2025-03-26')).toBe('2025-03-26');
@@ -342,6 +380,18 @@ describe('HTTP answers batches by the same rule', () => {
       { jsonrpc: '2.0', id: 4, result: {} },
       { jsonrpc: '2.0', id: 5, result: {} },
     ]);
+  });
+
+  it('envelope errors name the field over HTTP as on stdio; ids past 2^53 are refused', async () => {
+    for (const [body, id, message] of ENVELOPE_CASES) {
+      const r = await post('2025-06-18', body);
+      expect(r.status, body).toBe(400);
+      expect(r.json, body).toEqual({ jsonrpc: '2.0', id, error: { code: -32600, message } });
+    }
+    const batch = await post('2025-03-26', '[{"jsonrpc":"2.0","id":1,"method":"ping"},{"jsonrpc":"2.0","id":null}]');
+    expect((batch.json as Answer).error!.message).toBe(
+      'invalid request: batch element 1: id: got null; expected a string or a number',
+    );
   });
 
   it('a bad logging level over HTTP: -32602 naming level, as on stdio', async () => {
