@@ -5,6 +5,7 @@ import type { Command } from 'commander';
 import Table from 'cli-table3';
 import { Sampler, benchmarkReport, type BenchmarkReport } from '../sampler/sampler.js';
 import { formatBytes, formatPercent } from '../util/format.js';
+import { describeValue } from '../config/validation.js';
 
 interface RecordFlags {
   json?: boolean;
@@ -72,7 +73,7 @@ export function registerRecordCommand(program: Command): void {
     .action(async (argv: string[], flags: RecordFlags) => {
       const ms = Number(flags.intervalMs);
       if (!Number.isFinite(ms) || ms < 0.1 || ms > 60_000)
-        throw new Error(`--interval-ms: got ${flags.intervalMs}; expected milliseconds in [0.1, 60000]`);
+        throw new Error(`--interval-ms: got ${describeValue(flags.intervalMs)}; expected milliseconds in [0.1, 60000]`);
       // Its own process group (detached: setsid), so a signal reaches what the command started too:
       // `sh -c 'sleep 302; ...'` killed by pid alone leaves the sleep behind.
       // Forwarding is in place before the command exists: a SIGTERM that came while spawn() or the sampler

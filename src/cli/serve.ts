@@ -6,6 +6,7 @@ import { serveOnHttp } from '../mcp/http.js';
 import { serveOnStdio } from '../mcp/stdio.js';
 import { CliError, EX_CONFIG } from './errors.js';
 import { closeHttpServer } from './serve-shutdown.js';
+import { describeValue } from '../config/validation.js';
 
 interface ServeFlags {
   http?: string;
@@ -62,7 +63,7 @@ export function registerServeCommand(program: Command): void {
       }
       const port = Number(flags.http);
       if (!Number.isInteger(port) || port < 0 || port > 65535)
-        throw new Error(`--http: got ${flags.http}; expected a TCP port in [0, 65535]`);
+        throw new Error(`--http: got ${describeValue(flags.http)}; expected a TCP port in [0, 65535]`);
       const host = flags.host ?? config.server.host;
       const server = await serveOnHttp(context, {
         port,

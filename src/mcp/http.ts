@@ -6,8 +6,9 @@
  */
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { timingSafeEqual } from 'node:crypto';
-import { createMcpHandler, isLegacyRequest } from '@modelcontextprotocol/server';
-import { hostHeaderValidation, toNodeHandler } from '@modelcontextprotocol/node';
+import { createMcpHandler, isLegacyRequest, validateHostHeader } from '@modelcontextprotocol/server';
+import { toNodeHandler } from '@modelcontextprotocol/node';
+import { describeValue } from '../config/validation.js';
 import type { OvernightContext } from '../context.js';
 import { RequestGate } from './http-gate.js';
 import { legacyJsonFirst } from './http-legacy.js';
@@ -112,7 +113,16 @@ export async function serveOnHttp(
   const maxBytes = opts.maxMessageBytes ?? 10 * 1024 * 1024;
   const extra = opts.allowedHosts ?? [];
   const names = ['localhost', '127.0.0.1', '[::1]', ...(host.includes(':') ? [`[${host}]`] : [host])];
-  const checkHost = hostHeaderValidation([...names, ...extra.filter((e) => !e.includes('://'))]);
+  const hostnames = [...names, ...extra.filter((e) => !e.includes('://'))];
+  // The SDK's own guard (hostHeaderValidation) echoes the Host header whole in its 403 body.
+  const checkHost = (req: IncomingMessage, res: ServerResponse): boolean => {
+    const r = validateHostHeader(req.headers.host, hostnames);
+    if (r.ok) return true;
+    const got = r.hostname ?? r.hostHeader;
+    const why = got === undefined ? 'missing Host header' : `Host ${describeValue(got)} is not this server`;
+    jsonError(res, 403, -32000, `${why}; allowed hostnames: ${hostnames.join(', ')} (server.allowedOrigins)`);
+    return false;
+  };
   let checkOrigin: OriginCheck = () => 'the server is not listening yet';
   const gate = new RequestGate(opts.maxConcurrent ?? 16, opts.maxQueued ?? 256);
   const retryAfter = String(opts.retryAfterSec ?? 1);
