@@ -34,7 +34,7 @@ export function registerAuditCommand(program: Command): void {
     .action((flags: AuditFlags) => {
       const limit = Number(flags.limit);
       if (!Number.isInteger(limit) || limit <= 0)
-        throw new Error(`--limit: got ${flags.limit}; expected a positive integer`);
+        throw new Error(`--limit: got ${describeValue(flags.limit)}; expected a positive integer`);
       const { config } = loadConfig(flags.config);
       const db = openDatabase(config.stateDir);
       const entries = new AuditLog(db).list({

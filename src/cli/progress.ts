@@ -9,6 +9,7 @@ import { systemClock } from '../util/clock.js';
 import { configFileOf } from './config-option.js';
 import { printJson } from './format.js';
 import { formatDuration, progressBar } from '../util/format.js';
+import { describeValue } from '../config/validation.js';
 
 function tracker(configFile?: string) {
   const { config } = loadConfig(configFile);
@@ -78,7 +79,7 @@ export function registerProgressCommand(program: Command): void {
     .action(async (taskId: string, checkpoint: string | undefined, _flags: { config?: string }, command: Command) => {
       const seq = checkpoint === undefined ? undefined : Number(checkpoint);
       if (seq !== undefined && (!Number.isInteger(seq) || seq < 1))
-        throw new Error(`checkpoint: got "${checkpoint}"; expected a checkpoint number (1, 2, ...)`);
+        throw new Error(`checkpoint: got ${describeValue(checkpoint)}; expected a checkpoint number (1, 2, ...)`);
       const { db, tracker: t } = tracker(configFileOf(command));
       try {
         const r = await t.restore(taskId, seq);

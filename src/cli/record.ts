@@ -5,7 +5,7 @@ import { constants as osConstants } from 'node:os';
 import path from 'node:path';
 import type { Command } from 'commander';
 import Table from 'cli-table3';
-import { capText } from '../config/validation.js';
+import { capText, describeValue } from '../config/validation.js';
 import { Sampler, benchmarkReport, type BenchmarkReport } from '../sampler/sampler.js';
 import { formatBytes, formatPercent } from '../util/format.js';
 import { killGroup, spawnGroup } from '../util/process-group.js';
@@ -123,7 +123,7 @@ export function registerRecordCommand(program: Command): void {
     .action(async (argv: string[], flags: RecordFlags) => {
       const ms = Number(flags.intervalMs);
       if (!Number.isFinite(ms) || ms < 0.1 || ms > 60_000)
-        throw new Error(`--interval-ms: got ${flags.intervalMs}; expected milliseconds in [0.1, 60000]`);
+        throw new Error(`--interval-ms: got ${describeValue(flags.intervalMs)}; expected milliseconds in [0.1, 60000]`);
       if (flags.output !== undefined) checkWritable(flags.output);
       // Its own process group (detached: setsid), so a signal reaches what the command started too:
       // `sh -c 'sleep 302; ...'` killed by pid alone leaves the sleep behind.

@@ -6,6 +6,7 @@ import { createHostReader } from '../readers/host.js';
 import type { HostSample } from '../native.js';
 import { printJson } from './format.js';
 import { formatBytes, formatDuration, formatPercent } from '../util/format.js';
+import { describeValue } from '../config/validation.js';
 
 interface SampleFlags {
   json?: boolean;
@@ -25,11 +26,11 @@ export function registerSampleCommand(program: Command): void {
     .action(async (flags: SampleFlags) => {
       const interval = Number(flags.intervalMs);
       if (!Number.isFinite(interval) || interval < 0 || interval > 60_000) {
-        throw new Error(`--interval-ms: got ${flags.intervalMs}; expected milliseconds in [0, 60000]`);
+        throw new Error(`--interval-ms: got ${describeValue(flags.intervalMs)}; expected milliseconds in [0, 60000]`);
       }
       const cgroupPid = flags.pid === undefined ? 0 : Number(flags.pid);
       if (!Number.isInteger(cgroupPid) || cgroupPid < 0) {
-        throw new Error(`--pid: got ${flags.pid}; expected a process id`);
+        throw new Error(`--pid: got ${describeValue(flags.pid)}; expected a process id`);
       }
       const paths = flags.path.length ? flags.path : ['/'];
       const reader = createHostReader();

@@ -6,13 +6,21 @@
  */
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { timingSafeEqual } from 'node:crypto';
-import { createMcpHandler, isLegacyRequest } from '@modelcontextprotocol/server';
-import { hostHeaderValidation, toNodeHandler } from '@modelcontextprotocol/node';
+import { createMcpHandler, isLegacyRequest, validateHostHeader } from '@modelcontextprotocol/server';
+import { toNodeHandler } from '@modelcontextprotocol/node';
+import { describeValue } from '../config/validation.js';
 import type { OvernightContext } from '../context.js';
 import { RequestGate } from './http-gate.js';
 import { legacyJsonFirst } from './http-legacy.js';
 import { originCheck, type OriginCheck } from './http-origin.js';
-import { INVALID_PARAMS, INVALID_REQUEST, refusalOf, requestIdOf } from './message-guard.js';
+import {
+  answerableId,
+  envelopeProblem,
+  INVALID_PARAMS,
+  INVALID_REQUEST,
+  refusalOf,
+  requestIdOf,
+} from './message-guard.js';
 import { batchRefusal, headerRefusesBatches } from './batch-rule.js';
 import { createOvernightServer } from './server.js';
 import { ServerPool } from './server-pool.js';
@@ -105,7 +113,16 @@ export async function serveOnHttp(
   const maxBytes = opts.maxMessageBytes ?? 10 * 1024 * 1024;
   const extra = opts.allowedHosts ?? [];
   const names = ['localhost', '127.0.0.1', '[::1]', ...(host.includes(':') ? [`[${host}]`] : [host])];
-  const checkHost = hostHeaderValidation([...names, ...extra.filter((e) => !e.includes('://'))]);
+  const hostnames = [...names, ...extra.filter((e) => !e.includes('://'))];
+  // The SDK's own guard (hostHeaderValidation) echoes the Host header whole in its 403 body.
+  const checkHost = (req: IncomingMessage, res: ServerResponse): boolean => {
+    const r = validateHostHeader(req.headers.host, hostnames);
+    if (r.ok) return true;
+    const got = r.hostname ?? r.hostHeader;
+    const why = got === undefined ? 'missing Host header' : `Host ${describeValue(got)} is not this server`;
+    jsonError(res, 403, -32000, `${why}; allowed hostnames: ${hostnames.join(', ')} (server.allowedOrigins)`);
+    return false;
+  };
   let checkOrigin: OriginCheck = () => 'the server is not listening yet';
   const gate = new RequestGate(opts.maxConcurrent ?? 16, opts.maxQueued ?? 256);
   const retryAfter = String(opts.retryAfterSec ?? 1);
@@ -155,7 +172,17 @@ export async function serveOnHttp(
       jsonError(res, 400, INVALID_REQUEST, batchRefusal(version, 'send one message per request'), null);
       return;
     }
-    for (const m of Array.isArray(parsed) ? parsed : [parsed]) {
+    const messages: unknown[] = Array.isArray(parsed) ? parsed : [parsed];
+    // The envelope checks stdio makes, in its words (the SDK's own says only "not a valid JSON-RPC message").
+    for (const [i, m] of messages.entries()) {
+      const why = envelopeProblem(m);
+      if (why) {
+        const where = Array.isArray(parsed) ? `batch element ${i}: ` : '';
+        jsonError(res, 400, INVALID_REQUEST, `invalid request: ${where}${why}`, answerableId(m));
+        return;
+      }
+    }
+    for (const m of messages) {
       const why = refusalOf(m);
       if (why) {
         jsonError(res, 400, INVALID_PARAMS, why, requestIdOf(m) ?? null);

@@ -5,6 +5,7 @@
  * log line or an error text — and end as "Maximum call stack size exceeded" without a field).
  * Runs on the main thread; the walk is iterative, so no depth can overflow the stack here.
  */
+import { isJSONRPCErrorResponse, isJSONRPCResultResponse } from '@modelcontextprotocol/server';
 import { capText, describeValue } from '../config/validation.js';
 import { paramsRefusal } from './request-params.js';
 
@@ -79,4 +80,47 @@ export function refusalOf(message: unknown): string | undefined {
 export function requestIdOf(message: unknown): string | number | undefined {
   const id = (message as { id?: unknown } | null)?.id;
   return typeof id === 'string' || typeof id === 'number' ? id : undefined;
+}
+
+/**
+ * Why a parsed value is no JSON-RPC 2.0 message, or undefined when it is one: the envelope checks
+ * both wires make before the SDK (whose own guards drop such a message with a zod dump on stderr
+ * and no answer on stdio, and a vague 400 on HTTP).
+ */
+export function envelopeProblem(v: unknown): string | undefined {
+  if (v === null || typeof v !== 'object' || Array.isArray(v))
+    return `a JSON-RPC message is an object; got ${describeValue(v)}`;
+  const m = v as Record<string, unknown>;
+  if (m.jsonrpc !== '2.0') return `jsonrpc: got ${describeValue(m.jsonrpc)}; expected "2.0"`;
+  if ('method' in m && typeof m.method !== 'string') return `method: got ${describeValue(m.method)}; expected a string`;
+  if ('id' in m && typeof m.id !== 'string' && typeof m.id !== 'number')
+    return `id: got ${describeValue(m.id)}; expected a string or a number`;
+  // JSON.parse rounds integers past 2^53 (2^60 comes back as 1152921504606847000): such an id cannot
+  // be answered as sent, and the SDK drops fractional ones without an answer.
+  if (typeof m.id === 'number' && !Number.isSafeInteger(m.id))
+    return (
+      `id: got ${describeValue(m.id)}${Math.abs(m.id) > Number.MAX_SAFE_INTEGER ? ' (as parsed)' : ''}; ` +
+      `expected a string or an integer within ±${Number.MAX_SAFE_INTEGER}`
+    );
+  if ('params' in m && (m.params === null || typeof m.params !== 'object'))
+    return `params: got ${describeValue(m.params)}; expected an object`;
+  const meta = (m.params as { _meta?: unknown } | undefined)?._meta;
+  if (meta !== undefined && (meta === null || typeof meta !== 'object' || Array.isArray(meta)))
+    return `params._meta: got ${describeValue(meta)}; expected an object`;
+  const token = (meta as { progressToken?: unknown } | undefined)?.progressToken;
+  if (token !== undefined && typeof token !== 'string' && !Number.isSafeInteger(token))
+    return `params._meta.progressToken: got ${describeValue(token)}; expected a string or an integer`;
+  // A request or notification passed the checks above; the SDK's guards (zod, ~µs each) judge the rest.
+  if (typeof m.method === 'string')
+    return 'result' in m || 'error' in m ? 'a message has "method" or "result"/"error", not both' : undefined;
+  const ok = isJSONRPCResultResponse(v) || isJSONRPCErrorResponse(v);
+  return ok
+    ? undefined
+    : 'not a JSON-RPC request, notification or response (no "method", or "id" with "result"/"error")';
+}
+
+/** The id to answer a refused value with: its own when usable as sent, else null (JSON-RPC's "unknown"). */
+export function answerableId(v: unknown): string | number | null {
+  const id = (v as { id?: unknown } | null)?.id;
+  return typeof id === 'string' || (typeof id === 'number' && Math.abs(id) <= Number.MAX_SAFE_INTEGER) ? id : null;
 }

@@ -8,20 +8,36 @@
  * Batches: MCP 2025-03-26 made servers accept JSON-RPC batches and 2025-06-18 removed them. On a
  * connection that negotiated 2025-03-26 or older, a batch's elements are served one by one and
  * their answers go back as one array (as the HTTP transport answers); on a newer one (or before
- * initialize) the batch is refused as a whole with -32600. Runs on the main thread.
+ * initialize) the batch is refused as a whole with -32600. A request cancelled by the client
+ * (notifications/cancelled) gets no answer from the SDK, so it drops out of its batch; a batch
+ * still unanswered after BATCH_WAIT_MS is answered with what it has. Runs on the main thread.
  */
 import {
-  isJSONRPCErrorResponse,
-  isJSONRPCResultResponse,
   LATEST_PROTOCOL_VERSION,
   SUPPORTED_PROTOCOL_VERSIONS,
   type JSONRPCMessage,
 } from '@modelcontextprotocol/server';
-import { capText, describeValue } from '../config/validation.js';
+import { capText } from '../config/validation.js';
 import { batchesAllowed, batchRefusal } from './batch-rule.js';
-import { INVALID_PARAMS, INVALID_REQUEST, refusalOf, requestIdOf } from './message-guard.js';
+import {
+  answerableId,
+  envelopeProblem,
+  INVALID_PARAMS,
+  INVALID_REQUEST,
+  refusalOf,
+  requestIdOf,
+} from './message-guard.js';
 
 export const PARSE_ERROR = -32700;
+export const INTERNAL_ERROR = -32603;
+
+/**
+ * How long a batch's answers are held for its slowest element. Longer than any request this
+ * server serves may take (the longest tool timeout is an hour), so it fires only for an element
+ * the SDK will never answer; then the client gets the rest instead of nothing, and the held
+ * answers are freed. A late answer after that goes out on its own line.
+ */
+export const BATCH_WAIT_MS = 3_660_000;
 
 type Id = string | number;
 type ErrorAnswer = { jsonrpc: '2.0'; id: Id | null; error: { code: number; message: string } };
@@ -32,30 +48,12 @@ const errorAnswer = (id: Id | null, code: number, message: string): ErrorAnswer 
   error: { code, message },
 });
 
-/** Why a parsed value is no JSON-RPC 2.0 message, or undefined when it is one. */
-export function envelopeProblem(v: unknown): string | undefined {
-  if (v === null || typeof v !== 'object' || Array.isArray(v))
-    return `a JSON-RPC message is an object; got ${describeValue(v)}`;
-  const m = v as Record<string, unknown>;
-  if (m.jsonrpc !== '2.0') return `jsonrpc: got ${describeValue(m.jsonrpc)}; expected "2.0"`;
-  if ('method' in m && typeof m.method !== 'string') return `method: got ${describeValue(m.method)}; expected a string`;
-  if ('id' in m && typeof m.id !== 'string' && typeof m.id !== 'number')
-    return `id: got ${describeValue(m.id)}; expected a string or a number`;
-  if ('params' in m && (m.params === null || typeof m.params !== 'object'))
-    return `params: got ${describeValue(m.params)}; expected an object`;
-  // A request or notification passed the checks above; the SDK's guards (zod, ~µs each) judge the rest.
-  if (typeof m.method === 'string')
-    return 'result' in m || 'error' in m ? 'a message has "method" or "result"/"error", not both' : undefined;
-  const ok = isJSONRPCResultResponse(v) || isJSONRPCErrorResponse(v);
-  return ok
-    ? undefined
-    : 'not a JSON-RPC request, notification or response (no "method", or "id" with "result"/"error")';
-}
-
 interface PendingBatch {
   /** Request ids still to be answered (a count each: a careless batch may repeat one). */
   waiting: Map<Id, number>;
   answers: unknown[];
+  /** Fires after BATCH_WAIT_MS; cleared when the batch is answered. */
+  timer?: NodeJS.Timeout;
 }
 
 /**
@@ -68,13 +66,24 @@ export class StdioFrames {
   private readonly batches: PendingBatch[] = [];
 
   /** `reply` writes one answer (or a batch's array of answers) to the client. */
-  constructor(private readonly reply: (message: unknown) => void) {}
+  constructor(
+    private readonly reply: (message: unknown) => void,
+    private readonly batchWaitMs = BATCH_WAIT_MS,
+  ) {}
+
+  /** Batches waiting for answers (for tests: none may stay once every element is answered). */
+  get pendingBatches(): number {
+    return this.batches.length;
+  }
 
   /** Lines (each ending in "\n") for the SDK: the line itself, a batch's elements, or none. */
   inspect(line: Buffer): Buffer[] {
+    const text = line.toString('utf8').replace(/\r?\n$/, '');
+    // A whitespace-only line is as empty as an empty one (which never reaches here): nothing to answer.
+    if (!text.trim()) return [];
     let parsed: unknown;
     try {
-      parsed = JSON.parse(line.toString('utf8').replace(/\r?\n$/, ''));
+      parsed = JSON.parse(text);
     } catch (e) {
       this.refuse(
         null,
@@ -86,10 +95,11 @@ export class StdioFrames {
     if (Array.isArray(parsed)) return this.batch(parsed);
     const why = envelopeProblem(parsed);
     if (why) {
-      this.refuse(idIn(parsed), INVALID_REQUEST, `invalid request: ${why}`);
+      this.refuse(answerableId(parsed), INVALID_REQUEST, `invalid request: ${why}`);
       return [];
     }
     this.noteInitialize(parsed);
+    this.noteCancel(parsed);
     return [line[line.length - 1] === 10 ? line : Buffer.concat([line, Buffer.from('\n')])];
   }
 
@@ -123,8 +133,25 @@ export class StdioFrames {
       typeof asked === 'string' && SUPPORTED_PROTOCOL_VERSIONS.includes(asked) ? asked : LATEST_PROTOCOL_VERSION;
   }
 
+  /**
+   * A cancelled request gets no answer from the SDK (it drops the handler's result), so a batch
+   * waiting for it stops waiting; it is answered now if that was its last outstanding element.
+   * `current` is a batch being read, not yet pending (its own elements may cancel each other).
+   */
+  private noteCancel(m: unknown, current?: PendingBatch): void {
+    const { method, params } = m as { method?: unknown; params?: { requestId?: unknown } };
+    const id = params?.requestId;
+    if (method !== 'notifications/cancelled' || (typeof id !== 'string' && typeof id !== 'number')) return;
+    const batch = this.batches.find((b) => b.waiting.has(id)) ?? (current?.waiting.has(id) ? current : undefined);
+    if (!batch) return;
+    const left = batch.waiting.get(id)! - 1;
+    if (left > 0) batch.waiting.set(id, left);
+    else batch.waiting.delete(id);
+    if (batch !== current && !batch.waiting.size) this.finish(batch);
+  }
+
   private refuse(id: Id | null, code: number, message: string): void {
-    process.stderr.write(`overnight: mcp: refused a message: ${message}\n`);
+    logRefusal(message);
     this.reply(errorAnswer(id, code, message));
   }
 
@@ -141,23 +168,37 @@ export class StdioFrames {
     const lines: Buffer[] = [];
     for (const e of elements) {
       // Each element gets the checks a single message gets; a bad one is answered inside the array.
+      // A refused element is logged as a refused single message is.
       const why = envelopeProblem(e);
       if (why) {
-        batch.answers.push(errorAnswer(idIn(e), INVALID_REQUEST, `invalid request: ${why}`));
+        logRefusal(`invalid request: ${why}`);
+        batch.answers.push(errorAnswer(answerableId(e), INVALID_REQUEST, `invalid request: ${why}`));
+        continue;
+      }
+      const method = (e as { method?: unknown }).method;
+      const id = requestIdOf(e);
+      if (method === 'initialize') {
+        // JSON-RPC batching in MCP 2025-03-26: "The initialize request MUST NOT be part of a batch".
+        const message = 'invalid request: initialize must be sent alone, not inside a JSON-RPC batch';
+        logRefusal(message);
+        if (id !== undefined) batch.answers.push(errorAnswer(id, INVALID_REQUEST, message));
         continue;
       }
       const refusal = refusalOf(e);
-      const id = requestIdOf(e);
       if (refusal) {
+        logRefusal(refusal);
         if (id !== undefined) batch.answers.push(errorAnswer(id, INVALID_PARAMS, refusal));
         continue;
       }
-      if (id !== undefined && typeof (e as { method?: unknown }).method === 'string')
-        batch.waiting.set(id, (batch.waiting.get(id) ?? 0) + 1);
+      if (id !== undefined && typeof method === 'string') batch.waiting.set(id, (batch.waiting.get(id) ?? 0) + 1);
+      else this.noteCancel(e, batch);
       lines.push(Buffer.from(`${JSON.stringify(e)}\n`));
     }
-    if (batch.waiting.size) this.batches.push(batch);
-    else if (batch.answers.length) this.reply(batch.answers); // only notifications and refusals
+    if (batch.waiting.size) {
+      this.batches.push(batch);
+      batch.timer = setTimeout(() => this.expire(batch), this.batchWaitMs);
+      batch.timer.unref(); // a held batch never keeps the process alive
+    } else if (batch.answers.length) this.reply(batch.answers); // only notifications, refusals and cancels
     return lines;
   }
 
@@ -166,14 +207,29 @@ export class StdioFrames {
     const left = (batch.waiting.get(id) ?? 1) - 1;
     if (left > 0) batch.waiting.set(id, left);
     else batch.waiting.delete(id);
-    if (batch.waiting.size) return;
+    if (!batch.waiting.size) this.finish(batch);
+  }
+
+  /** The batch leaves the pending list and its answers go out (JSON-RPC: none when there are none). */
+  private finish(batch: PendingBatch): void {
+    clearTimeout(batch.timer);
     this.batches.splice(this.batches.indexOf(batch), 1);
-    this.reply(batch.answers);
+    if (batch.answers.length) this.reply(batch.answers);
+  }
+
+  /** BATCH_WAIT_MS passed: each element still unanswered gets -32603, and the batch is answered. */
+  private expire(batch: PendingBatch): void {
+    if (!this.batches.includes(batch)) return;
+    const message = `no answer within ${Math.round(this.batchWaitMs / 1000)} s; the batch was answered without it`;
+    const ids = [...batch.waiting.keys()].slice(0, 8).map((id) => capText(String(id), 40));
+    process.stderr.write(`overnight: mcp: batch element(s) ${ids.join(', ')}: ${message}\n`);
+    for (const [id, n] of batch.waiting)
+      for (let i = 0; i < n; i++) batch.answers.push(errorAnswer(id, INTERNAL_ERROR, message));
+    batch.waiting.clear();
+    this.finish(batch);
   }
 }
 
-/** The id of a value that failed the envelope check, when it has a usable one (else null). */
-function idIn(v: unknown): Id | null {
-  const id = (v as { id?: unknown } | null)?.id;
-  return typeof id === 'string' || typeof id === 'number' ? id : null;
+function logRefusal(message: string): void {
+  process.stderr.write(`overnight: mcp: refused a message: ${message}\n`);
 }

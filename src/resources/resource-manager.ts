@@ -15,6 +15,7 @@ import {
   type ResourceResult,
   type RunOptions,
 } from './types.js';
+import { capText } from '../config/validation.js';
 
 export type ResourceType = 'gpu' | 'memory' | 'disk';
 export type ResourceActionName = 'optimize' | 'cleanup' | 'reserve';
@@ -71,7 +72,7 @@ export class ResourceManager {
     dryRun = false,
   ): Promise<{ ok: boolean; message: string; lease?: Lease }> {
     const lease = this.deps.leases.get(id);
-    if (!lease) return { ok: false, message: `no lease ${id}` };
+    if (!lease) return { ok: false, message: `no lease ${capText(id)}` };
     if (lease.released_at)
       return { ok: false, message: `lease ${id} was already released at ${lease.released_at}`, lease };
     const r = await this.deps.gate.perform(

@@ -116,6 +116,27 @@ describe('overnight CLI basics', () => {
     }
   }, 60_000);
 
+  it('every other flag, argument and lease id is echoed bounded too (they were echoed whole)', async () => {
+    const { file } = writeConfig();
+    const long = `${'x'.repeat(299)}Z`;
+    const cut = `"${'x'.repeat(60)}…" (300 characters)`;
+    const runs = [
+      { args: ['audit', '--limit', long, '--config', file], says: `--limit: got ${cut}; expected` },
+      { args: ['record', '--interval-ms', long, '--', 'true'], says: `--interval-ms: got ${cut}; expected` },
+      { args: ['sample', '--interval-ms', long], says: `--interval-ms: got ${cut}; expected` },
+      { args: ['sample', '--pid', long], says: `--pid: got ${cut}; expected` },
+      { args: ['serve', '--http', long, '--config', file], says: `--http: got ${cut}; expected` },
+      { args: ['progress', 'restore', 't1', long, '--config', file], says: `checkpoint: got ${cut}; expected` },
+      { args: ['resources', 'release', long, '--config', file], says: `no lease ${'x'.repeat(60)}… (300 characters)` },
+    ];
+    for (const { args, says } of runs) {
+      const r = await cli(args);
+      expect(r.code, args[0]).toBe(1);
+      expect(r.stderr + r.stdout, args[0]).toContain(says);
+      expect(r.stderr + r.stdout, args[0]).not.toContain('Z');
+    }
+  }, 120_000);
+
   it('health --drain without --nhc is refused, not silently ignored', async () => {
     const { file } = writeConfig();
     const r = await cli(['health', '--drain', '--config', file]);

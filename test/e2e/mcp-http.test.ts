@@ -26,6 +26,10 @@ beforeAll(async () => {
 afterAll(() => proc?.kill());
 
 function raw(headers: Record<string, string>, body = '{}'): Promise<number> {
+  return rawAnswer(headers, body).then((r) => r.status);
+}
+
+function rawAnswer(headers: Record<string, string>, body = '{}'): Promise<{ status: number; body: string }> {
   return new Promise((resolve, reject) => {
     const req = request(
       {
@@ -36,8 +40,10 @@ function raw(headers: Record<string, string>, body = '{}'): Promise<number> {
         headers: { 'content-type': 'application/json', accept: 'application/json, text/event-stream', ...headers },
       },
       (res) => {
-        res.resume();
-        resolve(res.statusCode!);
+        let text = '';
+        res.setEncoding('utf8');
+        res.on('data', (d: string) => (text += d));
+        res.on('end', () => resolve({ status: res.statusCode!, body: text }));
       },
     );
     req.on('error', reject);
@@ -79,6 +85,17 @@ describe('Streamable HTTP transport', () => {
     expect(await raw({ authorization: `Bearer ${TOKEN}`, host: 'evil.example.com' }, init)).toBe(403);
     expect(await raw({ authorization: `Bearer ${TOKEN}`, origin: 'http://evil.example.com' }, init)).toBe(403);
     expect(await raw({ authorization: `Bearer ${TOKEN}`, origin: `http://localhost:${port}` }, init)).toBe(200);
+  });
+});
+
+describe('HTTP error bodies', () => {
+  it('a 15 KB Host header comes back bounded in the 403 body, with the allowed hostnames', async () => {
+    const host = `${'a'.repeat(15_000)}.example`;
+    const r = await rawAnswer({ authorization: `Bearer ${TOKEN}`, host }, init);
+    expect(r.status).toBe(403);
+    const message = (JSON.parse(r.body) as { error: { message: string } }).error.message;
+    expect(message).toMatch(/^Host "a{60}…" \(15008 characters\) is not this server; allowed hostnames: localhost, /);
+    expect(r.body.length).toBeLessThan(400);
   });
 });
 

@@ -20,6 +20,7 @@ class RawServer {
   readonly child: ChildProcessWithoutNullStreams;
   private readonly lines: unknown[] = [];
   private buf = '';
+  stderr = '';
   private waiters: (() => void)[] = [];
 
   constructor() {
@@ -27,7 +28,9 @@ class RawServer {
     this.child = spawn(process.execPath, [CLI, 'serve', '--config', file], {
       env: { ...process.env, OVERNIGHT_NVML_LIBRARY: '/nonexistent/libnvidia-ml.so.1' },
     });
-    this.child.stderr.resume();
+    this.child.stderr.on('data', (d: Buffer) => {
+      this.stderr += d.toString();
+    });
     this.child.stdout.on('data', (d: Buffer) => {
       this.buf += d.toString();
       for (let nl = this.buf.indexOf('\n'); nl >= 0; nl = this.buf.indexOf('\n')) {
@@ -55,6 +58,24 @@ class RawServer {
         setTimeout(r, 200);
       });
     }
+  }
+
+  /** Waits (up to 30 s) for stderr to match: it is another pipe than stdout, so it may lag the answers. */
+  async stderrMatches(re: RegExp): Promise<void> {
+    for (const deadline = Date.now() + 30_000; !re.test(this.stderr);) {
+      if (Date.now() > deadline) throw new Error(`stderr never matched ${re}; got ${this.stderr.slice(-2000)}`);
+      await new Promise((r) => setTimeout(r, 50));
+    }
+  }
+
+  /** Answers not yet taken. */
+  all(): unknown[] {
+    return [...this.lines];
+  }
+
+  /** Array answers not yet taken. */
+  arrays(): unknown[] {
+    return this.lines.filter((m) => Array.isArray(m));
   }
 
   byId(id: string | number): Promise<Answer> {
@@ -86,6 +107,33 @@ class RawServer {
     if (this.child.exitCode === null) this.child.kill('SIGKILL');
   }
 }
+
+/** Lines with a bad envelope, the id the answer carries, and the -32600 text (the same on stdio and HTTP). */
+const ENVELOPE_CASES: [string, string | number | null, string][] = [
+  ['{"jsonrpc":"2.0","id":null,"method":"ping"}', null, 'invalid request: id: got null; expected a string or a number'],
+  [
+    '{"jsonrpc":"2.0","id":1.5,"method":"ping"}',
+    1.5,
+    'invalid request: id: got 1.5; expected a string or an integer within ±9007199254740991',
+  ],
+  [
+    '{"jsonrpc":"2.0","id":1152921504606846976,"method":"ping"}',
+    null,
+    'invalid request: id: got 1152921504606847000 (as parsed); ' +
+      'expected a string or an integer within ±9007199254740991',
+  ],
+  [
+    '{"jsonrpc":"2.0","id":3,"method":"ping","result":{}}',
+    3,
+    'invalid request: a message has "method" or "result"/"error", not both',
+  ],
+  [
+    '{"jsonrpc":"2.0","id":4,"method":"tools/call",' +
+      '"params":{"name":"healthCheck","arguments":{},"_meta":{"progressToken":null}}}',
+    4,
+    'invalid request: params._meta.progressToken: got null; expected a string or an integer',
+  ],
+];
 
 const servers: RawServer[] = [];
 function server(): RawServer {
@@ -211,6 +259,72 @@ describe('raw stdio lines', () => {
     expect(byId.get(null)!.error).toMatchObject({ code: -32600 });
     await s.pings('after-good-batch');
   });
+
+  it('a request cancelled in a batch drops out: the rest comes back as an array, later ids stand alone', async () => {
+    const s = server();
+    expect(await s.initialize('2025-03-26')).toBe('2025-03-26');
+    s.write(
+      '[{"jsonrpc":"2.0","id":30,"method":"ping"},{"jsonrpc":"2.0","id":31,"method":"tools/call","params":' +
+        '{"name":"healthCheck","arguments":{"mode":"quick"}}},' +
+        '{"jsonrpc":"2.0","method":"notifications/cancelled","params":{"requestId":31}}]',
+    );
+    const arr = await s.take<Answer[]>((m) => Array.isArray(m), 'the batch answer');
+    expect(arr).toEqual([{ jsonrpc: '2.0', id: 30, result: {} }]);
+    // The batch no longer waits for 31: a standalone request reusing the id is answered alone.
+    s.write('{"jsonrpc":"2.0","id":31,"method":"ping"}');
+    expect(await s.byId(31)).toEqual({ jsonrpc: '2.0', id: 31, result: {} });
+    // A batch whose only request is cancelled answers nothing, and id 6 is free again afterwards.
+    s.write(
+      '[{"jsonrpc":"2.0","id":6,"method":"tools/call","params":{"name":"healthCheck","arguments":{"mode":"quick"}}},' +
+        '{"jsonrpc":"2.0","method":"notifications/cancelled","params":{"requestId":6}}]',
+    );
+    s.write('{"jsonrpc":"2.0","id":6,"method":"ping"}');
+    expect(await s.byId(6)).toEqual({ jsonrpc: '2.0', id: 6, result: {} });
+    await s.pings('after-cancel');
+    expect(s.arrays()).toEqual([]); // no stray array came back
+  });
+
+  it('initialize inside a batch is refused with -32600; a whitespace-only line is ignored like an empty', async () => {
+    const s = server();
+    expect(await s.initialize('2025-03-26')).toBe('2025-03-26');
+    s.write('   \t ');
+    s.write(
+      JSON.stringify([
+        { jsonrpc: '2.0', id: 50, method: 'initialize', params: { protocolVersion: '2025-03-26', capabilities: {} } },
+        { jsonrpc: '2.0', id: 51, method: 'ping' },
+      ]),
+    );
+    const arr = await s.take<Answer[]>((m) => Array.isArray(m), 'the batch answer');
+    const byId = new Map(arr.map((a) => [a.id, a]));
+    expect(byId.get(50)!.error).toEqual({
+      code: -32600,
+      message: 'invalid request: initialize must be sent alone, not inside a JSON-RPC batch',
+    });
+    expect(byId.get(51)!.result).toEqual({});
+    await s.pings('after-init-batch');
+    expect(s.all()).toEqual([]); // the whitespace line got no -32700
+    await s.stderrMatches(/refused a message: invalid request: initialize must be sent alone/);
+  });
+
+  it('envelope errors name the field; ids past 2^53 and fractional ids are refused, not dropped', async () => {
+    const s = server();
+    await s.initialize('2025-06-18');
+    for (const [body, id, message] of ENVELOPE_CASES) {
+      s.write(body);
+      const e = await s.take((m) => (m as Answer).error?.message === message, body);
+      expect(e, body).toEqual({ jsonrpc: '2.0', id, error: { code: -32600, message } });
+    }
+    await s.pings('after-envelopes');
+  });
+
+  it('an invalid element inside a batch is logged to stderr as a single invalid message is', async () => {
+    const s = server();
+    expect(await s.initialize('2025-03-26')).toBe('2025-03-26');
+    s.write('[{"jsonrpc":"1.0","id":60,"method":"ping"},{"jsonrpc":"2.0","id":61,"method":"ping"}]');
+    await s.take<Answer[]>((m) => Array.isArray(m), 'the batch answer');
+    await s.pings('after-bad-element');
+    await s.stderrMatches(/refused a message: invalid request: jsonrpc: got "1\.0"; expected "2\.0"/);
+  });
 });
 
 describe('HTTP answers batches by the same rule', () => {
@@ -266,6 +380,18 @@ describe('HTTP answers batches by the same rule', () => {
       { jsonrpc: '2.0', id: 4, result: {} },
       { jsonrpc: '2.0', id: 5, result: {} },
     ]);
+  });
+
+  it('envelope errors name the field over HTTP as on stdio; ids past 2^53 are refused', async () => {
+    for (const [body, id, message] of ENVELOPE_CASES) {
+      const r = await post('2025-06-18', body);
+      expect(r.status, body).toBe(400);
+      expect(r.json, body).toEqual({ jsonrpc: '2.0', id, error: { code: -32600, message } });
+    }
+    const batch = await post('2025-03-26', '[{"jsonrpc":"2.0","id":1,"method":"ping"},{"jsonrpc":"2.0","id":null}]');
+    expect((batch.json as Answer).error!.message).toBe(
+      'invalid request: batch element 1: id: got null; expected a string or a number',
+    );
   });
 
   it('a bad logging level over HTTP: -32602 naming level, as on stdio', async () => {
