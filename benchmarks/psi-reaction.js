@@ -177,9 +177,9 @@ async function oneRun(i, dir, dist) {
   const t = { start: 0, onset: null, alert: null, poll: null, kernel: null, kernelSystem: null };
   const now = () => performance.timeOrigin + performance.now();
   const cg = `/${name}`;
-  const send = ctx.escalator.escalate.bind(ctx.escalator);
-  ctx.escalator.escalate = async (a) => {
-    const r = await send(a);
+  // The monitor hands alerts to notify() (decided at once, its log line written, channels delivered in the
+  // background); other callers await escalate(). Either counts as the alert being sent.
+  const mark = (a, r) => {
     if (
       !r.deduplicated &&
       t.alert === null &&
@@ -188,6 +188,10 @@ async function oneRun(i, dir, dist) {
       t.alert = now();
     return r;
   };
+  const send = ctx.escalator.escalate.bind(ctx.escalator);
+  ctx.escalator.escalate = async (a) => mark(a, await send(a));
+  const notify = ctx.escalator.notify.bind(ctx.escalator);
+  ctx.escalator.notify = (a) => mark(a, notify(a));
   const monitor = new OvernightMonitor(ctx, {
     onEvent: (e) => {
       if (e.kind !== 'psi') return;
