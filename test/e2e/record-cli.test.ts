@@ -1,9 +1,10 @@
 /** `overnight record`: what the recorded command starts does not outlive record's SIGTERM. */
 import { spawn } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { pidsRunning, running } from '../helpers/children.js';
 import { CLI } from '../helpers/mcp.js';
 
 function childrenOf(pid: number): number[] {
@@ -12,30 +13,6 @@ function childrenOf(pid: number): number[] {
   } catch {
     return [];
   }
-}
-
-/** Alive and not a zombie. */
-function running(pid: number): boolean {
-  try {
-    return !/^\d+ \(.*\) Z/.test(readFileSync(`/proc/${pid}/stat`, 'utf8'));
-  } catch {
-    return false;
-  }
-}
-
-/** Pids whose command line is exactly `argv` (a unique sleep length finds this test's own sleep). */
-function pidsRunning(argv: string[]): number[] {
-  const want = argv.join('\0') + '\0';
-  return readdirSync('/proc')
-    .filter((d) => /^\d+$/.test(d))
-    .filter((d) => {
-      try {
-        return readFileSync(`/proc/${d}/cmdline`, 'utf8') === want && running(Number(d));
-      } catch {
-        return false;
-      }
-    })
-    .map(Number);
 }
 
 async function until<T>(f: () => T | undefined, ms: number, what: string): Promise<T> {

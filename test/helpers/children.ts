@@ -1,6 +1,6 @@
 /** Real child processes that leak, spin, stop, hang or hold memory, for tests. */
 import { spawn, type ChildProcess, type SpawnOptions } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { readdirSync, readFileSync } from 'node:fs';
 
 export const NODE = process.execPath;
 
@@ -82,6 +82,27 @@ export function procState(pid: number): string | null {
   } catch {
     return null;
   }
+}
+
+/** Alive and not a zombie. */
+export function running(pid: number): boolean {
+  const state = procState(pid);
+  return state !== null && state !== 'Z';
+}
+
+/** Live (not zombie) pids whose command line is exactly `argv`; a unique sleep length finds a test's own. */
+export function pidsRunning(argv: string[]): number[] {
+  const want = argv.join('\0') + '\0';
+  return readdirSync('/proc')
+    .filter((d) => /^\d+$/.test(d))
+    .filter((d) => {
+      try {
+        return readFileSync(`/proc/${d}/cmdline`, 'utf8') === want && running(Number(d));
+      } catch {
+        return false;
+      }
+    })
+    .map(Number);
 }
 
 export function killAll(): void {

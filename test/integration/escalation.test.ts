@@ -1,4 +1,4 @@
-import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { createServer } from 'node:http';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -6,7 +6,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { parseConfig } from '../../src/config/load.js';
 import { Escalator } from '../../src/recovery/escalation.js';
 import { ManualClock } from '../../src/util/clock.js';
-import { firstLine, killAll, procState, scripts, spawnNode } from '../helpers/children.js';
+import { firstLine, killAll, pidsRunning, procState, scripts, spawnNode } from '../helpers/children.js';
 
 afterAll(killAll);
 
@@ -30,24 +30,6 @@ async function receiver(failFirst: number) {
     calls: () => calls,
     close: () => server.close(),
   };
-}
-
-/** Live (not zombie) pids whose command line is exactly `argv`; a unique sleep length finds this test's own. */
-function pidsRunning(argv: string[]): number[] {
-  const want = argv.join('\0') + '\0';
-  return readdirSync('/proc')
-    .filter((d) => /^\d+$/.test(d))
-    .filter((d) => {
-      try {
-        return (
-          readFileSync(`/proc/${d}/cmdline`, 'utf8') === want &&
-          !/^\d+ \(.*\) Z/.test(readFileSync(`/proc/${d}/stat`, 'utf8'))
-        );
-      } catch {
-        return false;
-      }
-    })
-    .map(Number);
 }
 
 const hungAlert = { key: 'k', severity: 'warning' as const, summary: 'test alert', details: {} };
