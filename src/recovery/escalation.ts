@@ -8,6 +8,7 @@
 import { hostname } from 'node:os';
 import { setTimeout as delay } from 'node:timers/promises';
 import type { OvernightConfig } from '../config/schema.js';
+import { capText } from '../config/validation.js';
 import type { Clock } from '../util/clock.js';
 import { groupTimeout, spawnGroup } from '../util/process-group.js';
 
@@ -52,6 +53,15 @@ export interface AlertHistory {
   lastSent(key: string, sinceMs: number): number | undefined;
   /** The times of all alerts sent at or after `sinceMs`, oldest first. */
   sentSince(sinceMs: number): number[];
+}
+
+/** The host (and port) of a webhook URL, never its path, query or credentials. */
+function webhookHost(url: string): string {
+  try {
+    return new URL(url).host;
+  } catch {
+    return 'unparsable URL';
+  }
 }
 
 export class Escalator {
@@ -131,10 +141,17 @@ export class Escalator {
     const channels: DeliveryReport['channels'] = [
       { channel: 'log', ok: true, attempts: 1 },
       ...(await Promise.all([
-        ...this.cfg.webhooks.map((w) => this.webhook(w, a)),
+        ...this.cfg.webhooks.map((w, i) => this.webhook(w, i, a)),
         ...this.cfg.commands.map((c) => this.command(c, a)),
       ])),
     ];
+    // notify() callers never see these results: a channel that failed says so where the alert itself was logged.
+    for (const c of channels.filter((ch) => !ch.ok)) {
+      const why = capText(c.error ?? 'no reason given');
+      process.stderr.write(
+        `overnight: alert ${capText(a.key)}: ${c.channel} failed after ${c.attempts} attempt(s): ${why}\n`,
+      );
+    }
     const report = { key: a.key, deduplicated: false, channels };
     try {
       this.onSent?.(a, report);
@@ -171,7 +188,10 @@ export class Escalator {
     }
   }
 
-  private async webhook(w: OvernightConfig['escalation']['webhooks'][number], a: Alert) {
+  private async webhook(w: OvernightConfig['escalation']['webhooks'][number], index: number, a: Alert) {
+    // Named by position and host only: a webhook URL carries its secret in the path (Slack, Teams), and the
+    // channel names go into the event history, reports and the agent's overnight://events resource.
+    const channel = `webhook ${index + 1} (${webhookHost(w.url)})`;
     const body = JSON.stringify(webhookPayload(a, w.format, new Date(this.clock.now())));
     let error = '';
     for (let attempt = 1; attempt <= this.cfg.retries + 1; attempt++) {
@@ -182,14 +202,14 @@ export class Escalator {
           body,
           signal: AbortSignal.timeout(w.timeoutMs),
         });
-        if (res.ok) return { channel: `webhook ${w.url}`, ok: true, attempts: attempt };
+        if (res.ok) return { channel, ok: true, attempts: attempt };
         error = `HTTP ${res.status}`;
       } catch (err) {
         error = (err as Error).message;
       }
       if (attempt <= this.cfg.retries) await this.sleep(Math.min(30_000, 500 * 2 ** (attempt - 1)));
     }
-    return { channel: `webhook ${w.url}`, ok: false, attempts: this.cfg.retries + 1, error };
+    return { channel, ok: false, attempts: this.cfg.retries + 1, error };
   }
 
   private command(argv: string[], a: Alert): Promise<DeliveryReport['channels'][number]> {

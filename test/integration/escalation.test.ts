@@ -107,7 +107,7 @@ describe('escalation channels', () => {
       details: { gpu: 0 },
     };
     const r = await e.escalate(alert);
-    expect(r.channels.find((c) => c.channel.includes(flaky.url))).toMatchObject({ ok: true, attempts: 3 });
+    expect(r.channels.find((c) => c.channel.startsWith('webhook 1 '))).toMatchObject({ ok: true, attempts: 3 });
     expect(sleeps).toEqual([500, 1000]);
     expect((slack.bodies[0] as { text: string }).text).toMatch(/\[CRITICAL\].*GPU 0 fell off the bus/);
     expect((am.bodies[0] as { labels: { alertname: string; severity: string } }[])[0].labels).toMatchObject({
@@ -126,6 +126,32 @@ describe('escalation channels', () => {
     clock.advance(3601_000);
     expect((await e.escalate({ ...alert, key: 'third' })).deduplicated).toBe(false);
     for (const x of [flaky, slack, am]) x.close();
+  });
+
+  it('names a webhook by position and host, never its secret path, and says on stderr when it failed', async () => {
+    const gone = await receiver(0);
+    gone.close(); // nothing listens there any more: every attempt fails
+    const secretUrl = gone.url.replace('/hook', '/services/T1/B2/SECRETHOOK');
+    const cfg = parseConfig({ escalation: { webhooks: [{ url: secretUrl, timeoutMs: 2000 }], retries: 0 } }).escalation;
+    const e = new Escalator(cfg, new ManualClock(), async () => undefined);
+    const lines: string[] = [];
+    const write = process.stderr.write.bind(process.stderr);
+    process.stderr.write = ((chunk: string | Uint8Array) => {
+      lines.push(String(chunk));
+      return true;
+    });
+    let r;
+    try {
+      r = await e.escalate({ key: 'disk:full:/', severity: 'critical', summary: 'disk full', details: {} });
+    } finally {
+      process.stderr.write = write;
+    }
+    const hook = r.channels.find((c) => c.channel.startsWith('webhook'))!;
+    expect(hook).toMatchObject({ ok: false, channel: `webhook 1 (${new URL(secretUrl).host})` });
+    expect(JSON.stringify(r)).not.toContain('SECRETHOOK');
+    const said = lines.join('');
+    expect(said).toMatch(/alert disk:full:\/: webhook 1 \(127\.0\.0\.1:\d+\) failed after 1 attempt\(s\)/);
+    expect(said).not.toContain('SECRETHOOK');
   });
 });
 
