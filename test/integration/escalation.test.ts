@@ -136,10 +136,10 @@ describe('escalation channels', () => {
     const e = new Escalator(cfg, new ManualClock(), async () => undefined);
     const lines: string[] = [];
     const write = process.stderr.write.bind(process.stderr);
-    process.stderr.write = ((chunk: string | Uint8Array) => {
+    process.stderr.write = (chunk: string | Uint8Array) => {
       lines.push(String(chunk));
       return true;
-    });
+    };
     let r;
     try {
       r = await e.escalate({ key: 'disk:full:/', severity: 'critical', summary: 'disk full', details: {} });
