@@ -77,6 +77,8 @@ export class KernelLogWatcher {
   private reader: { stop(): void } | null = null;
   private readonly st: KernelLogStatus;
   private caughtUp = false;
+  /** Set by stop(): a batch the native reader had already queued is dropped, not stored into a closing database. */
+  private stopped = false;
   private readonly waiters: (() => void)[] = [];
 
   constructor(private readonly o: KernelLogWatcherOptions) {
@@ -94,6 +96,7 @@ export class KernelLogWatcher {
   /** Opens the log and starts the reader thread; never throws for an unreadable log. */
   start(): KernelLogStatus {
     if (this.reader) return this.status();
+    this.stopped = false;
     const afterSeq = this.o.store.kmsgCursor(this.o.boot.bootId);
     this.st.lastSeq = afterSeq;
     try {
@@ -112,6 +115,7 @@ export class KernelLogWatcher {
   }
 
   stop(): void {
+    this.stopped = true;
     this.reader?.stop();
     this.reader = null;
     this.wake();
@@ -143,6 +147,7 @@ export class KernelLogWatcher {
   }
 
   private onBatch(b: KmsgBatch): void {
+    if (this.stopped) return;
     const boot = this.o.boot;
     const ctx = this.o.matchContext?.() ?? {};
     const events: NodeEvent[] = [];

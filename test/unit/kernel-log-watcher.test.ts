@@ -95,6 +95,24 @@ describe('KernelLogWatcher', () => {
     expect(store.list({ kinds: ['oom_kill'] })).toHaveLength(1);
   });
 
+  it('a batch the reader had queued when stop() came is dropped: nothing stored, nothing logged', async () => {
+    const store = new EventStore(db);
+    let late: ((b: KmsgBatch) => void) | undefined;
+    const native = withBatches((push) => (late = push));
+    const logged: string[] = [];
+    const w = new KernelLogWatcher({ native, store, boot, log: (line) => logged.push(line) });
+    w.start();
+    await new Promise((r) => setImmediate(r)); // the reader's first turn: it holds its callback
+    w.stop();
+    db.close(); // what a closing context does right after stop()
+    late!(
+      batch({ records: [{ seq: 7, level: 3, facility: 0, monoUs: 1, text: 'Out of memory: Killed process 9 (y)' }] }),
+    );
+    expect(logged).toEqual([]);
+    db = openDatabase(dir);
+    expect(new EventStore(db).list({ kinds: ['oom_kill'] })).toHaveLength(0);
+  });
+
   it('an open refused with EACCES is unavailable with the capability named, never a throw', () => {
     const native = {
       // A stand-in for the native class whose constructor fails: a class, since the watcher calls `new` on it.
