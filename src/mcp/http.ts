@@ -6,7 +6,13 @@
  */
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { timingSafeEqual } from 'node:crypto';
-import { createMcpHandler, isLegacyRequest, validateHostHeader } from '@modelcontextprotocol/server';
+import {
+  createMcpHandler,
+  isLegacyRequest,
+  LATEST_PROTOCOL_VERSION,
+  SUPPORTED_PROTOCOL_VERSIONS,
+  validateHostHeader,
+} from '@modelcontextprotocol/server';
 import { toNodeHandler } from '@modelcontextprotocol/node';
 import { describeValue } from '../config/validation.js';
 import type { OvernightContext } from '../context.js';
@@ -230,6 +236,19 @@ export async function serveOnHttp(
     if (url.pathname !== '/mcp') {
       res.writeHead(404, { 'Content-Type': 'text/plain' });
       res.end('overnight-ops: the MCP endpoint is /mcp\n');
+      return;
+    }
+    // A protocol version is a date; anything else would be echoed whole by the SDK's refusal (and its log).
+    const version = req.headers['mcp-protocol-version'];
+    if (typeof version === 'string' && !/^\d{4}-\d{2}-\d{2}$/.test(version)) {
+      jsonError(
+        res,
+        400,
+        INVALID_REQUEST,
+        `MCP-Protocol-Version: got ${describeValue(version)}; expected a protocol version date such as ` +
+          `${LATEST_PROTOCOL_VERSION} (supported: ${SUPPORTED_PROTOCOL_VERSIONS.join(', ')})`,
+        null,
+      );
       return;
     }
     let body: string | undefined;

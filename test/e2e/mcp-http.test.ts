@@ -97,6 +97,17 @@ describe('HTTP error bodies', () => {
     expect(message).toMatch(/^Host "a{60}…" \(15008 characters\) is not this server; allowed hostnames: localhost, /);
     expect(r.body.length).toBeLessThan(400);
   });
+
+  it('an MCP-Protocol-Version that is no date is refused with a bounded echo and the supported versions', async () => {
+    const r = await rawAnswer({ authorization: `Bearer ${TOKEN}`, 'mcp-protocol-version': 'v'.repeat(14_000) }, init);
+    expect(r.status).toBe(400);
+    const message = (JSON.parse(r.body) as { error: { message: string } }).error.message;
+    expect(message).toMatch(
+      /^MCP-Protocol-Version: got "v{60}…" \(14000 characters\); expected a protocol version date/,
+    );
+    expect(message).toContain('2025-06-18');
+    expect(r.body.length).toBeLessThan(600);
+  });
 });
 
 describe('HTTP without a bearer token', () => {
