@@ -62,12 +62,11 @@ export function openArtifact(p: string, roots: string[]): Opened {
     pre = realpathSync(p);
   } catch (err) {
     const code = (err as { code?: string }).code;
-    if (code === 'ENOENT' || code === 'ENOTDIR') {
-      // Missing: still refuse a path that names a forbidden place, so the answer is the same either way.
-      const why = refusalOf(path.resolve(p), roots);
-      return why ? { refused: why } : { missing: true };
-    }
-    return { error: code ?? String(err) };
+    // Unresolvable (missing, a name too long, a loop, no permission): still refuse a path that names a place
+    // outside the roots, so the answer does not depend on whether the file could be there (fail closed).
+    const why = refusalOf(path.resolve(p), roots);
+    if (why) return { refused: why };
+    return code === 'ENOENT' || code === 'ENOTDIR' ? { missing: true } : { error: code ?? String(err) };
   }
   const before = refusalOf(pre, roots);
   if (before) return { refused: before };

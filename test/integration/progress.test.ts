@@ -182,6 +182,9 @@ describe('restore and artifacts: symlinks, confinement, bounded hashing', () => 
       '/dev/zero',
       path.join(outside, 'secret'),
       path.join(dir, 'link-out'),
+      // Unresolvable paths outside the roots are refused too (fail closed), not recorded as missing.
+      `/etc/${'a'.repeat(300)}`, // ENAMETOOLONG
+      `${outside}/${'b'.repeat(300)}`,
     ]) {
       const call = tracker.trackCodingProgress('conf', [{ stage: 's', completion: 0.1, artifacts: [bad] }]);
       const err = await call.then(
