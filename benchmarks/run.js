@@ -105,7 +105,12 @@ function renderedReadme(lastFile, readmeFile) {
         .sort()
         .map((file) => ({ file, data: readJson(path.join(resultsDir, file)) }))
     : [];
-  const readme = existsSync(readmeFile) ? readFileSync(readmeFile, 'utf8') : '# Benchmarks\n';
+  let readme = '# Benchmarks\n';
+  try {
+    if (existsSync(readmeFile)) readme = readFileSync(readmeFile, 'utf8');
+  } catch (err) {
+    throw new InputError(`--readme ${readmeFile}: cannot read: ${String(err?.message ?? err).slice(0, 200)}`);
+  }
   const generated = renderGenerated(latest, { others, order: all });
   try {
     return spliceReadme(readme, generated);
@@ -116,7 +121,12 @@ function renderedReadme(lastFile, readmeFile) {
 
 /** Renders README's generated part: lastFile as the last run, then the other files of its directory. */
 export function renderReadme(lastFile, readmeFile) {
-  writeAtomic(readmeFile, renderedReadme(lastFile, readmeFile));
+  const text = renderedReadme(lastFile, readmeFile);
+  try {
+    writeAtomic(readmeFile, text);
+  } catch (err) {
+    throw new InputError(`--readme ${readmeFile}: cannot write: ${String(err?.message ?? err).slice(0, 200)}`);
+  }
 }
 
 const seconds = (name, dflt) => {

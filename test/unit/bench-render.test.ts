@@ -245,6 +245,22 @@ describe('node benchmarks/run.js --render', () => {
     expect(readdirSync(dir)).toEqual(['README.md']);
   });
 
+  it('a --readme it cannot read or write is one line naming --readme (exit 1), no stack', async () => {
+    dir = mkdtempSync(path.join(tmpdir(), 'ovn-bench-render-'));
+    const results = path.join(dir, 'r.json');
+    writeFileSync(results, JSON.stringify({ results: {} }));
+    mkdirSync(path.join(dir, 'dir.md'));
+    for (const [readme, says] of [
+      [path.join(dir, 'dir.md'), 'cannot read: EISDIR'],
+      [path.join('/proc', 'x.md'), 'cannot write: '],
+    ] as const) {
+      const err = await run(['--render', '--results', results, '--readme', readme], dir);
+      expect(err?.code).toBe(1);
+      expect(err?.stderr).toContain(`run.js: --readme ${readme}: ${says}`);
+      expect(err?.stderr).not.toMatch(/\n\s+at /);
+    }
+  });
+
   it('defaults the README to benchmarks/README.md whatever --results says', async () => {
     const runMod = (await import(pathToFileURL(runJs).href)) as {
       parseArgs: (argv: string[]) => { readme: string; results: string };
