@@ -4,6 +4,7 @@ import { loadConfigOrExit } from './config-option.js';
 import { createOvernightContext } from '../context.js';
 import { serveOnHttp } from '../mcp/http.js';
 import { serveOnStdio } from '../mcp/stdio.js';
+import { capText } from '../config/validation.js';
 import { CliError, EX_CONFIG } from './errors.js';
 import { listenHost, port } from './flag-values.js';
 import { listenError } from './listen-error.js';
@@ -30,12 +31,12 @@ function checkHttpExposure(host: string, token: string | undefined): void {
   if (token) return;
   if (!isLoopback(host))
     throw new CliError(
-      `--http on ${host} without server.token: anyone who can reach this port could act on the node as uid ` +
+      `--http on ${capText(host)} without server.token: anyone who can reach this port could act on the node as uid ` +
         `${process.getuid?.() ?? '?'}; set server.token (\`overnight token\` prints one) or bind 127.0.0.1`,
       EX_CONFIG,
     );
   process.stderr.write(
-    `overnight: no server.token: every local user can call the tools over HTTP on ${host} (they act as uid ` +
+    `overnight: no server.token: every local user can call the tools over HTTP on ${capText(host)} (they act as uid ` +
       `${process.getuid?.() ?? '?'}); set server.token to require a bearer token\n`,
   );
 }
