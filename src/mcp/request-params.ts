@@ -7,7 +7,7 @@
  */
 import { specTypeSchemas, type SpecTypeName } from '@modelcontextprotocol/server';
 import type { z } from 'zod';
-import { formatIssues } from '../config/validation.js';
+import { describeValue, formatIssues } from '../config/validation.js';
 
 /** The request methods we serve, and the SDK schema each one's params must match. */
 const SCHEMA_OF: Readonly<Record<string, SpecTypeName>> = {
@@ -35,6 +35,9 @@ const isPlainObject = (v: unknown): v is Record<string, unknown> =>
  * tools/call is the hot path (healthCheck quick every few seconds): its full schema runs only when
  * a cheap look says the envelope is wrong; tool arguments are each tool's own business.
  */
+/** Longer than any URI this server lists or accepts (its resources are overnight://events and overnight://report). */
+const MAX_URI_CHARS = 512;
+
 function callLooksRight(params: unknown): boolean {
   if (!isPlainObject(params)) return false;
   const args = params.arguments;
@@ -51,6 +54,13 @@ export function paramsRefusal(message: unknown): string | undefined {
   const name = Object.hasOwn(SCHEMA_OF, message.method) ? SCHEMA_OF[message.method] : undefined;
   if (!name) return undefined;
   if (name === 'CallToolRequest' && callLooksRight(message.params)) return undefined;
+  // The SDK's "Resource not found" echoes the URI whole (twice); ours are short, so a long one is refused here.
+  const uri = isPlainObject(message.params) ? message.params.uri : undefined;
+  if (name === 'ReadResourceRequest' && typeof uri === 'string' && uri.length > MAX_URI_CHARS)
+    return (
+      `invalid params for resources/read: params.uri: got ${describeValue(uri)}; expected a resource URI of at ` +
+      `most ${MAX_URI_CHARS} characters (resources/list names them)`
+    );
   const request = { method: message.method, params: message.params };
   const result = (specTypeSchemas[name] as unknown as SafeParser).safeParse(request);
   if (result.success || !result.error) return undefined;

@@ -186,6 +186,11 @@ describe('invalid params of non-tool requests (official client)', () => {
     const list = await rpcError(client.listResources({ cursor: 7 as unknown as string }));
     expect(list.code).toBe(-32602);
     expect(list.message).toMatch(/params\.cursor: got 7/);
+    // A 3,000-character URI: refused with a bounded echo (the SDK's "not found" echoed it whole, twice).
+    const long = await rpcError(client.readResource({ uri: `overnight://${'u'.repeat(3000)}` }));
+    expect(long.code).toBe(-32602);
+    expect(long.message).toMatch(/params\.uri: got "overnight:\/\/u+…" \(3012 characters\); expected a resource URI/);
+    expect(long.message.length).toBeLessThan(300);
     // Methods we do not serve keep "Method not found".
     const complete = await rpcError(
       client.complete({ ref: { type: 'ref/prompt', name: 'x' }, argument: { name: 'a', value: 'b' } }),
