@@ -6,6 +6,7 @@
  */
 import { readFileSync } from 'node:fs';
 import { Command, type Option } from 'commander';
+import { dropOutputOnClosedStdout } from './closed-stdout.js';
 import { CliError } from './errors.js';
 
 type Register = (program: Command) => void;
@@ -125,6 +126,8 @@ export async function main(argv: string[]): Promise<number> {
   const word = argv[at] === 'help' ? argv[at + 1] : argv[at];
   const sub = SUBCOMMANDS.find((s) => s.name === word)?.name;
   const program = await buildProgram(sub ?? '');
+  // `serve` owns stdout on stdio (the MCP wire) and handles a client that left itself.
+  if (sub !== 'serve') dropOutputOnClosedStdout();
   if (argv.length === 0) {
     // Bare `overnight`: the help, and success (commander would print it on stderr and exit 1).
     program.outputHelp();
