@@ -1,6 +1,10 @@
 #!/usr/bin/env node
 // The `overnight` command. The CLI lives in dist/cli (built by `npm install` / `npm run build:ts`).
-import { main } from '../dist/cli/main.js';
+// The daemon's V8 flags are set first, before the CLI's modules are evaluated (see src/cli/daemon-tuning.ts).
+import { applyDaemonV8Flags } from '../dist/cli/daemon-tuning.js';
+
+applyDaemonV8Flags(process.argv.slice(2));
+const { main } = await import('../dist/cli/main.js');
 
 main(process.argv.slice(2)).then(
   (code) => {

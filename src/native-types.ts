@@ -710,6 +710,8 @@ export interface NativeBinding {
   ) => { stop(): void; stalls(windowUs: number): PsiStall[] };
   /** sd_notify(3) to $NOTIFY_SOCKET; false when not running under systemd. */
   sdNotify(message: string): boolean;
+  /** mallopt(M_ARENA_MAX, arenas) for threads that allocate from now on; false where malloc is not glibc's. */
+  limitMallocArenas(arenas: number): boolean;
   Sampler: new (options?: NativeSamplerOptions) => NativeSampler;
   parsers: NativeParsers & {
     gpuProcesses(buf: Buffer, count: number, stride: number, memTotal: number): GpuProcess[] | null;

@@ -1,6 +1,10 @@
 // PsiTriggerWatcher (class PsiTriggers: calls back on the JS thread when a trigger fires) and
-// sdNotify(message). Thread: construction and stop on the JS thread; waiting on its own thread.
+// sdNotify(message), limitMallocArenas(n). Thread: construction and stop on the JS thread; waiting on its own thread.
 #include <napi.h>
+
+#if defined(__GLIBC__)
+#include <malloc.h>
+#endif
 
 #include "../proc/psi_trigger.h"
 #include "errors.h"
@@ -127,11 +131,29 @@ Napi::Value SdNotify(const Napi::CallbackInfo& info) {
   return Napi::Boolean::New(info.Env(), sent);
 }
 
+// glibc gives each thread that allocates its own arena (up to 8 per core). The daemon's scans run on
+// worker threads and allocate one row per process: at 5,000 processes three such arenas held about
+// 20 MB of freed but resident memory between scans. Capping the arenas before those threads start
+// puts their allocations where freed memory is reused. Threads that already have an arena keep it.
+// Returns false where the allocator is not glibc's (nothing to tune).
+Napi::Value LimitMallocArenas(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  if (info.Length() < 1 || !info[0].IsNumber()) throw invalidArg(env, "arenas", "an integer from 1 to 64");
+  double n = info[0].As<Napi::Number>().DoubleValue();
+  if (!(n >= 1 && n <= 64) || n != static_cast<int>(n)) throw invalidArg(env, "arenas", "an integer from 1 to 64");
+#if defined(__GLIBC__)
+  return Napi::Boolean::New(env, mallopt(M_ARENA_MAX, static_cast<int>(n)) == 1);
+#else
+  return Napi::Boolean::New(env, false);
+#endif
+}
+
 }  // namespace
 
 void registerMonitorBinding(Napi::Env env, Napi::Object exports) {
   exports.Set("PsiTriggers", PsiTriggersWrap::Define(env));
   exports.Set("sdNotify", Napi::Function::New<SdNotify>(env, "sdNotify"));
+  exports.Set("limitMallocArenas", Napi::Function::New<LimitMallocArenas>(env, "limitMallocArenas"));
 }
 
 }  // namespace ovn

@@ -8,6 +8,7 @@ import { readFileSync } from 'node:fs';
 import { Command, type Option } from 'commander';
 import { dropOutputOnClosedStdout } from './closed-stdout.js';
 import { CliError } from './errors.js';
+import { subcommandWord } from './subcommand-word.js';
 
 type Register = (program: Command) => void;
 
@@ -120,10 +121,7 @@ export async function buildProgram(only?: string): Promise<Command> {
 
 /** Runs the CLI. Returns the exit code. Errors go to stderr with a one-line reason. */
 export async function main(argv: string[]): Promise<number> {
-  // The subcommand is the first word that is not an option (the top level has no option with a value).
-  const at = argv.findIndex((a) => !a.startsWith('-'));
-  // `overnight help health` needs health's options, like `overnight health --help`.
-  const word = argv[at] === 'help' ? argv[at + 1] : argv[at];
+  const word = subcommandWord(argv);
   const sub = SUBCOMMANDS.find((s) => s.name === word)?.name;
   const program = await buildProgram(sub ?? '');
   // `serve` owns stdout on stdio (the MCP wire) and handles a client that left itself.

@@ -11,6 +11,7 @@ import { CliError, EX_CONFIG } from './errors.js';
 import { listenHost, port, positiveInt, secondsIn } from './flag-values.js';
 import { listenError } from './listen-error.js';
 import { loadConfigOrExit } from './config-option.js';
+import { tuneDaemonProcess } from './daemon-tuning.js';
 import { MonitorLog } from './monitor-log.js';
 import { closeHttpServer } from './serve-shutdown.js';
 
@@ -61,6 +62,8 @@ export function registerMonitorCommand(program: Command): void {
       const cycles = flags.cycles ?? Infinity;
       checkRecoveryScope(config);
       const logFile = flags.logFile ? MonitorLog.open(flags.logFile) : undefined;
+      // Before the context starts the sampler's and the scans' threads (see daemon-tuning.ts).
+      const tuning = tuneDaemonProcess();
       // One background Sampler, as in `serve`: host samples for the thresholds between cycles, and the
       // agent's processes scanned on its own thread for leak slopes and hang windows.
       const ctx = await createOvernightContext({ config, background: true });
@@ -155,6 +158,7 @@ export function registerMonitorCommand(program: Command): void {
             config: path ?? 'defaults',
             interval_s: intervalMs / 1000,
             recover: config.monitor.recover,
+            tuning,
             metrics:
               flags.metrics !== undefined
                 ? `http://${flags.metricsHost}:${metricsServer && (metricsServer.address() as { port: number }).port}` +
