@@ -9,18 +9,30 @@
 //    floor (the scheduler's share), and the difference is what the scan costs the loop;
 //  - the background sampler's process channel over every process: a scan on its thread, then
 //    readProcessesChunked() (as ProcessWatch drains it), with the loop's worst delay measured the same way;
+//  - the loop delays are measured in a child process that only scans (lib/scan-probe.js): in this one,
+//    the garbage of the other cases (sync scans, peers) was collected inside the async scans' windows.
+//    OVN_BENCH_SCAN_BASELINE=/path/to/other/dist adds a second child on that build, in the same rounds
+//    (a before/after comparison; V8 shares object shapes within a process, so it needs its own);
 //  - Node's readdirSync + readFileSync, pidusage and systeminformation as peers, at the smallest size.
 // The C limit's pipe round trip is measured in the same rounds (`noop`) and subtracted.
 // OVN_BENCH_SCAN_SIZES="100,1000,5000" picks the sizes; OVN_BENCH_SCAN_ROUNDS scales the rounds.
-import { spawn } from 'node:child_process';
+import { fork, spawn } from 'node:child_process';
 import { readdirSync, readFileSync } from 'node:fs';
-import { monitorEventLoopDelay } from 'node:perf_hooks';
 import pidusage from 'pidusage';
 import si from 'systeminformation';
 import { createProcessTable } from '../dist/readers/processes.js';
 import { Sampler } from '../dist/sampler/sampler.js';
 import { startProcLimit } from './limit/proc-limit.js';
-import { fmtUs, interleave, loadAverage, loadColumn, median, timeAsync, timeSpaced } from './lib/measure.js';
+import {
+  fmtUs,
+  interleave,
+  interleaveRounds,
+  loadAverage,
+  loadColumn,
+  median,
+  timeAsync,
+  timeSpaced,
+} from './lib/measure.js';
 
 function nodeScan() {
   const out = [];
@@ -74,17 +86,50 @@ async function startSleepers(n, groups) {
   }
 }
 
+/** A scan probe (lib/scan-probe.js) in a child process on `dist` (ours when absent). */
+async function startProbe(dist) {
+  const child = fork(new URL('./lib/scan-probe.js', import.meta.url), [], {
+    env: dist ? { ...process.env, OVN_BENCH_DIST: dist } : process.env,
+    stdio: ['ignore', 'ignore', 'inherit', 'ipc'],
+  });
+  const pending = new Map();
+  let nextId = 0;
+  let ready;
+  const started = new Promise((resolve, reject) => (ready = { resolve, reject }));
+  child.on('message', (m) => {
+    if (m.ready) return ready.resolve();
+    const p = pending.get(m.id);
+    pending.delete(m.id);
+    if (m.error) p?.reject(new Error(`scan probe: ${m.error}`));
+    else p?.resolve(m);
+  });
+  child.on('exit', (code, signal) => {
+    const err = new Error(`scan probe exited (${code ?? signal})`);
+    ready.reject(err);
+    for (const p of pending.values()) p.reject(err);
+    pending.clear();
+  });
+  await started;
+  return {
+    /** { worstMs, ms } of one window: 'async' or 'sampler' scans `batch` times, 'idle' waits as long. */
+    ask: (cmd, batch) =>
+      new Promise((resolve, reject) => {
+        const id = nextId++;
+        pending.set(id, { resolve, reject });
+        child.send({ id, cmd, batch });
+      }),
+    close: () => child.disconnect(),
+  };
+}
+
 /** One size: sync vs C limit, async scan and the loop's worst delay vs an idle window. */
-async function measureSize(limit, rounds) {
+async function measureSize(limit, rounds, probes) {
   const table = createProcessTable();
   const n = table.scan().length;
   // A batch of scans per call keeps each case's call well above the timer's and the pipe's noise.
   const batch = Math.max(1, Math.round(2000 / n));
-  const delays = { async: [], sampler: [], idle: [] };
   const sampler = new Sampler({ intervalUs: 1_000_000, signals: [], processes: { descendantsOf: 0, intervalUs: 0 } });
   sampler.start();
-  let lastAsyncMs = 10;
-  const h = monitorEventLoopDelay({ resolution: 1 });
   const r = await interleave(
     {
       limit: () => limit.scan(batch),
@@ -92,41 +137,36 @@ async function measureSize(limit, rounds) {
         for (let i = 0; i < batch; i++) table.scan();
       },
       async: async () => {
-        h.reset();
-        h.enable();
-        const t0 = performance.now();
         for (let i = 0; i < batch; i++) await table.scanAsync();
-        lastAsyncMs = performance.now() - t0;
-        h.disable();
-        delays.async.push(h.max / 1e6);
       },
       sampler: async () => {
-        h.reset();
-        h.enable();
         for (let i = 0; i < batch; i++) {
           await sampler.scanProcesses();
           await sampler.readProcessesChunked();
         }
-        h.disable();
-        delays.sampler.push(h.max / 1e6);
-      },
-      idle: async () => {
-        h.reset();
-        h.enable();
-        await sleepMs(lastAsyncMs);
-        h.disable();
-        delays.idle.push(h.max / 1e6);
       },
       roundTrip: () => limit.noop(),
     },
     { rounds, perRound: 1, warmup: 1 },
   ).finally(() => sampler.stop());
+  // The loop's worst delays, in the probes (twice the rounds: a p100 wants more windows than a median).
+  const cases = {
+    async: () => probes.ours.ask('async', batch),
+    sampler: () => probes.ours.ask('sampler', batch),
+    idle: () => probes.ours.ask('idle'),
+  };
+  if (probes.baseline) cases.baseline = () => probes.baseline.ask('async', batch);
+  await probes.ours.ask('async', batch); // warm-up: the probe's first scan opens every pid's files
+  await probes.baseline?.ask('async', batch);
+  const d = await interleaveRounds(cases, { rounds: 2 * rounds });
+  const delays = Object.fromEntries(Object.keys(cases).map((k) => [k, d[k].rounds.map((x) => x.worstMs)]));
   const per = (name) => r[name].medianUs / batch;
   const limitUs = Math.max(0, r.limit.medianUs - r.roundTrip.medianUs) / batch;
   return {
     n,
     batch,
     load: r.load,
+    delayLoad: d.load,
     limitUs,
     syncUs: per('sync'),
     asyncUs: per('async'),
@@ -134,6 +174,7 @@ async function measureSize(limit, rounds) {
     worstAsyncMs: Math.max(...delays.async),
     worstSamplerMs: Math.max(...delays.sampler),
     worstIdleMs: Math.max(...delays.idle),
+    worstBaselineMs: delays.baseline ? Math.max(...delays.baseline) : undefined,
     delays,
     raw: r,
   };
@@ -146,12 +187,16 @@ export async function run() {
   const limit = startProcLimit();
   const groups = [];
   const results = [];
+  const baselineDist = process.env.OVN_BENCH_SCAN_BASELINE;
+  const probes = {};
   let peers;
   try {
+    probes.ours = await startProbe();
+    if (baselineDist) probes.baseline = await startProbe(baselineDist);
     for (const size of sizes.sort((a, b) => a - b)) {
       const missing = size - countProcesses();
       if (missing > 0) await startSleepers(missing, groups);
-      results.push(await measureSize(limit, rounds));
+      results.push(await measureSize(limit, rounds, probes));
       if (results.length === 1) {
         // The peers at the smallest size only (systeminformation takes ~1 ms a process).
         const table = createProcessTable();
@@ -164,6 +209,8 @@ export async function run() {
       }
     }
   } finally {
+    probes.ours?.close();
+    probes.baseline?.close();
     limit.close();
     for (const g of groups) {
       try {
@@ -205,6 +252,16 @@ export async function run() {
         `${s.worstIdleMs.toFixed(1)} ms, median round ${median(s.delays.idle).toFixed(1)} ms)`,
       load,
     ]);
+    if (s.worstBaselineMs !== undefined)
+      rows.push([
+        `${s.n}`,
+        `listProcessesAsync() of the baseline build (${baselineDist})`,
+        '',
+        '',
+        '',
+        `${s.worstBaselineMs.toFixed(1)} ms, median round ${median(s.delays.baseline).toFixed(1)} ms`,
+        loadColumn(s.delayLoad),
+      ]);
     rows.push([
       `${s.n}`,
       'sampler process channel: scanProcesses() + readProcessesChunked()',
@@ -289,7 +346,8 @@ export async function run() {
     notes: [
       'worst event-loop delay: p100 of monitorEventLoopDelay (1 ms resolution) over every async scan of the ' +
         "size (and the median over rounds of each round's worst), beside the same for an idle loop over windows " +
-        'of the same length in the same rounds (what the machine alone costs the loop)',
+        'of the same length in the same rounds (what the machine alone costs the loop); measured in a child ' +
+        `process that only scans, in ${2 * rounds} interleaved rounds per size`,
       `load average before ${loadBefore}, after ${loadAverage()}`,
     ],
     load: { before: loadBefore, after: loadAverage() },

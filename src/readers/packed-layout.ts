@@ -13,6 +13,16 @@ export type PackedReader = (d: Float64Array, i: number, ...extra: unknown[]) => 
 export interface ExtraFields {
   before?: string[];
   after?: string[];
+  /**
+   * Store small integers unboxed. Numbers read from a Float64Array make V8 give the literal's fields
+   * the "double" representation, where every value, 0 included, is a separate 16-byte heap number:
+   * a 28-field process row was ~700 bytes instead of ~300. For readers whose objects are made by
+   * the thousand (process rows), the compiled reader is called once with nulls, which turns the
+   * fields into tagged ones: integers that fit a small integer (pids, ticks, pages, ids) are then
+   * stored in place, and only larger ones are boxed. Less to allocate and, above all, less for the
+   * scavenger to copy while a scan's rows are alive (its pauses were the loop's stalls).
+   */
+  taggedFields?: boolean;
 }
 
 const checkName = (name: string, what: string) => {
@@ -50,5 +60,9 @@ export function compileReader(group: PackedGroupLayout, what: string, extra: Ext
   const props = [...before, ...fields, ...after];
   /* eslint-disable-next-line @typescript-eslint/no-implied-eval --
      compiling the reader is the point (see above); the names are checked to be identifiers */
-  return new Function('d', 'i', ...before, ...after, `return { ${props.join(', ')} };`) as PackedReader;
+  const reader = new Function('d', 'i', ...before, ...after, `return { ${props.join(', ')} };`) as PackedReader;
+  // One object with null in every packed field generalises the literal's fields to tagged (kinds
+  // decode null harmlessly: b → false, o → null, c → "\0"); its result is dropped.
+  if (extra.taggedFields) reader(new Array(group.names.length).fill(null) as unknown as Float64Array, 0);
+  return reader;
 }

@@ -22,8 +22,10 @@ function processReaders(): ProcessReaders {
   return (readers = {
     // comm is placed in the row's literal: set afterwards, it cost every row a map transition and
     // an out-of-object property store (one more allocation per process for the scavenger).
-    row: compileReader(row, 'process row', { after: ['comm'] }),
-    io: compileReader(io, 'process io'),
+    // Tagged fields: a row's small integers are stored unboxed (see compileReader), so 5,000 rows
+    // are ~1.5 MB instead of ~3.5 MB for the scavenger to copy while a scan is being decoded.
+    row: compileReader(row, 'process row', { after: ['comm'], taggedFields: true }),
+    io: compileReader(io, 'process io', { taggedFields: true }),
     rowFields: row.names.length,
     ioFields: io.names.length,
   });
