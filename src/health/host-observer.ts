@@ -32,6 +32,12 @@ export interface RecentCpu {
   busy_last_60s?: { mean: number | null; p95: number | null; max: number | null; samples: number };
 }
 
+/** Whether a check names any limit of its own. */
+function hasOverrides(t: Partial<Thresholds>): boolean {
+  for (const k in t) if ((t as Record<string, unknown>)[k] !== undefined) return true;
+  return false;
+}
+
 export class HostObserver {
   private hostReader: NativeHostReader | undefined;
   private readonly watchedCgroup: WatchedCgroupResolver;
@@ -43,6 +49,8 @@ export class HostObserver {
   private readonly cpuWindow = new Reused<ReturnType<BackgroundReadings['window']> | null>();
   private lastOomKills: number | null = null;
   private lastHost: HostSample | null = null;
+  /** Monotonic ms of the last read of the sampler's new readings (by the timer or a check). */
+  private lastFeedAt = -Infinity;
 
   constructor(
     private readonly config: OvernightConfig,
@@ -72,6 +80,7 @@ export class HostObserver {
   stopReading(): void {
     this.sampler = undefined;
     this.maxAgeMs = 0;
+    this.lastFeedAt = -Infinity;
     this.quickHost.invalidate();
     this.cpuWindow.invalidate();
   }
@@ -98,6 +107,7 @@ export class HostObserver {
   feedFromSampler(th: Required<Thresholds> = this.thresholds()): boolean {
     if (!this.sampler) return false;
     const b = this.sampler.read();
+    this.lastFeedAt = monotonicNowMs();
     if (!b.count) return true;
     this.cpuWindow.invalidate();
     feedReadings(b, this.tracker, th, {
@@ -145,8 +155,13 @@ export class HostObserver {
     const mem = memoryStatus(sample);
     const memDetail = mem.effective ? `memory (${mem.effective.source})` : undefined;
     // Sustain windows run over the background sampler's readings when it runs: a check adds no
-    // reading of its own (its CPU figure covers only the time since the previous check).
-    if (this.feedFromSampler(th)) {
+    // reading of its own (its CPU figure covers only the time since the previous check). The
+    // monitor's timer feeds them every tick, so a quick check with the configuration's limits
+    // reads the sampler only when nothing did for `reuseMs` (each read makes a batch of typed
+    // arrays: at hundreds of checks a second, most of them empty). A check with its own limits
+    // feeds what is new under those limits, as before.
+    const fedRecently = reuseMs > 0 && !hasOverrides(t) && monotonicNowMs() - this.lastFeedAt <= reuseMs;
+    if (fedRecently || this.feedFromSampler(th)) {
       add(this.tracker.current('memory', th.memory, 'fraction', memDetail));
       add(this.tracker.current('cpu', th.cpu, 'fraction'));
       add(this.tracker.current('memoryPressure', th.memoryPressure, 'percent'));
