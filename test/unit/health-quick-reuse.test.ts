@@ -179,7 +179,7 @@ function queuedReadings(): BackgroundReadings & { reads: number; push: (usedFrac
         timestamps: Float64Array.from(q.map((x) => x.t)),
         values,
         lost: 0,
-        column: (n: string) => Float64Array.from(q.map((_, i) => values[i * 2 + channels.indexOf(n)]!)),
+        column: (n: string) => Float64Array.from(q.map((_, i) => values[i * 2 + channels.indexOf(n)])),
       };
     },
     window: () => ({ count: 0, signals: {} }),
@@ -233,7 +233,9 @@ describe("quick checks leave the background readings to the monitor's timer for 
 });
 
 describe("quick checks reuse the watch's suspects for one tick", () => {
-  it('asks the watch at most once per tick for quick checks, every time for full ones, and sees a new suspect after a tick', async () => {
+  const name =
+    'asks the watch at most once per tick for quick checks, every time for full ones; a tick later, quick sees';
+  it(`${name} a new suspect`, async () => {
     const asked = { leaks: 0, hangs: 0 };
     let leaks: {
       pid: number;
