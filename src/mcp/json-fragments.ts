@@ -86,7 +86,8 @@ function fragment(value: unknown, depth: number): Fragment | undefined {
 
 function deeplyFrozen(value: object): boolean {
   if (!Object.isFrozen(value)) return false;
-  for (const v of Object.values(value)) if (v !== null && typeof v === 'object' && !deeplyFrozen(v)) return false;
+  for (const v of Object.values(value) as unknown[])
+    if (v !== null && typeof v === 'object' && !deeplyFrozen(v)) return false;
   return true;
 }
 

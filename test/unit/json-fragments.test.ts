@@ -70,7 +70,7 @@ describe('jsonWithEscape', () => {
       const line = lineWithNotedJson(msg);
       expect(line).toBe(
         `${JSON.stringify({ jsonrpc: '2.0', id, result: { content: msg.result.content } }).slice(0, -2)},` +
-          `"structuredContent":${r.content[0]!.text}}}\n`,
+          `"structuredContent":${r.content[0].text}}}\n`,
       );
       expect(JSON.parse(line!)).toEqual(JSON.parse(JSON.stringify(msg)));
     }
