@@ -18,70 +18,96 @@ interface Fragment {
 
 /** Frozen objects' JSON, by identity (collected with them). */
 const frozenJson = new WeakMap<object, Fragment>();
-/** Member names seen, with their JSON and escape (tool results use a few dozen names). */
+/** Member names seen, as written before a value (`"name":` and its escape); tool results use a few dozen. */
 const names = new Map<string, Fragment>();
 const MAX_NAMES = 4096;
 
-/** How deep unfrozen objects are walked looking for frozen parts; below that, JSON.stringify as a whole. */
-const WALK_DEPTH = 3;
+/**
+ * How deep unfrozen objects are walked looking for frozen parts (a report and its metrics); below
+ * that, JSON.stringify as a whole.
+ */
+const WALK_DEPTH = 2;
 
 const escapeJson = (json: string) => JSON.stringify(json).slice(1, -1);
 
-function leaf(value: unknown): Fragment | undefined {
-  const json = JSON.stringify(value) as string | undefined;
-  return json === undefined ? undefined : { json, escaped: escapeJson(json) };
+/** The text being written: both forms grow together (V8 ropes make the appends cheap). */
+let json = '';
+let escaped = '';
+
+/** Appends text that is the same in both forms (punctuation, numbers). */
+function append(same: string): void {
+  json += same;
+  escaped += same;
 }
 
-function nameFragment(k: string): Fragment {
+/** Appends JSON.stringify(value); false where JSON.stringify would leave a member out. */
+function writeLeaf(value: unknown): boolean {
+  const j = JSON.stringify(value) as string | undefined;
+  if (j === undefined) return false;
+  json += j;
+  // Numbers, booleans and null escape to themselves.
+  escaped += typeof value === 'number' || typeof value === 'boolean' || value === null ? j : escapeJson(j);
+  return true;
+}
+
+function memberName(k: string): Fragment {
   let f = names.get(k);
   if (f === undefined) {
-    f = leaf(k)!;
+    const j = `${JSON.stringify(k)}:`;
+    f = { json: j, escaped: escapeJson(j) };
     if (names.size < MAX_NAMES) names.set(k, f);
   }
   return f;
 }
 
-/** The fragment of `value`, or undefined where JSON.stringify would leave the member out. */
-function fragment(value: unknown, depth: number): Fragment | undefined {
-  if (value === null || typeof value !== 'object') return leaf(value);
+/** Appends the JSON of `value`; false where JSON.stringify would leave the member out. */
+function write(value: unknown, depth: number): boolean {
+  if (value === null || typeof value !== 'object') return writeLeaf(value);
   const kept = frozenJson.get(value);
-  if (kept !== undefined) return kept;
-  if (typeof (value as { toJSON?: unknown }).toJSON === 'function') return leaf(value);
+  if (kept !== undefined) {
+    json += kept.json;
+    escaped += kept.escaped;
+    return true;
+  }
+  if (typeof (value as { toJSON?: unknown }).toJSON === 'function') return writeLeaf(value);
   const frozen = Object.isFrozen(value);
-  if (!frozen && depth <= 0) return leaf(value);
-  let json: string;
-  let escaped: string;
+  if (!frozen && depth <= 0) return writeLeaf(value);
+  // A frozen part is written on its own, then kept and appended.
+  const outer = frozen ? [json, escaped] : null;
+  if (outer) json = escaped = '';
   if (Array.isArray(value)) {
-    json = '[';
-    escaped = '[';
+    json += '[';
+    escaped += '[';
     for (let i = 0; i < value.length; i++) {
-      const f = fragment(value[i], depth - 1);
-      const sep = i ? ',' : '';
-      json += sep + (f ? f.json : 'null');
-      escaped += sep + (f ? f.escaped : 'null');
+      if (i) append(',');
+      if (!write(value[i], depth - 1)) append('null');
     }
     json += ']';
     escaped += ']';
   } else {
-    json = '{';
-    escaped = '{';
+    json += '{';
+    escaped += '{';
     let first = true;
     for (const k of Object.keys(value)) {
-      const f = fragment((value as Record<string, unknown>)[k], depth - 1);
-      if (f === undefined) continue;
-      const n = nameFragment(k);
-      const sep = first ? '' : ',';
-      json += `${sep}${n.json}:${f.json}`;
-      escaped += `${sep}${n.escaped}:${f.escaped}`;
+      const v = (value as Record<string, unknown>)[k];
+      if (v === undefined || typeof v === 'function' || typeof v === 'symbol') continue;
+      if (!first) append(',');
+      const n = memberName(k);
+      json += n.json;
+      escaped += n.escaped;
+      write(v, depth - 1);
       first = false;
     }
     json += '}';
     escaped += '}';
   }
-  const out = { json, escaped };
-  // Kept only when nothing inside can change either (Object.freeze is shallow).
-  if (frozen && deeplyFrozen(value)) frozenJson.set(value, out);
-  return out;
+  if (outer) {
+    // Kept only when nothing inside can change either (Object.freeze is shallow).
+    if (deeplyFrozen(value)) frozenJson.set(value, { json, escaped });
+    json = outer[0]! + json;
+    escaped = outer[1]! + escaped;
+  }
+  return true;
 }
 
 function deeplyFrozen(value: object): boolean {
@@ -96,5 +122,9 @@ function deeplyFrozen(value: object): boolean {
  * the quotes), reusing what frozen parts of `value` serialised to before.
  */
 export function jsonWithEscape(value: object): Fragment {
-  return fragment(value, WALK_DEPTH) ?? { json: 'null', escaped: 'null' };
+  json = escaped = '';
+  if (!write(value, WALK_DEPTH)) return { json: 'null', escaped: 'null' };
+  const out = { json, escaped };
+  json = escaped = '';
+  return out;
 }

@@ -15,7 +15,16 @@
  * block's text, and the copy accepted when its members are the noted object's, in order. Bounded:
  * a result that is never sent (a cancelled call) is forgotten after MAX_NOTED newer ones.
  */
-const noted = new Map<string, { structured: object; escaped: string | undefined }>();
+interface Noted {
+  text: string;
+  structured: object;
+  escaped: string | undefined;
+}
+/**
+ * Newest last. Searched by identity of the text (the SDK passes ok()'s own string along), so a
+ * 2 KB text is never hashed as a Map key would be; a few entries at most are ever pending.
+ */
+const noted: Noted[] = [];
 const MAX_NOTED = 32;
 
 /**
@@ -23,9 +32,14 @@ const MAX_NOTED = 32;
  * given, is JSON.stringify(text) without its quotes (json-fragments.ts makes both at once).
  */
 export function noteResultJson(structured: object, text: string, escaped?: string): void {
-  noted.delete(text);
-  noted.set(text, { structured, escaped });
-  if (noted.size > MAX_NOTED) noted.delete(noted.keys().next().value!);
+  noted.push({ text, structured, escaped });
+  if (noted.length > MAX_NOTED) noted.shift();
+}
+
+/** Takes the newest note for `text` (equal strings compare by identity first, so this is cheap). */
+function takeNote(text: string): Noted | undefined {
+  for (let i = noted.length - 1; i >= 0; i--) if (noted[i]!.text === text) return noted.splice(i, 1)[0];
+  return undefined;
 }
 
 /** Whether `result` is exactly `{ content: [{ type: 'text', text }], structuredContent }`, in that order. */
@@ -71,10 +85,13 @@ export function lineWithNotedJson(message: unknown): string | undefined {
   if (sc === null || typeof sc !== 'object' || !Array.isArray(result.content)) return undefined;
   const text = (result.content[0] as { text?: unknown } | undefined)?.text;
   if (typeof text !== 'string') return undefined;
-  const kept = noted.get(text);
+  const kept = takeNote(text);
   // Found by its text and holding the same members: both copies on the wire are one JSON.
-  if (kept === undefined || !sameMembers(sc, kept.structured)) return undefined;
-  noted.delete(text);
+  if (kept === undefined) return undefined;
+  if (!sameMembers(sc, kept.structured)) {
+    noted.push(kept); // not this message's: left for the one it belongs to
+    return undefined;
+  }
   const head = JSON.stringify(envelope); // {"jsonrpc":"2.0","id":7}
   const open = head.length > 2 ? `${head.slice(0, -1)},` : '{';
   // The usual result, with the text's escape made alongside it: what JSON.stringify would write.
