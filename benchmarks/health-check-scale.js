@@ -181,8 +181,9 @@ export async function run({
       notes: [
         `${calls} calls took ${growSec.toFixed(1)} s; the bare server registers one tool with an empty input ` +
           `schema and does no work`,
-        'quick reuses the host reading, the event-history verdict and the sampler 60 s window for one sampler ' +
-          'tick (sampleIntervalMs, at most 1 s); full checks read afresh',
+        'quick reuses the host reading, the event-history verdict, the watch suspects and the sampler 60 s window ' +
+          'for one sampler tick (sampleIntervalMs, at most 1 s), and leaves the sampler readings to the ' +
+          "monitor's timer for that tick; full checks read afresh",
         'the kernel log is off in the server configuration (a shared test machine ring holds other tests ' +
           'injected Xid lines)',
         "CPU per call: the server's main thread (where the SDK, the tool and its validation run; the sampler " +
