@@ -10,6 +10,8 @@
 //  4. where a round trip's time goes: the CPU each side spends per call (the server's main thread, from
 //     /proc/<pid>/schedstat; the client's whole process, from process.cpuUsage()), quick vs ping, in
 //     interleaved rounds. What is left of the wall time is the two wake-ups across the pipes.
+// BENCH_HC_BASELINE=<dir>: also runs `<dir>/bin/overnight.js serve` (a scratch copy of an earlier
+// build, never a committed one) as a third case in the same ABAB rounds, for before/after figures.
 // The server runs with the kernel log off: on a shared test machine the ring holds the Xid lines
 // other tests inject, and every report would then carry (and this benchmark measure) that history.
 import { Client } from '@modelcontextprotocol/client';
@@ -59,6 +61,21 @@ export async function run({
     OVERNIGHT_NVML_LIBRARY: process.env.OVERNIGHT_NVML_LIBRARY ?? '',
   });
   const bareSide = await connect([path.join(benchDir, 'fixtures/bare-sdk-server.js')]);
+  const baselineDir = process.env.BENCH_HC_BASELINE;
+  // Its own state directory: two servers never share one store.
+  const baselineConfig = path.join(dir, 'baseline.json');
+  writeFileSync(
+    baselineConfig,
+    JSON.stringify({ stateDir: path.join(dir, 'baseline-state'), kernelLog: { enabled: false } }),
+  );
+  const baseSide = baselineDir
+    ? await connect([path.join(path.resolve(baselineDir), 'bin/overnight.js'), 'serve', '--config', baselineConfig], {
+        OVERNIGHT_NVML_LIBRARY: process.env.OVERNIGHT_NVML_LIBRARY ?? '',
+      })
+    : null;
+  const baseline = baseSide
+    ? () => baseSide.client.callTool({ name: 'healthCheck', arguments: { checkType: 'quick' } })
+    : null;
   const ours = oursSide.client;
   const bare = bareSide.client;
   const quick = () => ours.callTool({ name: 'healthCheck', arguments: { checkType: 'quick' } });
@@ -76,17 +93,23 @@ export async function run({
     }
     loadGrowth.after = loadAverage();
     const growSec = (Date.now() - t0) / 1000;
+    // The baseline server gets the same history (and JIT warm-up) before the rounds compare them.
+    if (baseline) for (let i = 0; i < calls; i++) await baseline();
     const early = median(server.subarray(100, 200));
     const late = median(server.subarray(calls - 100));
     const growth = late / early;
 
     // 2. Round trips, ABAB: quick and the bare server's ping alternate round by round.
-    const rt = await interleave({ quick, ping }, { rounds, perRound, warmup: 50 });
+    const rt = await interleave({ quick, ping, ...(baseline ? { baseline } : {}) }, { rounds, perRound, warmup: 50 });
     const ratio = rt.quick.medianUs / rt.ping.medianUs;
 
     // 4. CPU per call on each side, quick vs ping, interleaved round by round.
     const cpu = await interleaveRounds(
-      { quick: () => cpuPerCall(oursSide.pid, quick, cpuCalls), ping: () => cpuPerCall(bareSide.pid, ping, cpuCalls) },
+      {
+        quick: () => cpuPerCall(oursSide.pid, quick, cpuCalls),
+        ping: () => cpuPerCall(bareSide.pid, ping, cpuCalls),
+        ...(baseline ? { baseline: () => cpuPerCall(baseSide.pid, baseline, cpuCalls) } : {}),
+      },
       { rounds: cpuRounds },
     );
     const cpuRow = (what, field) => [
@@ -127,6 +150,26 @@ export async function run({
         ],
         cpuRow("CPU per call, server's main thread", 'serverUs'),
         cpuRow('CPU per call, client process', 'clientUs'),
+        ...(baseline
+          ? [
+              [
+                `baseline (${baselineDir}) quick round trip vs bare \`ping\`, same ABAB rounds (quick / baseline)`,
+                fmtUs(rt.quick.medianUs),
+                fmtUs(rt.baseline.medianUs),
+                `${(rt.quick.medianUs / rt.baseline.medianUs).toFixed(2)}× (baseline ` +
+                  `${(rt.baseline.medianUs / rt.ping.medianUs).toFixed(2)}× ping)`,
+                loadColumn(rt.load),
+              ],
+              [
+                "baseline: CPU per call, server's main thread (quick / baseline)",
+                fmtUs(cpu.quick.serverUs),
+                fmtUs(cpu.baseline.serverUs),
+                `${(cpu.quick.serverUs / cpu.baseline.serverUs).toFixed(2)}× ` +
+                  `(${fmtUs(cpu.quick.serverUs - cpu.baseline.serverUs)})`,
+                loadColumn(cpu.load),
+              ],
+            ]
+          : []),
         [
           `largest sample_age_ms over the ${calls} quick calls (host reading reused for one sampler tick)`,
           `${maxAgeMs.toFixed(1)} ms`,
@@ -138,8 +181,9 @@ export async function run({
       notes: [
         `${calls} calls took ${growSec.toFixed(1)} s; the bare server registers one tool with an empty input ` +
           `schema and does no work`,
-        'quick reuses the host reading, the event-history verdict and the sampler 60 s window for one sampler ' +
-          'tick (sampleIntervalMs, at most 1 s); full checks read afresh',
+        'quick reuses the host reading, the event-history verdict, the watch suspects and the sampler 60 s window ' +
+          'for one sampler tick (sampleIntervalMs, at most 1 s), and leaves the sampler readings to the ' +
+          "monitor's timer for that tick; full checks read afresh",
         'the kernel log is off in the server configuration (a shared test machine ring holds other tests ' +
           'injected Xid lines)',
         "CPU per call: the server's main thread (where the SDK, the tool and its validation run; the sampler " +
@@ -181,10 +225,22 @@ export async function run({
         ping: { server: cpu.ping.serverUs, client: cpu.ping.clientUs, wall: cpu.ping.wallUs },
       },
       maxSampleAgeMs: maxAgeMs,
+      ...(baseline
+        ? {
+            baseline: {
+              dir: baselineDir,
+              quickUs: rt.baseline.medianUs,
+              roundTripRatio: rt.baseline.medianUs / rt.ping.medianUs,
+              rounds: rt.baseline.roundMedians,
+              serverCpuUs: cpu.baseline.serverUs,
+            },
+          }
+        : {}),
     };
   } finally {
     await ours.close();
     await bare.close();
+    await baseSide?.client.close();
     rmSync(dir, { recursive: true, force: true });
   }
 }

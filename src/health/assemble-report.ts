@@ -12,17 +12,11 @@ import type { GpuHealth } from './gpu-health.js';
 import type { RecentCpu } from './host-observer.js';
 import type { LatencySummary } from './latency-window.js';
 import { memoryStallRecommendation, type MemoryStallReading } from './memory-stall.js';
-import {
-  cgroupStatus,
-  cpuStatus,
-  diskStatus,
-  pressureStatus,
-  type MemoryStatus,
-  type topProcesses,
-} from './metrics.js';
+import type { MemoryStatus, topProcesses } from './metrics.js';
 import { recommendations } from './recommendations.js';
 import type { CheckType, CriticalFault, HealthReport, HealthStatus, RecoveryStatusMetric } from './report.js';
 import type { HangSuspect, LeakSuspect, NodeEventAssessment, StalledTask } from './sources.js';
+import { deepFreeze, sectionsOf, type SampleSections } from './sample-sections.js';
 import { latencyMetrics } from './status.js';
 import type { Breach } from './thresholds.js';
 
@@ -67,7 +61,35 @@ function addEventFaults(faults: CriticalFault[], events: NodeEventAssessment | n
   });
 }
 
-function eventsSection(events: NodeEventAssessment, full: boolean): NonNullable<HealthReport['metrics']['events']> {
+type EventsSection = NonNullable<HealthReport['metrics']['events']>;
+
+/**
+ * A quick check's events section, made once per verdict (a quick check reuses the verdict for a
+ * tick) and frozen, from copies: the verdict's own arrays stay the event engine's.
+ */
+const quickEvents = new WeakMap<NodeEventAssessment, EventsSection>();
+
+function eventsSection(events: NodeEventAssessment, full: boolean): EventsSection {
+  if (full) return eventsSectionOf(events, true);
+  let out = quickEvents.get(events);
+  if (out === undefined) {
+    out = deepFreeze(structuredClone(eventsSectionOf(events, false)));
+    quickEvents.set(events, out);
+  }
+  return out;
+}
+
+/** The CPU section: the sample's with the sampler's last minute; one frozen object while both are the same. */
+let lastCpu: { base: SampleSections['cpu']; recent: RecentCpu; out: HealthReport['metrics']['cpu'] } | undefined;
+function cpuSection(base: SampleSections['cpu'], recent: RecentCpu): HealthReport['metrics']['cpu'] {
+  if (lastCpu?.base === base && lastCpu.recent === recent) return lastCpu.out;
+  const out = { ...base, ...recent };
+  // Frozen (and kept) only when both halves are: recentCpu() freezes what it reuses.
+  if (Object.isFrozen(recent)) lastCpu = { base, recent, out: deepFreeze(out) };
+  return out;
+}
+
+function eventsSectionOf(events: NodeEventAssessment, full: boolean): EventsSection {
   return {
     critical: events.critical,
     degraded: events.degraded,
@@ -92,6 +114,7 @@ export function assembleReport(p: ReportPieces): HealthReport {
         : 'healthy';
   const nodeFindings = p.nodeChecks?.findings ?? [];
   const { leaks, hangs, stalled } = p.suspects;
+  const sections = sectionsOf(p.sample);
   return {
     status,
     check_type: p.checkType,
@@ -104,10 +127,10 @@ export function assembleReport(p: ReportPieces): HealthReport {
       memory_status: memory,
       ...latencyMetrics(p.responseWindowS, p.tools, p.probes, p.newOomKills),
       recovery_status: p.recoveryStatus,
-      cpu: { ...cpuStatus(p.sample), ...p.recentCpu },
-      pressure: { ...pressureStatus(p.sample), ...(p.memoryStalls ? { memory_stall: p.memoryStalls } : {}) },
-      cgroup: cgroupStatus(p.sample),
-      disk: diskStatus(p.sample),
+      cpu: cpuSection(sections.cpu, p.recentCpu),
+      pressure: p.memoryStalls ? { ...sections.pressure, memory_stall: p.memoryStalls } : sections.pressure,
+      cgroup: sections.cgroup,
+      disk: sections.disk,
       ...(p.processes ? { processes: p.processes } : {}),
       ...(full ? { suspects: { memory_leaks: leaks, hangs, stalled_tasks: stalled } } : {}),
       ...(events ? { events: eventsSection(events, full) } : {}),

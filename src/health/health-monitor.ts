@@ -183,7 +183,8 @@ export class HealthMonitor {
 
     // perCpu even for quick: the CPU count (and load per CPU) comes from the per-CPU lines.
     const reuseMs = full ? 0 : this.host.quickMaxAgeMs;
-    const host = this.host.observe(th, { perCpu: true, paths: this.config.paths, psi: true }, reuseMs);
+    // The check's own limits (not `th`): the host observer tells them from the configuration's.
+    const host = this.host.observe(thresholds ?? {}, { perCpu: true, paths: this.config.paths, psi: true }, reuseMs);
     const { memory, breaches } = host;
     const memoryStalls = this.memoryStallSource?.memoryStalls() ?? null;
     const stalls = judgeMemoryStalls(memoryStalls ?? [], this.tracker, th);
@@ -201,7 +202,7 @@ export class HealthMonitor {
     const tools = this.toolCalls.summary();
     const probes = this.probes.summaries();
     breaches.push(...latencyBreaches(this.tracker, th, tools, probes));
-    const suspects = { ...this.inputs.suspects(), stalled: this.inputs.stalledTasks(reuseMs) };
+    const suspects = { ...this.inputs.suspects(reuseMs), stalled: this.inputs.stalledTasks(reuseMs) };
     const recoveries = this.inputs.recoveries(reuseMs);
     const newOomKills = this.host.newOomKills(memory);
 

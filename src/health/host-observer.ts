@@ -11,7 +11,8 @@ import type { HostSample, HostSampleOptions, NativeHostReader } from '../native.
 import { monotonicNowMs, type Clock } from '../util/clock.js';
 import { round } from '../util/stats.js';
 import { WatchedCgroupResolver } from './watched-cgroup.js';
-import { diskStatus, memoryStatus, type MemoryStatus } from './metrics.js';
+import type { MemoryStatus } from './metrics.js';
+import { deepFreeze, sectionsOf } from './sample-sections.js';
 import type { Breach, ThresholdTracker } from './thresholds.js';
 import { feedReadings } from './feed.js';
 import { Reused } from './quick-cache.js';
@@ -32,6 +33,12 @@ export interface RecentCpu {
   busy_last_60s?: { mean: number | null; p95: number | null; max: number | null; samples: number };
 }
 
+/** Whether a check names any limit of its own. */
+function hasOverrides(t: Partial<Thresholds>): boolean {
+  for (const k in t) if ((t as Record<string, unknown>)[k] !== undefined) return true;
+  return false;
+}
+
 export class HostObserver {
   private hostReader: NativeHostReader | undefined;
   private readonly watchedCgroup: WatchedCgroupResolver;
@@ -43,6 +50,12 @@ export class HostObserver {
   private readonly cpuWindow = new Reused<ReturnType<BackgroundReadings['window']> | null>();
   private lastOomKills: number | null = null;
   private lastHost: HostSample | null = null;
+  /** Monotonic ms of the last read of the sampler's new readings (by the timer or a check). */
+  private lastFeedAt = -Infinity;
+  /** The configuration's thresholds, merged once (the configuration does not change under a running monitor). */
+  private configured: Required<Thresholds> | undefined;
+  /** recentCpu()'s answer for the window it was made from: the same frozen object while the window is. */
+  private recent: { from: unknown; out: RecentCpu } | undefined;
 
   constructor(
     private readonly config: OvernightConfig,
@@ -72,6 +85,7 @@ export class HostObserver {
   stopReading(): void {
     this.sampler = undefined;
     this.maxAgeMs = 0;
+    this.lastFeedAt = -Infinity;
     this.quickHost.invalidate();
     this.cpuWindow.invalidate();
   }
@@ -81,8 +95,16 @@ export class HostObserver {
     return this.maxAgeMs;
   }
 
-  /** The configuration's thresholds with a check's overrides on top. */
+  /**
+   * The configuration's thresholds with a check's overrides on top. Without overrides, the same
+   * frozen object every time (every report carries it; its JSON is kept, see sample-sections.ts).
+   */
   thresholds(overrides?: Partial<Thresholds>): Required<Thresholds> {
+    if (!overrides || !hasOverrides(overrides)) return (this.configured ??= deepFreeze(this.merged()));
+    return this.merged(overrides);
+  }
+
+  private merged(overrides?: Partial<Thresholds>): Required<Thresholds> {
     const out = { ...DEFAULT_THRESHOLDS } as Required<Thresholds>;
     for (const src of [this.config.thresholds, overrides ?? {}]) {
       for (const [k, v] of Object.entries(src)) if (v !== undefined) (out as Record<string, number>)[k] = v;
@@ -98,6 +120,7 @@ export class HostObserver {
   feedFromSampler(th: Required<Thresholds> = this.thresholds()): boolean {
     if (!this.sampler) return false;
     const b = this.sampler.read();
+    this.lastFeedAt = monotonicNowMs();
     if (!b.count) return true;
     this.cpuWindow.invalidate();
     feedReadings(b, this.tracker, th, {
@@ -142,11 +165,17 @@ export class HostObserver {
     this.lastHost = sample;
     const breaches: Breach[] = [];
     const add = (b: Breach | null) => b && breaches.push(b);
-    const mem = memoryStatus(sample);
+    const sections = sectionsOf(sample);
+    const mem = sections.memory;
     const memDetail = mem.effective ? `memory (${mem.effective.source})` : undefined;
     // Sustain windows run over the background sampler's readings when it runs: a check adds no
-    // reading of its own (its CPU figure covers only the time since the previous check).
-    if (this.feedFromSampler(th)) {
+    // reading of its own (its CPU figure covers only the time since the previous check). The
+    // monitor's timer feeds them every tick, so a quick check with the configuration's limits
+    // reads the sampler only when nothing did for `reuseMs` (each read makes a batch of typed
+    // arrays: at hundreds of checks a second, most of them empty). A check with its own limits
+    // feeds what is new under those limits, as before.
+    const fedRecently = reuseMs > 0 && !hasOverrides(t) && monotonicNowMs() - this.lastFeedAt <= reuseMs;
+    if (fedRecently || this.feedFromSampler(th)) {
       add(this.tracker.current('memory', th.memory, 'fraction', memDetail));
       add(this.tracker.current('cpu', th.cpu, 'fraction'));
       add(this.tracker.current('memoryPressure', th.memoryPressure, 'percent'));
@@ -164,7 +193,7 @@ export class HostObserver {
     // A busy CPU is the normal state of a compute node: informational unless PSI says work waits for a CPU.
     const cpu = breaches.find((b) => b.metric === 'cpu');
     if (cpu && !breaches.some((b) => b.metric === 'cpuPressure')) cpu.informational = true;
-    for (const d of diskStatus(sample)) {
+    for (const d of sections.disk) {
       if ('error' in d) continue;
       add(
         this.tracker.observeLevel(
@@ -207,6 +236,13 @@ export class HostObserver {
   /** CPU busy over the last minute from the background sampler, when it runs. */
   recentCpu(): RecentCpu {
     const w = this.cpuWindow.get(this.maxAgeMs, () => this.recentWindow(60_000)).value;
+    if (this.recent && this.recent.from === w && w !== null) return this.recent.out;
+    const out = deepFreeze(this.recentCpuOf(w));
+    this.recent = { from: w, out };
+    return out;
+  }
+
+  private recentCpuOf(w: ReturnType<BackgroundReadings['window']> | null): RecentCpu {
     const b = w?.signals.cpu_busy;
     return b
       ? {

@@ -9,7 +9,7 @@
  * slowed down as the night went on). Percentiles are exact to 2 significant digits (±1 %), and a
  * call leaves the window within one bucket (windowMs / BUCKETS) of windowMs.
  */
-import type { Histogram } from 'hdr-histogram-js';
+import type { JsHistogram } from 'hdr-histogram-js/dist/JsHistogram.js';
 // The one class `build({ bitBucketSize: 32, useWebAssembly: false })` returns, imported on its own: the
 // package's entry also loads its WebAssembly build (a base64 module, pako, the AssemblyScript loader),
 // 13 MB of RSS in every serve and monitor process for code that is never run.
@@ -30,12 +30,15 @@ export interface LatencySummary {
 }
 
 const BUCKETS = 30;
+const SUMMARY_PERCENTILES = [50, 95, 99] as const;
 /** Latencies are recorded in microseconds, from 1 µs to one hour (longer ones count as one hour). */
 const MAX_US = 3600e6;
 
 const { default: Int32Histogram } = createRequire(import.meta.url)(
   'hdr-histogram-js/dist/Int32Histogram.js',
 ) as typeof int32;
+
+type Histogram = JsHistogram;
 
 function histogram(): Histogram {
   const h = new Int32Histogram(1, MAX_US, 2);
@@ -95,14 +98,15 @@ export class LatencyWindow {
   summary(): LatencySummary {
     this.expire(this.clock.now());
     const n = this.count;
-    const pct = (p: number) => (n ? round(this.total.getValueAtPercentile(p) / 1000, 2) : null);
+    const [p50, p95, p99] = valuesAtPercentiles(this.total, SUMMARY_PERCENTILES);
+    const ms = (us: number) => (n ? round(us / 1000, 2) : null);
     return {
       count: n,
       errors: this.errors,
       errorRate: n ? round(this.errors / n, 4) : null,
-      p50Ms: pct(50),
-      p95Ms: pct(95),
-      p99Ms: pct(99),
+      p50Ms: ms(p50!),
+      p95Ms: ms(p95!),
+      p99Ms: ms(p99!),
       ...(this.errors && this.lastError ? { lastError: this.lastError } : {}),
     };
   }
@@ -120,4 +124,28 @@ export class LatencyWindow {
     }
     if (this.count === 0) this.total.reset();
   }
+}
+
+/** hdr-histogram-js's ulp(): the count rounding below must be the library's, bit for bit. */
+const ulp = (x: number) => Math.pow(2, Math.floor(Math.log2(x)) - 52);
+
+/**
+ * The values `h.getValueAtPercentile(p)` gives for each of `percentiles` (ascending, each in
+ * (0, 100]), in one walk of the counts: the library walks them from the start once per percentile,
+ * and a healthCheck asks for three on every call. Same count rounding, same equivalent value.
+ */
+export function valuesAtPercentiles(h: JsHistogram, percentiles: readonly number[]): number[] {
+  const total = h.totalCount;
+  const wanted = percentiles.map((p) => {
+    const fp = (Math.min(p, 100) / 100) * total;
+    return Math.max(Math.ceil(fp - ulp(fp)), 1);
+  });
+  const out = percentiles.map(() => 0);
+  let j = 0;
+  let seen = 0;
+  for (let i = 0; i < h.countsArrayLength && j < wanted.length; i++) {
+    seen += h.getCountAtIndex(i);
+    while (j < wanted.length && seen >= wanted[j]!) out[j++] = h.highestEquivalentValue(h.valueFromIndex(i));
+  }
+  return out;
 }

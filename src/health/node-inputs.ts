@@ -32,6 +32,7 @@ export class NodeInputs {
   private readonly quickEvents = new Reused<NodeEventAssessment | null>();
   private readonly quickTasks = new Reused<StalledTask[]>();
   private readonly quickJournal = new Reused<Journal | null>();
+  private readonly quickSuspects = new Reused<{ leaks: LeakSuspect[]; hangs: HangSuspect[] }>();
 
   constructor(
     private readonly clock: Clock,
@@ -43,13 +44,19 @@ export class NodeInputs {
     this.quickEvents.invalidate();
     this.quickTasks.invalidate();
     this.quickJournal.invalidate();
+    this.quickSuspects.invalidate();
   }
 
-  suspects(): { leaks: LeakSuspect[]; hangs: HangSuspect[] } {
-    return {
+  /**
+   * The watch's leak and hang suspects. A quick check only counts them (for its status), and the
+   * watch's verdicts move at its own scans: it reuses them for one tick (`reuseMs`) as it does the
+   * store's answers; full checks, which list them, ask afresh.
+   */
+  suspects(reuseMs: number): { leaks: LeakSuspect[]; hangs: HangSuspect[] } {
+    return this.quickSuspects.get(reuseMs, () => ({
       leaks: this.sources.suspects?.leakSuspects() ?? [],
       hangs: this.sources.suspects?.hangSuspects() ?? [],
-    };
+    })).value;
   }
 
   stalledTasks(reuseMs: number): StalledTask[] {

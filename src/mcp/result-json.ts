@@ -15,14 +15,42 @@
  * block's text, and the copy accepted when its members are the noted object's, in order. Bounded:
  * a result that is never sent (a cancelled call) is forgotten after MAX_NOTED newer ones.
  */
-const noted = new Map<string, object>();
+interface Noted {
+  text: string;
+  structured: object;
+  escaped: string | undefined;
+}
+/**
+ * Newest last. Searched by identity of the text (the SDK passes ok()'s own string along), so a
+ * 2 KB text is never hashed as a Map key would be; a few entries at most are ever pending.
+ */
+const noted: Noted[] = [];
 const MAX_NOTED = 32;
 
-/** Notes that `text` is JSON.stringify(structured), made when the result was built. */
-export function noteResultJson(structured: object, text: string): void {
-  noted.delete(text);
-  noted.set(text, structured);
-  if (noted.size > MAX_NOTED) noted.delete(noted.keys().next().value!);
+/**
+ * Notes that `text` is JSON.stringify(structured), made when the result was built; `escaped`, when
+ * given, is JSON.stringify(text) without its quotes (json-fragments.ts makes both at once).
+ */
+export function noteResultJson(structured: object, text: string, escaped?: string): void {
+  noted.push({ text, structured, escaped });
+  if (noted.length > MAX_NOTED) noted.shift();
+}
+
+/** Takes the newest note for `text` (equal strings compare by identity first, so this is cheap). */
+function takeNote(text: string): Noted | undefined {
+  for (let i = noted.length - 1; i >= 0; i--) if (noted[i]!.text === text) return noted.splice(i, 1)[0];
+  return undefined;
+}
+
+/** Whether `result` is exactly `{ content: [{ type: 'text', text }], structuredContent }`, in that order. */
+function plainTextResult(result: ResultLike): boolean {
+  const keys = Object.keys(result);
+  if (keys.length !== 2 || keys[0] !== 'content' || keys[1] !== 'structuredContent') return false;
+  const content = result.content as unknown[];
+  if (content.length !== 1) return false;
+  const block = content[0] as Record<string, unknown>;
+  const bk = Object.keys(block);
+  return bk.length === 2 && bk[0] === 'type' && bk[1] === 'text' && block.type === 'text';
 }
 
 /** Whether `copy` has exactly `original`'s members, in the same order, holding the same values. */
@@ -57,12 +85,18 @@ export function lineWithNotedJson(message: unknown): string | undefined {
   if (sc === null || typeof sc !== 'object' || !Array.isArray(result.content)) return undefined;
   const text = (result.content[0] as { text?: unknown } | undefined)?.text;
   if (typeof text !== 'string') return undefined;
-  const original = noted.get(text);
+  const kept = takeNote(text);
   // Found by its text and holding the same members: both copies on the wire are one JSON.
-  if (original === undefined || !sameMembers(sc, original)) return undefined;
-  noted.delete(text);
+  if (kept === undefined) return undefined;
+  if (!sameMembers(sc, kept.structured)) {
+    noted.push(kept); // not this message's: left for the one it belongs to
+    return undefined;
+  }
   const head = JSON.stringify(envelope); // {"jsonrpc":"2.0","id":7}
-  const body = JSON.stringify({ ...result, structuredContent: undefined }); // {"content":[...]}, never empty
   const open = head.length > 2 ? `${head.slice(0, -1)},` : '{';
+  // The usual result, with the text's escape made alongside it: what JSON.stringify would write.
+  if (kept.escaped !== undefined && plainTextResult(result))
+    return `${open}"result":{"content":[{"type":"text","text":"${kept.escaped}"}],"structuredContent":${text}}}\n`;
+  const body = JSON.stringify({ ...result, structuredContent: undefined }); // {"content":[...]}, never empty
   return `${open}"result":${body.slice(0, -1)},"structuredContent":${text}}}\n`;
 }

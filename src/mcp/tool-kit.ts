@@ -7,6 +7,7 @@ import { setTimeout as delay } from 'node:timers/promises';
 import { z } from 'zod';
 import { capText, describeValue, didYouMean } from '../config/validation.js';
 import type { LatencyWindow } from '../health/latency-window.js';
+import { jsonWithEscape } from './json-fragments.js';
 import { noteResultJson } from './result-json.js';
 import type { ToolContext } from './server-types.js';
 
@@ -21,6 +22,16 @@ export function ok(structured: object): ToolResult {
   const text = JSON.stringify(structured);
   // The stdio transport writes this text for the object too, instead of serialising it again.
   noteResultJson(structured, text);
+  return { content: [{ type: 'text', text }], structuredContent: structured as Record<string, unknown> };
+}
+
+/**
+ * ok() for a result called hundreds of times a second whose parts are frozen between calls (a
+ * healthCheck report): those parts' JSON and the text's escape are made once (json-fragments.ts).
+ */
+export function okRepeated(structured: object): ToolResult {
+  const { json: text, escaped } = jsonWithEscape(structured);
+  noteResultJson(structured, text, escaped);
   return { content: [{ type: 'text', text }], structuredContent: structured as Record<string, unknown> };
 }
 

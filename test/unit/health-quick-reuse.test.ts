@@ -7,6 +7,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { parseConfig } from '../../src/config/load.js';
 import { HealthMonitor, type BackgroundReadings } from '../../src/health/health-monitor.js';
 import type { HostSample, NativeHostReader } from '../../src/native.js';
+import type { SampleBatch } from '../../src/sampler/sampler.js';
 import { monotonicNowMs } from '../../src/util/clock.js';
 
 function countingReader(): NativeHostReader & { reads: number; used: number } {
@@ -149,5 +150,128 @@ describe('quick checks reuse the host reading for one sampler tick', () => {
     await monitor.checkSystemHealth('full');
     expect(asked.journal).toBe(before.journal + 2);
     expect(asked.tasks).toBe(before.tasks + 2);
+  });
+});
+
+/**
+ * Background readings that count their reads and hand out what a test queued: memory readings
+ * (used fraction of 100 GiB) at the monotonic time they were queued.
+ */
+function queuedReadings(): BackgroundReadings & { reads: number; push: (usedFraction: number) => number } {
+  const GiB = 2 ** 30;
+  let queue: { t: number; used: number }[] = [];
+  const r = {
+    reads: 0,
+    push: (used: number) => {
+      const t = monotonicNowMs();
+      queue.push({ t, used });
+      return t;
+    },
+    read: (): SampleBatch => {
+      r.reads++;
+      const q = queue;
+      queue = [];
+      const channels = ['mem_used_bytes', 'mem_available_bytes'];
+      const values = Float64Array.from(q.flatMap((x) => [x.used * 100 * GiB, (1 - x.used) * 100 * GiB]));
+      return {
+        count: q.length,
+        channels,
+        timestamps: Float64Array.from(q.map((x) => x.t)),
+        values,
+        lost: 0,
+        column: (n: string) => Float64Array.from(q.map((_, i) => values[i * 2 + channels.indexOf(n)])),
+      };
+    },
+    window: () => ({ count: 0, signals: {} }),
+  };
+  return r;
+}
+
+const waitUntil = async (monoMs: number) => {
+  while (monotonicNowMs() < monoMs) await new Promise((r) => setTimeout(r, 10));
+};
+
+describe("quick checks leave the background readings to the monitor's timer for one tick", () => {
+  const config = () => parseConfig({ thresholds: { memory: 0.8 }, hysteresis: { sustainMs: 0, sustainSamples: 1 } });
+
+  it('reads them at most once per tick, and judges a new reading within one tick of its arrival', async () => {
+    const readings = queuedReadings();
+    monitor = new HealthMonitor({ config: config(), gpu: null, hostReader: countingReader(), sampler: readings });
+    const tickMs = 300;
+    monitor.start(tickMs);
+    const t0 = monotonicNowMs();
+    for (let i = 0; i < 50; i++) await monitor.checkSystemHealth('quick');
+    const ticks = Math.ceil((monotonicNowMs() - t0) / tickMs);
+    // The timer's reads and the checks' own (only when nothing read for a tick): never one per check.
+    expect(readings.reads).toBeLessThanOrEqual(2 * (1 + ticks));
+    expect(readings.reads).toBeLessThan(50);
+
+    // A reading over the limit: a tick after it arrived, whoever read last, the next quick check has judged it.
+    const at = readings.push(0.95);
+    await waitUntil(at + tickMs + 5);
+    const r = await monitor.checkSystemHealth('quick');
+    const breach = r.breached.find((b) => b.metric === 'memory');
+    expect(breach?.observed).toBeCloseTo(0.95, 5);
+    // And back under it: cleared within a tick again.
+    const back = readings.push(0.3);
+    await waitUntil(back + tickMs + 5);
+    expect((await monitor.checkSystemHealth('quick')).breached.find((b) => b.metric === 'memory')).toBeUndefined();
+  });
+
+  it('a quick check with limits of its own reads the new readings every time, judged under its limits', async () => {
+    const readings = queuedReadings();
+    monitor = new HealthMonitor({ config: config(), gpu: null, hostReader: countingReader(), sampler: readings });
+    monitor.start(60_000);
+    await monitor.checkSystemHealth('quick');
+    const before = readings.reads;
+    for (let i = 0; i < 5; i++) await monitor.checkSystemHealth('quick', { memory: 0.5 });
+    expect(readings.reads).toBeGreaterThanOrEqual(before + 5);
+    readings.push(0.6);
+    const r = await monitor.checkSystemHealth('quick', { memory: 0.5 });
+    expect(r.breached.find((b) => b.metric === 'memory')?.observed).toBeCloseTo(0.6, 5);
+  });
+});
+
+describe("quick checks reuse the watch's suspects for one tick", () => {
+  const name =
+    'asks the watch at most once per tick for quick checks, every time for full ones; a tick later, quick sees';
+  it(`${name} a new suspect`, async () => {
+    const asked = { leaks: 0, hangs: 0 };
+    let leaks: {
+      pid: number;
+      comm: string;
+      rss_bytes: number;
+      slope_bytes_per_min: number;
+      r2: number;
+      seconds_to_exhaustion: number | null;
+    }[] = [];
+    monitor = new HealthMonitor({
+      config: parseConfig({}),
+      gpu: null,
+      hostReader: countingReader(),
+      sampler: quietReadings,
+      suspects: { leakSuspects: () => (asked.leaks++, leaks), hangSuspects: () => (asked.hangs++, []) },
+    });
+    const tickMs = 300;
+    monitor.start(tickMs);
+    const t0 = monotonicNowMs();
+    for (let i = 0; i < 30; i++) expect((await monitor.checkSystemHealth('quick')).status).toBe('healthy');
+    const bound = 1 + Math.ceil((monotonicNowMs() - t0) / tickMs);
+    expect(asked.leaks).toBeLessThanOrEqual(bound);
+    expect(asked.hangs).toBeLessThanOrEqual(bound);
+    expect(asked.leaks).toBeLessThan(30);
+
+    leaks = [
+      { pid: 4242, comm: 'leaky', rss_bytes: 8e9, slope_bytes_per_min: 1e8, r2: 0.99, seconds_to_exhaustion: 600 },
+    ];
+    const changed = monotonicNowMs();
+    await waitUntil(changed + tickMs + 5);
+    // A suspect makes the node degraded: a quick check a tick later says so.
+    expect((await monitor.checkSystemHealth('quick')).status).toBe('degraded');
+    const before = asked.leaks;
+    const full = await monitor.checkSystemHealth('full');
+    await monitor.checkSystemHealth('full');
+    expect(asked.leaks).toBe(before + 2);
+    expect(full.metrics.suspects?.memory_leaks.map((l) => l.pid)).toEqual([4242]);
   });
 });

@@ -1,5 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import { LatencyWindow } from '../../src/health/latency-window.js';
+import { createRequire } from 'node:module';
+import type int32 from 'hdr-histogram-js/dist/Int32Histogram.js';
+import { LatencyWindow, valuesAtPercentiles } from '../../src/health/latency-window.js';
 import { ManualClock } from '../../src/util/clock.js';
 import { quantile } from '../../src/util/stats.js';
 
@@ -48,5 +50,38 @@ describe('LatencyWindow (time-bucketed HDR histograms)', () => {
     w.record(5, true);
     expect(w.summary().count).toBe(1);
     expect(w.summary().p50Ms).toBeCloseTo(5, 1);
+  });
+});
+
+describe('valuesAtPercentiles (one walk for the three percentiles a summary reports)', () => {
+  const { default: Int32Histogram } = createRequire(import.meta.url)(
+    'hdr-histogram-js/dist/Int32Histogram.js',
+  ) as typeof int32;
+
+  it("gives exactly the library's getValueAtPercentile for each percentile, whatever the data", () => {
+    let seed = 11;
+    const rand = () => ((seed = (seed * 1103515245 + 12345) % 2 ** 31), seed / 2 ** 31);
+    const shapes: [string, () => number][] = [
+      ['uniform', () => 1 + rand() * 5000],
+      ['long tail', () => 1 + rand() ** 6 * 3.6e9],
+      ['two modes', () => (rand() < 0.9 ? 300 + rand() * 50 : 40_000 + rand() * 1000)],
+      ['one value', () => 777],
+    ];
+    const percentiles = [0.1, 1, 25, 50, 90, 95, 99, 99.9, 100];
+    for (const [name, draw] of shapes) {
+      for (const n of [1, 2, 3, 7, 100, 1001, 20_000]) {
+        const h = new Int32Histogram(1, 3600e6, 2);
+        h.autoResize = true;
+        for (let i = 0; i < n; i++) h.recordValue(Math.round(draw()));
+        const want = percentiles.map((p) => h.getValueAtPercentile(p));
+        expect(valuesAtPercentiles(h, percentiles), `${name}, ${n} values`).toEqual(want);
+      }
+    }
+  });
+
+  it('an empty histogram gives 0 for every percentile, as the library does', () => {
+    const h = new Int32Histogram(1, 3600e6, 2);
+    expect(valuesAtPercentiles(h, [50, 95, 99])).toEqual([50, 95, 99].map((p) => h.getValueAtPercentile(p)));
+    expect(valuesAtPercentiles(h, [50, 95, 99])).toEqual([0, 0, 0]);
   });
 });

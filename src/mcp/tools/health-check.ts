@@ -3,7 +3,15 @@
  */
 import { z } from 'zod';
 import type { HealthMonitor } from '../../health/health-monitor.js';
-import { boundedNumber, enumOf, fractionArg, instrumented, ok, progressReporter, strictShape } from '../tool-kit.js';
+import {
+  boundedNumber,
+  enumOf,
+  fractionArg,
+  instrumented,
+  okRepeated,
+  progressReporter,
+  strictShape,
+} from '../tool-kit.js';
 import type { McpServerLike, ToolContext } from '../server-types.js';
 import { healthCheckOutput, healthCheckOutputSchema } from './health-check-output.js';
 
@@ -84,7 +92,7 @@ export function registerHealthCheck(server: McpServerLike, health: HealthMonitor
         ...(progress.report ? { onProgress: progress.report } : {}),
       });
       await progress.flush();
-      return ok(report);
+      return okRepeated(report);
     }),
   );
 }
