@@ -20,6 +20,7 @@
 #include "../proc/process.h"
 #include "channels.h"
 #include "meminfo_head.h"
+#include "pid_stat_head.h"
 
 namespace ovn {
 namespace ch = channel;
@@ -328,9 +329,10 @@ void Sampler::readCgroup(double* h) {
 void Sampler::samplePids(double* v, uint64_t t, double dt) {
   static const double hz = static_cast<double>(clockTicksPerSecond());
   for (size_t i = 0; i < o_.pids.size(); ++i, v += ch::pid::count) {
-    ProcessInfo p;
-    SysError e = pidStat_[i]->read(buf_);
-    if (e.ok() && parseProcStat(buf_, p) && (pidStart_[i] == 0 || p.starttime == pidStart_[i])) {
+    PidStatHead p;
+    std::string_view text;
+    SysError e = pidStat_[i]->readView(text, buf_);
+    if (e.ok() && parsePidStatHead(text, p) && (pidStart_[i] == 0 || p.starttime == pidStart_[i])) {
       uint64_t ticks = p.utime + p.stime;
       v[ch::pid::cpu_cores] = pidStart_[i] && dt > 0 ? (static_cast<double>(ticks - pidPrevTicks_[i]) / hz) / dt : NAN;
       v[ch::pid::rss_bytes] = static_cast<double>(p.rss);
