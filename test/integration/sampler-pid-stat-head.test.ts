@@ -66,9 +66,7 @@ describe("the sampler's /proc/<pid>/stat parse", () => {
     });
     // Cut after the state, and cut inside the numbers: both parsers accept it with what is there.
     expect(checkText('7 (x) R').status).toBe(0);
-    expect(checkText('7 (x) R 1 2 3 4 5 6 7 8 9 10 11 12').out).toBe(
-      'ok state=R utime=11 stime=12 starttime=0 rss=0',
-    );
+    expect(checkText('7 (x) R 1 2 3 4 5 6 7 8 9 10 11 12').out).toBe('ok state=R utime=11 stime=12 starttime=0 rss=0');
     // No comm, no closing parenthesis, nothing after it: rejected by both.
     expect(checkText('7 x R 1 2 3').out).toMatch(/^rejected/);
     expect(checkText('7 (x R 1 2 3').out).toMatch(/^rejected/);
