@@ -18,10 +18,10 @@ bool parsePidStatHead(std::string_view text, PidStatHead& o) {
   o.state = *p++;
   // The skipped fields are read as parseProcStat reads them (signed or not), so that odd text moves
   // the cursor the same way and both agree on every input.
-  for (int i = 4; i <= 8; ++i) parseI64(p, end);   // ppid pgrp session tty_nr tpgid
-  for (int i = 9; i <= 13; ++i) parseU64(p, end);  // flags minflt cminflt majflt cmajflt
-  o.utime = parseU64(p, end);                      // 14
-  o.stime = parseU64(p, end);                      // 15
+  for (int i = 4; i <= 8; ++i) parseI64(p, end);    // ppid pgrp session tty_nr tpgid
+  for (int i = 9; i <= 13; ++i) parseU64(p, end);   // flags minflt cminflt majflt cmajflt
+  o.utime = parseU64(p, end);                       // 14
+  o.stime = parseU64(p, end);                       // 15
   for (int i = 16; i <= 19; ++i) parseI64(p, end);  // cutime cstime priority nice
   parseU64(p, end);                                 // 20 num_threads
   parseI64(p, end);                                 // 21 itrealvalue

@@ -19,6 +19,7 @@
 #include "../nvml/nvml_loader.h"
 #include "../proc/process.h"
 #include "channels.h"
+#include "cpu_stat_head.h"
 #include "meminfo_head.h"
 #include "pid_stat_head.h"
 
@@ -253,7 +254,7 @@ void Sampler::readMemory(double* h) {
 void Sampler::readCpu(double* h, uint64_t t) {
   using namespace ch::cpu;
   std::string_view text;
-  bool ok = statFile_.readView(text, buf_).ok() && parseCpuStat(text, cpuStat_);
+  bool ok = statFile_.readView(text, buf_).ok() && parseCpuStatHead(text, cpuStat_);
   if (!ok) {
     for (int i = cpu_busy; i < count; ++i) h[i] = NAN;
     havePrevCpu_ = false;
@@ -271,7 +272,7 @@ void Sampler::readCpu(double* h, uint64_t t) {
     prevCpuTimes_ = cpuStat_.all;
     havePrevCpuTimes_ = true;
   }
-  const CpuStat& c = cpuStat_;
+  const CpuStatHead& c = cpuStat_;
   double cdt = havePrevCpu_ ? static_cast<double>(t - prevCpuNs_) / 1e9 : 0;
   h[procs_running] = static_cast<double>(c.procsRunning);
   h[procs_blocked] = static_cast<double>(c.procsBlocked);

@@ -20,6 +20,7 @@
 
 #include "../proc/host_reader.h"
 #include "../proc/kept_open_file.h"
+#include "cpu_stat_head.h"
 #include "process_scanner.h"
 #include "running_stats.h"
 #include "sample_ring.h"
@@ -118,7 +119,7 @@ class Sampler {
   KeptOpenFile memFile_{"/proc/meminfo"}, statFile_{"/proc/stat"};
   KeptOpenFile psiFiles_[3] = {KeptOpenFile("/proc/pressure/cpu"), KeptOpenFile("/proc/pressure/memory"),
                                KeptOpenFile("/proc/pressure/io")};
-  CpuStat cpuStat_;        // reused: its per-CPU vector keeps its capacity between reads
+  CpuStatHead cpuStat_;    // the aggregate line and scheduler counters of the last read
   CpuTimes prevCpuTimes_;  // the utilization baseline (kept while no jiffy has passed)
   bool havePrevCpuTimes_ = false;
   HostReader host_;
