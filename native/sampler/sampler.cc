@@ -245,7 +245,7 @@ void Sampler::sampleHost(double* v, uint64_t t) {
 void Sampler::readMemory(double* h) {
   MemInfoHead m;
   std::string_view text;
-  bool ok = memFile_.readView(text, buf_).ok() && parseMemInfoHead(text, m);
+  bool ok = memFile_.readView(text, buf_).ok() && parseMemInfoHead(text, m, memOffsets_);
   h[ch::memory::mem_used_bytes] = ok ? static_cast<double>(m.used()) : NAN;
   h[ch::memory::mem_available_bytes] = ok ? static_cast<double>(m.available) : NAN;
   h[ch::memory::swap_used_bytes] = ok ? static_cast<double>(m.swapTotal - m.swapFree) : NAN;

@@ -21,6 +21,7 @@
 #include "../proc/host_reader.h"
 #include "../proc/kept_open_file.h"
 #include "cpu_stat_head.h"
+#include "meminfo_head.h"
 #include "process_scanner.h"
 #include "running_stats.h"
 #include "sample_ring.h"
@@ -117,6 +118,7 @@ class Sampler {
   // one reused buffer and parsed for their channels only (no HostSample, no mutex, no map lookup
   // by path a read); the cgroup group, read every 10 ms, goes through a HostReader.
   KeptOpenFile memFile_{"/proc/meminfo"}, statFile_{"/proc/stat"};
+  MemInfoOffsets memOffsets_;  // where the memory lines were in the previous read
   KeptOpenFile psiFiles_[3] = {KeptOpenFile("/proc/pressure/cpu"), KeptOpenFile("/proc/pressure/memory"),
                                KeptOpenFile("/proc/pressure/io")};
   CpuStatHead cpuStat_;    // the aggregate line and scheduler counters of the last read
