@@ -49,12 +49,19 @@ bool futexWaitUntil(std::atomic<uint32_t>* word, uint64_t deadlineNs) {
     long rc = syscall(SYS_futex, reinterpret_cast<uint32_t*>(word), FUTEX_WAIT_BITSET_PRIVATE, 0u, &deadline, nullptr,
                       FUTEX_BITSET_MATCH_ANY);
     if (rc != 0 && errno == ETIMEDOUT) return word->load(std::memory_order_acquire) != 0;
-    // 0 (woken), EAGAIN (the word changed before the wait), EINTR: look at the word again.
+    if (rc != 0 && errno != EAGAIN && errno != EINTR) {
+      // No usable futex (a seccomp filter, an emulator): sleep to the deadline unwakeable rather
+      // than spin; stop() then waits up to one interval.
+      while (clock_nanosleep(CLOCK_MONOTONIC, TIMER_ABSTIME, &deadline, nullptr) == EINTR) {
+      }
+      return word->load(std::memory_order_acquire) != 0;
+    }
+    // 0 (woken, or spuriously), EAGAIN (the word changed before the wait), EINTR: look again.
   }
 }
 
 void futexWake(std::atomic<uint32_t>* word) {
-  syscall(SYS_futex, reinterpret_cast<uint32_t*>(word), FUTEX_WAKE_PRIVATE, INT32_MAX, nullptr, nullptr, 0);
+  syscall(SYS_futex, reinterpret_cast<uint32_t*>(word), FUTEX_WAKE_PRIVATE, INT_MAX, nullptr, nullptr, 0);
 }
 
 }  // namespace
