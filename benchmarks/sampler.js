@@ -252,9 +252,9 @@ export async function run() {
         `p50 ${us(loop.with.p50)} / p99 ${us(loop.with.p99)} (load ${loadColumn(loop.load)})`,
       limitNote,
       'thread CPU is CPU per sample taken × the asked rate (both loops skip missed deadlines under load); ' +
-        'the C limit waits as the sampler does (a futex wait to an absolute CLOCK_MONOTONIC deadline, timer slack 1 µs, missed ' +
-        'deadlines skipped); "vs C" is the median over rounds of thread CPU over the C loop doing the same reads ' +
-        'in the adjacent round',
+        'the C limit waits as the sampler does (a futex wait to an absolute CLOCK_MONOTONIC deadline, timer ' +
+        'slack 1 µs, missed deadlines skipped); "vs C" is the median over rounds of thread CPU over the C loop ' +
+        'doing the same reads in the adjacent round',
     ],
     load: { before: loadFirst, after: loadAverage() },
     targets,

@@ -85,7 +85,7 @@ describe("the sampler's early-stopping meminfo parse", () => {
     });
   });
 
-  it('keeps the line offsets of the previous read while the layout holds, and re-reads when a line moves or goes', () => {
+  it('keeps the line offsets of the previous read while the layout holds, re-reads when a line moves or goes', () => {
     const mem = (total: number, free: number, avail: number, swapFree: number, extra = '') =>
       [
         `MemTotal:       ${String(total).padStart(8)} kB`,
@@ -125,7 +125,8 @@ describe("the sampler's early-stopping meminfo parse", () => {
       're-read',
     ]);
     expect(r.lines[1]).toBe(
-      `ok total=${24684092 * 1024} available=${199999 * 1024} swapTotal=${2097148 * 1024} swapFree=${1999999 * 1024} offsets kept`,
+      `ok total=${24684092 * 1024} available=${199999 * 1024} swapTotal=${2097148 * 1024} ` +
+        `swapFree=${1999999 * 1024} offsets kept`,
     );
     expect(r.lines[3]).toMatch(new RegExp(`^ok total=\\d+ available=${123456789 * 1024} `));
     expect(r.lines[8]).toMatch(/^rejected /);
