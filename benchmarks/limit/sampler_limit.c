@@ -1,10 +1,12 @@
 // The physical limit of a sampling thread on this machine: wake on absolute CLOCK_MONOTONIC
 // deadlines and pread the same files the sampler reads, at the same cadences, and nothing else (no
-// parsing, no ring, no statistics). It waits the way native/sampler/sampler.cc does since stop()
-// became wakeable: a condition variable's timed wait on the monotonic clock (one futex wait with an
-// absolute deadline), with the thread's timer slack at 1 µs as the sampler sets it, so the floor it
-// measures is the sampler's own. With SAMPLER_LIMIT_WAIT=nanosleep it sleeps in clock_nanosleep(TIMER_ABSTIME)
-// instead, as the sampler did before stop() became wakeable: the two floors side by side say what the change cost;
+// parsing, no ring, no statistics). It waits the way native/sampler/sampler.cc does: a futex wait
+// with an absolute monotonic deadline (FUTEX_WAIT_BITSET) on a word nobody changes, one syscall a
+// sample, with the thread's timer slack at 1 µs as the sampler sets it, so the floor it measures is
+// the sampler's own. With SAMPLER_LIMIT_WAIT=condvar it waits as the sampler did before: a condition
+// variable's timed wait on the monotonic clock (this process is single-threaded, so glibc skips the
+// mutex's wake-up that the sampler paid every sample inside Node); with SAMPLER_LIMIT_WAIT=nanosleep
+// it sleeps in clock_nanosleep(TIMER_ABSTIME), as the sampler did before stop() became wakeable;
 // with SAMPLER_LIMIT_WAIT=timerfd it reads a periodic timerfd armed once (no timer set up per wake-up).
 // SAMPLER_LIMIT_SLACK_NS sets the timer slack instead of 1 µs (the kernel's default is 50 µs), to measure what
 // the sampler's prctl buys in jitter. Like the sampler, a wake-up more than one interval late skips the missed
@@ -14,11 +16,13 @@
 #define _GNU_SOURCE
 #include <errno.h>
 #include <fcntl.h>
+#include <linux/futex.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/prctl.h>
+#include <sys/syscall.h>
 #include <sys/timerfd.h>
 #include <time.h>
 #include <unistd.h>
@@ -50,6 +54,8 @@ int main(int argc, char** argv) {
   const char* wait = getenv("SAMPLER_LIMIT_WAIT");
   int nanosleepWait = wait && !strcmp(wait, "nanosleep");
   int timerfdWait = wait && !strcmp(wait, "timerfd");
+  int condvarWait = wait && !strcmp(wait, "condvar");
+  unsigned int word = 0;  // the sampler's stop word: never changed here
   int n = argc - 3, fds[32], every[32];
   static char buf[1 << 16];
   if (n > 32) n = 32;
@@ -85,11 +91,15 @@ int main(int argc, char** argv) {
     } else if (nanosleepWait) {
       while (clock_nanosleep(CLOCK_MONOTONIC, TIMER_ABSTIME, &d, NULL)) {
       }
-    } else {
+    } else if (condvarWait) {
       pthread_mutex_lock(&mu);
       while (pthread_cond_timedwait(&cv, &mu, &d) != ETIMEDOUT) {
       }
       pthread_mutex_unlock(&mu);
+    } else {
+      while (syscall(SYS_futex, &word, FUTEX_WAIT_BITSET_PRIVATE, 0u, &d, NULL, FUTEX_BITSET_MATCH_ANY) != 0 &&
+             errno != ETIMEDOUT) {
+      }
     }
     unsigned long long t = now_ns(CLOCK_MONOTONIC);
     if (t >= next + interval) next += (t - next) / interval * interval;  // skip, as the sampler does

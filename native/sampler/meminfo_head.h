@@ -18,4 +18,19 @@ struct MemInfoHead {
 // pre-3.14 kernels (then the whole file is read for SReclaimable). False if MemTotal is missing.
 bool parseMemInfoHead(std::string_view text, MemInfoHead& out);
 
+// Where the four lines began in the previous read. The kernel prints /proc/meminfo in a fixed
+// order and width ("%8lu kB"), so the lines stay put from one read to the next unless a value
+// grows past eight digits or the kernel changes: a line is taken at its old offset only when its
+// key is still there at a line start, and any miss re-parses the whole head and records it again.
+struct MemInfoOffsets {
+  bool valid = false;
+  uint32_t total = 0, available = 0, swapTotal = 0, swapFree = 0;
+};
+
+// parseMemInfoHead, reading the four lines at `offsets` when they still hold their keys (a handful
+// of byte compares instead of scanning ~16 lines), and updating `offsets` otherwise. Same values
+// and result as parseMemInfoHead on every text in which each key appears once, as the kernel
+// prints it.
+bool parseMemInfoHead(std::string_view text, MemInfoHead& out, MemInfoOffsets& offsets);
+
 }  // namespace ovn

@@ -3,6 +3,7 @@
 #pragma once
 #include <algorithm>
 #include <cmath>
+#include <cstddef>
 #include <cstdint>
 #include <limits>
 #include <vector>
@@ -11,7 +12,11 @@ namespace ovn {
 
 class RunningStats {
  public:
-  explicit RunningStats(size_t reservoir = 4096) : cap_(reservoir) { res_.reserve(reservoir); }
+  // The reservoir is allocated and zero-filled here, on the thread that builds the sampler, so the
+  // sampling thread neither reallocates it while it fills (a copied vector keeps its size, not its
+  // reserved capacity: Sampler's stats_.assign() used to leave every channel growing from zero)
+  // nor takes the page faults of first touching it.
+  explicit RunningStats(size_t reservoir = 4096) : cap_(reservoir), res_(reservoir, 0.0) {}
 
   void add(double v, uint64_t& rng) {
     if (std::isnan(v)) return;
@@ -19,8 +24,8 @@ class RunningStats {
     sum_ += v;
     min_ = std::min(min_, v);
     max_ = std::max(max_, v);
-    if (res_.size() < cap_) {
-      res_.push_back(v);
+    if (filled_ < cap_) {
+      res_[filled_++] = v;
     } else {
       rng ^= rng << 13;
       rng ^= rng >> 7;
@@ -37,7 +42,9 @@ class RunningStats {
   double max() const { return n_ ? max_ : NAN; }
   double mean() const { return n_ ? sum_ / static_cast<double>(n_) : NAN; }
   // q in [0, 1]; sorts a copy of the reservoir.
-  double quantile(double q) const { return quantileOf(res_, q); }
+  double quantile(double q) const {
+    return quantileOf(std::vector<double>(res_.begin(), res_.begin() + static_cast<std::ptrdiff_t>(filled_)), q);
+  }
 
   static double quantileOf(std::vector<double> v, double q) {
     v.erase(std::remove_if(v.begin(), v.end(), [](double x) { return std::isnan(x); }), v.end());
@@ -58,7 +65,8 @@ class RunningStats {
   size_t cap_;
   uint64_t n_ = 0;
   double sum_ = 0, min_ = std::numeric_limits<double>::infinity(), max_ = -std::numeric_limits<double>::infinity();
-  std::vector<double> res_;
+  std::vector<double> res_;  // cap_ slots, the first filled_ of them in use
+  size_t filled_ = 0;
 };
 
 }  // namespace ovn

@@ -1,11 +1,16 @@
 #include "sampler.h"
 
+#include <linux/futex.h>
 #include <pthread.h>
 #include <sched.h>
 #include <sys/prctl.h>
+#include <sys/syscall.h>
 #include <time.h>
+#include <unistd.h>
 
 #include <algorithm>
+#include <cerrno>
+#include <climits>
 #include <cmath>
 #include <cstdio>
 #include <cstring>
@@ -14,7 +19,9 @@
 #include "../nvml/nvml_loader.h"
 #include "../proc/process.h"
 #include "channels.h"
+#include "cpu_stat_head.h"
 #include "meminfo_head.h"
+#include "pid_stat_head.h"
 
 namespace ovn {
 namespace ch = channel;
@@ -30,6 +37,33 @@ uint64_t periodUs(int64_t asked, uint64_t sourceUs, uint64_t intervalUs) {
   return p < intervalUs ? intervalUs : p;
 }
 
+// Sleeps until the absolute CLOCK_MONOTONIC time deadlineNs unless *word leaves 0; true if it did
+// (stop), false on the deadline.
+bool futexWaitUntil(std::atomic<uint32_t>* word, uint64_t deadlineNs) {
+  static_assert(sizeof(std::atomic<uint32_t>) == sizeof(uint32_t) && std::atomic<uint32_t>::is_always_lock_free,
+                "the futex word must be a plain 32-bit integer");
+  const timespec deadline{static_cast<time_t>(deadlineNs / 1'000'000'000ULL),
+                          static_cast<long>(deadlineNs % 1'000'000'000ULL)};
+  for (;;) {
+    if (word->load(std::memory_order_acquire) != 0) return true;
+    long rc = syscall(SYS_futex, reinterpret_cast<uint32_t*>(word), FUTEX_WAIT_BITSET_PRIVATE, 0u, &deadline, nullptr,
+                      FUTEX_BITSET_MATCH_ANY);
+    if (rc != 0 && errno == ETIMEDOUT) return word->load(std::memory_order_acquire) != 0;
+    if (rc != 0 && errno != EAGAIN && errno != EINTR) {
+      // No usable futex (a seccomp filter, an emulator): sleep to the deadline unwakeable rather
+      // than spin; stop() then waits up to one interval.
+      while (clock_nanosleep(CLOCK_MONOTONIC, TIMER_ABSTIME, &deadline, nullptr) == EINTR) {
+      }
+      return word->load(std::memory_order_acquire) != 0;
+    }
+    // 0 (woken, or spuriously), EAGAIN (the word changed before the wait), EINTR: look again.
+  }
+}
+
+void futexWake(std::atomic<uint32_t>* word) {
+  syscall(SYS_futex, reinterpret_cast<uint32_t*>(word), FUTEX_WAKE_PRIVATE, INT_MAX, nullptr, nullptr, 0);
+}
+
 }  // namespace
 
 bool Sampler::Cadence::due(uint64_t t) {
@@ -41,11 +75,6 @@ bool Sampler::Cadence::due(uint64_t t) {
 
 Sampler::Sampler(SamplerOptions o) : o_(std::move(o)) {
   if (o_.intervalUs < 50) o_.intervalUs = 50;
-  pthread_condattr_t ca;
-  pthread_condattr_init(&ca);
-  pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);  // deadlines are absolute CLOCK_MONOTONIC times
-  pthread_cond_init(&wakeCv_, &ca);
-  pthread_condattr_destroy(&ca);
   // The HostReader reads the cgroup group only; loadavg and uptime are not sampled (they change
   // only every 5 s).
   cgroupOpts_.memory = cgroupOpts_.cpu = cgroupOpts_.perCpu = cgroupOpts_.psi = cgroupOpts_.load = false;
@@ -93,10 +122,7 @@ Sampler::Sampler(SamplerOptions o) : o_(std::move(o)) {
   pidStart_.assign(o_.pids.size(), 0);
 }
 
-Sampler::~Sampler() {
-  stop();
-  pthread_cond_destroy(&wakeCv_);
-}
+Sampler::~Sampler() { stop(); }
 
 void Sampler::buildChannels() {
   auto add = [&](const std::string& s) { channels_.push_back(s); };
@@ -128,7 +154,7 @@ void Sampler::buildChannels() {
 
 void Sampler::start() {
   if (running_.load()) return;
-  stop_.store(false);
+  stopWord_.store(0);
   running_.store(true);
   startNs_ = monotonicNowNs();
   endNs_ = 0;
@@ -158,17 +184,12 @@ void Sampler::run() {
   uint64_t next = monotonicNowNs();
   uint64_t last = 0;
   for (;;) {
-    // One futex wait with an absolute monotonic deadline: the same one syscall and timer slack as
-    // clock_nanosleep(TIMER_ABSTIME) (measured alike: the benchmark's timer floor), but stop() can
-    // wake it. A periodic timerfd measured no cheaper. Returns on the deadline or on stop.
-    const timespec deadline{static_cast<time_t>(next / 1'000'000'000ULL), static_cast<long>(next % 1'000'000'000ULL)};
-    pthread_mutex_lock(&wakeMu_);
-    bool stopping;
-    while (!(stopping = stop_.load(std::memory_order_relaxed)) &&
-           pthread_cond_timedwait(&wakeCv_, &wakeMu_, &deadline) != ETIMEDOUT) {
-    }
-    pthread_mutex_unlock(&wakeMu_);
-    if (stopping) break;
+    // One futex wait with an absolute CLOCK_MONOTONIC deadline (FUTEX_WAIT_BITSET measures against
+    // the monotonic clock): the same one syscall and timer slack as clock_nanosleep(TIMER_ABSTIME)
+    // (measured alike: the benchmark's timer floor), but stop() can wake it. A periodic timerfd
+    // measured no cheaper. Returns on the deadline (ETIMEDOUT), on stop (the word is no longer 0:
+    // EAGAIN, or woken), or on a signal (EINTR: wait again).
+    if (futexWaitUntil(&stopWord_, next)) break;
     // The one clock read a sample: its timestamp, and how late this wake-up is.
     uint64_t t = monotonicNowNs();
     if (t >= next + interval) {
@@ -230,7 +251,8 @@ void Sampler::sampleHost(double* v, uint64_t t) {
 
 void Sampler::readMemory(double* h) {
   MemInfoHead m;
-  bool ok = memFile_.read(buf_).ok() && parseMemInfoHead(buf_, m);
+  std::string_view text;
+  bool ok = memFile_.readView(text, buf_).ok() && parseMemInfoHead(text, m, memOffsets_);
   h[ch::memory::mem_used_bytes] = ok ? static_cast<double>(m.used()) : NAN;
   h[ch::memory::mem_available_bytes] = ok ? static_cast<double>(m.available) : NAN;
   h[ch::memory::swap_used_bytes] = ok ? static_cast<double>(m.swapTotal - m.swapFree) : NAN;
@@ -238,7 +260,8 @@ void Sampler::readMemory(double* h) {
 
 void Sampler::readCpu(double* h, uint64_t t) {
   using namespace ch::cpu;
-  bool ok = statFile_.read(buf_).ok() && parseCpuStat(buf_, cpuStat_);
+  std::string_view text;
+  bool ok = statFile_.readView(text, buf_).ok() && parseCpuStatHead(text, cpuStat_);
   if (!ok) {
     for (int i = cpu_busy; i < count; ++i) h[i] = NAN;
     havePrevCpu_ = false;
@@ -256,7 +279,7 @@ void Sampler::readCpu(double* h, uint64_t t) {
     prevCpuTimes_ = cpuStat_.all;
     havePrevCpuTimes_ = true;
   }
-  const CpuStat& c = cpuStat_;
+  const CpuStatHead& c = cpuStat_;
   double cdt = havePrevCpu_ ? static_cast<double>(t - prevCpuNs_) / 1e9 : 0;
   h[procs_running] = static_cast<double>(c.procsRunning);
   h[procs_blocked] = static_cast<double>(c.procsBlocked);
@@ -269,9 +292,10 @@ void Sampler::readCpu(double* h, uint64_t t) {
 void Sampler::readPsi(double* h, uint64_t t) {
   using namespace ch::psi;
   Psi cpu, mem, io;
-  bool cpuOk = psiFiles_[0].read(buf_).ok() && parsePsi(buf_, cpu);
-  bool memOk = psiFiles_[1].read(buf_).ok() && parsePsi(buf_, mem);
-  bool ioOk = psiFiles_[2].read(buf_).ok() && parsePsi(buf_, io);
+  std::string_view text;  // each view is parsed before the next read reuses the buffer
+  bool cpuOk = psiFiles_[0].readView(text, buf_).ok() && parsePsi(text, cpu);
+  bool memOk = psiFiles_[1].readView(text, buf_).ok() && parsePsi(text, mem);
+  bool ioOk = psiFiles_[2].readView(text, buf_).ok() && parsePsi(text, io);
   h[psi_cpu_some_avg10] = cpuOk ? cpu.some.avg10 : NAN;
   h[psi_memory_some_avg10] = memOk ? mem.some.avg10 : NAN;
   h[psi_memory_full_avg10] = memOk && mem.full.present ? mem.full.avg10 : NAN;
@@ -313,9 +337,10 @@ void Sampler::readCgroup(double* h) {
 void Sampler::samplePids(double* v, uint64_t t, double dt) {
   static const double hz = static_cast<double>(clockTicksPerSecond());
   for (size_t i = 0; i < o_.pids.size(); ++i, v += ch::pid::count) {
-    ProcessInfo p;
-    SysError e = pidStat_[i]->read(buf_);
-    if (e.ok() && parseProcStat(buf_, p) && (pidStart_[i] == 0 || p.starttime == pidStart_[i])) {
+    PidStatHead p;
+    std::string_view text;
+    SysError e = pidStat_[i]->readView(text, buf_);
+    if (e.ok() && parsePidStatHead(text, p) && (pidStart_[i] == 0 || p.starttime == pidStart_[i])) {
       uint64_t ticks = p.utime + p.stime;
       v[ch::pid::cpu_cores] = pidStart_[i] && dt > 0 ? (static_cast<double>(ticks - pidPrevTicks_[i]) / hz) / dt : NAN;
       v[ch::pid::rss_bytes] = static_cast<double>(p.rss);
@@ -446,14 +471,11 @@ SamplerReport Sampler::snapshot() const {
 
 SamplerReport Sampler::stop() {
   if (running_.load()) {
-    // Set before taking the mutex: a thread that is behind never sleeps and re-takes the mutex at
-    // once each tick (glibc's mutex lets it barge ahead of this waiter), but it checks stop_ every
-    // tick. Taking the mutex before the broadcast means a thread that checked stop_ just before the
-    // store is already inside its wait, so it cannot miss the wake-up.
-    stop_.store(true);
-    pthread_mutex_lock(&wakeMu_);
-    pthread_cond_broadcast(&wakeCv_);
-    pthread_mutex_unlock(&wakeMu_);
+    // The word first, then the wake-up: a thread about to wait compares the word with 0 inside the
+    // kernel and returns at once if it changed, so it cannot miss the stop; a thread that is behind
+    // never sleeps but checks the word every sample.
+    stopWord_.store(1);
+    futexWake(&stopWord_);
     if (thread_.joinable()) thread_.join();
     if (scanner_) scanner_->stop();
     std::lock_guard<std::mutex> lock(statsMu_);

@@ -1,6 +1,6 @@
 // The high-frequency sampler: a native thread that samples the chosen signals at a fixed interval
-// (absolute CLOCK_MONOTONIC deadlines, waited for on a condition variable so that stop() wakes the
-// thread at once instead of after up to one interval) into a SampleRing, keeping per-channel
+// (absolute CLOCK_MONOTONIC deadlines, waited for in a futex wait so that stop() wakes the thread
+// at once instead of after up to one interval) into a SampleRing, keeping per-channel
 // running statistics and the achieved interval. The JS thread never waits on it: it reads batches
 // and windows, and starting and stopping allocate and free everything.
 // Each signal group is re-read at most as often as its source can change (CPU times count in
@@ -10,9 +10,8 @@
 // Thread: start/stop/read/stats from the JS thread; sampling on the sampler's own thread; process
 // scans on the ProcessScanner's thread.
 #pragma once
-#include <pthread.h>
-
 #include <atomic>
+#include <cstdint>
 #include <memory>
 #include <mutex>
 #include <string>
@@ -21,6 +20,8 @@
 
 #include "../proc/host_reader.h"
 #include "../proc/kept_open_file.h"
+#include "cpu_stat_head.h"
+#include "meminfo_head.h"
 #include "process_scanner.h"
 #include "running_stats.h"
 #include "sample_ring.h"
@@ -101,13 +102,14 @@ class Sampler {
   SamplerOptions o_;
   std::vector<std::string> channels_;
   std::unique_ptr<SampleRing> ring_;
-  std::atomic<bool> running_{false}, stop_{false};
-  // The sampling thread sleeps on wakeCv_ (bound to CLOCK_MONOTONIC) until its next deadline; wakeMu_
-  // guards stop_ changes seen by the waiting thread. Plain pthreads rather than
-  // std::condition_variable: its wait_until reads the clock again after every wait to tell a
-  // timeout from a wake-up, one more clock read a sample than the wait itself needs.
-  pthread_mutex_t wakeMu_ = PTHREAD_MUTEX_INITIALIZER;
-  pthread_cond_t wakeCv_;
+  std::atomic<bool> running_{false};
+  // 1 once stop() was called. The sampling thread sleeps in a futex wait on this word with an
+  // absolute CLOCK_MONOTONIC deadline, so stop() wakes it at once (it sets the word, then wakes the
+  // futex). A condition variable did the same with one more syscall a sample: in a multi-threaded
+  // process glibc re-takes its mutex after a timed-out wait as contended, so every unlock was a
+  // FUTEX_WAKE the C loop (single-threaded, where glibc skips that) never paid; and its bookkeeping
+  // (group references, cancellation) ran every sample too.
+  std::atomic<uint32_t> stopWord_{0};
   std::thread thread_;
   uint64_t readCursor_ = 0;
   uint64_t droppedByReader_ = 0;
@@ -116,9 +118,10 @@ class Sampler {
   // one reused buffer and parsed for their channels only (no HostSample, no mutex, no map lookup
   // by path a read); the cgroup group, read every 10 ms, goes through a HostReader.
   KeptOpenFile memFile_{"/proc/meminfo"}, statFile_{"/proc/stat"};
+  MemInfoOffsets memOffsets_;  // where the memory lines were in the previous read
   KeptOpenFile psiFiles_[3] = {KeptOpenFile("/proc/pressure/cpu"), KeptOpenFile("/proc/pressure/memory"),
                                KeptOpenFile("/proc/pressure/io")};
-  CpuStat cpuStat_;        // reused: its per-CPU vector keeps its capacity between reads
+  CpuStatHead cpuStat_;    // the aggregate line and scheduler counters of the last read
   CpuTimes prevCpuTimes_;  // the utilization baseline (kept while no jiffy has passed)
   bool havePrevCpuTimes_ = false;
   HostReader host_;
