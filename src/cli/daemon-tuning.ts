@@ -1,23 +1,22 @@
 /**
- * Process settings for the long-lived daemon. `overnight monitor` does a little work each second
- * for a whole night, so its resident memory matters more than its peak speed. Measured on these
- * machines (VmRSS and /proc/<pid>/smaps, with and without each setting, the monitors side by side):
- * - `--max-opt=2`: no top-tier (TurboFan) compilation. Once TurboFan has compiled anything its code
- *   pages in the node binary stay resident: 3.7 MB of the monitor's RSS. The monitor's CPU did not
- *   change measurably.
+ * Process settings for the long-lived daemon. `overnight monitor` runs all night beside the work it
+ * watches, so its resident memory must not grow with the node's activity. Measured on these machines
+ * (VmRSS and /proc/<pid>/smaps, the monitors side by side):
  * - `--semi-space-growth-factor=1`: the young generation stays at its initial size. A full check of
  *   a node with 5,000 processes allocates enough each cycle that V8 grew it to 16–32 MB.
  * - at most one malloc arena: the scans' worker threads each got a glibc arena that kept about 20 MB
  *   of freed memory resident at 5,000 processes.
- * `serve` keeps V8's defaults (its throughput under HTTP load is measured with them). The V8 flags
- * are set before any other module is evaluated (code already optimised would keep its pages); an
- * operator who starts node with their own --max-opt keeps their choice.
+ * Not used: `--max-opt=2` (no top-tier compiler) kept 3.7 MB of the node binary's code pages out of
+ * the RSS, but made the leak detector's slopes about 13 times slower: at 2,000 processes a watch pass
+ * outlasted its interval. `serve` keeps V8's defaults (its throughput under HTTP load is measured
+ * with them). The flags are set before any other module is evaluated; an operator who starts node
+ * with one of them keeps their own value.
  */
 import { setFlagsFromString } from 'node:v8';
 import { loadNative } from '../native.js';
 import { subcommandWord } from './subcommand-word.js';
 
-export const DAEMON_V8_FLAGS = ['--max-opt=2', '--semi-space-growth-factor=1'] as const;
+export const DAEMON_V8_FLAGS = ['--semi-space-growth-factor=1'] as const;
 export const DAEMON_MALLOC_ARENAS = 1;
 
 let applied: string[] = [];
@@ -29,7 +28,9 @@ export function applyDaemonV8Flags(
   setFlag: (flag: string) => void = setFlagsFromString,
 ): string[] {
   if (subcommandWord(argv) !== 'monitor') return [];
-  const own = (flag: string) => execArgv.some((a) => a.startsWith(flag.slice(0, flag.indexOf('='))));
+  // V8 reads --a-b and --a_b alike.
+  const name = (arg: string) => arg.slice(0, arg.includes('=') ? arg.indexOf('=') : undefined).replaceAll('_', '-');
+  const own = (flag: string) => execArgv.some((a) => name(a) === name(flag));
   applied = DAEMON_V8_FLAGS.filter((f) => !own(f));
   for (const flag of applied) setFlag(flag);
   return applied;

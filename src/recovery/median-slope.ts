@@ -40,6 +40,10 @@ function select(a: Float64Array, n: number, k: number): void {
 /** The median pairwise slope of (xs, ys) over pairs with distinct x; 0 when there is none. */
 export function medianPairwiseSlope(xs: readonly number[], ys: readonly number[]): number {
   const n = xs.length;
+  // A flat series (an idle process's RSS, most of a node's processes) has every pairwise slope 0.
+  let flat = true;
+  for (let i = 1; i < n && flat; i++) if (ys[i] !== ys[0]) flat = false;
+  if (flat) return 0;
   const pairs = (n * (n - 1)) / 2;
   if (scratch.length < pairs) scratch = new Float64Array(pairs);
   const a = scratch;
