@@ -6,8 +6,8 @@
  */
 import { readFileSync } from 'node:fs';
 import { Command, type Option } from 'commander';
-import { dropOutputOnClosedStdout } from './closed-stdout.js';
-import { CliError } from './errors.js';
+import { dropOutputOnClosedPipe } from './closed-pipe.js';
+import { CliError, EX_CONFIG } from './errors.js';
 import { subcommandWord } from './subcommand-word.js';
 
 type Register = (program: Command) => void;
@@ -125,7 +125,8 @@ export async function main(argv: string[]): Promise<number> {
   const sub = SUBCOMMANDS.find((s) => s.name === word)?.name;
   const program = await buildProgram(sub ?? '');
   // `serve` owns stdout on stdio (the MCP wire) and handles a client that left itself.
-  if (sub !== 'serve') dropOutputOnClosedStdout();
+  if (sub !== 'serve') dropOutputOnClosedPipe(process.stdout);
+  dropOutputOnClosedPipe(process.stderr);
   if (argv.length === 0) {
     // Bare `overnight`: the help, and success (commander would print it on stderr and exit 1).
     program.outputHelp();
@@ -137,8 +138,12 @@ export async function main(argv: string[]): Promise<number> {
   } catch (err) {
     const e = err as { code?: string; exitCode?: number; message?: string };
     if (e.code?.startsWith('commander.')) {
-      // commander already printed help, the version or the usage error
-      return e.exitCode ?? 2;
+      // commander already printed help, the version or the usage error. A usage error (unknown option,
+      // missing value, extra argument) is not commander's 1: for `health` that means "not healthy" (Slurm
+      // would drain the node over a typo), so it is 2, "cannot tell"; for the daemons it is a configuration
+      // error, 78, which their systemd unit does not restart.
+      if (e.exitCode === 0) return 0;
+      return sub === 'monitor' || sub === 'serve' ? EX_CONFIG : 2;
     }
     process.stderr.write(`overnight: ${e.message ?? String(err)}\n`);
     return err instanceof CliError ? err.exitCode : 1;

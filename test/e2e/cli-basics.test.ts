@@ -42,6 +42,22 @@ describe('overnight CLI basics', () => {
     expect(unknown.stderr).toMatch(/unknown command 'helth'/);
   });
 
+  it('a usage error exits 2 ("cannot tell", not health\'s "not healthy"), and 78 for the daemons', async () => {
+    for (const args of [['health', '--nhc', '--bogus'], ['helth'], ['audit', 'extra']]) {
+      const r = await cli(args);
+      expect(r.code, args.join(' ')).toBe(2);
+      expect(r.stderr).toMatch(/error: /);
+    }
+    for (const args of [
+      ['monitor', '--interval'],
+      ['--json', 'monitor'],
+      ['monitor', 'monitor'],
+      ['serve', '--bogus'],
+    ])
+      expect((await cli(args)).code, args.join(' ')).toBe(78);
+    expect((await cli(['health', '--help'])).code).toBe(0);
+  });
+
   it('the top-level help (built without loading subcommands) says what each subcommand file says', async () => {
     // The built CLI, typed as its source.
     const { SUBCOMMANDS, buildProgram } = (await import(
