@@ -86,11 +86,14 @@ export const thresholdsSchema = z
     }
   });
 
+/** Probes and webhooks are fetched over HTTP(S): any other scheme (file:, ftp:) is refused at start-up. */
+const httpUrl = z.url({ protocol: /^https?$/, error: 'an http:// or https:// URL' });
+
 export const probeSchema = z
   .strictObject({
     name: z.string().min(1).max(64),
     /** HTTP(S) URL answered with 2xx when healthy (e.g. a local inference server's /health). */
-    url: z.url().optional(),
+    url: httpUrl.optional(),
     /** Command (argv) that exits 0 when healthy. */
     command: z.array(z.string()).min(1).optional(),
     timeoutMs: positiveMs('timeoutMs', 120_000).default(5000),
@@ -218,7 +221,7 @@ export const escalationSchema = z.strictObject({
   webhooks: z
     .array(
       z.strictObject({
-        url: z.url(),
+        url: httpUrl,
         format: z.enum(['json', 'slack', 'alertmanager']).default('json'),
         timeoutMs: z.number().positive().default(5000),
       }),

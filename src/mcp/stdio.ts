@@ -121,6 +121,11 @@ export async function serveOnStdio(context: OvernightContext, opts: StdioOptions
     const done = () => resolve();
     process.stdin.once('end', done);
     process.stdin.once('close', done);
+    // A client that closed our stdout (its reading end) but not our stdin can never read an answer:
+    // serving on would only keep the sampler running for nobody.
+    process.stdout.once('error', (err: NodeJS.ErrnoException) => {
+      if (err.code === 'EPIPE') done();
+    });
     process.once('SIGTERM', done);
     process.once('SIGINT', done);
   });

@@ -46,6 +46,30 @@ describe('a reader that closes its pipe early', () => {
     });
   }
 
+  it('serve on stdio: a client that closed our stdout but kept stdin open ends the server', async () => {
+    const child = spawn(process.execPath, [CLI, 'serve', '--config', file], {
+      env: { ...process.env, OVERNIGHT_NVML_LIBRARY: '/none' },
+      stdio: ['pipe', 'pipe', 'ignore'],
+    });
+    try {
+      child.stdout.destroy();
+      const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
+      child.stdin.write(
+        JSON.stringify({
+          jsonrpc: '2.0',
+          id: 1,
+          method: 'initialize',
+          params: { protocolVersion: '2025-06-18', capabilities: {}, clientInfo: { name: 't', version: '1' } },
+        }) + '\n',
+      );
+      // Bounded: it used to serve on for nobody until killed.
+      const code = await Promise.race([exited, new Promise<'hung'>((r) => setTimeout(() => r('hung'), 30_000))]);
+      expect(code).toBe(0);
+    } finally {
+      child.kill('SIGKILL');
+    }
+  });
+
   it('stderr: the monitor runs its cycles and stops with 0; record returns its command’s status', async () => {
     const monitor = await runWithClosedPipe(
       ['monitor', '--config', file, '--interval', '0.2', '--cycles', '3'],

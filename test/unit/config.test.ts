@@ -95,6 +95,22 @@ describe('configuration errors', () => {
     expect(msg).not.toContain(secretPart);
   });
 
+  it('refuses probe and webhook URLs that are not http(s), and accepts those that are', () => {
+    for (const url of ['file:///etc/passwd', 'ftp://x', 'gopher://h/']) {
+      expect(() => parseConfig({ probes: [{ name: 'p', url }] })).toThrow(
+        /probes\.0\.url: got ".*"; an http:\/\/ or https:\/\/ URL/,
+      );
+      expect(() => parseConfig({ escalation: { webhooks: [{ url }] } })).toThrow(
+        /escalation\.webhooks\.0\.url: got a secret string \(not shown\).*an http:\/\/ or https:\/\/ URL/,
+      );
+    }
+    const ok = parseConfig({
+      probes: [{ name: 'p', url: 'https://127.0.0.1:8443/health' }],
+      escalation: { webhooks: [{ url: 'http://hooks.example/x' }] },
+    });
+    expect(ok.probes[0]?.url).toBe('https://127.0.0.1:8443/health');
+  });
+
   it('names the top level when the file is not an object', () => {
     expect(messageOf([1])).toMatch(
       /^invalid configuration:\n {2}- \(top level\): got \[1\]; .*expected object, received array$/,
