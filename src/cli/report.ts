@@ -1,5 +1,6 @@
 /** `overnight report`: the morning report (HTML file, terminal summary, or the JSON it is drawn from). */
 import { writeFileSync } from 'node:fs';
+import { CliError, EX_CONFIG } from './errors.js';
 import type { Command } from 'commander';
 import { loadConfig } from '../config/load.js';
 import { ingestOnce } from '../events/ingest.js';
@@ -45,7 +46,12 @@ export function registerReportCommand(program: Command): void {
           sinceMs,
         );
         if (flags.out) {
-          writeFileSync(flags.out, renderNightHtml(report));
+          try {
+            writeFileSync(flags.out, renderNightHtml(report));
+          } catch (err) {
+            const why = (err as NodeJS.ErrnoException).code ?? String(err).slice(0, 200);
+            throw new CliError(`--out: cannot write ${JSON.stringify(flags.out.slice(0, 200))}: ${why}`, EX_CONFIG);
+          }
           process.stderr.write(`overnight: report written to ${flags.out}\n`);
         }
         if (flags.json) printJson(report);

@@ -58,6 +58,13 @@ describe('overnight CLI basics', () => {
     expect((await cli(['health', '--help'])).code).toBe(0);
   });
 
+  it('report --out that cannot be written names the flag and the path, exit 78', async () => {
+    const { file } = writeConfig();
+    const r = await cli(['report', '--config', file, '--out', '/proc/nope/x.html']);
+    expect(r.code).toBe(78);
+    expect(r.stderr.trim()).toBe('overnight: --out: cannot write "/proc/nope/x.html": ENOENT');
+  });
+
   it('the top-level help (built without loading subcommands) says what each subcommand file says', async () => {
     // The built CLI, typed as its source.
     const { SUBCOMMANDS, buildProgram } = (await import(
