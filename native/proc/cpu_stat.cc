@@ -4,7 +4,7 @@
 
 namespace ovn {
 
-static void parseTimes(const char*& p, const char* end, CpuTimes& t) {
+void parseCpuTimes(const char*& p, const char* end, CpuTimes& t) {
   t.user = parseU64(p, end);
   t.nice = parseU64(p, end);
   t.system = parseU64(p, end);
@@ -29,12 +29,12 @@ bool parseCpuStat(std::string_view text, CpuStat& s) {
     if (end - p > 3 && p[0] == 'c' && p[1] == 'p' && p[2] == 'u') {
       p += 3;
       if (*p == ' ') {
-        parseTimes(p, end, s.all);
+        parseCpuTimes(p, end, s.all);
         sawAll = true;
       } else {
         CpuTimes t;
         t.cpu = static_cast<int>(parseU64(p, end));
-        parseTimes(p, end, t);
+        parseCpuTimes(p, end, t);
         s.perCpu.push_back(t);
       }
     } else if (*p == 'c' && text.compare(static_cast<size_t>(p - text.data()), 5, "ctxt ") == 0) {

@@ -27,6 +27,8 @@ struct CpuUtilization {
 };
 
 bool parseCpuStat(std::string_view text, CpuStat& out);
+// The ten counters of one "cpu" line, from just after its label; `p` ends past them.
+void parseCpuTimes(const char*& p, const char* end, CpuTimes& t);
 
 // busy = total - idle - iowait over the delta; counters that went backwards (CPU hot-unplug,
 // virtualization glitches) count as 0. Returns false when no time passed.

@@ -14,17 +14,7 @@ bool parseCpuStatHead(std::string_view text, CpuStatHead& s) {
     if (end - p > 3 && p[0] == 'c' && p[1] == 'p' && p[2] == 'u') {
       if (p[3] == ' ') {
         p += 3;
-        CpuTimes& t = s.all;
-        t.user = parseU64(p, end);
-        t.nice = parseU64(p, end);
-        t.system = parseU64(p, end);
-        t.idle = parseU64(p, end);
-        t.iowait = parseU64(p, end);
-        t.irq = parseU64(p, end);
-        t.softirq = parseU64(p, end);
-        t.steal = parseU64(p, end);
-        t.guest = parseU64(p, end);
-        t.guestNice = parseU64(p, end);
+        parseCpuTimes(p, end, s.all);
         sawAll = true;
       }
       // cpuN: not read.

@@ -1,40 +1,15 @@
-import { execFileSync, spawnSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import path from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { root } from '../helpers/isolated.js';
+import { readFileSync } from 'node:fs';
+import { describe, expect, it } from 'vitest';
+import { nativeCheck } from '../helpers/native-check.js';
 
 // The sampler parses /proc/stat for the aggregate line and three counters only, skipping the per-CPU
 // lines (native/sampler/cpu_stat_head.cc); what it keeps must equal the general parser's on this
 // machine's file, on a 64-CPU layout and on odd text.
 describe("the sampler's /proc/stat parse", () => {
-  let dir = '';
-  let bin = '';
-  beforeAll(() => {
-    dir = mkdtempSync(path.join(tmpdir(), 'ovn-cpu-stat-head-'));
-    bin = path.join(dir, 'cpu_stat_head_check');
-    execFileSync(
-      'c++',
-      [
-        '-std=c++17',
-        '-O1',
-        '-o',
-        bin,
-        path.join(root, 'test/native/cpu_stat_head_check.cc'),
-        path.join(root, 'native/sampler/cpu_stat_head.cc'),
-        path.join(root, 'native/proc/cpu_stat.cc'),
-      ],
-      { stdio: 'inherit', timeout: 240_000 },
-    );
-  }, 300_000);
-  afterAll(() => rmSync(dir, { recursive: true, force: true }));
-
+  const c = nativeCheck('cpu_stat_head_check', ['native/sampler/cpu_stat_head.cc', 'native/proc/cpu_stat.cc']);
   const check = (text: string) => {
-    const f = path.join(dir, `s${Math.random().toString(36).slice(2)}`);
-    writeFileSync(f, text);
-    const r = spawnSync(bin, [f], { encoding: 'utf8' });
-    return { status: r.status, out: r.stdout.trim() };
+    const r = c.runText(text);
+    return { status: r.status, out: r.out };
   };
 
   it("agrees with parseCpuStat on this machine's /proc/stat", () => {

@@ -1,49 +1,25 @@
-import { execFileSync, spawnSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { root } from '../helpers/isolated.js';
+import { describe, expect, it } from 'vitest';
+import { nativeCheck } from '../helpers/native-check.js';
 
 // The sampler parses /proc/meminfo only up to SwapFree (native/sampler/meminfo_head.cc); its four
 // fields must equal the full parser's on this machine's file and on layouts it does not have.
 describe("the sampler's early-stopping meminfo parse", () => {
-  let dir = '';
-  let bin = '';
-  beforeAll(() => {
-    dir = mkdtempSync(path.join(tmpdir(), 'ovn-meminfo-head-'));
-    bin = path.join(dir, 'meminfo_head_check');
-    execFileSync(
-      'c++',
-      [
-        '-std=c++17',
-        '-O1',
-        '-o',
-        bin,
-        path.join(root, 'test/native/meminfo_head_check.cc'),
-        path.join(root, 'native/sampler/meminfo_head.cc'),
-        path.join(root, 'native/proc/meminfo.cc'),
-      ],
-      { stdio: 'inherit', timeout: 240_000 },
-    );
-  }, 300_000);
-  afterAll(() => rmSync(dir, { recursive: true, force: true }));
-
+  const c = nativeCheck('meminfo_head_check', ['native/sampler/meminfo_head.cc', 'native/proc/meminfo.cc']);
   const check = (text: string) => {
-    const f = path.join(dir, `m${Math.random().toString(36).slice(2)}`);
-    writeFileSync(f, text);
-    const r = spawnSync(bin, [f], { encoding: 'utf8' });
-    return { status: r.status, out: r.stdout.trim() };
+    const r = c.runText(text);
+    return { status: r.status, out: r.out };
   };
 
   const checkAll = (...texts: string[]) => {
     const files = texts.map((text) => {
-      const f = path.join(dir, `m${Math.random().toString(36).slice(2)}`);
+      const f = path.join(c.dir(), `m${Math.random().toString(36).slice(2)}`);
       writeFileSync(f, text);
       return f;
     });
-    const r = spawnSync(bin, files, { encoding: 'utf8' });
-    return { status: r.status, lines: r.stdout.trim().split('\n') };
+    const r = c.run(...files);
+    return { status: r.status, lines: r.out.split('\n') };
   };
 
   it("agrees with parseMemInfo on this machine's /proc/meminfo", () => {

@@ -1,46 +1,20 @@
-import { execFileSync, spawnSync } from 'node:child_process';
-import { mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import path from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { root } from '../helpers/isolated.js';
+import { execFileSync } from 'node:child_process';
+import { readdirSync } from 'node:fs';
+import { describe, expect, it } from 'vitest';
+import { nativeCheck } from '../helpers/native-check.js';
 
 // The sampler parses /proc/<pid>/stat only up to rss (native/sampler/pid_stat_head.cc); its five
 // fields and its verdict must equal the general parser's on every process of this machine and on
 // odd text the machine may not show.
 describe("the sampler's /proc/<pid>/stat parse", () => {
-  let dir = '';
-  let bin = '';
-  beforeAll(() => {
-    dir = mkdtempSync(path.join(tmpdir(), 'ovn-pid-stat-head-'));
-    bin = path.join(dir, 'pid_stat_head_check');
-    execFileSync(
-      'c++',
-      [
-        '-std=c++17',
-        '-O1',
-        '-o',
-        bin,
-        path.join(root, 'test/native/pid_stat_head_check.cc'),
-        path.join(root, 'native/sampler/pid_stat_head.cc'),
-        path.join(root, 'native/proc/process.cc'),
-        path.join(root, 'native/proc/kept_open_file.cc'),
-        path.join(root, 'native/proc/sys_error.cc'),
-      ],
-      { stdio: 'inherit', timeout: 240_000 },
-    );
-  }, 300_000);
-  afterAll(() => rmSync(dir, { recursive: true, force: true }));
-
-  const check = (...files: string[]) => {
-    const r = spawnSync(bin, files, { encoding: 'utf8', maxBuffer: 64 << 20 });
-    return { status: r.status, lines: r.stdout.trim().split('\n').filter(Boolean), out: r.stdout.trim() };
-  };
-  const checkText = (text: string) => {
-    const f = path.join(dir, `s${Math.random().toString(36).slice(2)}`);
-    writeFileSync(f, text);
-    return check(f);
-  };
+  const c = nativeCheck('pid_stat_head_check', [
+    'native/sampler/pid_stat_head.cc',
+    'native/proc/process.cc',
+    'native/proc/kept_open_file.cc',
+    'native/proc/sys_error.cc',
+  ]);
+  const check = c.run;
+  const checkText = c.runText;
 
   it("agrees with parseProcStat on every process's stat file on this machine", () => {
     const files = readdirSync('/proc')
