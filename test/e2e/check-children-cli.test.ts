@@ -13,7 +13,12 @@ import { procState, waitFor } from '../helpers/children.js';
 /** Each run of the check appends the pid of the process it let escape; the hold is far beyond every bound here. */
 function setup() {
   const escaped = path.join(mkdtempSync(path.join(tmpdir(), 'ovn-escaped-')), 'escaped.pids');
-  const cmd = `(setsid sh -c 'echo $$ >> ${escaped}; exec sleep 94' &); echo started; exit 0`;
+  // It goes on once its grandchild has escaped (appended its pid): the check's group is killed at its exit, and
+  // would otherwise catch the grandchild before its setsid() on a loaded machine (and leave it unlisted).
+  const lines = `$(cat ${escaped} 2>/dev/null | wc -l)`;
+  const cmd =
+    `n=${lines}; (setsid sh -c 'echo $$ >> ${escaped}; exec sleep 94' &); ` +
+    `while [ ${lines} -le $n ]; do sleep 0.02; done; echo started; exit 0`;
   const { file } = writeConfig({
     checks: [{ name: 'bg', command: ['sh', '-c', cmd], intervalSec: 1, timeoutSec: 2 }],
   });

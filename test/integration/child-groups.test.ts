@@ -21,8 +21,13 @@ let n = 0;
 /** A pid file the command writes for a process it starts (each test its own). */
 const pidFile = () => path.join(tmp, `pid-${++n}`);
 const gone = (pid: number) => procState(pid) === null || procState(pid) === 'Z';
-/** `(setsid ... &)`: a process in a new session, out of our group's reach, holding the inherited stdout. */
-const escape = (file: string, secs: number) => `(setsid sh -c 'echo $$ > ${file}; exec sleep ${secs}' &)`;
+/**
+ * `(setsid ... &)`: a process in a new session, out of our group's reach, holding the inherited stdout. The command
+ * goes on once it has escaped (written its pid): the group is killed when the command exits, and would otherwise
+ * catch it before its setsid() on a loaded machine.
+ */
+const escape = (file: string, secs: number) =>
+  `(setsid sh -c 'echo $$ > ${file}; exec sleep ${secs}' &); while [ ! -s ${file} ]; do sleep 0.02; done`;
 /** A background child that stays in the command's group (and holds its stdout too). */
 const stay = (file: string, secs: number) => `sleep ${secs} & echo $! > ${file}`;
 
@@ -69,10 +74,10 @@ describe("a check's children", () => {
     try {
       const t0 = Date.now();
       const r = await runOperatorCheck(
-        check(['sh', '-c', `${escape(esc, 94)}; ${stay(kept, 95)}; echo started; sleep 97`], { timeoutSec: 1 }),
+        check(['sh', '-c', `${escape(esc, 94)}; ${stay(kept, 95)}; echo started; sleep 97`], { timeoutSec: 3 }),
       );
       expect(Date.now() - t0).toBeLessThan(15_000);
-      expect(r).toMatchObject({ outcome: 'unknown', timed_out: true, message: 'timed out after 1 s' });
+      expect(r).toMatchObject({ outcome: 'unknown', timed_out: true, message: 'timed out after 3 s' });
       const k = await pidOf(kept);
       await waitFor(() => gone(k), 10_000);
     } finally {
