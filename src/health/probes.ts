@@ -2,8 +2,8 @@
  * Configured probes: an HTTP health endpoint or a command, each with a timeout, run on an interval
  * (e.g. the local inference server the agent depends on). Results feed a LatencyWindow per probe.
  */
-import { execFile } from 'node:child_process';
 import type { Clock } from '../util/clock.js';
+import { runGroup } from '../util/process-group.js';
 import { LatencyWindow, type LatencySummary } from './latency-window.js';
 
 export interface ProbeConfig {
@@ -32,19 +32,19 @@ export async function runProbe(p: ProbeConfig): Promise<ProbeResult> {
     }
     const [cmd, ...args] = p.command ?? [];
     if (!cmd) return { ok: false, ms: 0, error: 'probe has no url or command' };
-    await new Promise<void>((resolve, reject) => {
-      execFile(cmd, args, { timeout: p.timeoutMs, killSignal: 'SIGKILL', maxBuffer: 1 << 20 }, (err) =>
-        /* eslint-disable-next-line @typescript-eslint/prefer-promise-reject-errors --
-           err is an ExecFileException: an Error, typed with Omit<>s the rule cannot see through */
-        err ? reject(err) : resolve(),
-      );
-    });
-    return { ok: true, ms: performance.now() - t0 };
-  } catch (err) {
-    const e = err as { name?: string; code?: string | number | null; killed?: boolean; message?: string };
+    // Its own process group, killed whole at the time-out (`sh -c 'sleep; ...'` killed by pid alone leaves the
+    // sleep running); done when the command is, whatever a grandchild that escaped with setsid still holds.
+    const run = await runGroup([cmd, ...args], { timeoutMs: p.timeoutMs });
     const ms = performance.now() - t0;
-    if (e.name === 'TimeoutError' || e.killed) return { ok: false, ms, error: `timed out after ${p.timeoutMs} ms` };
-    return { ok: false, ms, error: e.code !== undefined ? `exit ${String(e.code)}` : (e.message ?? String(err)) };
+    if (run.error) return { ok: false, ms, error: `could not run ${cmd}: ${run.error.message}` };
+    if (run.timedOut) return { ok: false, ms, error: `timed out after ${p.timeoutMs} ms` };
+    if (run.code !== 0) return { ok: false, ms, error: run.signal ? `killed by ${run.signal}` : `exit ${run.code}` };
+    return { ok: true, ms };
+  } catch (err) {
+    const e = err as { name?: string; message?: string };
+    const ms = performance.now() - t0;
+    if (e.name === 'TimeoutError') return { ok: false, ms, error: `timed out after ${p.timeoutMs} ms` };
+    return { ok: false, ms, error: e.message ?? String(err) };
   }
 }
 

@@ -6,7 +6,7 @@
  * feed the health status, the metrics and the report. `dcgmDiag` checks run `dcgmi diag -r N -j`
  * and judge its JSON instead of the exit code.
  */
-import { groupTimeout, spawnGroup } from '../util/process-group.js';
+import { runGroup } from '../util/process-group.js';
 import type { z } from 'zod';
 import type { operatorCheckSchema } from '../config/schema.js';
 import type { Clock } from '../util/clock.js';
@@ -31,57 +31,40 @@ export interface OperatorCheckResult {
   details?: unknown;
 }
 
-const MAX_OUTPUT = 1 << 20;
-
 /** Runs one check (exported for tests and for `overnight health`). Thread: JS; the work is a child process. */
-export function runOperatorCheck(
+export async function runOperatorCheck(
   c: OperatorCheckConfig,
   clock: Pick<Clock, 'now'> = Date,
 ): Promise<OperatorCheckResult> {
   const argv = c.dcgmDiag ? [c.dcgmDiag.dcgmi, 'diag', '-r', String(c.dcgmDiag.level), '-j'] : c.command!;
   const t0 = performance.now();
-  return new Promise((resolve) => {
-    let out = '';
-    let settled = false;
-    const done = (r: Omit<OperatorCheckResult, 'name' | 'duration_ms' | 'finished_at' | 'severity' | 'timed_out'>) => {
-      if (settled) return;
-      settled = true;
-      resolve({
-        name: c.name,
-        ...r,
-        timed_out: timer.fired,
-        duration_ms: Math.round((performance.now() - t0) * 1000) / 1000,
-        finished_at: clock.now(),
-        severity: c.severity,
-      });
+  // Its own process group, so a timeout ends the script's children too; done when the script is, whatever a
+  // grandchild that escaped with setsid still holds open.
+  const run = await runGroup(argv, { timeoutMs: c.timeoutSec * 1000, stdout: true });
+  const verdict = ((): Pick<OperatorCheckResult, 'outcome' | 'message' | 'exit_code' | 'details'> => {
+    if (run.error)
+      return { outcome: 'unknown', message: `could not run ${argv[0]}: ${run.error.message}`, exit_code: null };
+    if (run.timedOut) return { outcome: 'unknown', message: `timed out after ${c.timeoutSec} s`, exit_code: null };
+    if (c.dcgmDiag) {
+      const s = parseDcgmDiag(run.stdout);
+      return { outcome: s.outcome, message: s.message, exit_code: run.code, details: s };
+    }
+    const first = run.stdout.split('\n', 1)[0]!.trim().slice(0, 500);
+    const outcome: CheckOutcome = run.code === 0 ? 'ok' : run.code === 1 ? 'problem' : 'unknown';
+    return {
+      outcome,
+      message: first || (run.signal ? `killed by ${run.signal}` : `exit ${run.code}`),
+      exit_code: run.code,
     };
-    // Its own process group, so a timeout ends the script's children too.
-    const child = spawnGroup(argv, ['ignore', 'pipe', 'ignore']);
-    const timer = groupTimeout(child, c.timeoutSec * 1000);
-    child.stdout!.setEncoding('utf8');
-    child.stdout!.on('data', (d: string) => {
-      if (out.length < MAX_OUTPUT) out += d;
-    });
-    child.on('error', (err) => {
-      timer.clear();
-      done({ outcome: 'unknown', message: `could not run ${argv[0]}: ${err.message}`, exit_code: null });
-    });
-    child.on('close', (code, signal) => {
-      timer.clear();
-      if (timer.fired) {
-        done({ outcome: 'unknown', message: `timed out after ${c.timeoutSec} s`, exit_code: null });
-        return;
-      }
-      if (c.dcgmDiag) {
-        const s = parseDcgmDiag(out);
-        done({ outcome: s.outcome, message: s.message, exit_code: code, details: s });
-        return;
-      }
-      const first = out.split('\n', 1)[0]!.trim().slice(0, 500);
-      const outcome: CheckOutcome = code === 0 ? 'ok' : code === 1 ? 'problem' : 'unknown';
-      done({ outcome, message: first || (signal ? `killed by ${signal}` : `exit ${code}`), exit_code: code });
-    });
-  });
+  })();
+  return {
+    name: c.name,
+    ...verdict,
+    timed_out: run.timedOut,
+    duration_ms: Math.round((performance.now() - t0) * 1000) / 1000,
+    finished_at: clock.now(),
+    severity: c.severity,
+  };
 }
 
 export class OperatorChecks {

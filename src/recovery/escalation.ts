@@ -10,7 +10,7 @@ import { setTimeout as delay } from 'node:timers/promises';
 import type { OvernightConfig } from '../config/schema.js';
 import { capText } from '../config/validation.js';
 import type { Clock } from '../util/clock.js';
-import { groupTimeout, spawnGroup } from '../util/process-group.js';
+import { runGroup } from '../util/process-group.js';
 
 export interface Alert {
   /** Same key = same fault: de-duplicated within the window. */
@@ -212,28 +212,20 @@ export class Escalator {
     return { channel, ok: false, attempts: this.cfg.retries + 1, error };
   }
 
-  private command(argv: string[], a: Alert): Promise<DeliveryReport['channels'][number]> {
-    return new Promise((resolve) => {
-      // Its own process group: the time-out ends what the command started too (`sh -c '...; sleep'`).
-      const child = spawnGroup(argv, ['pipe', 'ignore', 'ignore']);
-      const timer = groupTimeout(child, this.commandTimeoutMs);
-      const channel = `command ${argv[0]}`;
-      child.on('error', (err) => {
-        timer.clear();
-        resolve({ channel, ok: false, attempts: 1, error: err.message });
-      });
-      child.on('exit', (code, signal) => {
-        timer.clear();
-        const error = timer.fired
-          ? `timed out after ${this.commandTimeoutMs / 1000} s (process group killed)`
-          : code !== 0
-            ? `exit ${code ?? signal}`
-            : undefined;
-        resolve({ channel, ok: !error, attempts: 1, ...(error ? { error } : {}) });
-      });
-      // A command that does not read its stdin closes the pipe: EPIPE is its business, not a crash of ours.
-      child.stdin!.on('error', () => undefined);
-      child.stdin!.end(JSON.stringify({ node: hostname(), ...a }));
+  private async command(argv: string[], a: Alert): Promise<DeliveryReport['channels'][number]> {
+    // Its own process group: the time-out ends what the command started too (`sh -c '...; sleep'`); the alert on
+    // its stdin, which it may leave unread.
+    const run = await runGroup(argv, {
+      timeoutMs: this.commandTimeoutMs,
+      stdin: JSON.stringify({ node: hostname(), ...a }),
     });
+    const channel = `command ${argv[0]}`;
+    if (run.error) return { channel, ok: false, attempts: 1, error: run.error.message };
+    const error = run.timedOut
+      ? `timed out after ${this.commandTimeoutMs / 1000} s (process group killed)`
+      : run.code !== 0
+        ? `exit ${run.code ?? run.signal}`
+        : undefined;
+    return { channel, ok: !error, attempts: 1, ...(error ? { error } : {}) };
   }
 }
