@@ -59,8 +59,8 @@ export interface ProcessWatchOptions {
   clock: Clock;
   scopeRoot: number;
   hostReader?: NativeHostReader;
-  /** Gives freed memory back to the system after a burst (default: the addon's malloc_trim). */
-  releaseMemory?: () => boolean;
+  /** Gives freed memory back to the system after a burst (default: the addon's malloc_trim, on a worker thread). */
+  releaseMemory?: () => Promise<boolean>;
 }
 
 /** The watch's own retained state, for tests and diagnostics: all of it is bounded by what exists now. */
@@ -240,8 +240,9 @@ export class ProcessWatch implements SuspectSource {
     this.trimAt = null;
     this.peak = size;
     this.trims++;
+    // Not awaited: the trim runs on a worker thread; a failure only means nothing was given back.
     try {
-      (this.o.releaseMemory ?? (() => loadNative().trimMalloc()))();
+      void (this.o.releaseMemory ?? (() => loadNative().trimMalloc()))().catch(() => false);
     } catch {
       /* an addon without trimMalloc: nothing to give back */
     }

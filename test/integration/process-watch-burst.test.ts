@@ -38,7 +38,7 @@ describe('ProcessWatch after a burst of processes', () => {
       scopeRoot: process.pid,
       releaseMemory: () => {
         released++;
-        return true;
+        return Promise.resolve(true);
       },
     });
     sampler = new Sampler({
