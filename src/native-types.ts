@@ -540,6 +540,8 @@ export interface NativeSampler {
   running(): boolean;
   readProcesses(): { scans: { monotonicMs: number; processes: PackedProcessRows }[]; lost: number };
   scanProcesses(): Promise<void>;
+  /** Rows of the published process scans not read yet (read scans are not kept). */
+  heldProcessRows(): number;
 }
 
 /** The packed form of process rows (decoded by src/readers/packed-processes.ts). */
@@ -712,6 +714,8 @@ export interface NativeBinding {
   sdNotify(message: string): boolean;
   /** mallopt(M_ARENA_MAX, arenas) for threads that allocate from now on; false where malloc is not glibc's. */
   limitMallocArenas(arenas: number): boolean;
+  /** malloc_trim(0) on a worker thread: gives the free pages inside malloc's heap back; false where malloc is not glibc's. */
+  trimMalloc(): Promise<boolean>;
   Sampler: new (options?: NativeSamplerOptions) => NativeSampler;
   parsers: NativeParsers & {
     gpuProcesses(buf: Buffer, count: number, stride: number, memTotal: number): GpuProcess[] | null;

@@ -62,7 +62,8 @@ class SamplerWrap : public Napi::ObjectWrap<SamplerWrap> {
          InstanceMethod<&SamplerWrap::Read>("read"), InstanceMethod<&SamplerWrap::Window>("window"),
          InstanceMethod<&SamplerWrap::Snapshot>("snapshot"), InstanceMethod<&SamplerWrap::Channels>("channels"),
          InstanceMethod<&SamplerWrap::Running>("running"), InstanceMethod<&SamplerWrap::ReadProcesses>("readProcesses"),
-         InstanceMethod<&SamplerWrap::ScanProcesses>("scanProcesses")});
+         InstanceMethod<&SamplerWrap::ScanProcesses>("scanProcesses"),
+         InstanceMethod<&SamplerWrap::HeldProcessRows>("heldProcessRows")});
   }
 
   explicit SamplerWrap(const Napi::CallbackInfo& info) : Napi::ObjectWrap<SamplerWrap>(info) {
@@ -192,6 +193,11 @@ class SamplerWrap : public Napi::ObjectWrap<SamplerWrap> {
             JsObject(env).num("monotonicMs", scans[i].monotonicMs).val("processes", toPacked(env, ps)).object());
     }
     return JsObject(env).val("scans", a).u64("lost", lost).object();
+  }
+
+  // Rows of the published scans not read yet (the channel's own retained state).
+  Napi::Value HeldProcessRows(const Napi::CallbackInfo& info) {
+    return Napi::Number::New(info.Env(), static_cast<double>(scanner(info.Env()).heldRows()));
   }
 
   // A scan now (on a libuv worker); resolves once it is published for readProcesses().

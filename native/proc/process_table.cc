@@ -88,6 +88,9 @@ SysError ProcessTable::scan(const ProcessReadOptions& opts, std::vector<ProcessI
     } else
       ++it;
   }
+  // After a burst the bucket array stays at its peak size: give it back once the table is a
+  // quarter of it (nothing here may grow with the number of processes that ever existed).
+  if (cache_.bucket_count() > 256 && cache_.size() * 4 < cache_.bucket_count()) cache_.rehash(0);
   // Which processes get the rest of their files read.
   std::vector<char> wanted(out.size(), onlyDescendantsOf > 0 ? 0 : 1);
   if (onlyDescendantsOf > 0) {

@@ -65,14 +65,24 @@ uint64_t ProcessScanner::read(std::vector<ProcessScan>& out) {
   out.clear();
   std::lock_guard<std::mutex> lock(mu_);
   uint64_t lost = 0;
-  for (const ProcessScan& s : ring_) {
+  for (ProcessScan& s : ring_) {
     if (s.seq <= readSeq_) continue;
     if (out.empty() && s.seq > readSeq_ + 1) lost = s.seq - readSeq_ - 1;
-    out.push_back(s);
+    out.push_back(std::move(s));
   }
   if (ring_.empty() && seq_ > readSeq_) lost = seq_ - readSeq_;
   readSeq_ = seq_;
+  // Every scan in the ring has now been read: none is kept (they are moved out, not copied).
+  ring_.clear();
+  ring_.shrink_to_fit();
   return lost;
+}
+
+size_t ProcessScanner::heldRows() const {
+  std::lock_guard<std::mutex> lock(mu_);
+  size_t n = 0;
+  for (const ProcessScan& s : ring_) n += s.processes.size();
+  return n;
 }
 
 uint64_t ProcessScanner::scans() const {

@@ -20,7 +20,7 @@ namespace ovn {
 struct ProcessScanOptions {
   int root = 0;             // descendants of this pid (not it)
   uint64_t intervalUs = 0;  // 0: only on demand (scanNow)
-  size_t keep = 16;         // scans kept for a reader that falls behind
+  size_t keep = 16;         // unread scans kept for a reader that falls behind
   bool io = true;           // read /proc/<pid>/io (progress counters for hang windows)
 };
 
@@ -43,7 +43,11 @@ class ProcessScanner {
   // Scans now and publishes the scan; returns its error (the scan is then not published).
   SysError scanNow();
   // Scans published since the previous read, oldest first; returns how many were lost to the ring.
+  // Read scans leave the ring: one kept after it was read held a whole table of a burst that
+  // had ended (16 scans of 2,000 rows) until 16 smaller scans pushed it out.
   uint64_t read(std::vector<ProcessScan>& out);
+  // Rows of the scans not read yet (what the ring holds).
+  size_t heldRows() const;
   uint64_t scans() const;
   double threadCpuMs() const;
 

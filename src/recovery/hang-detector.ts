@@ -60,6 +60,11 @@ export class HangDetector {
     }
   }
 
+  /** Processes tracked now. */
+  get size(): number {
+    return this.tracks.size;
+  }
+
   /** Drops processes that were not seen in the latest scan. */
   retain(pids: Set<number>): void {
     for (const pid of this.tracks.keys()) if (!pids.has(pid)) this.tracks.delete(pid);

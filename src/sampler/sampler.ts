@@ -180,6 +180,11 @@ export class Sampler {
     return this.native.scanProcesses();
   }
 
+  /** Rows of the process channel's scans not read yet: what the channel itself retains. */
+  heldProcessRows(): number {
+    return this.native.heldProcessRows();
+  }
+
   /** Statistics since start, without stopping. */
   snapshot(): NativeSamplerReport {
     return this.native.snapshot();
