@@ -714,7 +714,10 @@ export interface NativeBinding {
   sdNotify(message: string): boolean;
   /** mallopt(M_ARENA_MAX, arenas) for threads that allocate from now on; false where malloc is not glibc's. */
   limitMallocArenas(arenas: number): boolean;
-  /** malloc_trim(0) on a worker thread: gives the free pages inside malloc's heap back; false where malloc is not glibc's. */
+  /**
+   * malloc_trim(0) on a worker thread: gives the free pages inside malloc's heap back; false where malloc
+   * is not glibc's.
+   */
   trimMalloc(): Promise<boolean>;
   Sampler: new (options?: NativeSamplerOptions) => NativeSampler;
   parsers: NativeParsers & {
