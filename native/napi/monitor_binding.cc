@@ -1,5 +1,6 @@
 // PsiTriggerWatcher (class PsiTriggers: calls back on the JS thread when a trigger fires) and
-// sdNotify(message), limitMallocArenas(n), trimMalloc(). Thread: construction and stop on the JS thread; waiting on its own thread.
+// sdNotify(message), limitMallocArenas(n), trimMalloc(). Thread: construction and stop on the JS
+// thread; waiting on its own thread.
 #include <napi.h>
 
 #if defined(__GLIBC__)
