@@ -5,7 +5,7 @@
  */
 import { setTimeout as delay } from 'node:timers/promises';
 import { z } from 'zod';
-import { capText, describeValue, didYouMean } from '../config/validation.js';
+import { capText, describeValue, didYouMean, ValidationError } from '../config/validation.js';
 import type { LatencyWindow } from '../health/latency-window.js';
 import { jsonWithEscape } from './json-fragments.js';
 import { noteResultJson } from './result-json.js';
@@ -147,6 +147,9 @@ export function instrumented<A, C>(
       const e = err as Error;
       calls.record(performance.now() - t0, false, e.message);
       if (e.name === 'AbortError') return toolError(`${tool} was cancelled`, 'call it again when you need the result');
+      // Bad input found past the schema (an engine's own check, e.g. an artifact outside the roots):
+      // the message names each field; nothing failed on the server's side.
+      if (e instanceof ValidationError) return toolError(e.message, 'correct the fields named above and call again');
       process.stderr.write(`overnight: ${tool} failed: ${e.stack ?? e.message}\n`);
       return toolError(`${tool} failed: ${e.message}`, 'check the server log (stderr); the server is still running');
     }

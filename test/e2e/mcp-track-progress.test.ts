@@ -7,7 +7,7 @@ import { ProgressTracker } from '../../src/progress/progress-tracker.js';
 import { openDatabase } from '../../src/store/database.js';
 import { systemClock } from '../../src/util/clock.js';
 import { waitFor } from '../helpers/children.js';
-import { CLI, connectClient, errorText, structured, writeConfig } from '../helpers/mcp.js';
+import { CLI, connectClient, connectStdio, errorText, structured, writeConfig } from '../helpers/mcp.js';
 import type { Client } from '@modelcontextprotocol/client';
 
 let client: Client;
@@ -61,6 +61,28 @@ describe('trackProgress over MCP', () => {
     expect(errorText(await client.callTool({ name: 'trackProgress', arguments: { checkpoints: [] } }))).toMatch(
       /taskId/,
     );
+  });
+
+  it('an artifact outside the roots is refused as bad input: the field named, nothing stored, no stack', async () => {
+    const { client: c, close, stderr } = await connectStdio();
+    try {
+      const r = await c.callTool({
+        name: 'trackProgress',
+        arguments: { taskId: 'outside', checkpoints: [{ stage: 's', completion: 0.5, artifacts: ['/etc/hostname'] }] },
+      });
+      const text = errorText(r);
+      expect(text).toMatch(/nothing was stored/);
+      expect(text).toMatch(/checkpoints\.0\.artifacts\.0/);
+      expect(text).toMatch(/What to do: correct the fields named above/);
+      expect(text).not.toMatch(/server log/);
+      const read = structured<{ checkpoints_total?: number; stages_completed: number }>(
+        await c.callTool({ name: 'trackProgress', arguments: { taskId: 'outside' } }),
+      );
+      expect(read.stages_completed).toBe(0);
+      expect(stderr()).not.toMatch(/\n\s+at /);
+    } finally {
+      await close();
+    }
   });
 
   it('answers a stored write as stored when the same completion is reported again (no ETA, a reason)', async () => {
