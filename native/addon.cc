@@ -24,7 +24,7 @@ static Napi::Object Init(Napi::Env env, Napi::Object exports) {
   ovn::registerControlBinding(env, exports);
   ovn::registerFsBinding(env, exports);
   ovn::registerSamplerBinding(env, exports);
-  ovn::registerMonitorBinding(env, exports);  // after parsers: it adds parsers.gpuProcesses
+  ovn::registerMonitorBinding(env, exports);  // after parsers: it adds parsers.releasableFileAreas
   ovn::registerNodeCheckBinding(env, exports);
   ovn::registerKmsgBinding(env, exports);  // after parsers: it adds parsers.kmsgRecord
   exports.Set("abiVersion", Napi::Number::New(env, 1));

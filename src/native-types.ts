@@ -719,11 +719,18 @@ export interface NativeBinding {
    * is not glibc's.
    */
   trimMalloc(): Promise<boolean>;
+  /**
+   * madvise(MADV_DONTNEED) on this process's clean, read-only, private file mappings (see
+   * native/proc/file_pages.h) on a worker thread; `releasedKb` is what they had resident.
+   */
+  releaseFilePages(): Promise<{ areas: number; releasedKb: number }>;
   Sampler: new (options?: NativeSamplerOptions) => NativeSampler;
   parsers: NativeParsers & {
     gpuProcesses(buf: Buffer, count: number, stride: number, memTotal: number): GpuProcess[] | null;
     /** Parses one /dev/kmsg record ("prio,seq,ts,flags;text\n KEY=value"); null if malformed. */
     kmsgRecord(record: string): KmsgRecord | null;
+    /** The areas of a /proc/<pid>/smaps text that releaseFilePages would drop. */
+    releasableFileAreas(smaps: string): { start: number; end: number; rssKb: number; path: string }[];
   };
   GpuWorker: new (
     onResult: (jobId: number, result: GpuSampleResult | GpuActionResult, elapsedUs: number) => void,

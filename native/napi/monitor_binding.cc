@@ -1,5 +1,6 @@
 // PsiTriggerWatcher (class PsiTriggers: calls back on the JS thread when a trigger fires) and
-// sdNotify(message), limitMallocArenas(n), trimMalloc(). Thread: construction and stop on the JS
+// sdNotify(message), limitMallocArenas(n), trimMalloc(), releaseFilePages() (and
+// parsers.releasableFileAreas(smaps), its choice on text). Thread: construction and stop on the JS
 // thread; waiting on its own thread.
 #include <napi.h>
 
@@ -9,6 +10,7 @@
 
 #include <memory>
 
+#include "../proc/file_pages.h"
 #include "../proc/psi_trigger.h"
 #include "errors.h"
 #include "js_object.h"
@@ -173,6 +175,28 @@ Napi::Value TrimMalloc(const Napi::CallbackInfo& info) {
       [released](Napi::Env e) { return Napi::Boolean::New(e, *released); });
 }
 
+// Drops this process's start-up pages of read-only file mappings (see proc/file_pages.h) on a
+// libuv worker: reading /proc/self/smaps walks every area's page tables (a few ms). Resolves to
+// { areas, releasedKb }.
+Napi::Value ReleaseFilePages(const Napi::CallbackInfo& info) {
+  auto result = std::make_shared<FilePageRelease>();
+  return PromiseWorker::run(
+      info.Env(), "overnight:releaseFilePages", [result] { return releaseFilePages(*result); },
+      [result](Napi::Env e) {
+        return JsObject(e).u64("areas", result->areas).u64("releasedKb", result->residentKb).object();
+      });
+}
+
+Napi::Value ReleasableFileAreasJs(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  Napi::Array out = Napi::Array::New(env);
+  uint32_t i = 0;
+  for (const FileArea& a : releasableFileAreas(stringArg(info, 0, "smaps")))
+    out.Set(i++,
+            JsObject(env).u64("start", a.start).u64("end", a.end).u64("rssKb", a.rssKb).str("path", a.path).object());
+  return out;
+}
+
 }  // namespace
 
 void registerMonitorBinding(Napi::Env env, Napi::Object exports) {
@@ -180,6 +204,9 @@ void registerMonitorBinding(Napi::Env env, Napi::Object exports) {
   exports.Set("sdNotify", Napi::Function::New<SdNotify>(env, "sdNotify"));
   exports.Set("trimMalloc", Napi::Function::New<TrimMalloc>(env, "trimMalloc"));
   exports.Set("limitMallocArenas", Napi::Function::New<LimitMallocArenas>(env, "limitMallocArenas"));
+  exports.Set("releaseFilePages", Napi::Function::New<ReleaseFilePages>(env, "releaseFilePages"));
+  exports.Get("parsers").As<Napi::Object>().Set("releasableFileAreas",
+                                                Napi::Function::New<ReleasableFileAreasJs>(env, "releasableFileAreas"));
 }
 
 }  // namespace ovn

@@ -11,7 +11,7 @@ import { CliError, EX_CONFIG } from './errors.js';
 import { listenHost, port, positiveInt, secondsIn } from './flag-values.js';
 import { listenError } from './listen-error.js';
 import { loadConfigOrExit } from './config-option.js';
-import { tuneDaemonProcess } from './daemon-tuning.js';
+import { releaseStartupPages, tuneDaemonProcess } from './daemon-tuning.js';
 import { MonitorLog } from './monitor-log.js';
 import { closeHttpServer } from './serve-shutdown.js';
 
@@ -102,6 +102,7 @@ export function registerMonitorCommand(program: Command): void {
       const watchdogMs = process.env.WATCHDOG_USEC ? Number(process.env.WATCHDOG_USEC) / 1000 : Infinity;
       const intervalMs = Math.min(interval * 1000, watchdogMs / 2);
       let ready = false;
+      let cancelRelease: (() => void) | undefined;
       const notify = (msg: string) => {
         try {
           loadNative().sdNotify(msg);
@@ -120,6 +121,8 @@ export function registerMonitorCommand(program: Command): void {
           if (!live) emit({ type: 'event', ...e }, true);
         },
         onCycle: (c, h) => {
+          // Start-up is over once the first cycle has run (see daemon-tuning.ts).
+          if (monitor.cycles === 1) cancelRelease = releaseStartupPages();
           if (live)
             process.stdout.write(
               `\x1b[2J\x1b[H${renderLiveView(c, h, ctx.progress.list(), monitor.events, intervalMs)}\n`,
@@ -168,6 +171,7 @@ export function registerMonitorCommand(program: Command): void {
           true,
         );
       await monitor.run(ac.signal, cycles);
+      cancelRelease?.();
       notify('STOPPING=1');
       process.off('SIGHUP', hup);
       // The last line of an orderly stop (written at once, with everything held before it).

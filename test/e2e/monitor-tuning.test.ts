@@ -2,13 +2,15 @@
  * The daemon's process settings (src/cli/daemon-tuning.ts): the monitor starts with its V8 flag and
  * capped malloc arenas and says so on its start line; an operator's own value wins; the flag set at
  * run time really keeps the young generation at its size in this Node; other subcommands keep V8's
- * defaults.
+ * defaults. After its first cycle the monitor gives back its start-up pages of the node binary.
  */
-import { execFile } from 'node:child_process';
+import { execFile, spawn } from 'node:child_process';
+import { readFileSync, realpathSync } from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { applyDaemonV8Flags, DAEMON_V8_FLAGS } from '../../src/cli/daemon-tuning.js';
+import { applyDaemonV8Flags, DAEMON_V8_FLAGS, releaseStartupPages } from '../../src/cli/daemon-tuning.js';
 import { loadNative } from '../../src/native.js';
+import { waitFor } from '../helpers/children.js';
 import { root } from '../helpers/isolated.js';
 import { CLI, writeConfig } from '../helpers/mcp.js';
 
@@ -85,5 +87,57 @@ describe('the monitor daemon’s process settings', () => {
     const native = loadNative();
     for (const bad of [0, 65, 1.5, Number.NaN, '2'])
       expect(() => native.limitMallocArenas(bad as number)).toThrow(/arenas.*integer from 1 to 64/);
+  });
+
+  it('releaseStartupPages: now, once more later, never after its cancel; a failing release is harmless', async () => {
+    let calls = 0;
+    releaseStartupPages(() => Promise.resolve(++calls), 30);
+    expect(calls).toBe(1);
+    await waitFor(() => calls === 2, 10_000);
+    let cancelled = 0;
+    const cancel = releaseStartupPages(() => Promise.resolve(++cancelled), 30);
+    cancel();
+    let failing = 0;
+    releaseStartupPages(() => {
+      failing++;
+      throw new Error('no such function');
+    }, 30);
+    releaseStartupPages(() => Promise.reject(new Error('EPERM')), 30);
+    await waitFor(() => failing === 2, 10_000);
+    expect(cancelled).toBe(1);
+  });
+
+  it('after its first cycle the monitor holds far fewer of the node binary’s pages than `serve`', async () => {
+    const env = { ...process.env, OVERNIGHT_NVML_LIBRARY: '/none' };
+    const monitor = spawn(process.execPath, [CLI, 'monitor', '--config', writeConfig().file, '--interval', '0.2'], {
+      env,
+      stdio: ['ignore', 'ignore', 'pipe'],
+    });
+    const serve = spawn(process.execPath, [CLI, 'serve', '--config', writeConfig().file], {
+      env,
+      stdio: ['pipe', 'ignore', 'pipe'],
+    });
+    let monitorErr = '';
+    let serveErr = '';
+    monitor.stderr.on('data', (d: Buffer) => (monitorErr += d.toString()));
+    serve.stderr.on('data', (d: Buffer) => (serveErr += d.toString()));
+    const binary = realpathSync(process.execPath);
+    // What of the node binary each process has resident, in the areas a release may drop.
+    const resident = (pid: number) =>
+      loadNative()
+        .parsers.releasableFileAreas(readFileSync(`/proc/${pid}/smaps`, 'utf8'))
+        .filter((a) => a.path === binary)
+        .reduce((kb, a) => kb + a.rssKb, 0);
+    try {
+      await waitFor(
+        () => serveErr.includes('serving MCP') && (monitorErr.match(/"type":"cycle"/g) ?? []).length >= 2,
+        60_000,
+      );
+      // Serve never releases (it started the same node and loaded the same addon).
+      await waitFor(() => resident(monitor.pid!) < 0.6 * resident(serve.pid!), 30_000, 200);
+    } finally {
+      monitor.kill('SIGKILL');
+      serve.kill('SIGKILL');
+    }
   });
 });
