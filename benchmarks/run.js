@@ -194,8 +194,10 @@ async function measure(opts, previous) {
       console.log(`\n### ${r.title}\n`);
       if (r.head?.length) console.log(`${table(r.head, r.rows ?? [])}\n`);
       for (const n of r.notes ?? []) console.log(`- ${n}`);
-      for (const t of r.targets ?? [])
-        console.log(`- target: ${t.what}: ${t.value} (goal ${t.goal}) ${t.met ? 'met' : 'NOT met'}`);
+      for (const t of r.targets ?? []) {
+        const verdict = t.met === null ? 'not judged' : t.met ? 'met' : 'NOT met';
+        console.log(`- target: ${t.what}: ${t.value} (goal ${t.goal}) ${verdict}`);
+      }
     } catch (err) {
       failed++;
       const msg = String(err?.stack ?? err)

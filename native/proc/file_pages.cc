@@ -32,7 +32,7 @@ std::string_view field(std::string_view& s) {
 struct Area {
   FileArea a;
   bool candidate = false;  // header: private, read-only, a file
-  bool safe = true;        // no anonymous, dirty or locked pages, not huge-TLB
+  bool safe = true;        // no anonymous, swapped or locked pages, not huge-TLB
   bool anonSeen = false;   // a record cut short (a read that stopped early) proves nothing
   bool flagsSeen = false;  // VmFlags is each record's last line
 };
@@ -84,8 +84,7 @@ std::vector<FileArea> releasableFileAreas(std::string_view smaps) {
     std::string_view name = line.substr(0, colon);
     if (name == "Rss")
       cur.a.rssKb = kb(line);
-    else if (name == "Anonymous" || name == "Private_Dirty" || name == "Shared_Dirty" || name == "Locked" ||
-             name == "Swap") {
+    else if (name == "Anonymous" || name == "Locked" || name == "Swap") {
       if (kb(line) != 0) cur.safe = false;
       if (name == "Anonymous") cur.anonSeen = true;
     } else if (name == "VmFlags") {

@@ -22,9 +22,11 @@ struct FileArea {
 };
 
 // From /proc/self/smaps text, the areas whose pages can be dropped and faulted back unchanged:
-// private, not writable, backed by a file (an inode, not a device under /dev/), with resident pages
-// and none of them anonymous or dirty (a copy made by a write, a relocation or a debugger's
-// breakpoint would be lost), not locked and not huge-TLB.
+// private, not writable, backed by a file (an inode, not a device under /dev/), with resident pages,
+// none of them anonymous, resident or swapped out (a copy made by a write, a relocation or a
+// debugger's breakpoint would be lost), not locked and not huge-TLB. Dirty file pages are allowed:
+// smaps counts a page the page cache has not yet written back (a binary installed a minute ago) as
+// dirty in every mapping of it, and unmapping leaves it in the cache, to be written back as before.
 std::vector<FileArea> releasableFileAreas(std::string_view smaps);
 
 struct FilePageRelease {

@@ -47,7 +47,7 @@ describe('releasing the start-up pages of read-only file mappings', () => {
     expect(Number(v.released_kb)).toBeGreaterThanOrEqual(256);
   });
 
-  it('chooses only private, read-only, clean file areas with resident pages', () => {
+  it('chooses only private, read-only file areas with resident pages and no private copies', () => {
     const smaps = [
       area('00400000-00410000 r--p 00000000 fe:00 260689                             /usr/bin/node'),
       area('00410000-00420000 r-xp 00010000 fe:00 260689                             /usr/bin/node'),
@@ -64,7 +64,11 @@ describe('releasing the start-up pages of read-only file mappings', () => {
       area('7f0000040000-7f0000050000 r-xp 00000000 fe:00 98   /usr/lib/locked.so', { Locked: '64 kB' }, 'rd ex lo'),
       area('7f0000050000-7f0000060000 r--p 00000000 fe:00 97   /usr/lib/swapped.so', { Swap: '4 kB' }),
       area('7f0000060000-7f0000070000 r--p 00000000 fe:00 96   /usr/lib/huge.so', {}, 'rd ht'),
-      area('7f0000070000-7f0000080000 r--p 00000000 fe:00 95   /usr/lib/dirty.so', { Shared_Dirty: '4 kB' }),
+      // Pages the page cache has not written back yet count as dirty; they stay in the cache.
+      area('7f0000070000-7f0000080000 r--p 00000000 fe:00 95   /usr/lib/fresh.so', {
+        Shared_Dirty: '4 kB',
+        Private_Dirty: '8 kB',
+      }),
       area('7f0000080000-7f0000090000 ---p 00000000 fe:00 94   /usr/lib/guard.so'),
       area('7f0000090000-7f00000a0000 r--p 00000000 fe:00 93   /usr/lib/old.so (deleted)'),
     ].join('\n');
@@ -72,6 +76,7 @@ describe('releasing the start-up pages of read-only file mappings', () => {
     expect(chosen.map((a) => [a.start.toString(16), a.path])).toEqual([
       ['400000', '/usr/bin/node'],
       ['410000', '/usr/bin/node'],
+      ['7f0000070000', '/usr/lib/fresh.so'],
       ['7f0000090000', '/usr/lib/old.so (deleted)'],
     ]);
     expect(chosen[0]).toMatchObject({ end: 0x410000, rssKb: 64 });

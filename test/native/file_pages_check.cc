@@ -1,6 +1,7 @@
 // Runs releaseFilePages() in a process that holds three private mappings of the file named in
 // argv[1] (64 pages, page i filled with the byte i):
-//   clean   read-only, every page read: its pages must leave the page tables and read back the same;
+//   clean   read-only, every page read (the file just written: its pages not yet written back): its pages
+//           must leave the page tables and read back the same;
 //   copied  written once (a private copy of page 3), then made read-only: nothing of it may be
 //           dropped (the copy would be lost), so its bytes and residency must stay;
 //   rw      writable, every page read: a writable area is never advised.
@@ -43,8 +44,8 @@ int main(int argc, char** argv) {
     std::string page(static_cast<size_t>(ps), static_cast<char>(i));
     if (write(fd, page.data(), page.size()) != static_cast<ssize_t>(page.size())) return 1;
   }
-  // Written back first: a page the page cache still has to write counts as dirty, and dirty areas are left alone.
-  if (fsync(fd) != 0) return 1;
+  // Not written back yet: smaps counts these page-cache pages as dirty in every mapping; they are released all
+  // the same (the cache keeps them and writes them back).
   auto* clean = static_cast<unsigned char*>(mmap(nullptr, len, PROT_READ, MAP_PRIVATE, fd, 0));
   auto* copied = static_cast<unsigned char*>(mmap(nullptr, len, PROT_READ | PROT_WRITE, MAP_PRIVATE, fd, 0));
   auto* rw = static_cast<unsigned char*>(mmap(nullptr, len, PROT_READ | PROT_WRITE, MAP_PRIVATE, fd, 0));
