@@ -225,6 +225,14 @@ export async function run() {
       loads.push(loadAverage().split(' ')[0]);
     }
     const loadAfter = loadAverage();
+    // On a node with a GPU driver the monitors hold NVML, and nvmlInit maps libcuda: their memory is in the figures.
+    let gpuLibs = [];
+    try {
+      const maps = readFileSync(`/proc/${monA.p.pid}/maps`, 'utf8');
+      gpuLibs = [...new Set(maps.match(/\/\S*lib(nvidia-ml|cuda)\.so[^\s]*/g) ?? [])].map((f) => path.basename(f));
+    } catch {
+      /* gone: nothing to say */
+    }
     scraping = false;
     await scraper;
     // Stopped before their logs are read: a monitor holds healthy cycle lines back a few seconds.
@@ -304,6 +312,10 @@ export async function run() {
             `${ratio(a.cpuPct, c.cpuPct)} (node_exporter does nothing between scrapes); RSS ` +
             `${ratio(b.rssMb, d.rssMb)} node_exporter's`
           : `${EXPORTER} not installed: no peer measured`,
+        gpuLibs.length
+          ? `the monitors sample the GPUs through NVML: ${gpuLibs.join(', ')} mapped (nvmlInit loads libcuda); ` +
+            "the driver libraries' memory is in the RSS figures"
+          : 'no GPU driver loaded (NVML not found): the RSS figures hold no driver library',
         rssNote,
         ...targets.map((t) => `target ${t.what}: ${t.value}, goal ${t.goal}: ${t.met ? 'met' : 'NOT met'}`),
       ],
