@@ -296,8 +296,9 @@ export async function run() {
       'the rest is file-backed, mostly the pages of the node binary this process has touched, which every ' +
       'node process on the machine shares. After its first cycle the monitor drops the start-up pages of ' +
       'read-only file mappings from its page tables (src/cli/daemon-tuning.ts); the figure includes every page ' +
-      'it has touched again since. Peak RSS from the start to the end of the warm-up (sampled every 20 ms until ' +
-      'the first cycle, then every 250 ms): ' +
+      'it has touched again since. That frees no memory at once: the pages stay in the page cache, charged to ' +
+      'whichever cgroup read them first, and become reclaimable. Peak RSS from the start to the end of the ' +
+      'warm-up (sampled every 20 ms until the first cycle, then every 250 ms): ' +
       results.map((r) => `${r.name}: ${r.startPeakMb.toFixed(1)} MB`).join('; ');
     return {
       title: "The monitor's own footprint beside node_exporter's (all four at once, same windows)",

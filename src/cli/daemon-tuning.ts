@@ -6,17 +6,21 @@
  *   a node with 5,000 processes allocates enough each cycle that V8 grew it to 16–32 MB.
  * - at most one malloc arena: the scans' worker threads each got a glibc arena that kept about 20 MB
  *   of freed memory resident at 5,000 processes.
- * - start-up pages given back: after the first cycle, and again a minute later (the optimising
- *   compiler's busiest time), the clean pages of read-only file mappings (the node binary, libraries, addons) leave
- *   this process's page tables (native/proc/file_pages.h): 47 MB of file-backed RSS fell to a
- *   working set of 17–25 MB. They stay in the page cache; what the monitor touches again is mapped
- *   back by a minor fault.
+ * - start-up pages given back, once, after the first cycle: the pages of read-only file mappings (the
+ *   node binary, libraries, addons) leave this process's page tables (native/proc/file_pages.h):
+ *   47 MB of file-backed RSS fell to a working set of 17–25 MB. Nothing is freed at once: the pages
+ *   stay in the page cache (charged to whoever read them first) and what the monitor touches again
+ *   is mapped back by a minor fault; what it does not touch again becomes reclaimable. Once only: a
+ *   second release a minute later kept 1–2.5 MB out for ~15 MB of pages faulted back, and each
+ *   release is a moment where a breakpoint being inserted could be lost (the check and the madvise
+ *   are not atomic).
  * Not used: `--max-opt=2` (no top-tier compiler) kept 3.7 MB of the node binary's code pages out of
  * the RSS, but made the leak detector's slopes about 13 times slower: at 2,000 processes a watch pass
  * outlasted its interval. `serve` keeps V8's defaults (its throughput under HTTP load is measured
  * with them). The flags are set before any other module is evaluated; an operator who starts node
  * with one of them keeps their own value.
  */
+import { readFileSync } from 'node:fs';
 import { setFlagsFromString } from 'node:v8';
 import { loadNative } from '../native.js';
 import { subcommandWord } from './subcommand-word.js';
@@ -50,26 +54,34 @@ export function tuneDaemonProcess(): { v8_flags: string[]; malloc_arenas: number
   return { v8_flags: [...applied], malloc_arenas: capped ? DAEMON_MALLOC_ARENAS : null };
 }
 
-/** The daemon gives its start-up pages back after its first cycle, and once more this much later. */
-export const FILE_PAGE_RELEASE_AGAIN_MS = 60_000;
+/** What the release did, for the monitor's log: VmRSS read just before and just after it. */
+export interface StartupPageRelease {
+  areas: number;
+  released_kb: number;
+  rss_before_kb: number;
+  rss_after_kb: number;
+}
+
+/** VmRSS of this process in kB (null where /proc/self/status has none). */
+function residentKb(): number | null {
+  const m = /^VmRSS:\s+(\d+) kB/m.exec(readFileSync('/proc/self/status', 'utf8'));
+  return m ? Number(m[1]) : null;
+}
 
 /**
- * Gives the start-up pages back now and once more FILE_PAGE_RELEASE_AGAIN_MS later (a timer that
- * does not keep the process alive); returns a cancel function. A failure only means the pages stay.
+ * Gives the start-up pages back, once (the daemon calls it after its first cycle). Resolves to what
+ * it did, or null where it could not (no smaps, an addon without the call): the pages then stay.
  */
-export function releaseStartupPages(
-  release: () => Promise<unknown> = () => loadNative().releaseFilePages(),
-  againMs: number = FILE_PAGE_RELEASE_AGAIN_MS,
-): () => void {
-  const once = () => {
-    try {
-      void release().catch(() => undefined);
-    } catch {
-      /* an addon without releaseFilePages: nothing to give back */
-    }
-  };
-  once();
-  const again = setTimeout(once, againMs);
-  again.unref();
-  return () => clearTimeout(again);
+export async function releaseStartupPages(
+  release: () => Promise<{ areas: number; releasedKb: number }> = () => loadNative().releaseFilePages(),
+): Promise<StartupPageRelease | null> {
+  try {
+    const before = residentKb();
+    const r = await release();
+    const after = residentKb();
+    if (before === null || after === null) return null;
+    return { areas: r.areas, released_kb: r.releasedKb, rss_before_kb: before, rss_after_kb: after };
+  } catch {
+    return null;
+  }
 }

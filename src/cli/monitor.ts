@@ -102,7 +102,8 @@ export function registerMonitorCommand(program: Command): void {
       const watchdogMs = process.env.WATCHDOG_USEC ? Number(process.env.WATCHDOG_USEC) / 1000 : Infinity;
       const intervalMs = Math.min(interval * 1000, watchdogMs / 2);
       let ready = false;
-      let cancelRelease: (() => void) | undefined;
+      // Until the loop ends: a line that arrives later (the release's) is not written to a closing log.
+      let running = true;
       const notify = (msg: string) => {
         try {
           loadNative().sdNotify(msg);
@@ -121,8 +122,11 @@ export function registerMonitorCommand(program: Command): void {
           if (!live) emit({ type: 'event', ...e }, true);
         },
         onCycle: (c, h) => {
-          // Start-up is over once the first cycle has run (see daemon-tuning.ts).
-          if (monitor.cycles === 1) cancelRelease = releaseStartupPages();
+          // Start-up is over once the first cycle has run (see daemon-tuning.ts); the log says what left the RSS.
+          if (monitor.cycles === 1)
+            void releaseStartupPages().then((r) => {
+              if (r && !live && running) emit({ type: 'memory', at: new Date().toISOString(), ...r }, false);
+            });
           if (live)
             process.stdout.write(
               `\x1b[2J\x1b[H${renderLiveView(c, h, ctx.progress.list(), monitor.events, intervalMs)}\n`,
@@ -171,7 +175,7 @@ export function registerMonitorCommand(program: Command): void {
           true,
         );
       await monitor.run(ac.signal, cycles);
-      cancelRelease?.();
+      running = false;
       notify('STOPPING=1');
       process.off('SIGHUP', hup);
       // The last line of an orderly stop (written at once, with everything held before it).
