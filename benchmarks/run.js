@@ -179,6 +179,9 @@ async function measure(opts, previous) {
     console.log(`## ${name} — load average before: ${before}`);
     const date = new Date().toISOString();
     const start = Date.now();
+    // A benchmark may point this process's environment at the fake NVML library (gpu-sample, node-checks):
+    // restored afterwards, so that the benchmarks after it do not measure a node with eight fake GPUs.
+    const envBefore = { ...process.env };
     let timer;
     try {
       const r = await Promise.race([
@@ -224,6 +227,8 @@ async function measure(opts, previous) {
       }
     } finally {
       clearTimeout(timer);
+      for (const k of Object.keys(process.env)) if (!(k in envBefore)) delete process.env[k];
+      Object.assign(process.env, envBefore);
     }
     console.log(`\n${name}: ${((Date.now() - start) / 1000).toFixed(1)} s, load average after: ${loadAverage()}\n`);
   }
