@@ -58,13 +58,7 @@ export const SUBCOMMANDS: readonly { name: string; description: string; load: ()
     description:
       'one health check; exits 1 when not healthy (0 with --exit-zero), 2 when it cannot tell; --nhc for Slurm, ' +
       '--npd for node-problem-detector',
-    load: async () => {
-      // A one-shot check validates its configuration once: zod's compiled (eval-generated) parsers
-      // cost more to build than they save on one parse (~20 ms of start-up, which Slurm and NPD pay on
-      // every run). Set before the schemas are built, i.e. before ./health.js loads them.
-      (await import('zod')).config({ jitless: true });
-      return (await import('./health.js')).registerHealthCommand;
-    },
+    load: async () => (await import('./health-loader.js')).loadHealthCommand(),
   },
   {
     name: 'token',
