@@ -41,7 +41,9 @@ import {
   target,
 } from './lib/measure.js';
 
-const rssMiB = (pid) => Number(/VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))[1]) / 1024;
+const statusMiB = (pid, field) =>
+  Number(new RegExp(`^${field}:\\s+(\\d+)`, 'm').exec(readFileSync(`/proc/${pid}/status`, 'utf8'))[1]) / 1024;
+const rssMiB = (pid) => statusMiB(pid, 'VmRSS');
 /** utime + stime of a process in ms (Linux USER_HZ is 100 on every architecture Node supports). */
 const cpuMs = (pid) => {
   const f = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ');
@@ -95,6 +97,9 @@ async function rssAfterGc(server) {
   const v8 = JSON.parse(usage[1]);
   return {
     rss: rssMiB(server.proc.pid),
+    // Anonymous (the heaps: V8's and malloc's) apart from file-backed (code pages: the node binary's, the addons').
+    anonMiB: statusMiB(server.proc.pid, 'RssAnon'),
+    fileMiB: statusMiB(server.proc.pid, 'RssFile'),
     heapMiB: v8.heapUsed / 2 ** 20,
     heapTotalMiB: v8.heapTotal / 2 ** 20,
     newSpaceMiB: (v8.spaces?.new_space ?? NaN) / 2 ** 20,
@@ -327,11 +332,12 @@ export async function run({
         [
           `server RSS: start → end of load → clients gone → ${settleMs / 1000} s idle → a GC (afterwards)`,
           `${mib(rssStart)} → ${mib(rssPeak)} → ${mib(rssGone)} → ${mib(rssIdle)} → ${mib(rssAfter)} MiB ` +
-            `(${((rssRatio - 1) * 100).toFixed(1)} %); V8 heap used ${mib(heapStart)} → ${mib(heapAfter)} MiB, ` +
+            `(${((rssRatio - 1) * 100).toFixed(1)} %; anon ${mib(start.anonMiB)} → ${mib(after.anonMiB)}, file ` +
+            `${mib(start.fileMiB)} → ${mib(after.fileMiB)}); V8 heap used ${mib(heapStart)} → ${mib(heapAfter)} MiB, ` +
             `committed ${mib(heapTotalStart)} → ${mib(heapTotalAfter)} MiB (new space ${mib(start.newSpaceMiB)} → ` +
             `${mib(after.newSpaceMiB)}, old ${mib(start.oldSpaceMiB)} → ${mib(after.oldSpaceMiB)}); ` +
             `after a second GC ${mib(again.rss)} MiB (${((again.rss / rssStart - 1) * 100).toFixed(1)} %; ` +
-            `new space ${mib(again.newSpaceMiB)}, old ${mib(again.oldSpaceMiB)})`,
+            `anon ${mib(again.anonMiB)}, new space ${mib(again.newSpaceMiB)}, old ${mib(again.oldSpaceMiB)})`,
           '',
           '',
           '',
@@ -369,6 +375,8 @@ export async function run({
       rssAfter,
       connectionsLeft: gone,
       rssAfterSecondGc: again.rss,
+      anonFileStart: { anonMiB: start.anonMiB, fileMiB: start.fileMiB },
+      anonFileAfter: { anonMiB: after.anonMiB, fileMiB: after.fileMiB },
       heapStart,
       heapAfter,
       heapTotalStart,

@@ -34,6 +34,7 @@ export const all = [
   'cli-startup',
   'node-checks',
   'kernel-log',
+  'event-window',
   'psi-reaction',
 ];
 

@@ -6,6 +6,7 @@
  */
 import type { OvernightConfig } from '../config/schema.js';
 import type { EventStore } from './event-store.js';
+import type { WindowRead } from './event-window.js';
 import type { GpuInventory, GpuInventoryCheck } from './gpu-inventory.js';
 import type { KernelLogStatus } from './kernel-log.js';
 import { normalizeBusId } from './kmsg-matcher.js';
@@ -52,7 +53,16 @@ const DEGRADING_KINDS = new Set([
   'kmsg_lost',
 ]);
 
+/** One line per event, kept: the window's events are the same objects from one check to the next. */
+const described = new WeakMap<StoredEvent, string>();
+
 function describe(e: StoredEvent): string {
+  let line = described.get(e);
+  if (line === undefined) described.set(e, (line = describeOnce(e)));
+  return line;
+}
+
+function describeOnce(e: StoredEvent): string {
   const s = e.subject;
   const who = s.pid !== undefined ? ` (pid ${s.pid}${s.comm ? ` ${s.comm}` : ''})` : '';
   const gpu = s.gpuIndex !== undefined ? `GPU ${s.gpuIndex} ` : s.pciBusId ? `GPU ${s.pciBusId} ` : '';
@@ -61,6 +71,11 @@ function describe(e: StoredEvent): string {
     `${gpu}${s.xid !== undefined ? `Xid ${s.xid}` : ''}${who}: ${e.message}`
   ).replace(/\s+/g, ' ');
 }
+
+/** Events judged per check: the newest this many in the Xid window. */
+const WINDOW_LIMIT = 10_000;
+/** Xids (and GPU resets) reported per check, newest first. */
+const XID_LIMIT = 1000;
 
 export class EventHealth {
   constructor(
@@ -90,7 +105,7 @@ export class EventHealth {
   }
 
   /** An Xid event a later reset of its GPU (by index or bus id) has superseded. */
-  private supersededBy(resets: StoredEvent[]): (e: StoredEvent) => boolean {
+  private supersededBy(resets: readonly StoredEvent[]): (e: StoredEvent) => boolean {
     return (e) =>
       resets.some(
         (r) =>
@@ -102,10 +117,21 @@ export class EventHealth {
 
   /** Xids stored by any process (kernel log or NVML) within the Xid window, not superseded by a reset. */
   recentXids(nowMs: number): StoredXid[] {
-    const sinceMs = nowMs - this.config.gpu.xidWindowSec * 1000;
-    const superseded = this.supersededBy(this.store.list({ sinceMs, kinds: ['gpu_reset'], limit: 1000 }));
-    return this.store
-      .list({ sinceMs, kinds: ['xid'], limit: 1000 })
+    return this.xidsOf(this.store.window(this.windowStart(nowMs), WINDOW_LIMIT), nowMs);
+  }
+
+  private windowStart(nowMs: number): number {
+    return nowMs - this.config.gpu.xidWindowSec * 1000;
+  }
+
+  /** From the window when it holds every event in it; else (a flood past its limit) from a window of each kind. */
+  private xidsOf(w: WindowRead, nowMs: number): StoredXid[] {
+    const ofKind = (kind: string) =>
+      w.complete
+        ? w.events.filter((e) => e.kind === kind).slice(0, XID_LIMIT)
+        : this.store.window(this.windowStart(nowMs), XID_LIMIT, kind).events;
+    const superseded = this.supersededBy(ofKind('gpu_reset'));
+    return ofKind('xid')
       .filter((e) => typeof e.subject.xid === 'number' && !superseded(e))
       .map((e) => ({
         xid: e.subject.xid as number,
@@ -121,8 +147,8 @@ export class EventHealth {
     gpus: { seen: { count: number; busIds: string[] | null } | null; otherwiseHealthy: boolean } | null,
     limit = 50,
   ): EventAssessment {
-    const sinceMs = nowMs - this.config.gpu.xidWindowSec * 1000;
-    const window = this.store.list({ sinceMs, limit: 10_000 });
+    const read = this.store.window(this.windowStart(nowMs), WINDOW_LIMIT);
+    const window = read.events;
     const superseded = this.supersededBy(window.filter((e) => e.kind === 'gpu_reset'));
     const critical: string[] = [];
     const criticalSubjects: string[] = [];
@@ -155,7 +181,7 @@ export class EventHealth {
         message: e.message,
         subject: e.subject,
       })),
-      xids: this.recentXids(nowMs),
+      xids: this.xidsOf(read, nowMs),
       kernel_log: this.kernelLog(),
     };
     if (this.inventory && gpus) {

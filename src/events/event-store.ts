@@ -6,6 +6,7 @@
 import { prepared } from '../store/statements.js';
 import type { Db } from '../store/database.js';
 import type { EventSeverity, EventSource, EventSubject, NodeEvent, StoredEvent } from './types.js';
+import { EventWindow, type EventRow, type WindowRead } from './event-window.js';
 
 export interface EventQuery {
   /** Only events at or after this wall time (ms). */
@@ -40,6 +41,13 @@ interface Row {
   time_ms: number;
 }
 
+/**
+ * Writes to the events table through each connection (every EventStore on it counts here): SQLite's
+ * data_version tells a connection about the others' commits only, so the window needs its own too.
+ */
+const eventWrites = new WeakMap<Db, number>();
+const noteWrite = (db: Db) => eventWrites.set(db, (eventWrites.get(db) ?? 0) + 1);
+
 function fromRow(r: Row): StoredEvent {
   return {
     id: r.id,
@@ -60,6 +68,8 @@ export class EventStore {
   private readonly cursorGet;
   private readonly cursorSet;
   private readonly listeners = new Set<(e: NodeEvent) => void>();
+  /** By kind ('' for all kinds). */
+  private readonly windows = new Map<string, EventWindow>();
 
   constructor(private readonly db: Db) {
     this.insertStmt = db.prepare(
@@ -97,6 +107,7 @@ export class EventStore {
         if (cursor) this.cursorSet.run(cursor.bootId, cursor.seq, Date.now());
       })
       .immediate();
+    if (fresh.length) noteWrite(this.db);
     for (const e of fresh) for (const fn of this.listeners) fn(e);
     return fresh;
   }
@@ -126,6 +137,7 @@ export class EventStore {
           }).changes > 0;
       })
       .immediate();
+    if (fresh) noteWrite(this.db);
     if (fresh) for (const fn of this.listeners) fn(e);
     return fresh;
   }
@@ -134,6 +146,27 @@ export class EventStore {
   kmsgCursor(bootId: string): number {
     const r = this.cursorGet.get(bootId) as { seq: number } | undefined;
     return r ? r.seq : -1;
+  }
+
+  /**
+   * Every event since `sinceMs` (of one kind, if given), newest first, at most `limit`: what the checks
+   * judge each time.
+   * Kept between calls and brought up to date from the rows added since (./event-window.ts); the
+   * events are frozen, shared by the calls.
+   */
+  window(sinceMs: number, limit: number, kind?: string): WindowRead {
+    let w = this.windows.get(kind ?? '');
+    if (!w) {
+      const db = this.db;
+      w = new EventWindow(
+        db,
+        () => eventWrites.get(db) ?? 0,
+        (r: EventRow) => fromRow(r as unknown as Row),
+        kind,
+      );
+      this.windows.set(kind ?? '', w);
+    }
+    return w.read(sinceMs, limit);
   }
 
   /** Newest first. */
@@ -206,6 +239,7 @@ export class EventStore {
       'DELETE FROM events WHERE id IN (SELECT id FROM events ORDER BY time_ms DESC, id DESC LIMIT -1 OFFSET ?)',
     ).run(maxRows).changes;
     prepared(this.db, 'DELETE FROM kmsg_cursor WHERE updated_ms < ?').run(cutoff);
+    if (n) noteWrite(this.db);
     return n;
   }
 }
