@@ -139,7 +139,8 @@ export function registerHealthCommand(program: Command): void {
       // stored yet) counts too: a fatal Xid an hour ago still drains the node.
       let db: ReturnType<typeof openDatabase>;
       try {
-        db = openDatabase(config.stateDir);
+        // A writer holding the database (another process's long transaction) must not outlast --timeout.
+        db = openDatabase(config.stateDir, undefined, Math.min(10_000, timeoutMs / 4));
       } catch (err) {
         // An unwritable or missing state directory: the check cannot tell, it is not the node's problem.
         unknown(`state: ${(err as Error).message}`);

@@ -21,7 +21,11 @@ export interface LoadedConfig {
  * the file. A missing default file means defaults; a missing explicit file is an error.
  */
 export function loadConfig(explicitPath?: string): LoadedConfig {
-  const chosen = explicitPath ?? process.env.OVERNIGHT_CONFIG;
+  // `--config "$UNSET"` is a mistake to report, not a request for the defaults; an empty
+  // OVERNIGHT_CONFIG is unset, as in a shell.
+  if (explicitPath === '')
+    throw new ValidationError(['got an empty path; expected a JSON configuration file'], 'configuration');
+  const chosen = explicitPath ?? (process.env.OVERNIGHT_CONFIG || undefined);
   const file = chosen ?? defaultConfigPath();
   let raw: unknown = {};
   let used: string | null = null;
@@ -30,13 +34,24 @@ export function loadConfig(explicitPath?: string): LoadedConfig {
     try {
       raw = JSON.parse(text);
     } catch (err) {
-      throw new ValidationError([`not valid JSON: ${(err as Error).message}`], `configuration ${file}`);
+      throw new ValidationError([`not valid JSON: ${withoutExcerpt((err as Error).message)}`], `configuration ${file}`);
     }
     used = file;
   } else if (chosen) {
     throw new ValidationError([`file not found`], `configuration ${file}`);
   }
   return { config: parseConfig(raw, used ?? 'defaults'), path: used };
+}
+
+/**
+ * V8's JSON error quotes the text around the fault ('Unexpected token 'r', "root:*:202"... is not valid
+ * JSON'): a configuration holds server.token, and Slurm shows this line as a drain reason to every user.
+ * The position stays; the quoted text goes.
+ */
+function withoutExcerpt(message: string): string {
+  const m = /^(Unexpected token .{1,12}?, ).*( is not valid JSON)$/s.exec(message);
+  if (m) return `${m[1]}(text not shown)${m[2]}`;
+  return message.replace(/"(?:[^"\\]|\\.)*"(?:\.\.\.)?/g, '(text not shown)').slice(0, 200);
 }
 
 /** Validates a configuration object (from a file or from code). */

@@ -487,7 +487,7 @@ export const CONFIG_SECRETS: readonly SecretPath[] = [
   ['escalation', 'commands', '*'],
 ];
 
-export const configSchema = z.strictObject({
+const configObject = z.strictObject({
   thresholds: thresholdsSchema.default({}),
   hysteresis: z
     .strictObject({
@@ -577,6 +577,20 @@ export const configSchema = z.strictObject({
   gpu: gpuExpectationsSchema.default(gpuExpectationsSchema.parse({})),
   /** Operators' own checks, run on their schedule; results feed health, metrics and `health --nhc`. */
   checks: z.array(operatorCheckSchema).default([]),
+});
+
+export const configSchema = configObject.superRefine((c, ctx) => {
+  // Every check prunes the history: a retention shorter than the Xid window would delete a fatal Xid
+  // while it still makes the node critical (and `health --nhc` would pass the node).
+  const keptSec = c.history.retentionDays * 86_400;
+  if (keptSec < c.gpu.xidWindowSec)
+    ctx.addIssue({
+      code: 'custom',
+      path: ['history', 'retentionDays'],
+      message:
+        `got ${c.history.retentionDays} (${+keptSec.toPrecision(4)} s); must be at least gpu.xidWindowSec ` +
+        `(${c.gpu.xidWindowSec} s), or Xids would be deleted while they still count`,
+    });
 });
 
 export type OvernightConfig = z.infer<typeof configSchema>;

@@ -76,6 +76,9 @@ function describeOnce(e: StoredEvent): string {
 const WINDOW_LIMIT = 10_000;
 /** Xids (and GPU resets) reported per check, newest first. */
 const XID_LIMIT = 1000;
+/** Lines of `critical` (beyond these, only a subject's first) and of `degraded` (then a count) per check. */
+const MAX_LINES = 50;
+const CRITICAL = { severity: 'critical' } as const;
 
 export class EventHealth {
   constructor(
@@ -129,7 +132,7 @@ export class EventHealth {
     const ofKind = (kind: string) =>
       w.complete
         ? w.events.filter((e) => e.kind === kind).slice(0, XID_LIMIT)
-        : this.store.window(this.windowStart(nowMs), XID_LIMIT, kind).events;
+        : this.store.window(this.windowStart(nowMs), XID_LIMIT, { kind }).events;
     const superseded = this.supersededBy(ofKind('gpu_reset'));
     return ofKind('xid')
       .filter((e) => typeof e.subject.xid === 'number' && !superseded(e))
@@ -147,28 +150,54 @@ export class EventHealth {
     gpus: { seen: { count: number; busIds: string[] | null } | null; otherwiseHealthy: boolean } | null,
     limit = 50,
   ): EventAssessment {
-    const read = this.store.window(this.windowStart(nowMs), WINDOW_LIMIT);
+    const sinceMs = this.windowStart(nowMs);
+    const read = this.store.window(sinceMs, WINDOW_LIMIT);
     const window = read.events;
-    const superseded = this.supersededBy(window.filter((e) => e.kind === 'gpu_reset'));
+    // A flood past the window's limit (10,000 newer events) must not hide what makes the node critical: then the
+    // critical events (a fatal Xid, a fatal SXid, a read-only filesystem: all stored as severity critical) and the
+    // GPU resets are read from windows of their own.
+    const criticalSource = read.complete ? window : this.store.window(sinceMs, WINDOW_LIMIT, CRITICAL).events;
+    const resets = read.complete
+      ? window.filter((e) => e.kind === 'gpu_reset')
+      : this.store.window(sinceMs, WINDOW_LIMIT, { kind: 'gpu_reset' }).events;
+    const superseded = this.supersededBy(resets);
     const critical: string[] = [];
     const criticalSubjects: string[] = [];
+    const subjects = new Set<string>();
     const crit = (subject: string, message: string) => {
+      // Bounded, but every subject keeps its newest line: the report makes one fault per subject.
+      if (critical.length >= MAX_LINES && subjects.has(subject)) return;
+      subjects.add(subject);
       critical.push(message);
       criticalSubjects.push(subject);
     };
     const of = (e: StoredEvent) =>
       String(e.subject.gpuIndex ?? e.subject.pciBusId ?? e.subject.device ?? e.subject.path ?? 'node');
-    const degraded: string[] = [];
-    for (const e of window) {
+    for (const e of criticalSource) {
       if (e.kind === 'xid' && superseded(e)) continue;
       if (e.kind === 'xid' && e.subject.xidClass === 'fatal') crit(`gpu:${of(e)}`, `fatal ${describe(e)}`);
-      else if (e.kind === 'xid') degraded.push(describe(e));
       else if (e.kind === 'sxid' && e.severity === 'critical') crit(`nvswitch:${of(e)}`, describe(e));
       else if (e.kind === 'fs_readonly') crit(`fs_readonly:${of(e)}`, describe(e));
-      else if (e.kind === 'oom_kill' && e.subject.inScope === true)
-        degraded.push(`OOM kill in the agent's scope: ${describe(e)}`);
-      else if (e.source === 'kmsg' && DEGRADING_KINDS.has(e.kind)) degraded.push(describe(e));
     }
+    const degraded: string[] = [];
+    let moreDegraded = 0;
+    const degrade = (line: () => string) => {
+      if (degraded.length < MAX_LINES) degraded.push(line());
+      else moreDegraded++;
+    };
+    for (const e of window) {
+      if (e.kind === 'xid' && superseded(e)) continue;
+      if (e.kind === 'xid' && e.subject.xidClass !== 'fatal') degrade(() => describe(e));
+      else if (e.kind === 'oom_kill' && e.subject.inScope === true)
+        degrade(() => `OOM kill in the agent's scope: ${describe(e)}`);
+      else if (e.source === 'kmsg' && DEGRADING_KINDS.has(e.kind) && !(e.kind === 'sxid' && e.severity === 'critical'))
+        degrade(() => describe(e));
+    }
+    if (moreDegraded)
+      degraded.push(
+        `and ${read.complete ? '' : 'more than '}${moreDegraded.toLocaleString('en')} more events like these since ` +
+          new Date(sinceMs).toISOString(),
+      );
     const out: EventAssessment = {
       critical,
       critical_subjects: criticalSubjects,

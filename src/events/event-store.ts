@@ -6,7 +6,7 @@
 import { prepared } from '../store/statements.js';
 import type { Db } from '../store/database.js';
 import type { EventSeverity, EventSource, EventSubject, NodeEvent, StoredEvent } from './types.js';
-import { EventWindow, type EventRow, type WindowRead } from './event-window.js';
+import { EventWindow, type EventRow, type WindowFilter, type WindowRead } from './event-window.js';
 
 export interface EventQuery {
   /** Only events at or after this wall time (ms). */
@@ -68,7 +68,7 @@ export class EventStore {
   private readonly cursorGet;
   private readonly cursorSet;
   private readonly listeners = new Set<(e: NodeEvent) => void>();
-  /** By kind ('' for all kinds). */
+  /** By filter (kind and severity). */
   private readonly windows = new Map<string, EventWindow>();
 
   constructor(private readonly db: Db) {
@@ -149,22 +149,23 @@ export class EventStore {
   }
 
   /**
-   * Every event since `sinceMs` (of one kind, if given), newest first, at most `limit`: what the checks
-   * judge each time.
+   * Every event since `sinceMs` (of one kind and/or severity, if given), newest first, at most `limit`:
+   * what the checks judge each time.
    * Kept between calls and brought up to date from the rows added since (./event-window.ts); the
    * events are frozen, shared by the calls.
    */
-  window(sinceMs: number, limit: number, kind?: string): WindowRead {
-    let w = this.windows.get(kind ?? '');
+  window(sinceMs: number, limit: number, filter: WindowFilter = {}): WindowRead {
+    const key = `${filter.kind ?? ''}\0${filter.severity ?? ''}`;
+    let w = this.windows.get(key);
     if (!w) {
       const db = this.db;
       w = new EventWindow(
         db,
         () => eventWrites.get(db) ?? 0,
         (r: EventRow) => fromRow(r as unknown as Row),
-        kind,
+        filter,
       );
-      this.windows.set(kind ?? '', w);
+      this.windows.set(key, w);
     }
     return w.read(sinceMs, limit);
   }

@@ -13,7 +13,13 @@
  */
 import { prepared } from '../store/statements.js';
 import type { Db } from '../store/database.js';
-import type { StoredEvent } from './types.js';
+import type { EventSeverity, StoredEvent } from './types.js';
+
+/** Which events a window holds: all, or those of one kind and/or one severity. */
+export interface WindowFilter {
+  kind?: string;
+  severity?: EventSeverity;
+}
 
 /** A row as SQLite returns it; `decode` makes it a StoredEvent. */
 export type EventRow = { id: number; time_ms: number } & Record<string, unknown>;
@@ -43,14 +49,17 @@ export class EventWindow {
     private readonly db: Db,
     private readonly writes: () => number,
     private readonly decode: (r: EventRow) => StoredEvent,
-    /** Only events of this kind (null: all). */
-    private readonly kind: string | null = null,
-  ) {}
-
-  /** ` AND kind = ?` and its argument, when the window holds one kind. */
-  private get only(): [string, string[]] {
-    return this.kind === null ? ['', []] : [' AND kind = ?', [this.kind]];
+    private readonly filter: WindowFilter = {},
+  ) {
+    const f = filter;
+    this.only = [
+      (f.kind === undefined ? '' : ' AND kind = ?') + (f.severity === undefined ? '' : ' AND severity = ?'),
+      [f.kind, f.severity].filter((v) => v !== undefined),
+    ];
   }
+
+  /** The filter as SQL (` AND kind = ? AND severity = ?`) and its arguments. */
+  private readonly only: [string, string[]];
 
   read(sinceMs: number, limit: number): WindowRead {
     const since = Math.floor(sinceMs);
@@ -115,6 +124,7 @@ export class EventWindow {
     const oldest = this.rows.at(-1);
     const [and, kind] = this.only;
     let fresh: EventRow[] = [];
+    let top = this.maxId;
     const kept = this.db
       .transaction(() => {
         // The rows held are every row up to maxId from the oldest held on (in the window's order), or,
@@ -130,22 +140,25 @@ export class EventWindow {
             )
           : 0;
         if (held !== this.rows.length) return false;
-        fresh = prepared(this.db, 'SELECT * FROM events WHERE id > ?').all(this.maxId) as EventRow[];
-        if (this.kind !== null) fresh = fresh.filter((r) => r.kind === this.kind);
+        // Only the newest `limit` new rows in the window matter (older ones are past the limit): a backlog of
+        // 150,000 rows from another process costs one bounded read, as a reload would.
+        fresh = prepared(
+          this.db,
+          `SELECT * FROM events WHERE id > ? AND time_ms >= ?${and} ORDER BY time_ms DESC, id DESC LIMIT ?`,
+        ).all(this.maxId, this.since, ...kind, this.limit + 1) as EventRow[];
+        top = Number(prepared(this.db, 'SELECT COALESCE(MAX(id), 0) FROM events').pluck().get());
         return true;
       })
       .deferred();
     if (!kept) return false;
-    for (const r of fresh) this.maxId = Math.max(this.maxId, r.id);
+    this.maxId = Math.max(this.maxId, top);
     // A row older than the oldest held, when the limit cut the window, is past the limit too.
     const inWindow = (r: EventRow) =>
-      r.time_ms >= this.since &&
-      (!this.truncated || !oldest || r.time_ms > oldest.timeMs || (r.time_ms === oldest.timeMs && r.id > oldest.id));
+      !this.truncated || !oldest || r.time_ms > oldest.timeMs || (r.time_ms === oldest.timeMs && r.id > oldest.id);
+    // Newest first already (ORDER BY); nearly always newer than every row held, then no sort is needed.
     const added = fresh.filter(inWindow).map((r) => this.frozen(r));
     if (added.length) {
-      added.sort(newerFirst);
       const first = this.rows[0];
-      // New rows are nearly always newer than all held: then they go in front, no sort of the window.
       this.rows =
         !first || newerFirst(added.at(-1)!, first) < 0
           ? [...added, ...this.rows]

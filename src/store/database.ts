@@ -123,14 +123,15 @@ const MIGRATIONS: string[] = [
 ];
 
 /** Opens (creating) the database under `stateDir` and applies pending migrations. */
-export function openDatabase(stateDir: string, file = 'overnight.db'): Db {
+export function openDatabase(stateDir: string, file = 'overnight.db', busyTimeoutMs = 10_000): Db {
   mkdirSync(stateDir, { recursive: true, mode: 0o700 });
   const db = new Database(path.join(stateDir, file));
+  // Several processes (agents, the monitor) share the file: wait for a writer instead of failing. A
+  // one-shot check waits less (its caller's time-out bounds the whole run). Set first: what follows may wait.
+  db.pragma(`busy_timeout = ${Math.max(0, Math.floor(busyTimeoutMs))}`);
   db.pragma('journal_mode = WAL');
   db.pragma('synchronous = FULL');
   db.pragma('foreign_keys = ON');
-  // Several processes (agents, the monitor) share the file: wait for a writer instead of failing.
-  db.pragma('busy_timeout = 10000');
   migrate(db, MIGRATIONS);
   return db;
 }

@@ -11,6 +11,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { buildFakeNvml, fakeGpus, FakeNvmlConfig } from '../helpers/fake-nvml.js';
 import { root } from '../helpers/isolated.js';
 import { CLI, writeConfig } from '../helpers/mcp.js';
+import { openDatabase } from '../../src/store/database.js';
 
 interface NpdResult {
   status: 'OK' | 'NonOK' | 'Unknown';
@@ -192,6 +193,22 @@ describe('overnight health --nhc and the plain check', () => {
       expect(r.stdout).toMatch(/UNKNOWN state: .*ENOTDIR/);
     }
   }, 120_000);
+
+  it('a database another process holds locked is unknown (2) within --timeout, not after a 10 s wait', async () => {
+    const { file, dir } = writeConfig({});
+    const holder = openDatabase(path.join(dir, 'state'));
+    holder.exec('BEGIN EXCLUSIVE');
+    try {
+      // Killed at 9 s, as NPD would kill it at its rule's timeout: before this fix the check waited 10 s.
+      const r = await runLikeNpd(npdArgs(file, '--timeout', '8'), {}, 9000);
+      expect(r.killed).toBe(false);
+      expect(r.exitCode).toBe(2);
+      expect(r.raw).toMatch(/^UNKNOWN state: database is locked\n$/);
+    } finally {
+      holder.exec('ROLLBACK');
+      holder.close();
+    }
+  }, 60_000);
 
   it('plain `health` exits 1 when not healthy, 0 with --exit-zero', async () => {
     // Every filesystem is over a threshold of 1e-9 of its size: degraded at least.

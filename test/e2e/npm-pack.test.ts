@@ -15,6 +15,7 @@ import {
   mkdtempSync,
   readdirSync,
   readFileSync,
+  statSync,
   symlinkSync,
   writeFileSync,
 } from 'node:fs';
@@ -176,6 +177,11 @@ describe('npm pack + install into an empty directory', () => {
     const installed = path.join(consumer, 'node_modules/overnight-ops');
     // The addon came from the tarball's prebuild: nothing was compiled.
     expect(existsSync(path.join(installed, 'build'))).toBe(false);
+    // `overnight health` runs the bundle only when it is not older than the modules (src/cli/health-loader.ts):
+    // npm gives every file of the tarball one time.
+    expect(statSync(path.join(installed, 'dist/health-oneshot.bundle.js')).mtimeMs).toBeGreaterThanOrEqual(
+      statSync(path.join(installed, 'dist/cli/health-loader.js')).mtimeMs,
+    );
 
     // 5. Import the library, and run the CLI through npm's bin link.
     const lib = await ok(

@@ -8,6 +8,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { EventStore } from '../../src/events/event-store.js';
+import type { WindowFilter } from '../../src/events/event-window.js';
 import type { NodeEvent } from '../../src/events/types.js';
 import { openDatabase, type Db } from '../../src/store/database.js';
 
@@ -46,7 +47,7 @@ function event(timeMs: number, kind: string): NodeEvent {
   return {
     source: 'kmsg',
     kind,
-    severity: 'warning',
+    severity: key % 3 ? 'warning' : 'critical',
     subject: { pid: key },
     message: `event ${key}`,
     bootId: 'b1',
@@ -57,8 +58,13 @@ function event(timeMs: number, kind: string): NodeEvent {
 }
 
 /** What a fresh query says the window is: ids newest first, and whether the limit left none out. */
-function expected(s: EventStore, sinceMs: number, limit: number, kind?: string) {
-  const all = s.list({ sinceMs, limit: limit + 1, ...(kind ? { kinds: [kind] } : {}) });
+function expected(s: EventStore, sinceMs: number, limit: number, filter: WindowFilter) {
+  const all = s.list({
+    sinceMs,
+    limit: limit + 1,
+    ...(filter.kind ? { kinds: [filter.kind] } : {}),
+    ...(filter.severity ? { minSeverity: filter.severity } : {}), // critical: the highest, so "at least" is "equal"
+  });
   return { ids: all.slice(0, limit).map((e) => e.id), complete: all.length <= limit };
 }
 
@@ -86,12 +92,12 @@ describe('EventStore.window', () => {
         writer.prune(3650, Math.floor(rnd() * 40), now); // by rows
       else if (r < 0.62) theirs.add([{ ...event(now, 'xid'), key: 'k1' }]); // a key stored before: ignored
       now += Math.floor(rnd() * 2_000);
-      for (const kind of [undefined, 'xid']) {
-        const got = mine.window(now - windowMs, limit, kind);
-        const want = expected(mine, now - windowMs, limit, kind);
+      for (const filter of [{}, { kind: 'xid' }, { severity: 'critical' as const }]) {
+        const got = mine.window(now - windowMs, limit, filter);
+        const want = expected(mine, now - windowMs, limit, filter);
         expect(
           { ids: got.events.map((e) => e.id), complete: got.complete },
-          `step ${step}, kind ${kind ?? 'all'}`,
+          `step ${step}, filter ${JSON.stringify(filter)}`,
         ).toEqual(want);
       }
     }

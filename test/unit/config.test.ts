@@ -24,6 +24,11 @@ describe('configuration', () => {
     [{ monitor: { psiWindowUs: 1 } }, /monitor\.psiWindowUs: got 1; .*at least 500000/],
     [{ monitor: { psiMemoryStallUs: 3e6 } }, /monitor\.psiMemoryStallUs: got 3000000; .*must fit in/],
     [{ monitor: { psiPollMs: 2 } }, /monitor\.psiPollMs: got 2; .*0 \(off\) or at least 10 ms/],
+    [
+      { history: { retentionDays: 0.0001 } },
+      /history\.retentionDays: got 0\.0001 \(8\.64 s\); must be at least gpu\.xidWindowSec/,
+    ],
+    [{ history: { retentionDays: 20 }, gpu: { xidWindowSec: 30 * 86_400 } }, /history\.retentionDays: got 20 /],
   ])('rejects %j clearly', (raw, pattern) => {
     expect(() => parseConfig(raw)).toThrow(pattern);
   });
@@ -37,6 +42,24 @@ describe('configuration', () => {
     const bad = path.join(dir, 'bad.json');
     writeFileSync(bad, '{ nope');
     expect(() => loadConfig(bad)).toThrow(/not valid JSON/);
+  });
+
+  it('refuses an empty --config path instead of using the defaults (`--config "$UNSET"`)', () => {
+    expect(() => loadConfig('')).toThrow(/got an empty path; expected a JSON configuration file/);
+  });
+
+  it('does not quote a file that is not JSON: it may hold a token, and Slurm shows the line to every user', () => {
+    const dir = mkdtempSync(path.join(tmpdir(), 'ovn-config-'));
+    const leaky = path.join(dir, 'leaky.json');
+    // V8 quotes the text around these faults: '..."{"token": s3cret-s3c"... is not valid JSON'.
+    for (const text of ['{"server": {"token": s3cret-s3cret-s3cret-s3cret}}', '{"server": {"token": "s3cret"}, x}']) {
+      writeFileSync(leaky, text);
+      expect(() => loadConfig(leaky)).toThrow(/not valid JSON/);
+      expect(() => loadConfig(leaky)).not.toThrow(/s3cret|"token"/);
+    }
+    const shadow = path.join(dir, 'shadow');
+    writeFileSync(shadow, 'root:*:20200:0:99999:7:::\n');
+    expect(() => loadConfig(shadow)).not.toThrow(/20200|root:/);
   });
 });
 

@@ -189,6 +189,69 @@ describe('the health check with the event history', () => {
     expect(store.list({ kinds: ['gpu_reset'] })).toHaveLength(2);
   });
 
+  it('a flood past the window limit hides neither a fatal Xid nor a GPU reset; its lines are bounded', () => {
+    const store = new EventStore(db);
+    const otherDb = openDatabase(dir); // another process's connection writes the flood
+    const freshDb = openDatabase(dir);
+    const other = new EventStore(otherDb);
+    const h = new EventHealth(store, parseConfig({}), null, () => null, 'b1');
+    const now = Date.now();
+    const fatal = (key: string, gpuIndex: number) =>
+      ev({
+        kind: 'xid',
+        key,
+        severity: 'critical',
+        subject: { xid: 79, gpuIndex, xidClass: 'fatal' },
+        timeMs: now - 600_000,
+      });
+    store.add([fatal('gpu0', 0), fatal('gpu1', 1)]);
+    // GPU 1 was reset afterwards: its Xid no longer counts, even when the reset is far behind the flood.
+    store.add([ev({ kind: 'gpu_reset', key: 'reset1', subject: { gpuIndex: 1 }, timeMs: now - 590_000 })]);
+    expect(h.assess(now, null).critical).toHaveLength(1); // the window is kept from here on
+    const flood = Array.from({ length: 10_050 }, (_, i) =>
+      ev({ kind: 'hung_task', key: `h${i}`, subject: { pid: i }, timeMs: now - 500_000 + i }),
+    );
+    other.add(flood);
+    const a = h.assess(Date.now(), null);
+    expect(a.critical).toHaveLength(1);
+    expect(a.critical[0]).toMatch(/fatal .*xid GPU 0 Xid 79/);
+    expect(a.degraded).toHaveLength(51);
+    expect(a.degraded.at(-1)).toMatch(/^and more than 9,950 more events like these since /);
+    // The same from a process that never saw the window before (a one-shot health check).
+    const fresh = new EventHealth(new EventStore(freshDb), parseConfig({}), null, () => null, 'b1');
+    expect(fresh.assess(Date.now(), null).critical).toEqual(a.critical);
+    otherDb.close();
+    freshDb.close();
+  });
+
+  it('one GPU with a hundred fatal Xids is a bounded list that still names every GPU', () => {
+    const store = new EventStore(db);
+    const h = new EventHealth(store, parseConfig({}), null, () => null, 'b1');
+    const t = Date.now() - 60_000;
+    store.add(
+      Array.from({ length: 100 }, (_, i) =>
+        ev({
+          kind: 'xid',
+          key: `a${i}`,
+          severity: 'critical',
+          subject: { xid: 79, gpuIndex: 0, xidClass: 'fatal' },
+          timeMs: t + i,
+        }),
+      ).concat([
+        ev({
+          kind: 'xid',
+          key: 'b',
+          severity: 'critical',
+          subject: { xid: 79, gpuIndex: 1, xidClass: 'fatal' },
+          timeMs: t - 1,
+        }),
+      ]),
+    );
+    const a = h.assess(Date.now(), null);
+    expect(a.critical).toHaveLength(51);
+    expect(new Set(a.critical_subjects)).toEqual(new Set(['gpu:0', 'gpu:1']));
+  });
+
   it('an Xid older than the window no longer counts', async () => {
     const r = await check(
       [ev({ kind: 'xid', key: 'x', subject: { xid: 79, xidClass: 'fatal' }, timeMs: Date.now() - 7200_000 })],
