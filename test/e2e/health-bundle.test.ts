@@ -2,12 +2,12 @@
  * `overnight health` runs from one bundled file (scripts/bundle-health.mjs): Slurm and NPD start it
  * every few seconds to minutes on every node, and Node 20's module loader pays per module.
  */
-import { execFile } from 'node:child_process';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { describe, expect, it } from 'vitest';
+import { execNode } from '../helpers/children.js';
 import { root } from '../helpers/isolated.js';
 import { CLI, writeConfig } from '../helpers/mcp.js';
 
@@ -30,21 +30,10 @@ function loadTracer(): string {
   return register;
 }
 
-function run(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-  return new Promise((resolve) => {
-    execFile(
-      process.execPath,
-      args,
-      { env: { ...process.env, OVERNIGHT_NVML_LIBRARY: '/none' }, timeout: 60_000 },
-      (err, stdout, stderr) => resolve({ code: err ? ((err as { code?: number }).code ?? 1) : 0, stdout, stderr }),
-    );
-  });
-}
-
 describe('overnight health: one bundled file', () => {
   it('loads the bundle, not zod or our modules one by one, and answers', async () => {
     const { file } = writeConfig();
-    const r = await run(['--import', loadTracer(), CLI, 'health', '--json', '--exit-zero', '--config', file]);
+    const r = await execNode(['--import', loadTracer(), CLI, 'health', '--json', '--exit-zero', '--config', file]);
     expect(r.code, r.stderr).toBe(0);
     expect((JSON.parse(r.stdout) as { status: string }).status).toMatch(/^(healthy|degraded|critical)$/);
     const loaded = [...r.stderr.matchAll(/^LOADED (\S+)$/gm)].map((m) => m[1]);
@@ -58,7 +47,7 @@ describe('overnight health: one bundled file', () => {
 
   it('a configuration error reads the same through the bundled zod', async () => {
     const { file } = writeConfig({ watch: { intervalSec: 'soon' } });
-    const r = await run([CLI, 'health', '--nhc', '--config', file]);
+    const r = await execNode([CLI, 'health', '--nhc', '--config', file]);
     expect(r.code).toBe(2);
     expect(r.stdout).toMatch(/watch\.intervalSec/);
     expect(r.stdout).toContain('"soon"');

@@ -5,31 +5,30 @@
  * defaults. After its first cycle the monitor gives back its start-up pages of the node binary, once,
  * and its log says how much left its RSS.
  */
-import { execFile } from 'node:child_process';
 import { readFileSync, realpathSync } from 'node:fs';
 import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { applyDaemonV8Flags, DAEMON_V8_FLAGS, releaseStartupPages } from '../../src/cli/daemon-tuning.js';
 import { loadNative } from '../../src/native.js';
-import { killAll, spawnCommand, waitFor } from '../helpers/children.js';
+import { execNode, killAll, spawnCommand, waitFor } from '../helpers/children.js';
 import { root } from '../helpers/isolated.js';
 import { CLI, writeConfig } from '../helpers/mcp.js';
-
-function node(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-  return new Promise((resolve) => {
-    execFile(
-      process.execPath,
-      args,
-      { env: { ...process.env, OVERNIGHT_NVML_LIBRARY: '/none' }, timeout: 60_000 },
-      (err, stdout, stderr) => resolve({ code: err ? ((err as { code?: number }).code ?? 1) : 0, stdout, stderr }),
-    );
-  });
-}
 
 /** The monitor's start line (its first JSON line on stderr), after one cycle. */
 async function startLine(nodeArgs: string[]): Promise<{ tuning: { v8_flags: string[]; malloc_arenas: number } }> {
   const { file } = writeConfig();
-  const r = await node([...nodeArgs, CLI, 'monitor', '--config', file, '--interval', '0.2', '--cycles', '1', '--json']);
+  const r = await execNode([
+    ...nodeArgs,
+    CLI,
+    'monitor',
+    '--config',
+    file,
+    '--interval',
+    '0.2',
+    '--cycles',
+    '1',
+    '--json',
+  ]);
   expect(r.code, r.stderr).toBe(0);
   return JSON.parse(r.stderr.split('\n')[0]) as { tuning: { v8_flags: string[]; malloc_arenas: number } };
 }
@@ -73,7 +72,7 @@ describe('the monitor daemon’s process settings', () => {
       '  keep.push(rows); if (keep.length > 8) keep.shift(); }' +
       'console.log(JSON.stringify({ initial, final: size() }));';
     const run = async (apply: boolean) => {
-      const r = await node(['--input-type=module', '-e', script(apply)]);
+      const r = await execNode(['--input-type=module', '-e', script(apply)]);
       expect(r.code, r.stderr).toBe(0);
       return JSON.parse(r.stdout) as { initial: number; final: number };
     };

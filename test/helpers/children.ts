@@ -1,5 +1,5 @@
 /** Real child processes that leak, spin, stop, hang or hold memory, for tests. */
-import { spawn, type ChildProcess, type SpawnOptions } from 'node:child_process';
+import { execFile, spawn, type ChildProcess, type SpawnOptions } from 'node:child_process';
 import { readdirSync, readFileSync } from 'node:fs';
 
 export const NODE = process.execPath;
@@ -122,4 +122,16 @@ export function killAll(): void {
     }
   }
   live.clear();
+}
+
+/** Runs `node ...args` to its end (at most 60 s), without a GPU driver; resolves with its exit code and output. */
+export function execNode(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
+  return new Promise((resolve) => {
+    execFile(
+      NODE,
+      args,
+      { env: { ...process.env, OVERNIGHT_NVML_LIBRARY: '/none' }, timeout: 60_000 },
+      (err, stdout, stderr) => resolve({ code: err ? ((err as { code?: number }).code ?? 1) : 0, stdout, stderr }),
+    );
+  });
 }
