@@ -131,7 +131,12 @@ export async function createOvernightContext(options: ContextOptions = {}): Prom
   if (options.background) {
     boots.recordStart(boot);
     const prune = () => {
-      events.prune(config.history.retentionDays, config.history.maxEvents);
+      events.prune(
+        config.history.retentionDays,
+        config.history.maxEvents,
+        Date.now(),
+        Date.now() - config.gpu.xidWindowSec * 1000,
+      );
       history.prune(config.history.retentionDays, maxHistoryRows);
     };
     prune();

@@ -317,7 +317,10 @@ export const kernelLogSchema = z.strictObject({
 export const historySchema = z.strictObject({
   /** Events (and metric history) older than this many days are deleted. */
   retentionDays: z.number().positive().max(3650).default(14),
-  /** At most this many events are kept, the oldest deleted first. */
+  /**
+   * At most this many events are kept, the oldest deleted first; except critical events and GPU resets still
+   * inside gpu.xidWindowSec, which decide verdicts.
+   */
   maxEvents: z.number().int().min(100).max(10_000_000).default(200_000),
   /** The metric history keeps one row (means of the background samples) per this many seconds. */
   intervalSec: z.number().min(1).max(3600).default(10),

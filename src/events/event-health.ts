@@ -68,8 +68,10 @@ function describeOnce(e: StoredEvent): string {
   const gpu = s.gpuIndex !== undefined ? `GPU ${s.gpuIndex} ` : s.pciBusId ? `GPU ${s.pciBusId} ` : '';
   return (
     `${new Date(e.timeMs).toISOString()} ${e.kind} ` +
-    `${gpu}${s.xid !== undefined ? `Xid ${s.xid}` : ''}${who}: ${e.message}`
-  ).replace(/\s+/g, ' ');
+    `${gpu}${s.xid !== undefined ? `Xid ${s.xid}` : ''}${who}: ${e.message.slice(0, MAX_LINE_CHARS)}`
+  )
+    .replace(/\s+/g, ' ')
+    .slice(0, MAX_LINE_CHARS);
 }
 
 /** Events judged per check: the newest this many in the Xid window. */
@@ -78,7 +80,24 @@ const WINDOW_LIMIT = 10_000;
 const XID_LIMIT = 1000;
 /** Lines of `critical` (beyond these, only a subject's first) and of `degraded` (then a count) per check. */
 const MAX_LINES = 50;
-const CRITICAL = { severity: 'critical' } as const;
+/** Subjects named in `critical`, at most. */
+const MAX_SUBJECTS = 256;
+/** A line names the event; its kernel message is cut to fit. */
+const MAX_LINE_CHARS = 400;
+/**
+ * What can make the node critical, each kind a window of its own past the main window's limit: a flood of
+ * other critical kinds (lockups, MCEs) must not push a fatal Xid out either.
+ */
+const CRITICAL_KINDS = [
+  { kind: 'xid', severity: 'critical' },
+  { kind: 'sxid', severity: 'critical' },
+  { kind: 'fs_readonly' },
+] as const;
+
+/** Newest first, as the windows are. */
+function newerFirst(a: StoredEvent, b: StoredEvent): number {
+  return b.timeMs - a.timeMs || b.id - a.id;
+}
 
 export class EventHealth {
   constructor(
@@ -156,7 +175,9 @@ export class EventHealth {
     // A flood past the window's limit (10,000 newer events) must not hide what makes the node critical: then the
     // critical events (a fatal Xid, a fatal SXid, a read-only filesystem: all stored as severity critical) and the
     // GPU resets are read from windows of their own.
-    const criticalSource = read.complete ? window : this.store.window(sinceMs, WINDOW_LIMIT, CRITICAL).events;
+    const criticalSource = read.complete
+      ? window
+      : CRITICAL_KINDS.flatMap((f) => this.store.window(sinceMs, WINDOW_LIMIT, f).events).sort(newerFirst);
     const resets = read.complete
       ? window.filter((e) => e.kind === 'gpu_reset')
       : this.store.window(sinceMs, WINDOW_LIMIT, { kind: 'gpu_reset' }).events;
@@ -165,8 +186,9 @@ export class EventHealth {
     const criticalSubjects: string[] = [];
     const subjects = new Set<string>();
     const crit = (subject: string, message: string) => {
-      // Bounded, but every subject keeps its newest line: the report makes one fault per subject.
-      if (critical.length >= MAX_LINES && subjects.has(subject)) return;
+      // Bounded, but every subject (a GPU, an NVSwitch, a filesystem: a node has tens) keeps its newest line: the
+      // report makes one fault per subject.
+      if (critical.length >= MAX_LINES && (subjects.has(subject) || subjects.size >= MAX_SUBJECTS)) return;
       subjects.add(subject);
       critical.push(message);
       criticalSubjects.push(subject);

@@ -231,14 +231,19 @@ export class EventStore {
     ).map((r) => r.t);
   }
 
-  /** Deletes events older than `retentionDays` and, beyond that, the oldest above `maxRows`. */
-  prune(retentionDays: number, maxRows: number, nowMs = Date.now()): number {
+  /**
+   * Deletes events older than `retentionDays` and, beyond that, the oldest above `maxRows`; but the count
+   * never deletes what still decides a verdict: a critical event (a fatal Xid, a read-only filesystem) or a
+   * GPU reset at or after `keepSinceMs` (the Xid window's start). Those rows may exceed `maxRows`.
+   */
+  prune(retentionDays: number, maxRows: number, nowMs = Date.now(), keepSinceMs = nowMs): number {
     const cutoff = nowMs - retentionDays * 86_400_000;
     let n = prepared(this.db, 'DELETE FROM events WHERE time_ms < ?').run(cutoff).changes;
     n += prepared(
       this.db,
-      'DELETE FROM events WHERE id IN (SELECT id FROM events ORDER BY time_ms DESC, id DESC LIMIT -1 OFFSET ?)',
-    ).run(maxRows).changes;
+      'DELETE FROM events WHERE id IN (SELECT id FROM events ORDER BY time_ms DESC, id DESC LIMIT -1 OFFSET ?) ' +
+        "AND NOT (time_ms >= ? AND (severity = 'critical' OR kind = 'gpu_reset'))",
+    ).run(maxRows, Math.floor(keepSinceMs)).changes;
     prepared(this.db, 'DELETE FROM kmsg_cursor WHERE updated_ms < ?').run(cutoff);
     if (n) noteWrite(this.db);
     return n;

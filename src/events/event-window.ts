@@ -93,11 +93,10 @@ export class EventWindow {
     return (
       prepared(
         this.db,
-        'SELECT EXISTS (SELECT 1 FROM events WHERE id <= ? AND time_ms >= ? AND ' +
-          `(time_ms < ? OR (time_ms = ? AND id < ?))${and})`,
+        `SELECT EXISTS (SELECT 1 FROM events WHERE time_ms >= ? AND (time_ms, id) < (?, ?) AND id <= ?${and})`,
       )
         .pluck()
-        .get(this.maxId, this.since, oldest.timeMs, oldest.timeMs, oldest.id, ...kind) === 1
+        .get(this.since, oldest.timeMs, oldest.id, this.maxId, ...kind) === 1
     );
   }
 
@@ -131,12 +130,9 @@ export class EventWindow {
         // when the limit cut the window, from the oldest held: fewer of them in the table means a deletion.
         const held = oldest
           ? Number(
-              prepared(
-                this.db,
-                `SELECT COUNT(*) FROM events WHERE id <= ? AND (time_ms > ? OR (time_ms = ? AND id >= ?))${and}`,
-              )
+              prepared(this.db, `SELECT COUNT(*) FROM events WHERE (time_ms, id) >= (?, ?) AND id <= ?${and}`)
                 .pluck()
-                .get(this.maxId, oldest.timeMs, oldest.timeMs, oldest.id, ...kind),
+                .get(oldest.timeMs, oldest.id, this.maxId, ...kind),
             )
           : 0;
         if (held !== this.rows.length) return false;

@@ -16,7 +16,7 @@ export interface IngestResult {
 
 export async function ingestOnce(
   db: Db,
-  config: Pick<OvernightConfig, 'kernelLog' | 'history'>,
+  config: Pick<OvernightConfig, 'kernelLog' | 'history' | 'gpu'>,
   timeoutMs = 10_000,
 ): Promise<IngestResult> {
   const events = new EventStore(db);
@@ -33,6 +33,11 @@ export async function ingestOnce(
   watcher.start();
   const status = await watcher.caughtUpWith(timeoutMs);
   watcher.stop();
-  events.prune(config.history.retentionDays, config.history.maxEvents);
+  events.prune(
+    config.history.retentionDays,
+    config.history.maxEvents,
+    Date.now(),
+    Date.now() - config.gpu.xidWindowSec * 1000,
+  );
   return { events, kernelLog: status };
 }

@@ -224,6 +224,82 @@ describe('the health check with the event history', () => {
     freshDb.close();
   });
 
+  it('a flood of other critical events (10,001 lockups) does not push a fatal Xid out either', () => {
+    const store = new EventStore(db);
+    const h = new EventHealth(store, parseConfig({}), null, () => null, 'b1');
+    const now = Date.now();
+    store.add([
+      ev({
+        kind: 'xid',
+        key: 'fatal',
+        severity: 'critical',
+        subject: { xid: 79, gpuIndex: 0, xidClass: 'fatal' },
+        timeMs: now - 120_000,
+      }),
+    ]);
+    store.add(
+      Array.from({ length: 10_001 }, (_, i) =>
+        ev({ kind: 'lockup', key: `l${i}`, severity: 'critical', timeMs: now - 60_000 + i }),
+      ),
+    );
+    expect(h.assess(Date.now(), null).critical).toEqual([expect.stringMatching(/fatal .*xid GPU 0 Xid 79/)]);
+  });
+
+  it('count pruning keeps a fatal Xid and a GPU reset within the Xid window; age pruning does not', () => {
+    const store = new EventStore(db);
+    const now = Date.now();
+    store.add([
+      ev({
+        kind: 'xid',
+        key: 'fatal',
+        severity: 'critical',
+        subject: { xid: 79, xidClass: 'fatal' },
+        timeMs: now - 120_000,
+      }),
+      ev({ kind: 'gpu_reset', key: 'reset', severity: 'info', subject: { gpuIndex: 1 }, timeMs: now - 110_000 }),
+      ev({
+        kind: 'xid',
+        key: 'old',
+        severity: 'critical',
+        subject: { xid: 79, xidClass: 'fatal' },
+        timeMs: now - 7200_000,
+      }),
+    ]);
+    store.add(
+      Array.from({ length: 150 }, (_, i) =>
+        ev({ kind: 'boot', key: `b${i}`, severity: 'info', timeMs: now - 60_000 + i }),
+      ),
+    );
+    store.prune(14, 100, now, now - 3600_000);
+    const left = store.list({ limit: 1000 });
+    expect(left.map((e) => e.key)).toEqual(expect.arrayContaining(['fatal', 'reset']));
+    expect(left.map((e) => e.key)).not.toContain('old'); // outside the window: the count may take it
+    expect(left.filter((e) => e.kind === 'boot')).toHaveLength(100); // the newest 100 rows, and the two kept besides
+    store.prune(0.001, 100, now, now - 3600_000); // 86 s: age wins over everything
+    expect(store.list({ limit: 1000 }).map((e) => e.key)).not.toContain('fatal');
+  });
+
+  it('three hundred GPUs with fatal Xids and kilobyte messages: lines and their length are bounded', () => {
+    const store = new EventStore(db);
+    const h = new EventHealth(store, parseConfig({}), null, () => null, 'b1');
+    const t = Date.now() - 60_000;
+    store.add(
+      Array.from({ length: 300 }, (_, i) =>
+        ev({
+          kind: 'xid',
+          key: `g${i}`,
+          severity: 'critical',
+          subject: { xid: 79, pciBusId: `0000:${i.toString(16).padStart(2, '0')}:00.0`, xidClass: 'fatal' },
+          message: 'x'.repeat(1024),
+          timeMs: t + i,
+        }),
+      ),
+    );
+    const a = h.assess(Date.now(), null);
+    expect(a.critical).toHaveLength(256);
+    expect(Math.max(...a.critical.map((l) => l.length))).toBeLessThanOrEqual(410);
+  });
+
   it('one GPU with a hundred fatal Xids is a bounded list that still names every GPU', () => {
     const store = new EventStore(db);
     const h = new EventHealth(store, parseConfig({}), null, () => null, 'b1');
