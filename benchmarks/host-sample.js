@@ -8,12 +8,15 @@
 // (interleave()); each call of a case is a batch of BATCH samples, so that the C limit's pipe round
 // trip (measured in the same rounds as `noop` and subtracted) is small beside it. systeminformation
 // is a peer with its own caches: timed spaced in the same run, compared like for like.
+// The addon and the C limits run pinned to one CPU together (lib/pin.js): the judged ratios compare
+// the code, not two vCPUs. A shorter unpinned pass follows, reported beside them for reference.
 // Scale with OVN_BENCH_HOST_ROUNDS (default 15) and OVN_BENCH_HOST_BATCH (default 200).
 import { existsSync, readFileSync } from 'node:fs';
 import si from 'systeminformation';
 import { createHostReader } from '../dist/readers/host.js';
 import { startProcLimit } from './limit/proc-limit.js';
 import { fmtUs, interleave, loadColumn, median, timeAsync, timeSpaced } from './lib/measure.js';
+import { pinTogether } from './lib/pin.js';
 
 const HOST_FILES = [
   '/proc/meminfo',
@@ -78,6 +81,17 @@ function nodeSample(files) {
   return out;
 }
 
+/** The unpinned pass's ratios (same code, same rounds design; each process on any CPU). */
+function unpinnedNote(u, batch) {
+  const rt = u.roundTrip.medianUs;
+  const ratio = (addon, lim) => (u[addon].medianUs / Math.max(1e-9, u[lim].medianUs - rt)).toFixed(2);
+  return (
+    `for reference, unpinned (${u.rounds} rounds after the pinned ones, batches of ${batch}): ` +
+    `host part ${ratio('addonHost', 'limitHost')}×, cgroup part ${ratio('addonCgroup', 'limitCgroup')}× its C limit ` +
+    `(load ${u.load.before} → ${u.load.after}); not judged`
+  );
+}
+
 const HOST_OPTS = { cgroup: false, paths: ['/'] };
 const CGROUP_OPTS = { cpu: false, perCpu: false, memory: false, load: false, psi: false };
 
@@ -92,6 +106,8 @@ export async function run() {
   const limit = startProcLimit();
   const cpu = {};
   let r;
+  let unpinned;
+  let pin;
   let siMem;
   let siLoad;
   try {
@@ -111,19 +127,41 @@ export async function run() {
       const x = await limit.run(set, batch);
       (cpu[name] ??= []).push(x.cpuUs / batch);
     };
-    r = await interleave(
-      {
-        limitHost: limitRun('limitHost', 'host'),
-        addonHost: times('addonHost', () => hostReader.sample(HOST_OPTS)),
-        limitCgroup: limitRun('limitCgroup', 'cgroup'),
-        addonCgroup: times('addonCgroup', () => cgReader.sample(CGROUP_OPTS)),
-        limitWhole: limitRun('limitWhole', 'whole'),
-        addonWhole: times('addonWhole', () => wholeReader.sample({ paths: ['/'] })),
-        nodeWhole: times('nodeWhole', () => nodeSample([...HOST_FILES, ...cgroupFiles])),
-        roundTrip: () => limit.noop(),
-      },
-      { rounds, perRound: 3, warmup: 2 },
-    );
+    pin = pinTogether([process.pid, limit.pid]);
+    try {
+      r = await interleave(
+        {
+          limitHost: limitRun('limitHost', 'host'),
+          addonHost: times('addonHost', () => hostReader.sample(HOST_OPTS)),
+          limitCgroup: limitRun('limitCgroup', 'cgroup'),
+          addonCgroup: times('addonCgroup', () => cgReader.sample(CGROUP_OPTS)),
+          limitWhole: limitRun('limitWhole', 'whole'),
+          addonWhole: times('addonWhole', () => wholeReader.sample({ paths: ['/'] })),
+          nodeWhole: times('nodeWhole', () => nodeSample([...HOST_FILES, ...cgroupFiles])),
+          roundTrip: () => limit.noop(),
+        },
+        { rounds, perRound: 3, warmup: 2 },
+      );
+    } finally {
+      pin.restore?.();
+    }
+    // For reference: the two parts unpinned, each process on whichever CPU the scheduler picks.
+    if (pin.cpu !== null) {
+      unpinned = await interleave(
+        {
+          limitHost: () => limit.run('host', batch),
+          addonHost: () => {
+            for (let i = 0; i < batch; i++) hostReader.sample(HOST_OPTS);
+          },
+          limitCgroup: () => limit.run('cgroup', batch),
+          addonCgroup: () => {
+            for (let i = 0; i < batch; i++) cgReader.sample(CGROUP_OPTS);
+          },
+          roundTrip: () => limit.noop(),
+        },
+        { rounds: Math.max(3, Math.round(rounds / 2)), perRound: 3, warmup: 1 },
+      );
+    }
     r.files = { host: hostSet.items, cgroup: cgSet.items };
     siMem = await timeAsync(() => si.mem(), { iterations: 100, warmup: 10 });
     // currentLoad() returns a cached result when called within 200 ms (and otherwise spawns
@@ -223,6 +261,11 @@ export async function run() {
     ],
     rows,
     notes: [
+      pin.cpu !== null
+        ? `the addon and its C limits ran pinned together to CPU ${pin.cpu} (taskset -a; lib/pin.js): the ratios ` +
+          `compare the code on one CPU, not two vCPUs of different noise`
+        : `not pinned (${pin.why}): the two processes ran on whichever CPUs the scheduler picked`,
+      ...(unpinned ? [unpinnedNote(unpinned, batch)] : []),
       `C limit round trip over its pipe: ${fmtUs(rt)} per batch of ${batch}, measured in the same rounds and ` +
         `subtracted (${((rt / r.limitWhole.medianUs) * 100).toFixed(1)} % of the whole-sample batch)`,
       `like for like: systeminformation mem() / our memory part: ${siMemX.toFixed(0)}×; currentLoad() / our ` +
@@ -236,6 +279,8 @@ export async function run() {
     targets,
     raw: {
       interleaved: r,
+      pinnedCpu: pin.cpu,
+      unpinned,
       cpuUs: Object.fromEntries(Object.keys(cpu).map((k) => [k, cpuOf(k)])),
       batch,
       siMem,

@@ -25,6 +25,8 @@ export function startProcLimit() {
       child.stdin.write(`${cmd}\n`);
     });
   return {
+    /** The C limit's process (benchmarks pin it beside their own: lib/pin.js). */
+    pid: child.pid,
     /** Opens `files` kept-open under `name`; statvfsPath (or null) is statvfs'd once per pass. */
     set: (name, statvfsPath, files) => {
       if (files.some((f) => /\s/.test(f))) throw new Error('proc_limit: file names with white space are not supported');
