@@ -2,6 +2,7 @@
 
 #include <fcntl.h>
 #include <poll.h>
+#include <pthread.h>
 #include <sys/socket.h>
 #include <sys/un.h>
 #include <unistd.h>
@@ -51,6 +52,20 @@ void growth(const std::deque<PsiTriggerWatcher::Sample>& h, uint64_t windowNs, u
 
 }  // namespace
 
+// Stall time grows no faster than the clock (`some` and `full` are shares of wall time, averaged
+// over CPUs), and so does the stall the poll measures over its window (its base only moves later).
+// So a file that lacks H of stall to pass its threshold cannot pass it within H: the poll sleeps
+// that long when it is more than pollNs, and detects a crossing as late as before (one pollNs at
+// most), with fewer wake-ups on a quiet node (defaults: every 190 ms instead of every 100 ms;
+// each wake-up costs ~75 µs of CPU on these VMs, most of it the context switch). kPollSlackNs
+// covers the kernel's per-CPU times, which reach the totals a few jiffies late. The sleep is
+// capped at 5 polls, so the totals stay fresh for stalls() (the monitor's freshness check).
+uint64_t pollWaitNs(uint64_t pollNs, uint64_t headroomNs) {
+  constexpr uint64_t kPollSlackNs = 10'000'000;
+  uint64_t quiet = headroomNs > kPollSlackNs ? headroomNs - kPollSlackNs : 0;
+  return std::max(pollNs, std::min(quiet, 5 * pollNs));
+}
+
 SysError PsiTriggerWatcher::create(const std::vector<PsiTriggerSpec>& specs, uint64_t pollUs, OnEvent onEvent,
                                    OnExit onExit, std::unique_ptr<PsiTriggerWatcher>& out) {
   auto st = std::make_shared<State>();
@@ -96,12 +111,15 @@ SysError PsiTriggerWatcher::create(const std::vector<PsiTriggerSpec>& specs, uin
   out.reset(new PsiTriggerWatcher());
   out->state_ = st;
   out->thread_ = std::thread([st] {
+    pthread_setname_np(pthread_self(), "ovn-psi");  // visible in top -H and /proc/<pid>/task
     std::vector<struct pollfd> pfds;
     for (const File& f : st->files) pfds.push_back({f.fd, static_cast<short>(f.spec.arm ? POLLPRI : 0), 0});
     pfds.push_back({st->stopPipe[0], POLLIN, 0});
     // Reads every file's total, appends it, and says which files passed their threshold (poll events).
-    auto readAll = [&st](uint64_t now, bool judge) {
+    // headroomNs: the least stall any file still lacks to pass its threshold (0 when one is there).
+    auto readAll = [&st](uint64_t now, bool judge, uint64_t& headroomNs) {
       std::vector<PsiEvent> fire;
+      headroomNs = UINT64_MAX;
       std::lock_guard<std::mutex> lock(st->mu);
       for (File& f : st->files) {
         uint64_t total;
@@ -111,6 +129,7 @@ SysError PsiTriggerWatcher::create(const std::vector<PsiTriggerSpec>& specs, uin
         if (!judge) continue;
         uint64_t stall, covered;
         growth(f.history, f.spec.windowUs * 1000, stall, covered);
+        headroomNs = std::min(headroomNs, stall >= f.spec.stallUs ? 0 : (f.spec.stallUs - stall) * 1000);
         // Like the kernel: at most one event per window per file.
         if (stall >= f.spec.stallUs && (!f.fired || now - f.lastFireNs >= f.spec.windowUs * 1000)) {
           f.fired = true;
@@ -145,9 +164,15 @@ SysError PsiTriggerWatcher::create(const std::vector<PsiTriggerSpec>& specs, uin
       if (pfds.back().revents) break;
       uint64_t now = monotonicNowNs();
       if (st->pollNs && now >= nextPoll) {
-        for (const PsiEvent& e : readAll(now, true)) st->onEvent(e);
-        nextPoll += st->pollNs;
-        if (nextPoll <= now) nextPoll = now + st->pollNs;  // fell behind (a loaded node): no burst of reads
+        uint64_t headroomNs;
+        for (const PsiEvent& e : readAll(now, true, headroomNs)) st->onEvent(e);
+        uint64_t waitNs = pollWaitNs(st->pollNs, headroomNs);
+        if (waitNs > st->pollNs) {
+          nextPoll = now + waitNs;
+        } else {
+          nextPoll += st->pollNs;
+          if (nextPoll <= now) nextPoll = now + st->pollNs;  // fell behind (a loaded node): no burst of reads
+        }
       }
       if (r == 0) continue;
       for (size_t i = 0; i + 1 < pfds.size(); ++i) {

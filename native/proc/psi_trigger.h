@@ -2,10 +2,11 @@
 // `windowUs` (POLLPRI on a pressure file: /proc/pressure/<resource> system-wide, or a cgroup v2
 // <cgroup>/memory.pressure). Without CAP_SYS_RESOURCE the window must be a multiple of 2 s.
 // The kernel's trigger can be late by tens of seconds under thrashing (its growth tracking runs on
-// its own schedule), so the same thread also reads each file's cumulative `total=` every `pollUs`
-// and reports when the stall within the window passes the same threshold ("poll" events): the same
-// arithmetic the kernel does, on totals we read ourselves. Thread: create/stop/stalls on the JS
-// thread; waiting, reading and onEvent on the watcher's own thread.
+// its own schedule), so the same thread ("ovn-psi") also reads each file's cumulative `total=` every
+// `pollUs` (less often while every file is far from its threshold: pollWaitNs) and reports when the
+// stall within the window passes the same threshold ("poll" events): the same arithmetic the kernel
+// does, on totals we read ourselves. Thread: create/stop/stalls on the JS thread; waiting, reading
+// and onEvent on the watcher's own thread.
 #pragma once
 #include <atomic>
 #include <cstdint>
@@ -47,6 +48,10 @@ struct PsiStall {
   uint64_t coveredUs = 0;  // the span the growth is over (<= the window asked for)
   uint64_t ageUs = 0;      // how old the newest total is
 };
+
+// How long the poll may sleep after a reading: pollNs, or longer while every file lacks more than
+// pollNs of stall to pass its threshold (see psi_trigger.cc). headroomNs: the least any file lacks.
+uint64_t pollWaitNs(uint64_t pollNs, uint64_t headroomNs);
 
 class PsiTriggerWatcher {
  public:

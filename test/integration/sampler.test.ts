@@ -324,6 +324,45 @@ describe('PSI triggers', () => {
     expect(fired).toBe('cpu');
   }, 15_000);
 
+  it('polls a file far from its threshold less often than pollUs, and still every 5 polls', async () => {
+    // Stall grows no faster than the clock, so a file that lacks more than a poll's worth of stall
+    // cannot pass its threshold before the next read: the watcher sleeps longer (at most 5 polls).
+    // Counted as the wake-ups of its thread ("ovn-psi"): 2 s of 20 ms polls would be ~100.
+    const { loadNative } = await import('../../src/native.js');
+    const psiThreads = () =>
+      readdirSync('/proc/self/task').filter((tid) => {
+        try {
+          return readFileSync(`/proc/self/task/${tid}/comm`, 'utf8').trim() === 'ovn-psi';
+        } catch {
+          return false;
+        }
+      });
+    const wakeUps = (tid: string) => Number(readFileSync(`/proc/self/task/${tid}/schedstat`, 'utf8').split(' ')[2]);
+    const before = new Set(psiThreads());
+    const t = new (loadNative().PsiTriggers)(
+      [{ resource: 'memory', name: 'quiet', arm: false, stallUs: 1_900_000, windowUs: 2_000_000 }],
+      () => undefined,
+      { pollUs: 20_000 },
+    );
+    try {
+      let tid: string | undefined;
+      await waitFor(() => (tid = psiThreads().find((x) => !before.has(x))) !== undefined, 5000);
+      const w0 = wakeUps(tid!);
+      const t0 = Date.now();
+      await sleep(2000);
+      const spanMs = Date.now() - t0;
+      const n = wakeUps(tid!) - w0;
+      expect(n).toBeLessThan(spanMs / 20 / 2); // well under one a poll
+      expect(n).toBeGreaterThanOrEqual(Math.floor(spanMs / 100 / 2)); // but it reads (each 100 ms at most)
+      // Fresh enough for the monitor, which trusts totals up to 5 polls and 1 s old (pressure-watch.ts).
+      const [s] = t.stalls(2_000_000);
+      expect(s).toMatchObject({ name: 'quiet', known: true });
+      expect(s!.ageUs).toBeLessThan(5 * 20_000 + 1_000_000);
+    } finally {
+      t.stop();
+    }
+  });
+
   it('says why a trigger cannot be armed', async () => {
     const { loadNative } = await import('../../src/native.js');
     expect(
