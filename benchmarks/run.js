@@ -136,6 +136,19 @@ const seconds = (name, dflt) => {
   return v;
 };
 
+/** The CPUs each thread of this process may run on (Cpus_allowed_list), as one sorted string. */
+function threadAffinity() {
+  const lists = new Set();
+  for (const tid of readdirSync('/proc/self/task')) {
+    try {
+      lists.add(/Cpus_allowed_list:\s*(\S+)/.exec(readFileSync(`/proc/self/task/${tid}/status`, 'latin1'))?.[1]);
+    } catch {
+      /* the thread exited */
+    }
+  }
+  return [...lists].sort().join(' ');
+}
+
 async function measure(opts, previous) {
   const scale = Number(process.env.BENCH_SCALE ?? 1) || 1;
   const perBench = seconds('BENCH_TIMEOUT_S', 150 * scale);
@@ -148,6 +161,8 @@ async function measure(opts, previous) {
   const results = {};
   let failed = 0;
   const t0 = Date.now();
+  // A benchmark may pin this process to one CPU (host-sample, lib/pin.js) and must put it back.
+  const affinity = threadAffinity();
   const names = opts.names.length ? opts.names : all;
   for (const [i, name] of names.entries()) {
     let mod;
@@ -232,6 +247,15 @@ async function measure(opts, previous) {
       Object.assign(process.env, envBefore);
     }
     console.log(`\n${name}: ${((Date.now() - start) / 1000).toFixed(1)} s, load average after: ${loadAverage()}\n`);
+    if (threadAffinity() !== affinity) {
+      const rest = names.slice(i + 1);
+      console.error(
+        `stopping: ${name} left this process on CPUs ${threadAffinity()} (it ran on ${affinity}); ` +
+          `the benchmarks after it would be skewed; not run: ${rest.join(', ') || 'none'}`,
+      );
+      failed += rest.length;
+      break;
+    }
   }
   // Merge: a run of some benchmarks keeps the latest figures of the others (each says when and where).
   const merged = { ...(previous.results ?? {}), ...results };

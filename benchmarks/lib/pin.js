@@ -31,7 +31,8 @@ export function expandCpuList(list) {
 
 /**
  * Pins every thread of each of `pids` to the last CPU this process may use. Returns
- * { cpu, restore() } (restore puts each process back on the CPUs it had), or { cpu: null, why }
+ * { cpu, restore() } (restore puts each process back on the CPUs it had and returns what it could
+ * not put back), or { cpu: null, why }
  * when it cannot (no taskset, a single CPU): the benchmark then runs unpinned and says so.
  */
 export function pinTogether(pids) {
@@ -41,8 +42,15 @@ export function pinTogether(pids) {
   if (cpus.length < 2) return { cpu: null, why: `this process may run on CPU ${own} only` };
   const cpu = cpus[cpus.length - 1];
   const before = pids.map((pid) => [pid, affinityOf(pid)]);
+  // Returns what could not be put back (run.js also checks its own threads after each benchmark).
   const restore = () => {
-    for (const [pid, list] of before) if (list !== null) taskset(['-a', '-c', '-p', list, String(pid)]);
+    const failures = [];
+    for (const [pid, list] of before) {
+      const r =
+        list === null ? { ok: false, why: 'its CPUs were not known' } : taskset(['-a', '-c', '-p', list, String(pid)]);
+      if (!r.ok) failures.push(`pid ${pid}: ${r.why}`);
+    }
+    return failures;
   };
   for (const pid of pids) {
     const r = taskset(['-a', '-c', '-p', String(cpu), String(pid)]);

@@ -58,12 +58,14 @@ void growth(const std::deque<PsiTriggerWatcher::Sample>& h, uint64_t windowNs, u
 // that long when it is more than pollNs, and detects a crossing as late as before (one pollNs at
 // most), with fewer wake-ups on a quiet node (defaults: every 190 ms instead of every 100 ms;
 // each wake-up costs ~75 µs of CPU on these VMs, most of it the context switch). kPollSlackNs
-// covers the kernel's per-CPU times, which reach the totals a few jiffies late. The sleep is
-// capped at 5 polls, so the totals stay fresh for stalls() (the monitor's freshness check).
+// absorbs clock skew and poll()'s rounding to whole milliseconds. The sleep is capped at
+// kMaxQuietPolls polls: the window a reading is judged over starts at the newest reading at or
+// before its start, so sparser readings widen it (to the window and up to kMaxQuietPolls polls,
+// against one poll without the back-off), and the totals stay fresh for stalls().
 uint64_t pollWaitNs(uint64_t pollNs, uint64_t headroomNs) {
   constexpr uint64_t kPollSlackNs = 10'000'000;
   uint64_t quiet = headroomNs > kPollSlackNs ? headroomNs - kPollSlackNs : 0;
-  return std::max(pollNs, std::min(quiet, 5 * pollNs));
+  return std::max(pollNs, std::min(quiet, kMaxQuietPolls * pollNs));
 }
 
 SysError PsiTriggerWatcher::create(const std::vector<PsiTriggerSpec>& specs, uint64_t pollUs, OnEvent onEvent,
@@ -105,7 +107,8 @@ SysError PsiTriggerWatcher::create(const std::vector<PsiTriggerSpec>& specs, uin
   }
   st->pollNs = pollUs * 1000;
   // Kept long enough for the trigger window and a 10 s look back (the health report's window).
-  st->keepNs = std::max<uint64_t>(maxWindowUs, 10000000) * 1000 + st->pollNs;
+  // (readings up to kMaxQuietPolls polls apart: the one at or before the window's start is kept)
+  st->keepNs = std::max<uint64_t>(maxWindowUs, 10000000) * 1000 + kMaxQuietPolls * st->pollNs;
   st->onEvent = std::move(onEvent);
   st->onExit = std::move(onExit);
   out.reset(new PsiTriggerWatcher());
@@ -123,7 +126,10 @@ SysError PsiTriggerWatcher::create(const std::vector<PsiTriggerSpec>& specs, uin
       std::lock_guard<std::mutex> lock(st->mu);
       for (File& f : st->files) {
         uint64_t total;
-        if (!readTotal(f.fd, f.spec.full, total)) continue;
+        if (!readTotal(f.fd, f.spec.full, total)) {
+          headroomNs = 0;  // unknown stall: no longer sleep on this file's account
+          continue;
+        }
         f.history.push_back({now, total});
         while (f.history.size() > 1 && now - f.history.front().tNs > st->keepNs) f.history.pop_front();
         if (!judge) continue;

@@ -52,6 +52,8 @@ struct PsiStall {
 // How long the poll may sleep after a reading: pollNs, or longer while every file lacks more than
 // pollNs of stall to pass its threshold (see psi_trigger.cc). headroomNs: the least any file lacks.
 uint64_t pollWaitNs(uint64_t pollNs, uint64_t headroomNs);
+// The longest such sleep, in polls.
+constexpr uint64_t kMaxQuietPolls = 2;
 
 class PsiTriggerWatcher {
  public:

@@ -279,7 +279,7 @@ export const monitorSchema = z
     /**
      * Also read the PSI totals every this many ms and wake when the stall within the window passes
      * psiMemoryStallUs (the kernel's own trigger can be tens of seconds late under thrashing); 0: off.
-     * Read less often (up to 5 polls apart) while far from the threshold: see pollWaitNs in
+     * Read less often (up to 2 polls apart) while far from the threshold: see pollWaitNs in
      * native/proc/psi_trigger.cc.
      * At least 10 ms: the kernel weighs each CPU's stall by its non-idle time in whole jiffies (4 ms at
      * HZ=250), so reads closer than that drop the stall in between from the totals, for every reader.

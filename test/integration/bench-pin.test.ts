@@ -10,7 +10,7 @@ import { killAll, spawnGroup } from '../helpers/children.js';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 interface Pin {
-  pinTogether: (pids: number[]) => { cpu: number | null; why?: string; restore?: () => void };
+  pinTogether: (pids: number[]) => { cpu: number | null; why?: string; restore?: () => string[] };
   expandCpuList: (list: string) => number[];
 }
 const load = async () => (await import(pathToFileURL(path.join(root, 'benchmarks/lib/pin.js')).href)) as Pin;
@@ -42,7 +42,7 @@ describe('benchmarks/lib/pin.js', () => {
     }
     expect(pin.cpu).toBe(expandCpuList(allowed(process.pid)).at(-1));
     expect(allowed(pid)).toBe(String(pin.cpu));
-    pin.restore!();
+    expect(pin.restore!()).toEqual([]);
     expect(allowed(pid)).toBe(before);
   });
 });
