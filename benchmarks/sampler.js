@@ -17,6 +17,7 @@ import { execFileSync, spawn } from 'node:child_process';
 import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { Sampler } from '../dist/sampler/sampler.js';
 import { compile, fmtUs, interleaveRounds, loadAverage, loadColumn, median, scaled, target } from './lib/measure.js';
+import { pinTogether } from './lib/pin.js';
 
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 
@@ -79,72 +80,88 @@ export async function run() {
     ['1 ms, one pid', { intervalUs: 1000, signals: [], pids: [process.pid] }],
     ['100 µs, memory only', { intervalUs: 100, signals: ['memory'] }],
   ];
-  for (const [name, opts] of cases) {
-    const intervals = new Sampler(opts).start().stop().readIntervalsUs;
-    const args = [
-      String(opts.intervalUs),
-      String(roundMs),
-      ...limitArgs({ readIntervalsUs: intervals }, opts.intervalUs),
-    ];
-    const r = await interleaveRounds(
-      {
-        ours: async () => {
-          const s = new Sampler(opts).start();
-          await sleep(roundMs);
-          const rep = s.stop();
-          return {
-            cpu: atFullRate(rep.threadCpuMs, rep.samples, opts.intervalUs),
-            measuredCpu: (rep.threadCpuMs / rep.durationMs) * 100,
-            p50: rep.intervalUs.p50,
-            p99: rep.intervalUs.p99,
-            missed: rep.missedDeadlines,
-            samples: rep.samples,
-          };
-        },
-        // The C loop is a child process and blocks the JS thread meanwhile; nothing else runs then.
-        limit: async () => cLimit(args),
-      },
-      { rounds },
-    );
-    // The ratio of each round's pair (adjacent in time), then their median: steadier than a ratio of medians.
-    const vsC = median(r.ours.rounds.map((o, i) => o.cpu / r.limit.rounds[i].cpu));
-    raw[name] = { ...r, vsC, intervalUs: opts.intervalUs, readIntervalsUs: intervals };
-    rows.push([
-      name,
-      Object.entries(intervals)
-        .map(([g, us]) => `${g} ${us >= 1000 ? `${us / 1000} ms` : `${us} µs`}`)
-        .join(', ') || '–',
-      fmtUs(r.ours.p50),
-      fmtUs(r.ours.p99),
-      fmtUs(r.limit.p99),
-      `${r.ours.cpu.toFixed(2)} %`,
-      `${r.limit.cpu.toFixed(2)} %`,
-      `${vsC.toFixed(2)}x`,
-      String(r.ours.missed),
-      loadColumn(r.load),
-    ]);
+  // The sampler and the C loop (a child, which inherits the CPU) run pinned to one CPU together, as in
+  // host-sample (lib/pin.js): the ratio compares the two loops, not two vCPUs. The event-loop and
+  // process-channel parts below run unpinned (the JS thread and the sampler's would share one CPU).
+  const pin = pinTogether([process.pid]);
+  let floor;
+  try {
+    floor = await pinnedCases();
+  } finally {
+    pin.restore?.();
   }
-  // The timer's own floor (the C loop waking and reading nothing): what no sampler can go below.
-  const floor = await interleaveRounds(
-    {
-      '1 ms': async () => cLimit(['1000', String(roundMs)]),
-      // The same wake-ups on a condition variable, as the sampler waited before its futex wait (in this
-      // single-threaded process without the mutex wake-up the sampler paid inside Node).
-      '1 ms, condvar': async () => cLimit(['1000', String(roundMs)], { ...process.env, SAMPLER_LIMIT_WAIT: 'condvar' }),
-      // The same wake-ups in clock_nanosleep, as the sampler waited before stop() became wakeable.
-      '1 ms, nanosleep': async () =>
-        cLimit(['1000', String(roundMs)], { ...process.env, SAMPLER_LIMIT_WAIT: 'nanosleep' }),
-      '100 µs': async () => cLimit(['100', String(roundMs)]),
-      // A periodic timerfd armed once (no timer set up per wake-up): not cheaper here, so the sampler keeps the
-      // futex wait stop() can wake.
-      '1 ms, timerfd': async () => cLimit(['1000', String(roundMs)], { ...process.env, SAMPLER_LIMIT_WAIT: 'timerfd' }),
-      // The kernel's default 50 µs timer slack instead of the 1 µs the sampler sets: what the prctl buys.
-      '1 ms, 50 µs slack': async () =>
-        cLimit(['1000', String(roundMs)], { ...process.env, SAMPLER_LIMIT_SLACK_NS: '50000' }),
-    },
-    { rounds: Math.max(3, Math.round(rounds / 2)) },
-  );
-  raw.timerFloor = floor;
+  raw.pinnedCpu = pin.cpu;
+  async function pinnedCases() {
+    for (const [name, opts] of cases) {
+      const intervals = new Sampler(opts).start().stop().readIntervalsUs;
+      const args = [
+        String(opts.intervalUs),
+        String(roundMs),
+        ...limitArgs({ readIntervalsUs: intervals }, opts.intervalUs),
+      ];
+      const r = await interleaveRounds(
+        {
+          ours: async () => {
+            const s = new Sampler(opts).start();
+            await sleep(roundMs);
+            const rep = s.stop();
+            return {
+              cpu: atFullRate(rep.threadCpuMs, rep.samples, opts.intervalUs),
+              measuredCpu: (rep.threadCpuMs / rep.durationMs) * 100,
+              p50: rep.intervalUs.p50,
+              p99: rep.intervalUs.p99,
+              missed: rep.missedDeadlines,
+              samples: rep.samples,
+            };
+          },
+          // The C loop is a child process and blocks the JS thread meanwhile; nothing else runs then.
+          limit: async () => cLimit(args),
+        },
+        { rounds },
+      );
+      // The ratio of each round's pair (adjacent in time), then their median: steadier than a ratio of medians.
+      const vsC = median(r.ours.rounds.map((o, i) => o.cpu / r.limit.rounds[i].cpu));
+      raw[name] = { ...r, vsC, intervalUs: opts.intervalUs, readIntervalsUs: intervals };
+      rows.push([
+        name,
+        Object.entries(intervals)
+          .map(([g, us]) => `${g} ${us >= 1000 ? `${us / 1000} ms` : `${us} µs`}`)
+          .join(', ') || '–',
+        fmtUs(r.ours.p50),
+        fmtUs(r.ours.p99),
+        fmtUs(r.limit.p99),
+        `${r.ours.cpu.toFixed(2)} %`,
+        `${r.limit.cpu.toFixed(2)} %`,
+        `${vsC.toFixed(2)}x`,
+        String(r.ours.missed),
+        loadColumn(r.load),
+      ]);
+    }
+    // The timer's own floor (the C loop waking and reading nothing): what no sampler can go below.
+    const floor = await interleaveRounds(
+      {
+        '1 ms': async () => cLimit(['1000', String(roundMs)]),
+        // The same wake-ups on a condition variable, as the sampler waited before its futex wait (in this
+        // single-threaded process without the mutex wake-up the sampler paid inside Node).
+        '1 ms, condvar': async () =>
+          cLimit(['1000', String(roundMs)], { ...process.env, SAMPLER_LIMIT_WAIT: 'condvar' }),
+        // The same wake-ups in clock_nanosleep, as the sampler waited before stop() became wakeable.
+        '1 ms, nanosleep': async () =>
+          cLimit(['1000', String(roundMs)], { ...process.env, SAMPLER_LIMIT_WAIT: 'nanosleep' }),
+        '100 µs': async () => cLimit(['100', String(roundMs)]),
+        // A periodic timerfd armed once (no timer set up per wake-up): not cheaper here, so the sampler keeps the
+        // futex wait stop() can wake.
+        '1 ms, timerfd': async () =>
+          cLimit(['1000', String(roundMs)], { ...process.env, SAMPLER_LIMIT_WAIT: 'timerfd' }),
+        // The kernel's default 50 µs timer slack instead of the 1 µs the sampler sets: what the prctl buys.
+        '1 ms, 50 µs slack': async () =>
+          cLimit(['1000', String(roundMs)], { ...process.env, SAMPLER_LIMIT_SLACK_NS: '50000' }),
+      },
+      { rounds: Math.max(3, Math.round(rounds / 2)) },
+    );
+    raw.timerFloor = floor;
+    return floor;
+  }
   // window(): what a rolling-statistics query costs the JS thread (10 s of 1 kHz samples).
   const ws = new Sampler({ intervalUs: 1000 }).start();
   await sleep(10_500);
@@ -234,6 +251,10 @@ export async function run() {
     ],
     rows,
     notes: [
+      pin.cpu !== null
+        ? `the sampler and the C loop ran pinned together to CPU ${pin.cpu} (taskset -a; lib/pin.js) for the ` +
+          'cases and the timer floor; the window, process-channel and event-loop figures ran unpinned'
+        : `not pinned (${pin.why}): the sampler and the C loop ran on whichever CPUs the scheduler picked`,
       `timer floor (the C loop waking and reading nothing): ${floor['1 ms'].cpu.toFixed(2)} % of a core at 1 ` +
         `ms (gap p99 ${fmtUs(floor['1 ms'].p99)}), ${floor['100 µs'].cpu.toFixed(2)} % at 100 µs; alternating ` +
         `with it, waiting on a condition variable instead of the futex ${floor['1 ms, condvar'].cpu.toFixed(2)} % ` +
